@@ -1,0 +1,27 @@
+# The two README commands: `make demo` and `make test`. Everything else is a step of theirs.
+SHARED ?= ../shared/data/oslo
+DEMO_DB ?= data/demo.duckdb
+PORT ?= 8080
+CARGO ?= cargo
+
+# Real Oslo polygons and population when the shared data is there; a fictional city otherwise.
+DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/delbydeler.geojson) \
+             $(if $(wildcard $(SHARED)/befolkning_250m_2023.geojson),--population $(SHARED)/befolkning_250m_2023.geojson)
+
+.PHONY: setup build demo test bench
+
+setup:
+	./scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+demo: build
+	./target/release/bomiljo --db $(DEMO_DB) demo $(DEMO_ARGS) --port $(PORT)
+
+test: setup
+	$(CARGO) test --all-targets --no-fail-fast
+	$(CARGO) test --doc
+
+bench: build
+	./target/release/bomiljo bench import

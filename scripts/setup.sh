@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for bomiljo: the prebuilt libduckdb that matches the pinned
+# `duckdb` crate, and the front-end packages for the map page. Idempotent and offline-safe
+# once run: everything lands in ignored folders (.deps/, web/vendor/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# DuckDB 1.5.6 <-> crate duckdb =1.10506.0 (see Cargo.toml). Change both together.
+DUCKDB_NPM_VERSION="1.5.6-r.1"
+DEPS_DIR="$PWD/.deps"
+LIB_DIR="$DEPS_DIR/duckdb-$DUCKDB_NPM_VERSION"
+
+if [ ! -f "$LIB_DIR/libduckdb.so" ]; then
+  echo "setup: fetching libduckdb $DUCKDB_NPM_VERSION from the npm registry"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "@duckdb/node-bindings-linux-x64@$DUCKDB_NPM_VERSION" >/dev/null && tar xzf ./*.tgz)
+  mkdir -p "$LIB_DIR"
+  cp "$tmp/package/libduckdb.so" "$LIB_DIR/"
+  rm -rf "$tmp"
+fi
+ln -sfn "$LIB_DIR" "$DEPS_DIR/duckdb"
+
+if [ ! -f web/vendor/maplibre-gl.mjs ]; then
+  echo "setup: installing front-end packages from the npm registry"
+  npm ci --silent --no-audit --no-fund
+  mkdir -p web/vendor
+  cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
+     node_modules/maplibre-gl/dist/maplibre-gl.css web/vendor/
+fi
+echo "setup: ok (libduckdb in $LIB_DIR)"

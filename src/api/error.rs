@@ -1,0 +1,30 @@
+//! Maps failures to HTTP status codes with a short JSON body; the full chain goes to the log.
+
+use axum::{http::StatusCode, response::IntoResponse, Json};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> axum::response::Response {
+        let (status, message) = match &self {
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "store error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())
+            }
+        };
+        (status, Json(json!({ "error": message }))).into_response()
+    }
+}

@@ -1,0 +1,53 @@
+//! `GET /api/health` and `GET /api/layers`: what the service is and holds.
+
+use axum::{extract::State, Json};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState};
+use crate::config::{GeometryType, LayerKind, Visibility};
+use crate::store::queries;
+
+/// `GET /api/health`: 200 with the schema version once the store answers.
+pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let version = state.store.run(|conn| crate::store::schema_version(conn)).await?;
+    Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION") })))
+}
+
+#[derive(Serialize)]
+pub struct LayerInfo {
+    name: String,
+    title: Titles,
+    kind: LayerKind,
+    geometry: GeometryType,
+    visibility: Visibility,
+    source: Option<String>,
+    features: i64,
+}
+
+#[derive(Serialize)]
+struct Titles {
+    nb: String,
+    en: String,
+}
+
+/// `GET /api/layers`: every configured layer with its feature count.
+pub async fn layers(State(state): State<AppState>) -> Result<Json<Vec<LayerInfo>>, ApiError> {
+    let counts = state.store.run(|conn| queries::layer_counts(conn)).await?;
+    Ok(Json(
+        state
+            .config
+            .layers
+            .iter()
+            .map(|l| LayerInfo {
+                name: l.name.clone(),
+                title: Titles { nb: l.title_nb.clone(), en: l.title_en.clone() },
+                kind: l.kind,
+                geometry: l.geometry,
+                visibility: l.visibility,
+                source: l.source.clone(),
+                features: counts.get(&l.name).copied().unwrap_or(0),
+            })
+            .collect(),
+    ))
+}

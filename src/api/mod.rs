@@ -1,0 +1,93 @@
+//! The HTTP server: an axum [`Router`] over the store and the spatial index, plus the map page
+//! from `web/`. Handlers stay thin (extract, call the core, respond); one [`ApiError`] maps
+//! failures to status codes and short JSON messages.
+
+mod areas;
+mod error;
+mod meta;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::{routing::get, Router};
+use tower_http::{services::ServeDir, trace::TraceLayer};
+
+pub use error::ApiError;
+
+use crate::config::Config;
+use crate::index::SpatialIndex;
+use crate::store::{SharedStore, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}\n    Is another bomiljo (or another server) using the port? Stop it or pass --port.")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: SharedStore,
+    pub index: Arc<SpatialIndex>,
+    /// `GET /api/areas`, rendered once at start-up (areas change only by import).
+    areas_geojson: Arc<String>,
+}
+
+impl AppState {
+    /// Builds the spatial index and the cached area collection from the store.
+    pub fn new(config: Config, store: Store) -> Result<AppState, StoreError> {
+        let index = SpatialIndex::build(store.conn(), &config)?;
+        let areas_geojson = areas::feature_collection(store.conn(), &config, &index)?;
+        Ok(AppState {
+            config: Arc::new(config),
+            store: store.into_shared(),
+            index: Arc::new(index),
+            areas_geojson: Arc::new(areas_geojson),
+        })
+    }
+}
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let web = ServeDir::new(state.config.dir.join("web"));
+    Router::new()
+        .route("/api/health", get(meta::health))
+        .route("/api/layers", get(meta::layers))
+        .route("/api/areas", get(areas::list))
+        .route("/api/areas/{code}", get(areas::detail))
+        .fallback_service(web)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, db = %state.store.path().display(), "serving");
+    // Tests and scripts read this line to find the port when --port 0 was given.
+    eprintln!("bomiljo: listening on http://{local}/");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

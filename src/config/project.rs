@@ -1,0 +1,50 @@
+//! Project-wide settings from `bomiljo.toml`: the municipality's extent, the area layer points
+//! are assigned to, and the privacy threshold.
+
+use std::path::{Path, PathBuf};
+
+use super::{raw::RawProject, ConfigError};
+use crate::spatial::Extent;
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub path: PathBuf,
+    pub municipality: String,
+    /// Every imported feature must fall inside this rectangle (analysis CRS).
+    pub extent: Extent,
+    /// The lon/lat box `extent` was derived from.
+    pub extent_wgs84: [f64; 4],
+    /// Name of the areas layer every point is assigned to (delbydeler).
+    pub assign_layer: String,
+    /// Smallest count shown outside the analyst role (k).
+    pub min_count: u32,
+}
+
+impl Project {
+    pub fn load(path: &Path) -> Result<Project, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let raw: RawProject = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let invalid = |message: String| ConfigError::Invalid { path: path.to_path_buf(), message };
+        let [w, s, e, n] = raw.municipality.extent_wgs84;
+        if !(w < e && s < n && (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s)) {
+            return Err(invalid(format!(
+                "[municipality] extent_wgs84 = {:?} is not [min_lon, min_lat, max_lon, max_lat] in degrees",
+                raw.municipality.extent_wgs84
+            )));
+        }
+        let extent = Extent::from_wgs84(raw.municipality.extent_wgs84).map_err(|e| invalid(e.to_string()))?;
+        if raw.privacy.min_count < 2 {
+            return Err(invalid("[privacy] min_count must be at least 2".into()));
+        }
+        Ok(Project {
+            path: path.to_path_buf(),
+            municipality: raw.municipality.name,
+            extent,
+            extent_wgs84: raw.municipality.extent_wgs84,
+            assign_layer: raw.areas.assign_layer,
+            min_count: raw.privacy.min_count,
+        })
+    }
+}

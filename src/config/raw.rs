@@ -1,0 +1,118 @@
+//! Serde structs exactly as written in the TOML files; [`super::layer`] and [`super::project`]
+//! check and resolve them.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProject {
+    pub municipality: RawMunicipality,
+    pub areas: RawAreasSettings,
+    pub privacy: RawPrivacy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMunicipality {
+    pub name: String,
+    pub extent_wgs84: [f64; 4],
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAreasSettings {
+    pub assign_layer: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrivacy {
+    pub min_count: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayer {
+    pub name: String,
+    pub title: RawTitle,
+    #[serde(default)]
+    pub description: String,
+    pub kind: String,
+    pub geometry: String,
+    pub visibility: String,
+    /// Incident source name (incident layers only).
+    pub source: Option<String>,
+    /// CRS of x/y coordinate columns when neither the file nor `--crs` says.
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, RawField>,
+    #[serde(default)]
+    pub coordinates: RawCoordinates,
+    pub categories: Option<Vec<String>>,
+    pub anonymise: Option<RawAnonymise>,
+    /// Areas layers: how many leading digits of `code` give the parent (bydel) code.
+    pub parent_code_digits: Option<usize>,
+    /// Areas layers: a prefix removed from `code` values (e.g. the municipality number).
+    pub code_strip_prefix: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTitle {
+    pub nb: String,
+    pub en: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub column: Option<String>,
+    pub required: Option<bool>,
+    pub default: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCoordinates {
+    #[serde(default = "lon")]
+    pub lon: String,
+    #[serde(default = "lat")]
+    pub lat: String,
+    #[serde(default = "x")]
+    pub x: String,
+    #[serde(default = "y")]
+    pub y: String,
+}
+
+impl Default for RawCoordinates {
+    fn default() -> Self {
+        RawCoordinates { lon: lon(), lat: lat(), x: x(), y: y() }
+    }
+}
+
+fn lon() -> String {
+    "lon".into()
+}
+fn lat() -> String {
+    "lat".into()
+}
+fn x() -> String {
+    "x".into()
+}
+fn y() -> String {
+    "y".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAnonymise {
+    pub grid_m: Option<f64>,
+    #[serde(default = "yes")]
+    pub reject_identifiers: bool,
+}
+
+fn yes() -> bool {
+    true
+}

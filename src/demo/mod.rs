@@ -1,0 +1,101 @@
+//! The demo dataset: a deterministic (seeded) generator of areas, population, points of
+//! interest, housing and several years of incidents, written as ordinary files and imported
+//! through the same path as real data.
+//!
+//! Without `--areas` it lays out a small fictional city; with `--areas FILE` (e.g. Oslo's real
+//! delbydeler) it generates everything else on those polygons. Incidents follow population,
+//! cluster around a few hotspots, vary by season and source, and trend up or down per delbydel,
+//! so heatmaps and trends are worth looking at. No incident is placed by any housing site.
+
+mod city;
+mod synth;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::import::{import_file, ImportError, ImportOptions, ImportSummary};
+use crate::index::AreaIndex;
+use crate::store::{queries, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("cannot write demo file {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("demo import failed: {0}")]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the areas file gave no areas to generate demo data on")]
+    NoAreas,
+}
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Real area polygons for the `delbydeler` layer; a fictional city when `None`.
+    pub areas: Option<PathBuf>,
+    /// A real population file for the `population` layer; synthetic when `None`.
+    pub population: Option<PathBuf>,
+    pub seed: u64,
+    /// First and last year of incidents.
+    pub years: (i32, i32),
+    /// Where the generated files are written.
+    pub out_dir: PathBuf,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions { areas: None, population: None, seed: 2026, years: (2019, 2025), out_dir: PathBuf::from("data/demo") }
+    }
+}
+
+/// Generates the demo files and imports them into `store`, returning one summary per import.
+pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Result<Vec<ImportSummary>, DemoError> {
+    std::fs::create_dir_all(&options.out_dir).map_err(|source| DemoError::Write { path: options.out_dir.clone(), source })?;
+    let import_options = ImportOptions { imported_by: "bomiljo demo".into(), ..ImportOptions::default() };
+    let mut summaries = Vec::new();
+    let mut import = |store: &mut Store, layer: &str, path: &Path| -> Result<(), DemoError> {
+        let summary = import_file(store, config, layer, path, &import_options)?;
+        tracing::info!("{summary}");
+        summaries.push(summary);
+        Ok(())
+    };
+
+    let areas_path = match &options.areas {
+        Some(path) => path.clone(),
+        None => write_file(&options.out_dir.join("delbydeler.geojson"), &city::fictional_delbydeler())?,
+    };
+    import(store, &config.project.assign_layer, &areas_path)?;
+    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    if areas.is_empty() {
+        return Err(DemoError::NoAreas);
+    }
+    let mut synth = synth::Synth::new(options.seed, config, &areas);
+
+    let population_path = match &options.population {
+        Some(path) => path.clone(),
+        None => write_file(&options.out_dir.join("population.geojson"), &synth.population_grid())?,
+    };
+    import(store, "population", &population_path)?;
+    synth.use_population(queries::points(store.conn(), "features", "population")?);
+
+    for (layer, text) in synth.points_of_interest() {
+        let path = write_file(&options.out_dir.join(format!("{layer}.geojson")), &text)?;
+        import(store, layer, &path)?;
+    }
+    let path = write_file(&options.out_dir.join("commercial.geojson"), &synth.commercial_areas())?;
+    import(store, "commercial", &path)?;
+    let path = write_file(&options.out_dir.join("housing.csv"), &synth.housing())?;
+    import(store, "housing", &path)?;
+    for layer in config.layers_of(crate::config::LayerKind::Incidents) {
+        let text = synth.incidents(layer, options.years);
+        let path = write_file(&options.out_dir.join(format!("{}.csv", layer.name)), &text)?;
+        import(store, &layer.name, &path)?;
+    }
+    Ok(summaries)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<PathBuf, DemoError> {
+    std::fs::write(path, text).map_err(|source| DemoError::Write { path: path.to_path_buf(), source })?;
+    Ok(path.to_path_buf())
+}

@@ -1,0 +1,37 @@
+//! A validated feature, ready to store: the hand-over from import to store.
+
+use chrono::NaiveDate;
+use geo::MultiPolygon;
+
+/// A canonical field's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    Null,
+    Text(String),
+    Integer(i64),
+    Number(f64),
+    Date(NaiveDate),
+    Boolean(bool),
+}
+
+/// One feature in EPSG:25832 with its canonical fields, its delbydel and bydel.
+#[derive(Clone, Debug)]
+pub struct Feature {
+    pub id: String,
+    /// The point, or a polygon's representative point (inside it), in metres.
+    pub x: f64,
+    pub y: f64,
+    pub polygon: Option<MultiPolygon<f64>>,
+    /// Canonical field values in the layer's field order.
+    pub values: Vec<(&'static str, FieldValue)>,
+    /// `None` when the point is outside every area (kept, and counted as unassigned).
+    pub delbydel: Option<String>,
+    pub bydel: Option<String>,
+}
+
+impl Feature {
+    /// A field's value, `Null` when absent.
+    pub fn get(&self, name: &str) -> &FieldValue {
+        self.values.iter().find(|(n, _)| *n == name).map_or(&FieldValue::Null, |(_, v)| v)
+    }
+}

@@ -1,0 +1,74 @@
+//! What every file format reader yields: raw rows with a line number, their cells as text, and
+//! (GeoJSON only) a geometry. Validation turns them into [`crate::feature::Feature`]s.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Rejection;
+use crate::spatial::Crs;
+
+/// One row as read, before validation.
+pub struct RawRow {
+    /// 1-based line in the file (GeoJSON: the line the feature starts on; Parquet: the row number).
+    pub line: usize,
+    pub cells: Cells,
+    /// The feature's geometry (GeoJSON). Tabular rows carry coordinates in their cells.
+    pub geometry: Option<geojson::Geometry>,
+}
+
+/// A row's cells, by column name.
+pub enum Cells {
+    Tabular { columns: Arc<HashMap<String, usize>>, values: Vec<String> },
+    Json(serde_json::Map<String, serde_json::Value>),
+}
+
+impl Cells {
+    /// The cell's text; `None` when the column is absent, empty or null.
+    pub fn get(&self, column: &str) -> Option<Cow<'_, str>> {
+        let text = match self {
+            Cells::Tabular { columns, values } => Cow::Borrowed(values.get(*columns.get(column)?)?.as_str()),
+            Cells::Json(map) => match map.get(column)? {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+                other => Cow::Owned(other.to_string()),
+            },
+        };
+        let trimmed = text.trim();
+        (!trimmed.is_empty()).then(|| match text {
+            Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+            Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+        })
+    }
+
+    /// Every (column, text) pair, for the personal-identifier scan.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, Cow<'_, str>)> + '_> {
+        match self {
+            Cells::Tabular { columns, values } => Box::new(
+                columns.iter().filter_map(|(name, &i)| values.get(i).map(|v| (name.as_str(), Cow::Borrowed(v.as_str())))),
+            ),
+            Cells::Json(map) => Box::new(map.iter().map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
+                    other => Cow::Owned(other.to_string()),
+                };
+                (k.as_str(), text)
+            })),
+        }
+    }
+}
+
+/// A file opened by one of the format readers.
+pub struct Source {
+    pub format: &'static str,
+    /// Column names (GeoJSON: every property name in the file).
+    pub columns: Vec<String>,
+    /// The CRS the file declares, if any (GeoJSON `crs` member).
+    pub declared_crs: Option<Crs>,
+    /// Whether a file without a declared CRS is WGS84 by definition (GeoJSON, RFC 7946).
+    pub wgs84_by_default: bool,
+    /// Rows in file order; a row that cannot even be read is a rejection.
+    pub rows: Box<dyn Iterator<Item = Result<RawRow, Rejection>>>,
+    /// Total rows when known up front (for the progress bar).
+    pub len_hint: Option<u64>,
+}

@@ -1,0 +1,100 @@
+//! Point-in-area lookup: an R-tree over the areas' bounding boxes, then an exact
+//! point-in-polygon test on the few candidates.
+
+use geo::{BoundingRect, Intersects, MultiPolygon, Point};
+use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
+
+use crate::store::queries::AreaRow;
+
+/// An area (delbydel, bydel) with its polygon in EPSG:25832.
+#[derive(Clone, Debug)]
+pub struct Area {
+    pub code: String,
+    pub name: Option<String>,
+    /// The enclosing area's code, e.g. the bydel of a delbydel.
+    pub parent_code: Option<String>,
+    pub population: Option<i64>,
+    pub area_m2: f64,
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// Areas indexed for point lookup.
+///
+/// ```
+/// use bomiljo::index::{Area, AreaIndex};
+/// use geo::{polygon, MultiPolygon};
+/// let square = |code: &str, x0: f64| Area {
+///     code: code.into(), name: None, parent_code: Some("01".into()), population: None, area_m2: 100.0,
+///     polygon: MultiPolygon(vec![polygon![(x: x0, y: 0.0), (x: x0 + 10.0, y: 0.0), (x: x0 + 10.0, y: 10.0), (x: x0, y: 10.0)]]),
+/// };
+/// let index = AreaIndex::new(vec![square("0101", 0.0), square("0102", 10.0)]);
+/// assert_eq!(index.locate(15.0, 5.0).unwrap().code, "0102");
+/// assert!(index.locate(25.0, 5.0).is_none());
+/// ```
+pub struct AreaIndex {
+    areas: Vec<Area>,
+    tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+}
+
+impl AreaIndex {
+    pub fn new(areas: Vec<Area>) -> AreaIndex {
+        let boxes = areas
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let r = a.polygon.bounding_rect()?;
+                Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+            })
+            .collect();
+        AreaIndex { areas, tree: RTree::bulk_load(boxes) }
+    }
+
+    pub fn from_rows(rows: Vec<AreaRow>) -> AreaIndex {
+        AreaIndex::new(
+            rows.into_iter()
+                .map(|r| Area {
+                    code: r.code,
+                    name: r.name,
+                    parent_code: r.parent_code,
+                    population: r.population,
+                    area_m2: r.area_m2,
+                    polygon: r.polygon,
+                })
+                .collect(),
+        )
+    }
+
+    /// The area containing the point (EPSG:25832). A point on a shared boundary goes to the
+    /// area with the lowest code, so the answer does not depend on load order.
+    pub fn locate(&self, x: f64, y: f64) -> Option<&Area> {
+        let point = Point::new(x, y);
+        self.tree
+            .locate_all_at_point(&[x, y])
+            .map(|candidate| &self.areas[candidate.data])
+            .filter(|area| area.polygon.intersects(&point))
+            .min_by(|a, b| a.code.cmp(&b.code))
+    }
+
+    /// Areas whose bounding boxes intersect a rectangle.
+    pub fn in_bbox(&self, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = &Area> {
+        self.tree
+            .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
+            .map(|c| &self.areas[c.data])
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Area> {
+        self.areas.iter().find(|a| a.code == code)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Area> {
+        self.areas.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.areas.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.areas.is_empty()
+    }
+}

@@ -1,0 +1,48 @@
+//! In-memory spatial indexes, built once from the store and queried many times.
+//!
+//! All coordinates are EPSG:25832 metres. [`AreaIndex`] answers "which delbydel contains this
+//! point"; [`PointIndex`] answers nearest-k, count/sum within a radius and bounding-box queries
+//! for one point layer. [`SpatialIndex`] holds one of each per layer in the store.
+
+mod areas;
+mod points;
+
+use std::collections::HashMap;
+
+pub use areas::{Area, AreaIndex};
+pub use points::{Nearest, PointIndex, RadiusSummary};
+
+use crate::config::{Config, LayerKind};
+use crate::store::{queries, StoreError};
+
+/// Every layer of the store, indexed. Build steps:
+/// 1. each areas layer: its polygons into an [`AreaIndex`];
+/// 2. each point layer (points of interest, population anchors, housing, incidents): its
+///    points into a [`PointIndex`], bulk-loaded.
+pub struct SpatialIndex {
+    pub areas: HashMap<String, AreaIndex>,
+    pub points: HashMap<String, PointIndex>,
+}
+
+impl SpatialIndex {
+    pub fn build(conn: &duckdb::Connection, config: &Config) -> Result<SpatialIndex, StoreError> {
+        let mut index = SpatialIndex { areas: HashMap::new(), points: HashMap::new() };
+        for layer in &config.layers {
+            match layer.kind {
+                LayerKind::Areas => {
+                    index.areas.insert(layer.name.clone(), AreaIndex::from_rows(queries::areas(conn, &layer.name)?));
+                }
+                kind => {
+                    let rows = queries::points(conn, crate::store::write::Table::for_kind(kind).name(), &layer.name)?;
+                    index.points.insert(layer.name.clone(), PointIndex::new(rows));
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// The areas layer points are assigned to (delbydeler).
+    pub fn assignment_areas<'a>(&'a self, config: &Config) -> Option<&'a AreaIndex> {
+        self.areas.get(&config.project.assign_layer)
+    }
+}

@@ -1,0 +1,64 @@
+//! The municipality's extent: a rectangle in the analysis CRS that every imported feature must
+//! fall inside, to catch swapped axes, wrong CRSs and stray points.
+
+use super::{Crs, CrsError, Transformer, ANALYSIS_CRS};
+
+/// A rectangle in [`ANALYSIS_CRS`] metres.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Extent {
+    pub min_x: f64,
+    pub min_y: f64,
+    pub max_x: f64,
+    pub max_y: f64,
+}
+
+impl Extent {
+    /// The analysis-CRS envelope of a lon/lat box, found by transforming points along its edges
+    /// (a lon/lat box is curved in UTM).
+    pub fn from_wgs84(bbox: [f64; 4]) -> Result<Extent, CrsError> {
+        let [w, s, e, n] = bbox;
+        let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+        let mut ext = Extent { min_x: f64::MAX, min_y: f64::MAX, max_x: f64::MIN, max_y: f64::MIN };
+        const STEPS: usize = 16;
+        for i in 0..=STEPS {
+            let f = i as f64 / STEPS as f64;
+            let (lon, lat) = (w + (e - w) * f, s + (n - s) * f);
+            for (x, y) in [(lon, s), (lon, n), (w, lat), (e, lat)] {
+                let (px, py) = t.apply(x, y)?;
+                ext.min_x = ext.min_x.min(px);
+                ext.min_y = ext.min_y.min(py);
+                ext.max_x = ext.max_x.max(px);
+                ext.max_y = ext.max_y.max(py);
+            }
+        }
+        Ok(ext)
+    }
+
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        (self.min_x..=self.max_x).contains(&x) && (self.min_y..=self.max_y).contains(&y)
+    }
+
+    pub fn width(&self) -> f64 {
+        self.max_x - self.min_x
+    }
+
+    pub fn height(&self) -> f64 {
+        self.max_y - self.min_y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wgs84_box_envelope_covers_its_corners() {
+        // Corners of [10.4, 59.8, 11.0, 60.2] in EPSG:25832 by cs2cs: SW (578555.7, 6629967.5),
+        // NE (610870.0, 6675364.5), SE (612216.8, 6630831.0), NW (577613.0, 6674508.0).
+        let e = Extent::from_wgs84([10.4, 59.8, 11.0, 60.2]).unwrap();
+        assert!((e.min_x - 577_613.0).abs() < 1.0, "{e:?}");
+        assert!((e.max_x - 612_216.8).abs() < 1.0, "{e:?}");
+        assert!((e.min_y - 6_629_967.5).abs() < 1.0, "{e:?}");
+        assert!(e.max_y >= 6_675_364.5 && e.max_y < 6_675_400.0, "{e:?}");
+    }
+}

@@ -1,0 +1,196 @@
+//! The DuckDB store: one database file, a versioned schema migrated on open, and the queries the
+//! rest of bomiljo runs against it (in [`queries`]).
+//!
+//! DuckDB calls block, so the server reaches the store through [`SharedStore::run`], which moves
+//! a cloned connection into `spawn_blocking`.
+
+pub mod queries;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use duckdb::Connection;
+
+/// Schema migrations, applied in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {0} does not exist\n    Create it with `bomiljo demo` or `bomiljo import <layer> <file>`, or pass --db PATH.")]
+    Missing(PathBuf),
+    #[error("database {path} is locked by another process ({detail})\n    Stop the other bomiljo (a running `serve` holds the lock) and try again.")]
+    Locked { path: PathBuf, detail: String },
+    #[error("cannot open database {path}: {source}")]
+    Open { path: PathBuf, source: duckdb::Error },
+    #[error("database {path} has schema version {found}, newer than this bomiljo ({SCHEMA_VERSION}); upgrade bomiljo")]
+    TooNew { path: PathBuf, found: i64 },
+    #[error("migration to schema version {version} failed: {source}")]
+    Migrate { version: i64, source: duckdb::Error },
+    #[error("{what}: {source}")]
+    Query { what: String, source: duckdb::Error },
+}
+
+impl StoreError {
+    /// Wraps a DuckDB error with what bomiljo was doing.
+    pub fn query(what: impl Into<String>) -> impl FnOnce(duckdb::Error) -> StoreError {
+        let what = what.into();
+        move |source| StoreError::Query { what, source }
+    }
+}
+
+/// Whether [`Store::open`] may create a new database file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    CreateIfMissing,
+    MustExist,
+}
+
+/// An open bomiljo database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database file and migrates it to [`SCHEMA_VERSION`].
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store, StoreError> {
+        if mode == OpenMode::MustExist && !path.exists() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let conn = Connection::open(path).map_err(|source| {
+            let detail = source.to_string();
+            if detail.contains("Could not set lock") {
+                StoreError::Locked { path: path.to_path_buf(), detail: lock_holder(&detail) }
+            } else {
+                StoreError::Open { path: path.to_path_buf(), source }
+            }
+        })?;
+        let store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// An in-memory database, for tests and benchmarks.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let store = Store { conn, path: ":memory:".into() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        schema_version(&self.conn)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL)",
+            )
+            .map_err(|source| StoreError::Migrate { version: 0, source })?;
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: current });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = i as i64 + 1;
+            let step = format!("BEGIN TRANSACTION;\n{sql}\nINSERT INTO schema_version VALUES ({version}, now());\nCOMMIT;");
+            if let Err(source) = self.conn.execute_batch(&step) {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(StoreError::Migrate { version, source });
+            }
+            tracing::info!(version, path = %self.path.display(), "migrated database schema");
+        }
+        Ok(())
+    }
+
+    /// Hands the connection to the server.
+    pub fn into_shared(self) -> SharedStore {
+        SharedStore { conn: Arc::new(Mutex::new(self.conn)), path: self.path }
+    }
+}
+
+pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |r| r.get(0))
+        .map_err(StoreError::query("reading schema_version"))
+}
+
+/// "held by PID 1234" from DuckDB's lock message, or the whole message.
+fn lock_holder(detail: &str) -> String {
+    detail
+        .find("PID")
+        .map(|i| format!("held by {}", detail[i..].trim_end_matches(')')))
+        .unwrap_or_else(|| detail.to_string())
+}
+
+/// A store shared by the server's request handlers.
+#[derive(Clone)]
+pub struct SharedStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl SharedStore {
+    /// Runs `f` on a connection of its own on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = {
+            let base = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            base.try_clone().map_err(StoreError::query("cloning a connection"))?
+        };
+        tokio::task::spawn_blocking(move || f(&conn))
+            .await
+            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_is_migrated_to_the_current_version() {
+        let store = Store::open_in_memory().unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn reopening_a_database_does_not_migrate_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.duckdb");
+        drop(Store::open(&path, OpenMode::CreateIfMissing).unwrap());
+        let store = Store::open(&path, OpenMode::MustExist).unwrap();
+        let rows: i64 = store.conn().query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_missing_database_says_how_to_create_one() {
+        let err = Store::open(Path::new("/nonexistent/x.duckdb"), OpenMode::MustExist).err().unwrap();
+        assert!(err.to_string().contains("bomiljo demo"), "{err}");
+    }
+}

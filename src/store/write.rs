@@ -1,0 +1,215 @@
+//! Writes one import as a single transaction: features are appended to a staging table with
+//! DuckDB's Appender, rows with the same (layer, id) are replaced, the import is logged, and
+//! nothing is visible until [`PendingImport::commit`]. Dropping a pending import rolls it back,
+//! and so does a crash: DuckDB's WAL never replays an uncommitted transaction.
+
+use chrono::NaiveDate;
+use duckdb::{params, types::Value, Connection, Transaction};
+use geo::Area;
+
+use super::StoreError;
+use crate::config::{Layer, LayerKind};
+use crate::feature::{Feature, FieldValue};
+
+const STAGING: &str = "staging_import";
+
+/// The table a kind of layer is stored in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Areas,
+    Features,
+    Housing,
+    Incidents,
+}
+
+impl Table {
+    pub fn for_kind(kind: LayerKind) -> Table {
+        match kind {
+            LayerKind::Areas => Table::Areas,
+            LayerKind::Population | LayerKind::Poi => Table::Features,
+            LayerKind::Housing => Table::Housing,
+            LayerKind::Incidents => Table::Incidents,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Areas => "areas",
+            Table::Features => "features",
+            Table::Housing => "housing",
+            Table::Incidents => "incidents",
+        }
+    }
+
+    /// One row of this table, in the column order of `schema/0001_init.sql`.
+    fn row(self, layer: &Layer, f: &Feature, import_id: i64) -> Vec<Value> {
+        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
+        let geometry = || {
+            f.polygon
+                .as_ref()
+                .map_or(Value::Null, |p| Value::Text(geojson::Geometry::from(p).to_string()))
+        };
+        let head = [Value::Text(layer.name.clone())];
+        let cells: Vec<Value> = match self {
+            Table::Areas => vec![
+                Value::Text(f.id.clone()),
+                value(f.get("name")),
+                value(f.get("parent")),
+                value(f.get("population")),
+                Value::Double(f.polygon.as_ref().map_or(0.0, |p| p.unsigned_area())),
+                Value::Double(f.x),
+                Value::Double(f.y),
+                geometry(),
+            ],
+            Table::Features => vec![
+                Value::Text(f.id.clone()),
+                value(f.get("name")),
+                value(f.get("category")),
+                value(f.get("population")),
+                Value::Double(f.x),
+                Value::Double(f.y),
+                geometry(),
+                text(&f.delbydel),
+                text(&f.bydel),
+            ],
+            Table::Housing => vec![
+                Value::Text(f.id.clone()),
+                value(f.get("units")),
+                value(f.get("group")),
+                Value::Boolean(matches!(f.get("has_staff_base"), FieldValue::Boolean(true))),
+                value(f.get("opened")),
+                value(f.get("closed")),
+                Value::Double(f.x),
+                Value::Double(f.y),
+                text(&f.delbydel),
+                text(&f.bydel),
+            ],
+            Table::Incidents => {
+                let FieldValue::Date(date) = f.get("date") else {
+                    unreachable!("incident dates are required and validated before they reach the store")
+                };
+                use chrono::Datelike;
+                vec![
+                    Value::Text(layer.source.clone().unwrap_or_default()),
+                    Value::Text(f.id.clone()),
+                    date_value(*date),
+                    Value::SmallInt(date.year() as i16),
+                    Value::TinyInt(date.month() as i8),
+                    value(f.get("category")),
+                    match f.get("weight") {
+                        FieldValue::Number(w) => Value::Double(*w),
+                        _ => Value::Double(1.0),
+                    },
+                    Value::Double(f.x),
+                    Value::Double(f.y),
+                    text(&f.delbydel),
+                    text(&f.bydel),
+                ]
+            }
+        };
+        head.into_iter().chain(cells).chain([Value::BigInt(import_id)]).collect()
+    }
+}
+
+fn value(v: &FieldValue) -> Value {
+    match v {
+        FieldValue::Null => Value::Null,
+        FieldValue::Text(s) => Value::Text(s.clone()),
+        FieldValue::Integer(i) => Value::BigInt(*i),
+        FieldValue::Number(n) => Value::Double(*n),
+        FieldValue::Date(d) => date_value(*d),
+        FieldValue::Boolean(b) => Value::Boolean(*b),
+    }
+}
+
+fn date_value(d: NaiveDate) -> Value {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    Value::Date32((d - epoch).num_days() as i32)
+}
+
+/// Who imported what, for the import log.
+#[derive(Clone, Debug)]
+pub struct ImportMeta {
+    pub file: String,
+    pub format: &'static str,
+    pub crs: String,
+    pub imported_by: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What an import wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub import_id: i64,
+    pub rows: u64,
+    pub replaced: u64,
+    pub unassigned: u64,
+}
+
+/// An import written inside an open transaction: commit it, or drop it to roll back.
+pub struct PendingImport<'c> {
+    tx: Transaction<'c>,
+    pub written: Written,
+}
+
+impl PendingImport<'_> {
+    pub fn commit(self) -> Result<Written, StoreError> {
+        self.tx.commit().map_err(StoreError::query("committing the import"))?;
+        Ok(self.written)
+    }
+}
+
+/// Stages every feature of `features` for `layer`, replaces rows with the same ids, and logs the
+/// import, all inside one transaction that the caller commits or drops.
+pub fn stage<'c>(
+    conn: &'c mut Connection,
+    layer: &Layer,
+    meta: &ImportMeta,
+    features: &mut dyn Iterator<Item = Feature>,
+) -> Result<PendingImport<'c>, StoreError> {
+    let table = Table::for_kind(layer.kind);
+    let tx = conn.transaction().map_err(StoreError::query("starting the import transaction"))?;
+    let import_id: i64 = tx
+        .query_row("SELECT coalesce(max(id), 0) + 1 FROM import_log", [], |r| r.get(0))
+        .map_err(StoreError::query("reading the import log"))?;
+    tx.execute_batch(&format!("CREATE TABLE {STAGING} AS SELECT * FROM {} LIMIT 0", table.name()))
+        .map_err(StoreError::query(format!("creating the staging table for {}", table.name())))?;
+    let mut written = Written { import_id, ..Written::default() };
+    {
+        let mut appender = tx.appender(STAGING).map_err(StoreError::query("opening the appender"))?;
+        for feature in features {
+            written.rows += 1;
+            written.unassigned += u64::from(feature.delbydel.is_none() && table != Table::Areas);
+            appender
+                .append_row(duckdb::appender_params_from_iter(table.row(layer, &feature, import_id)))
+                .map_err(StoreError::query(format!("appending feature '{}' to {}", feature.id, table.name())))?;
+        }
+        appender.flush().map_err(StoreError::query("flushing the appender"))?;
+    }
+    let replaced = tx
+        .execute(
+            &format!("DELETE FROM {0} WHERE layer = ? AND id IN (SELECT id FROM {STAGING})", table.name()),
+            params![layer.name],
+        )
+        .map_err(StoreError::query(format!("replacing re-imported rows in {}", table.name())))?;
+    written.replaced = replaced as u64;
+    tx.execute_batch(&format!("INSERT INTO {0} SELECT * FROM {STAGING}; DROP TABLE {STAGING};", table.name()))
+        .map_err(StoreError::query(format!("moving staged rows into {}", table.name())))?;
+    tx.execute(
+        "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), now(), ?, ?, ?)",
+        params![
+            import_id,
+            layer.name,
+            meta.file,
+            meta.format,
+            meta.crs,
+            meta.imported_by,
+            meta.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+            written.rows as i64,
+            written.replaced as i64,
+            written.unassigned as i64
+        ],
+    )
+    .map_err(StoreError::query("writing the import log"))?;
+    Ok(PendingImport { tx, written })
+}
