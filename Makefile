@@ -20,8 +20,7 @@ demo: build
 	./target/release/bomiljo --db $(DEMO_DB) demo $(DEMO_ARGS) --port $(PORT)
 
 test: setup
-	$(CARGO) test --all-targets --no-fail-fast
-	$(CARGO) test --doc
+	$(CARGO) test --no-fail-fast
 
 bench: build
 	./target/release/bomiljo bench import

@@ -59,6 +59,6 @@ mod tests {
         assert!((e.min_x - 577_613.0).abs() < 1.0, "{e:?}");
         assert!((e.max_x - 612_216.8).abs() < 1.0, "{e:?}");
         assert!((e.min_y - 6_629_967.5).abs() < 1.0, "{e:?}");
-        assert!(e.max_y >= 6_675_364.5 && e.max_y < 6_675_400.0, "{e:?}");
+        assert!((e.max_y - 6_675_364.5).abs() < 1.0, "{e:?}");
     }
 }

@@ -1,0 +1,183 @@
+//! The CLI end to end: `layers`, `demo`, `serve` with real HTTP requests, graceful shutdown and
+//! clear start-up errors.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{bomiljo, fixture, import_ok, two_squares_db};
+
+/// A running `bomiljo serve`, stopped with SIGTERM on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db: &Path, port: u16) -> Result<Server, String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+            .args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"])
+            .arg(db)
+            .args(["serve", "--port", &port.to_string()])
+            .env("BOMILJO_LOG", "warn")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bomiljo starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                return Err(seen);
+            }
+            if let Some(url) = line.trim().strip_prefix("bomiljo: listening on ") {
+                let base = url.trim_end_matches('/').to_string();
+                std::thread::spawn(move || for _ in stderr.lines() {});
+                return Ok(Server { child, base });
+            }
+            seen.push_str(&line);
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut response = agent.get(&format!("{}{path}", self.base)).call().expect("request succeeds");
+        (response.status().as_u16(), response.body_mut().read_to_string().expect("body is text"))
+    }
+
+    fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    /// Sends SIGTERM and returns whether the server exited cleanly.
+    fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        self.child.wait().expect("server exits").success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn layers_lists_every_layer_with_its_visibility() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bomiljo(&dir.path().join("t.duckdb"), &["layers"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert_eq!(text.lines().count(), 14, "{text}");
+    assert!(text.lines().any(|l| l.starts_with("housing") && l.contains("internal")), "{text}");
+    let out = bomiljo(&dir.path().join("t.duckdb"), &["layers", "--json"]);
+    let layers: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(layers.as_array().unwrap().len(), 13);
+}
+
+#[test]
+fn the_server_answers_health_layers_and_areas_with_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let server = Server::start(&db, 0).expect("server starts");
+
+    let health = server.get_json("/api/health");
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["schema_version"], bomiljo::store::SCHEMA_VERSION);
+
+    let layers = server.get_json("/api/layers");
+    let police = layers.as_array().unwrap().iter().find(|l| l["name"] == "incidents_police").unwrap();
+    assert_eq!((police["features"].as_i64(), police["visibility"].as_str()), (Some(4), Some("internal")));
+
+    let areas = server.get_json("/api/areas");
+    assert_eq!(areas["type"], "FeatureCollection");
+    let features = areas["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2);
+    let west = features.iter().find(|f| f["properties"]["code"] == "0101").unwrap();
+    assert_eq!((west["properties"]["name"].as_str(), west["properties"]["bydel"].as_str()), (Some("Vest"), Some("01")));
+    assert!((west["properties"]["area_km2"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    // Served in WGS84: the square's south-west corner (597000, 6642000) is near 10.73 E, 59.91 N.
+    assert_eq!(west["geometry"]["type"], "MultiPolygon");
+    let first = &west["geometry"]["coordinates"][0][0][0];
+    assert!((first[0].as_f64().unwrap() - 10.73).abs() < 0.02 && (first[1].as_f64().unwrap() - 59.90).abs() < 0.02, "{first}");
+
+    // p1 (2024) and p4 (2024) are in 0101; p2 (2024) in 0202; p3 (2023) outside.
+    let detail = server.get_json("/api/areas/0101");
+    assert_eq!(detail["code"], "0101");
+    assert_eq!(detail["counts"], serde_json::json!({ "police": { "2024": 2 } }));
+    let (status, body) = server.get("/api/areas/9999");
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no delbydel with code '9999'"), "{body}");
+
+    assert!(server.stop(), "graceful shutdown exits 0");
+}
+
+#[test]
+fn a_missing_database_is_a_clear_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Server::start(&dir.path().join("nope.duckdb"), 0).err().expect("refuses to start");
+    assert!(err.contains("does not exist") && err.contains("bomiljo demo"), "{err}");
+}
+
+#[test]
+fn a_locked_database_and_a_busy_port_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let server = Server::start(&db, 0).expect("server starts");
+    let out = bomiljo(&db, &["import", "incidents_police", fixture("import/good_police.csv").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("is locked by another process"), "{err}");
+
+    let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
+    let other = two_squares_db(&{
+        let d = dir.path().join("other");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    });
+    let err = Server::start(&other, port).err().expect("second server refuses the port");
+    assert!(err.contains("cannot listen on") && err.contains("--port"), "{err}");
+    assert!(server.stop());
+}
+
+#[test]
+fn demo_builds_a_fictional_city_with_every_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let out_dir = dir.path().join("files");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let counts = bomiljo::store::queries::layer_counts(store.conn()).unwrap();
+    assert_eq!(counts["delbydeler"], 12);
+    for layer in ["population", "schools", "kindergartens", "transit_stops", "grocery", "pharmacies", "commercial", "housing", "incidents_fire", "incidents_police", "incidents_waste"] {
+        assert!(counts.get(layer).copied().unwrap_or(0) > 0, "demo layer {layer} is empty: {counts:?}");
+    }
+    // Several years, and more police incidents in summer than in winter (seasonality).
+    let years: i64 = store.conn().query_row("SELECT count(DISTINCT year) FROM incidents", [], |r| r.get(0)).unwrap();
+    assert!(years >= 5, "{years}");
+    let (summer, winter): (i64, i64) = store
+        .conn()
+        .query_row(
+            "SELECT count(*) FILTER (WHERE month IN (6, 7, 8)), count(*) FILTER (WHERE month IN (12, 1, 2)) FROM incidents WHERE source = 'police'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(summer as f64 > winter as f64 * 1.3, "summer {summer}, winter {winter}");
+    drop(store);
+
+    // Deterministic: the same seed writes the same files.
+    let again = dir.path().join("again");
+    let out = bomiljo(&dir.path().join("demo2.duckdb"), &["demo", "--no-serve", "--out", again.to_str().unwrap()]);
+    assert!(out.status.success());
+    for file in ["incidents_police.csv", "housing.csv", "schools.geojson"] {
+        assert_eq!(std::fs::read(out_dir.join(file)).unwrap(), std::fs::read(again.join(file)).unwrap(), "{file} differs");
+    }
+}

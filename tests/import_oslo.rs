@@ -1,0 +1,104 @@
+//! Imports of Oslo's real data from ../shared/data/oslo: the 97 delbydeler, and points whose
+//! delbydel is known independently (the schools file names each school's delbydel).
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{import_ok, oslo, query};
+
+#[test]
+fn the_97_real_delbydeler_import_with_their_bydel() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    let summary = import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    assert!(summary.contains("imported 97 rows"), "{summary}");
+    assert_eq!(query::<i64>(&db, "SELECT count(DISTINCT id) FROM areas WHERE layer = 'delbydeler'"), 97);
+    // The bydel is the first two digits of the code: Grønland (0102) is in Gamle Oslo (01).
+    assert_eq!(query::<String>(&db, "SELECT parent_code FROM areas WHERE id = '0102'"), "01");
+    assert_eq!(query::<String>(&db, "SELECT name FROM areas WHERE id = '0102'"), "Grønland");
+    // Areas in m² agree with the file's own Shape_Area (computed by the publisher in UTM)
+    // within 0.5 %: a check on the reprojection and the polygon handling.
+    let text = std::fs::read_to_string(oslo("delbydeler.geojson")).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let expected: HashMap<String, f64> = file["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["properties"]["DELBYDEL"].as_str().unwrap().to_string(), f["properties"]["Shape_Area"].as_f64().unwrap()))
+        .collect();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    for area in bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap() {
+        let want = expected[&area.code];
+        assert!((area.area_m2 - want).abs() / want < 0.005, "{}: {} m² vs Shape_Area {want}", area.code, area.area_m2);
+    }
+}
+
+#[test]
+fn every_school_lands_in_the_delbydel_its_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    import_ok(&db, "schools", &oslo("skoler.geojson"), &["--field", "id=name"]);
+
+    let text = std::fs::read_to_string(oslo("skoler.geojson")).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let mut stmt = store.conn().prepare("SELECT id, delbydel, bydel FROM features WHERE layer = 'schools'").unwrap();
+    let assigned: HashMap<String, (Option<String>, Option<String>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let (mut checked, mut wrong) = (0, Vec::new());
+    for feature in file["features"].as_array().unwrap() {
+        let name = feature["properties"]["name"].as_str().unwrap();
+        let Some(expected) = feature["properties"]["DELBYDEL"].as_str() else { continue };
+        let (delbydel, bydel) = &assigned[name];
+        checked += 1;
+        if delbydel.as_deref() != Some(expected) {
+            wrong.push(format!("{name}: file says {expected}, bomiljo says {delbydel:?}"));
+        } else {
+            assert_eq!(bydel.as_deref(), Some(&expected[..2]), "{name}");
+        }
+    }
+    assert!(checked >= 150, "only {checked} schools had a DELBYDEL");
+    assert!(wrong.is_empty(), "{} of {checked} schools in the wrong delbydel:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+#[test]
+fn kindergartens_land_in_the_delbydel_their_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    import_ok(&db, "kindergartens", &oslo("barnehager.geojson"), &[]);
+    let text = std::fs::read_to_string(oslo("barnehager.geojson")).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let expected: HashMap<String, String> = file["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| Some((f["properties"]["nsrid"].as_str()?.to_string(), f["properties"]["delbydel_id"].as_str()?.to_string())))
+        .collect();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let mut stmt = store.conn().prepare("SELECT id, delbydel FROM features WHERE layer = 'kindergartens'").unwrap();
+    let rows: Vec<(String, Option<String>)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let codes: std::collections::HashSet<String> =
+        bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap().into_iter().map(|a| a.code).collect();
+    // The file labels kindergartens in Marka "1701", which is not one of the 97 delbydel
+    // polygons: those must be kept but unassigned; every other one must match the file.
+    let (mut in_marka, mut agree, mut with_answer) = (0, 0, 0);
+    for (id, assigned) in &rows {
+        let Some(want) = expected.get(id) else { continue };
+        if codes.contains(want) {
+            with_answer += 1;
+            agree += usize::from(assigned.as_ref() == Some(want));
+        } else {
+            assert_eq!(assigned, &None, "{id}: file says {want}, which has no polygon");
+            in_marka += 1;
+        }
+    }
+    assert_eq!(in_marka, 7);
+    assert!(with_answer > 500, "{with_answer}");
+    assert_eq!(agree, with_answer, "kindergartens whose delbydel differs from the file's");
+}

@@ -1,0 +1,127 @@
+//! Bad input: every malformed-input case fails with the line numbers of every bad row, exits
+//! non-zero, and leaves the database exactly as it was.
+
+mod common;
+
+use common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db};
+
+/// Imports a fixture that must be rejected; returns stderr after checking the database is
+/// unchanged and the exit status is non-zero.
+fn rejected(layer: &str, name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let before = fingerprint(&db);
+    let path = fixture(&format!("import/{name}"));
+    let out = bomiljo(&db, &["import", layer, path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{name} was accepted:\n{stderr}");
+    assert_eq!(fingerprint(&db), before, "{name} changed the database:\n{stderr}");
+    stderr
+}
+
+/// Asserts that stderr names exactly these lines of the file as rejected.
+fn assert_lines(stderr: &str, name: &str, lines: &[usize]) {
+    let prefix = format!("{name}:");
+    let mut found: Vec<usize> = stderr
+        .lines()
+        .filter_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split(':').next()?.parse().ok())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, lines, "rejected lines of {name}:\n{stderr}");
+}
+
+#[test]
+fn a_truncated_csv_names_each_short_row() {
+    let err = rejected("incidents_police", "truncated.csv");
+    assert_lines(&err, "truncated.csv", &[3, 5]);
+    assert!(err.contains("has 4 fields but the header has 5"), "{err}");
+    assert!(err.contains("import rejected: 2 of 4 rows"), "{err}");
+}
+
+#[test]
+fn unparseable_dates_are_rejected_with_the_expected_format() {
+    let err = rejected("incidents_police", "bad_date.csv");
+    assert_lines(&err, "bad_date.csv", &[2, 3]);
+    assert!(err.contains("unparseable date '31.12.2024'") && err.contains("expected YYYY-MM-DD"), "{err}");
+}
+
+#[test]
+fn unknown_categories_are_rejected_with_a_suggestion() {
+    let err = rejected("incidents_police", "unknown_category.csv");
+    assert_lines(&err, "unknown_category.csv", &[3, 4]);
+    assert!(err.contains("unknown category 'distrubance', did you mean 'disturbance'?"), "{err}");
+}
+
+#[test]
+fn points_outside_the_municipality_are_rejected_and_swapped_axes_are_hinted() {
+    let err = rejected("incidents_police", "outside_extent.csv");
+    assert_lines(&err, "outside_extent.csv", &[3, 4]);
+    assert!(err.contains("outside Oslo's extent"), "{err}");
+    assert!(err.contains("not swapped"), "{err}");
+}
+
+#[test]
+fn missing_fields_name_the_field_and_column() {
+    let err = rejected("incidents_police", "missing_field.csv");
+    assert_lines(&err, "missing_field.csv", &[2, 3, 4, 5]);
+    for expected in ["missing category (column 'category')", "missing id (column 'id')", "missing date", "missing coordinate (column 'x')"] {
+        assert!(err.contains(expected), "expected '{expected}' in:\n{err}");
+    }
+}
+
+#[test]
+fn degrees_in_metre_columns_are_caught_before_reprojection() {
+    let err = rejected("incidents_police", "degrees_as_utm.csv");
+    assert_lines(&err, "degrees_as_utm.csv", &[2]);
+    assert!(err.contains("look like degrees but the CRS is EPSG:25832; pass --crs EPSG:4326"), "{err}");
+}
+
+#[test]
+fn eleven_digit_numbers_are_refused_as_fodselsnummer() {
+    let err = rejected("incidents_police", "has_fodselsnummer.csv");
+    assert_lines(&err, "has_fodselsnummer.csv", &[3, 4]);
+    assert!(err.contains("column 'ref' holds an 11-digit number that looks like a fødselsnummer"), "{err}");
+}
+
+#[test]
+fn identifier_columns_fail_the_whole_import_with_their_names() {
+    let err = rejected("incidents_police", "has_name_column.csv");
+    assert!(err.contains("column(s) Navn, telefon look like personal identifiers"), "{err}");
+    assert!(err.contains("must arrive anonymised"), "{err}");
+}
+
+#[test]
+fn a_repeated_id_in_one_file_is_rejected() {
+    let err = rejected("incidents_police", "duplicate_id.csv");
+    assert_lines(&err, "duplicate_id.csv", &[4]);
+    assert!(err.contains("duplicate id 'dup' (also on line 2)"), "{err}");
+}
+
+#[test]
+fn geojson_features_without_usable_coordinates_are_rejected_by_line() {
+    let err = rejected("schools", "nan_coord.geojson");
+    assert_lines(&err, "nan_coord.geojson", &[5, 6, 7]);
+    assert!(err.contains("feature has no geometry"), "{err}");
+}
+
+#[test]
+fn self_intersecting_polygons_and_wrong_geometry_types_are_rejected() {
+    let err = rejected("delbydeler", "self_intersecting.geojson");
+    assert_lines(&err, "self_intersecting.geojson", &[5, 6]);
+    assert!(err.contains("invalid polygon"), "{err}");
+    assert!(err.contains("expects polygon geometry, found point"), "{err}");
+}
+
+#[test]
+fn an_unknown_file_type_or_layer_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let out = bomiljo(&db, &["import", "incidents_polise", "x.csv"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("did you mean 'incidents_police'"), "{err}");
+    let out = bomiljo(&db, &["import", "schools", "x.shp"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("bomiljo imports .geojson, .csv and .parquet"), "{err}");
+}
