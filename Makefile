@@ -21,6 +21,7 @@ demo: build
 
 test: setup
 	$(CARGO) test --no-fail-fast
+	./scripts/web-test.sh
 
 bench: build
 	./target/release/bomiljo bench import

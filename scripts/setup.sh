@@ -20,11 +20,12 @@ if [ ! -f "$LIB_DIR/libduckdb.so" ]; then
 fi
 ln -sfn "$LIB_DIR" "$DEPS_DIR/duckdb"
 
-if [ ! -f web/vendor/maplibre-gl.mjs ]; then
+if [ ! -f web/vendor/maplibre-gl-shared.mjs ] || [ ! -d node_modules/playwright-core ]; then
   echo "setup: installing front-end packages from the npm registry"
   npm ci --silent --no-audit --no-fund
   mkdir -p web/vendor
-  cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs \
-     node_modules/maplibre-gl/dist/maplibre-gl.css web/vendor/
+  # The ES-module build: entry, shared chunk and worker (no dev builds or source maps).
+  cp node_modules/maplibre-gl/dist/maplibre-gl.mjs node_modules/maplibre-gl/dist/maplibre-gl-shared.mjs \
+     node_modules/maplibre-gl/dist/maplibre-gl-worker.mjs node_modules/maplibre-gl/dist/maplibre-gl.css web/vendor/
 fi
 echo "setup: ok (libduckdb in $LIB_DIR)"

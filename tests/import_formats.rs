@@ -135,3 +135,15 @@ fn housing_keeps_exact_positions_and_refuses_resident_names() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("group 9 in column 'group' is outside 1-8"), "{err}");
 }
+
+#[test]
+fn points_imported_before_their_areas_are_assigned_when_the_areas_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    assert_eq!(query::<i64>(&db, "SELECT count(delbydel) FROM incidents"), 0);
+    import_ok(&db, "delbydeler", &fixture("areas/two_squares_25832.geojson"), &[]);
+    assert_eq!(query::<String>(&db, "SELECT delbydel || '/' || bydel FROM incidents WHERE id = 'p1'"), "0101/01");
+    assert_eq!(query::<String>(&db, "SELECT delbydel FROM incidents WHERE id = 'p2'"), "0202");
+    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel IS NULL"), 1);
+}

@@ -5,6 +5,8 @@
 //! ([`anonymise`]) and assigns its delbydel and bydel through the [`AreaIndex`] → the store
 //! stages the valid rows in one transaction. If any row was rejected, the transaction is rolled
 //! back and every rejection is reported as `file:line: reason`; the database is unchanged.
+//! Importing the assignment areas themselves re-assigns every stored point in the same
+//! transaction, so the order of imports does not matter.
 
 pub mod anonymise;
 mod csv;
@@ -147,6 +149,11 @@ pub fn import_file(
     if !rejections.is_empty() {
         drop(pending);
         return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections });
+    }
+    if layer.name == config.project.assign_layer {
+        let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
+        let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
+        tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
     }
     let written = pending.commit()?;
     Ok(ImportSummary { layer: layer.name.clone(), file: path.to_path_buf(), crs, written, elapsed: started.elapsed() })

@@ -153,6 +153,44 @@ pub struct PendingImport<'c> {
 }
 
 impl PendingImport<'_> {
+    /// The transaction's view of the database (it sees the staged rows).
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Gives every stored point a new delbydel and bydel from `locate`, inside this import's
+    /// transaction: used when the areas themselves are (re-)imported. Returns the points updated.
+    pub fn reassign_points(&self, locate: impl Fn(f64, f64) -> Option<(String, Option<String>)>) -> Result<u64, StoreError> {
+        let mut updated = 0;
+        for table in [Table::Features, Table::Housing, Table::Incidents].map(Table::name) {
+            let what = || format!("re-assigning delbydeler in {table}");
+            self.tx
+                .execute_batch("CREATE TABLE reassigned (rid BIGINT, delbydel VARCHAR, bydel VARCHAR)")
+                .map_err(StoreError::query(what()))?;
+            {
+                let mut stmt = self.tx.prepare(&format!("SELECT rowid, x, y FROM {table}")).map_err(StoreError::query(what()))?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?)))
+                    .map_err(StoreError::query(what()))?;
+                let mut appender = self.tx.appender("reassigned").map_err(StoreError::query(what()))?;
+                for row in rows {
+                    let (rid, x, y) = row.map_err(StoreError::query(what()))?;
+                    let (delbydel, bydel) = locate(x, y).map_or((None, None), |(d, b)| (Some(d), b));
+                    appender.append_row(params![rid, delbydel, bydel]).map_err(StoreError::query(what()))?;
+                    updated += 1;
+                }
+                appender.flush().map_err(StoreError::query(what()))?;
+            }
+            self.tx
+                .execute_batch(&format!(
+                    "UPDATE {table} SET delbydel = r.delbydel, bydel = r.bydel FROM reassigned r WHERE {table}.rowid = r.rid;
+                     DROP TABLE reassigned;"
+                ))
+                .map_err(StoreError::query(what()))?;
+        }
+        Ok(updated)
+    }
+
     pub fn commit(self) -> Result<Written, StoreError> {
         self.tx.commit().map_err(StoreError::query("committing the import"))?;
         Ok(self.written)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Browser tests: builds a demo database (fictional city), serves it on a free loopback port,
+# and runs tests/web/*.test.mjs in Debian chromium through playwright-core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null; then
+  echo "web-test: installing Debian chromium"
+  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+cargo build --quiet
+tmp=$(mktemp -d)
+bin=./target/debug/bomiljo
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" demo --no-serve --out "$tmp/files" >/dev/null
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" serve --port 0 2>"$tmp/serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 50); do
+  url=$(sed -n 's/^bomiljo: listening on \(http[^ ]*\)\/$/\1/p' "$tmp/serve.log")
+  [ -n "$url" ] && break
+  sleep 0.2
+done
+[ -n "${url:-}" ] || { cat "$tmp/serve.log"; exit 1; }
+BOMILJO_URL="$url" node --test tests/web/
