@@ -17,6 +17,7 @@
 //! - [`demo`]: a deterministic generator of demo data.
 //! - [`api`]: the HTTP server.
 
+pub mod analysis;
 pub mod api;
 pub mod bench;
 pub mod config;
@@ -25,6 +26,7 @@ mod error;
 pub mod feature;
 pub mod import;
 pub mod index;
+pub mod privacy;
 pub mod spatial;
 pub mod store;
 

@@ -1,0 +1,130 @@
+//! The privacy checkpoint: every output that can leave the municipality passes through here.
+//!
+//! A [`Policy`] (the caller's [`Role`] and the threshold k from `bomiljo.toml`) decides whether a
+//! count is shown exactly or as "<k", and each output type implements [`Redact`] to blank what a
+//! suppressed count would reveal (rates, changes, p-values). Internal layers and individual
+//! housing sites are never shown to the public role. API handlers, tiles, exports and reports all
+//! call [`Policy::apply`]; none re-implements the rule.
+
+use serde::{Serialize, Serializer};
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Anyone: aggregates only, small counts suppressed.
+    Public,
+    /// Municipal analysts: internal layers and site-level results.
+    Analyst,
+    /// Imports, tokens and audit.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "public" => Some(Role::Public),
+            "analyst" => Some(Role::Analyst),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// Whether this role sees internal layers, exact small counts and individual sites.
+    pub fn is_internal(self) -> bool {
+        self >= Role::Analyst
+    }
+}
+
+/// A count as shown to someone: exact, or "<k".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    Exact(u64),
+    Below(u32),
+}
+
+impl Count {
+    /// The exact value, when shown.
+    pub fn exact(self) -> Option<u64> {
+        match self {
+            Count::Exact(n) => Some(n),
+            Count::Below(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Exact(n) => write!(f, "{n}"),
+            Count::Below(k) => write!(f, "<{k}"),
+        }
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Count::Exact(n) => s.serialize_u64(*n),
+            Count::Below(k) => s.serialize_str(&format!("<{k}")),
+        }
+    }
+}
+
+/// The caller's role and the suppression threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    pub role: Role,
+    /// Counts below k are shown as "<k" to the public role.
+    pub k: u32,
+}
+
+impl Policy {
+    pub fn new(role: Role, k: u32) -> Policy {
+        Policy { role, k }
+    }
+
+    /// A count as this caller may see it.
+    ///
+    /// ```
+    /// use bomiljo::privacy::{Count, Policy, Role};
+    /// assert_eq!(Policy::new(Role::Public, 5).count(4), Count::Below(5));
+    /// assert_eq!(Policy::new(Role::Public, 5).count(0), Count::Exact(0));
+    /// assert_eq!(Policy::new(Role::Analyst, 5).count(4), Count::Exact(4));
+    /// ```
+    ///
+    /// Zero is shown: "nothing happened here" identifies no one, and hiding it would make every
+    /// quiet area look suspicious.
+    pub fn count(&self, n: u64) -> Count {
+        if self.role.is_internal() || n == 0 || n >= u64::from(self.k) {
+            Count::Exact(n)
+        } else {
+            Count::Below(self.k)
+        }
+    }
+
+    /// Whether a value computed from `n` events may be shown (for values that are not counts,
+    /// such as a density resting on n incidents).
+    pub fn shows_value_from(&self, n: u64) -> bool {
+        self.role.is_internal() || n >= u64::from(self.k)
+    }
+
+    /// Runs the checkpoint over an output.
+    pub fn apply<T: Redact>(&self, mut value: T) -> T {
+        value.redact(self);
+        value
+    }
+}
+
+/// An output that knows what to blank for a caller.
+pub trait Redact {
+    fn redact(&mut self, policy: &Policy);
+}
+
+impl<T: Redact> Redact for Vec<T> {
+    fn redact(&mut self, policy: &Policy) {
+        for item in self {
+            item.redact(policy);
+        }
+    }
+}
