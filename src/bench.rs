@@ -70,3 +70,74 @@ fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
 fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {
     (rng.random_range(x0..x1), rng.random_range(y0..y1))
 }
+
+/// KDE for the whole city (50 m cells, 300 m bandwidth) over `incidents` generated incidents,
+/// indicators for every delbydel × 10 years, and Gi* on the city grid. Prints ms for each.
+pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(), crate::Error> {
+    use crate::analysis::{grid::Grid, hotspot::gi_star, indicators, kde};
+    use crate::spatial::Metres;
+    let store = Store::open_in_memory()?;
+    let mut store = store;
+    let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
+    import_file(&mut store, config, &config.project.assign_layer, areas_file, &options)?;
+    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let extent = areas_extent(&areas);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    // Incidents snapped to 100 m, as imports store them.
+    let snap = |v: f64| (v / 100.0).floor() * 100.0 + 50.0;
+    let points: Vec<kde::WeightedPoint> = (0..incidents)
+        .map(|_| {
+            let (x, y) = random_point(&mut rng, extent);
+            kde::WeightedPoint { x: snap(x), y: snap(y), weight: 1.0 }
+        })
+        .collect();
+    let grid = Grid::covering(extent, Metres(50.0));
+    let started = Instant::now();
+    let density = kde::kde(&points, &grid, Metres(300.0), &kde::Quartic);
+    println!(
+        "kde: {incidents} incidents on {} x {} = {} cells (50 m, 300 m bandwidth) in {:.0} ms",
+        grid.cols,
+        grid.rows,
+        grid.len(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let infos: Vec<indicators::AreaInfo> = areas
+        .iter()
+        .map(|a| indicators::AreaInfo { code: a.code.clone(), name: a.name.clone(), bydel: a.parent_code.clone(), population: Some(7000.0), area_km2: a.area_m2 / 1e6 })
+        .collect();
+    let sources = vec!["police".to_string(), "fire".to_string(), "waste".to_string()];
+    let mut tallies = indicators::Tallies::new();
+    for a in &infos {
+        for s in &sources {
+            for year in 2014..=2024 {
+                let total = rng.random_range(0..400);
+                tallies.insert((a.code.clone(), s.clone(), year), indicators::Tally { total, categories: [("a".to_string(), total)].into() });
+            }
+        }
+    }
+    let started = Instant::now();
+    let rows: usize = (2015..=2024).map(|year| indicators::indicators(&infos, &tallies, &sources, year).len()).sum();
+    println!("indicators: {rows} rows ({} delbydeler x 3 sources x 10 years) in {:.0} ms", infos.len(), started.elapsed().as_secs_f64() * 1000.0);
+
+    let study: Vec<bool> = (0..grid.len()).map(|i| density.per_km2[i] > 0.0).collect();
+    let started = Instant::now();
+    let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0));
+    println!(
+        "gi*: {} study cells of 50 m, 300 m band, with FDR in {:.0} ms",
+        spots.iter().flatten().count(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let grid250 = Grid::covering(extent, Metres(250.0));
+    let mut counts = vec![0.0; grid250.len()];
+    for p in &points {
+        if let Some(i) = grid250.index_of(p.x, p.y) {
+            counts[i] += 1.0;
+        }
+    }
+    let all = vec![true; grid250.len()];
+    let started = Instant::now();
+    gi_star(&grid250, &counts, &all, Metres(500.0));
+    println!("gi*: {} cells of 250 m, 500 m band (the API default) in {:.0} ms", grid250.len(), started.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}

@@ -10,8 +10,11 @@ use bomiljo::api::{self, AppState};
 use bomiljo::config::Config;
 use bomiljo::demo::{self, DemoOptions};
 use bomiljo::import::{import_file, ImportError, ImportOptions};
+use bomiljo::analysis::indicators::Indicator;
+use bomiljo::measurement::{self, Level};
+use bomiljo::privacy::{Policy, Role};
 use bomiljo::spatial::Crs;
-use bomiljo::store::{OpenMode, Store};
+use bomiljo::store::{tokens, OpenMode, Store};
 
 /// bomiljo: neighbourhood monitoring for housing in Oslo's drug and mental-health field.
 #[derive(Parser)]
@@ -73,6 +76,26 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Indicators per delbydel (or bydel), incident source and year.
+    Measure {
+        #[arg(long)]
+        year: i32,
+        /// delbydel or bydel.
+        #[arg(long, default_value = "delbydel", value_parser = parse_level)]
+        level: Level,
+        /// table, json or csv.
+        #[arg(long, default_value = "table")]
+        format: String,
+        /// Whose view: analyst (exact counts; the default for someone holding the database
+        /// file) or public (counts under k shown as "<k").
+        #[arg(long, default_value = "analyst", value_parser = parse_role)]
+        role: Role,
+    },
+    /// Manage API tokens (roles: public, analyst, admin).
+    Token {
+        #[command(subcommand)]
+        what: TokenCommand,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -90,7 +113,33 @@ pub struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once and stored only as a hash.
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        name: String,
+        /// Days until it expires (never when absent).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// List tokens (names, roles, dates; never secrets).
+    List,
+    /// Revoke every token with this name.
+    Revoke { name: String },
+}
+
+#[derive(Subcommand)]
 pub enum BenchCommand {
+    /// KDE over the city, indicators for every delbydel and year, and Gi* on the city grid.
+    Measure {
+        #[arg(long, default_value_t = 1_000_000)]
+        incidents: usize,
+        /// Area polygons (default: Oslo's real delbydeler from ../shared/data/oslo).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
     /// Import of generated incident rows and assignment of points to delbydeler.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
@@ -99,6 +148,18 @@ pub enum BenchCommand {
         #[arg(long)]
         areas: Option<PathBuf>,
     },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("'{s}' is not a role: public, analyst or admin"))
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    match s {
+        "delbydel" => Ok(Level::Delbydel),
+        "bydel" => Ok(Level::Bydel),
+        _ => Err(format!("'{s}' is not a level: delbydel or bydel")),
+    }
 }
 
 fn parse_field(s: &str) -> Result<(String, String), String> {
@@ -148,13 +209,67 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 serve(config, store, &args)?;
             }
         }
+        Command::Measure { year, level, format, role } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let rows = measurement::measure(store.conn(), &config, year, level)?;
+            let rows = Policy::new(role, config.project.min_count).apply(rows);
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
+                "csv" => print!("{}", measurement::indicators_csv(&rows)),
+                "table" => print_indicators(&rows),
+                other => anyhow::bail!("--format {other}: use table, json or csv"),
+            }
+        }
+        Command::Token { what } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            match what {
+                TokenCommand::Create { role, name, days } => {
+                    let secret = tokens::create(store.conn(), &name, role, days)?;
+                    eprintln!("token '{name}' ({role:?}) created; it is shown only this once:");
+                    println!("{secret}");
+                }
+                TokenCommand::List => println!("{}", serde_json::to_string_pretty(&tokens::list(store.conn())?)?),
+                TokenCommand::Revoke { name } => {
+                    let n = tokens::revoke(store.conn(), &name)?;
+                    anyhow::ensure!(n > 0, "no active token named '{name}'");
+                    println!("revoked {n} token(s) named '{name}'");
+                }
+            }
+        }
         Command::Bench { what: BenchCommand::Import { rows, areas } } => {
-            let areas = areas.unwrap_or_else(|| config.dir.join("../shared/data/oslo/delbydeler.geojson"));
-            anyhow::ensure!(areas.is_file(), "areas file {} not found; pass --areas FILE", areas.display());
-            bomiljo::bench::import(&config, &areas, rows)?;
+            bomiljo::bench::import(&config, &bench_areas(&config, areas)?, rows)?;
+        }
+        Command::Bench { what: BenchCommand::Measure { incidents, areas } } => {
+            bomiljo::bench::measure(&config, &bench_areas(&config, areas)?, incidents)?;
         }
     }
     Ok(Outcome::Success)
+}
+
+fn bench_areas(config: &Config, given: Option<PathBuf>) -> Result<PathBuf> {
+    let areas = given.unwrap_or_else(|| config.dir.join("../shared/data/oslo/delbydeler.geojson"));
+    anyhow::ensure!(areas.is_file(), "areas file {} not found; pass --areas FILE", areas.display());
+    Ok(areas)
+}
+
+fn print_indicators(rows: &[Indicator]) {
+    println!("{:<6} {:<24} {:<7} {:>6} {:>8} {:>9} {:>7} {:>8} {:>6} {:>5}", "kode", "navn", "kilde", "antall", "per 1000", "endring", "p", "mot byen", "rang", "år");
+    let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
+    for r in rows {
+        println!(
+            "{:<6} {:<24} {:<7} {:>6} {:>8} {:>9} {:>7} {:>8} {:>6} {:>5}",
+            r.code,
+            r.name.as_deref().unwrap_or("").chars().take(24).collect::<String>(),
+            r.source,
+            r.count.to_string(),
+            f(r.rate_per_1000, 1),
+            r.change.map_or("-".into(), |c| format!("{c:+}")),
+            f(r.p_value, 3),
+            f(r.ratio_to_city, 2),
+            r.rank.map_or("-".into(), |k| format!("{k}/{}", r.ranked)),
+            r.year
+        );
+    }
 }
 
 fn serve(config: Config, store: Store, args: &ServeArgs) -> Result<()> {

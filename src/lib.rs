@@ -26,7 +26,9 @@ mod error;
 pub mod feature;
 pub mod import;
 pub mod index;
+pub mod measurement;
 pub mod privacy;
+pub mod render;
 pub mod spatial;
 pub mod store;
 

@@ -3,70 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
-use common::{bomiljo, fixture, import_ok, two_squares_db};
-
-/// A running `bomiljo serve`, stopped with SIGTERM on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &Path, port: u16) -> Result<Server, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
-            .args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"])
-            .arg(db)
-            .args(["serve", "--port", &port.to_string()])
-            .env("BOMILJO_LOG", "warn")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("bomiljo starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = child.wait();
-                return Err(seen);
-            }
-            if let Some(url) = line.trim().strip_prefix("bomiljo: listening on ") {
-                let base = url.trim_end_matches('/').to_string();
-                std::thread::spawn(move || for _ in stderr.lines() {});
-                return Ok(Server { child, base });
-            }
-            seen.push_str(&line);
-        }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut response = agent.get(&format!("{}{path}", self.base)).call().expect("request succeeds");
-        (response.status().as_u16(), response.body_mut().read_to_string().expect("body is text"))
-    }
-
-    fn get_json(&self, path: &str) -> serde_json::Value {
-        let (status, body) = self.get(path);
-        assert_eq!(status, 200, "{path}: {body}");
-        serde_json::from_str(&body).expect("JSON body")
-    }
-
-    /// Sends SIGTERM and returns whether the server exited cleanly.
-    fn stop(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
-        self.child.wait().expect("server exits").success()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
+use common::{bomiljo, fixture, import_ok, two_squares_db, Server};
 
 #[test]
 fn layers_lists_every_layer_with_its_visibility() {
@@ -86,6 +23,7 @@ fn the_server_answers_health_layers_and_areas_with_counts() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
     import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let token = common::token(&db, "analyst");
     let server = Server::start(&db, 0).expect("server starts");
 
     let health = server.get_json("/api/health");
@@ -108,9 +46,12 @@ fn the_server_answers_health_layers_and_areas_with_counts() {
     let first = &west["geometry"]["coordinates"][0][0][0];
     assert!((first[0].as_f64().unwrap() - 10.73).abs() < 0.02 && (first[1].as_f64().unwrap() - 59.90).abs() < 0.02, "{first}");
 
-    // p1 (2024) and p4 (2024) are in 0101; p2 (2024) in 0202; p3 (2023) outside.
+    // p1 (2024) and p4 (2024) are in 0101; p2 (2024) in 0202; p3 (2023) outside. The public
+    // sees 2 as "<5"; an analyst token sees the count.
     let detail = server.get_json("/api/areas/0101");
     assert_eq!(detail["code"], "0101");
+    assert_eq!(detail["counts"], serde_json::json!({ "police": { "2024": "<5" } }));
+    let detail = server.get_json_as("/api/areas/0101", &token);
     assert_eq!(detail["counts"], serde_json::json!({ "police": { "2024": 2 } }));
     let (status, body) = server.get("/api/areas/9999");
     assert_eq!(status, 404, "{body}");
@@ -135,7 +76,7 @@ fn a_locked_database_and_a_busy_port_are_clear_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("is locked by another process"), "{err}");
 
-    let port: u16 = server.base.rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
     let other = two_squares_db(&{
         let d = dir.path().join("other");
         std::fs::create_dir_all(&d).unwrap();

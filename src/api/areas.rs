@@ -11,7 +11,8 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{ApiError, AppState};
+use super::{auth::Caller, ApiError, AppState};
+use crate::privacy::Count;
 use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
 use crate::spatial::{Crs, Transformer};
@@ -73,12 +74,12 @@ pub struct AreaDetail {
     bydel: Option<String>,
     population: Option<i64>,
     area_km2: f64,
-    /// Incidents per source and year: `{"police": {"2024": 17}}`.
-    counts: queries::CountsBySourceYear,
+    /// Incidents per source and year: `{"police": {"2024": 17}}`; "<k" for the public role.
+    counts: BTreeMap<String, BTreeMap<String, Count>>,
 }
 
 /// `GET /api/areas/{code}`: 200 with the area and its counts, 404 for an unknown code.
-pub async fn detail(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
+pub async fn detail(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
     let area = state
         .index
         .assignment_areas(&state.config)
@@ -98,6 +99,9 @@ pub async fn detail(State(state): State<AppState>, Path(code): Path<String>) -> 
         bydel: area.parent_code.clone(),
         population,
         area_km2: area.area_m2 / 1e6,
-        counts,
+        counts: counts
+            .into_iter()
+            .map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, caller.policy.count(n as u64))).collect()))
+            .collect(),
     }))
 }

@@ -11,8 +11,21 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::measurement::MeasureError> for ApiError {
+    fn from(e: crate::measurement::MeasureError) -> ApiError {
+        match e {
+            crate::measurement::MeasureError::BadParameter(m) => ApiError::BadRequest(m),
+            crate::measurement::MeasureError::Store(s) => ApiError::Store(s),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -20,6 +33,8 @@ impl IntoResponse for ApiError {
         let (status, message) = match &self {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())

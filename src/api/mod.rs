@@ -3,11 +3,14 @@
 //! failures to status codes and short JSON messages.
 
 mod areas;
+pub mod auth;
 mod error;
+mod measurement;
 mod meta;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::{routing::get, Router};
 use tower_http::{services::ServeDir, trace::TraceLayer};
@@ -36,6 +39,8 @@ pub struct AppState {
     pub index: Arc<SpatialIndex>,
     /// `GET /api/areas`, rendered once at start-up (areas change only by import).
     areas_geojson: Arc<String>,
+    /// Heat surfaces by their parameters, so map tiles do not recompute the density.
+    heat_cache: Arc<Mutex<HashMap<String, Arc<crate::measurement::HeatSurface>>>>,
 }
 
 impl AppState {
@@ -48,6 +53,7 @@ impl AppState {
             store: store.into_shared(),
             index: Arc::new(index),
             areas_geojson: Arc::new(areas_geojson),
+            heat_cache: Arc::default(),
         })
     }
 }
@@ -60,6 +66,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/layers", get(meta::layers))
         .route("/api/areas", get(areas::list))
         .route("/api/areas/{code}", get(areas::detail))
+        .route("/api/measurement", get(measurement::indicators))
+        .route("/api/heatmap", get(measurement::heatmap))
+        .route("/api/heatmap/legend", get(measurement::heat_legend))
+        .route("/tiles/heat/{z}/{x}/{y}", get(measurement::heat_tile))
+        .route("/api/hotspots", get(measurement::hotspots))
+        .route("/api/series", get(measurement::series))
+        .route("/api/before-after", get(measurement::before_after))
         .fallback_service(web)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

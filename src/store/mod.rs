@@ -5,6 +5,7 @@
 //! a cloned connection into `spawn_blocking`.
 
 pub mod queries;
+pub mod tokens;
 pub mod write;
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use duckdb::Connection;
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql"), include_str!("schema/0002_tokens.sql")];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -134,10 +135,11 @@ pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
 
 /// "held by PID 1234" from DuckDB's lock message, or the whole message.
 fn lock_holder(detail: &str) -> String {
-    detail
-        .find("PID")
-        .map(|i| format!("held by {}", detail[i..].trim_end_matches(')')))
-        .unwrap_or_else(|| detail.to_string())
+    let pid: Option<String> = detail.find("PID ").map(|i| detail[i + 4..].chars().take_while(char::is_ascii_digit).collect());
+    match pid {
+        Some(pid) if !pid.is_empty() => format!("held by PID {pid}"),
+        _ => detail.to_string(),
+    }
 }
 
 /// A store shared by the server's request handlers.

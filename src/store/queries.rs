@@ -174,3 +174,171 @@ pub fn population_by_area(conn: &Connection) -> Result<BTreeMap<String, f64>, St
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
+
+/// Which incidents to read: sources, one category, a span of years. Empty `sources` means all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct IncidentFilter {
+    pub sources: Vec<String>,
+    pub category: Option<String>,
+    pub years: Option<(i32, i32)>,
+}
+
+impl IncidentFilter {
+    /// SQL conditions and their parameters (values are always bound, never spliced).
+    fn sql(&self) -> (String, Vec<duckdb::types::Value>) {
+        use duckdb::types::Value;
+        let mut clauses = vec!["TRUE".to_string()];
+        let mut params = Vec::new();
+        if !self.sources.is_empty() {
+            clauses.push(format!("source IN ({})", vec!["?"; self.sources.len()].join(", ")));
+            params.extend(self.sources.iter().map(|s| Value::Text(s.clone())));
+        }
+        if let Some(c) = &self.category {
+            clauses.push("category = ?".into());
+            params.push(Value::Text(c.clone()));
+        }
+        if let Some((from, to)) = self.years {
+            clauses.push("year BETWEEN ? AND ?".into());
+            params.extend([Value::Int(from), Value::Int(to)]);
+        }
+        (clauses.join(" AND "), params)
+    }
+}
+
+/// Positions and weights of the incidents matching a filter (EPSG:25832).
+pub fn incident_points(conn: &Connection, filter: &IncidentFilter) -> Result<Vec<(f64, f64, f64)>, StoreError> {
+    let (condition, params) = filter.sql();
+    let sql = format!("SELECT x, y, sum(weight), count(*) FROM incidents WHERE {condition} GROUP BY x, y");
+    let what = "reading incident positions";
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(duckdb::params_from_iter(params), |r| Ok((r.get::<_, f64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, i64>(3)?)))
+        .map_err(StoreError::query(what))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (x, y, weight, count) = row.map_err(StoreError::query(what))?;
+        // One entry per incident keeps the support counts exact; weights are spread evenly.
+        out.extend(std::iter::repeat_n((x, y, weight / count as f64), count as usize));
+    }
+    Ok(out)
+}
+
+/// Incident counts per (delbydel, source, year, category) for a span of years.
+pub fn incident_tallies(conn: &Connection, from: i32, to: i32) -> Result<Vec<(String, String, i32, String, u64)>, StoreError> {
+    let what = "tallying incidents per delbydel";
+    let mut stmt = conn
+        .prepare(
+            "SELECT delbydel, source, year, category, count(*) FROM incidents
+             WHERE delbydel IS NOT NULL AND year BETWEEN ? AND ? GROUP BY ALL",
+        )
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)? as u64)))
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// Counts per period (year, or year and month) for one area (or the whole city with `None`).
+pub fn incident_series(
+    conn: &Connection,
+    code: Option<&str>,
+    filter: &IncidentFilter,
+    monthly: bool,
+) -> Result<Vec<(i32, u32, u64)>, StoreError> {
+    let (condition, mut params) = filter.sql();
+    let area = match code {
+        Some(code) => {
+            params.push(duckdb::types::Value::Text(code.to_string()));
+            "AND (delbydel = ? OR bydel = ?)"
+        }
+        None => "",
+    };
+    if let Some(code) = code {
+        params.push(duckdb::types::Value::Text(code.to_string()));
+    }
+    let month = if monthly { "month" } else { "0" };
+    let sql = format!(
+        "SELECT year, {month} AS m, count(*) FROM incidents WHERE {condition} {area} GROUP BY year, m ORDER BY year, m"
+    );
+    let what = "reading an incident series";
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(duckdb::params_from_iter(params), |r| {
+            Ok((r.get::<_, i32>(0)?, r.get::<_, i32>(1)? as u32, r.get::<_, i64>(2)? as u64))
+        })
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// The span of incident years in the store.
+pub fn incident_years(conn: &Connection) -> Result<Option<(i32, i32)>, StoreError> {
+    conn.query_row("SELECT min(year), max(year) FROM incidents", [], |r| {
+        Ok(r.get::<_, Option<i32>>(0)?.zip(r.get::<_, Option<i32>>(1)?))
+    })
+    .map_err(StoreError::query("reading incident years"))
+}
+
+/// A housing site as stored (internal: exact position).
+#[derive(Clone, Debug, Serialize)]
+pub struct HousingSite {
+    pub id: String,
+    pub x: f64,
+    pub y: f64,
+    pub units: i64,
+    pub group: Option<i64>,
+    pub has_staff_base: bool,
+    pub opened: Option<String>,
+    pub closed: Option<String>,
+    pub delbydel: Option<String>,
+}
+
+pub fn housing_sites(conn: &Connection) -> Result<Vec<HousingSite>, StoreError> {
+    let what = "reading housing sites";
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, x, y, units, matrix_group, has_staff_base, CAST(opened AS VARCHAR), CAST(closed AS VARCHAR), delbydel
+             FROM housing ORDER BY id",
+        )
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(HousingSite {
+                id: r.get(0)?,
+                x: r.get(1)?,
+                y: r.get(2)?,
+                units: r.get(3)?,
+                group: r.get(4)?,
+                has_staff_base: r.get(5)?,
+                opened: r.get(6)?,
+                closed: r.get(7)?,
+                delbydel: r.get(8)?,
+            })
+        })
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// Incidents per year within `radius_m` of a point, and in the rest of a delbydel.
+pub fn counts_near_and_rest(
+    conn: &Connection,
+    (x, y): (f64, f64),
+    radius_m: f64,
+    delbydel: &str,
+    (from, to): (i32, i32),
+) -> Result<Vec<(i32, u64, u64)>, StoreError> {
+    let what = "counting incidents around a site";
+    let mut stmt = conn
+        .prepare(
+            "SELECT year,
+                    count(*) FILTER (WHERE (x - ?) * (x - ?) + (y - ?) * (y - ?) <= ? * ?),
+                    count(*) FILTER (WHERE (x - ?) * (x - ?) + (y - ?) * (y - ?) > ? * ? AND delbydel = ?)
+             FROM incidents WHERE year BETWEEN ? AND ? GROUP BY year ORDER BY year",
+        )
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(params![x, x, y, y, radius_m, radius_m, x, x, y, y, radius_m, radius_m, delbydel, from, to], |r| {
+            Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
+        })
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}

@@ -2,8 +2,9 @@
 //! Oslo data, and read back what a database holds.
 #![allow(dead_code, reason = "each test file uses a different subset")]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use bomiljo::store::{OpenMode, Store};
 
@@ -70,4 +71,97 @@ pub fn two_squares_db(dir: &Path) -> PathBuf {
     let db = dir.join("t.duckdb");
     import_ok(&db, "delbydeler", &fixture("areas/two_squares_25832.geojson"), &[]);
     db
+}
+
+/// A running `bomiljo serve`, stopped with SIGTERM on drop.
+pub struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn start(db: &Path, port: u16) -> Result<Server, String> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+            .args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"])
+            .arg(db)
+            .args(["serve", "--port", &port.to_string()])
+            .env("BOMILJO_LOG", "warn")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bomiljo starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                return Err(seen);
+            }
+            if let Some(url) = line.trim().strip_prefix("bomiljo: listening on ") {
+                let base = url.trim_end_matches('/').to_string();
+                std::thread::spawn(move || for _ in stderr.lines() {});
+                return Ok(Server { child, base });
+            }
+            seen.push_str(&line);
+        }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.get_with(path, None)
+    }
+
+    /// GET with an optional bearer token; returns status and body text.
+    pub fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut request = agent.get(&format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut response = request.call().expect("request succeeds");
+        (response.status().as_u16(), response.body_mut().read_to_string().expect("body is text"))
+    }
+
+    /// GET returning raw bytes (tiles).
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut response = agent.get(&format!("{}{path}", self.base)).call().expect("request succeeds");
+        (response.status().as_u16(), response.body_mut().read_to_vec().expect("body"))
+    }
+
+    pub fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
+        let (status, body) = self.get_with(path, Some(token));
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    /// Sends SIGTERM and returns whether the server exited cleanly.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+        self.child.wait().expect("server exits").success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+
+/// Creates a token for a role and returns its secret.
+pub fn token(db: &Path, role: &str) -> String {
+    let out = bomiljo(db, &["token", "create", "--role", role, "--name", &format!("test-{role}")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

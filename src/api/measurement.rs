@@ -1,0 +1,183 @@
+//! The measurement API: indicators, heatmaps (GeoJSON grid, PNG tiles, legend), hotspots,
+//! series and before/after. Every response passes the caller's privacy policy.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{auth::Caller, ApiError, AppState};
+use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Level, SeriesParams};
+use crate::render::{ramp, tile};
+use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+
+#[derive(Deserialize)]
+pub struct MeasurementQuery {
+    year: i32,
+    level: Option<Level>,
+    format: Option<String>,
+}
+
+/// `GET /api/measurement?year=Y[&level=bydel][&format=csv]`: indicators per delbydel (or bydel),
+/// source and year. 200; 400 for a bad parameter.
+pub async fn indicators(State(state): State<AppState>, caller: Caller, Query(q): Query<MeasurementQuery>) -> Result<Response, ApiError> {
+    let config = Arc::clone(&state.config);
+    let level = q.level.unwrap_or(Level::Delbydel);
+    let rows = state.store.run(move |conn| Ok(measurement::measure(conn, &config, q.year, level))).await??;
+    let rows = caller.policy.apply(rows);
+    Ok(match q.format.as_deref() {
+        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], measurement::indicators_csv(&rows)).into_response(),
+        None | Some("json") => Json(rows).into_response(),
+        Some(other) => return Err(ApiError::BadRequest(format!("format={other}: use json or csv"))),
+    })
+}
+
+/// Computes (or reuses) a heat surface for these parameters.
+async fn surface(state: &AppState, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
+    let key = serde_json::to_string(&params).unwrap_or_default();
+    if let Some(hit) = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(Arc::clone(hit));
+    }
+    let config = Arc::clone(&state.config);
+    let surface = Arc::new(state.store.run(move |conn| Ok(measurement::heat(conn, &config, &params))).await??);
+    let mut cache = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= 16 {
+        cache.clear();
+    }
+    cache.insert(key, Arc::clone(&surface));
+    Ok(surface)
+}
+
+/// Most cells a GeoJSON heat grid may hold; larger requests should clip to an area or use tiles.
+const MAX_GEOJSON_CELLS: usize = 100_000;
+
+/// `GET /api/heatmap?source=&category=&year=&to_year=&cell_m=&bandwidth_m=&area=&weighted=&per_1000=`:
+/// the grid as GeoJSON polygons (WGS84), non-empty cells only. 400 for bad or oversized requests.
+pub async fn heatmap(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Response, ApiError> {
+    let shown = caller.policy.apply(surface(&state, params).await?.as_ref().clone());
+    let cells: Vec<usize> = (0..shown.grid().len()).filter(|&i| shown.values[i].is_some_and(|v| v > 0.0)).collect();
+    if cells.len() > MAX_GEOJSON_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} cells is more than {MAX_GEOJSON_CELLS}; clip with area=, use a larger cell_m, or use /tiles/heat",
+            cells.len()
+        )));
+    }
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let features: Vec<Value> = cells
+        .into_iter()
+        .filter_map(|i| {
+            let [x0, y0, x1, y1] = shown.grid().bounds(i);
+            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+                .into_iter()
+                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
+                .collect();
+            let count = caller.policy.count(u64::from(shown.density.support[i]));
+            Some(json!({
+                "type": "Feature",
+                "geometry": { "type": "Polygon", "coordinates": [ring?] },
+                "properties": { "value": shown.values[i], "incidents_within_bandwidth": count }
+            }))
+        })
+        .collect();
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "unit": shown.unit,
+        "years": [shown.years.0, shown.years.1],
+        "cell_m": shown.grid().cell.0,
+        "features": features
+    }))
+    .into_response())
+}
+
+/// The colour of a value on the heat ramp (square-root scale, so faint areas still show).
+fn heat_colour(value: f64, max: f64) -> [u8; 4] {
+    let [r, g, b] = ramp::viridis((value / max).sqrt());
+    [r, g, b, 200]
+}
+
+/// `GET /tiles/heat/{z}/{x}/{y}.png?...` (same parameters as /api/heatmap): a 256 px PNG tile.
+pub async fn heat_tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((z, x, y_png)): Path<(u32, u32, String)>,
+    Query(params): Query<HeatParams>,
+) -> Result<Response, ApiError> {
+    let y: u32 = y_png.strip_suffix(".png").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("tiles are /tiles/heat/{z}/{x}/{y}.png".into()))?;
+    if z > 20 || x >= 1 << z || y >= 1 << z {
+        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
+    }
+    let surface = surface(&state, params).await?;
+    let png = tokio::task::spawn_blocking(move || {
+        let shown = caller.policy.apply(surface.as_ref().clone());
+        let max = shown.max();
+        if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
+            return tile::encode_png(&vec![0; (tile::TILE_PX * tile::TILE_PX * 4) as usize], tile::TILE_PX, tile::TILE_PX);
+        }
+        tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].filter(|v| *v > 0.0).map(|v| heat_colour(v, max)))
+    })
+    .await
+    .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=300")], png).into_response())
+}
+
+/// `GET /api/heatmap/legend?...`: the unit, the value range and the colour stops of the tiles.
+pub async fn heat_legend(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
+    let shown = caller.policy.apply(surface(&state, params).await?.as_ref().clone());
+    let max = shown.max();
+    let stops: Vec<Value> = (0..=4)
+        .map(|i| {
+            let t = f64::from(i) / 4.0;
+            json!({ "value": max * t * t, "colour": ramp::hex(ramp::viridis(t)) })
+        })
+        .collect();
+    Ok(Json(json!({ "unit": shown.unit, "years": [shown.years.0, shown.years.1], "max": max, "stops": stops })))
+}
+
+/// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as
+/// GeoJSON (WGS84) with class and confidence.
+pub async fn hotspots(State(state): State<AppState>, caller: Caller, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
+    let config = Arc::clone(&state.config);
+    let cells = state.store.run(move |conn| Ok(measurement::hotspots(conn, &config, &params))).await??;
+    let cells = caller.policy.apply(cells);
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let features: Vec<Value> = cells
+        .iter()
+        .filter_map(|c| {
+            let [x0, y0, x1, y1] = c.bounds;
+            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+                .into_iter()
+                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
+                .collect();
+            Some(json!({
+                "type": "Feature",
+                "geometry": { "type": "Polygon", "coordinates": [ring?] },
+                "properties": { "class": c.class, "level": c.class.level(), "confidence": c.confidence, "z": c.z, "q": c.q, "count": c.count }
+            }))
+        })
+        .collect();
+    Ok(Json(json!({ "type": "FeatureCollection", "features": features })))
+}
+
+/// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)
+/// with the trend.
+pub async fn series(State(state): State<AppState>, caller: Caller, Query(params): Query<SeriesParams>) -> Result<Json<measurement::Series>, ApiError> {
+    let series = state.store.run(move |conn| Ok(measurement::series(conn, &params))).await??;
+    Ok(Json(caller.policy.apply(series)))
+}
+
+/// `GET /api/before-after?radius_m=&years=`: the pooled before/after result; site-level results
+/// for the analyst role only.
+pub async fn before_after(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<BeforeAfterParams>,
+) -> Result<Json<measurement::BeforeAfter>, ApiError> {
+    let result = state.store.run(move |conn| Ok(measurement::before_after(conn, &params))).await??;
+    Ok(Json(caller.policy.apply(result)))
+}

@@ -1,0 +1,135 @@
+//! Before/after around housing sites (nullpunktsmåling and yearly follow-up): incidents within
+//! a radius for N years before and after each site opened, against the rest of its delbydel.
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::{bounded, MeasureError};
+use crate::analysis::did::{did, pooled, DidEstimate, WindowCounts};
+use crate::privacy::{Policy, Redact};
+use crate::store::queries;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct BeforeAfterParams {
+    /// Radius around each site, metres (default 300).
+    #[serde(default = "default_radius")]
+    pub radius_m: f64,
+    /// Years before and after (default 3). The opening year itself is left out.
+    #[serde(default = "default_years")]
+    pub years: i32,
+}
+
+fn default_radius() -> f64 {
+    300.0
+}
+fn default_years() -> i32 {
+    3
+}
+
+impl Default for BeforeAfterParams {
+    fn default() -> Self {
+        BeforeAfterParams { radius_m: default_radius(), years: default_years() }
+    }
+}
+
+/// One site's result (analyst role only).
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteResult {
+    pub id: String,
+    pub delbydel: String,
+    pub opened: String,
+    pub counts: WindowCounts,
+    pub estimate: DidEstimate,
+}
+
+/// All sites with a full window of years, and the pooled estimate.
+#[derive(Clone, Debug, Serialize)]
+pub struct BeforeAfter {
+    pub radius_m: f64,
+    pub years: i32,
+    /// Sites included (with an opening date, a delbydel and N years of data on both sides).
+    pub site_count: usize,
+    pub pooled: Option<DidEstimate>,
+    /// A sentence in bokmål stating the pooled result whichever way it points.
+    pub conclusion_nb: String,
+    pub conclusion_en: String,
+    /// Site-level results; empty outside the analyst role.
+    pub sites: Vec<SiteResult>,
+}
+
+impl Redact for BeforeAfter {
+    /// Individual sites never leave the municipality; the aggregate is shown only when it rests
+    /// on at least k sites, so that no single site can be read out of it.
+    fn redact(&mut self, policy: &Policy) {
+        if !policy.role.is_internal() {
+            self.sites.clear();
+            if !policy.shows_value_from(self.site_count as u64) {
+                self.pooled = None;
+                self.conclusion_nb = format!("For få sammenlignbare boliger (under {}) til å si noe samlet.", policy.k);
+                self.conclusion_en = format!("Too few comparable sites (under {}) to draw an overall conclusion.", policy.k);
+            }
+        }
+    }
+}
+
+pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<BeforeAfter, MeasureError> {
+    let radius = bounded("radius_m", params.radius_m, (50.0, 2000.0), "m")?;
+    let n = bounded("years", f64::from(params.years), (1.0, 10.0), "years")? as i32;
+    let Some((first, last)) = queries::incident_years(conn)? else {
+        return Ok(summarise(radius, n, Vec::new()));
+    };
+    let mut sites = Vec::new();
+    for site in queries::housing_sites(conn)? {
+        let (Some(opened), Some(delbydel)) = (site.opened.clone(), site.delbydel.clone()) else { continue };
+        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else { continue };
+        if year - n < first || year + n > last {
+            continue;
+        }
+        let rows = queries::counts_near_and_rest(conn, (site.x, site.y), radius, &delbydel, (year - n, year + n))?;
+        let mut counts = WindowCounts::default();
+        for (y, near, rest) in rows {
+            if y < year {
+                counts.near_before += near;
+                counts.rest_before += rest;
+            } else if y > year {
+                counts.near_after += near;
+                counts.rest_after += rest;
+            }
+        }
+        sites.push(SiteResult { id: site.id, delbydel, opened, counts, estimate: did(&counts) });
+    }
+    Ok(summarise(radius, n, sites))
+}
+
+fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>) -> BeforeAfter {
+    let pooled = pooled(&sites.iter().map(|s| s.estimate).collect::<Vec<_>>());
+    let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref(), sites.len(), radius_m, years);
+    BeforeAfter { radius_m, years, site_count: sites.len(), pooled, conclusion_nb, conclusion_en, sites }
+}
+
+/// States the pooled result honestly, in whichever direction it points.
+fn conclusion(pooled: Option<&DidEstimate>, sites: usize, radius: f64, years: i32) -> (String, String) {
+    let Some(e) = pooled else {
+        return ("Ingen boliger med nok data før og etter oppstart.".into(), "No sites with enough data before and after opening.".into());
+    };
+    let pct = (e.rate_ratio - 1.0) * 100.0;
+    let (lo, hi) = ((e.ci95_low - 1.0) * 100.0, (e.ci95_high - 1.0) * 100.0);
+    let ci = format!("95 % KI {lo:+.0} til {hi:+.0} %");
+    let ci_en = format!("95 % CI {lo:+.0} to {hi:+.0} %");
+    if !e.significant() {
+        (
+            format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct:+.0} %, {ci})."),
+            format!("Across {sites} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct:+.0} %, {ci_en})."),
+        )
+    } else if pct > 0.0 {
+        (
+            format!("På tvers av {sites} boliger økte hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
+            format!("Across {sites} sites, incidents within {radius:.0} m rose more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+        )
+    } else {
+        (
+            format!("På tvers av {sites} boliger falt hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
+            format!("Across {sites} sites, incidents within {radius:.0} m fell more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+        )
+    }
+}

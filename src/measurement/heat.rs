@@ -1,0 +1,183 @@
+//! Heatmaps: the quartic kernel density of incidents on a metre grid, per source, category and
+//! years, for the whole city or one area, optionally per 1,000 inhabitants.
+
+use duckdb::Connection;
+use geo::BoundingRect;
+use serde::Deserialize;
+
+use super::{bounded, MeasureError};
+use crate::analysis::grid::Grid;
+use crate::analysis::kde::{kde, Density, Quartic, WeightedPoint};
+use crate::config::Config;
+use crate::privacy::{Policy, Redact};
+use crate::spatial::Metres;
+use crate::store::queries::{self, IncidentFilter};
+
+/// What to compute. Defaults: all sources, all categories, the latest year, 50 m cells, 300 m
+/// bandwidth, the whole city, counts (not weights), per km².
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+pub struct HeatParams {
+    /// One source (`police`), or all when absent.
+    pub source: Option<String>,
+    pub category: Option<String>,
+    /// First year (the latest year in the store when absent).
+    pub year: Option<i32>,
+    /// Last year of a range (same as `year` when absent).
+    pub to_year: Option<i32>,
+    /// Cell size in metres, 25-250.
+    #[serde(default = "default_cell")]
+    pub cell_m: f64,
+    /// Kernel bandwidth in metres, 100-1000.
+    #[serde(default = "default_bandwidth")]
+    pub bandwidth_m: f64,
+    /// A delbydel or bydel code to clip to.
+    pub area: Option<String>,
+    /// Use incident weights instead of counting each incident once.
+    #[serde(default)]
+    pub weighted: bool,
+    /// Divide by the population density: incidents per 1,000 inhabitants.
+    #[serde(default)]
+    pub per_1000: bool,
+}
+
+fn default_cell() -> f64 {
+    50.0
+}
+fn default_bandwidth() -> f64 {
+    300.0
+}
+
+impl Default for HeatParams {
+    fn default() -> Self {
+        HeatParams {
+            source: None,
+            category: None,
+            year: None,
+            to_year: None,
+            cell_m: default_cell(),
+            bandwidth_m: default_bandwidth(),
+            area: None,
+            weighted: false,
+            per_1000: false,
+        }
+    }
+}
+
+/// A computed heat surface: values per cell (per km², or per 1,000 inhabitants), the support
+/// (incidents within the bandwidth) and which cells are inside the study area.
+#[derive(Clone, Debug)]
+pub struct HeatSurface {
+    pub params: HeatParams,
+    pub years: (i32, i32),
+    pub density: Density,
+    /// The shown value per cell; `None` outside the study area or where suppressed.
+    pub values: Vec<Option<f64>>,
+    /// Unit of `values`.
+    pub unit: &'static str,
+}
+
+impl HeatSurface {
+    pub fn grid(&self) -> &Grid {
+        &self.density.grid
+    }
+
+    /// The largest shown value (for colour scales).
+    pub fn max(&self) -> f64 {
+        self.values.iter().flatten().copied().fold(0.0, f64::max)
+    }
+}
+
+impl Redact for HeatSurface {
+    /// Cells resting on fewer than k incidents are blanked for the public.
+    fn redact(&mut self, policy: &Policy) {
+        for (v, support) in self.values.iter_mut().zip(&self.density.support) {
+            if !policy.shows_value_from(u64::from(*support)) {
+                *v = None;
+            }
+        }
+    }
+}
+
+/// Population density below this (residents per km²) gives no per-1,000 value: dividing by
+/// nearly nobody produces meaningless spikes at the city's edges.
+const MIN_RESIDENTS_PER_KM2: f64 = 200.0;
+
+pub fn heat(conn: &Connection, config: &Config, params: &HeatParams) -> Result<HeatSurface, MeasureError> {
+    let cell = Metres(bounded("cell_m", params.cell_m, (25.0, 250.0), "m")?);
+    let bandwidth = Metres(bounded("bandwidth_m", params.bandwidth_m, (100.0, 1000.0), "m")?);
+    let known = super::sources(config);
+    if let Some(s) = params.source.as_ref().filter(|s| !known.contains(s)) {
+        return Err(MeasureError::BadParameter(format!("unknown source '{s}' (known: {})", known.join(", "))));
+    }
+    let latest = queries::incident_years(conn)?.map_or(0, |(_, last)| last);
+    let from = params.year.unwrap_or(latest);
+    let to = params.to_year.unwrap_or(from);
+    if to < from || to - from > 30 {
+        return Err(MeasureError::BadParameter(format!("years {from}-{to} are not a range of at most 30 years")));
+    }
+    let areas = queries::areas(conn, &config.project.assign_layer)?;
+    let study: Vec<&geo::MultiPolygon<f64>> = match &params.area {
+        Some(code) => areas.iter().filter(|a| &a.code == code || a.parent_code.as_ref() == Some(code)).map(|a| &a.polygon).collect(),
+        None => areas.iter().map(|a| &a.polygon).collect(),
+    };
+    if study.is_empty() {
+        return Err(MeasureError::BadParameter(match &params.area {
+            Some(code) => format!("no delbydel or bydel with code '{code}'"),
+            None => "no areas imported; import delbydeler first".into(),
+        }));
+    }
+    let bbox = study.iter().filter_map(|p| p.bounding_rect()).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| {
+        [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]
+    });
+    let grid = Grid::covering(bbox, cell);
+    let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
+    let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
+        .into_iter()
+        .map(|(x, y, w)| WeightedPoint { x, y, weight: if params.weighted { w } else { 1.0 } })
+        .collect();
+    let density = kde(&points, &grid, bandwidth, &Quartic);
+    let inside = study_mask(&grid, &study);
+    let (values, unit) = if params.per_1000 {
+        let residents: Vec<WeightedPoint> = queries::points(conn, "features", "population")?
+            .into_iter()
+            .map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight })
+            .collect();
+        let people = kde(&residents, &grid, bandwidth, &Quartic);
+        let years = f64::from(to - from + 1);
+        let values = (0..grid.len())
+            .map(|i| {
+                (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2)
+                    .then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years)
+            })
+            .collect();
+        (values, "incidents per 1,000 inhabitants per year")
+    } else {
+        let values = (0..grid.len()).map(|i| inside[i].then_some(density.per_km2[i])).collect();
+        (values, "incidents per km²")
+    };
+    Ok(HeatSurface { params: params.clone(), years: (from, to), density, values, unit })
+}
+
+/// Which cell centres fall inside the study polygons (R-tree, then exact point-in-polygon).
+pub(crate) fn study_mask(grid: &Grid, study: &[&geo::MultiPolygon<f64>]) -> Vec<bool> {
+    let index = crate::index::AreaIndex::new(
+        study
+            .iter()
+            .enumerate()
+            .map(|(i, polygon)| crate::index::Area {
+                code: i.to_string(),
+                name: None,
+                parent_code: None,
+                population: None,
+                area_m2: 0.0,
+                polygon: (*polygon).clone(),
+            })
+            .collect(),
+    );
+    (0..grid.len())
+        .map(|i| {
+            let (x, y) = grid.centre(i);
+            index.locate(x, y).is_some()
+        })
+        .collect()
+}

@@ -1,0 +1,69 @@
+//! Yearly and monthly series per area and source, with the trend over the last N years.
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::MeasureError;
+use crate::analysis::trend::{trend, Trend};
+use crate::privacy::{Count, Policy, Redact};
+use crate::store::queries::{self, IncidentFilter};
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SeriesParams {
+    /// A delbydel or bydel code; the whole city when absent.
+    pub code: Option<String>,
+    pub source: Option<String>,
+    pub category: Option<String>,
+    /// `year` (default) or `month`.
+    #[serde(default)]
+    pub monthly: bool,
+    /// Years the trend is fitted over (default 5).
+    pub trend_years: Option<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeriesPoint {
+    pub year: i32,
+    /// 1-12 for monthly series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<u32>,
+    pub count: Count,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Series {
+    pub code: Option<String>,
+    pub source: Option<String>,
+    pub points: Vec<SeriesPoint>,
+    /// Trend of the yearly counts over the last `trend_years` years.
+    pub trend: Option<Trend>,
+}
+
+impl Redact for Series {
+    /// Small counts become "<k"; the trend is dropped if any year it rests on was suppressed.
+    fn redact(&mut self, policy: &Policy) {
+        for p in &mut self.points {
+            p.count = policy.count(p.count.exact().unwrap_or(0));
+        }
+        if self.points.iter().any(|p| p.count.exact().is_none()) {
+            self.trend = None;
+        }
+    }
+}
+
+pub fn series(conn: &Connection, params: &SeriesParams) -> Result<Series, MeasureError> {
+    let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: None };
+    let yearly = queries::incident_series(conn, params.code.as_deref(), &filter, false)?;
+    let n = params.trend_years.unwrap_or(5).clamp(3, 30);
+    let last: Vec<(i32, u64)> = yearly.iter().rev().take(n).rev().map(|(y, _, c)| (*y, *c)).collect();
+    let rows = if params.monthly { queries::incident_series(conn, params.code.as_deref(), &filter, true)? } else { yearly };
+    Ok(Series {
+        code: params.code.clone(),
+        source: params.source.clone(),
+        points: rows
+            .into_iter()
+            .map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::Exact(count) })
+            .collect(),
+        trend: trend(&last),
+    })
+}

@@ -1,0 +1,141 @@
+//! The measurement end to end, on hand-built data whose answers are known: two 1 km squares
+//! (0101 with 2,000 residents, 0202 with 500), police incidents 0101: 20 in 2023 and 30 in 2024;
+//! 0202: 3 in 2024.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use common::{bomiljo, import_ok, two_squares_db, Server};
+
+fn measured_db(dir: &Path) -> PathBuf {
+    let db = two_squares_db(dir);
+    let population = dir.join("population.csv");
+    std::fs::write(&population, "id,pop_tot,x,y\nc1,2000,597500,6642500\nc2,500,598500,6642500\n").unwrap();
+    import_ok(&db, "population", &population, &["--field", "population=pop_tot"]);
+    let mut csv = String::from("id,date,category,x,y\n");
+    let mut n = 0;
+    let mut add = |count: usize, year: i32, x0: f64| {
+        for i in 0..count {
+            n += 1;
+            let (x, y) = (x0 + (i % 5) as f64 * 100.0, 6_642_150.0 + (i / 5 % 5) as f64 * 100.0);
+            writeln!(csv, "i{n},{year}-0{}-15,drugs,{x},{y}", 1 + i % 9).unwrap();
+        }
+    };
+    add(20, 2023, 597_150.0);
+    add(30, 2024, 597_150.0);
+    add(3, 2024, 598_450.0);
+    let path = dir.join("police.csv");
+    std::fs::write(&path, csv).unwrap();
+    import_ok(&db, "incidents_police", &path, &[]);
+    db
+}
+
+/// Two-sided exact binomial p-value, computed here independently of the crate's statrs code.
+fn binomial_two_sided(k: u64, n: u64) -> f64 {
+    let ln_choose = |n: u64, k: u64| (1..=k).map(|i| ((n - k + i) as f64).ln() - (i as f64).ln()).sum::<f64>();
+    let pmf = |i: u64| (ln_choose(n, i) - n as f64 * 2f64.ln()).exp();
+    let observed = pmf(k);
+    (0..=n).map(pmf).filter(|p| *p <= observed * (1.0 + 1e-7)).sum::<f64>().min(1.0)
+}
+
+fn row<'a>(rows: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    rows.as_array().unwrap().iter().find(|r| r["code"] == code && r["source"] == "police").unwrap()
+}
+
+#[test]
+fn measure_prints_counts_rates_changes_and_exact_p_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let out = bomiljo(&db, &["measure", "--year", "2024", "--format", "json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // One object per delbydel and source: 2 areas x 3 sources.
+    assert_eq!(rows.as_array().unwrap().len(), 6);
+    let a = row(&rows, "0101");
+    assert_eq!((a["year"].as_i64(), a["count"].as_i64(), a["change"].as_i64()), (Some(2024), Some(30), Some(10)));
+    assert_eq!(a["rate_per_1000"].as_f64(), Some(15.0));
+    assert_eq!(a["per_km2"].as_f64(), Some(30.0));
+    assert!((a["p_value"].as_f64().unwrap() - binomial_two_sided(30, 50)).abs() < 1e-9, "{a}");
+    // City: 33 incidents / 2,500 residents = 13.2 per 1,000.
+    assert!((a["ratio_to_city"].as_f64().unwrap() - 15.0 / 13.2).abs() < 1e-9);
+    let b = row(&rows, "0202");
+    assert_eq!((b["count"].as_i64(), b["rate_per_1000"].as_f64(), b["rank"].as_i64()), (Some(3), Some(6.0), Some(2)));
+    assert_eq!(a["rank"].as_i64(), Some(1));
+
+    let out = bomiljo(&db, &["measure", "--year", "2024", "--format", "json", "--role", "public"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = row(&rows, "0202");
+    assert_eq!(b["count"], "<5");
+    assert!(b["rate_per_1000"].is_null() && b["change"].is_null());
+    let out = bomiljo(&db, &["measure", "--year", "2024", "--level", "bydel", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.lines().any(|l| l.starts_with("01,") && l.contains(",police,2024,30,")), "{csv}");
+}
+
+#[test]
+fn the_api_suppresses_small_counts_for_the_public_and_not_for_analysts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let public = server.get_json("/api/measurement?year=2024");
+    assert_eq!(row(&public, "0202")["count"], "<5");
+    assert_eq!(row(&public, "0101")["count"], 30);
+    let analyst = server.get_json_as("/api/measurement?year=2024", &token);
+    assert_eq!(row(&analyst, "0202")["count"], 3);
+    let (status, body) = server.get_with("/api/measurement?year=2024", Some("bmj_forged"));
+    assert_eq!(status, 401, "{body}");
+    let (status, csv) = server.get("/api/measurement?year=2024&format=csv");
+    assert_eq!(status, 200);
+    assert!(csv.lines().any(|l| l.starts_with("0202,") && l.contains(",<5,")), "{csv}");
+
+    let series = server.get_json("/api/series?code=0101&source=police");
+    assert_eq!(series["points"], serde_json::json!([{ "year": 2023, "count": 20 }, { "year": 2024, "count": 30 }]));
+    let monthly = server.get_json_as("/api/series?code=0202&source=police&monthly=true", &token);
+    assert_eq!(monthly["points"].as_array().unwrap().len(), 3);
+    assert!(server.stop());
+}
+
+#[test]
+fn heatmaps_blank_cells_resting_on_fewer_than_k_incidents_for_the_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let query = "/api/heatmap?source=police&year=2024&cell_m=100&bandwidth_m=300";
+    let public = server.get_json(query);
+    let analyst = server.get_json_as(query, &token);
+    let cells = |fc: &serde_json::Value| fc["features"].as_array().unwrap().len();
+    assert!(cells(&public) > 0 && cells(&analyst) > cells(&public), "public {} analyst {}", cells(&public), cells(&analyst));
+    for f in public["features"].as_array().unwrap() {
+        let support = &f["properties"]["incidents_within_bandwidth"];
+        assert!(support.as_u64().is_some_and(|n| n >= 5), "public cell rests on {support}");
+    }
+    // The whole analyst surface integrates to the 2024 incidents (30 + 3) within the grid,
+    // less what the kernel spreads outside the two squares.
+    let integral: f64 = analyst["features"].as_array().unwrap().iter().map(|f| f["properties"]["value"].as_f64().unwrap() * 0.01).sum();
+    assert!(integral > 20.0 && integral < 33.0, "{integral}");
+
+    // A z14 tile over the squares: a 256 px PNG with coloured pixels; one over the sea: empty.
+    let (status, png) = server.get_bytes("/tiles/heat/14/8680/4766.png?source=police&year=2024");
+    assert_eq!(status, 200);
+    let (info, pixels) = decode_png(&png);
+    assert_eq!((info.0, info.1), (256, 256));
+    assert!(pixels.chunks(4).any(|p| p[3] > 0), "tile over the data is empty");
+    let (_, far) = server.get_bytes("/tiles/heat/14/8600/4700.png?source=police&year=2024");
+    assert!(decode_png(&far).1.chunks(4).all(|p| p[3] == 0));
+    let (status, body) = server.get("/api/heatmap?cell_m=5");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("cell_m = 5 is outside 25-250 m"), "{body}");
+    assert!(server.stop());
+}
+
+fn decode_png(bytes: &[u8]) -> ((u32, u32), Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    ((info.width, info.height), buf)
+}
