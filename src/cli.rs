@@ -65,6 +65,9 @@ pub enum Command {
         /// A real population file (e.g. ../shared/data/oslo/befolkning_250m_2023.geojson).
         #[arg(long)]
         population: Option<PathBuf>,
+        /// Real bydel polygons, for names (e.g. ../shared/data/oslo/bydeler_befolkning_2024.geojson).
+        #[arg(long)]
+        bydeler: Option<PathBuf>,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
         /// Where to write the generated files.
@@ -91,6 +94,11 @@ pub enum Command {
         #[arg(long, default_value = "analyst", value_parser = parse_role)]
         role: Role,
     },
+    /// Write a report.
+    Report {
+        #[command(subcommand)]
+        what: ReportCommand,
+    },
     /// Manage API tokens (roles: public, analyst, admin).
     Token {
         #[command(subcommand)]
@@ -110,6 +118,21 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The annual bomiljø report: one HTML page per bydel.
+    Annual {
+        #[arg(long)]
+        year: i32,
+        /// Output folder.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// public (default: the report can be shared) or analyst (all counts).
+        #[arg(long, default_value = "public", value_parser = parse_role)]
+        role: Role,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,9 +221,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             serve(config, store, &args)?;
         }
-        Command::Demo { areas, population, seed, out, no_serve, serve: args } => {
+        Command::Demo { areas, population, bydeler, seed, out, no_serve, serve: args } => {
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
-            let options = DemoOptions { areas, population, seed, out_dir: out, ..DemoOptions::default() };
+            let options = DemoOptions { areas, population, bydeler, seed, out_dir: out, ..DemoOptions::default() };
             for summary in demo::build(&mut store, &config, &options)? {
                 println!("{summary}");
             }
@@ -219,6 +242,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 "table" => print_indicators(&rows),
                 other => anyhow::bail!("--format {other}: use table, json or csv"),
             }
+        }
+        Command::Report { what: ReportCommand::Annual { year, out, role } } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let out = out.join(format!("annual-{year}"));
+            let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out)?;
+            println!("wrote {} files to {}", files.len(), out.display());
         }
         Command::Token { what } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;

@@ -139,3 +139,56 @@ fn decode_png(bytes: &[u8]) -> ((u32, u32), Vec<u8>) {
     let info = reader.next_frame(&mut buf).unwrap();
     ((info.width, info.height), buf)
 }
+
+#[test]
+fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let out = dir.path().join("reports");
+    let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let folder = out.join("annual-2024");
+    let index = std::fs::read_to_string(folder.join("index.html")).unwrap();
+    assert!(index.contains("bydel-01.html") && index.contains("bydel-02.html"), "{index}");
+    let page = std::fs::read_to_string(folder.join("bydel-02.html")).unwrap();
+    let police_row = |page: &str| page.lines().find(|l| l.starts_with("<tr><td>0202</td>") && l.contains("politi")).unwrap().to_string();
+    let row = police_row(&page);
+    assert!(row.contains("<td>&lt;5</td>") && !row.contains("<td>3</td>"), "{row}");
+    assert!(page.contains("<svg") && page.contains("Bomiljømåling 2024"));
+    // The 0101 page states the 30 police incidents and the rate of 15 per 1,000.
+    let page = std::fs::read_to_string(folder.join("bydel-01.html")).unwrap();
+    assert!(page.contains("Politi: 30 hendelser (15,0 per 1 000 innbyggere)"), "{page}");
+
+    let internal = dir.path().join("internal");
+    let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--role", "analyst", "--out", internal.to_str().unwrap()]);
+    assert!(run.status.success());
+    let page = std::fs::read_to_string(internal.join("annual-2024/bydel-02.html")).unwrap();
+    assert!(police_row(&page).contains("<td>3</td>"));
+}
+
+#[test]
+fn before_after_shows_sites_to_analysts_only_and_hotspots_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let files = dir.path().join("files");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", files.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let analyst = server.get_json_as("/api/before-after?years=2", &token);
+    let public = server.get_json("/api/before-after?years=2");
+    let sites = analyst["sites"].as_array().unwrap();
+    assert_eq!(sites.len() as u64, analyst["site_count"].as_u64().unwrap());
+    assert!(!sites.is_empty(), "the demo has sites opened 2021-2023 with two years on each side");
+    assert_eq!(public["sites"], serde_json::json!([]));
+    assert!(public["conclusion_nb"].as_str().unwrap().len() > 20);
+    assert!(!serde_json::to_string(&public).unwrap().contains("site-"), "a site id leaked: {public}");
+
+    let hot = server.get_json("/api/hotspots?source=police&cell_m=250&band_m=500");
+    assert_eq!(hot["type"], "FeatureCollection");
+    assert!(hot["features"].as_array().unwrap().iter().any(|f| f["properties"]["level"].as_i64() > Some(0)), "the demo's planted hotspots are found");
+    let per_1000 = server.get_json("/api/heatmap?source=police&per_1000=true&cell_m=250&bandwidth_m=500");
+    assert_eq!(per_1000["unit"], "incidents per 1,000 inhabitants per year");
+    assert!(!per_1000["features"].as_array().unwrap().is_empty());
+    assert!(server.stop());
+}

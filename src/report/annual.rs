@@ -1,0 +1,232 @@
+//! The annual bomiljø report: one HTML page per bydel with a map of its delbydeler (incidents per
+//! 1,000 inhabitants, hot spots outlined), the indicator table, trends and the aggregate
+//! before/after result, in bokmål.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+
+use super::svg::{escape, View};
+use crate::analysis::indicators::Indicator;
+use crate::config::Config;
+use crate::measurement::{self, BeforeAfterParams, HotspotParams, Level, SeriesParams};
+use crate::privacy::Policy;
+use crate::render::ramp;
+use crate::store::queries;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write report {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Measure(#[from] measurement::MeasureError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Writes `index.html` and one `bydel-XX.html` per bydel into `out`; returns the files written.
+pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
+    let rows = policy.apply(measurement::measure(conn, config, year, Level::Delbydel)?);
+    let bydel_rows = policy.apply(measurement::measure(conn, config, year, Level::Bydel)?);
+    let areas = queries::areas(conn, &config.project.assign_layer)?;
+    let bydel_names: BTreeMap<String, String> =
+        queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
+    let hot = policy.apply(measurement::hotspots(conn, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
+    let before_after = policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?);
+    let mut by_bydel: BTreeMap<String, Vec<&queries::AreaRow>> = BTreeMap::new();
+    for a in &areas {
+        by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
+    }
+    let mut written = Vec::new();
+    let mut index = page_head(&format!("Bomiljømåling {year}"));
+    writeln!(index, "<h1>Bomiljømåling {year}</h1><p>{}</p><ul>", intro(policy)).ok();
+    for (bydel, members) in &by_bydel {
+        let name = bydel_names.get(bydel).cloned().unwrap_or_else(|| format!("Bydel {bydel}"));
+        let file = out.join(format!("bydel-{bydel}.html"));
+        let mut html = page_head(&format!("Bomiljømåling {year} – {name}"));
+        writeln!(html, "<h1>Bomiljømåling {year}: {}</h1><p>{}</p>", escape(&name), intro(policy)).ok();
+        let own: Vec<&Indicator> = rows.iter().filter(|r| r.bydel.as_deref() == Some(bydel.as_str())).collect();
+        let totals: Vec<&Indicator> = bydel_rows.iter().filter(|r| r.code == *bydel).collect();
+        html.push_str(&summary(&totals));
+        html.push_str(&map(members, &own, &hot));
+        html.push_str(&table(&own));
+        html.push_str(&trends(conn, members, policy)?);
+        writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&before_after.conclusion_nb)).ok();
+        html.push_str(&method(policy));
+        html.push_str("</body></html>\n");
+        std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
+        writeln!(index, "<li><a href=\"bydel-{bydel}.html\">{}</a></li>", escape(&name)).ok();
+        written.push(file);
+    }
+    index.push_str("</ul></body></html>\n");
+    let index_path = out.join("index.html");
+    std::fs::write(&index_path, index).map_err(|source| ReportError::Write { path: index_path.clone(), source })?;
+    written.insert(0, index_path);
+    Ok(written)
+}
+
+fn page_head(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+         body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}}\
+         table{{border-collapse:collapse;width:100%;font-size:.9rem}}th,td{{padding:.2rem .4rem;border-bottom:1px solid #ddd;text-align:right}}\
+         th:nth-child(-n+3),td:nth-child(-n+3){{text-align:left}}.note{{color:#555;font-size:.85rem}}\
+         </style></head><body>",
+        escape(title)
+    )
+}
+
+fn intro(policy: &Policy) -> String {
+    if policy.role.is_internal() {
+        "Intern versjon: alle tall vises, også små.".into()
+    } else {
+        format!("Tall under {} vises som «&lt;{}» av personvernhensyn.", policy.k, policy.k)
+    }
+}
+
+fn source_nb(source: &str) -> &str {
+    match source {
+        "fire" => "brann og redning",
+        "police" => "politi",
+        "waste" => "renovasjon",
+        other => other,
+    }
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("–".into(), |v| format!("{v:.digits$}").replace('.', ","))
+}
+
+fn summary(totals: &[&Indicator]) -> String {
+    let mut s = String::from("<h2>Sammendrag</h2><ul>");
+    for t in totals {
+        let change = match (t.change, t.p_value) {
+            (Some(c), Some(p)) if p < 0.05 => format!("en endring på {c:+} fra året før, som er statistisk signifikant (p = {})", fmt(Some(p), 3)),
+            (Some(c), Some(p)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (p = {})", fmt(Some(p), 2)),
+            _ => "ingen sammenligning med året før".into(),
+        };
+        writeln!(
+            s,
+            "<li>{}: {} hendelser ({} per 1 000 innbyggere), {change}.</li>",
+            escape(&capitalise(source_nb(&t.source))),
+            t.count,
+            fmt(t.rate_per_1000, 1)
+        )
+        .ok();
+    }
+    s.push_str("</ul>");
+    s
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The choropleth of all sources per 1,000 inhabitants, with hot spots outlined.
+fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCell]) -> String {
+    let Some(view) = View::fit(members.iter().map(|a| &a.polygon), 640.0) else { return String::new() };
+    let mut rate: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in rows {
+        if let Some(v) = r.rate_per_1000 {
+            *rate.entry(r.code.as_str()).or_default() += v;
+        }
+    }
+    let max = rate.values().copied().fold(0.0, f64::max).max(1e-9);
+    let mut svg = format!(
+        "<h2>Kart</h2><svg viewBox=\"-10 -10 {:.0} {:.0}\" width=\"100%\" style=\"max-width:640px\" role=\"img\" aria-label=\"Hendelser per 1 000 innbyggere per delbydel\">",
+        view.width + 20.0,
+        view.height + 60.0
+    );
+    for a in members {
+        let fill = rate.get(a.code.as_str()).map_or("#dddddd".into(), |v| ramp::hex(ramp::viridis(v / max)));
+        writeln!(svg, "<path d=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"1\" fill-rule=\"evenodd\"><title>{} {}</title></path>", view.path(&a.polygon), a.code, escape(a.name.as_deref().unwrap_or(""))).ok();
+    }
+    let inside_bydel = |c: &&measurement::HotspotCell| {
+        let centre = geo::Point::new((c.bounds[0] + c.bounds[2]) / 2.0, (c.bounds[1] + c.bounds[3]) / 2.0);
+        members.iter().any(|a| geo::Intersects::intersects(&a.polygon, &centre))
+    };
+    for c in hot.iter().filter(|c| c.class.level() >= 2).filter(inside_bydel) {
+        let (x0, y0) = view.point(c.bounds[0], c.bounds[3]);
+        let (x1, y1) = view.point(c.bounds[2], c.bounds[1]);
+        writeln!(svg, "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>", x1 - x0, y1 - y0).ok();
+    }
+    let bar_m = nice_length(view.metres_per_unit() * 120.0);
+    let bar = bar_m / view.metres_per_unit();
+    writeln!(
+        svg,
+        "<g transform=\"translate(0,{:.0})\"><rect width=\"{bar:.1}\" height=\"4\" fill=\"#222\"/><text y=\"18\" font-size=\"11\">{} m</text>\
+         <text x=\"{:.0}\" y=\"18\" font-size=\"11\">▲ N · Firkanter: varme punkter (Gi*, minst 95 % sikkerhet)</text></g></svg>",
+        view.height + 20.0,
+        bar_m,
+        bar + 20.0
+    )
+    .ok();
+    svg.push_str("<p class=\"note\">Hendelser per 1 000 innbyggere (alle kilder): ");
+    for i in 0..5 {
+        let (lo, hi) = (max * f64::from(i) / 5.0, max * f64::from(i + 1) / 5.0);
+        let colour = ramp::hex(ramp::viridis((f64::from(i) + 0.5) / 5.0));
+        write!(svg, "<span style=\"display:inline-block;width:1em;height:1em;background:{colour};vertical-align:middle\"></span> {}–{} ", fmt(Some(lo), 0), fmt(Some(hi), 0)).ok();
+    }
+    svg.push_str("</p>");
+    svg
+}
+
+fn nice_length(m: f64) -> f64 {
+    let magnitude = 10f64.powf(m.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].into_iter().map(|f| f * magnitude).filter(|v| *v <= m).last().unwrap_or(magnitude)
+}
+
+fn table(rows: &[&Indicator]) -> String {
+    let mut s = String::from(
+        "<h2>Indikatorer per delbydel</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Kilde</th><th>Antall</th>\
+         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>p</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>",
+    );
+    for r in rows {
+        writeln!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.code,
+            escape(r.name.as_deref().unwrap_or("")),
+            source_nb(&r.source),
+            escape(&r.count.to_string()),
+            fmt(r.rate_per_1000, 1),
+            fmt(r.per_km2, 0),
+            r.change.map_or("–".into(), |c| format!("{c:+}")),
+            fmt(r.p_value, 3),
+            fmt(r.ratio_to_city, 2),
+            r.rank.map_or("–".into(), |k| format!("{k} av {}", r.ranked))
+        )
+        .ok();
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+fn trends(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy) -> Result<String, ReportError> {
+    let mut s = String::from("<h2>Utvikling</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Hendelser per år</th><th>Trend siste 5 år</th></tr></thead><tbody>");
+    for a in members {
+        let series = policy.apply(measurement::series(conn, &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) })?);
+        let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, escape(&p.count.to_string()))).collect();
+        let trend = series.trend.map_or("–".into(), |t| {
+            let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
+            format!("{} % per år ({sig})", fmt(Some(t.pct_per_year), 1))
+        });
+        writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{trend}</td></tr>", a.code, escape(a.name.as_deref().unwrap_or("")), counts.join(" · ")).ok();
+    }
+    s.push_str("</tbody></table>");
+    Ok(s)
+}
+
+fn method(policy: &Policy) -> String {
+    format!(
+        "<h2>Om tallene</h2><p class=\"note\">Hendelser fra brann og redning, politi og renovasjon er anonymisert: posisjoner er flyttet til midten av en rute på 100 × 100 m, og fritekst er fjernet. \
+         Rater er per 1 000 innbyggere etter befolkningsrutenettet. Endring fra året før er testet med en eksakt Poisson-test (betinget binomisk). \
+         Varme punkter er beregnet med Getis-Ord Gi* på 250 m-ruter med naboer innen 500 m, korrigert for mange tester (Benjamini-Hochberg). \
+         Tall under {k} vises som «&lt;{k}», og verdier som kan avsløre dem er utelatt.</p>",
+        k = policy.k
+    )
+}
