@@ -1,22 +1,12 @@
 //! Point-in-area lookup: an R-tree over the areas' bounding boxes, then an exact
 //! point-in-polygon test on the few candidates.
 
-use geo::{BoundingRect, Intersects, MultiPolygon, Point};
+use geo::{BoundingRect, Intersects, Point};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
-use crate::store::queries::AreaRow;
 
-/// An area (delbydel, bydel) with its polygon in EPSG:25832.
-#[derive(Clone, Debug)]
-pub struct Area {
-    pub code: String,
-    pub name: Option<String>,
-    /// The enclosing area's code, e.g. the bydel of a delbydel.
-    pub parent_code: Option<String>,
-    pub population: Option<i64>,
-    pub area_m2: f64,
-    pub polygon: MultiPolygon<f64>,
-}
+/// An area (delbydel, bydel) with its polygon in EPSG:25832, as stored.
+pub use crate::store::queries::AreaRow as Area;
 
 /// Areas indexed for point lookup.
 ///
@@ -49,19 +39,8 @@ impl AreaIndex {
         AreaIndex { areas, tree: RTree::bulk_load(boxes) }
     }
 
-    pub fn from_rows(rows: Vec<AreaRow>) -> AreaIndex {
-        AreaIndex::new(
-            rows.into_iter()
-                .map(|r| Area {
-                    code: r.code,
-                    name: r.name,
-                    parent_code: r.parent_code,
-                    population: r.population,
-                    area_m2: r.area_m2,
-                    polygon: r.polygon,
-                })
-                .collect(),
-        )
+    pub fn from_rows(rows: Vec<Area>) -> AreaIndex {
+        AreaIndex::new(rows)
     }
 
     /// The area containing the point (EPSG:25832). A point on a shared boundary goes to the

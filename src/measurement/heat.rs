@@ -2,7 +2,6 @@
 //! years, for the whole city or one area, optionally per 1,000 inhabitants.
 
 use duckdb::Connection;
-use geo::BoundingRect;
 use serde::Deserialize;
 
 use super::{bounded, MeasureError};
@@ -109,34 +108,16 @@ pub fn heat(conn: &Connection, config: &Config, params: &HeatParams) -> Result<H
     if let Some(s) = params.source.as_ref().filter(|s| !known.contains(s)) {
         return Err(MeasureError::BadParameter(format!("unknown source '{s}' (known: {})", known.join(", "))));
     }
-    let latest = queries::incident_years(conn)?.map_or(0, |(_, last)| last);
-    let from = params.year.unwrap_or(latest);
-    let to = params.to_year.unwrap_or(from);
-    if to < from || to - from > 30 {
-        return Err(MeasureError::BadParameter(format!("years {from}-{to} are not a range of at most 30 years")));
-    }
-    let areas = queries::areas(conn, &config.project.assign_layer)?;
-    let study: Vec<&geo::MultiPolygon<f64>> = match &params.area {
-        Some(code) => areas.iter().filter(|a| &a.code == code || a.parent_code.as_ref() == Some(code)).map(|a| &a.polygon).collect(),
-        None => areas.iter().map(|a| &a.polygon).collect(),
-    };
-    if study.is_empty() {
-        return Err(MeasureError::BadParameter(match &params.area {
-            Some(code) => format!("no delbydel or bydel with code '{code}'"),
-            None => "no areas imported; import delbydeler first".into(),
-        }));
-    }
-    let bbox = study.iter().filter_map(|p| p.bounding_rect()).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| {
-        [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]
-    });
-    let grid = Grid::covering(bbox, cell);
+    let (from, to) = super::year_span(conn, params.year, params.to_year)?;
+    let study = super::StudyArea::load(conn, config, params.area.as_deref())?;
+    let grid = Grid::covering(study.bbox, cell);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
     let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
         .into_iter()
         .map(|(x, y, w)| WeightedPoint { x, y, weight: if params.weighted { w } else { 1.0 } })
         .collect();
     let density = kde(&points, &grid, bandwidth, &Quartic);
-    let inside = study_mask(&grid, &study);
+    let inside = study.mask(&grid);
     let (values, unit) = if params.per_1000 {
         let residents: Vec<WeightedPoint> = queries::points(conn, "features", "population")?
             .into_iter()
@@ -156,28 +137,4 @@ pub fn heat(conn: &Connection, config: &Config, params: &HeatParams) -> Result<H
         (values, "incidents per km²")
     };
     Ok(HeatSurface { params: params.clone(), years: (from, to), density, values, unit })
-}
-
-/// Which cell centres fall inside the study polygons (R-tree, then exact point-in-polygon).
-pub(crate) fn study_mask(grid: &Grid, study: &[&geo::MultiPolygon<f64>]) -> Vec<bool> {
-    let index = crate::index::AreaIndex::new(
-        study
-            .iter()
-            .enumerate()
-            .map(|(i, polygon)| crate::index::Area {
-                code: i.to_string(),
-                name: None,
-                parent_code: None,
-                population: None,
-                area_m2: 0.0,
-                polygon: (*polygon).clone(),
-            })
-            .collect(),
-    );
-    (0..grid.len())
-        .map(|i| {
-            let (x, y) = grid.centre(i);
-            index.locate(x, y).is_some()
-        })
-        .collect()
 }

@@ -1,10 +1,9 @@
 //! Hot- and cold-spots of incidents: counts on a grid over the study area, then Gi*.
 
 use duckdb::Connection;
-use geo::BoundingRect;
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, heat::study_mask, MeasureError};
+use super::{bounded, MeasureError};
 use crate::analysis::grid::Grid;
 use crate::analysis::hotspot::{gi_star, SpotClass};
 use crate::config::Config;
@@ -69,23 +68,10 @@ impl Redact for HotspotCell {
 pub fn hotspots(conn: &Connection, config: &Config, params: &HotspotParams) -> Result<Vec<HotspotCell>, MeasureError> {
     let cell = Metres(bounded("cell_m", params.cell_m, (50.0, 1000.0), "m")?);
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
-    let latest = queries::incident_years(conn)?.map_or(0, |(_, last)| last);
-    let from = params.year.unwrap_or(latest);
-    let to = params.to_year.unwrap_or(from);
-    let areas = queries::areas(conn, &config.project.assign_layer)?;
-    let study: Vec<&geo::MultiPolygon<f64>> = areas
-        .iter()
-        .filter(|a| params.area.as_ref().is_none_or(|code| &a.code == code || a.parent_code.as_ref() == Some(code)))
-        .map(|a| &a.polygon)
-        .collect();
-    if study.is_empty() {
-        return Err(MeasureError::BadParameter("no study area: import delbydeler, or check area=".into()));
-    }
-    let bbox = study.iter().filter_map(|p| p.bounding_rect()).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| {
-        [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]
-    });
-    let grid = Grid::covering(bbox, cell);
-    let mask = study_mask(&grid, &study);
+    let (from, to) = super::year_span(conn, params.year, params.to_year)?;
+    let study = super::StudyArea::load(conn, config, params.area.as_deref())?;
+    let grid = Grid::covering(study.bbox, cell);
+    let mask = study.mask(&grid);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
     let mut counts = vec![0.0; grid.len()];
     for (x, y, _) in queries::incident_points(conn, &filter)? {

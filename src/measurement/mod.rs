@@ -70,6 +70,69 @@ pub fn measure(conn: &Connection, config: &Config, year: i32, level: Level) -> R
     })
 }
 
+/// The polygons analysed: every delbydel, or those of one delbydel or bydel code.
+pub(crate) struct StudyArea {
+    pub polygons: Vec<geo::MultiPolygon<f64>>,
+    /// Envelope of the polygons: [min_x, min_y, max_x, max_y].
+    pub bbox: [f64; 4],
+}
+
+impl StudyArea {
+    pub fn load(conn: &Connection, config: &Config, code: Option<&str>) -> Result<StudyArea, MeasureError> {
+        use geo::BoundingRect;
+        let polygons: Vec<_> = queries::areas(conn, &config.project.assign_layer)?
+            .into_iter()
+            .filter(|a| code.is_none_or(|c| a.code == c || a.parent_code.as_deref() == Some(c)))
+            .map(|a| a.polygon)
+            .collect();
+        if polygons.is_empty() {
+            return Err(MeasureError::BadParameter(match code {
+                Some(code) => format!("no delbydel or bydel with code '{code}'"),
+                None => "no areas imported; import delbydeler first".into(),
+            }));
+        }
+        let bbox = polygons.iter().filter_map(|p| p.bounding_rect()).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| {
+            [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]
+        });
+        Ok(StudyArea { polygons, bbox })
+    }
+
+    /// Which cell centres of `grid` fall inside the polygons (R-tree, then exact test).
+    pub fn mask(&self, grid: &crate::analysis::grid::Grid) -> Vec<bool> {
+        let index = crate::index::AreaIndex::new(
+            self.polygons
+                .iter()
+                .enumerate()
+                .map(|(i, polygon)| crate::index::Area {
+                    code: i.to_string(),
+                    name: None,
+                    parent_code: None,
+                    population: None,
+                    area_m2: 0.0,
+                    polygon: polygon.clone(),
+                })
+                .collect(),
+        );
+        (0..grid.len())
+            .map(|i| {
+                let (x, y) = grid.centre(i);
+                index.locate(x, y).is_some()
+            })
+            .collect()
+    }
+}
+
+/// The years asked for: `year` (default: the latest in the store) to `to_year` (default: `year`).
+pub(crate) fn year_span(conn: &Connection, year: Option<i32>, to_year: Option<i32>) -> Result<(i32, i32), MeasureError> {
+    let latest = queries::incident_years(conn)?.map_or(0, |(_, last)| last);
+    let from = year.unwrap_or(latest);
+    let to = to_year.unwrap_or(from);
+    if to < from || to - from > 30 {
+        return Err(MeasureError::BadParameter(format!("years {from}-{to} are not a range of at most 30 years")));
+    }
+    Ok((from, to))
+}
+
 /// Checks a number against its allowed range, naming the parameter.
 pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) -> Result<f64, MeasureError> {
     if value.is_finite() && (lo..=hi).contains(&value) {
