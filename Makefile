@@ -7,7 +7,8 @@ CARGO ?= cargo
 # Real Oslo polygons and population when the shared data is there; a fictional city otherwise.
 DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/delbydeler.geojson) \
              $(if $(wildcard $(SHARED)/befolkning_250m_2023.geojson),--population $(SHARED)/befolkning_250m_2023.geojson) \
-             $(if $(wildcard $(SHARED)/bydeler_befolkning_2024.geojson),--bydeler $(SHARED)/bydeler_befolkning_2024.geojson)
+             $(if $(wildcard $(SHARED)/bydeler_befolkning_2024.geojson),--import bydeler=$(SHARED)/bydeler_befolkning_2024.geojson) \
+             $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson)
 
 .PHONY: setup build demo test bench
 

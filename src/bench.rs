@@ -141,3 +141,55 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
     println!("gi*: {} cells of 250 m, 500 m band (the API default) in {:.0} ms", grid250.len(), started.elapsed().as_secs_f64() * 1000.0);
     Ok(())
 }
+
+/// Scores `candidates` random points for all eight groups, and the suitability surface of the
+/// whole city at 50 m for group 5, on a demo database built on `areas_file`.
+pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
+    use crate::privacy::{Policy, Role};
+    use crate::siting::{quick_score_group, score_all_groups, surface, Candidate, SitingContext, SurfaceParams};
+    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
+    let shared = areas_file.parent().unwrap_or(Path::new("."));
+    let real = |file: &str| Some(shared.join(file)).filter(|p| p.is_file());
+    let options = crate::demo::DemoOptions {
+        areas: Some(areas_file.to_path_buf()),
+        population: real("befolkning_250m_2023.geojson"),
+        extra: real("marka.geojson").map(|p| ("marka".to_string(), p)).into_iter().collect(),
+        out_dir: dir.path().join("files"),
+        ..Default::default()
+    };
+    crate::demo::build(&mut store, config, &options)?;
+    let started = Instant::now();
+    let ctx = SitingContext::build(store.conn(), config).map_err(|e| crate::api::ServeError::Siting(e))?;
+    println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let extent = areas_extent(&areas);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let sites: Vec<Candidate> = (0..candidates)
+        .map(|_| {
+            let (x, y) = random_point(&mut rng, extent);
+            Candidate { label: None, x, y, units: None, staff_base_on_site: None }
+        })
+        .collect();
+    let policy = Policy::new(Role::Analyst, config.project.min_count);
+    let started = Instant::now();
+    let mut scored = 0usize;
+    for site in &sites {
+        let metrics = ctx.measure(site.x, site.y);
+        for group in &ctx.rules().groups {
+            std::hint::black_box(quick_score_group(&ctx, group, site, &metrics, &policy));
+            scored += 1;
+        }
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!("score: {candidates} candidates x 8 groups = {scored} scores in {ms:.0} ms ({:.2} µs per site, one core)", ms * 1000.0 / candidates as f64);
+    let started = Instant::now();
+    let explained: usize = sites.iter().take(1000).map(|s| score_all_groups(&ctx, s, &policy).len()).sum();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!("explain: 1000 candidates x 8 groups = {explained} explained scores with sentences in {ms:.0} ms");
+    let started = Instant::now();
+    let s = surface(&ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None }, &policy).map_err(crate::api::ServeError::Siting)?;
+    let inside = s.cells.iter().filter(|c| c.is_some()).count();
+    println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}

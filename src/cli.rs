@@ -13,7 +13,9 @@ use bomiljo::import::{import_file, ImportError, ImportOptions};
 use bomiljo::analysis::indicators::Indicator;
 use bomiljo::measurement::{self, Level};
 use bomiljo::privacy::{Policy, Role};
-use bomiljo::spatial::Crs;
+use bomiljo::analysis::siting::Explanation;
+use bomiljo::siting::{self, Candidate, SitingContext};
+use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use bomiljo::store::{tokens, OpenMode, Store};
 
 /// bomiljo: neighbourhood monitoring for housing in Oslo's drug and mental-health field.
@@ -65,9 +67,9 @@ pub enum Command {
         /// A real population file (e.g. ../shared/data/oslo/befolkning_250m_2023.geojson).
         #[arg(long)]
         population: Option<PathBuf>,
-        /// Real bydel polygons, for names (e.g. ../shared/data/oslo/bydeler_befolkning_2024.geojson).
-        #[arg(long)]
-        bydeler: Option<PathBuf>,
+        /// Further real files to import: --import bydeler=FILE --import marka=FILE (repeatable).
+        #[arg(long = "import", value_name = "LAYER=FILE", value_parser = parse_field)]
+        extra: Vec<(String, String)>,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
         /// Where to write the generated files.
@@ -94,6 +96,40 @@ pub enum Command {
         #[arg(long, default_value = "analyst", value_parser = parse_role)]
         role: Role,
     },
+    /// Score candidate sites for a matrix group (or all groups) with explanations.
+    Score {
+        /// Matrix group 1-8.
+        #[arg(long, required_unless_present = "all_groups")]
+        group: Option<u8>,
+        /// Score one site for every group instead.
+        #[arg(long, conflicts_with_all = ["group", "sites"])]
+        all_groups: bool,
+        /// One site as LAT,LON in degrees, e.g. 59.91,10.75.
+        #[arg(long, value_parser = parse_lat_lon, required_unless_present = "sites")]
+        at: Option<(f64, f64)>,
+        /// A CSV of candidates with columns label, lat, lon and optionally units.
+        #[arg(long, conflicts_with = "at")]
+        sites: Option<PathBuf>,
+        /// Proposed units (the group's usual number when absent).
+        #[arg(long)]
+        units: Option<u32>,
+        /// Print JSON (with --sites: write JSON or CSV to --out by its extension).
+        #[arg(long)]
+        json: bool,
+        /// Where to write batch results (.csv or .json); standard output when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Language of the printed explanation: nb or en.
+        #[arg(long, default_value = "nb")]
+        lang: String,
+        #[arg(long, default_value = "analyst", value_parser = parse_role)]
+        role: Role,
+    },
+    /// Check the siting rule file (or another one) for errors.
+    Rules {
+        #[command(subcommand)]
+        what: RulesCommand,
+    },
     /// Write a report.
     Report {
         #[command(subcommand)]
@@ -118,6 +154,12 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Validate a rule file; prints a summary or every error with file and rule.
+    Check { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +197,14 @@ pub enum TokenCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Score 100k random candidates for all eight groups, and a city-wide 50 m surface.
+    Siting {
+        #[arg(long, default_value_t = 100_000)]
+        candidates: usize,
+        /// A database to measure against (default: a demo built on Oslo's real delbydeler).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
     /// KDE over the city, indicators for every delbydel and year, and Gi* on the city grid.
     Measure {
         #[arg(long, default_value_t = 1_000_000)]
@@ -171,6 +221,16 @@ pub enum BenchCommand {
         #[arg(long)]
         areas: Option<PathBuf>,
     },
+}
+
+fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
+    let (lat, lon) = s.split_once(',').ok_or_else(|| format!("'{s}' is not LAT,LON, e.g. 59.91,10.75"))?;
+    let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("'{v}' in '{s}' is not a number"));
+    let (lat, lon) = (parse(lat)?, parse(lon)?);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("'{s}' is not LAT,LON in degrees"));
+    }
+    Ok((lat, lon))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -221,9 +281,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             serve(config, store, &args)?;
         }
-        Command::Demo { areas, population, bydeler, seed, out, no_serve, serve: args } => {
+        Command::Demo { areas, population, extra, seed, out, no_serve, serve: args } => {
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
-            let options = DemoOptions { areas, population, bydeler, seed, out_dir: out, ..DemoOptions::default() };
+            let extra = extra.into_iter().map(|(layer, file)| (layer, PathBuf::from(file))).collect();
+            let options = DemoOptions { areas, population, extra, seed, out_dir: out, ..DemoOptions::default() };
             for summary in demo::build(&mut store, &config, &options)? {
                 println!("{summary}");
             }
@@ -242,6 +303,37 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 "table" => print_indicators(&rows),
                 other => anyhow::bail!("--format {other}: use table, json or csv"),
             }
+        }
+        Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let ctx = SitingContext::build(store.conn(), &config)?;
+            let policy = Policy::new(role, config.project.min_count);
+            let en = lang == "en";
+            if let Some(path) = sites {
+                let candidates = read_candidates(&path, &config)?;
+                let ranked = siting::compare(&ctx, group.unwrap_or(1), &candidates, &policy)?;
+                write_ranked(&ranked, out.as_deref(), json)?;
+            } else {
+                let (lat, lon) = at.expect("clap requires --at without --sites");
+                let site = candidate_at(&config, lat, lon, units)?;
+                let results = if all_groups { siting::score_all_groups(&ctx, &site, &policy) } else { vec![siting::score_site(&ctx, group.unwrap_or(1), &site, &policy)?] };
+                if json {
+                    let value = if all_groups { serde_json::to_value(&results)? } else { serde_json::to_value(&results[0])? };
+                    println!("{}", serde_json::to_string_pretty(&value)?);
+                } else {
+                    for e in &results {
+                        print_explanation(e, en);
+                    }
+                }
+            }
+        }
+        Command::Rules { what: RulesCommand::Check { file } } => {
+            let path = file.unwrap_or_else(|| config.project.rules.clone());
+            let rules = bomiljo::config::rules::load(&path, &config)?;
+            for g in &rules.groups {
+                println!("group {}: {} constraints, {} factors ({})", g.group, g.constraints.len(), g.factors.len(), g.location_nb);
+            }
+            println!("{}: ok ({})", path.display(), rules.name);
         }
         Command::Report { what: ReportCommand::Annual { year, out, role } } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
@@ -268,6 +360,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Bench { what: BenchCommand::Import { rows, areas } } => {
             bomiljo::bench::import(&config, &bench_areas(&config, areas)?, rows)?;
         }
+        Command::Bench { what: BenchCommand::Siting { candidates, areas } } => {
+            bomiljo::bench::siting(&config, &bench_areas(&config, areas)?, candidates)?;
+        }
         Command::Bench { what: BenchCommand::Measure { incidents, areas } } => {
             bomiljo::bench::measure(&config, &bench_areas(&config, areas)?, incidents)?;
         }
@@ -279,6 +374,65 @@ fn bench_areas(config: &Config, given: Option<PathBuf>) -> Result<PathBuf> {
     let areas = given.unwrap_or_else(|| config.dir.join("../shared/data/oslo/delbydeler.geojson"));
     anyhow::ensure!(areas.is_file(), "areas file {} not found; pass --areas FILE", areas.display());
     Ok(areas)
+}
+
+fn candidate_at(config: &Config, lat: f64, lon: f64, units: Option<u32>) -> Result<Candidate> {
+    let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(lon, lat)?;
+    anyhow::ensure!(config.project.extent.contains(x, y), "{lat},{lon} is outside {}; give LAT,LON in degrees", config.project.municipality);
+    Ok(Candidate { label: None, x, y, units, staff_base_on_site: None })
+}
+
+/// Reads candidates from CSV: label, lat, lon, and optionally units.
+fn read_candidates(path: &std::path::Path, config: &Config) -> Result<Vec<Candidate>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(lat), Some(lon)) = (column("lat"), column("lon")) else {
+        anyhow::bail!("{}: needs columns lat and lon (and optionally label, units)", path.display());
+    };
+    let (label, units) = (column("label"), column("units"));
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record?;
+        let line = i + 2;
+        let number = |c: usize| record.get(c).and_then(|v| v.trim().parse::<f64>().ok()).with_context(|| format!("{}:{line}: not a number", path.display()));
+        let units = units.and_then(|c| record.get(c)).filter(|v| !v.trim().is_empty()).map(|v| v.trim().parse::<u32>()).transpose().with_context(|| format!("{}:{line}: units is not a whole number", path.display()))?;
+        let mut site = candidate_at(config, number(lat)?, number(lon)?, units).with_context(|| format!("{}:{line}", path.display()))?;
+        site.label = Some(label.and_then(|c| record.get(c)).map_or_else(|| format!("line {line}"), str::to_string));
+        out.push(site);
+    }
+    Ok(out)
+}
+
+fn write_ranked(ranked: &[(Candidate, Explanation)], out: Option<&std::path::Path>, json: bool) -> Result<()> {
+    let as_json = json || out.is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
+    let text = if as_json {
+        serde_json::to_string_pretty(&ranked.iter().map(|(c, e)| serde_json::json!({ "label": c.label, "rank_score": e.score, "explanation": e })).collect::<Vec<_>>())?
+    } else {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["rank", "label", "score", "passed", "summary"])?;
+        for (i, (c, e)) in ranked.iter().enumerate() {
+            w.write_record([(i + 1).to_string(), c.label.clone().unwrap_or_default(), format!("{:.1}", e.score), e.passed.to_string(), e.summary.clone()])?;
+        }
+        String::from_utf8(w.into_inner()?)?
+    };
+    match out {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn print_explanation(e: &Explanation, en: bool) {
+    println!("{}", if en { &e.summary_en } else { &e.summary });
+    for c in &e.constraints {
+        println!("  [{}] {}", if c.passed { "ok" } else { "NEI" }, if en { &c.text_en } else { &c.text });
+    }
+    for f in &e.factors {
+        let sub = f.subscore.map_or("  – ".to_string(), |s| format!("{:.2}", s));
+        println!("  {sub} × {:<3} {}", f.weight, if en { &f.text_en } else { &f.text });
+    }
+    println!();
 }
 
 fn print_indicators(rows: &[Indicator]) {

@@ -29,6 +29,7 @@ pub mod index;
 pub mod measurement;
 pub mod privacy;
 pub mod render;
+pub mod siting;
 pub mod report;
 pub mod spatial;
 pub mod store;

@@ -13,5 +13,7 @@ pub mod poisson;
 pub mod trend;
 /// Indicators per area and year: counts, rates, change, rank, ratio to the city.
 pub mod indicators;
+/// Siting: explained scores of candidate sites against the matrix rules.
+pub mod siting;
 /// Before/after comparison around a site: difference in differences of Poisson rates.
 pub mod did;

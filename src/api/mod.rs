@@ -7,6 +7,7 @@ pub mod auth;
 mod error;
 mod measurement;
 mod meta;
+mod siting;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,6 +30,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("siting rules: {0}")]
+    Siting(#[from] crate::siting::SitingError),
 }
 
 /// What every handler can reach.
@@ -41,19 +44,25 @@ pub struct AppState {
     areas_geojson: Arc<String>,
     /// Heat surfaces by their parameters, so map tiles do not recompute the density.
     heat_cache: Arc<Mutex<HashMap<String, Arc<crate::measurement::HeatSurface>>>>,
+    /// The siting context (indexes of every layer the rules measure), built at start-up.
+    pub siting: Option<Arc<crate::siting::SitingContext>>,
+    surface_cache: Arc<Mutex<HashMap<String, Arc<crate::siting::Surface>>>>,
 }
 
 impl AppState {
     /// Builds the spatial index and the cached area collection from the store.
-    pub fn new(config: Config, store: Store) -> Result<AppState, StoreError> {
+    pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
         let index = SpatialIndex::build(store.conn(), &config)?;
         let areas_geojson = areas::feature_collection(store.conn(), &config, &index)?;
+        let siting = crate::siting::SitingContext::build(store.conn(), &config)?;
         Ok(AppState {
             config: Arc::new(config),
             store: store.into_shared(),
             index: Arc::new(index),
             areas_geojson: Arc::new(areas_geojson),
             heat_cache: Arc::default(),
+            siting: Some(Arc::new(siting)),
+            surface_cache: Arc::default(),
         })
     }
 }
@@ -73,6 +82,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/hotspots", get(measurement::hotspots))
         .route("/api/series", get(measurement::series))
         .route("/api/before-after", get(measurement::before_after))
+        .route("/api/score", axum::routing::post(siting::score))
+        .route("/api/score/compare", axum::routing::post(siting::compare))
+        .route("/api/score/groups", get(siting::all_groups))
+        .route("/api/suitability", get(siting::suitability))
+        .route("/tiles/suitability/{z}/{x}/{y}", get(siting::suitability_tile))
+        .route("/api/rules", get(siting::rules))
         .fallback_service(web)
         .layer(TraceLayer::new_for_http())
         .with_state(state)

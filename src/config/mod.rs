@@ -6,6 +6,7 @@
 
 pub mod layer;
 pub mod project;
+pub mod rules;
 mod raw;
 
 use std::path::{Path, PathBuf};

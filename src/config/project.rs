@@ -18,6 +18,8 @@ pub struct Project {
     pub assign_layer: String,
     /// Smallest count shown outside the analyst role (k).
     pub min_count: u32,
+    /// The siting rule file.
+    pub rules: PathBuf,
 }
 
 impl Project {
@@ -45,6 +47,7 @@ impl Project {
             extent_wgs84: raw.municipality.extent_wgs84,
             assign_layer: raw.areas.assign_layer,
             min_count: raw.privacy.min_count,
+            rules: path.parent().unwrap_or(Path::new(".")).join(raw.siting.rules),
         })
     }
 }

@@ -11,6 +11,14 @@ pub struct RawProject {
     pub municipality: RawMunicipality,
     pub areas: RawAreasSettings,
     pub privacy: RawPrivacy,
+    pub siting: RawSiting,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSiting {
+    /// Rule file, relative to the configuration folder.
+    pub rules: String,
 }
 
 #[derive(Debug, Deserialize)]

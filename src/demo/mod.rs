@@ -36,8 +36,9 @@ pub struct DemoOptions {
     pub areas: Option<PathBuf>,
     /// A real population file for the `population` layer; synthetic when `None`.
     pub population: Option<PathBuf>,
-    /// Real bydel polygons (names for reports); none when `None`.
-    pub bydeler: Option<PathBuf>,
+    /// Further real files to import as they are, as (layer, file): bydel polygons for names,
+    /// Marka for the edge zone.
+    pub extra: Vec<(String, PathBuf)>,
     pub seed: u64,
     /// First and last year of incidents.
     pub years: (i32, i32),
@@ -47,7 +48,7 @@ pub struct DemoOptions {
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { areas: None, population: None, bydeler: None, seed: 2026, years: (2019, 2025), out_dir: PathBuf::from("data/demo") }
+        DemoOptions { areas: None, population: None, extra: Vec::new(), seed: 2026, years: (2019, 2025), out_dir: PathBuf::from("data/demo") }
     }
 }
 
@@ -68,8 +69,8 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         None => write_file(&options.out_dir.join("delbydeler.geojson"), &city::fictional_delbydeler())?,
     };
     import(store, &config.project.assign_layer, &areas_path)?;
-    if let Some(bydeler) = &options.bydeler {
-        import(store, "bydeler", bydeler)?;
+    for (layer, path) in &options.extra {
+        import(store, layer, path)?;
     }
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     if areas.is_empty() {

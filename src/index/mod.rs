@@ -6,11 +6,13 @@
 
 mod areas;
 mod points;
+mod polygons;
 
 use std::collections::HashMap;
 
 pub use areas::{Area, AreaIndex};
 pub use points::{Nearest, PointIndex, RadiusSummary};
+pub use polygons::PolygonIndex;
 
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, StoreError};

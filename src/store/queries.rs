@@ -342,3 +342,21 @@ pub fn counts_near_and_rest(
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
+
+/// The polygons of a polygon layer stored in `features` (commercial land, Marka), as areas.
+pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
+    let what = || format!("reading polygons of layer '{layer}'");
+    let mut stmt = conn
+        .prepare("SELECT id, name, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
+        .map_err(StoreError::query(what()))?;
+    let rows = stmt
+        .query_map(params![layer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
+        .map_err(StoreError::query(what()))?;
+    rows.map(|row| {
+        let (code, name, geometry) = row.map_err(StoreError::query(what()))?;
+        let polygon = parse_multipolygon(&geometry)
+            .map_err(|e| StoreError::Query { what: format!("{}: {code}", what()), source: duckdb::Error::InvalidParameterName(e) })?;
+        Ok(AreaRow { code, name, parent_code: None, population: None, area_m2: 0.0, polygon })
+    })
+    .collect()
+}

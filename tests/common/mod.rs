@@ -132,6 +132,18 @@ impl Server {
         (response.status().as_u16(), response.body_mut().read_to_vec().expect("body"))
     }
 
+    /// POST a JSON body; returns status and parsed body.
+    pub fn post_json(&self, path: &str, body: &serde_json::Value, token: Option<&str>) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut request = agent.post(&format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut response = request.send_json(body).expect("request succeeds");
+        let text = response.body_mut().read_to_string().expect("body is text");
+        (response.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
     pub fn get_json_as(&self, path: &str, token: &str) -> serde_json::Value {
         let (status, body) = self.get_with(path, Some(token));
         assert_eq!(status, 200, "{path}: {body}");

@@ -1,0 +1,215 @@
+//! The rule types: what is measured ([`Metric`]), how it is judged ([`Constraint`], [`Factor`]
+//! with a [`Curve`]), and each group's set of them. Loaded from `rules/*.toml` by
+//! [`crate::config::rules`].
+
+use serde::Serialize;
+
+/// A measurable property of a site. Measured once per site and shared by every group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum Metric {
+    /// Proposed units (residents) at the site.
+    Units,
+    /// Metres to the nearest feature of a layer (polygon layers: to the polygon, 0 inside).
+    DistanceTo { layer: String },
+    /// Residents within a radius, from the population grid.
+    PopulationWithin { radius_m: f64 },
+    /// Existing housing units within a radius (internal data).
+    HousingUnitsWithin { radius_m: f64 },
+    /// Existing sites of some matrix groups within a radius (internal data).
+    GroupSitesWithin { radius_m: f64, groups: Vec<u8> },
+    /// Local incident density as a percentile (0-100) of the city's populated cells.
+    IncidentPercentile,
+    /// Minutes by car to a staff base (0 when the site has its own).
+    StaffBaseMinutes,
+}
+
+// Metrics key the per-site measurements; radii are compared by their bits (they come from TOML
+// and are never NaN).
+impl Eq for Metric {}
+
+impl std::hash::Hash for Metric {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Metric::DistanceTo { layer } => layer.hash(state),
+            Metric::PopulationWithin { radius_m } | Metric::HousingUnitsWithin { radius_m } => radius_m.to_bits().hash(state),
+            Metric::GroupSitesWithin { radius_m, groups } => {
+                radius_m.to_bits().hash(state);
+                groups.hash(state);
+            }
+            Metric::Units | Metric::IncidentPercentile | Metric::StaffBaseMinutes => {}
+        }
+    }
+}
+
+impl Metric {
+
+    /// Whether the metric rests on internal data (housing sites): hidden from the public role.
+    pub fn uses_internal_data(&self) -> bool {
+        matches!(self, Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes)
+    }
+
+    /// Decimal places shown in sentences.
+    fn decimals(&self) -> usize {
+        match self {
+            Metric::StaffBaseMinutes => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// A linear score curve: 1 at `full_at`, 0 at `zero_at`, straight in between, flat outside.
+/// `full_at < zero_at` means less is better; `full_at > zero_at` means more is better.
+///
+/// ```
+/// use bomiljo::analysis::siting::Curve;
+/// let near = Curve { full_at: 400.0, zero_at: 1200.0 };
+/// assert_eq!((near.score(300.0), near.score(800.0), near.score(2000.0)), (1.0, 0.5, 0.0));
+/// let far = Curve { full_at: 500.0, zero_at: 100.0 };
+/// assert_eq!((far.score(50.0), far.score(300.0), far.score(900.0)), (0.0, 0.5, 1.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Curve {
+    pub full_at: f64,
+    pub zero_at: f64,
+}
+
+impl Curve {
+    pub fn score(&self, value: f64) -> f64 {
+        if self.full_at == self.zero_at {
+            return if value <= self.full_at { 1.0 } else { 0.0 };
+        }
+        ((self.zero_at - value) / (self.zero_at - self.full_at)).clamp(0.0, 1.0)
+    }
+}
+
+/// The limit a constraint sets.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Min(f64),
+    Max(f64),
+}
+
+impl Bound {
+    pub fn threshold(self) -> f64 {
+        match self {
+            Bound::Min(v) | Bound::Max(v) => v,
+        }
+    }
+
+    /// Whether a value meets the bound. No value (no such feature in the data) meets a minimum
+    /// distance and fails a maximum.
+    pub fn passes(self, value: Option<f64>) -> bool {
+        match (self, value) {
+            (Bound::Min(min), Some(v)) => v >= min,
+            (Bound::Max(max), Some(v)) => v <= max,
+            (Bound::Min(_), None) => true,
+            (Bound::Max(_), None) => false,
+        }
+    }
+}
+
+/// A pass/fail rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Constraint {
+    pub id: String,
+    pub metric: Metric,
+    pub bound: Bound,
+    /// Where the rule comes from, as `seed:line`.
+    pub source: String,
+    pub text_nb: String,
+    pub text_en: String,
+}
+
+/// A weighted, scored rule.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Factor {
+    pub id: String,
+    pub metric: Metric,
+    pub curve: Curve,
+    pub weight: f64,
+    pub source: String,
+    pub text_nb: String,
+    pub text_en: String,
+}
+
+/// One matrix group's rules and description.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GroupRules {
+    pub group: u8,
+    pub who_nb: String,
+    pub who_en: String,
+    pub housing_nb: String,
+    pub housing_en: String,
+    pub location_nb: String,
+    pub location_en: String,
+    /// Units assumed when a request does not say.
+    pub default_units: u32,
+    /// Whether this kind of housing has its staff base on site (groups 4-8).
+    pub staff_base_on_site: bool,
+    pub source: String,
+    pub constraints: Vec<Constraint>,
+    pub factors: Vec<Factor>,
+}
+
+/// Assumptions behind the staff-base response time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StaffBase {
+    pub speed_kmh: f64,
+    pub detour_factor: f64,
+}
+
+impl StaffBase {
+    /// Minutes by car for a straight-line distance.
+    pub fn minutes(&self, straight_m: f64) -> f64 {
+        straight_m * self.detour_factor / (self.speed_kmh * 1000.0 / 60.0)
+    }
+}
+
+/// A whole rule file.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleSet {
+    pub name: String,
+    pub staff_base: StaffBase,
+    /// Side of population grid cells, metres.
+    pub population_cell_m: f64,
+    pub groups: Vec<GroupRules>,
+}
+
+impl RuleSet {
+    pub fn group(&self, group: u8) -> Option<&GroupRules> {
+        self.groups.iter().find(|g| g.group == group)
+    }
+
+    /// Every distinct metric any group uses, in first-use order.
+    pub fn metrics(&self) -> Vec<Metric> {
+        let mut seen: Vec<Metric> = Vec::new();
+        for g in &self.groups {
+            for m in g.constraints.iter().map(|c| &c.metric).chain(g.factors.iter().map(|f| &f.metric)) {
+                if !seen.contains(m) {
+                    seen.push(m.clone());
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// Fills a sentence template: {value}, {threshold}, {full_at}, {zero_at}.
+pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Option<f64>, curve: Option<Curve>) -> String {
+    let d = metric.decimals();
+    let num = |v: f64| {
+        let text = format!("{v:.d$}");
+        if d > 0 { text.replace('.', ",") } else { text }
+    };
+    let mut out = template.replace("{value}", &value.map_or_else(|| "–".into(), num));
+    if let Some(t) = threshold {
+        out = out.replace("{threshold}", &num(t));
+    }
+    if let Some(c) = curve {
+        out = out.replace("{full_at}", &num(c.full_at)).replace("{zero_at}", &num(c.zero_at));
+    }
+    out
+}

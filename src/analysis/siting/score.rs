@@ -1,0 +1,232 @@
+//! The explained score of one site for one group.
+//!
+//! # Algorithm
+//! Every constraint is checked; a site failing any scores 0 and says so first. Otherwise the
+//! score is 100 × Σ wᵢ·sᵢ / Σ wᵢ over the factors that could be measured and may be shown to
+//! the caller; factors left out are listed with the reason.
+
+use serde::Serialize;
+
+use super::criterion::{render, GroupRules, Metric};
+
+/// One constraint's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConstraintResult {
+    pub id: String,
+    pub passed: bool,
+    /// The measured value (metres, persons, counts, minutes); `None` when hidden or unknown.
+    pub value: Option<f64>,
+    pub threshold: f64,
+    pub text: String,
+    pub text_en: String,
+    pub source: String,
+}
+
+/// One factor's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FactorResult {
+    pub id: String,
+    pub value: Option<f64>,
+    /// The value that earns full score.
+    pub threshold: f64,
+    /// The value that earns nothing.
+    pub zero_at: f64,
+    /// 0-1; `None` when not measured or hidden (then not counted).
+    pub subscore: Option<f64>,
+    pub weight: f64,
+    pub text: String,
+    pub text_en: String,
+    pub source: String,
+}
+
+/// The answer for one site and group.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Explanation {
+    pub group: u8,
+    /// 0-100.
+    pub score: f64,
+    /// All constraints met.
+    pub passed: bool,
+    pub summary: String,
+    pub summary_en: String,
+    pub constraints: Vec<ConstraintResult>,
+    pub factors: Vec<FactorResult>,
+}
+
+/// Just the outcome (all constraints met, and the 0-100 score) without the sentences: the same
+/// arithmetic as [`score`], for ranking many sites and for suitability surfaces.
+pub fn quick_score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible: impl Fn(&Metric) -> bool) -> (bool, f64) {
+    let passed = rules.constraints.iter().all(|c| !visible(&c.metric) || c.bound.passes(value(&c.metric)));
+    if !passed {
+        return (false, 0.0);
+    }
+    let (sum, weights) = rules
+        .factors
+        .iter()
+        .filter(|f| visible(&f.metric))
+        .filter_map(|f| value(&f.metric).map(|v| (f.curve.score(v) * f.weight, f.weight)))
+        .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    (true, if weights > 0.0 { (100.0 * sum / weights * 10.0).round() / 10.0 } else { 0.0 })
+}
+
+/// Scores a site. `value` gives each metric's measured value (`None` when unknown); `visible`
+/// says whether the caller may see (and be scored on) a metric.
+pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible: impl Fn(&Metric) -> bool) -> Explanation {
+    const HIDDEN_NB: &str = "Skjult: bygger på interne data om eksisterende boliger, og telles ikke med.";
+    const HIDDEN_EN: &str = "Hidden: based on internal data on existing housing, and not counted.";
+    let constraints: Vec<ConstraintResult> = rules
+        .constraints
+        .iter()
+        .map(|c| {
+            let shown = visible(&c.metric);
+            let v = value(&c.metric);
+            let (text, text_en) = if shown {
+                (render(&c.text_nb, &c.metric, v, Some(c.bound.threshold()), None), render(&c.text_en, &c.metric, v, Some(c.bound.threshold()), None))
+            } else {
+                (HIDDEN_NB.into(), HIDDEN_EN.into())
+            };
+            ConstraintResult {
+                id: c.id.clone(),
+                passed: !shown || c.bound.passes(v),
+                value: v.filter(|_| shown),
+                threshold: c.bound.threshold(),
+                text,
+                text_en,
+                source: c.source.clone(),
+            }
+        })
+        .collect();
+    let factors: Vec<FactorResult> = rules
+        .factors
+        .iter()
+        .map(|f| {
+            let shown = visible(&f.metric);
+            let v = value(&f.metric).filter(|_| shown);
+            let (text, text_en) = match (shown, v) {
+                (false, _) => (HIDDEN_NB.into(), HIDDEN_EN.into()),
+                (true, None) => ("Ingen data å måle dette på; telles ikke med.".into(), "No data to measure this; not counted.".into()),
+                (true, Some(_)) => (render(&f.text_nb, &f.metric, v, None, Some(f.curve)), render(&f.text_en, &f.metric, v, None, Some(f.curve))),
+            };
+            FactorResult {
+                id: f.id.clone(),
+                value: v,
+                threshold: f.curve.full_at,
+                zero_at: f.curve.zero_at,
+                subscore: v.map(|v| f.curve.score(v)),
+                weight: f.weight,
+                text,
+                text_en,
+                source: f.source.clone(),
+            }
+        })
+        .collect();
+    let passed = constraints.iter().all(|c| c.passed);
+    let (sum, weights) = factors.iter().filter_map(|f| f.subscore.map(|s| (s * f.weight, f.weight))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let score = if passed && weights > 0.0 { (100.0 * sum / weights * 10.0).round() / 10.0 } else { 0.0 };
+    let (summary, summary_en) = summarise(rules, passed, score, &constraints);
+    Explanation { group: rules.group, score, passed, summary, summary_en, constraints, factors }
+}
+
+fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[ConstraintResult]) -> (String, String) {
+    if !passed {
+        let failed: Vec<&str> = constraints.iter().filter(|c| !c.passed).map(|c| c.text.as_str()).collect();
+        let failed_en: Vec<&str> = constraints.iter().filter(|c| !c.passed).map(|c| c.text_en.as_str()).collect();
+        return (
+            format!("Stedet oppfyller ikke kravene for gruppe {} og får 0 poeng: {}", rules.group, failed.join(" ")),
+            format!("The site does not meet the requirements for group {} and scores 0: {}", rules.group, failed_en.join(" ")),
+        );
+    }
+    let word = |s: f64| match s {
+        s if s >= 75.0 => ("godt egnet", "well suited"),
+        s if s >= 50.0 => ("middels egnet", "moderately suited"),
+        _ => ("lite egnet", "poorly suited"),
+    };
+    let (nb, en) = word(score);
+    (
+        format!("For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng og vurderes som {nb}.", rules.group, rules.housing_nb.to_lowercase(), rules.location_nb.to_lowercase()),
+        format!("For group {} ({}; {}) the site scores {score:.0} of 100 and is judged {en}.", rules.group, rules.housing_en.to_lowercase(), rules.location_en.to_lowercase()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::siting::criterion::{Bound, Constraint, Curve, Factor};
+
+    fn rules() -> GroupRules {
+        let factor = |id: &str, metric: Metric, full: f64, zero: f64, weight: f64| Factor {
+            id: id.into(),
+            metric,
+            curve: Curve { full_at: full, zero_at: zero },
+            weight,
+            source: "test".into(),
+            text_nb: "{value} m (full {full_at}, null {zero_at})".into(),
+            text_en: "{value} m".into(),
+        };
+        GroupRules {
+            group: 5,
+            who_nb: String::new(),
+            who_en: String::new(),
+            housing_nb: "Samlokaliserte boliger".into(),
+            housing_en: "Clustered homes".into(),
+            location_nb: "Noe skjerming".into(),
+            location_en: "Some shielding".into(),
+            default_units: 8,
+            staff_base_on_site: true,
+            source: "test".into(),
+            constraints: vec![Constraint {
+                id: "max_residents".into(),
+                metric: Metric::Units,
+                bound: Bound::Max(20.0),
+                source: "002:1886".into(),
+                text_nb: "{value} av høyst {threshold}".into(),
+                text_en: "{value} of at most {threshold}".into(),
+            }],
+            factors: vec![
+                factor("transit", Metric::DistanceTo { layer: "transit_stops".into() }, 400.0, 1200.0, 2.0),
+                factor("concentration", Metric::HousingUnitsWithin { radius_m: 500.0 }, 0.0, 40.0, 2.0),
+            ],
+        }
+    }
+
+    fn values(units: f64) -> impl Fn(&Metric) -> Option<f64> {
+        move |m: &Metric| match m {
+            Metric::Units => Some(units),
+            Metric::DistanceTo { .. } => Some(800.0),
+            Metric::HousingUnitsWithin { .. } => Some(10.0),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_score_is_the_weighted_mean_of_subscores() {
+        // transit: 800 m → 0.5; concentration: 10 units → 0.75; equal weights → 62.5.
+        let e = score(&rules(), values(8.0), |_| true);
+        assert!(e.passed);
+        assert_eq!(e.score, 62.5);
+        assert_eq!(e.factors[0].text, "800 m (full 400, null 1200)");
+        assert_eq!(e.constraints[0].text, "8 av høyst 20");
+    }
+
+    #[test]
+    fn a_failed_constraint_scores_zero_and_says_why_first() {
+        let e = score(&rules(), values(24.0), |_| true);
+        assert!(!e.passed && e.score == 0.0);
+        assert!(e.summary.starts_with("Stedet oppfyller ikke kravene") && e.summary.contains("24 av høyst 20"), "{}", e.summary);
+    }
+
+    #[test]
+    fn the_quick_score_agrees_with_the_explained_one() {
+        for units in [4.0, 8.0, 24.0] {
+            let e = score(&rules(), values(units), |_| true);
+            assert_eq!(quick_score(&rules(), values(units), |_| true), (e.passed, e.score));
+        }
+    }
+
+    #[test]
+    fn hidden_metrics_are_neither_shown_nor_counted() {
+        let e = score(&rules(), values(8.0), |m| !m.uses_internal_data());
+        assert_eq!(e.score, 50.0);
+        assert_eq!((e.factors[1].value, e.factors[1].subscore), (None, None));
+    }
+}

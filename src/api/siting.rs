@@ -1,0 +1,202 @@
+//! The siting API: explained scores, comparison, all groups at once, the suitability surface
+//! (GeoJSON and PNG tiles) and the rule set. Coordinates in and out are WGS84.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{auth::Caller, ApiError, AppState};
+use crate::analysis::siting::Explanation;
+use crate::render::{ramp, tile};
+use crate::siting::{self, Candidate, SitingContext, SitingError, SurfaceParams};
+use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+
+impl From<SitingError> for ApiError {
+    fn from(e: SitingError) -> ApiError {
+        match e {
+            SitingError::Store(s) => ApiError::Store(s),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+fn context(state: &AppState) -> Result<Arc<SitingContext>, ApiError> {
+    state.siting.clone().ok_or_else(|| ApiError::NotFound("siting is not available: the rule file did not load at start-up".into()))
+}
+
+/// A site in a request: WGS84 degrees.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SiteRequest {
+    #[serde(default)]
+    pub label: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    #[serde(default)]
+    pub units: Option<u32>,
+    #[serde(default)]
+    pub staff_base_on_site: Option<bool>,
+}
+
+impl SiteRequest {
+    fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
+        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS)
+            .apply(self.lon, self.lat)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        if !state.config.project.extent.contains(x, y) {
+            return Err(ApiError::BadRequest(format!(
+                "({}, {}) is outside {}; give lon, lat in degrees (WGS84)",
+                self.lon, self.lat, state.config.project.municipality
+            )));
+        }
+        if self.units.is_some_and(|u| u == 0 || u > 1000) {
+            return Err(ApiError::BadRequest("units must be 1-1000".into()));
+        }
+        Ok(Candidate { label: self.label.clone(), x, y, units: self.units, staff_base_on_site: self.staff_base_on_site })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ScoreRequest {
+    pub group: u8,
+    #[serde(flatten)]
+    pub site: SiteRequest,
+}
+
+/// An explanation with the site it is about.
+#[derive(Serialize)]
+pub struct ScoreResponse {
+    pub label: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+}
+
+/// `POST /api/score` `{group, lon, lat, units?}`: 200 with the explained score; 400 for a bad
+/// group or a point outside the municipality.
+pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Json<ScoreRequest>) -> Result<Json<ScoreResponse>, ApiError> {
+    let ctx = context(&state)?;
+    let site = req.site.candidate(&state)?;
+    let explanation = siting::score_site(&ctx, req.group, &site, &caller.policy)?;
+    Ok(Json(ScoreResponse { label: req.site.label, lon: req.site.lon, lat: req.site.lat, explanation }))
+}
+
+#[derive(Deserialize)]
+pub struct CompareRequest {
+    pub group: u8,
+    pub sites: Vec<SiteRequest>,
+}
+
+/// `POST /api/score/compare` `{group, sites: [{label?, lon, lat, units?}]}` (at most 50): the
+/// sites ranked best first.
+pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): Json<CompareRequest>) -> Result<Json<Vec<ScoreResponse>>, ApiError> {
+    if req.sites.is_empty() || req.sites.len() > 50 {
+        return Err(ApiError::BadRequest("give 1-50 sites".into()));
+    }
+    let ctx = context(&state)?;
+    let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
+    let ranked = siting::compare(&ctx, req.group, &candidates, &caller.policy)?;
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    Ok(Json(
+        ranked
+            .into_iter()
+            .map(|(site, explanation)| {
+                let (lon, lat) = to_wgs84.apply(site.x, site.y).unwrap_or((f64::NAN, f64::NAN));
+                ScoreResponse { label: site.label, lon, lat, explanation }
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /api/score/groups?lon=&lat=&units=`: the site scored for all eight groups.
+pub async fn all_groups(State(state): State<AppState>, caller: Caller, Query(req): Query<SiteRequest>) -> Result<Json<Vec<Explanation>>, ApiError> {
+    let ctx = context(&state)?;
+    let site = req.candidate(&state)?;
+    Ok(Json(siting::score_all_groups(&ctx, &site, &caller.policy)))
+}
+
+/// `GET /api/rules`: the rule set in force, with every threshold, weight and source.
+pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let ctx = context(&state)?;
+    Ok(Json(serde_json::to_value(ctx.rules()).unwrap_or(Value::Null)))
+}
+
+async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
+    let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
+    if let Some(hit) = state.surface_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(Arc::clone(hit));
+    }
+    let ctx = context(state)?;
+    let policy = caller.policy;
+    let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy))
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("surface failed: {e}")))??;
+    let computed = Arc::new(computed);
+    let mut cache = state.surface_cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= 16 {
+        cache.clear();
+    }
+    cache.insert(key, Arc::clone(&computed));
+    Ok(computed)
+}
+
+/// `GET /api/suitability?group=&area=&cell_m=&units=`: the scored grid as GeoJSON (WGS84);
+/// `score` is null where a constraint excludes the cell.
+pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(params): Query<SurfaceParams>) -> Result<Json<Value>, ApiError> {
+    let surface = surface(&state, &caller, params).await?;
+    let inside = surface.cells.iter().filter(|c| c.is_some()).count();
+    if inside > 100_000 {
+        return Err(ApiError::BadRequest(format!("{inside} cells is more than 100000; pass area=, a larger cell_m, or use /tiles/suitability")));
+    }
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let features: Vec<Value> = surface
+        .cells
+        .iter()
+        .enumerate()
+        .filter_map(|(i, cell)| {
+            let score = (*cell)?;
+            let [x0, y0, x1, y1] = surface.grid.bounds(i);
+            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+                .into_iter()
+                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
+                .collect();
+            Some(json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring?] }, "properties": { "score": score, "excluded": score.is_none() } }))
+        })
+        .collect();
+    Ok(Json(json!({ "type": "FeatureCollection", "features": features })))
+}
+
+/// `GET /tiles/suitability/{z}/{x}/{y}.png?group=&area=&cell_m=`: viridis by score, excluded
+/// cells grey.
+pub async fn suitability_tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((z, x, y_png)): Path<(u32, u32, String)>,
+    Query(params): Query<SurfaceParams>,
+) -> Result<Response, ApiError> {
+    let y: u32 = y_png.strip_suffix(".png").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("tiles are {z}/{x}/{y}.png".into()))?;
+    if z > 20 || x >= 1 << z || y >= 1 << z {
+        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
+    }
+    let surface = surface(&state, &caller, params).await?;
+    let png = tokio::task::spawn_blocking(move || {
+        tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
+            None => None,
+            Some(None) => Some([128, 128, 128, 140]),
+            Some(Some(score)) => {
+                let [r, g, b] = ramp::viridis(score / 100.0);
+                Some([r, g, b, 190])
+            }
+        })
+    })
+    .await
+    .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}

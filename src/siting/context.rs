@@ -1,0 +1,196 @@
+//! Everything a site is measured against, indexed once from the store. Build steps:
+//! 1. the rule file;
+//! 2. a point index per point layer a rule names, a polygon index per polygon layer;
+//! 3. the population grid spread onto a 50 m raster (for residents within a radius);
+//! 4. existing housing: all sites (units, groups) and those with a staff base;
+//! 5. the incident density of the latest year (quartic kernel, 300 m) on the same raster, and
+//!    its distribution over populated cells (for percentiles).
+
+use std::collections::HashMap;
+
+use duckdb::Connection;
+
+use crate::analysis::grid::Grid;
+use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::siting::{GroupRules, Metric, RuleSet};
+use crate::config::{Config, ConfigError, GeometryType};
+use crate::index::{PointIndex, PolygonIndex};
+use crate::spatial::Metres;
+use crate::store::{queries, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SitingError {
+    #[error("group {0} is not in the rule set (matrix groups are 1-8)")]
+    UnknownGroup(u8),
+    #[error("{0}")]
+    BadParameter(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Raster cell for population and incident density, metres.
+const RASTER_M: f64 = 50.0;
+
+pub struct SitingContext {
+    rules: RuleSet,
+    points: HashMap<String, PointIndex>,
+    polygons: HashMap<String, PolygonIndex>,
+    raster: Grid,
+    /// Residents per raster cell.
+    residents: Vec<f64>,
+    housing: Vec<queries::HousingSite>,
+    housing_index: PointIndex,
+    bases: PointIndex,
+    incident_density: Vec<f64>,
+    /// Incident densities of populated cells, sorted (for percentiles).
+    populated_densities: Vec<f64>,
+    /// The study areas (delbydeler), for surfaces.
+    pub(crate) areas: Vec<queries::AreaRow>,
+    /// Every distinct metric of the rules, and its slot in [`SiteMetrics`].
+    metrics: Vec<Metric>,
+    slots: HashMap<Metric, usize>,
+}
+
+/// A site's measured metrics, one slot per distinct metric of the rule set.
+#[derive(Clone, Debug)]
+pub struct SiteMetrics<'a> {
+    slots: &'a HashMap<Metric, usize>,
+    values: Vec<Option<f64>>,
+}
+
+impl SiteMetrics<'_> {
+    pub fn get(&self, metric: &Metric) -> Option<f64> {
+        self.slots.get(metric).and_then(|&i| self.values[i])
+    }
+}
+
+impl SitingContext {
+    pub fn build(conn: &Connection, config: &Config) -> Result<SitingContext, SitingError> {
+        let rules = crate::config::rules::load(&config.project.rules, config)?;
+        let mut points = HashMap::new();
+        let mut polygons = HashMap::new();
+        for metric in rules.metrics() {
+            let Metric::DistanceTo { layer } = metric else { continue };
+            let spec = config.layer(&layer)?;
+            let table = crate::store::write::Table::for_kind(spec.kind).name();
+            if spec.geometry == GeometryType::Polygon {
+                let shapes: Vec<_> = queries::feature_polygons(conn, &layer)?.into_iter().map(|a| a.polygon).collect();
+                polygons.insert(layer.clone(), PolygonIndex::new(&shapes));
+            } else {
+                points.insert(layer.clone(), PointIndex::new(queries::points(conn, table, &layer)?));
+            }
+        }
+        let areas = queries::areas(conn, &config.project.assign_layer)?;
+        let bbox = areas.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)).fold(
+            [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
+            |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
+        );
+        let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
+        let residents = spread_population(&raster, &queries::points(conn, "features", "population")?, rules.population_cell_m);
+        let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
+        let housing_index = PointIndex::new(
+            housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect(),
+        );
+        let bases = PointIndex::new(
+            housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect(),
+        );
+        let latest = queries::incident_years(conn)?.map(|(_, last)| last);
+        let incidents: Vec<WeightedPoint> = match latest {
+            Some(year) => queries::incident_points(conn, &queries::IncidentFilter { years: Some((year, year)), ..Default::default() })?
+                .into_iter()
+                .map(|(x, y, _)| WeightedPoint { x, y, weight: 1.0 })
+                .collect(),
+            None => Vec::new(),
+        };
+        let incident_density = kde(&incidents, &raster, Metres(300.0), &Quartic).per_km2;
+        let mut populated_densities: Vec<f64> = (0..raster.len()).filter(|&i| residents[i] > 0.0).map(|i| incident_density[i]).collect();
+        populated_densities.sort_by(f64::total_cmp);
+        let metrics = rules.metrics();
+        let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
+        Ok(SitingContext { rules, points, polygons, raster, residents, housing, housing_index, bases, incident_density, populated_densities, areas, metrics, slots })
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn group(&self, group: u8) -> Result<&GroupRules, SitingError> {
+        self.rules.group(group).ok_or(SitingError::UnknownGroup(group))
+    }
+
+    /// Measures every metric of the rule set at a point (EPSG:25832), once for all groups.
+    pub fn measure(&self, x: f64, y: f64) -> SiteMetrics<'_> {
+        SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m)).collect() }
+    }
+
+    fn metric(&self, x: f64, y: f64, metric: &Metric) -> Option<f64> {
+        match metric {
+            Metric::Units => None,
+            Metric::DistanceTo { layer } => match (self.points.get(layer), self.polygons.get(layer)) {
+                (Some(index), _) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
+                (_, Some(index)) => index.distance(x, y),
+                _ => None,
+            },
+            Metric::PopulationWithin { radius_m } => Some(self.residents_within(x, y, *radius_m)),
+            Metric::HousingUnitsWithin { radius_m } => Some(self.housing_index.within(x, y, Metres(*radius_m)).weight),
+            Metric::GroupSitesWithin { radius_m, groups } => {
+                let r2 = radius_m * radius_m;
+                Some(
+                    self.housing
+                        .iter()
+                        .filter(|h| h.group.is_some_and(|g| groups.contains(&(g as u8))) && (h.x - x).powi(2) + (h.y - y).powi(2) <= r2)
+                        .count() as f64,
+                )
+            }
+            Metric::IncidentPercentile => {
+                let i = self.raster.index_of(x, y)?;
+                let below = self.populated_densities.partition_point(|d| *d < self.incident_density[i]);
+                (!self.populated_densities.is_empty()).then(|| 100.0 * below as f64 / self.populated_densities.len() as f64)
+            }
+            // Straight-line metres to the nearest base; minutes follow from the rules' speed.
+            Metric::StaffBaseMinutes => self.bases.nearest(x, y, 1).first().map(|n| n.distance.0),
+        }
+    }
+
+    /// Residents whose raster cell centre lies within the radius.
+    fn residents_within(&self, x: f64, y: f64, radius_m: f64) -> f64 {
+        let Some(centre) = self.raster.index_of(x, y) else { return 0.0 };
+        let (cx, cy) = self.raster.centre(centre);
+        let r2 = radius_m * radius_m;
+        let reach = (radius_m / RASTER_M).ceil() as isize + 1;
+        let mut total = 0.0;
+        for dr in -reach..=reach {
+            for dc in -reach..=reach {
+                let (px, py) = (cx + dc as f64 * RASTER_M, cy + dr as f64 * RASTER_M);
+                if (px - x).powi(2) + (py - y).powi(2) <= r2 {
+                    if let Some(i) = self.raster.offset(centre, (dc, dr)) {
+                        total += self.residents[i];
+                    }
+                }
+            }
+        }
+        total
+    }
+}
+
+/// Spreads each population cell's residents evenly over the raster cells its square covers.
+fn spread_population(raster: &Grid, cells: &[queries::PointRow], cell_m: f64) -> Vec<f64> {
+    let mut residents = vec![0.0; raster.len()];
+    let steps = (cell_m / RASTER_M).round().max(1.0) as usize;
+    let sub = cell_m / steps as f64;
+    for c in cells {
+        let share = c.weight / (steps * steps) as f64;
+        for i in 0..steps {
+            for j in 0..steps {
+                let x = c.x - cell_m / 2.0 + (i as f64 + 0.5) * sub;
+                let y = c.y - cell_m / 2.0 + (j as f64 + 0.5) * sub;
+                if let Some(k) = raster.index_of(x, y) {
+                    residents[k] += share;
+                }
+            }
+        }
+    }
+    residents
+}

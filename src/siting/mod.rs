@@ -1,0 +1,79 @@
+//! Siting service: builds the [`SitingContext`] (indexes of every layer the rules measure)
+//! from the store once, measures a site's metrics once for all groups, and scores, compares and
+//! maps suitability with [`crate::analysis::siting`].
+
+mod context;
+mod surface;
+
+pub use context::{SiteMetrics, SitingContext, SitingError};
+pub use surface::{surface, Surface, SurfaceParams};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::siting::{quick_score, score, Explanation, GroupRules, Metric};
+use crate::privacy::Policy;
+
+/// A candidate site, in EPSG:25832.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Candidate {
+    /// A planner's label (address, case number).
+    #[serde(default)]
+    pub label: Option<String>,
+    pub x: f64,
+    pub y: f64,
+    /// Proposed units; the group's default when absent.
+    #[serde(default)]
+    pub units: Option<u32>,
+    /// Whether the staff base is on site; the group's norm when absent.
+    #[serde(default)]
+    pub staff_base_on_site: Option<bool>,
+}
+
+/// A site's value of each metric for one group: the site's own units and staff base come from
+/// the request or the group's norm; everything else was measured.
+fn values_for<'a>(ctx: &'a SitingContext, group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<f64> + 'a {
+    let units = f64::from(site.units.unwrap_or(group.default_units));
+    let own_base = site.staff_base_on_site.unwrap_or(group.staff_base_on_site);
+    move |m: &Metric| match m {
+        Metric::Units => Some(units),
+        Metric::StaffBaseMinutes if own_base => Some(0.0),
+        Metric::StaffBaseMinutes => metrics.get(m).map(|d| ctx.rules().staff_base.minutes(d)),
+        other => metrics.get(other),
+    }
+}
+
+/// Whether the caller may see (and be scored on) a metric: the privacy checkpoint's rule for
+/// metrics built on internal housing data.
+fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool {
+    let internal = policy.role.is_internal();
+    move |m: &Metric| internal || !m.uses_internal_data()
+}
+
+/// Scores one measured site for one group, as the caller may see it.
+pub fn score_group(ctx: &SitingContext, group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> Explanation {
+    score(group, values_for(ctx, group, site, metrics), visible(policy))
+}
+
+/// The outcome only (passed, score), for ranking and surfaces.
+pub fn quick_score_group(ctx: &SitingContext, group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> (bool, f64) {
+    quick_score(group, values_for(ctx, group, site, metrics), visible(policy))
+}
+
+/// One site for one group, measured and scored.
+pub fn score_site(ctx: &SitingContext, group: u8, site: &Candidate, policy: &Policy) -> Result<Explanation, SitingError> {
+    let rules = ctx.group(group)?;
+    Ok(score_group(ctx, rules, site, &ctx.measure(site.x, site.y), policy))
+}
+
+/// The same site for every group ("what is this address suitable for?").
+pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) -> Vec<Explanation> {
+    let metrics = ctx.measure(site.x, site.y);
+    ctx.rules().groups.iter().map(|g| score_group(ctx, g, site, &metrics, policy)).collect()
+}
+
+/// Several candidates for one group, best first.
+pub fn compare(ctx: &SitingContext, group: u8, sites: &[Candidate], policy: &Policy) -> Result<Vec<(Candidate, Explanation)>, SitingError> {
+    let mut ranked = sites.iter().map(|s| Ok((s.clone(), score_site(ctx, group, s, policy)?))).collect::<Result<Vec<_>, SitingError>>()?;
+    ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    Ok(ranked)
+}

@@ -1,0 +1,66 @@
+//! The suitability surface: every cell of a grid over an area scored for one group; cells that
+//! fail a constraint are marked excluded.
+
+use serde::Deserialize;
+
+use super::{quick_score_group, Candidate, SitingContext, SitingError};
+use crate::analysis::grid::Grid;
+use crate::privacy::Policy;
+use crate::spatial::Metres;
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+pub struct SurfaceParams {
+    pub group: u8,
+    /// A delbydel or bydel code; the whole city when absent.
+    pub area: Option<String>,
+    /// Cell size, 25-500 m (default 50).
+    #[serde(default = "default_cell")]
+    pub cell_m: f64,
+    pub units: Option<u32>,
+}
+
+fn default_cell() -> f64 {
+    50.0
+}
+
+/// Scores per cell: `None` outside the area, `Some(None)` excluded by a constraint.
+#[derive(Clone, Debug)]
+pub struct Surface {
+    pub grid: Grid,
+    pub cells: Vec<Option<Option<f64>>>,
+}
+
+pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
+    if !(25.0..=500.0).contains(&params.cell_m) {
+        return Err(SitingError::BadParameter(format!("cell_m = {} is outside 25-500 m", params.cell_m)));
+    }
+    let group = ctx.group(params.group)?;
+    let polygons: Vec<_> = ctx
+        .areas
+        .iter()
+        .filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c)))
+        .cloned()
+        .collect();
+    if polygons.is_empty() {
+        return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
+    }
+    let index = crate::index::AreaIndex::new(polygons);
+    let bbox = index.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)).fold(
+        [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
+        |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
+    );
+    let grid = Grid::covering(bbox, Metres(params.cell_m));
+    if grid.len() > 2_000_000 {
+        return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));
+    }
+    let cells = (0..grid.len())
+        .map(|i| {
+            let (x, y) = grid.centre(i);
+            index.locate(x, y)?;
+            let site = Candidate { label: None, x, y, units: params.units, staff_base_on_site: None };
+            let (passed, score) = quick_score_group(ctx, group, &site, &ctx.measure(x, y), policy);
+            Some(passed.then_some(score))
+        })
+        .collect();
+    Ok(Surface { grid, cells })
+}

@@ -1,0 +1,219 @@
+//! Siting on hand-built geometry whose distances and counts are known exactly, checked against
+//! the rule file's own curves and weights, and on Oslo's real schools.
+//!
+//! The site is the centre of square 0101, (597500, 6642500) in EPSG:25832:
+//! - transit stop 500 m away (300 east, 400 north); grocery 1,000 m north; pharmacy 800 m west;
+//! - school 100 m north; kindergarten 200 m away (120 east, 160 north);
+//! - one 250 m population cell of 1,000 residents centred on the site;
+//! - housing: 10 units of group 5 with a base 200 m east; 12 units of group 3 900 m east;
+//! - commercial land 400 m east (a square from x = 597900); Marka 2,000 m east (from x = 599500).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{bomiljo, import_ok, oslo, two_squares_db, Server};
+use serde_json::{json, Value};
+
+const SITE: (f64, f64) = (597_500.0, 6_642_500.0);
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> String {
+    format!("[[[{x0}, {y0}], [{x1}, {y0}], [{x1}, {y1}], [{x0}, {y1}], [{x0}, {y0}]]]")
+}
+
+fn polygons(name: &str, ring: &str) -> String {
+    format!(
+        r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}},
+           "features": [{{"type": "Feature", "properties": {{"id": "{name}", "bydel": "{name}"}}, "geometry": {{"type": "Polygon", "coordinates": {ring}}}}}]}}"#
+    )
+}
+
+fn siting_db(dir: &Path) -> PathBuf {
+    let db = two_squares_db(dir);
+    let point = |layer: &str, x: f64, y: f64| {
+        let file = write(dir, &format!("{layer}.csv"), &format!("id,name,x,y\n{layer}-1,{layer},{x},{y}\n"));
+        import_ok(&db, layer, &file, &[]);
+    };
+    point("transit_stops", 597_800.0, 6_642_900.0);
+    point("grocery", 597_500.0, 6_643_500.0);
+    point("pharmacies", 596_700.0, 6_642_500.0);
+    point("schools", 597_500.0, 6_642_600.0);
+    point("kindergartens", 597_620.0, 6_642_660.0);
+    let population = write(dir, "population.geojson", &polygons("c1", &square(597_375.0, 6_642_375.0, 597_625.0, 6_642_625.0)).replace(r#""bydel": "c1""#, r#""pop_tot": 1000"#));
+    import_ok(&db, "population", &population, &["--field", "id=id"]);
+    let housing = write(
+        dir,
+        "housing.csv",
+        "id,units,group,has_staff_base,opened,x,y\nh1,10,5,true,2020-01-01,597700,6642500\nh2,12,3,false,2019-05-01,598400,6642500\n",
+    );
+    import_ok(&db, "housing", &housing, &[]);
+    import_ok(&db, "commercial", &write(dir, "commercial.geojson", &polygons("k1", &square(597_900.0, 6_642_400.0, 598_000.0, 6_642_600.0))), &[]);
+    import_ok(&db, "marka", &write(dir, "marka.geojson", &polygons("Marka", &square(599_500.0, 6_642_000.0, 600_000.0, 6_643_000.0))), &[]);
+    db
+}
+
+/// The shipped rule file, read independently of the crate's loader.
+fn rules() -> toml::Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/matrise-2026.toml")).unwrap();
+    toml::from_str(&text).unwrap()
+}
+
+fn score_json(db: &Path, group: u8, extra: &[&str]) -> Value {
+    let group = group.to_string();
+    let mut args = vec!["score", "--group", &group, "--at", "59.908458,10.743331", "--json"];
+    args.extend_from_slice(extra);
+    let out = bomiljo(db, &args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn factor<'a>(e: &'a Value, id: &str) -> &'a Value {
+    e["factors"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap_or_else(|| panic!("no factor {id} in {e}"))
+}
+
+#[test]
+fn measured_values_are_the_hand_built_distances_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    // 59.908458 N, 10.743331 E is (597500, 6642500) by cs2cs; allow the 5-decimal rounding.
+    let e = score_json(&db, 5, &[]);
+    let close = |id: &str, want: f64| {
+        let got = factor(&e, id)["value"].as_f64().unwrap();
+        assert!((got - want).abs() < 0.5, "{id}: {got} vs {want}");
+    };
+    close("transit_stops", 500.0);
+    close("grocery", 1000.0);
+    close("pharmacies", 800.0);
+    close("concentration", 10.0);
+    close("commercial_neighbour", 400.0);
+    // The 1,000 residents are spread over 25 sub-cells of 50 m (40 each); 12 of their centres lie
+    // within 100 m of the site (the 4 x 4 block around it, less its corners at 106 m).
+    close("shielding_population", 480.0);
+    let g7 = score_json(&db, 7, &[]);
+    close_in(&g7, "edge_zone", 2000.0);
+    let g4 = score_json(&db, 4, &["--units", "8"]);
+    assert_eq!(factor(&g4, "staff_base_response")["value"].as_f64(), Some(0.0), "group 4 plans its base on site");
+}
+
+fn close_in(e: &Value, id: &str, want: f64) {
+    let got = factor(e, id)["value"].as_f64().unwrap();
+    assert!((got - want).abs() < 0.5, "{id}: {got} vs {want}");
+}
+
+#[test]
+fn the_score_is_the_weighted_mean_of_the_rule_files_curves() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    let e = score_json(&db, 5, &[]);
+    let rules = rules();
+    let group5 = rules["groups"].as_array().unwrap().iter().find(|g| g["group"].as_integer() == Some(5)).unwrap();
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for f in group5["factors"].as_array().unwrap() {
+        let id = f["id"].as_str().unwrap();
+        let value = factor(&e, id)["value"].as_f64().unwrap();
+        let num = |k: &str| f[k].as_float().or_else(|| f[k].as_integer().map(|i| i as f64)).unwrap();
+        let (full, zero, w) = (num("full_at"), num("zero_at"), num("weight"));
+        let s = ((zero - value) / (zero - full)).clamp(0.0, 1.0);
+        assert!((factor(&e, id)["subscore"].as_f64().unwrap() - s).abs() < 1e-9, "{id}");
+        sum += s * w;
+        weights += w;
+    }
+    let expected = (100.0 * sum / weights * 10.0).round() / 10.0;
+    assert_eq!(e["score"].as_f64(), Some(expected));
+    assert_eq!(e["passed"], true);
+    for f in e["factors"].as_array().unwrap() {
+        assert!(f["text"].as_str().unwrap().len() > 20 && !f["text"].as_str().unwrap().contains('{'), "{f}");
+    }
+}
+
+#[test]
+fn a_site_100_m_from_a_school_fails_for_groups_6_and_7_and_says_so_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    for group in [6, 7] {
+        let e = score_json(&db, group, &[]);
+        assert_eq!((e["passed"].as_bool(), e["score"].as_f64()), (Some(false), Some(0.0)));
+        let school = e["constraints"].as_array().unwrap().iter().find(|c| c["id"] == "away_from_schools").unwrap();
+        assert_eq!(school["passed"], false);
+        assert!((school["value"].as_f64().unwrap() - 100.0).abs() < 0.5);
+        assert!(e["summary"].as_str().unwrap().starts_with("Stedet oppfyller ikke kravene"), "{}", e["summary"]);
+    }
+    // 24 units breaks the 20-per-site rule for every group.
+    let e = score_json(&db, 5, &["--units", "24"]);
+    assert_eq!(e["passed"], false);
+}
+
+#[test]
+fn the_api_scores_compares_and_hides_internal_factors_from_the_public() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let body = json!({ "group": 5, "lon": 10.743331, "lat": 59.908458, "units": 8 });
+    let (status, analyst) = server.post_json("/api/score", &body, Some(&token));
+    assert_eq!(status, 200, "{analyst}");
+    assert!((factor(&analyst, "concentration")["value"].as_f64().unwrap() - 10.0).abs() < 1e-9);
+    for key in ["score", "passed", "constraints", "factors"] {
+        assert!(!analyst[key].is_null(), "{key}");
+    }
+    for key in ["id", "value", "threshold", "subscore", "weight", "text"] {
+        assert!(analyst["factors"][0].get(key).is_some(), "factor field {key}");
+    }
+    let (_, public) = server.post_json("/api/score", &body, None);
+    let hidden = factor(&public, "concentration");
+    assert!(hidden["value"].is_null() && hidden["subscore"].is_null(), "{hidden}");
+    assert!(hidden["text"].as_str().unwrap().starts_with("Skjult"));
+
+    let (status, bad) = server.post_json("/api/score", &json!({ "group": 9, "lon": 10.74, "lat": 59.91 }), None);
+    assert_eq!(status, 400, "{bad}");
+    let (status, bad) = server.post_json("/api/score", &json!({ "group": 5, "lon": 5.32, "lat": 60.39 }), None);
+    assert_eq!(status, 400, "{bad}");
+
+    let sites = json!({ "group": 5, "sites": [
+        { "label": "ved skolen", "lon": 10.743331, "lat": 59.908458 },
+        { "label": "øst", "lon": 10.7615, "lat": 59.9085 }
+    ] });
+    let (status, ranked) = server.post_json("/api/score/compare", &sites, Some(&token));
+    assert_eq!(status, 200, "{ranked}");
+    let scores: Vec<f64> = ranked.as_array().unwrap().iter().map(|r| r["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    let groups = server.get_json("/api/score/groups?lon=10.743331&lat=59.908458");
+    assert_eq!(groups.as_array().unwrap().len(), 8);
+
+    // The surface over 0101 for group 6: the cells within 150 m of the school are excluded.
+    let surface = server.get_json("/api/suitability?group=6&area=0101&cell_m=50");
+    let features = surface["features"].as_array().unwrap();
+    assert_eq!(features.len(), 400, "a 1 km square at 50 m");
+    let excluded = features.iter().filter(|f| f["properties"]["excluded"] == true).count();
+    assert!((20..=60).contains(&excluded), "{excluded} cells within 150 m of the school and kindergarten");
+    assert!(server.stop());
+}
+
+#[test]
+fn real_oslo_schools_exclude_a_site_next_to_them_for_group_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    import_ok(&db, "schools", &oslo("skoler.geojson"), &["--field", "id=name"]);
+    import_ok(&db, "population", &oslo("befolkning_250m_2023.geojson"), &[]);
+    // Ammerud skole, and a point 0.0005° of latitude (about 56 m) north of it.
+    let text = std::fs::read_to_string(oslo("skoler.geojson")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let school = file["features"].as_array().unwrap().iter().find(|f| f["properties"]["name"] == "Ammerud skole").unwrap();
+    let (lon, lat) = (school["geometry"]["coordinates"][0].as_f64().unwrap(), school["geometry"]["coordinates"][1].as_f64().unwrap());
+    let at = format!("{},{}", lat + 0.0005, lon);
+    let out = bomiljo(&db, &["score", "--group", "6", "--at", &at, "--json"]);
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = e["constraints"].as_array().unwrap().iter().find(|c| c["id"] == "away_from_schools").unwrap();
+    let d = c["value"].as_f64().unwrap();
+    assert!((50.0..62.0).contains(&d) && c["passed"] == false, "{c}");
+    // Real population: the 100 m circle there holds people (Ammerud is a housing estate).
+    assert!(factor(&e, "shielding_population")["value"].as_f64().unwrap() > 0.0);
+}
