@@ -5,15 +5,18 @@
 mod areas;
 pub mod auth;
 mod error;
+mod features;
 mod measurement;
 mod meta;
+mod mvt;
+pub mod routes;
 mod siting;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::{routing::get, Router};
+use axum::Router;
 use tower_http::{services::ServeDir, trace::TraceLayer};
 
 pub use error::ApiError;
@@ -67,30 +70,15 @@ impl AppState {
     }
 }
 
-/// Every route of the service.
+/// Every route of [`routes::ROUTES`], each behind its role check, plus the static web files.
 pub fn router(state: AppState) -> Router {
     let web = ServeDir::new(state.config.dir.join("web"));
-    Router::new()
-        .route("/api/health", get(meta::health))
-        .route("/api/layers", get(meta::layers))
-        .route("/api/areas", get(areas::list))
-        .route("/api/areas/{code}", get(areas::detail))
-        .route("/api/measurement", get(measurement::indicators))
-        .route("/api/heatmap", get(measurement::heatmap))
-        .route("/api/heatmap/legend", get(measurement::heat_legend))
-        .route("/tiles/heat/{z}/{x}/{y}", get(measurement::heat_tile))
-        .route("/api/hotspots", get(measurement::hotspots))
-        .route("/api/series", get(measurement::series))
-        .route("/api/before-after", get(measurement::before_after))
-        .route("/api/score", axum::routing::post(siting::score))
-        .route("/api/score/compare", axum::routing::post(siting::compare))
-        .route("/api/score/groups", get(siting::all_groups))
-        .route("/api/suitability", get(siting::suitability))
-        .route("/tiles/suitability/{z}/{x}/{y}", get(siting::suitability_tile))
-        .route("/api/rules", get(siting::rules))
-        .fallback_service(web)
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let mut router = Router::new();
+    for route in routes::ROUTES {
+        let guard = axum::middleware::from_fn_with_state((state.clone(), route.role), routes::require_role);
+        router = router.route(route.path, routes::handler(route).route_layer(guard));
+    }
+    router.fallback_service(web).layer(TraceLayer::new_for_http()).with_state(state)
 }
 
 /// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.

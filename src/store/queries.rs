@@ -360,3 +360,100 @@ pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, 
     })
     .collect()
 }
+
+/// A stored feature for GIS clients: geometry in EPSG:25832 (a point, or a polygon as
+/// GeoJSON text) and its properties.
+#[derive(Clone, Debug)]
+pub struct StoredFeature {
+    pub id: String,
+    pub x: f64,
+    pub y: f64,
+    pub polygon: Option<MultiPolygon<f64>>,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A page of a layer's features inside a box (by representative point), with an optional
+/// date span (incident date, housing opening date).
+pub struct FeatureQuery<'a> {
+    pub table: &'a str,
+    pub layer: &'a str,
+    pub bbox: Option<[f64; 4]>,
+    pub dates: Option<(String, String)>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// The features matching a query, and how many match in all.
+pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<StoredFeature>, u64), StoreError> {
+    use duckdb::types::Value;
+    let (columns, date_column): (&[&str], Option<&str>) = match q.table {
+        "areas" => (&["name", "parent_code", "population", "area_m2"], None),
+        "features" => (&["name", "category", "value", "delbydel", "bydel"], None),
+        "housing" => (&["units", "matrix_group", "has_staff_base", "opened", "closed", "delbydel", "bydel"], Some("opened")),
+        "incidents" => (&["source", "date", "category", "weight", "delbydel", "bydel"], Some("date")),
+        other => return Err(StoreError::query(format!("listing features: unknown table {other}"))(duckdb::Error::InvalidParameterName(other.into()))),
+    };
+    let geometry = if matches!(q.table, "areas" | "features") { "geometry" } else { "NULL" };
+    let mut clauses = vec!["layer = ?".to_string()];
+    let mut params = vec![Value::Text(q.layer.to_string())];
+    if let Some([x0, y0, x1, y1]) = q.bbox {
+        clauses.push("x BETWEEN ? AND ? AND y BETWEEN ? AND ?".into());
+        params.extend([Value::Double(x0), Value::Double(x1), Value::Double(y0), Value::Double(y1)]);
+    }
+    if let (Some(column), Some((from, to))) = (date_column, &q.dates) {
+        clauses.push(format!("{column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"));
+        params.extend([Value::Text(from.clone()), Value::Text(to.clone())]);
+    }
+    let condition = clauses.join(" AND ");
+    let what = || format!("listing features of layer '{}'", q.layer);
+    let matched: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {} WHERE {condition}", q.table), duckdb::params_from_iter(params.clone()), |r| r.get(0))
+        .map_err(StoreError::query(what()))?;
+    let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS VARCHAR)")).collect();
+    let sql = format!(
+        "SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT {} OFFSET {}",
+        select.join(", "),
+        q.table,
+        q.limit,
+        q.offset
+    );
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
+    let rows = stmt
+        .query_map(duckdb::params_from_iter(params), |r| {
+            let mut properties = serde_json::Map::new();
+            for (i, c) in columns.iter().enumerate() {
+                let v: Option<String> = r.get(4 + i)?;
+                let value = v.map_or(serde_json::Value::Null, |s| match s.parse::<f64>() {
+                    Ok(n) if *c != "parent_code" && *c != "delbydel" && *c != "bydel" => serde_json::json!(n),
+                    _ => serde_json::Value::String(s),
+                });
+                properties.insert(c.to_string(), value);
+            }
+            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, Option<String>>(3)?, properties))
+        })
+        .map_err(StoreError::query(what()))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, x, y, geometry, properties) = row.map_err(StoreError::query(what()))?;
+        let polygon = geometry.map(|g| parse_multipolygon(&g)).transpose().map_err(|e| StoreError::Query { what: what(), source: duckdb::Error::InvalidParameterName(e) })?;
+        out.push(StoredFeature { id, x, y, polygon, properties });
+    }
+    Ok((out, matched as u64))
+}
+
+/// Incident counts per square cell of `cell_m` metres inside a box, for vector tiles:
+/// (cell min x, cell min y, count).
+pub fn incident_grid(conn: &Connection, filter: &IncidentFilter, cell_m: f64, [x0, y0, x1, y1]: [f64; 4]) -> Result<Vec<(f64, f64, u64)>, StoreError> {
+    let (condition, mut params) = filter.sql();
+    params.extend([x0, x1, y0, y1].map(duckdb::types::Value::Double));
+    let sql = format!(
+        "SELECT floor(x / {cell_m}) * {cell_m} AS cx, floor(y / {cell_m}) * {cell_m} AS cy, count(*) FROM incidents
+         WHERE {condition} AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? GROUP BY cx, cy"
+    );
+    let what = "counting incidents per tile cell";
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(duckdb::params_from_iter(params), |r| Ok((r.get::<_, f64>(0)?, r.get::<_, f64>(1)?, r.get::<_, i64>(2)? as u64)))
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}

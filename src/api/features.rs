@@ -1,0 +1,190 @@
+//! OGC API - Features (Part 1, core + GeoJSON): landing page, conformance, `/collections`,
+//! `/collections/{layer}` and `/collections/{layer}/items` with `bbox`, `limit`, `offset` and
+//! `datetime`, so QGIS and other desktop GIS can add a bomiljo layer as a source. Internal
+//! layers are listed and served to analysts only.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Path, Query, State},
+    http::{header, HeaderMap},
+    response::{Html, IntoResponse, Response},
+    Json,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{auth::Caller, ApiError, AppState};
+use crate::config::{Layer, Visibility};
+use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::store::{queries, write::Table};
+
+const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// `GET /`: the map page for browsers; the OGC landing page for `Accept: application/json` or
+/// `?f=json`.
+pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
+    let wants_json = q.f.as_deref() == Some("json")
+        || headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("json") && !a.contains("text/html"));
+    if wants_json {
+        return Ok(Json(json!({
+            "title": "bomiljo",
+            "description": "Bomiljø data for Oslo kommune: delbydeler, points of interest, incidents (internal) and housing (internal).",
+            "links": [
+                { "href": "/?f=json", "rel": "self", "type": "application/json", "title": "This document" },
+                { "href": "/api/openapi.json", "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "The API definition" },
+                { "href": "/docs.html", "rel": "service-doc", "type": "text/html", "title": "The API documentation" },
+                { "href": "/conformance", "rel": "conformance", "type": "application/json", "title": "Conformance classes" },
+                { "href": "/collections", "rel": "data", "type": "application/json", "title": "Collections" }
+            ]
+        }))
+        .into_response());
+    }
+    let page = std::fs::read_to_string(state.config.dir.join("web/index.html")).map_err(|e| ApiError::NotFound(format!("web/index.html: {e}")))?;
+    Ok(Html(page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct FormatQuery {
+    f: Option<String>,
+}
+
+/// `GET /conformance`.
+pub async fn conformance() -> Json<Value> {
+    Json(json!({ "conformsTo": [
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+    ] }))
+}
+
+fn collection(layer: &Layer) -> Value {
+    json!({
+        "id": layer.name,
+        "title": layer.title_nb,
+        "description": format!("{} ({})", layer.description, layer.title_en),
+        "itemType": "feature",
+        "crs": [CRS84],
+        "links": [
+            { "href": format!("/collections/{}/items", layer.name), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
+            { "href": format!("/collections/{}", layer.name), "rel": "self", "type": "application/json" }
+        ]
+    })
+}
+
+fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result<&'a Layer, ApiError> {
+    let layer = state.config.layer(name).map_err(|_| ApiError::NotFound(format!("no collection '{name}'")))?;
+    if layer.visibility == Visibility::Internal && !caller.role.is_internal() {
+        return Err(ApiError::Forbidden(format!("collection '{name}' is internal; it needs the analyst role")));
+    }
+    Ok(layer)
+}
+
+/// `GET /collections`: every layer the caller may see.
+pub async fn collections(State(state): State<AppState>, caller: Caller) -> Json<Value> {
+    let list: Vec<Value> = state
+        .config
+        .layers
+        .iter()
+        .filter(|l| l.visibility == Visibility::Public || caller.role.is_internal())
+        .map(collection)
+        .collect();
+    Json(json!({ "collections": list, "links": [{ "href": "/collections", "rel": "self", "type": "application/json" }] }))
+}
+
+/// `GET /collections/{layer}`.
+pub async fn one_collection(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(collection(visible_layer(&state, &caller, &name)?)))
+}
+
+#[derive(Deserialize)]
+pub struct ItemsQuery {
+    /// min lon, min lat, max lon, max lat (CRS84).
+    bbox: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+    /// A date or an interval `start/end` (`..` for open ends).
+    datetime: Option<String>,
+}
+
+/// Most items one page may hold.
+const MAX_LIMIT: usize = 10_000;
+
+/// `GET /collections/{layer}/items?bbox=&limit=&offset=&datetime=`: GeoJSON in CRS84.
+/// 400 for a malformed bbox or datetime; 403 for internal layers without the analyst role.
+pub async fn items(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, Query(q): Query<ItemsQuery>) -> Result<Response, ApiError> {
+    let layer = visible_layer(&state, &caller, &name)?.clone();
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let offset = q.offset.unwrap_or(0);
+    let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+    let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
+    let table = Table::for_kind(layer.kind).name();
+    let query_layer = layer.name.clone();
+    let (features, matched) = state
+        .store
+        .run(move |conn| queries::layer_features(conn, &queries::FeatureQuery { table, layer: &query_layer, bbox, dates, limit, offset }))
+        .await?;
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let out: Vec<Value> = features
+        .into_iter()
+        .filter_map(|f| {
+            let geometry = match &f.polygon {
+                Some(p) => geojson::Geometry::from(&to_wgs84.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
+                None => {
+                    let (lon, lat) = to_wgs84.apply(f.x, f.y).ok()?;
+                    geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
+                }
+            };
+            Some(json!({ "type": "Feature", "id": f.id, "geometry": geometry, "properties": f.properties }))
+        })
+        .collect();
+    let returned = out.len();
+    let mut links = vec![json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={offset}"), "rel": "self", "type": "application/geo+json" })];
+    if offset + returned < matched as usize {
+        links.push(json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset + limit), "rel": "next", "type": "application/geo+json" }));
+    }
+    let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
+}
+
+/// A CRS84 bbox into an EPSG:25832 envelope.
+fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
+    let bad = || ApiError::BadRequest(format!("bbox={text}: give min_lon,min_lat,max_lon,max_lat in degrees"));
+    let v: Vec<f64> = text.split(',').map(|s| s.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let [w, s, e, n] = <[f64; 4]>::try_from(v).map_err(|_| bad())?;
+    if !(w < e && s < n && (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s) && e <= 180.0 && n <= 90.0) {
+        return Err(bad());
+    }
+    if (e - w) * (n - s) > 4.0 {
+        return Err(ApiError::BadRequest(format!("bbox={text} covers more than 4 square degrees; bomiljo serves one municipality")));
+    }
+    let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+    let corners: Vec<(f64, f64)> = [(w, s), (e, s), (w, n), (e, n)].into_iter().map(|(x, y)| t.apply(x, y)).collect::<Result<_, _>>().map_err(|_| bad())?;
+    Ok(corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]))
+}
+
+/// `2024-05-17`, `2024-01-01/2024-12-31`, `../2024-12-31` or `2024-01-01/..` (times are ignored:
+/// data are dates).
+fn parse_datetime(text: &str) -> Result<(String, String), ApiError> {
+    let date = |s: &str, open: &str| -> Result<String, ApiError> {
+        if s == ".." || s.is_empty() {
+            return Ok(open.to_string());
+        }
+        let day = s.get(..10).unwrap_or(s);
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+            .map(|d| d.to_string())
+            .map_err(|_| ApiError::BadRequest(format!("datetime={text}: use YYYY-MM-DD or an interval start/end")))
+    };
+    match text.split_once('/') {
+        Some((from, to)) => Ok((date(from, "0001-01-01")?, date(to, "9999-12-31")?)),
+        None => {
+            let d = date(text, "")?;
+            Ok((d.clone(), d))
+        }
+    }
+}
+
+/// Shared by the vector tiles: the collection's layer when visible to the caller.
+pub(crate) fn layer_for_tiles(state: &AppState, caller: &Caller, name: &str) -> Result<Arc<Layer>, ApiError> {
+    visible_layer(state, caller, name).map(|l| Arc::new(l.clone()))
+}

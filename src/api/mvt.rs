@@ -1,0 +1,132 @@
+//! Mapbox Vector Tiles: `/tiles/{layer}/{z}/{x}/{y}.mvt` for areas layers (delbydeler, bydeler)
+//! and `incidents` (a grid of incident counts, with small cells left out for the public).
+
+use axum::{
+    extract::{Path, Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use mvt::{GeomEncoder, GeomType, Tile};
+use serde::Deserialize;
+
+use super::{auth::Caller, features::layer_for_tiles, ApiError, AppState};
+use crate::config::LayerKind;
+use crate::render::tile::{pixel_to_lonlat, TILE_PX};
+use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::store::queries::{self, IncidentFilter};
+
+const EXTENT: u32 = 4096;
+
+#[derive(Deserialize)]
+pub struct TileQuery {
+    source: Option<String>,
+    year: Option<i32>,
+    /// Cell size of the incident grid, metres (default 250, 100-1000).
+    cell_m: Option<f64>,
+}
+
+/// Projects WGS84 to tile coordinates (0..4096 inside the tile).
+struct TileProjection {
+    z: u32,
+    x: u32,
+    y: u32,
+}
+
+impl TileProjection {
+    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let n = f64::from(TILE_PX) * 2f64.powi(self.z as i32);
+        let px = (lon + 180.0) / 360.0 * n;
+        let py = (1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n;
+        let scale = f64::from(EXTENT) / f64::from(TILE_PX);
+        ((px - f64::from(self.x * TILE_PX)) * scale, (py - f64::from(self.y * TILE_PX)) * scale)
+    }
+
+    /// The tile's box in EPSG:25832 (envelope of its corners), widened by `margin` metres.
+    fn utm_box(&self, margin: f64) -> [f64; 4] {
+        let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+        let corners = [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(dx, dy)| {
+            let (lon, lat) = pixel_to_lonlat(self.z, f64::from((self.x + dx) * TILE_PX), f64::from((self.y + dy) * TILE_PX));
+            t.apply(lon, lat).unwrap_or((0.0, 0.0))
+        });
+        let b = corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]);
+        [b[0] - margin, b[1] - margin, b[2] + margin, b[3] + margin]
+    }
+}
+
+/// Encodes one ring set (EPSG:25832) as an MVT polygon.
+fn polygon(proj: &TileProjection, to_wgs84: &Transformer, rings: &[Vec<(f64, f64)>]) -> Option<mvt::GeomData> {
+    let mut encoder = GeomEncoder::new(GeomType::Polygon);
+    for ring in rings {
+        for &(x, y) in ring.iter().take(ring.len().saturating_sub(1)) {
+            let (lon, lat) = to_wgs84.apply(x, y).ok()?;
+            let (tx, ty) = proj.project(lon, lat);
+            encoder.add_point(tx, ty).ok()?;
+        }
+        encoder.complete_geom().ok()?;
+    }
+    encoder.encode().ok()
+}
+
+/// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: one layer named after the collection.
+pub async fn tile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((layer_name, z, x, y_mvt)): Path<(String, u32, u32, String)>,
+    Query(q): Query<TileQuery>,
+) -> Result<Response, ApiError> {
+    let y: u32 = y_mvt.strip_suffix(".mvt").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("vector tiles are {z}/{x}/{y}.mvt".into()))?;
+    if z > 20 || x >= 1 << z || y >= 1 << z {
+        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
+    }
+    let proj = TileProjection { z, x, y };
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let mut tile = Tile::new(EXTENT);
+    let mut layer = tile.create_layer(&layer_name);
+    if layer_name == "incidents" {
+        let cell = q.cell_m.unwrap_or(250.0).clamp(100.0, 1000.0);
+        let filter = IncidentFilter { sources: q.source.into_iter().collect(), category: None, years: q.year.map(|y| (y, y)) };
+        let bbox = proj.utm_box(cell);
+        let cells = state.store.run(move |conn| queries::incident_grid(conn, &filter, cell, bbox)).await?;
+        for (cx, cy, count) in cells {
+            let Some(shown) = caller.policy.count(count).exact() else { continue };
+            let ring = vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)];
+            let Some(geom) = polygon(&proj, &to_wgs84, &[ring]) else { continue };
+            let mut feature = layer.into_feature(geom);
+            feature.add_tag_uint("count", shown);
+            layer = feature.into_layer();
+        }
+    } else {
+        let spec = layer_for_tiles(&state, &caller, &layer_name)?;
+        if spec.kind != LayerKind::Areas {
+            return Err(ApiError::NotFound(format!("vector tiles exist for areas layers and 'incidents', not '{layer_name}'")));
+        }
+        let [x0, y0, x1, y1] = proj.utm_box(0.0);
+        let areas = state.store.run(move |conn| queries::areas(conn, &spec.name)).await?;
+        for area in areas {
+            use geo::orient::{Direction, Orient};
+            let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else { continue };
+            // MVT wants exteriors clockwise on screen: counter-clockwise with y up.
+            let oriented = area.polygon.orient(Direction::Default);
+            if r.max().x < x0 || r.min().x > x1 || r.max().y < y0 || r.min().y > y1 {
+                continue;
+            }
+            for p in &oriented.0 {
+                let rings: Vec<Vec<(f64, f64)>> =
+                    std::iter::once(p.exterior()).chain(p.interiors()).map(|ring| ring.0.iter().map(|c| (c.x, c.y)).collect()).collect();
+                let Some(geom) = polygon(&proj, &to_wgs84, &rings) else { continue };
+                let mut feature = layer.into_feature(geom);
+                feature.add_tag_string("code", &area.code);
+                if let Some(name) = &area.name {
+                    feature.add_tag_string("name", name);
+                }
+                if let Some(parent) = &area.parent_code {
+                    feature.add_tag_string("bydel", parent);
+                }
+                layer = feature.into_layer();
+            }
+        }
+    }
+    tile.add_layer(layer).map_err(|e| ApiError::BadRequest(format!("tile encoding: {e}")))?;
+    let bytes = tile.to_bytes().map_err(|e| ApiError::BadRequest(format!("tile encoding: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile")], bytes).into_response())
+}
