@@ -1,0 +1,114 @@
+//! The GIS-facing API: OGC API - Features, vector tiles, the OpenAPI document, and the role
+//! guard on every route of the table.
+
+mod common;
+
+use common::{fixture, import_ok, two_squares_db, Server};
+use serde_json::Value;
+
+fn server_with_data(dir: &std::path::Path) -> (Server, String) {
+    let db = two_squares_db(dir);
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let csv = dir.join("stops.csv");
+    std::fs::write(&csv, "id,name,x,y\ns1,Vest,597500,6642500\ns2,Øst,598500,6642500\ns3,Langt unna,605000,6650000\n").unwrap();
+    import_ok(&db, "transit_stops", &csv, &[]);
+    let token = common::token(&db, "analyst");
+    (Server::start(&db, 0).expect("server starts"), token)
+}
+
+#[test]
+fn collections_list_public_layers_and_internal_ones_only_for_analysts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token) = server_with_data(dir.path());
+    let ids = |v: &Value| v["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let public = ids(&server.get_json("/collections"));
+    assert!(public.contains(&"delbydeler".to_string()) && !public.contains(&"housing".to_string()) && !public.contains(&"incidents_police".to_string()), "{public:?}");
+    let analyst = ids(&server.get_json_as("/collections", &token));
+    assert!(analyst.contains(&"housing".to_string()) && analyst.contains(&"incidents_police".to_string()));
+    let (status, _) = server.get("/collections/incidents_police/items");
+    assert_eq!(status, 403);
+    let landing = server.get_json("/?f=json");
+    assert!(landing["links"].as_array().unwrap().iter().any(|l| l["rel"] == "data"));
+    assert!(server.get_json("/conformance")["conformsTo"].as_array().unwrap().len() >= 2);
+    assert!(server.stop());
+}
+
+#[test]
+fn items_filter_by_bbox_limit_and_datetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token) = server_with_data(dir.path());
+    let all = server.get_json("/collections/transit_stops/items");
+    assert_eq!(all["numberMatched"], 3);
+    let first = &all["features"][0];
+    assert_eq!(first["geometry"]["type"], "Point");
+    // (597500, 6642500) is 10.743331 E, 59.908458 N (cs2cs).
+    let c = &first["geometry"]["coordinates"];
+    assert!((c[0].as_f64().unwrap() - 10.743331).abs() < 1e-6 && (c[1].as_f64().unwrap() - 59.908458).abs() < 1e-6, "{c}");
+    // A box around the two squares only (10.73-10.77 E, 59.90-59.92 N) leaves out the far stop.
+    let boxed = server.get_json("/collections/transit_stops/items?bbox=10.73,59.90,10.77,59.92");
+    assert_eq!(boxed["numberMatched"], 2);
+    let page = server.get_json("/collections/transit_stops/items?limit=1");
+    assert_eq!((page["numberReturned"].as_u64(), page["numberMatched"].as_u64()), (Some(1), Some(3)));
+    assert!(page["links"].as_array().unwrap().iter().any(|l| l["rel"] == "next"));
+    // good_police.csv: three incidents in 2024, one in 2023.
+    let y2024 = server.get_json_as("/collections/incidents_police/items?datetime=2024-01-01/2024-12-31", &token);
+    assert_eq!(y2024["numberMatched"], 3);
+    let areas = server.get_json("/collections/delbydeler/items");
+    assert_eq!(areas["features"][0]["geometry"]["type"], "MultiPolygon");
+    let (status, body) = server.get("/collections/transit_stops/items?bbox=1,2,3");
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = server.get("/collections/nope/items");
+    assert_eq!(status, 404);
+    assert!(server.stop());
+}
+
+#[test]
+fn vector_tiles_carry_the_areas_and_an_incident_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token) = server_with_data(dir.path());
+    // z14 tile 8680/4766 covers (597500, 6642500).
+    let (status, bytes) = server.get_bytes("/tiles/delbydeler/14/8680/4766.mvt");
+    assert_eq!(status, 200);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("delbydeler") && text.contains("0101") && text.contains("Vest"), "{} bytes", bytes.len());
+    let (status, empty) = server.get_bytes("/tiles/delbydeler/14/8000/4000.mvt");
+    assert_eq!(status, 200);
+    assert!(!String::from_utf8_lossy(&empty).contains("0101"));
+    let (status, _) = server.get_bytes("/tiles/incidents/14/8680/4766.mvt");
+    assert_eq!(status, 200);
+    let (status, _) = server.get_bytes("/tiles/housing/14/8680/4766.mvt");
+    assert_eq!(status, 403, "housing is internal: no tiles for the public");
+    let _ = token;
+    assert!(server.stop());
+}
+
+#[test]
+fn the_openapi_document_lists_every_route_of_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = server_with_data(dir.path());
+    let doc = server.get_json("/api/openapi.json");
+    assert_eq!(doc["openapi"], "3.0.3");
+    for route in bomiljo::api::routes::ROUTES {
+        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        assert!(op.is_object(), "{} {} is missing", route.method, route.path);
+        assert!(op["responses"]["200"].is_object());
+    }
+    assert!(server.stop());
+}
+
+#[test]
+fn every_route_checks_the_callers_token() {
+    // A forged token must be refused by every route in the table, before any handler runs.
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = server_with_data(dir.path());
+    for route in bomiljo::api::routes::ROUTES {
+        let path = route.path.replace("{layer}", "delbydeler").replace("{code}", "0101").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0.png");
+        let status = if route.method == "POST" {
+            server.post_json(&path, &serde_json::json!({}), Some("bmj_forged")).0
+        } else {
+            server.get_with(&path, Some("bmj_forged")).0
+        };
+        assert_eq!(status, 401, "{} {path} accepted a forged token", route.method);
+    }
+    assert!(server.stop());
+}
