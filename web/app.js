@@ -1,89 +1,124 @@
-// The bomiljø map page. Uses only the documented API (/api/areas, /api/areas/{code}); works
-// offline: no basemap, fonts or scripts from outside (maplibre-gl is served from vendor/).
+// The bomiljø map page. Uses only the documented API and works offline: no basemap, fonts or
+// scripts from outside (maplibre-gl is served from vendor/; an optional basemap URL can be set
+// with ?basemap=<raster tile URL>).
 import * as maplibregl from './vendor/maplibre-gl.mjs';
+import { getJson, setToken, token, transformRequest } from './js/api.js';
+import { addAreas, bounds, restyle } from './js/areas.js';
+import { addHeat, updateHeat, updateHotspots } from './js/heat.js';
+import { load, t, lang } from './js/i18n.js';
+import { showArea } from './js/panel.js';
+import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
-// Colour-blind-safe sequential ramp (viridis, 5 classes).
-const RAMP = ['#440154', '#3b528b', '#21918c', '#5ec962', '#fde725'];
-const state = { lang: 'nb', strings: {}, areas: null, selected: null };
+const $ = (id) => document.getElementById(id);
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, selected: null, mode: 'map' };
 
-async function loadStrings(lang) {
-  state.lang = lang;
-  state.strings = await (await fetch(`i18n/${lang}.json`)).json();
-  document.documentElement.lang = lang;
-  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
-  document.getElementById('lang').textContent = t('switch');
-}
-const t = (key) => state.strings[key] ?? key;
-const fmt = (n, digits = 0) => n == null ? t('unknown') : n.toLocaleString(state.lang === 'nb' ? 'nb-NO' : 'en-GB', { maximumFractionDigits: digits });
-
-function indicatorValue(props, indicator) {
-  if (props.population == null) return null;
-  return indicator === 'density' ? props.population / props.area_km2 : props.population;
+function style() {
+  const basemap = new URLSearchParams(location.search).get('basemap');
+  const sources = basemap ? { base: { type: 'raster', tiles: [basemap], tileSize: 256 } } : {};
+  const layers = [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }];
+  if (basemap) layers.push({ id: 'base', type: 'raster', source: 'base' });
+  return { version: 8, sources, layers };
 }
 
-// Quantile class breaks, so each colour covers about as many delbydeler.
-function breaks(values) {
-  const sorted = values.filter((v) => v != null).sort((a, b) => a - b);
-  return [1, 2, 3, 4].map((i) => sorted[Math.floor((i * sorted.length) / 5)] ?? 0);
+async function refresh(map) {
+  const parts = await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state)]);
+  $('legend').innerHTML = parts.filter(Boolean).join('<hr>');
+  $('year-label').textContent = state.year;
+  $('to-year-label').textContent = Math.max(state.year, state.toYear);
 }
 
-function restyle(map) {
-  const indicator = document.getElementById('indicator').value;
-  for (const f of state.areas.features) f.properties.value = indicatorValue(f.properties, indicator);
-  map.getSource('areas').setData(state.areas);
-  const b = breaks(state.areas.features.map((f) => f.properties.value));
-  map.setPaintProperty('areas-fill', 'fill-color', [
-    'case', ['==', ['get', 'value'], null], '#cccccc',
-    ['step', ['get', 'value'], RAMP[0], b[0], RAMP[1], b[1], RAMP[2], b[2], RAMP[3], b[3], RAMP[4]],
-  ]);
-  const bounds = [0, ...b];
-  document.getElementById('legend').innerHTML = `<strong>${t(indicator)}</strong><br>` +
-    RAMP.map((c, i) => `<div><span style="background:${c}"></span>${i < 4 ? `${fmt(bounds[i])}–${fmt(bounds[i + 1])}` : `≥ ${fmt(bounds[4])}`}</div>`).join('');
+async function showRole() {
+  const who = await getJson('api/whoami').catch(() => ({ role: 'public' }));
+  document.body.classList.toggle('analyst', who.role !== 'public');
+  $('role').textContent = t(`role_${who.role}`);
+  $('login').textContent = token() ? t('logout') : t('login');
 }
 
-async function showArea(code) {
-  state.selected = code;
-  const area = await (await fetch(`api/areas/${encodeURIComponent(code)}`)).json();
-  const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
-  const rows = Object.entries(area.counts).map(([source, byYear]) =>
-    `<tr><td>${t(source)}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
-  document.getElementById('panel').innerHTML = `
-    <h2>${area.name ?? area.code} <small>(${area.code})</small></h2>
-    <p>${t('bydel')}: ${area.bydel ?? t('unknown')}<br>${t('population')}: ${fmt(area.population)}<br>
-       ${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
-    <h3>${t('incidents')}</h3>
-    ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${y}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;
+async function pointLayer(map, id, paths, colour) {
+  if (map.getSource(id)) return;
+  const collections = await Promise.all(paths.map((p) => getJson(`collections/${p}/items?limit=10000`).catch(() => ({ features: [] }))));
+  map.addSource(id, { type: 'geojson', data: { type: 'FeatureCollection', features: collections.flatMap((c) => c.features) } });
+  map.addLayer({ id, type: 'circle', source: id, paint: { 'circle-radius': 4, 'circle-color': colour, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
+}
+
+function toggle(map, checkbox, id, paths, colour) {
+  $(checkbox).addEventListener('change', async (e) => {
+    await pointLayer(map, id, paths, colour);
+    map.setLayoutProperty(id, 'visibility', e.target.checked ? 'visible' : 'none');
+  });
 }
 
 async function main() {
-  await loadStrings(new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'nb');
-  state.areas = await (await fetch('api/areas')).json();
-  const map = new maplibregl.Map({
-    container: 'map',
-    style: { version: 8, sources: {}, layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }] },
-    center: [10.75, 59.93], zoom: 10, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune' },
-  });
+  await load(new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'nb');
+  const city = await getJson('api/series');
+  const years = city.points.map((p) => p.year);
+  if (years.length) {
+    for (const id of ['year', 'to-year']) Object.assign($(id), { min: Math.min(...years), max: Math.max(...years) });
+    state.year = state.toYear = Math.max(...years);
+  }
+  $('year').value = state.year;
+  $('to-year').value = state.toYear;
+  const map = new maplibregl.Map({ container: 'map', style: style(), center: [10.75, 59.93], zoom: 10, transformRequest, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' } });
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
-  map.on('load', () => {
-    map.addSource('areas', { type: 'geojson', data: state.areas });
-    map.addLayer({ id: 'areas-fill', type: 'fill', source: 'areas', paint: { 'fill-opacity': 0.75 } });
-    map.addLayer({ id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#ffffff', 'line-width': 1 } });
-    restyle(map);
-    const b = new maplibregl.LngLatBounds();
-    for (const f of state.areas.features) for (const poly of f.geometry.coordinates) for (const p of poly[0]) b.extend(p);
-    if (!b.isEmpty()) map.fitBounds(b, { padding: 20, duration: 0 });
-    map.on('click', 'areas-fill', (e) => showArea(e.features[0].properties.code));
-    map.on('mouseenter', 'areas-fill', () => { map.getCanvas().style.cursor = 'pointer'; });
-    map.on('mouseleave', 'areas-fill', () => { map.getCanvas().style.cursor = ''; });
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  await new Promise((resolve) => map.on('load', resolve));
+  await addAreas(map);
+  addHeat(map, state);
+  await setupSiting(map);
+  map.fitBounds(bounds(), { padding: 20, duration: 0 });
+  await showRole();
+  await refresh(map);
+  window.bomiljoReady = true;
+
+  const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'tooltip' });
+  map.on('mousemove', 'areas-fill', (e) => {
+    map.getCanvas().style.cursor = 'pointer';
+    const p = e.features[0].properties;
+    popup.setLngLat(e.lngLat).setHTML(`${p.name ?? p.code} (${p.code})`).addTo(map);
   });
-  document.getElementById('indicator').addEventListener('change', () => restyle(map));
-  document.getElementById('lang').addEventListener('click', async () => {
-    await loadStrings(state.lang === 'nb' ? 'en' : 'nb');
-    restyle(map);
+  map.on('mouseleave', 'areas-fill', () => { map.getCanvas().style.cursor = ''; popup.remove(); });
+  map.on('click', (e) => {
+    if (state.mode === 'siting') return scoreAt(map, e.lngLat.lng, e.lngLat.lat);
+    const hit = map.queryRenderedFeatures(e.point, { layers: ['areas-fill'] })[0];
+    if (hit) { state.selected = hit.properties.code; showArea(state.selected); }
+  });
+
+  const change = (id, key, parse = (v) => v) => $(id).addEventListener('input', (e) => { state[key] = parse(e.target.value); refresh(map); });
+  change('indicator', 'indicator');
+  change('source', 'source');
+  change('year', 'year', Number);
+  change('to-year', 'toYear', Number);
+  $('show-heat').addEventListener('change', (e) => { state.showHeat = e.target.checked; map.setLayoutProperty('heat', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
+  $('show-hotspots').addEventListener('change', (e) => { state.showHotspots = e.target.checked; map.setLayoutProperty('hotspots', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
+  toggle(map, 'show-stops', 'stops', ['transit_stops'], '#21918c');
+  toggle(map, 'show-schools', 'schools', ['schools', 'kindergartens'], '#3b528b');
+  toggle(map, 'show-housing', 'housing', ['housing'], '#e08214');
+
+  for (const [tab, pane, mode] of [['tab-map', 'pane-map', 'map'], ['tab-siting', 'pane-siting', 'siting']]) {
+    $(tab).addEventListener('click', () => {
+      state.mode = mode;
+      for (const [other, otherPane] of [['tab-map', 'pane-map'], ['tab-siting', 'pane-siting']]) {
+        $(other).setAttribute('aria-selected', String(other === tab));
+        $(otherPane).hidden = otherPane !== pane;
+      }
+    });
+  }
+  $('lang').addEventListener('click', async () => {
+    await load(lang === 'nb' ? 'en' : 'nb');
+    $('lang').textContent = t('switch');
+    renderGroups();
+    await showRole();
+    await refresh(map);
     if (state.selected) showArea(state.selected);
+  });
+  $('lang').textContent = t('switch');
+  $('login').addEventListener('click', async () => {
+    if (token()) setToken(null);
+    else setToken(prompt(t('login_prompt'))?.trim() || null);
+    location.reload();
   });
 }
 

@@ -4,7 +4,7 @@ use axum::{extract::State, Json};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{ApiError, AppState};
+use super::{auth::Caller, ApiError, AppState};
 use crate::config::{GeometryType, LayerKind, Visibility};
 use crate::store::queries;
 
@@ -50,4 +50,9 @@ pub async fn layers(State(state): State<AppState>) -> Result<Json<Vec<LayerInfo>
             })
             .collect(),
     ))
+}
+
+/// `GET /api/whoami`: the caller's role (public without a token).
+pub async fn whoami(caller: Caller) -> Json<Value> {
+    Json(json!({ "role": caller.role, "token": caller.token_name, "k": caller.policy.k }))
 }

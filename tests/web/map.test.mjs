@@ -1,5 +1,6 @@
 // The map page in a real browser (Debian chromium driven by playwright-core), against a real
-// `bomiljo serve` on a demo database. Started by scripts/web-test.sh, which sets BOMILJO_URL.
+// `bomiljo serve` on a demo database. Started by scripts/web-test.sh, which sets BOMILJO_URL and
+// BOMILJO_TOKEN (an analyst token). Screenshots are kept in tests/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -21,45 +22,22 @@ before(async () => {
 
 after(async () => browser?.close());
 
-/** Opens the page, collecting console errors, and waits until the delbydeler are drawn. */
-async function openMap(query = '') {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+/** Opens the page (optionally with a token), collecting console errors and requests. */
+async function openMap({ token } = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   const errors = [];
+  const requests = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${BASE}/${query}`);
-  await page.waitForFunction(() => window.bomiljoMap?.loaded() && window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-fill'] }).length > 0);
-  return { page, errors };
+  page.on('request', (r) => requests.push(r.url()));
+  if (token) await page.addInitScript((tk) => sessionStorage.setItem('bomiljo-token', tk), token);
+  await page.goto(`${BASE}/`);
+  await page.waitForFunction(() => window.bomiljoReady === true && window.bomiljoMap.loaded());
+  return { page, errors, requests };
 }
 
-test('the page loads with no console errors and draws every delbydel', async () => {
-  const { page, errors } = await openMap();
-  const expected = (await (await fetch(`${BASE}/api/areas`)).json()).features.length;
-  const drawn = await page.evaluate(() => new Set(window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-fill'] }).map((f) => f.properties.code)).size);
-  assert.equal(drawn, expected);
-  // Pixels: the map centre is painted with a ramp colour, not the bare background.
-  const shot = await page.screenshot({ path: `${ARTIFACTS}map.png` });
-  assert.ok(shot.length > 10_000, 'screenshot has content');
-  // Decode the screenshot itself (what a person sees) and read the pixel at the map's centre.
-  const box = await page.locator('#map').boundingBox();
-  const centre = await page.evaluate(async ([b64, x, y]) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const canvas = Object.assign(document.createElement('canvas'), { width: img.width, height: img.height });
-    const ctx = canvas.getContext('2d');
-    ctx.drawImage(img, 0, 0);
-    return [...ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data];
-  }, [shot.toString('base64'), box.x + box.width / 2, box.y + box.height / 2]);
-  const background = [0xf4, 0xf1, 0xea];
-  const distance = centre.slice(0, 3).reduce((s, c, i) => s + Math.abs(c - background[i]), 0);
-  assert.ok(distance > 60, `centre pixel ${centre} is painted by a delbydel, not the background`);
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
-test('clicking a delbydel opens its panel with figures', async () => {
-  const { page, errors } = await openMap();
+/** The screen position of the middle of the first delbydel. */
+async function firstAreaPoint(page) {
   const areas = await (await fetch(`${BASE}/api/areas`)).json();
   const target = areas.features[0];
   const ring = target.geometry.coordinates[0][0];
@@ -67,14 +45,102 @@ test('clicking a delbydel opens its panel with figures', async () => {
   const lat = ring.reduce((s, p) => s + p[1], 0) / ring.length;
   const point = await page.evaluate(([x, y]) => window.bomiljoMap.project([x, y]), [lng, lat]);
   const box = await page.locator('#map').boundingBox();
-  await page.mouse.click(box.x + point.x, box.y + point.y);
+  return { target, x: box.x + point.x, y: box.y + point.y };
+}
+
+/** The RGBA of a screenshot pixel, decoded in the page (what a person sees). */
+async function pixel(page, shot, x, y) {
+  return page.evaluate(async ([b64, px, py]) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const canvas = Object.assign(document.createElement('canvas'), { width: img.width, height: img.height });
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return [...ctx.getImageData(Math.round(px), Math.round(py), 1, 1).data];
+  }, [shot.toString('base64'), x, y]);
+}
+
+test('the page loads with no console errors and draws every delbydel', async () => {
+  const { page, errors } = await openMap();
+  const expected = (await (await fetch(`${BASE}/api/areas`)).json()).features.length;
+  await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
+  const drawn = await page.evaluate(() => new Set(window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-fill'] }).map((f) => f.properties.code)).size);
+  assert.equal(drawn, expected);
+  const { x, y } = await firstAreaPoint(page);
+  const shot = await page.screenshot({ path: `${ARTIFACTS}map.png` });
+  const background = [0xf4, 0xf1, 0xea];
+  const c = await pixel(page, shot, x, y);
+  const distance = c.slice(0, 3).reduce((s, v, i) => s + Math.abs(v - background[i]), 0);
+  assert.ok(distance > 60, `pixel ${c} inside a delbydel is painted, not the background`);
+  assert.match(await page.textContent('#legend'), /per 1 000 innbyggere/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('clicking a delbydel opens its panel with figures and a chart', async () => {
+  const { page, errors } = await openMap();
+  const { target, x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
   await page.waitForSelector('#panel h2');
-  const heading = await page.textContent('#panel h2');
-  assert.ok(heading.includes(target.properties.name), `${heading} names ${target.properties.name}`);
+  assert.ok((await page.textContent('#panel h2')).includes(target.properties.name));
   assert.match(await page.textContent('#panel'), /Politi/);
+  assert.equal(await page.locator('#panel svg.chart rect').count() > 0, true);
   await page.screenshot({ path: `${ARTIFACTS}panel.png` });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the year slider changes the heat map request', async () => {
+  const { page, errors, requests } = await openMap();
+  await page.check('#show-heat');
+  await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
+  const min = await page.getAttribute('#year', 'min');
+  requests.length = 0;
+  await page.locator('#year').fill(min);
+  await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
+  await page.waitForTimeout(300);
+  const heat = requests.filter((u) => u.includes('/tiles/heat/'));
+  assert.ok(heat.length > 0, 'heat tiles were requested after the slider moved');
+  assert.ok(heat.every((u) => new URL(u).searchParams.get('year') === min), heat.join('\n'));
+  assert.match(await page.textContent('#legend'), /Varmekart/);
+  await page.screenshot({ path: `${ARTIFACTS}heat.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('siting mode returns an explanation for a clicked place', async () => {
+  const { page, errors } = await openMap();
+  await page.click('#tab-siting');
+  await page.selectOption('#group', '5');
+  const { x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#score .big');
+  assert.match(await page.textContent('#score .big'), /poeng av 100/);
+  assert.match(await page.textContent('#score'), /Nærmeste holdeplass ligger \d+ m unna/);
+  // Typed coordinates work too, and two candidates can be compared.
+  await page.click('#add-candidate');
+  await page.fill('#coords', '59.915, 10.75');
+  await page.click('#score-coords');
+  await page.waitForFunction(() => document.querySelector('#add-candidate'));
+  await page.click('#add-candidate');
+  await page.click('#compare');
+  await page.waitForSelector('#comparison tbody tr:nth-child(2)');
+  await page.screenshot({ path: `${ARTIFACTS}siting.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('internal layers are offered to analysts only', async () => {
+  const publicView = await openMap();
+  assert.equal(await publicView.page.isVisible('#show-housing'), false);
+  await publicView.page.close();
+  const analyst = await openMap({ token: process.env.BOMILJO_TOKEN });
+  assert.equal(await analyst.page.isVisible('#show-housing'), true);
+  await analyst.page.check('#show-housing');
+  await analyst.page.waitForFunction(() => window.bomiljoMap.getLayer('housing'));
+  assert.deepEqual(analyst.errors, []);
+  await analyst.page.close();
 });
 
 test('the language switch turns the page into English and back', async () => {
@@ -83,7 +149,7 @@ test('the language switch turns the page into English and back', async () => {
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   assert.match(await page.textContent('h1'), /sub-districts/);
-  assert.match(await page.textContent('#legend'), /Residents per km²/);
+  await page.waitForFunction(() => /Incidents per 1,000 inhabitants/.test(document.querySelector('#legend').textContent));
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'nb');
   assert.deepEqual(errors, []);

@@ -1,0 +1,18 @@
+// Bokmål and English strings, loaded from i18n/*.json; no strings live in the code.
+let strings = {};
+export let lang = 'nb';
+
+export async function load(next) {
+  lang = next;
+  strings = await (await fetch(`i18n/${next}.json`)).json();
+  document.documentElement.lang = next;
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+}
+
+export const t = (key) => strings[key] ?? key;
+
+export function fmt(n, digits = 0) {
+  if (n == null) return t('unknown');
+  if (typeof n === 'string') return n; // a suppressed count, "<5"
+  return n.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

@@ -1,0 +1,79 @@
+// Siting mode: score a clicked or typed place for a matrix group, show the explanation, the
+// suitability surface, and compare up to five candidates.
+import { getJson, postJson } from './api.js';
+import { t, fmt, lang } from './i18n.js';
+
+const candidates = [];
+let groups = [];
+
+export async function setupSiting(map) {
+  const rules = await getJson('api/rules');
+  groups = rules.groups;
+  renderGroups();
+  map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'candidates', type: 'circle', source: 'candidates', paint: { 'circle-radius': 7, 'circle-color': '#f5a623', 'circle-stroke-color': '#000', 'circle-stroke-width': 1.5 } });
+  map.addSource('suitability', { type: 'raster', tiles: suitabilityTiles(), tileSize: 256 });
+  map.addLayer({ id: 'suitability', type: 'raster', source: 'suitability', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.8 } }, 'areas-line');
+  document.getElementById('group').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
+  document.getElementById('units').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
+  document.getElementById('show-suitability').addEventListener('change', (e) => map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none'));
+  document.getElementById('score-coords').addEventListener('click', () => {
+    const m = document.getElementById('coords').value.split(',').map((v) => Number(v.trim()));
+    if (m.length !== 2 || m.some((v) => !Number.isFinite(v))) {
+      document.getElementById('score').textContent = t('bad_coords');
+      return;
+    }
+    scoreAt(map, m[1], m[0]);
+  });
+  document.getElementById('compare').addEventListener('click', compare);
+}
+
+export function renderGroups() {
+  const select = document.getElementById('group');
+  const current = select.value || '5';
+  select.innerHTML = groups.map((g) => `<option value="${g.group}">${g.group}: ${lang === 'nb' ? g.housing_nb : g.housing_en}</option>`).join('');
+  select.value = current;
+}
+
+function suitabilityTiles() {
+  const group = document.getElementById('group').value || 5;
+  const units = document.getElementById('units').value || 8;
+  return [`${location.origin}/tiles/suitability/{z}/{x}/{y}.png?group=${group}&units=${units}`];
+}
+
+const request = (lon, lat) => ({ group: Number(document.getElementById('group').value), lon, lat, units: Number(document.getElementById('units').value) });
+
+export async function scoreAt(map, lon, lat) {
+  const box = document.getElementById('score');
+  try {
+    const e = await postJson('api/score', request(lon, lat));
+    const text = (x) => (lang === 'nb' ? x.text : x.text_en);
+    box.innerHTML = `
+      <p class="big">${fmt(e.score, 0)} ${t('score_of')}</p>
+      <p>${lang === 'nb' ? e.summary : e.summary_en}</p>
+      <h4>${t('constraints')}</h4>
+      ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${text(c)}</p>`).join('')}
+      <h4>${t('factors')}</h4>
+      ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${f.weight}): ${text(f)}</p>`).join('')}
+      <button type="button" id="add-candidate">${t('add_candidate')}</button>`;
+    document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
+  } catch (err) {
+    box.textContent = err.message;
+  }
+}
+
+function addCandidate(map, lon, lat) {
+  if (candidates.length >= 5) candidates.shift();
+  candidates.push({ label: `${lat.toFixed(5)}, ${lon.toFixed(5)}`, lon, lat });
+  map.getSource('candidates').setData({ type: 'FeatureCollection', features: candidates.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] }, properties: {} })) });
+  document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${c.label}</li>`).join('');
+}
+
+async function compare() {
+  if (!candidates.length) return;
+  const group = Number(document.getElementById('group').value);
+  const units = Number(document.getElementById('units').value);
+  const ranked = await postJson('api/score/compare', { group, sites: candidates.map((c) => ({ ...c, units })) });
+  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th></tr></thead><tbody>` +
+    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${r.label}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td></tr>`).join('') + '</tbody></table>';
+}
