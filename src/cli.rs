@@ -197,6 +197,16 @@ pub enum TokenCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Requests/s and p50/p99 for /api/areas, a heat tile and POST /api/score on loopback.
+    Serve {
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Real area polygons for the demo database (a fictional city when absent).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
     /// Score 100k random candidates for all eight groups, and a city-wide 50 m surface.
     Siting {
         #[arg(long, default_value_t = 100_000)]
@@ -359,6 +369,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Bench { what: BenchCommand::Import { rows, areas } } => {
             bomiljo::bench::import(&config, &bench_areas(&config, areas)?, rows)?;
+        }
+        Command::Bench { what: BenchCommand::Serve { requests, concurrency, areas } } => {
+            bomiljo::bench::serve(&config, areas.as_deref(), requests, concurrency)?;
         }
         Command::Bench { what: BenchCommand::Siting { candidates, areas } } => {
             bomiljo::bench::siting(&config, &bench_areas(&config, areas)?, candidates)?;

@@ -21,7 +21,7 @@ use crate::store::{queries, StoreError};
 /// `GET /api/areas`: a FeatureCollection of the delbydeler with `code`, `name`, `bydel`,
 /// `population` and `area_km2`.
 pub async fn list(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/geo+json")], state.areas_geojson.as_str().to_owned())
+    ([(header::CONTENT_TYPE, "application/geo+json")], state.areas_geojson.clone())
 }
 
 /// Renders the assignment areas once, reprojected to WGS84 for web maps.

@@ -38,14 +38,16 @@ pub async fn indicators(State(state): State<AppState>, caller: Caller, Query(q):
     })
 }
 
-/// Computes (or reuses) a heat surface for these parameters.
-async fn surface(state: &AppState, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
-    let key = serde_json::to_string(&params).unwrap_or_default();
+/// Computes (or reuses) a heat surface for these parameters, already through the caller's
+/// privacy policy (cached per role class, so each tile need not redact it again).
+async fn surface(state: &AppState, caller: &Caller, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
+    let key = format!("{}|{}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
     if let Some(hit) = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Ok(Arc::clone(hit));
     }
     let config = Arc::clone(&state.config);
-    let surface = Arc::new(state.store.run(move |conn| Ok(measurement::heat(conn, &config, &params))).await??);
+    let policy = caller.policy;
+    let surface = Arc::new(policy.apply(state.store.run(move |conn| Ok(measurement::heat(conn, &config, &params))).await??));
     let mut cache = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner());
     if cache.len() >= 16 {
         cache.clear();
@@ -60,7 +62,7 @@ const MAX_GEOJSON_CELLS: usize = 100_000;
 /// `GET /api/heatmap?source=&category=&year=&to_year=&cell_m=&bandwidth_m=&area=&weighted=&per_1000=`:
 /// the grid as GeoJSON polygons (WGS84), non-empty cells only. 400 for bad or oversized requests.
 pub async fn heatmap(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Response, ApiError> {
-    let shown = caller.policy.apply(surface(&state, params).await?.as_ref().clone());
+    let shown = surface(&state, &caller, params).await?;
     let cells: Vec<usize> = (0..shown.grid().len()).filter(|&i| shown.values[i].is_some_and(|v| v > 0.0)).collect();
     if cells.len() > MAX_GEOJSON_CELLS {
         return Err(ApiError::BadRequest(format!(
@@ -112,23 +114,36 @@ pub async fn heat_tile(
     if z > 20 || x >= 1 << z || y >= 1 << z {
         return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
     }
-    let surface = surface(&state, params).await?;
-    let png = tokio::task::spawn_blocking(move || {
-        let shown = caller.policy.apply(surface.as_ref().clone());
-        let max = shown.max();
-        if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
-            return tile::encode_png(&vec![0; (tile::TILE_PX * tile::TILE_PX * 4) as usize], tile::TILE_PX, tile::TILE_PX);
+    let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
+    let cached = state.tile_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+    let png = match cached {
+        Some(png) => png,
+        None => {
+            let shown = surface(&state, &caller, params).await?;
+            let png = tokio::task::spawn_blocking(move || {
+                let max = shown.max();
+                if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
+                    return tile::encode_png(&vec![0; (tile::TILE_PX * tile::TILE_PX * 4) as usize], tile::TILE_PX, tile::TILE_PX);
+                }
+                tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].filter(|v| *v > 0.0).map(|v| heat_colour(v, max)))
+            })
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+            let png = axum::body::Bytes::from(png);
+            let mut cache = state.tile_cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= 4096 {
+                cache.clear();
+            }
+            cache.insert(key, png.clone());
+            png
         }
-        tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].filter(|v| *v > 0.0).map(|v| heat_colour(v, max)))
-    })
-    .await
-    .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+    };
     Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=300")], png).into_response())
 }
 
 /// `GET /api/heatmap/legend?...`: the unit, the value range and the colour stops of the tiles.
 pub async fn heat_legend(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
-    let shown = caller.policy.apply(surface(&state, params).await?.as_ref().clone());
+    let shown = surface(&state, &caller, params).await?;
     let max = shown.max();
     let stops: Vec<Value> = (0..=4)
         .map(|i| {

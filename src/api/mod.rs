@@ -44,9 +44,11 @@ pub struct AppState {
     pub store: SharedStore,
     pub index: Arc<SpatialIndex>,
     /// `GET /api/areas`, rendered once at start-up (areas change only by import).
-    areas_geojson: Arc<String>,
+    areas_geojson: axum::body::Bytes,
     /// Heat surfaces by their parameters, so map tiles do not recompute the density.
     heat_cache: Arc<Mutex<HashMap<String, Arc<crate::measurement::HeatSurface>>>>,
+    /// Rendered heat tiles by parameters, role class and tile address.
+    tile_cache: Arc<Mutex<HashMap<String, axum::body::Bytes>>>,
     /// The siting context (indexes of every layer the rules measure), built at start-up.
     pub siting: Option<Arc<crate::siting::SitingContext>>,
     surface_cache: Arc<Mutex<HashMap<String, Arc<crate::siting::Surface>>>>,
@@ -62,7 +64,8 @@ impl AppState {
             config: Arc::new(config),
             store: store.into_shared(),
             index: Arc::new(index),
-            areas_geojson: Arc::new(areas_geojson),
+            areas_geojson: axum::body::Bytes::from(areas_geojson),
+            tile_cache: Arc::default(),
             heat_cache: Arc::default(),
             siting: Some(Arc::new(siting)),
             surface_cache: Arc::default(),

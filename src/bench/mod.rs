@@ -1,6 +1,11 @@
 //! `bomiljo bench <capability>`: benchmarks that print their figures. Data is generated with a
 //! fixed seed so figures are comparable across runs and machines.
 
+pub mod load;
+mod serve;
+
+pub use serve::serve;
+
 use std::path::Path;
 use std::time::Instant;
 
