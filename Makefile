@@ -22,6 +22,7 @@ demo: build
 	./target/release/bomiljo --db $(DEMO_DB) demo $(DEMO_ARGS) --port $(PORT)
 
 test: setup
+	./scripts/setup-test.sh
 	$(CARGO) test --no-fail-fast
 	./scripts/web-test.sh
 

@@ -3,10 +3,7 @@
 # and runs tests/web/*.test.mjs in Debian chromium through playwright-core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v chromium >/dev/null; then
-  echo "web-test: installing Debian chromium"
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
-fi
+./scripts/setup-test.sh
 cargo build --quiet
 tmp=$(mktemp -d)
 bin=./target/debug/bomiljo

@@ -13,6 +13,7 @@ use bomiljo::import::{import_file, ImportError, ImportOptions};
 use bomiljo::analysis::indicators::Indicator;
 use bomiljo::measurement::{self, Level};
 use bomiljo::privacy::{Policy, Role};
+use bomiljo::report::dialogue;
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::siting::{self, Candidate, SitingContext};
 use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
@@ -164,6 +165,24 @@ pub enum RulesCommand {
 
 #[derive(Subcommand)]
 pub enum ReportCommand {
+    /// The neighbour-dialogue fact sheet for a planned site (PDF, public material).
+    Dialogue {
+        /// The planned site as LAT,LON in degrees.
+        #[arg(long, value_parser = parse_lat_lon)]
+        at: (f64, f64),
+        /// Radius of the area described, metres.
+        #[arg(long, default_value_t = 500.0)]
+        radius: f64,
+        /// The kind of housing, in neutral words.
+        #[arg(long, default_value = "samlokaliserte boliger med personalbase")]
+        housing_type: String,
+        /// nb or en.
+        #[arg(long, default_value = "nb")]
+        lang: String,
+        /// Where to write the PDF.
+        #[arg(long, default_value = "nabodialog.pdf")]
+        out: PathBuf,
+    },
     /// The annual bomiljø report: one HTML page per bydel.
     Annual {
         #[arg(long)]
@@ -197,6 +216,13 @@ pub enum TokenCommand {
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Time to produce neighbour-dialogue PDFs.
+    Report {
+        #[arg(long, default_value_t = 20)]
+        reports: usize,
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
     /// Requests/s and p50/p99 for /api/areas, a heat tile and POST /api/score on loopback.
     Serve {
         #[arg(long, default_value_t = 5000)]
@@ -345,6 +371,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
             println!("{}: ok ({})", path.display(), rules.name);
         }
+        Command::Report { what: ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, lang, out } } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let site = candidate_at(&config, lat, lon, None)?;
+            let lang = match lang.as_str() {
+                "nb" => dialogue::Lang::Nb,
+                "en" => dialogue::Lang::En,
+                other => anyhow::bail!("--lang {other}: use nb or en"),
+            };
+            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
+            dialogue::write_file(store.conn(), &config, &params, &out)?;
+            println!("wrote {}", out.display());
+        }
         Command::Report { what: ReportCommand::Annual { year, out, role } } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             let out = out.join(format!("annual-{year}"));
@@ -369,6 +407,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Bench { what: BenchCommand::Import { rows, areas } } => {
             bomiljo::bench::import(&config, &bench_areas(&config, areas)?, rows)?;
+        }
+        Command::Bench { what: BenchCommand::Report { reports, areas } } => {
+            bomiljo::bench::report(&config, &bench_areas(&config, areas)?, reports)?;
         }
         Command::Bench { what: BenchCommand::Serve { requests, concurrency, areas } } => {
             bomiljo::bench::serve(&config, areas.as_deref(), requests, concurrency)?;

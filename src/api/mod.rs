@@ -9,6 +9,7 @@ mod features;
 mod measurement;
 mod meta;
 mod mvt;
+mod reports;
 pub mod routes;
 mod siting;
 

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::{json, Map, Value};
 
-use super::{areas, auth::Caller, features, measurement, meta, mvt, siting, ApiError, AppState};
+use super::{areas, auth::Caller, features, measurement, meta, mvt, reports, siting, ApiError, AppState};
 use crate::privacy::Role;
 
 /// A query or path parameter.
@@ -131,6 +131,15 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/api/score/groups", summary: "A site scored for all eight groups", role: Role::Public, params: SITE, body: None, responses: &[OK, BAD, UNAUTH] },
     Route { method: "GET", path: "/api/suitability", summary: "Suitability grid for a group as GeoJSON (score null where excluded)", role: Role::Public, params: SURFACE, body: None, responses: &[OK, BAD, UNAUTH] },
     Route { method: "GET", path: "/tiles/suitability/{z}/{x}/{y}", summary: "Suitability PNG tile", role: Role::Public, params: TILE_XYZ, body: None, responses: &[OK, BAD, UNAUTH, NOT_FOUND] },
+    Route {
+        method: "GET",
+        path: "/api/reports/dialogue.pdf",
+        summary: "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)",
+        role: Role::Public,
+        params: &[req("lat", "number", "Latitude (WGS84)"), req("lon", "number", "Longitude (WGS84)"), p("radius", "number", "Radius in metres, 100-2000 (default 500)"), p("housing_type", "string", "The kind of housing in neutral words"), p("lang", "string", "nb (default) or en")],
+        body: None,
+        responses: &[OK, BAD, UNAUTH],
+    },
     Route { method: "GET", path: "/api/rules", summary: "The siting rule set in force", role: Role::Public, params: &[], body: None, responses: &[OK] },
     Route {
         method: "GET",
@@ -170,6 +179,7 @@ pub(super) fn handler(route: &Route) -> MethodRouter<AppState> {
         ("GET", "/api/suitability") => get(siting::suitability),
         ("GET", "/tiles/suitability/{z}/{x}/{y}") => get(siting::suitability_tile),
         ("GET", "/api/rules") => get(siting::rules),
+        ("GET", "/api/reports/dialogue.pdf") => get(reports::dialogue),
         ("GET", "/tiles/{layer}/{z}/{x}/{y}") => get(mvt::tile),
         (method, path) => unreachable!("route {method} {path} is in ROUTES but has no handler"),
     }

@@ -198,3 +198,23 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     Ok(())
 }
+
+/// Time to produce one neighbour-dialogue PDF on a demo database built on `areas_file`.
+pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), crate::Error> {
+    use crate::report::dialogue::{render, DialogueParams, Lang};
+    let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
+    let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
+    let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
+    crate::demo::build(&mut store, config, &options)?;
+    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();
+    let started = Instant::now();
+    let mut bytes = 0;
+    for &(x, y) in &sites {
+        let params = DialogueParams { x, y, radius_m: 500.0, housing_type: "samlokaliserte boliger med personalbase".into(), lang: Lang::Nb };
+        bytes += render(store.conn(), config, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
+    }
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!("report: {} dialogue PDFs (500 m radius, map, 5 years, 3 pages) in {ms:.0} ms = {:.0} ms each, {} kB each", sites.len(), ms / sites.len() as f64, bytes / sites.len() / 1024);
+    Ok(())
+}

@@ -24,6 +24,10 @@ pub enum ReportError {
     Measure(#[from] measurement::MeasureError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Pdf(#[from] super::pdf::PdfError),
 }
 
 /// Writes `index.html` and one `bydel-XX.html` per bydel into `out`; returns the files written.

@@ -81,18 +81,33 @@ pub type CountsBySourceYear = BTreeMap<String, BTreeMap<String, i64>>;
 
 /// Incident counts per source and year for one delbydel (or, with `column = "bydel"`, one bydel).
 pub fn incident_counts(conn: &Connection, column: AreaColumn, code: &str) -> Result<CountsBySourceYear, StoreError> {
-    let sql = format!(
-        "SELECT source, year, count(*) FROM incidents WHERE {} = ? GROUP BY source, year ORDER BY source, year",
-        column.as_sql()
-    );
-    let what = || format!("counting incidents in area {code}");
-    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
+    counts_by_source_year(conn, &format!("counting incidents in area {code}"), &format!("{} = ?", column.as_sql()), params![code])
+}
+
+/// Incidents per source and year within `radius_m` of a point.
+pub fn incident_counts_within(conn: &Connection, (x, y): (f64, f64), radius_m: f64, (from, to): (i32, i32)) -> Result<CountsBySourceYear, StoreError> {
+    counts_by_source_year(
+        conn,
+        "counting incidents within a radius",
+        "(x - ?) * (x - ?) + (y - ?) * (y - ?) <= ? * ? AND year BETWEEN ? AND ?",
+        params![x, x, y, y, radius_m, radius_m, from, to],
+    )
+}
+
+/// Incidents per source and year in the whole city.
+pub fn incident_counts_city(conn: &Connection, (from, to): (i32, i32)) -> Result<CountsBySourceYear, StoreError> {
+    counts_by_source_year(conn, "counting incidents in the city", "year BETWEEN ? AND ?", params![from, to])
+}
+
+fn counts_by_source_year(conn: &Connection, what: &str, condition: &str, params: impl duckdb::Params) -> Result<CountsBySourceYear, StoreError> {
+    let sql = format!("SELECT source, year, count(*) FROM incidents WHERE {condition} GROUP BY source, year ORDER BY source, year");
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
     let rows = stmt
-        .query_map(params![code], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
-        .map_err(StoreError::query(what()))?;
+        .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
+        .map_err(StoreError::query(what))?;
     let mut counts = CountsBySourceYear::new();
     for row in rows {
-        let (source, year, n) = row.map_err(StoreError::query(what()))?;
+        let (source, year, n) = row.map_err(StoreError::query(what))?;
         counts.entry(source).or_default().insert(year.to_string(), n);
     }
     Ok(counts)

@@ -116,19 +116,22 @@ impl Server {
 
     /// GET with an optional bearer token; returns status and body text.
     pub fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let (status, bytes) = self.get_bytes_with(path, token);
+        (status, String::from_utf8(bytes).expect("body is text"))
+    }
+
+    /// GET returning raw bytes (tiles, PDFs).
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        self.get_bytes_with(path, None)
+    }
+
+    pub fn get_bytes_with(&self, path: &str, token: Option<&str>) -> (u16, Vec<u8>) {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let mut request = agent.get(&format!("{}{path}", self.base));
         if let Some(t) = token {
             request = request.header("Authorization", &format!("Bearer {t}"));
         }
         let mut response = request.call().expect("request succeeds");
-        (response.status().as_u16(), response.body_mut().read_to_string().expect("body is text"))
-    }
-
-    /// GET returning raw bytes (tiles).
-    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut response = agent.get(&format!("{}{path}", self.base)).call().expect("request succeeds");
         (response.status().as_u16(), response.body_mut().read_to_vec().expect("body"))
     }
 

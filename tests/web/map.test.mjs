@@ -118,6 +118,9 @@ test('siting mode returns an explanation for a clicked place', async () => {
   await page.waitForSelector('#score .big');
   assert.match(await page.textContent('#score .big'), /poeng av 100/);
   assert.match(await page.textContent('#score'), /Nærmeste holdeplass ligger \d+ m unna/);
+  const report = await page.getAttribute('#dialogue-link', 'href');
+  const pdf = await fetch(`${BASE}/${report}`);
+  assert.equal(pdf.headers.get('content-type'), 'application/pdf');
   // Typed coordinates work too, and two candidates can be compared.
   await page.click('#add-candidate');
   await page.fill('#coords', '59.915, 10.75');

@@ -55,7 +55,8 @@ export async function scoreAt(map, lon, lat) {
       ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${text(c)}</p>`).join('')}
       <h4>${t('factors')}</h4>
       ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${f.weight}): ${text(f)}</p>`).join('')}
-      <button type="button" id="add-candidate">${t('add_candidate')}</button>`;
+      <button type="button" id="add-candidate">${t('add_candidate')}</button>
+      <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
     document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
   } catch (err) {
     box.textContent = err.message;

@@ -1,0 +1,47 @@
+//! `GET /api/reports/dialogue.pdf`: the neighbour-dialogue fact sheet. Public material: the
+//! report applies the public policy whoever asks.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::{Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use super::{ApiError, AppState};
+use crate::report::{dialogue, ReportError};
+use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+
+#[derive(Deserialize)]
+pub struct DialogueQuery {
+    lat: f64,
+    lon: f64,
+    radius: Option<f64>,
+    housing_type: Option<String>,
+    lang: Option<dialogue::Lang>,
+}
+
+pub async fn dialogue(State(state): State<AppState>, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
+    let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(q.lon, q.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if !state.config.project.extent.contains(x, y) {
+        return Err(ApiError::BadRequest(format!("({}, {}) is outside {}", q.lat, q.lon, state.config.project.municipality)));
+    }
+    let housing_type = q.housing_type.unwrap_or_else(|| "samlokaliserte boliger med personalbase".into());
+    if housing_type.chars().count() > 120 {
+        return Err(ApiError::BadRequest("housing_type is longer than 120 characters".into()));
+    }
+    let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, lang: q.lang.unwrap_or(dialogue::Lang::Nb) };
+    let config = Arc::clone(&state.config);
+    let pdf = state
+        .store
+        .run(move |conn| Ok(dialogue::render(conn, &config, &params)))
+        .await?
+        .map_err(|e| match e {
+            ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
+            ReportError::Store(s) | ReportError::Measure(crate::measurement::MeasureError::Store(s)) => ApiError::Store(s),
+            other => ApiError::BadRequest(other.to_string()),
+        })?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"nabodialog.pdf\"")], pdf).into_response())
+}

@@ -1,0 +1,417 @@
+//! The neighbour-dialogue report: honest, privacy-safe facts about the area around a planned
+//! home, as public material. Facts are gathered as data ([`DialogueFacts`]), always pass the
+//! public privacy policy, and are then laid out as blocks for the PDF writer ([`super::pdf`]).
+//!
+//! What the report never holds: any housing site other than the planned one, any count under k,
+//! any label of the people who will live there (it describes housing, not people).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use duckdb::Connection;
+use geo::{BoundingRect, Intersects};
+use serde::Deserialize;
+
+use super::pdf::{Block, MapBlock};
+use crate::analysis::grid::Grid;
+use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::trend::{trend, Trend};
+use crate::config::Config;
+use crate::index::{AreaIndex, PointIndex};
+use crate::measurement::{before_after, BeforeAfter, BeforeAfterParams, MeasureError};
+use crate::privacy::{Count, Policy, Redact, Role};
+use crate::spatial::Metres;
+use crate::store::queries::{self, CountsBySourceYear};
+
+/// Language of the report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    Nb,
+    En,
+}
+
+/// What to report on.
+#[derive(Clone, Debug)]
+pub struct DialogueParams {
+    /// The planned site, EPSG:25832.
+    pub x: f64,
+    pub y: f64,
+    pub radius_m: f64,
+    /// The kind of housing, in neutral words (e.g. "samlokaliserte boliger med personalbase").
+    pub housing_type: String,
+    pub lang: Lang,
+}
+
+/// Counts per source and year as shown.
+pub type Shown = BTreeMap<String, BTreeMap<i32, Count>>;
+
+/// Everything the report says, before layout.
+#[derive(Clone, Debug)]
+pub struct DialogueFacts {
+    pub params: DialogueParams,
+    pub delbydel: Option<(String, String)>,
+    pub years: Vec<i32>,
+    pub sources: Vec<String>,
+    pub near: Shown,
+    pub area: Shown,
+    /// Per source, the latest year per 1,000 inhabitants: near the site, in the delbydel, in the city.
+    pub rates: Vec<(String, Option<f64>, Option<f64>, Option<f64>)>,
+    pub residents_near: f64,
+    /// The delbydel's trend per source over the report's years.
+    pub trends: Vec<(String, Option<Trend>)>,
+    pub experience: BeforeAfter,
+    /// Metres to the nearest school, kindergarten and public-transport stop.
+    pub distances: Vec<(&'static str, Option<f64>)>,
+    /// What the rules say about this kind of housing, in neutral words.
+    pub recommendation: Vec<String>,
+    pub map: MapBlock,
+    /// Incidents within the bandwidth of each heat cell, for suppression.
+    heat_support: Vec<u32>,
+}
+
+/// Report texts from `texts/dialogue.toml`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Texts {
+    pub title: String,
+    pub intro: String,
+    pub contact: String,
+    pub qa: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct TextFile {
+    nb: Texts,
+    en: Texts,
+}
+
+pub fn load_texts(config: &Config, lang: Lang) -> Result<Texts, crate::config::ConfigError> {
+    let path = config.dir.join("texts/dialogue.toml");
+    let text = std::fs::read_to_string(&path).map_err(|source| crate::config::ConfigError::Read { path: path.clone(), source })?;
+    let file: TextFile = toml::from_str(&text).map_err(|e| crate::config::ConfigError::Parse { path, message: e.to_string() })?;
+    Ok(match lang {
+        Lang::Nb => file.nb,
+        Lang::En => file.en,
+    })
+}
+
+/// Years reported: the last five with data.
+const YEARS: i32 = 5;
+
+pub fn gather(conn: &Connection, config: &Config, params: &DialogueParams) -> Result<DialogueFacts, MeasureError> {
+    if !(100.0..=2000.0).contains(&params.radius_m) {
+        return Err(MeasureError::BadParameter(format!("radius = {} m is outside 100-2000 m", params.radius_m)));
+    }
+    let (x, y) = (params.x, params.y);
+    let areas = queries::areas(conn, &config.project.assign_layer)?;
+    let index = AreaIndex::new(areas.clone());
+    let delbydel = index.locate(x, y).map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
+    let last = queries::incident_years(conn)?.map_or(2024, |(_, last)| last);
+    let span = (last - YEARS + 1, last);
+    let years: Vec<i32> = (span.0..=span.1).collect();
+    let sources = crate::measurement::sources(config);
+    let near = queries::incident_counts_within(conn, (x, y), params.radius_m, span)?;
+    let area = match &delbydel {
+        Some((code, _)) => queries::incident_counts(conn, queries::AreaColumn::Delbydel, code)?,
+        None => CountsBySourceYear::new(),
+    };
+    let city = queries::incident_counts_city(conn, span)?;
+    let population = queries::points(conn, "features", "population")?;
+    let residents = PointIndex::new(population.clone());
+    let residents_near = residents.within(x, y, Metres(params.radius_m)).weight;
+    let area_population = delbydel.as_ref().and_then(|(code, _)| queries::population_by_area(conn).ok()?.get(code).copied());
+    let city_population: f64 = population.iter().map(|p| p.weight).sum();
+    let count = |c: &CountsBySourceYear, s: &str, y: i32| c.get(s).and_then(|m| m.get(&y.to_string())).copied().unwrap_or(0) as u64;
+    let per_1000 = |n: u64, people: Option<f64>| people.filter(|p| *p >= 100.0).map(|p| n as f64 / p * 1000.0);
+    let rates = sources
+        .iter()
+        .map(|s| {
+            (
+                s.clone(),
+                per_1000(count(&near, s, last), Some(residents_near)),
+                per_1000(count(&area, s, last), area_population),
+                per_1000(count(&city, s, last), Some(city_population)),
+            )
+        })
+        .collect();
+    let trends = sources.iter().map(|s| (s.clone(), trend(&years.iter().map(|&y| (y, count(&area, s, y))).collect::<Vec<_>>()))).collect();
+    let shown = |c: &CountsBySourceYear| -> Shown {
+        sources.iter().map(|s| (s.clone(), years.iter().map(|&y| (y, Count::Exact(count(c, s, y)))).collect())).collect()
+    };
+    let distances = ["schools", "kindergartens", "transit_stops"]
+        .into_iter()
+        .map(|layer| {
+            let table = crate::store::write::Table::for_kind(config.layer(layer).map(|l| l.kind).unwrap_or(crate::config::LayerKind::Poi)).name();
+            let d = queries::points(conn, table, layer).ok().and_then(|rows| PointIndex::new(rows).nearest(x, y, 1).first().map(|n| n.distance.0));
+            (layer, d)
+        })
+        .collect();
+    let (map, heat_support) = map_block(conn, &areas, params, last)?;
+    let (near, area) = (shown(&near), shown(&area));
+    Ok(DialogueFacts {
+        params: params.clone(),
+        delbydel,
+        years,
+        sources,
+        near,
+        area,
+        rates,
+        residents_near,
+        trends,
+        experience: before_after(conn, &BeforeAfterParams::default())?,
+        distances,
+        recommendation: recommendation(config, &params.housing_type, params.lang),
+        map,
+        heat_support,
+    })
+}
+
+/// The map: delbydel boundaries, a neutral heat layer of all incidents in the latest year.
+fn map_block(conn: &Connection, areas: &[queries::AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
+    let half = params.radius_m * 1.8;
+    let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
+    let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
+    let boundaries = areas
+        .iter()
+        .filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view)))
+        .map(|a| a.polygon.clone())
+        .collect();
+    let grid = Grid::covering(bbox, Metres((half / 30.0).max(25.0)));
+    let filter = queries::IncidentFilter { years: Some((year, year)), ..Default::default() };
+    let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
+        .into_iter()
+        .filter(|(px, py, _)| (px - params.x).abs() < half + 400.0 && (py - params.y).abs() < half + 400.0)
+        .map(|(x, y, _)| WeightedPoint { x, y, weight: 1.0 })
+        .collect();
+    let density = kde(&points, &grid, Metres(300.0), &Quartic);
+    let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
+    Ok((MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m }, density.support))
+}
+
+/// The rule file's distances for housing of this kind, in words about housing.
+fn recommendation(config: &Config, housing_type: &str, lang: Lang) -> Vec<String> {
+    let Ok(rules) = crate::config::rules::load(&config.project.rules, config) else { return Vec::new() };
+    let wanted = housing_type.to_lowercase();
+    let Some(group) = rules.groups.iter().find(|g| g.housing_nb.to_lowercase().contains(&wanted) || wanted.contains(&g.housing_nb.to_lowercase())) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(max) = group.constraints.iter().find(|c| c.id == "max_residents") {
+        out.push(match lang {
+            Lang::Nb => format!("Oslo bystyre har bestemt at det skal bo høyst {:.0} personer på hvert sted.", max.bound.threshold()),
+            Lang::En => format!("Oslo city council has decided that at most {:.0} people shall live at each site.", max.bound.threshold()),
+        });
+    }
+    let near: Vec<String> = group
+        .factors
+        .iter()
+        .filter(|f| matches!(&f.metric, crate::analysis::siting::Metric::DistanceTo { layer } if ["transit_stops", "grocery", "pharmacies"].contains(&layer.as_str())))
+        .map(|f| {
+            let what = match (&f.metric, lang) {
+                (crate::analysis::siting::Metric::DistanceTo { layer }, Lang::Nb) => match layer.as_str() {
+                    "transit_stops" => "kollektivtransport",
+                    "grocery" => "dagligvarebutikk",
+                    _ => "apotek",
+                },
+                (crate::analysis::siting::Metric::DistanceTo { layer }, Lang::En) => match layer.as_str() {
+                    "transit_stops" => "public transport",
+                    "grocery" => "a grocery store",
+                    _ => "a pharmacy",
+                },
+                _ => "",
+            };
+            match lang {
+                Lang::Nb => format!("{what} innen {:.0} m", f.curve.full_at),
+                Lang::En => format!("{what} within {:.0} m", f.curve.full_at),
+            }
+        })
+        .collect();
+    if !near.is_empty() {
+        out.push(match lang {
+            Lang::Nb => format!("Retningslinjene for slike boliger anbefaler {} (Velferdsetatens retningslinjer, 2026).", near.join(", ")),
+            Lang::En => format!("The guidelines for such housing recommend {} (Velferdsetatens retningslinjer, 2026).", near.join(", ")),
+        });
+    }
+    out
+}
+
+impl Redact for DialogueFacts {
+    /// The report is public material whoever asks: counts under k become "<k", rates that rest
+    /// on a suppressed count and trends over suppressed years are dropped, heat cells resting on
+    /// fewer than k incidents are blank, and site-level experience is removed.
+    fn redact(&mut self, policy: &Policy) {
+        let last = self.years.last().copied().unwrap_or_default();
+        for shown in [&mut self.near, &mut self.area] {
+            for by_year in shown.values_mut() {
+                for c in by_year.values_mut() {
+                    *c = policy.count(c.exact().unwrap_or(0));
+                }
+            }
+        }
+        for (source, near, area, _) in &mut self.rates {
+            let hidden = |s: &Shown| s.get(source.as_str()).and_then(|m| m.get(&last)).is_some_and(|c| c.exact().is_none());
+            if hidden(&self.near) {
+                *near = None;
+            }
+            if hidden(&self.area) {
+                *area = None;
+            }
+        }
+        for (source, t) in &mut self.trends {
+            if self.area.get(source.as_str()).is_some_and(|m| m.values().any(|c| c.exact().is_none())) {
+                *t = None;
+            }
+        }
+        self.experience.redact(policy);
+        for (v, s) in self.map.heat.iter_mut().zip(&self.heat_support) {
+            if !policy.shows_value_from(u64::from(*s)) {
+                *v = None;
+            }
+        }
+    }
+}
+
+/// Gathers the facts for `params`, always through the public policy, and writes the PDF.
+pub fn render(conn: &Connection, config: &Config, params: &DialogueParams) -> Result<Vec<u8>, super::ReportError> {
+    let public = Policy::new(Role::Public, config.project.min_count);
+    let facts = public.apply(gather(conn, config, params)?);
+    let texts = load_texts(config, params.lang)?;
+    let blocks = layout(&facts, &texts, public.k);
+    Ok(super::pdf::write(&texts.title, &blocks)?)
+}
+
+/// Writes the report to a file.
+pub fn write_file(conn: &Connection, config: &Config, params: &DialogueParams, out: &Path) -> Result<(), super::ReportError> {
+    let pdf = render(conn, config, params)?;
+    std::fs::write(out, pdf).map_err(|source| super::ReportError::Write { path: out.to_path_buf(), source })
+}
+
+/// Words of the report in each language.
+struct Words {
+    lang: Lang,
+}
+
+impl Words {
+    fn pick<'a>(&self, nb: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Nb => nb,
+            Lang::En => en,
+        }
+    }
+
+    fn source(&self, s: &str) -> String {
+        match (s, self.lang) {
+            ("fire", Lang::Nb) => "Brann og redning".into(),
+            ("police", Lang::Nb) => "Politi".into(),
+            ("waste", Lang::Nb) => "Renovasjon".into(),
+            ("fire", Lang::En) => "Fire and rescue".into(),
+            ("police", Lang::En) => "Police".into(),
+            ("waste", Lang::En) => "Waste services".into(),
+            (other, _) => other.into(),
+        }
+    }
+
+    fn number(&self, v: f64, digits: usize) -> String {
+        let s = format!("{v:.digits$}");
+        if self.lang == Lang::Nb { s.replace('.', ",") } else { s }
+    }
+}
+
+/// The report as blocks: page 1 map and counts, page 2 comparisons and guidelines, page 3
+/// questions and answers.
+fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
+    let w = Words { lang: f.params.lang };
+    let mut b = vec![
+        Block::Title(texts.title.clone()),
+        Block::Text(format!(
+            "{}: {}. {}: {} m. {}",
+            w.pick("Planlagt", "Planned"),
+            f.params.housing_type,
+            w.pick("Området i dette arket er en sirkel med radius", "The area in this sheet is a circle with radius"),
+            f.params.radius_m,
+            f.delbydel.as_ref().map(|(_, n)| format!("{} {n}.", w.pick("Delbydel:", "Sub-district:"))).unwrap_or_default()
+        )),
+        Block::Text(texts.intro.clone()),
+        Block::Map(f.map.clone()),
+        Block::Note(format!(
+            "{} {}",
+            w.pick("Kart: grenser for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "Map: sub-district boundaries (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
+            w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0)))
+        )),
+        Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),
+    ];
+    let header: Vec<String> = std::iter::once(String::new()).chain(f.years.iter().map(|y| y.to_string())).collect();
+    let mut rows = vec![header];
+    for (label, shown) in [(w.pick("innen sirkelen", "inside the circle"), &f.near), (w.pick("i delbydelen", "in the sub-district"), &f.area)] {
+        for source in &f.sources {
+            let cells = shown.get(source).map(|m| f.years.iter().map(|y| m.get(y).map_or("–".into(), |c| c.to_string())).collect::<Vec<_>>()).unwrap_or_default();
+            rows.push(std::iter::once(format!("{} {label}", w.source(source))).chain(cells).collect());
+        }
+    }
+    b.push(Block::Table(rows));
+    b.push(Block::Note(format!("{} {k} {}", w.pick("Tall under", "Counts under"), w.pick(&format!("vises som «<{k}» for å verne enkeltpersoner."), &format!("are shown as \"<{k}\" to protect individuals.")))));
+    b.push(Block::PageBreak);
+    b.push(Block::Heading(w.pick("Sammenlignet med resten av byen", "Compared with the rest of the city").into()));
+    let year = f.years.last().copied().unwrap_or_default();
+    for (source, near, area, city) in &f.rates {
+        let v = |x: &Option<f64>| x.map_or_else(|| w.pick("ikke oppgitt", "not given").to_string(), |v| w.number(v, 1));
+        b.push(Block::Text(format!(
+            "{} {year}: {} {} {}, {} {}, {} {} {}.",
+            w.source(source),
+            v(near),
+            w.pick("per 1 000 innbyggere innen sirkelen", "per 1,000 inhabitants inside the circle"),
+            format!("({} {:.0})", w.pick("om lag", "about"), f.residents_near.round()).replace(".0", ""),
+            v(area),
+            w.pick("i delbydelen", "in the sub-district"),
+            w.pick("og", "and"),
+            v(city),
+            w.pick("i hele byen", "in the whole city")
+        )));
+    }
+    b.push(Block::Heading(w.pick("Utviklingen i delbydelen", "The trend in the sub-district").into()));
+    for (source, t) in &f.trends {
+        b.push(Block::Text(match t {
+            Some(t) => {
+                let (dir_nb, dir_en) = if t.pct_per_year >= 0.0 { ("økt", "risen") } else { ("gått ned", "fallen") };
+                let sure = if t.p_value < 0.05 { w.pick("en tydelig utvikling", "a clear development") } else { w.pick("innenfor det som kan skyldes tilfeldigheter", "within what chance could explain") };
+                format!(
+                    "{}: {} {} {} {} % {} ({sure}).",
+                    w.source(source),
+                    w.pick("har", "has"),
+                    w.pick(dir_nb, dir_en),
+                    w.pick("med omtrent", "by about"),
+                    w.number(t.pct_per_year.abs(), 0),
+                    w.pick(&format!("per år de siste {} årene", t.years), &format!("a year over the last {} years", t.years))
+                )
+            }
+            None => format!("{}: {}", w.source(source), w.pick("for få hendelser til å si noe om utviklingen.", "too few incidents to describe a trend.")),
+        }));
+    }
+    b.push(Block::Heading(w.pick("Erfaring fra andre boliger i Oslo", "Experience from other housing in Oslo").into()));
+    b.push(Block::Text(match f.params.lang {
+        Lang::Nb => f.experience.conclusion_nb.clone(),
+        Lang::En => f.experience.conclusion_en.clone(),
+    }));
+    b.push(Block::Heading(w.pick("Avstander naboer ofte spør om", "Distances neighbours often ask about").into()));
+    for (layer, d) in &f.distances {
+        let what = match *layer {
+            "schools" => w.pick("Nærmeste skole", "Nearest school"),
+            "kindergartens" => w.pick("Nærmeste barnehage", "Nearest kindergarten"),
+            _ => w.pick("Nærmeste holdeplass", "Nearest public-transport stop"),
+        };
+        b.push(Block::Text(format!("{what}: {}", d.map_or_else(|| w.pick("ikke i datagrunnlaget", "not in the data").to_string(), |d| format!("{} m", w.number((d / 10.0).round() * 10.0, 0))))));
+    }
+    if !f.recommendation.is_empty() {
+        b.push(Block::Heading(w.pick("Hva retningslinjene sier om slike boliger", "What the guidelines say about such housing").into()));
+        b.extend(f.recommendation.iter().cloned().map(Block::Text));
+    }
+    b.push(Block::PageBreak);
+    b.push(Block::Heading(w.pick("Spørsmål og svar", "Questions and answers").into()));
+    for (q, a) in &texts.qa {
+        b.push(Block::Bold(q.clone()));
+        b.push(Block::Text(a.clone()));
+    }
+    b.push(Block::Heading(w.pick("Kontakt", "Contact").into()));
+    b.extend(texts.contact.lines().map(|l| Block::Text(l.to_string())));
+    b
+}

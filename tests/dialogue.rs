@@ -1,0 +1,135 @@
+//! The neighbour-dialogue PDF is public material. A planned site 200 m from an existing housing
+//! site with few incidents: the PDF must hold no count under k, no other site, and no label of
+//! residents. Checked by extracting the text (pdftotext) and rendering a page (pdftoppm).
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{bomiljo, import_ok, two_squares_db, Server};
+
+const PLANNED: &str = "59.908458,10.743331"; // (597500, 6642500)
+
+fn db_with_a_neighbouring_site(dir: &Path) -> PathBuf {
+    let db = two_squares_db(dir);
+    let housing = dir.join("housing.csv");
+    std::fs::write(&housing, "id,units,group,has_staff_base,opened,x,y\nh-hemmelig-42,9,6,true,2021-04-01,597700,6642500\n").unwrap();
+    import_ok(&db, "housing", &housing, &[]);
+    let population = dir.join("population.csv");
+    std::fs::write(&population, "id,pop_tot,x,y\nc1,1200,597500,6642500\nc2,800,598500,6642500\n").unwrap();
+    import_ok(&db, "population", &population, &["--field", "population=pop_tot"]);
+    // Inside the 500 m circle: 3 police incidents in 2024, 2 fire incidents in 2023. In the
+    // corner of the same delbydel (0101), 636 m away and outside the circle: 40 a year, 2020-2024.
+    let mut csv = String::from("id,date,category,x,y\n");
+    for i in 0..3 {
+        writeln!(csv, "n{i},2024-03-0{},disturbance,{},6642550", i + 1, 597_450 + i * 100).unwrap();
+    }
+    for i in 0..40 {
+        for year in 2020..=2024 {
+            writeln!(csv, "f{year}-{i},{year}-05-{:02},drugs,597060,6642060", 1 + i % 28).unwrap();
+        }
+    }
+    let police = dir.join("police.csv");
+    std::fs::write(&police, csv).unwrap();
+    import_ok(&db, "incidents_police", &police, &[]);
+    let fire = dir.join("fire.csv");
+    std::fs::write(&fire, "id,date,category,x,y\nb1,2023-01-10,fire,597550,6642450\nb2,2023-02-11,false_alarm,597450,6642450\n").unwrap();
+    import_ok(&db, "incidents_fire", &fire, &[]);
+    db
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-layout"]).arg(pdf).arg("-").output().expect("pdftotext runs (poppler-utils)");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every number in the incident table rows is 0 or at least k.
+fn assert_no_small_counts(text: &str, k: u64) {
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("innen sirkelen") || l.contains("i delbydelen") || l.contains("inside the circle") || l.contains("in the sub-district")).collect();
+    assert!(rows.len() >= 6, "incident table rows:\n{text}");
+    for row in rows.iter().filter(|r| !r.contains("per 1")) {
+        for cell in row.split_whitespace().filter(|c| c.chars().all(|ch| ch.is_ascii_digit())) {
+            let n: u64 = cell.parse().unwrap();
+            assert!(n == 0 || n >= k, "count {n} under k in: {row}");
+        }
+    }
+}
+
+#[test]
+fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_with_a_neighbouring_site(dir.path());
+    let pdf = dir.path().join("nabodialog.pdf");
+    let out = bomiljo(&db, &["report", "dialogue", "--at", PLANNED, "--radius", "500", "--out", pdf.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Fakta om nærområdet") && text.contains("Delbydel: Vest"), "{text}");
+    assert!(text.contains("<5"), "small counts are shown as <5:\n{text}");
+    assert_no_small_counts(&text, 5);
+    // The existing site: neither its id, its position, its size nor its opening date.
+    for leak in ["h-hemmelig", "597700", "10.7469", "2021-04-01"] {
+        assert!(!text.contains(leak), "{leak} leaked:\n{text}");
+    }
+    // Words that label people rather than housing.
+    let lower = text.to_lowercase();
+    for label in ["gruppe", "rus", "psyki", "narkoti", "kriminel"] {
+        assert!(!lower.contains(label), "'{label}' in the report:\n{text}");
+    }
+    // The delbydel's 40 police incidents a year (43 in 2024) are large enough to show.
+    let row = text.lines().find(|l| l.contains("Politi i delbydelen")).unwrap();
+    assert_eq!(row.split_whitespace().skip(3).collect::<Vec<_>>(), ["40", "40", "40", "40", "43"], "{row}");
+    assert!(text.contains("Nærmeste holdeplass") && text.contains("Spørsmål og svar"));
+}
+
+#[test]
+fn the_first_page_renders_with_a_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_with_a_neighbouring_site(dir.path());
+    let pdf = dir.path().join("r.pdf");
+    let out = bomiljo(&db, &["report", "dialogue", "--at", PLANNED, "--out", pdf.to_str().unwrap()]);
+    assert!(out.status.success());
+    let prefix = dir.path().join("page");
+    let status = Command::new("pdftoppm").args(["-r", "50", "-png", "-f", "1", "-l", "1"]).arg(&pdf).arg(&prefix).status().expect("pdftoppm runs");
+    assert!(status.success());
+    let png = std::fs::read(dir.path().join("page-1.png")).unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    // A4 at 50 dpi is about 413 x 585 px.
+    assert!((400..430).contains(&info.width) && (570..600).contains(&info.height), "{}x{}", info.width, info.height);
+    let channels = buf.len() / (info.width * info.height) as usize;
+    // The orange site marker (230, 120, 20) is drawn in the map.
+    let orange = buf.chunks(channels).filter(|p| p[0] > 200 && (90..150).contains(&p[1]) && p[2] < 60).count();
+    assert!(orange > 3, "the site marker is on the page ({orange} px)");
+    let inked = buf.chunks(channels).filter(|p| p[0] < 200).count();
+    assert!(inked > 2_000, "the page has text and a map ({inked} px)");
+}
+
+#[test]
+fn the_api_serves_the_same_public_report_whoever_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_with_a_neighbouring_site(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let (status, bytes) = server.get_bytes("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331&radius=500&lang=en");
+    assert_eq!(status, 200);
+    assert!(bytes.starts_with(b"%PDF"));
+    let pdf = dir.path().join("api.pdf");
+    std::fs::write(&pdf, &bytes).unwrap();
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Facts about the neighbourhood"), "{text}");
+    assert_no_small_counts(&text, 5);
+    // An analyst token changes nothing: the report is public material.
+    let (_, as_analyst) = server.get_bytes_with("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331&radius=500", Some(&token));
+    std::fs::write(&pdf, &as_analyst).unwrap();
+    let text = pdftotext(&pdf);
+    assert_no_small_counts(&text, 5);
+    assert!(!text.contains("h-hemmelig"));
+    let (status, body) = server.get("/api/reports/dialogue.pdf?lat=59.91&lon=10.74&radius=50");
+    assert_eq!(status, 400, "{body}");
+    assert!(server.stop());
+}
