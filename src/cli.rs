@@ -17,7 +17,7 @@ use bomiljo::report::dialogue;
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::siting::{self, Candidate, SitingContext};
 use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
-use bomiljo::store::{tokens, OpenMode, Store};
+use bomiljo::store::{audit, ops, tokens, OpenMode, Store};
 
 /// bomiljo: neighbourhood monitoring for housing in Oslo's drug and mental-health field.
 #[derive(Parser)]
@@ -136,6 +136,22 @@ pub enum Command {
         #[command(subcommand)]
         what: ReportCommand,
     },
+    /// Show or export the audit log.
+    Audit {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+    /// Export every layer (and the import and audit logs) as Parquet, for backup or a larger engine.
+    Export {
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check the database and the configuration; exits non-zero on any problem.
+    Check,
     /// Manage API tokens (roles: public, analyst, admin).
     Token {
         #[command(subcommand)]
@@ -305,7 +321,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
             let options = ImportOptions { crs, fields, imported_by: user, progress: true };
             match import_file(&mut store, &config, &layer, &file, &options) {
-                Ok(summary) => println!("{summary}"),
+                Ok(summary) => {
+                    println!("{summary}");
+                    audit::record(store.conn(), &actor(), "admin", "import", &format!("{layer} <- {}", file.display()), Some(summary.written.rows as i64))?;
+                }
                 Err(rejected @ ImportError::Rejected { .. }) => {
                     eprintln!("{rejected}");
                     return Ok(Outcome::Rejected);
@@ -382,18 +401,57 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
             dialogue::write_file(store.conn(), &config, &params, &out)?;
             println!("wrote {}", out.display());
+            audit::record(store.conn(), &actor(), "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
         }
         Command::Report { what: ReportCommand::Annual { year, out, role } } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             let out = out.join(format!("annual-{year}"));
             let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out)?;
             println!("wrote {} files to {}", files.len(), out.display());
+            audit::record(store.conn(), &actor(), &format!("{role:?}").to_lowercase(), "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;
+        }
+        Command::Audit { limit, format } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let events = audit::list(store.conn(), limit)?;
+            match format.as_str() {
+                "csv" => print!("{}", audit::to_csv(&events)),
+                "json" => println!("{}", serde_json::to_string_pretty(&events)?),
+                other => anyhow::bail!("--format {other}: use json or csv"),
+            }
+        }
+        Command::Export { out } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let written = ops::export_parquet(store.conn(), &config, &out)?;
+            let rows: i64 = written.iter().map(|(_, n)| n).sum();
+            for (path, n) in &written {
+                println!("{n:>10} rows  {}", path.display());
+            }
+            audit::record(store.conn(), &actor(), "admin", "export", &out.display().to_string(), Some(rows))?;
+        }
+        Command::Check => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            bomiljo::config::rules::load(&config.project.rules, &config)?;
+            let problems = ops::check(store.conn(), &config)?;
+            let counts = bomiljo::store::queries::layer_counts(store.conn())?;
+            println!("database {} (schema {}), configuration {}", cli.db.display(), store.schema_version()?, config.dir.display());
+            for (layer, n) in &counts {
+                println!("{n:>10}  {layer}");
+            }
+            if problems.is_empty() {
+                println!("check: ok");
+            } else {
+                for p in &problems {
+                    println!("problem: {p}");
+                }
+                anyhow::bail!("check found {} problem(s)", problems.len());
+            }
         }
         Command::Token { what } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             match what {
                 TokenCommand::Create { role, name, days } => {
                     let secret = tokens::create(store.conn(), &name, role, days)?;
+                    audit::record(store.conn(), &actor(), "admin", "token", &format!("create {name} ({role:?})"), None)?;
                     eprintln!("token '{name}' ({role:?}) created; it is shown only this once:");
                     println!("{secret}");
                 }
@@ -422,6 +480,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Who runs the command, for the audit log.
+fn actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }
 
 fn bench_areas(config: &Config, given: Option<PathBuf>) -> Result<PathBuf> {

@@ -17,11 +17,13 @@ pub struct Caller {
 
 impl Caller {
     /// Refuses the request unless the caller has at least `role`.
+    /// Without a token the answer is 401 (say who you are); with too low a role, 403.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
-        if self.role >= role {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!("this needs the {role:?} role; send Authorization: Bearer <token>").to_lowercase()))
+        let needed = format!("{role:?}").to_lowercase();
+        match (self.role >= role, &self.token_name) {
+            (true, _) => Ok(()),
+            (false, None) => Err(ApiError::Unauthorized(format!("this needs the {needed} role; send Authorization: Bearer <token>"))),
+            (false, Some(_)) => Err(ApiError::Forbidden(format!("this needs the {needed} role; your token's role is {:?}", self.role).to_lowercase())),
         }
     }
 }

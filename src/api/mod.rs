@@ -2,10 +2,12 @@
 //! from `web/`. Handlers stay thin (extract, call the core, respond); one [`ApiError`] maps
 //! failures to status codes and short JSON messages.
 
+mod admin;
 mod areas;
 pub mod auth;
 mod error;
 mod features;
+mod limits;
 mod measurement;
 mod meta;
 mod mvt;
@@ -53,6 +55,10 @@ pub struct AppState {
     /// The siting context (indexes of every layer the rules measure), built at start-up.
     pub siting: Option<Arc<crate::siting::SitingContext>>,
     surface_cache: Arc<Mutex<HashMap<String, Arc<crate::siting::Surface>>>>,
+    limiter: Arc<limits::RateLimiter>,
+    metrics: Arc<limits::Metrics>,
+    /// The minute each token was last recorded as used (the audit log notes use once a minute).
+    token_use: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl AppState {
@@ -70,19 +76,47 @@ impl AppState {
             heat_cache: Arc::default(),
             siting: Some(Arc::new(siting)),
             surface_cache: Arc::default(),
+            limiter: Arc::default(),
+            metrics: Arc::default(),
+            token_use: Arc::default(),
         })
+    }
+
+    /// Records a token's use in the audit log, once a minute per token, without delaying the
+    /// request.
+    pub(crate) fn note_token_use(&self, name: &str, role: crate::privacy::Role, path: &str) {
+        let minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 60);
+        let fresh = self.token_use.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), minute) != Some(minute);
+        if fresh {
+            let (store, name, path, role) = (self.store.clone(), name.to_string(), path.to_string(), format!("{role:?}").to_lowercase());
+            tokio::spawn(async move {
+                if let Err(e) = store.run(move |conn| crate::store::audit::record(conn, &name, &role, "request", &path, None)).await {
+                    tracing::warn!(error = %e, "could not record token use");
+                }
+            });
+        }
     }
 }
 
 /// Every route of [`routes::ROUTES`], each behind its role check, plus the static web files.
 pub fn router(state: AppState) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
     let web = ServeDir::new(state.config.dir.join("web"));
+    let limits = state.config.project.limits;
     let mut router = Router::new();
     for route in routes::ROUTES {
-        let guard = axum::middleware::from_fn_with_state((state.clone(), route.role), routes::require_role);
+        let guard = from_fn_with_state((state.clone(), route.role), routes::require_role);
         router = router.route(route.path, routes::handler(route).route_layer(guard));
     }
-    router.fallback_service(web).layer(TraceLayer::new_for_http()).with_state(state)
+    router
+        .fallback_service(web)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn(limits::json_errors))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(from_fn_with_state(state.clone(), limits::record_metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.
@@ -92,7 +126,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
     tracing::info!(%local, db = %state.store.path().display(), "serving");
     // Tests and scripts read this line to find the port when --port 0 was given.
     eprintln!("bomiljo: listening on http://{local}/");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -23,7 +23,7 @@ pub struct DialogueQuery {
     lang: Option<dialogue::Lang>,
 }
 
-pub async fn dialogue(State(state): State<AppState>, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
+pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
     let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(q.lon, q.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if !state.config.project.extent.contains(x, y) {
         return Err(ApiError::BadRequest(format!("({}, {}) is outside {}", q.lat, q.lon, state.config.project.municipality)));
@@ -34,9 +34,17 @@ pub async fn dialogue(State(state): State<AppState>, Query(q): Query<DialogueQue
     }
     let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, lang: q.lang.unwrap_or(dialogue::Lang::Nb) };
     let config = Arc::clone(&state.config);
+    let actor = caller.token_name.clone().unwrap_or_else(|| "public".into());
+    let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
     let pdf = state
         .store
-        .run(move |conn| Ok(dialogue::render(conn, &config, &params)))
+        .run(move |conn| {
+            let pdf = dialogue::render(conn, &config, &params);
+            if let Ok(bytes) = &pdf {
+                crate::store::audit::record(conn, &actor, "public", "report", &target, Some(bytes.len() as i64))?;
+            }
+            Ok(pdf)
+        })
         .await?
         .map_err(|e| match e {
             ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),

@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::{json, Map, Value};
 
-use super::{areas, auth::Caller, features, measurement, meta, mvt, reports, siting, ApiError, AppState};
+use super::{admin, areas, auth::Caller, features, limits, measurement, meta, mvt, reports, siting, ApiError, AppState};
 use crate::privacy::Role;
 
 /// A query or path parameter.
@@ -89,6 +89,11 @@ pub const ROUTES: &[Route] = &[
         body: None,
         responses: &[OK, BAD, UNAUTH, FORBIDDEN, NOT_FOUND],
     },
+    Route { method: "GET", path: "/metrics", summary: "Request counts and time per route (Prometheus text format)", role: Role::Public, params: &[], body: None, responses: &[OK] },
+    Route { method: "GET", path: "/api/admin/audit", summary: "The audit log: imports, exports, reports, token management and use", role: Role::Admin, params: &[p("limit", "integer", "Newest events, 1-100000 (default 1000)"), p("format", "string", "json or csv")], body: None, responses: &[OK, UNAUTH, FORBIDDEN] },
+    Route { method: "GET", path: "/api/admin/tokens", summary: "Tokens (names, roles, dates; never secrets)", role: Role::Admin, params: &[], body: None, responses: &[OK, UNAUTH, FORBIDDEN] },
+    Route { method: "POST", path: "/api/admin/tokens", summary: "Create a token; the secret is returned once", role: Role::Admin, params: &[], body: Some("{name, role: public|analyst|admin, days?}"), responses: &[OK, BAD, UNAUTH, FORBIDDEN] },
+    Route { method: "POST", path: "/api/admin/tokens/revoke", summary: "Revoke every token with a name", role: Role::Admin, params: &[], body: Some("{name}"), responses: &[OK, UNAUTH, FORBIDDEN, NOT_FOUND] },
     Route { method: "GET", path: "/api/health", summary: "Liveness and schema version", role: Role::Public, params: &[], body: None, responses: &[OK] },
     Route { method: "GET", path: "/api/openapi.json", summary: "This OpenAPI document", role: Role::Public, params: &[], body: None, responses: &[OK] },
     Route { method: "GET", path: "/api/whoami", summary: "The caller's role", role: Role::Public, params: &[], body: None, responses: &[OK, UNAUTH] },
@@ -160,6 +165,11 @@ pub(super) fn handler(route: &Route) -> MethodRouter<AppState> {
         ("GET", "/collections") => get(features::collections),
         ("GET", "/collections/{layer}") => get(features::one_collection),
         ("GET", "/collections/{layer}/items") => get(features::items),
+        ("GET", "/metrics") => get(limits::metrics),
+        ("GET", "/api/admin/audit") => get(admin::audit_log),
+        ("GET", "/api/admin/tokens") => get(admin::list_tokens),
+        ("POST", "/api/admin/tokens") => post(admin::create_token),
+        ("POST", "/api/admin/tokens/revoke") => post(admin::revoke_token),
         ("GET", "/api/health") => get(meta::health),
         ("GET", "/api/openapi.json") => get(openapi_handler),
         ("GET", "/api/whoami") => get(meta::whoami),
@@ -190,6 +200,9 @@ pub(super) async fn require_role(State((state, role)): State<(AppState, Role)>, 
     let (mut parts, body) = request.into_parts();
     let caller = <Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await?;
     caller.require(role)?;
+    if let Some(name) = &caller.token_name {
+        state.note_token_use(name, caller.role, parts.uri.path());
+    }
     Ok(next.run(Request::from_parts(parts, body)).await)
 }
 

@@ -20,6 +20,16 @@ pub struct Project {
     pub min_count: u32,
     /// The siting rule file.
     pub rules: PathBuf,
+    pub limits: Limits,
+}
+
+/// Request limits of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub public_per_minute: u32,
+    pub token_per_minute: u32,
+    pub request_timeout: std::time::Duration,
+    pub max_body_bytes: usize,
 }
 
 impl Project {
@@ -48,6 +58,12 @@ impl Project {
             assign_layer: raw.areas.assign_layer,
             min_count: raw.privacy.min_count,
             rules: path.parent().unwrap_or(Path::new(".")).join(raw.siting.rules),
+            limits: Limits {
+                public_per_minute: raw.limits.public_per_minute.max(1),
+                token_per_minute: raw.limits.token_per_minute.max(1),
+                request_timeout: std::time::Duration::from_secs(raw.limits.request_timeout_s.clamp(1, 3600)),
+                max_body_bytes: raw.limits.max_body_bytes.clamp(1024, 64 << 20),
+            },
         })
     }
 }

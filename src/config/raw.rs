@@ -12,6 +12,16 @@ pub struct RawProject {
     pub areas: RawAreasSettings,
     pub privacy: RawPrivacy,
     pub siting: RawSiting,
+    pub limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub public_per_minute: u32,
+    pub token_per_minute: u32,
+    pub request_timeout_s: u64,
+    pub max_body_bytes: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,8 @@
 //! a cloned connection into `spawn_blocking`.
 
 pub mod queries;
+pub mod audit;
+pub mod ops;
 pub mod tokens;
 pub mod write;
 
@@ -14,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use duckdb::Connection;
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql"), include_str!("schema/0002_tokens.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql"), include_str!("schema/0002_tokens.sql"), include_str!("schema/0003_audit.sql")];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,84 @@
+//! Administration over HTTP (admin role): tokens and the audit log. Lets an operator manage
+//! tokens while the server holds the database.
+
+use axum::{
+    extract::{Query, State},
+    http::header,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{auth::Caller, ApiError, AppState};
+use crate::privacy::Role;
+use crate::store::{audit, tokens};
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<usize>,
+    format: Option<String>,
+}
+
+/// `GET /api/admin/audit?limit=&format=csv`.
+pub async fn audit_log(State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
+    let events = state.store.run(move |conn| audit::list(conn, limit)).await?;
+    Ok(match q.format.as_deref() {
+        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], audit::to_csv(&events)).into_response(),
+        _ => Json(events).into_response(),
+    })
+}
+
+/// `GET /api/admin/tokens`: names, roles and dates; never secrets.
+pub async fn list_tokens(State(state): State<AppState>) -> Result<Json<Vec<tokens::TokenInfo>>, ApiError> {
+    Ok(Json(state.store.run(|conn| tokens::list(conn)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewToken {
+    name: String,
+    role: Role,
+    days: Option<u32>,
+}
+
+/// `POST /api/admin/tokens` `{name, role, days?}`: the secret, shown once.
+pub async fn create_token(State(state): State<AppState>, caller: Caller, Json(req): Json<NewToken>) -> Result<Json<Value>, ApiError> {
+    if req.name.trim().is_empty() || req.name.len() > 100 {
+        return Err(ApiError::BadRequest("name must be 1-100 characters".into()));
+    }
+    let actor = caller.token_name.clone().unwrap_or_default();
+    let (name, role) = (req.name.clone(), req.role);
+    let secret = state
+        .store
+        .run(move |conn| {
+            let secret = tokens::create(conn, &name, role, req.days)?;
+            audit::record(conn, &actor, "admin", "token", &format!("create {name} ({role:?})"), None)?;
+            Ok(secret)
+        })
+        .await?;
+    Ok(Json(json!({ "name": req.name, "role": req.role, "token": secret })))
+}
+
+#[derive(Deserialize)]
+pub struct Revoke {
+    name: String,
+}
+
+/// `POST /api/admin/tokens/revoke` `{name}`.
+pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Json(req): Json<Revoke>) -> Result<Json<Value>, ApiError> {
+    let actor = caller.token_name.clone().unwrap_or_default();
+    let name = req.name.clone();
+    let revoked = state
+        .store
+        .run(move |conn| {
+            let n = tokens::revoke(conn, &name)?;
+            audit::record(conn, &actor, "admin", "token", &format!("revoke {name}"), Some(n as i64))?;
+            Ok(n)
+        })
+        .await?;
+    if revoked == 0 {
+        return Err(ApiError::NotFound(format!("no active token named '{}'", req.name)));
+    }
+    Ok(Json(json!({ "revoked": revoked })))
+}

@@ -1,0 +1,113 @@
+//! Protection at the edge: per-client rate limits (by token, or by address without one), JSON
+//! bodies for every 4xx (including axum's own rejections), and request metrics.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, MatchedPath, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+
+use super::{ApiError, AppState};
+
+/// Fixed one-minute windows per client key.
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Counts a request; false when the key has used its budget for this minute.
+    fn allow(&self, key: &str, per_minute: u32) -> bool {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+        }
+        let entry = windows.entry(key.to_string()).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= Duration::from_secs(60) {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 += 1;
+        entry.1 <= per_minute
+    }
+}
+
+/// 429 once a client has used its requests for the minute. The key is the token (admins are
+/// exempt) or, without one, the client's address.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    let limits = state.config.project.limits;
+    let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let (key, budget) = match token {
+        Some(t) => (format!("token:{t}"), limits.token_per_minute),
+        None => {
+            let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+            (format!("addr:{addr}"), limits.public_per_minute)
+        }
+    };
+    if !state.limiter.allow(&key, budget) && !is_admin(&state, &key).await {
+        return Err(ApiError::TooManyRequests(format!("more than {budget} requests this minute; try again shortly")));
+    }
+    Ok(next.run(request).await)
+}
+
+async fn is_admin(state: &AppState, key: &str) -> bool {
+    let Some(secret) = key.strip_prefix("token:Bearer ").map(str::to_string) else { return false };
+    matches!(state.store.run(move |conn| crate::store::tokens::role_of(conn, &secret)).await, Ok(Some((crate::privacy::Role::Admin, _))))
+}
+
+/// Turns any 4xx that is not JSON (axum's own rejections: a malformed query, an oversized body,
+/// a wrong method) into `{"error": "..."}`.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&body);
+    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("bad request").to_string() } else { text.trim().to_string() };
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// Requests and time per route and status, for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    by_route: Mutex<HashMap<(String, u16), (u64, f64)>>,
+}
+
+pub async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "static".to_string(), |m| m.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let mut map = state.metrics.by_route.lock().unwrap_or_else(|p| p.into_inner());
+    let entry = map.entry((route, response.status().as_u16())).or_insert((0, 0.0));
+    entry.0 += 1;
+    entry.1 += started.elapsed().as_secs_f64();
+    response
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::from("# HELP bomiljo_requests_total Requests answered, by route and status.\n# TYPE bomiljo_requests_total counter\n");
+    let map = state.metrics.by_route.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let mut rows: Vec<_> = map.into_iter().collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((route, status), (count, _)) in &rows {
+        out.push_str(&format!("bomiljo_requests_total{{route=\"{route}\",status=\"{status}\"}} {count}\n"));
+    }
+    out.push_str("# HELP bomiljo_request_seconds_sum Time spent answering, by route.\n# TYPE bomiljo_request_seconds_sum counter\n");
+    for ((route, status), (_, seconds)) in &rows {
+        out.push_str(&format!("bomiljo_request_seconds_sum{{route=\"{route}\",status=\"{status}\"}} {seconds:.6}\n"));
+    }
+    let mut response = Response::new(Body::from(out));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    *response.status_mut() = StatusCode::OK;
+    response
+}
