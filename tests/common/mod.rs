@@ -85,8 +85,19 @@ impl Server {
     }
 
     pub fn start(db: &Path, port: u16) -> Result<Server, String> {
+        Server::spawn(db, port, Path::new(env!("CARGO_MANIFEST_DIR")))
+    }
+
+    /// A server reading another configuration folder.
+    pub fn start_with_config(db: &Path, config: &Path) -> Result<Server, String> {
+        Server::spawn(db, 0, config)
+    }
+
+    fn spawn(db: &Path, port: u16, config: &Path) -> Result<Server, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
-            .args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"])
+            .arg("--config")
+            .arg(config)
+            .arg("--db")
             .arg(db)
             .args(["serve", "--port", &port.to_string()])
             .env("BOMILJO_LOG", "warn")
@@ -117,7 +128,7 @@ impl Server {
     /// GET with an optional bearer token; returns status and body text.
     pub fn get_with(&self, path: &str, token: Option<&str>) -> (u16, String) {
         let (status, bytes) = self.get_bytes_with(path, token);
-        (status, String::from_utf8(bytes).expect("body is text"))
+        (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// GET returning raw bytes (tiles, PDFs).

@@ -1,0 +1,213 @@
+//! Security and operations: every route's role check, expired and revoked tokens, role
+//! escalation, path traversal, oversized bodies, SQL injection in every parameter, rate limits,
+//! the audit log, metrics, Parquet export and the database check.
+
+mod common;
+
+use std::path::Path;
+
+use bomiljo::api::routes::ROUTES;
+use bomiljo::privacy::Role;
+use common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db, Server};
+use serde_json::json;
+
+fn path_of(route: &str) -> String {
+    route.replace("{layer}", "delbydeler").replace("{code}", "0101").replace("{z}", "14").replace("{x}", "8680").replace("{y}", "4766.png")
+}
+
+fn call(server: &Server, method: &str, path: &str, token: Option<&str>) -> u16 {
+    if method == "POST" {
+        server.post_json(path, &json!({ "group": 5, "lon": 10.743331, "lat": 59.908458, "name": "x", "role": "analyst", "sites": [] }), token).0
+    } else {
+        server.get_with(path, token).0
+    }
+}
+
+fn db(dir: &Path) -> std::path::PathBuf {
+    let db = two_squares_db(dir);
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    db
+}
+
+#[test]
+fn every_route_answers_by_the_role_it_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let analyst = common::token(&db, "analyst");
+    let admin = {
+        let out = bomiljo(&db, &["token", "create", "--role", "admin", "--name", "ops"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let server = Server::start(&db, 0).expect("server starts");
+    for route in ROUTES {
+        let path = path_of(route.path);
+        let denied = |s: u16| s == 401 || s == 403;
+        match route.role {
+            Role::Public => {
+                assert!(!denied(call(&server, route.method, &path, None)), "{} {path} refused the public", route.method);
+            }
+            Role::Analyst | Role::Admin => {
+                assert_eq!(call(&server, route.method, &path, None), 401, "{} {path} without a token", route.method);
+                if route.role == Role::Admin {
+                    assert_eq!(call(&server, route.method, &path, Some(&analyst)), 403, "{} {path} as analyst", route.method);
+                }
+                let status = call(&server, route.method, &path, Some(&admin));
+                assert!(!denied(status), "{} {path} refused an admin ({status})", route.method);
+            }
+        }
+    }
+    assert!(server.stop());
+}
+
+#[test]
+fn expired_revoked_and_escalating_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let expired = String::from_utf8_lossy(&bomiljo(&db, &["token", "create", "--role", "analyst", "--name", "old", "--days", "0"]).stdout).trim().to_string();
+    let revoked = common::token(&db, "analyst");
+    assert!(bomiljo(&db, &["token", "revoke", "test-analyst"]).status.success());
+    let analyst = String::from_utf8_lossy(&bomiljo(&db, &["token", "create", "--role", "analyst", "--name", "kari"]).stdout).trim().to_string();
+    let server = Server::start(&db, 0).expect("server starts");
+    assert_eq!(server.get_with("/api/whoami", Some(&expired)).0, 401);
+    assert_eq!(server.get_with("/api/whoami", Some(&revoked)).0, 401);
+    assert_eq!(server.get_with("/api/whoami", Some("not-a-token")).0, 401);
+    let (status, body) = server.get_with("/api/whoami", None);
+    assert_eq!(status, 200);
+    assert!(body.contains("\"public\""));
+    // An analyst cannot mint an admin token.
+    let (status, body) = server.post_json("/api/admin/tokens", &json!({ "name": "me", "role": "admin" }), Some(&analyst));
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = server.get_with("/api/admin/tokens", Some(&analyst));
+    assert_eq!(status, 403);
+    assert!(server.stop());
+}
+
+#[test]
+fn path_traversal_and_oversized_bodies_are_refused_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let server = Server::start(&db, 0).expect("server starts");
+    for path in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/vendor/..%2f..%2fCargo.toml", "/js/../../bomiljo.toml", "/..%5c..%5cCargo.toml"] {
+        let (status, body) = server.get(path);
+        assert!(!body.contains("[package]") && !body.contains("[municipality]"), "{path} served a file outside web/ ({status})");
+    }
+    let big = json!({ "group": 5, "lon": 10.74, "lat": 59.91, "label": "x".repeat(200_000) });
+    let (status, body) = server.post_json("/api/score", &big, None);
+    assert_eq!(status, 413, "{body}");
+    assert!(body.get("error").is_some(), "413 is JSON: {body}");
+    let (status, body) = server.get("/api/measurement?year=twenty");
+    assert_eq!(status, 400);
+    assert!(serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some()), "{body}");
+    assert!(server.stop());
+}
+
+#[test]
+fn sql_injection_in_every_parameter_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let admin = String::from_utf8_lossy(&bomiljo(&db, &["token", "create", "--role", "admin", "--name", "ops"]).stdout).trim().to_string();
+    let before = fingerprint(&db);
+    let server = Server::start(&db, 0).expect("server starts");
+    let attacks = ["'; DROP TABLE incidents; --", "1 OR 1=1", "0101' OR '1'='1", "\\\"; DELETE FROM areas; --"];
+    for route in ROUTES.iter().filter(|r| r.method == "GET") {
+        for param in route.params {
+            for attack in attacks {
+                let encoded: String = attack.bytes().map(|b| format!("%{b:02X}")).collect();
+                let path = if route.path.contains(&format!("{{{}}}", param.name)) {
+                    path_of(&route.path.replace(&format!("{{{}}}", param.name), &encoded))
+                } else {
+                    format!("{}?{}={encoded}", path_of(route.path), param.name)
+                };
+                let (status, body) = server.get_with(&path, Some(&admin));
+                assert!(status < 500, "{path}: {status} {body}");
+            }
+        }
+    }
+    for attack in attacks {
+        let (status, _) = server.post_json("/api/score", &json!({ "group": 5, "lon": 10.74, "lat": 59.91, "label": attack }), None);
+        assert!(status < 500);
+    }
+    assert!(server.stop());
+    let after = fingerprint(&db);
+    // The audit log grew (token use); the data did not change.
+    let strip = |f: &str| f.split(" | ").take(5).collect::<Vec<_>>().join(" | ");
+    assert_eq!(strip(&after), strip(&before));
+}
+
+/// A copy of the configuration with other limits.
+fn config_with_limits(dir: &Path, public_per_minute: u32) -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = dir.join("config");
+    for sub in ["layers", "rules", "texts"] {
+        std::fs::create_dir_all(cfg.join(sub)).unwrap();
+        for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), cfg.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink(root.join("web"), cfg.join("web")).unwrap();
+    let toml = std::fs::read_to_string(root.join("bomiljo.toml")).unwrap().replace("public_per_minute = 6000", &format!("public_per_minute = {public_per_minute}"));
+    std::fs::write(cfg.join("bomiljo.toml"), toml).unwrap();
+    cfg
+}
+
+#[test]
+fn clients_over_their_rate_get_429_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let cfg = config_with_limits(dir.path(), 20);
+    let server = Server::start_with_config(&db, &cfg).expect("server starts");
+    let statuses: Vec<u16> = (0..25).map(|_| server.get("/api/health").0).collect();
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(statuses[20..].to_vec(), vec![429; 5]);
+    let (_, body) = server.get("/api/health");
+    assert!(body.contains("requests this minute"), "{body}");
+    assert!(server.stop());
+}
+
+#[test]
+fn the_audit_log_records_imports_tokens_reports_and_token_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let admin = String::from_utf8_lossy(&bomiljo(&db, &["token", "create", "--role", "admin", "--name", "ops"]).stdout).trim().to_string();
+    let server = Server::start(&db, 0).expect("server starts");
+    let (status, created) = server.post_json("/api/admin/tokens", &json!({ "name": "lise", "role": "analyst", "days": 30 }), Some(&admin));
+    assert_eq!(status, 200, "{created}");
+    let lise = created["token"].as_str().unwrap().to_string();
+    assert_eq!(server.get_json_as("/api/whoami", &lise)["role"], "analyst");
+    assert_eq!(server.get_bytes("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331").0, 200);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let events = server.get_json_as("/api/admin/audit", &admin);
+    let actions: Vec<String> = events.as_array().unwrap().iter().map(|e| format!("{} {} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap())).collect();
+    let has = |needle: &str| actions.iter().any(|a| a.contains(needle));
+    assert!(has("import delbydeler") && has("import incidents_police"), "{actions:?}");
+    assert!(has("token create ops") && has("ops token create lise"), "{actions:?}");
+    assert!(has("lise request /api/whoami") && has("public report dialogue"), "{actions:?}");
+    let (_, csv) = server.get_with("/api/admin/audit?format=csv", Some(&admin));
+    assert!(csv.starts_with("id,at,actor,role,action,target,amount"));
+    let (_, metrics) = server.get("/metrics");
+    assert!(metrics.contains("bomiljo_requests_total{route=\"/api/whoami\",status=\"200\"}"), "{metrics}");
+    assert!(server.stop());
+}
+
+#[test]
+fn export_writes_parquet_per_layer_and_check_finds_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let out = dir.path().join("backup");
+    let run = bomiljo(&db, &["export", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("incidents_police.parquet").display()), [], |r| r.get(0)).unwrap();
+    assert_eq!(rows, 4);
+    let areas: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("delbydeler.parquet").display()), [], |r| r.get(0)).unwrap();
+    assert_eq!(areas, 2);
+    assert!(bomiljo(&db, &["check"]).status.success());
+    {
+        let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+        store.conn().execute_batch("INSERT INTO incidents SELECT * REPLACE ('9999' AS delbydel) FROM incidents LIMIT 1").unwrap();
+    }
+    let run = bomiljo(&db, &["check"]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success() && text.contains("name a delbydel that is not stored") && text.contains("ids appear more than once"), "{text}");
+}
