@@ -14,20 +14,30 @@ pub struct Request {
     pub method: &'static str,
     pub path: String,
     pub body: Option<String>,
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
 }
 
 impl Request {
     pub fn get(path: impl Into<String>) -> Request {
-        Request { method: "GET", path: path.into(), body: None }
+        Request { method: "GET", path: path.into(), body: None, token: None }
     }
 
     pub fn post_json(path: impl Into<String>, body: String) -> Request {
-        Request { method: "POST", path: path.into(), body: Some(body) }
+        Request { method: "POST", path: path.into(), body: Some(body), token: None }
+    }
+
+    pub fn with_token(mut self, token: &str) -> Request {
+        self.token = Some(token.to_string());
+        self
     }
 
     fn bytes(&self, host: &str) -> Vec<u8> {
         let body = self.body.as_deref().unwrap_or("");
-        let content = if self.body.is_some() { format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()) } else { String::new() };
+        let mut content = if self.body.is_some() { format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()) } else { String::new() };
+        if let Some(token) = &self.token {
+            content.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
         format!("{} {} HTTP/1.1\r\nHost: {host}\r\n{content}\r\n{body}", self.method, self.path).into_bytes()
     }
 }
