@@ -74,11 +74,7 @@ pub async fn heatmap(State(state): State<AppState>, caller: Caller, Query(params
     let features: Vec<Value> = cells
         .into_iter()
         .filter_map(|i| {
-            let [x0, y0, x1, y1] = shown.grid().bounds(i);
-            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-                .into_iter()
-                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
-                .collect();
+            let ring = super::cell_ring_wgs84(shown.grid().bounds(i), &to_wgs84);
             let count = caller.policy.count(u64::from(shown.density.support[i]));
             Some(json!({
                 "type": "Feature",
@@ -164,11 +160,7 @@ pub async fn hotspots(State(state): State<AppState>, caller: Caller, Query(param
     let features: Vec<Value> = cells
         .iter()
         .filter_map(|c| {
-            let [x0, y0, x1, y1] = c.bounds;
-            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-                .into_iter()
-                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
-                .collect();
+            let ring = super::cell_ring_wgs84(c.bounds, &to_wgs84);
             Some(json!({
                 "type": "Feature",
                 "geometry": { "type": "Polygon", "coordinates": [ring?] },

@@ -131,6 +131,11 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
     Ok(())
 }
 
+/// A grid cell's square (EPSG:25832 bounds) as a closed WGS84 ring for GeoJSON.
+fn cell_ring_wgs84([x0, y0, x1, y1]: [f64; 4], to_wgs84: &crate::spatial::Transformer) -> Option<Vec<[f64; 2]>> {
+    [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].into_iter().map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b])).collect()
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -162,11 +162,7 @@ pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(pa
         .enumerate()
         .filter_map(|(i, cell)| {
             let score = (*cell)?;
-            let [x0, y0, x1, y1] = surface.grid.bounds(i);
-            let ring: Option<Vec<[f64; 2]>> = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-                .into_iter()
-                .map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b]))
-                .collect();
+            let ring = super::cell_ring_wgs84(surface.grid.bounds(i), &to_wgs84);
             Some(json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring?] }, "properties": { "score": score, "excluded": score.is_none() } }))
         })
         .collect();
