@@ -209,6 +209,9 @@ pub enum ReportCommand {
         /// public (default: the report can be shared) or analyst (all counts).
         #[arg(long, default_value = "public", value_parser = parse_role)]
         role: Role,
+        /// Also write each bydel as PDF.
+        #[arg(long)]
+        pdf: bool,
     },
 }
 
@@ -403,10 +406,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             println!("wrote {}", out.display());
             audit::record(store.conn(), &actor(), "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
         }
-        Command::Report { what: ReportCommand::Annual { year, out, role } } => {
+        Command::Report { what: ReportCommand::Annual { year, out, role, pdf } } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             let out = out.join(format!("annual-{year}"));
-            let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out)?;
+            let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             audit::record(store.conn(), &actor(), &format!("{role:?}").to_lowercase(), "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;
         }

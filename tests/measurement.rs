@@ -145,7 +145,7 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let db = measured_db(dir.path());
     let out = dir.path().join("reports");
-    let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--out", out.to_str().unwrap()]);
+    let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--pdf", "--out", out.to_str().unwrap()]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let folder = out.join("annual-2024");
     let index = std::fs::read_to_string(folder.join("index.html")).unwrap();
@@ -155,6 +155,11 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     let row = police_row(&page);
     assert!(row.contains("<td>&lt;5</td>") && !row.contains("<td>3</td>"), "{row}");
     assert!(page.contains("<svg") && page.contains("Bomiljømåling 2024"));
+    // The PDF version says the same, as extracted text.
+    let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(folder.join("bydel-02.pdf")).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let row = text.lines().find(|l| l.contains("0202") && l.contains("politi")).unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("<5") && !row.split_whitespace().any(|c| c == "3"), "{row}");
     // The 0101 page states the 30 police incidents and the rate of 15 per 1,000.
     let page = std::fs::read_to_string(folder.join("bydel-01.html")).unwrap();
     assert!(page.contains("Politi: 30 hendelser (15,0 per 1 000 innbyggere)"), "{page}");

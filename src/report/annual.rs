@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
+use super::pdf::Block;
 use super::svg::{escape, View};
 use crate::analysis::indicators::Indicator;
 use crate::config::Config;
@@ -31,7 +32,8 @@ pub enum ReportError {
 }
 
 /// Writes `index.html` and one `bydel-XX.html` per bydel into `out`; returns the files written.
-pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out: &Path) -> Result<Vec<PathBuf>, ReportError> {
+/// With `pdf`, each bydel is also written as `bydel-XX.pdf`.
+pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
     let rows = policy.apply(measurement::measure(conn, config, year, Level::Delbydel)?);
     let bydel_rows = policy.apply(measurement::measure(conn, config, year, Level::Bydel)?);
@@ -57,11 +59,18 @@ pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out
         html.push_str(&summary(&totals));
         html.push_str(&map(members, &own, &hot));
         html.push_str(&table(&own));
-        html.push_str(&trends(conn, members, policy)?);
+        let trends = trend_rows(conn, members, policy)?;
+        html.push_str(&trends_html(&trends));
         writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&before_after.conclusion_nb)).ok();
         html.push_str(&method(policy));
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
+        if pdf {
+            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &totals, &own, &trends, &before_after.conclusion_nb);
+            let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
+            std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?).map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
+            written.push(pdf_file);
+        }
         writeln!(index, "<li><a href=\"bydel-{bydel}.html\">{}</a></li>", escape(&name)).ok();
         written.push(file);
     }
@@ -104,25 +113,23 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |v| format!("{v:.digits$}").replace('.', ","))
 }
 
+fn summary_lines(totals: &[&Indicator]) -> Vec<String> {
+    totals
+        .iter()
+        .map(|t| {
+            let change = match (t.change, t.p_value) {
+                (Some(c), Some(p)) if p < 0.05 => format!("en endring på {c:+} fra året før, som er statistisk signifikant (p = {})", fmt(Some(p), 3)),
+                (Some(c), Some(p)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (p = {})", fmt(Some(p), 2)),
+                _ => "ingen sammenligning med året før".into(),
+            };
+            format!("{}: {} hendelser ({} per 1 000 innbyggere), {change}.", capitalise(source_nb(&t.source)), t.count, fmt(t.rate_per_1000, 1))
+        })
+        .collect()
+}
+
 fn summary(totals: &[&Indicator]) -> String {
-    let mut s = String::from("<h2>Sammendrag</h2><ul>");
-    for t in totals {
-        let change = match (t.change, t.p_value) {
-            (Some(c), Some(p)) if p < 0.05 => format!("en endring på {c:+} fra året før, som er statistisk signifikant (p = {})", fmt(Some(p), 3)),
-            (Some(c), Some(p)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (p = {})", fmt(Some(p), 2)),
-            _ => "ingen sammenligning med året før".into(),
-        };
-        writeln!(
-            s,
-            "<li>{}: {} hendelser ({} per 1 000 innbyggere), {change}.</li>",
-            escape(&capitalise(source_nb(&t.source))),
-            t.count,
-            fmt(t.rate_per_1000, 1)
-        )
-        .ok();
-    }
-    s.push_str("</ul>");
-    s
+    let items: String = summary_lines(totals).iter().map(|l| format!("<li>{}</li>", escape(l))).collect();
+    format!("<h2>Sammendrag</h2><ul>{items}</ul>")
 }
 
 fn capitalise(s: &str) -> String {
@@ -210,27 +217,74 @@ fn table(rows: &[&Indicator]) -> String {
     s
 }
 
-fn trends(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy) -> Result<String, ReportError> {
+/// One row of the trend table: code, name, yearly counts as shown, and the trend in words.
+struct TrendRow {
+    code: String,
+    name: String,
+    counts: String,
+    trend: String,
+}
+
+fn trend_rows(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
+    members
+        .iter()
+        .map(|a| {
+            let series = policy.apply(measurement::series(conn, &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) })?);
+            let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
+            let trend = series.trend.map_or("–".into(), |t| {
+                let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
+                format!("{} % per år ({sig})", fmt(Some(t.pct_per_year), 1))
+            });
+            Ok(TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), trend })
+        })
+        .collect()
+}
+
+fn trends_html(rows: &[TrendRow]) -> String {
     let mut s = String::from("<h2>Utvikling</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Hendelser per år</th><th>Trend siste 5 år</th></tr></thead><tbody>");
-    for a in members {
-        let series = policy.apply(measurement::series(conn, &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) })?);
-        let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, escape(&p.count.to_string()))).collect();
-        let trend = series.trend.map_or("–".into(), |t| {
-            let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
-            format!("{} % per år ({sig})", fmt(Some(t.pct_per_year), 1))
-        });
-        writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{trend}</td></tr>", a.code, escape(a.name.as_deref().unwrap_or("")), counts.join(" · ")).ok();
+    for r in rows {
+        writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", r.code, escape(&r.name), escape(&r.counts), r.trend).ok();
     }
     s.push_str("</tbody></table>");
-    Ok(s)
+    s
+}
+
+/// The same report as PDF blocks (the map is in the HTML version only).
+fn pdf_blocks(title: &str, policy: &Policy, totals: &[&Indicator], rows: &[&Indicator], trends: &[TrendRow], conclusion: &str) -> Vec<Block> {
+    let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro(policy).replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
+    blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
+    blocks.push(Block::Heading("Indikatorer per delbydel".into()));
+    let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "p", "Rang"].map(String::from).to_vec()];
+    for r in rows {
+        table.push(vec![
+            format!("{} {}", r.code, r.name.as_deref().unwrap_or("")).chars().take(28).collect(),
+            source_nb(&r.source).to_string(),
+            r.count.to_string(),
+            fmt(r.rate_per_1000, 1),
+            r.change.map_or("–".into(), |c| format!("{c:+}")),
+            fmt(r.p_value, 3),
+            r.rank.map_or("–".into(), |k| format!("{k}/{}", r.ranked)),
+        ]);
+    }
+    blocks.push(Block::Table(table));
+    blocks.push(Block::Heading("Utvikling".into()));
+    blocks.extend(trends.iter().map(|t| Block::Text(format!("{} {}: {}. Trend: {}.", t.code, t.name, t.counts, t.trend))));
+    blocks.push(Block::Heading("Erfaring fra etablerte boliger".into()));
+    blocks.push(Block::Text(conclusion.to_string()));
+    blocks.push(Block::Note(method_text(policy)));
+    blocks
+}
+
+fn method_text(policy: &Policy) -> String {
+    format!(
+        "Om tallene: Hendelser fra brann og redning, politi og renovasjon er anonymisert: posisjoner er flyttet til midten av en rute på 100 × 100 m, og fritekst er fjernet. \
+         Rater er per 1 000 innbyggere etter befolkningsrutenettet. Endring fra året før er testet med en eksakt Poisson-test (betinget binomisk). \
+         Varme punkter er beregnet med Getis-Ord Gi* på 250 m-ruter med naboer innen 500 m, korrigert for mange tester (Benjamini-Hochberg). \
+         Tall under {k} vises som «<{k}», og verdier som kan avsløre dem er utelatt.",
+        k = policy.k
+    )
 }
 
 fn method(policy: &Policy) -> String {
-    format!(
-        "<h2>Om tallene</h2><p class=\"note\">Hendelser fra brann og redning, politi og renovasjon er anonymisert: posisjoner er flyttet til midten av en rute på 100 × 100 m, og fritekst er fjernet. \
-         Rater er per 1 000 innbyggere etter befolkningsrutenettet. Endring fra året før er testet med en eksakt Poisson-test (betinget binomisk). \
-         Varme punkter er beregnet med Getis-Ord Gi* på 250 m-ruter med naboer innen 500 m, korrigert for mange tester (Benjamini-Hochberg). \
-         Tall under {k} vises som «&lt;{k}», og verdier som kan avsløre dem er utelatt.</p>",
-        k = policy.k
-    )
+    format!("<h2>Om tallene</h2><p class=\"note\">{}</p>", escape(method_text(policy).trim_start_matches("Om tallene: ")))
 }
