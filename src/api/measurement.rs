@@ -42,17 +42,13 @@ pub async fn indicators(State(state): State<AppState>, caller: Caller, Query(q):
 /// privacy policy (cached per role class, so each tile need not redact it again).
 async fn surface(state: &AppState, caller: &Caller, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
     let key = format!("{}|{}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
-    if let Some(hit) = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(Arc::clone(hit));
+    if let Some(hit) = state.heat_cache.get(&key) {
+        return Ok(hit);
     }
     let config = Arc::clone(&state.config);
     let policy = caller.policy;
     let surface = Arc::new(policy.apply(state.store.run(move |conn| Ok(measurement::heat(conn, &config, &params))).await??));
-    let mut cache = state.heat_cache.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.len() >= 16 {
-        cache.clear();
-    }
-    cache.insert(key, Arc::clone(&surface));
+    state.heat_cache.insert(key, Arc::clone(&surface));
     Ok(surface)
 }
 
@@ -111,8 +107,7 @@ pub async fn heat_tile(
         return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
     }
     let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
-    let cached = state.tile_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
-    let png = match cached {
+    let png = match state.tile_cache.get(&key) {
         Some(png) => png,
         None => {
             let shown = surface(&state, &caller, params).await?;
@@ -126,11 +121,7 @@ pub async fn heat_tile(
             .await
             .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
             let png = axum::body::Bytes::from(png);
-            let mut cache = state.tile_cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= 4096 {
-                cache.clear();
-            }
-            cache.insert(key, png.clone());
+            state.tile_cache.insert(key, png.clone());
             png
         }
     };

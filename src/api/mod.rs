@@ -5,6 +5,7 @@
 mod admin;
 mod areas;
 pub mod auth;
+mod cache;
 mod error;
 mod features;
 mod limits;
@@ -48,13 +49,13 @@ pub struct AppState {
     pub index: Arc<SpatialIndex>,
     /// `GET /api/areas`, rendered once at start-up (areas change only by import).
     areas_geojson: axum::body::Bytes,
-    /// Heat surfaces by their parameters, so map tiles do not recompute the density.
-    heat_cache: Arc<Mutex<HashMap<String, Arc<crate::measurement::HeatSurface>>>>,
+    /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
+    heat_cache: Arc<cache::Cache<Arc<crate::measurement::HeatSurface>>>,
     /// Rendered heat tiles by parameters, role class and tile address.
-    tile_cache: Arc<Mutex<HashMap<String, axum::body::Bytes>>>,
+    tile_cache: Arc<cache::Cache<axum::body::Bytes>>,
     /// The siting context (indexes of every layer the rules measure), built at start-up.
     pub siting: Option<Arc<crate::siting::SitingContext>>,
-    surface_cache: Arc<Mutex<HashMap<String, Arc<crate::siting::Surface>>>>,
+    surface_cache: Arc<cache::Cache<Arc<crate::siting::Surface>>>,
     limiter: Arc<limits::RateLimiter>,
     metrics: Arc<limits::Metrics>,
     /// The minute each token was last recorded as used (the audit log notes use once a minute).
@@ -72,10 +73,10 @@ impl AppState {
             store: store.into_shared(),
             index: Arc::new(index),
             areas_geojson: axum::body::Bytes::from(areas_geojson),
-            tile_cache: Arc::default(),
-            heat_cache: Arc::default(),
+            tile_cache: Arc::new(cache::Cache::new(4096)),
+            heat_cache: Arc::new(cache::Cache::new(16)),
             siting: Some(Arc::new(siting)),
-            surface_cache: Arc::default(),
+            surface_cache: Arc::new(cache::Cache::new(16)),
             limiter: Arc::default(),
             metrics: Arc::default(),
             token_use: Arc::default(),

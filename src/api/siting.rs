@@ -130,8 +130,8 @@ pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
 
 async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
-    if let Some(hit) = state.surface_cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return Ok(Arc::clone(hit));
+    if let Some(hit) = state.surface_cache.get(&key) {
+        return Ok(hit);
     }
     let ctx = context(state)?;
     let policy = caller.policy;
@@ -139,11 +139,7 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
         .await
         .map_err(|e| ApiError::BadRequest(format!("surface failed: {e}")))??;
     let computed = Arc::new(computed);
-    let mut cache = state.surface_cache.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.len() >= 16 {
-        cache.clear();
-    }
-    cache.insert(key, Arc::clone(&computed));
+    state.surface_cache.insert(key, Arc::clone(&computed));
     Ok(computed)
 }
 
