@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 use common::{bomiljo, import_ok, oslo, two_squares_db, Server};
 use serde_json::{json, Value};
 
-const SITE: (f64, f64) = (597_500.0, 6_642_500.0);
-
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
