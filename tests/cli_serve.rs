@@ -1,6 +1,8 @@
 //! The CLI end to end: `layers`, `demo`, `serve` with real HTTP requests, graceful shutdown and
 //! clear start-up errors.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use common::{bomiljo, fixture, import_ok, two_squares_db, Server};

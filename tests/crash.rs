@@ -1,6 +1,8 @@
 //! Crash safety: an import killed with SIGKILL at a random moment, 20 times. After each kill the
 //! database opens cleanly, passes `bomiljo check`, and holds either the whole batch or none of it.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use std::fmt::Write as _;

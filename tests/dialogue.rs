@@ -2,6 +2,8 @@
 //! site with few incidents: the PDF must hold no count under k, no other site, and no label of
 //! residents. Checked by extracting the text (pdftotext) and rendering a page (pdftoppm).
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use std::fmt::Write as _;

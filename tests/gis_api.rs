@@ -1,6 +1,8 @@
 //! The GIS-facing API: OGC API - Features, vector tiles, the OpenAPI document, and the role
 //! guard on every route of the table.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use common::{fixture, import_ok, two_squares_db, Server};

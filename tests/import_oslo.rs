@@ -1,6 +1,8 @@
 //! Imports of Oslo's real data from ../shared/data/oslo: the 97 delbydeler, and points whose
 //! delbydel is known independently (the schools file names each school's delbydel).
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use std::collections::HashMap;

@@ -1,6 +1,8 @@
 //! Bad input: every malformed-input case fails with the line numbers of every bad row, exits
 //! non-zero, and leaves the database exactly as it was.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db};

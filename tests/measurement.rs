@@ -2,6 +2,8 @@
 //! (0101 with 2,000 residents, 0202 with 500), police incidents 0101: 20 in 2023 and 30 in 2024;
 //! 0202: 3 in 2024.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use std::fmt::Write as _;

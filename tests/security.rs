@@ -2,6 +2,8 @@
 //! escalation, path traversal, oversized bodies, SQL injection in every parameter, rate limits,
 //! the audit log, metrics, Parquet export and the database check.
 
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
 mod common;
 
 use std::path::Path;

@@ -32,7 +32,7 @@ pub async fn audit_log(State(state): State<AppState>, Query(q): Query<AuditQuery
 
 /// `GET /api/admin/tokens`: names, roles and dates; never secrets.
 pub async fn list_tokens(State(state): State<AppState>) -> Result<Json<Vec<tokens::TokenInfo>>, ApiError> {
-    Ok(Json(state.store.run(|conn| tokens::list(conn)).await?))
+    Ok(Json(state.store.run(tokens::list).await?))
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@ use crate::store::queries;
 
 /// `GET /api/health`: 200 with the schema version once the store answers.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let version = state.store.run(|conn| crate::store::schema_version(conn)).await?;
+    let version = state.store.run(crate::store::schema_version).await?;
     Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION") })))
 }
 
@@ -33,7 +33,7 @@ struct Titles {
 
 /// `GET /api/layers`: every configured layer with its feature count.
 pub async fn layers(State(state): State<AppState>) -> Result<Json<Vec<LayerInfo>>, ApiError> {
-    let counts = state.store.run(|conn| queries::layer_counts(conn)).await?;
+    let counts = state.store.run(queries::layer_counts).await?;
     Ok(Json(
         state
             .config

@@ -16,7 +16,7 @@ pub fn serve(config: &Config, areas_file: Option<&Path>, requests: usize, concur
     let options = crate::demo::DemoOptions { areas: areas_file.map(Path::to_path_buf), out_dir: dir.path().join("files"), ..Default::default() };
     crate::demo::build(&mut store, config, &options)?;
     let areas = crate::index::AreaIndex::from_rows(crate::store::queries::areas(store.conn(), &config.project.assign_layer)?);
-    let centre = areas.iter().next().map(|a| geo::InteriorPoint::interior_point(&a.polygon)).flatten().map(|p| (p.x(), p.y())).unwrap_or((597_500.0, 6_642_500.0));
+    let centre = areas.iter().next().and_then(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).unwrap_or((597_500.0, 6_642_500.0));
     let (lon, lat) = Transformer::new(ANALYSIS_CRS, Crs::Wgs84).apply(centre.0, centre.1).map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
     let z = 13;
     let n = 2f64.powi(z);

@@ -165,7 +165,7 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
         let (x1, y1) = view.point(c.bounds[2], c.bounds[1]);
         writeln!(svg, "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>", x1 - x0, y1 - y0).ok();
     }
-    let bar_m = nice_length(view.metres_per_unit() * 120.0);
+    let bar_m = crate::render::round_length(view.metres_per_unit() * 120.0);
     let bar = bar_m / view.metres_per_unit();
     writeln!(
         svg,
@@ -184,11 +184,6 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
     }
     svg.push_str("</p>");
     svg
-}
-
-fn nice_length(m: f64) -> f64 {
-    let magnitude = 10f64.powf(m.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].into_iter().map(|f| f * magnitude).filter(|v| *v <= m).last().unwrap_or(magnitude)
 }
 
 fn table(rows: &[&Indicator]) -> String {

@@ -46,6 +46,9 @@ pub struct DialogueParams {
 /// Counts per source and year as shown.
 pub type Shown = BTreeMap<String, BTreeMap<i32, Count>>;
 
+/// A source's rate per 1,000 inhabitants near the site, in the delbydel and in the city.
+pub type RateRow = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// Everything the report says, before layout.
 #[derive(Clone, Debug)]
 pub struct DialogueFacts {
@@ -56,7 +59,7 @@ pub struct DialogueFacts {
     pub near: Shown,
     pub area: Shown,
     /// Per source, the latest year per 1,000 inhabitants: near the site, in the delbydel, in the city.
-    pub rates: Vec<(String, Option<f64>, Option<f64>, Option<f64>)>,
+    pub rates: Vec<RateRow>,
     pub residents_near: f64,
     /// The delbydel's trend per source over the report's years.
     pub trends: Vec<(String, Option<Trend>)>,

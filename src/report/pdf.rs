@@ -251,7 +251,7 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     if let Some(p) = path(frame.into_iter(), true) {
         surface.draw_path(&p);
     }
-    let bar_m = nice(map.radius_m);
+    let bar_m = crate::render::round_length(map.radius_m / 2.0);
     let bar = (bar_m * scale) as f32;
     let (bx, by) = (frame[0].0 + 10.0, frame[0].1 - 12.0);
     surface.set_stroke(None);
@@ -266,11 +266,4 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
         surface.draw_path(&p);
     }
     text(surface, &fonts.bold, 9.0, nx - 3.5, ny + 27.0, "N", rgb::Color::new(30, 30, 30));
-}
-
-/// A round length of about half the radius for the scale bar.
-fn nice(radius_m: f64) -> f64 {
-    let target = radius_m / 2.0;
-    let magnitude = 10f64.powf(target.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].into_iter().map(|f| f * magnitude).filter(|v| *v <= target).last().unwrap_or(magnitude)
 }

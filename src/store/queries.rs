@@ -238,8 +238,11 @@ pub fn incident_points(conn: &Connection, filter: &IncidentFilter) -> Result<Vec
     Ok(out)
 }
 
+/// One tally: (delbydel, source, year, category, count).
+pub type TallyRow = (String, String, i32, String, u64);
+
 /// Incident counts per (delbydel, source, year, category) for a span of years.
-pub fn incident_tallies(conn: &Connection, from: i32, to: i32) -> Result<Vec<(String, String, i32, String, u64)>, StoreError> {
+pub fn incident_tallies(conn: &Connection, from: i32, to: i32) -> Result<Vec<TallyRow>, StoreError> {
     let what = "tallying incidents per delbydel";
     let mut stmt = conn
         .prepare(

@@ -93,6 +93,7 @@ impl Server {
         Server::spawn(db, 0, config)
     }
 
+    #[allow(clippy::zombie_processes, reason = "the returned Server owns the child and waits for it on drop")]
     fn spawn(db: &Path, port: u16, config: &Path) -> Result<Server, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
             .arg("--config")
@@ -181,6 +182,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
