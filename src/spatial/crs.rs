@@ -102,10 +102,6 @@ impl Transformer {
         Transformer { from, to, projs }
     }
 
-    pub fn from(&self) -> Crs {
-        self.from
-    }
-
     /// Transforms one coordinate pair.
     pub fn apply(&self, x: f64, y: f64) -> Result<(f64, f64), CrsError> {
         let Some((src, dst)) = &self.projs else {

@@ -37,14 +37,6 @@ impl Extent {
     pub fn contains(&self, x: f64, y: f64) -> bool {
         (self.min_x..=self.max_x).contains(&x) && (self.min_y..=self.max_y).contains(&y)
     }
-
-    pub fn width(&self) -> f64 {
-        self.max_x - self.min_x
-    }
-
-    pub fn height(&self) -> f64 {
-        self.max_y - self.min_y
-    }
 }
 
 #[cfg(test)]

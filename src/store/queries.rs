@@ -142,38 +142,6 @@ pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreErr
     rows.collect::<Result<_, _>>().map_err(StoreError::query("counting features per layer"))
 }
 
-/// One row of the import log.
-#[derive(Clone, Debug, Serialize)]
-pub struct ImportLogEntry {
-    pub id: i64,
-    pub layer: String,
-    pub file: String,
-    pub imported_by: String,
-    pub finished_at: String,
-    pub rows: i64,
-}
-
-/// The import log, newest first.
-pub fn import_log(conn: &Connection) -> Result<Vec<ImportLogEntry>, StoreError> {
-    let what = "reading the import log";
-    let mut stmt = conn
-        .prepare("SELECT id, layer, file, imported_by, CAST(finished_at AS VARCHAR), rows FROM import_log ORDER BY id DESC")
-        .map_err(StoreError::query(what))?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(ImportLogEntry {
-                id: r.get(0)?,
-                layer: r.get(1)?,
-                file: r.get(2)?,
-                imported_by: r.get(3)?,
-                finished_at: r.get(4)?,
-                rows: r.get(5)?,
-            })
-        })
-        .map_err(StoreError::query(what))?;
-    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
-}
-
 /// Residents per delbydel, summed from the population layer(s): only population features carry
 /// a `value`. A grid cell counts in the delbydel its representative point falls in.
 pub fn population_by_area(conn: &Connection) -> Result<BTreeMap<String, f64>, StoreError> {
