@@ -364,7 +364,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
-            let ctx = SitingContext::build(store.conn(), &config)?;
+            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(store.conn(), &config)?);
+            let ctx = SitingContext::build(store.conn(), &config, index)?;
             let policy = Policy::new(role, config.project.min_count);
             let en = lang == "en";
             if let Some(path) = sites {

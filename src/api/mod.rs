@@ -65,13 +65,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the spatial index and the cached area collection from the store.
     pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
-        let index = SpatialIndex::build(store.conn(), &config)?;
+        let index = Arc::new(SpatialIndex::build(store.conn(), &config)?);
         let areas_geojson = areas::feature_collection(store.conn(), &config, &index)?;
-        let siting = crate::siting::SitingContext::build(store.conn(), &config)?;
+        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&index))?;
         Ok(AppState {
             config: Arc::new(config),
             store: store.into_shared(),
-            index: Arc::new(index),
+            index,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             tile_cache: Arc::new(cache::Cache::new(4096)),
             heat_cache: Arc::new(cache::Cache::new(16)),

@@ -165,7 +165,8 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     };
     crate::demo::build(&mut store, config, &options)?;
     let started = Instant::now();
-    let ctx = SitingContext::build(store.conn(), config).map_err(crate::api::ServeError::Siting)?;
+    let index = std::sync::Arc::new(crate::index::SpatialIndex::build(store.conn(), config)?);
+    let ctx = SitingContext::build(store.conn(), config, index).map_err(crate::api::ServeError::Siting)?;
     println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let extent = areas_extent(&areas);

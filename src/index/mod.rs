@@ -17,10 +17,13 @@ pub use polygons::PolygonIndex;
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, StoreError};
 
-/// Every layer of the store, indexed. Build steps:
+/// Every layer of the store that is queried point by point, indexed. Build steps:
 /// 1. each areas layer: its polygons into an [`AreaIndex`];
-/// 2. each point layer (points of interest, population anchors, housing, incidents): its
-///    points into a [`PointIndex`], bulk-loaded.
+/// 2. each point layer (points of interest, population anchors, housing): its points into a
+///    [`PointIndex`], bulk-loaded.
+///
+/// Incident layers are left out: they are counted and aggregated in DuckDB (and by the kernel
+/// density), never queried one point at a time, and may hold millions of rows.
 pub struct SpatialIndex {
     pub areas: HashMap<String, AreaIndex>,
     pub points: HashMap<String, PointIndex>,
@@ -34,6 +37,7 @@ impl SpatialIndex {
                 LayerKind::Areas => {
                     index.areas.insert(layer.name.clone(), AreaIndex::from_rows(queries::areas(conn, &layer.name)?));
                 }
+                LayerKind::Incidents => {}
                 kind => {
                     let rows = queries::points(conn, crate::store::write::Table::for_kind(kind).name(), &layer.name)?;
                     index.points.insert(layer.name.clone(), PointIndex::new(rows));

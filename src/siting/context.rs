@@ -14,7 +14,9 @@ use crate::analysis::grid::Grid;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
 use crate::analysis::siting::{GroupRules, Metric, RuleSet};
 use crate::config::{Config, ConfigError, GeometryType};
-use crate::index::{PointIndex, PolygonIndex};
+use std::sync::Arc;
+
+use crate::index::{Area, AreaIndex, PointIndex, PolygonIndex, SpatialIndex};
 use crate::spatial::Metres;
 use crate::store::{queries, StoreError};
 
@@ -35,7 +37,9 @@ const RASTER_M: f64 = 50.0;
 
 pub struct SitingContext {
     rules: RuleSet,
-    points: HashMap<String, PointIndex>,
+    /// The spine's index: point layers and the assignment areas.
+    index: Arc<SpatialIndex>,
+    assign_layer: String,
     polygons: HashMap<String, PolygonIndex>,
     raster: Grid,
     /// Residents per raster cell.
@@ -46,8 +50,6 @@ pub struct SitingContext {
     incident_density: Vec<f64>,
     /// Incident densities of populated cells, sorted (for percentiles).
     populated_densities: Vec<f64>,
-    /// The study areas (delbydeler), for surfaces.
-    pub(crate) areas: Vec<queries::AreaRow>,
     /// Every distinct metric of the rules, and its slot in [`SiteMetrics`].
     metrics: Vec<Metric>,
     slots: HashMap<Metric, usize>,
@@ -67,22 +69,19 @@ impl SiteMetrics<'_> {
 }
 
 impl SitingContext {
-    pub fn build(conn: &Connection, config: &Config) -> Result<SitingContext, SitingError> {
+    /// Builds on the spine's [`SpatialIndex`] (point layers, areas); adds what only siting
+    /// needs: polygon-edge indexes, the population raster, open housing and incident density.
+    pub fn build(conn: &Connection, config: &Config, index: Arc<SpatialIndex>) -> Result<SitingContext, SitingError> {
         let rules = crate::config::rules::load(&config.project.rules, config)?;
-        let mut points = HashMap::new();
         let mut polygons = HashMap::new();
         for metric in rules.metrics() {
             let Metric::DistanceTo { layer } = metric else { continue };
-            let spec = config.layer(&layer)?;
-            let table = crate::store::write::Table::for_kind(spec.kind).name();
-            if spec.geometry == GeometryType::Polygon {
+            if config.layer(&layer)?.geometry == GeometryType::Polygon {
                 let shapes: Vec<_> = queries::feature_polygons(conn, &layer)?.into_iter().map(|a| a.polygon).collect();
                 polygons.insert(layer.clone(), PolygonIndex::new(&shapes));
-            } else {
-                points.insert(layer.clone(), PointIndex::new(queries::points(conn, table, &layer)?));
             }
         }
-        let areas = queries::areas(conn, &config.project.assign_layer)?;
+        let areas: Vec<&Area> = index.assignment_areas(config).into_iter().flat_map(AreaIndex::iter).collect();
         let bbox = areas.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)).fold(
             [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
             |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
@@ -109,7 +108,13 @@ impl SitingContext {
         populated_densities.sort_by(f64::total_cmp);
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
-        Ok(SitingContext { rules, points, polygons, raster, residents, housing, housing_index, bases, incident_density, populated_densities, areas, metrics, slots })
+        let assign_layer = config.project.assign_layer.clone();
+        Ok(SitingContext { rules, index, assign_layer, polygons, raster, residents, housing, housing_index, bases, incident_density, populated_densities, metrics, slots })
+    }
+
+    /// The study areas (delbydeler), for surfaces.
+    pub(crate) fn areas(&self) -> impl Iterator<Item = &Area> {
+        self.index.areas.get(&self.assign_layer).into_iter().flat_map(AreaIndex::iter)
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -128,9 +133,9 @@ impl SitingContext {
     fn metric(&self, x: f64, y: f64, metric: &Metric) -> Option<f64> {
         match metric {
             Metric::Units => None,
-            Metric::DistanceTo { layer } => match (self.points.get(layer), self.polygons.get(layer)) {
-                (Some(index), _) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
-                (_, Some(index)) => index.distance(x, y),
+            Metric::DistanceTo { layer } => match (self.polygons.get(layer), self.index.points.get(layer)) {
+                (Some(index), _) => index.distance(x, y),
+                (_, Some(index)) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
                 _ => None,
             },
             Metric::PopulationWithin { radius_m } => Some(self.residents_within(x, y, *radius_m)),

@@ -36,8 +36,7 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
     }
     let group = ctx.group(params.group)?;
     let polygons: Vec<_> = ctx
-        .areas
-        .iter()
+        .areas()
         .filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c)))
         .cloned()
         .collect();
