@@ -183,7 +183,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     for site in &sites {
         let metrics = ctx.measure(site.x, site.y);
         for group in &ctx.rules().groups {
-            std::hint::black_box(quick_score_group(&ctx, group, site, &metrics, &policy));
+            std::hint::black_box(quick_score_group(group, site, &metrics, &policy));
             scored += 1;
         }
     }

@@ -154,8 +154,8 @@ impl SitingContext {
                 let below = self.populated_densities.partition_point(|d| *d < self.incident_density[i]);
                 (!self.populated_densities.is_empty()).then(|| 100.0 * below as f64 / self.populated_densities.len() as f64)
             }
-            // Straight-line metres to the nearest base; minutes follow from the rules' speed.
-            Metric::StaffBaseMinutes => self.bases.nearest(x, y, 1).first().map(|n| n.distance.0),
+            // Minutes by car to the nearest existing base; a base on site is the caller's override.
+            Metric::StaffBaseMinutes => self.bases.nearest(x, y, 1).first().map(|n| self.rules.staff_base.minutes(n.distance.0)),
         }
     }
 

@@ -31,13 +31,12 @@ pub struct Candidate {
 
 /// A site's value of each metric for one group: the site's own units and staff base come from
 /// the request or the group's norm; everything else was measured.
-fn values_for<'a>(ctx: &'a SitingContext, group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<f64> + 'a {
+fn values_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<f64> + 'a {
     let units = f64::from(site.units.unwrap_or(group.default_units));
     let own_base = site.staff_base_on_site.unwrap_or(group.staff_base_on_site);
     move |m: &Metric| match m {
         Metric::Units => Some(units),
         Metric::StaffBaseMinutes if own_base => Some(0.0),
-        Metric::StaffBaseMinutes => metrics.get(m).map(|d| ctx.rules().staff_base.minutes(d)),
         other => metrics.get(other),
     }
 }
@@ -50,25 +49,25 @@ fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool {
 }
 
 /// Scores one measured site for one group, as the caller may see it.
-pub fn score_group(ctx: &SitingContext, group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> Explanation {
-    score(group, values_for(ctx, group, site, metrics), visible(policy))
+pub fn score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> Explanation {
+    score(group, values_for(group, site, metrics), visible(policy))
 }
 
 /// The outcome only (passed, score), for ranking and surfaces.
-pub fn quick_score_group(ctx: &SitingContext, group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> (bool, f64) {
-    quick_score(group, values_for(ctx, group, site, metrics), visible(policy))
+pub fn quick_score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> (bool, f64) {
+    quick_score(group, values_for(group, site, metrics), visible(policy))
 }
 
 /// One site for one group, measured and scored.
 pub fn score_site(ctx: &SitingContext, group: u8, site: &Candidate, policy: &Policy) -> Result<Explanation, SitingError> {
     let rules = ctx.group(group)?;
-    Ok(score_group(ctx, rules, site, &ctx.measure(site.x, site.y), policy))
+    Ok(score_group(rules, site, &ctx.measure(site.x, site.y), policy))
 }
 
 /// The same site for every group ("what is this address suitable for?").
 pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) -> Vec<Explanation> {
     let metrics = ctx.measure(site.x, site.y);
-    ctx.rules().groups.iter().map(|g| score_group(ctx, g, site, &metrics, policy)).collect()
+    ctx.rules().groups.iter().map(|g| score_group(g, site, &metrics, policy)).collect()
 }
 
 /// Several candidates for one group, best first.
