@@ -102,10 +102,7 @@ pub async fn heat_tile(
     Path((z, x, y_png)): Path<(u32, u32, String)>,
     Query(params): Query<HeatParams>,
 ) -> Result<Response, ApiError> {
-    let y: u32 = y_png.strip_suffix(".png").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("tiles are /tiles/heat/{z}/{x}/{y}.png".into()))?;
-    if z > 20 || x >= 1 << z || y >= 1 << z {
-        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
-    }
+    let (z, x, y) = super::tile_address(z, x, &y_png, ".png")?;
     let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
     let png = match state.tile_cache.get(&key) {
         Some(png) => png,

@@ -74,10 +74,7 @@ pub async fn tile(
     Path((layer_name, z, x, y_mvt)): Path<(String, u32, u32, String)>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, ApiError> {
-    let y: u32 = y_mvt.strip_suffix(".mvt").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("vector tiles are {z}/{x}/{y}.mvt".into()))?;
-    if z > 20 || x >= 1 << z || y >= 1 << z {
-        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
-    }
+    let (z, x, y) = super::tile_address(z, x, &y_mvt, ".mvt")?;
     let proj = TileProjection { z, x, y };
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let mut tile = Tile::new(EXTENT);

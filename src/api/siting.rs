@@ -173,10 +173,7 @@ pub async fn suitability_tile(
     Path((z, x, y_png)): Path<(u32, u32, String)>,
     Query(params): Query<SurfaceParams>,
 ) -> Result<Response, ApiError> {
-    let y: u32 = y_png.strip_suffix(".png").and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound("tiles are {z}/{x}/{y}.png".into()))?;
-    if z > 20 || x >= 1 << z || y >= 1 << z {
-        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
-    }
+    let (z, x, y) = super::tile_address(z, x, &y_png, ".png")?;
     let surface = surface(&state, &caller, params).await?;
     let png = tokio::task::spawn_blocking(move || {
         tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
