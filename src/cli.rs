@@ -6,15 +6,15 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use bomiljo::analysis::indicators::Indicator;
+use bomiljo::analysis::siting::Explanation;
 use bomiljo::api::{self, AppState};
 use bomiljo::config::Config;
 use bomiljo::demo::{self, DemoOptions};
 use bomiljo::import::{import_file, ImportError, ImportOptions};
-use bomiljo::analysis::indicators::Indicator;
 use bomiljo::measurement::{self, Level};
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::report::dialogue;
-use bomiljo::analysis::siting::Explanation;
 use bomiljo::siting::{self, Candidate, SitingContext};
 use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use bomiljo::store::{audit, ops, tokens, OpenMode, Store};
@@ -375,7 +375,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             } else {
                 let (lat, lon) = at.expect("clap requires --at without --sites");
                 let site = candidate_at(&config, lat, lon, units)?;
-                let results = if all_groups { siting::score_all_groups(&ctx, &site, &policy) } else { vec![siting::score_site(&ctx, group.unwrap_or(1), &site, &policy)?] };
+                let results = if all_groups {
+                    siting::score_all_groups(&ctx, &site, &policy)
+                } else {
+                    vec![siting::score_site(&ctx, group.unwrap_or(1), &site, &policy)?]
+                };
                 if json {
                     let value = if all_groups { serde_json::to_value(&results)? } else { serde_json::to_value(&results[0])? };
                     println!("{}", serde_json::to_string_pretty(&value)?);
@@ -412,7 +416,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let out = out.join(format!("annual-{year}"));
             let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
-            audit::record(store.conn(), &actor(), &format!("{role:?}").to_lowercase(), "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;
+            audit::record(
+                store.conn(),
+                &actor(),
+                &format!("{role:?}").to_lowercase(),
+                "report",
+                &format!("annual {year} -> {}", out.display()),
+                Some(files.len() as i64),
+            )?;
         }
         Command::Audit { limit, format } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
@@ -517,7 +528,12 @@ fn read_candidates(path: &std::path::Path, config: &Config) -> Result<Vec<Candid
         let record = record?;
         let line = i + 2;
         let number = |c: usize| record.get(c).and_then(|v| v.trim().parse::<f64>().ok()).with_context(|| format!("{}:{line}: not a number", path.display()));
-        let units = units.and_then(|c| record.get(c)).filter(|v| !v.trim().is_empty()).map(|v| v.trim().parse::<u32>()).transpose().with_context(|| format!("{}:{line}: units is not a whole number", path.display()))?;
+        let units = units
+            .and_then(|c| record.get(c))
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().parse::<u32>())
+            .transpose()
+            .with_context(|| format!("{}:{line}: units is not a whole number", path.display()))?;
         let mut site = candidate_at(config, number(lat)?, number(lon)?, units).with_context(|| format!("{}:{line}", path.display()))?;
         site.label = Some(label.and_then(|c| record.get(c)).map_or_else(|| format!("line {line}"), str::to_string));
         out.push(site);
@@ -528,7 +544,9 @@ fn read_candidates(path: &std::path::Path, config: &Config) -> Result<Vec<Candid
 fn write_ranked(ranked: &[(Candidate, Explanation)], out: Option<&std::path::Path>, json: bool) -> Result<()> {
     let as_json = json || out.is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
     let text = if as_json {
-        serde_json::to_string_pretty(&ranked.iter().map(|(c, e)| serde_json::json!({ "label": c.label, "rank_score": e.score, "explanation": e })).collect::<Vec<_>>())?
+        serde_json::to_string_pretty(
+            &ranked.iter().map(|(c, e)| serde_json::json!({ "label": c.label, "rank_score": e.score, "explanation": e })).collect::<Vec<_>>(),
+        )?
     } else {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(["rank", "label", "score", "passed", "summary"])?;
@@ -557,7 +575,10 @@ fn print_explanation(e: &Explanation, en: bool) {
 }
 
 fn print_indicators(rows: &[Indicator]) {
-    println!("{:<6} {:<24} {:<7} {:>6} {:>8} {:>9} {:>7} {:>8} {:>6} {:>5}", "kode", "navn", "kilde", "antall", "per 1000", "endring", "p", "mot byen", "rang", "år");
+    println!(
+        "{:<6} {:<24} {:<7} {:>6} {:>8} {:>9} {:>7} {:>8} {:>6} {:>5}",
+        "kode", "navn", "kilde", "antall", "per 1000", "endring", "p", "mot byen", "rang", "år"
+    );
     let f = |v: Option<f64>, d: usize| v.map_or("-".to_string(), |v| format!("{v:.d$}"));
     for r in rows {
         println!(
@@ -593,15 +614,7 @@ fn list_layers(config: &Config, json: bool) -> Result<()> {
         let kind = format!("{:?}", l.kind).to_lowercase();
         let geometry = format!("{:?}", l.geometry).to_lowercase();
         let visibility = format!("{:?}", l.visibility).to_lowercase();
-        println!(
-            "{:<18} {:<11} {:<8} {:<9} {:<8} {}",
-            l.name,
-            kind,
-            geometry,
-            visibility,
-            l.source.as_deref().unwrap_or("-"),
-            l.title_nb
-        );
+        println!("{:<18} {:<11} {:<8} {:<9} {:<8} {}", l.name, kind, geometry, visibility, l.source.as_deref().unwrap_or("-"), l.title_nb);
     }
     Ok(())
 }

@@ -29,8 +29,8 @@ pub mod index;
 pub mod measurement;
 pub mod privacy;
 pub mod render;
-pub mod siting;
 pub mod report;
+pub mod siting;
 pub mod spatial;
 pub mod store;
 

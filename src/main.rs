@@ -7,9 +7,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BOMILJO_LOG").unwrap_or_else(|_| "bomiljo=info,warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BOMILJO_LOG").unwrap_or_else(|_| "bomiljo=info,warn".into()))
         .init();
     match cli::run(cli::Cli::parse()) {
         Ok(cli::Outcome::Success) => std::process::ExitCode::SUCCESS,

@@ -100,7 +100,19 @@ fn demo_builds_a_fictional_city_with_every_layer() {
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let counts = bomiljo::store::queries::layer_counts(store.conn()).unwrap();
     assert_eq!(counts["delbydeler"], 12);
-    for layer in ["population", "schools", "kindergartens", "transit_stops", "grocery", "pharmacies", "commercial", "housing", "incidents_fire", "incidents_police", "incidents_waste"] {
+    for layer in [
+        "population",
+        "schools",
+        "kindergartens",
+        "transit_stops",
+        "grocery",
+        "pharmacies",
+        "commercial",
+        "housing",
+        "incidents_fire",
+        "incidents_police",
+        "incidents_waste",
+    ] {
         assert!(counts.get(layer).copied().unwrap_or(0) > 0, "demo layer {layer} is empty: {counts:?}");
     }
     // Several years, and more police incidents in summer than in winter (seasonality).

@@ -63,7 +63,11 @@ fn sigkill_during_imports_leaves_all_or_nothing_twenty_times() {
         assert!(n == 0 || n == ROWS as i64, "round {round} (killed after {delay:?}): {n} rows, neither none nor all");
         let check = bomiljo(&fresh, &["check"]);
         assert!(check.status.success(), "round {round}: {}", String::from_utf8_lossy(&check.stdout));
-        if n == 0 { outcomes.0 += 1 } else { outcomes.1 += 1 }
+        if n == 0 {
+            outcomes.0 += 1
+        } else {
+            outcomes.1 += 1
+        }
         eprintln!("round {round}: killed after {:?} of {:?}: {n} rows", delay, full);
     }
     eprintln!("crash test: {} rounds left nothing, {} rounds the whole batch", outcomes.0, outcomes.1);

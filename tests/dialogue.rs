@@ -50,7 +50,10 @@ fn pdftotext(pdf: &Path) -> String {
 
 /// Every number in the incident table rows is 0 or at least k.
 fn assert_no_small_counts(text: &str, k: u64) {
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains("innen sirkelen") || l.contains("i delbydelen") || l.contains("inside the circle") || l.contains("in the sub-district")).collect();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("innen sirkelen") || l.contains("i delbydelen") || l.contains("inside the circle") || l.contains("in the sub-district"))
+        .collect();
     assert!(rows.len() >= 6, "incident table rows:\n{text}");
     for row in rows.iter().filter(|r| !r.contains("per 1")) {
         for cell in row.split_whitespace().filter(|c| c.chars().all(|ch| ch.is_ascii_digit())) {

@@ -24,7 +24,10 @@ fn collections_list_public_layers_and_internal_ones_only_for_analysts() {
     let (server, token) = server_with_data(dir.path());
     let ids = |v: &Value| v["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     let public = ids(&server.get_json("/collections"));
-    assert!(public.contains(&"delbydeler".to_string()) && !public.contains(&"housing".to_string()) && !public.contains(&"incidents_police".to_string()), "{public:?}");
+    assert!(
+        public.contains(&"delbydeler".to_string()) && !public.contains(&"housing".to_string()) && !public.contains(&"incidents_police".to_string()),
+        "{public:?}"
+    );
     let analyst = ids(&server.get_json_as("/collections", &token));
     assert!(analyst.contains(&"housing".to_string()) && analyst.contains(&"incidents_police".to_string()));
     let (status, _) = server.get("/collections/incidents_police/items");

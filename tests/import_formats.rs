@@ -20,10 +20,7 @@ fn incidents_are_snapped_assigned_and_stripped_of_free_text() {
     // Outside both squares: kept, marked by a NULL delbydel.
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE id = 'p3' AND delbydel IS NULL"), 1);
     // The free-text column is stored nowhere.
-    let leaked: i64 = query(
-        &db,
-        "SELECT count(*) FROM incidents WHERE concat_ws('|', layer, source, id, category, delbydel, bydel) LIKE '%ringte%'",
-    );
+    let leaked: i64 = query(&db, "SELECT count(*) FROM incidents WHERE concat_ws('|', layer, source, id, category, delbydel, bydel) LIKE '%ringte%'");
     assert_eq!(leaked, 0);
     assert_eq!(query::<String>(&db, "SELECT string_agg(DISTINCT source, ',') FROM incidents"), "police");
     assert_eq!(query::<i64>(&db, "SELECT year FROM incidents WHERE id = 'p3'"), 2023);

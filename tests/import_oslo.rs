@@ -47,11 +47,8 @@ fn every_school_lands_in_the_delbydel_its_file_names() {
     let file: serde_json::Value = serde_json::from_str(&text).unwrap();
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let mut stmt = store.conn().prepare("SELECT id, delbydel, bydel FROM features WHERE layer = 'schools'").unwrap();
-    let assigned: HashMap<String, (Option<String>, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let assigned: HashMap<String, (Option<String>, Option<String>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))).unwrap().map(Result::unwrap).collect();
     let (mut checked, mut wrong) = (0, Vec::new());
     for feature in file["features"].as_array().unwrap() {
         let name = feature["properties"]["name"].as_str().unwrap();
@@ -85,8 +82,7 @@ fn kindergartens_land_in_the_delbydel_their_file_names() {
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let mut stmt = store.conn().prepare("SELECT id, delbydel FROM features WHERE layer = 'kindergartens'").unwrap();
     let rows: Vec<(String, Option<String>)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
-    let codes: std::collections::HashSet<String> =
-        bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap().into_iter().map(|a| a.code).collect();
+    let codes: std::collections::HashSet<String> = bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap().into_iter().map(|a| a.code).collect();
     // The file labels kindergartens in Marka "1701", which is not one of the 97 delbydel
     // polygons: those must be kept but unassigned; every other one must match the file.
     let (mut in_marka, mut agree, mut with_answer) = (0, 0, 0);

@@ -25,11 +25,8 @@ fn rejected(layer: &str, name: &str) -> String {
 /// Asserts that stderr names exactly these lines of the file as rejected.
 fn assert_lines(stderr: &str, name: &str, lines: &[usize]) {
     let prefix = format!("{name}:");
-    let mut found: Vec<usize> = stderr
-        .lines()
-        .filter_map(|l| l.split_once(&prefix).map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split(':').next()?.parse().ok())
-        .collect();
+    let mut found: Vec<usize> =
+        stderr.lines().filter_map(|l| l.split_once(&prefix).map(|(_, rest)| rest)).filter_map(|rest| rest.split(':').next()?.parse().ok()).collect();
     found.sort_unstable();
     assert_eq!(found, lines, "rejected lines of {name}:\n{stderr}");
 }

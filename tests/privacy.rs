@@ -38,7 +38,11 @@ fn build(dir: &Path, counts: &[(usize, i32, usize, u8)], sites: &[(u16, u16, u8)
             serial += 1;
             let x = 597_050 + square * 1000 + (i as usize % 9) * 100;
             let line = format!("g{serial},{year}-06-{:02},{},{x},6642450\n", 1 + i % 28, if source == 0 { "drugs" } else { "fire" });
-            if source == 0 { police.push_str(&line) } else { fire.push_str(&line) }
+            if source == 0 {
+                police.push_str(&line)
+            } else {
+                fire.push_str(&line)
+            }
         }
     }
     for (name, layer, text) in [("police.csv", "incidents_police", police), ("fire.csv", "incidents_fire", fire)] {

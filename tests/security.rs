@@ -148,7 +148,8 @@ fn config_with_limits(dir: &Path, public_per_minute: u32) -> std::path::PathBuf 
         }
     }
     std::os::unix::fs::symlink(root.join("web"), cfg.join("web")).unwrap();
-    let toml = std::fs::read_to_string(root.join("bomiljo.toml")).unwrap().replace("public_per_minute = 6000", &format!("public_per_minute = {public_per_minute}"));
+    let toml =
+        std::fs::read_to_string(root.join("bomiljo.toml")).unwrap().replace("public_per_minute = 6000", &format!("public_per_minute = {public_per_minute}"));
     std::fs::write(cfg.join("bomiljo.toml"), toml).unwrap();
     cfg
 }
@@ -180,7 +181,12 @@ fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     assert_eq!(server.get_bytes("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331").0, 200);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let events = server.get_json_as("/api/admin/audit", &admin);
-    let actions: Vec<String> = events.as_array().unwrap().iter().map(|e| format!("{} {} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap())).collect();
+    let actions: Vec<String> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
     let has = |needle: &str| actions.iter().any(|a| a.contains(needle));
     assert!(has("import delbydeler") && has("import incidents_police"), "{actions:?}");
     assert!(has("token create ops") && has("ops token create lise"), "{actions:?}");
@@ -200,7 +206,8 @@ fn export_writes_parquet_per_layer_and_check_finds_problems() {
     let run = bomiljo(&db, &["export", "--out", out.to_str().unwrap()]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let conn = duckdb::Connection::open_in_memory().unwrap();
-    let rows: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("incidents_police.parquet").display()), [], |r| r.get(0)).unwrap();
+    let rows: i64 =
+        conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("incidents_police.parquet").display()), [], |r| r.get(0)).unwrap();
     assert_eq!(rows, 4);
     let areas: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("delbydeler.parquet").display()), [], |r| r.get(0)).unwrap();
     assert_eq!(areas, 2);

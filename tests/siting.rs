@@ -45,7 +45,11 @@ fn siting_db(dir: &Path) -> PathBuf {
     point("pharmacies", 596_700.0, 6_642_500.0);
     point("schools", 597_500.0, 6_642_600.0);
     point("kindergartens", 597_620.0, 6_642_660.0);
-    let population = write(dir, "population.geojson", &polygons("c1", &square(597_375.0, 6_642_375.0, 597_625.0, 6_642_625.0)).replace(r#""bydel": "c1""#, r#""pop_tot": 1000"#));
+    let population = write(
+        dir,
+        "population.geojson",
+        &polygons("c1", &square(597_375.0, 6_642_375.0, 597_625.0, 6_642_625.0)).replace(r#""bydel": "c1""#, r#""pop_tot": 1000"#),
+    );
     import_ok(&db, "population", &population, &["--field", "id=id"]);
     let housing = write(
         dir,

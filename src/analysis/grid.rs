@@ -51,8 +51,7 @@ impl Grid {
     pub fn index_of(&self, x: f64, y: f64) -> Option<usize> {
         let col = ((x - self.min_x) / self.cell.0).floor();
         let row = ((y - self.min_y) / self.cell.0).floor();
-        (col >= 0.0 && row >= 0.0 && (col as usize) < self.cols && (row as usize) < self.rows)
-            .then(|| row as usize * self.cols + col as usize)
+        (col >= 0.0 && row >= 0.0 && (col as usize) < self.cols && (row as usize) < self.rows).then(|| row as usize * self.cols + col as usize)
     }
 
     /// The cell's square as `[min_x, min_y, max_x, max_y]`.
@@ -67,17 +66,13 @@ impl Grid {
     pub fn offsets_within(&self, radius: Metres) -> Vec<(isize, isize)> {
         let reach = (radius.0 / self.cell.0).floor() as isize;
         let r2 = (radius.0 / self.cell.0).powi(2);
-        (-reach..=reach)
-            .flat_map(|dr| (-reach..=reach).map(move |dc| (dc, dr)))
-            .filter(|(dc, dr)| (dc * dc + dr * dr) as f64 <= r2 + 1e-9)
-            .collect()
+        (-reach..=reach).flat_map(|dr| (-reach..=reach).map(move |dc| (dc, dr))).filter(|(dc, dr)| (dc * dc + dr * dr) as f64 <= r2 + 1e-9).collect()
     }
 
     /// The neighbour of cell `i` at an offset, if inside the grid.
     pub fn offset(&self, i: usize, (dc, dr): (isize, isize)) -> Option<usize> {
         let col = (i % self.cols) as isize + dc;
         let row = (i / self.cols) as isize + dr;
-        (col >= 0 && row >= 0 && (col as usize) < self.cols && (row as usize) < self.rows)
-            .then(|| row as usize * self.cols + col as usize)
+        (col >= 0 && row >= 0 && (col as usize) < self.cols && (row as usize) < self.rows).then(|| row as usize * self.cols + col as usize)
     }
 }

@@ -184,9 +184,7 @@ mod tests {
 
     fn tallies(rows: &[(&str, i32, u64)]) -> Tallies {
         rows.iter()
-            .map(|(code, year, n)| {
-                ((code.to_string(), "police".to_string(), *year), Tally { total: *n, categories: [("drugs".to_string(), *n)].into() })
-            })
+            .map(|(code, year, n)| ((code.to_string(), "police".to_string(), *year), Tally { total: *n, categories: [("drugs".to_string(), *n)].into() }))
             .collect()
     }
 

@@ -140,11 +140,8 @@ mod tests {
         // The 100 m cell centred at (50, 50) is at d² = 5 000 from the first and 25 000 from the
         // second (beyond h from the third):
         // density = 3/(π·300²)·[(1 − 5000/90000)² + 2·(1 − 25000/90000)²] per m².
-        let points = [
-            WeightedPoint { x: 0.0, y: 0.0, weight: 1.0 },
-            WeightedPoint { x: 200.0, y: 0.0, weight: 2.0 },
-            WeightedPoint { x: 1000.0, y: 0.0, weight: 5.0 },
-        ];
+        let points =
+            [WeightedPoint { x: 0.0, y: 0.0, weight: 1.0 }, WeightedPoint { x: 200.0, y: 0.0, weight: 2.0 }, WeightedPoint { x: 1000.0, y: 0.0, weight: 5.0 }];
         let grid = Grid::covering([0.0, 0.0, 1100.0, 100.0], Metres(100.0));
         let d = kde(&points, &grid, Metres(300.0), &Quartic);
         let k = 3.0 / (std::f64::consts::PI * 90_000.0);

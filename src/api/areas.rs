@@ -12,9 +12,9 @@ use axum::{
 use serde::Serialize;
 
 use super::{auth::Caller, ApiError, AppState};
-use crate::privacy::Count;
 use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
+use crate::privacy::Count;
 use crate::spatial::{Crs, Transformer};
 use crate::store::{queries, StoreError};
 
@@ -35,11 +35,7 @@ pub fn feature_collection(conn: &duckdb::Connection, config: &Config, index: &Sp
         .filter_map(|area| {
             let geometry = to_wgs84.geometry(&geo::Geometry::MultiPolygon(area.polygon.clone())).ok()?;
             let properties = serde_json::to_value(AreaProperties::of(area, &population)).ok()?;
-            Some(geojson::Feature {
-                geometry: Some(geojson::Geometry::from(&geometry)),
-                properties: properties.as_object().cloned(),
-                ..Default::default()
-            })
+            Some(geojson::Feature { geometry: Some(geojson::Geometry::from(&geometry)), properties: properties.as_object().cloned(), ..Default::default() })
         })
         .collect();
     Ok(geojson::FeatureCollection { features, bbox: None, foreign_members: None }.to_string())
@@ -87,10 +83,8 @@ pub async fn detail(State(state): State<AppState>, caller: Caller, Path(code): P
         .ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?
         .clone();
     let lookup = area.code.clone();
-    let (counts, population) = state
-        .store
-        .run(move |conn| Ok((queries::incident_counts(conn, queries::AreaColumn::Delbydel, &lookup)?, queries::population_by_area(conn)?)))
-        .await?;
+    let (counts, population) =
+        state.store.run(move |conn| Ok((queries::incident_counts(conn, queries::AreaColumn::Delbydel, &lookup)?, queries::population_by_area(conn)?))).await?;
     let props = AreaProperties::of(&area, &population);
     let population = props.population;
     Ok(Json(AreaDetail {
@@ -99,9 +93,6 @@ pub async fn detail(State(state): State<AppState>, caller: Caller, Path(code): P
         bydel: area.parent_code.clone(),
         population,
         area_km2: area.area_m2 / 1e6,
-        counts: counts
-            .into_iter()
-            .map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, caller.policy.count(n as u64))).collect()))
-            .collect(),
+        counts: counts.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, caller.policy.count(n as u64))).collect())).collect(),
     }))
 }

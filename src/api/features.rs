@@ -82,13 +82,7 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 
 /// `GET /collections`: every layer the caller may see.
 pub async fn collections(State(state): State<AppState>, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> = state
-        .config
-        .layers
-        .iter()
-        .filter(|l| l.visibility == Visibility::Public || caller.role.is_internal())
-        .map(collection)
-        .collect();
+    let list: Vec<Value> = state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(collection).collect();
     Json(json!({ "collections": list, "links": [{ "href": "/collections", "rel": "self", "type": "application/json" }] }))
 }
 
@@ -120,10 +114,8 @@ pub async fn items(State(state): State<AppState>, caller: Caller, Path(name): Pa
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
     let table = Table::for_kind(layer.kind).name();
     let query_layer = layer.name.clone();
-    let (features, matched) = state
-        .store
-        .run(move |conn| queries::layer_features(conn, &queries::FeatureQuery { table, layer: &query_layer, bbox, dates, limit, offset }))
-        .await?;
+    let (features, matched) =
+        state.store.run(move |conn| queries::layer_features(conn, &queries::FeatureQuery { table, layer: &query_layer, bbox, dates, limit, offset })).await?;
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let out: Vec<Value> = features
         .into_iter()
@@ -141,7 +133,9 @@ pub async fn items(State(state): State<AppState>, caller: Caller, Path(name): Pa
     let returned = out.len();
     let mut links = vec![json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={offset}"), "rel": "self", "type": "application/geo+json" })];
     if offset + returned < matched as usize {
-        links.push(json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset + limit), "rel": "next", "type": "application/geo+json" }));
+        links.push(
+            json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset + limit), "rel": "next", "type": "application/geo+json" }),
+        );
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())

@@ -135,10 +135,7 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
 /// The row of a tile path (`4766.png`, `4766.mvt`) checked against its zoom and column: 404
 /// for a wrong extension, 400 for a tile outside the zoom level.
 fn tile_address(z: u32, x: u32, y_with_ext: &str, ext: &str) -> Result<(u32, u32, u32), ApiError> {
-    let y: u32 = y_with_ext
-        .strip_suffix(ext)
-        .and_then(|y| y.parse().ok())
-        .ok_or_else(|| ApiError::NotFound(format!("tiles are {{z}}/{{x}}/{{y}}{ext}")))?;
+    let y: u32 = y_with_ext.strip_suffix(ext).and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound(format!("tiles are {{z}}/{{x}}/{{y}}{ext}")))?;
     if z > 20 || x >= 1 << z || y >= 1 << z {
         return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
     }

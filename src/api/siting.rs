@@ -46,9 +46,7 @@ pub struct SiteRequest {
 
 impl SiteRequest {
     fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
-        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS)
-            .apply(self.lon, self.lat)
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(self.lon, self.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         if !state.config.project.extent.contains(x, y) {
             return Err(ApiError::BadRequest(format!(
                 "({}, {}) is outside {}; give lon, lat in degrees (WGS84)",

@@ -20,7 +20,8 @@ use crate::store::{queries, OpenMode, Store};
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
 /// then assignment of `rows` random points to those areas. Prints one line per figure.
 pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), crate::Error> {
-    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    let dir =
+        tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     let areas_layer = &config.project.assign_layer;
@@ -56,20 +57,16 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
     let started = Instant::now();
     let assigned = points.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    println!(
-        "assign: {rows} points to {} areas in {ms:.0} ms = {:.0} points/s ({assigned} inside an area)",
-        areas.len(),
-        rows as f64 / (ms / 1000.0)
-    );
+    println!("assign: {rows} points to {} areas in {ms:.0} ms = {:.0} points/s ({assigned} inside an area)", areas.len(), rows as f64 / (ms / 1000.0));
     Ok(())
 }
 
 fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
     use geo::BoundingRect;
-    areas.iter().filter_map(|a| a.polygon.bounding_rect()).fold(
-        [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
-        |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
-    )
+    areas
+        .iter()
+        .filter_map(|a| a.polygon.bounding_rect())
+        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)])
 }
 
 fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {
@@ -109,7 +106,13 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 
     let infos: Vec<indicators::AreaInfo> = areas
         .iter()
-        .map(|a| indicators::AreaInfo { code: a.code.clone(), name: a.name.clone(), bydel: a.parent_code.clone(), population: Some(7000.0), area_km2: a.area_m2 / 1e6 })
+        .map(|a| indicators::AreaInfo {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            bydel: a.parent_code.clone(),
+            population: Some(7000.0),
+            area_km2: a.area_m2 / 1e6,
+        })
         .collect();
     let sources = vec!["police".to_string(), "fire".to_string(), "waste".to_string()];
     let mut tallies = indicators::Tallies::new();
@@ -128,11 +131,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
     let study: Vec<bool> = (0..grid.len()).map(|i| density.per_km2[i] > 0.0).collect();
     let started = Instant::now();
     let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0));
-    println!(
-        "gi*: {} study cells of 50 m, 300 m band, with FDR in {:.0} ms",
-        spots.iter().flatten().count(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    println!("gi*: {} study cells of 50 m, 300 m band, with FDR in {:.0} ms", spots.iter().flatten().count(), started.elapsed().as_secs_f64() * 1000.0);
     let grid250 = Grid::covering(extent, Metres(250.0));
     let mut counts = vec![0.0; grid250.len()];
     for p in &points {
@@ -152,7 +151,8 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
     use crate::privacy::{Policy, Role};
     use crate::siting::{quick_score_group, score_all_groups, surface, Candidate, SitingContext, SurfaceParams};
-    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    let dir =
+        tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let shared = areas_file.parent().unwrap_or(Path::new("."));
     let real = |file: &str| Some(shared.join(file)).filter(|p| p.is_file());
@@ -216,6 +216,11 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
         bytes += render(store.conn(), config, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    println!("report: {} dialogue PDFs (500 m radius, map, 5 years, 3 pages) in {ms:.0} ms = {:.0} ms each, {} kB each", sites.len(), ms / sites.len() as f64, bytes / sites.len() / 1024);
+    println!(
+        "report: {} dialogue PDFs (500 m radius, map, 5 years, 3 pages) in {ms:.0} ms = {:.0} ms each, {} kB each",
+        sites.len(),
+        ms / sites.len() as f64,
+        bytes / sites.len() / 1024
+    );
     Ok(())
 }

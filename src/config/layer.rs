@@ -105,8 +105,7 @@ const AREA_FIELDS: &[FieldSpec] = &[
     field("population", FieldType::Integer, false),
 ];
 const POPULATION_FIELDS: &[FieldSpec] = &[field("id", FieldType::Text, false), field("population", FieldType::Number, true)];
-const POI_FIELDS: &[FieldSpec] =
-    &[field("id", FieldType::Text, false), field("name", FieldType::Text, false), field("category", FieldType::Text, false)];
+const POI_FIELDS: &[FieldSpec] = &[field("id", FieldType::Text, false), field("name", FieldType::Text, false), field("category", FieldType::Text, false)];
 const HOUSING_FIELDS: &[FieldSpec] = &[
     field("id", FieldType::Text, true),
     field("units", FieldType::Integer, true),
@@ -186,10 +185,8 @@ fn serialize_crs<S: serde::Serializer>(crs: &Option<Crs>, s: S) -> Result<S::Ok,
 
 impl Layer {
     pub fn load(path: &Path) -> Result<Layer, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        let raw: RawLayer = toml::from_str(&text)
-            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let raw: RawLayer = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
         Layer::resolve(raw, path)
     }
 
@@ -199,9 +196,8 @@ impl Layer {
         if raw.name != stem {
             return Err(invalid(format!("name = \"{}\" must match the file name '{stem}.toml'", raw.name)));
         }
-        let kind = LayerKind::parse(&raw.kind).ok_or_else(|| {
-            invalid(format!("kind = \"{}\" is not one of areas, population, poi, housing, incidents", raw.kind))
-        })?;
+        let kind =
+            LayerKind::parse(&raw.kind).ok_or_else(|| invalid(format!("kind = \"{}\" is not one of areas, population, poi, housing, incidents", raw.kind)))?;
         let geometry = match raw.geometry.as_str() {
             "point" => GeometryType::Point,
             "polygon" => GeometryType::Polygon,
@@ -232,12 +228,8 @@ impl Layer {
         let anonymise = raw
             .anonymise
             .map(|a| match a.grid_m {
-                Some(g) if !(10.0..=1000.0).contains(&g) => {
-                    Err(invalid(format!("[anonymise] grid_m = {g} must be between 10 and 1000 metres")))
-                }
-                None if kind == LayerKind::Incidents => {
-                    Err(invalid("incident layers need [anonymise] grid_m (100 is the default choice)".into()))
-                }
+                Some(g) if !(10.0..=1000.0).contains(&g) => Err(invalid(format!("[anonymise] grid_m = {g} must be between 10 and 1000 metres"))),
+                None if kind == LayerKind::Incidents => Err(invalid("incident layers need [anonymise] grid_m (100 is the default choice)".into())),
                 grid => Ok(Anonymise { grid: grid.map(Metres), reject_identifiers: a.reject_identifiers }),
             })
             .transpose()?;
@@ -252,12 +244,7 @@ impl Layer {
             source: raw.source,
             default_crs,
             fields,
-            coordinates: CoordinateColumns {
-                lon: raw.coordinates.lon,
-                lat: raw.coordinates.lat,
-                x: raw.coordinates.x,
-                y: raw.coordinates.y,
-            },
+            coordinates: CoordinateColumns { lon: raw.coordinates.lon, lat: raw.coordinates.lat, x: raw.coordinates.x, y: raw.coordinates.y },
             categories: raw.categories,
             anonymise,
             parent_code_digits: raw.parent_code_digits,
@@ -286,18 +273,11 @@ impl Layer {
     }
 }
 
-fn resolve_fields(
-    kind: LayerKind,
-    mut raw: std::collections::BTreeMap<String, RawField>,
-) -> Result<Vec<FieldMapping>, String> {
+fn resolve_fields(kind: LayerKind, mut raw: std::collections::BTreeMap<String, RawField>) -> Result<Vec<FieldMapping>, String> {
     let specs = kind.canonical_fields();
     if let Some(unknown) = raw.keys().find(|k| !specs.iter().any(|s| s.name == k.as_str())) {
         let names: Vec<_> = specs.iter().map(|s| s.name).collect();
-        return Err(format!(
-            "[fields.{unknown}] is not a field of {kind:?} layers{} (fields: {})",
-            suggest(unknown, names.iter().copied()),
-            names.join(", ")
-        ));
+        return Err(format!("[fields.{unknown}] is not a field of {kind:?} layers{} (fields: {})", suggest(unknown, names.iter().copied()), names.join(", ")));
     }
     specs
         .iter()

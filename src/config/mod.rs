@@ -6,8 +6,8 @@
 
 pub mod layer;
 pub mod project;
-pub mod rules;
 mod raw;
+pub mod rules;
 
 use std::path::{Path, PathBuf};
 
@@ -40,12 +40,8 @@ impl Config {
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let project = Project::load(&dir.join("bomiljo.toml"))?;
         let layers_dir = dir.join("layers");
-        let entries = std::fs::read_dir(&layers_dir)
-            .map_err(|source| ConfigError::Read { path: layers_dir.clone(), source })?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
+        let entries = std::fs::read_dir(&layers_dir).map_err(|source| ConfigError::Read { path: layers_dir.clone(), source })?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
         paths.sort();
         let layers = paths.iter().map(|p| Layer::load(p)).collect::<Result<Vec<_>, _>>()?;
         let config = Config { dir: dir.to_path_buf(), project, layers };
@@ -73,10 +69,7 @@ impl Config {
 
     /// The area layer points are assigned to (delbydeler by default).
     pub fn assign_layer(&self) -> &Layer {
-        self.layers
-            .iter()
-            .find(|l| l.name == self.project.assign_layer)
-            .expect("checked in Config::load")
+        self.layers.iter().find(|l| l.name == self.project.assign_layer).expect("checked in Config::load")
     }
 
     /// Layers of one kind, e.g. every incident source.
@@ -89,10 +82,7 @@ impl Config {
             Some(l) if l.kind == LayerKind::Areas => Ok(()),
             _ => Err(ConfigError::Invalid {
                 path: self.project.path.clone(),
-                message: format!(
-                    "[areas] assign_layer = \"{}\" must name an areas layer in layers/",
-                    self.project.assign_layer
-                ),
+                message: format!("[areas] assign_layer = \"{}\" must name an areas layer in layers/", self.project.assign_layer),
             }),
         }
     }
@@ -116,8 +106,19 @@ mod tests {
     fn the_shipped_configuration_loads_and_has_every_named_layer() {
         let config = Config::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
         for name in [
-            "delbydeler", "bydeler", "population", "schools", "kindergartens", "transit_stops", "grocery",
-            "pharmacies", "commercial", "housing", "incidents_fire", "incidents_police", "incidents_waste",
+            "delbydeler",
+            "bydeler",
+            "population",
+            "schools",
+            "kindergartens",
+            "transit_stops",
+            "grocery",
+            "pharmacies",
+            "commercial",
+            "housing",
+            "incidents_fire",
+            "incidents_police",
+            "incidents_waste",
         ] {
             config.layer(name).unwrap();
         }

@@ -172,7 +172,11 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
             let layer = r.layer.clone().ok_or("metric distance_to needs layer = \"...\"")?;
             let known: Vec<&str> = config.layers.iter().filter(|l| matches!(l.kind, LayerKind::Poi | LayerKind::Housing)).map(|l| l.name.as_str()).collect();
             if !known.contains(&layer.as_str()) {
-                return Err(format!("layer '{layer}' is not a point-of-interest layer{} (known: {})", suggest(&layer, known.iter().copied()), known.join(", ")));
+                return Err(format!(
+                    "layer '{layer}' is not a point-of-interest layer{} (known: {})",
+                    suggest(&layer, known.iter().copied()),
+                    known.join(", ")
+                ));
             }
             Metric::DistanceTo { layer }
         }

@@ -4,8 +4,18 @@
 use serde_json::json;
 
 const NAMES: [&str; 12] = [
-    "Elvebakken", "Kirkeløkka", "Møllerjordet", "Bryggekvartalet", "Skogstua", "Tårnhagen",
-    "Fjellsletta", "Brønnhøgda", "Linjordet", "Sagbruket", "Havnelia", "Granåsen",
+    "Elvebakken",
+    "Kirkeløkka",
+    "Møllerjordet",
+    "Bryggekvartalet",
+    "Skogstua",
+    "Tårnhagen",
+    "Fjellsletta",
+    "Brønnhøgda",
+    "Linjordet",
+    "Sagbruket",
+    "Havnelia",
+    "Granåsen",
 ];
 
 /// Side of a fictional delbydel, in metres.

@@ -17,9 +17,30 @@ pub fn snap(v: f64, grid: Metres) -> f64 {
 
 /// Column names that hold personal data in Norwegian or English sources.
 const IDENTIFIER_COLUMNS: &[&str] = &[
-    "name", "navn", "fornavn", "etternavn", "fullname", "full_name", "person", "personnavn",
-    "fnr", "fodselsnummer", "fødselsnummer", "personnummer", "personnr", "ssn", "birth_number",
-    "phone", "telefon", "telefonnummer", "tlf", "mobil", "mobile", "email", "epost", "e_post",
+    "name",
+    "navn",
+    "fornavn",
+    "etternavn",
+    "fullname",
+    "full_name",
+    "person",
+    "personnavn",
+    "fnr",
+    "fodselsnummer",
+    "fødselsnummer",
+    "personnummer",
+    "personnr",
+    "ssn",
+    "birth_number",
+    "phone",
+    "telefon",
+    "telefonnummer",
+    "tlf",
+    "mobil",
+    "mobile",
+    "email",
+    "epost",
+    "e_post",
 ];
 
 /// Whether a column name looks like it holds a personal identifier.

@@ -108,13 +108,7 @@ impl std::fmt::Display for ImportSummary {
 }
 
 /// Imports `path` into the layer named `layer_name`; all or nothing.
-pub fn import_file(
-    store: &mut Store,
-    config: &Config,
-    layer_name: &str,
-    path: &Path,
-    options: &ImportOptions,
-) -> Result<ImportSummary, ImportError> {
+pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
     let source = open(path)?;
@@ -183,12 +177,7 @@ fn refuse_identifier_columns(layer: &Layer, source: &Source, path: &Path) -> Res
 
 /// Decides the file's CRS (flag, then the file's own declaration, then the format's default)
 /// and where its coordinates are.
-fn coordinates_and_crs(
-    layer: &Layer,
-    source: &Source,
-    flag: Option<Crs>,
-    path: &Path,
-) -> Result<(Crs, CoordinateColumns), ImportError> {
+fn coordinates_and_crs(layer: &Layer, source: &Source, flag: Option<Crs>, path: &Path) -> Result<(Crs, CoordinateColumns), ImportError> {
     if source.wgs84_by_default {
         return Ok((flag.or(source.declared_crs).unwrap_or(Crs::Wgs84), CoordinateColumns::Geometry));
     }
@@ -221,9 +210,6 @@ fn progress_bar(enabled: bool, len: Option<u64>) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len.unwrap_or(0));
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} rows ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} rows ({per_sec}, {eta} left)").unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{source::{Cells, RawRow, Source}, ImportError};
+use super::{
+    source::{Cells, RawRow, Source},
+    ImportError,
+};
 
 pub fn read(path: &Path) -> Result<Source, ImportError> {
     let fail = |e: duckdb::Error| ImportError::file(path, format!("cannot read as Parquet: {e}"));
@@ -17,10 +20,7 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
     let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(fail)? {
-        let values = (0..columns.len())
-            .map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(fail)?;
+        let values = (0..columns.len()).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
         out.push(Ok(RawRow { line: out.len() + 1, cells: Cells::Tabular { columns: Arc::clone(&index), values }, geometry: None }));
     }
     let len = out.len() as u64;

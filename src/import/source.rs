@@ -44,9 +44,9 @@ impl Cells {
     /// Every (column, text) pair, for the personal-identifier scan.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, Cow<'_, str>)> + '_> {
         match self {
-            Cells::Tabular { columns, values } => Box::new(
-                columns.iter().filter_map(|(name, &i)| values.get(i).map(|v| (name.as_str(), Cow::Borrowed(v.as_str())))),
-            ),
+            Cells::Tabular { columns, values } => {
+                Box::new(columns.iter().filter_map(|(name, &i)| values.get(i).map(|v| (name.as_str(), Cow::Borrowed(v.as_str())))))
+            }
             Cells::Json(map) => Box::new(map.iter().map(|(k, v)| {
                 let text = match v {
                     serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),

@@ -35,13 +35,7 @@ pub struct Validator<'a> {
 }
 
 impl<'a> Validator<'a> {
-    pub fn new(
-        layer: &'a Layer,
-        project: &'a crate::config::Project,
-        crs: Crs,
-        coordinates: CoordinateColumns,
-        areas: Option<&'a AreaIndex>,
-    ) -> Validator<'a> {
+    pub fn new(layer: &'a Layer, project: &'a crate::config::Project, crs: Crs, coordinates: CoordinateColumns, areas: Option<&'a AreaIndex>) -> Validator<'a> {
         Validator {
             layer,
             extent: project.extent,
@@ -59,9 +53,7 @@ impl<'a> Validator<'a> {
         if self.layer.anonymise.is_some_and(|a| a.reject_identifiers) {
             for (column, text) in row.cells.iter() {
                 if anonymise::looks_like_fodselsnummer(&text) {
-                    reasons.push(format!(
-                        "column '{column}' holds an 11-digit number that looks like a fødselsnummer; the data must arrive anonymised"
-                    ));
+                    reasons.push(format!("column '{column}' holds an 11-digit number that looks like a fødselsnummer; the data must arrive anonymised"));
                 }
             }
         }
@@ -100,9 +92,7 @@ impl<'a> Validator<'a> {
         let text = match (&cell, &mapping.default) {
             (Some(text), _) => text.as_ref(),
             (None, Some(default)) => default.as_str(),
-            (None, None) if mapping.required => {
-                return Err(format!("missing {} (column '{}')", mapping.name, mapping.column))
-            }
+            (None, None) if mapping.required => return Err(format!("missing {} (column '{}')", mapping.name, mapping.column)),
             (None, None) => return Ok(FieldValue::Null),
         };
         let bad = |expected: &str| format!("{} '{text}' in column '{}' is not {expected}", mapping.name, mapping.column);
@@ -168,10 +158,7 @@ impl<'a> Validator<'a> {
             CoordinateColumns::Columns { x, y } => {
                 let coordinate = |column: &str| -> Result<f64, String> {
                     let text = row.cells.get(column).ok_or_else(|| format!("missing coordinate (column '{column}')"))?;
-                    text.parse::<f64>()
-                        .ok()
-                        .filter(|v| v.is_finite())
-                        .ok_or_else(|| format!("coordinate '{text}' in column '{column}' is not a number"))
+                    text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("coordinate '{text}' in column '{column}' is not a number"))
                 };
                 let (x, y) = (coordinate(x)?, coordinate(y)?);
                 Geometry::Point(geo::Point::new(x, y))
@@ -221,16 +208,10 @@ impl<'a> Validator<'a> {
     fn check_units(&self, x: f64, y: f64) -> Result<(), String> {
         let looks_like_degrees = x.abs() <= 180.0 && y.abs() <= 90.0;
         if !self.crs.is_geographic() && looks_like_degrees {
-            return Err(format!(
-                "coordinates ({x}, {y}) look like degrees but the CRS is {}; pass --crs EPSG:4326 or fix the columns",
-                self.crs
-            ));
+            return Err(format!("coordinates ({x}, {y}) look like degrees but the CRS is {}; pass --crs EPSG:4326 or fix the columns", self.crs));
         }
         if self.crs.is_geographic() && !looks_like_degrees {
-            return Err(format!(
-                "coordinates ({x}, {y}) look like metres but the CRS is {}; pass --crs EPSG:25832 (or 25833)",
-                self.crs
-            ));
+            return Err(format!("coordinates ({x}, {y}) look like metres but the CRS is {}; pass --crs EPSG:25832 (or 25833)", self.crs));
         }
         Ok(())
     }

@@ -4,7 +4,6 @@
 use geo::{BoundingRect, Intersects, Point};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
-
 /// An area (delbydel, bydel) with its polygon in EPSG:25832, as stored.
 pub use crate::store::queries::AreaRow as Area;
 
@@ -56,9 +55,7 @@ impl AreaIndex {
 
     /// Areas whose bounding boxes intersect a rectangle.
     pub fn in_bbox(&self, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = &Area> {
-        self.tree
-            .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
-            .map(|c| &self.areas[c.data])
+        self.tree.locate_in_envelope_intersecting(&AABB::from_corners(min, max)).map(|c| &self.areas[c.data])
     }
 
     pub fn get(&self, code: &str) -> Option<&Area> {

@@ -78,17 +78,14 @@ impl PointIndex {
 
     /// Points at most `radius` away (boundary included).
     pub fn within(&self, x: f64, y: f64, radius: Metres) -> RadiusSummary {
-        self.tree.locate_within_distance([x, y], radius.0 * radius.0).fold(
-            RadiusSummary { count: 0, weight: 0.0 },
-            |acc, e| RadiusSummary { count: acc.count + 1, weight: acc.weight + self.weights[e.data as usize] },
-        )
+        self.tree
+            .locate_within_distance([x, y], radius.0 * radius.0)
+            .fold(RadiusSummary { count: 0, weight: 0.0 }, |acc, e| RadiusSummary { count: acc.count + 1, weight: acc.weight + self.weights[e.data as usize] })
     }
 
     /// Ids and positions of the points inside a rectangle.
     pub fn in_bbox(&self, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = (&str, [f64; 2])> {
-        self.tree
-            .locate_in_envelope(&AABB::from_corners(min, max))
-            .map(|e| (self.ids[e.data as usize].as_str(), *e.geom()))
+        self.tree.locate_in_envelope(&AABB::from_corners(min, max)).map(|e| (self.ids[e.data as usize].as_str(), *e.geom()))
     }
 }
 
@@ -98,9 +95,8 @@ mod tests {
 
     fn grid() -> PointIndex {
         // 11 x 11 points 10 m apart, from (0, 0) to (100, 100).
-        let rows = (0..=10)
-            .flat_map(|i| (0..=10).map(move |j| PointRow { id: format!("{i}-{j}"), x: i as f64 * 10.0, y: j as f64 * 10.0, weight: 1.0 }))
-            .collect();
+        let rows =
+            (0..=10).flat_map(|i| (0..=10).map(move |j| PointRow { id: format!("{i}-{j}"), x: i as f64 * 10.0, y: j as f64 * 10.0, weight: 1.0 })).collect();
         PointIndex::new(rows)
     }
 

@@ -112,24 +112,17 @@ pub fn heat(conn: &Connection, config: &Config, params: &HeatParams) -> Result<H
     let study = super::StudyArea::load(conn, config, params.area.as_deref())?;
     let grid = Grid::covering(study.bbox, cell);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
-    let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
-        .into_iter()
-        .map(|(x, y, w)| WeightedPoint { x, y, weight: if params.weighted { w } else { 1.0 } })
-        .collect();
+    let points: Vec<WeightedPoint> =
+        queries::incident_points(conn, &filter)?.into_iter().map(|(x, y, w)| WeightedPoint { x, y, weight: if params.weighted { w } else { 1.0 } }).collect();
     let density = kde(&points, &grid, bandwidth, &Quartic);
     let inside = study.mask(&grid);
     let (values, unit) = if params.per_1000 {
-        let residents: Vec<WeightedPoint> = queries::points(conn, "features", "population")?
-            .into_iter()
-            .map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight })
-            .collect();
+        let residents: Vec<WeightedPoint> =
+            queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
         let people = kde(&residents, &grid, bandwidth, &Quartic);
         let years = f64::from(to - from + 1);
         let values = (0..grid.len())
-            .map(|i| {
-                (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2)
-                    .then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years)
-            })
+            .map(|i| (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2).then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years))
             .collect();
         (values, "incidents per 1,000 inhabitants per year")
     } else {

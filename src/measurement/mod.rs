@@ -91,9 +91,10 @@ impl StudyArea {
                 None => "no areas imported; import delbydeler first".into(),
             }));
         }
-        let bbox = polygons.iter().filter_map(|p| p.bounding_rect()).fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| {
-            [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]
-        });
+        let bbox = polygons
+            .iter()
+            .filter_map(|p| p.bounding_rect())
+            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
         Ok(StudyArea { polygons, bbox })
     }
 
@@ -144,7 +145,8 @@ pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) 
 
 /// Writes indicators as CSV (counts as shown after the checkpoint, e.g. "<5").
 pub fn indicators_csv(rows: &[Indicator]) -> String {
-    let mut out = String::from("code,name,bydel,source,year,count,population,rate_per_1000,per_km2,previous,change,change_pct,p_value,ratio_to_city,rank,ranked\n");
+    let mut out =
+        String::from("code,name,bydel,source,year,count,population,rate_per_1000,per_km2,previous,change,change_pct,p_value,ratio_to_city,rank,ranked\n");
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for r in rows {
         let name = r.name.clone().unwrap_or_default().replace('"', "\"\"");

@@ -60,10 +60,7 @@ pub fn series(conn: &Connection, params: &SeriesParams) -> Result<Series, Measur
     Ok(Series {
         code: params.code.clone(),
         source: params.source.clone(),
-        points: rows
-            .into_iter()
-            .map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::Exact(count) })
-            .collect(),
+        points: rows.into_iter().map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::Exact(count) }).collect(),
         trend: trend(&last),
     })
 }

@@ -2,17 +2,8 @@
 //! blindness and in greyscale.
 
 /// Viridis control points (every 1/8 of the ramp), RGB.
-const VIRIDIS: [[u8; 3]; 9] = [
-    [68, 1, 84],
-    [70, 50, 127],
-    [54, 92, 141],
-    [39, 127, 142],
-    [31, 161, 135],
-    [74, 194, 109],
-    [159, 218, 58],
-    [223, 227, 24],
-    [253, 231, 37],
-];
+const VIRIDIS: [[u8; 3]; 9] =
+    [[68, 1, 84], [70, 50, 127], [54, 92, 141], [39, 127, 142], [31, 161, 135], [74, 194, 109], [159, 218, 58], [223, 227, 24], [253, 231, 37]];
 
 /// The colour at `t` in 0..=1 (clamped), interpolated between control points.
 ///

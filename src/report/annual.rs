@@ -38,8 +38,7 @@ pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out
     let rows = policy.apply(measurement::measure(conn, config, year, Level::Delbydel)?);
     let bydel_rows = policy.apply(measurement::measure(conn, config, year, Level::Bydel)?);
     let areas = queries::areas(conn, &config.project.assign_layer)?;
-    let bydel_names: BTreeMap<String, String> =
-        queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
+    let bydel_names: BTreeMap<String, String> = queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
     let hot = policy.apply(measurement::hotspots(conn, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let before_after = policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?);
     let mut by_bydel: BTreeMap<String, Vec<&queries::AreaRow>> = BTreeMap::new();
@@ -68,7 +67,8 @@ pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out
         if pdf {
             let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &totals, &own, &trends, &before_after.conclusion_nb);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
-            std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?).map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
+            std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
+                .map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
             written.push(pdf_file);
         }
         writeln!(index, "<li><a href=\"bydel-{bydel}.html\">{}</a></li>", escape(&name)).ok();
@@ -154,7 +154,14 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
     );
     for a in members {
         let fill = rate.get(a.code.as_str()).map_or("#dddddd".into(), |v| ramp::hex(ramp::viridis(v / max)));
-        writeln!(svg, "<path d=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"1\" fill-rule=\"evenodd\"><title>{} {}</title></path>", view.path(&a.polygon), a.code, escape(a.name.as_deref().unwrap_or(""))).ok();
+        writeln!(
+            svg,
+            "<path d=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"1\" fill-rule=\"evenodd\"><title>{} {}</title></path>",
+            view.path(&a.polygon),
+            a.code,
+            escape(a.name.as_deref().unwrap_or(""))
+        )
+        .ok();
     }
     let inside_bydel = |c: &&measurement::HotspotCell| {
         let centre = geo::Point::new((c.bounds[0] + c.bounds[2]) / 2.0, (c.bounds[1] + c.bounds[3]) / 2.0);
@@ -163,7 +170,13 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
     for c in hot.iter().filter(|c| c.class.level() >= 2).filter(inside_bydel) {
         let (x0, y0) = view.point(c.bounds[0], c.bounds[3]);
         let (x1, y1) = view.point(c.bounds[2], c.bounds[1]);
-        writeln!(svg, "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>", x1 - x0, y1 - y0).ok();
+        writeln!(
+            svg,
+            "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>",
+            x1 - x0,
+            y1 - y0
+        )
+        .ok();
     }
     let bar_m = crate::render::round_length(view.metres_per_unit() * 120.0);
     let bar = bar_m / view.metres_per_unit();
@@ -180,7 +193,13 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
     for i in 0..5 {
         let (lo, hi) = (max * f64::from(i) / 5.0, max * f64::from(i + 1) / 5.0);
         let colour = ramp::hex(ramp::viridis((f64::from(i) + 0.5) / 5.0));
-        write!(svg, "<span style=\"display:inline-block;width:1em;height:1em;background:{colour};vertical-align:middle\"></span> {}–{} ", fmt(Some(lo), 0), fmt(Some(hi), 0)).ok();
+        write!(
+            svg,
+            "<span style=\"display:inline-block;width:1em;height:1em;background:{colour};vertical-align:middle\"></span> {}–{} ",
+            fmt(Some(lo), 0),
+            fmt(Some(hi), 0)
+        )
+        .ok();
     }
     svg.push_str("</p>");
     svg
@@ -224,7 +243,10 @@ fn trend_rows(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy)
     members
         .iter()
         .map(|a| {
-            let series = policy.apply(measurement::series(conn, &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) })?);
+            let series = policy.apply(measurement::series(
+                conn,
+                &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },
+            )?);
             let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
             let trend = series.trend.map_or("–".into(), |t| {
                 let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
@@ -236,7 +258,9 @@ fn trend_rows(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy)
 }
 
 fn trends_html(rows: &[TrendRow]) -> String {
-    let mut s = String::from("<h2>Utvikling</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Hendelser per år</th><th>Trend siste 5 år</th></tr></thead><tbody>");
+    let mut s = String::from(
+        "<h2>Utvikling</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Hendelser per år</th><th>Trend siste 5 år</th></tr></thead><tbody>",
+    );
     for r in rows {
         writeln!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", r.code, escape(&r.name), escape(&r.counts), r.trend).ok();
     }

@@ -138,9 +138,8 @@ pub fn gather(conn: &Connection, config: &Config, params: &DialogueParams) -> Re
         })
         .collect();
     let trends = sources.iter().map(|s| (s.clone(), trend(&years.iter().map(|&y| (y, count(&area, s, y))).collect::<Vec<_>>()))).collect();
-    let shown = |c: &CountsBySourceYear| -> Shown {
-        sources.iter().map(|s| (s.clone(), years.iter().map(|&y| (y, Count::Exact(count(c, s, y)))).collect())).collect()
-    };
+    let shown =
+        |c: &CountsBySourceYear| -> Shown { sources.iter().map(|s| (s.clone(), years.iter().map(|&y| (y, Count::Exact(count(c, s, y)))).collect())).collect() };
     let distances = ["schools", "kindergartens", "transit_stops"]
         .into_iter()
         .map(|layer| {
@@ -174,11 +173,7 @@ fn map_block(conn: &Connection, areas: &[queries::AreaRow], params: &DialoguePar
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
-    let boundaries = areas
-        .iter()
-        .filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view)))
-        .map(|a| a.polygon.clone())
-        .collect();
+    let boundaries = areas.iter().filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view))).map(|a| a.polygon.clone()).collect();
     let grid = Grid::covering(bbox, Metres((half / 30.0).max(25.0)));
     let filter = queries::IncidentFilter { years: Some((year, year)), ..Default::default() };
     let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
@@ -316,7 +311,11 @@ impl Words {
 
     fn number(&self, v: f64, digits: usize) -> String {
         let s = format!("{v:.digits$}");
-        if self.lang == Lang::Nb { s.replace('.', ",") } else { s }
+        if self.lang == Lang::Nb {
+            s.replace('.', ",")
+        } else {
+            s
+        }
     }
 }
 
@@ -347,12 +346,17 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
     let mut rows = vec![header];
     for (label, shown) in [(w.pick("innen sirkelen", "inside the circle"), &f.near), (w.pick("i delbydelen", "in the sub-district"), &f.area)] {
         for source in &f.sources {
-            let cells = shown.get(source).map(|m| f.years.iter().map(|y| m.get(y).map_or("–".into(), |c| c.to_string())).collect::<Vec<_>>()).unwrap_or_default();
+            let cells =
+                shown.get(source).map(|m| f.years.iter().map(|y| m.get(y).map_or("–".into(), |c| c.to_string())).collect::<Vec<_>>()).unwrap_or_default();
             rows.push(std::iter::once(format!("{} {label}", w.source(source))).chain(cells).collect());
         }
     }
     b.push(Block::Table(rows));
-    b.push(Block::Note(format!("{} {k} {}", w.pick("Tall under", "Counts under"), w.pick(&format!("vises som «<{k}» for å verne enkeltpersoner."), &format!("are shown as \"<{k}\" to protect individuals.")))));
+    b.push(Block::Note(format!(
+        "{} {k} {}",
+        w.pick("Tall under", "Counts under"),
+        w.pick(&format!("vises som «<{k}» for å verne enkeltpersoner."), &format!("are shown as \"<{k}\" to protect individuals."))
+    )));
     b.push(Block::PageBreak);
     b.push(Block::Heading(w.pick("Sammenlignet med resten av byen", "Compared with the rest of the city").into()));
     let year = f.years.last().copied().unwrap_or_default();
@@ -376,7 +380,11 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         b.push(Block::Text(match t {
             Some(t) => {
                 let (dir_nb, dir_en) = if t.pct_per_year >= 0.0 { ("økt", "risen") } else { ("gått ned", "fallen") };
-                let sure = if t.p_value < 0.05 { w.pick("en tydelig utvikling", "a clear development") } else { w.pick("innenfor det som kan skyldes tilfeldigheter", "within what chance could explain") };
+                let sure = if t.p_value < 0.05 {
+                    w.pick("en tydelig utvikling", "a clear development")
+                } else {
+                    w.pick("innenfor det som kan skyldes tilfeldigheter", "within what chance could explain")
+                };
                 format!(
                     "{}: {} {} {} {} % {} ({sure}).",
                     w.source(source),
@@ -402,7 +410,10 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
             "kindergartens" => w.pick("Nærmeste barnehage", "Nearest kindergarten"),
             _ => w.pick("Nærmeste holdeplass", "Nearest public-transport stop"),
         };
-        b.push(Block::Text(format!("{what}: {}", d.map_or_else(|| w.pick("ikke i datagrunnlaget", "not in the data").to_string(), |d| format!("{} m", w.number((d / 10.0).round() * 10.0, 0))))));
+        b.push(Block::Text(format!(
+            "{what}: {}",
+            d.map_or_else(|| w.pick("ikke i datagrunnlaget", "not in the data").to_string(), |d| format!("{} m", w.number((d / 10.0).round() * 10.0, 0)))
+        )));
     }
     if !f.recommendation.is_empty() {
         b.push(Block::Heading(w.pick("Hva retningslinjene sier om slike boliger", "What the guidelines say about such housing").into()));

@@ -209,7 +209,11 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
             }
             // A neutral single hue: darker grey-blue where incidents gather.
             let t = (v / max).sqrt().clamp(0.0, 1.0) as f32;
-            surface.set_fill(Some(Fill { paint: rgb::Color::new(70, 90, 120).into(), opacity: NormalizedF32::new(0.55 * t).unwrap_or(NormalizedF32::ZERO), ..Fill::default() }));
+            surface.set_fill(Some(Fill {
+                paint: rgb::Color::new(70, 90, 120).into(),
+                opacity: NormalizedF32::new(0.55 * t).unwrap_or(NormalizedF32::ZERO),
+                ..Fill::default()
+            }));
             if let Some(p) = path([(cx0, cy0), (cx1, cy0), (cx1, cy1), (cx0, cy1)].into_iter().map(|(x, y)| to_page(x, y)), true) {
                 surface.draw_path(&p);
             }
@@ -228,7 +232,12 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     // The area circle (dashed) and the planned site as a generic marker.
     let (sx, sy) = to_page(map.site.0, map.site.1);
     let r = (map.radius_m * scale) as f32;
-    surface.set_stroke(Some(Stroke { paint: rgb::Color::new(31, 59, 87).into(), width: 1.5, dash: Some(StrokeDash { array: vec![5.0, 3.0], offset: 0.0 }), ..Stroke::default() }));
+    surface.set_stroke(Some(Stroke {
+        paint: rgb::Color::new(31, 59, 87).into(),
+        width: 1.5,
+        dash: Some(StrokeDash { array: vec![5.0, 3.0], offset: 0.0 }),
+        ..Stroke::default()
+    }));
     let circle = (0..=72).map(|i| {
         let a = i as f32 / 72.0 * std::f32::consts::TAU;
         (sx + r * a.cos(), sy + r * a.sin())

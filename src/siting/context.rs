@@ -82,19 +82,16 @@ impl SitingContext {
             }
         }
         let areas: Vec<&Area> = index.assignment_areas(config).into_iter().flat_map(AreaIndex::iter).collect();
-        let bbox = areas.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)).fold(
-            [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
-            |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
-        );
+        let bbox = areas
+            .iter()
+            .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
+            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
         let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
         let residents = spread_population(&raster, &queries::points(conn, "features", "population")?, rules.population_cell_m);
         let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
-        let housing_index = PointIndex::new(
-            housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect(),
-        );
-        let bases = PointIndex::new(
-            housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect(),
-        );
+        let housing_index = PointIndex::new(housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect());
+        let bases =
+            PointIndex::new(housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect());
         let latest = queries::incident_years(conn)?.map(|(_, last)| last);
         let incidents: Vec<WeightedPoint> = match latest {
             Some(year) => queries::incident_points(conn, &queries::IncidentFilter { years: Some((year, year)), ..Default::default() })?
@@ -109,7 +106,21 @@ impl SitingContext {
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
-        Ok(SitingContext { rules, index, assign_layer, polygons, raster, residents, housing, housing_index, bases, incident_density, populated_densities, metrics, slots })
+        Ok(SitingContext {
+            rules,
+            index,
+            assign_layer,
+            polygons,
+            raster,
+            residents,
+            housing,
+            housing_index,
+            bases,
+            incident_density,
+            populated_densities,
+            metrics,
+            slots,
+        })
     }
 
     /// The study areas (delbydeler), for surfaces.
@@ -143,10 +154,8 @@ impl SitingContext {
             Metric::GroupSitesWithin { radius_m, groups } => {
                 let r2 = radius_m * radius_m;
                 Some(
-                    self.housing
-                        .iter()
-                        .filter(|h| h.group.is_some_and(|g| groups.contains(&(g as u8))) && (h.x - x).powi(2) + (h.y - y).powi(2) <= r2)
-                        .count() as f64,
+                    self.housing.iter().filter(|h| h.group.is_some_and(|g| groups.contains(&(g as u8))) && (h.x - x).powi(2) + (h.y - y).powi(2) <= r2).count()
+                        as f64,
                 )
             }
             Metric::IncidentPercentile => {

@@ -35,19 +35,15 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
         return Err(SitingError::BadParameter(format!("cell_m = {} is outside 25-500 m", params.cell_m)));
     }
     let group = ctx.group(params.group)?;
-    let polygons: Vec<_> = ctx
-        .areas()
-        .filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c)))
-        .cloned()
-        .collect();
+    let polygons: Vec<_> = ctx.areas().filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c))).cloned().collect();
     if polygons.is_empty() {
         return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
     }
     let index = crate::index::AreaIndex::new(polygons);
-    let bbox = index.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)).fold(
-        [f64::MAX, f64::MAX, f64::MIN, f64::MIN],
-        |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)],
-    );
+    let bbox = index
+        .iter()
+        .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
+        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
     let grid = Grid::covering(bbox, Metres(params.cell_m));
     if grid.len() > 2_000_000 {
         return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));

@@ -93,10 +93,7 @@ pub struct Transformer {
 impl Transformer {
     pub fn new(from: Crs, to: Crs) -> Transformer {
         let projs = (from != to).then(|| {
-            let build = |crs: Crs| {
-                Proj::from_proj_string(crs.proj_string())
-                    .unwrap_or_else(|e| panic!("built-in proj string for {crs} is invalid: {e}"))
-            };
+            let build = |crs: Crs| Proj::from_proj_string(crs.proj_string()).unwrap_or_else(|e| panic!("built-in proj string for {crs} is invalid: {e}"));
             (build(from), build(to))
         });
         Transformer { from, to, projs }
@@ -111,11 +108,7 @@ impl Transformer {
         if !x.is_finite() || !y.is_finite() {
             return Err(fail("coordinate is not a finite number".into()));
         }
-        let mut p = if self.from.is_geographic() {
-            (x.to_radians(), y.to_radians(), 0.0)
-        } else {
-            (x, y, 0.0)
-        };
+        let mut p = if self.from.is_geographic() { (x.to_radians(), y.to_radians(), 0.0) } else { (x, y, 0.0) };
         proj4rs::transform::transform(src, dst, &mut p).map_err(|e| fail(e.to_string()))?;
         if self.to.is_geographic() {
             Ok((p.0.to_degrees(), p.1.to_degrees()))
@@ -158,10 +151,9 @@ mod tests {
     fn utm32_to_wgs84_agrees_with_proj_to_a_millimetre() {
         // cs2cs -f %.10f EPSG:25832 EPSG:4326; 1e-8 degrees of latitude is ~1.1 mm.
         let t = Transformer::new(Crs::Utm32, Crs::Wgs84);
-        for ((x, y), (lon, lat)) in [
-            ((597_000.0, 6_643_000.0), (10.734_629_822_9, 59.913_063_654_4)),
-            ((590_123.456, 6_650_987.654), (10.615_201_973_5, 59.986_318_995_7)),
-        ] {
+        for ((x, y), (lon, lat)) in
+            [((597_000.0, 6_643_000.0), (10.734_629_822_9, 59.913_063_654_4)), ((590_123.456, 6_650_987.654), (10.615_201_973_5, 59.986_318_995_7))]
+        {
             let (glon, glat) = t.apply(x, y).unwrap();
             assert!((glon - lon).abs() < 1e-8 && (glat - lat).abs() < 1e-8, "({x},{y}) -> ({glon},{glat})");
         }

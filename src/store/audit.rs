@@ -44,7 +44,16 @@ pub fn to_csv(events: &[Event]) -> String {
     let mut out = String::from("id,at,actor,role,action,target,amount\n");
     for e in events {
         let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        out.push_str(&format!("{},{},{},{},{},{},{}\n", e.id, e.at, quote(&e.actor), e.role, e.action, quote(&e.target), e.amount.map_or(String::new(), |a| a.to_string())));
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            e.id,
+            e.at,
+            quote(&e.actor),
+            e.role,
+            e.action,
+            quote(&e.target),
+            e.amount.map_or(String::new(), |a| a.to_string())
+        ));
     }
     out
 }

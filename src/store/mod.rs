@@ -4,9 +4,9 @@
 //! DuckDB calls block, so the server reaches the store through [`SharedStore::run`], which moves
 //! a cloned connection into `spawn_blocking`.
 
-pub mod queries;
 pub mod audit;
 pub mod ops;
+pub mod queries;
 pub mod tokens;
 pub mod write;
 
@@ -79,8 +79,7 @@ impl Store {
 
     /// An in-memory database, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let conn = Connection::open_in_memory()
-            .map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
         let store = Store { conn, path: ":memory:".into() };
         store.migrate()?;
         Ok(store)
@@ -104,9 +103,7 @@ impl Store {
 
     fn migrate(&self) -> Result<(), StoreError> {
         self.conn
-            .execute_batch(
-                "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL)",
-            )
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL)")
             .map_err(|source| StoreError::Migrate { version: 0, source })?;
         let current = self.schema_version()?;
         if current > SCHEMA_VERSION {
@@ -131,8 +128,7 @@ impl Store {
 }
 
 pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
-    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |r| r.get(0))
-        .map_err(StoreError::query("reading schema_version"))
+    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |r| r.get(0)).map_err(StoreError::query("reading schema_version"))
 }
 
 /// "held by PID 1234" from DuckDB's lock message, or the whole message.
@@ -162,9 +158,7 @@ impl SharedStore {
             let base = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             base.try_clone().map_err(StoreError::query("cloning a connection"))?
         };
-        tokio::task::spawn_blocking(move || f(&conn))
-            .await
-            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
+        tokio::task::spawn_blocking(move || f(&conn)).await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
     }
 
     pub fn path(&self) -> &Path {

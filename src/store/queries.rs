@@ -26,16 +26,12 @@ pub fn areas(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError>
         .prepare("SELECT id, name, parent_code, population, area_m2, geometry FROM areas WHERE layer = ? ORDER BY id")
         .map_err(StoreError::query(what()))?;
     let rows = stmt
-        .query_map(params![layer], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
-        })
+        .query_map(params![layer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))
         .map_err(StoreError::query(what()))?;
     rows.map(|row| {
         let (code, name, parent_code, population, area_m2, geometry) = row.map_err(StoreError::query(what()))?;
-        let polygon = parse_multipolygon(&geometry).map_err(|e| StoreError::Query {
-            what: format!("{}: geometry of area {code}", what()),
-            source: duckdb::Error::InvalidParameterName(e),
-        })?;
+        let polygon = parse_multipolygon(&geometry)
+            .map_err(|e| StoreError::Query { what: format!("{}: geometry of area {code}", what()), source: duckdb::Error::InvalidParameterName(e) })?;
         Ok(AreaRow { code, name, parent_code, population, area_m2, polygon })
     })
     .collect()
@@ -70,9 +66,8 @@ pub fn points(conn: &Connection, table: &str, layer: &str) -> Result<Vec<PointRo
     let sql = format!("SELECT id, x, y, CAST({weight} AS DOUBLE) FROM {table} WHERE layer = ?");
     let what = || format!("reading points of layer '{layer}' from {table}");
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
-    let rows = stmt
-        .query_map(params![layer], |r| Ok(PointRow { id: r.get(0)?, x: r.get(1)?, y: r.get(2)?, weight: r.get(3)? }))
-        .map_err(StoreError::query(what()))?;
+    let rows =
+        stmt.query_map(params![layer], |r| Ok(PointRow { id: r.get(0)?, x: r.get(1)?, y: r.get(2)?, weight: r.get(3)? })).map_err(StoreError::query(what()))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what()))
 }
 
@@ -102,9 +97,7 @@ pub fn incident_counts_city(conn: &Connection, (from, to): (i32, i32)) -> Result
 fn counts_by_source_year(conn: &Connection, what: &str, condition: &str, params: impl duckdb::Params) -> Result<CountsBySourceYear, StoreError> {
     let sql = format!("SELECT source, year, count(*) FROM incidents WHERE {condition} GROUP BY source, year ORDER BY source, year");
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
-    let rows = stmt
-        .query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))
-        .map_err(StoreError::query(what))?;
+    let rows = stmt.query_map(params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))).map_err(StoreError::query(what))?;
     let mut counts = CountsBySourceYear::new();
     for row in rows {
         let (source, year, n) = row.map_err(StoreError::query(what))?;
@@ -136,9 +129,7 @@ pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreErr
                  UNION ALL SELECT layer FROM housing UNION ALL SELECT layer FROM incidents)
                GROUP BY layer";
     let mut stmt = conn.prepare(sql).map_err(StoreError::query("counting features per layer"))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
-        .map_err(StoreError::query("counting features per layer"))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(StoreError::query("counting features per layer"))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query("counting features per layer"))
 }
 
@@ -152,9 +143,7 @@ pub fn population_by_area(conn: &Connection) -> Result<BTreeMap<String, f64>, St
              WHERE delbydel IS NOT NULL AND value IS NOT NULL GROUP BY delbydel",
         )
         .map_err(StoreError::query(what))?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?)))
-        .map_err(StoreError::query(what))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))).map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
@@ -218,19 +207,13 @@ pub fn incident_tallies(conn: &Connection, from: i32, to: i32) -> Result<Vec<Tal
              WHERE delbydel IS NOT NULL AND year BETWEEN ? AND ? GROUP BY ALL",
         )
         .map_err(StoreError::query(what))?;
-    let rows = stmt
-        .query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)? as u64)))
-        .map_err(StoreError::query(what))?;
+    let rows =
+        stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)? as u64))).map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
 /// Counts per period (year, or year and month) for one area (or the whole city with `None`).
-pub fn incident_series(
-    conn: &Connection,
-    code: Option<&str>,
-    filter: &IncidentFilter,
-    monthly: bool,
-) -> Result<Vec<(i32, u32, u64)>, StoreError> {
+pub fn incident_series(conn: &Connection, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, StoreError> {
     let (condition, mut params) = filter.sql();
     let area = match code {
         Some(code) => {
@@ -243,25 +226,19 @@ pub fn incident_series(
         params.push(duckdb::types::Value::Text(code.to_string()));
     }
     let month = if monthly { "month" } else { "0" };
-    let sql = format!(
-        "SELECT year, {month} AS m, count(*) FROM incidents WHERE {condition} {area} GROUP BY year, m ORDER BY year, m"
-    );
+    let sql = format!("SELECT year, {month} AS m, count(*) FROM incidents WHERE {condition} {area} GROUP BY year, m ORDER BY year, m");
     let what = "reading an incident series";
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
     let rows = stmt
-        .query_map(duckdb::params_from_iter(params), |r| {
-            Ok((r.get::<_, i32>(0)?, r.get::<_, i32>(1)? as u32, r.get::<_, i64>(2)? as u64))
-        })
+        .query_map(duckdb::params_from_iter(params), |r| Ok((r.get::<_, i32>(0)?, r.get::<_, i32>(1)? as u32, r.get::<_, i64>(2)? as u64)))
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
 /// The span of incident years in the store.
 pub fn incident_years(conn: &Connection) -> Result<Option<(i32, i32)>, StoreError> {
-    conn.query_row("SELECT min(year), max(year) FROM incidents", [], |r| {
-        Ok(r.get::<_, Option<i32>>(0)?.zip(r.get::<_, Option<i32>>(1)?))
-    })
-    .map_err(StoreError::query("reading incident years"))
+    conn.query_row("SELECT min(year), max(year) FROM incidents", [], |r| Ok(r.get::<_, Option<i32>>(0)?.zip(r.get::<_, Option<i32>>(1)?)))
+        .map_err(StoreError::query("reading incident years"))
 }
 
 /// A housing site as stored (internal: exact position).
@@ -332,9 +309,8 @@ pub fn counts_near_and_rest(
 /// The polygons of a polygon layer stored in `features` (commercial land, Marka), as areas.
 pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
     let what = || format!("reading polygons of layer '{layer}'");
-    let mut stmt = conn
-        .prepare("SELECT id, name, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
-        .map_err(StoreError::query(what()))?;
+    let mut stmt =
+        conn.prepare("SELECT id, name, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id").map_err(StoreError::query(what()))?;
     let rows = stmt
         .query_map(params![layer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
         .map_err(StoreError::query(what()))?;
@@ -396,13 +372,8 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         .query_row(&format!("SELECT count(*) FROM {} WHERE {condition}", q.table), duckdb::params_from_iter(params.clone()), |r| r.get(0))
         .map_err(StoreError::query(what()))?;
     let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS VARCHAR)")).collect();
-    let sql = format!(
-        "SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT {} OFFSET {}",
-        select.join(", "),
-        q.table,
-        q.limit,
-        q.offset
-    );
+    let sql =
+        format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT {} OFFSET {}", select.join(", "), q.table, q.limit, q.offset);
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
     let rows = stmt
         .query_map(duckdb::params_from_iter(params), |r| {
@@ -421,7 +392,10 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let mut out = Vec::new();
     for row in rows {
         let (id, x, y, geometry, properties) = row.map_err(StoreError::query(what()))?;
-        let polygon = geometry.map(|g| parse_multipolygon(&g)).transpose().map_err(|e| StoreError::Query { what: what(), source: duckdb::Error::InvalidParameterName(e) })?;
+        let polygon = geometry
+            .map(|g| parse_multipolygon(&g))
+            .transpose()
+            .map_err(|e| StoreError::Query { what: what(), source: duckdb::Error::InvalidParameterName(e) })?;
         out.push(StoredFeature { id, x, y, polygon, properties });
     }
     Ok((out, matched as u64))

@@ -25,17 +25,13 @@ fn hash(secret: &str) -> String {
 /// Creates a token and returns its secret (shown once).
 pub fn create(conn: &Connection, name: &str, role: Role, valid_days: Option<u32>) -> Result<String, StoreError> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::Query {
-        what: "drawing a random token".into(),
-        source: duckdb::Error::InvalidParameterName(e.to_string()),
-    })?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StoreError::Query { what: "drawing a random token".into(), source: duckdb::Error::InvalidParameterName(e.to_string()) })?;
     let secret = format!("bmj_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let role_name = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let expires = valid_days.map(|d| format!("now() + INTERVAL {d} DAY")).unwrap_or_else(|| "NULL".into());
     conn.execute(
-        &format!(
-            "INSERT INTO tokens SELECT coalesce(max(id), 0) + 1, ?, ?, ?, now(), {expires}, false FROM tokens"
-        ),
+        &format!("INSERT INTO tokens SELECT coalesce(max(id), 0) + 1, ?, ?, ?, now(), {expires}, false FROM tokens"),
         params![name, role_name, hash(&secret)],
     )
     .map_err(StoreError::query("creating a token"))?;
@@ -45,11 +41,9 @@ pub fn create(conn: &Connection, name: &str, role: Role, valid_days: Option<u32>
 /// The role of a valid (known, unrevoked, unexpired) token.
 pub fn role_of(conn: &Connection, secret: &str) -> Result<Option<(Role, String)>, StoreError> {
     let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT role, name FROM tokens WHERE hash = ? AND NOT revoked AND (expires_at IS NULL OR expires_at > now())",
-            params![hash(secret)],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT role, name FROM tokens WHERE hash = ? AND NOT revoked AND (expires_at IS NULL OR expires_at > now())", params![hash(secret)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()
         .map_err(StoreError::query("checking a token"))?;
     Ok(row.and_then(|(role, name)| Role::parse(&role).map(|r| (r, name))))
@@ -77,6 +71,5 @@ pub fn list(conn: &Connection) -> Result<Vec<TokenInfo>, StoreError> {
 
 /// Revokes a token by name; returns how many were revoked.
 pub fn revoke(conn: &Connection, name: &str) -> Result<usize, StoreError> {
-    conn.execute("UPDATE tokens SET revoked = true WHERE name = ? AND NOT revoked", params![name])
-        .map_err(StoreError::query("revoking a token"))
+    conn.execute("UPDATE tokens SET revoked = true WHERE name = ? AND NOT revoked", params![name]).map_err(StoreError::query("revoking a token"))
 }

@@ -44,11 +44,7 @@ impl Table {
     /// One row of this table, in the column order of `schema/0001_init.sql`.
     fn row(self, layer: &Layer, f: &Feature, import_id: i64) -> Vec<Value> {
         let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
-        let geometry = || {
-            f.polygon
-                .as_ref()
-                .map_or(Value::Null, |p| Value::Text(geojson::Geometry::from(p).to_string()))
-        };
+        let geometry = || f.polygon.as_ref().map_or(Value::Null, |p| Value::Text(geojson::Geometry::from(p).to_string()));
         let head = [Value::Text(layer.name.clone())];
         let cells: Vec<Value> = match self {
             Table::Areas => vec![
@@ -85,9 +81,7 @@ impl Table {
                 text(&f.bydel),
             ],
             Table::Incidents => {
-                let FieldValue::Date(date) = f.get("date") else {
-                    unreachable!("incident dates are required and validated before they reach the store")
-                };
+                let FieldValue::Date(date) = f.get("date") else { unreachable!("incident dates are required and validated before they reach the store") };
                 use chrono::Datelike;
                 vec![
                     Value::Text(layer.source.clone().unwrap_or_default()),
@@ -164,14 +158,10 @@ impl PendingImport<'_> {
         let mut updated = 0;
         for table in [Table::Features, Table::Housing, Table::Incidents].map(Table::name) {
             let what = || format!("re-assigning delbydeler in {table}");
-            self.tx
-                .execute_batch("CREATE TABLE reassigned (rid BIGINT, delbydel VARCHAR, bydel VARCHAR)")
-                .map_err(StoreError::query(what()))?;
+            self.tx.execute_batch("CREATE TABLE reassigned (rid BIGINT, delbydel VARCHAR, bydel VARCHAR)").map_err(StoreError::query(what()))?;
             {
                 let mut stmt = self.tx.prepare(&format!("SELECT rowid, x, y FROM {table}")).map_err(StoreError::query(what()))?;
-                let rows = stmt
-                    .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?)))
-                    .map_err(StoreError::query(what()))?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?))).map_err(StoreError::query(what()))?;
                 let mut appender = self.tx.appender("reassigned").map_err(StoreError::query(what()))?;
                 for row in rows {
                     let (rid, x, y) = row.map_err(StoreError::query(what()))?;
@@ -207,9 +197,8 @@ pub fn stage<'c>(
 ) -> Result<PendingImport<'c>, StoreError> {
     let table = Table::for_kind(layer.kind);
     let tx = conn.transaction().map_err(StoreError::query("starting the import transaction"))?;
-    let import_id: i64 = tx
-        .query_row("SELECT coalesce(max(id), 0) + 1 FROM import_log", [], |r| r.get(0))
-        .map_err(StoreError::query("reading the import log"))?;
+    let import_id: i64 =
+        tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM import_log", [], |r| r.get(0)).map_err(StoreError::query("reading the import log"))?;
     tx.execute_batch(&format!("CREATE TABLE {STAGING} AS SELECT * FROM {} LIMIT 0", table.name()))
         .map_err(StoreError::query(format!("creating the staging table for {}", table.name())))?;
     let mut written = Written { import_id, ..Written::default() };
@@ -218,17 +207,16 @@ pub fn stage<'c>(
         for feature in features {
             written.rows += 1;
             written.unassigned += u64::from(feature.delbydel.is_none() && table != Table::Areas);
-            appender
-                .append_row(duckdb::appender_params_from_iter(table.row(layer, &feature, import_id)))
-                .map_err(StoreError::query(format!("appending feature '{}' to {}", feature.id, table.name())))?;
+            appender.append_row(duckdb::appender_params_from_iter(table.row(layer, &feature, import_id))).map_err(StoreError::query(format!(
+                "appending feature '{}' to {}",
+                feature.id,
+                table.name()
+            )))?;
         }
         appender.flush().map_err(StoreError::query("flushing the appender"))?;
     }
     let replaced = tx
-        .execute(
-            &format!("DELETE FROM {0} WHERE layer = ? AND id IN (SELECT id FROM {STAGING})", table.name()),
-            params![layer.name],
-        )
+        .execute(&format!("DELETE FROM {0} WHERE layer = ? AND id IN (SELECT id FROM {STAGING})", table.name()), params![layer.name])
         .map_err(StoreError::query(format!("replacing re-imported rows in {}", table.name())))?;
     written.replaced = replaced as u64;
     tx.execute_batch(&format!("INSERT INTO {0} SELECT * FROM {STAGING}; DROP TABLE {STAGING};", table.name()))

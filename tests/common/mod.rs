@@ -186,7 +186,6 @@ impl Drop for Server {
     }
 }
 
-
 /// Creates a token for a role and returns its secret.
 pub fn token(db: &Path, role: &str) -> String {
     let out = bomiljo(db, &["token", "create", "--role", role, "--name", &format!("test-{role}")]);

@@ -44,7 +44,6 @@ impl std::hash::Hash for Metric {
 }
 
 impl Metric {
-
     /// Whether the metric rests on internal data (housing sites): hidden from the public role.
     pub fn uses_internal_data(&self) -> bool {
         matches!(self, Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes)
@@ -202,7 +201,11 @@ pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Op
     let d = metric.decimals();
     let num = |v: f64| {
         let text = format!("{v:.d$}");
-        if d > 0 { text.replace('.', ",") } else { text }
+        if d > 0 {
+            text.replace('.', ",")
+        } else {
+            text
+        }
     };
     let mut out = template.replace("{value}", &value.map_or_else(|| "–".into(), num));
     if let Some(t) = threshold {

@@ -143,8 +143,18 @@ fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[Constr
     };
     let (nb, en) = word(score);
     (
-        format!("For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng og vurderes som {nb}.", rules.group, rules.housing_nb.to_lowercase(), rules.location_nb.to_lowercase()),
-        format!("For group {} ({}; {}) the site scores {score:.0} of 100 and is judged {en}.", rules.group, rules.housing_en.to_lowercase(), rules.location_en.to_lowercase()),
+        format!(
+            "For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng og vurderes som {nb}.",
+            rules.group,
+            rules.housing_nb.to_lowercase(),
+            rules.location_nb.to_lowercase()
+        ),
+        format!(
+            "For group {} ({}; {}) the site scores {score:.0} of 100 and is judged {en}.",
+            rules.group,
+            rules.housing_en.to_lowercase(),
+            rules.location_en.to_lowercase()
+        ),
     )
 }
 
