@@ -157,6 +157,11 @@ pub enum Command {
         #[command(subcommand)]
         what: TokenCommand,
     },
+    /// The public release every public figure comes from (see PRIVACY.md).
+    Release {
+        #[command(subcommand)]
+        what: ReleaseCommand,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -234,7 +239,24 @@ pub enum TokenCommand {
 }
 
 #[derive(Subcommand)]
+pub enum ReleaseCommand {
+    /// Count every fixed unit with noise and store a new release version.
+    Build,
+    /// The current release: version, budget, accuracy per level and the budget spent.
+    Show,
+}
+
+#[derive(Subcommand)]
 pub enum BenchCommand {
+    /// Time to build the public release, its accuracy and the choropleth's rank agreement.
+    Release {
+        /// Years of incidents per source.
+        #[arg(long, default_value_t = 10)]
+        years: i32,
+        /// Area polygons (default: Oslo's real delbydeler from ../shared/data/oslo).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
     /// Time to produce neighbour-dialogue PDFs.
     Report {
         #[arg(long, default_value_t = 20)]
@@ -352,8 +374,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
         }
         Command::Measure { year, level, format, role } => {
-            let store = Store::open(&cli.db, OpenMode::MustExist)?;
-            let rows = measurement::measure(store.conn(), &config, year, level)?;
+            let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let release = bomiljo::release::current(store.conn_mut(), &config)?;
+            let geography = measurement::Geography::load(store.conn(), &config)?;
+            let incidents = if role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
+            let rows = measurement::measure(&geography, incidents, &config, year, level)?;
             let rows = Policy::new(role, config.project.min_count).apply(rows);
             match format.as_str() {
                 "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
@@ -363,9 +388,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
         }
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
-            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let release = bomiljo::release::current(store.conn_mut(), &config)?;
             let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(store.conn(), &config)?);
-            let ctx = SitingContext::build(store.conn(), &config, index)?;
+            let ctx = SitingContext::build(store.conn(), &config, index, &release)?;
             let policy = Policy::new(role, config.project.min_count);
             let en = lang == "en";
             if let Some(path) = sites {
@@ -399,7 +425,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             println!("{}: ok ({})", path.display(), rules.name);
         }
         Command::Report { what: ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, lang, out } } => {
-            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
             let site = candidate_at(&config, lat, lon, None)?;
             let lang = match lang.as_str() {
                 "nb" => dialogue::Lang::Nb,
@@ -407,14 +433,18 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 other => anyhow::bail!("--lang {other}: use nb or en"),
             };
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
-            dialogue::write_file(store.conn(), &config, &params, &out)?;
+            let release = bomiljo::release::current(store.conn_mut(), &config)?;
+            let geography = measurement::Geography::load(store.conn(), &config)?;
+            let index = bomiljo::index::SpatialIndex::build(store.conn(), &config)?;
+            dialogue::write_file(&dialogue::Sources { config: &config, release: &release, geography: &geography, index: &index }, &params, &out)?;
             println!("wrote {}", out.display());
             audit::record(store.conn(), &actor(), "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
         }
         Command::Report { what: ReportCommand::Annual { year, out, role, pdf } } => {
-            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let release = bomiljo::release::current(store.conn_mut(), &config)?;
             let out = out.join(format!("annual-{year}"));
-            let files = bomiljo::report::annual::write(store.conn(), &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
+            let files = bomiljo::report::annual::write(store.conn(), &release, &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             audit::record(
                 store.conn(),
@@ -478,6 +508,26 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 }
             }
         }
+        Command::Release { what: ReleaseCommand::Build } => {
+            let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
+            let published = bomiljo::release::publish(store.conn_mut(), &config, &actor())?;
+            print_release(&published.release);
+            println!(
+                "built in {:.0} ms; source-years measured afresh (each spends its budget once more): {}",
+                published.seconds * 1000.0,
+                if published.remeasured.is_empty() { "none".to_string() } else { published.remeasured.join(", ") }
+            );
+        }
+        Command::Release { what: ReleaseCommand::Show } => {
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            match bomiljo::release::latest(store.conn())? {
+                Some(release) => print_release(&release),
+                None => println!("no release yet: `bomiljo release build` (or `serve`) builds one"),
+            }
+        }
+        Command::Bench { what: BenchCommand::Release { years, areas } } => {
+            bomiljo::bench::release(&config, &bench_areas(&config, areas)?, years)?;
+        }
         Command::Bench { what: BenchCommand::Import { rows, areas } } => {
             bomiljo::bench::import(&config, &bench_areas(&config, areas)?, rows)?;
         }
@@ -498,6 +548,19 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 }
 
 /// Who runs the command, for the audit log.
+fn print_release(release: &bomiljo::release::Release) {
+    let budget = &release.settings.budget;
+    println!("release {} built {}", release.version, release.built_at);
+    println!("budget: rho = {} per source and year (zCDP), split across levels:", budget.rho_per_source_year);
+    for l in &release.settings.levels {
+        println!("  {:<9} rho {:.3}  sigma {:.2}  within ±{} in 95 % of cases", l.level, l.rho, l.sigma, l.within_95);
+    }
+    for (key, spent) in &release.spent {
+        println!("  {key}: measured {} time(s), rho spent {:.2}", spent.rounds, f64::from(spent.rounds) * budget.rho_per_source_year);
+    }
+    println!("{}", release.accuracy_en());
+}
+
 fn actor() -> String {
     format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }

@@ -12,4 +12,8 @@ pub enum Error {
     Serve(#[from] crate::api::ServeError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Release(#[from] crate::release::ReleaseError),
+    #[error(transparent)]
+    Measure(#[from] crate::measurement::MeasureError),
 }

@@ -28,6 +28,7 @@ pub mod import;
 pub mod index;
 pub mod measurement;
 pub mod privacy;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod siting;

@@ -72,7 +72,8 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = pdftotext(&pdf);
     assert!(text.contains("Fakta om nærområdet") && text.contains("Delbydel: Vest"), "{text}");
-    assert!(text.contains("<5"), "small counts are shown as <5:\n{text}");
+    // The figures come from the public release, and the sheet says so and how accurate they are.
+    assert!(text.contains("offentlig utgivelse nr. 1") && text.contains("midtpunktet sitt i sirkelen"), "{text}");
     assert_no_small_counts(&text, 5);
     // The existing site: neither its id, its position, its size nor its opening date.
     for leak in ["h-hemmelig", "597700", "10.7469", "2021-04-01"] {
@@ -83,9 +84,13 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
     for label in ["gruppe", "rus", "psyki", "narkoti", "kriminel"] {
         assert!(!lower.contains(label), "'{label}' in the report:\n{text}");
     }
-    // The delbydel's 40 police incidents a year (43 in 2024) are large enough to show.
+    // The delbydel's 40 police incidents a year (43 in 2024) are large enough to show; released
+    // with noise, each stays close (σ ≈ 1.7 at the default budget: ±8 is beyond 4σ).
     let row = text.lines().find(|l| l.contains("Politi i delbydelen")).unwrap();
-    assert_eq!(row.split_whitespace().skip(3).collect::<Vec<_>>(), ["40", "40", "40", "40", "43"], "{row}");
+    let shown: Vec<i64> = row.split_whitespace().skip(3).map(|c| c.parse().unwrap()).collect();
+    for (shown, truth) in shown.iter().zip([40, 40, 40, 40, 43]) {
+        assert!((shown - truth).abs() <= 8, "{shown} vs {truth}: {row}");
+    }
     assert!(text.contains("Nærmeste holdeplass") && text.contains("Spørsmål og svar"));
 }
 

@@ -193,7 +193,9 @@ fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     assert!(has("lise request /api/whoami") && has("public report dialogue"), "{actions:?}");
     let (_, csv) = server.get_with("/api/admin/audit?format=csv", Some(&admin));
     assert!(csv.starts_with("id,at,actor,role,action,target,amount"));
-    let (_, metrics) = server.get("/metrics");
+    // Request metrics show admin-route traffic: not for the public.
+    assert_eq!(server.get("/metrics").0, 401);
+    let (_, metrics) = server.get_with("/metrics", Some(&admin));
     assert!(metrics.contains("bomiljo_requests_total{route=\"/api/whoami\",status=\"200\"}"), "{metrics}");
     assert!(server.stop());
 }

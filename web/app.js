@@ -5,7 +5,7 @@ import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { getJson, setToken, token, transformRequest } from './js/api.js';
 import { addAreas, bounds, restyle } from './js/areas.js';
 import { addHeat, updateHeat, updateHotspots } from './js/heat.js';
-import { load, t, lang } from './js/i18n.js';
+import { load, t, lang, esc } from './js/i18n.js';
 import { showArea } from './js/panel.js';
 import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
 
@@ -77,7 +77,7 @@ async function main() {
   map.on('mousemove', 'areas-fill', (e) => {
     map.getCanvas().style.cursor = 'pointer';
     const p = e.features[0].properties;
-    popup.setLngLat(e.lngLat).setHTML(`${p.name ?? p.code} (${p.code})`).addTo(map);
+    popup.setLngLat(e.lngLat).setHTML(`${esc(p.name ?? p.code)} (${esc(p.code)})`).addTo(map);
   });
   map.on('mouseleave', 'areas-fill', () => { map.getCanvas().style.cursor = ''; popup.remove(); });
   map.on('click', (e) => {

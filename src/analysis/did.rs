@@ -30,7 +30,7 @@ pub struct WindowCounts {
 }
 
 /// A ratio of rate ratios with its uncertainty.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct DidEstimate {
     pub rate_ratio: f64,
     pub ci95_low: f64,

@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{access::Internal, ApiError, AppState};
 use crate::privacy::Role;
 use crate::store::{audit, tokens};
 
@@ -21,9 +21,9 @@ pub struct AuditQuery {
 }
 
 /// `GET /api/admin/audit?limit=&format=csv`.
-pub async fn audit_log(State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
+pub async fn audit_log(admin: Internal, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
-    let events = state.store.run(move |conn| audit::list(conn, limit)).await?;
+    let events = admin.store.run(move |conn| audit::list(conn, limit)).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], audit::to_csv(&events)).into_response(),
         _ => Json(events).into_response(),
@@ -31,8 +31,29 @@ pub async fn audit_log(State(state): State<AppState>, Query(q): Query<AuditQuery
 }
 
 /// `GET /api/admin/tokens`: names, roles and dates; never secrets.
-pub async fn list_tokens(State(state): State<AppState>) -> Result<Json<Vec<tokens::TokenInfo>>, ApiError> {
-    Ok(Json(state.store.run(tokens::list).await?))
+pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>, ApiError> {
+    Ok(Json(admin.store.run(tokens::list).await?))
+}
+
+/// `GET /api/admin/release`: the current public release: version, budget, accuracy per level,
+/// and the budget spent per source-year (rounds of measurement).
+pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Value> {
+    let release = state.data.release();
+    let spent: serde_json::Map<String, Value> = release
+        .spent
+        .iter()
+        .map(|(k, s)| (k.clone(), json!({ "rounds": s.rounds, "rho": s.rounds as f64 * release.settings.budget.rho_per_source_year })))
+        .collect();
+    Json(json!({
+        "version": release.version,
+        "built_at": release.built_at,
+        "budget": release.settings.budget,
+        "levels": release.settings.levels,
+        "years": release.settings.years,
+        "spent": spent,
+        "accuracy_nb": release.accuracy_nb(),
+        "accuracy_en": release.accuracy_en(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -43,13 +64,13 @@ pub struct NewToken {
 }
 
 /// `POST /api/admin/tokens` `{name, role, days?}`: the secret, shown once.
-pub async fn create_token(State(state): State<AppState>, caller: Caller, Json(req): Json<NewToken>) -> Result<Json<Value>, ApiError> {
+pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<Json<Value>, ApiError> {
     if req.name.trim().is_empty() || req.name.len() > 100 {
         return Err(ApiError::BadRequest("name must be 1-100 characters".into()));
     }
-    let actor = caller.token_name.clone().unwrap_or_default();
+    let actor = admin.caller.token_name.clone().unwrap_or_default();
     let (name, role) = (req.name.clone(), req.role);
-    let secret = state
+    let secret = admin
         .store
         .run(move |conn| {
             let secret = tokens::create(conn, &name, role, req.days)?;
@@ -66,10 +87,10 @@ pub struct Revoke {
 }
 
 /// `POST /api/admin/tokens/revoke` `{name}`.
-pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Json(req): Json<Revoke>) -> Result<Json<Value>, ApiError> {
-    let actor = caller.token_name.clone().unwrap_or_default();
+pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Json<Value>, ApiError> {
+    let actor = admin.caller.token_name.clone().unwrap_or_default();
     let name = req.name.clone();
-    let revoked = state
+    let revoked = admin
         .store
         .run(move |conn| {
             let n = tokens::revoke(conn, &name)?;

@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{access::View, ApiError, AppState};
 use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
 use crate::privacy::Count;
@@ -74,25 +74,36 @@ pub struct AreaDetail {
     counts: BTreeMap<String, BTreeMap<String, Count>>,
 }
 
-/// `GET /api/areas/{code}`: 200 with the area and its counts, 404 for an unknown code.
-pub async fn detail(State(state): State<AppState>, caller: Caller, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
-    let area = state
-        .index
-        .assignment_areas(&state.config)
-        .and_then(|areas| areas.get(&code))
-        .ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?
-        .clone();
-    let lookup = area.code.clone();
-    let (counts, population) =
-        state.store.run(move |conn| Ok((queries::incident_counts(conn, queries::AreaColumn::Delbydel, &lookup)?, queries::population_by_area(conn)?))).await?;
-    let props = AreaProperties::of(&area, &population);
-    let population = props.population;
+/// `GET /api/areas/{code}`: 200 with the area and its counts, 404 for an unknown code. The
+/// public role reads the counts from the release; years without data are left out.
+pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
+    let info = state.geography.infos.iter().find(|a| a.code == code).ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?.clone();
+    let counts: BTreeMap<String, BTreeMap<String, u64>> = match &view {
+        View::Public(public) => {
+            let release = &public.release;
+            release
+                .sources()
+                .into_iter()
+                .map(|source| {
+                    let (first, last) = release.years(Some(&source)).unwrap_or((0, -1));
+                    let years = (first..=last).filter_map(|y| Some((y.to_string(), *release.table(&source, y)?.delbydel.get(&code)?))).collect();
+                    (source, years)
+                })
+                .collect()
+        }
+        View::Internal(internal) => {
+            let lookup = info.code.clone();
+            let raw = internal.store.run(move |conn| queries::incident_counts(conn, queries::AreaColumn::Delbydel, &lookup)).await?;
+            raw.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, n as u64)).collect())).collect()
+        }
+    };
+    let policy = view.caller().policy;
     Ok(Json(AreaDetail {
-        code: area.code.clone(),
-        name: area.name.clone(),
-        bydel: area.parent_code.clone(),
-        population,
-        area_km2: area.area_m2 / 1e6,
-        counts: counts.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, caller.policy.count(n as u64))).collect())).collect(),
+        code: info.code,
+        name: info.name,
+        bydel: info.bydel,
+        population: info.population.map(|p| p.round() as i64),
+        area_km2: info.area_km2,
+        counts: counts.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, policy.count(n))).collect())).collect(),
     }))
 }

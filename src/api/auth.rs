@@ -5,7 +5,6 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 
 use super::{ApiError, AppState};
 use crate::privacy::{Policy, Role};
-use crate::store::tokens;
 
 /// The caller's role, and the privacy policy that follows from it.
 #[derive(Clone, Debug)]
@@ -42,7 +41,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(|s| s.trim().to_string())
             .ok_or_else(|| ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into()))?;
-        let found = state.store.run(move |conn| tokens::role_of(conn, &secret)).await?;
+        let found = state.data.role_of(secret).await?;
         let (role, name) = found.ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
         Ok(Caller { role, token_name: Some(name), policy: Policy::new(role, k) })
     }

@@ -14,7 +14,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{access::View, auth::Caller, ApiError, AppState};
 use crate::config::{Layer, Visibility};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use crate::store::{queries, write::Table};
@@ -106,16 +106,20 @@ const MAX_LIMIT: usize = 10_000;
 
 /// `GET /collections/{layer}/items?bbox=&limit=&offset=&datetime=`: GeoJSON in CRS84.
 /// 400 for a malformed bbox or datetime; 403 for internal layers without the analyst role.
-pub async fn items(State(state): State<AppState>, caller: Caller, Path(name): Path<String>, Query(q): Query<ItemsQuery>) -> Result<Response, ApiError> {
-    let layer = visible_layer(&state, &caller, &name)?.clone();
+pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<String>, Query(q): Query<ItemsQuery>) -> Result<Response, ApiError> {
+    let layer = visible_layer(&state, view.caller(), &name)?.clone();
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
     let offset = q.offset.unwrap_or(0);
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
-    let table = Table::for_kind(layer.kind).name();
-    let query_layer = layer.name.clone();
-    let (features, matched) =
-        state.store.run(move |conn| queries::layer_features(conn, &queries::FeatureQuery { table, layer: &query_layer, bbox, dates, limit, offset })).await?;
+    let page = queries::FeaturePage { bbox, dates, limit, offset };
+    let (features, matched) = match &view {
+        View::Public(public) => public.reference.features(&layer, page).await?,
+        View::Internal(internal) => {
+            let (table, query_layer) = (Table::for_kind(layer.kind).name(), layer.name.clone());
+            internal.store.run(move |conn| queries::layer_features(conn, &page.query(table, &query_layer))).await?
+        }
+    };
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let out: Vec<Value> = features
         .into_iter()
@@ -132,10 +136,8 @@ pub async fn items(State(state): State<AppState>, caller: Caller, Path(name): Pa
         .collect();
     let returned = out.len();
     let mut links = vec![json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={offset}"), "rel": "self", "type": "application/geo+json" })];
-    if offset + returned < matched as usize {
-        links.push(
-            json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset + limit), "rel": "next", "type": "application/geo+json" }),
-        );
+    if offset.saturating_add(returned) < matched as usize {
+        links.push(json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())

@@ -57,8 +57,10 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
 }
 
 async fn is_admin(state: &AppState, key: &str) -> bool {
-    let Some(secret) = key.strip_prefix("token:Bearer ").map(str::to_string) else { return false };
-    matches!(state.store.run(move |conn| crate::store::tokens::role_of(conn, &secret)).await, Ok(Some((crate::privacy::Role::Admin, _))))
+    let Some(secret) = key.strip_prefix("token:Bearer ").map(str::to_string) else {
+        return false;
+    };
+    matches!(state.data.role_of(secret).await, Ok(Some((crate::privacy::Role::Admin, _))))
 }
 
 /// Turns any 4xx that is not JSON (axum's own rejections: a malformed query, an oversized body,

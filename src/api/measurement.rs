@@ -12,8 +12,8 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{auth::Caller, ApiError, AppState};
-use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Level, SeriesParams};
+use super::{access::View, ApiError, AppState};
+use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Incidents, Level, SeriesParams};
 use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
@@ -24,13 +24,32 @@ pub struct MeasurementQuery {
     format: Option<String>,
 }
 
+/// Runs a measurement on the caller's incident data: the release for the public (in memory),
+/// the raw rows for analysts (on the store's thread pool).
+async fn on_incidents<T, F>(state: &AppState, view: &View, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&crate::config::Config, &measurement::Geography, Incidents) -> Result<T, measurement::MeasureError> + Send + 'static,
+{
+    let (config, geography) = (Arc::clone(&state.config), Arc::clone(&state.geography));
+    match view {
+        View::Public(public) => {
+            let release = Arc::clone(&public.release);
+            tokio::task::spawn_blocking(move || f(&config, &geography, Incidents::Released(&release)))
+                .await
+                .map_err(|e| ApiError::BadRequest(format!("measurement failed: {e}")))?
+                .map_err(ApiError::from)
+        }
+        View::Internal(internal) => Ok(internal.store.run(move |conn| Ok(f(&config, &geography, Incidents::Raw(conn)))).await??),
+    }
+}
+
 /// `GET /api/measurement?year=Y[&level=bydel][&format=csv]`: indicators per delbydel (or bydel),
 /// source and year. 200; 400 for a bad parameter.
-pub async fn indicators(State(state): State<AppState>, caller: Caller, Query(q): Query<MeasurementQuery>) -> Result<Response, ApiError> {
-    let config = Arc::clone(&state.config);
+pub async fn indicators(State(state): State<AppState>, view: View, Query(q): Query<MeasurementQuery>) -> Result<Response, ApiError> {
     let level = q.level.unwrap_or(Level::Delbydel);
-    let rows = state.store.run(move |conn| Ok(measurement::measure(conn, &config, q.year, level))).await??;
-    let rows = caller.policy.apply(rows);
+    let rows = on_incidents(&state, &view, move |config, geography, incidents| measurement::measure(geography, incidents, config, q.year, level)).await?;
+    let rows = view.caller().policy.apply(rows);
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], measurement::indicators_csv(&rows)).into_response(),
         None | Some("json") => Json(rows).into_response(),
@@ -40,14 +59,15 @@ pub async fn indicators(State(state): State<AppState>, caller: Caller, Query(q):
 
 /// Computes (or reuses) a heat surface for these parameters, already through the caller's
 /// privacy policy (cached per role class, so each tile need not redact it again).
-async fn surface(state: &AppState, caller: &Caller, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
+async fn surface(state: &AppState, view: &View, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
+    let caller = view.caller();
     let key = format!("{}|{}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
     if let Some(hit) = state.heat_cache.get(&key) {
         return Ok(hit);
     }
-    let config = Arc::clone(&state.config);
     let policy = caller.policy;
-    let surface = Arc::new(policy.apply(state.store.run(move |conn| Ok(measurement::heat(conn, &config, &params))).await??));
+    let surface =
+        Arc::new(policy.apply(on_incidents(state, view, move |config, geography, incidents| measurement::heat(geography, incidents, config, &params)).await?));
     state.heat_cache.insert(key, Arc::clone(&surface));
     Ok(surface)
 }
@@ -57,8 +77,9 @@ const MAX_GEOJSON_CELLS: usize = 100_000;
 
 /// `GET /api/heatmap?source=&category=&year=&to_year=&cell_m=&bandwidth_m=&area=&weighted=&per_1000=`:
 /// the grid as GeoJSON polygons (WGS84), non-empty cells only. 400 for bad or oversized requests.
-pub async fn heatmap(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Response, ApiError> {
-    let shown = surface(&state, &caller, params).await?;
+pub async fn heatmap(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Response, ApiError> {
+    let shown = surface(&state, &view, params).await?;
+    let caller = view.caller();
     let cells: Vec<usize> = (0..shown.grid().len()).filter(|&i| shown.values[i].is_some_and(|v| v > 0.0)).collect();
     if cells.len() > MAX_GEOJSON_CELLS {
         return Err(ApiError::BadRequest(format!(
@@ -98,16 +119,16 @@ fn heat_colour(value: f64, max: f64) -> [u8; 4] {
 /// `GET /tiles/heat/{z}/{x}/{y}.png?...` (same parameters as /api/heatmap): a 256 px PNG tile.
 pub async fn heat_tile(
     State(state): State<AppState>,
-    caller: Caller,
+    view: View,
     Path((z, x, y_png)): Path<(u32, u32, String)>,
     Query(params): Query<HeatParams>,
 ) -> Result<Response, ApiError> {
     let (z, x, y) = super::tile_address(z, x, &y_png, ".png")?;
-    let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
+    let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), view.caller().role.is_internal());
     let png = match state.tile_cache.get(&key) {
         Some(png) => png,
         None => {
-            let shown = surface(&state, &caller, params).await?;
+            let shown = surface(&state, &view, params).await?;
             let png = tokio::task::spawn_blocking(move || {
                 let max = shown.max();
                 if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
@@ -126,8 +147,8 @@ pub async fn heat_tile(
 }
 
 /// `GET /api/heatmap/legend?...`: the unit, the value range and the colour stops of the tiles.
-pub async fn heat_legend(State(state): State<AppState>, caller: Caller, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
-    let shown = surface(&state, &caller, params).await?;
+pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
+    let shown = surface(&state, &view, params).await?;
     let max = shown.max();
     let stops: Vec<Value> = (0..=4)
         .map(|i| {
@@ -140,15 +161,14 @@ pub async fn heat_legend(State(state): State<AppState>, caller: Caller, Query(pa
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as
 /// GeoJSON (WGS84) with class and confidence.
-pub async fn hotspots(State(state): State<AppState>, caller: Caller, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
-    let config = Arc::clone(&state.config);
-    let cells = state.store.run(move |conn| Ok(measurement::hotspots(conn, &config, &params))).await??;
-    let cells = caller.policy.apply(cells);
+pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
+    let cells = on_incidents(&state, &view, move |_, geography, incidents| measurement::hotspots(geography, incidents, &params)).await?;
+    let cells = view.caller().policy.apply(cells);
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<Value> = cells
         .iter()
         .filter_map(|c| {
-            let ring = super::cell_ring_wgs84(c.bounds, &to_wgs84);
+            let ring: Option<Vec<[f64; 2]>> = c.ring.iter().map(|[x, y]| to_wgs84.apply(*x, *y).ok().map(|(a, b)| [a, b])).collect();
             Some(json!({
                 "type": "Feature",
                 "geometry": { "type": "Polygon", "coordinates": [ring?] },
@@ -161,18 +181,33 @@ pub async fn hotspots(State(state): State<AppState>, caller: Caller, Query(param
 
 /// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)
 /// with the trend.
-pub async fn series(State(state): State<AppState>, caller: Caller, Query(params): Query<SeriesParams>) -> Result<Json<measurement::Series>, ApiError> {
-    let series = state.store.run(move |conn| Ok(measurement::series(conn, &params))).await??;
-    Ok(Json(caller.policy.apply(series)))
+pub async fn series(State(state): State<AppState>, view: View, Query(params): Query<SeriesParams>) -> Result<Json<measurement::Series>, ApiError> {
+    let series = on_incidents(&state, &view, move |_, _, incidents| measurement::series(incidents, &params)).await?;
+    Ok(Json(view.caller().policy.apply(series)))
 }
 
-/// `GET /api/before-after?radius_m=&years=`: the pooled before/after result; site-level results
-/// for the analyst role only.
-pub async fn before_after(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(params): Query<BeforeAfterParams>,
-) -> Result<Json<measurement::BeforeAfter>, ApiError> {
-    let result = state.store.run(move |conn| Ok(measurement::before_after(conn, &params))).await??;
-    Ok(Json(caller.policy.apply(result)))
+/// `GET /api/before-after?radius_m=&years=`: analysts get every site and the pooled result for
+/// any radius and span; the public gets the release's one fixed, pooled result (parameters are
+/// refused: nothing a public caller can vary reaches the housing sites).
+pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Response, ApiError> {
+    match view {
+        View::Public(public) => {
+            if params.radius_m.is_some() || params.years.is_some() {
+                return Err(ApiError::BadRequest("radius_m and years are fixed in the public release; leave them out".into()));
+            }
+            Ok(Json(public.release.settings.before_after.clone()).into_response())
+        }
+        View::Internal(internal) => {
+            let defaults = BeforeAfterParams::default();
+            let params = BeforeAfterParams { radius_m: params.radius_m.unwrap_or(defaults.radius_m), years: params.years.unwrap_or(defaults.years) };
+            let result = internal.store.run(move |conn| Ok(measurement::before_after(conn, &params))).await??;
+            Ok(Json(internal.caller.policy.apply(result)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BeforeAfterQuery {
+    radius_m: Option<f64>,
+    years: Option<i32>,
 }

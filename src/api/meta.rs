@@ -4,13 +4,13 @@ use axum::{extract::State, Json};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{access::View, auth::Caller, ApiError, AppState};
 use crate::config::{GeometryType, LayerKind, Visibility};
 use crate::store::queries;
 
 /// `GET /api/health`: 200 with the schema version once the store answers.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let version = state.store.run(crate::store::schema_version).await?;
+    let version = state.data.schema_version().await?;
     Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION") })))
 }
 
@@ -22,7 +22,9 @@ pub struct LayerInfo {
     geometry: GeometryType,
     visibility: Visibility,
     source: Option<String>,
-    features: i64,
+    /// Feature count; null for the public role on internal layers (incident totals are in the
+    /// release, not here).
+    features: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -31,9 +33,13 @@ struct Titles {
     en: String,
 }
 
-/// `GET /api/layers`: every configured layer with its feature count.
-pub async fn layers(State(state): State<AppState>) -> Result<Json<Vec<LayerInfo>>, ApiError> {
-    let counts = state.store.run(queries::layer_counts).await?;
+/// `GET /api/layers`: every configured layer with its feature count (public reference layers
+/// only for the public role).
+pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Vec<LayerInfo>>, ApiError> {
+    let counts = match &view {
+        View::Public(public) => public.reference.layer_counts(&state.config).await?,
+        View::Internal(internal) => internal.store.run(queries::layer_counts).await?,
+    };
     Ok(Json(
         state
             .config
@@ -46,7 +52,7 @@ pub async fn layers(State(state): State<AppState>) -> Result<Json<Vec<LayerInfo>
                 geometry: l.geometry,
                 visibility: l.visibility,
                 source: l.source.clone(),
-                features: counts.get(&l.name).copied().unwrap_or(0),
+                features: counts.get(&l.name).copied().or_else(|| matches!(view, View::Internal(_)).then_some(0)),
             })
             .collect(),
     ))

@@ -2,6 +2,7 @@
 //! from `web/`. Handlers stay thin (extract, call the core, respond); one [`ApiError`] maps
 //! failures to status codes and short JSON messages.
 
+pub mod access;
 mod admin;
 mod areas;
 pub mod auth;
@@ -27,7 +28,8 @@ pub use error::ApiError;
 
 use crate::config::Config;
 use crate::index::SpatialIndex;
-use crate::store::{SharedStore, Store, StoreError};
+use crate::measurement::Geography;
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -39,14 +41,19 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("siting rules: {0}")]
     Siting(#[from] crate::siting::SitingError),
+    #[error("public release: {0}")]
+    Release(#[from] crate::release::ReleaseError),
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Data is behind [`access::DataAccess`]: handlers ask for an
+/// [`access::View`] and get the release or the store according to the caller's role.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: SharedStore,
+    data: access::DataAccess,
     pub index: Arc<SpatialIndex>,
+    /// Delbydeler, population and sizes (public reference data), loaded once.
+    pub geography: Arc<Geography>,
     /// `GET /api/areas`, rendered once at start-up (areas change only by import).
     areas_geojson: axum::body::Bytes,
     /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
@@ -63,15 +70,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the spatial index and the cached area collection from the store.
-    pub fn new(config: Config, store: Store) -> Result<AppState, ServeError> {
+    /// Builds the spatial index, the cached area collection and the siting context from the
+    /// store, and brings the public release up to date (building one if the data changed).
+    pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
+        let release = crate::release::current(store.conn_mut(), &config)?;
         let index = Arc::new(SpatialIndex::build(store.conn(), &config)?);
+        let geography = Arc::new(Geography::load(store.conn(), &config)?);
         let areas_geojson = areas::feature_collection(store.conn(), &config, &index)?;
-        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&index))?;
+        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&index), &release)?;
         Ok(AppState {
             config: Arc::new(config),
-            store: store.into_shared(),
+            data: access::DataAccess::new(store.into_shared(), release),
             index,
+            geography,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             tile_cache: Arc::new(cache::Cache::new(4096)),
             heat_cache: Arc::new(cache::Cache::new(16)),
@@ -89,9 +100,9 @@ impl AppState {
         let minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 60);
         let fresh = self.token_use.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), minute) != Some(minute);
         if fresh {
-            let (store, name, path, role) = (self.store.clone(), name.to_string(), path.to_string(), format!("{role:?}").to_lowercase());
+            let (data, name, path, role) = (self.data.clone(), name.to_string(), path.to_string(), format!("{role:?}").to_lowercase());
             tokio::spawn(async move {
-                if let Err(e) = store.run(move |conn| crate::store::audit::record(conn, &name, &role, "request", &path, None)).await {
+                if let Err(e) = data.audit(name, role, "request", path, None).await {
                     tracing::warn!(error = %e, "could not record token use");
                 }
             });
@@ -124,7 +135,7 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
-    tracing::info!(%local, db = %state.store.path().display(), "serving");
+    tracing::info!(%local, db = %state.data.path().display(), "serving");
     // Tests and scripts read this line to find the port when --port 0 was given.
     eprintln!("bomiljo: listening on http://{local}/");
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;

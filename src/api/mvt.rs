@@ -1,5 +1,6 @@
 //! Mapbox Vector Tiles: `/tiles/{layer}/{z}/{x}/{y}.mvt` for areas layers (delbydeler, bydeler)
-//! and `incidents` (a grid of incident counts, with small cells left out for the public).
+//! and `incidents` (a grid of incident counts: the release's 250 m cells for the public, raw
+//! counts on any cell size for analysts; cells under k are left out for the public).
 
 use axum::{
     extract::{Path, Query, State},
@@ -9,10 +10,10 @@ use axum::{
 use mvt::{GeomEncoder, GeomType, Tile};
 use serde::Deserialize;
 
-use super::{auth::Caller, features::layer_for_tiles, ApiError, AppState};
+use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
 use crate::render::tile::{pixel_to_lonlat, TILE_PX};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{Crs, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
 use crate::store::queries::{self, IncidentFilter};
 
 const EXTENT: u32 = 4096;
@@ -67,10 +68,40 @@ fn polygon(proj: &TileProjection, to_wgs84: &Transformer, rings: &[Vec<(f64, f64
     encoder.encode().ok()
 }
 
+/// Incident cells touching a tile: (ring in EPSG:25832, count). Analysts get raw counts on any
+/// cell size; the public gets the release's 250 m SSB cells.
+async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Result<Vec<(Vec<(f64, f64)>, u64)>, ApiError> {
+    let filter = IncidentFilter { sources: q.source.into_iter().collect(), category: None, years: q.year.map(|y| (y, y)) };
+    match view {
+        View::Internal(internal) => {
+            let cell = q.cell_m.filter(|c| c.is_finite()).unwrap_or(250.0).clamp(100.0, 1000.0);
+            let bbox = proj.utm_box(cell);
+            let cells = internal.store.run(move |conn| queries::incident_grid(conn, &filter, cell, bbox)).await?;
+            Ok(cells.into_iter().map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], n)).collect())
+        }
+        View::Public(public) => {
+            if q.cell_m.is_some_and(|c| c != SSB_CELL_M) {
+                return Err(ApiError::BadRequest("cell_m: the public release has SSB's 250 m cells; leave cell_m out or use 250".into()));
+            }
+            let years = filter.years.or_else(|| public.release.years(None)).unwrap_or((0, -1));
+            let [x0, y0, x1, y1] = proj.utm_box(SSB_CELL_M);
+            let ssb = SsbProjection::new();
+            let to_analysis = Transformer::new(Crs::Utm33, ANALYSIS_CRS);
+            Ok(public
+                .release
+                .cell_counts(&filter.sources, years)
+                .into_iter()
+                .filter(|(cell, n)| *n > 0 && ssb.centre(*cell).is_some_and(|(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y)))
+                .filter_map(|(cell, n)| Some((cell.ring(&to_analysis)?.into_iter().map(|[x, y]| (x, y)).collect(), n)))
+                .collect())
+        }
+    }
+}
+
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: one layer named after the collection.
 pub async fn tile(
     State(state): State<AppState>,
-    caller: Caller,
+    view: View,
     Path((layer_name, z, x, y_mvt)): Path<(String, u32, u32, String)>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, ApiError> {
@@ -79,15 +110,15 @@ pub async fn tile(
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let mut tile = Tile::new(EXTENT);
     let mut layer = tile.create_layer(&layer_name);
+    let caller = view.caller().clone();
     if layer_name == "incidents" {
-        let cell = q.cell_m.unwrap_or(250.0).clamp(100.0, 1000.0);
-        let filter = IncidentFilter { sources: q.source.into_iter().collect(), category: None, years: q.year.map(|y| (y, y)) };
-        let bbox = proj.utm_box(cell);
-        let cells = state.store.run(move |conn| queries::incident_grid(conn, &filter, cell, bbox)).await?;
-        for (cx, cy, count) in cells {
-            let Some(shown) = caller.policy.count(count).exact() else { continue };
-            let ring = vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)];
-            let Some(geom) = polygon(&proj, &to_wgs84, &[ring]) else { continue };
+        for (ring, count) in incident_cells(&view, q, &proj).await? {
+            let Some(shown) = caller.policy.count(count).exact() else {
+                continue;
+            };
+            let Some(geom) = polygon(&proj, &to_wgs84, &[ring]) else {
+                continue;
+            };
             let mut feature = layer.into_feature(geom);
             feature.add_tag_uint("count", shown);
             layer = feature.into_layer();
@@ -98,10 +129,18 @@ pub async fn tile(
             return Err(ApiError::NotFound(format!("vector tiles exist for areas layers and 'incidents', not '{layer_name}'")));
         }
         let [x0, y0, x1, y1] = proj.utm_box(0.0);
-        let areas = state.store.run(move |conn| queries::areas(conn, &spec.name)).await?;
+        let areas = match &view {
+            View::Public(public) => public.reference.areas(&spec).await?,
+            View::Internal(internal) => {
+                let name = spec.name.clone();
+                internal.store.run(move |conn| queries::areas(conn, &name)).await?
+            }
+        };
         for area in areas {
             use geo::orient::{Direction, Orient};
-            let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else { continue };
+            let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
+                continue;
+            };
             // MVT wants exteriors clockwise on screen: counter-clockwise with y up.
             let oriented = area.polygon.orient(Direction::Default);
             if r.max().x < x0 || r.min().x > x1 || r.max().y < y0 || r.min().y > y1 {
@@ -110,7 +149,9 @@ pub async fn tile(
             for p in &oriented.0 {
                 let rings: Vec<Vec<(f64, f64)>> =
                     std::iter::once(p.exterior()).chain(p.interiors()).map(|ring| ring.0.iter().map(|c| (c.x, c.y)).collect()).collect();
-                let Some(geom) = polygon(&proj, &to_wgs84, &rings) else { continue };
+                let Some(geom) = polygon(&proj, &to_wgs84, &rings) else {
+                    continue;
+                };
                 let mut feature = layer.into_feature(geom);
                 feature.add_tag_string("code", &area.code);
                 if let Some(name) = &area.name {

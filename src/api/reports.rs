@@ -33,23 +33,21 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
         return Err(ApiError::BadRequest("housing_type is longer than 120 characters".into()));
     }
     let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, lang: q.lang.unwrap_or(dialogue::Lang::Nb) };
-    let config = Arc::clone(&state.config);
     let actor = caller.token_name.clone().unwrap_or_else(|| "public".into());
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
-    let pdf = state
-        .store
-        .run(move |conn| {
-            let pdf = dialogue::render(conn, &config, &params);
-            if let Ok(bytes) = &pdf {
-                crate::store::audit::record(conn, &actor, "public", "report", &target, Some(bytes.len() as i64))?;
-            }
-            Ok(pdf)
-        })
-        .await?
-        .map_err(|e| match e {
-            ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
-            ReportError::Store(s) | ReportError::Measure(crate::measurement::MeasureError::Store(s)) => ApiError::Store(s),
-            other => ApiError::BadRequest(other.to_string()),
-        })?;
+    // Public material whoever asks: built from the public view only.
+    let public = super::access::public_view(&state, caller);
+    let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&state.geography), Arc::clone(&state.index));
+    let pdf = tokio::task::spawn_blocking(move || {
+        dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index }, &params)
+    })
+    .await
+    .map_err(|e| ApiError::BadRequest(format!("report failed: {e}")))?
+    .map_err(|e| match e {
+        ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
+        ReportError::Store(s) | ReportError::Measure(crate::measurement::MeasureError::Store(s)) => ApiError::Store(s),
+        other => ApiError::BadRequest(other.to_string()),
+    })?;
+    state.data.audit(actor, "public".into(), "report", target, Some(pdf.len() as i64)).await?;
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"nabodialog.pdf\"")], pdf).into_response())
 }

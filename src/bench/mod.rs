@@ -164,9 +164,10 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         ..Default::default()
     };
     crate::demo::build(&mut store, config, &options)?;
+    let release = crate::release::current(store.conn_mut(), config)?;
     let started = Instant::now();
     let index = std::sync::Arc::new(crate::index::SpatialIndex::build(store.conn(), config)?);
-    let ctx = SitingContext::build(store.conn(), config, index).map_err(crate::api::ServeError::Siting)?;
+    let ctx = SitingContext::build(store.conn(), config, index, &release).map_err(crate::api::ServeError::Siting)?;
     println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let extent = areas_extent(&areas);
@@ -181,7 +182,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let started = Instant::now();
     let mut scored = 0usize;
     for site in &sites {
-        let metrics = ctx.measure(site.x, site.y);
+        let metrics = ctx.measure(site.x, site.y, &policy);
         for group in &ctx.rules().groups {
             std::hint::black_box(quick_score_group(group, site, &metrics, &policy));
             scored += 1;
@@ -202,18 +203,22 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
 
 /// Time to produce one neighbour-dialogue PDF on a demo database built on `areas_file`.
 pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), crate::Error> {
-    use crate::report::dialogue::{render, DialogueParams, Lang};
+    use crate::report::dialogue::{render, DialogueParams, Lang, Sources};
     let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
     crate::demo::build(&mut store, config, &options)?;
+    let release = crate::release::current(store.conn_mut(), config)?;
+    let geography = crate::measurement::Geography::load(store.conn(), config)?;
+    let index = crate::index::SpatialIndex::build(store.conn(), config)?;
+    let sources = Sources { config, release: &release, geography: &geography, index: &index };
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();
     let started = Instant::now();
     let mut bytes = 0;
     for &(x, y) in &sites {
         let params = DialogueParams { x, y, radius_m: 500.0, housing_type: "samlokaliserte boliger med personalbase".into(), lang: Lang::Nb };
-        bytes += render(store.conn(), config, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
+        bytes += render(&sources, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!(
@@ -223,4 +228,98 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
         bytes / sites.len() / 1024
     );
     Ok(())
+}
+
+/// Builds the public release for a demo on `areas_file` with `years` years of three sources,
+/// and prints the time, the mean absolute error of the released delbydel-year counts and the
+/// rank agreement (Spearman) of the public choropleth (rate per 1,000, latest year) with the raw.
+pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), crate::Error> {
+    use crate::measurement::{measure, Geography, Incidents, Level};
+    let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
+    let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
+    let real = |f: &str| Some(Path::new("../shared/data/oslo").join(f)).filter(|p| p.exists());
+    let last = 2025;
+    let options = crate::demo::DemoOptions {
+        areas: Some(areas_file.to_path_buf()),
+        population: real("befolkning_250m_2023.geojson"),
+        extra: real("bydeler_befolkning_2024.geojson").map(|p| ("bydeler".to_string(), p)).into_iter().collect(),
+        years: (last - years + 1, last),
+        out_dir: dir.path().join("files"),
+        ..Default::default()
+    };
+    crate::demo::build(&mut store, config, &options)?;
+    let incidents: i64 = store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).map_err(crate::store::StoreError::query("counting"))?;
+    let published = crate::release::publish(store.conn_mut(), config, "bench")?;
+    let release = published.release;
+    let units: usize = release.rows().len();
+    println!(
+        "build: {years} years x {} sources, {incidents} incidents, {} delbydeler -> {units} released counts in {:.0} ms (release v{})",
+        release.sources().len(),
+        release.settings.areas.len(),
+        published.seconds * 1000.0,
+        release.version
+    );
+    let again = crate::release::publish(store.conn_mut(), config, "bench")?;
+    let same = again.release.rows() == release.rows();
+    println!("rebuild without new data: {:.0} ms, identical counts: {same}, source-years re-measured: {}", again.seconds * 1000.0, again.remeasured.len());
+    let geography = Geography::load(store.conn(), config)?;
+    let (mut error_sum, mut n) = (0u64, 0u64);
+    let raw_tallies = Incidents::Raw(store.conn()).tallies(last - years + 1, last)?;
+    for source in release.sources() {
+        for year in last - years + 1..=last {
+            let Some(table) = release.table(&source, year) else {
+                continue;
+            };
+            for (code, released) in &table.delbydel {
+                let raw = raw_tallies.get(&(code.clone(), source.clone(), year)).map_or(0, |t| t.total);
+                error_sum += released.abs_diff(raw);
+                n += 1;
+            }
+        }
+    }
+    println!(
+        "accuracy: mean absolute error of {n} released delbydel-year counts = {:.2} (stated: within ±{} in 95 % of cases)",
+        error_sum as f64 / n.max(1) as f64,
+        release.settings.levels.iter().find(|l| l.level == "delbydel").map_or(0, |l| l.within_95)
+    );
+    let rates = |incidents: Incidents| -> Result<Vec<(String, f64)>, crate::Error> {
+        let rows = measure(&geography, incidents, config, last, Level::Delbydel)?;
+        let mut by_area: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+        for r in rows.iter().filter(|r| r.rate_per_1000.is_some()) {
+            *by_area.entry(r.code.clone()).or_default() += r.rate_per_1000.unwrap_or(0.0);
+        }
+        Ok(by_area.into_iter().collect())
+    };
+    let raw = rates(Incidents::Raw(store.conn()))?;
+    let public = rates(Incidents::Released(&release))?;
+    let rho = spearman(&raw.iter().map(|r| r.1).collect::<Vec<_>>(), &public.iter().map(|r| r.1).collect::<Vec<_>>());
+    println!("choropleth: Spearman rank correlation of public and raw rate per 1,000 ({last}, all sources, {} delbydeler) = {rho:.3}", raw.len());
+    Ok(())
+}
+
+/// Spearman's rank correlation (average ranks for ties).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let ranks = |v: &[f64]| -> Vec<f64> {
+        let mut order: Vec<usize> = (0..v.len()).collect();
+        order.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
+                j += 1;
+            }
+            for k in i..=j {
+                r[order[k]] = (i + j) as f64 / 2.0 + 1.0;
+            }
+            i = j + 1;
+        }
+        r
+    };
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = ra.len() as f64;
+    let mean = (n + 1.0) / 2.0;
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - mean) * (y - mean)).sum();
+    let var = |r: &[f64]| r.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+    cov / (var(&ra) * var(&rb)).sqrt()
 }

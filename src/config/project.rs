@@ -21,6 +21,8 @@ pub struct Project {
     /// The siting rule file.
     pub rules: PathBuf,
     pub limits: Limits,
+    /// The privacy budget of the public release.
+    pub release: crate::release::Budget,
 }
 
 /// Request limits of the server.
@@ -48,7 +50,24 @@ impl Project {
         if raw.privacy.min_count < 2 {
             return Err(invalid("[privacy] min_count must be at least 2".into()));
         }
+        let r = &raw.release;
+        let shares = [r.shares.city, r.shares.bydel, r.shares.delbydel, r.shares.cell, r.shares.category, r.shares.month];
+        if !(r.rho_per_source_year > 0.0 && r.rho_per_source_year <= 100.0) {
+            return Err(invalid(format!("[release] rho_per_source_year = {} must be above 0 (and at most 100)", r.rho_per_source_year)));
+        }
+        if shares.iter().any(|s| !(*s > 0.0)) || r.shares.total() > 1.0 + 1e-9 {
+            return Err(invalid(format!("[release] shares must each be above 0 and add up to at most 1 (they add up to {:.3})", r.shares.total())));
+        }
+        if !(50.0..=2000.0).contains(&r.before_after_radius_m) || !(1..=10).contains(&r.before_after_years) {
+            return Err(invalid("[release] before_after_radius_m must be 50-2000 and before_after_years 1-10".into()));
+        }
         Ok(Project {
+            release: crate::release::Budget {
+                rho_per_source_year: r.rho_per_source_year,
+                shares: r.shares,
+                before_after_radius_m: r.before_after_radius_m,
+                before_after_years: r.before_after_years,
+            },
             path: path.to_path_buf(),
             municipality: raw.municipality.name,
             extent,

@@ -13,6 +13,16 @@ pub struct RawProject {
     pub privacy: RawPrivacy,
     pub siting: RawSiting,
     pub limits: RawLimits,
+    pub release: RawRelease,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRelease {
+    pub rho_per_source_year: f64,
+    pub shares: crate::release::Shares,
+    pub before_after_radius_m: f64,
+    pub before_after_years: i32,
 }
 
 #[derive(Debug, Deserialize)]

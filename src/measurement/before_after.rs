@@ -80,8 +80,12 @@ pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<Bef
     };
     let mut sites = Vec::new();
     for site in queries::housing_sites(conn)? {
-        let (Some(opened), Some(delbydel)) = (site.opened.clone(), site.delbydel.clone()) else { continue };
-        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else { continue };
+        let (Some(opened), Some(delbydel)) = (site.opened.clone(), site.delbydel.clone()) else {
+            continue;
+        };
+        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+            continue;
+        };
         if year - n < first || year + n > last {
             continue;
         }
@@ -103,12 +107,24 @@ pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<Bef
 
 fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>) -> BeforeAfter {
     let pooled = pooled(&sites.iter().map(|s| s.estimate).collect::<Vec<_>>());
-    let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref(), sites.len(), radius_m, years);
+    let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref(), (&sites.len().to_string(), &sites.len().to_string()), radius_m, years);
     BeforeAfter { radius_m, years, site_count: sites.len(), pooled, conclusion_nb, conclusion_en, sites }
 }
 
+/// The public sentence: the same, without the number of sites, and one message for "too few
+/// sites" and "no data" alike.
+pub fn public_conclusion(pooled: Option<&DidEstimate>, radius: f64, years: i32) -> (String, String) {
+    match pooled {
+        Some(_) => conclusion(pooled, ("alle", "all"), radius, years),
+        None => (
+            "Det er ikke nok sammenlignbare boliger med data før og etter oppstart til å si noe samlet.".into(),
+            "There are not enough comparable sites with data before and after opening to draw an overall conclusion.".into(),
+        ),
+    }
+}
+
 /// States the pooled result honestly, in whichever direction it points.
-fn conclusion(pooled: Option<&DidEstimate>, sites: usize, radius: f64, years: i32) -> (String, String) {
+fn conclusion(pooled: Option<&DidEstimate>, (sites, sites_en): (&str, &str), radius: f64, years: i32) -> (String, String) {
     let Some(e) = pooled else {
         return ("Ingen boliger med nok data før og etter oppstart.".into(), "No sites with enough data before and after opening.".into());
     };
@@ -119,17 +135,17 @@ fn conclusion(pooled: Option<&DidEstimate>, sites: usize, radius: f64, years: i3
     if !e.significant() {
         (
             format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct:+.0} %, {ci_en})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct:+.0} %, {ci_en})."),
         )
     } else if pct > 0.0 {
         (
             format!("På tvers av {sites} boliger økte hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites} sites, incidents within {radius:.0} m rose more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m rose more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
         )
     } else {
         (
             format!("På tvers av {sites} boliger falt hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites} sites, incidents within {radius:.0} m fell more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m fell more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
         )
     }
 }

@@ -1,16 +1,15 @@
 //! Heatmaps: the quartic kernel density of incidents on a metre grid, per source, category and
 //! years, for the whole city or one area, optionally per 1,000 inhabitants.
 
-use duckdb::Connection;
 use serde::Deserialize;
 
-use super::{bounded, MeasureError};
+use super::{bounded, Geography, Incidents, MeasureError};
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Density, Quartic, WeightedPoint};
+use crate::analysis::kde::{kde, Density, Quartic};
 use crate::config::Config;
 use crate::privacy::{Policy, Redact};
 use crate::spatial::Metres;
-use crate::store::queries::{self, IncidentFilter};
+use crate::store::queries::IncidentFilter;
 
 /// What to compute. Defaults: all sources, all categories, the latest year, 50 m cells, 300 m
 /// bandwidth, the whole city, counts (not weights), per km².
@@ -101,25 +100,22 @@ impl Redact for HeatSurface {
 /// nearly nobody produces meaningless spikes at the city's edges.
 const MIN_RESIDENTS_PER_KM2: f64 = 200.0;
 
-pub fn heat(conn: &Connection, config: &Config, params: &HeatParams) -> Result<HeatSurface, MeasureError> {
+pub fn heat(geography: &Geography, incidents: Incidents, config: &Config, params: &HeatParams) -> Result<HeatSurface, MeasureError> {
     let cell = Metres(bounded("cell_m", params.cell_m, (25.0, 250.0), "m")?);
     let bandwidth = Metres(bounded("bandwidth_m", params.bandwidth_m, (100.0, 1000.0), "m")?);
     let known = super::sources(config);
     if let Some(s) = params.source.as_ref().filter(|s| !known.contains(s)) {
         return Err(MeasureError::BadParameter(format!("unknown source '{s}' (known: {})", known.join(", "))));
     }
-    let (from, to) = super::year_span(conn, params.year, params.to_year)?;
-    let study = super::StudyArea::load(conn, config, params.area.as_deref())?;
+    let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
+    let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let grid = Grid::covering(study.bbox, cell);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
-    let points: Vec<WeightedPoint> =
-        queries::incident_points(conn, &filter)?.into_iter().map(|(x, y, w)| WeightedPoint { x, y, weight: if params.weighted { w } else { 1.0 } }).collect();
+    let points = incidents.points(&filter, params.weighted)?;
     let density = kde(&points, &grid, bandwidth, &Quartic);
     let inside = study.mask(&grid);
     let (values, unit) = if params.per_1000 {
-        let residents: Vec<WeightedPoint> =
-            queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
-        let people = kde(&residents, &grid, bandwidth, &Quartic);
+        let people = kde(&geography.population, &grid, bandwidth, &Quartic);
         let years = f64::from(to - from + 1);
         let values = (0..grid.len())
             .map(|i| (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2).then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years))

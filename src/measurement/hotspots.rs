@@ -1,15 +1,14 @@
-//! Hot- and cold-spots of incidents: counts on a grid over the study area, then Gi*.
+//! Hot- and cold-spots of incidents: counts on a grid over the study area, then Gi*. Raw
+//! incidents can be counted on any cell size; the public release only on SSB's 250 m cells.
 
-use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, MeasureError};
+use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
 use crate::analysis::grid::Grid;
 use crate::analysis::hotspot::{gi_star, SpotClass};
-use crate::config::Config;
 use crate::privacy::{Policy, Redact};
-use crate::spatial::Metres;
-use crate::store::queries::{self, IncidentFilter};
+use crate::spatial::{Metres, SsbCell, SsbProjection, SSB_CELL_M};
+use crate::store::queries::IncidentFilter;
 
 /// Defaults: all sources, the latest year, 250 m cells, neighbours within 500 m.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -42,8 +41,8 @@ impl Default for HotspotParams {
 /// A significant cell (not-significant cells are not returned).
 #[derive(Clone, Debug, Serialize)]
 pub struct HotspotCell {
-    /// Cell bounds in EPSG:25832: [min_x, min_y, max_x, max_y].
-    pub bounds: [f64; 4],
+    /// The cell's outline in EPSG:25832 (a closed ring).
+    pub ring: Vec<[f64; 2]>,
     pub class: SpotClass,
     /// Confidence in per cent (90, 95, 99).
     pub confidence: u8,
@@ -65,28 +64,24 @@ impl Redact for HotspotCell {
     }
 }
 
-pub fn hotspots(conn: &Connection, config: &Config, params: &HotspotParams) -> Result<Vec<HotspotCell>, MeasureError> {
+pub fn hotspots(geography: &Geography, incidents: Incidents, params: &HotspotParams) -> Result<Vec<HotspotCell>, MeasureError> {
     let cell = Metres(bounded("cell_m", params.cell_m, (50.0, 1000.0), "m")?);
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
-    let (from, to) = super::year_span(conn, params.year, params.to_year)?;
-    let study = super::StudyArea::load(conn, config, params.area.as_deref())?;
-    let grid = Grid::covering(study.bbox, cell);
-    let mask = study.mask(&grid);
+    let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
+    let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
-    let mut counts = vec![0.0; grid.len()];
-    for (x, y, _) in queries::incident_points(conn, &filter)? {
-        if let Some(i) = grid.index_of(x, y) {
-            counts[i] += 1.0;
-        }
-    }
-    let spots = gi_star(&grid, &counts, &mask, band);
+    let counted = match incidents {
+        Incidents::Raw(_) => raw_grid(&study, cell, &incidents.points(&filter, false)?),
+        Incidents::Released(release) => released_grid(&study, cell, release, &filter, (from, to))?,
+    };
+    let spots = gi_star(&counted.grid, &counted.counts, &counted.mask, band);
     Ok(spots
         .into_iter()
         .enumerate()
         .filter_map(|(i, s)| {
             let s = s.filter(|s| s.class != SpotClass::NotSignificant)?;
             Some(HotspotCell {
-                bounds: grid.bounds(i),
+                ring: (counted.ring)(i)?,
                 class: s.class,
                 confidence: match s.class.level().abs() {
                     3 => 99,
@@ -95,8 +90,69 @@ pub fn hotspots(conn: &Connection, config: &Config, params: &HotspotParams) -> R
                 },
                 z: s.z,
                 q: s.q,
-                count: Some(counts[i] as u64),
+                count: Some(counted.counts[i] as u64),
             })
         })
         .collect())
+}
+
+/// Counts on a grid, which cells are studied, and each cell's ring in EPSG:25832.
+struct Counted<'a> {
+    grid: Grid,
+    counts: Vec<f64>,
+    mask: Vec<bool>,
+    ring: Box<dyn Fn(usize) -> Option<Vec<[f64; 2]>> + 'a>,
+}
+
+/// Raw incidents on a grid of any cell size in the analysis CRS.
+fn raw_grid<'a>(study: &StudyArea, cell: Metres, points: &[crate::analysis::kde::WeightedPoint]) -> Counted<'a> {
+    let grid = Grid::covering(study.bbox, cell);
+    let mut counts = vec![0.0; grid.len()];
+    for p in points {
+        if let Some(i) = grid.index_of(p.x, p.y) {
+            counts[i] += 1.0;
+        }
+    }
+    let mask = study.mask(&grid);
+    let ring_grid = grid.clone();
+    let ring = Box::new(move |i: usize| {
+        let [x0, y0, x1, y1] = ring_grid.bounds(i);
+        Some(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+    });
+    Counted { grid, counts, mask, ring }
+}
+
+/// Released counts on SSB's 250 m grid (EPSG:25833): the release has no other cells.
+fn released_grid<'a>(
+    study: &StudyArea,
+    cell: Metres,
+    release: &crate::release::Release,
+    filter: &IncidentFilter,
+    years: (i32, i32),
+) -> Result<Counted<'a>, MeasureError> {
+    if (cell.0 - SSB_CELL_M).abs() > f64::EPSILON {
+        return Err(MeasureError::BadParameter(format!("cell_m = {} : the public release has SSB's 250 m cells; use cell_m=250", cell.0)));
+    }
+    if filter.category.is_some() {
+        return Err(MeasureError::BadParameter("hot spots per category are not public: the public release has categories per delbydel only".into()));
+    }
+    let projection = SsbProjection::new();
+    let [x0, y0, x1, y1] = study.bbox;
+    let corners: Vec<(f64, f64)> = [(x0, y0), (x1, y0), (x0, y1), (x1, y1)].into_iter().filter_map(|(x, y)| projection.to_grid().apply(x, y).ok()).collect();
+    let bbox = corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]);
+    let grid = Grid::covering(bbox, Metres(SSB_CELL_M));
+    let released = release.cell_counts(&filter.sources, years);
+    let cell_at = |i: usize| {
+        let (x, y) = grid.centre(i);
+        SsbCell::containing_utm33(x, y)
+    };
+    let counts = (0..grid.len()).map(|i| released.get(&cell_at(i)).copied().unwrap_or(0) as f64).collect();
+    let from_grid = crate::spatial::Transformer::new(crate::spatial::Crs::Utm33, crate::spatial::ANALYSIS_CRS);
+    let mask = study.mask_by(&grid, |x, y| from_grid.apply(x, y).ok());
+    let ring_grid = grid.clone();
+    let ring = Box::new(move |i: usize| {
+        let (x, y) = ring_grid.centre(i);
+        SsbCell::containing_utm33(x, y).ring(&from_grid)
+    });
+    Ok(Counted { grid, counts, mask, ring })
 }

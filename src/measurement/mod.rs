@@ -5,16 +5,19 @@
 mod before_after;
 mod heat;
 mod hotspots;
+mod incidents;
 mod series;
 
 use duckdb::Connection;
 
-pub use before_after::{before_after, BeforeAfter, BeforeAfterParams, SiteResult};
+pub use before_after::{before_after, public_conclusion, BeforeAfter, BeforeAfterParams, SiteResult};
 pub use heat::{heat, HeatParams, HeatSurface};
 pub use hotspots::{hotspots, HotspotCell, HotspotParams};
+pub use incidents::Incidents;
 pub use series::{series, Series, SeriesParams};
 
-use crate::analysis::indicators::{self, AreaInfo, Indicator, Tallies};
+use crate::analysis::indicators::{self, AreaInfo, Indicator};
+use crate::analysis::kde::WeightedPoint;
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, StoreError};
 
@@ -26,19 +29,32 @@ pub enum MeasureError {
     Store(#[from] StoreError),
 }
 
-/// The areas of the assignment layer with their population and size.
-pub fn area_infos(conn: &Connection, config: &Config) -> Result<Vec<AreaInfo>, StoreError> {
-    let population = queries::population_by_area(conn)?;
-    Ok(queries::areas(conn, &config.project.assign_layer)?
-        .into_iter()
-        .map(|a| AreaInfo {
-            population: a.population.map(|p| p as f64).or_else(|| population.get(&a.code).copied()),
-            code: a.code,
-            name: a.name,
-            bydel: a.parent_code,
-            area_km2: a.area_m2 / 1e6,
-        })
-        .collect())
+/// The public reference geography every measurement needs: the delbydeler (with bydel,
+/// population and size) and the population points. Loaded once; it never holds incidents.
+#[derive(Clone, Debug, Default)]
+pub struct Geography {
+    pub areas: Vec<queries::AreaRow>,
+    pub infos: Vec<AreaInfo>,
+    pub population: Vec<WeightedPoint>,
+}
+
+impl Geography {
+    pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
+        let by_area = queries::population_by_area(conn)?;
+        let areas = queries::areas(conn, &config.project.assign_layer)?;
+        let infos = areas
+            .iter()
+            .map(|a| AreaInfo {
+                population: a.population.map(|p| p as f64).or_else(|| by_area.get(&a.code).copied()),
+                code: a.code.clone(),
+                name: a.name.clone(),
+                bydel: a.parent_code.clone(),
+                area_km2: a.area_m2 / 1e6,
+            })
+            .collect();
+        let population = queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
+        Ok(Geography { areas, infos, population })
+    }
 }
 
 /// Every configured incident source.
@@ -54,20 +70,23 @@ pub enum Level {
     Bydel,
 }
 
-/// Indicators for `year` at a level, raw (before the privacy checkpoint).
-pub fn measure(conn: &Connection, config: &Config, year: i32, level: Level) -> Result<Vec<Indicator>, MeasureError> {
-    let areas = area_infos(conn, config)?;
-    let mut tallies = Tallies::new();
-    for (code, source, y, category, n) in queries::incident_tallies(conn, year - 1, year)? {
-        let t = tallies.entry((code, source, y)).or_default();
-        t.total += n;
-        *t.categories.entry(category).or_default() += n;
-    }
+/// Indicators for `year` at a level (before the privacy checkpoint). On the release, the
+/// change's p-value is left out: an exact Poisson test of noisy counts would overstate what is
+/// known.
+pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, year: i32, level: Level) -> Result<Vec<Indicator>, MeasureError> {
+    let year = year.clamp(1, 9999);
+    let tallies = incidents.tallies(year - 1, year)?;
     let sources = sources(config);
-    Ok(match level {
-        Level::Delbydel => indicators::indicators(&areas, &tallies, &sources, year),
-        Level::Bydel => indicators::bydel_totals(&areas, &tallies, &sources, year),
-    })
+    let mut rows = match level {
+        Level::Delbydel => indicators::indicators(&geography.infos, &tallies, &sources, year),
+        Level::Bydel => indicators::bydel_totals(&geography.infos, &tallies, &sources, year),
+    };
+    if matches!(incidents, Incidents::Released(_)) {
+        for row in &mut rows {
+            row.p_value = None;
+        }
+    }
+    Ok(rows)
 }
 
 /// The polygons analysed: every delbydel, or those of one delbydel or bydel code.
@@ -78,13 +97,10 @@ pub(crate) struct StudyArea {
 }
 
 impl StudyArea {
-    pub fn load(conn: &Connection, config: &Config, code: Option<&str>) -> Result<StudyArea, MeasureError> {
+    pub fn load(geography: &Geography, code: Option<&str>) -> Result<StudyArea, MeasureError> {
         use geo::BoundingRect;
-        let polygons: Vec<_> = queries::areas(conn, &config.project.assign_layer)?
-            .into_iter()
-            .filter(|a| code.is_none_or(|c| a.code == c || a.parent_code.as_deref() == Some(c)))
-            .map(|a| a.polygon)
-            .collect();
+        let polygons: Vec<_> =
+            geography.areas.iter().filter(|a| code.is_none_or(|c| a.code == c || a.parent_code.as_deref() == Some(c))).map(|a| a.polygon.clone()).collect();
         if polygons.is_empty() {
             return Err(MeasureError::BadParameter(match code {
                 Some(code) => format!("no delbydel or bydel with code '{code}'"),
@@ -100,6 +116,11 @@ impl StudyArea {
 
     /// Which cell centres of `grid` fall inside the polygons (R-tree, then exact test).
     pub fn mask(&self, grid: &crate::analysis::grid::Grid) -> Vec<bool> {
+        self.mask_by(grid, |x, y| Some((x, y)))
+    }
+
+    /// The same for a grid in another CRS: `to_analysis` maps its centres into EPSG:25832.
+    pub fn mask_by(&self, grid: &crate::analysis::grid::Grid, to_analysis: impl Fn(f64, f64) -> Option<(f64, f64)>) -> Vec<bool> {
         let index = crate::index::AreaIndex::new(
             self.polygons
                 .iter()
@@ -117,18 +138,19 @@ impl StudyArea {
         (0..grid.len())
             .map(|i| {
                 let (x, y) = grid.centre(i);
-                index.locate(x, y).is_some()
+                to_analysis(x, y).is_some_and(|(x, y)| index.locate(x, y).is_some())
             })
             .collect()
     }
 }
 
-/// The years asked for: `year` (default: the latest in the store) to `to_year` (default: `year`).
-pub(crate) fn year_span(conn: &Connection, year: Option<i32>, to_year: Option<i32>) -> Result<(i32, i32), MeasureError> {
-    let latest = queries::incident_years(conn)?.map_or(0, |(_, last)| last);
+/// The years asked for: `year` (default: the latest with data) to `to_year` (default: `year`).
+pub(crate) fn year_span(data: Option<(i32, i32)>, year: Option<i32>, to_year: Option<i32>) -> Result<(i32, i32), MeasureError> {
+    let latest = data.map_or(0, |(_, last)| last);
     let from = year.unwrap_or(latest);
     let to = to_year.unwrap_or(from);
-    if to < from || to - from > 30 {
+    // In i64: a span from i32::MIN to i32::MAX must not wrap into a small one.
+    if to < from || i64::from(to) - i64::from(from) > 30 {
         return Err(MeasureError::BadParameter(format!("years {from}-{to} are not a range of at most 30 years")));
     }
     Ok((from, to))

@@ -1,12 +1,11 @@
 //! Yearly and monthly series per area and source, with the trend over the last N years.
 
-use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::MeasureError;
+use super::{Incidents, MeasureError};
 use crate::analysis::trend::{trend, Trend};
 use crate::privacy::{Count, Policy, Redact};
-use crate::store::queries::{self, IncidentFilter};
+use crate::store::queries::IncidentFilter;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct SeriesParams {
@@ -51,12 +50,12 @@ impl Redact for Series {
     }
 }
 
-pub fn series(conn: &Connection, params: &SeriesParams) -> Result<Series, MeasureError> {
+pub fn series(incidents: Incidents, params: &SeriesParams) -> Result<Series, MeasureError> {
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: None };
-    let yearly = queries::incident_series(conn, params.code.as_deref(), &filter, false)?;
+    let yearly = incidents.series(params.code.as_deref(), &filter, false)?;
     let n = params.trend_years.unwrap_or(5).clamp(3, 30);
     let last: Vec<(i32, u64)> = yearly.iter().rev().take(n).rev().map(|(y, _, c)| (*y, *c)).collect();
-    let rows = if params.monthly { queries::incident_series(conn, params.code.as_deref(), &filter, true)? } else { yearly };
+    let rows = if params.monthly { incidents.series(params.code.as_deref(), &filter, true)? } else { yearly };
     Ok(Series {
         code: params.code.clone(),
         source: params.source.clone(),

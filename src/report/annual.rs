@@ -12,8 +12,9 @@ use super::pdf::Block;
 use super::svg::{escape, View};
 use crate::analysis::indicators::Indicator;
 use crate::config::Config;
-use crate::measurement::{self, BeforeAfterParams, HotspotParams, Level, SeriesParams};
+use crate::measurement::{self, BeforeAfterParams, Geography, HotspotParams, Incidents, Level, SeriesParams};
 use crate::privacy::Policy;
+use crate::release::Release;
 use crate::render::ramp;
 use crate::store::queries;
 
@@ -33,39 +34,48 @@ pub enum ReportError {
 
 /// Writes `index.html` and one `bydel-XX.html` per bydel into `out`; returns the files written.
 /// With `pdf`, each bydel is also written as `bydel-XX.pdf`.
-pub fn write(conn: &Connection, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
+///
+/// The public version (the default) is computed from the public release only; the internal one
+/// (analyst role) from the raw incidents.
+pub fn write(conn: &Connection, release: &Release, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
-    let rows = policy.apply(measurement::measure(conn, config, year, Level::Delbydel)?);
-    let bydel_rows = policy.apply(measurement::measure(conn, config, year, Level::Bydel)?);
+    let incidents = if policy.role.is_internal() { Incidents::Raw(conn) } else { Incidents::Released(release) };
+    let geography = Geography::load(conn, config)?;
+    let rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Delbydel)?);
+    let bydel_rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Bydel)?);
     let areas = queries::areas(conn, &config.project.assign_layer)?;
     let bydel_names: BTreeMap<String, String> = queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
-    let hot = policy.apply(measurement::hotspots(conn, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
-    let before_after = policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?);
+    let hot = policy.apply(measurement::hotspots(&geography, incidents, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
+    let experience = match incidents {
+        Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
+        Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
+    };
+    let intro = intro(policy, release);
     let mut by_bydel: BTreeMap<String, Vec<&queries::AreaRow>> = BTreeMap::new();
     for a in &areas {
         by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
     }
     let mut written = Vec::new();
     let mut index = page_head(&format!("Bomiljømåling {year}"));
-    writeln!(index, "<h1>Bomiljømåling {year}</h1><p>{}</p><ul>", intro(policy)).ok();
+    writeln!(index, "<h1>Bomiljømåling {year}</h1><p>{}</p><ul>", intro).ok();
     for (bydel, members) in &by_bydel {
         let name = bydel_names.get(bydel).cloned().unwrap_or_else(|| format!("Bydel {bydel}"));
         let file = out.join(format!("bydel-{bydel}.html"));
         let mut html = page_head(&format!("Bomiljømåling {year} – {name}"));
-        writeln!(html, "<h1>Bomiljømåling {year}: {}</h1><p>{}</p>", escape(&name), intro(policy)).ok();
+        writeln!(html, "<h1>Bomiljømåling {year}: {}</h1><p>{}</p>", escape(&name), intro).ok();
         let own: Vec<&Indicator> = rows.iter().filter(|r| r.bydel.as_deref() == Some(bydel.as_str())).collect();
         let totals: Vec<&Indicator> = bydel_rows.iter().filter(|r| r.code == *bydel).collect();
         html.push_str(&summary(&totals));
         html.push_str(&map(members, &own, &hot));
         html.push_str(&table(&own));
-        let trends = trend_rows(conn, members, policy)?;
+        let trends = trend_rows(incidents, members, policy)?;
         html.push_str(&trends_html(&trends));
-        writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&before_after.conclusion_nb)).ok();
+        writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&experience)).ok();
         html.push_str(&method(policy));
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
         if pdf {
-            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &totals, &own, &trends, &before_after.conclusion_nb);
+            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &totals, &own, &trends, &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
             std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
                 .map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
@@ -92,11 +102,11 @@ fn page_head(title: &str) -> String {
     )
 }
 
-fn intro(policy: &Policy) -> String {
+fn intro(policy: &Policy, release: &Release) -> String {
     if policy.role.is_internal() {
-        "Intern versjon: alle tall vises, også små.".into()
+        "Intern versjon: registrerte tall, alle vises, også små.".into()
     } else {
-        format!("Tall under {} vises som «&lt;{}» av personvernhensyn.", policy.k, policy.k)
+        format!("{} Tall under {} vises som «&lt;{}».", escape(&release.accuracy_nb()), policy.k, policy.k)
     }
 }
 
@@ -120,6 +130,7 @@ fn summary_lines(totals: &[&Indicator]) -> Vec<String> {
             let change = match (t.change, t.p_value) {
                 (Some(c), Some(p)) if p < 0.05 => format!("en endring på {c:+} fra året før, som er statistisk signifikant (p = {})", fmt(Some(p), 3)),
                 (Some(c), Some(p)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (p = {})", fmt(Some(p), 2)),
+                (Some(c), None) => format!("en endring på {c:+} fra året før"),
                 _ => "ingen sammenligning med året før".into(),
             };
             format!("{}: {} hendelser ({} per 1 000 innbyggere), {change}.", capitalise(source_nb(&t.source)), t.count, fmt(t.rate_per_1000, 1))
@@ -139,7 +150,9 @@ fn capitalise(s: &str) -> String {
 
 /// The choropleth of all sources per 1,000 inhabitants, with hot spots outlined.
 fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCell]) -> String {
-    let Some(view) = View::fit(members.iter().map(|a| &a.polygon), 640.0) else { return String::new() };
+    let Some(view) = View::fit(members.iter().map(|a| &a.polygon), 640.0) else {
+        return String::new();
+    };
     let mut rate: BTreeMap<&str, f64> = BTreeMap::new();
     for r in rows {
         if let Some(v) = r.rate_per_1000 {
@@ -164,19 +177,14 @@ fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::H
         .ok();
     }
     let inside_bydel = |c: &&measurement::HotspotCell| {
-        let centre = geo::Point::new((c.bounds[0] + c.bounds[2]) / 2.0, (c.bounds[1] + c.bounds[3]) / 2.0);
+        let n = c.ring.len().saturating_sub(1).max(1) as f64;
+        let (sx, sy) = c.ring.iter().take(c.ring.len().saturating_sub(1)).fold((0.0, 0.0), |(a, b), [x, y]| (a + x, b + y));
+        let centre = geo::Point::new(sx / n, sy / n);
         members.iter().any(|a| geo::Intersects::intersects(&a.polygon, &centre))
     };
     for c in hot.iter().filter(|c| c.class.level() >= 2).filter(inside_bydel) {
-        let (x0, y0) = view.point(c.bounds[0], c.bounds[3]);
-        let (x1, y1) = view.point(c.bounds[2], c.bounds[1]);
-        writeln!(
-            svg,
-            "<rect x=\"{x0:.1}\" y=\"{y0:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>",
-            x1 - x0,
-            y1 - y0
-        )
-        .ok();
+        let points: Vec<String> = c.ring.iter().map(|[x, y]| view.point(*x, *y)).map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
+        writeln!(svg, "<polygon points=\"{}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>", points.join(" ")).ok();
     }
     let bar_m = crate::render::round_length(view.metres_per_unit() * 120.0);
     let bar = bar_m / view.metres_per_unit();
@@ -239,12 +247,12 @@ struct TrendRow {
     trend: String,
 }
 
-fn trend_rows(conn: &Connection, members: &[&queries::AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
+fn trend_rows(incidents: Incidents, members: &[&queries::AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
     members
         .iter()
         .map(|a| {
             let series = policy.apply(measurement::series(
-                conn,
+                incidents,
                 &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },
             )?);
             let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
@@ -269,8 +277,8 @@ fn trends_html(rows: &[TrendRow]) -> String {
 }
 
 /// The same report as PDF blocks (the map is in the HTML version only).
-fn pdf_blocks(title: &str, policy: &Policy, totals: &[&Indicator], rows: &[&Indicator], trends: &[TrendRow], conclusion: &str) -> Vec<Block> {
-    let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro(policy).replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
+fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], rows: &[&Indicator], trends: &[TrendRow], conclusion: &str) -> Vec<Block> {
+    let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
     blocks.push(Block::Heading("Indikatorer per delbydel".into()));
     let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "p", "Rang"].map(String::from).to_vec()];

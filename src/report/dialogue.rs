@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use duckdb::Connection;
 use geo::{BoundingRect, Intersects};
 use serde::Deserialize;
 
@@ -17,11 +16,12 @@ use crate::analysis::grid::Grid;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
-use crate::index::{AreaIndex, PointIndex};
-use crate::measurement::{before_after, BeforeAfter, BeforeAfterParams, MeasureError};
+use crate::index::{AreaIndex, SpatialIndex};
+use crate::measurement::{Geography, Incidents, MeasureError};
 use crate::privacy::{Count, Policy, Redact, Role};
-use crate::spatial::Metres;
-use crate::store::queries::{self, CountsBySourceYear};
+use crate::release::{PublicBeforeAfter, Release};
+use crate::spatial::{Metres, SsbCell, SsbProjection};
+use crate::store::queries;
 
 /// Language of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -63,7 +63,10 @@ pub struct DialogueFacts {
     pub residents_near: f64,
     /// The delbydel's trend per source over the report's years.
     pub trends: Vec<(String, Option<Trend>)>,
-    pub experience: BeforeAfter,
+    /// The one public before/after result of the release.
+    pub experience: PublicBeforeAfter,
+    /// How accurate the released figures are, in plain words.
+    pub accuracy: String,
     /// Metres to the nearest school, kindergarten and public-transport stop.
     pub distances: Vec<(&'static str, Option<f64>)>,
     /// What the rules say about this kind of housing, in neutral words.
@@ -101,85 +104,96 @@ pub fn load_texts(config: &Config, lang: Lang) -> Result<Texts, crate::config::C
 /// Years reported: the last five with data.
 const YEARS: i32 = 5;
 
-pub fn gather(conn: &Connection, config: &Config, params: &DialogueParams) -> Result<DialogueFacts, MeasureError> {
+/// Everything the sheet reads: the public release and public reference data, never raw rows.
+pub struct Sources<'a> {
+    pub config: &'a Config,
+    pub release: &'a Release,
+    pub geography: &'a Geography,
+    /// Schools, kindergartens and stops (public reference layers).
+    pub index: &'a SpatialIndex,
+}
+
+pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, MeasureError> {
     if !(100.0..=2000.0).contains(&params.radius_m) {
         return Err(MeasureError::BadParameter(format!("radius = {} m is outside 100-2000 m", params.radius_m)));
     }
     let (x, y) = (params.x, params.y);
-    let areas = queries::areas(conn, &config.project.assign_layer)?;
-    let index = AreaIndex::new(areas.clone());
+    let release = src.release;
+    let index = AreaIndex::new(src.geography.areas.clone());
     let delbydel = index.locate(x, y).map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
-    let last = queries::incident_years(conn)?.map_or(2024, |(_, last)| last);
-    let span = (last - YEARS + 1, last);
-    let years: Vec<i32> = (span.0..=span.1).collect();
-    let sources = crate::measurement::sources(config);
-    let near = queries::incident_counts_within(conn, (x, y), params.radius_m, span)?;
-    let area = match &delbydel {
-        Some((code, _)) => queries::incident_counts(conn, queries::AreaColumn::Delbydel, code)?,
-        None => CountsBySourceYear::new(),
-    };
-    let city = queries::incident_counts_city(conn, span)?;
-    let population = queries::points(conn, "features", "population")?;
-    let residents = PointIndex::new(population.clone());
-    let residents_near = residents.within(x, y, Metres(params.radius_m)).weight;
-    let area_population = delbydel.as_ref().and_then(|(code, _)| queries::population_by_area(conn).ok()?.get(code).copied());
-    let city_population: f64 = population.iter().map(|p| p.weight).sum();
-    let count = |c: &CountsBySourceYear, s: &str, y: i32| c.get(s).and_then(|m| m.get(&y.to_string())).copied().unwrap_or(0) as u64;
-    let per_1000 = |n: u64, people: Option<f64>| people.filter(|p| *p >= 100.0).map(|p| n as f64 / p * 1000.0);
+    let last = release.years(None).map_or(2024, |(_, last)| last);
+    let years: Vec<i32> = (last - YEARS + 1..=last).collect();
+    let sources = crate::measurement::sources(src.config);
+    // The circle's figures are the released cells whose centre lies inside it.
+    let projection = SsbProjection::new();
+    let inside = |cell: &SsbCell| projection.centre(*cell).is_some_and(|(cx, cy)| (cx - x).hypot(cy - y) <= params.radius_m);
+    let table = |s: &str, y: i32| release.table(s, y);
+    let near_count = |s: &str, y: i32| table(s, y).map(|t| t.cells.iter().filter(|(c, _)| inside(c)).map(|(_, n)| n).sum::<u64>());
+    let code = delbydel.as_ref().map(|(code, _)| code.clone());
+    let area_count = |s: &str, y: i32| code.as_ref().and_then(|code| table(s, y)?.delbydel.get(code).copied());
+    let city_count = |s: &str, y: i32| table(s, y).map(|t| t.city);
+    let residents_near: f64 = src.geography.population.iter().filter(|p| (p.x - x).hypot(p.y - y) <= params.radius_m).map(|p| p.weight).sum();
+    let area_population = code.as_ref().and_then(|code| src.geography.infos.iter().find(|a| &a.code == code)?.population);
+    let city_population: f64 = src.geography.population.iter().map(|p| p.weight).sum();
+    let per_1000 = |n: Option<u64>, people: Option<f64>| Some(n? as f64 / people.filter(|p| *p >= 100.0)? * 1000.0);
     let rates = sources
         .iter()
         .map(|s| {
             (
                 s.clone(),
-                per_1000(count(&near, s, last), Some(residents_near)),
-                per_1000(count(&area, s, last), area_population),
-                per_1000(count(&city, s, last), Some(city_population)),
+                per_1000(near_count(s, last), Some(residents_near)),
+                per_1000(area_count(s, last), area_population),
+                per_1000(city_count(s, last), Some(city_population)),
             )
         })
         .collect();
-    let trends = sources.iter().map(|s| (s.clone(), trend(&years.iter().map(|&y| (y, count(&area, s, y))).collect::<Vec<_>>()))).collect();
-    let shown =
-        |c: &CountsBySourceYear| -> Shown { sources.iter().map(|s| (s.clone(), years.iter().map(|&y| (y, Count::Exact(count(c, s, y)))).collect())).collect() };
+    let trends = sources
+        .iter()
+        .map(|s| (s.clone(), years.iter().map(|&y| Some((y, area_count(s, y)?))).collect::<Option<Vec<_>>>().and_then(|series| trend(&series))))
+        .collect();
+    // A source-year without data stays out of the table ("–"), not zero.
+    let shown = |count: &dyn Fn(&str, i32) -> Option<u64>| -> Shown {
+        sources.iter().map(|s| (s.clone(), years.iter().filter_map(|&y| Some((y, Count::Exact(count(s, y)?)))).collect())).collect()
+    };
     let distances = ["schools", "kindergartens", "transit_stops"]
         .into_iter()
-        .map(|layer| {
-            let table = crate::store::write::Table::for_kind(config.layer(layer).map(|l| l.kind).unwrap_or(crate::config::LayerKind::Poi)).name();
-            let d = queries::points(conn, table, layer).ok().and_then(|rows| PointIndex::new(rows).nearest(x, y, 1).first().map(|n| n.distance.0));
-            (layer, d)
-        })
+        .map(|layer| (layer, src.index.points.get(layer).and_then(|points| points.nearest(x, y, 1).first().map(|n| n.distance.0))))
         .collect();
-    let (map, heat_support) = map_block(conn, &areas, params, last)?;
-    let (near, area) = (shown(&near), shown(&area));
+    let (map, heat_support) = map_block(release, &src.geography.areas, params, last)?;
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
+        near: shown(&near_count),
+        area: shown(&area_count),
         years,
-        sources,
-        near,
-        area,
+        sources: sources.clone(),
         rates,
         residents_near,
         trends,
-        experience: before_after(conn, &BeforeAfterParams::default())?,
+        experience: release.settings.before_after.clone(),
+        accuracy: match params.lang {
+            Lang::Nb => release.accuracy_nb(),
+            Lang::En => release.accuracy_en(),
+        },
         distances,
-        recommendation: recommendation(config, &params.housing_type, params.lang),
+        recommendation: recommendation(src.config, &params.housing_type, params.lang),
         map,
         heat_support,
     })
 }
 
-/// The map: delbydel boundaries, a neutral heat layer of all incidents in the latest year.
-fn map_block(conn: &Connection, areas: &[queries::AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
+/// The map: delbydel boundaries, a neutral heat layer of all released incidents in the latest year.
+fn map_block(release: &Release, areas: &[queries::AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
     let boundaries = areas.iter().filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view))).map(|a| a.polygon.clone()).collect();
     let grid = Grid::covering(bbox, Metres((half / 30.0).max(25.0)));
     let filter = queries::IncidentFilter { years: Some((year, year)), ..Default::default() };
-    let points: Vec<WeightedPoint> = queries::incident_points(conn, &filter)?
+    let points: Vec<WeightedPoint> = Incidents::Released(release)
+        .points(&filter, false)?
         .into_iter()
-        .filter(|(px, py, _)| (px - params.x).abs() < half + 400.0 && (py - params.y).abs() < half + 400.0)
-        .map(|(x, y, _)| WeightedPoint { x, y, weight: 1.0 })
+        .filter(|p| (p.x - params.x).abs() < half + 400.0 && (p.y - params.y).abs() < half + 400.0)
         .collect();
     let density = kde(&points, &grid, Metres(300.0), &Quartic);
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
@@ -188,7 +202,9 @@ fn map_block(conn: &Connection, areas: &[queries::AreaRow], params: &DialoguePar
 
 /// The rule file's distances for housing of this kind, in words about housing.
 fn recommendation(config: &Config, housing_type: &str, lang: Lang) -> Vec<String> {
-    let Ok(rules) = crate::config::rules::load(&config.project.rules, config) else { return Vec::new() };
+    let Ok(rules) = crate::config::rules::load(&config.project.rules, config) else {
+        return Vec::new();
+    };
     let wanted = housing_type.to_lowercase();
     let Some(group) = rules.groups.iter().find(|g| g.housing_nb.to_lowercase().contains(&wanted) || wanted.contains(&g.housing_nb.to_lowercase())) else {
         return Vec::new();
@@ -260,7 +276,6 @@ impl Redact for DialogueFacts {
                 *t = None;
             }
         }
-        self.experience.redact(policy);
         for (v, s) in self.map.heat.iter_mut().zip(&self.heat_support) {
             if !policy.shows_value_from(u64::from(*s)) {
                 *v = None;
@@ -270,17 +285,17 @@ impl Redact for DialogueFacts {
 }
 
 /// Gathers the facts for `params`, always through the public policy, and writes the PDF.
-pub fn render(conn: &Connection, config: &Config, params: &DialogueParams) -> Result<Vec<u8>, super::ReportError> {
-    let public = Policy::new(Role::Public, config.project.min_count);
-    let facts = public.apply(gather(conn, config, params)?);
-    let texts = load_texts(config, params.lang)?;
+pub fn render(src: &Sources, params: &DialogueParams) -> Result<Vec<u8>, super::ReportError> {
+    let public = Policy::new(Role::Public, src.config.project.min_count);
+    let facts = public.apply(gather(src, params)?);
+    let texts = load_texts(src.config, params.lang)?;
     let blocks = layout(&facts, &texts, public.k);
     Ok(super::pdf::write(&texts.title, &blocks)?)
 }
 
 /// Writes the report to a file.
-pub fn write_file(conn: &Connection, config: &Config, params: &DialogueParams, out: &Path) -> Result<(), super::ReportError> {
-    let pdf = render(conn, config, params)?;
+pub fn write_file(src: &Sources, params: &DialogueParams, out: &Path) -> Result<(), super::ReportError> {
+    let pdf = render(src, params)?;
     std::fs::write(out, pdf).map_err(|source| super::ReportError::Write { path: out.to_path_buf(), source })
 }
 
@@ -353,10 +368,18 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
     }
     b.push(Block::Table(rows));
     b.push(Block::Note(format!(
-        "{} {k} {}",
+        "{} {} {k} {}",
+        w.pick(
+            "Tallene innen sirkelen er summen for de offentlige rutene på 250 m som har midtpunktet sitt i sirkelen.",
+            "The figures inside the circle are the sum of the public 250 m cells whose centre lies in the circle."
+        ),
         w.pick("Tall under", "Counts under"),
-        w.pick(&format!("vises som «<{k}» for å verne enkeltpersoner."), &format!("are shown as \"<{k}\" to protect individuals."))
+        w.pick(
+            &format!("vises som «<{k}» for å verne enkeltpersoner. «–»: ingen data."),
+            &format!("are shown as \"<{k}\" to protect individuals. \"–\": no data.")
+        )
     )));
+    b.push(Block::Note(f.accuracy.clone()));
     b.push(Block::PageBreak);
     b.push(Block::Heading(w.pick("Sammenlignet med resten av byen", "Compared with the rest of the city").into()));
     let year = f.years.last().copied().unwrap_or_default();

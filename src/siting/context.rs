@@ -4,19 +4,24 @@
 //! 3. the population grid spread onto a 50 m raster (for residents within a radius);
 //! 4. existing housing: all sites (units, groups) and those with a staff base;
 //! 5. the incident density of the latest year (quartic kernel, 300 m) on the same raster, and
-//!    its distribution over populated cells (for percentiles).
+//!    its distribution over populated cells (for percentiles): once from the raw incidents (for
+//!    analysts) and once from the public release (for everyone else), so that a public score
+//!    never rests on raw rows.
 
 use std::collections::HashMap;
 
 use duckdb::Connection;
 
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::kde::{kde, Quartic};
 use crate::analysis::siting::{GroupRules, Metric, RuleSet};
 use crate::config::{Config, ConfigError, GeometryType};
 use std::sync::Arc;
 
 use crate::index::{Area, AreaIndex, PointIndex, PolygonIndex, SpatialIndex};
+use crate::measurement::Incidents;
+use crate::privacy::Policy;
+use crate::release::Release;
 use crate::spatial::Metres;
 use crate::store::{queries, StoreError};
 
@@ -47,9 +52,10 @@ pub struct SitingContext {
     housing: Vec<queries::HousingSite>,
     housing_index: PointIndex,
     bases: PointIndex,
-    incident_density: Vec<f64>,
-    /// Incident densities of populated cells, sorted (for percentiles).
-    populated_densities: Vec<f64>,
+    /// Incident density from raw incidents (analysts).
+    raw_density: IncidentDensity,
+    /// Incident density from the public release (everyone else).
+    released_density: IncidentDensity,
     /// Every distinct metric of the rules, and its slot in [`SiteMetrics`].
     metrics: Vec<Metric>,
     slots: HashMap<Metric, usize>,
@@ -71,11 +77,13 @@ impl SiteMetrics<'_> {
 impl SitingContext {
     /// Builds on the spine's [`SpatialIndex`] (point layers, areas); adds what only siting
     /// needs: polygon-edge indexes, the population raster, open housing and incident density.
-    pub fn build(conn: &Connection, config: &Config, index: Arc<SpatialIndex>) -> Result<SitingContext, SitingError> {
+    pub fn build(conn: &Connection, config: &Config, index: Arc<SpatialIndex>, release: &Release) -> Result<SitingContext, SitingError> {
         let rules = crate::config::rules::load(&config.project.rules, config)?;
         let mut polygons = HashMap::new();
         for metric in rules.metrics() {
-            let Metric::DistanceTo { layer } = metric else { continue };
+            let Metric::DistanceTo { layer } = metric else {
+                continue;
+            };
             if config.layer(&layer)?.geometry == GeometryType::Polygon {
                 let shapes: Vec<_> = queries::feature_polygons(conn, &layer)?.into_iter().map(|a| a.polygon).collect();
                 polygons.insert(layer.clone(), PolygonIndex::new(&shapes));
@@ -92,17 +100,8 @@ impl SitingContext {
         let housing_index = PointIndex::new(housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect());
         let bases =
             PointIndex::new(housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect());
-        let latest = queries::incident_years(conn)?.map(|(_, last)| last);
-        let incidents: Vec<WeightedPoint> = match latest {
-            Some(year) => queries::incident_points(conn, &queries::IncidentFilter { years: Some((year, year)), ..Default::default() })?
-                .into_iter()
-                .map(|(x, y, _)| WeightedPoint { x, y, weight: 1.0 })
-                .collect(),
-            None => Vec::new(),
-        };
-        let incident_density = kde(&incidents, &raster, Metres(300.0), &Quartic).per_km2;
-        let mut populated_densities: Vec<f64> = (0..raster.len()).filter(|&i| residents[i] > 0.0).map(|i| incident_density[i]).collect();
-        populated_densities.sort_by(f64::total_cmp);
+        let raw_density = IncidentDensity::latest_year(Incidents::Raw(conn), &raster, &residents)?;
+        let released_density = IncidentDensity::latest_year(Incidents::Released(release), &raster, &residents)?;
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
@@ -116,8 +115,8 @@ impl SitingContext {
             housing,
             housing_index,
             bases,
-            incident_density,
-            populated_densities,
+            raw_density,
+            released_density,
             metrics,
             slots,
         })
@@ -136,12 +135,14 @@ impl SitingContext {
         self.rules.group(group).ok_or(SitingError::UnknownGroup(group))
     }
 
-    /// Measures every metric of the rule set at a point (EPSG:25832), once for all groups.
-    pub fn measure(&self, x: f64, y: f64) -> SiteMetrics<'_> {
-        SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m)).collect() }
+    /// Measures every metric of the rule set at a point (EPSG:25832), once for all groups. The
+    /// incident factor comes from the raw incidents for analysts and from the release otherwise.
+    pub fn measure(&self, x: f64, y: f64, policy: &Policy) -> SiteMetrics<'_> {
+        let density = if policy.role.is_internal() { &self.raw_density } else { &self.released_density };
+        SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m, density)).collect() }
     }
 
-    fn metric(&self, x: f64, y: f64, metric: &Metric) -> Option<f64> {
+    fn metric(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity) -> Option<f64> {
         match metric {
             Metric::Units => None,
             Metric::DistanceTo { layer } => match (self.polygons.get(layer), self.index.points.get(layer)) {
@@ -158,11 +159,7 @@ impl SitingContext {
                         as f64,
                 )
             }
-            Metric::IncidentPercentile => {
-                let i = self.raster.index_of(x, y)?;
-                let below = self.populated_densities.partition_point(|d| *d < self.incident_density[i]);
-                (!self.populated_densities.is_empty()).then(|| 100.0 * below as f64 / self.populated_densities.len() as f64)
-            }
+            Metric::IncidentPercentile => density.percentile(self.raster.index_of(x, y)?),
             // Minutes by car to the nearest existing base; a base on site is the caller's override.
             Metric::StaffBaseMinutes => self.bases.nearest(x, y, 1).first().map(|n| self.rules.staff_base.minutes(n.distance.0)),
         }
@@ -170,7 +167,9 @@ impl SitingContext {
 
     /// Residents whose raster cell centre lies within the radius.
     fn residents_within(&self, x: f64, y: f64, radius_m: f64) -> f64 {
-        let Some(centre) = self.raster.index_of(x, y) else { return 0.0 };
+        let Some(centre) = self.raster.index_of(x, y) else {
+            return 0.0;
+        };
         let (cx, cy) = self.raster.centre(centre);
         let r2 = radius_m * radius_m;
         let reach = (radius_m / RASTER_M).ceil() as isize + 1;
@@ -186,6 +185,35 @@ impl SitingContext {
             }
         }
         total
+    }
+}
+
+/// Incident density of the latest year on the raster, and its distribution over populated cells.
+struct IncidentDensity {
+    per_km2: Vec<f64>,
+    /// Densities of populated cells, sorted (for percentiles).
+    populated: Vec<f64>,
+}
+
+impl IncidentDensity {
+    fn latest_year(incidents: Incidents, raster: &Grid, residents: &[f64]) -> Result<IncidentDensity, SitingError> {
+        let latest = incidents.years(None).map_err(|e| SitingError::BadParameter(e.to_string()))?.map(|(_, last)| last);
+        let points = match latest {
+            Some(year) => incidents
+                .points(&queries::IncidentFilter { years: Some((year, year)), ..Default::default() }, false)
+                .map_err(|e| SitingError::BadParameter(e.to_string()))?,
+            None => Vec::new(),
+        };
+        let per_km2 = kde(&points, raster, Metres(300.0), &Quartic).per_km2;
+        let mut populated: Vec<f64> = (0..raster.len()).filter(|&i| residents[i] > 0.0).map(|i| per_km2[i]).collect();
+        populated.sort_by(f64::total_cmp);
+        Ok(IncidentDensity { per_km2, populated })
+    }
+
+    /// The share of populated cells with a lower density, in per cent.
+    fn percentile(&self, i: usize) -> Option<f64> {
+        let below = self.populated.partition_point(|d| *d < self.per_km2[i]);
+        (!self.populated.is_empty()).then(|| 100.0 * below as f64 / self.populated.len() as f64)
     }
 }
 

@@ -61,12 +61,12 @@ pub fn quick_score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMet
 /// One site for one group, measured and scored.
 pub fn score_site(ctx: &SitingContext, group: u8, site: &Candidate, policy: &Policy) -> Result<Explanation, SitingError> {
     let rules = ctx.group(group)?;
-    Ok(score_group(rules, site, &ctx.measure(site.x, site.y), policy))
+    Ok(score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy))
 }
 
 /// The same site for every group ("what is this address suitable for?").
 pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) -> Vec<Explanation> {
-    let metrics = ctx.measure(site.x, site.y);
+    let metrics = ctx.measure(site.x, site.y, policy);
     ctx.rules().groups.iter().map(|g| score_group(g, site, &metrics, policy)).collect()
 }
 

@@ -53,7 +53,7 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
             let (x, y) = grid.centre(i);
             index.locate(x, y)?;
             let site = Candidate { label: None, x, y, units: params.units, staff_base_on_site: None };
-            let (passed, score) = quick_score_group(group, &site, &ctx.measure(x, y), policy);
+            let (passed, score) = quick_score_group(group, &site, &ctx.measure(x, y, policy), policy);
             Some(passed.then_some(score))
         })
         .collect();

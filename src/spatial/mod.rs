@@ -7,8 +7,10 @@
 
 mod crs;
 mod extent;
+mod ssb;
 mod units;
 
 pub use crs::{Crs, CrsError, Transformer, ANALYSIS_CRS};
 pub use extent::Extent;
+pub use ssb::{SsbCell, SsbProjection, SSB_CELL_M};
 pub use units::{LonLat, Metres};

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod ops;
 pub mod queries;
+pub mod release;
 pub mod tokens;
 pub mod write;
 
@@ -16,7 +17,12 @@ use std::sync::{Arc, Mutex};
 use duckdb::Connection;
 
 /// Schema migrations, applied in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("schema/0001_init.sql"), include_str!("schema/0002_tokens.sql"), include_str!("schema/0003_audit.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema/0001_init.sql"),
+    include_str!("schema/0002_tokens.sql"),
+    include_str!("schema/0003_audit.sql"),
+    include_str!("schema/0004_release.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

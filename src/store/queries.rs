@@ -345,6 +345,21 @@ pub struct FeatureQuery<'a> {
     pub offset: usize,
 }
 
+/// Which features of a layer a caller asks for: a box, dates and a page.
+#[derive(Clone, Debug, Default)]
+pub struct FeaturePage {
+    pub bbox: Option<[f64; 4]>,
+    pub dates: Option<(String, String)>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+impl FeaturePage {
+    pub fn query<'a>(&self, table: &'a str, layer: &'a str) -> FeatureQuery<'a> {
+        FeatureQuery { table, layer, bbox: self.bbox, dates: self.dates.clone(), limit: self.limit, offset: self.offset }
+    }
+}
+
 /// The features matching a query, and how many match in all.
 pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<StoredFeature>, u64), StoreError> {
     use duckdb::types::Value;
@@ -372,8 +387,11 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         .query_row(&format!("SELECT count(*) FROM {} WHERE {condition}", q.table), duckdb::params_from_iter(params.clone()), |r| r.get(0))
         .map_err(StoreError::query(what()))?;
     let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS VARCHAR)")).collect();
-    let sql =
-        format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT {} OFFSET {}", select.join(", "), q.table, q.limit, q.offset);
+    let sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT ? OFFSET ?", select.join(", "), q.table);
+    // Page values are bound like every other value; beyond i64 a page is simply empty.
+    let page = |n: usize| Value::BigInt(i64::try_from(n).unwrap_or(i64::MAX));
+    let mut params = params;
+    params.extend([page(q.limit), page(q.offset)]);
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
     let rows = stmt
         .query_map(duckdb::params_from_iter(params), |r| {
@@ -381,7 +399,9 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
             for (i, c) in columns.iter().enumerate() {
                 let v: Option<String> = r.get(4 + i)?;
                 let value = v.map_or(serde_json::Value::Null, |s| match s.parse::<f64>() {
-                    Ok(n) if *c != "parent_code" && *c != "delbydel" && *c != "bydel" => serde_json::json!(n),
+                    Ok(n) if *c != "parent_code" && *c != "delbydel" && *c != "bydel" => {
+                        serde_json::json!(n)
+                    }
                     _ => serde_json::Value::String(s),
                 });
                 properties.insert(c.to_string(), value);
@@ -404,10 +424,13 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
 /// Incident counts per square cell of `cell_m` metres inside a box, for vector tiles:
 /// (cell min x, cell min y, count).
 pub fn incident_grid(conn: &Connection, filter: &IncidentFilter, cell_m: f64, [x0, y0, x1, y1]: [f64; 4]) -> Result<Vec<(f64, f64, u64)>, StoreError> {
-    let (condition, mut params) = filter.sql();
+    let (condition, filter_params) = filter.sql();
+    // Every value is bound: the cell size comes from a request and never reaches the SQL text.
+    let mut params: Vec<duckdb::types::Value> = vec![duckdb::types::Value::Double(cell_m)];
+    params.extend(filter_params);
     params.extend([x0, x1, y0, y1].map(duckdb::types::Value::Double));
     let sql = format!(
-        "SELECT floor(x / {cell_m}) * {cell_m} AS cx, floor(y / {cell_m}) * {cell_m} AS cy, count(*) FROM incidents
+        "SELECT floor(x / p.c) * p.c AS cx, floor(y / p.c) * p.c AS cy, count(*) FROM (SELECT CAST(? AS DOUBLE) AS c) p, incidents
          WHERE {condition} AND x BETWEEN ? AND ? AND y BETWEEN ? AND ? GROUP BY cx, cy"
     );
     let what = "counting incidents per tile cell";

@@ -161,3 +161,22 @@ test('the language switch turns the page into English and back', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('area names from the data are shown as text, never run as HTML', async () => {
+  const { page, errors } = await openMap();
+  const { x, y, target } = await firstAreaPoint(page);
+  const evil = '<img src=x onerror="window.bomiljoPwned=1">Tøyen';
+  // An imported area name (stored XSS): the page must print it, not parse it.
+  await page.route(`**/api/areas/${target.properties.code}`, async (route) => {
+    const real = await (await route.fetch()).json();
+    await route.fulfill({ json: { ...real, name: evil, bydel: '<b>01</b>' } });
+  });
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#panel h2');
+  assert.equal(await page.textContent('#panel h2').then((h) => h.includes(evil)), true);
+  assert.equal(await page.locator('#panel img').count(), 0);
+  assert.equal(await page.locator('#panel b').count(), 0);
+  assert.equal(await page.evaluate(() => window.bomiljoPwned), undefined);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

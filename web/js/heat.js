@@ -1,7 +1,7 @@
 // The heat map (server-rendered PNG tiles of the quartic kernel density) and Gi* hot spots.
 import { getJson } from './api.js';
 import { DIVERGING } from './colours.js';
-import { t, fmt } from './i18n.js';
+import { t, fmt, esc } from './i18n.js';
 
 const query = ({ source, year, toYear }) => new URLSearchParams({ ...(source ? { source } : {}), year, to_year: Math.max(year, toYear) }).toString();
 
@@ -23,7 +23,7 @@ export async function updateHeat(map, state) {
   map.getSource('heat').setTiles(heatTiles(state));
   if (!state.showHeat) return '';
   const legend = await getJson(`api/heatmap/legend?${query(state)}`);
-  return `<strong>${t('heat_legend')}</strong> (${legend.unit})<br>` +
+  return `<strong>${t('heat_legend')}</strong> (${esc(legend.unit)})<br>` +
     legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ');
 }
 

@@ -11,8 +11,13 @@ export async function load(next) {
 
 export const t = (key) => strings[key] ?? key;
 
+/** Escapes text from data (area names, codes, labels) before it goes into HTML. */
+export function esc(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
 export function fmt(n, digits = 0) {
   if (n == null) return t('unknown');
-  if (typeof n === 'string') return n; // a suppressed count, "<5"
+  if (typeof n === 'string') return esc(n); // a suppressed count, "<5"
   return n.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }

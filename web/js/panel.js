@@ -1,6 +1,6 @@
 // The delbydel panel: figures, incidents per source and year, and a small chart of the series.
 import { getJson } from './api.js';
-import { t, fmt } from './i18n.js';
+import { t, fmt, esc } from './i18n.js';
 
 function chart(points) {
   const counts = points.map((p) => (typeof p.count === 'number' ? p.count : null));
@@ -21,12 +21,12 @@ export async function showArea(code) {
   const [area, series] = await Promise.all([getJson(`api/areas/${encodeURIComponent(code)}`), getJson(`api/series?code=${encodeURIComponent(code)}`)]);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
   const rows = Object.entries(area.counts).map(([source, byYear]) =>
-    `<tr><td>${t(source)}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
+    `<tr><td>${esc(t(source))}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
   const trend = series.trend ? `${t('trend')}: ${fmt(series.trend.pct_per_year, 1)} % ${t('per_year')} (p = ${fmt(series.trend.p_value, 3)})` : '';
   document.getElementById('panel').innerHTML = `
-    <h2>${area.name ?? area.code} <small>(${area.code})</small></h2>
-    <p>${t('bydel')}: ${area.bydel ?? t('unknown')}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
+    <h2>${esc(area.name ?? area.code)} <small>(${esc(area.code)})</small></h2>
+    <p>${t('bydel')}: ${esc(area.bydel ?? t('unknown'))}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
     <h3>${t('series')}</h3>${chart(series.points)}<p class="note">${trend}</p>
     <h3>${t('incidents')}</h3>
-    ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${y}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;
+    ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${esc(y)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;
 }

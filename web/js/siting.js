@@ -1,7 +1,7 @@
 // Siting mode: score a clicked or typed place for a matrix group, show the explanation, the
 // suitability surface, and compare up to five candidates.
 import { getJson, postJson } from './api.js';
-import { t, fmt, lang } from './i18n.js';
+import { t, fmt, lang, esc } from './i18n.js';
 
 const candidates = [];
 let groups = [];
@@ -31,7 +31,7 @@ export async function setupSiting(map) {
 export function renderGroups() {
   const select = document.getElementById('group');
   const current = select.value || '5';
-  select.innerHTML = groups.map((g) => `<option value="${g.group}">${g.group}: ${lang === 'nb' ? g.housing_nb : g.housing_en}</option>`).join('');
+  select.innerHTML = groups.map((g) => `<option value="${esc(g.group)}">${esc(g.group)}: ${esc(lang === 'nb' ? g.housing_nb : g.housing_en)}</option>`).join('');
   select.value = current;
 }
 
@@ -50,11 +50,11 @@ export async function scoreAt(map, lon, lat) {
     const text = (x) => (lang === 'nb' ? x.text : x.text_en);
     box.innerHTML = `
       <p class="big">${fmt(e.score, 0)} ${t('score_of')}</p>
-      <p>${lang === 'nb' ? e.summary : e.summary_en}</p>
+      <p>${esc(lang === 'nb' ? e.summary : e.summary_en)}</p>
       <h4>${t('constraints')}</h4>
-      ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${text(c)}</p>`).join('')}
+      ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${esc(text(c))}</p>`).join('')}
       <h4>${t('factors')}</h4>
-      ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${f.weight}): ${text(f)}</p>`).join('')}
+      ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${esc(f.weight)}): ${esc(text(f))}</p>`).join('')}
       <button type="button" id="add-candidate">${t('add_candidate')}</button>
       <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
     document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
@@ -67,7 +67,7 @@ function addCandidate(map, lon, lat) {
   if (candidates.length >= 5) candidates.shift();
   candidates.push({ label: `${lat.toFixed(5)}, ${lon.toFixed(5)}`, lon, lat });
   map.getSource('candidates').setData({ type: 'FeatureCollection', features: candidates.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] }, properties: {} })) });
-  document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${c.label}</li>`).join('');
+  document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${esc(c.label)}</li>`).join('');
 }
 
 async function compare() {
@@ -76,5 +76,5 @@ async function compare() {
   const units = Number(document.getElementById('units').value);
   const ranked = await postJson('api/score/compare', { group, sites: candidates.map((c) => ({ ...c, units })) });
   document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th></tr></thead><tbody>` +
-    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${r.label}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td></tr>`).join('') + '</tbody></table>';
+    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td></tr>`).join('') + '</tbody></table>';
 }

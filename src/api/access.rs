@@ -1,0 +1,166 @@
+//! Who may read what: the one place where raw data and the public release part ways.
+//!
+//! Handlers never hold the database. They ask for a [`View`] (or an [`Internal`] for routes
+//! that are analyst-only by nature), and the extractor decides from the caller's role:
+//!
+//! - the public role gets a [`PublicView`]: the fixed, noisy [`Release`] and the public
+//!   reference layers (areas, schools, stops, …). It has no way to reach incidents or housing,
+//!   so a new public route cannot read raw rows by accident: there is nothing to call.
+//! - analysts and admins get an [`Internal`]: the store itself.
+//!
+//! The store and the release live in [`DataAccess`], whose fields are private to this file.
+
+use std::sync::Arc;
+
+use super::{auth::Caller, ApiError, AppState};
+use crate::config::{Layer, LayerKind, Visibility};
+use crate::privacy::Role;
+use crate::release::Release;
+use crate::store::{queries, SharedStore, StoreError};
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+/// The store and the current release, behind the role checks of this module.
+#[derive(Clone)]
+pub struct DataAccess {
+    store: SharedStore,
+    /// Fixed for the life of the server: a new release is built by `bomiljo release build`
+    /// (or at the next start when the data changed), since imports need the server stopped.
+    release: Arc<Release>,
+}
+
+impl DataAccess {
+    pub fn new(store: SharedStore, release: Release) -> DataAccess {
+        DataAccess { store, release: Arc::new(release) }
+    }
+
+    /// The release every public answer is computed from.
+    pub fn release(&self) -> Arc<Release> {
+        Arc::clone(&self.release)
+    }
+
+    /// The role behind a bearer token (authentication reads only the tokens table).
+    pub(super) async fn role_of(&self, secret: String) -> Result<Option<(Role, String)>, StoreError> {
+        self.store.run(move |conn| crate::store::tokens::role_of(conn, &secret)).await
+    }
+
+    /// Appends to the audit log (write-only).
+    pub(super) async fn audit(&self, actor: String, role: String, action: &'static str, target: String, amount: Option<i64>) -> Result<(), StoreError> {
+        self.store.run(move |conn| crate::store::audit::record(conn, &actor, &role, action, &target, amount)).await
+    }
+
+    /// The schema version (health check).
+    pub(super) async fn schema_version(&self) -> Result<i64, StoreError> {
+        self.store.run(crate::store::schema_version).await
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.store.path()
+    }
+}
+
+/// Public reference layers: only layers that are public and hold no incidents or housing.
+pub struct Reference {
+    store: SharedStore,
+}
+
+impl Reference {
+    /// Whether a layer may be read through this handle.
+    pub fn admits(layer: &Layer) -> bool {
+        layer.visibility == Visibility::Public && !matches!(layer.kind, LayerKind::Incidents | LayerKind::Housing)
+    }
+
+    fn check(layer: &Layer) -> Result<(), ApiError> {
+        if Reference::admits(layer) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("layer '{}' is internal; it needs the analyst role", layer.name)))
+        }
+    }
+
+    /// A page of a public reference layer's features; 403 for any other layer.
+    pub async fn features(&self, layer: &Layer, page: queries::FeaturePage) -> Result<(Vec<queries::StoredFeature>, u64), ApiError> {
+        Reference::check(layer)?;
+        let (table, name) = (crate::store::write::Table::for_kind(layer.kind).name(), layer.name.clone());
+        Ok(self.store.run(move |conn| queries::layer_features(conn, &page.query(table, &name))).await?)
+    }
+
+    /// The polygons of a public areas layer; 403 for any other layer.
+    pub async fn areas(&self, layer: &Layer) -> Result<Vec<queries::AreaRow>, ApiError> {
+        Reference::check(layer)?;
+        let name = layer.name.clone();
+        Ok(self.store.run(move |conn| queries::areas(conn, &name)).await?)
+    }
+
+    /// Feature counts of the public reference layers (others are left out).
+    pub async fn layer_counts(&self, config: &crate::config::Config) -> Result<std::collections::BTreeMap<String, i64>, ApiError> {
+        let admitted: Vec<String> = config.layers.iter().filter(|l| Reference::admits(l)).map(|l| l.name.clone()).collect();
+        let counts = self.store.run(queries::layer_counts).await?;
+        Ok(counts.into_iter().filter(|(name, _)| admitted.contains(name)).collect())
+    }
+}
+
+/// What a public caller may read.
+pub struct PublicView {
+    pub caller: Caller,
+    pub release: Arc<Release>,
+    pub reference: Reference,
+}
+
+/// What an analyst or admin may read: everything.
+pub struct Internal {
+    pub caller: Caller,
+    pub store: SharedStore,
+}
+
+/// The data a handler may read for this caller.
+pub enum View {
+    Public(PublicView),
+    Internal(Internal),
+}
+
+impl View {
+    pub fn caller(&self) -> &Caller {
+        match self {
+            View::Public(v) => &v.caller,
+            View::Internal(v) => &v.caller,
+        }
+    }
+
+    /// The current release, whoever asks (analysts may compare it with the raw figures).
+    pub fn release(&self, state: &AppState) -> Arc<Release> {
+        match self {
+            View::Public(v) => Arc::clone(&v.release),
+            View::Internal(_) => state.data.release(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for View {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<View, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(if caller.role.is_internal() {
+            View::Internal(Internal { caller, store: state.data.store.clone() })
+        } else {
+            View::Public(public_view(state, caller))
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Internal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Internal, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require(Role::Analyst)?;
+        Ok(Internal { caller, store: state.data.store.clone() })
+    }
+}
+
+/// The public view for a caller, whatever their role (for outputs that are public material
+/// whoever asks, such as the neighbour-dialogue sheet).
+pub fn public_view(state: &AppState, caller: Caller) -> PublicView {
+    let caller = Caller { policy: crate::privacy::Policy::new(Role::Public, caller.policy.k), role: Role::Public, ..caller };
+    PublicView { caller, release: state.data.release(), reference: Reference { store: state.data.store.clone() } }
+}

@@ -1,0 +1,144 @@
+//! Where a measurement's incident figures come from: the raw rows in the store (analysts), or
+//! the public release (everyone else). Every measurement is written once against [`Incidents`],
+//! so the public and the analyst see the same method on different inputs.
+
+use duckdb::Connection;
+
+use super::MeasureError;
+use crate::analysis::indicators::Tallies;
+use crate::analysis::kde::WeightedPoint;
+use crate::release::Release;
+use crate::spatial::SsbProjection;
+use crate::store::queries::{self, IncidentFilter};
+
+/// The incident data a measurement reads.
+#[derive(Clone, Copy)]
+pub enum Incidents<'a> {
+    /// Raw (snapped) incidents: exact counts, for the analyst role.
+    Raw(&'a Connection),
+    /// The public release: noisy counts for fixed units only.
+    Released(&'a Release),
+}
+
+impl Incidents<'_> {
+    /// The first and last year with data (of one source, or of all).
+    pub fn years(&self, source: Option<&str>) -> Result<Option<(i32, i32)>, MeasureError> {
+        Ok(match self {
+            Incidents::Raw(conn) => queries::incident_years(conn)?,
+            Incidents::Released(release) => release.years(source),
+        })
+    }
+
+    /// One point per incident (raw: its snapped position and weight; released: the centre of
+    /// its 250 m cell, weight 1).
+    pub fn points(&self, filter: &IncidentFilter, weighted: bool) -> Result<Vec<WeightedPoint>, MeasureError> {
+        match self {
+            Incidents::Raw(conn) => Ok(queries::incident_points(conn, filter)?
+                .into_iter()
+                .map(|(x, y, w)| WeightedPoint { x, y, weight: if weighted { w } else { 1.0 } })
+                .collect()),
+            Incidents::Released(release) => {
+                refuse_unreleased(filter, weighted)?;
+                let projection = SsbProjection::new();
+                let years = filter.years.or_else(|| release.years(None)).unwrap_or((0, -1));
+                Ok(release
+                    .cell_counts(&filter.sources, years)
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| (x, y, n)))
+                    .flat_map(|(x, y, n)| std::iter::repeat_n(WeightedPoint { x, y, weight: 1.0 }, n as usize))
+                    .collect())
+            }
+        }
+    }
+
+    /// Counts per (delbydel, source, year) in total and per category, for `from..=to`.
+    pub fn tallies(&self, from: i32, to: i32) -> Result<Tallies, MeasureError> {
+        let mut tallies = Tallies::new();
+        match self {
+            Incidents::Raw(conn) => {
+                for (code, source, y, category, n) in queries::incident_tallies(conn, from, to)? {
+                    let t = tallies.entry((code, source, y)).or_default();
+                    t.total += n;
+                    *t.categories.entry(category).or_default() += n;
+                }
+            }
+            Incidents::Released(release) => {
+                for source in release.sources() {
+                    for year in from..=to {
+                        let Some(table) = release.table(&source, year) else {
+                            continue;
+                        };
+                        for (code, n) in &table.delbydel {
+                            let t = tallies.entry((code.clone(), source.clone(), year)).or_default();
+                            t.total = *n;
+                            t.categories = table.category.get(code).cloned().unwrap_or_default();
+                        }
+                    }
+                }
+            }
+        }
+        Ok(tallies)
+    }
+
+    /// Counts per period (year, or year and month) of a delbydel, a bydel or the city.
+    pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, MeasureError> {
+        match self {
+            Incidents::Raw(conn) => Ok(queries::incident_series(conn, code, filter, monthly)?),
+            Incidents::Released(release) => released_series(release, code, filter, monthly),
+        }
+    }
+}
+
+/// The release holds no weights and no categories per cell: say so instead of answering wrongly.
+fn refuse_unreleased(filter: &IncidentFilter, weighted: bool) -> Result<(), MeasureError> {
+    if filter.category.is_some() {
+        return Err(MeasureError::BadParameter(
+            "category maps are not public: the public release has categories per delbydel only (see /api/series?code=…&category=…)".into(),
+        ));
+    }
+    if weighted {
+        return Err(MeasureError::BadParameter("weighted maps are not public: the public release counts incidents".into()));
+    }
+    Ok(())
+}
+
+/// A series from the release: delbydel figures as released, bydel and city figures as their sums
+/// (post-processing keeps them consistent).
+fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, MeasureError> {
+    let sources: Vec<String> = if filter.sources.is_empty() { release.sources() } else { filter.sources.clone() };
+    let areas = &release.settings.areas;
+    if let Some(c) = code.filter(|c| !areas.contains_key(*c) && !areas.values().any(|b| b == c)) {
+        return Err(MeasureError::BadParameter(format!("no delbydel or bydel with code '{c}'")));
+    }
+    let Some((first, last)) = release.years(None) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for year in first..=last {
+        let tables: Vec<_> = sources.iter().filter_map(|s| release.table(s, year)).collect();
+        if tables.is_empty() {
+            continue;
+        }
+        let in_scope = |delbydel: &str| code.is_none_or(|c| c == delbydel || areas.get(delbydel).is_some_and(|b| b == c));
+        let months: Vec<u32> = if monthly { (1..=12).collect() } else { vec![0] };
+        for month in months {
+            let mut total = 0;
+            for table in &tables {
+                total += match (&filter.category, monthly, code) {
+                    (None, false, None) => table.city,
+                    (None, false, Some(c)) => table.area(c).unwrap_or(0),
+                    (Some(cat), false, _) => table.category.iter().filter(|(d, _)| in_scope(d)).filter_map(|(_, cats)| cats.get(cat)).sum(),
+                    (None, true, _) => table.month.iter().filter(|(d, _)| in_scope(d)).map(|(_, m)| m[month as usize - 1]).sum(),
+                    (Some(_), true, _) => {
+                        return Err(MeasureError::BadParameter(
+                            "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
+                        ))
+                    }
+                };
+            }
+            out.push((year, month, total));
+        }
+    }
+    Ok(out)
+}

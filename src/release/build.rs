@@ -1,0 +1,336 @@
+//! Building a release: measure every count of every fixed unit with noise, then fit the levels
+//! together from the city down (city → bydeler → delbydeler → cells, categories, months).
+//!
+//! Noise is drawn from a generator keyed by the database's secret, the count's address and its
+//! true value. Rebuilding after a late import therefore repeats the noise of every unchanged
+//! count (averaging two releases cancels nothing), and draws fresh noise only for counts that
+//! changed; a source-year whose tallies changed is charged one more round of its budget.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+
+use super::consistency::fit_to_total;
+use super::mechanism::DiscreteGaussian;
+use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, ReleaseSettings, SourceYear, Spent};
+use crate::analysis::did::{did, pooled, WindowCounts};
+use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
+use crate::store::queries::HousingSite;
+use crate::store::release::Tally;
+
+/// A delbydel as the release needs it.
+pub struct ReleaseArea {
+    pub code: String,
+    /// Its bydel ("" when unknown).
+    pub bydel: String,
+    /// EPSG:25832.
+    pub polygon: MultiPolygon<f64>,
+}
+
+/// Everything a build reads.
+pub struct BuildInput {
+    pub areas: Vec<ReleaseArea>,
+    pub tallies: Vec<Tally>,
+    pub years: BTreeMap<String, (i32, i32)>,
+    /// The categories each source's layer declares (empty: no category table).
+    pub categories: BTreeMap<String, Vec<String>>,
+    pub housing: Vec<HousingSite>,
+    pub secret: [u8; 32],
+    pub budget: Budget,
+    /// Spending of the previous release.
+    pub previous: BTreeMap<String, Spent>,
+    pub k: u32,
+}
+
+/// A built release, ready to store.
+pub struct BuildReport {
+    pub settings: ReleaseSettings,
+    pub spent: BTreeMap<String, Spent>,
+    pub tables: BTreeMap<(String, i32), SourceYear>,
+    /// Source-years measured afresh in this build.
+    pub remeasured: Vec<String>,
+}
+
+/// Builds a release from raw tallies.
+pub fn build(input: &BuildInput) -> BuildReport {
+    let projection = SsbProjection::new();
+    let pieces = pieces(&input.areas, &projection);
+    let scales = Scales::new(&input.budget);
+    let mut tables = BTreeMap::new();
+    let mut spent = BTreeMap::new();
+    let mut remeasured = Vec::new();
+    let by_source_year = group_tallies(&input.tallies);
+    let empty = Vec::new();
+    for (source, &(first, last)) in &input.years {
+        let categories = input.categories.get(source).unwrap_or(&empty);
+        for year in first..=last {
+            let tallies = by_source_year.get(&(source.clone(), year)).map_or(&[][..], Vec::as_slice);
+            let key = source_year_key(source, year);
+            let hash = tally_hash(tallies);
+            let previous = input.previous.get(&key);
+            let rounds = match previous {
+                Some(p) if p.hash == hash => p.rounds,
+                Some(p) => {
+                    remeasured.push(key.clone());
+                    p.rounds + 1
+                }
+                None => {
+                    remeasured.push(key.clone());
+                    1
+                }
+            };
+            spent.insert(key, Spent { hash, rounds });
+            let measure = Measure { secret: &input.secret, source, year, scales: &scales };
+            let truth = Truth::count(tallies, &projection);
+            tables.insert((source.clone(), year), fit(&measure, &truth, &input.areas, &pieces, categories));
+        }
+    }
+    let before_after = public_before_after(input, &pieces, &tables);
+    let settings = ReleaseSettings {
+        budget: input.budget,
+        levels: scales.accuracy(),
+        years: input.years.clone(),
+        categories: input.categories.clone(),
+        areas: input.areas.iter().map(|a| (a.code.clone(), a.bydel.clone())).collect(),
+        before_after,
+    };
+    BuildReport { settings, spent, tables, remeasured }
+}
+
+/// The noise scale of each level.
+struct Scales {
+    levels: [(&'static str, f64, DiscreteGaussian); 6],
+}
+
+impl Scales {
+    fn new(b: &Budget) -> Scales {
+        let s = b.shares;
+        let level = |name, share: f64| (name, share, DiscreteGaussian::for_rho(b.rho_per_source_year * share));
+        Scales {
+            levels: [
+                level("city", s.city),
+                level("bydel", s.bydel),
+                level("delbydel", s.delbydel),
+                level("cell", s.cell),
+                level("category", s.category),
+                level("month", s.month),
+            ],
+        }
+    }
+
+    fn of(&self, name: &str) -> &DiscreteGaussian {
+        &self.levels.iter().find(|l| l.0 == name).expect("every level has a scale").2
+    }
+
+    fn accuracy(&self) -> Vec<LevelAccuracy> {
+        self.levels
+            .iter()
+            .map(|(name, _, noise)| LevelAccuracy { level: name.to_string(), rho: noise.rho(), sigma: noise.sigma2().sqrt(), within_95: noise.half_width_95() })
+            .collect()
+    }
+}
+
+/// Draws the noise of one count.
+struct Measure<'a> {
+    secret: &'a [u8; 32],
+    source: &'a str,
+    year: i32,
+    scales: &'a Scales,
+}
+
+impl Measure<'_> {
+    /// The true count plus noise keyed by (secret, address, true count).
+    fn noisy(&self, level: &str, unit: &str, detail: &str, truth: u64) -> f64 {
+        let mut hasher = Sha256::new();
+        hasher.update(self.secret);
+        hasher.update(format!("{}|{}|{level}|{unit}|{detail}|{truth}", self.source, self.year).as_bytes());
+        let mut rng = ChaCha20Rng::from_seed(hasher.finalize().into());
+        truth as f64 + self.scales.of(level).sample(&mut rng) as f64
+    }
+}
+
+/// A piece: the part of an SSB cell inside one delbydel (index into the areas).
+type Piece = (SsbCell, usize);
+
+/// Every (cell, delbydel) pair whose square and polygon intersect: fixed by geometry alone, so
+/// which units exist says nothing about the data.
+fn pieces(areas: &[ReleaseArea], projection: &SsbProjection) -> Vec<Piece> {
+    let mut out = Vec::new();
+    for (i, area) in areas.iter().enumerate() {
+        let Ok(geo::Geometry::MultiPolygon(polygon)) = projection.to_grid().geometry(&geo::Geometry::MultiPolygon(area.polygon.clone())) else {
+            continue;
+        };
+        let Some(bbox) = polygon.bounding_rect() else {
+            continue;
+        };
+        let snap = |v: f64| (v / SSB_CELL_M).floor() * SSB_CELL_M;
+        let mut y = snap(bbox.min().y);
+        while y < bbox.max().y {
+            let mut x = snap(bbox.min().x);
+            while x < bbox.max().x {
+                let square = Rect::new((x, y), (x + SSB_CELL_M, y + SSB_CELL_M));
+                if square.intersects(&polygon) {
+                    out.push((SsbCell::containing_utm33(x + 1.0, y + 1.0), i));
+                }
+                x += SSB_CELL_M;
+            }
+            y += SSB_CELL_M;
+        }
+    }
+    out
+}
+
+fn group_tallies(tallies: &[Tally]) -> BTreeMap<(String, i32), Vec<Tally>> {
+    let mut out: BTreeMap<(String, i32), Vec<Tally>> = BTreeMap::new();
+    for t in tallies {
+        out.entry((t.source.clone(), t.year)).or_default().push(t.clone());
+    }
+    out
+}
+
+/// Tallies by source-year key (`police:2024`).
+pub(super) fn tallies_by_key(tallies: &[Tally]) -> BTreeMap<String, Vec<Tally>> {
+    group_tallies(tallies).into_iter().map(|((s, y), v)| (source_year_key(&s, y), v)).collect()
+}
+
+pub(super) fn tally_hash(tallies: &[Tally]) -> String {
+    let mut hasher = Sha256::new();
+    for t in tallies {
+        hasher.update(format!("{}|{}|{}|{}|{}|{}|{}\n", t.month, t.category, t.delbydel, t.x, t.y, t.count, t.year).as_bytes());
+    }
+    hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// True counts of one source-year.
+#[derive(Default)]
+struct Truth {
+    delbydel: BTreeMap<String, u64>,
+    category: BTreeMap<(String, String), u64>,
+    month: BTreeMap<(String, u8), u64>,
+    /// (cell, delbydel code) → count.
+    piece: BTreeMap<(SsbCell, String), u64>,
+}
+
+impl Truth {
+    fn count(tallies: &[Tally], projection: &SsbProjection) -> Truth {
+        let mut t = Truth::default();
+        for row in tallies {
+            *t.delbydel.entry(row.delbydel.clone()).or_default() += row.count;
+            *t.category.entry((row.delbydel.clone(), row.category.clone())).or_default() += row.count;
+            *t.month.entry((row.delbydel.clone(), row.month)).or_default() += row.count;
+            if let Some(cell) = projection.cell_of(row.x, row.y) {
+                *t.piece.entry((cell, row.delbydel.clone())).or_default() += row.count;
+            }
+        }
+        t
+    }
+}
+
+/// Measures every unit of one source-year and fits them together, top down.
+fn fit(m: &Measure, truth: &Truth, areas: &[ReleaseArea], pieces: &[Piece], categories: &[String]) -> SourceYear {
+    let true_of = |code: &str| truth.delbydel.get(code).copied().unwrap_or(0);
+    let mut bydeler: BTreeMap<&str, Vec<&ReleaseArea>> = BTreeMap::new();
+    for a in areas {
+        bydeler.entry(a.bydel.as_str()).or_default().push(a);
+    }
+    let city_truth: u64 = truth.delbydel.values().sum();
+    let city = m.noisy("city", "", "", city_truth).round().max(0.0) as u64;
+    let mut out = SourceYear { city, ..Default::default() };
+
+    let bydel_codes: Vec<&str> = bydeler.keys().copied().collect();
+    let bydel_noisy: Vec<f64> = bydel_codes.iter().map(|b| m.noisy("bydel", b, "", bydeler[b].iter().map(|a| true_of(&a.code)).sum())).collect();
+    for (b, total) in bydel_codes.iter().zip(fit_to_total(&bydel_noisy, city)) {
+        if !b.is_empty() {
+            out.bydel.insert(b.to_string(), total);
+        }
+        let members = &bydeler[b];
+        let noisy: Vec<f64> = members.iter().map(|a| m.noisy("delbydel", &a.code, "", true_of(&a.code))).collect();
+        for (a, n) in members.iter().zip(fit_to_total(&noisy, total)) {
+            out.delbydel.insert(a.code.clone(), n);
+        }
+    }
+
+    for area in areas {
+        let total = out.delbydel[&area.code];
+        if !categories.is_empty() {
+            let noisy: Vec<f64> = categories
+                .iter()
+                .map(|c| m.noisy("category", &area.code, c, truth.category.get(&(area.code.clone(), c.clone())).copied().unwrap_or(0)))
+                .collect();
+            out.category.insert(area.code.clone(), categories.iter().cloned().zip(fit_to_total(&noisy, total)).collect());
+        }
+        let noisy: Vec<f64> =
+            (1..=12u8).map(|mo| m.noisy("month", &area.code, &mo.to_string(), truth.month.get(&(area.code.clone(), mo)).copied().unwrap_or(0))).collect();
+        let fitted = fit_to_total(&noisy, total);
+        out.month.insert(area.code.clone(), std::array::from_fn(|i| fitted[i]));
+    }
+
+    let mut by_area: BTreeMap<usize, Vec<SsbCell>> = BTreeMap::new();
+    for &(cell, i) in pieces {
+        by_area.entry(i).or_default().push(cell);
+        out.cells.entry(cell).or_insert(0);
+    }
+    for (i, cells) in by_area {
+        let code = &areas[i].code;
+        let noisy: Vec<f64> =
+            cells.iter().map(|c| m.noisy("cell", &c.id().to_string(), code, truth.piece.get(&(*c, code.clone())).copied().unwrap_or(0))).collect();
+        for (cell, n) in cells.iter().zip(fit_to_total(&noisy, out.delbydel[code])) {
+            *out.cells.entry(*cell).or_default() += n;
+        }
+    }
+    out
+}
+
+/// The pooled before/after result from released cells: near = cells whose centre lies within
+/// the fixed radius of a site, rest = the other cells of the site's delbydel.
+fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(String, i32), SourceYear>) -> PublicBeforeAfter {
+    let (radius, n) = (input.budget.before_after_radius_m, input.budget.before_after_years);
+    let projection = SsbProjection::new();
+    let cells_of: BTreeMap<&str, BTreeSet<SsbCell>> = pieces.iter().fold(BTreeMap::new(), |mut acc, (cell, i)| {
+        acc.entry(input.areas[*i].code.as_str()).or_default().insert(*cell);
+        acc
+    });
+    let (first, last) = input.years.values().fold((i32::MAX, i32::MIN), |(a, b), (c, d)| (a.min(*c), b.max(*d)));
+    let mut estimates = Vec::new();
+    for site in &input.housing {
+        let (Some(opened), Some(delbydel)) = (site.opened.as_deref(), site.delbydel.as_deref()) else {
+            continue;
+        };
+        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
+            continue;
+        };
+        if year - n < first || year + n > last {
+            continue;
+        }
+        let Some(cells) = cells_of.get(delbydel) else {
+            continue;
+        };
+        let near: BTreeSet<SsbCell> =
+            cells.iter().filter(|c| projection.centre(**c).is_some_and(|(x, y)| (x - site.x).hypot(y - site.y) <= radius)).copied().collect();
+        let mut counts = WindowCounts::default();
+        for ((_, y), table) in tables.iter().filter(|((_, y), _)| (year - n..=year + n).contains(y) && *y != year) {
+            let (near_n, rest_n) = cells.iter().fold((0, 0), |(a, b), c| {
+                let v = table.cells.get(c).copied().unwrap_or(0);
+                if near.contains(c) {
+                    (a + v, b)
+                } else {
+                    (a, b + v)
+                }
+            });
+            if *y < year {
+                counts.near_before += near_n;
+                counts.rest_before += rest_n;
+            } else {
+                counts.near_after += near_n;
+                counts.rest_after += rest_n;
+            }
+        }
+        estimates.push(did(&counts));
+    }
+    let estimate = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten();
+    let (conclusion_nb, conclusion_en) = crate::measurement::public_conclusion(estimate.as_ref(), radius, n);
+    PublicBeforeAfter { radius_m: radius, years: n, estimate, conclusion_nb, conclusion_en }
+}

@@ -1,0 +1,98 @@
+//! Building a release from the store and keeping it current.
+
+use std::collections::BTreeMap;
+
+use duckdb::Connection;
+
+use super::build::{build, BuildInput, ReleaseArea};
+use super::Release;
+use crate::config::{Config, LayerKind};
+use crate::store::{queries, release as stored, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored release is unreadable ({0}); build a new one with `bomiljo release build`")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("no delbydeler imported: a release counts incidents per delbydel; import the areas first")]
+    NoAreas,
+}
+
+/// What a build did.
+#[derive(Debug)]
+pub struct Published {
+    pub release: Release,
+    /// Source-years measured afresh (each charged one more round of its budget).
+    pub remeasured: Vec<String>,
+    pub seconds: f64,
+}
+
+/// The newest stored release.
+pub fn latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
+    Ok(stored::latest(conn)?.map(Release::from_stored).transpose()?)
+}
+
+/// Reads everything a build needs.
+pub fn input(conn: &Connection, config: &Config, previous: Option<&Release>) -> Result<BuildInput, ReleaseError> {
+    let areas: Vec<ReleaseArea> = queries::areas(conn, &config.project.assign_layer)?
+        .into_iter()
+        .map(|a| ReleaseArea { code: a.code, bydel: a.parent_code.unwrap_or_default(), polygon: a.polygon })
+        .collect();
+    if areas.is_empty() {
+        return Err(ReleaseError::NoAreas);
+    }
+    let categories: BTreeMap<String, Vec<String>> =
+        config.layers_of(LayerKind::Incidents).filter_map(|l| Some((l.source.clone()?, l.categories.clone().unwrap_or_default()))).collect();
+    Ok(BuildInput {
+        areas,
+        tallies: stored::tallies(conn)?,
+        years: stored::years_by_source(conn)?,
+        categories,
+        housing: queries::housing_sites(conn)?,
+        secret: stored::secret(conn)?,
+        budget: config.project.release,
+        previous: previous.map(|r| r.spent.clone()).unwrap_or_default(),
+        k: config.project.min_count,
+    })
+}
+
+/// Builds and stores a new release version.
+pub fn publish(conn: &mut Connection, config: &Config, built_by: &str) -> Result<Published, ReleaseError> {
+    let started = std::time::Instant::now();
+    let previous = latest(conn)?;
+    let input = input(conn, config, previous.as_ref())?;
+    let report = build(&input);
+    let settings = serde_json::to_string(&report.settings)?;
+    let spent = serde_json::to_string(&report.spent)?;
+    let release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
+    let version = stored::save(conn, built_by, &settings, &spent, &release.rows())?;
+    crate::store::audit::record(conn, built_by, "admin", "release", &format!("version {version}"), Some(report.remeasured.len() as i64))?;
+    let release = latest(conn)?.unwrap_or(release);
+    Ok(Published { release, remeasured: report.remeasured, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// The newest release if it matches the data and the budget; otherwise a new one is built.
+/// Servers call this at start so that public figures never lag behind an import.
+pub fn current(conn: &mut Connection, config: &Config) -> Result<Release, ReleaseError> {
+    let previous = latest(conn)?;
+    if let Some(release) = previous {
+        if !is_stale(conn, config, &release)? {
+            return Ok(release);
+        }
+    }
+    Ok(publish(conn, config, "bomiljo serve")?.release)
+}
+
+/// Whether the data or the budget changed since the release was built.
+pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
+    if release.settings.budget != config.project.release || release.settings.years != stored::years_by_source(conn)? {
+        return Ok(true);
+    }
+    let input = input(conn, config, Some(release))?;
+    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
+    for (key, tallies) in super::build::tallies_by_key(&input.tallies) {
+        hashes.insert(key, super::build::tally_hash(&tallies));
+    }
+    Ok(release.spent.iter().any(|(key, spent)| hashes.get(key).map_or(super::build::tally_hash(&[]), Clone::clone) != spent.hash))
+}

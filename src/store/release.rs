@@ -1,0 +1,156 @@
+//! Storage of the public release: its noise key, the raw tallies it is built from, and the
+//! released counts by version. See [`crate::release`] for what a release is.
+
+use std::collections::BTreeMap;
+
+use duckdb::{params, Connection};
+
+use super::StoreError;
+
+/// Incidents counted by everything the release splits on (only incidents inside a delbydel).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tally {
+    pub source: String,
+    pub year: i32,
+    pub month: u8,
+    pub category: String,
+    pub delbydel: String,
+    /// Snapped position, EPSG:25832.
+    pub x: f64,
+    pub y: f64,
+    pub count: u64,
+}
+
+/// Raw tallies for building a release.
+pub fn tallies(conn: &Connection) -> Result<Vec<Tally>, StoreError> {
+    let what = "tallying incidents for the release";
+    let mut stmt = conn
+        .prepare(
+            "SELECT source, year, month, category, delbydel, x, y, count(*) FROM incidents
+             WHERE delbydel IS NOT NULL GROUP BY ALL ORDER BY ALL",
+        )
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Tally {
+                source: r.get(0)?,
+                year: r.get(1)?,
+                month: r.get::<_, i32>(2)? as u8,
+                category: r.get(3)?,
+                delbydel: r.get(4)?,
+                x: r.get(5)?,
+                y: r.get(6)?,
+                count: r.get::<_, i64>(7)? as u64,
+            })
+        })
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// The first and last year with data, per source.
+pub fn years_by_source(conn: &Connection) -> Result<BTreeMap<String, (i32, i32)>, StoreError> {
+    let what = "reading the years of each source";
+    let mut stmt = conn.prepare("SELECT source, min(year), max(year) FROM incidents GROUP BY source").map_err(StoreError::query(what))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))).map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// The database's noise key, created on first use (32 random bytes).
+pub fn secret(conn: &Connection) -> Result<[u8; 32], StoreError> {
+    let what = "reading the release key";
+    let stored: Option<String> = conn
+        .query_row("SELECT secret FROM release_secret LIMIT 1", [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| if matches!(e, duckdb::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
+        .map_err(StoreError::query(what))?;
+    if let Some(hex) = stored.as_deref().and_then(decode_hex) {
+        return Ok(hex);
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key)
+        .map_err(|e| StoreError::Query { what: "drawing the release key".into(), source: duckdb::Error::InvalidParameterName(e.to_string()) })?;
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    conn.execute("INSERT INTO release_secret VALUES (?)", params![hex]).map_err(StoreError::query("writing the release key"))?;
+    Ok(key)
+}
+
+fn decode_hex(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if s.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// One released count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleasedRow {
+    pub source: String,
+    pub year: i32,
+    pub level: &'static str,
+    pub unit: String,
+    pub detail: String,
+    pub count: u64,
+}
+
+/// A stored release: its version, metadata (JSON) and counts.
+#[derive(Clone, Debug)]
+pub struct StoredRelease {
+    pub version: i64,
+    pub built_at: String,
+    pub settings: String,
+    pub spent: String,
+    pub rows: Vec<ReleasedRow>,
+}
+
+/// Levels as stored (the `level` column).
+pub const LEVELS: [&str; 6] = ["city", "bydel", "delbydel", "category", "month", "cell"];
+
+/// Writes a new release version in one transaction; returns its version number.
+pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow]) -> Result<i64, StoreError> {
+    let what = || "writing the release";
+    let tx = conn.transaction().map_err(StoreError::query(what()))?;
+    let version: i64 = tx.query_row("SELECT coalesce(max(version), 0) + 1 FROM release_meta", [], |r| r.get(0)).map_err(StoreError::query(what()))?;
+    tx.execute("INSERT INTO release_meta VALUES (?, now(), ?, ?, ?)", params![version, built_by, settings, spent]).map_err(StoreError::query(what()))?;
+    {
+        let mut appender = tx.appender("release_counts").map_err(StoreError::query(what()))?;
+        for r in rows {
+            appender.append_row(params![version, r.source, r.year, r.level, r.unit, r.detail, r.count as i64]).map_err(StoreError::query(what()))?;
+        }
+        appender.flush().map_err(StoreError::query(what()))?;
+    }
+    tx.commit().map_err(StoreError::query(what()))?;
+    Ok(version)
+}
+
+/// The newest release, if one was built.
+pub fn latest(conn: &Connection) -> Result<Option<StoredRelease>, StoreError> {
+    let what = "reading the release";
+    let meta = conn.query_row("SELECT version, CAST(built_at AS VARCHAR), settings, spent FROM release_meta ORDER BY version DESC LIMIT 1", [], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    });
+    let (version, built_at, settings, spent) = match meta {
+        Ok(meta) => meta,
+        Err(duckdb::Error::QueryReturnedNoRows) => return Ok(None),
+        Err(e) => return Err(StoreError::query(what)(e)),
+    };
+    let mut stmt = conn.prepare("SELECT source, year, level, unit, detail, count FROM release_counts WHERE version = ?").map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map(params![version], |r| {
+            let level: String = r.get(2)?;
+            Ok(ReleasedRow {
+                source: r.get(0)?,
+                year: r.get(1)?,
+                level: LEVELS.iter().find(|l| **l == level).copied().unwrap_or("unknown"),
+                unit: r.get(3)?,
+                detail: r.get(4)?,
+                count: r.get::<_, i64>(5)? as u64,
+            })
+        })
+        .map_err(StoreError::query(what))?;
+    let rows = rows.collect::<Result<_, _>>().map_err(StoreError::query(what))?;
+    Ok(Some(StoredRelease { version, built_at, settings, spent, rows }))
+}
