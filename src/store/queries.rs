@@ -390,7 +390,6 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT ? OFFSET ?", select.join(", "), q.table);
     // Page values are bound like every other value; beyond i64 a page is simply empty.
     let page = |n: usize| Value::BigInt(i64::try_from(n).unwrap_or(i64::MAX));
-    let mut params = params;
     params.extend([page(q.limit), page(q.offset)]);
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
     let rows = stmt

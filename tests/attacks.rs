@@ -1,0 +1,623 @@
+//! The eight attacks that recovered exact small counts (and confirmed a housing address) from the
+//! first version's public outputs, run on a generated dataset whose truth is known.
+//!
+//! Each attack runs twice with the same attacker code:
+//! - on the **old design**: raw incidents with per-response suppression (counts under k shown as
+//!   "<k"), reproduced through the library: the attack must succeed there, so these tests can fail;
+//! - on the **public API of today** (the in-process router, no token), which computes every public
+//!   figure from the release: the attack must recover no more exact small counts than guessing,
+//!   and the housing probe must not tell real sites from decoys.
+//!
+//! The release key is fixed so the noise, and so each test, is deterministic.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::Request;
+use bomiljo::analysis::siting::Metric;
+use bomiljo::api::{router, AppState};
+use bomiljo::config::Config;
+use bomiljo::import::{import_file, ImportOptions};
+use bomiljo::measurement::{self, Geography, Incidents};
+use bomiljo::privacy::{Count, Policy, Role};
+use bomiljo::release::Release;
+use bomiljo::spatial::{Crs, SsbProjection, Transformer, ANALYSIS_CRS};
+use bomiljo::store::{queries, OpenMode, Store};
+use rand::{RngExt, SeedableRng};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const K: u64 = 5;
+const YEARS: std::ops::RangeInclusive<i32> = 2021..=2024;
+
+/// One generated incident (EPSG:25832, on the 100 m anonymisation lattice).
+#[derive(Clone)]
+struct Row {
+    source: &'static str,
+    year: i32,
+    month: u32,
+    category: &'static str,
+    x: f64,
+    y: f64,
+}
+
+/// Positions of the west square's 10 × 10 lattice.
+fn west(i: i32, j: i32) -> (f64, f64) {
+    (597_050.0 + 100.0 * f64::from(i), 6_642_050.0 + 100.0 * f64::from(j))
+}
+
+/// Isolated positions in the east square, 400 m apart (for the score fingerprint), and their
+/// police counts in 2024: the first three are the attacker's calibration (0, 1, 2 incidents).
+const LONELY: [((f64, f64), usize); 6] = [
+    ((598_250.0, 6_642_050.0), 0),
+    ((598_250.0, 6_642_450.0), 1),
+    ((598_250.0, 6_642_850.0), 2),
+    ((598_650.0, 6_642_050.0), 1),
+    ((598_650.0, 6_642_450.0), 2),
+    ((598_650.0, 6_642_850.0), 1),
+];
+
+/// Real housing sites (opened mid-2022) and decoy addresses, all in the west square.
+/// Each at its own offset from the lattice, so no two share the distances to it.
+const SITES: [(f64, f64); 6] = [
+    (597_231.3, 6_642_236.9),
+    (597_617.4, 6_642_262.2),
+    (597_283.8, 6_642_741.5),
+    (597_722.6, 6_642_678.1),
+    (597_488.9, 6_642_871.4),
+    (597_864.2, 6_642_147.7),
+];
+const DECOYS: [(f64, f64); 6] = [
+    (597_336.2, 6_642_474.3),
+    (597_871.7, 6_642_427.9),
+    (597_125.5, 6_642_519.6),
+    (597_546.1, 6_642_561.2),
+    (597_908.8, 6_642_884.4),
+    (597_423.4, 6_642_113.8),
+];
+
+/// Two 4 × 4 blocks of the west lattice hold 20-30 police incidents a position in 2024 (hot spots).
+fn in_hot_block(i: i32, j: i32) -> bool {
+    ((1..=4).contains(&i) && (1..=4).contains(&j)) || ((5..=8).contains(&i) && (5..=8).contains(&j))
+}
+
+fn generate() -> Vec<Row> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut rows = Vec::new();
+    let push = |rows: &mut Vec<Row>, source, year, month, category, (x, y): (f64, f64), n: usize| {
+        rows.extend(std::iter::repeat_n(Row { source, year, month, category, x, y }, n));
+    };
+    for year in YEARS {
+        for i in 0..10 {
+            for j in 0..10 {
+                let p = west(i, j);
+                let police = if year == 2024 && in_hot_block(i, j) { rng.random_range(20..=30) } else { rng.random_range(0..=4) };
+                for _ in 0..police {
+                    push(&mut rows, "police", year, rng.random_range(1..=11), "disturbance", p, 1);
+                }
+                push(&mut rows, "waste", year, rng.random_range(1..=11), "littering", p, rng.random_range(0..=3));
+                if rng.random_bool(0.3) {
+                    push(&mut rows, "fire", year, rng.random_range(1..=11), "fire", p, rng.random_range(1..=3));
+                }
+            }
+        }
+        // Small figures a table splits out: one rare category per source, and December.
+        let anywhere = |rng: &mut rand_chacha::ChaCha8Rng| west(rng.random_range(0..10), rng.random_range(0..10));
+        for (source, category) in [("police", "welfare_check"), ("fire", "false_alarm"), ("waste", "dumped_waste")] {
+            for _ in 0..rng.random_range(1..=4) {
+                let p = anywhere(&mut rng);
+                push(&mut rows, source, year, rng.random_range(1..=11), category, p, 1);
+            }
+        }
+        for (source, category) in [("police", "disturbance"), ("waste", "littering")] {
+            for _ in 0..rng.random_range(1..=4) {
+                let p = anywhere(&mut rng);
+                push(&mut rows, source, year, 12, category, p, 1);
+            }
+        }
+    }
+    for (p, n) in LONELY {
+        push(&mut rows, "police", 2024, 6, "disturbance", p, n);
+    }
+    rows
+}
+
+/// The same generated data in two databases: one read raw (the old design), one served.
+struct World {
+    truth: Vec<Row>,
+    raw: Store,
+    config: Config,
+    geography: Geography,
+    app: axum::Router,
+    release: Release,
+    served_index: bomiljo::index::SpatialIndex,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+fn config() -> Config {
+    Config::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn build_store(path: &Path, rows: &[Row]) -> Store {
+    let config = config();
+    let mut store = Store::open(path, OpenMode::CreateIfMissing).unwrap();
+    let opts = ImportOptions { imported_by: "attacks".into(), ..Default::default() };
+    let dir = path.parent().unwrap();
+    let areas = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/areas/two_squares_25832.geojson");
+    import_file(&mut store, &config, "delbydeler", &areas, &opts).unwrap();
+    let mut population = String::from("ru250m,pop_tot,x,y\n");
+    for i in 0..8 {
+        for j in 0..4 {
+            population.push_str(&format!("c{i}{j},500,{},{}\n", 597_125 + 250 * i, 6_642_125 + 250 * j));
+        }
+    }
+    std::fs::write(dir.join("population.csv"), population).unwrap();
+    import_file(&mut store, &config, "population", &dir.join("population.csv"), &opts).unwrap();
+    for source in ["police", "fire", "waste"] {
+        let mut csv = String::from("id,date,category,x,y\n");
+        for (n, r) in rows.iter().enumerate().filter(|(_, r)| r.source == source) {
+            csv.push_str(&format!("{source}{n},{}-{:02}-15,{},{},{}\n", r.year, r.month, r.category, r.x, r.y));
+        }
+        let file = dir.join(format!("{source}.csv"));
+        std::fs::write(&file, csv).unwrap();
+        import_file(&mut store, &config, &format!("incidents_{source}"), &file, &opts).unwrap();
+    }
+    let mut housing = String::from("id,units,group,has_staff_base,opened,x,y\n");
+    for (i, (x, y)) in SITES.iter().enumerate() {
+        housing.push_str(&format!("site-{i},8,5,true,2022-06-01,{x},{y}\n"));
+    }
+    std::fs::write(dir.join("housing.csv"), housing).unwrap();
+    import_file(&mut store, &config, "housing", &dir.join("housing.csv"), &opts).unwrap();
+    store
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let truth = generate();
+        let raw = build_store(&dir.path().join("raw.duckdb"), &truth);
+        std::fs::create_dir_all(dir.path().join("served")).unwrap();
+        let mut served = build_store(&dir.path().join("served/served.duckdb"), &truth);
+        // A fixed key: the same noise every run.
+        served.conn().execute_batch(&format!("INSERT INTO release_secret VALUES ('{}')", "5a".repeat(32))).unwrap();
+        let config = config();
+        let release = bomiljo::release::current(served.conn_mut(), &config).unwrap();
+        let geography = Geography::load(raw.conn(), &config).unwrap();
+        let served_index = bomiljo::index::SpatialIndex::build(served.conn(), &config).unwrap();
+        let app = router(AppState::new(config.clone(), served).unwrap());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        World { truth, raw, config, geography, app, release, served_index, runtime, _dir: dir }
+    }
+
+    fn get(&self, uri: &str) -> Value {
+        self.request(Request::get(uri).body(Body::empty()).unwrap(), uri)
+    }
+
+    fn post(&self, uri: &str, body: &Value) -> Value {
+        self.request(Request::post(uri).header("content-type", "application/json").body(Body::from(body.to_string())).unwrap(), uri)
+    }
+
+    fn request(&self, request: Request<Body>, uri: &str) -> Value {
+        self.runtime.block_on(async {
+            let response = self.app.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await.unwrap();
+            assert!(status.is_success(), "{uri}: {status} {}", String::from_utf8_lossy(&bytes));
+            serde_json::from_slice(&bytes).unwrap()
+        })
+    }
+
+    /// True count of the rows matching a filter.
+    fn count(&self, keep: impl Fn(&Row) -> bool) -> u64 {
+        self.truth.iter().filter(|r| keep(r)).count() as u64
+    }
+}
+
+fn public() -> Policy {
+    Policy::new(Role::Public, K as u32)
+}
+
+/// A count as JSON shows it: a number, or None for "<k".
+fn shown(v: &Value) -> Option<u64> {
+    v.as_u64()
+}
+
+/// How an attack did: estimates for targets whose true count is small (1..k-1).
+#[derive(Default, Debug)]
+struct Outcome {
+    targets: usize,
+    exact: usize,
+    truths: Vec<u64>,
+}
+
+impl Outcome {
+    fn record(&mut self, estimate: i64, truth: u64) {
+        if (1..K).contains(&truth) {
+            self.targets += 1;
+            self.truths.push(truth);
+            if estimate == truth as i64 {
+                self.exact += 1;
+            }
+        }
+    }
+
+    fn rate(&self) -> f64 {
+        if self.targets == 0 {
+            0.0
+        } else {
+            self.exact as f64 / self.targets as f64
+        }
+    }
+
+    /// The best a guesser does who always names the most common small true value.
+    fn guessing(&self) -> f64 {
+        let mut freq: BTreeMap<u64, usize> = BTreeMap::new();
+        for t in &self.truths {
+            *freq.entry(*t).or_default() += 1;
+        }
+        freq.values().max().map_or(0.0, |m| *m as f64 / self.truths.len() as f64)
+    }
+}
+
+/// The verdict every attack shares: the old design falls, the release does not.
+fn assert_defeated(name: &str, old: &Outcome, new: &Outcome, min_targets: usize) {
+    println!("{name}: old design {}/{} exact; release {}/{} exact (guessing {:.2})", old.exact, old.targets, new.exact, new.targets, new.guessing());
+    assert!(old.targets >= min_targets && old.rate() >= 0.9, "{name}: the attack should work on the old design: {old:?}");
+    assert!(new.rate() <= (new.guessing() + 0.15).max(0.4), "{name}: the release gave away exact small counts: {new:?}");
+}
+
+/// The centre (EPSG:25832) of a GeoJSON polygon given in WGS84.
+fn ring_centre(feature: &Value) -> (f64, f64) {
+    let to_utm = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+    let ring = feature["geometry"]["coordinates"][0].as_array().unwrap();
+    let corners: Vec<(f64, f64)> = ring[..ring.len() - 1].iter().map(|c| to_utm.apply(c[0].as_f64().unwrap(), c[1].as_f64().unwrap()).unwrap()).collect();
+    let n = corners.len() as f64;
+    (corners.iter().map(|c| c.0).sum::<f64>() / n, corners.iter().map(|c| c.1).sum::<f64>() / n)
+}
+
+/// Every position of the 100 m lattice over both squares (what the attacker assumes).
+fn lattice() -> Vec<(f64, f64)> {
+    (0..20).flat_map(|i| (0..10).map(move |j| (597_050.0 + 100.0 * f64::from(i), 6_642_050.0 + 100.0 * f64::from(j)))).collect()
+}
+
+/// Attack 1, heat map: two visible cells whose lattice sets differ by one position give that
+/// position's count from `incidents_within_bandwidth`.
+fn difference_heat_cells(cells: &HashMap<(i64, i64), u64>, bandwidth: f64) -> HashMap<(i64, i64), i64> {
+    let lattice = lattice();
+    let set = |(cx, cy): (i64, i64)| -> Vec<usize> {
+        let (cx, cy) = (cx as f64 / 10.0, cy as f64 / 10.0);
+        (0..lattice.len()).filter(|&i| (lattice[i].0 - cx).powi(2) + (lattice[i].1 - cy).powi(2) < bandwidth * bandwidth).collect()
+    };
+    let mut estimates: HashMap<(i64, i64), i64> = HashMap::new();
+    let sets: HashMap<(i64, i64), Vec<usize>> = cells.keys().map(|c| (*c, set(*c))).collect();
+    for (a, sa) in &sets {
+        for (b, sb) in &sets {
+            if sa.len() == sb.len() + 1 && sb.iter().all(|p| sa.contains(p)) {
+                let p = sa.iter().find(|p| !sb.contains(p)).unwrap();
+                let key = ((lattice[*p].0) as i64, (lattice[*p].1) as i64);
+                estimates.entry(key).or_insert(cells[a] as i64 - cells[b] as i64);
+            }
+        }
+    }
+    estimates
+}
+
+#[test]
+fn heat_map_differencing_recovers_nothing_from_the_release() {
+    let w = World::new();
+    let key = |(x, y): (f64, f64)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
+    // Old: the kernel density of raw incidents, cells under k blanked.
+    let params = measurement::HeatParams { source: Some("police".into()), year: Some(2024), cell_m: 25.0, bandwidth_m: 100.0, ..Default::default() };
+    let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap());
+    let old_cells: HashMap<_, _> = (0..surface.grid().len())
+        .filter(|&i| surface.values[i].is_some_and(|v| v > 0.0))
+        .map(|i| (key(surface.grid().centre(i)), u64::from(surface.density.support[i])))
+        .collect();
+    // New: the public heat map.
+    let fc = w.get("/api/heatmap?source=police&year=2024&cell_m=25&bandwidth_m=100");
+    let new_cells: HashMap<_, _> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| Some((key(ring_centre(f)), shown(&f["properties"]["incidents_within_bandwidth"])?)))
+        .map(|((x, y), n)| (((x as f64 / 125.0).round() * 125.0) as i64, ((y as f64 / 125.0).round() * 125.0) as i64, n))
+        .map(|(x, y, n)| ((x, y), n))
+        .collect();
+    let score = |estimates: HashMap<(i64, i64), i64>| {
+        let mut o = Outcome::default();
+        for ((x, y), estimate) in estimates {
+            o.record(estimate, w.count(|r| r.source == "police" && r.year == 2024 && r.x as i64 == x && r.y as i64 == y));
+        }
+        o
+    };
+    let old = score(difference_heat_cells(&old_cells, 100.0));
+    let new = score(difference_heat_cells(&new_cells, 100.0));
+    assert_defeated("heat map", &old, &new, 20);
+}
+
+#[test]
+fn tile_complements_recover_nothing_from_the_release() {
+    let w = World::new();
+    // Old: counts per 250 m cell for all sources and for each source, cells under k left out;
+    // the hidden fire count is the total minus the shown police and waste counts.
+    let grid = |sources: &[&str]| -> HashMap<(i64, i64), Count> {
+        let filter = queries::IncidentFilter { sources: sources.iter().map(|s| s.to_string()).collect(), category: None, years: Some((2024, 2024)) };
+        queries::incident_grid(w.raw.conn(), &filter, 250.0, [596_000.0, 6_641_000.0, 600_000.0, 6_644_000.0])
+            .unwrap()
+            .into_iter()
+            .map(|(x, y, n)| ((x as i64, y as i64), public().count(n)))
+            .collect()
+    };
+    let complement = |all: &HashMap<(i64, i64), Count>, police: &HashMap<(i64, i64), Count>, waste: &HashMap<(i64, i64), Count>| -> HashMap<(i64, i64), i64> {
+        all.iter()
+            .filter_map(|(cell, total)| {
+                let part = |m: &HashMap<(i64, i64), Count>| m.get(cell).map_or(Some(0), |c| c.exact());
+                Some((*cell, total.exact()? as i64 - part(police)? as i64 - part(waste)? as i64))
+            })
+            .collect()
+    };
+    let mut old = Outcome::default();
+    for ((x, y), estimate) in complement(&grid(&[]), &grid(&["police"]), &grid(&["waste"])) {
+        old.record(
+            estimate,
+            w.count(|r| r.source == "fire" && r.year == 2024 && (r.x / 250.0).floor() as i64 * 250 == x && (r.y / 250.0).floor() as i64 * 250 == y),
+        );
+    }
+    // New: the tiles are drawn from the release's cells; the same arithmetic on them.
+    let released = |sources: &[&str]| -> HashMap<(i64, i64), Count> {
+        let sources: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        w.release.cell_counts(&sources, (2024, 2024)).into_iter().map(|(cell, n)| ((cell.id(), 0), public().count(n))).collect()
+    };
+    let projection = SsbProjection::new();
+    let mut new = Outcome::default();
+    for ((id, _), estimate) in complement(&released(&[]), &released(&["police"]), &released(&["waste"])) {
+        new.record(estimate, w.count(|r| r.source == "fire" && r.year == 2024 && projection.cell_of(r.x, r.y).map(|c| c.id()) == Some(id)));
+    }
+    assert_defeated("tile complements", &old, &new, 5);
+}
+
+#[test]
+fn two_radii_around_one_centre_recover_nothing_from_the_release() {
+    let w = World::new();
+    let centre = (597_480.37, 6_642_520.11);
+    let mut ranked: Vec<((f64, f64), f64)> = lattice().into_iter().filter(|p| p.0 < 598_000.0).map(|p| (p, (p.0 - centre.0).hypot(p.1 - centre.1))).collect();
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    // Rings holding exactly one lattice position, at radii the dialogue sheet allows.
+    let rings: Vec<((f64, f64), f64, f64)> = ranked
+        .windows(3)
+        .filter(|w| w[1].1 - w[0].1 > 0.01 && w[2].1 - w[1].1 > 0.01)
+        .map(|w| (w[1].0, (w[0].1 + w[1].1) / 2.0, (w[1].1 + w[2].1) / 2.0))
+        .filter(|(_, r1, r2)| *r1 >= 100.0 && *r2 <= 600.0)
+        .take(30)
+        .collect();
+    let truth = |p: (f64, f64)| w.count(|r| r.source == "police" && r.year == 2024 && r.x == p.0 && r.y == p.1);
+    let mut old = Outcome::default();
+    let old_count = |r: f64| -> Option<u64> {
+        let counts = queries::incident_counts_within(w.raw.conn(), centre, r, (2024, 2024)).unwrap();
+        public().count(counts.get("police").and_then(|y| y.get("2024")).copied().unwrap_or(0) as u64).exact()
+    };
+    for (p, r1, r2) in &rings {
+        if let (Some(a), Some(b)) = (old_count(*r1), old_count(*r2)) {
+            old.record(b as i64 - a as i64, truth(*p));
+        }
+    }
+    // New: the neighbour-dialogue sheet's figures inside the circle, as published.
+    let sources = bomiljo::report::dialogue::Sources { config: &w.config, release: &w.release, geography: &w.geography, index: &w.served_index };
+    let new_count = |r: f64| -> Option<u64> {
+        let params = bomiljo::report::dialogue::DialogueParams {
+            x: centre.0,
+            y: centre.1,
+            radius_m: r,
+            housing_type: "boliger".into(),
+            lang: bomiljo::report::dialogue::Lang::Nb,
+        };
+        let facts = public().apply(bomiljo::report::dialogue::gather(&sources, &params).unwrap());
+        facts.near.get("police")?.get(&2024)?.exact()
+    };
+    let mut new = Outcome::default();
+    for (p, r1, r2) in &rings {
+        if let (Some(a), Some(b)) = (new_count(*r1), new_count(*r2)) {
+            new.record(b as i64 - a as i64, truth(*p));
+        }
+    }
+    assert_defeated("two radii", &old, &new, 10);
+}
+
+/// Attack 4: at a band of one cell, Gi* z is affine in the sum of a cell and its four neighbours.
+/// Calibrate the line on cells whose five counts are all shown, then invert it where exactly one
+/// of the five is unknown. Input: cell centre → (z, shown count).
+fn invert_gi_star(cells: &HashMap<(i64, i64), (f64, Option<u64>)>, step: i64) -> HashMap<(i64, i64), i64> {
+    let neighbourhood = |(x, y): (i64, i64)| [(x, y), (x - step, y), (x + step, y), (x, y - step), (x, y + step)];
+    let known = |c: &(i64, i64)| cells.get(c).and_then(|v| v.1);
+    let calibration: Vec<(f64, f64)> =
+        cells.iter().filter_map(|(c, (z, _))| Some((neighbourhood(*c).iter().map(known).sum::<Option<u64>>()? as f64, *z))).collect();
+    let mut out = HashMap::new();
+    let n = calibration.len() as f64;
+    if n < 2.0 {
+        return out;
+    }
+    let (mx, mz) = (calibration.iter().map(|c| c.0).sum::<f64>() / n, calibration.iter().map(|c| c.1).sum::<f64>() / n);
+    let sxx: f64 = calibration.iter().map(|c| (c.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return out;
+    }
+    let slope = calibration.iter().map(|c| (c.0 - mx) * (c.1 - mz)).sum::<f64>() / sxx;
+    let intercept = mz - slope * mx;
+    for (c, (z, _)) in cells {
+        let around = neighbourhood(*c);
+        let unknown: Vec<&(i64, i64)> = around.iter().filter(|n| known(n).is_none()).collect();
+        if unknown.len() == 1 {
+            let sum = (z - intercept) / slope;
+            let rest: u64 = around.iter().filter_map(known).sum();
+            out.insert(*unknown[0], (sum - rest as f64).round() as i64);
+        }
+    }
+    out
+}
+
+#[test]
+fn inverting_hot_spot_statistics_recovers_nothing_from_the_release() {
+    let w = World::new();
+    let key = |(x, y): (f64, f64), step: f64| (((x / step).floor() * step) as i64, ((y / step).floor() * step) as i64);
+    // Old: Gi* on raw counts at 100 m cells with a 100 m band; small counts hidden.
+    let params = measurement::HotspotParams { source: Some("police".into()), year: Some(2024), cell_m: 100.0, band_m: 100.0, ..Default::default() };
+    let spots = public().apply(measurement::hotspots(&w.geography, Incidents::Raw(w.raw.conn()), &params).unwrap());
+    let old_cells: HashMap<_, _> = spots
+        .iter()
+        .map(|s| {
+            let (x, y) = (s.ring.iter().map(|p| p[0]).sum::<f64>() / 5.0, s.ring.iter().map(|p| p[1]).sum::<f64>() / 5.0);
+            (key((x, y), 100.0), (s.z, s.count))
+        })
+        .collect();
+    let mut old = Outcome::default();
+    for ((x, y), estimate) in invert_gi_star(&old_cells, 100) {
+        old.record(
+            estimate,
+            w.count(|r| r.source == "police" && r.year == 2024 && (r.x / 100.0).floor() as i64 * 100 == x && (r.y / 100.0).floor() as i64 * 100 == y),
+        );
+    }
+    // New: the public hot spots exist only on the release's 250 m cells, at the smallest band.
+    let fc = w.get("/api/hotspots?source=police&year=2024&cell_m=250&band_m=250");
+    let to_grid = Transformer::new(ANALYSIS_CRS, Crs::Utm33);
+    let new_cells: HashMap<_, _> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let (x, y) = ring_centre(f);
+            let (gx, gy) = to_grid.apply(x, y).unwrap();
+            (key((gx, gy), 250.0), (f["properties"]["z"].as_f64().unwrap(), shown(&f["properties"]["count"])))
+        })
+        .collect();
+    let projection = SsbProjection::new();
+    let mut new = Outcome::default();
+    for ((x, y), estimate) in invert_gi_star(&new_cells, 250) {
+        let cell = bomiljo::spatial::SsbCell::containing_utm33(x as f64 + 1.0, y as f64 + 1.0);
+        new.record(estimate, w.count(|r| r.source == "police" && r.year == 2024 && projection.cell_of(r.x, r.y) == Some(cell)));
+    }
+    assert_defeated("Gi* inversion", &old, &new, 5);
+}
+
+#[test]
+fn row_totals_minus_categories_recover_nothing_from_the_release() {
+    let w = World::new();
+    let attack = |rows: &[Value], year: i32, o: &mut Outcome| {
+        for row in rows.iter().filter(|r| r["code"] == "0101") {
+            let source = row["source"].as_str().unwrap().to_string();
+            let categories = row["categories"].as_object().unwrap();
+            let hidden: Vec<&String> = categories.keys().filter(|c| shown(&categories[*c]).is_none()).collect();
+            let (Some(total), [category]) = (shown(&row["count"]), hidden.as_slice()) else { continue };
+            let rest: u64 = categories.values().filter_map(shown).sum();
+            let truth = w.count(|r| r.source == source && r.year == year && r.category == category.as_str() && r.x < 598_000.0);
+            o.record(total as i64 - rest as i64, truth);
+        }
+    };
+    let (mut old, mut new) = (Outcome::default(), Outcome::default());
+    for year in YEARS {
+        let raw = public().apply(measurement::measure(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, year, measurement::Level::Delbydel).unwrap());
+        attack(serde_json::to_value(raw).unwrap().as_array().unwrap(), year, &mut old);
+        attack(w.get(&format!("/api/measurement?year={year}")).as_array().unwrap(), year, &mut new);
+    }
+    assert_defeated("row total minus categories", &old, &new, 8);
+}
+
+#[test]
+fn a_year_minus_its_months_recovers_nothing_from_the_release() {
+    let w = World::new();
+    let attack = |yearly: &Value, monthly: &Value, source: &str, o: &mut Outcome| {
+        for point in yearly["points"].as_array().unwrap() {
+            let year = point["year"].as_i64().unwrap();
+            let months: Vec<&Value> = monthly["points"].as_array().unwrap().iter().filter(|p| p["year"].as_i64() == Some(year)).collect();
+            let hidden: Vec<i64> = months.iter().filter(|m| shown(&m["count"]).is_none()).map(|m| m["month"].as_i64().unwrap()).collect();
+            let (Some(total), [month]) = (shown(&point["count"]), hidden.as_slice()) else { continue };
+            let rest: u64 = months.iter().filter_map(|m| shown(&m["count"])).sum();
+            let truth = w.count(|r| r.source == source && i64::from(r.year) == year && i64::from(r.month) == *month && r.x < 598_000.0);
+            o.record(total as i64 - rest as i64, truth);
+        }
+    };
+    let (mut old, mut new) = (Outcome::default(), Outcome::default());
+    for source in ["police", "waste"] {
+        let raw = |monthly| {
+            let params = measurement::SeriesParams { code: Some("0101".into()), source: Some(source.into()), category: None, monthly, trend_years: None };
+            serde_json::to_value(public().apply(measurement::series(Incidents::Raw(w.raw.conn()), &params).unwrap())).unwrap()
+        };
+        attack(&raw(false), &raw(true), source, &mut old);
+        let served = |monthly: bool| w.get(&format!("/api/series?code=0101&source={source}&monthly={monthly}"));
+        attack(&served(false), &served(true), source, &mut new);
+    }
+    assert_defeated("year minus months", &old, &new, 6);
+}
+
+#[test]
+fn the_incident_factor_of_a_public_score_is_no_fingerprint() {
+    let w = World::new();
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    // Queried 10 m north-east of each lonely position (inside the same raster cell).
+    let old_ctx = {
+        let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(w.raw.conn(), &w.config).unwrap());
+        bomiljo::siting::SitingContext::build(w.raw.conn(), &w.config, index, &w.release).unwrap()
+    };
+    // The old public score measured raw density (what an analyst's measure now does).
+    let analyst = Policy::new(Role::Analyst, K as u32);
+    let old_value = |(x, y): (f64, f64)| old_ctx.measure(x + 10.0, y + 10.0, &analyst).get(&Metric::IncidentPercentile).unwrap();
+    let new_value = |(x, y): (f64, f64)| {
+        let (lon, lat) = to_wgs84.apply(x + 10.0, y + 10.0).unwrap();
+        let e = w.post("/api/score", &json!({ "group": 5, "lon": lon, "lat": lat }));
+        e["factors"].as_array().unwrap().iter().find(|f| f["id"] == "strain").unwrap()["value"].as_f64().unwrap()
+    };
+    // The attacker calibrates on three positions whose counts they know (0, 1, 2 incidents),
+    // then reads the count of every other position off its percentile.
+    let attack = |value: &dyn Fn((f64, f64)) -> f64| {
+        let fingerprints: Vec<(f64, i64)> = LONELY[..3].iter().map(|(p, n)| (value(*p), *n as i64)).collect();
+        let mut o = Outcome::default();
+        for (p, n) in &LONELY[3..] {
+            let v = value(*p);
+            let estimate = fingerprints.iter().find(|(f, _)| (f - v).abs() < 1e-9).map_or(-1, |(_, n)| *n);
+            o.record(estimate, *n as u64);
+        }
+        o
+    };
+    let old = attack(&old_value);
+    let new = attack(&new_value);
+    println!("score fingerprint: old {}/{}, release {}/{}", old.exact, old.targets, new.exact, new.targets);
+    assert!(old.targets == 3 && old.exact == 3, "the fingerprint works on raw densities: {old:?}");
+    assert!(new.exact <= 1, "the release's percentiles gave counts away: {new:?}");
+}
+
+#[test]
+fn probing_radii_cannot_tell_housing_sites_from_decoys() {
+    let w = World::new();
+    // For a guessed address: does the pooled estimate jump exactly where a lattice position
+    // crosses the radius? For a real site it does, for a decoy only by coincidence.
+    let crossings = |(ax, ay): (f64, f64)| -> Vec<f64> {
+        let mut d: Vec<f64> =
+            lattice().into_iter().filter(|p| p.0 < 598_000.0).map(|p| (p.0 - ax).hypot(p.1 - ay)).filter(|d| (60.0..400.0).contains(d)).collect();
+        d.sort_by(f64::total_cmp);
+        d.dedup_by(|a, b| (*a - *b).abs() < 0.5);
+        d.into_iter().take(12).collect()
+    };
+    let jumps = |estimate: &dyn Fn(f64) -> Option<f64>, address: (f64, f64)| -> f64 {
+        let c = crossings(address);
+        let jumped = c.iter().filter(|d| estimate(**d - 0.05) != estimate(**d + 0.05)).count();
+        jumped as f64 / c.len() as f64
+    };
+    let old_estimate = |r: f64| -> Option<f64> {
+        let params = measurement::BeforeAfterParams { radius_m: r, years: 1 };
+        public().apply(measurement::before_after(w.raw.conn(), &params).unwrap()).pooled.map(|e| e.rate_ratio)
+    };
+    // The public route takes no radius: the attacker can only ask the fixed result.
+    let new_estimate = |_r: f64| -> Option<f64> { w.get("/api/before-after")["estimate"]["rate_ratio"].as_f64() };
+    let accuracy = |estimate: &dyn Fn(f64) -> Option<f64>| -> f64 {
+        let real = SITES.iter().filter(|a| jumps(estimate, **a) > 0.5).count();
+        let decoys = DECOYS.iter().filter(|a| jumps(estimate, **a) <= 0.5).count();
+        (real + decoys) as f64 / (SITES.len() + DECOYS.len()) as f64
+    };
+    let (old, new) = (accuracy(&old_estimate), accuracy(&new_estimate));
+    println!("housing probe: old design tells sites from decoys {:.0} % of the time, the release {:.0} %", old * 100.0, new * 100.0);
+    assert!(old >= 0.9, "the probe should work on the old design ({old})");
+    assert!(new <= 0.5, "the public before/after result depends on a caller's radius ({new})");
+}
