@@ -137,7 +137,8 @@ fn sql_injection_in_every_parameter_changes_nothing() {
 }
 
 /// A copy of the configuration with other limits.
-fn config_with_limits(dir: &Path, public_per_minute: u32) -> std::path::PathBuf {
+/// A copy of the project's configuration with some `[limits]` values changed.
+fn config_with(dir: &Path, limits: &[(&str, u64)]) -> std::path::PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let cfg = dir.join("config");
     for sub in ["layers", "rules", "texts"] {
@@ -148,8 +149,14 @@ fn config_with_limits(dir: &Path, public_per_minute: u32) -> std::path::PathBuf 
         }
     }
     std::os::unix::fs::symlink(root.join("web"), cfg.join("web")).unwrap();
-    let toml =
-        std::fs::read_to_string(root.join("bomiljo.toml")).unwrap().replace("public_per_minute = 6000", &format!("public_per_minute = {public_per_minute}"));
+    let toml: String = std::fs::read_to_string(root.join("bomiljo.toml"))
+        .unwrap()
+        .lines()
+        .map(|line| match limits.iter().find(|(key, _)| line.starts_with(&format!("{key} = "))) {
+            Some((key, value)) => format!("{key} = {value}\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
     std::fs::write(cfg.join("bomiljo.toml"), toml).unwrap();
     cfg
 }
@@ -158,7 +165,7 @@ fn config_with_limits(dir: &Path, public_per_minute: u32) -> std::path::PathBuf 
 fn clients_over_their_rate_get_429_in_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with_limits(dir.path(), 20);
+    let cfg = config_with(dir.path(), &[("public_per_minute", 20)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     let statuses: Vec<u16> = (0..25).map(|_| server.get("/api/health").0).collect();
     assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
@@ -221,4 +228,84 @@ fn export_writes_parquet_per_layer_and_check_finds_problems() {
     let run = bomiljo(&db, &["check"]);
     let text = String::from_utf8_lossy(&run.stdout);
     assert!(!run.status.success() && text.contains("name a delbydel that is not stored") && text.contains("ids appear more than once"), "{text}");
+}
+
+#[test]
+fn a_token_is_one_bucket_however_it_is_spaced_and_made_up_tokens_are_throttled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let analyst = common::token(&db, "analyst");
+    let cfg = config_with(dir.path(), &[("token_per_minute", 6), ("failed_auth_per_minute", 4)]);
+    let server = Server::start_with_config(&db, &cfg).expect("server starts");
+    // The same token with extra spaces after "Bearer" and around it: one bucket of 6.
+    let spaced = [analyst.clone(), format!("  {analyst}"), format!("{analyst}   "), format!("\t{analyst}")];
+    let statuses: Vec<u16> = (0..8).map(|i| server.get_with("/api/whoami", Some(&spaced[i % spaced.len()])).0).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 200, 200, 429, 429]);
+    // Made-up tokens: each is refused (401), and the address is throttled after 4 of them.
+    let statuses: Vec<u16> = (0..6).map(|i| server.get_with("/api/whoami", Some(&format!("bmj_guess{i}"))).0).collect();
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+    let (_, body) = server.get_with("/api/whoami", Some("bmj_guess9"));
+    assert!(body.contains("failed authentications"), "{body}");
+    assert!(server.stop());
+}
+
+#[test]
+fn connections_that_never_finish_their_headers_are_closed() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 1)]);
+    let server = Server::start_with_config(&db, &cfg).expect("server starts");
+    let addr = server.base().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let mut slow: Vec<std::net::TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    for s in &mut slow {
+        let mut buf = [0u8; 256];
+        // Closed by the server: end of stream (or a reset), not a wait for the full 10 s.
+        let started = std::time::Instant::now();
+        let n = s.read(&mut buf).unwrap_or(0);
+        assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"), "still open: {}", String::from_utf8_lossy(&buf[..n]));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+    // The server still answers everyone else.
+    assert_eq!(server.get("/api/health").0, 200);
+    assert!(server.stop());
+}
+
+#[test]
+fn hostile_numbers_and_oversized_requests_get_json_4xx_not_500() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let analyst = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    // A NaN cell size reached the SQL text; an offset past i64 and a year span that wraps i32
+    // gave 500s.
+    for (path, token) in [
+        ("/tiles/incidents/14/8680/4766.mvt?cell_m=NaN", Some(analyst.as_str())),
+        ("/tiles/incidents/14/8680/4766.mvt?cell_m=NaN", None),
+        ("/collections/delbydeler/items?offset=9223372036854775808", None),
+        ("/collections/delbydeler/items?offset=18446744073709551615", None),
+        ("/api/heatmap?year=-2147483648&to_year=2147483647", None),
+        ("/api/hotspots?year=-2147483648&to_year=2147483647", Some(analyst.as_str())),
+        ("/api/measurement?year=-2147483648", None),
+    ] {
+        let (status, body) = server.get_with(path, token);
+        assert!(status < 500, "{path}: {status} {body}");
+        assert!(serde_json::from_str::<serde_json::Value>(&body).is_ok() || status == 200, "{path}: {body}");
+    }
+    let (status, body) = server.get(&format!("/api/health?pad={}", "x".repeat(10_000)));
+    assert_eq!(status, 414, "{body}");
+    assert!(body.contains("\"error\""), "414 is JSON: {body}");
+    let (status, body) = server.get("/api/suitability?group=5&units=4000000");
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server.get("/api/suitability?group=5&cell_m=37");
+    assert_eq!(status, 400, "{body}");
+    assert!(server.stop());
 }

@@ -17,6 +17,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     TooManyRequests(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -38,6 +42,8 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone()),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
+            ApiError::UriTooLong(m) => (StatusCode::URI_TOO_LONG, m.clone()),
+            ApiError::HeadersTooLarge(m) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, m.clone()),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())

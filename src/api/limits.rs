@@ -14,7 +14,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{ApiError, AppState};
+use super::{auth, ApiError, AppState};
+use crate::privacy::Role;
 
 /// Fixed one-minute windows per client key.
 #[derive(Default)]
@@ -38,29 +39,63 @@ impl RateLimiter {
     }
 }
 
-/// 429 once a client has used its requests for the minute. The key is the token (admins are
-/// exempt) or, without one, the client's address.
-pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+/// 429 once a client has used its requests for the minute. A valid token is limited by its
+/// name (admins are exempt); a request without one by the client's address. A request with an
+/// unknown, revoked or expired token counts against its address, and against the address's
+/// budget of failed authentications, so made-up tokens neither open fresh buckets nor guess
+/// freely.
+pub async fn rate_limit(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let limits = state.config.project.limits;
-    let token = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (key, budget) = match token {
-        Some(t) => (format!("token:{t}"), limits.token_per_minute),
-        None => {
-            let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
-            (format!("addr:{addr}"), limits.public_per_minute)
-        }
+    let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    let too_many = |what: &str, budget: u32| ApiError::TooManyRequests(format!("more than {budget} {what} this minute; try again shortly"));
+    let resolved = match auth::bearer_token(request.headers()) {
+        Some(Ok(token)) => Some(auth::resolve(&state, token).await?),
+        Some(Err(_)) => Some(auth::Resolved(None)),
+        None => None,
     };
-    if !state.limiter.allow(&key, budget) && !is_admin(&state, &key).await {
-        return Err(ApiError::TooManyRequests(format!("more than {budget} requests this minute; try again shortly")));
+    match resolved.as_ref().map(|r| &r.0) {
+        Some(Some((Role::Admin, _))) => {}
+        Some(Some((_, name))) => {
+            if !state.limiter.allow(&format!("token:{name}"), limits.token_per_minute) {
+                return Err(too_many("requests", limits.token_per_minute));
+            }
+        }
+        Some(None) => {
+            if !state.limiter.allow(&format!("authfail:{addr}"), limits.failed_auth_per_minute) {
+                return Err(too_many("failed authentications", limits.failed_auth_per_minute));
+            }
+            if !state.limiter.allow(&format!("addr:{addr}"), limits.public_per_minute) {
+                return Err(too_many("requests", limits.public_per_minute));
+            }
+        }
+        None => {
+            if !state.limiter.allow(&format!("addr:{addr}"), limits.public_per_minute) {
+                return Err(too_many("requests", limits.public_per_minute));
+            }
+        }
+    }
+    if let Some(resolved) = resolved {
+        request.extensions_mut().insert(resolved);
     }
     Ok(next.run(request).await)
 }
 
-async fn is_admin(state: &AppState, key: &str) -> bool {
-    let Some(secret) = key.strip_prefix("token:Bearer ").map(str::to_string) else {
-        return false;
-    };
-    matches!(state.data.role_of(secret).await, Ok(Some((crate::privacy::Role::Admin, _))))
+/// Longest request target (path and query) answered; longer ones get a JSON 414.
+const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most header bytes answered; more get a JSON 431 (hyper's own, larger limits answer bare).
+const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Refuses oversized request lines and headers with JSON, before any routing.
+pub async fn http_limits(request: Request, next: Next) -> Result<Response, ApiError> {
+    let uri = request.uri().to_string().len();
+    if uri > MAX_URI_BYTES {
+        return Err(ApiError::UriTooLong(format!("the request target is {uri} bytes; at most {MAX_URI_BYTES}")));
+    }
+    let headers: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if headers > MAX_HEADER_BYTES {
+        return Err(ApiError::HeadersTooLarge(format!("the request headers are {headers} bytes; at most {MAX_HEADER_BYTES}")));
+    }
+    Ok(next.run(request).await)
 }
 
 /// Turns any 4xx that is not JSON (axum's own rejections: a malformed query, an oversized body,

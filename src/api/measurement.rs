@@ -73,7 +73,7 @@ async fn surface(state: &AppState, view: &View, params: HeatParams) -> Result<Ar
 }
 
 /// Most cells a GeoJSON heat grid may hold; larger requests should clip to an area or use tiles.
-const MAX_GEOJSON_CELLS: usize = 100_000;
+const MAX_GEOJSON_CELLS: usize = 50_000;
 
 /// `GET /api/heatmap?source=&category=&year=&to_year=&cell_m=&bandwidth_m=&area=&weighted=&per_1000=`:
 /// the grid as GeoJSON polygons (WGS84), non-empty cells only. 400 for bad or oversized requests.
@@ -164,6 +164,12 @@ pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params
 pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
     let cells = on_incidents(&state, &view, move |_, geography, incidents| measurement::hotspots(geography, incidents, &params)).await?;
     let cells = view.caller().policy.apply(cells);
+    if cells.len() > MAX_GEOJSON_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} hot and cold cells is more than {MAX_GEOJSON_CELLS}; clip with area= or use a larger cell_m",
+            cells.len()
+        )));
+    }
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<Value> = cells
         .iter()

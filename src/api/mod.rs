@@ -15,6 +15,7 @@ mod meta;
 mod mvt;
 mod reports;
 pub mod routes;
+mod server;
 mod siting;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use axum::Router;
 use tower_http::{services::ServeDir, trace::TraceLayer};
 
 pub use error::ApiError;
+pub use server::serve;
 
 use crate::config::Config;
 use crate::index::SpatialIndex;
@@ -127,20 +129,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(limits::json_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
+        .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.
-pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
-    let local = listener.local_addr()?;
-    tracing::info!(%local, db = %state.data.path().display(), "serving");
-    // Tests and scripts read this line to find the port when --port 0 was given.
-    eprintln!("bomiljo: listening on http://{local}/");
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await?;
-    tracing::info!("shut down");
-    Ok(())
 }
 
 /// The row of a tile path (`4766.png`, `4766.mvt`) checked against its zoom and column: 404
@@ -156,19 +147,4 @@ fn tile_address(z: u32, x: u32, y_with_ext: &str, ext: &str) -> Result<(u32, u32
 /// A grid cell's square (EPSG:25832 bounds) as a closed WGS84 ring for GeoJSON.
 fn cell_ring_wgs84([x0, y0, x1, y1]: [f64; 4], to_wgs84: &crate::spatial::Transformer) -> Option<Vec<[f64; 2]>> {
     [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].into_iter().map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b])).collect()
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }

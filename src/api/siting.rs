@@ -126,7 +126,19 @@ pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     Ok(Json(serde_json::to_value(ctx.rules()).unwrap_or(Value::Null)))
 }
 
+/// Cell sizes of public suitability maps: a few fixed ones, so that public requests share the
+/// cache instead of each costing a fresh city-wide surface.
+const PUBLIC_CELLS_M: [f64; 4] = [50.0, 100.0, 250.0, 500.0];
+
 async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
+    if !caller.role.is_internal() {
+        if !PUBLIC_CELLS_M.contains(&params.cell_m) {
+            return Err(ApiError::BadRequest(format!("cell_m = {}: public suitability maps use 50, 100, 250 or 500 m", params.cell_m)));
+        }
+        if params.units.is_some_and(|u| !(1..=20).contains(&u)) {
+            return Err(ApiError::BadRequest("units must be 1-20 (at most 20 residents per site, bystyret 2004)".into()));
+        }
+    }
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
     if let Some(hit) = state.surface_cache.get(&key) {
         return Ok(hit);

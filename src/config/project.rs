@@ -32,6 +32,10 @@ pub struct Limits {
     pub token_per_minute: u32,
     pub request_timeout: std::time::Duration,
     pub max_body_bytes: usize,
+    /// A connection that has not sent its request headers within this is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// Requests with an unknown, revoked or expired token per minute per client address.
+    pub failed_auth_per_minute: u32,
 }
 
 impl Project {
@@ -80,6 +84,8 @@ impl Project {
                 token_per_minute: raw.limits.token_per_minute.max(1),
                 request_timeout: std::time::Duration::from_secs(raw.limits.request_timeout_s.clamp(1, 3600)),
                 max_body_bytes: raw.limits.max_body_bytes.clamp(1024, 64 << 20),
+                header_read_timeout: std::time::Duration::from_secs(raw.limits.header_read_timeout_s.clamp(1, 300)),
+                failed_auth_per_minute: raw.limits.failed_auth_per_minute.max(1),
             },
         })
     }

@@ -32,6 +32,8 @@ pub struct RawLimits {
     pub token_per_minute: u32,
     pub request_timeout_s: u64,
     pub max_body_bytes: usize,
+    pub header_read_timeout_s: u64,
+    pub failed_auth_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
