@@ -556,7 +556,7 @@ fn print_release(release: &bomiljo::release::Release) {
         println!("  {:<9} rho {:.3}  sigma {:.2}  within ±{} in 95 % of cases", l.level, l.rho, l.sigma, l.within_95);
     }
     for (key, spent) in &release.spent {
-        println!("  {key}: measured {} time(s), rho spent {:.2}", spent.rounds, f64::from(spent.rounds) * budget.rho_per_source_year);
+        println!("  {key}: measured {} time(s), rho spent {:.2}", spent.rounds, spent.rho);
     }
     println!("{}", release.accuracy_en());
 }

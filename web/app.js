@@ -29,6 +29,12 @@ async function refresh(map) {
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
 }
 
+/** The release's accuracy in plain words, under the legend: every public figure comes from it. */
+async function showAccuracy() {
+  const release = await getJson('api/release').catch(() => null);
+  $('accuracy').textContent = release ? (lang === 'nb' ? release.accuracy_nb : release.accuracy_en) : '';
+}
+
 async function showRole() {
   const who = await getJson('api/whoami').catch(() => ({ role: 'public' }));
   document.body.classList.toggle('analyst', who.role !== 'public');
@@ -70,6 +76,7 @@ async function main() {
   await setupSiting(map);
   map.fitBounds(bounds(), { padding: 20, duration: 0 });
   await showRole();
+  await showAccuracy();
   await refresh(map);
   window.bomiljoReady = true;
 
@@ -111,6 +118,7 @@ async function main() {
     $('lang').textContent = t('switch');
     renderGroups();
     await showRole();
+    await showAccuracy();
     await refresh(map);
     if (state.selected) showArea(state.selected);
   });

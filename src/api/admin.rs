@@ -39,11 +39,7 @@ pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>
 /// and the budget spent per source-year (rounds of measurement).
 pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Value> {
     let release = state.data.release();
-    let spent: serde_json::Map<String, Value> = release
-        .spent
-        .iter()
-        .map(|(k, s)| (k.clone(), json!({ "rounds": s.rounds, "rho": s.rounds as f64 * release.settings.budget.rho_per_source_year })))
-        .collect();
+    let spent: serde_json::Map<String, Value> = release.spent.iter().map(|(k, s)| (k.clone(), json!({ "rounds": s.rounds, "rho": s.rho }))).collect();
     Json(json!({
         "version": release.version,
         "built_at": release.built_at,

@@ -58,6 +58,20 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
     ))
 }
 
+/// `GET /api/release`: what the public release is: its version, its accuracy in plain words,
+/// the budget per level, the years per source, the delbydeler and categories it covers, and the
+/// one public before/after result.
+pub async fn release(State(state): State<AppState>) -> Json<Value> {
+    let release = state.data.release();
+    let mut about = release.about();
+    about["levels"] = json!(release.settings.levels);
+    about["rho_per_source_year"] = json!(release.settings.budget.rho_per_source_year);
+    about["years"] = json!(release.settings.years);
+    about["categories"] = json!(release.settings.categories);
+    about["before_after"] = json!(release.settings.before_after);
+    Json(about)
+}
+
 /// `GET /api/whoami`: the caller's role (public without a token).
 pub async fn whoami(caller: Caller) -> Json<Value> {
     Json(json!({ "role": caller.role, "token": caller.token_name, "k": caller.policy.k }))

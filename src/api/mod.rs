@@ -129,9 +129,21 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(limits::json_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
+        .layer(from_fn_with_state(state.clone(), release_header))
         .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every answer names the release its public figures come from (`X-Bomiljo-Release`).
+async fn release_header(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert("x-bomiljo-release", axum::http::HeaderValue::from(state.data.release().version));
+    response
 }
 
 /// The row of a tile path (`4766.png`, `4766.mvt`) checked against its zoom and column: 404

@@ -169,6 +169,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route { method: "GET", path: "/api/health", summary: "Liveness and schema version", role: Role::Public, params: &[], body: None, responses: &[OK] },
     Route { method: "GET", path: "/api/openapi.json", summary: "This OpenAPI document", role: Role::Public, params: &[], body: None, responses: &[OK] },
+    Route {
+        method: "GET",
+        path: "/api/release",
+        summary: "The public release every public figure comes from: version, accuracy in plain words, units and years",
+        role: Role::Public,
+        params: &[],
+        body: None,
+        responses: &[OK],
+    },
     Route { method: "GET", path: "/api/whoami", summary: "The caller's role", role: Role::Public, params: &[], body: None, responses: &[OK, UNAUTH] },
     Route {
         method: "GET",
@@ -369,6 +378,7 @@ pub(super) fn handler(route: &Route) -> MethodRouter<AppState> {
         ("POST", "/api/admin/tokens/revoke") => post(admin::revoke_token),
         ("GET", "/api/health") => get(meta::health),
         ("GET", "/api/openapi.json") => get(openapi_handler),
+        ("GET", "/api/release") => get(meta::release),
         ("GET", "/api/whoami") => get(meta::whoami),
         ("GET", "/api/layers") => get(meta::layers),
         ("GET", "/api/areas") => get(areas::list),
@@ -435,7 +445,7 @@ pub fn openapi() -> Value {
     }
     json!({
         "openapi": "3.0.3",
-        "info": { "title": "bomiljo", "version": env!("CARGO_PKG_VERSION"), "description": "Bomiljø monitoring for Oslo kommune. Without a token the caller has the public role: aggregates only, counts under k shown as \"<k\"." },
+        "info": { "title": "bomiljo", "version": env!("CARGO_PKG_VERSION"), "description": "Bomiljø monitoring for Oslo kommune. Without a token the caller has the public role: every figure is computed from the public release (GET /api/release: noisy counts for fixed units, see PRIVACY.md), counts under k shown as \"<k\". Every answer carries the release version in the X-Bomiljo-Release header." },
         "paths": paths,
         "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } }
     })

@@ -69,20 +69,17 @@ pub fn build(input: &BuildInput) -> BuildReport {
         for year in first..=last {
             let tallies = by_source_year.get(&(source.clone(), year)).map_or(&[][..], Vec::as_slice);
             let key = source_year_key(source, year);
-            let hash = tally_hash(tallies);
-            let previous = input.previous.get(&key);
-            let rounds = match previous {
-                Some(p) if p.hash == hash => p.rounds,
-                Some(p) => {
-                    remeasured.push(key.clone());
-                    p.rounds + 1
-                }
-                None => {
-                    remeasured.push(key.clone());
-                    1
-                }
+            // The same tallies at the same budget repeat the same noise; anything else is a new
+            // measurement and spends the budget again.
+            let hash = tally_hash(tallies, &input.budget);
+            let before = input.previous.get(&key).cloned().unwrap_or_default();
+            let now = if before.hash == hash {
+                before
+            } else {
+                remeasured.push(key.clone());
+                Spent { hash, rounds: before.rounds + 1, rho: before.rho + input.budget.rho_per_source_year }
             };
-            spent.insert(key, Spent { hash, rounds });
+            spent.insert(key, now);
             let measure = Measure { secret: &input.secret, source, year, scales: &scales };
             let truth = Truth::count(tallies, &projection);
             tables.insert((source.clone(), year), fit(&measure, &truth, &input.areas, &pieces, categories));
@@ -196,8 +193,9 @@ pub(super) fn tallies_by_key(tallies: &[Tally]) -> BTreeMap<String, Vec<Tally>> 
     group_tallies(tallies).into_iter().map(|((s, y), v)| (source_year_key(&s, y), v)).collect()
 }
 
-pub(super) fn tally_hash(tallies: &[Tally]) -> String {
+pub(super) fn tally_hash(tallies: &[Tally], budget: &Budget) -> String {
     let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_string(budget).unwrap_or_default().as_bytes());
     for t in tallies {
         hasher.update(format!("{}|{}|{}|{}|{}|{}|{}\n", t.month, t.category, t.delbydel, t.x, t.y, t.count, t.year).as_bytes());
     }

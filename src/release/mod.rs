@@ -93,12 +93,14 @@ pub struct ReleaseSettings {
     pub before_after: PublicBeforeAfter,
 }
 
-/// Per source-year: how many builds measured it afresh (the budget spent is ρ × rounds).
+/// Per source-year: how many builds measured it afresh, and the budget spent in all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spent {
-    /// Hash of the true tallies when last measured (never published).
+    /// Hash of the true tallies and the budget when last measured (never published).
     pub hash: String,
     pub rounds: u32,
+    /// ρ spent over every round.
+    pub rho: f64,
 }
 
 /// Released counts of one source and year.

@@ -90,9 +90,10 @@ pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result
         return Ok(true);
     }
     let input = input(conn, config, Some(release))?;
+    let budget = &config.project.release;
     let mut hashes: BTreeMap<String, String> = BTreeMap::new();
     for (key, tallies) in super::build::tallies_by_key(&input.tallies) {
-        hashes.insert(key, super::build::tally_hash(&tallies));
+        hashes.insert(key, super::build::tally_hash(&tallies, budget));
     }
-    Ok(release.spent.iter().any(|(key, spent)| hashes.get(key).map_or(super::build::tally_hash(&[]), Clone::clone) != spent.hash))
+    Ok(release.spent.iter().any(|(key, spent)| hashes.get(key).map_or_else(|| super::build::tally_hash(&[], budget), Clone::clone) != spent.hash))
 }
