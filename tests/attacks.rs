@@ -610,7 +610,7 @@ fn probing_radii_cannot_tell_housing_sites_from_decoys() {
         public().apply(measurement::before_after(w.raw.conn(), &params).unwrap()).pooled.map(|e| e.rate_ratio)
     };
     // The public route takes no radius: the attacker can only ask the fixed result.
-    let new_estimate = |_r: f64| -> Option<f64> { w.get("/api/before-after")["estimate"]["rate_ratio"].as_f64() };
+    let new_estimate = |_r: f64| -> Option<f64> { w.get("/api/before-after")["effect"]["change_pct"].as_f64() };
     let accuracy = |estimate: &dyn Fn(f64) -> Option<f64>| -> f64 {
         let real = SITES.iter().filter(|a| jumps(estimate, **a) > 0.5).count();
         let decoys = DECOYS.iter().filter(|a| jumps(estimate, **a) <= 0.5).count();

@@ -30,7 +30,7 @@ pub struct WindowCounts {
 }
 
 /// A ratio of rate ratios with its uncertainty.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct DidEstimate {
     pub rate_ratio: f64,
     pub ci95_low: f64,

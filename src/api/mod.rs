@@ -53,7 +53,8 @@ pub enum ServeError {
 pub struct AppState {
     pub config: Arc<Config>,
     data: access::DataAccess,
-    pub index: Arc<SpatialIndex>,
+    /// Public reference layers only (no housing): what public outputs measure against.
+    reference: Arc<SpatialIndex>,
     /// Delbydeler, population and sizes (public reference data), loaded once.
     pub geography: Arc<Geography>,
     /// `GET /api/areas`, rendered once at start-up (areas change only by import).
@@ -63,7 +64,7 @@ pub struct AppState {
     /// Rendered heat tiles by parameters, role class and tile address.
     tile_cache: Arc<cache::Cache<axum::body::Bytes>>,
     /// The siting context (indexes of every layer the rules measure), built at start-up.
-    pub siting: Option<Arc<crate::siting::SitingContext>>,
+    siting: Option<Arc<crate::siting::SitingContext>>,
     surface_cache: Arc<cache::Cache<Arc<crate::siting::Surface>>>,
     limiter: Arc<limits::RateLimiter>,
     metrics: Arc<limits::Metrics>,
@@ -76,14 +77,17 @@ impl AppState {
     /// store, and brings the public release up to date (building one if the data changed).
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
         let release = crate::release::current(store.conn_mut(), &config)?;
-        let index = Arc::new(SpatialIndex::build(store.conn(), &config)?);
+        let reference = Arc::new(SpatialIndex::build_public(store.conn(), &config)?);
         let geography = Arc::new(Geography::load(store.conn(), &config)?);
-        let areas_geojson = areas::feature_collection(store.conn(), &config, &index)?;
-        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&index), &release)?;
+        let areas_geojson = areas::feature_collection(store.conn(), &config, &reference)?;
+        // The siting context holds housing (for analysts' factors); it picks what a caller may
+        // be scored on from the caller's policy.
+        let all_layers = Arc::new(SpatialIndex::build(store.conn(), &config)?);
+        let siting = crate::siting::SitingContext::build(store.conn(), &config, all_layers, &release)?;
         Ok(AppState {
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared(), release),
-            index,
+            reference,
             geography,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             tile_cache: Arc::new(cache::Cache::new(4096)),

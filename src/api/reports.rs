@@ -37,7 +37,7 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
     // Public material whoever asks: built from the public view only.
     let public = super::access::public_view(&state, caller);
-    let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&state.geography), Arc::clone(&state.index));
+    let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&state.geography), Arc::clone(&state.reference));
     let pdf = tokio::task::spawn_blocking(move || {
         dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index }, &params)
     })

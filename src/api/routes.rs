@@ -276,9 +276,9 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/api/before-after",
-        summary: "Incidents around housing before and after opening vs the rest of the delbydel; sites for analysts only",
+        summary: "Incidents around housing before and after opening vs the rest of the delbydel: the release's one fixed, rounded, pooled result for the public; every site and any radius for analysts",
         role: Role::Public,
-        params: &[p("radius_m", "number", "Radius, 50-2000 m (default 300)"), p("years", "integer", "Years each side, 1-10 (default 3)")],
+        params: &[p("radius_m", "number", "Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release)"), p("years", "integer", "Analysts: years each side, 1-10 (default 3); refused for the public")],
         body: None,
         responses: &[OK, BAD, UNAUTH],
     },

@@ -56,8 +56,11 @@ impl Project {
         }
         let r = &raw.release;
         let shares = [r.shares.city, r.shares.bydel, r.shares.delbydel, r.shares.cell, r.shares.category, r.shares.month];
-        if !(r.rho_per_source_year.is_finite() && (0.0..=100.0).contains(&r.rho_per_source_year) && r.rho_per_source_year > 0.0) {
-            return Err(invalid(format!("[release] rho_per_source_year = {} must be above 0 (and at most 100)", r.rho_per_source_year)));
+        if !(r.rho_per_source_year.is_finite() && (0.0..=10.0).contains(&r.rho_per_source_year) && r.rho_per_source_year > 0.0) {
+            return Err(invalid(format!(
+                "[release] rho_per_source_year = {} must be above 0 (and at most 10: beyond that the noise is nearly always 0)",
+                r.rho_per_source_year
+            )));
         }
         if shares.iter().any(|s| s.is_nan() || *s <= 0.0) || r.shares.total() > 1.0 + 1e-9 {
             return Err(invalid(format!("[release] shares must each be above 0 and add up to at most 1 (they add up to {:.3})", r.shares.total())));

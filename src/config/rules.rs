@@ -170,10 +170,13 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
         "units" => Metric::Units,
         "distance_to" => {
             let layer = r.layer.clone().ok_or("metric distance_to needs layer = \"...\"")?;
-            let known: Vec<&str> = config.layers.iter().filter(|l| matches!(l.kind, LayerKind::Poi | LayerKind::Housing)).map(|l| l.name.as_str()).collect();
+            // Only public points of interest: a distance to housing (or any internal layer) in a
+            // public score would let three requests locate the nearest site.
+            let known: Vec<&str> =
+                config.layers.iter().filter(|l| l.kind == LayerKind::Poi && l.visibility == super::Visibility::Public).map(|l| l.name.as_str()).collect();
             if !known.contains(&layer.as_str()) {
                 return Err(format!(
-                    "layer '{layer}' is not a point-of-interest layer{} (known: {})",
+                    "layer '{layer}' is not a public point-of-interest layer{} (known: {}); for housing use housing_units_within, group_sites_within or staff_base_minutes",
                     suggest(&layer, known.iter().copied()),
                     known.join(", ")
                 ));

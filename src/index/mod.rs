@@ -31,8 +31,18 @@ pub struct SpatialIndex {
 
 impl SpatialIndex {
     pub fn build(conn: &duckdb::Connection, config: &Config) -> Result<SpatialIndex, StoreError> {
+        SpatialIndex::build_of(conn, config, |_| true)
+    }
+
+    /// Public reference layers only (areas, population, points of interest marked public): what
+    /// public outputs may measure distances and residents against. Housing is never in it.
+    pub fn build_public(conn: &duckdb::Connection, config: &Config) -> Result<SpatialIndex, StoreError> {
+        SpatialIndex::build_of(conn, config, |l| l.visibility == crate::config::Visibility::Public && l.kind != LayerKind::Housing)
+    }
+
+    fn build_of(conn: &duckdb::Connection, config: &Config, keep: impl Fn(&crate::config::Layer) -> bool) -> Result<SpatialIndex, StoreError> {
         let mut index = SpatialIndex { areas: HashMap::new(), points: HashMap::new() };
-        for layer in &config.layers {
+        for layer in config.layers.iter().filter(|l| keep(l)) {
             match layer.kind {
                 LayerKind::Areas => {
                     index.areas.insert(layer.name.clone(), AreaIndex::from_rows(queries::areas(conn, &layer.name)?));

@@ -107,15 +107,53 @@ pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<Bef
 
 fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>) -> BeforeAfter {
     let pooled = pooled(&sites.iter().map(|s| s.estimate).collect::<Vec<_>>());
-    let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref(), (&sites.len().to_string(), &sites.len().to_string()), radius_m, years);
+    let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref().map(Effect::of), (&sites.len().to_string(), &sites.len().to_string()), radius_m, years);
     BeforeAfter { radius_m, years, site_count: sites.len(), pooled, conclusion_nb, conclusion_en, sites }
 }
 
-/// The public sentence: the same, without the number of sites, and one message for "too few
+/// A pooled effect as a sentence states it: the change in per cent and its 95 % interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    pub change_pct: f64,
+    pub ci95_low_pct: f64,
+    pub ci95_high_pct: f64,
+    /// Whether the interval excludes "no difference".
+    pub significant: bool,
+}
+
+/// Public effects are rounded to this many percentage points.
+const PUBLIC_STEP_PCT: f64 = 5.0;
+
+impl Effect {
+    pub fn of(e: &DidEstimate) -> Effect {
+        Effect {
+            change_pct: (e.rate_ratio - 1.0) * 100.0,
+            ci95_low_pct: (e.ci95_low - 1.0) * 100.0,
+            ci95_high_pct: (e.ci95_high - 1.0) * 100.0,
+            significant: e.significant(),
+        }
+    }
+
+    /// Rounded to 5 percentage points, the interval outward, significance read off the rounded
+    /// interval: a public figure that does not give away the exact sums over sites behind it.
+    ///
+    /// ```
+    /// use bomiljo::measurement::Effect;
+    /// let e = Effect { change_pct: 12.3, ci95_low_pct: 0.4, ci95_high_pct: 26.1, significant: true }.rounded();
+    /// assert_eq!((e.change_pct, e.ci95_low_pct, e.ci95_high_pct, e.significant), (10.0, 0.0, 30.0, false));
+    /// ```
+    pub fn rounded(self) -> Effect {
+        let step = PUBLIC_STEP_PCT;
+        let (lo, hi) = ((self.ci95_low_pct / step).floor() * step, (self.ci95_high_pct / step).ceil() * step);
+        Effect { change_pct: (self.change_pct / step).round() * step, ci95_low_pct: lo, ci95_high_pct: hi, significant: lo > 0.0 || hi < 0.0 }
+    }
+}
+
+/// The public sentence: rounded, without the number of sites, and one message for "too few
 /// sites" and "no data" alike.
-pub fn public_conclusion(pooled: Option<&DidEstimate>, radius: f64, years: i32) -> (String, String) {
-    match pooled {
-        Some(_) => conclusion(pooled, ("alle", "all"), radius, years),
+pub fn public_conclusion(effect: Option<Effect>, radius: f64, years: i32) -> (String, String) {
+    match effect {
+        Some(_) => conclusion(effect, ("alle", "all"), radius, years),
         None => (
             "Det er ikke nok sammenlignbare boliger med data før og etter oppstart til å si noe samlet.".into(),
             "There are not enough comparable sites with data before and after opening to draw an overall conclusion.".into(),
@@ -124,15 +162,14 @@ pub fn public_conclusion(pooled: Option<&DidEstimate>, radius: f64, years: i32) 
 }
 
 /// States the pooled result honestly, in whichever direction it points.
-fn conclusion(pooled: Option<&DidEstimate>, (sites, sites_en): (&str, &str), radius: f64, years: i32) -> (String, String) {
-    let Some(e) = pooled else {
+fn conclusion(effect: Option<Effect>, (sites, sites_en): (&str, &str), radius: f64, years: i32) -> (String, String) {
+    let Some(e) = effect else {
         return ("Ingen boliger med nok data før og etter oppstart.".into(), "No sites with enough data before and after opening.".into());
     };
-    let pct = (e.rate_ratio - 1.0) * 100.0;
-    let (lo, hi) = ((e.ci95_low - 1.0) * 100.0, (e.ci95_high - 1.0) * 100.0);
+    let (pct, lo, hi) = (e.change_pct, e.ci95_low_pct, e.ci95_high_pct);
     let ci = format!("95 % KI {lo:+.0} til {hi:+.0} %");
     let ci_en = format!("95 % CI {lo:+.0} to {hi:+.0} %");
-    if !e.significant() {
+    if !e.significant {
         (
             format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct:+.0} %, {ci})."),
             format!("Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct:+.0} %, {ci_en})."),

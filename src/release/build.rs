@@ -1,10 +1,12 @@
 //! Building a release: measure every count of every fixed unit with noise, then fit the levels
 //! together from the city down (city → bydeler → delbydeler → cells, categories, months).
 //!
-//! Noise is drawn from a generator keyed by the database's secret, the count's address and its
-//! true value. Rebuilding after a late import therefore repeats the noise of every unchanged
-//! count (averaging two releases cancels nothing), and draws fresh noise only for counts that
-//! changed; a source-year whose tallies changed is charged one more round of its budget.
+//! Noise is drawn from a generator keyed by the database's secret, the budget, the source-year's
+//! round of measurement and the count's address, never by the data. Rebuilding after a late
+//! import therefore repeats the noise (and the figures) of every source-year whose tallies did not
+//! change, so averaging releases cancels nothing; a source-year whose tallies changed is measured
+//! afresh as a whole (every count new noise, so which counts changed stays hidden) and charged one
+//! more round of its budget.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +19,7 @@ use super::consistency::fit_to_total;
 use super::mechanism::DiscreteGaussian;
 use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, ReleaseSettings, SourceYear, Spent};
 use crate::analysis::did::{did, pooled, WindowCounts};
+use crate::measurement::Effect;
 use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
 use crate::store::queries::HousingSite;
 use crate::store::release::Tally;
@@ -63,6 +66,7 @@ pub fn build(input: &BuildInput) -> BuildReport {
     let mut spent = BTreeMap::new();
     let mut remeasured = Vec::new();
     let by_source_year = group_tallies(&input.tallies);
+    let budget_tag = serde_json::to_string(&input.budget).unwrap_or_default();
     let empty = Vec::new();
     for (source, &(first, last)) in &input.years {
         let categories = input.categories.get(source).unwrap_or(&empty);
@@ -79,8 +83,9 @@ pub fn build(input: &BuildInput) -> BuildReport {
                 remeasured.push(key.clone());
                 Spent { hash, rounds: before.rounds + 1, rho: before.rho + input.budget.rho_per_source_year }
             };
+            let now_round = now.rounds;
             spent.insert(key, now);
-            let measure = Measure { secret: &input.secret, source, year, scales: &scales };
+            let measure = Measure { secret: &input.secret, source, year, round: now_round, budget: &budget_tag, scales: &scales };
             let truth = Truth::count(tallies, &projection);
             tables.insert((source.clone(), year), fit(&measure, &truth, &input.areas, &pieces, categories));
         }
@@ -135,15 +140,20 @@ struct Measure<'a> {
     secret: &'a [u8; 32],
     source: &'a str,
     year: i32,
+    /// How many times this source-year has been measured: a new round is fresh noise for every
+    /// one of its counts (never for some and not others, which would show which ones changed).
+    round: u32,
+    /// The budget, so that a new budget never reuses (and correlates with) earlier draws.
+    budget: &'a str,
     scales: &'a Scales,
 }
 
 impl Measure<'_> {
-    /// The true count plus noise keyed by (secret, address, true count).
+    /// The true count plus noise keyed by (secret, budget, round, address), never by the data.
     fn noisy(&self, level: &str, unit: &str, detail: &str, truth: u64) -> f64 {
         let mut hasher = Sha256::new();
         hasher.update(self.secret);
-        hasher.update(format!("{}|{}|{level}|{unit}|{detail}|{truth}", self.source, self.year).as_bytes());
+        hasher.update(format!("{}|{}|{}|{}|{level}|{unit}|{detail}", self.budget, self.round, self.source, self.year).as_bytes());
         let mut rng = ChaCha20Rng::from_seed(hasher.finalize().into());
         truth as f64 + self.scales.of(level).sample(&mut rng) as f64
     }
@@ -328,7 +338,7 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
         }
         estimates.push(did(&counts));
     }
-    let estimate = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten();
-    let (conclusion_nb, conclusion_en) = crate::measurement::public_conclusion(estimate.as_ref(), radius, n);
-    PublicBeforeAfter { radius_m: radius, years: n, estimate, conclusion_nb, conclusion_en }
+    let effect = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten().map(|e| Effect::of(&e).rounded());
+    let (conclusion_nb, conclusion_en) = crate::measurement::public_conclusion(effect, radius, n);
+    PublicBeforeAfter { radius_m: radius, years: n, effect, conclusion_nb, conclusion_en }
 }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use build::{build, BuildInput, BuildReport, ReleaseArea};
 pub use publish::{current, is_stale, latest, publish, Published, ReleaseError};
 
-use crate::analysis::did::DidEstimate;
+use crate::measurement::Effect;
 use crate::spatial::SsbCell;
 use crate::store::release::{ReleasedRow, StoredRelease};
 
@@ -70,12 +70,13 @@ pub struct LevelAccuracy {
 }
 
 /// The one public before/after result: fixed radius and years, all sites pooled, computed from
-/// released cells. Published only when at least k sites contribute; the number is never shown.
+/// released cells, rounded to 5 percentage points. Published only when at least k sites
+/// contribute; the number of sites is never shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicBeforeAfter {
     pub radius_m: f64,
     pub years: i32,
-    pub estimate: Option<DidEstimate>,
+    pub effect: Option<Effect>,
     pub conclusion_nb: String,
     pub conclusion_en: String,
 }
