@@ -10,7 +10,7 @@ DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/del
              $(if $(wildcard $(SHARED)/bydeler_befolkning_2024.geojson),--import bydeler=$(SHARED)/bydeler_befolkning_2024.geojson) \
              $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson)
 
-.PHONY: setup build demo test bench
+.PHONY: setup build demo test proof lint ci bench
 
 setup:
 	./scripts/setup.sh
@@ -25,6 +25,18 @@ test: setup
 	./scripts/setup-test.sh
 	$(CARGO) test --no-fail-fast
 	./scripts/web-test.sh
+
+# Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test.
+proof: setup
+	$(CARGO) test --no-fail-fast --test crash --test load -- --ignored
+
+# Formatting and lints, as CI checks them (skipped with a note where the toolchain lacks the tool).
+lint: setup
+	@if $(CARGO) fmt --version >/dev/null 2>&1; then $(CARGO) fmt --check; else echo "lint: rustfmt not installed, formatting not checked"; fi
+	@if $(CARGO) clippy --version >/dev/null 2>&1; then $(CARGO) clippy --all-targets -- -D warnings; else echo "lint: clippy not installed, lints not checked"; fi
+
+# What CI runs on a fresh clone.
+ci: lint test proof
 
 bench: build
 	./target/release/bomiljo bench import

@@ -14,6 +14,7 @@ use common::{bomiljo, query, two_squares_db};
 const ROWS: usize = 60_000;
 
 #[test]
+#[ignore = "heavy proof: run by `make proof` (and CI)"]
 fn sigkill_during_imports_leaves_all_or_nothing_twenty_times() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());

@@ -9,6 +9,7 @@ use bomiljo::bench::load::{self, Request};
 use common::{bomiljo, Server};
 
 #[test]
+#[ignore = "heavy proof: run by `make proof` (and CI)"]
 fn twenty_thousand_requests_at_64_concurrency_have_no_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.duckdb");

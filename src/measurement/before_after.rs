@@ -80,15 +80,10 @@ pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<Bef
     };
     let mut sites = Vec::new();
     for site in queries::housing_sites(conn)? {
-        let (Some(opened), Some(delbydel)) = (site.opened.clone(), site.delbydel.clone()) else {
+        let Some((year, delbydel)) = opening_window(&site, n, (first, last)) else {
             continue;
         };
-        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
-            continue;
-        };
-        if year - n < first || year + n > last {
-            continue;
-        }
+        let (delbydel, opened) = (delbydel.to_string(), site.opened.clone().unwrap_or_default());
         let rows = queries::counts_near_and_rest(conn, (site.x, site.y), radius, &delbydel, (year - n, year + n))?;
         let mut counts = WindowCounts::default();
         for (y, near, rest) in rows {
@@ -103,6 +98,14 @@ pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<Bef
         sites.push(SiteResult { id: site.id, delbydel, opened, counts, estimate: did(&counts) });
     }
     Ok(summarise(radius, n, sites))
+}
+
+/// A site's opening year and delbydel, when it has both and `n` years of data on each side of
+/// the opening year within `(first, last)`.
+pub fn opening_window(site: &queries::HousingSite, n: i32, (first, last): (i32, i32)) -> Option<(i32, &str)> {
+    let year = site.opened.as_deref()?.get(..4)?.parse::<i32>().ok()?;
+    let delbydel = site.delbydel.as_deref()?;
+    (year - n >= first && year + n <= last).then_some((year, delbydel))
 }
 
 fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>) -> BeforeAfter {

@@ -304,15 +304,9 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
     let (first, last) = input.years.values().fold((i32::MAX, i32::MIN), |(a, b), (c, d)| (a.min(*c), b.max(*d)));
     let mut estimates = Vec::new();
     for site in &input.housing {
-        let (Some(opened), Some(delbydel)) = (site.opened.as_deref(), site.delbydel.as_deref()) else {
+        let Some((year, delbydel)) = crate::measurement::opening_window(site, n, (first, last)) else {
             continue;
         };
-        let Some(year) = opened.get(..4).and_then(|y| y.parse::<i32>().ok()) else {
-            continue;
-        };
-        if year - n < first || year + n > last {
-            continue;
-        }
         let Some(cells) = cells_of.get(delbydel) else {
             continue;
         };
