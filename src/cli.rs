@@ -390,7 +390,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
             let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
             let release = bomiljo::release::current(store.conn_mut(), &config)?;
-            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(store.conn(), &config)?);
+            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(&store, &config)?);
             let ctx = SitingContext::build(store.conn(), &config, index, &release)?;
             let policy = Policy::new(role, config.project.min_count);
             let en = lang == "en";
@@ -435,7 +435,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
             let release = bomiljo::release::current(store.conn_mut(), &config)?;
             let geography = measurement::Geography::load(store.conn(), &config)?;
-            let index = bomiljo::index::SpatialIndex::build(store.conn(), &config)?;
+            let index = bomiljo::index::SpatialIndex::build_public(&store, &config)?;
             dialogue::write_file(&dialogue::Sources { config: &config, release: &release, geography: &geography, index: &index }, &params, &out)?;
             println!("wrote {}", out.display());
             audit::record(store.conn(), &actor(), "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
@@ -444,7 +444,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
             let release = bomiljo::release::current(store.conn_mut(), &config)?;
             let out = out.join(format!("annual-{year}"));
-            let files = bomiljo::report::annual::write(store.conn(), &release, &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
+            let files = bomiljo::report::annual::write(&store, &release, &config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             audit::record(
                 store.conn(),

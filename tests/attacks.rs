@@ -187,7 +187,7 @@ impl World {
         let config = config();
         let release = bomiljo::release::current(served.conn_mut(), &config).unwrap();
         let geography = Geography::load(raw.conn(), &config).unwrap();
-        let served_index = bomiljo::index::SpatialIndex::build(served.conn(), &config).unwrap();
+        let served_index = bomiljo::index::SpatialIndex::build_public(&served, &config).unwrap();
         let app = router(AppState::new(config.clone(), served).unwrap());
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         World { truth, raw, config, geography, app, release, served_index, runtime, _dir: dir }
@@ -558,7 +558,7 @@ fn the_incident_factor_of_a_public_score_is_no_fingerprint() {
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     // Queried 10 m north-east of each lonely position (inside the same raster cell).
     let old_ctx = {
-        let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(w.raw.conn(), &w.config).unwrap());
+        let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(&w.raw, &w.config).unwrap());
         bomiljo::siting::SitingContext::build(w.raw.conn(), &w.config, index, &w.release).unwrap()
     };
     // The old public score measured raw density (what an analyst's measure now does).

@@ -16,7 +16,7 @@ use super::{auth::Caller, ApiError, AppState};
 use crate::config::{Layer, LayerKind, Visibility};
 use crate::privacy::Role;
 use crate::release::Release;
-use crate::store::{queries, SharedStore, StoreError};
+use crate::store::{AreaRow, FeaturePage, SharedStore, StoreError, StoredFeature};
 use axum::{extract::FromRequestParts, http::request::Parts};
 
 /// The store and the current release, behind the role checks of this module.
@@ -78,23 +78,21 @@ impl Reference {
     }
 
     /// A page of a public reference layer's features; 403 for any other layer.
-    pub async fn features(&self, layer: &Layer, page: queries::FeaturePage) -> Result<(Vec<queries::StoredFeature>, u64), ApiError> {
+    pub async fn features(&self, layer: &Layer, page: FeaturePage) -> Result<(Vec<StoredFeature>, u64), ApiError> {
         Reference::check(layer)?;
-        let (table, name) = (crate::store::write::Table::for_kind(layer.kind).name(), layer.name.clone());
-        Ok(self.store.run(move |conn| queries::layer_features(conn, &page.query(table, &name))).await?)
+        Ok(self.store.layer_features(layer, page).await?)
     }
 
     /// The polygons of a public areas layer; 403 for any other layer.
-    pub async fn areas(&self, layer: &Layer) -> Result<Vec<queries::AreaRow>, ApiError> {
+    pub async fn areas(&self, layer: &Layer) -> Result<Vec<AreaRow>, ApiError> {
         Reference::check(layer)?;
-        let name = layer.name.clone();
-        Ok(self.store.run(move |conn| queries::areas(conn, &name)).await?)
+        Ok(self.store.areas(&layer.name).await?)
     }
 
     /// Feature counts of the public reference layers (others are left out).
     pub async fn layer_counts(&self, config: &crate::config::Config) -> Result<std::collections::BTreeMap<String, i64>, ApiError> {
         let admitted: Vec<String> = config.layers.iter().filter(|l| Reference::admits(l)).map(|l| l.name.clone()).collect();
-        let counts = self.store.run(queries::layer_counts).await?;
+        let counts = self.store.layer_counts().await?;
         Ok(counts.into_iter().filter(|(name, _)| admitted.contains(name)).collect())
     }
 }

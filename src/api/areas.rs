@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
 use crate::privacy::Count;
 use crate::spatial::{Crs, Transformer};
-use crate::store::{queries, StoreError};
+use crate::store::{AreaColumn, Store, StoreError};
 
 /// `GET /api/areas`: a FeatureCollection of the delbydeler with `code`, `name`, `bydel`,
 /// `population` and `area_km2`.
@@ -25,8 +25,8 @@ pub async fn list(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Renders the assignment areas once, reprojected to WGS84 for web maps.
-pub fn feature_collection(conn: &duckdb::Connection, config: &Config, index: &SpatialIndex) -> Result<String, StoreError> {
-    let population = queries::population_by_area(conn)?;
+pub fn feature_collection(store: &Store, config: &Config, index: &SpatialIndex) -> Result<String, StoreError> {
+    let population = store.population_by_area()?;
     let to_wgs84 = Transformer::new(crate::spatial::ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<geojson::Feature> = index
         .assignment_areas(config)
@@ -93,7 +93,7 @@ pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<
         }
         View::Internal(internal) => {
             let lookup = info.code.clone();
-            let raw = internal.store.run(move |conn| queries::incident_counts(conn, queries::AreaColumn::Delbydel, &lookup)).await?;
+            let raw = internal.store.incident_counts(AreaColumn::Delbydel, &lookup).await?;
             raw.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, n as u64)).collect())).collect()
         }
     };

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::{access::View, auth::Caller, ApiError, AppState};
 use crate::config::{Layer, Visibility};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
-use crate::store::{queries, write::Table};
+use crate::store::FeaturePage;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
@@ -112,13 +112,10 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
     let offset = q.offset.unwrap_or(0);
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
-    let page = queries::FeaturePage { bbox, dates, limit, offset };
+    let page = FeaturePage { bbox, dates, limit, offset };
     let (features, matched) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
-        View::Internal(internal) => {
-            let (table, query_layer) = (Table::for_kind(layer.kind).name(), layer.name.clone());
-            internal.store.run(move |conn| queries::layer_features(conn, &page.query(table, &query_layer))).await?
-        }
+        View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let out: Vec<Value> = features

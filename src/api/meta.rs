@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use super::{access::View, auth::Caller, ApiError, AppState};
 use crate::config::{GeometryType, LayerKind, Visibility};
-use crate::store::queries;
 
 /// `GET /api/health`: 200 with the schema version once the store answers.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -38,7 +37,7 @@ struct Titles {
 pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Vec<LayerInfo>>, ApiError> {
     let counts = match &view {
         View::Public(public) => public.reference.layer_counts(&state.config).await?,
-        View::Internal(internal) => internal.store.run(queries::layer_counts).await?,
+        View::Internal(internal) => internal.store.layer_counts().await?,
     };
     Ok(Json(
         state

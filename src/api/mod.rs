@@ -77,12 +77,12 @@ impl AppState {
     /// store, and brings the public release up to date (building one if the data changed).
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
         let release = crate::release::current(store.conn_mut(), &config)?;
-        let reference = Arc::new(SpatialIndex::build_public(store.conn(), &config)?);
+        let reference = Arc::new(SpatialIndex::build_public(&store, &config)?);
         let geography = Arc::new(Geography::load(store.conn(), &config)?);
-        let areas_geojson = areas::feature_collection(store.conn(), &config, &reference)?;
+        let areas_geojson = areas::feature_collection(&store, &config, &reference)?;
         // The siting context holds housing (for analysts' factors); it picks what a caller may
         // be scored on from the caller's policy.
-        let all_layers = Arc::new(SpatialIndex::build(store.conn(), &config)?);
+        let all_layers = Arc::new(SpatialIndex::build(&store, &config)?);
         let siting = crate::siting::SitingContext::build(store.conn(), &config, all_layers, &release)?;
         Ok(AppState {
             config: Arc::new(config),

@@ -14,7 +14,7 @@ use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
 use crate::render::tile::{pixel_to_lonlat, TILE_PX};
 use crate::spatial::{Crs, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
-use crate::store::queries::{self, IncidentFilter};
+use crate::store::IncidentFilter;
 
 const EXTENT: u32 = 4096;
 
@@ -76,7 +76,7 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
         View::Internal(internal) => {
             let cell = q.cell_m.filter(|c| c.is_finite()).unwrap_or(250.0).clamp(100.0, 1000.0);
             let bbox = proj.utm_box(cell);
-            let cells = internal.store.run(move |conn| queries::incident_grid(conn, &filter, cell, bbox)).await?;
+            let cells = internal.store.incident_grid(filter, cell, bbox).await?;
             Ok(cells.into_iter().map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], n)).collect())
         }
         View::Public(public) => {
@@ -131,10 +131,7 @@ pub async fn tile(
         let [x0, y0, x1, y1] = proj.utm_box(0.0);
         let areas = match &view {
             View::Public(public) => public.reference.areas(&spec).await?,
-            View::Internal(internal) => {
-                let name = spec.name.clone();
-                internal.store.run(move |conn| queries::areas(conn, &name)).await?
-            }
+            View::Internal(internal) => internal.store.areas(&spec.name).await?,
         };
         for area in areas {
             use geo::orient::{Direction, Orient};

@@ -20,8 +20,7 @@ use crate::store::{queries, OpenMode, Store};
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
 /// then assignment of `rows` random points to those areas. Prints one line per figure.
 pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), crate::Error> {
-    let dir =
-        tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     let areas_layer = &config.project.assign_layer;
@@ -151,8 +150,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
     use crate::privacy::{Policy, Role};
     use crate::siting::{quick_score_group, score_all_groups, surface, Candidate, SitingContext, SurfaceParams};
-    let dir =
-        tempfile::tempdir().map_err(|e| crate::store::StoreError::Open { path: "tempdir".into(), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let shared = areas_file.parent().unwrap_or(Path::new("."));
     let real = |file: &str| Some(shared.join(file)).filter(|p| p.is_file());
@@ -166,7 +164,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     crate::demo::build(&mut store, config, &options)?;
     let release = crate::release::current(store.conn_mut(), config)?;
     let started = Instant::now();
-    let index = std::sync::Arc::new(crate::index::SpatialIndex::build(store.conn(), config)?);
+    let index = std::sync::Arc::new(crate::index::SpatialIndex::build(&store, config)?);
     let ctx = SitingContext::build(store.conn(), config, index, &release).map_err(crate::api::ServeError::Siting)?;
     println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
@@ -210,7 +208,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     crate::demo::build(&mut store, config, &options)?;
     let release = crate::release::current(store.conn_mut(), config)?;
     let geography = crate::measurement::Geography::load(store.conn(), config)?;
-    let index = crate::index::SpatialIndex::build(store.conn(), config)?;
+    let index = crate::index::SpatialIndex::build_public(&store, config)?;
     let sources = Sources { config, release: &release, geography: &geography, index: &index };
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();

@@ -5,7 +5,7 @@ use geo::{BoundingRect, Intersects, Point};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
 /// An area (delbydel, bydel) with its polygon in EPSG:25832, as stored.
-pub use crate::store::queries::AreaRow as Area;
+pub use crate::store::AreaRow as Area;
 
 /// Areas indexed for point lookup.
 ///

@@ -15,7 +15,7 @@ pub use points::{Nearest, PointIndex, RadiusSummary};
 pub use polygons::PolygonIndex;
 
 use crate::config::{Config, LayerKind};
-use crate::store::{queries, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Every layer of the store that is queried point by point, indexed. Build steps:
 /// 1. each areas layer: its polygons into an [`AreaIndex`];
@@ -30,26 +30,26 @@ pub struct SpatialIndex {
 }
 
 impl SpatialIndex {
-    pub fn build(conn: &duckdb::Connection, config: &Config) -> Result<SpatialIndex, StoreError> {
-        SpatialIndex::build_of(conn, config, |_| true)
+    pub fn build(store: &Store, config: &Config) -> Result<SpatialIndex, StoreError> {
+        SpatialIndex::build_of(store, config, |_| true)
     }
 
     /// Public reference layers only (areas, population, points of interest marked public): what
     /// public outputs may measure distances and residents against. Housing is never in it.
-    pub fn build_public(conn: &duckdb::Connection, config: &Config) -> Result<SpatialIndex, StoreError> {
-        SpatialIndex::build_of(conn, config, |l| l.visibility == crate::config::Visibility::Public && l.kind != LayerKind::Housing)
+    pub fn build_public(store: &Store, config: &Config) -> Result<SpatialIndex, StoreError> {
+        SpatialIndex::build_of(store, config, |l| l.visibility == crate::config::Visibility::Public && l.kind != LayerKind::Housing)
     }
 
-    fn build_of(conn: &duckdb::Connection, config: &Config, keep: impl Fn(&crate::config::Layer) -> bool) -> Result<SpatialIndex, StoreError> {
+    fn build_of(store: &Store, config: &Config, keep: impl Fn(&crate::config::Layer) -> bool) -> Result<SpatialIndex, StoreError> {
         let mut index = SpatialIndex { areas: HashMap::new(), points: HashMap::new() };
         for layer in config.layers.iter().filter(|l| keep(l)) {
             match layer.kind {
                 LayerKind::Areas => {
-                    index.areas.insert(layer.name.clone(), AreaIndex::from_rows(queries::areas(conn, &layer.name)?));
+                    index.areas.insert(layer.name.clone(), AreaIndex::from_rows(store.areas(&layer.name)?));
                 }
                 LayerKind::Incidents => {}
-                kind => {
-                    let rows = queries::points(conn, crate::store::write::Table::for_kind(kind).name(), &layer.name)?;
+                _ => {
+                    let rows = store.points(layer)?;
                     index.points.insert(layer.name.clone(), PointIndex::new(rows));
                 }
             }

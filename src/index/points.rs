@@ -4,7 +4,7 @@ use rstar::{primitives::GeomWithData, RTree, AABB};
 use serde::Serialize;
 
 use crate::spatial::Metres;
-use crate::store::queries::PointRow;
+use crate::store::PointRow;
 
 type Entry = GeomWithData<[f64; 2], u32>;
 
@@ -13,7 +13,7 @@ type Entry = GeomWithData<[f64; 2], u32>;
 /// ```
 /// use bomiljo::index::PointIndex;
 /// use bomiljo::spatial::Metres;
-/// use bomiljo::store::queries::PointRow;
+/// use bomiljo::store::PointRow;
 /// let p = |id: &str, x: f64, y: f64| PointRow { id: id.into(), x, y, weight: 2.0 };
 /// let index = PointIndex::new(vec![p("a", 0.0, 0.0), p("b", 30.0, 40.0), p("c", 300.0, 0.0)]);
 /// let nearest = index.nearest(0.0, 0.0, 2);

@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use duckdb::Connection;
-
 use super::pdf::Block;
 use super::svg::{escape, View};
 use crate::analysis::indicators::Indicator;
@@ -16,7 +14,7 @@ use crate::measurement::{self, BeforeAfterParams, Geography, HotspotParams, Inci
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::render::ramp;
-use crate::store::queries;
+use crate::store::{AreaRow, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -37,21 +35,21 @@ pub enum ReportError {
 ///
 /// The public version (the default) is computed from the public release only; the internal one
 /// (analyst role) from the raw incidents.
-pub fn write(conn: &Connection, release: &Release, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write(store: &Store, release: &Release, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
-    let incidents = if policy.role.is_internal() { Incidents::Raw(conn) } else { Incidents::Released(release) };
-    let geography = Geography::load(conn, config)?;
+    let incidents = if policy.role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(release) };
+    let geography = Geography::load(store.conn(), config)?;
     let rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Delbydel)?);
     let bydel_rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Bydel)?);
-    let areas = queries::areas(conn, &config.project.assign_layer)?;
-    let bydel_names: BTreeMap<String, String> = queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
+    let areas = store.areas(&config.project.assign_layer)?;
+    let bydel_names: BTreeMap<String, String> = store.areas("bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
     let hot = policy.apply(measurement::hotspots(&geography, incidents, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let experience = match incidents {
         Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
         Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
     };
     let intro = intro(policy, release);
-    let mut by_bydel: BTreeMap<String, Vec<&queries::AreaRow>> = BTreeMap::new();
+    let mut by_bydel: BTreeMap<String, Vec<&AreaRow>> = BTreeMap::new();
     for a in &areas {
         by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
     }
@@ -149,7 +147,7 @@ fn capitalise(s: &str) -> String {
 }
 
 /// The choropleth of all sources per 1,000 inhabitants, with hot spots outlined.
-fn map(members: &[&queries::AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCell]) -> String {
+fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCell]) -> String {
     let Some(view) = View::fit(members.iter().map(|a| &a.polygon), 640.0) else {
         return String::new();
     };
@@ -247,7 +245,7 @@ struct TrendRow {
     trend: String,
 }
 
-fn trend_rows(incidents: Incidents, members: &[&queries::AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
+fn trend_rows(incidents: Incidents, members: &[&AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
     members
         .iter()
         .map(|a| {

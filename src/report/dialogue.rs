@@ -21,7 +21,7 @@ use crate::measurement::{Geography, Incidents, MeasureError};
 use crate::privacy::{Count, Policy, Redact, Role};
 use crate::release::{PublicBeforeAfter, Release};
 use crate::spatial::{Metres, SsbCell, SsbProjection};
-use crate::store::queries;
+use crate::store::{AreaRow, IncidentFilter};
 
 /// Language of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -183,13 +183,13 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
 }
 
 /// The map: delbydel boundaries, a neutral heat layer of all released incidents in the latest year.
-fn map_block(release: &Release, areas: &[queries::AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
+fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
     let boundaries = areas.iter().filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view))).map(|a| a.polygon.clone()).collect();
     let grid = Grid::covering(bbox, Metres((half / 30.0).max(25.0)));
-    let filter = queries::IncidentFilter { years: Some((year, year)), ..Default::default() };
+    let filter = IncidentFilter { years: Some((year, year)), ..Default::default() };
     let points: Vec<WeightedPoint> = Incidents::Released(release)
         .points(&filter, false)?
         .into_iter()

@@ -8,6 +8,8 @@ pub mod audit;
 pub mod ops;
 pub mod queries;
 pub mod release;
+
+pub use queries::{AreaColumn, AreaRow, CountsBySourceYear, FeaturePage, HousingSite, IncidentFilter, PointRow, StoredFeature};
 pub mod tokens;
 pub mod write;
 
@@ -41,6 +43,9 @@ pub enum StoreError {
     Migrate { version: i64, source: duckdb::Error },
     #[error("{what}: {source}")]
     Query { what: String, source: duckdb::Error },
+    /// A failure that is not the database's: stored text that does not parse, no randomness.
+    #[error("{what}: {reason}")]
+    Invalid { what: String, reason: String },
 }
 
 impl StoreError {
@@ -127,6 +132,21 @@ impl Store {
         Ok(())
     }
 
+    /// Every area of an areas layer, ordered by code.
+    pub fn areas(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
+        queries::areas(&self.conn, layer)
+    }
+
+    /// The points of a point layer (points of interest, population, housing), with weights.
+    pub fn points(&self, layer: &crate::config::Layer) -> Result<Vec<PointRow>, StoreError> {
+        queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
+    }
+
+    /// Residents per delbydel from the population layer.
+    pub fn population_by_area(&self) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+        queries::population_by_area(&self.conn)
+    }
+
     /// Hands the connection to the server.
     pub fn into_shared(self) -> SharedStore {
         SharedStore { conn: Arc::new(Mutex::new(self.conn)), path: self.path }
@@ -169,6 +189,34 @@ impl SharedStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every area of an areas layer, ordered by code.
+    pub async fn areas(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
+        let layer = layer.to_string();
+        self.run(move |conn| queries::areas(conn, &layer)).await
+    }
+
+    /// A page of a layer's features, and how many match in all.
+    pub async fn layer_features(&self, layer: &crate::config::Layer, page: FeaturePage) -> Result<(Vec<StoredFeature>, u64), StoreError> {
+        let (table, name) = (write::Table::for_kind(layer.kind).name(), layer.name.clone());
+        self.run(move |conn| queries::layer_features(conn, &page.query(table, &name))).await
+    }
+
+    /// Rows per layer.
+    pub async fn layer_counts(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        self.run(queries::layer_counts).await
+    }
+
+    /// Incidents per source and year in one delbydel or bydel.
+    pub async fn incident_counts(&self, column: AreaColumn, code: &str) -> Result<CountsBySourceYear, StoreError> {
+        let code = code.to_string();
+        self.run(move |conn| queries::incident_counts(conn, column, &code)).await
+    }
+
+    /// Incident counts per square cell of `cell_m` metres inside a box: (cell min x, min y, count).
+    pub async fn incident_grid(&self, filter: IncidentFilter, cell_m: f64, bbox: [f64; 4]) -> Result<Vec<(f64, f64, u64)>, StoreError> {
+        self.run(move |conn| queries::incident_grid(conn, &filter, cell_m, bbox)).await
     }
 }
 

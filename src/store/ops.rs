@@ -12,8 +12,7 @@ use crate::config::Config;
 /// returns (file, rows) per file. Geometry stays as stored: x, y in EPSG:25832 and polygons
 /// as GeoJSON text.
 pub fn export_parquet(conn: &Connection, config: &Config, dir: &Path) -> Result<Vec<(PathBuf, i64)>, StoreError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| StoreError::Query { what: format!("creating {}", dir.display()), source: duckdb::Error::InvalidPath(e.to_string().into()) })?;
+    std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid { what: format!("creating {}", dir.display()), reason: e.to_string() })?;
     let mut jobs: Vec<(String, String)> = config
         .layers
         .iter()

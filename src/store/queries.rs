@@ -30,8 +30,7 @@ pub fn areas(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError>
         .map_err(StoreError::query(what()))?;
     rows.map(|row| {
         let (code, name, parent_code, population, area_m2, geometry) = row.map_err(StoreError::query(what()))?;
-        let polygon = parse_multipolygon(&geometry)
-            .map_err(|e| StoreError::Query { what: format!("{}: geometry of area {code}", what()), source: duckdb::Error::InvalidParameterName(e) })?;
+        let polygon = parse_multipolygon(&geometry).map_err(|reason| StoreError::Invalid { what: format!("{}: geometry of area {code}", what()), reason })?;
         Ok(AreaRow { code, name, parent_code, population, area_m2, polygon })
     })
     .collect()
@@ -316,8 +315,7 @@ pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, 
         .map_err(StoreError::query(what()))?;
     rows.map(|row| {
         let (code, name, geometry) = row.map_err(StoreError::query(what()))?;
-        let polygon = parse_multipolygon(&geometry)
-            .map_err(|e| StoreError::Query { what: format!("{}: {code}", what()), source: duckdb::Error::InvalidParameterName(e) })?;
+        let polygon = parse_multipolygon(&geometry).map_err(|reason| StoreError::Invalid { what: format!("{}: {code}", what()), reason })?;
         Ok(AreaRow { code, name, parent_code: None, population: None, area_m2: 0.0, polygon })
     })
     .collect()
@@ -368,7 +366,7 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         "features" => (&["name", "category", "value", "delbydel", "bydel"], None),
         "housing" => (&["units", "matrix_group", "has_staff_base", "opened", "closed", "delbydel", "bydel"], Some("opened")),
         "incidents" => (&["source", "date", "category", "weight", "delbydel", "bydel"], Some("date")),
-        other => return Err(StoreError::query(format!("listing features: unknown table {other}"))(duckdb::Error::InvalidParameterName(other.into()))),
+        other => return Err(StoreError::Invalid { what: "listing features".into(), reason: format!("unknown table {other}") }),
     };
     let geometry = if matches!(q.table, "areas" | "features") { "geometry" } else { "NULL" };
     let mut clauses = vec!["layer = ?".to_string()];
@@ -411,10 +409,7 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let mut out = Vec::new();
     for row in rows {
         let (id, x, y, geometry, properties) = row.map_err(StoreError::query(what()))?;
-        let polygon = geometry
-            .map(|g| parse_multipolygon(&g))
-            .transpose()
-            .map_err(|e| StoreError::Query { what: what(), source: duckdb::Error::InvalidParameterName(e) })?;
+        let polygon = geometry.map(|g| parse_multipolygon(&g)).transpose().map_err(|reason| StoreError::Invalid { what: what(), reason })?;
         out.push(StoredFeature { id, x, y, polygon, properties });
     }
     Ok((out, matched as u64))

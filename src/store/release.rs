@@ -58,17 +58,12 @@ pub fn years_by_source(conn: &Connection) -> Result<BTreeMap<String, (i32, i32)>
 /// The database's noise key, created on first use (32 random bytes).
 pub fn secret(conn: &Connection) -> Result<[u8; 32], StoreError> {
     let what = "reading the release key";
-    let stored: Option<String> = conn
-        .query_row("SELECT secret FROM release_secret LIMIT 1", [], |r| r.get(0))
-        .map(Some)
-        .or_else(|e| if matches!(e, duckdb::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })
-        .map_err(StoreError::query(what))?;
+    let stored: Option<String> = conn.query_row("SELECT max(secret) FROM release_secret", [], |r| r.get(0)).map_err(StoreError::query(what))?;
     if let Some(hex) = stored.as_deref().and_then(decode_hex) {
         return Ok(hex);
     }
     let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| StoreError::Query { what: "drawing the release key".into(), source: duckdb::Error::InvalidParameterName(e.to_string()) })?;
+    getrandom::fill(&mut key).map_err(|e| StoreError::Invalid { what: "drawing the release key".into(), reason: e.to_string() })?;
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     conn.execute("INSERT INTO release_secret VALUES (?)", params![hex]).map_err(StoreError::query("writing the release key"))?;
     Ok(key)
@@ -129,13 +124,17 @@ pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, 
 /// The newest release, if one was built.
 pub fn latest(conn: &Connection) -> Result<Option<StoredRelease>, StoreError> {
     let what = "reading the release";
-    let meta = conn.query_row("SELECT version, CAST(built_at AS VARCHAR), settings, spent FROM release_meta ORDER BY version DESC LIMIT 1", [], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-    });
-    let (version, built_at, settings, spent) = match meta {
-        Ok(meta) => meta,
-        Err(duckdb::Error::QueryReturnedNoRows) => return Ok(None),
-        Err(e) => return Err(StoreError::query(what)(e)),
+    let mut stmt = conn
+        .prepare("SELECT version, CAST(built_at AS VARCHAR), settings, spent FROM release_meta ORDER BY version DESC LIMIT 1")
+        .map_err(StoreError::query(what))?;
+    let newest = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))
+        .map_err(StoreError::query(what))?
+        .next()
+        .transpose()
+        .map_err(StoreError::query(what))?;
+    let Some((version, built_at, settings, spent)) = newest else {
+        return Ok(None);
     };
     let mut stmt = conn.prepare("SELECT source, year, level, unit, detail, count FROM release_counts WHERE version = ?").map_err(StoreError::query(what))?;
     let rows = stmt

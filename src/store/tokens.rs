@@ -25,8 +25,7 @@ fn hash(secret: &str) -> String {
 /// Creates a token and returns its secret (shown once).
 pub fn create(conn: &Connection, name: &str, role: Role, valid_days: Option<u32>) -> Result<String, StoreError> {
     let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Query { what: "drawing a random token".into(), source: duckdb::Error::InvalidParameterName(e.to_string()) })?;
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Invalid { what: "drawing a random token".into(), reason: e.to_string() })?;
     let secret = format!("bmj_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let role_name = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
     let expires = valid_days.map(|d| format!("now() + INTERVAL {d} DAY")).unwrap_or_else(|| "NULL".into());
