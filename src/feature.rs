@@ -27,6 +27,9 @@ pub struct Feature {
     /// `None` when the point is outside every area (kept, and counted as unassigned).
     pub delbydel: Option<String>,
     pub bydel: Option<String>,
+    /// Incidents: the SSB 250 m cell of the position as delivered, before snapping (so released
+    /// cell counts are not aliased by the snapping grid).
+    pub ssb_cell: Option<crate::spatial::SsbCell>,
 }
 
 impl Feature {

@@ -160,3 +160,35 @@ fn every_answer_names_its_release_and_the_release_says_how_accurate_it_is() {
         assert_eq!(about["years"]["police"], serde_json::json!([2023, 2024]));
     });
 }
+
+#[test]
+fn cells_count_incidents_where_they_happened_not_where_the_snapping_grid_put_them() {
+    // One incident every 10 m over both squares: a uniform density of 625 per 250 m cell. Counted
+    // at their snapped 100 m positions, SSB cells (in another UTM zone) would hold 4, 6 or 9 of
+    // those positions, i.e. 400, 600 or 900 incidents: the grid, not the city, would shape the map.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config();
+    config.project.release.rho_per_source_year = 10.0; // next to no noise: the test is about counting
+    let mut store = Store::open(&dir.path().join("u.duckdb"), OpenMode::CreateIfMissing).unwrap();
+    let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
+    let areas = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/areas/two_squares_25832.geojson");
+    import_file(&mut store, &config, "delbydeler", &areas, &opts).unwrap();
+    let mut csv = String::from("id,date,category,x,y\n");
+    for i in 0..200 {
+        for j in 0..100 {
+            csv.push_str(&format!("u{i}-{j},2024-04-04,drugs,{},{}\n", 597_005 + 10 * i, 6_642_005 + 10 * j));
+        }
+    }
+    std::fs::write(dir.path().join("uniform.csv"), csv).unwrap();
+    import_file(&mut store, &config, "incidents_police", &dir.path().join("uniform.csv"), &opts).unwrap();
+    let release = publish(store.conn_mut(), &config, "test").unwrap().release;
+    let to_analysis = bomiljo::spatial::Transformer::new(bomiljo::spatial::Crs::Utm33, bomiljo::spatial::ANALYSIS_CRS);
+    let inside = |cell: &bomiljo::spatial::SsbCell| {
+        cell.ring(&to_analysis).unwrap().iter().all(|[x, y]| (597_020.0..598_980.0).contains(x) && (6_642_020.0..6_642_980.0).contains(y))
+    };
+    let interior: Vec<u64> = release.table("police", 2024).unwrap().cells.iter().filter(|(c, _)| inside(c)).map(|(_, n)| *n).collect();
+    assert!(interior.len() >= 15, "{} interior cells", interior.len());
+    for n in &interior {
+        assert!((570..=680).contains(n), "an interior cell holds {n}, not about 625: {interior:?}");
+    }
+}

@@ -32,6 +32,8 @@ pub struct Validator<'a> {
     coordinates: CoordinateColumns,
     areas: Option<&'a AreaIndex>,
     seen_ids: HashMap<String, usize>,
+    /// Incidents' SSB cells, from the position as delivered.
+    ssb: crate::spatial::SsbProjection,
 }
 
 impl<'a> Validator<'a> {
@@ -45,6 +47,7 @@ impl<'a> Validator<'a> {
             coordinates,
             areas,
             seen_ids: HashMap::new(),
+            ssb: crate::spatial::SsbProjection::new(),
         }
     }
 
@@ -69,11 +72,12 @@ impl<'a> Validator<'a> {
         let (Some((mut x, mut y, polygon)), true) = (geometry, reasons.is_empty()) else {
             return Err(Rejection::new(row.line, reasons.join("; ")));
         };
+        let ssb_cell = (self.layer.kind == LayerKind::Incidents).then(|| self.ssb.cell_of(x, y)).flatten();
         if let Some(grid) = self.layer.anonymise.and_then(|a| a.grid) {
             x = anonymise::snap(x, grid);
             y = anonymise::snap(y, grid);
         }
-        let mut feature = Feature { id: String::new(), x, y, polygon, values, delbydel: None, bydel: None };
+        let mut feature = Feature { id: String::new(), x, y, polygon, values, delbydel: None, bydel: None, ssb_cell };
         if self.layer.kind == LayerKind::Areas {
             self.resolve_area_codes(&mut feature);
         } else if let Some(area) = self.areas.and_then(|a| a.locate(x, y)) {

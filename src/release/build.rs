@@ -207,7 +207,7 @@ pub(super) fn tally_hash(tallies: &[Tally], budget: &Budget) -> String {
     let mut hasher = Sha256::new();
     hasher.update(serde_json::to_string(budget).unwrap_or_default().as_bytes());
     for t in tallies {
-        hasher.update(format!("{}|{}|{}|{}|{}|{}|{}\n", t.month, t.category, t.delbydel, t.x, t.y, t.count, t.year).as_bytes());
+        hasher.update(format!("{}|{}|{}|{}|{}|{:?}|{}|{}\n", t.month, t.category, t.delbydel, t.x, t.y, t.ssb_cell, t.count, t.year).as_bytes());
     }
     hasher.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
@@ -229,7 +229,7 @@ impl Truth {
             *t.delbydel.entry(row.delbydel.clone()).or_default() += row.count;
             *t.category.entry((row.delbydel.clone(), row.category.clone())).or_default() += row.count;
             *t.month.entry((row.delbydel.clone(), row.month)).or_default() += row.count;
-            if let Some(cell) = projection.cell_of(row.x, row.y) {
+            if let Some(cell) = row.ssb_cell.map(SsbCell::from_id).or_else(|| projection.cell_of(row.x, row.y)) {
                 *t.piece.entry((cell, row.delbydel.clone())).or_default() += row.count;
             }
         }

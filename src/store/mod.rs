@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_tokens.sql"),
     include_str!("schema/0003_audit.sql"),
     include_str!("schema/0004_release.sql"),
+    include_str!("schema/0005_incident_cells.sql"),
 ];
 
 /// The schema version this build writes.

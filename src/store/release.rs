@@ -18,6 +18,8 @@ pub struct Tally {
     /// Snapped position, EPSG:25832.
     pub x: f64,
     pub y: f64,
+    /// The SSB cell of the position as delivered (None for incidents imported before it was kept).
+    pub ssb_cell: Option<i64>,
     pub count: u64,
 }
 
@@ -26,7 +28,7 @@ pub fn tallies(conn: &Connection) -> Result<Vec<Tally>, StoreError> {
     let what = "tallying incidents for the release";
     let mut stmt = conn
         .prepare(
-            "SELECT source, year, month, category, delbydel, x, y, count(*) FROM incidents
+            "SELECT source, year, month, category, delbydel, x, y, ssb_cell, count(*) FROM incidents
              WHERE delbydel IS NOT NULL GROUP BY ALL ORDER BY ALL",
         )
         .map_err(StoreError::query(what))?;
@@ -40,7 +42,8 @@ pub fn tallies(conn: &Connection) -> Result<Vec<Tally>, StoreError> {
                 delbydel: r.get(4)?,
                 x: r.get(5)?,
                 y: r.get(6)?,
-                count: r.get::<_, i64>(7)? as u64,
+                ssb_cell: r.get(7)?,
+                count: r.get::<_, i64>(8)? as u64,
             })
         })
         .map_err(StoreError::query(what))?;

@@ -101,7 +101,11 @@ impl Table {
                 ]
             }
         };
-        head.into_iter().chain(cells).chain([Value::BigInt(import_id)]).collect()
+        let mut row: Vec<Value> = head.into_iter().chain(cells).chain([Value::BigInt(import_id)]).collect();
+        if self == Table::Incidents {
+            row.push(f.ssb_cell.map_or(Value::Null, |c| Value::BigInt(c.id())));
+        }
+        row
     }
 }
 
