@@ -53,8 +53,8 @@ fn measure_prints_counts_rates_changes_and_exact_p_values() {
     let out = bomiljo(&db, &["measure", "--year", "2024", "--format", "json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // One object per delbydel and source: 2 areas x 3 sources.
-    assert_eq!(rows.as_array().unwrap().len(), 6);
+    // One object per delbydel and source with data: 2 areas x police (fire and waste have none).
+    assert_eq!(rows.as_array().unwrap().len(), 2);
     let a = row(&rows, "0101");
     assert_eq!((a["year"].as_i64(), a["count"].as_i64(), a["change"].as_i64()), (Some(2024), Some(30), Some(10)));
     assert_eq!(a["rate_per_1000"].as_f64(), Some(15.0));
@@ -107,8 +107,14 @@ fn the_api_suppresses_small_counts_for_the_public_and_not_for_analysts() {
     assert_close(&points[1]["count"], 30);
     let analyst = server.get_json_as("/api/series?code=0101&source=police", &token);
     assert_eq!(analyst["points"], serde_json::json!([{ "year": 2023, "count": 20 }, { "year": 2024, "count": 30 }]));
+    // Every month of the source's two years, the empty ones as zeros; 0202's empty 2023 is a zero
+    // year, not a gap.
     let monthly = server.get_json_as("/api/series?code=0202&source=police&monthly=true", &token);
-    assert_eq!(monthly["points"].as_array().unwrap().len(), 3);
+    let months = monthly["points"].as_array().unwrap();
+    assert_eq!(months.len(), 24);
+    assert_eq!(months.iter().map(|m| m["count"].as_u64().unwrap()).sum::<u64>(), 3);
+    let yearly = server.get_json_as("/api/series?code=0202&source=police", &token);
+    assert_eq!(yearly["points"], serde_json::json!([{ "year": 2023, "count": 0 }, { "year": 2024, "count": 3 }]));
     assert!(server.stop());
 }
 
@@ -228,4 +234,24 @@ fn assert_public_count(count: &serde_json::Value) {
 fn assert_close(count: &serde_json::Value, recorded: i64) {
     let shown = count.as_i64().unwrap_or_else(|| panic!("{count} is not a number"));
     assert!((shown - recorded).abs() <= 8, "released {shown}, recorded {recorded}");
+}
+
+#[test]
+fn a_sources_first_year_has_no_change_and_a_year_without_data_has_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    // 2023 is the police data's first year: nothing to compare with, so no change and no p-value
+    // (not a change from an empty year with p ≈ 0).
+    let out = bomiljo(&db, &["measure", "--year", "2023", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let police: Vec<&serde_json::Value> = rows.as_array().unwrap().iter().filter(|r| r["source"] == "police").collect();
+    assert_eq!(police.len(), 2);
+    for r in &police {
+        assert!(r["previous"].is_null() && r["change"].is_null() && r["p_value"].is_null(), "{r}");
+    }
+    assert_eq!(row(&rows, "0101")["count"], 20);
+    // Fire and waste have no data at all, police none in 2022: no rows of zeros ranked 1.
+    assert!(rows.as_array().unwrap().iter().all(|r| r["source"] == "police"), "{rows}");
+    let out = bomiljo(&db, &["measure", "--year", "2022", "--format", "json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
 }

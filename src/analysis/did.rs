@@ -49,7 +49,7 @@ impl DidEstimate {
             rate_ratio: log_rr.exp(),
             ci95_low: (log_rr - 1.959_964 * se).exp(),
             ci95_high: (log_rr + 1.959_964 * se).exp(),
-            p_value: 2.0 * (1.0 - Normal::standard().cdf(z.abs())),
+            p_value: 2.0 * Normal::standard().sf(z.abs()),
             log_rr,
             se,
         }

@@ -84,7 +84,8 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres) -> Vec
         }
         let denominator = s * ((n * w - w * w) / (n - 1.0)).max(0.0).sqrt();
         let z = if denominator > 0.0 { (wx - mean * w) / denominator } else { 0.0 };
-        let p = 2.0 * (1.0 - normal.cdf(z.abs()));
+        // The survival function keeps far tails: 1 − Φ(z) is 0 in floating point beyond z ≈ 8.3.
+        let p = 2.0 * normal.sf(z.abs());
         scored.push((i, z, p));
     }
     let q = benjamini_hochberg(&scored.iter().map(|s| s.2).collect::<Vec<_>>());

@@ -71,7 +71,7 @@ pub fn trend(series: &[(i32, u64)]) -> Option<Trend> {
         pct_per_year: pct(b),
         ci95_low_pct: pct(b - 1.959_964 * se),
         ci95_high_pct: pct(b + 1.959_964 * se),
-        p_value: 2.0 * (1.0 - normal.cdf(z.abs())),
+        p_value: 2.0 * normal.sf(z.abs()),
         years: series.len(),
     })
 }

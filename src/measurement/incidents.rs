@@ -21,12 +21,28 @@ pub enum Incidents<'a> {
 }
 
 impl Incidents<'_> {
-    /// The first and last year with data (of one source, or of all).
+    /// The first and last year with data (of one source, or of all): the source's coverage.
+    /// Before and after it a count is missing, not zero.
     pub fn years(&self, source: Option<&str>) -> Result<Option<(i32, i32)>, MeasureError> {
-        Ok(match self {
-            Incidents::Raw(conn) => queries::incident_years(conn)?,
-            Incidents::Released(release) => release.years(source),
+        Ok(match (self, source) {
+            (Incidents::Raw(conn), None) => queries::incident_years(conn)?,
+            (Incidents::Raw(conn), Some(source)) => crate::store::release::years_by_source(conn)?.get(source).copied(),
+            (Incidents::Released(release), _) => release.years(source),
         })
+    }
+
+    /// The coverage of several sources together (all sources when empty).
+    fn coverage(&self, sources: &[String]) -> Result<Option<(i32, i32)>, MeasureError> {
+        if sources.is_empty() {
+            return self.years(None);
+        }
+        let mut span: Option<(i32, i32)> = None;
+        for source in sources {
+            if let Some((a, b)) = self.years(Some(source))? {
+                span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+            }
+        }
+        Ok(span)
     }
 
     /// One point per incident (raw: its snapped position and weight; released: the centre of
@@ -82,12 +98,27 @@ impl Incidents<'_> {
     }
 
     /// Counts per period (year, or year and month) of a delbydel, a bydel or the city.
+    /// Every year (or month) of the sources' coverage is there: a period without incidents is a
+    /// zero, not a gap a trend would silently step over.
     pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, MeasureError> {
         match self {
-            Incidents::Raw(conn) => Ok(queries::incident_series(conn, code, filter, monthly)?),
+            Incidents::Raw(conn) => {
+                let counted = queries::incident_series(conn, code, filter, monthly)?;
+                Ok(zero_filled(&counted, self.coverage(&filter.sources)?, monthly))
+            }
             Incidents::Released(release) => released_series(release, code, filter, monthly),
         }
     }
+}
+
+/// Counted periods completed with zeros over a coverage of years (months 1-12 when monthly).
+fn zero_filled(counted: &[(i32, u32, u64)], coverage: Option<(i32, i32)>, monthly: bool) -> Vec<(i32, u32, u64)> {
+    let Some((first, last)) = coverage else { return Vec::new() };
+    let months: Vec<u32> = if monthly { (1..=12).collect() } else { vec![0] };
+    (first..=last)
+        .flat_map(|year| months.iter().map(move |&m| (year, m)))
+        .map(|(year, m)| (year, m, counted.iter().find(|(y, mm, _)| *y == year && *mm == m).map_or(0, |c| c.2)))
+        .collect()
 }
 
 /// The release holds no weights and no categories per cell: say so instead of answering wrongly.
@@ -141,4 +172,18 @@ fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilte
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zero_filled;
+
+    #[test]
+    fn empty_years_and_months_are_zeros_within_the_coverage_only() {
+        assert_eq!(zero_filled(&[(2021, 0, 4), (2023, 0, 2)], Some((2021, 2023)), false), [(2021, 0, 4), (2022, 0, 0), (2023, 0, 2)]);
+        let monthly = zero_filled(&[(2024, 3, 7)], Some((2024, 2024)), true);
+        assert_eq!(monthly.len(), 12);
+        assert_eq!((monthly[0], monthly[2]), ((2024, 1, 0), (2024, 3, 7)));
+        assert!(zero_filled(&[(2020, 0, 1)], None, false).is_empty());
+    }
 }

@@ -81,8 +81,19 @@ pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, yea
         Level::Delbydel => indicators::indicators(&geography.infos, &tallies, &sources, year),
         Level::Bydel => indicators::bydel_totals(&geography.infos, &tallies, &sources, year),
     };
-    if matches!(incidents, Incidents::Released(_)) {
-        for row in &mut rows {
+    let released = matches!(incidents, Incidents::Released(_));
+    let mut coverage = std::collections::BTreeMap::new();
+    for source in &sources {
+        coverage.insert(source.clone(), incidents.years(Some(source))?);
+    }
+    // A source without data in `year` has no row ("ingen data", not a row of zeros ranked 1), and
+    // in its first year there is no year before to compare with.
+    rows.retain(|r| coverage[&r.source].is_some_and(|(first, last)| (first..=last).contains(&year)));
+    for row in &mut rows {
+        if coverage[&row.source].is_some_and(|(first, _)| year - 1 < first) {
+            (row.previous, row.change, row.change_pct, row.p_value) = (None, None, None, None);
+        }
+        if released {
             row.p_value = None;
         }
     }

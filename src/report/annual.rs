@@ -214,7 +214,7 @@ fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCel
 fn table(rows: &[&Indicator]) -> String {
     let mut s = String::from(
         "<h2>Indikatorer per delbydel</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Kilde</th><th>Antall</th>\
-         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>p</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>",
+         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>p</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>\n",
     );
     for r in rows {
         writeln!(
