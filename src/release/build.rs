@@ -62,14 +62,13 @@ pub fn build(input: &BuildInput) -> BuildReport {
     let projection = SsbProjection::new();
     let pieces = pieces(&input.areas, &projection);
     let scales = Scales::new(&input.budget);
-    let mut tables = BTreeMap::new();
     let mut spent = BTreeMap::new();
     let mut remeasured = Vec::new();
     let by_source_year = group_tallies(&input.tallies);
     let budget_tag = serde_json::to_string(&input.budget).unwrap_or_default();
-    let empty = Vec::new();
+    // What each source-year is measured from, and in which round.
+    let mut jobs: Vec<(&str, i32, &[Tally], u32)> = Vec::new();
     for (source, &(first, last)) in &input.years {
-        let categories = input.categories.get(source).unwrap_or(&empty);
         for year in first..=last {
             let tallies = by_source_year.get(&(source.clone(), year)).map_or(&[][..], Vec::as_slice);
             let key = source_year_key(source, year);
@@ -83,13 +82,34 @@ pub fn build(input: &BuildInput) -> BuildReport {
                 remeasured.push(key.clone());
                 Spent { hash, rounds: before.rounds + 1, rho: before.rho + input.budget.rho_per_source_year }
             };
-            let now_round = now.rounds;
+            jobs.push((source, year, tallies, now.rounds));
             spent.insert(key, now);
-            let measure = Measure { secret: &input.secret, source, year, round: now_round, budget: &budget_tag, scales: &scales };
-            let truth = Truth::count(tallies, &projection);
-            tables.insert((source.clone(), year), fit(&measure, &truth, &input.areas, &pieces, categories));
         }
     }
+    // Source-years are independent: measure them on every core.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len()).max(1);
+    let empty = Vec::new();
+    let tables: BTreeMap<(String, i32), SourceYear> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(jobs.len().div_ceil(workers).max(1))
+            .map(|chunk| {
+                let (pieces, scales, budget_tag, empty) = (&pieces, &scales, &budget_tag, &empty);
+                scope.spawn(move || {
+                    let projection = SsbProjection::new();
+                    chunk
+                        .iter()
+                        .map(|&(source, year, tallies, round)| {
+                            let measure = Measure { secret: &input.secret, source, year, round, budget: budget_tag, scales };
+                            let categories = input.categories.get(source).unwrap_or(empty);
+                            let table = fit(&measure, &Truth::count(tallies, &projection), &input.areas, pieces, categories);
+                            ((source.to_string(), year), table)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a release worker panicked")).collect()
+    });
     let before_after = public_before_after(input, &pieces, &tables);
     let settings = ReleaseSettings {
         budget: input.budget,

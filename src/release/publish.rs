@@ -62,11 +62,20 @@ pub fn publish(conn: &mut Connection, config: &Config, built_by: &str) -> Result
     let started = std::time::Instant::now();
     let previous = latest(conn)?;
     let input = input(conn, config, previous.as_ref())?;
+    let read = started.elapsed();
     let report = build(&input);
+    let built = started.elapsed();
     let settings = serde_json::to_string(&report.settings)?;
     let spent = serde_json::to_string(&report.spent)?;
     let release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
     let version = stored::save(conn, built_by, &settings, &spent, &release.rows())?;
+    tracing::info!(
+        version,
+        read_ms = read.as_millis(),
+        build_ms = (built - read).as_millis(),
+        store_ms = (started.elapsed() - built).as_millis(),
+        "built the public release"
+    );
     crate::store::audit::record(conn, built_by, "admin", "release", &format!("version {version}"), Some(report.remeasured.len() as i64))?;
     let release = latest(conn)?.unwrap_or(release);
     Ok(Published { release, remeasured: report.remeasured, seconds: started.elapsed().as_secs_f64() })
