@@ -464,9 +464,10 @@ fn inverting_hot_spot_statistics_recovers_nothing_from_the_release() {
     let w = World::new();
     let key = |(x, y): (f64, f64), step: f64| (((x / step).floor() * step) as i64, ((y / step).floor() * step) as i64);
     // Old: Gi* on raw counts at 100 m cells with a 100 m band; small counts hidden.
-    let params = measurement::HotspotParams { source: Some("police".into()), year: Some(2024), cell_m: 100.0, band_m: 100.0, ..Default::default() };
-    let spots = public().apply(measurement::hotspots(&w.geography, Incidents::Raw(w.raw.conn()), &params).unwrap());
+    let params = measurement::HotspotParams { source: Some("police".into()), year: Some(2024), cell_m: Some(100.0), band_m: 100.0, ..Default::default() };
+    let spots = public().apply(measurement::hotspots(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap());
     let old_cells: HashMap<_, _> = spots
+        .cells
         .iter()
         .map(|s| {
             let (x, y) = (s.ring.iter().map(|p| p[0]).sum::<f64>() / 5.0, s.ring.iter().map(|p| p[1]).sum::<f64>() / 5.0);

@@ -255,3 +255,39 @@ fn a_sources_first_year_has_no_change_and_a_year_without_data_has_no_rows() {
     let out = bomiljo(&db, &["measure", "--year", "2022", "--format", "json"]);
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
 }
+
+#[test]
+fn changes_carry_q_values_over_every_row_of_their_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let out = bomiljo(&db, &["measure", "--year", "2024", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Two tests for police in 2024: 0101 20 → 30 and 0202 0 → 3, each an exact binomial test.
+    let (pa, pb) = (binomial_two_sided(30, 50), binomial_two_sided(3, 3));
+    assert!((row(&rows, "0101")["p_value"].as_f64().unwrap() - pa).abs() < 1e-9);
+    assert!((row(&rows, "0202")["p_value"].as_f64().unwrap() - pb).abs() < 1e-9);
+    // Benjamini-Hochberg by hand for two: the larger p stays, the smaller doubles (capped by it).
+    let (lo, hi) = (pa.min(pb), pa.max(pb));
+    let q = |p: f64| if p == hi { hi } else { (lo * 2.0).min(hi) };
+    assert!((row(&rows, "0101")["q_value"].as_f64().unwrap() - q(pa)).abs() < 1e-9, "{rows}");
+    assert!((row(&rows, "0202")["q_value"].as_f64().unwrap() - q(pb)).abs() < 1e-9, "{rows}");
+}
+
+#[test]
+fn raw_hot_spot_cells_follow_the_snapping_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    // 250 m cells over a 100 m snapping grid hold 4, 6 or 9 positions: refused for raw counts.
+    let (status, body) = server.get_with("/api/hotspots?source=police&year=2024&cell_m=250", Some(&token));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("multiple of the 100 m anonymisation grid"), "{body}");
+    for ok in ["/api/hotspots?source=police&year=2024", "/api/hotspots?source=police&year=2024&cell_m=300&band_m=600"] {
+        let (status, body) = server.get_with(ok, Some(&token));
+        assert_eq!(status, 200, "{ok}: {body}");
+    }
+    // The public's hot spots are on the release's 250 m cells, the default there.
+    assert_eq!(server.get("/api/hotspots?source=police&year=2024").0, 200);
+    assert!(server.stop());
+}

@@ -20,6 +20,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use super::fdr::benjamini_hochberg;
 use super::grid::Grid;
 use crate::spatial::Metres;
 
@@ -61,12 +62,41 @@ pub struct Spot {
     pub class: SpotClass,
 }
 
+/// Gi* of every study cell, and the lowest z any cell could reach.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GiStar {
+    /// Per grid cell; `None` outside the study area.
+    pub spots: Vec<Option<Spot>>,
+    /// The z of a cell whose neighbourhood holds nothing at all: on skewed, mostly-zero counts
+    /// it can sit above the cold thresholds, and then no cold spot can ever be found.
+    pub lowest_z: Option<f64>,
+}
+
+impl GiStar {
+    /// Whether a cold spot could reach 90 % confidence at all (before the FDR correction, which
+    /// only makes it harder). When not, say so instead of showing an empty cold legend.
+    ///
+    /// ```
+    /// use bomiljo::analysis::{grid::Grid, hotspot::gi_star};
+    /// use bomiljo::spatial::Metres;
+    /// // Mostly zeros and a few large counts: an empty neighbourhood is barely below the mean.
+    /// let grid = Grid::covering([0.0, 0.0, 1000.0, 1000.0], Metres(100.0));
+    /// let values: Vec<f64> = (0..grid.len()).map(|i| if i % 17 == 0 { 40.0 } else { 0.0 }).collect();
+    /// let gi = gi_star(&grid, &values, &vec![true; grid.len()], Metres(100.0));
+    /// assert!(!gi.cold_spots_detectable());
+    /// ```
+    pub fn cold_spots_detectable(&self) -> bool {
+        self.lowest_z.is_some_and(|z| 2.0 * Normal::standard().sf(z.abs()) < 0.10 && z < 0.0)
+    }
+}
+
 /// Gi* for every study cell (`None` outside the study area).
-pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres) -> Vec<Option<Spot>> {
+pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres) -> GiStar {
     let n = study.iter().filter(|s| **s).count() as f64;
     let mut out = vec![None; grid.len()];
+    let mut lowest_z: Option<f64> = None;
     if n < 3.0 {
-        return out;
+        return GiStar { spots: out, lowest_z };
     }
     let (sum, sum2) = values.iter().zip(study).filter(|(_, s)| **s).fold((0.0, 0.0), |(a, b), (v, _)| (a + v, b + v * v));
     let mean = sum / n;
@@ -84,6 +114,10 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres) -> Vec
         }
         let denominator = s * ((n * w - w * w) / (n - 1.0)).max(0.0).sqrt();
         let z = if denominator > 0.0 { (wx - mean * w) / denominator } else { 0.0 };
+        if denominator > 0.0 {
+            let empty = -mean * w / denominator;
+            lowest_z = Some(lowest_z.map_or(empty, |l| l.min(empty)));
+        }
         // The survival function keeps far tails: 1 − Φ(z) is 0 in floating point beyond z ≈ 8.3.
         let p = 2.0 * normal.sf(z.abs());
         scored.push((i, z, p));
@@ -92,7 +126,7 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres) -> Vec
     for ((i, z, p), q) in scored.into_iter().zip(q) {
         out[i] = Some(Spot { z, p, q, class: classify(z, q) });
     }
-    out
+    GiStar { spots: out, lowest_z }
 }
 
 fn classify(z: f64, q: f64) -> SpotClass {
@@ -116,32 +150,34 @@ fn classify(z: f64, q: f64) -> SpotClass {
     }
 }
 
-/// Benjamini-Hochberg adjusted p-values (in the input order).
-///
-/// ```
-/// use bomiljo::analysis::hotspot::benjamini_hochberg;
-/// let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.20]);
-/// // Sorted 0.01, 0.03, 0.04, 0.20 → ×4/1, ×4/2, ×4/3, ×4/4 → 0.04, 0.06, 0.0533, 0.20,
-/// // then made monotone from the top: 0.04, 0.0533, 0.0533, 0.20.
-/// assert!((q[0] - 0.04).abs() < 1e-12 && (q[1] - 0.04 * 4.0 / 3.0).abs() < 1e-12);
-/// assert!((q[2] - q[1]).abs() < 1e-12 && (q[3] - 0.20).abs() < 1e-12);
-/// ```
-pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
-    let n = p.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-    let mut q = vec![0.0; n];
-    let mut running = 1.0_f64;
-    for (rank, &i) in order.iter().enumerate().rev() {
-        running = running.min(p[i] * n as f64 / (rank + 1) as f64);
-        q[i] = running.min(1.0);
-    }
-    q
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_tails_keep_their_p_values() {
+        // One huge cluster: z far beyond 8.3, where 1 − Φ(z) is exactly 0 in floating point.
+        let grid = Grid::covering([0.0, 0.0, 3000.0, 3000.0], Metres(100.0));
+        let values: Vec<f64> =
+            (0..grid.len()).map(|i| if (i / grid.cols).abs_diff(15) < 2 && (i % grid.cols).abs_diff(15) < 2 { 5000.0 } else { (i % 3) as f64 }).collect();
+        let gi = gi_star(&grid, &values, &vec![true; grid.len()], Metres(100.0));
+        let centre = gi.spots[15 * grid.cols + 15].unwrap();
+        assert!(centre.z > 9.0, "{centre:?}");
+        assert!(centre.p > 0.0 && centre.q > 0.0, "p and q must not underflow to 0: {centre:?}");
+        // p = 2·(1 − Φ(z)) from the survival function, against erfc: 2·½·erfc(z/√2).
+        let want = statrs::function::erf::erfc(centre.z / std::f64::consts::SQRT_2);
+        assert!((centre.p / want - 1.0).abs() < 1e-9, "{} vs {want}", centre.p);
+    }
+
+    #[test]
+    fn cold_spots_are_detectable_on_a_symmetric_field() {
+        // Counts around 10 with a block of zeros: an empty neighbourhood is far below the mean.
+        let grid = Grid::covering([0.0, 0.0, 2000.0, 2000.0], Metres(100.0));
+        let values: Vec<f64> = (0..grid.len()).map(|i| if (i / grid.cols) < 3 && (i % grid.cols) < 3 { 0.0 } else { 10.0 + (i % 5) as f64 }).collect();
+        let gi = gi_star(&grid, &values, &vec![true; grid.len()], Metres(100.0));
+        assert!(gi.cold_spots_detectable(), "{:?}", gi.lowest_z);
+        assert!(gi.spots.iter().flatten().any(|s| s.class.level() < 0));
+    }
 
     #[test]
     fn a_planted_cluster_is_a_hot_spot_and_the_background_is_not() {
@@ -159,7 +195,7 @@ mod tests {
             })
             .collect();
         let study = vec![true; grid.len()];
-        let spots = gi_star(&grid, &values, &study, Metres(150.0));
+        let spots = gi_star(&grid, &values, &study, Metres(150.0)).spots;
         let centre = spots[20 * 40 + 20].unwrap();
         assert_eq!(centre.class, SpotClass::Hot99, "{centre:?}");
         let far = spots[5 * 40 + 5].unwrap();
@@ -173,7 +209,7 @@ mod tests {
     fn cells_outside_the_study_area_are_not_classified() {
         let grid = Grid::covering([0.0, 0.0, 500.0, 100.0], Metres(100.0));
         let study = [true, true, true, true, false];
-        let spots = gi_star(&grid, &[1.0, 2.0, 3.0, 4.0, 100.0], &study, Metres(100.0));
+        let spots = gi_star(&grid, &[1.0, 2.0, 3.0, 4.0, 100.0], &study, Metres(100.0)).spots;
         assert!(spots[4].is_none() && spots[0].is_some());
     }
 }

@@ -55,10 +55,26 @@ pub struct Indicator {
     pub change: Option<i64>,
     pub change_pct: Option<f64>,
     pub p_value: Option<f64>,
+    /// The change's p-value adjusted (Benjamini-Hochberg) over every row of the same source and
+    /// year: about 5 of 100 changes pass p < 0.05 by chance alone, far fewer pass q < 0.05.
+    pub q_value: Option<f64>,
     pub ratio_to_city: Option<f64>,
     pub rank: Option<usize>,
     /// How many areas were ranked.
     pub ranked: usize,
+}
+
+/// Sets each row's q-value: Benjamini-Hochberg over the p-values of its source (rows without a
+/// p-value take no part).
+pub fn adjust_for_many_tests(rows: &mut [Indicator]) {
+    let sources: std::collections::BTreeSet<String> = rows.iter().map(|r| r.source.clone()).collect();
+    for source in sources {
+        let tested: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].source == source && rows[i].p_value.is_some()).collect();
+        let q = super::fdr::benjamini_hochberg(&tested.iter().map(|&i| rows[i].p_value.unwrap_or(1.0)).collect::<Vec<_>>());
+        for (i, q) in tested.into_iter().zip(q) {
+            rows[i].q_value = Some(q);
+        }
+    }
 }
 
 /// Indicators for every area and source in `year`.
@@ -93,6 +109,7 @@ pub fn indicators(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], yea
                     change: Some(change),
                     change_pct: (before.total > 0).then(|| change as f64 / before.total as f64 * 100.0),
                     p_value: Some(rate_change_p(before.total, now.total)),
+                    q_value: None,
                     ratio_to_city: rate.zip(city_rate).filter(|(_, c)| *c > 0.0).map(|(r, c)| r / c),
                     rank: None,
                     ranked: 0,
@@ -169,6 +186,7 @@ impl Redact for Indicator {
             self.change = None;
             self.change_pct = None;
             self.p_value = None;
+            self.q_value = None;
         }
     }
 }
@@ -217,7 +235,7 @@ mod tests {
         assert_eq!(json["count"], "<5");
         assert_eq!(json["categories"]["drugs"], "<5");
         assert_eq!(json["previous"], 9);
-        for blank in ["rate_per_1000", "per_km2", "change", "p_value", "ratio_to_city", "rank"] {
+        for blank in ["rate_per_1000", "per_km2", "change", "p_value", "q_value", "ratio_to_city", "rank"] {
             assert!(json[blank].is_null(), "{blank} leaks a suppressed count: {json}");
         }
         let analyst = Policy::new(Role::Analyst, 5).apply(rows);

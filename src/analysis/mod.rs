@@ -3,6 +3,8 @@
 
 /// Before/after comparison around a site: difference in differences of Poisson rates.
 pub mod did;
+/// The Benjamini-Hochberg false-discovery-rate correction.
+pub mod fdr;
 /// A regular raster of square cells in metres.
 pub mod grid;
 /// Getis-Ord Gi* hot- and cold-spots with a false-discovery-rate correction.

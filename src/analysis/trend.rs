@@ -1,12 +1,19 @@
-//! The trend of a yearly count series: a Poisson log-linear regression `log E[yₜ] = a + b·t`,
-//! fitted by iteratively reweighted least squares.
+//! The trend of a yearly count series: a quasi-Poisson log-linear regression
+//! `log E[yₜ] = a + b·t`, fitted by iteratively reweighted least squares.
 //!
 //! # Returns
 //! The yearly rate ratio `exp(b)` as a percentage change per year, its 95 % confidence interval
-//! (Wald) and p-value.
+//! (Wald) and p-value, and the dispersion φ.
+//!
+//! # Overdispersion
+//! Yearly incident counts vary more than a Poisson model allows (φ > 1), which would make its
+//! intervals too narrow and its p-values too small. φ is estimated from Pearson's statistic,
+//! φ = Σ (yₜ − μₜ)²/μₜ / (n − 2), and the standard error is scaled by √max(φ, 1): the quasi-Poisson
+//! model (statsmodels `GLM(..., Poisson()).fit(scale="X2")` when φ ≥ 1). It is never narrowed
+//! below Poisson.
 //!
 //! # References
-//! McCullagh & Nelder (1989), *Generalized Linear Models*, ch. 6.
+//! McCullagh & Nelder (1989), *Generalized Linear Models*, ch. 6 and §9.2 (quasi-likelihood).
 
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -20,6 +27,8 @@ pub struct Trend {
     pub ci95_high_pct: f64,
     pub p_value: f64,
     pub years: usize,
+    /// Pearson dispersion φ; intervals and p-values are widened by √φ when it exceeds 1.
+    pub dispersion: f64,
 }
 
 /// Fits the trend of `(year, count)` pairs; `None` with fewer than 3 years or no counts.
@@ -63,7 +72,15 @@ pub fn trend(series: &[(i32, u64)]) -> Option<Trend> {
         }
     }
     let det = info[0][0] * info[1][1] - info[0][1] * info[0][1];
-    let se = (info[0][0] / det).sqrt();
+    let pearson: f64 = series
+        .iter()
+        .map(|(t, y)| {
+            let mu = (a + b * (*t as f64 - t0)).exp();
+            (*y as f64 - mu).powi(2) / mu
+        })
+        .sum();
+    let dispersion = if series.len() > 2 { pearson / (series.len() - 2) as f64 } else { 1.0 };
+    let se = (info[0][0] / det).sqrt() * dispersion.max(1.0).sqrt();
     let normal = Normal::standard();
     let z = b / se;
     let pct = |v: f64| (v.exp() - 1.0) * 100.0;
@@ -73,6 +90,7 @@ pub fn trend(series: &[(i32, u64)]) -> Option<Trend> {
         ci95_high_pct: pct(b + 1.959_964 * se),
         p_value: 2.0 * normal.sf(z.abs()),
         years: series.len(),
+        dispersion,
     })
 }
 
@@ -85,6 +103,26 @@ mod tests {
         let t = trend(&[(2020, 50), (2021, 50), (2022, 50), (2023, 50)]).unwrap();
         assert!(t.pct_per_year.abs() < 1e-9 && (t.p_value - 1.0).abs() < 1e-9);
         assert!(t.ci95_low_pct < 0.0 && t.ci95_high_pct > 0.0);
+    }
+
+    #[test]
+    fn overdispersed_counts_widen_the_interval_as_quasi_poisson_does() {
+        // Reference: statsmodels 0.14, GLM(y, [1, t - mean], Poisson()).fit(scale="X2").
+        let t = trend(&[(2016, 40), (2017, 62), (2018, 35), (2019, 71), (2020, 48), (2021, 90), (2022, 55), (2023, 83)]).unwrap();
+        assert!((t.dispersion - 4.833_604_801_337_978).abs() < 1e-9, "{t:?}");
+        assert!((t.pct_per_year - 8.420_852_221_075_847).abs() < 1e-7, "{t:?}");
+        assert!((t.ci95_low_pct - -0.552_515_181_247_226_2).abs() < 1e-5 && (t.ci95_high_pct - 18.203_906_491_637_234).abs() < 1e-5, "{t:?}");
+        // Plain Poisson would call this p = 5.5e-5; with the dispersion it is not significant.
+        assert!((t.p_value - 0.066_614_494_533_432_8).abs() < 1e-6, "{t:?}");
+    }
+
+    #[test]
+    fn underdispersed_counts_are_not_narrowed_below_poisson() {
+        let t = trend(&[(2020, 50), (2021, 52), (2022, 54), (2023, 56)]).unwrap();
+        assert!(t.dispersion < 1.0);
+        // The Poisson standard error of b, 1/√(Σ μ (t - t̄)²), at μ ≈ 53: the interval is no narrower.
+        let se = (t.ci95_high_pct / 100.0 + 1.0).ln() - (t.pct_per_year / 100.0 + 1.0).ln();
+        assert!(se / 1.959_964 > 0.9 / (53.0f64 * 5.0).sqrt(), "{t:?}");
     }
 
     #[test]

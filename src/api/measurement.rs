@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{access::View, ApiError, AppState};
-use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Incidents, Level, SeriesParams};
+use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, SeriesParams};
 use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
@@ -162,8 +162,8 @@ pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as
 /// GeoJSON (WGS84) with class and confidence.
 pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
-    let cells = on_incidents(&state, &view, move |_, geography, incidents| measurement::hotspots(geography, incidents, &params)).await?;
-    let cells = view.caller().policy.apply(cells);
+    let cells = on_incidents(&state, &view, move |config, geography, incidents| measurement::hotspots(geography, incidents, config, &params)).await?;
+    let Hotspots { cells, cold_spots_detectable } = view.caller().policy.apply(cells);
     if cells.len() > MAX_GEOJSON_CELLS {
         return Err(ApiError::BadRequest(format!(
             "{} hot and cold cells is more than {MAX_GEOJSON_CELLS}; clip with area= or use a larger cell_m",
@@ -182,7 +182,8 @@ pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): 
             }))
         })
         .collect();
-    Ok(Json(json!({ "type": "FeatureCollection", "features": features })))
+    let note = (!cold_spots_detectable).then_some("Kalde punkter kan ikke påvises på disse tallene: selv et område uten hendelser skiller seg ikke nok fra snittet. / Cold spots cannot be detected on these counts: even an area without incidents is not unusually low.");
+    Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cold_spots_detectable": cold_spots_detectable, "note": note })))
 }
 
 /// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)

@@ -251,7 +251,7 @@ pub const ROUTES: &[Route] = &[
             p("source", "string", "Incident source"),
             p("year", "integer", "Year"),
             p("to_year", "integer", "Last year"),
-            p("cell_m", "number", "Cell size, 50-1000 m (default 250)"),
+            p("cell_m", "number", "Cell size: the public gets the release's 250 m cells; analysts a multiple of the 100 m snapping grid, 100-1000 m (default 200)"),
             p("band_m", "number", "Neighbour distance (default 500)"),
             p("area", "string", "Delbydel or bydel code"),
         ],

@@ -129,7 +129,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 
     let study: Vec<bool> = (0..grid.len()).map(|i| density.per_km2[i] > 0.0).collect();
     let started = Instant::now();
-    let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0));
+    let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0)).spots;
     println!("gi*: {} study cells of 50 m, 300 m band, with FDR in {:.0} ms", spots.iter().flatten().count(), started.elapsed().as_secs_f64() * 1000.0);
     let grid250 = Grid::covering(extent, Metres(250.0));
     let mut counts = vec![0.0; grid250.len()];

@@ -6,35 +6,38 @@ use serde::{Deserialize, Serialize};
 use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
 use crate::analysis::grid::Grid;
 use crate::analysis::hotspot::{gi_star, SpotClass};
+use crate::config::Config;
 use crate::privacy::{Policy, Redact};
 use crate::spatial::{Metres, SsbCell, SsbProjection, SSB_CELL_M};
 use crate::store::queries::IncidentFilter;
 
-/// Defaults: all sources, the latest year, 250 m cells, neighbours within 500 m.
+/// Defaults: all sources, the latest year, neighbours within 500 m, and cells of 250 m on the
+/// release (SSB's cells) or 200 m on raw incidents (a multiple of the 100 m snapping grid).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct HotspotParams {
     pub source: Option<String>,
     pub category: Option<String>,
     pub year: Option<i32>,
     pub to_year: Option<i32>,
-    #[serde(default = "default_cell")]
-    pub cell_m: f64,
+    /// Cell size, metres; on raw incidents a multiple of the snapping grid.
+    pub cell_m: Option<f64>,
     /// Distance band for neighbours, metres.
     #[serde(default = "default_band")]
     pub band_m: f64,
     pub area: Option<String>,
 }
 
-fn default_cell() -> f64 {
-    250.0
-}
+/// Raw incidents sit on the snapping grid's cell centres: a hot-spot cell that is not a multiple
+/// of it holds 4, 6 or 9 of them, and the grid, not the city, decides which cells are hot.
+const RAW_DEFAULT_CELL_M: f64 = 200.0;
+
 fn default_band() -> f64 {
     500.0
 }
 
 impl Default for HotspotParams {
     fn default() -> Self {
-        HotspotParams { source: None, category: None, year: None, to_year: None, cell_m: default_cell(), band_m: default_band(), area: None }
+        HotspotParams { source: None, category: None, year: None, to_year: None, cell_m: None, band_m: default_band(), area: None }
     }
 }
 
@@ -64,8 +67,32 @@ impl Redact for HotspotCell {
     }
 }
 
-pub fn hotspots(geography: &Geography, incidents: Incidents, params: &HotspotParams) -> Result<Vec<HotspotCell>, MeasureError> {
-    let cell = Metres(bounded("cell_m", params.cell_m, (50.0, 1000.0), "m")?);
+/// The significant cells, and whether cold spots could be found at all on these counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Hotspots {
+    pub cells: Vec<HotspotCell>,
+    /// False on skewed, mostly-zero counts where even an empty neighbourhood is not unusually low:
+    /// "no cold spots" then means "cold spots cannot be detected here", not "there are none".
+    pub cold_spots_detectable: bool,
+}
+
+impl Redact for Hotspots {
+    fn redact(&mut self, policy: &Policy) {
+        self.cells.redact(policy);
+    }
+}
+
+pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, params: &HotspotParams) -> Result<Hotspots, MeasureError> {
+    let cell_m = params.cell_m.unwrap_or(if matches!(incidents, Incidents::Raw(_)) { RAW_DEFAULT_CELL_M } else { SSB_CELL_M });
+    let cell = Metres(bounded("cell_m", cell_m, (50.0, 1000.0), "m")?);
+    if let (Incidents::Raw(_), Some(snap)) = (incidents, super::snap_grid(config)) {
+        if (cell.0 / snap.0).fract().abs() > 1e-9 {
+            return Err(MeasureError::BadParameter(format!(
+                "cell_m = {}: on raw incidents use a multiple of the {} anonymisation grid (e.g. 200 or 300); other sizes hold unequal numbers of snapped positions",
+                cell.0, snap
+            )));
+        }
+    }
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
     let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
@@ -74,8 +101,10 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, params: &HotspotPar
         Incidents::Raw(_) => raw_grid(&study, cell, &incidents.points(&filter, false)?),
         Incidents::Released(release) => released_grid(&study, cell, release, &filter, (from, to))?,
     };
-    let spots = gi_star(&counted.grid, &counted.counts, &counted.mask, band);
-    Ok(spots
+    let gi = gi_star(&counted.grid, &counted.counts, &counted.mask, band);
+    let cold_spots_detectable = gi.cold_spots_detectable();
+    let cells = gi
+        .spots
         .into_iter()
         .enumerate()
         .filter_map(|(i, s)| {
@@ -93,7 +122,8 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, params: &HotspotPar
                 count: Some(counted.counts[i] as u64),
             })
         })
-        .collect())
+        .collect();
+    Ok(Hotspots { cells, cold_spots_detectable })
 }
 
 /// Counts on a grid, which cells are studied, and each cell's ring in EPSG:25832.

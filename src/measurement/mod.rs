@@ -12,7 +12,7 @@ use duckdb::Connection;
 
 pub use before_after::{before_after, opening_window, public_conclusion, BeforeAfter, BeforeAfterParams, Effect, SiteResult};
 pub use heat::{heat, HeatParams, HeatSurface};
-pub use hotspots::{hotspots, HotspotCell, HotspotParams};
+pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
 pub use incidents::Incidents;
 pub use series::{series, Series, SeriesParams};
 
@@ -57,6 +57,11 @@ impl Geography {
     }
 }
 
+/// The coarsest anonymisation grid of the incident layers (where incidents are snapped to).
+pub(crate) fn snap_grid(config: &Config) -> Option<crate::spatial::Metres> {
+    config.layers_of(LayerKind::Incidents).filter_map(|l| l.anonymise.and_then(|a| a.grid)).max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
 /// Every configured incident source.
 pub fn sources(config: &Config) -> Vec<String> {
     config.layers_of(LayerKind::Incidents).filter_map(|l| l.source.clone()).collect()
@@ -97,6 +102,7 @@ pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, yea
             row.p_value = None;
         }
     }
+    indicators::adjust_for_many_tests(&mut rows);
     Ok(rows)
 }
 
@@ -178,13 +184,14 @@ pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) 
 
 /// Writes indicators as CSV (counts as shown after the checkpoint, e.g. "<5").
 pub fn indicators_csv(rows: &[Indicator]) -> String {
-    let mut out =
-        String::from("code,name,bydel,source,year,count,population,rate_per_1000,per_km2,previous,change,change_pct,p_value,ratio_to_city,rank,ranked\n");
+    let mut out = String::from(
+        "code,name,bydel,source,year,count,population,rate_per_1000,per_km2,previous,change,change_pct,p_value,q_value,ratio_to_city,rank,ranked\n",
+    );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for r in rows {
         let name = r.name.clone().unwrap_or_default().replace('"', "\"\"");
         out.push_str(&format!(
-            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.code,
             name,
             r.bydel.clone().unwrap_or_default(),
@@ -198,6 +205,7 @@ pub fn indicators_csv(rows: &[Indicator]) -> String {
             r.change.map_or(String::new(), |c| c.to_string()),
             opt(r.change_pct),
             opt(r.p_value),
+            opt(r.q_value),
             opt(r.ratio_to_city),
             r.rank.map_or(String::new(), |r| r.to_string()),
             r.ranked

@@ -43,7 +43,7 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
     let bydel_rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Bydel)?);
     let areas = store.areas(&config.project.assign_layer)?;
     let bydel_names: BTreeMap<String, String> = store.areas("bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
-    let hot = policy.apply(measurement::hotspots(&geography, incidents, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
+    let hot = policy.apply(measurement::hotspots(&geography, incidents, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let experience = match incidents {
         Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
         Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
@@ -64,7 +64,7 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         let own: Vec<&Indicator> = rows.iter().filter(|r| r.bydel.as_deref() == Some(bydel.as_str())).collect();
         let totals: Vec<&Indicator> = bydel_rows.iter().filter(|r| r.code == *bydel).collect();
         html.push_str(&summary(&totals));
-        html.push_str(&map(members, &own, &hot));
+        html.push_str(&map(members, &own, &hot.cells));
         html.push_str(&table(&own));
         let trends = trend_rows(incidents, members, policy)?;
         html.push_str(&trends_html(&trends));
@@ -125,9 +125,11 @@ fn summary_lines(totals: &[&Indicator]) -> Vec<String> {
     totals
         .iter()
         .map(|t| {
-            let change = match (t.change, t.p_value) {
-                (Some(c), Some(p)) if p < 0.05 => format!("en endring på {c:+} fra året før, som er statistisk signifikant (p = {})", fmt(Some(p), 3)),
-                (Some(c), Some(p)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (p = {})", fmt(Some(p), 2)),
+            let change = match (t.change, t.q_value) {
+                (Some(c), Some(q)) if q < 0.05 => {
+                    format!("en endring på {c:+} fra året før, som er statistisk signifikant også etter korreksjon for mange tester (q = {})", fmt(Some(q), 3))
+                }
+                (Some(c), Some(q)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (q = {})", fmt(Some(q), 2)),
                 (Some(c), None) => format!("en endring på {c:+} fra året før"),
                 _ => "ingen sammenligning med året før".into(),
             };
@@ -214,7 +216,7 @@ fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCel
 fn table(rows: &[&Indicator]) -> String {
     let mut s = String::from(
         "<h2>Indikatorer per delbydel</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Kilde</th><th>Antall</th>\
-         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>p</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>\n",
+         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>q</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>\n",
     );
     for r in rows {
         writeln!(
@@ -227,7 +229,7 @@ fn table(rows: &[&Indicator]) -> String {
             fmt(r.rate_per_1000, 1),
             fmt(r.per_km2, 0),
             r.change.map_or("–".into(), |c| format!("{c:+}")),
-            fmt(r.p_value, 3),
+            fmt(r.q_value, 3),
             fmt(r.ratio_to_city, 2),
             r.rank.map_or("–".into(), |k| format!("{k} av {}", r.ranked))
         )
@@ -256,7 +258,7 @@ fn trend_rows(incidents: Incidents, members: &[&AreaRow], policy: &Policy) -> Re
             let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
             let trend = series.trend.map_or("–".into(), |t| {
                 let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
-                format!("{} % per år ({sig})", fmt(Some(t.pct_per_year), 1))
+                format!("{} % per år ({sig}, spredning {})", fmt(Some(t.pct_per_year), 1), fmt(Some(t.dispersion), 1))
             });
             Ok(TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), trend })
         })
@@ -279,7 +281,7 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], 
     let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
     blocks.push(Block::Heading("Indikatorer per delbydel".into()));
-    let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "p", "Rang"].map(String::from).to_vec()];
+    let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "q", "Rang"].map(String::from).to_vec()];
     for r in rows {
         table.push(vec![
             format!("{} {}", r.code, r.name.as_deref().unwrap_or("")).chars().take(28).collect(),
@@ -287,7 +289,7 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], 
             r.count.to_string(),
             fmt(r.rate_per_1000, 1),
             r.change.map_or("–".into(), |c| format!("{c:+}")),
-            fmt(r.p_value, 3),
+            fmt(r.q_value, 3),
             r.rank.map_or("–".into(), |k| format!("{k}/{}", r.ranked)),
         ]);
     }
@@ -303,10 +305,18 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], 
 fn method_text(policy: &Policy) -> String {
     format!(
         "Om tallene: Hendelser fra brann og redning, politi og renovasjon er anonymisert: posisjoner er flyttet til midten av en rute på 100 × 100 m, og fritekst er fjernet. \
-         Rater er per 1 000 innbyggere etter befolkningsrutenettet. Endring fra året før er testet med en eksakt Poisson-test (betinget binomisk). \
+         Rater er per 1 000 innbyggere etter befolkningsrutenettet. {change} \
+         Trender er en kvasi-Poisson log-lineær regresjon over de siste fem årene: spredningen mellom årene (dispersjonen, 1 = som Poisson) er estimert, \
+         og når tallene varierer mer enn en Poisson-modell tillater, blir intervallene og p-verdiene tilsvarende bredere. \
          Varme punkter er beregnet med Getis-Ord Gi* på 250 m-ruter med naboer innen 500 m, korrigert for mange tester (Benjamini-Hochberg). \
+         Et år før en kilde har data, sammenlignes ikke; et år uten hendelser innenfor kildens år teller som 0. \
          Tall under {k} vises som «<{k}», og verdier som kan avsløre dem er utelatt.",
-        k = policy.k
+        k = policy.k,
+        change = if policy.role.is_internal() {
+            "Endring fra året før er testet med en eksakt Poisson-test (betinget binomisk), og p-verdiene er korrigert for mange tester over alle delbydeler for samme kilde (Benjamini-Hochberg, q-verdier)."
+        } else {
+            "Tallene er fra den offentlige utgivelsen, med tilfeldig støy for å verne personvernet; endringer vises uten test, siden en eksakt test av tall med støy ville overdrive sikkerheten."
+        }
     )
 }
 
