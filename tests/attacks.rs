@@ -593,10 +593,12 @@ fn the_incident_factor_of_a_public_score_is_no_fingerprint() {
 fn probing_radii_cannot_tell_housing_sites_from_decoys() {
     let w = World::new();
     // For a guessed address: does the pooled estimate jump exactly where a lattice position
-    // crosses the radius? For a real site it does, for a decoy only by coincidence.
+    // crosses the radius? For a real site it does, for a decoy only by coincidence. Radii stay
+    // under 136 m, half the distance between the closest two sites, so no two circles overlap
+    // (overlapping sites would be merged into one unit).
     let crossings = |(ax, ay): (f64, f64)| -> Vec<f64> {
         let mut d: Vec<f64> =
-            lattice().into_iter().filter(|p| p.0 < 598_000.0).map(|p| (p.0 - ax).hypot(p.1 - ay)).filter(|d| (60.0..400.0).contains(d)).collect();
+            lattice().into_iter().filter(|p| p.0 < 598_000.0).map(|p| (p.0 - ax).hypot(p.1 - ay)).filter(|d| (60.0..130.0).contains(d)).collect();
         d.sort_by(f64::total_cmp);
         d.dedup_by(|a, b| (*a - *b).abs() < 0.5);
         d.into_iter().take(12).collect()
@@ -607,7 +609,7 @@ fn probing_radii_cannot_tell_housing_sites_from_decoys() {
         jumped as f64 / c.len() as f64
     };
     let old_estimate = |r: f64| -> Option<f64> {
-        let params = measurement::BeforeAfterParams { radius_m: r, years: 1 };
+        let params = measurement::BeforeAfterParams { radius_m: r, years: 1, source: None };
         public().apply(measurement::before_after(w.raw.conn(), &params).unwrap()).pooled.map(|e| e.rate_ratio)
     };
     // The public route takes no radius: the attacker can only ask the fixed result.

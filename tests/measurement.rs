@@ -291,3 +291,50 @@ fn raw_hot_spot_cells_follow_the_snapping_grid() {
     assert_eq!(server.get("/api/hotspots?source=police&year=2024").0, 200);
     assert!(server.stop());
 }
+
+#[test]
+fn before_after_merges_overlapping_sites_and_compares_inside_the_delbydel() {
+    use bomiljo::measurement::{before_after, BeforeAfterParams};
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let housing = dir.path().join("housing.csv");
+    // s1 and s2 are 100 m apart and opened in 2022: one unit. s3 overlaps s2 and s5 but opened
+    // later: left out. s5 sits 50 m from the 0202 border. s4 is in 0202.
+    std::fs::write(
+        &housing,
+        "id,units,group,has_staff_base,opened,x,y\ns1,8,5,true,2022-03-01,597300,6642500\ns2,8,5,true,2022-09-01,597400,6642500\n\
+         s3,8,5,true,2023-01-01,597800,6642800\ns5,8,5,true,2022-05-01,597950,6642950\ns4,8,5,true,2022-01-01,598500,6642500\n",
+    )
+    .unwrap();
+    import_ok(&db, "housing", &housing, &[]);
+    let mut csv = String::from("id,date,category,x,y\n");
+    let mut n = 0;
+    let mut add = |count: usize, year: i32, x: i32, y: i32| {
+        for _ in 0..count {
+            n += 1;
+            writeln!(csv, "b{n},{year}-06-15,drugs,{x},{y}").unwrap();
+        }
+    };
+    add(1, 2021, 597_250, 6_642_550); // near s1 and s2
+    add(1, 2021, 597_650, 6_642_450); // near s2 only: counted once for the unit
+    add(2, 2021, 597_950, 6_642_850); // near s5
+    add(5, 2021, 598_050, 6_642_950); // 100 m from s5, but in 0202: neither near nor control for s5
+    add(4, 2021, 597_150, 6_642_150); // the rest of 0101
+    add(1, 2023, 597_950, 6_642_850);
+    add(3, 2023, 597_150, 6_642_150);
+    add(1, 2024, 597_150, 6_642_150);
+    std::fs::write(dir.path().join("p.csv"), csv).unwrap();
+    import_ok(&db, "incidents_police", &dir.path().join("p.csv"), &[]);
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let params = BeforeAfterParams { radius_m: 300.0, years: 1, source: None };
+    let result = before_after(store.conn(), &params).unwrap();
+    assert_eq!((result.site_count, result.left_out), (3, 1), "{result:?}");
+    let unit = |id: &str| result.sites.iter().find(|s| s.id == id).unwrap_or_else(|| panic!("{id}: {result:?}")).counts;
+    let pair = unit("s1 + s2");
+    assert_eq!((pair.near_before, pair.rest_before, pair.near_after, pair.rest_after), (2, 6, 0, 4));
+    let edge = unit("s5");
+    assert_eq!((edge.near_before, edge.rest_before, edge.near_after, edge.rest_after), (2, 6, 1, 3), "the 0202 incidents stay out");
+    // One source: the fire service has nothing here.
+    let fire = before_after(store.conn(), &BeforeAfterParams { source: Some("fire".into()), ..params }).unwrap();
+    assert!(fire.sites.iter().all(|s| s.counts.near_before + s.counts.rest_before + s.counts.near_after + s.counts.rest_after == 0));
+}

@@ -170,6 +170,21 @@ mod tests {
     }
 
     #[test]
+    fn the_lowest_reachable_z_is_that_of_an_empty_neighbourhood() {
+        // 3 x 3 cells of 100 m, band 100 m (the cell and its 4 neighbours): the corner cells have
+        // w = 3, edges 4, the centre 5. Values 0 0 0 / 0 0 0 / 0 0 18: n = 9, mean 2,
+        // S = √(324/9 − 4) = √32. Empty neighbourhood: z = −2w / (√32 · √((9w − w²)/8)),
+        // lowest at w = 5: −10 / (√32 · √(20/8)) = −1.1180.
+        let grid = Grid::covering([0.0, 0.0, 300.0, 300.0], Metres(100.0));
+        let mut values = vec![0.0; 9];
+        values[8] = 18.0;
+        let gi = gi_star(&grid, &values, &[true; 9], Metres(100.0));
+        let want = -10.0 / (32f64.sqrt() * 2.5f64.sqrt());
+        assert!((gi.lowest_z.unwrap() - want).abs() < 1e-12, "{:?} vs {want}", gi.lowest_z);
+        assert!(!gi.cold_spots_detectable(), "z = -1.12 can never reach 90 %");
+    }
+
+    #[test]
     fn cold_spots_are_detectable_on_a_symmetric_field() {
         // Counts around 10 with a block of zeros: an empty neighbourhood is far below the mean.
         let grid = Grid::covering([0.0, 0.0, 2000.0, 2000.0], Metres(100.0));

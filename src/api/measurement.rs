@@ -199,14 +199,18 @@ pub async fn series(State(state): State<AppState>, view: View, Query(params): Qu
 pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Response, ApiError> {
     match view {
         View::Public(public) => {
-            if params.radius_m.is_some() || params.years.is_some() {
-                return Err(ApiError::BadRequest("radius_m and years are fixed in the public release; leave them out".into()));
+            if params.radius_m.is_some() || params.years.is_some() || params.source.is_some() {
+                return Err(ApiError::BadRequest("radius_m, years and source are fixed in the public release; leave them out".into()));
             }
             Ok(Json(public.release.settings.before_after.clone()).into_response())
         }
         View::Internal(internal) => {
             let defaults = BeforeAfterParams::default();
-            let params = BeforeAfterParams { radius_m: params.radius_m.unwrap_or(defaults.radius_m), years: params.years.unwrap_or(defaults.years) };
+            let params = BeforeAfterParams {
+                radius_m: params.radius_m.unwrap_or(defaults.radius_m),
+                years: params.years.unwrap_or(defaults.years),
+                source: params.source,
+            };
             let result = internal.store.run(move |conn| Ok(measurement::before_after(conn, &params))).await??;
             Ok(Json(internal.caller.policy.apply(result)).into_response())
         }
@@ -217,4 +221,5 @@ pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) ->
 pub struct BeforeAfterQuery {
     radius_m: Option<f64>,
     years: Option<i32>,
+    source: Option<String>,
 }

@@ -278,7 +278,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/before-after",
         summary: "Incidents around housing before and after opening vs the rest of the delbydel: the release's one fixed, rounded, pooled result for the public; every site and any radius for analysts",
         role: Role::Public,
-        params: &[p("radius_m", "number", "Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release)"), p("years", "integer", "Analysts: years each side, 1-10 (default 3); refused for the public")],
+        params: &[p("radius_m", "number", "Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release)"), p("years", "integer", "Analysts: years each side, 1-10 (default 3); refused for the public"), p("source", "string", "Analysts: one incident source (all when absent); refused for the public")],
         body: None,
         responses: &[OK, BAD, UNAUTH],
     },

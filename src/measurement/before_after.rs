@@ -1,5 +1,11 @@
 //! Before/after around housing sites (nullpunktsmåling and yearly follow-up): incidents within
 //! a radius for N years before and after each site opened, against the rest of its delbydel.
+//!
+//! Near and control are both inside the site's delbydel (the near area does not reach across a
+//! border the control stops at). Sites whose circles overlap share their incidents, so they are
+//! not independent: overlapping sites that opened the same year form one unit (the union of
+//! their circles), and a site overlapping one that opened in another year is left out, since its
+//! "before" would hold the other's "after".
 
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
@@ -17,6 +23,9 @@ pub struct BeforeAfterParams {
     /// Years before and after (default 3). The opening year itself is left out.
     #[serde(default = "default_years")]
     pub years: i32,
+    /// One incident source; all when absent.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 fn default_radius() -> f64 {
@@ -28,13 +37,14 @@ fn default_years() -> i32 {
 
 impl Default for BeforeAfterParams {
     fn default() -> Self {
-        BeforeAfterParams { radius_m: default_radius(), years: default_years() }
+        BeforeAfterParams { radius_m: default_radius(), years: default_years(), source: None }
     }
 }
 
-/// One site's result (analyst role only).
+/// One unit's result (analyst role only): a site, or overlapping sites opened the same year.
 #[derive(Clone, Debug, Serialize)]
 pub struct SiteResult {
+    /// The site's id, or the ids of the overlapping sites joined with " + ".
     pub id: String,
     pub delbydel: String,
     pub opened: String,
@@ -47,8 +57,11 @@ pub struct SiteResult {
 pub struct BeforeAfter {
     pub radius_m: f64,
     pub years: i32,
-    /// Sites included (with an opening date, a delbydel and N years of data on both sides).
+    /// Units compared (sites with an opening date, a delbydel and N years of data on both sides;
+    /// overlapping sites opened the same year count once).
     pub site_count: usize,
+    /// Sites left out because their circle overlaps a site that opened in another year.
+    pub left_out: usize,
     pub pooled: Option<DidEstimate>,
     /// A sentence in bokmål stating the pooled result whichever way it points.
     pub conclusion_nb: String,
@@ -75,29 +88,75 @@ impl Redact for BeforeAfter {
 pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<BeforeAfter, MeasureError> {
     let radius = bounded("radius_m", params.radius_m, (50.0, 2000.0), "m")?;
     let n = bounded("years", f64::from(params.years), (1.0, 10.0), "years")? as i32;
-    let Some((first, last)) = queries::incident_years(conn)? else {
-        return Ok(summarise(radius, n, Vec::new()));
+    let Some(coverage) = queries::incident_years(conn)? else {
+        return Ok(summarise(radius, n, Vec::new(), 0));
     };
-    let mut sites = Vec::new();
-    for site in queries::housing_sites(conn)? {
-        let Some((year, delbydel)) = opening_window(&site, n, (first, last)) else {
-            continue;
-        };
-        let (delbydel, opened) = (delbydel.to_string(), site.opened.clone().unwrap_or_default());
-        let rows = queries::counts_near_and_rest(conn, (site.x, site.y), radius, &delbydel, (year - n, year + n))?;
+    let housing = queries::housing_sites(conn)?;
+    let (units, left_out) = units(&housing, radius, n, coverage);
+    let mut results = Vec::new();
+    for unit in units {
+        let centres: Vec<(f64, f64)> = unit.sites.iter().map(|s| (s.x, s.y)).collect();
+        let rows = queries::counts_near_sites_and_rest(conn, &centres, radius, unit.delbydel, params.source.as_deref(), (unit.year - n, unit.year + n))?;
         let mut counts = WindowCounts::default();
         for (y, near, rest) in rows {
-            if y < year {
+            if y < unit.year {
                 counts.near_before += near;
                 counts.rest_before += rest;
-            } else if y > year {
+            } else if y > unit.year {
                 counts.near_after += near;
                 counts.rest_after += rest;
             }
         }
-        sites.push(SiteResult { id: site.id, delbydel, opened, counts, estimate: did(&counts) });
+        let id = unit.sites.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(" + ");
+        let opened = unit.sites[0].opened.clone().unwrap_or_default();
+        results.push(SiteResult { id, delbydel: unit.delbydel.to_string(), opened, counts, estimate: did(&counts) });
     }
-    Ok(summarise(radius, n, sites))
+    Ok(summarise(radius, n, results, left_out))
+}
+
+/// Sites compared as one: the same delbydel and opening year, circles overlapping.
+#[derive(Clone, Debug)]
+pub struct Unit<'a> {
+    pub sites: Vec<&'a queries::HousingSite>,
+    pub year: i32,
+    pub delbydel: &'a str,
+}
+
+/// Groups the sites with a full window of years into units (see the module docs), and counts
+/// the sites left out.
+///
+/// ```
+/// use bomiljo::measurement::units;
+/// use bomiljo::store::HousingSite;
+/// let site = |id: &str, x: f64, opened: &str| HousingSite {
+///     id: id.into(), x, y: 0.0, units: 8, group: None, has_staff_base: true,
+///     opened: Some(opened.into()), closed: None, delbydel: Some("0101".into()),
+/// };
+/// // a and b are 100 m apart and opened the same year: one unit. c is 500 m from b (circles of
+/// // 300 m overlap) but opened later: left out. d is far away: its own unit.
+/// let sites = [site("a", 0.0, "2022-03-01"), site("b", 100.0, "2022-09-01"), site("c", 600.0, "2023-01-01"), site("d", 5000.0, "2022-01-01")];
+/// let (units, left_out) = units(&sites, 300.0, 1, (2018, 2025));
+/// assert_eq!(units.iter().map(|u| u.sites.len()).collect::<Vec<_>>(), [2, 1]);
+/// assert_eq!(left_out, 1);
+/// ```
+pub fn units(sites: &[queries::HousingSite], radius: f64, n: i32, coverage: (i32, i32)) -> (Vec<Unit<'_>>, usize) {
+    let eligible: Vec<(&queries::HousingSite, i32, &str)> = sites.iter().filter_map(|s| opening_window(s, n, coverage).map(|(y, d)| (s, y, d))).collect();
+    let overlap = |a: &queries::HousingSite, b: &queries::HousingSite| (a.x - b.x).hypot(a.y - b.y) < 2.0 * radius;
+    let kept: Vec<usize> = (0..eligible.len())
+        .filter(|&i| {
+            let (site, year, delbydel) = eligible[i];
+            !eligible.iter().any(|&(other, other_year, other_delbydel)| other_delbydel == delbydel && other_year < year && overlap(site, other))
+        })
+        .collect();
+    let mut units: Vec<Unit> = Vec::new();
+    for &i in &kept {
+        let (site, year, delbydel) = eligible[i];
+        match units.iter_mut().find(|u| u.year == year && u.delbydel == delbydel && u.sites.iter().any(|s| overlap(s, site))) {
+            Some(unit) => unit.sites.push(site),
+            None => units.push(Unit { sites: vec![site], year, delbydel }),
+        }
+    }
+    (units, eligible.len() - kept.len())
 }
 
 /// A site's opening year and delbydel, when it has both and `n` years of data on each side of
@@ -108,10 +167,10 @@ pub fn opening_window(site: &queries::HousingSite, n: i32, (first, last): (i32, 
     (year - n >= first && year + n <= last).then_some((year, delbydel))
 }
 
-fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>) -> BeforeAfter {
+fn summarise(radius_m: f64, years: i32, sites: Vec<SiteResult>, left_out: usize) -> BeforeAfter {
     let pooled = pooled(&sites.iter().map(|s| s.estimate).collect::<Vec<_>>());
     let (conclusion_nb, conclusion_en) = conclusion(pooled.as_ref().map(Effect::of), (&sites.len().to_string(), &sites.len().to_string()), radius_m, years);
-    BeforeAfter { radius_m, years, site_count: sites.len(), pooled, conclusion_nb, conclusion_en, sites }
+    BeforeAfter { radius_m, years, site_count: sites.len(), left_out, pooled, conclusion_nb, conclusion_en, sites }
 }
 
 /// A pooled effect as a sentence states it: the change in per cent and its 95 % interval.

@@ -10,7 +10,7 @@ mod series;
 
 use duckdb::Connection;
 
-pub use before_after::{before_after, opening_window, public_conclusion, BeforeAfter, BeforeAfterParams, Effect, SiteResult};
+pub use before_after::{before_after, opening_window, public_conclusion, units, BeforeAfter, BeforeAfterParams, Effect, SiteResult, Unit};
 pub use heat::{heat, HeatParams, HeatSurface};
 pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
 pub use incidents::Incidents;

@@ -321,17 +321,20 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
         acc.entry(input.areas[*i].code.as_str()).or_default().insert(*cell);
         acc
     });
-    let (first, last) = input.years.values().fold((i32::MAX, i32::MIN), |(a, b), (c, d)| (a.min(*c), b.max(*d)));
+    let coverage = input.years.values().fold((i32::MAX, i32::MIN), |(a, b), (c, d)| (a.min(*c), b.max(*d)));
+    let (units, _) = crate::measurement::units(&input.housing, radius, n, coverage);
     let mut estimates = Vec::new();
-    for site in &input.housing {
-        let Some((year, delbydel)) = crate::measurement::opening_window(site, n, (first, last)) else {
+    for unit in units {
+        let Some(cells) = cells_of.get(unit.delbydel) else {
             continue;
         };
-        let Some(cells) = cells_of.get(delbydel) else {
-            continue;
-        };
-        let near: BTreeSet<SsbCell> =
-            cells.iter().filter(|c| projection.centre(**c).is_some_and(|(x, y)| (x - site.x).hypot(y - site.y) <= radius)).copied().collect();
+        // Near: the delbydel's cells whose centre lies within the radius of any site of the unit.
+        let near: BTreeSet<SsbCell> = cells
+            .iter()
+            .filter(|c| projection.centre(**c).is_some_and(|(x, y)| unit.sites.iter().any(|s| (x - s.x).hypot(y - s.y) <= radius)))
+            .copied()
+            .collect();
+        let year = unit.year;
         let mut counts = WindowCounts::default();
         for ((_, y), table) in tables.iter().filter(|((_, y), _)| (year - n..=year + n).contains(y) && *y != year) {
             let (near_n, rest_n) = cells.iter().fold((0, 0), |(a, b), c| {

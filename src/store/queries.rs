@@ -280,27 +280,35 @@ pub fn housing_sites(conn: &Connection) -> Result<Vec<HousingSite>, StoreError> 
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
-/// Incidents per year within `radius_m` of a point, and in the rest of a delbydel.
-pub fn counts_near_and_rest(
+/// Incidents per year of one delbydel: within `radius_m` of any of the centres, and in the rest
+/// of the delbydel (one source, or all).
+pub fn counts_near_sites_and_rest(
     conn: &Connection,
-    (x, y): (f64, f64),
+    centres: &[(f64, f64)],
     radius_m: f64,
     delbydel: &str,
+    source: Option<&str>,
     (from, to): (i32, i32),
 ) -> Result<Vec<(i32, u64, u64)>, StoreError> {
-    let what = "counting incidents around a site";
-    let mut stmt = conn
-        .prepare(
-            "SELECT year,
-                    count(*) FILTER (WHERE (x - ?) * (x - ?) + (y - ?) * (y - ?) <= ? * ?),
-                    count(*) FILTER (WHERE (x - ?) * (x - ?) + (y - ?) * (y - ?) > ? * ? AND delbydel = ?)
-             FROM incidents WHERE year BETWEEN ? AND ? GROUP BY year ORDER BY year",
-        )
-        .map_err(StoreError::query(what))?;
+    use duckdb::types::Value;
+    let what = "counting incidents around housing sites";
+    let near = vec!["(x - ?) * (x - ?) + (y - ?) * (y - ?) <= ?"; centres.len().max(1)].join(" OR ");
+    let near_params: Vec<Value> = centres
+        .iter()
+        .flat_map(|&(x, y)| [Value::Double(x), Value::Double(x), Value::Double(y), Value::Double(y), Value::Double(radius_m * radius_m)])
+        .collect();
+    let source_clause = if source.is_some() { "AND source = ?" } else { "" };
+    let sql = format!(
+        "SELECT year, count(*) FILTER (WHERE {near}), count(*) FILTER (WHERE NOT ({near}))
+         FROM incidents WHERE delbydel = ? AND year BETWEEN ? AND ? {source_clause} GROUP BY year ORDER BY year"
+    );
+    let mut params = near_params.clone();
+    params.extend(near_params);
+    params.extend([Value::Text(delbydel.to_string()), Value::Int(from), Value::Int(to)]);
+    params.extend(source.map(|s| Value::Text(s.to_string())));
+    let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
     let rows = stmt
-        .query_map(params![x, x, y, y, radius_m, radius_m, x, x, y, y, radius_m, radius_m, delbydel, from, to], |r| {
-            Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64))
-        })
+        .query_map(duckdb::params_from_iter(params), |r| Ok((r.get::<_, i32>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)))
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
