@@ -33,7 +33,7 @@ fn twenty_thousand_requests_at_64_concurrency_have_no_errors() {
         Request::get("/api/series?code=0101"),
         Request::get(format!("/tiles/heat/{z}/{tx}/{ty}.png")),
         Request::get("/collections/delbydeler/items?limit=20"),
-        Request::get("/api/hotspots?cell_m=250&band_m=500"),
+        Request::get("/api/hotspots?cell_m=200&band_m=400"),
         Request::post_json("/api/score", format!(r#"{{"group": 5, "lon": {lon}, "lat": {lat}}}"#)),
     ]
     .into_iter()
