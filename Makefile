@@ -28,7 +28,7 @@ test: setup
 
 # Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test.
 proof: setup
-	$(CARGO) test --no-fail-fast --test crash --test load -- --ignored
+	$(CARGO) test --no-fail-fast --test integration -- --ignored
 
 # Formatting and lints, as CI checks them (skipped with a note where the toolchain lacks the tool).
 lint: setup

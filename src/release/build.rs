@@ -264,18 +264,32 @@ fn fit(m: &Measure, truth: &Truth, areas: &[ReleaseArea], pieces: &[Piece], cate
     for a in areas {
         bydeler.entry(a.bydel.as_str()).or_default().push(a);
     }
+    // Each total is measured on its own and as the sum of its parts. Bottom-up, the two are
+    // combined by inverse variance (a bydel of one delbydel is then as accurate as that delbydel,
+    // not as noisy as the bydel level); top-down, parts are fitted to their combined parent.
+    let var = |level: &str| m.scales.of(level).sigma2();
+    let bydel_codes: Vec<&str> = bydeler.keys().copied().collect();
+    let delbydel_noisy: BTreeMap<&str, f64> = areas.iter().map(|a| (a.code.as_str(), m.noisy("delbydel", &a.code, "", true_of(&a.code)))).collect();
+    let mut bydel_combined = Vec::with_capacity(bydel_codes.len());
+    for b in &bydel_codes {
+        let members = &bydeler[b];
+        let own = m.noisy("bydel", b, "", members.iter().map(|a| true_of(&a.code)).sum());
+        let parts: f64 = members.iter().map(|a| delbydel_noisy[a.code.as_str()]).sum();
+        bydel_combined.push(inverse_variance((own, var("bydel")), (parts, members.len() as f64 * var("delbydel"))));
+    }
     let city_truth: u64 = truth.delbydel.values().sum();
-    let city = m.noisy("city", "", "", city_truth).round().max(0.0) as u64;
+    let parts = bydel_combined.iter().fold((0.0, 0.0), |(v, w), (x, wx)| (v + x, w + wx));
+    let (city_estimate, _) = inverse_variance((m.noisy("city", "", "", city_truth), var("city")), parts);
+    let city = city_estimate.round().max(0.0) as u64;
     let mut out = SourceYear { city, ..Default::default() };
 
-    let bydel_codes: Vec<&str> = bydeler.keys().copied().collect();
-    let bydel_noisy: Vec<f64> = bydel_codes.iter().map(|b| m.noisy("bydel", b, "", bydeler[b].iter().map(|a| true_of(&a.code)).sum())).collect();
-    for (b, total) in bydel_codes.iter().zip(fit_to_total(&bydel_noisy, city)) {
+    let bydel_estimates: Vec<f64> = bydel_combined.iter().map(|(x, _)| *x).collect();
+    for (b, total) in bydel_codes.iter().zip(fit_to_total(&bydel_estimates, city)) {
         if !b.is_empty() {
             out.bydel.insert(b.to_string(), total);
         }
         let members = &bydeler[b];
-        let noisy: Vec<f64> = members.iter().map(|a| m.noisy("delbydel", &a.code, "", true_of(&a.code))).collect();
+        let noisy: Vec<f64> = members.iter().map(|a| delbydel_noisy[a.code.as_str()]).collect();
         for (a, n) in members.iter().zip(fit_to_total(&noisy, total)) {
             out.delbydel.insert(a.code.clone(), n);
         }
@@ -310,6 +324,13 @@ fn fit(m: &Measure, truth: &Truth, areas: &[ReleaseArea], pieces: &[Piece], cate
         }
     }
     out
+}
+
+/// Two estimates of one total, each with its variance, combined by inverse variance: the
+/// estimate and its variance.
+fn inverse_variance((a, va): (f64, f64), (b, vb): (f64, f64)) -> (f64, f64) {
+    let (wa, wb) = (1.0 / va, 1.0 / vb);
+    ((a * wa + b * wb) / (wa + wb), 1.0 / (wa + wb))
 }
 
 /// The pooled before/after result from released cells: near = cells whose centre lies within

@@ -1,12 +1,10 @@
 //! Load on loopback: 20,000 requests at 64 concurrent connections across the main endpoints of
 //! a demo database, with no errors. Prints requests/s and p50/p99 (debug build).
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+use crate::common;
 
-mod common;
-
+use crate::common::{bomiljo, Server};
 use bomiljo::bench::load::{self, Request};
-use common::{bomiljo, Server};
 
 #[test]
 #[ignore = "heavy proof: run by `make proof` (and CI)"]

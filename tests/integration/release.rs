@@ -2,8 +2,6 @@
 //! add up, noise of the stated size, rebuilds that repeat the noise of unchanged counts and charge
 //! the budget for changed ones.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
 use std::path::Path;
 
 use bomiljo::config::Config;

@@ -1,8 +1,6 @@
 //! Fuzzing the importers (proptest, many cases in the normal suite): whatever the bytes, an
 //! import returns a result (usually a clear rejection) and never panics.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
 use std::path::Path;
 
 use bomiljo::config::Config;

@@ -1,11 +1,9 @@
 //! The GIS-facing API: OGC API - Features, vector tiles, the OpenAPI document, and the role
 //! guard on every route of the table.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+use crate::common;
 
-mod common;
-
-use common::{fixture, import_ok, two_squares_db, Server};
+use crate::common::{fixture, import_ok, two_squares_db, Server};
 use serde_json::Value;
 
 fn server_with_data(dir: &std::path::Path) -> (Server, String) {

@@ -2,14 +2,12 @@
 //! (0101 with 2,000 residents, 0202 with 500), police incidents 0101: 20 in 2023 and 30 in 2024;
 //! 0202: 3 in 2024.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::{bomiljo, import_ok, two_squares_db, Server};
+use crate::common::{bomiljo, import_ok, two_squares_db, Server};
 
 fn measured_db(dir: &Path) -> PathBuf {
     let db = two_squares_db(dir);

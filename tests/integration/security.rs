@@ -2,15 +2,13 @@
 //! escalation, path traversal, oversized bodies, SQL injection in every parameter, rate limits,
 //! the audit log, metrics, Parquet export and the database check.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
+use crate::common;
 
 use std::path::Path;
 
+use crate::common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db, Server};
 use bomiljo::api::routes::ROUTES;
 use bomiljo::privacy::Role;
-use common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db, Server};
 use serde_json::json;
 
 fn path_of(route: &str) -> String {

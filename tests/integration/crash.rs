@@ -1,15 +1,11 @@
 //! Crash safety: an import killed with SIGKILL at a random moment, 20 times. After each kill the
 //! database opens cleanly, passes `bomiljo check`, and holds either the whole batch or none of it.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
-
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{bomiljo, query, two_squares_db};
+use crate::common::{bomiljo, query, two_squares_db};
 
 const ROWS: usize = 60_000;
 

@@ -2,8 +2,6 @@
 //! housing site. Generated incident counts and housing sites; every public JSON endpoint is
 //! called in process through the real router, and every count-like field is checked.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
 use std::path::Path;
 
 use axum::body::Body;

@@ -8,13 +8,11 @@
 //! - housing: 10 units of group 5 with a base 200 m east; 12 units of group 3 900 m east;
 //! - commercial land 400 m east (a square from x = 597900); Marka 2,000 m east (from x = 599500).
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use common::{bomiljo, import_ok, oslo, two_squares_db, Server};
+use crate::common::{bomiljo, import_ok, oslo, two_squares_db, Server};
 use serde_json::{json, Value};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

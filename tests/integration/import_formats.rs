@@ -1,11 +1,7 @@
 //! What a successful import does: reprojection from each accepted CRS, Parquet, field mapping,
 //! anonymisation, delbydel assignment with known answers, and idempotent re-import.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
-
-use common::{bomiljo, fixture, import_ok, query, two_squares_db};
+use crate::common::{bomiljo, fixture, import_ok, query, two_squares_db};
 
 #[test]
 fn incidents_are_snapped_assigned_and_stripped_of_free_text() {

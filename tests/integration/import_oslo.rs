@@ -1,13 +1,9 @@
 //! Imports of Oslo's real data from ../shared/data/oslo: the 97 delbydeler, and points whose
 //! delbydel is known independently (the schools file names each school's delbydel).
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
-
 use std::collections::HashMap;
 
-use common::{import_ok, oslo, query};
+use crate::common::{import_ok, oslo, query};
 
 #[test]
 fn the_97_real_delbydeler_import_with_their_bydel() {

@@ -1,11 +1,7 @@
 //! Bad input: every malformed-input case fails with the line numbers of every bad row, exits
 //! non-zero, and leaves the database exactly as it was.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
-
-use common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db};
+use crate::common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db};
 
 /// Imports a fixture that must be rejected; returns stderr after checking the database is
 /// unchanged and the exit status is non-zero.

@@ -2,15 +2,13 @@
 //! site with few incidents: the PDF must hold no count under k, no other site, and no label of
 //! residents. Checked by extracting the text (pdftotext) and rendering a page (pdftoppm).
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
-mod common;
+use crate::common;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{bomiljo, import_ok, two_squares_db, Server};
+use crate::common::{bomiljo, import_ok, two_squares_db, Server};
 
 const PLANNED: &str = "59.908458,10.743331"; // (597500, 6642500)
 

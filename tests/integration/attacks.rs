@@ -10,8 +10,6 @@
 //!
 //! The release key is fixed so the noise, and so each test, is deterministic.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 

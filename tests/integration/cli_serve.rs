@@ -1,11 +1,9 @@
 //! The CLI end to end: `layers`, `demo`, `serve` with real HTTP requests, graceful shutdown and
 //! clear start-up errors.
 
-#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+use crate::common;
 
-mod common;
-
-use common::{bomiljo, fixture, import_ok, two_squares_db, Server};
+use crate::common::{bomiljo, fixture, import_ok, two_squares_db, Server};
 
 #[test]
 fn layers_lists_every_layer_with_its_visibility() {

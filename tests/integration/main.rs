@@ -1,0 +1,24 @@
+//! The integration tests: one crate, so the library and DuckDB are linked once. Each module is a
+//! capability (import, measurement, siting, the release, privacy attacks, security, …) and runs the
+//! real binary, the real server or the in-process router against real files and databases.
+//! The heavy proofs (`crash`, `load`) are `#[ignore]`d here and run by `make proof`.
+
+#![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
+
+mod common;
+
+mod attacks;
+mod cli_serve;
+mod crash;
+mod dialogue;
+mod fuzz_import;
+mod gis_api;
+mod import_formats;
+mod import_oslo;
+mod import_rejects;
+mod load;
+mod measurement;
+mod privacy;
+mod release;
+mod security;
+mod siting;
