@@ -83,14 +83,42 @@ pub fn publish(conn: &mut Connection, config: &Config, built_by: &str) -> Result
 
 /// The newest release if it matches the data and the budget; otherwise a new one is built.
 /// Servers call this at start so that public figures never lag behind an import.
+///
+/// Without delbydeler there is nothing to count incidents in: the release is then empty (version
+/// 0, not stored), and every public figure says "ingen data" until the areas are imported.
 pub fn current(conn: &mut Connection, config: &Config) -> Result<Release, ReleaseError> {
-    let previous = latest(conn)?;
-    if let Some(release) = previous {
-        if !is_stale(conn, config, &release)? {
-            return Ok(release);
+    if let Some(release) = latest(conn)? {
+        match is_stale(conn, config, &release) {
+            Ok(false) => return Ok(release),
+            Ok(true) | Err(ReleaseError::NoAreas) => {}
+            Err(e) => return Err(e),
         }
     }
-    Ok(publish(conn, config, "bomiljo serve")?.release)
+    match publish(conn, config, "bomiljo serve") {
+        Ok(published) => Ok(published.release),
+        Err(ReleaseError::NoAreas) => {
+            tracing::warn!("no delbydeler imported: the public release is empty until they are");
+            Ok(empty(config))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A release with no counts: what the public sees before any delbydel is imported.
+fn empty(config: &Config) -> Release {
+    let input = BuildInput {
+        areas: Vec::new(),
+        tallies: Vec::new(),
+        years: BTreeMap::new(),
+        categories: BTreeMap::new(),
+        housing: Vec::new(),
+        secret: [0; 32],
+        budget: config.project.release,
+        previous: BTreeMap::new(),
+        k: config.project.min_count,
+    };
+    let report = build(&input);
+    Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables }
 }
 
 /// Whether the data or the budget changed since the release was built.

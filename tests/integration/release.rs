@@ -190,3 +190,21 @@ fn cells_count_incidents_where_they_happened_not_where_the_snapping_grid_put_the
         assert!((570..=680).contains(n), "an interior cell holds {n}, not about 625: {interior:?}");
     }
 }
+
+#[test]
+fn before_any_delbydel_is_imported_the_release_is_empty_and_says_so() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("empty.duckdb"), OpenMode::CreateIfMissing).unwrap();
+    let app = bomiljo::api::router(bomiljo::api::AppState::new(config(), store).unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let get = |uri: &str| app.clone().oneshot(axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap());
+        let body = |r: axum::response::Response| async {
+            serde_json::from_slice::<serde_json::Value>(&axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap()).unwrap()
+        };
+        let about = body(get("/api/release").await.unwrap()).await;
+        assert_eq!((about["release"].as_i64(), about["years"].as_object().map(|y| y.len())), (Some(0), Some(0)), "{about}");
+        assert_eq!(body(get("/api/measurement?year=2024").await.unwrap()).await, serde_json::json!([]));
+    });
+}
