@@ -123,14 +123,6 @@ impl View {
             View::Internal(v) => &v.caller,
         }
     }
-
-    /// The current release, whoever asks (analysts may compare it with the raw figures).
-    pub fn release(&self, state: &AppState) -> Arc<Release> {
-        match self {
-            View::Public(v) => Arc::clone(&v.release),
-            View::Internal(_) => state.data.release(),
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for View {
