@@ -89,9 +89,8 @@ pub enum Command {
         /// delbydel or bydel.
         #[arg(long, default_value = "delbydel", value_parser = parse_level)]
         level: Level,
-        /// table, json or csv.
-        #[arg(long, default_value = "table")]
-        format: String,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+        format: TableFormat,
         /// Whose view: analyst (exact counts; the default for someone holding the database
         /// file) or public (counts under k shown as "<k").
         #[arg(long, default_value = "analyst", value_parser = parse_role)]
@@ -120,9 +119,9 @@ pub enum Command {
         /// Where to write batch results (.csv or .json); standard output when absent.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Language of the printed explanation: nb or en.
-        #[arg(long, default_value = "nb")]
-        lang: String,
+        /// Language of the printed explanation.
+        #[arg(long, value_enum, default_value_t = Language::Nb)]
+        lang: Language,
         #[arg(long, default_value = "analyst", value_parser = parse_role)]
         role: Role,
     },
@@ -140,9 +139,8 @@ pub enum Command {
     Audit {
         #[arg(long, default_value_t = 100)]
         limit: usize,
-        /// json or csv.
-        #[arg(long, default_value = "json")]
-        format: String,
+        #[arg(long, value_enum, default_value_t = DataFormat::Json)]
+        format: DataFormat,
     },
     /// Export every layer (and the import and audit logs) as Parquet, for backup or a larger engine.
     Export {
@@ -197,9 +195,8 @@ pub enum ReportCommand {
         /// The kind of housing, in neutral words.
         #[arg(long, default_value = "samlokaliserte boliger med personalbase")]
         housing_type: String,
-        /// nb or en.
-        #[arg(long, default_value = "nb")]
-        lang: String,
+        #[arg(long, value_enum, default_value_t = Language::Nb)]
+        lang: Language,
         /// Where to write the PDF.
         #[arg(long, default_value = "nabodialog.pdf")]
         out: PathBuf,
@@ -310,6 +307,28 @@ fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
     Ok((lat, lon))
 }
 
+/// How `measure` prints: a table for people, JSON or CSV for tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// JSON or CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    Json,
+    Csv,
+}
+
+/// Bokmål or English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Language {
+    Nb,
+    En,
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("'{s}' is not a role: public, analyst or admin"))
 }
@@ -380,11 +399,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let incidents = if role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
             let rows = measurement::measure(&geography, incidents, &config, year, level)?;
             let rows = Policy::new(role, config.project.min_count).apply(rows);
-            match format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
-                "csv" => print!("{}", measurement::indicators_csv(&rows)),
-                "table" => print_indicators(&rows),
-                other => anyhow::bail!("--format {other}: use table, json or csv"),
+            match format {
+                TableFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+                TableFormat::Csv => print!("{}", measurement::indicators_csv(&rows)),
+                TableFormat::Table => print_indicators(&rows),
             }
         }
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
@@ -393,7 +411,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(&store, &config)?);
             let ctx = SitingContext::build(store.conn(), &config, index, &release)?;
             let policy = Policy::new(role, config.project.min_count);
-            let en = lang == "en";
+            let en = lang == Language::En;
             if let Some(path) = sites {
                 let candidates = read_candidates(&path, &config)?;
                 let ranked = siting::compare(&ctx, group.unwrap_or(1), &candidates, &policy)?;
@@ -427,10 +445,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report { what: ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, lang, out } } => {
             let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
             let site = candidate_at(&config, lat, lon, None)?;
-            let lang = match lang.as_str() {
-                "nb" => dialogue::Lang::Nb,
-                "en" => dialogue::Lang::En,
-                other => anyhow::bail!("--lang {other}: use nb or en"),
+            let lang = match lang {
+                Language::Nb => dialogue::Lang::Nb,
+                Language::En => dialogue::Lang::En,
             };
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
             let release = bomiljo::release::current(store.conn_mut(), &config)?;
@@ -458,10 +475,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Audit { limit, format } => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             let events = audit::list(store.conn(), limit)?;
-            match format.as_str() {
-                "csv" => print!("{}", audit::to_csv(&events)),
-                "json" => println!("{}", serde_json::to_string_pretty(&events)?),
-                other => anyhow::bail!("--format {other}: use json or csv"),
+            match format {
+                DataFormat::Csv => print!("{}", audit::to_csv(&events)),
+                DataFormat::Json => println!("{}", serde_json::to_string_pretty(&events)?),
             }
         }
         Command::Export { out } => {
