@@ -408,7 +408,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {
             let mut store = Store::open(&cli.db, OpenMode::MustExist)?;
             let release = bomiljo::release::current(store.conn_mut(), &config)?;
-            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(&store, &config)?);
+            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, &config)?);
             let ctx = SitingContext::build(store.conn(), &config, index, &release)?;
             let policy = Policy::new(role, config.project.min_count);
             let en = lang == Language::En;

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::{auth::Caller, ApiError, AppState};
-use crate::config::{Layer, LayerKind, Visibility};
+use crate::config::Layer;
 use crate::privacy::Role;
 use crate::release::Release;
 use crate::store::{AreaRow, FeaturePage, SharedStore, StoreError, StoredFeature};
@@ -66,7 +66,7 @@ pub struct Reference {
 impl Reference {
     /// Whether a layer may be read through this handle.
     pub fn admits(layer: &Layer) -> bool {
-        layer.visibility == Visibility::Public && !matches!(layer.kind, LayerKind::Incidents | LayerKind::Housing)
+        layer.is_public_reference()
     }
 
     fn check(layer: &Layer) -> Result<(), ApiError> {

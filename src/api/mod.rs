@@ -80,10 +80,9 @@ impl AppState {
         let reference = Arc::new(SpatialIndex::build_public(&store, &config)?);
         let geography = Arc::new(Geography::load(store.conn(), &config)?);
         let areas_geojson = areas::feature_collection(&store, &config, &reference)?;
-        // The siting context holds housing (for analysts' factors); it picks what a caller may
-        // be scored on from the caller's policy.
-        let all_layers = Arc::new(SpatialIndex::build(&store, &config)?);
-        let siting = crate::siting::SitingContext::build(store.conn(), &config, all_layers, &release)?;
+        // Rules measure distances to public points of interest only (`rules check` refuses housing),
+        // so the siting context builds on the same reference index; it reads housing itself.
+        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&reference), &release)?;
         Ok(AppState {
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared(), release),

@@ -164,7 +164,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     crate::demo::build(&mut store, config, &options)?;
     let release = crate::release::current(store.conn_mut(), config)?;
     let started = Instant::now();
-    let index = std::sync::Arc::new(crate::index::SpatialIndex::build(&store, config)?);
+    let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(&store, config)?);
     let ctx = SitingContext::build(store.conn(), config, index, &release).map_err(crate::api::ServeError::Siting)?;
     println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);

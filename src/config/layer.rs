@@ -184,6 +184,12 @@ fn serialize_crs<S: serde::Serializer>(crs: &Option<Crs>, s: S) -> Result<S::Ok,
 }
 
 impl Layer {
+    /// A public reference layer (areas, population, points of interest marked public): what
+    /// public outputs may read. Incidents and housing never are, whatever their visibility says.
+    pub fn is_public_reference(&self) -> bool {
+        self.visibility == Visibility::Public && !matches!(self.kind, LayerKind::Incidents | LayerKind::Housing)
+    }
+
     pub fn load(path: &Path) -> Result<Layer, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let raw: RawLayer = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;

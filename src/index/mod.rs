@@ -37,7 +37,7 @@ impl SpatialIndex {
     /// Public reference layers only (areas, population, points of interest marked public): what
     /// public outputs may measure distances and residents against. Housing is never in it.
     pub fn build_public(store: &Store, config: &Config) -> Result<SpatialIndex, StoreError> {
-        SpatialIndex::build_of(store, config, |l| l.visibility == crate::config::Visibility::Public && l.kind != LayerKind::Housing)
+        SpatialIndex::build_of(store, config, crate::config::Layer::is_public_reference)
     }
 
     fn build_of(store: &Store, config: &Config, keep: impl Fn(&crate::config::Layer) -> bool) -> Result<SpatialIndex, StoreError> {

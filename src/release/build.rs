@@ -110,7 +110,7 @@ pub fn build(input: &BuildInput) -> BuildReport {
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("a release worker panicked")).collect()
     });
-    let before_after = public_before_after(input, &pieces, &tables);
+    let before_after = public_before_after(input, &pieces, &tables, &projection);
     let settings = ReleaseSettings {
         budget: input.budget,
         levels: scales.accuracy(),
@@ -335,9 +335,8 @@ fn inverse_variance((a, va): (f64, f64), (b, vb): (f64, f64)) -> (f64, f64) {
 
 /// The pooled before/after result from released cells: near = cells whose centre lies within
 /// the fixed radius of a site, rest = the other cells of the site's delbydel.
-fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(String, i32), SourceYear>) -> PublicBeforeAfter {
+fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(String, i32), SourceYear>, projection: &SsbProjection) -> PublicBeforeAfter {
     let (radius, n) = (input.budget.before_after_radius_m, input.budget.before_after_years);
-    let projection = SsbProjection::new();
     let cells_of: BTreeMap<&str, BTreeSet<SsbCell>> = pieces.iter().fold(BTreeMap::new(), |mut acc, (cell, i)| {
         acc.entry(input.areas[*i].code.as_str()).or_default().insert(*cell);
         acc

@@ -186,23 +186,26 @@ impl Release {
     }
 
     /// One plain sentence on accuracy, for every public output.
+    /// A level's 95 % half-width (0 for an unknown level).
+    fn within_95(&self, level: &str) -> u64 {
+        self.settings.levels.iter().find(|l| l.level == level).map_or(0, |l| l.within_95)
+    }
+
     pub fn accuracy_nb(&self) -> String {
-        let of = |level: &str| self.settings.levels.iter().find(|l| l.level == level).map_or(0, |l| l.within_95);
         format!(
             "Tallene er fra offentlig utgivelse nr. {} og er gjort usikre med vilje for å verne personvernet: et tall for en delbydel og et år ligger innenfor ±{} av det registrerte i 95 av 100 tilfeller, et tall for en rute på 250 m innenfor ±{}.",
             self.version,
-            of("delbydel"),
-            of("cell")
+            self.within_95("delbydel"),
+            self.within_95("cell")
         )
     }
 
     pub fn accuracy_en(&self) -> String {
-        let of = |level: &str| self.settings.levels.iter().find(|l| l.level == level).map_or(0, |l| l.within_95);
         format!(
             "Figures come from public release no. {} and carry deliberate noise to protect privacy: a delbydel-year count is within ±{} of the recorded one in 95 of 100 cases, a 250 m cell count within ±{}.",
             self.version,
-            of("delbydel"),
-            of("cell")
+            self.within_95("delbydel"),
+            self.within_95("cell")
         )
     }
 

@@ -62,45 +62,49 @@ pub fn publish(conn: &mut Connection, config: &Config, built_by: &str) -> Result
     let started = std::time::Instant::now();
     let previous = latest(conn)?;
     let input = input(conn, config, previous.as_ref())?;
+    publish_from(conn, built_by, &input, started)
+}
+
+/// Builds and stores a release from input already read.
+fn publish_from(conn: &mut Connection, built_by: &str, input: &BuildInput, started: std::time::Instant) -> Result<Published, ReleaseError> {
     let read = started.elapsed();
-    let report = build(&input);
+    let report = build(input);
     let built = started.elapsed();
     let settings = serde_json::to_string(&report.settings)?;
     let spent = serde_json::to_string(&report.spent)?;
-    let release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
-    let version = stored::save(conn, built_by, &settings, &spent, &release.rows())?;
+    let mut release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
+    (release.version, release.built_at) = stored::save(conn, built_by, &settings, &spent, &release.rows())?;
     tracing::info!(
-        version,
+        version = release.version,
         read_ms = read.as_millis(),
         build_ms = (built - read).as_millis(),
         store_ms = (started.elapsed() - built).as_millis(),
         "built the public release"
     );
-    crate::store::audit::record(conn, built_by, "admin", "release", &format!("version {version}"), Some(report.remeasured.len() as i64))?;
-    let release = latest(conn)?.unwrap_or(release);
+    crate::store::audit::record(conn, built_by, "admin", "release", &format!("version {}", release.version), Some(report.remeasured.len() as i64))?;
     Ok(Published { release, remeasured: report.remeasured, seconds: started.elapsed().as_secs_f64() })
 }
 
 /// The newest release if it matches the data and the budget; otherwise a new one is built.
-/// Servers call this at start so that public figures never lag behind an import.
+/// Servers call this at start so that public figures never lag behind an import. The data are
+/// read once, for both the check and the build.
 ///
 /// Without delbydeler there is nothing to count incidents in: the release is then empty (version
 /// 0, not stored), and every public figure says "ingen data" until the areas are imported.
 pub fn current(conn: &mut Connection, config: &Config) -> Result<Release, ReleaseError> {
-    if let Some(release) = latest(conn)? {
-        match is_stale(conn, config, &release) {
-            Ok(false) => return Ok(release),
-            Ok(true) | Err(ReleaseError::NoAreas) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    match publish(conn, config, "bomiljo serve") {
-        Ok(published) => Ok(published.release),
+    let started = std::time::Instant::now();
+    let previous = latest(conn)?;
+    let input = match input(conn, config, previous.as_ref()) {
+        Ok(input) => input,
         Err(ReleaseError::NoAreas) => {
             tracing::warn!("no delbydeler imported: the public release is empty until they are");
-            Ok(empty(config))
+            return Ok(empty(config));
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    match previous {
+        Some(release) if !stale(&release, &input) => Ok(release),
+        _ => Ok(publish_from(conn, "bomiljo serve", &input, started)?.release),
     }
 }
 
@@ -123,14 +127,14 @@ fn empty(config: &Config) -> Release {
 
 /// Whether the data or the budget changed since the release was built.
 pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
-    if release.settings.budget != config.project.release || release.settings.years != stored::years_by_source(conn)? {
-        return Ok(true);
+    Ok(stale(release, &input(conn, config, Some(release))?))
+}
+
+fn stale(release: &Release, input: &BuildInput) -> bool {
+    if release.settings.budget != input.budget || release.settings.years != input.years {
+        return true;
     }
-    let input = input(conn, config, Some(release))?;
-    let budget = &config.project.release;
-    let mut hashes: BTreeMap<String, String> = BTreeMap::new();
-    for (key, tallies) in super::build::tallies_by_key(&input.tallies) {
-        hashes.insert(key, super::build::tally_hash(&tallies, budget));
-    }
-    Ok(release.spent.iter().any(|(key, spent)| hashes.get(key).map_or_else(|| super::build::tally_hash(&[], budget), Clone::clone) != spent.hash))
+    let hashes: BTreeMap<String, String> =
+        super::build::tallies_by_key(&input.tallies).into_iter().map(|(key, tallies)| (key, super::build::tally_hash(&tallies, &input.budget))).collect();
+    release.spent.iter().any(|(key, spent)| hashes.get(key).map_or_else(|| super::build::tally_hash(&[], &input.budget), Clone::clone) != spent.hash)
 }

@@ -107,8 +107,8 @@ pub struct StoredRelease {
 /// Levels as stored (the `level` column).
 pub const LEVELS: [&str; 6] = ["city", "bydel", "delbydel", "category", "month", "cell"];
 
-/// Writes a new release version in one transaction; returns its version number.
-pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow]) -> Result<i64, StoreError> {
+/// Writes a new release version in one transaction; returns its version number and build time.
+pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow]) -> Result<(i64, String), StoreError> {
     let what = || "writing the release";
     let tx = conn.transaction().map_err(StoreError::query(what()))?;
     let version: i64 = tx.query_row("SELECT coalesce(max(version), 0) + 1 FROM release_meta", [], |r| r.get(0)).map_err(StoreError::query(what()))?;
@@ -120,8 +120,11 @@ pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, 
         }
         appender.flush().map_err(StoreError::query(what()))?;
     }
+    let built_at: String = tx
+        .query_row("SELECT CAST(built_at AS VARCHAR) FROM release_meta WHERE version = ?", params![version], |r| r.get(0))
+        .map_err(StoreError::query(what()))?;
     tx.commit().map_err(StoreError::query(what()))?;
-    Ok(version)
+    Ok((version, built_at))
 }
 
 /// The newest release, if one was built.
