@@ -307,6 +307,60 @@ fn difference_heat_cells(cells: &HashMap<(i64, i64), u64>, bandwidth: f64) -> Ha
 }
 
 #[test]
+fn differencing_year_ranges_reveals_nothing_beyond_the_single_years() {
+    let w = World::new();
+    let key = |(x, y): (f64, f64)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
+    // Old: a cell's support over 2023-2024 minus its support in 2024 is its 2023 support, also
+    // where the 2023 map itself hides it (fewer than k incidents).
+    let old = |year: i32, to_year: i32| -> HashMap<(i64, i64), Option<u64>> {
+        let params = measurement::HeatParams {
+            source: Some("police".into()),
+            year: Some(year),
+            to_year: Some(to_year),
+            cell_m: 50.0,
+            bandwidth_m: 100.0,
+            ..Default::default()
+        };
+        let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap());
+        (0..surface.grid().len()).map(|i| (key(surface.grid().centre(i)), surface.values[i].map(|_| u64::from(surface.density.support[i])))).collect()
+    };
+    let (range, last, first) = (old(2023, 2024), old(2024, 2024), old(2023, 2023));
+    let truth_2023: HashMap<_, _> = {
+        let params = measurement::HeatParams { source: Some("police".into()), year: Some(2023), cell_m: 50.0, bandwidth_m: 100.0, ..Default::default() };
+        let raw = measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap();
+        (0..raw.grid().len()).map(|i| (key(raw.grid().centre(i)), u64::from(raw.density.support[i]))).collect()
+    };
+    let recovered = range
+        .iter()
+        .filter(|(cell, _)| first.get(*cell) == Some(&None) && (1..K).contains(&truth_2023[*cell]))
+        .filter(|(cell, both)| matches!((both, last.get(*cell)), (Some(b), Some(Some(l))) if b - l == truth_2023[*cell]))
+        .count();
+    assert!(recovered >= 5, "year differencing should recover hidden 2023 supports on the old design ({recovered})");
+    // New: the public maps of 2023-2024 and of 2024 differ by exactly the public 2023 map: the
+    // difference is a figure already published, computed from the release.
+    let public_support = |query: &str| -> HashMap<(i64, i64), u64> {
+        w.get(query)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| Some((key(ring_centre(f)), shown(&f["properties"]["incidents_within_bandwidth"])?)))
+            .collect()
+    };
+    let base = "/api/heatmap?source=police&cell_m=50&bandwidth_m=100";
+    let (range, last, first) =
+        (public_support(&format!("{base}&year=2023&to_year=2024")), public_support(&format!("{base}&year=2024")), public_support(&format!("{base}&year=2023")));
+    let mut compared = 0;
+    for (cell, both) in &range {
+        if let (Some(l), Some(f)) = (last.get(cell), first.get(cell)) {
+            assert_eq!(*both, l + f, "cell {cell:?}: the range is not the sum of its years");
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "{compared}");
+    println!("year ranges: old design reveals {recovered} hidden 2023 supports; on the release the range is the sum of the public years ({compared} cells)");
+}
+
+#[test]
 fn heat_map_differencing_recovers_nothing_from_the_release() {
     let w = World::new();
     let key = |(x, y): (f64, f64)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
