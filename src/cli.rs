@@ -11,7 +11,7 @@ use bomiljo::analysis::siting::Explanation;
 use bomiljo::api::{self, AppState};
 use bomiljo::config::Config;
 use bomiljo::demo::{self, DemoOptions};
-use bomiljo::import::{import_file, ImportError, ImportOptions};
+use bomiljo::import::{import_file, ImportError, ImportMode, ImportOptions};
 use bomiljo::measurement::{self, Level};
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::report::dialogue;
@@ -53,9 +53,19 @@ pub enum Command {
         /// Read a field from another column: --field date=dato (repeatable).
         #[arg(long = "field", value_name = "NAME=COLUMN", value_parser = parse_field)]
         fields: Vec<(String, String)>,
+        /// replace: the file is the whole layer (the default for areas, population, points of
+        /// interest and housing); append: add rows, replacing rows with the same id (the default
+        /// for incidents). Superseded rows are kept for `bomiljo layer undo`.
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<ImportMode>,
         /// Who is importing, for the import log.
         #[arg(long, env = "USER", default_value = "unknown")]
         user: String,
+    },
+    /// A layer's import history, and undo of its newest import.
+    Layer {
+        #[command(subcommand)]
+        what: LayerCommand,
     },
     /// Serve the API and the map page.
     Serve(ServeArgs),
@@ -174,6 +184,14 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+#[derive(Subcommand)]
+pub enum LayerCommand {
+    /// Every import of the layer, newest first, with its mode and whether it was undone.
+    History { layer: String },
+    /// Reverse the layer's newest import: its rows go, the rows it superseded come back.
+    Undo { layer: String },
 }
 
 #[derive(Subcommand)]
@@ -341,6 +359,10 @@ fn parse_level(s: &str) -> Result<Level, String> {
     }
 }
 
+fn parse_mode(s: &str) -> Result<ImportMode, String> {
+    s.parse()
+}
+
 fn parse_field(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
@@ -360,10 +382,25 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let config = Config::load(&config_dir)?;
     match cli.command {
         Command::Layers { json } => list_layers(&config, json)?,
-        Command::Import { layer, file, crs, fields, user } => {
+        Command::Layer { what: LayerCommand::History { layer } } => {
+            config.layer(&layer)?;
+            let store = Store::open(&cli.db, OpenMode::MustExist)?;
+            print_history(&layer, &bomiljo::store::write::history(store.conn(), &layer)?);
+        }
+        Command::Layer { what: LayerCommand::Undo { layer } } => {
+            let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
+            match bomiljo::import::undo_last(&mut store, &config, &layer)? {
+                Some(summary) => {
+                    println!("{summary}");
+                    audit::record(store.conn(), &actor(), "admin", "undo import", &layer, Some(summary.written.rows as i64))?;
+                }
+                None => anyhow::bail!("layer {layer} has no import to undo (see `bomiljo layer history {layer}`)"),
+            }
+        }
+        Command::Import { layer, file, crs, fields, mode, user } => {
             let crs = crs.as_deref().map(Crs::parse).transpose()?;
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
-            let options = ImportOptions { crs, fields, imported_by: user, progress: true };
+            let options = ImportOptions { crs, fields, imported_by: user, progress: true, mode };
             match import_file(&mut store, &config, &layer, &file, &options) {
                 Ok(summary) => {
                     println!("{summary}");
@@ -492,7 +529,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check => {
             let store = Store::open(&cli.db, OpenMode::MustExist)?;
             bomiljo::config::rules::load(&config.project.rules, &config)?;
-            let problems = ops::check(store.conn(), &config)?;
+            let mut problems = ops::check(store.conn(), &config)?;
+            problems.extend(overlapping_areas(&store, &config)?);
             let counts = bomiljo::store::queries::layer_counts(store.conn())?;
             println!("database {} (schema {}), configuration {}", cli.db.display(), store.schema_version()?, config.dir.display());
             for (layer, n) in &counts {
@@ -651,6 +689,40 @@ fn print_explanation(e: &Explanation, en: bool) {
         println!("  {sub} × {:<3} {}", f.weight, if en { &f.text_en } else { &f.text });
     }
     println!();
+}
+
+/// Areas of one layer covering the same ground, one sentence per pair.
+fn overlapping_areas(store: &Store, config: &Config) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for layer in config.layers.iter().filter(|l| l.kind == bomiljo::config::LayerKind::Areas) {
+        let index = bomiljo::index::AreaIndex::new(store.areas(&layer.name)?);
+        let pairs = bomiljo::index::overlapping(&index, 0.01);
+        if let Some(first) = pairs.first() {
+            problems.push(format!(
+                "{} pairs of {} overlap (e.g. {} and {} share {:.0} m², {:.0} % of the smaller); was a second file imported on top (`bomiljo layer history {}`)?",
+                pairs.len(),
+                layer.name,
+                first.first,
+                first.second,
+                first.shared_m2,
+                first.share_of_smaller * 100.0,
+                layer.name
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+fn print_history(layer: &str, entries: &[bomiljo::store::write::HistoryEntry]) {
+    if entries.is_empty() {
+        println!("layer {layer} has never been imported");
+        return;
+    }
+    println!("{:>6}  {:19}  {:7}  {:>8}  {:>8}  {:12}  file", "import", "finished", "mode", "rows", "replaced", "by");
+    for e in entries {
+        let state = e.undone_at.as_ref().map_or(String::new(), |at| format!("  (undone {at})"));
+        println!("{:>6}  {:19}  {:7}  {:>8}  {:>8}  {:12}  {}{state}", e.import_id, e.finished_at, e.mode, e.rows, e.replaced, e.imported_by, e.file);
+    }
 }
 
 fn print_indicators(rows: &[Indicator]) {

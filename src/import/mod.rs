@@ -26,6 +26,7 @@ use crate::spatial::Crs;
 use crate::store::{queries, write, Store, StoreError};
 use source::Source;
 use validate::{CoordinateColumns, Validator};
+pub use write::ImportMode;
 
 /// A row that could not be imported.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +77,9 @@ pub struct ImportOptions {
     pub imported_by: String,
     /// Draw a progress bar on a terminal.
     pub progress: bool,
+    /// Replace the layer or append to it; the layer kind's default when `None`
+    /// ([`ImportMode::default_for`]).
+    pub mode: Option<ImportMode>,
 }
 
 /// What an import did.
@@ -84,6 +88,7 @@ pub struct ImportSummary {
     pub layer: String,
     pub file: PathBuf,
     pub crs: Crs,
+    pub mode: ImportMode,
     pub written: write::Written,
     pub elapsed: Duration,
 }
@@ -92,19 +97,57 @@ impl std::fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let w = &self.written;
         let secs = self.elapsed.as_secs_f64();
+        let (layer, rows, replaced) = (&self.layer, w.rows, w.replaced);
+        match self.mode {
+            ImportMode::Replace => write!(f, "replaced layer {layer}: {replaced} rows before, {rows} now")?,
+            ImportMode::Append => write!(f, "appended {rows} rows to {layer} ({replaced} of them replaced rows with the same id)")?,
+        }
         write!(
             f,
-            "imported {} rows into {} from {} ({}): 0 rejected, {} replaced, {} outside every delbydel; {:.2} s ({:.0} rows/s)",
-            w.rows,
-            self.layer,
+            " from {} ({}); 0 rejected, {} outside every delbydel; {secs:.2} s ({:.0} rows/s)",
             self.file.display(),
             self.crs,
-            w.replaced,
             w.unassigned,
-            secs,
-            w.rows as f64 / secs.max(1e-9)
-        )
+            rows as f64 / secs.max(1e-9)
+        )?;
+        if replaced > 0 {
+            write!(f, "\n    the superseded rows are kept: `bomiljo layer undo {layer}` puts them back")?;
+        }
+        Ok(())
     }
+}
+
+/// What [`undo_last`] did.
+#[derive(Clone, Debug)]
+pub struct UndoSummary {
+    pub layer: String,
+    pub written: write::Written,
+}
+
+impl std::fmt::Display for UndoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let w = &self.written;
+        write!(f, "undid import {} of {}: removed its {} rows, restored {} earlier rows", w.import_id, self.layer, w.replaced, w.rows)
+    }
+}
+
+/// Reverses the newest import of a layer still in effect (see [`write::undo_last`]); when the
+/// layer is the assignment layer, every stored point is re-assigned in the same transaction.
+pub fn undo_last(store: &mut Store, config: &Config, layer_name: &str) -> Result<Option<UndoSummary>, ImportError> {
+    let layer = config.layer(layer_name)?;
+    let Some(pending) = write::undo_last(store.conn_mut(), layer)? else { return Ok(None) };
+    reassign_if_assignment_layer(&pending, config, layer)?;
+    let written = pending.commit()?;
+    Ok(Some(UndoSummary { layer: layer.name.clone(), written }))
+}
+
+fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Config, layer: &Layer) -> Result<(), ImportError> {
+    if layer.name == config.project.assign_layer {
+        let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
+        let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
+        tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
+    }
+    Ok(())
 }
 
 /// Imports `path` into the layer named `layer_name`; all or nothing.
@@ -123,7 +166,9 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
     let (crs, coordinates) = coordinates_and_crs(&layer, &source, options.crs, path)?;
     let mut validator = Validator::new(&layer, &config.project, crs, coordinates, areas.as_ref());
     let bar = progress_bar(options.progress, source.len_hint);
+    let mode = options.mode.unwrap_or(ImportMode::default_for(layer.kind));
     let meta = write::ImportMeta {
+        mode,
         file: path.display().to_string(),
         format: source.format,
         crs: crs.to_string(),
@@ -144,13 +189,9 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         drop(pending);
         return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections });
     }
-    if layer.name == config.project.assign_layer {
-        let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
-        let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
-        tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
-    }
+    reassign_if_assignment_layer(&pending, config, &layer)?;
     let written = pending.commit()?;
-    Ok(ImportSummary { layer: layer.name.clone(), file: path.to_path_buf(), crs, written, elapsed: started.elapsed() })
+    Ok(ImportSummary { layer: layer.name.clone(), file: path.to_path_buf(), crs, mode, written, elapsed: started.elapsed() })
 }
 
 fn open(path: &Path) -> Result<Source, ImportError> {

@@ -239,22 +239,39 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// The id field, the area code, or (for layers without ids) a stable hash of the name and
-    /// position, so a re-import replaces instead of duplicating.
+    /// The id field, the area code, or (for layers without ids) [`stable_id`] of the name and
+    /// position, so an append re-import replaces instead of duplicating.
     fn feature_id(&self, f: &Feature) -> String {
         let given = if self.layer.kind == LayerKind::Areas { f.get("code") } else { f.get("id") };
         match given {
             FieldValue::Text(id) => id.clone(),
-            FieldValue::Null => {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                format!("{:?}", f.get("name")).hash(&mut h);
-                (f.x.round() as i64, f.y.round() as i64).hash(&mut h);
-                format!("h{:016x}", h.finish())
-            }
+            FieldValue::Null => stable_id(
+                match f.get("name") {
+                    FieldValue::Text(name) => name,
+                    _ => "",
+                },
+                f.x,
+                f.y,
+            ),
             other => format!("{other:?}"),
         }
     }
+}
+
+/// The id of a feature delivered without one: `h` followed by the first 16 hex digits of the
+/// SHA-256 of `name`, a unit separator (U+001F), the EPSG:25832 easting rounded to whole
+/// metres, a unit separator and the northing rounded likewise. Documented and independent of
+/// the Rust release (unlike `std`'s `DefaultHasher`), so ids stay the same across versions.
+///
+/// ```
+/// assert_eq!(bomiljo::import::validate::stable_id("Jernbanetorget", 597979.9, 6643118.99), "ha55663d8aa922280");
+/// ```
+pub fn stable_id(name: &str, x: f64, y: f64) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = format!("{name}\u{1f}{}\u{1f}{}", x.round() as i64, y.round() as i64);
+    let digest = Sha256::digest(canonical.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("h{hex}")
 }
 
 fn polygon_feature(mp: MultiPolygon<f64>) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {

@@ -5,12 +5,14 @@
 //! for one point layer. [`SpatialIndex`] holds one of each per layer in the store.
 
 mod areas;
+mod overlaps;
 mod points;
 mod polygons;
 
 use std::collections::HashMap;
 
 pub use areas::{Area, AreaIndex};
+pub use overlaps::{overlapping, Overlap};
 pub use points::{Nearest, PointIndex, RadiusSummary};
 pub use polygons::PolygonIndex;
 

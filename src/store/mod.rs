@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0003_audit.sql"),
     include_str!("schema/0004_release.sql"),
     include_str!("schema/0005_incident_cells.sql"),
+    include_str!("schema/0006_layer_history.sql"),
 ];
 
 /// The schema version this build writes.

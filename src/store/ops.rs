@@ -70,9 +70,41 @@ pub fn check(conn: &Connection, config: &Config) -> Result<Vec<String>, StoreErr
             problems.push(format!("{orphans} rows in {table} name a delbydel that is not stored; re-import the delbydeler"));
         }
     }
+    problems.extend(population_against_stated(conn, config)?);
     let leftovers = q("SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('staging_import', 'reassigned')")?;
     if leftovers > 0 {
         problems.push("a staging table from an interrupted import is left; it holds nothing that was committed and can be dropped".into());
+    }
+    Ok(problems)
+}
+
+/// How far a population grid's total may stray from the population the area layers state for
+/// themselves (a census year apart moves Oslo by a few per cent; a second grid stacked on the
+/// first doubles it).
+const POPULATION_TOLERANCE: f64 = 0.10;
+
+/// Compares each population layer's total with each area layer's own stated population.
+fn population_against_stated(conn: &Connection, config: &Config) -> Result<Vec<String>, StoreError> {
+    let total = |sql: &str, layer: &str| -> Result<f64, StoreError> {
+        conn.query_row(sql, duckdb::params![layer], |r| r.get::<_, Option<f64>>(0))
+            .map(Option::unwrap_or_default)
+            .map_err(StoreError::query(format!("checking the population of {layer}")))
+    };
+    let mut problems = Vec::new();
+    for grid in config.layers.iter().filter(|l| l.kind == crate::config::LayerKind::Population) {
+        let counted = total("SELECT sum(value) FROM features WHERE layer = ?", &grid.name)?;
+        for areas in config.layers.iter().filter(|l| l.kind == crate::config::LayerKind::Areas) {
+            let stated = total("SELECT sum(population) FROM areas WHERE layer = ?", &areas.name)?;
+            if counted > 0.0 && stated > 0.0 && (counted / stated - 1.0).abs() > POPULATION_TOLERANCE {
+                problems.push(format!(
+                    "layer {} sums to {counted:.0} inhabitants but {} states {stated:.0} ({:+.0} %); was a second grid imported on top (`bomiljo layer history {}`)?",
+                    grid.name,
+                    areas.name,
+                    (counted / stated - 1.0) * 100.0,
+                    grid.name
+                ));
+            }
+        }
     }
     Ok(problems)
 }

@@ -1,7 +1,9 @@
 //! Writes one import as a single transaction: features are appended to a staging table with
-//! DuckDB's Appender, rows with the same (layer, id) are replaced, the import is logged, and
-//! nothing is visible until [`PendingImport::commit`]. Dropping a pending import rolls it back,
-//! and so does a crash: DuckDB's WAL never replays an uncommitted transaction.
+//! DuckDB's Appender, the rows the import supersedes (the whole layer in [`ImportMode::Replace`],
+//! rows with the same (layer, id) in [`ImportMode::Append`]) move to the table's history, the
+//! import is logged, and nothing is visible until [`PendingImport::commit`]. Dropping a pending
+//! import rolls it back, and so does a crash: DuckDB's WAL never replays an uncommitted
+//! transaction. [`undo_last`] reverses the newest import of a layer from that history.
 
 use chrono::NaiveDate;
 use duckdb::{params, types::Value, Connection, Transaction};
@@ -125,6 +127,47 @@ fn date_value(d: NaiveDate) -> Value {
     Value::Date32((d - epoch).num_days() as i32)
 }
 
+/// What an import does to the rows already in its layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    /// The file is the whole layer: every earlier row is superseded (kept for undo).
+    Replace,
+    /// The file adds rows; a row with an id already stored replaces that row.
+    Append,
+}
+
+impl ImportMode {
+    /// Reference layers (areas, population, points of interest, housing) arrive as whole
+    /// files, so a second file must not pile onto the first; incident exports arrive year by
+    /// year and are appended.
+    pub fn default_for(kind: LayerKind) -> ImportMode {
+        match kind {
+            LayerKind::Incidents => ImportMode::Append,
+            LayerKind::Areas | LayerKind::Population | LayerKind::Poi | LayerKind::Housing => ImportMode::Replace,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportMode::Replace => "replace",
+            ImportMode::Append => "append",
+        }
+    }
+}
+
+impl std::str::FromStr for ImportMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ImportMode, String> {
+        match s {
+            "replace" => Ok(ImportMode::Replace),
+            "append" => Ok(ImportMode::Append),
+            other => Err(format!("unknown mode '{other}': replace (the file is the whole layer) or append (add rows, replace by id)")),
+        }
+    }
+}
+
 /// Who imported what, for the import log.
 #[derive(Clone, Debug)]
 pub struct ImportMeta {
@@ -133,6 +176,7 @@ pub struct ImportMeta {
     pub crs: String,
     pub imported_by: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    pub mode: ImportMode,
 }
 
 /// What an import wrote.
@@ -140,6 +184,7 @@ pub struct ImportMeta {
 pub struct Written {
     pub import_id: i64,
     pub rows: u64,
+    /// Earlier rows this import superseded (moved to the history, restored by undo).
     pub replaced: u64,
     pub unassigned: u64,
 }
@@ -219,14 +264,16 @@ pub fn stage<'c>(
         }
         appender.flush().map_err(StoreError::query("flushing the appender"))?;
     }
-    let replaced = tx
-        .execute(&format!("DELETE FROM {0} WHERE layer = ? AND id IN (SELECT id FROM {STAGING})", table.name()), params![layer.name])
-        .map_err(StoreError::query(format!("replacing re-imported rows in {}", table.name())))?;
-    written.replaced = replaced as u64;
+    let superseded = match meta.mode {
+        ImportMode::Replace => "layer = ?".to_string(),
+        ImportMode::Append => format!("layer = ? AND id IN (SELECT id FROM {STAGING})"),
+    };
+    written.replaced = move_to_history(&tx, table, &layer.name, &superseded, import_id)?;
     tx.execute_batch(&format!("INSERT INTO {0} SELECT * FROM {STAGING}; DROP TABLE {STAGING};", table.name()))
         .map_err(StoreError::query(format!("moving staged rows into {}", table.name())))?;
     tx.execute(
-        "INSERT INTO import_log VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), now(), ?, ?, ?)",
+        "INSERT INTO import_log (id, layer, file, format, crs, imported_by, started_at, finished_at, rows, replaced, unassigned, mode)
+         VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), now(), ?, ?, ?, ?)",
         params![
             import_id,
             layer.name,
@@ -237,9 +284,87 @@ pub fn stage<'c>(
             meta.started_at.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
             written.rows as i64,
             written.replaced as i64,
-            written.unassigned as i64
+            written.unassigned as i64,
+            meta.mode.as_str()
         ],
     )
     .map_err(StoreError::query("writing the import log"))?;
     Ok(PendingImport { tx, written })
+}
+
+/// Moves the rows of `layer` matching `condition` (its one parameter is the layer name) to the
+/// table's history, tagged with the import that superseded them; returns how many moved.
+fn move_to_history(tx: &Transaction<'_>, table: Table, layer: &str, condition: &str, import_id: i64) -> Result<u64, StoreError> {
+    let t = table.name();
+    let what = || format!("moving superseded rows of {layer} to {t}_history");
+    tx.execute(&format!("INSERT INTO {t}_history SELECT *, {import_id} FROM {t} WHERE {condition}"), params![layer]).map_err(StoreError::query(what()))?;
+    let moved = tx.execute(&format!("DELETE FROM {t} WHERE {condition}"), params![layer]).map_err(StoreError::query(what()))?;
+    Ok(moved as u64)
+}
+
+/// One entry of a layer's import history, newest first in [`history`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HistoryEntry {
+    pub import_id: i64,
+    pub finished_at: String,
+    pub mode: String,
+    pub file: String,
+    pub imported_by: String,
+    pub rows: i64,
+    pub replaced: i64,
+    /// When the import was undone; `None` while it is in effect.
+    pub undone_at: Option<String>,
+}
+
+/// Every import of `layer`, newest first.
+pub fn history(conn: &Connection, layer: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+    let what = format!("reading the import history of {layer}");
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, strftime(finished_at, '%Y-%m-%d %H:%M:%S'), coalesce(mode, 'append'), file, imported_by, rows, replaced,
+                    strftime(undone_at, '%Y-%m-%d %H:%M:%S')
+             FROM import_log WHERE layer = ? ORDER BY id DESC",
+        )
+        .map_err(StoreError::query(what.clone()))?;
+    let rows = stmt
+        .query_map(params![layer], |r| {
+            Ok(HistoryEntry {
+                import_id: r.get(0)?,
+                finished_at: r.get(1)?,
+                mode: r.get(2)?,
+                file: r.get(3)?,
+                imported_by: r.get(4)?,
+                rows: r.get(5)?,
+                replaced: r.get(6)?,
+                undone_at: r.get(7)?,
+            })
+        })
+        .map_err(StoreError::query(what.clone()))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// Reverses the newest import of `layer` that is still in effect: its rows are removed and the
+/// rows it superseded come back from the history, in one transaction the caller commits.
+/// `written.rows` counts the rows restored and `written.replaced` the rows removed. `Ok(None)`
+/// when the layer has no import left to undo.
+pub fn undo_last<'c>(conn: &'c mut Connection, layer: &Layer) -> Result<Option<PendingImport<'c>>, StoreError> {
+    let t = Table::for_kind(layer.kind).name();
+    let what = || format!("undoing the last import of {}", layer.name);
+    let tx = conn.transaction().map_err(StoreError::query(what()))?;
+    let last: Option<i64> = tx
+        .query_row("SELECT max(id) FROM import_log WHERE layer = ? AND undone_at IS NULL", params![layer.name], |r| r.get(0))
+        .map_err(StoreError::query(what()))?;
+    let Some(import_id) = last else { return Ok(None) };
+    let removed =
+        tx.execute(&format!("DELETE FROM {t} WHERE layer = ? AND import_id = ?"), params![layer.name, import_id]).map_err(StoreError::query(what()))?;
+    let restored = tx
+        .execute(
+            &format!("INSERT INTO {t} SELECT * EXCLUDE (superseded_by) FROM {t}_history WHERE layer = ? AND superseded_by = ?"),
+            params![layer.name, import_id],
+        )
+        .map_err(StoreError::query(what()))?;
+    tx.execute(&format!("DELETE FROM {t}_history WHERE layer = ? AND superseded_by = ?"), params![layer.name, import_id]).map_err(StoreError::query(what()))?;
+    tx.execute("UPDATE import_log SET undone_at = now() WHERE id = ?", params![import_id]).map_err(StoreError::query(what()))?;
+    let written = Written { import_id, rows: restored as u64, replaced: removed as u64, unassigned: 0 };
+    Ok(Some(PendingImport { tx, written }))
 }

@@ -8,7 +8,7 @@ fn incidents_are_snapped_assigned_and_stripped_of_free_text() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
     let summary = import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
-    assert!(summary.contains("imported 4 rows") && summary.contains("1 outside every delbydel"), "{summary}");
+    assert!(summary.contains("appended 4 rows") && summary.contains("1 outside every delbydel"), "{summary}");
     // (597523.4, 6642567.8) snaps to the centre of its 100 m cell.
     assert_eq!(query::<String>(&db, "SELECT x || ',' || y FROM incidents WHERE id = 'p1'"), "597550.0,6642550.0");
     assert_eq!(query::<String>(&db, "SELECT delbydel || '/' || bydel FROM incidents WHERE id = 'p1'"), "0101/01");
@@ -28,7 +28,7 @@ fn reimporting_the_same_file_replaces_instead_of_duplicating() {
     let db = two_squares_db(dir.path());
     import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
     let again = import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
-    assert!(again.contains("4 replaced"), "{again}");
+    assert!(again.contains("4 of them replaced"), "{again}");
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents"), 4);
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM import_log WHERE layer = 'incidents_police'"), 2);
 }
@@ -97,7 +97,7 @@ fn parquet_files_import_like_csv() {
     ))
     .unwrap();
     let summary = import_ok(&db, "incidents_waste", &parquet, &[]);
-    assert!(summary.contains("imported 15 rows"), "{summary}");
+    assert!(summary.contains("appended 15 rows"), "{summary}");
     // x = 597100 + 100 i snaps to 597150 + 100 i: w0-w8 (up to 597950) are in 0101, w9-w14 in 0202.
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0101'"), 9);
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0202'"), 6);

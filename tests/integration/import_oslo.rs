@@ -10,7 +10,7 @@ fn the_97_real_delbydeler_import_with_their_bydel() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("oslo.duckdb");
     let summary = import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
-    assert!(summary.contains("imported 97 rows"), "{summary}");
+    assert!(summary.contains("replaced layer delbydeler: 0 rows before, 97 now"), "{summary}");
     assert_eq!(query::<i64>(&db, "SELECT count(DISTINCT id) FROM areas WHERE layer = 'delbydeler'"), 97);
     // The bydel is the first two digits of the code: Grønland (0102) is in Gamle Oslo (01).
     assert_eq!(query::<String>(&db, "SELECT parent_code FROM areas WHERE id = '0102'"), "01");

@@ -16,6 +16,7 @@ mod gis_api;
 mod import_formats;
 mod import_oslo;
 mod import_rejects;
+mod layers;
 mod load;
 mod measurement;
 mod privacy;
