@@ -50,7 +50,8 @@ pub enum Command {
         /// CRS of the coordinates, overriding the file: EPSG:4326, EPSG:25832 or EPSG:25833.
         #[arg(long)]
         crs: Option<String>,
-        /// Read a field from another column: --field date=dato (repeatable).
+        /// Read a field (or the x, y, lon, lat coordinates) from another column: --field date=Dato
+        /// --field x=Øst (repeatable).
         #[arg(long = "field", value_name = "NAME=COLUMN", value_parser = parse_field)]
         fields: Vec<(String, String)>,
         /// replace: the file is the whole layer (the default for areas, population, points of
@@ -58,6 +59,16 @@ pub enum Command {
         /// for incidents). Superseded rows are kept for `bomiljo layer undo`.
         #[arg(long, value_parser = parse_mode)]
         mode: Option<ImportMode>,
+        /// Read and check every row, list the category labels found and how each maps, and
+        /// write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Repair invalid polygons (self-crossing rings, overlapping parts) and say what changed,
+        /// instead of refusing the file.
+        #[arg(long)]
+        make_valid: bool,
+        #[command(flatten)]
+        dialect: DialectArgs,
         /// Who is importing, for the import log.
         #[arg(long, env = "USER", default_value = "unknown")]
         user: String,
@@ -184,6 +195,40 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+}
+
+/// How a CSV file is written, when detection gets it wrong.
+#[derive(Args)]
+pub struct DialectArgs {
+    /// CSV separator: ';', ',' or 'tab' (detected from the header row).
+    #[arg(long, value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Decimal mark of numbers: comma or point (comma for semicolon files, else point).
+    #[arg(long, value_parser = ["comma", "point"])]
+    decimal: Option<String>,
+    /// Text encoding: utf-8 or windows-1252 (detected: UTF-8 when valid, else Windows-1252).
+    #[arg(long)]
+    encoding: Option<bomiljo::import::csv::Encoding>,
+    /// Date format of the date column, e.g. %d/%m/%Y (YYYY-MM-DD and dd.mm.yyyy are read without it).
+    #[arg(long)]
+    date_format: Option<String>,
+    /// Accept dates after today (refused by default as typing errors).
+    #[arg(long)]
+    allow_future: bool,
+}
+
+impl DialectArgs {
+    fn csv(&self) -> bomiljo::import::csv::Dialect {
+        bomiljo::import::csv::Dialect { delimiter: self.delimiter, decimal_comma: self.decimal.as_deref().map(|d| d == "comma"), encoding: self.encoding }
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" => Ok(b'\t'),
+        one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
+        other => Err(format!("'{other}' is not one character (or 'tab')")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -397,14 +442,27 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 None => anyhow::bail!("layer {layer} has no import to undo (see `bomiljo layer history {layer}`)"),
             }
         }
-        Command::Import { layer, file, crs, fields, mode, user } => {
+        Command::Import { layer, file, crs, fields, mode, dry_run, make_valid, dialect, user } => {
             let crs = crs.as_deref().map(Crs::parse).transpose()?;
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
-            let options = ImportOptions { crs, fields, imported_by: user, progress: true, mode };
+            let options = ImportOptions {
+                crs,
+                fields,
+                imported_by: user,
+                progress: true,
+                mode,
+                dry_run,
+                dialect: dialect.csv(),
+                date_format: dialect.date_format.clone(),
+                allow_future: dialect.allow_future,
+                make_valid,
+            };
             match import_file(&mut store, &config, &layer, &file, &options) {
                 Ok(summary) => {
                     println!("{summary}");
-                    audit::record(store.conn(), &actor(), "admin", "import", &format!("{layer} <- {}", file.display()), Some(summary.written.rows as i64))?;
+                    if !summary.dry_run {
+                        audit::record(store.conn(), &actor(), "admin", "import", &format!("{layer} <- {}", file.display()), Some(summary.written.rows as i64))?;
+                    }
                 }
                 Err(rejected @ ImportError::Rejected { .. }) => {
                     eprintln!("{rejected}");

@@ -167,11 +167,20 @@ pub struct Layer {
     pub fields: Vec<FieldMapping>,
     pub coordinates: CoordinateColumns,
     pub categories: Option<Vec<String>>,
+    /// How the labels of source files map to `categories`.
+    pub category_labels: super::CategoryLabels,
     pub anonymise: Option<Anonymise>,
+    /// Dates before this day are refused as typing errors (e.g. 1900 for 2019).
+    pub earliest_date: Option<chrono::NaiveDate>,
     /// Areas: leading digits of `code` that form the parent code when no `parent` column is given.
     pub parent_code_digits: Option<usize>,
     /// Areas: a prefix removed from `code` values ("0301" turns "030101" into "01").
     pub code_strip_prefix: Option<String>,
+    /// Areas: how many digits a code has (4 for delbydeler, 2 for bydeler); codes are
+    /// normalised to it. `None` keeps codes as given.
+    pub code_digits: Option<usize>,
+    /// Areas: the layer holding the parents (bydeler of delbydeler), checked on import.
+    pub parent_layer: Option<String>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -239,6 +248,12 @@ impl Layer {
                 grid => Ok(Anonymise { grid: grid.map(Metres), reject_identifiers: a.reject_identifiers }),
             })
             .transpose()?;
+        let category_labels = super::CategoryLabels::new(raw.categories.clone().unwrap_or_default(), raw.category_labels).map_err(invalid)?;
+        let earliest_date = raw
+            .earliest_date
+            .as_deref()
+            .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| invalid(format!("earliest_date = \"{d}\" is not YYYY-MM-DD"))))
+            .transpose()?;
         Ok(Layer {
             name: raw.name,
             title_nb: raw.title.nb,
@@ -252,9 +267,13 @@ impl Layer {
             fields,
             coordinates: CoordinateColumns { lon: raw.coordinates.lon, lat: raw.coordinates.lat, x: raw.coordinates.x, y: raw.coordinates.y },
             categories: raw.categories,
+            category_labels,
             anonymise,
+            earliest_date,
             parent_code_digits: raw.parent_code_digits,
             code_strip_prefix: raw.code_strip_prefix,
+            code_digits: raw.code_digits,
+            parent_layer: raw.parent_layer,
             path: path.to_path_buf(),
         })
     }
@@ -267,7 +286,18 @@ impl Layer {
     /// Applies `--field name=column` overrides from the command line.
     pub fn with_field_overrides(mut self, overrides: &[(String, String)]) -> Result<Layer, ConfigError> {
         for (name, column) in overrides {
-            let all: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+            let coordinate = match name.as_str() {
+                "x" => Some(&mut self.coordinates.x),
+                "y" => Some(&mut self.coordinates.y),
+                "lon" => Some(&mut self.coordinates.lon),
+                "lat" => Some(&mut self.coordinates.lat),
+                _ => None,
+            };
+            if let Some(target) = coordinate {
+                *target = column.clone();
+                continue;
+            }
+            let all: Vec<&str> = self.fields.iter().map(|f| f.name).chain(["x", "y", "lon", "lat"]).collect();
             let hint = suggest(name, all.iter().copied());
             let message = format!("--field {name}=...: layer '{}' has no field '{name}'{hint} (fields: {})", self.name, all.join(", "));
             let Some(mapping) = self.fields.iter_mut().find(|f| f.name == name) else {

@@ -4,6 +4,7 @@
 //! files; [`layer`] and [`project`] resolve them into checked, unit-typed configuration for the
 //! rest of the program. A municipality changes a layer or threshold by editing TOML, not code.
 
+pub mod labels;
 pub mod layer;
 pub mod project;
 mod raw;
@@ -11,6 +12,7 @@ pub mod rules;
 
 use std::path::{Path, PathBuf};
 
+pub use labels::CategoryLabels;
 pub use layer::{FieldMapping, FieldType, GeometryType, Layer, LayerKind, Visibility};
 pub use project::Project;
 

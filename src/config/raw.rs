@@ -81,11 +81,20 @@ pub struct RawLayer {
     #[serde(default)]
     pub coordinates: RawCoordinates,
     pub categories: Option<Vec<String>>,
+    /// Labels in source files, per category: `violence = ["vold", "legemsbeskadigelse"]`.
+    #[serde(default)]
+    pub category_labels: BTreeMap<String, Vec<String>>,
+    /// Dates before this (YYYY-MM-DD) are refused.
+    pub earliest_date: Option<String>,
     pub anonymise: Option<RawAnonymise>,
     /// Areas layers: how many leading digits of `code` give the parent (bydel) code.
     pub parent_code_digits: Option<usize>,
     /// Areas layers: a prefix removed from `code` values (e.g. the municipality number).
     pub code_strip_prefix: Option<String>,
+    /// Areas layers: the number of digits of a code (leading zeros restored, longer codes cut).
+    pub code_digits: Option<usize>,
+    /// Areas layers: the layer whose codes `parent` must name.
+    pub parent_layer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -41,6 +41,12 @@ const IDENTIFIER_COLUMNS: &[&str] = &[
     "email",
     "epost",
     "e_post",
+    "adresse",
+    "address",
+    "gateadresse",
+    "bostedsadresse",
+    "adr",
+    "postadresse",
 ];
 
 /// Whether a column name looks like it holds a personal identifier.

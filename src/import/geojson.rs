@@ -25,7 +25,16 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::file(path, e.to_string()))?;
     let (rows, columns, declared_crs) = parse(&text).map_err(|reason| ImportError::file(path, reason))?;
     let len = rows.len() as u64;
-    Ok(Source { format: "geojson", columns, declared_crs, wgs84_by_default: true, rows: Box::new(rows.into_iter()), len_hint: Some(len) })
+    Ok(Source {
+        format: "geojson",
+        columns,
+        declared_crs,
+        wgs84_by_default: true,
+        rows: Box::new(rows.into_iter()),
+        len_hint: Some(len),
+        decimal_comma: false,
+        notes: Vec::new(),
+    })
 }
 
 type Parsed = (Vec<Result<RawRow, Rejection>>, Vec<String>, Option<Crs>);
@@ -48,12 +57,13 @@ fn parse(text: &str) -> Result<Parsed, String> {
     let rows = collection
         .features
         .iter()
-        .map(|raw| {
+        .enumerate()
+        .map(|(index, raw)| {
             let line = lines.line_of(raw.get());
             let feature: geojson::Feature = raw.get().parse().map_err(|e: geojson::Error| Rejection::new(line, format!("not a GeoJSON feature: {e}")))?;
             let properties = feature.properties.unwrap_or_default();
             columns.extend(properties.keys().cloned());
-            Ok(RawRow { line, cells: Cells::Json(properties), geometry: feature.geometry })
+            Ok(RawRow { line, feature: Some(index + 1), cells: Cells::Json(properties), geometry: feature.geometry })
         })
         .collect();
     Ok((rows, columns.into_iter().collect(), declared_crs))

@@ -9,7 +9,7 @@
 //! transaction, so the order of imports does not matter.
 
 pub mod anonymise;
-mod csv;
+pub mod csv;
 mod geojson;
 mod parquet;
 mod source;
@@ -25,7 +25,8 @@ use crate::index::AreaIndex;
 use crate::spatial::Crs;
 use crate::store::{queries, write, Store, StoreError};
 use source::Source;
-use validate::{CoordinateColumns, Validator};
+use std::collections::BTreeMap;
+use validate::{CoordinateColumns, LabelUse, Validator};
 pub use write::ImportMode;
 
 /// A row that could not be imported.
@@ -47,8 +48,8 @@ pub enum ImportError {
     File { path: PathBuf, reason: String },
     #[error("{path}: column(s) {columns} look like personal identifiers; {layer} data must arrive anonymised.\n    Remove the column(s) from the file, or map them away with --field, then import again.", columns = .columns.join(", "))]
     PersonalData { path: PathBuf, layer: String, columns: Vec<String> },
-    #[error("{}\nimport rejected: {} of {rows} rows in {path} are invalid; nothing was written", list_rejections(.path, .rejections), .rejections.len())]
-    Rejected { path: PathBuf, rows: u64, rejections: Vec<Rejection> },
+    #[error("{}\nimport rejected: {} of {rows} rows in {path} are invalid; nothing was written{}", list_rejections(.path, .rejections), .rejections.total, unknown_labels(.labels))]
+    Rejected { path: PathBuf, rows: u64, rejections: Rejections, labels: BTreeMap<String, LabelUse> },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -61,9 +62,33 @@ impl ImportError {
     }
 }
 
-fn list_rejections(path: &Path, rejections: &[Rejection]) -> String {
+fn list_rejections(path: &Path, rejections: &Rejections) -> String {
     let name = path.display();
-    rejections.iter().map(|r| format!("{name}:{}: {}", r.line, r.reason)).collect::<Vec<_>>().join("\n")
+    let mut lines: Vec<String> = rejections.listed.iter().map(|r| format!("{name}:{}: {}", r.line, r.reason)).collect();
+    let more = rejections.total - rejections.listed.len() as u64;
+    if more > 0 {
+        lines.push(format!("... and {more} more rejected rows (only the first {} are listed)", Rejections::LISTED));
+    }
+    lines.join("\n")
+}
+
+/// The labels no category takes, with their row counts, as a hint where to map them.
+fn unknown_labels(labels: &BTreeMap<String, LabelUse>) -> String {
+    let unknown: Vec<String> = labels.iter().filter(|(_, u)| u.category.is_none()).map(|(label, u)| format!("'{label}' ({} rows)", u.rows)).collect();
+    if unknown.is_empty() {
+        String::new()
+    } else {
+        format!("\nlabels that map to no category: {}; add them to [category_labels] in the layer file", unknown.join(", "))
+    }
+}
+
+/// The label table of `import --dry-run`: each label, its category and its rows.
+pub fn label_table(labels: &BTreeMap<String, LabelUse>) -> String {
+    labels
+        .iter()
+        .map(|(label, u)| format!("  {label:30} -> {:16} {:>8} rows", u.category.as_deref().unwrap_or("(no category)"), u.rows))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How to read the file.
@@ -80,6 +105,16 @@ pub struct ImportOptions {
     /// Replace the layer or append to it; the layer kind's default when `None`
     /// ([`ImportMode::default_for`]).
     pub mode: Option<ImportMode>,
+    /// Read and check every row, report, and write nothing.
+    pub dry_run: bool,
+    /// CSV separator, decimal mark and encoding, where not detected.
+    pub dialect: csv::Dialect,
+    /// A chrono date format for the date column (e.g. `%d/%m/%Y`).
+    pub date_format: Option<String>,
+    /// Accept dates after today.
+    pub allow_future: bool,
+    /// Repair invalid polygons instead of refusing the file.
+    pub make_valid: bool,
 }
 
 /// What an import did.
@@ -91,6 +126,13 @@ pub struct ImportSummary {
     pub mode: ImportMode,
     pub written: write::Written,
     pub elapsed: Duration,
+    /// Nothing was written: the rows were read and checked only.
+    pub dry_run: bool,
+    /// Category labels found in the file and what each maps to.
+    pub labels: BTreeMap<String, LabelUse>,
+    /// What was detected about the file (separator, encoding).
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -98,18 +140,21 @@ impl std::fmt::Display for ImportSummary {
         let w = &self.written;
         let secs = self.elapsed.as_secs_f64();
         let (layer, rows, replaced) = (&self.layer, w.rows, w.replaced);
-        match self.mode {
-            ImportMode::Replace => write!(f, "replaced layer {layer}: {replaced} rows before, {rows} now")?,
-            ImportMode::Append => write!(f, "appended {rows} rows to {layer} ({replaced} of them replaced rows with the same id)")?,
+        match (self.dry_run, self.mode) {
+            (true, mode) => write!(f, "dry run: {rows} rows of {} are valid for {layer} ({} mode); nothing was written", self.file.display(), mode.as_str())?,
+            (false, ImportMode::Replace) => write!(f, "replaced layer {layer}: {replaced} rows before, {rows} now from {}", self.file.display())?,
+            (false, ImportMode::Append) => {
+                write!(f, "appended {rows} rows to {layer} ({replaced} of them replaced rows with the same id) from {}", self.file.display())?
+            }
         }
-        write!(
-            f,
-            " from {} ({}); 0 rejected, {} outside every delbydel; {secs:.2} s ({:.0} rows/s)",
-            self.file.display(),
-            self.crs,
-            w.unassigned,
-            rows as f64 / secs.max(1e-9)
-        )?;
+        let notes = self.notes.iter().map(|n| format!(", {n}")).collect::<String>();
+        write!(f, " ({}{notes}); 0 rejected, {} outside every delbydel; {secs:.2} s ({:.0} rows/s)", self.crs, w.unassigned, rows as f64 / secs.max(1e-9))?;
+        if !self.labels.is_empty() {
+            write!(f, "\ncategory labels found:\n{}", label_table(&self.labels))?;
+        }
+        for warning in &self.warnings {
+            write!(f, "\nwarning: {warning}")?;
+        }
         if replaced > 0 {
             write!(f, "\n    the superseded rows are kept: `bomiljo layer undo {layer}` puts them back")?;
         }
@@ -150,21 +195,34 @@ fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Con
     Ok(())
 }
 
-/// Imports `path` into the layer named `layer_name`; all or nothing.
+/// Imports `path` into the layer named `layer_name`; all or nothing. With
+/// [`ImportOptions::dry_run`] every row is read and checked but nothing is written.
 pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
-    let source = open(path)?;
+    let source = open(path, options.dialect)?;
     refuse_identifier_columns(&layer, &source, path)?;
     let areas = match layer.kind {
         LayerKind::Areas => None,
         _ => Some(AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?)),
     };
+    let mut warnings = Vec::new();
     if areas.as_ref().is_some_and(AreaIndex::is_empty) {
-        tracing::warn!(layer = %config.project.assign_layer, "no areas imported yet: points will not be assigned a delbydel");
+        warnings.push(format!("no {} imported yet: points are not assigned a delbydel until they are", config.project.assign_layer));
     }
     let (crs, coordinates) = coordinates_and_crs(&layer, &source, options.crs, path)?;
-    let mut validator = Validator::new(&layer, &config.project, crs, coordinates, areas.as_ref());
+    let reading = validate::Reading {
+        decimal_comma: source.decimal_comma,
+        date_format: options.date_format.clone(),
+        allow_future: options.allow_future,
+        today: Some(chrono::Local::now().date_naive()),
+    };
+    let parents = match &layer.parent_layer {
+        Some(parent) => queries::areas(store.conn(), parent)?.into_iter().map(|a| a.code).collect(),
+        None => Default::default(),
+    };
+    let mut validator =
+        Validator::new(&layer, &config.project, crs, coordinates, areas.as_ref(), reading).with_parents(parents).with_make_valid(options.make_valid);
     let bar = progress_bar(options.progress, source.len_hint);
     let mode = options.mode.unwrap_or(ImportMode::default_for(layer.kind));
     let meta = write::ImportMeta {
@@ -175,30 +233,98 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         imported_by: options.imported_by.clone(),
         started_at: chrono::Utc::now(),
     };
-    let mut rejections = Vec::new();
+    let notes = source.notes.clone();
+    let mut rejections = Rejections::default();
     let mut rows = 0u64;
     let mut features = source.rows.filter_map(|row| {
         rows += 1;
         bar.inc(1);
         row.and_then(|r| validator.validate(r)).map_err(|r| rejections.push(r)).ok()
     });
-    let pending = write::stage(store.conn_mut(), &layer, &meta, &mut features)?;
+    let pending = if options.dry_run {
+        let unassigned = features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64;
+        Err(write::Written { unassigned, ..write::Written::default() })
+    } else {
+        Ok(write::stage(store.conn_mut(), &layer, &meta, &mut features)?)
+    };
     drop(features);
     bar.finish_and_clear();
-    if !rejections.is_empty() {
-        drop(pending);
-        return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections });
+    let labels = validator.labels().clone();
+    let repairs = validator.repairs().to_vec();
+    if rejections.total > 0 {
+        return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections, labels });
     }
-    reassign_if_assignment_layer(&pending, config, &layer)?;
-    let written = pending.commit()?;
-    Ok(ImportSummary { layer: layer.name.clone(), file: path.to_path_buf(), crs, mode, written, elapsed: started.elapsed() })
+    if rows == 0 {
+        return Err(ImportError::file(path, "the file has no data rows (only a header); nothing was imported"));
+    }
+    let valid = rows;
+    let mut written = match pending {
+        Ok(pending) => {
+            reassign_if_assignment_layer(&pending, config, &layer)?;
+            pending.commit()?
+        }
+        Err(dry) => dry,
+    };
+    written.rows = written.rows.max(if options.dry_run { valid } else { 0 });
+    warnings.extend(repairs);
+    if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
+        warnings.extend(outside_warning(written.unassigned, valid, crs, &config.project.assign_layer));
+    }
+    Ok(ImportSummary {
+        layer: layer.name.clone(),
+        file: path.to_path_buf(),
+        crs,
+        mode,
+        written,
+        elapsed: started.elapsed(),
+        dry_run: options.dry_run,
+        labels,
+        notes,
+        warnings,
+    })
 }
 
-fn open(path: &Path) -> Result<Source, ImportError> {
+/// Share of points outside every area above which an import warns: Oslo's files put a few
+/// points in Marka or the fjord; a fifth outside means a wrong CRS or another municipality.
+const OUTSIDE_WARNING_SHARE: f64 = 0.05;
+
+fn outside_warning(outside: u64, rows: u64, crs: Crs, assign_layer: &str) -> Option<String> {
+    let share = outside as f64 / rows.max(1) as f64;
+    (share > OUTSIDE_WARNING_SHARE).then(|| {
+        format!(
+            "{outside} of {rows} points ({:.0} %) lie outside every {assign_layer}: is the CRS right ({crs}; try --crs), does the file cover more than the municipality, or are the {assign_layer} incomplete?",
+            share * 100.0
+        )
+    })
+}
+
+/// The rejected rows of an import: the first [`Rejections::LISTED`] in full, and a count.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rejections {
+    pub listed: Vec<Rejection>,
+    pub total: u64,
+}
+
+impl Rejections {
+    /// A file of junk would otherwise print millions of lines.
+    pub const LISTED: usize = 100;
+
+    fn push(&mut self, rejection: Rejection) {
+        self.total += 1;
+        if self.listed.len() < Self::LISTED {
+            self.listed.push(rejection);
+        }
+    }
+}
+
+fn open(path: &Path, dialect: csv::Dialect) -> Result<Source, ImportError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(ImportError::file(path, "the file is empty; nothing was imported"));
+    }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match ext.as_str() {
         "geojson" | "json" => geojson::read(path),
-        "csv" => csv::read(path),
+        "csv" | "txt" | "tsv" => csv::read(path, dialect),
         "parquet" => parquet::read(path),
         _ => Err(ImportError::file(path, format!("unknown file type '.{ext}'; bomiljo imports .geojson, .csv and .parquet"))),
     }

@@ -12,6 +12,9 @@ use crate::spatial::Crs;
 pub struct RawRow {
     /// 1-based line in the file (GeoJSON: the line the feature starts on; Parquet: the row number).
     pub line: usize,
+    /// The feature's number in the file (1-based) for feature formats, whose rejections name
+    /// the feature as well as the line.
+    pub feature: Option<usize>,
     pub cells: Cells,
     /// The feature's geometry (GeoJSON). Tabular rows carry coordinates in their cells.
     pub geometry: Option<geojson::Geometry>,
@@ -71,4 +74,8 @@ pub struct Source {
     pub rows: Box<dyn Iterator<Item = Result<RawRow, Rejection>>>,
     /// Total rows when known up front (for the progress bar).
     pub len_hint: Option<u64>,
+    /// Numbers are written with a decimal comma.
+    pub decimal_comma: bool,
+    /// What was detected about the file (separator, encoding), for the summary.
+    pub notes: Vec<String>,
 }

@@ -2,7 +2,7 @@
 //! names every problem of the row (missing field, unparseable date, unknown category, bad or
 //! misplaced geometry, personal identifiers).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use geo::{BoundingRect, Geometry, InteriorPoint, MultiPolygon, Validation};
@@ -34,10 +34,47 @@ pub struct Validator<'a> {
     seen_ids: HashMap<String, usize>,
     /// Incidents' SSB cells, from the position as delivered.
     ssb: crate::spatial::SsbProjection,
+    reading: Reading,
+    /// Repair invalid polygons instead of refusing them.
+    make_valid: bool,
+    repairs: Vec<String>,
+    /// Parent codes an area may name (the stored bydeler), when known.
+    parents: Option<std::collections::BTreeSet<String>>,
+    /// Every category label found, as written, with its category and how many rows used it.
+    labels: BTreeMap<String, LabelUse>,
+}
+
+/// How cells are read beyond their column: number and date notation, and which dates pass.
+#[derive(Clone, Debug, Default)]
+pub struct Reading {
+    /// Numbers written with a decimal comma (`597123,5`), as Norwegian Excel writes them.
+    pub decimal_comma: bool,
+    /// A chrono format for dates (e.g. `%d/%m/%Y`); ISO `YYYY-MM-DD` and `dd.mm.yyyy` (with or
+    /// without a time) are read without it.
+    pub date_format: Option<String>,
+    /// Accept dates after today.
+    pub allow_future: bool,
+    /// Today, for the future-date check.
+    pub today: Option<NaiveDate>,
+}
+
+/// One category label as found in a file.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LabelUse {
+    /// The layer category it maps to; `None` when it maps to none.
+    pub category: Option<String>,
+    pub rows: u64,
 }
 
 impl<'a> Validator<'a> {
-    pub fn new(layer: &'a Layer, project: &'a crate::config::Project, crs: Crs, coordinates: CoordinateColumns, areas: Option<&'a AreaIndex>) -> Validator<'a> {
+    pub fn new(
+        layer: &'a Layer,
+        project: &'a crate::config::Project,
+        crs: Crs,
+        coordinates: CoordinateColumns,
+        areas: Option<&'a AreaIndex>,
+        reading: Reading,
+    ) -> Validator<'a> {
         Validator {
             layer,
             extent: project.extent,
@@ -48,10 +85,65 @@ impl<'a> Validator<'a> {
             areas,
             seen_ids: HashMap::new(),
             ssb: crate::spatial::SsbProjection::new(),
+            reading,
+            make_valid: false,
+            repairs: Vec::new(),
+            parents: None,
+            labels: BTreeMap::new(),
         }
     }
 
+    /// Repairs invalid polygons (`--make-valid`) and records what changed.
+    pub fn with_make_valid(mut self, make_valid: bool) -> Self {
+        self.make_valid = make_valid;
+        self
+    }
+
+    /// Refuses areas whose parent code is not among `codes` (the stored parent layer).
+    pub fn with_parents(mut self, codes: std::collections::BTreeSet<String>) -> Self {
+        self.parents = (!codes.is_empty()).then_some(codes);
+        self
+    }
+
+    /// The category labels found so far.
+    pub fn labels(&self) -> &BTreeMap<String, LabelUse> {
+        &self.labels
+    }
+
+    /// Checks one row; a rejection of a feature from a GeoJSON, GeoPackage or Shapefile names
+    /// the feature (its number and its code, id or name), since one-line files have no useful
+    /// line numbers.
     pub fn validate(&mut self, row: RawRow) -> Result<Feature, Rejection> {
+        let identity = row.feature.map(|index| self.identity(index, &row));
+        self.validate_row(row).map_err(|mut rejection| {
+            if let Some(identity) = identity {
+                rejection.reason = format!("{identity}: {}", rejection.reason);
+            }
+            rejection
+        })
+    }
+
+    /// "feature 12 (DELBYDEL 0102, DELBYDELSN Grønland)": the feature's number and the cells of
+    /// its code, id and name columns.
+    fn identity(&self, index: usize, row: &RawRow) -> String {
+        let named: Vec<String> = ["code", "id", "name"]
+            .into_iter()
+            .filter_map(|field| self.layer.field(field))
+            .filter_map(|mapping| row.cells.get(&mapping.column).map(|value| format!("{} {value}", mapping.column)))
+            .collect();
+        if named.is_empty() {
+            format!("feature {index}")
+        } else {
+            format!("feature {index} ({})", named.join(", "))
+        }
+    }
+
+    /// Polygons repaired by `--make-valid`, one sentence each.
+    pub fn repairs(&self) -> &[String] {
+        &self.repairs
+    }
+
+    fn validate_row(&mut self, row: RawRow) -> Result<Feature, Rejection> {
         let mut reasons = Vec::new();
         if self.layer.anonymise.is_some_and(|a| a.reject_identifiers) {
             for (column, text) in row.cells.iter() {
@@ -79,7 +171,7 @@ impl<'a> Validator<'a> {
         }
         let mut feature = Feature { id: String::new(), x, y, polygon, values, delbydel: None, bydel: None, ssb_cell };
         if self.layer.kind == LayerKind::Areas {
-            self.resolve_area_codes(&mut feature);
+            self.resolve_area_codes(&mut feature).map_err(|reason| Rejection::new(row.line, reason))?;
         } else if let Some(area) = self.areas.and_then(|a| a.locate(x, y)) {
             feature.delbydel = Some(area.code.clone());
             feature.bydel = area.parent_code.clone();
@@ -91,7 +183,7 @@ impl<'a> Validator<'a> {
         Ok(feature)
     }
 
-    fn field_value(&self, mapping: &FieldMapping, row: &RawRow) -> Result<FieldValue, String> {
+    fn field_value(&mut self, mapping: &FieldMapping, row: &RawRow) -> Result<FieldValue, String> {
         let cell = row.cells.get(&mapping.column);
         let text = match (&cell, &mapping.default) {
             (Some(text), _) => text.as_ref(),
@@ -110,32 +202,60 @@ impl<'a> Validator<'a> {
                 self.check_integer_range(mapping, n as i64)?;
                 FieldValue::Integer(n as i64)
             }
-            FieldType::Number => match text.parse::<f64>() {
-                Ok(n) if n.is_finite() => FieldValue::Number(n),
-                _ => return Err(bad("a number")),
+            FieldType::Number => match self.number(text) {
+                Some(n) => FieldValue::Number(n),
+                None => return Err(bad("a number")),
             },
-            FieldType::Date => FieldValue::Date(
-                NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                    .map_err(|_| format!("unparseable date '{text}' in column '{}'; expected YYYY-MM-DD", mapping.column))?,
-            ),
+            FieldType::Date => FieldValue::Date(self.date(text, &mapping.column)?),
             FieldType::Boolean => FieldValue::Boolean(match text.to_lowercase().as_str() {
                 "true" | "1" | "yes" | "ja" => true,
                 "false" | "0" | "no" | "nei" => false,
                 _ => return Err(bad("true/false")),
             }),
             FieldType::Category => {
-                let known = self.layer.categories.as_deref().unwrap_or_default();
-                let found = known.iter().find(|c| c.eq_ignore_ascii_case(text)).ok_or_else(|| {
+                let labels = &self.layer.category_labels;
+                let category = labels.category_of(text).map(str::to_string);
+                let usage = self.labels.entry(text.to_string()).or_insert(LabelUse { category: category.clone(), rows: 0 });
+                usage.rows += 1;
+                let found = category.ok_or_else(|| {
                     format!(
-                        "unknown category '{text}'{} (layer {} knows: {})",
-                        crate::config::suggest(text, known.iter().map(String::as_str)),
+                        "unknown category '{text}'{} (layer {} knows: {}); map the label in [category_labels] of {}",
+                        crate::config::suggest(&crate::config::labels::normalise(text), labels.known()),
                         self.layer.name,
-                        known.join(", ")
+                        labels.categories().join(", "),
+                        self.layer.path.display()
                     )
                 })?;
-                FieldValue::Text(found.clone())
+                FieldValue::Text(found)
             }
         })
+    }
+
+    /// A finite number, with a decimal comma when the file writes them so.
+    fn number(&self, text: &str) -> Option<f64> {
+        let text: std::borrow::Cow<'_, str> = if self.reading.decimal_comma { text.replace(',', ".").into() } else { text.into() };
+        text.parse::<f64>().ok().filter(|n| n.is_finite())
+    }
+
+    /// A date in the given format, or ISO, or Norwegian `dd.mm.yyyy` (a time after it is
+    /// ignored); then checked against the layer's earliest date and today.
+    fn date(&self, text: &str, column: &str) -> Result<NaiveDate, String> {
+        let day_part = text.split([' ', 'T']).next().unwrap_or(text);
+        let parsed = match &self.reading.date_format {
+            Some(format) => NaiveDate::parse_from_str(text, format)
+                .or_else(|_| NaiveDate::parse_from_str(day_part, format))
+                .map_err(|_| format!("unparseable date '{text}' in column '{column}'; expected the format {format}"))?,
+            None => NaiveDate::parse_from_str(day_part, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(day_part, "%d.%m.%Y"))
+                .map_err(|_| format!("unparseable date '{text}' in column '{column}'; expected YYYY-MM-DD or dd.mm.yyyy (or pass --date-format)"))?,
+        };
+        if let Some(earliest) = self.layer.earliest_date.filter(|e| parsed < *e) {
+            return Err(format!("date {parsed} in column '{column}' is before {earliest}, the earliest date of layer {}; a typing error?", self.layer.name));
+        }
+        if let Some(today) = self.reading.today.filter(|t| parsed > *t && !self.reading.allow_future) {
+            return Err(format!("date {parsed} in column '{column}' is after today ({today}); pass --allow-future if that is right"));
+        }
+        Ok(parsed)
     }
 
     fn check_integer_range(&self, mapping: &FieldMapping, n: i64) -> Result<(), String> {
@@ -153,7 +273,7 @@ impl<'a> Validator<'a> {
     }
 
     /// The feature's point (or representative point) and polygon, in the analysis CRS.
-    fn geometry(&self, row: &RawRow) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
+    fn geometry(&mut self, row: &RawRow) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
         let source = match &self.coordinates {
             CoordinateColumns::Geometry => {
                 let g = row.geometry.clone().ok_or("feature has no geometry")?;
@@ -162,7 +282,7 @@ impl<'a> Validator<'a> {
             CoordinateColumns::Columns { x, y } => {
                 let coordinate = |column: &str| -> Result<f64, String> {
                     let text = row.cells.get(column).ok_or_else(|| format!("missing coordinate (column '{column}')"))?;
-                    text.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("coordinate '{text}' in column '{column}' is not a number"))
+                    self.number(&text).ok_or_else(|| format!("coordinate '{text}' in column '{column}' is not a number"))
                 };
                 let (x, y) = (coordinate(x)?, coordinate(y)?);
                 Geometry::Point(geo::Point::new(x, y))
@@ -187,8 +307,8 @@ impl<'a> Validator<'a> {
         }
         match projected {
             Geometry::Point(p) => Ok((p.x(), p.y(), None)),
-            Geometry::Polygon(p) => polygon_feature(MultiPolygon(vec![p])),
-            Geometry::MultiPolygon(mp) => polygon_feature(mp),
+            Geometry::Polygon(p) => self.polygon_feature(MultiPolygon(vec![p]), row.line),
+            Geometry::MultiPolygon(mp) => self.polygon_feature(mp, row.line),
             other => Err(format!("unsupported geometry {}", geometry_name(&other))),
         }
     }
@@ -220,23 +340,66 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
-    fn resolve_area_codes(&self, feature: &mut Feature) {
-        let code = match feature.get("code") {
-            FieldValue::Text(code) => code.clone(),
-            _ => unreachable!("area codes are required"),
+    /// The polygon and its representative point; an invalid polygon is refused with every
+    /// problem named, or with `--make-valid` rebuilt by a union of its rings (a self-crossing
+    /// ring becomes the pieces it encloses) and the change in area recorded.
+    fn polygon_feature(&mut self, mp: MultiPolygon<f64>, line: usize) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
+        use geo::{Area, BooleanOps};
+        let problems: Vec<String> = mp.validation_errors().into_iter().map(|p| p.to_string()).collect();
+        let mp = if problems.is_empty() {
+            mp
+        } else if self.make_valid {
+            let repaired = mp.union(&MultiPolygon::new(Vec::new()));
+            if !repaired.is_valid() {
+                return Err(format!("invalid polygon that --make-valid could not repair: {}", problems.join("; ")));
+            }
+            self.repairs.push(format!(
+                "line {line}: repaired ({}): area {:.0} m² -> {:.0} m², {} part(s)",
+                problems.join("; "),
+                mp.unsigned_area(),
+                repaired.unsigned_area(),
+                repaired.0.len()
+            ));
+            repaired
+        } else {
+            return Err(format!("invalid polygon: {}; fix it in the source, or pass --make-valid to repair it on import", problems.join("; ")));
         };
-        let code = match &self.layer.code_strip_prefix {
-            Some(prefix) if code.len() > prefix.len() => code.strip_prefix(prefix.as_str()).unwrap_or(&code).to_string(),
-            _ => code,
+        let inside = mp.interior_point().ok_or("polygon is empty")?;
+        Ok((inside.x(), inside.y(), Some(mp)))
+    }
+
+    /// Normalises the area code (and the parent code) to the layer's form: see [`area_code`].
+    fn resolve_area_codes(&self, feature: &mut Feature) -> Result<(), String> {
+        let text = |v: &FieldValue| match v {
+            FieldValue::Text(t) => Some(t.clone()),
+            FieldValue::Integer(i) => Some(i.to_string()),
+            _ => None,
         };
-        let parent_from_code = self.layer.parent_code_digits.and_then(|n| code.get(..n)).map(str::to_string);
+        let given = text(feature.get("code")).ok_or("area without a code")?;
+        let parent_digits = self.layer.parent_code_digits;
+        let code = area_code(&given, self.layer.code_digits, self.layer.code_strip_prefix.as_deref(), parent_digits)?;
+        let parent_from_code = parent_digits.and_then(|n| code.get(..n)).map(str::to_string);
+        let parent = match text(feature.get("parent")) {
+            Some(p) => Some(area_code(&p, parent_digits, self.layer.code_strip_prefix.as_deref(), None).map_err(|e| format!("parent: {e}"))?),
+            None => parent_from_code,
+        };
+        if let (Some(parent), Some(known)) = (&parent, &self.parents) {
+            if !known.contains(parent) {
+                let layer = self.layer.parent_layer.as_deref().unwrap_or("parents");
+                return Err(format!(
+                    "area {code}: parent '{parent}' is not one of the {} stored {layer}; import the {layer} first, or fix the code",
+                    known.len()
+                ));
+            }
+        }
         for (name, value) in &mut feature.values {
-            match (*name, &value) {
-                ("code", _) => *value = FieldValue::Text(code.clone()),
-                ("parent", FieldValue::Null) => *value = parent_from_code.clone().map_or(FieldValue::Null, FieldValue::Text),
+            match *name {
+                "code" => *value = FieldValue::Text(code.clone()),
+                "parent" => *value = parent.clone().map_or(FieldValue::Null, FieldValue::Text),
                 _ => {}
             }
         }
+        Ok(())
     }
 
     /// The id field, the area code, or (for layers without ids) [`stable_id`] of the name and
@@ -274,12 +437,50 @@ pub fn stable_id(name: &str, x: f64, y: f64) -> String {
     format!("h{hex}")
 }
 
-fn polygon_feature(mp: MultiPolygon<f64>) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
-    if let Some(problem) = mp.validation_errors().into_iter().next() {
-        return Err(format!("invalid polygon: {problem}"));
+/// An area code in the layer's form, `digits` long: the municipality `prefix` ("0301") is
+/// removed, a code that lost its leading zeros (Excel) is padded, and a longer national code
+/// keeps its last `digits` when the digits before them repeat its parent (SSB's 10-digit
+/// delbydel "0301 01 0102" is delbydel 0102 in bydel 01). Anything else is refused, since a
+/// wrong code silently puts the area in the wrong bydel.
+///
+/// ```
+/// use bomiljo::import::validate::area_code;
+/// assert_eq!(area_code("0301010102", Some(4), Some("0301"), Some(2)).unwrap(), "0102");
+/// assert_eq!(area_code("102", Some(4), Some("0301"), Some(2)).unwrap(), "0102");
+/// assert_eq!(area_code("030101", Some(2), Some("0301"), None).unwrap(), "01");
+/// assert_eq!(area_code("1", Some(2), Some("0301"), None).unwrap(), "01");
+/// assert!(area_code("0301020102", Some(4), Some("0301"), Some(2)).is_err()); // bydel 02 vs 0102
+/// assert_eq!(area_code("Sentrum", None, None, None).unwrap(), "Sentrum"); // no form declared
+/// ```
+pub fn area_code(given: &str, digits: Option<usize>, prefix: Option<&str>, parent_digits: Option<usize>) -> Result<String, String> {
+    let given = given.trim();
+    let Some(digits) = digits else {
+        return Ok(match prefix {
+            Some(p) if given.len() > p.len() => given.strip_prefix(p).unwrap_or(given).to_string(),
+            _ => given.to_string(),
+        });
+    };
+    if given.is_empty() || !given.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("code '{given}' is not a number of up to {digits} digits"));
     }
-    let inside = mp.interior_point().ok_or("polygon is empty")?;
-    Ok((inside.x(), inside.y(), Some(mp)))
+    let unprefixed = match prefix {
+        Some(p) if given.len() > digits && given.starts_with(p) => &given[p.len()..],
+        _ => given,
+    };
+    match unprefixed.len() {
+        n if n == digits => Ok(unprefixed.to_string()),
+        n if n < digits => Ok(format!("{unprefixed:0>digits$}")),
+        n => {
+            let (head, code) = unprefixed.split_at(n - digits);
+            match parent_digits {
+                Some(p) if head.len() == p && code.starts_with(head) => Ok(code.to_string()),
+                _ => Err(format!(
+                    "code '{given}' has {} digits; this layer uses {digits}-digit codes and the extra digits do not repeat the parent",
+                    given.len()
+                )),
+            }
+        }
+    }
 }
 
 fn geometry_name(g: &Geometry<f64>) -> &'static str {

@@ -39,7 +39,8 @@ fn a_truncated_csv_names_each_short_row() {
 fn unparseable_dates_are_rejected_with_the_expected_format() {
     let err = rejected("incidents_police", "bad_date.csv");
     assert_lines(&err, "bad_date.csv", &[2, 3]);
-    assert!(err.contains("unparseable date '31.12.2024'") && err.contains("expected YYYY-MM-DD"), "{err}");
+    // dd.mm.yyyy is read (Norwegian exports); 31/12/2024 needs --date-format %d/%m/%Y.
+    assert!(err.contains("unparseable date '31/12/2024'") && err.contains("expected YYYY-MM-DD or dd.mm.yyyy (or pass --date-format)"), "{err}");
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod crash;
 mod dialogue;
 mod fuzz_import;
 mod gis_api;
+mod import_files;
 mod import_formats;
 mod import_oslo;
 mod import_rejects;
