@@ -67,6 +67,9 @@ pub enum Command {
         /// instead of refusing the file.
         #[arg(long)]
         make_valid: bool,
+        /// The table of a GeoPackage, or the sheet of an Excel workbook, when it holds several.
+        #[arg(long)]
+        source_layer: Option<String>,
         #[command(flatten)]
         dialect: DialectArgs,
         /// Who is importing, for the import log.
@@ -442,7 +445,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 None => anyhow::bail!("layer {layer} has no import to undo (see `bomiljo layer history {layer}`)"),
             }
         }
-        Command::Import { layer, file, crs, fields, mode, dry_run, make_valid, dialect, user } => {
+        Command::Import { layer, file, crs, fields, mode, dry_run, make_valid, source_layer, dialect, user } => {
             let crs = crs.as_deref().map(Crs::parse).transpose()?;
             let mut store = Store::open(&cli.db, OpenMode::CreateIfMissing)?;
             let options = ImportOptions {
@@ -456,6 +459,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 date_format: dialect.date_format.clone(),
                 allow_future: dialect.allow_future,
                 make_valid,
+                source_layer,
             };
             match import_file(&mut store, &config, &layer, &file, &options) {
                 Ok(summary) => {

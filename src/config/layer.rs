@@ -181,6 +181,9 @@ pub struct Layer {
     pub code_digits: Option<usize>,
     /// Areas: the layer holding the parents (bydeler of delbydeler), checked on import.
     pub parent_layer: Option<String>,
+    /// OpenStreetMap tags (`shop=supermarket`, `amenity=*`) that select this layer's features
+    /// from an `.osm.pbf` file.
+    pub osm_tags: Vec<String>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -274,6 +277,7 @@ impl Layer {
             code_strip_prefix: raw.code_strip_prefix,
             code_digits: raw.code_digits,
             parent_layer: raw.parent_layer,
+            osm_tags: raw.osm_tags,
             path: path.to_path_buf(),
         })
     }

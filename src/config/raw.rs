@@ -95,6 +95,9 @@ pub struct RawLayer {
     pub code_digits: Option<usize>,
     /// Areas layers: the layer whose codes `parent` must name.
     pub parent_layer: Option<String>,
+    /// Points of interest: OpenStreetMap `key=value` tags selecting features from `.osm.pbf`.
+    #[serde(default)]
+    pub osm_tags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

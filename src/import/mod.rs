@@ -10,10 +10,18 @@
 
 pub mod anonymise;
 pub mod csv;
+mod encoding;
 mod geojson;
+mod gml;
+mod gpkg;
+mod gtfs;
+mod osm;
 mod parquet;
+mod shp;
 mod source;
 pub mod validate;
+pub mod wkb;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -115,6 +123,8 @@ pub struct ImportOptions {
     pub allow_future: bool,
     /// Repair invalid polygons instead of refusing the file.
     pub make_valid: bool,
+    /// The table (GeoPackage) or sheet (Excel) to read when the file holds several.
+    pub source_layer: Option<String>,
 }
 
 /// What an import did.
@@ -200,7 +210,7 @@ fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Con
 pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
-    let source = open(path, options.dialect)?;
+    let source = open(path, &layer, options)?;
     refuse_identifier_columns(&layer, &source, path)?;
     let areas = match layer.kind {
         LayerKind::Areas => None,
@@ -317,16 +327,48 @@ impl Rejections {
     }
 }
 
-fn open(path: &Path, dialect: csv::Dialect) -> Result<Source, ImportError> {
+fn open(path: &Path, layer: &Layer, options: &ImportOptions) -> Result<Source, ImportError> {
     if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         return Err(ImportError::file(path, "the file is empty; nothing was imported"));
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match ext.as_str() {
         "geojson" | "json" => geojson::read(path),
-        "csv" | "txt" | "tsv" => csv::read(path, dialect),
+        "csv" | "txt" | "tsv" => csv::read(path, options.dialect),
         "parquet" => parquet::read(path),
-        _ => Err(ImportError::file(path, format!("unknown file type '.{ext}'; bomiljo imports .geojson, .csv and .parquet"))),
+        "gpkg" => gpkg::read(path, options.source_layer.as_deref()),
+        "shp" => shp::read(path, options.dialect.encoding),
+        "gml" => gml::read(path),
+        "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path, options.source_layer.as_deref()),
+        "zip" => gtfs::read(path),
+        "pbf" => osm::read(path, &layer.osm_tags, &layer.name),
+        _ => Err(ImportError::file(path, unsupported(&ext, path))),
+    }
+}
+
+/// What to do with a file type bomiljo does not read: the `ogr2ogr` (GDAL) command that turns
+/// it into one it does.
+fn unsupported(ext: &str, path: &Path) -> String {
+    let convert = match ext {
+        "sos" | "sosi" => Some("SOSI"),
+        "gdb" => Some("File Geodatabase"),
+        "kml" | "kmz" => Some("KML"),
+        "tab" | "mif" => Some("MapInfo"),
+        "dxf" | "dwg" => Some("CAD"),
+        _ => None,
+    };
+    let supported = "bomiljo imports .geojson, .csv, .parquet, .gpkg, .shp, .gml, .xlsx, GTFS .zip and .osm.pbf";
+    match convert {
+        Some(format) => {
+            let converted = path.with_extension("gpkg");
+            format!(
+                "{format} files are not read directly; convert with GDAL first:\n    ogr2ogr -f GPKG {} {} -t_srs EPSG:25832\n    then import {} ({supported})",
+                converted.display(),
+                path.display(),
+                converted.display()
+            )
+        }
+        None => format!("unknown file type '.{ext}'; {supported}"),
     }
 }
 
@@ -342,6 +384,9 @@ fn refuse_identifier_columns(layer: &Layer, source: &Source, path: &Path) -> Res
     }
 }
 
+/// Columns SSB uses for 250 m grid ids in its grid statistics.
+const SSB_ID_COLUMNS: &[&str] = &["ru250m", "RUTEID", "ruteid", "SSBid250m", "ssbid250m", "SSBID"];
+
 /// Decides the file's CRS (flag, then the file's own declaration, then the format's default)
 /// and where its coordinates are.
 fn coordinates_and_crs(layer: &Layer, source: &Source, flag: Option<Crs>, path: &Path) -> Result<(Crs, CoordinateColumns), ImportError> {
@@ -356,11 +401,14 @@ fn coordinates_and_crs(layer: &Layer, source: &Source, flag: Option<Crs>, path: 
     } else if has(&names.x) && has(&names.y) {
         let columns = CoordinateColumns::Columns { x: names.x.clone(), y: names.y.clone() };
         Ok((flag.or(layer.default_crs).unwrap_or(crate::spatial::ANALYSIS_CRS), columns))
+    } else if let Some(column) = SSB_ID_COLUMNS.iter().find(|c| has(c)) {
+        // SSB grid statistics name each cell by id; its square follows from the id.
+        Ok((Crs::Utm33, CoordinateColumns::SsbCell { column: column.to_string() }))
     } else {
         Err(ImportError::file(
             path,
             format!(
-                "no coordinate columns: expected '{}' and '{}' (degrees) or '{}' and '{}' (metres); found {}.\n    Rename the columns, or set [coordinates] in {}",
+                "no coordinate columns: expected '{}' and '{}' (degrees) or '{}' and '{}' (metres); found {}.\n    Map them with --field x=COLUMN --field y=COLUMN (or lon=/lat=), or set [coordinates] in {}",
                 names.lon,
                 names.lat,
                 names.x,

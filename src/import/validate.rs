@@ -20,6 +20,8 @@ pub enum CoordinateColumns {
     Geometry,
     /// Two columns: easting/longitude first, then northing/latitude.
     Columns { x: String, y: String },
+    /// One column of SSB grid ids (`ru250m`): the geometry is the cell's square, in EPSG:25833.
+    SsbCell { column: String },
 }
 
 /// Validates the rows of one file for one layer.
@@ -286,6 +288,14 @@ impl<'a> Validator<'a> {
                 };
                 let (x, y) = (coordinate(x)?, coordinate(y)?);
                 Geometry::Point(geo::Point::new(x, y))
+            }
+            CoordinateColumns::SsbCell { column } => {
+                let text = row.cells.get(column).ok_or_else(|| format!("missing SSB grid id (column '{column}')"))?;
+                let id: i64 = text.parse().ok().filter(|&id| crate::spatial::SsbCell::is_valid_id(id)).ok_or_else(|| {
+                    format!("'{text}' in column '{column}' is not an SSB 250 m grid id ((x + 2000000) * 10^7 + y of the south-west corner, EPSG:25833)")
+                })?;
+                let [x0, y0, x1, y1] = crate::spatial::SsbCell::from_id(id).bounds_utm33();
+                Geometry::Polygon(geo::Polygon::new(vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].into(), vec![]))
             }
         };
         self.check_geometry_type(&source)?;

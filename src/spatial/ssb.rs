@@ -32,6 +32,20 @@ impl SsbCell {
         self.0
     }
 
+    /// Whether `id` names a 250 m cell of mainland Norway's grid: 14 digits, corners on the
+    /// 250 m lattice.
+    ///
+    /// ```
+    /// use bomiljo::spatial::SsbCell;
+    /// assert!(SsbCell::is_valid_id(22620006649500));
+    /// assert!(!SsbCell::is_valid_id(22620016649500)); // x not a multiple of 250
+    /// assert!(!SsbCell::is_valid_id(6649500));
+    /// ```
+    pub fn is_valid_id(id: i64) -> bool {
+        let (x, y) = (id / 10_000_000 - 2_000_000, id % 10_000_000);
+        (10_000_000_000_000..100_000_000_000_000).contains(&id) && x % 250 == 0 && y % 250 == 0 && y > 6_000_000
+    }
+
     /// The cell holding a point given in EPSG:25833 metres.
     pub fn containing_utm33(x: f64, y: f64) -> SsbCell {
         let snap = |v: f64| ((v / SSB_CELL_M).floor() * SSB_CELL_M) as i64;

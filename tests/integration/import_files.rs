@@ -256,3 +256,111 @@ fn an_invalid_polygon_names_its_feature_and_make_valid_repairs_it() {
     let area: f64 = query(&db, "SELECT area_m2 FROM areas WHERE id = '0102'");
     assert!((area - 500_000.0).abs() < 1.0, "{area}");
 }
+
+/// (id, name, x, y) of a point layer, ordered by id.
+fn points(db: &Path, layer: &str) -> Vec<(String, String, f64, f64)> {
+    let store = bomiljo::store::Store::open(db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let mut stmt = store.conn().prepare("SELECT id, coalesce(name, ''), x, y FROM features WHERE layer = ? ORDER BY id").unwrap();
+    stmt.query_map([layer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn geopackage_and_shapefile_schools_read_alike_with_norwegian_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = big_square_db(dir.path());
+    let out = import_ok(&db, "schools", &fixture("formats/schools.gpkg"), &[]);
+    assert!(out.contains("replaced layer schools: 0 rows before, 6 now") && out.contains("table skoler"), "{out}");
+    let from_gpkg = points(&db, "schools");
+    // ogrinfo on the fixture: S1 "Ærlig skole" at (597412.37, 6643877.12), EPSG:25832.
+    let (id, name, x, y) = &from_gpkg[0];
+    assert_eq!((id.as_str(), name.as_str()), ("S1", "Ærlig skole"));
+    assert!((x - 597_412.37).abs() < 0.005 && (y - 6_643_877.12).abs() < 0.005, "({x}, {y})");
+    let out = import_ok(&db, "schools", &fixture("formats/schools_shp/skoler.shp"), &[]);
+    assert!(out.contains("6 now") && out.contains("Windows-1252 attributes"), "{out}");
+    assert_eq!(points(&db, "schools"), from_gpkg);
+    let names: Vec<String> = from_gpkg.iter().map(|p| p.1.clone()).collect();
+    assert_eq!(names, ["Ærlig skole", "Østre Linje skole", "Bjørnåsen skole", "Åkerløkka skole", "Grønnlia skole", "Sæterbråten skole"]);
+}
+
+#[test]
+fn gml_delbydeler_keep_multipolygons_and_holes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    import_ok(&db, "delbydeler", &fixture("formats/delbydeler.gml"), &[]);
+    let areas: String = query(&db, "SELECT string_agg(id || ' ' || name || ' ' || round(area_m2), ', ' ORDER BY id) FROM areas");
+    assert_eq!(areas, "0101 Sentrum Ørkenhagen 1000000.0, 0102 Bjørvika Ærfuglodden 1000000.0, 0201 Grünerløkka Åsvollen 1000000.0");
+    import_ok(&db, "delbydeler", &fixture("formats/delbydeler_with_hole.gml"), &[]);
+    assert_eq!(query::<f64>(&db, "SELECT round(area_m2) FROM areas WHERE id = '0201'"), 960_000.0);
+    // A point in the hole belongs to no delbydel; one beside it to 0201.
+    let csv = dir.path().join("hole.csv");
+    std::fs::write(&csv, "id,name,x,y\nin_hole,A,599500,6644500\nbeside,B,599300,6644500\n").unwrap();
+    import_ok(&db, "schools", &csv, &[]);
+    assert_eq!(query::<String>(&db, "SELECT string_agg(id || '=' || coalesce(delbydel, '-'), ',' ORDER BY id) FROM features"), "beside=0201,in_hole=-");
+}
+
+#[test]
+fn an_excel_workbook_reads_like_the_csv_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = big_square_db(dir.path());
+    let (ok, out, err) = import_police(&db, &fixture("formats/police.xlsx"), &[]);
+    assert!(ok && out.contains("appended 12 rows") && out.contains("sheet Hendelser"), "{out}{err}");
+    let categories: String =
+        query(&db, "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM incidents GROUP BY 1)");
+    assert_eq!(categories, EXPECTED_CATEGORIES);
+    assert_eq!(
+        query::<String>(&db, "SELECT CAST(date AS VARCHAR) || ' ' || x || ' ' || y FROM incidents WHERE id = 'P-2023-0001'"),
+        "2023-01-14 597150.0 6643250.0"
+    );
+}
+
+#[test]
+fn ssb_grid_statistics_keyed_by_cell_id_become_cell_squares() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let out = import_ok(&db, "population", &fixture("formats/ssb_grid_250m.csv"), &[]);
+    assert!(out.contains("8 now") && out.contains("EPSG:25833"), "{out}");
+    assert_eq!(query::<f64>(&db, "SELECT sum(value) FROM features WHERE layer = 'population'"), 4009.0);
+    // Each cell is a 250 m square in EPSG:25833; in EPSG:25832 its area differs from 62,500 m²
+    // by the ratio of the two zones' squared scale factors: at 10.7° E, 59.9° N about
+    // (0.99971 / 1.00030)² = 0.9988, so -0.12 %.
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    for cell in bomiljo::store::queries::feature_polygons(store.conn(), "population").unwrap() {
+        use geo::Area;
+        let area = cell.polygon.unsigned_area();
+        assert!((area / 62_500.0 - 0.9988).abs() < 0.0005, "{}: {area} m²", cell.code);
+    }
+}
+
+#[test]
+fn gtfs_stops_and_openstreetmap_shops_and_pharmacies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = big_square_db(dir.path());
+    import_ok(&db, "transit_stops", &fixture("formats/gtfs.zip"), &[]);
+    // Six quays; the station (location_type 1) is not a seventh stop.
+    let stops: String = query(&db, "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM features WHERE layer = 'transit_stops' GROUP BY 1)");
+    assert_eq!(stops, "platform 2,stop 4");
+
+    import_ok(&db, "grocery", &fixture("formats/shops.osm.pbf"), &[]);
+    import_ok(&db, "pharmacies", &fixture("formats/shops.osm.pbf"), &[]);
+    let grocery: String = query(
+        &db,
+        "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM features WHERE layer = 'grocery' GROUP BY 1)",
+    );
+    assert_eq!(grocery, "convenience 2,supermarket 5");
+    assert_eq!(query::<String>(&db, "SELECT string_agg(name, ',' ORDER BY name) FROM features WHERE layer = 'pharmacies'"), "Apotek 1 Test,Vitusapotek Prøve");
+    // The supermarket mapped as a building sits at the mean of its four corners.
+    let to_utm = bomiljo::spatial::Transformer::new(bomiljo::spatial::Crs::Wgs84, bomiljo::spatial::ANALYSIS_CRS);
+    let (ex, ey) = to_utm.apply(10.7903, 59.93015).unwrap();
+    let (x, y): (f64, f64) = (query(&db, "SELECT x FROM features WHERE id = 'way/3001'"), query(&db, "SELECT y FROM features WHERE id = 'way/3001'"));
+    assert!((x - ex).abs() < 0.5 && (y - ey).abs() < 0.5, "({x}, {y}) vs ({ex}, {ey})");
+}
+
+#[test]
+fn unsupported_formats_say_how_to_convert_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let sosi = dir.path().join("arealbruk.sos");
+    std::fs::write(&sosi, ".HODE\n").unwrap();
+    let (ok, _, err) = run(&db, &["import", "delbydeler", sosi.to_str().unwrap()]);
+    assert!(!ok && err.contains("SOSI files are not read directly") && err.contains("ogr2ogr -f GPKG"), "{err}");
+}

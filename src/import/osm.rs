@@ -1,0 +1,114 @@
+//! Reads points of interest from OpenStreetMap PBF extracts: every node, and every way (a shop
+//! mapped as a building outline), carrying one of the layer's `osm_tags` (`shop=supermarket`,
+//! `amenity=pharmacy`). A way's position is the mean of its distinct vertices, found in a
+//! second pass over the file so memory holds only the vertices of matching ways. Rows have the
+//! columns `id` (`node/1001`, `way/3001`), `name`, `category` (the tag's value), `lon`, `lat`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use osmpbf::{Element, ElementReader};
+
+use super::{
+    source::{Cells, RawRow, Source},
+    ImportError,
+};
+
+/// A matching element: id, name, category and (for nodes) its position.
+struct Found {
+    id: String,
+    name: String,
+    category: String,
+    position: Option<(f64, f64)>,
+    way_nodes: Vec<i64>,
+}
+
+pub fn read(path: &Path, tags: &[String], layer: &str) -> Result<Source, ImportError> {
+    let fail = |reason: String| ImportError::file(path, reason);
+    if tags.is_empty() {
+        return Err(fail(format!("layer {layer} has no osm_tags; add e.g. osm_tags = [\"shop=supermarket\"] to its TOML to read OpenStreetMap")));
+    }
+    let wanted: Vec<(&str, &str)> = tags.iter().filter_map(|t| t.split_once('=')).collect();
+    let category_of = |tags: &mut dyn Iterator<Item = (&str, &str)>| -> (Option<String>, String) {
+        let mut category = None;
+        let mut name = String::new();
+        for (k, v) in tags {
+            if k == "name" {
+                name = v.to_string();
+            }
+            if category.is_none() && wanted.iter().any(|&(wk, wv)| wk == k && (wv == "*" || wv == v)) {
+                category = Some(v.to_string());
+            }
+        }
+        (category, name)
+    };
+    let mut found = Vec::new();
+    let reader = ElementReader::from_path(path).map_err(|e| fail(format!("not an OpenStreetMap PBF file: {e}")))?;
+    reader
+        .for_each(|element| {
+            let (kind, id, (category, name), position, way_nodes) = match element {
+                Element::Node(n) => ("node", n.id(), category_of(&mut n.tags()), Some((n.lon(), n.lat())), Vec::new()),
+                Element::DenseNode(n) => ("node", n.id(), category_of(&mut n.tags()), Some((n.lon(), n.lat())), Vec::new()),
+                Element::Way(w) => ("way", w.id(), category_of(&mut w.tags()), None, w.refs().collect()),
+                Element::Relation(_) => return,
+            };
+            if let Some(category) = category {
+                found.push(Found { id: format!("{kind}/{id}"), name, category, position, way_nodes });
+            }
+        })
+        .map_err(|e| fail(format!("reading OpenStreetMap data: {e}")))?;
+    let needed: HashSet<i64> = found.iter().flat_map(|f| f.way_nodes.iter().copied()).collect();
+    let mut vertices: HashMap<i64, (f64, f64)> = HashMap::with_capacity(needed.len());
+    if !needed.is_empty() {
+        ElementReader::from_path(path)
+            .and_then(|reader| {
+                reader.for_each(|element| match element {
+                    Element::Node(n) if needed.contains(&n.id()) => drop(vertices.insert(n.id(), (n.lon(), n.lat()))),
+                    Element::DenseNode(n) if needed.contains(&n.id()) => drop(vertices.insert(n.id(), (n.lon(), n.lat()))),
+                    _ => {}
+                })
+            })
+            .map_err(|e| fail(format!("reading OpenStreetMap way vertices: {e}")))?;
+    }
+    let columns: Vec<String> = ["id", "name", "category", "lon", "lat"].map(String::from).to_vec();
+    let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let rows: Vec<_> = found
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (lon, lat) = f
+                .position
+                .or_else(|| mean_of_distinct(&f.way_nodes, &vertices))
+                .map_or((String::new(), String::new()), |(x, y)| (x.to_string(), y.to_string()));
+            Ok(RawRow {
+                line: i + 1,
+                feature: Some(i + 1),
+                cells: Cells::Tabular { columns: Arc::clone(&index), values: vec![f.id, f.name, f.category, lon, lat] },
+                geometry: None,
+            })
+        })
+        .collect();
+    let len = rows.len() as u64;
+    let notes = vec![format!("OpenStreetMap {}", tags.join(", "))];
+    Ok(Source {
+        format: "osm.pbf",
+        columns,
+        declared_crs: None,
+        wgs84_by_default: false,
+        rows: Box::new(rows.into_iter()),
+        len_hint: Some(len),
+        decimal_comma: false,
+        notes,
+    })
+}
+
+/// The mean of a way's distinct vertices (a closed ring repeats its first); `None` when a
+/// vertex is missing from the extract.
+fn mean_of_distinct(nodes: &[i64], vertices: &HashMap<i64, (f64, f64)>) -> Option<(f64, f64)> {
+    let distinct: HashSet<i64> = nodes.iter().copied().collect();
+    let points: Option<Vec<(f64, f64)>> = distinct.iter().map(|id| vertices.get(id).copied()).collect();
+    let points = points.filter(|p| !p.is_empty())?;
+    let n = points.len() as f64;
+    Some((points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n))
+}

@@ -1,0 +1,227 @@
+//! Reads ESRI Shapefiles (ESRI Shapefile Technical Description, 1998): the `.shp` geometry,
+//! the `.dbf` attributes (dBASE III), the `.cpg` code page and the `.prj` CRS. Points,
+//! multipoints, lines and polygons (with Z/M variants, whose extra ordinates are dropped).
+//! Polygon rings are grouped as the format defines them: clockwise rings are outer rings,
+//! counter-clockwise rings are holes of the outer ring that contains them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use geo::{Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon, Winding};
+
+use super::{
+    encoding::{decode, Encoding},
+    source::{Cells, RawRow, Source},
+    ImportError, Rejection,
+};
+use crate::spatial::Crs;
+
+pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportError> {
+    let fail = |reason: String| ImportError::file(path, reason);
+    let shp = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let sibling = |ext: &str| -> Option<PathBuf> { [ext.to_string(), ext.to_uppercase()].into_iter().map(|e| path.with_extension(e)).find(|p| p.is_file()) };
+    let dbf_path =
+        sibling("dbf").ok_or_else(|| fail("the .dbf file with the attributes is missing; a Shapefile is .shp + .shx + .dbf (+ .prj, .cpg)".into()))?;
+    let dbf = std::fs::read(&dbf_path).map_err(|e| fail(format!("{}: {e}", dbf_path.display())))?;
+    let encoding = encoding.or_else(|| sibling("cpg").and_then(|p| std::fs::read_to_string(p).ok()).and_then(|text| code_page(&text)));
+    let table = Dbf::parse(&dbf, encoding).map_err(|e| fail(format!("{}: {e}", dbf_path.display())))?;
+    let shapes = shapes(&shp).map_err(fail)?;
+    if shapes.len() != table.rows.len() {
+        return Err(fail(format!("the .shp has {} shapes but the .dbf {} rows; the files do not belong together", shapes.len(), table.rows.len())));
+    }
+    let declared_crs = match sibling("prj") {
+        Some(prj) => Some(crs_of_prj(&std::fs::read_to_string(&prj).map_err(|e| fail(e.to_string()))?).map_err(fail)?),
+        None => None,
+    };
+    let index: Arc<HashMap<String, usize>> = Arc::new(table.columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let rows: Vec<Result<RawRow, Rejection>> = shapes
+        .into_iter()
+        .zip(table.rows)
+        .enumerate()
+        .map(|(i, (shape, values))| {
+            let number = i + 1;
+            let geometry = shape.map_err(|reason| Rejection::new(number, format!("feature {number}: {reason}")))?;
+            Ok(RawRow {
+                line: number,
+                feature: Some(number),
+                cells: Cells::Tabular { columns: Arc::clone(&index), values },
+                geometry: geometry.as_ref().map(geojson::Geometry::from),
+            })
+        })
+        .collect();
+    let len = rows.len() as u64;
+    let mut notes = vec![format!("{} attributes", table.encoding_name)];
+    if declared_crs.is_none() {
+        notes.push("no .prj: pass --crs if the coordinates are not degrees".into());
+    }
+    Ok(Source {
+        format: "shp",
+        columns: table.columns,
+        declared_crs,
+        wgs84_by_default: true,
+        rows: Box::new(rows.into_iter()),
+        len_hint: Some(len),
+        decimal_comma: false,
+        notes,
+    })
+}
+
+/// The encoding a `.cpg` file names (ArcGIS writes `1252`, GDAL `CP1252` or `UTF-8`).
+fn code_page(text: &str) -> Option<Encoding> {
+    let name = text.trim().to_ascii_lowercase();
+    match name.as_str() {
+        "utf-8" | "utf8" | "65001" => Some(Encoding::Utf8),
+        _ => name
+            .parse()
+            .ok()
+            .or_else(|| ["1252", "cp1252", "windows-1252", "ansi 1252", "8859_1", "iso-8859-1"].contains(&name.as_str()).then_some(Encoding::Windows1252)),
+    }
+}
+
+/// The CRS of an ESRI `.prj` (WKT1): the UTM zones of ETRS89/EUREF89 and geographic WGS84/ETRS89.
+fn crs_of_prj(wkt: &str) -> Result<Crs, String> {
+    let text = wkt.to_ascii_uppercase().replace(' ', "_");
+    if text.contains("PROJCS") {
+        if text.contains("UTM_ZONE_32N") {
+            return Ok(Crs::Utm32);
+        }
+        if text.contains("UTM_ZONE_33N") {
+            return Ok(Crs::Utm33);
+        }
+        return Err(format!(
+            "the .prj names a projection bomiljo does not read ({}); reproject with ogr2ogr -t_srs EPSG:25832",
+            wkt.chars().take(60).collect::<String>()
+        ));
+    }
+    Ok(Crs::Wgs84)
+}
+
+/// One geometry per record; a record that cannot be read is an error for that feature only.
+type Shape = Result<Option<Geometry<f64>>, String>;
+
+fn shapes(shp: &[u8]) -> Result<Vec<Shape>, String> {
+    if shp.len() < 100 || be_i32(shp, 0) != 9994 {
+        return Err("not a Shapefile (.shp file code is not 9994)".into());
+    }
+    let end = (be_i32(shp, 24) as usize * 2).min(shp.len());
+    let mut at = 100;
+    let mut out = Vec::new();
+    while at + 8 <= end {
+        let length = be_i32(shp, at + 4) as usize * 2;
+        let content = shp.get(at + 8..at + 8 + length).ok_or("the .shp ends inside a record")?;
+        out.push(shape(content));
+        at += 8 + length;
+    }
+    Ok(out)
+}
+
+fn shape(c: &[u8]) -> Shape {
+    let need = |n: usize| if c.len() >= n { Ok(()) } else { Err(format!("shape record is {} bytes, too short", c.len())) };
+    need(4)?;
+    let kind = le_i32(c, 0);
+    let coord = |at: usize| Coord { x: le_f64(c, at), y: le_f64(c, at + 8) };
+    match kind {
+        0 => Ok(None),
+        1 | 11 | 21 => {
+            need(20)?;
+            Ok(Some(Geometry::Point(Point(coord(4)))))
+        }
+        8 | 18 | 28 => {
+            need(40)?;
+            let n = le_i32(c, 36) as usize;
+            need(40 + 16 * n)?;
+            Ok(Some(Geometry::MultiPoint(MultiPoint((0..n).map(|i| Point(coord(40 + 16 * i))).collect()))))
+        }
+        3 | 13 | 23 | 5 | 15 | 25 => {
+            need(44)?;
+            let (parts, points) = (le_i32(c, 36) as usize, le_i32(c, 40) as usize);
+            let first_point = 44 + 4 * parts;
+            need(first_point + 16 * points)?;
+            let starts: Vec<usize> = (0..parts).map(|i| le_i32(c, 44 + 4 * i) as usize).chain([points]).collect();
+            let rings: Vec<LineString<f64>> = starts.windows(2).map(|w| (w[0]..w[1].min(points)).map(|i| coord(first_point + 16 * i)).collect()).collect();
+            Ok(Some(if kind % 10 == 3 { Geometry::MultiLineString(MultiLineString(rings)) } else { Geometry::MultiPolygon(polygons(rings)) }))
+        }
+        other => Err(format!("shape type {other} is not supported")),
+    }
+}
+
+/// Groups rings into polygons: clockwise rings are outer, the others holes of the outer ring
+/// that contains their first vertex (or outer rings themselves when none does).
+fn polygons(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
+    let (outer, holes): (Vec<_>, Vec<_>) = rings.into_iter().partition(|r| r.is_cw());
+    let mut polygons: Vec<Polygon<f64>> = outer.into_iter().map(|r| Polygon::new(r, Vec::new())).collect();
+    for hole in holes {
+        let first = hole.0.first().copied().map(Point);
+        match first.and_then(|p| polygons.iter_mut().find(|poly| poly.contains(&p))) {
+            Some(polygon) => polygon.interiors_push(hole),
+            None => polygons.push(Polygon::new(hole, Vec::new())),
+        }
+    }
+    MultiPolygon(polygons)
+}
+
+fn be_i32(b: &[u8], at: usize) -> i32 {
+    i32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn le_i32(b: &[u8], at: usize) -> i32 {
+    i32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn le_f64(b: &[u8], at: usize) -> f64 {
+    f64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// A dBASE III table: column names and every row's cells as text.
+struct Dbf {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+    encoding_name: &'static str,
+}
+
+impl Dbf {
+    fn parse(b: &[u8], encoding: Option<Encoding>) -> Result<Dbf, String> {
+        if b.len() < 32 {
+            return Err("not a dBASE file".into());
+        }
+        let records = u32::from_le_bytes(b[4..8].try_into().expect("4 bytes")) as usize;
+        let header = usize::from(u16::from_le_bytes([b[8], b[9]]));
+        let record = usize::from(u16::from_le_bytes([b[10], b[11]]));
+        // Language driver 0x57 and 0x03 are Windows ANSI (1252); without a .cpg, trust it.
+        let encoding = encoding.or(matches!(b[29], 0x03 | 0x57).then_some(Encoding::Windows1252));
+        let text = |bytes: &[u8]| decode(bytes.to_vec(), encoding).map(|(t, e)| (t.trim().to_string(), e));
+        let mut fields = Vec::new();
+        let mut at = 32;
+        while at + 32 <= header && b[at] != 0x0D {
+            let name_bytes = &b[at..at + 11];
+            let name_end = name_bytes.iter().position(|&c| c == 0).unwrap_or(11);
+            let (name, _) = text(&name_bytes[..name_end])?;
+            fields.push((name, usize::from(b[at + 16])));
+            at += 32;
+        }
+        let mut rows = Vec::with_capacity(records);
+        let mut used = encoding.unwrap_or(Encoding::Utf8);
+        for r in 0..records {
+            let start = header + r * record;
+            let row = b.get(start..start + record).ok_or_else(|| format!("the .dbf ends at record {}", r + 1))?;
+            if row[0] == b'*' {
+                continue;
+            }
+            let mut offset = 1;
+            let mut cells = Vec::with_capacity(fields.len());
+            for (_, width) in &fields {
+                let (cell, e) = text(row.get(offset..offset + width).ok_or("a .dbf record is shorter than its fields")?)?;
+                used = if e == Encoding::Windows1252 { e } else { used };
+                cells.push(cell);
+                offset += width;
+            }
+            rows.push(cells);
+        }
+        let encoding_name = match used {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1252 => "Windows-1252",
+        };
+        Ok(Dbf { columns: fields.into_iter().map(|(n, _)| n).collect(), rows, encoding_name })
+    }
+}
