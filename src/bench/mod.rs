@@ -1,6 +1,7 @@
 //! `bomiljo bench <capability>`: benchmarks that print their figures. Data is generated with a
 //! fixed seed so figures are comparable across runs and machines.
 
+mod formats;
 pub mod load;
 mod serve;
 
@@ -52,11 +53,42 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
         summary.written.unassigned
     );
 
+    import_other_formats(&mut store, config, dir.path(), &mut rng, extent, rows.min(FORMAT_ROWS))?;
+
     let points: Vec<(f64, f64)> = (0..rows).map(|_| random_point(&mut rng, extent)).collect();
     let started = Instant::now();
     let assigned = points.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("assign: {rows} points to {} areas in {ms:.0} ms = {:.0} points/s ({assigned} inside an area)", areas.len(), rows as f64 / (ms / 1000.0));
+    Ok(())
+}
+
+/// Rows of the GeoPackage and Shapefile runs (their readers hold a file's rows in memory).
+const FORMAT_ROWS: usize = 200_000;
+
+/// The same kind of rows as a GeoPackage (into the fire layer) and as a Shapefile (into the
+/// waste layer), each into an empty layer like the CSV run, timed the same way.
+fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mut ChaCha8Rng, extent: [f64; 4], rows: usize) -> Result<(), crate::Error> {
+    let invalid = |what: &str, e: String| crate::store::StoreError::Invalid { what: format!("writing the bench {what}"), reason: e };
+    let mut generate = |category: &str| -> Vec<formats::Row> {
+        (0..rows)
+            .map(|i| {
+                let (x, y) = random_point(rng, extent);
+                let date = format!("2024-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28));
+                formats::Row { id: format!("f{i}"), date, category: category.into(), x, y }
+            })
+            .collect()
+    };
+    let gpkg = dir.join("incidents.gpkg");
+    formats::write_gpkg(&gpkg, &generate("fire")).map_err(|e| invalid("GeoPackage", e.to_string()))?;
+    let shp = dir.join("incidents.shp");
+    formats::write_shapefile(&shp, &generate("syringe")).map_err(|e| invalid("Shapefile", e.to_string()))?;
+    let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
+    for (name, layer, path) in [("GeoPackage", "incidents_fire", gpkg), ("Shapefile", "incidents_waste", shp)] {
+        let summary = import_file(store, config, layer, &path, &options)?;
+        let secs = summary.elapsed.as_secs_f64();
+        println!("import {name}: {} rows in {:.0} ms = {:.0} rows/s", summary.written.rows, secs * 1000.0, summary.written.rows as f64 / secs);
+    }
     Ok(())
 }
 

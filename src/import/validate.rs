@@ -216,10 +216,13 @@ impl<'a> Validator<'a> {
             }),
             FieldType::Category => {
                 let labels = &self.layer.category_labels;
-                let category = labels.category_of(text).map(str::to_string);
-                let usage = self.labels.entry(text.to_string()).or_insert(LabelUse { category: category.clone(), rows: 0 });
+                // Files repeat a handful of labels: each is normalised and looked up once.
+                let usage = match self.labels.get_mut(text) {
+                    Some(usage) => usage,
+                    None => self.labels.entry(text.to_string()).or_insert(LabelUse { category: labels.category_of(text).map(str::to_string), rows: 0 }),
+                };
                 usage.rows += 1;
-                let found = category.ok_or_else(|| {
+                let found = usage.category.clone().ok_or_else(|| {
                     format!(
                         "unknown category '{text}'{} (layer {} knows: {}); map the label in [category_labels] of {}",
                         crate::config::suggest(&crate::config::labels::normalise(text), labels.known()),
