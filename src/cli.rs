@@ -497,11 +497,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let geography = measurement::Geography::load(store.conn(), &config)?;
             let incidents = if role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
             let rows = measurement::measure(&geography, incidents, &config, year, level)?;
+            let missing: Vec<String> =
+                measurement::coverage(incidents, &config)?.into_iter().filter_map(|(source, years)| measurement::no_data_note(&source, years, year)).collect();
             let rows = Policy::new(role, config.project.min_count).apply(rows);
             match format {
                 TableFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
                 TableFormat::Csv => print!("{}", measurement::indicators_csv(&rows)),
-                TableFormat::Table => print_indicators(&rows),
+                TableFormat::Table => {
+                    print_indicators(&rows);
+                    missing.iter().for_each(|note| println!("{note}"));
+                }
             }
         }
         Command::Score { group, all_groups, at, sites, units, json, out, lang, role } => {

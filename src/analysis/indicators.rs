@@ -122,12 +122,21 @@ pub fn indicators(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], yea
     out
 }
 
+/// Ranks areas by rate, highest first; equal rates share the best rank of the tie ("1, 2, 2,
+/// 4"), so two areas with the same figure are never told apart by their order in a file.
 fn rank_by_rate(rows: &mut [Indicator]) {
     let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].rate_per_1000.is_some()).collect();
     order.sort_by(|&a, &b| rows[b].rate_per_1000.partial_cmp(&rows[a].rate_per_1000).unwrap_or(std::cmp::Ordering::Equal));
     let ranked = order.len();
-    for (rank, i) in order.into_iter().enumerate() {
-        rows[i].rank = Some(rank + 1);
+    let mut previous: Option<(f64, usize)> = None;
+    for (position, i) in order.into_iter().enumerate() {
+        let rate = rows[i].rate_per_1000.unwrap_or_default();
+        let rank = match previous {
+            Some((last, rank)) if last == rate => rank,
+            _ => position + 1,
+        };
+        previous = Some((rate, rank));
+        rows[i].rank = Some(rank);
     }
     for row in rows.iter_mut() {
         row.ranked = ranked;
@@ -135,14 +144,15 @@ fn rank_by_rate(rows: &mut [Indicator]) {
 }
 
 /// Sums area indicators into their bydel (areas without a bydel are left out).
-pub fn bydel_totals(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], year: i32) -> Vec<Indicator> {
+/// `names` gives each bydel code its name (from the bydeler layer, when imported).
+pub fn bydel_totals(areas: &[AreaInfo], names: &BTreeMap<String, String>, tallies: &Tallies, sources: &[String], year: i32) -> Vec<Indicator> {
     let mut bydeler: BTreeMap<String, AreaInfo> = BTreeMap::new();
     let mut summed = Tallies::new();
     for a in areas {
         let Some(bydel) = &a.bydel else { continue };
         let entry = bydeler.entry(bydel.clone()).or_insert_with(|| AreaInfo {
             code: bydel.clone(),
-            name: None,
+            name: names.get(bydel).cloned(),
             bydel: Some(bydel.clone()),
             population: Some(0.0),
             area_km2: 0.0,
@@ -207,6 +217,19 @@ mod tests {
     }
 
     #[test]
+    fn equal_rates_share_a_rank_and_bydeler_carry_their_names() {
+        let areas = [area("0101", "01", 1000.0, 1.0), area("0102", "01", 2000.0, 1.0), area("0201", "02", 1000.0, 1.0), area("0202", "02", 1000.0, 1.0)];
+        // Rates per 1,000: 0101 10, 0102 10, 0201 20, 0202 5.
+        let t = tallies(&[("0101", 2024, 10), ("0102", 2024, 20), ("0201", 2024, 20), ("0202", 2024, 5)]);
+        let rows = indicators(&areas, &t, &["police".to_string()], 2024);
+        let ranks: Vec<(&str, Option<usize>)> = rows.iter().map(|r| (r.code.as_str(), r.rank)).collect();
+        assert_eq!(ranks, [("0101", Some(2)), ("0102", Some(2)), ("0201", Some(1)), ("0202", Some(4))]);
+        let names: BTreeMap<String, String> = [("01".to_string(), "Gamle Oslo".to_string())].into();
+        let bydeler = bydel_totals(&areas, &names, &t, &["police".to_string()], 2024);
+        assert_eq!(bydeler.iter().map(|r| r.name.as_deref()).collect::<Vec<_>>(), [Some("Gamle Oslo"), None]);
+    }
+
+    #[test]
     fn rates_changes_ratios_and_ranks_follow_from_the_counts() {
         let areas = [area("0101", "01", 2000.0, 0.5), area("0102", "01", 8000.0, 2.0), area("0201", "02", 0.0, 1.0)];
         let t = tallies(&[("0101", 2024, 30), ("0101", 2023, 20), ("0102", 2024, 40), ("0102", 2023, 40), ("0201", 2024, 3)]);
@@ -220,7 +243,7 @@ mod tests {
         assert_eq!((a.rank, rows[1].rank, rows[2].rank), (Some(1), Some(2), None));
         assert_eq!(rows[2].rate_per_1000, None);
         assert_eq!(a.ranked, 2);
-        let bydel = bydel_totals(&areas, &t, &["police".into()], 2024);
+        let bydel = bydel_totals(&areas, &BTreeMap::new(), &t, &["police".into()], 2024);
         assert_eq!(bydel[0].count, Count::Exact(70));
         assert_eq!(bydel[0].rate_per_1000, Some(7.0));
     }

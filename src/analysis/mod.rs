@@ -1,6 +1,8 @@
 //! Pure algorithms: projected geometry (EPSG:25832 metres) and plain numbers in, plain structs
 //! out. Nothing here touches DuckDB or HTTP.
 
+/// Areal weighting of counts from one set of polygons onto another (population onto delbydeler).
+pub mod areal;
 /// Before/after comparison around a site: difference in differences of Poisson rates.
 pub mod did;
 /// The Benjamini-Hochberg false-discovery-rate correction.

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
 use crate::privacy::Count;
 use crate::spatial::{Crs, Transformer};
-use crate::store::{AreaColumn, Store, StoreError};
+use crate::store::{AreaColumn, StoreError};
 
 /// `GET /api/areas`: a FeatureCollection of the delbydeler with `code`, `name`, `bydel`,
 /// `population` and `area_km2`.
@@ -25,8 +25,8 @@ pub async fn list(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Renders the assignment areas once, reprojected to WGS84 for web maps.
-pub fn feature_collection(store: &Store, config: &Config, index: &SpatialIndex) -> Result<String, StoreError> {
-    let population = store.population_by_area()?;
+pub fn feature_collection(config: &Config, index: &SpatialIndex, geography: &crate::measurement::Geography) -> Result<String, StoreError> {
+    let population: BTreeMap<String, f64> = geography.infos.iter().filter_map(|a| Some((a.code.clone(), a.population?))).collect();
     let to_wgs84 = Transformer::new(crate::spatial::ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<geojson::Feature> = index
         .assignment_areas(config)

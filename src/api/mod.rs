@@ -79,7 +79,7 @@ impl AppState {
         let release = crate::release::current(store.conn_mut(), &config)?;
         let reference = Arc::new(SpatialIndex::build_public(&store, &config)?);
         let geography = Arc::new(Geography::load(store.conn(), &config)?);
-        let areas_geojson = areas::feature_collection(&store, &config, &reference)?;
+        let areas_geojson = areas::feature_collection(&config, &reference, &geography)?;
         // Rules measure distances to public points of interest only (`rules check` refuses housing),
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&reference), &release)?;

@@ -36,12 +36,14 @@ pub struct Geography {
     pub areas: Vec<queries::AreaRow>,
     pub infos: Vec<AreaInfo>,
     pub population: Vec<WeightedPoint>,
+    /// Bydel names by code, from the delbydeler's parent layer (empty when not imported).
+    pub bydel_names: std::collections::BTreeMap<String, String>,
 }
 
 impl Geography {
     pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
-        let by_area = queries::population_by_area(conn)?;
         let areas = queries::areas(conn, &config.project.assign_layer)?;
+        let by_area = population_by_area(conn, config, &areas)?;
         let infos = areas
             .iter()
             .map(|a| AreaInfo {
@@ -53,8 +55,26 @@ impl Geography {
             })
             .collect();
         let population = queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
-        Ok(Geography { areas, infos, population })
+        let bydel_names = match config.layer(&config.project.assign_layer).ok().and_then(|l| l.parent_layer.clone()) {
+            Some(parent) => queries::areas(conn, &parent)?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect(),
+            None => Default::default(),
+        };
+        Ok(Geography { areas, infos, population, bydel_names })
     }
+}
+
+/// Residents per delbydel: population polygons (SSB grid cells) by areal weighting
+/// ([`crate::analysis::areal`]), population points by the delbydel they fall in.
+fn population_by_area(conn: &Connection, config: &Config, areas: &[queries::AreaRow]) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+    let mut by_area = queries::population_by_area(conn)?;
+    let index = crate::index::AreaIndex::new(areas.to_vec());
+    for layer in config.layers_of(LayerKind::Population) {
+        let cells: Vec<_> = queries::feature_polygons(conn, &layer.name)?.into_iter().filter_map(|c| Some((c.polygon, c.population? as f64))).collect();
+        for (code, residents) in crate::analysis::areal::area_weighted(&cells, &index) {
+            *by_area.entry(code).or_insert(0.0) += residents;
+        }
+    }
+    Ok(by_area)
 }
 
 /// The coarsest anonymisation grid of the incident layers (where incidents are snapped to).
@@ -84,13 +104,10 @@ pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, yea
     let sources = sources(config);
     let mut rows = match level {
         Level::Delbydel => indicators::indicators(&geography.infos, &tallies, &sources, year),
-        Level::Bydel => indicators::bydel_totals(&geography.infos, &tallies, &sources, year),
+        Level::Bydel => indicators::bydel_totals(&geography.infos, &geography.bydel_names, &tallies, &sources, year),
     };
     let released = matches!(incidents, Incidents::Released(_));
-    let mut coverage = std::collections::BTreeMap::new();
-    for source in &sources {
-        coverage.insert(source.clone(), incidents.years(Some(source))?);
-    }
+    let coverage = coverage(incidents, config)?;
     // A source without data in `year` has no row ("ingen data", not a row of zeros ranked 1), and
     // in its first year there is no year before to compare with.
     rows.retain(|r| coverage[&r.source].is_some_and(|(first, last)| (first..=last).contains(&year)));
@@ -104,6 +121,21 @@ pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, yea
     }
     indicators::adjust_for_many_tests(&mut rows);
     Ok(rows)
+}
+
+/// The years each configured incident source has data for (`None`: never imported). Outputs
+/// say "ingen data" for a source-year outside it instead of showing zero.
+pub fn coverage(incidents: Incidents, config: &Config) -> Result<std::collections::BTreeMap<String, Option<(i32, i32)>>, MeasureError> {
+    sources(config).into_iter().map(|source| Ok((source.clone(), incidents.years(Some(&source))?))).collect()
+}
+
+/// The sentence an output shows for a source without data in `year`; `None` when it has data.
+pub fn no_data_note(source: &str, years: Option<(i32, i32)>, year: i32) -> Option<String> {
+    match years {
+        None => Some(format!("{source}: ingen data (ikke importert)")),
+        Some((first, last)) if !(first..=last).contains(&year) => Some(format!("{source}: ingen data for {year} (data finnes for {first}-{last})")),
+        Some(_) => None,
+    }
 }
 
 /// The polygons analysed: every delbydel, or those of one delbydel or bydel code.

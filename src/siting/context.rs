@@ -51,6 +51,8 @@ pub struct SitingContext {
     residents: Vec<f64>,
     housing: Vec<queries::HousingSite>,
     housing_index: PointIndex,
+    /// A population grid is imported (else residents within a radius are unknown).
+    has_population: bool,
     bases: PointIndex,
     /// Incident density from raw incidents (analysts).
     raw_density: IncidentDensity,
@@ -95,7 +97,9 @@ impl SitingContext {
             .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
             .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
         let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
-        let residents = spread_population(&raster, &queries::points(conn, "features", "population")?, rules.population_cell_m);
+        let population = queries::points(conn, "features", "population")?;
+        let has_population = !population.is_empty();
+        let residents = spread_population(&raster, &population, rules.population_cell_m);
         let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
         let housing_index = PointIndex::new(housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect());
         let bases =
@@ -114,6 +118,7 @@ impl SitingContext {
             residents,
             housing,
             housing_index,
+            has_population,
             bases,
             raw_density,
             released_density,
@@ -150,7 +155,9 @@ impl SitingContext {
                 (_, Some(index)) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
                 _ => None,
             },
-            Metric::PopulationWithin { radius_m } => Some(self.residents_within(x, y, *radius_m)),
+            // Without a population grid or housing data these are unknown, not zero.
+            Metric::PopulationWithin { radius_m } => self.has_population.then(|| self.residents_within(x, y, *radius_m)),
+            Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } if self.housing.is_empty() => None,
             Metric::HousingUnitsWithin { radius_m } => Some(self.housing_index.within(x, y, Metres(*radius_m)).weight),
             Metric::GroupSitesWithin { radius_m, groups } => {
                 let r2 = radius_m * radius_m;

@@ -144,11 +144,6 @@ impl Store {
         queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
     }
 
-    /// Residents per delbydel from the population layer.
-    pub fn population_by_area(&self) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
-        queries::population_by_area(&self.conn)
-    }
-
     /// Hands the connection to the server.
     pub fn into_shared(self) -> SharedStore {
         SharedStore { conn: Arc::new(Mutex::new(self.conn)), path: self.path }

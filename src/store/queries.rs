@@ -132,14 +132,14 @@ pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreErr
     rows.collect::<Result<_, _>>().map_err(StoreError::query("counting features per layer"))
 }
 
-/// Residents per delbydel, summed from the population layer(s): only population features carry
-/// a `value`. A grid cell counts in the delbydel its representative point falls in.
+/// Residents per delbydel of the population features given as points (only population
+/// features carry a `value`); polygons (grid cells) are weighted by area in `measurement`.
 pub fn population_by_area(conn: &Connection) -> Result<BTreeMap<String, f64>, StoreError> {
     let what = "summing population per delbydel";
     let mut stmt = conn
         .prepare(
             "SELECT delbydel, sum(value) FROM features
-             WHERE delbydel IS NOT NULL AND value IS NOT NULL GROUP BY delbydel",
+             WHERE delbydel IS NOT NULL AND value IS NOT NULL AND geometry IS NULL GROUP BY delbydel",
         )
         .map_err(StoreError::query(what))?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))).map_err(StoreError::query(what))?;
@@ -316,15 +316,16 @@ pub fn counts_near_sites_and_rest(
 /// The polygons of a polygon layer stored in `features` (commercial land, Marka), as areas.
 pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
     let what = || format!("reading polygons of layer '{layer}'");
-    let mut stmt =
-        conn.prepare("SELECT id, name, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id").map_err(StoreError::query(what()))?;
+    let mut stmt = conn
+        .prepare("SELECT id, name, geometry, CAST(round(value) AS BIGINT) FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
+        .map_err(StoreError::query(what()))?;
     let rows = stmt
-        .query_map(params![layer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
+        .query_map(params![layer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?)))
         .map_err(StoreError::query(what()))?;
     rows.map(|row| {
-        let (code, name, geometry) = row.map_err(StoreError::query(what()))?;
+        let (code, name, geometry, population) = row.map_err(StoreError::query(what()))?;
         let polygon = parse_multipolygon(&geometry).map_err(|reason| StoreError::Invalid { what: format!("{}: {code}", what()), reason })?;
-        Ok(AreaRow { code, name, parent_code: None, population: None, area_m2: 0.0, polygon })
+        Ok(AreaRow { code, name, parent_code: None, population, area_m2: 0.0, polygon })
     })
     .collect()
 }

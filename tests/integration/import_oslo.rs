@@ -96,3 +96,56 @@ fn kindergartens_land_in_the_delbydel_their_file_names() {
     assert!(with_answer > 500, "{with_answer}");
     assert_eq!(agree, with_answer, "kindergartens whose delbydel differs from the file's");
 }
+
+/// Oslo's real 250 m population grid onto the real delbydeler. Areal weighting (exact polygon
+/// intersections) is checked against an independent estimate: each cell split into 10 × 10
+/// sub-cells, each sub-cell's share assigned to the delbydel containing its centre.
+#[test]
+fn population_per_delbydel_is_weighted_by_area_not_taken_from_cell_centres() {
+    use bomiljo::index::AreaIndex;
+    use geo::{BoundingRect, Intersects};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    import_ok(&db, "population", &oslo("befolkning_250m_2023.geojson"), &[]);
+    let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let geography = bomiljo::measurement::Geography::load(store.conn(), &config).unwrap();
+    let weighted: HashMap<String, f64> = geography.infos.iter().map(|a| (a.code.clone(), a.population.unwrap_or(0.0))).collect();
+
+    let areas = AreaIndex::new(bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap());
+    let cells = bomiljo::store::queries::feature_polygons(store.conn(), "population").unwrap();
+    let (mut sampled, mut by_centre) = (HashMap::<String, f64>::new(), HashMap::<String, f64>::new());
+    const N: usize = 10;
+    for cell in &cells {
+        let residents = cell.population.unwrap() as f64;
+        let r = cell.polygon.bounding_rect().unwrap();
+        let (w, h) = (r.width() / N as f64, r.height() / N as f64);
+        let inside: Vec<(f64, f64)> = (0..N * N)
+            .map(|k| (r.min().x + (k % N) as f64 * w + w / 2.0, r.min().y + (k / N) as f64 * h + h / 2.0))
+            .filter(|&(x, y)| cell.polygon.intersects(&geo::Point::new(x, y)))
+            .collect();
+        for &(x, y) in &inside {
+            if let Some(area) = areas.locate(x, y) {
+                *sampled.entry(area.code.clone()).or_default() += residents / inside.len() as f64;
+            }
+        }
+        let (cx, cy) = r.center().x_y();
+        if let Some(area) = areas.locate(cx, cy) {
+            *by_centre.entry(area.code.clone()).or_default() += residents;
+        }
+    }
+    let (mut checked, mut centre_far_off) = (0, 0);
+    for (code, &expected) in sampled.iter().filter(|(_, &p)| p > 1000.0) {
+        let got = weighted[code];
+        assert!((got / expected - 1.0).abs() < 0.02, "{code}: areal weighting {got:.0}, sub-cell estimate {expected:.0}");
+        checked += 1;
+        centre_far_off += usize::from((by_centre.get(code).copied().unwrap_or(0.0) / expected - 1.0).abs() > 0.10);
+    }
+    assert!(checked >= 80, "only {checked} delbydeler with over 1,000 residents");
+    // The old method (cell centres) is more than 10 % off in many delbydeler; the issue found 26.
+    assert!(centre_far_off >= 15, "cell centres were > 10 % off in only {centre_far_off} delbydeler");
+    let total: f64 = weighted.values().sum();
+    let inside_total: f64 = sampled.values().sum();
+    assert!((total / inside_total - 1.0).abs() < 0.005, "{total} vs {inside_total}");
+}

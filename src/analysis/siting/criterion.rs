@@ -44,6 +44,17 @@ impl std::hash::Hash for Metric {
 }
 
 impl Metric {
+    /// The layer whose data measures the metric, for "import X to measure this".
+    pub fn layer(&self) -> &str {
+        match self {
+            Metric::Units => "(proposed units)",
+            Metric::DistanceTo { layer } => layer,
+            Metric::PopulationWithin { .. } => "population",
+            Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes => "housing",
+            Metric::IncidentPercentile => "incidents_*",
+        }
+    }
+
     /// Whether the metric rests on internal data (housing sites): hidden from the public role.
     pub fn uses_internal_data(&self) -> bool {
         matches!(self, Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes)

@@ -51,7 +51,32 @@ pub struct Explanation {
     pub summary_en: String,
     pub constraints: Vec<ConstraintResult>,
     pub factors: Vec<FactorResult>,
+    /// How much of the evidence the score rests on.
+    pub coverage: Coverage,
 }
+
+/// The factors a score could and could not count.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Coverage {
+    pub measured: usize,
+    pub total: usize,
+    /// Share of the factors' total weight that was measured (0-1).
+    pub weight_share: f64,
+    /// Factors without data, each with the layer that would measure it.
+    pub missing: Vec<MissingFactor>,
+    /// Factors hidden from the caller (internal data), not counted.
+    pub hidden: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MissingFactor {
+    pub id: String,
+    pub layer: String,
+}
+
+/// Below this share of the factors' weight a score is given but the site is not called well,
+/// moderately or poorly suited: the judgement would rest on too little of the evidence.
+pub const MIN_WEIGHT_SHARE_FOR_JUDGEMENT: f64 = 0.75;
 
 /// Just the outcome (all constraints met, and the 0-100 score) without the sentences: the same
 /// arithmetic as [`score`], for ranking many sites and for suitability surfaces.
@@ -104,7 +129,10 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
             let v = value(&f.metric).filter(|_| shown);
             let (text, text_en) = match (shown, v) {
                 (false, _) => (HIDDEN_NB.into(), HIDDEN_EN.into()),
-                (true, None) => ("Ingen data å måle dette på; telles ikke med.".into(), "No data to measure this; not counted.".into()),
+                (true, None) => (
+                    format!("Ikke målt: ingen data i laget «{}»; telles ikke med.", f.metric.layer()),
+                    format!("Not measured: no data in layer '{}'; not counted.", f.metric.layer()),
+                ),
                 (true, Some(_)) => (render(&f.text_nb, &f.metric, v, None, Some(f.curve)), render(&f.text_en, &f.metric, v, None, Some(f.curve))),
             };
             FactorResult {
@@ -123,11 +151,32 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
     let passed = constraints.iter().all(|c| c.passed);
     let (sum, weights) = factors.iter().filter_map(|f| f.subscore.map(|s| (s * f.weight, f.weight))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     let score = if passed && weights > 0.0 { (100.0 * sum / weights * 10.0).round() / 10.0 } else { 0.0 };
-    let (summary, summary_en) = summarise(rules, passed, score, &constraints);
-    Explanation { group: rules.group, score, passed, summary, summary_en, constraints, factors }
+    let coverage = coverage(rules, &factors, &visible);
+    let (summary, summary_en) = summarise(rules, passed, score, &constraints, &coverage);
+    Explanation { group: rules.group, score, passed, summary, summary_en, constraints, factors, coverage }
 }
 
-fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[ConstraintResult]) -> (String, String) {
+fn coverage(rules: &GroupRules, results: &[FactorResult], visible: &impl Fn(&Metric) -> bool) -> Coverage {
+    let total_weight: f64 = rules.factors.iter().map(|f| f.weight).sum();
+    let measured_weight: f64 = results.iter().filter(|r| r.subscore.is_some()).map(|r| r.weight).sum();
+    let (mut missing, mut hidden) = (Vec::new(), Vec::new());
+    for (factor, result) in rules.factors.iter().zip(results) {
+        match (visible(&factor.metric), result.subscore) {
+            (false, _) => hidden.push(factor.id.clone()),
+            (true, None) => missing.push(MissingFactor { id: factor.id.clone(), layer: factor.metric.layer().to_string() }),
+            (true, Some(_)) => {}
+        }
+    }
+    Coverage {
+        measured: results.iter().filter(|r| r.subscore.is_some()).count(),
+        total: results.len(),
+        weight_share: if total_weight > 0.0 { measured_weight / total_weight } else { 0.0 },
+        missing,
+        hidden,
+    }
+}
+
+fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[ConstraintResult], coverage: &Coverage) -> (String, String) {
     if !passed {
         let failed: Vec<&str> = constraints.iter().filter(|c| !c.passed).map(|c| c.text.as_str()).collect();
         let failed_en: Vec<&str> = constraints.iter().filter(|c| !c.passed).map(|c| c.text_en.as_str()).collect();
@@ -136,25 +185,42 @@ fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[Constr
             format!("The site does not meet the requirements for group {} and scores 0: {}", rules.group, failed_en.join(" ")),
         );
     }
+    let group = (rules.housing_nb.to_lowercase(), rules.location_nb.to_lowercase(), rules.housing_en.to_lowercase(), rules.location_en.to_lowercase());
+    let share = coverage.weight_share * 100.0;
+    let (m, t) = (coverage.measured, coverage.total);
+    if coverage.weight_share < MIN_WEIGHT_SHARE_FOR_JUDGEMENT {
+        let missing: Vec<String> = coverage.missing.iter().map(|f| format!("{} ({})", f.id, f.layer)).chain(coverage.hidden.iter().cloned()).collect();
+        return (
+            format!(
+                "For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng, men bare {m} av {t} faktorer ({share:.0} % av vekten) kunne måles, så stedet vurderes ikke som godt eller lite egnet. Ikke målt: {}.",
+                rules.group,
+                group.0,
+                group.1,
+                missing.join(", ")
+            ),
+            format!(
+                "For group {} ({}; {}) the site scores {score:.0} of 100, but only {m} of {t} factors ({share:.0} % of the weight) could be measured, so it is not judged well or poorly suited. Not measured: {}.",
+                rules.group,
+                group.2,
+                group.3,
+                missing.join(", ")
+            ),
+        );
+    }
     let word = |s: f64| match s {
         s if s >= 75.0 => ("godt egnet", "well suited"),
         s if s >= 50.0 => ("middels egnet", "moderately suited"),
         _ => ("lite egnet", "poorly suited"),
     };
     let (nb, en) = word(score);
+    let (partial_nb, partial_en) = if m < t {
+        (format!(" ({m} av {t} faktorer målt, {share:.0} % av vekten)"), format!(" ({m} of {t} factors measured, {share:.0} % of the weight)"))
+    } else {
+        (String::new(), String::new())
+    };
     (
-        format!(
-            "For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng og vurderes som {nb}.",
-            rules.group,
-            rules.housing_nb.to_lowercase(),
-            rules.location_nb.to_lowercase()
-        ),
-        format!(
-            "For group {} ({}; {}) the site scores {score:.0} of 100 and is judged {en}.",
-            rules.group,
-            rules.housing_en.to_lowercase(),
-            rules.location_en.to_lowercase()
-        ),
+        format!("For gruppe {} ({}; {}) får stedet {score:.0} av 100 poeng og vurderes som {nb}{partial_nb}.", rules.group, group.0, group.1),
+        format!("For group {} ({}; {}) the site scores {score:.0} of 100 and is judged {en}{partial_en}.", rules.group, group.2, group.3),
     )
 }
 
@@ -238,5 +304,24 @@ mod tests {
         let e = score(&rules(), values(8.0), |m| !m.uses_internal_data());
         assert_eq!(e.score, 50.0);
         assert_eq!((e.factors[1].value, e.factors[1].subscore), (None, None));
+    }
+
+    #[test]
+    fn a_score_on_half_the_evidence_names_what_is_missing_and_judges_nothing() {
+        // No housing data: the concentration factor is unknown, not "0 units within 500 m".
+        let only_transit = |m: &Metric| match m {
+            Metric::Units => Some(8.0),
+            Metric::DistanceTo { .. } => Some(400.0),
+            _ => None,
+        };
+        let e = score(&rules(), only_transit, |_| true);
+        assert_eq!(e.score, 100.0);
+        assert_eq!((e.coverage.measured, e.coverage.total, e.coverage.weight_share), (1, 2, 0.5));
+        assert_eq!(e.coverage.missing, vec![MissingFactor { id: "concentration".into(), layer: "housing".into() }]);
+        assert!(e.summary.contains("bare 1 av 2 faktorer (50 % av vekten)") && e.summary.contains("Ikke målt: concentration (housing)"), "{}", e.summary);
+        assert!(!e.summary.contains("godt egnet") && !e.summary_en.contains("well suited"), "{}", e.summary_en);
+        // With both measured the judgement is given, and says nothing about coverage.
+        let full = score(&rules(), values(8.0), |_| true);
+        assert!(full.summary.contains("middels egnet") && !full.summary.contains("faktorer målt"), "{}", full.summary);
     }
 }
