@@ -264,10 +264,17 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
     if rejections.total > 0 {
         return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections, labels });
     }
+    if rows == 0 && mode == ImportMode::Replace {
+        return Err(ImportError::file(
+            path,
+            "the file has no data rows (only a header); nothing was imported, since replacing the layer with it would empty the layer",
+        ));
+    }
     if rows == 0 {
-        return Err(ImportError::file(path, "the file has no data rows (only a header); nothing was imported"));
+        warnings.push("the file has no data rows (only a header); nothing was added".into());
     }
     let valid = rows;
+    let pending = pending.and_then(|p| if rows == 0 { Err(write::Written::default()) } else { Ok(p) });
     let mut written = match pending {
         Ok(pending) => {
             reassign_if_assignment_layer(&pending, config, &layer)?;

@@ -170,6 +170,13 @@ fn empty_and_header_only_files_say_so() {
     // Replace mode with a header-only file would have emptied the layer.
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM features WHERE layer = 'schools'"), schools_before);
     assert!(schools_before > 0);
+    // Appending nothing changes nothing: a warning, not an error.
+    let incidents = dir.path().join("none.csv");
+    std::fs::write(&incidents, "id,date,category,x,y\n").unwrap();
+    let before = fingerprint(&db);
+    let out = import_ok(&db, "incidents_police", &incidents, &[]);
+    assert!(out.contains("warning: the file has no data rows (only a header); nothing was added"), "{out}");
+    assert_eq!(fingerprint(&db), before);
 }
 
 #[test]

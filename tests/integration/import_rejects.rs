@@ -117,7 +117,7 @@ fn an_unknown_file_type_or_layer_is_a_clear_error() {
     let out = bomiljo(&db, &["import", "incidents_polise", "x.csv"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("did you mean 'incidents_police'"), "{err}");
-    let out = bomiljo(&db, &["import", "schools", "x.shp"]);
+    let out = bomiljo(&db, &["import", "schools", "x.dat"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("bomiljo imports .geojson, .csv and .parquet"), "{err}");
+    assert!(!out.status.success() && err.contains("unknown file type '.dat'; bomiljo imports .geojson, .csv, .parquet, .gpkg, .shp"), "{err}");
 }
