@@ -64,6 +64,15 @@ struct GmlFeature {
     geometry: Result<Geometry<f64>, String>,
 }
 
+/// A feature being read: where it starts, its properties so far, its geometry, and the first
+/// coordinate error.
+struct OpenFeature {
+    line: usize,
+    properties: HashMap<String, String>,
+    builder: GeometryBuilder,
+    error: Option<String>,
+}
+
 /// Builds one feature's geometry from the elements inside it.
 #[derive(Default)]
 struct GeometryBuilder {
@@ -144,7 +153,7 @@ fn parse(text: &str) -> Result<Parsed, String> {
     let mut stack: Vec<String> = Vec::new();
     let mut feature_depth: Option<usize> = None;
     let mut geometry_depth: Option<usize> = None;
-    let mut current: Option<(usize, HashMap<String, String>, GeometryBuilder, Option<String>)> = None;
+    let mut current: Option<OpenFeature> = None;
     let mut pending_text = String::new();
     let (mut features, mut columns, mut crs) = (Vec::new(), Vec::<String>::new(), None);
     let line_of = |offset: usize| text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -158,8 +167,8 @@ fn parse(text: &str) -> Result<Parsed, String> {
                 let parent_is_member = stack.last().is_some_and(|p| matches!(p.as_str(), "featureMember" | "member" | "featureMembers"));
                 if parent_is_member && feature_depth.is_none() {
                     feature_depth = Some(depth);
-                    current = Some((line_of(offset), HashMap::new(), GeometryBuilder::default(), None));
-                } else if let Some((_, _, builder, _)) = current.as_mut() {
+                    current = Some(OpenFeature { line: line_of(offset), properties: HashMap::new(), builder: GeometryBuilder::default(), error: None });
+                } else if let Some(OpenFeature { builder, .. }) = current.as_mut() {
                     if is_geometry(&name) && geometry_depth.is_none() {
                         geometry_depth = Some(depth);
                     }
@@ -202,7 +211,7 @@ fn parse(text: &str) -> Result<Parsed, String> {
             Event::End(_) => {
                 let name = stack.pop().unwrap_or_default();
                 let depth = stack.len();
-                if let Some((_, properties, builder, error)) = current.as_mut() {
+                if let Some(OpenFeature { properties, builder, error, .. }) = current.as_mut() {
                     if geometry_depth.is_some() {
                         match name.as_str() {
                             "pos" | "posList" | "coordinates" => match builder.coordinates(&pending_text, name == "coordinates") {
@@ -223,7 +232,7 @@ fn parse(text: &str) -> Result<Parsed, String> {
                     }
                 }
                 if feature_depth == Some(depth) {
-                    let (line, properties, builder, error) = current.take().expect("a feature is open");
+                    let OpenFeature { line, properties, builder, error } = current.take().expect("a feature is open");
                     let geometry = match error {
                         Some(reason) => Err(reason),
                         None => builder.finish(),
