@@ -25,7 +25,27 @@ pub struct AreaInfo {
     pub name: Option<String>,
     pub bydel: Option<String>,
     pub population: Option<f64>,
+    /// Land area when a water layer is imported, else the whole polygon (see `km2_basis`).
     pub area_km2: f64,
+    pub km2_basis: AreaBasis,
+}
+
+/// Whether an area in km² is land only or the whole polygon (water included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AreaBasis {
+    Land,
+    #[default]
+    Total,
+}
+
+impl AreaBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaBasis::Land => "land",
+            AreaBasis::Total => "total",
+        }
+    }
 }
 
 /// Incidents of one source in one area and year, in total and per category.
@@ -51,6 +71,8 @@ pub struct Indicator {
     pub population: Option<f64>,
     pub rate_per_1000: Option<f64>,
     pub per_km2: Option<f64>,
+    /// What `per_km2` divides by: "land" (water taken out) or "total" (the whole polygon).
+    pub km2_basis: AreaBasis,
     pub previous: Option<Count>,
     pub change: Option<i64>,
     pub change_pct: Option<f64>,
@@ -105,6 +127,7 @@ pub fn indicators(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], yea
                     population: a.population,
                     rate_per_1000: rate,
                     per_km2: (a.area_km2 > 0.0).then(|| now.total as f64 / a.area_km2),
+                    km2_basis: a.km2_basis,
                     previous: Some(Count::Exact(before.total)),
                     change: Some(change),
                     change_pct: (before.total > 0).then(|| change as f64 / before.total as f64 * 100.0),
@@ -156,6 +179,7 @@ pub fn bydel_totals(areas: &[AreaInfo], names: &BTreeMap<String, String>, tallie
             bydel: Some(bydel.clone()),
             population: Some(0.0),
             area_km2: 0.0,
+            km2_basis: a.km2_basis,
         });
         entry.area_km2 += a.area_km2;
         entry.population = Some(entry.population.unwrap_or(0.0) + a.population.unwrap_or(0.0));
@@ -207,7 +231,7 @@ mod tests {
     use crate::privacy::Role;
 
     fn area(code: &str, bydel: &str, population: f64, km2: f64) -> AreaInfo {
-        AreaInfo { code: code.into(), name: None, bydel: Some(bydel.into()), population: Some(population), area_km2: km2 }
+        AreaInfo { code: code.into(), name: None, bydel: Some(bydel.into()), population: Some(population), area_km2: km2, km2_basis: AreaBasis::Total }
     }
 
     fn tallies(rows: &[(&str, i32, u64)]) -> Tallies {

@@ -143,6 +143,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
             bydel: a.parent_code.clone(),
             population: Some(7000.0),
             area_km2: a.area_m2 / 1e6,
+            km2_basis: indicators::AreaBasis::Total,
         })
         .collect();
     let sources = vec!["police".to_string(), "fire".to_string(), "waste".to_string()];

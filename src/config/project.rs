@@ -16,6 +16,8 @@ pub struct Project {
     pub extent_wgs84: [f64; 4],
     /// Name of the areas layer every point is assigned to (delbydeler).
     pub assign_layer: String,
+    /// Water polygons subtracted from the areas for per-km² figures (land area), when imported.
+    pub water_layer: Option<String>,
     /// Smallest count shown outside the analyst role (k).
     pub min_count: u32,
     /// The siting rule file.
@@ -80,6 +82,7 @@ impl Project {
             extent,
             extent_wgs84: raw.municipality.extent_wgs84,
             assign_layer: raw.areas.assign_layer,
+            water_layer: raw.areas.water_layer,
             min_count: raw.privacy.min_count,
             rules: path.parent().unwrap_or(Path::new(".")).join(raw.siting.rules),
             limits: Limits {

@@ -54,6 +54,8 @@ pub struct RawMunicipality {
 #[serde(deny_unknown_fields)]
 pub struct RawAreasSettings {
     pub assign_layer: String,
+    /// A polygon layer of water (sea, lakes) taken out of the areas for per-km² figures.
+    pub water_layer: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,7 @@ pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
 pub use incidents::Incidents;
 pub use series::{series, Series, SeriesParams};
 
-use crate::analysis::indicators::{self, AreaInfo, Indicator};
+use crate::analysis::indicators::{self, AreaBasis, AreaInfo, Indicator};
 use crate::analysis::kde::WeightedPoint;
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, StoreError};
@@ -44,6 +44,7 @@ impl Geography {
     pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
         let areas = queries::areas(conn, &config.project.assign_layer)?;
         let by_area = population_by_area(conn, config, &areas)?;
+        let water = water_by_area(conn, config, &areas)?;
         let infos = areas
             .iter()
             .map(|a| AreaInfo {
@@ -51,7 +52,8 @@ impl Geography {
                 code: a.code.clone(),
                 name: a.name.clone(),
                 bydel: a.parent_code.clone(),
-                area_km2: a.area_m2 / 1e6,
+                area_km2: (a.area_m2 - water.as_ref().and_then(|w| w.get(&a.code)).copied().unwrap_or(0.0)).max(0.0) / 1e6,
+                km2_basis: if water.is_some() { AreaBasis::Land } else { AreaBasis::Total },
             })
             .collect();
         let population = queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
@@ -75,6 +77,19 @@ fn population_by_area(conn: &Connection, config: &Config, areas: &[queries::Area
         }
     }
     Ok(by_area)
+}
+
+/// Water (m²) inside each area, from the configured water layer; `None` when there is none, so
+/// figures per km² say they use the whole area.
+fn water_by_area(conn: &Connection, config: &Config, areas: &[queries::AreaRow]) -> Result<Option<std::collections::BTreeMap<String, f64>>, StoreError> {
+    use geo::Area;
+    let Some(layer) = config.project.water_layer.as_deref().filter(|l| config.layer(l).is_ok()) else { return Ok(None) };
+    let water: Vec<_> = queries::feature_polygons(conn, layer)?.into_iter().map(|w| (w.polygon.unsigned_area(), w.polygon)).map(|(m2, p)| (p, m2)).collect();
+    if water.is_empty() {
+        return Ok(None);
+    }
+    // Weighting each water polygon by its own area gives the area it shares with each target.
+    Ok(Some(crate::analysis::areal::area_weighted(&water, &crate::index::AreaIndex::new(areas.to_vec()))))
 }
 
 /// The coarsest anonymisation grid of the incident layers (where incidents are snapped to).
@@ -217,13 +232,13 @@ pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) 
 /// Writes indicators as CSV (counts as shown after the checkpoint, e.g. "<5").
 pub fn indicators_csv(rows: &[Indicator]) -> String {
     let mut out = String::from(
-        "code,name,bydel,source,year,count,population,rate_per_1000,per_km2,previous,change,change_pct,p_value,q_value,ratio_to_city,rank,ranked\n",
+        "code,name,bydel,source,year,count,population,rate_per_1000,per_km2,km2_basis,previous,change,change_pct,p_value,q_value,ratio_to_city,rank,ranked\n",
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.4}"));
     for r in rows {
         let name = r.name.clone().unwrap_or_default().replace('"', "\"\"");
         out.push_str(&format!(
-            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.code,
             name,
             r.bydel.clone().unwrap_or_default(),
@@ -233,6 +248,7 @@ pub fn indicators_csv(rows: &[Indicator]) -> String {
             r.population.map_or(String::new(), |p| format!("{p:.0}")),
             opt(r.rate_per_1000),
             opt(r.per_km2),
+            r.km2_basis.as_str(),
             r.previous.map_or(String::new(), |p| p.to_string()),
             r.change.map_or(String::new(), |c| c.to_string()),
             opt(r.change_pct),

@@ -336,3 +336,32 @@ fn before_after_merges_overlapping_sites_and_compares_inside_the_delbydel() {
     let fire = before_after(store.conn(), &BeforeAfterParams { source: Some("fire".into()), ..params }).unwrap();
     assert!(fire.sites.iter().all(|s| s.counts.near_before + s.counts.rest_before + s.counts.near_after + s.counts.rest_after == 0));
 }
+
+#[test]
+fn per_km2_uses_land_area_once_water_is_imported_and_says_which_it_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let json = |db: &Path| -> serde_json::Value {
+        let out = bomiljo(db, &["measure", "--year", "2024", "--format", "json"]);
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let a = json(&db);
+    assert_eq!((row(&a, "0101")["per_km2"].as_f64(), row(&a, "0101")["km2_basis"].as_str()), (Some(30.0), Some("total")));
+    // A fjord over the southern half of 0101 (and beyond the square, where it counts for nothing).
+    let water = dir.path().join("water.geojson");
+    std::fs::write(
+        &water,
+        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
+        {"type": "Feature", "properties": {"id": "fjord", "name": "Fjorden"}, "geometry": {"type": "Polygon", "coordinates": [[[596000, 6641000], [598000, 6641000], [598000, 6642500], [596000, 6642500], [596000, 6641000]]]}}]}"#,
+    )
+    .unwrap();
+    import_ok(&db, "water", &water, &[]);
+    let a = json(&db);
+    // 30 incidents on 0.5 km² of land.
+    assert_eq!((row(&a, "0101")["per_km2"].as_f64(), row(&a, "0101")["km2_basis"].as_str()), (Some(60.0), Some("land")));
+    assert_eq!(row(&a, "0202")["km2_basis"].as_str(), Some("land"));
+    // The table names the sources without data instead of printing zeros for them.
+    let table = String::from_utf8_lossy(&bomiljo(&db, &["measure", "--year", "2024"]).stdout).into_owned();
+    assert!(table.contains("fire: ingen data (ikke importert)") && table.contains("waste: ingen data (ikke importert)"), "{table}");
+    assert!(!table.lines().any(|l| l.contains(" fire ")), "{table}");
+}
