@@ -90,6 +90,12 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
         assert!((shown - truth).abs() <= 8, "{shown} vs {truth}: {row}");
     }
     assert!(text.contains("Nærmeste holdeplass") && text.contains("Spørsmål og svar"));
+    // Waste was never imported and fire only for 2023: "–" (no data), never 0.
+    let waste = text.lines().find(|l| l.contains("Renovasjon i delbydelen")).unwrap();
+    assert_eq!(waste.split_whitespace().skip(3).collect::<Vec<_>>(), ["–"; 5], "{waste}");
+    let fire = text.lines().find(|l| l.contains("Brann og redning i delbydelen")).unwrap();
+    let cells: Vec<&str> = fire.split_whitespace().skip(5).collect();
+    assert_eq!((cells[..3].to_vec(), cells[4]), (vec!["–"; 3], "–"), "{fire}");
 }
 
 #[test]
