@@ -1,0 +1,81 @@
+//! `bomiljo bench import|measure|siting|serve|report|release`: benchmarks that print their figures.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::Context;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Time to build the public release, its accuracy and the choropleth's rank agreement.
+    Release {
+        /// Years of incidents per source.
+        #[arg(long, default_value_t = 10)]
+        years: i32,
+        /// Area polygons (default: Oslo's real delbydeler from ../shared/data/oslo).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// Time to produce neighbour-dialogue PDFs.
+    Report {
+        #[arg(long, default_value_t = 20)]
+        reports: usize,
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// Requests/s and p50/p99 for /api/areas, a heat tile and POST /api/score on loopback.
+    Serve {
+        #[arg(long, default_value_t = 5000)]
+        requests: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Real area polygons for the demo database (a fictional city when absent).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// Score 100k random candidates for all eight groups, and a city-wide 50 m surface.
+    Siting {
+        #[arg(long, default_value_t = 100_000)]
+        candidates: usize,
+        /// A database to measure against (default: a demo built on Oslo's real delbydeler).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// KDE over the city, indicators for every delbydel and year, and Gi* on the city grid.
+    Measure {
+        #[arg(long, default_value_t = 1_000_000)]
+        incidents: usize,
+        /// Area polygons (default: Oslo's real delbydeler from ../shared/data/oslo).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// Import of generated incident rows (CSV, GeoPackage, Shapefile) and assignment of points
+    /// to delbydeler.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Area polygons (default: Oslo's real delbydeler from ../shared/data/oslo).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+}
+
+pub fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
+    let config = &ctx.config;
+    let areas = |given: Option<PathBuf>| -> Result<PathBuf> {
+        let areas = given.unwrap_or_else(|| config.dir.join("../shared/data/oslo/delbydeler.geojson"));
+        anyhow::ensure!(areas.is_file(), "areas file {} not found; pass --areas FILE", areas.display());
+        Ok(areas)
+    };
+    match command {
+        BenchCommand::Release { years, areas: a } => bomiljo::bench::release(config, &areas(a)?, years)?,
+        BenchCommand::Import { rows, areas: a } => bomiljo::bench::import(config, &areas(a)?, rows)?,
+        BenchCommand::Report { reports, areas: a } => bomiljo::bench::report(config, &areas(a)?, reports)?,
+        BenchCommand::Serve { requests, concurrency, areas } => bomiljo::bench::serve(config, areas.as_deref(), requests, concurrency)?,
+        BenchCommand::Siting { candidates, areas: a } => bomiljo::bench::siting(config, &areas(a)?, candidates)?,
+        BenchCommand::Measure { incidents, areas: a } => bomiljo::bench::measure(config, &areas(a)?, incidents)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! `bomiljo check`: the database against its schema and configuration, and the layers against
+//! each other (overlapping areas, population far from what the areas state).
+
+use anyhow::Result;
+
+use super::Context;
+use bomiljo::config::LayerKind;
+use bomiljo::store::Store;
+
+pub fn run(ctx: &Context) -> Result<()> {
+    let config = &ctx.config;
+    let store = ctx.store()?;
+    bomiljo::config::rules::load(&config.project.rules, config)?;
+    let mut problems = bomiljo::store::ops::check(store.conn(), config)?;
+    problems.extend(overlapping_areas(&store, ctx)?);
+    let counts = bomiljo::store::queries::layer_counts(store.conn())?;
+    println!("database {} (schema {}), configuration {}", ctx.db.display(), store.schema_version()?, config.dir.display());
+    for (layer, n) in &counts {
+        println!("{n:>10}  {layer}");
+    }
+    if problems.is_empty() {
+        println!("check: ok");
+        return Ok(());
+    }
+    for p in &problems {
+        println!("problem: {p}");
+    }
+    anyhow::bail!("check found {} problem(s)", problems.len())
+}
+
+/// Areas of one layer covering the same ground, one sentence per layer.
+fn overlapping_areas(store: &Store, ctx: &Context) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for layer in ctx.config.layers.iter().filter(|l| l.kind == LayerKind::Areas) {
+        let index = bomiljo::index::AreaIndex::new(store.areas(&layer.name)?);
+        let pairs = bomiljo::index::overlapping(&index, 0.01);
+        if let Some(first) = pairs.first() {
+            problems.push(format!(
+                "{} pairs of {} overlap (e.g. {} and {} share {:.0} m², {:.0} % of the smaller); was a second file imported on top (`bomiljo layer history {}`)?",
+                pairs.len(),
+                layer.name,
+                first.first,
+                first.second,
+                first.shared_m2,
+                first.share_of_smaller * 100.0,
+                layer.name
+            ));
+        }
+    }
+    Ok(problems)
+}

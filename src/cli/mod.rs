@@ -1,0 +1,207 @@
+//! The command line: [`Cli`] and its subcommands, one module per command (its clap arguments and
+//! a documented `run`), and the [`Context`] every command starts from: the configuration, the
+//! database path, and the audit log.
+
+mod audit;
+mod bench;
+mod check;
+mod demo;
+mod export;
+mod import;
+mod layers;
+mod measure;
+mod release;
+mod report;
+mod rules;
+mod score;
+mod serve;
+mod token;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use bomiljo::config::Config;
+use bomiljo::privacy::Role;
+use bomiljo::siting::Candidate;
+use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use bomiljo::store::{OpenMode, Store};
+
+/// bomiljo: neighbourhood monitoring for housing in Oslo's drug and mental-health field.
+#[derive(Parser)]
+#[command(name = "bomiljo", version, about)]
+pub struct Cli {
+    /// The DuckDB database file.
+    #[arg(long, global = true, env = "BOMILJO_DB", default_value = "bomiljo.duckdb")]
+    pub db: PathBuf,
+    /// Folder with bomiljo.toml, layers/ and web/ (default: ./ if it has bomiljo.toml, else the
+    /// source tree this binary was built from).
+    #[arg(long, global = true, env = "BOMILJO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the layers defined in layers/*.toml.
+    Layers(layers::ListArgs),
+    /// Import a file into a layer (all or nothing): GeoJSON, CSV, Excel, GeoPackage, Shapefile,
+    /// GML, GTFS, OpenStreetMap PBF or Parquet.
+    Import(import::ImportArgs),
+    /// A layer's import history, and undo of its newest import.
+    Layer {
+        #[command(subcommand)]
+        what: layers::LayerCommand,
+    },
+    /// Serve the API and the map page.
+    Serve(serve::ServeArgs),
+    /// Generate a demo dataset (deterministic), import it, and serve it.
+    Demo(demo::DemoArgs),
+    /// Indicators per delbydel (or bydel), incident source and year.
+    Measure(measure::MeasureArgs),
+    /// Score candidate sites for a matrix group (or all groups) with explanations.
+    Score(score::ScoreArgs),
+    /// Check the siting rule file (or another one) for errors.
+    Rules {
+        #[command(subcommand)]
+        what: rules::RulesCommand,
+    },
+    /// Write a report.
+    Report {
+        #[command(subcommand)]
+        what: report::ReportCommand,
+    },
+    /// Show or export the audit log.
+    Audit(audit::AuditArgs),
+    /// Export every layer (and the import and audit logs) as Parquet, for backup or a larger engine.
+    Export(export::ExportArgs),
+    /// Check the database and the configuration; exits non-zero on any problem.
+    Check,
+    /// Manage API tokens (roles: public, analyst, admin).
+    Token {
+        #[command(subcommand)]
+        what: token::TokenCommand,
+    },
+    /// The public release every public figure comes from (see PRIVACY.md).
+    Release {
+        #[command(subcommand)]
+        what: release::ReleaseCommand,
+    },
+    /// Run a benchmark and print its figures.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchCommand,
+    },
+}
+
+/// What `main` should exit with.
+pub enum Outcome {
+    Success,
+    /// An import was rejected: the rows were listed; exit non-zero.
+    Rejected,
+}
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let config = Config::load(&cli.config.clone().unwrap_or_else(Config::default_dir))?;
+    let ctx = Context { db: cli.db, config };
+    match cli.command {
+        Command::Import(args) => return import::run(&ctx, args),
+        Command::Layers(args) => layers::list(&ctx, &args)?,
+        Command::Layer { what } => layers::run(&ctx, what)?,
+        Command::Serve(args) => serve::run(&ctx, &args)?,
+        Command::Demo(args) => demo::run(&ctx, args)?,
+        Command::Measure(args) => measure::run(&ctx, &args)?,
+        Command::Score(args) => score::run(&ctx, args)?,
+        Command::Rules { what } => rules::run(&ctx, what)?,
+        Command::Report { what } => report::run(&ctx, what)?,
+        Command::Audit(args) => audit::run(&ctx, &args)?,
+        Command::Export(args) => export::run(&ctx, &args)?,
+        Command::Check => check::run(&ctx)?,
+        Command::Token { what } => token::run(&ctx, what)?,
+        Command::Release { what } => release::run(&ctx, what)?,
+        Command::Bench { what } => bench::run(&ctx, what)?,
+    }
+    Ok(Outcome::Success)
+}
+
+/// What every command starts from.
+pub struct Context {
+    pub db: PathBuf,
+    pub config: Config,
+}
+
+impl Context {
+    /// The database, which must exist.
+    fn store(&self) -> Result<Store> {
+        Ok(Store::open(&self.db, OpenMode::MustExist)?)
+    }
+
+    /// The database, created when missing (imports).
+    fn store_or_new(&self) -> Result<Store> {
+        Ok(Store::open(&self.db, OpenMode::CreateIfMissing)?)
+    }
+
+    /// Who runs the command, for the audit log and the release log: `cli:$USER`.
+    fn actor(&self) -> String {
+        format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    }
+
+    /// Records what the command did in the audit log.
+    fn audit(&self, store: &Store, role: &str, action: &str, detail: &str, rows: Option<i64>) -> Result<()> {
+        Ok(bomiljo::store::audit::record(store.conn(), &self.actor(), role, action, detail, rows)?)
+    }
+
+    /// A site given as degrees, checked to lie in the municipality.
+    fn site_at(&self, lat: f64, lon: f64, units: Option<u32>) -> Result<Candidate> {
+        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(lon, lat)?;
+        anyhow::ensure!(self.config.project.extent.contains(x, y), "{lat},{lon} is outside {}; give LAT,LON in degrees", self.config.project.municipality);
+        Ok(Candidate { label: None, x, y, units, staff_base_on_site: None })
+    }
+}
+
+/// Output of tables: a terminal table, JSON or CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Output of records: JSON or CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    Json,
+    Csv,
+}
+
+/// Language of printed text: bokmål or English.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Language {
+    Nb,
+    En,
+}
+
+fn parse_lat_lon(s: &str) -> Result<(f64, f64), String> {
+    let (lat, lon) = s.split_once(',').ok_or_else(|| format!("'{s}' is not LAT,LON, e.g. 59.91,10.75"))?;
+    let parse = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("'{v}' in '{s}' is not a number"));
+    let (lat, lon) = (parse(lat)?, parse(lon)?);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!("'{s}' is not LAT,LON in degrees"));
+    }
+    Ok((lat, lon))
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("'{s}' is not a role: public, analyst or admin"))
+}
+
+/// `NAME=VALUE`, e.g. `date=Dato` or `bydeler=FILE`.
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE, e.g. date=Dato"))
+}

@@ -1,0 +1,75 @@
+//! `bomiljo report dialogue|annual`: the neighbour-dialogue sheet and the annual report.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::{parse_lat_lon, parse_role, Context, Language};
+use bomiljo::measurement::Geography;
+use bomiljo::privacy::{Policy, Role};
+use bomiljo::report::dialogue;
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The neighbour-dialogue fact sheet for a planned site (PDF, public material).
+    Dialogue {
+        /// The planned site as LAT,LON in degrees.
+        #[arg(long, value_parser = parse_lat_lon)]
+        at: (f64, f64),
+        /// Radius of the area described, metres.
+        #[arg(long, default_value_t = 500.0)]
+        radius: f64,
+        /// The kind of housing, in neutral words.
+        #[arg(long, default_value = "samlokaliserte boliger med personalbase")]
+        housing_type: String,
+        #[arg(long, value_enum, default_value_t = Language::Nb)]
+        lang: Language,
+        /// Where to write the PDF.
+        #[arg(long, default_value = "nabodialog.pdf")]
+        out: PathBuf,
+    },
+    /// The annual bomiljø report: one HTML page per bydel.
+    Annual {
+        #[arg(long)]
+        year: i32,
+        /// Output folder.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// public (default: the report can be shared) or analyst (all counts).
+        #[arg(long, default_value = "public", value_parser = parse_role)]
+        role: Role,
+        /// Also write each bydel as PDF.
+        #[arg(long)]
+        pdf: bool,
+    },
+}
+
+pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
+    let config = &ctx.config;
+    let mut store = ctx.store()?;
+    let release = bomiljo::release::current(store.conn_mut(), config)?;
+    match command {
+        ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, lang, out } => {
+            let site = ctx.site_at(lat, lon, None)?;
+            let lang = match lang {
+                Language::Nb => dialogue::Lang::Nb,
+                Language::En => dialogue::Lang::En,
+            };
+            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
+            let geography = Geography::load(store.conn(), config)?;
+            let index = bomiljo::index::SpatialIndex::build_public(&store, config)?;
+            dialogue::write_file(&dialogue::Sources { config, release: &release, geography: &geography, index: &index }, &params, &out)?;
+            println!("wrote {}", out.display());
+            ctx.audit(&store, "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
+        }
+        ReportCommand::Annual { year, out, role, pdf } => {
+            let out = out.join(format!("annual-{year}"));
+            let files = bomiljo::report::annual::write(&store, &release, config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
+            println!("wrote {} files to {}", files.len(), out.display());
+            let role_name = format!("{role:?}").to_lowercase();
+            ctx.audit(&store, &role_name, "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! `bomiljo serve`: the API and the map page over one database.
+
+use std::net::{IpAddr, SocketAddr};
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+
+use super::Context;
+use bomiljo::api::{self, AppState};
+use bomiljo::config::Config;
+use bomiljo::store::Store;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+}
+
+pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
+    serve(ctx.config.clone(), ctx.store()?, args)
+}
+
+/// Serves `store` until interrupted (also used by `demo`).
+pub fn serve(config: Config, store: Store, args: &ServeArgs) -> Result<()> {
+    let state = AppState::new(config, store)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(api::serve(state, SocketAddr::new(args.host, args.port)))?;
+    Ok(())
+}
