@@ -21,8 +21,18 @@ pub enum ApiError {
     UriTooLong(String),
     #[error("{0}")]
     HeadersTooLarge(String),
+    /// A failure of the service, not of the request: a 500, with the cause in the log.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ApiError {
+    /// A background task that panicked or was cancelled.
+    pub fn task(what: &str) -> impl FnOnce(tokio::task::JoinError) -> ApiError + '_ {
+        move |e| ApiError::Internal(format!("{what} failed: {e}"))
+    }
 }
 
 impl From<crate::measurement::MeasureError> for ApiError {
@@ -44,6 +54,10 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             ApiError::UriTooLong(m) => (StatusCode::URI_TOO_LONG, m.clone()),
             ApiError::HeadersTooLarge(m) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, m.clone()),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())

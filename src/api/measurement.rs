@@ -37,7 +37,7 @@ where
             let release = Arc::clone(&public.release);
             tokio::task::spawn_blocking(move || f(&config, &geography, Incidents::Released(&release)))
                 .await
-                .map_err(|e| ApiError::BadRequest(format!("measurement failed: {e}")))?
+                .map_err(ApiError::task("measurement"))?
                 .map_err(ApiError::from)
         }
         View::Internal(internal) => Ok(internal.store.run(move |conn| Ok(f(&config, &geography, Incidents::Raw(conn)))).await??),
@@ -120,10 +120,10 @@ fn heat_colour(value: f64, max: f64) -> [u8; 4] {
 pub async fn heat_tile(
     State(state): State<AppState>,
     view: View,
-    Path((z, x, y_png)): Path<(u32, u32, String)>,
+    Path(tile): Path<super::TilePath>,
     Query(params): Query<HeatParams>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = super::tile_address(z, x, &y_png, ".png")?;
+    let (z, x, y) = tile.checked(super::TileFormat::Png)?;
     let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), view.caller().role.is_internal());
     let png = match state.tile_cache.get(&key) {
         Some(png) => png,
@@ -137,7 +137,7 @@ pub async fn heat_tile(
                 tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].filter(|v| *v > 0.0).map(|v| heat_colour(v, max)))
             })
             .await
-            .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+            .map_err(ApiError::task("tile rendering"))?;
             let png = axum::body::Bytes::from(png);
             state.tile_cache.insert(key, png.clone());
             png

@@ -151,12 +151,53 @@ async fn release_header(
 
 /// The row of a tile path (`4766.png`, `4766.mvt`) checked against its zoom and column: 404
 /// for a wrong extension, 400 for a tile outside the zoom level.
-fn tile_address(z: u32, x: u32, y_with_ext: &str, ext: &str) -> Result<(u32, u32, u32), ApiError> {
-    let y: u32 = y_with_ext.strip_suffix(ext).and_then(|y| y.parse().ok()).ok_or_else(|| ApiError::NotFound(format!("tiles are {{z}}/{{x}}/{{y}}{ext}")))?;
-    if z > 20 || x >= 1 << z || y >= 1 << z {
-        return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
+/// A tile's row with its extension, as in `.../{y}.png`.
+#[derive(Clone, Copy, Debug)]
+pub struct TileRow {
+    pub y: u32,
+    pub ext: TileFormat,
+}
+
+/// The formats tiles are served in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TileFormat {
+    Png,
+    Mvt,
+}
+
+impl<'de> serde::Deserialize<'de> for TileRow {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TileRow, D::Error> {
+        let text = String::deserialize(d)?;
+        let (y, ext) = text.split_once('.').ok_or_else(|| serde::de::Error::custom("tiles are {z}/{x}/{y}.png or .mvt"))?;
+        let ext = match ext {
+            "png" => TileFormat::Png,
+            "mvt" => TileFormat::Mvt,
+            other => return Err(serde::de::Error::custom(format!("no .{other} tiles: .png or .mvt"))),
+        };
+        Ok(TileRow { y: y.parse().map_err(|_| serde::de::Error::custom(format!("tile row '{y}' is not a number")))?, ext })
     }
-    Ok((z, x, y))
+}
+
+/// `{z}/{x}/{y}.ext` of an XYZ tile, as the router hands it over.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+pub struct TilePath {
+    pub z: u32,
+    pub x: u32,
+    pub y: TileRow,
+}
+
+impl TilePath {
+    /// The tile's (z, x, y) if it exists and is asked for in `format`.
+    fn checked(self, format: TileFormat) -> Result<(u32, u32, u32), ApiError> {
+        let TilePath { z, x, y: TileRow { y, ext } } = self;
+        if ext != format {
+            return Err(ApiError::NotFound(format!("these tiles are {{z}}/{{x}}/{{y}}.{}", if format == TileFormat::Png { "png" } else { "mvt" })));
+        }
+        if z > 20 || x >= 1 << z || y >= 1 << z {
+            return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
+        }
+        Ok((z, x, y))
+    }
 }
 
 /// A grid cell's square (EPSG:25832 bounds) as a closed WGS84 ring for GeoJSON.

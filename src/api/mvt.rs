@@ -18,6 +18,16 @@ use crate::store::IncidentFilter;
 
 const EXTENT: u32 = 4096;
 
+/// `{layer}/{z}/{x}/{y}.mvt` (no `serde(flatten)`: the router's values are text, which a
+/// flattened struct could not parse as numbers).
+#[derive(Deserialize)]
+pub struct LayerTilePath {
+    layer: String,
+    z: u32,
+    x: u32,
+    y: super::TileRow,
+}
+
 #[derive(Deserialize)]
 pub struct TileQuery {
     source: Option<String>,
@@ -102,10 +112,10 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
 pub async fn tile(
     State(state): State<AppState>,
     view: View,
-    Path((layer_name, z, x, y_mvt)): Path<(String, u32, u32, String)>,
+    Path(LayerTilePath { layer: layer_name, z, x, y }): Path<LayerTilePath>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = super::tile_address(z, x, &y_mvt, ".mvt")?;
+    let (z, x, y) = super::TilePath { z, x, y }.checked(super::TileFormat::Mvt)?;
     let proj = TileProjection { z, x, y };
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let mut tile = Tile::new(EXTENT);

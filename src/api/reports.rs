@@ -42,7 +42,7 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
         dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index }, &params)
     })
     .await
-    .map_err(|e| ApiError::BadRequest(format!("report failed: {e}")))?
+    .map_err(ApiError::task("report"))?
     .map_err(|e| match e {
         ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
         ReportError::Store(s) | ReportError::Measure(crate::measurement::MeasureError::Store(s)) => ApiError::Store(s),

@@ -145,9 +145,7 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
     }
     let ctx = context(state)?;
     let policy = caller.policy;
-    let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy))
-        .await
-        .map_err(|e| ApiError::BadRequest(format!("surface failed: {e}")))??;
+    let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy)).await.map_err(ApiError::task("surface"))??;
     let computed = Arc::new(computed);
     state.surface_cache.insert(key, Arc::clone(&computed));
     Ok(computed)
@@ -180,10 +178,10 @@ pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(pa
 pub async fn suitability_tile(
     State(state): State<AppState>,
     caller: Caller,
-    Path((z, x, y_png)): Path<(u32, u32, String)>,
+    Path(tile): Path<super::TilePath>,
     Query(params): Query<SurfaceParams>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = super::tile_address(z, x, &y_png, ".png")?;
+    let (z, x, y) = tile.checked(super::TileFormat::Png)?;
     let surface = surface(&state, &caller, params).await?;
     let png = tokio::task::spawn_blocking(move || {
         tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
@@ -196,6 +194,6 @@ pub async fn suitability_tile(
         })
     })
     .await
-    .map_err(|e| ApiError::BadRequest(format!("tile rendering failed: {e}")))?;
+    .map_err(ApiError::task("tile rendering"))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
