@@ -9,7 +9,7 @@
 use serde::{Serialize, Serializer};
 
 /// Who is asking.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Anyone: aggregates only, small counts suppressed.
@@ -68,6 +68,20 @@ impl Serialize for Count {
             Count::Exact(n) => s.serialize_u64(*n),
             Count::Below(k) => s.serialize_str(&format!("<{k}")),
         }
+    }
+}
+
+/// In the API's schema a count is a whole number, or the text "<k" when suppressed.
+impl schemars::JsonSchema for Count {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Count".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A count: a whole number, or \"<k\" (e.g. \"<5\") where it is below the disclosure threshold k.",
+            "oneOf": [{ "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^<[0-9]+$" }]
+        })
     }
 }
 

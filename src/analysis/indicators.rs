@@ -31,7 +31,7 @@ pub struct AreaInfo {
 }
 
 /// Whether an area in km² is land only or the whole polygon (water included).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AreaBasis {
     Land,
@@ -59,7 +59,7 @@ pub struct Tally {
 pub type Tallies = HashMap<(String, String, i32), Tally>;
 
 /// One row of the measurement: an area, a source, a year.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Indicator {
     pub code: String,
     pub name: Option<String>,

@@ -19,7 +19,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// A fitted trend.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Trend {
     /// Estimated change per year, in per cent (e.g. -4.2 for a 4.2 % yearly fall).
     pub pct_per_year: f64,

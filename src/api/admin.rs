@@ -14,9 +14,11 @@ use super::{access::Internal, ApiError, AppState};
 use crate::privacy::Role;
 use crate::store::{audit, tokens};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct AuditQuery {
+    /// Newest events, 1-100000 (default 1000).
     limit: Option<usize>,
+    /// `json` (default) or `csv`.
     format: Option<String>,
 }
 
@@ -52,10 +54,13 @@ pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Va
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewToken {
+    /// A name to list and revoke the token by.
     name: String,
+    /// `public`, `analyst` or `admin`.
     role: Role,
+    /// Days until it expires (never when absent).
     days: Option<u32>,
 }
 
@@ -77,8 +82,9 @@ pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<
     Ok(Json(json!({ "name": req.name, "role": req.role, "token": secret })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct Revoke {
+    /// Every active token with this name is revoked.
     name: String,
 }
 

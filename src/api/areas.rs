@@ -63,7 +63,7 @@ impl<'a> AreaProperties<'a> {
 }
 
 /// The body of `GET /api/areas/{code}`.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct AreaDetail {
     code: String,
     name: Option<String>,

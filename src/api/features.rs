@@ -44,8 +44,9 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q)
     Ok(Html(page).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct FormatQuery {
+    /// `json` for the OGC API landing page; the map page otherwise.
     f: Option<String>,
 }
 
@@ -91,11 +92,13 @@ pub async fn one_collection(State(state): State<AppState>, caller: Caller, Path(
     Ok(Json(collection(visible_layer(&state, &caller, &name)?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ItemsQuery {
     /// min lon, min lat, max lon, max lat (CRS84).
     bbox: Option<String>,
+    /// Page size, 1-10000 (default 100).
     limit: Option<usize>,
+    /// Items to skip.
     offset: Option<usize>,
     /// A date or an interval `start/end` (`..` for open ends).
     datetime: Option<String>,

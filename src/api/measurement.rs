@@ -17,10 +17,13 @@ use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, Hotsp
 use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct MeasurementQuery {
+    /// The year measured.
     year: i32,
+    /// `delbydel` (default) or `bydel`.
     level: Option<Level>,
+    /// `json` (default) or `csv`.
     format: Option<String>,
 }
 
@@ -217,9 +220,12 @@ pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) ->
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct BeforeAfterQuery {
+    /// Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release).
     radius_m: Option<f64>,
+    /// Analysts: years each side, 1-10 (default 3); refused for the public.
     years: Option<i32>,
+    /// Analysts: one incident source (all when absent); refused for the public.
     source: Option<String>,
 }

@@ -13,7 +13,7 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION") })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct LayerInfo {
     name: String,
     title: Titles,
@@ -26,7 +26,7 @@ pub struct LayerInfo {
     features: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Titles {
     nb: String,
     en: String,

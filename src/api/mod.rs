@@ -123,7 +123,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes::ROUTES {
         let guard = from_fn_with_state((state.clone(), route.role), routes::require_role);
-        router = router.route(route.path, routes::handler(route).route_layer(guard));
+        router = router.route(route.path, (route.handler)().route_layer(guard));
     }
     router
         .fallback_service(web)

@@ -28,9 +28,11 @@ pub struct LayerTilePath {
     y: super::TileRow,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct TileQuery {
+    /// incidents: one source (all when absent).
     source: Option<String>,
+    /// incidents: the year (the latest when absent).
     year: Option<i32>,
     /// Cell size of the incident grid, metres (default 250, 100-1000).
     cell_m: Option<f64>,

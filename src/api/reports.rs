@@ -14,12 +14,17 @@ use super::{ApiError, AppState};
 use crate::report::{dialogue, ReportError};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct DialogueQuery {
+    /// Latitude of the planned site (WGS84).
     lat: f64,
+    /// Longitude of the planned site (WGS84).
     lon: f64,
+    /// Radius of the area described, 100-2000 m (default 500).
     radius: Option<f64>,
+    /// The kind of housing, in neutral words.
     housing_type: Option<String>,
+    /// `nb` (default) or `en`.
     lang: Option<dialogue::Lang>,
 }
 

@@ -1,6 +1,9 @@
-//! The route table: every HTTP route once, with its method, the role it needs, its parameters
-//! and status codes. The router is mounted from it, one middleware enforces its roles, and
-//! `/api/openapi.json` is generated from it, so the three cannot drift apart.
+//! The route table: every HTTP route once, with its method, the role it needs, its handler,
+//! and the Rust types of its parameters, body and answer. The router is mounted from it, one
+//! middleware enforces its roles, and `/api/openapi.json` is generated from it: parameter and
+//! response schemas come from the types (`schemars`, with the types' doc comments as
+//! descriptions), so the contract cannot drift from the code. `docs/openapi.json` is the
+//! committed snapshot (a test fails when they differ).
 
 use axum::{
     extract::{Request, State},
@@ -8,25 +11,54 @@ use axum::{
     response::Response,
     routing::{get, post, MethodRouter},
 };
+use schemars::{generate::Contract, generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
 use super::{admin, areas, auth::Caller, features, limits, measurement, meta, mvt, reports, siting, ApiError, AppState};
 use crate::privacy::Role;
 
-/// A query or path parameter.
+/// A path parameter (`{code}`, `{z}`).
 pub struct Param {
     pub name: &'static str,
     pub kind: &'static str,
     pub doc: &'static str,
-    pub required: bool,
 }
 
-const fn p(name: &'static str, kind: &'static str, doc: &'static str) -> Param {
-    Param { name, kind, doc, required: false }
+const fn path(name: &'static str, kind: &'static str, doc: &'static str) -> Param {
+    Param { name, kind, doc }
 }
 
-const fn req(name: &'static str, kind: &'static str, doc: &'static str) -> Param {
-    Param { name, kind, doc, required: true }
+/// The schema of a Rust type, from a generator.
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// An answer's schema: a reference into `components` (transformed for OpenAPI 3.0 when the
+/// definitions are taken).
+fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// A query's or body's schema, inline and transformed for OpenAPI 3.0.
+fn input<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = generator.root_schema_for::<T>();
+    schema.remove("$schema");
+    schema
+}
+
+/// What a route answers with on success.
+#[derive(Clone, Copy)]
+pub enum Answer {
+    /// JSON of a Rust type.
+    Json(SchemaFn),
+    /// JSON of a Rust type, or CSV with `format=csv`.
+    JsonOrCsv(SchemaFn),
+    /// A JSON object assembled by the handler (described in the summary).
+    JsonObject,
+    GeoJson,
+    Png,
+    Mvt,
+    Pdf,
+    Html,
+    Text,
 }
 
 /// One route.
@@ -36,371 +68,176 @@ pub struct Route {
     pub summary: &'static str,
     /// The least role that may call it.
     pub role: Role,
-    pub params: &'static [Param],
-    /// JSON body fields, for POST routes.
-    pub body: Option<&'static str>,
-    pub responses: &'static [(u16, &'static str)],
+    pub handler: fn() -> MethodRouter<AppState>,
+    pub path_params: &'static [Param],
+    /// The type its query string deserialises into.
+    pub query: Option<SchemaFn>,
+    /// The type of its JSON body (POST).
+    pub body: Option<SchemaFn>,
+    pub answer: Answer,
+    /// Status codes besides 200.
+    pub errors: &'static [(u16, &'static str)],
 }
 
-const OK: (u16, &str) = (200, "OK");
+impl Route {
+    const fn new(method: &'static str, path: &'static str, summary: &'static str, handler: fn() -> MethodRouter<AppState>, answer: Answer) -> Route {
+        Route { method, path, summary, role: Role::Public, handler, path_params: &[], query: None, body: None, answer, errors: &[] }
+    }
+
+    const fn role(mut self, role: Role) -> Route {
+        self.role = role;
+        self
+    }
+
+    const fn path_params(mut self, params: &'static [Param]) -> Route {
+        self.path_params = params;
+        self
+    }
+
+    const fn query(mut self, query: SchemaFn) -> Route {
+        self.query = Some(query);
+        self
+    }
+
+    const fn body(mut self, body: SchemaFn) -> Route {
+        self.body = Some(body);
+        self
+    }
+
+    const fn errors(mut self, errors: &'static [(u16, &'static str)]) -> Route {
+        self.errors = errors;
+        self
+    }
+
+    /// The path as documented: tiles show their extension (`{y}.png`).
+    pub fn documented_path(&self) -> String {
+        match self.answer {
+            Answer::Png => self.path.replace("{y}", "{y}.png"),
+            Answer::Mvt => self.path.replace("{y}", "{y}.mvt"),
+            _ => self.path.to_string(),
+        }
+    }
+}
+
 const BAD: (u16, &str) = (400, "A parameter is missing, malformed or out of range");
 const UNAUTH: (u16, &str) = (401, "The bearer token is unknown, revoked or expired");
 const FORBIDDEN: (u16, &str) = (403, "The caller's role may not see this");
 const NOT_FOUND: (u16, &str) = (404, "No such area, layer or tile");
 
-const HEAT: &[Param] = &[
-    p("source", "string", "Incident source (fire, police, waste); all when absent"),
-    p("category", "string", "One category of the source"),
-    p("year", "integer", "First year (the latest in the store when absent)"),
-    p("to_year", "integer", "Last year of a range"),
-    p("cell_m", "number", "Cell size in metres, 25-250 (default 50)"),
-    p("bandwidth_m", "number", "Kernel bandwidth in metres, 100-1000 (default 300)"),
-    p("area", "string", "Clip to a delbydel or bydel code"),
-    p("weighted", "boolean", "Use incident weights"),
-    p("per_1000", "boolean", "Incidents per 1,000 inhabitants per year"),
-];
-const TILE_XYZ: &[Param] = &[req("z", "integer", "Zoom"), req("x", "integer", "Column"), req("y", "string", "Row with extension")];
-const SITE: &[Param] = &[req("lon", "number", "Longitude (WGS84)"), req("lat", "number", "Latitude (WGS84)"), p("units", "integer", "Proposed units")];
-const SURFACE: &[Param] = &[
-    req("group", "integer", "Matrix group 1-8"),
-    p("area", "string", "A delbydel or bydel code; the whole city when absent"),
-    p("cell_m", "number", "Cell size in metres, 25-500 (default 50)"),
-    p("units", "integer", "Proposed units"),
-];
+const TILE_XYZ: &[Param] = &[path("z", "integer", "Zoom, 0-20"), path("x", "integer", "Column"), path("y", "integer", "Row")];
+const LAYER: &[Param] = &[path("layer", "string", "Layer name")];
 
 /// Every route of the service.
 pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/",
-        summary: "The map page, or the OGC API landing page for JSON clients",
-        role: Role::Public,
-        params: &[p("f", "string", "json for the landing page")],
-        body: None,
-        responses: &[OK],
-    },
-    Route { method: "GET", path: "/conformance", summary: "OGC API conformance classes", role: Role::Public, params: &[], body: None, responses: &[OK] },
-    Route {
-        method: "GET",
-        path: "/collections",
-        summary: "OGC API collections: the layers the caller may see",
-        role: Role::Public,
-        params: &[],
-        body: None,
-        responses: &[OK, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/collections/{layer}",
-        summary: "One collection",
-        role: Role::Public,
-        params: &[req("layer", "string", "Layer name")],
-        body: None,
-        responses: &[OK, UNAUTH, FORBIDDEN, NOT_FOUND],
-    },
-    Route {
-        method: "GET",
-        path: "/collections/{layer}/items",
-        summary: "Features of a layer as GeoJSON (CRS84); internal layers need the analyst role",
-        role: Role::Public,
-        params: &[
-            req("layer", "string", "Layer name"),
-            p("bbox", "string", "min_lon,min_lat,max_lon,max_lat"),
-            p("limit", "integer", "Page size, 1-10000 (default 100)"),
-            p("offset", "integer", "Items to skip"),
-            p("datetime", "string", "A date or start/end interval (incident date, housing opening)"),
-        ],
-        body: None,
-        responses: &[OK, BAD, UNAUTH, FORBIDDEN, NOT_FOUND],
-    },
-    Route {
-        method: "GET",
-        path: "/metrics",
-        summary: "Request counts and time per route (Prometheus text format)",
-        role: Role::Analyst,
-        params: &[],
-        body: None,
-        responses: &[OK],
-    },
-    Route {
-        method: "GET",
-        path: "/api/admin/audit",
-        summary: "The audit log: imports, exports, reports, token management and use",
-        role: Role::Admin,
-        params: &[p("limit", "integer", "Newest events, 1-100000 (default 1000)"), p("format", "string", "json or csv")],
-        body: None,
-        responses: &[OK, UNAUTH, FORBIDDEN],
-    },
-    Route {
-        method: "GET",
-        path: "/api/admin/release",
-        summary: "The public release: version, budget, accuracy per level, budget spent per source-year",
-        role: Role::Admin,
-        params: &[],
-        body: None,
-        responses: &[OK, UNAUTH, FORBIDDEN],
-    },
-    Route {
-        method: "GET",
-        path: "/api/admin/tokens",
-        summary: "Tokens (names, roles, dates; never secrets)",
-        role: Role::Admin,
-        params: &[],
-        body: None,
-        responses: &[OK, UNAUTH, FORBIDDEN],
-    },
-    Route {
-        method: "POST",
-        path: "/api/admin/tokens",
-        summary: "Create a token; the secret is returned once",
-        role: Role::Admin,
-        params: &[],
-        body: Some("{name, role: public|analyst|admin, days?}"),
-        responses: &[OK, BAD, UNAUTH, FORBIDDEN],
-    },
-    Route {
-        method: "POST",
-        path: "/api/admin/tokens/revoke",
-        summary: "Revoke every token with a name",
-        role: Role::Admin,
-        params: &[],
-        body: Some("{name}"),
-        responses: &[OK, UNAUTH, FORBIDDEN, NOT_FOUND],
-    },
-    Route { method: "GET", path: "/api/health", summary: "Liveness and schema version", role: Role::Public, params: &[], body: None, responses: &[OK] },
-    Route { method: "GET", path: "/api/openapi.json", summary: "This OpenAPI document", role: Role::Public, params: &[], body: None, responses: &[OK] },
-    Route {
-        method: "GET",
-        path: "/api/release",
-        summary: "The public release every public figure comes from: version, accuracy in plain words, units and years",
-        role: Role::Public,
-        params: &[],
-        body: None,
-        responses: &[OK],
-    },
-    Route { method: "GET", path: "/api/whoami", summary: "The caller's role", role: Role::Public, params: &[], body: None, responses: &[OK, UNAUTH] },
-    Route {
-        method: "GET",
-        path: "/api/layers",
-        summary: "Every configured layer with its feature count",
-        role: Role::Public,
-        params: &[],
-        body: None,
-        responses: &[OK, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/areas",
-        summary: "Delbydeler as GeoJSON (WGS84) with code, name, bydel, population",
-        role: Role::Public,
-        params: &[],
-        body: None,
-        responses: &[OK],
-    },
-    Route {
-        method: "GET",
-        path: "/api/areas/{code}",
-        summary: "One delbydel with incident counts per source and year (\"<k\" for the public)",
-        role: Role::Public,
-        params: &[req("code", "string", "Delbydel code")],
-        body: None,
-        responses: &[OK, UNAUTH, NOT_FOUND],
-    },
-    Route {
-        method: "GET",
-        path: "/api/measurement",
-        summary: "Indicators per delbydel (or bydel), source and year",
-        role: Role::Public,
-        params: &[req("year", "integer", "The year measured"), p("level", "string", "delbydel or bydel"), p("format", "string", "json or csv")],
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/heatmap",
-        summary: "Kernel density grid as GeoJSON (cells on fewer than k incidents blank for the public)",
-        role: Role::Public,
-        params: HEAT,
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/heatmap/legend",
-        summary: "Unit, range and colour stops of the heat tiles",
-        role: Role::Public,
-        params: HEAT,
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/tiles/heat/{z}/{x}/{y}",
-        summary: "Heat map PNG tile (parameters as /api/heatmap)",
-        role: Role::Public,
-        params: TILE_XYZ,
-        body: None,
-        responses: &[OK, BAD, UNAUTH, NOT_FOUND],
-    },
-    Route {
-        method: "GET",
-        path: "/api/hotspots",
-        summary: "Getis-Ord Gi* hot and cold spots (FDR-corrected) as GeoJSON",
-        role: Role::Public,
-        params: &[
-            p("source", "string", "Incident source"),
-            p("year", "integer", "Year"),
-            p("to_year", "integer", "Last year"),
-            p("cell_m", "number", "Cell size: the public gets the release's 250 m cells; analysts a multiple of the 100 m snapping grid, 100-1000 m (default 200)"),
-            p("band_m", "number", "Neighbour distance (default 500)"),
-            p("area", "string", "Delbydel or bydel code"),
-        ],
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/series",
-        summary: "Incidents per year or month with the trend",
-        role: Role::Public,
-        params: &[
-            p("code", "string", "Delbydel or bydel code; the city when absent"),
-            p("source", "string", "Incident source"),
-            p("category", "string", "Category"),
-            p("monthly", "boolean", "Months instead of years"),
-            p("trend_years", "integer", "Years in the trend (default 5)"),
-        ],
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/before-after",
-        summary: "Incidents around housing before and after opening vs the rest of the delbydel: the release's one fixed, rounded, pooled result for the public; every site and any radius for analysts",
-        role: Role::Public,
-        params: &[p("radius_m", "number", "Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release)"), p("years", "integer", "Analysts: years each side, 1-10 (default 3); refused for the public"), p("source", "string", "Analysts: one incident source (all when absent); refused for the public")],
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "POST",
-        path: "/api/score",
-        summary: "Explained score of a site for a matrix group",
-        role: Role::Public,
-        params: &[],
-        body: Some("{group: 1-8, lon, lat, units?, staff_base_on_site?, label?}"),
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "POST",
-        path: "/api/score/compare",
-        summary: "Up to 50 candidates for one group, best first",
-        role: Role::Public,
-        params: &[],
-        body: Some("{group, sites: [{label?, lon, lat, units?}]}"),
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/score/groups",
-        summary: "A site scored for all eight groups",
-        role: Role::Public,
-        params: SITE,
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/api/suitability",
-        summary: "Suitability grid for a group as GeoJSON (score null where excluded)",
-        role: Role::Public,
-        params: SURFACE,
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route {
-        method: "GET",
-        path: "/tiles/suitability/{z}/{x}/{y}",
-        summary: "Suitability PNG tile",
-        role: Role::Public,
-        params: TILE_XYZ,
-        body: None,
-        responses: &[OK, BAD, UNAUTH, NOT_FOUND],
-    },
-    Route {
-        method: "GET",
-        path: "/api/reports/dialogue.pdf",
-        summary: "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)",
-        role: Role::Public,
-        params: &[
-            req("lat", "number", "Latitude (WGS84)"),
-            req("lon", "number", "Longitude (WGS84)"),
-            p("radius", "number", "Radius in metres, 100-2000 (default 500)"),
-            p("housing_type", "string", "The kind of housing in neutral words"),
-            p("lang", "string", "nb (default) or en"),
-        ],
-        body: None,
-        responses: &[OK, BAD, UNAUTH],
-    },
-    Route { method: "GET", path: "/api/rules", summary: "The siting rule set in force", role: Role::Public, params: &[], body: None, responses: &[OK] },
-    Route {
-        method: "GET",
-        path: "/tiles/{layer}/{z}/{x}/{y}",
-        summary: "Mapbox Vector Tile of an areas layer or 'incidents' (count grid)",
-        role: Role::Public,
-        params: &[
-            req("layer", "string", "delbydeler, bydeler or incidents"),
-            req("z", "integer", "Zoom"),
-            req("x", "integer", "Column"),
-            req("y", "string", "Row with .mvt"),
-            p("source", "string", "incidents: source"),
-            p("year", "integer", "incidents: year"),
-            p("cell_m", "number", "incidents: cell size"),
-        ],
-        body: None,
-        responses: &[OK, BAD, UNAUTH, FORBIDDEN, NOT_FOUND],
-    },
+    Route::new("GET", "/", "The map page, or the OGC API landing page for JSON clients (`f=json`)", || get(features::landing), Answer::Html)
+        .query(input::<features::FormatQuery>),
+    Route::new("GET", "/conformance", "OGC API conformance classes", || get(features::conformance), Answer::JsonObject),
+    Route::new("GET", "/collections", "OGC API collections: the layers the caller may see", || get(features::collections), Answer::JsonObject).errors(&[UNAUTH]),
+    Route::new("GET", "/collections/{layer}", "One collection", || get(features::one_collection), Answer::JsonObject)
+        .path_params(LAYER)
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/collections/{layer}/items", "Features of a layer as GeoJSON (CRS84); internal layers need the analyst role", || get(features::items), Answer::GeoJson)
+        .path_params(LAYER)
+        .query(input::<features::ItemsQuery>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/metrics", "Request counts and time per route (Prometheus text format)", || get(limits::metrics), Answer::Text).role(Role::Analyst),
+    Route::new("GET", "/api/admin/audit", "The audit log: imports, exports, reports, token management and use (JSON or CSV)", || get(admin::audit_log), Answer::JsonObject)
+        .role(Role::Admin)
+        .query(input::<admin::AuditQuery>)
+        .errors(&[UNAUTH, FORBIDDEN]),
+    Route::new("GET", "/api/admin/release", "The public release: version, budget, accuracy per level, budget spent per source-year", || get(admin::release), Answer::JsonObject)
+        .role(Role::Admin)
+        .errors(&[UNAUTH, FORBIDDEN]),
+    Route::new("GET", "/api/admin/tokens", "Tokens: names, roles, dates (never secrets)", || get(admin::list_tokens), Answer::Json(schema::<Vec<crate::store::tokens::TokenInfo>>))
+        .role(Role::Admin)
+        .errors(&[UNAUTH, FORBIDDEN]),
+    Route::new("POST", "/api/admin/tokens", "Create a token; the secret is returned once (`{name, role, token}`)", || post(admin::create_token), Answer::JsonObject)
+        .role(Role::Admin)
+        .body(input::<admin::NewToken>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN]),
+    Route::new("POST", "/api/admin/tokens/revoke", "Revoke every token with a name", || post(admin::revoke_token), Answer::JsonObject)
+        .role(Role::Admin)
+        .body(input::<admin::Revoke>)
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::JsonObject),
+    Route::new("GET", "/api/openapi.json", "This OpenAPI document", || get(openapi_handler), Answer::JsonObject),
+    Route::new(
+        "GET",
+        "/api/release",
+        "The public release every public figure comes from: version, accuracy in plain words, units and years",
+        || get(meta::release),
+        Answer::JsonObject,
+    ),
+    Route::new("GET", "/api/whoami", "The caller's role (`{role, token}`)", || get(meta::whoami), Answer::JsonObject).errors(&[UNAUTH]),
+    Route::new("GET", "/api/layers", "Every configured layer with its feature count", || get(meta::layers), Answer::Json(schema::<Vec<meta::LayerInfo>>)).errors(&[UNAUTH]),
+    Route::new("GET", "/api/areas", "Delbydeler as GeoJSON (WGS84) with code, name, bydel, population, area_km2", || get(areas::list), Answer::GeoJson),
+    Route::new("GET", "/api/areas/{code}", "One delbydel with incident counts per source and year (\"<k\" for the public)", || get(areas::detail), Answer::Json(schema::<areas::AreaDetail>))
+        .path_params(&[path("code", "string", "Delbydel code")])
+        .errors(&[UNAUTH, NOT_FOUND]),
+    Route::new("GET", "/api/measurement", "Indicators per delbydel (or bydel), source and year", || get(measurement::indicators), Answer::JsonOrCsv(schema::<Vec<crate::analysis::indicators::Indicator>>))
+        .query(input::<measurement::MeasurementQuery>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/heatmap", "Kernel density grid as GeoJSON (cells on fewer than k incidents blank for the public)", || get(measurement::heatmap), Answer::GeoJson)
+        .query(input::<crate::measurement::HeatParams>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/heatmap/legend", "Unit, range and colour stops of the heat tiles", || get(measurement::heat_legend), Answer::JsonObject)
+        .query(input::<crate::measurement::HeatParams>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/tiles/heat/{z}/{x}/{y}", "Heat map PNG tile (parameters as /api/heatmap)", || get(measurement::heat_tile), Answer::Png)
+        .path_params(TILE_XYZ)
+        .query(input::<crate::measurement::HeatParams>)
+        .errors(&[BAD, UNAUTH, NOT_FOUND]),
+    Route::new("GET", "/api/hotspots", "Getis-Ord Gi* hot and cold spots (FDR-corrected) as GeoJSON", || get(measurement::hotspots), Answer::GeoJson)
+        .query(input::<crate::measurement::HotspotParams>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/series", "Incidents per year or month with the trend", || get(measurement::series), Answer::Json(schema::<crate::measurement::Series>))
+        .query(input::<crate::measurement::SeriesParams>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new(
+        "GET",
+        "/api/before-after",
+        "Incidents around housing before and after opening vs the rest of the delbydel: the release's one fixed, rounded, pooled result for the public; every site and any radius for analysts",
+        || get(measurement::before_after),
+        Answer::JsonObject,
+    )
+    .query(input::<measurement::BeforeAfterQuery>)
+    .errors(&[BAD, UNAUTH]),
+    Route::new("POST", "/api/score", "Explained score of a site for a matrix group", || post(siting::score), Answer::Json(schema::<siting::ScoreResponse>))
+        .body(input::<siting::ScoreRequest>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("POST", "/api/score/compare", "Up to 50 candidates for one group, best first", || post(siting::compare), Answer::Json(schema::<Vec<siting::ScoreResponse>>))
+        .body(input::<siting::CompareRequest>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new(
+        "GET",
+        "/api/score/groups",
+        "A site scored for all eight groups",
+        || get(siting::all_groups),
+        Answer::Json(schema::<Vec<crate::analysis::siting::Explanation>>),
+    )
+    .query(input::<siting::SiteRequest>)
+    .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/suitability", "Suitability grid for a group as GeoJSON (score null where excluded)", || get(siting::suitability), Answer::GeoJson)
+        .query(input::<crate::siting::SurfaceParams>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/tiles/suitability/{z}/{x}/{y}", "Suitability PNG tile", || get(siting::suitability_tile), Answer::Png)
+        .path_params(TILE_XYZ)
+        .query(input::<crate::siting::SurfaceParams>)
+        .errors(&[BAD, UNAUTH, NOT_FOUND]),
+    Route::new("GET", "/api/reports/dialogue.pdf", "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)", || get(reports::dialogue), Answer::Pdf)
+        .query(input::<reports::DialogueQuery>)
+        .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/rules", "The siting rule set in force, with every threshold, weight and source", || get(siting::rules), Answer::JsonObject),
+    Route::new("GET", "/tiles/{layer}/{z}/{x}/{y}", "Mapbox Vector Tile of an areas layer or 'incidents' (count grid)", || get(mvt::tile), Answer::Mvt)
+        .path_params(&[
+            path("layer", "string", "delbydeler, bydeler or incidents"),
+            path("z", "integer", "Zoom, 0-20"),
+            path("x", "integer", "Column"),
+            path("y", "integer", "Row"),
+        ])
+        .query(input::<mvt::TileQuery>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
 ];
-
-/// The handler of a route in the table.
-pub(super) fn handler(route: &Route) -> MethodRouter<AppState> {
-    match (route.method, route.path) {
-        ("GET", "/") => get(features::landing),
-        ("GET", "/conformance") => get(features::conformance),
-        ("GET", "/collections") => get(features::collections),
-        ("GET", "/collections/{layer}") => get(features::one_collection),
-        ("GET", "/collections/{layer}/items") => get(features::items),
-        ("GET", "/metrics") => get(limits::metrics),
-        ("GET", "/api/admin/audit") => get(admin::audit_log),
-        ("GET", "/api/admin/release") => get(admin::release),
-        ("GET", "/api/admin/tokens") => get(admin::list_tokens),
-        ("POST", "/api/admin/tokens") => post(admin::create_token),
-        ("POST", "/api/admin/tokens/revoke") => post(admin::revoke_token),
-        ("GET", "/api/health") => get(meta::health),
-        ("GET", "/api/openapi.json") => get(openapi_handler),
-        ("GET", "/api/release") => get(meta::release),
-        ("GET", "/api/whoami") => get(meta::whoami),
-        ("GET", "/api/layers") => get(meta::layers),
-        ("GET", "/api/areas") => get(areas::list),
-        ("GET", "/api/areas/{code}") => get(areas::detail),
-        ("GET", "/api/measurement") => get(measurement::indicators),
-        ("GET", "/api/heatmap") => get(measurement::heatmap),
-        ("GET", "/api/heatmap/legend") => get(measurement::heat_legend),
-        ("GET", "/tiles/heat/{z}/{x}/{y}") => get(measurement::heat_tile),
-        ("GET", "/api/hotspots") => get(measurement::hotspots),
-        ("GET", "/api/series") => get(measurement::series),
-        ("GET", "/api/before-after") => get(measurement::before_after),
-        ("POST", "/api/score") => post(siting::score),
-        ("POST", "/api/score/compare") => post(siting::compare),
-        ("GET", "/api/score/groups") => get(siting::all_groups),
-        ("GET", "/api/suitability") => get(siting::suitability),
-        ("GET", "/tiles/suitability/{z}/{x}/{y}") => get(siting::suitability_tile),
-        ("GET", "/api/rules") => get(siting::rules),
-        ("GET", "/api/reports/dialogue.pdf") => get(reports::dialogue),
-        ("GET", "/tiles/{layer}/{z}/{x}/{y}") => get(mvt::tile),
-        (method, path) => unreachable!("route {method} {path} is in ROUTES but has no handler"),
-    }
-}
 
 /// Refuses callers below the route's role (401 for a bad token, 403 for too low a role).
 pub(super) async fn require_role(State((state, role)): State<(AppState, Role)>, request: Request, next: Next) -> Result<Response, ApiError> {
@@ -417,19 +254,29 @@ async fn openapi_handler() -> axum::Json<Value> {
     axum::Json(openapi())
 }
 
-/// The OpenAPI 3 document of [`ROUTES`].
+/// The OpenAPI 3 document of [`ROUTES`]: parameters and request bodies inline (from the types'
+/// deserialisation), answers as named schemas under `components` (from their serialisation).
 pub fn openapi() -> Value {
+    let mut inputs = SchemaSettings::openapi3().with(|s| s.inline_subschemas = true).into_generator();
+    let mut outputs = SchemaSettings::openapi3().with(|s| s.contract = Contract::Serialize).into_generator();
     let mut paths: Map<String, Value> = Map::new();
     for r in ROUTES {
-        let parameters: Vec<Value> = r
-            .params
+        let mut parameters: Vec<Value> = r
+            .path_params
             .iter()
-            .map(|p| {
-                let location = if r.path.contains(&format!("{{{}}}", p.name)) { "path" } else { "query" };
-                json!({ "name": p.name, "in": location, "required": p.required || location == "path", "description": p.doc, "schema": { "type": p.kind } })
-            })
+            .map(|p| json!({ "name": p.name, "in": "path", "required": true, "description": p.doc, "schema": { "type": p.kind } }))
             .collect();
-        let responses: Map<String, Value> = r.responses.iter().map(|(code, doc)| (code.to_string(), json!({ "description": doc }))).collect();
+        if let Some(query) = r.query {
+            parameters.extend(query_parameters(&query(&mut inputs)));
+        }
+        let mut responses: Map<String, Value> = Map::new();
+        responses.insert("200".into(), json!({ "description": "OK", "content": answer_content(r.answer, &mut outputs) }));
+        for (code, doc) in r.errors {
+            responses.insert(
+                code.to_string(),
+                json!({ "description": doc, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
+            );
+        }
         let mut operation = json!({
             "summary": r.summary,
             "parameters": parameters,
@@ -438,15 +285,54 @@ pub fn openapi() -> Value {
             "security": if r.role == Role::Public { json!([{}, { "bearer": [] }]) } else { json!([{ "bearer": [] }]) }
         });
         if let Some(body) = r.body {
-            operation["requestBody"] = json!({ "required": true, "description": body, "content": { "application/json": { "schema": { "type": "object" } } } });
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": body(&mut inputs) } } });
         }
-        let entry = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        let entry = paths.entry(r.documented_path()).or_insert_with(|| json!({}));
         entry[r.method.to_lowercase()] = operation;
     }
+    let mut schemas = outputs.take_definitions(true);
+    schemas.insert(
+        "Error".into(),
+        json!({ "type": "object", "description": "Every 4xx and 5xx answer", "properties": { "error": { "type": "string", "description": "What went wrong and what to do" } }, "required": ["error"] }),
+    );
     json!({
         "openapi": "3.0.3",
         "info": { "title": "bomiljo", "version": env!("CARGO_PKG_VERSION"), "description": "Bomiljø monitoring for Oslo kommune. Without a token the caller has the public role: every figure is computed from the public release (GET /api/release: noisy counts for fixed units, see PRIVACY.md), counts under k shown as \"<k\". Every answer carries the release version in the X-Bomiljo-Release header." },
         "paths": paths,
-        "components": { "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } }
+        "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } }
     })
+}
+
+/// One query parameter per property of a query type's schema, with its doc comment as the
+/// description.
+fn query_parameters(schema: &Schema) -> Vec<Value> {
+    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return Vec::new() };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property.as_object_mut().and_then(|p| p.remove("description")).unwrap_or(Value::Null);
+            let mut parameter = json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": property });
+            if !description.is_null() {
+                parameter["description"] = description;
+            }
+            parameter
+        })
+        .collect()
+}
+
+fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
+    let binary = json!({ "type": "string", "format": "binary" });
+    match answer {
+        Answer::Json(schema) => json!({ "application/json": { "schema": schema(outputs) } }),
+        Answer::JsonOrCsv(schema) => json!({ "application/json": { "schema": schema(outputs) }, "text/csv": { "schema": { "type": "string" } } }),
+        Answer::JsonObject => json!({ "application/json": { "schema": { "type": "object" } } }),
+        Answer::GeoJson => json!({ "application/geo+json": { "schema": { "type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946)" } } }),
+        Answer::Png => json!({ "image/png": { "schema": binary } }),
+        Answer::Mvt => json!({ "application/vnd.mapbox-vector-tile": { "schema": binary } }),
+        Answer::Pdf => json!({ "application/pdf": { "schema": binary } }),
+        Answer::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
+        Answer::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
+    }
 }

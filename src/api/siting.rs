@@ -32,14 +32,19 @@ fn context(state: &AppState) -> Result<Arc<SitingContext>, ApiError> {
 }
 
 /// A site in a request: WGS84 degrees.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct SiteRequest {
+    /// A name for the site, echoed back.
     #[serde(default)]
     pub label: Option<String>,
+    /// Longitude (WGS84).
     pub lon: f64,
+    /// Latitude (WGS84).
     pub lat: f64,
+    /// Proposed units, 1-1000 (the group's usual number when absent).
     #[serde(default)]
     pub units: Option<u32>,
+    /// Whether the site has its own staff base (personalbase).
     #[serde(default)]
     pub staff_base_on_site: Option<bool>,
 }
@@ -60,15 +65,16 @@ impl SiteRequest {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct ScoreRequest {
+    /// Matrix group 1-8.
     pub group: u8,
     #[serde(flatten)]
     pub site: SiteRequest,
 }
 
 /// An explanation with the site it is about.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ScoreResponse {
     pub label: Option<String>,
     pub lon: f64,
@@ -86,9 +92,11 @@ pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Jso
     Ok(Json(ScoreResponse { label: req.site.label, lon: req.site.lon, lat: req.site.lat, explanation }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct CompareRequest {
+    /// Matrix group 1-8.
     pub group: u8,
+    /// 1-50 candidate sites.
     pub sites: Vec<SiteRequest>,
 }
 

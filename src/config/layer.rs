@@ -16,7 +16,7 @@ use super::{
 use crate::spatial::{Crs, Metres};
 
 /// What a layer holds; decides its table and canonical fields.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     /// Administrative areas (delbydeler, bydeler): polygons with a code.
@@ -31,7 +31,7 @@ pub enum LayerKind {
     Incidents,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GeometryType {
     Point,
@@ -41,7 +41,7 @@ pub enum GeometryType {
 }
 
 /// Who may see a layer's features: `public` leaves the municipality, `internal` does not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     Public,

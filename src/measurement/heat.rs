@@ -13,10 +13,11 @@ use crate::store::queries::IncidentFilter;
 
 /// What to compute. Defaults: all sources, all categories, the latest year, 50 m cells, 300 m
 /// bandwidth, the whole city, counts (not weights), per km².
-#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HeatParams {
     /// One source (`police`), or all when absent.
     pub source: Option<String>,
+    /// One category of the source.
     pub category: Option<String>,
     /// First year (the latest year in the store when absent).
     pub year: Option<i32>,

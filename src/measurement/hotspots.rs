@@ -13,17 +13,22 @@ use crate::store::queries::IncidentFilter;
 
 /// Defaults: all sources, the latest year, neighbours within 500 m, and cells of 250 m on the
 /// release (SSB's cells) or 200 m on raw incidents (a multiple of the 100 m snapping grid).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct HotspotParams {
+    /// One source, or all when absent.
     pub source: Option<String>,
+    /// One category of the source.
     pub category: Option<String>,
+    /// First year (the latest when absent).
     pub year: Option<i32>,
+    /// Last year of a range.
     pub to_year: Option<i32>,
     /// Cell size, metres; on raw incidents a multiple of the snapping grid.
     pub cell_m: Option<f64>,
     /// Distance band for neighbours, metres.
     #[serde(default = "default_band")]
     pub band_m: f64,
+    /// A delbydel or bydel code to clip to.
     pub area: Option<String>,
 }
 

@@ -103,7 +103,7 @@ pub fn sources(config: &Config) -> Vec<String> {
 }
 
 /// Whether indicators are per delbydel or summed per bydel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Delbydel,

@@ -7,11 +7,13 @@ use crate::analysis::trend::{trend, Trend};
 use crate::privacy::{Count, Policy, Redact};
 use crate::store::queries::IncidentFilter;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 pub struct SeriesParams {
     /// A delbydel or bydel code; the whole city when absent.
     pub code: Option<String>,
+    /// One source, or all when absent.
     pub source: Option<String>,
+    /// One category of the source.
     pub category: Option<String>,
     /// `year` (default) or `month`.
     #[serde(default)]
@@ -20,7 +22,7 @@ pub struct SeriesParams {
     pub trend_years: Option<usize>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SeriesPoint {
     pub year: i32,
     /// 1-12 for monthly series.
@@ -29,7 +31,7 @@ pub struct SeriesPoint {
     pub count: Count,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Series {
     pub code: Option<String>,
     pub source: Option<String>,

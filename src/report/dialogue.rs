@@ -24,7 +24,7 @@ use crate::spatial::{Metres, SsbCell, SsbProjection};
 use crate::store::{AreaRow, IncidentFilter};
 
 /// Language of the report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
     Nb,

@@ -8,14 +8,16 @@ use crate::analysis::grid::Grid;
 use crate::privacy::Policy;
 use crate::spatial::Metres;
 
-#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 pub struct SurfaceParams {
+    /// Matrix group 1-8.
     pub group: u8,
     /// A delbydel or bydel code; the whole city when absent.
     pub area: Option<String>,
     /// Cell size, 25-500 m (default 50).
     #[serde(default = "default_cell")]
     pub cell_m: f64,
+    /// Proposed units.
     pub units: Option<u32>,
 }
 

@@ -8,7 +8,7 @@ use super::StoreError;
 use crate::privacy::Role;
 
 /// A token as listed (never the secret itself).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,

@@ -92,11 +92,45 @@ fn the_openapi_document_lists_every_route_of_the_table() {
     let doc = server.get_json("/api/openapi.json");
     assert_eq!(doc["openapi"], "3.0.3");
     for route in bomiljo::api::routes::ROUTES {
-        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        let op = &doc["paths"][route.documented_path()][route.method.to_lowercase()];
         assert!(op.is_object(), "{} {} is missing", route.method, route.path);
         assert!(op["responses"]["200"].is_object());
     }
+    // Parameters come from the query types, with their doc comments.
+    let heat = &doc["paths"]["/tiles/heat/{z}/{x}/{y}.png"]["get"]["parameters"];
+    let names: Vec<&str> = heat.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    for name in ["z", "x", "y", "source", "category", "year", "to_year", "cell_m", "bandwidth_m", "area", "weighted", "per_1000"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let cell = heat.as_array().unwrap().iter().find(|p| p["name"] == "cell_m").unwrap();
+    assert_eq!((cell["in"].as_str(), cell["description"].as_str()), (Some("query"), Some("Cell size in metres, 25-250.")));
+    // Answers come from the response types: an indicator's count is a number or "<k".
+    let indicators = &doc["paths"]["/api/measurement"]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    assert_eq!(indicators["items"]["$ref"], "#/components/schemas/Indicator", "{indicators}");
+    let count = &doc["components"]["schemas"]["Count"]["oneOf"];
+    assert_eq!((count[0]["type"].as_str(), count[1]["type"].as_str()), (Some("integer"), Some("string")));
+    assert!(doc["components"]["schemas"]["Explanation"]["properties"]["coverage"].is_object());
     assert!(server.stop());
+}
+
+/// `docs/openapi.json` is the committed contract: the generated document must equal it, so a
+/// change to a route or a type shows in review. After an intended change, regenerate it with
+/// `BOMILJO_UPDATE_SNAPSHOTS=1 cargo test --test integration openapi`.
+#[test]
+fn the_openapi_document_matches_its_committed_snapshot() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
+    let generated = serde_json::to_string_pretty(&bomiljo::api::routes::openapi()).unwrap() + "\n";
+    if std::env::var_os("BOMILJO_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let first_difference = generated.lines().zip(committed.lines()).position(|(a, b)| a != b);
+    assert!(
+        generated == committed,
+        "the OpenAPI document differs from docs/openapi.json (first at line {:?}); if the change is intended, run BOMILJO_UPDATE_SNAPSHOTS=1 cargo test --test integration openapi",
+        first_difference.map(|i| i + 1)
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::criterion::{render, GroupRules, Metric};
 
 /// One constraint's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ConstraintResult {
     pub id: String,
     pub passed: bool,
@@ -23,7 +23,7 @@ pub struct ConstraintResult {
 }
 
 /// One factor's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FactorResult {
     pub id: String,
     pub value: Option<f64>,
@@ -40,7 +40,7 @@ pub struct FactorResult {
 }
 
 /// The answer for one site and group.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub group: u8,
     /// 0-100.
@@ -56,7 +56,7 @@ pub struct Explanation {
 }
 
 /// The factors a score could and could not count.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Coverage {
     pub measured: usize,
     pub total: usize,
@@ -68,7 +68,7 @@ pub struct Coverage {
     pub hidden: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MissingFactor {
     pub id: String,
     pub layer: String,
