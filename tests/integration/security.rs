@@ -188,14 +188,21 @@ fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     let lise = created["token"].as_str().unwrap().to_string();
     assert_eq!(server.get_json_as("/api/whoami", &lise)["role"], "analyst");
     assert_eq!(server.get_bytes("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331").0, 200);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let events = server.get_json_as("/api/admin/audit", &admin);
-    let actions: Vec<String> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| format!("{} {} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
-        .collect();
+    // The report's audit record is written in the background: poll for it, up to a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let actions: Vec<String> = loop {
+        let events = server.get_json_as("/api/admin/audit", &admin);
+        let actions: Vec<String> = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| format!("{} {} {}", e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+            .collect();
+        if actions.iter().any(|a| a.contains("report")) || std::time::Instant::now() > deadline {
+            break actions;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let has = |needle: &str| actions.iter().any(|a| a.contains(needle));
     assert!(has("import delbydeler") && has("import incidents_police"), "{actions:?}");
     assert!(has("token create ops") && has("ops token create lise"), "{actions:?}");
