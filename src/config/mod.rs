@@ -79,6 +79,12 @@ impl Config {
         self.layers.iter().filter(move |l| l.kind == kind)
     }
 
+    /// Every population point of every population layer reads through these names (not a
+    /// hard-coded "population"), so a renamed layer keeps working.
+    pub fn population_layers(&self) -> impl Iterator<Item = &str> {
+        self.layers_of(LayerKind::Population).map(|l| l.name.as_str())
+    }
+
     fn check_areas_layer(&self) -> Result<(), ConfigError> {
         match self.layers.iter().find(|l| l.name == self.project.assign_layer) {
             Some(l) if l.kind == LayerKind::Areas => Ok(()),

@@ -56,7 +56,10 @@ impl Geography {
                 km2_basis: if water.is_some() { AreaBasis::Land } else { AreaBasis::Total },
             })
             .collect();
-        let population = queries::points(conn, "features", "population")?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }).collect();
+        let mut population = Vec::new();
+        for layer in config.population_layers() {
+            population.extend(queries::points(conn, "features", layer)?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }));
+        }
         let bydel_names = match config.layer(&config.project.assign_layer).ok().and_then(|l| l.parent_layer.clone()) {
             Some(parent) => queries::areas(conn, &parent)?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect(),
             None => Default::default(),

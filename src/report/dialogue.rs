@@ -132,7 +132,8 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let code = delbydel.as_ref().map(|(code, _)| code.clone());
     let area_count = |s: &str, y: i32| code.as_ref().and_then(|code| table(s, y)?.delbydel.get(code).copied());
     let city_count = |s: &str, y: i32| table(s, y).map(|t| t.city);
-    let residents_near = src.index.points.get("population").map_or(0.0, |people| people.within(x, y, Metres(params.radius_m)).weight);
+    let residents_near: f64 =
+        src.config.population_layers().filter_map(|layer| src.index.points.get(layer)).map(|people| people.within(x, y, Metres(params.radius_m)).weight).sum();
     let area_population = code.as_ref().and_then(|code| src.geography.infos.iter().find(|a| &a.code == code)?.population);
     let city_population: f64 = src.geography.population.iter().map(|p| p.weight).sum();
     let per_1000 = |n: Option<u64>, people: Option<f64>| Some(n? as f64 / people.filter(|p| *p >= 100.0)? * 1000.0);

@@ -97,7 +97,10 @@ impl SitingContext {
             .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
             .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
         let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
-        let population = queries::points(conn, "features", "population")?;
+        let mut population = Vec::new();
+        for layer in config.population_layers() {
+            population.extend(queries::points(conn, "features", layer)?);
+        }
         let has_population = !population.is_empty();
         let residents = spread_population(&raster, &population, rules.population_cell_m);
         let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
