@@ -121,8 +121,10 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let release = src.release;
     let index = AreaIndex::new(src.geography.areas.clone());
     let delbydel = index.locate(x, y).map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
-    let last = release.years(None).map_or(2024, |(_, last)| last);
-    let years: Vec<i32> = (last - YEARS + 1..=last).collect();
+    // The last YEARS years the release has; none (and so no figures) before any data: the
+    // release has no table for year 0, so every count of it reads "ingen data".
+    let last = release.years(None).map_or(0, |(_, last)| last);
+    let years: Vec<i32> = if last == 0 { Vec::new() } else { (last - YEARS + 1..=last).collect() };
     let sources = crate::measurement::sources(src.config);
     // The circle's figures are the released cells whose centre lies inside it.
     let projection = SsbProjection::new();
