@@ -371,3 +371,34 @@ fn unsupported_formats_say_how_to_convert_them() {
     let (ok, _, err) = run(&db, &["import", "delbydeler", sosi.to_str().unwrap()]);
     assert!(!ok && err.contains("SOSI files are not read directly") && err.contains("ogr2ogr -f GPKG"), "{err}");
 }
+
+/// Incidents are assigned from the position as delivered, then snapped. A 100 m cell straddling
+/// a boundary would otherwise move every incident in it to the side its centre lies on.
+#[test]
+fn incidents_near_a_boundary_are_assigned_from_their_true_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    // West and east of x = 598030, which runs through the 100 m cell 598000-598100 (centre 598050).
+    let areas = dir.path().join("split.geojson");
+    let rectangle = |code: &str, x0: i64, x1: i64| {
+        format!(
+            r#"{{"type": "Feature", "properties": {{"DELBYDEL": "{code}", "DELBYDELSN": "{code}"}}, "geometry": {{"type": "Polygon", "coordinates": [[[{x0}, 6642000], [{x1}, 6642000], [{x1}, 6643000], [{x0}, 6643000], [{x0}, 6642000]]]}}}}"#
+        )
+    };
+    std::fs::write(
+        &areas,
+        format!(
+            r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}}, "features": [{}, {}]}}"#,
+            rectangle("0101", 597000, 598030),
+            rectangle("0102", 598030, 599000)
+        ),
+    )
+    .unwrap();
+    import_ok(&db, "delbydeler", &areas, &[]);
+    let csv = dir.path().join("edge.csv");
+    std::fs::write(&csv, "id,date,category,x,y\nwest,2024-02-01,drugs,598010,6642500\neast,2024-02-01,drugs,598090,6642500\n").unwrap();
+    import_ok(&db, "incidents_police", &csv, &[]);
+    let stored: String = query(&db, "SELECT string_agg(id || '=' || delbydel || '@' || x, ',' ORDER BY id) FROM incidents");
+    // Both are stored at the cell centre 598050 (anonymised), each in its own delbydel.
+    assert_eq!(stored, "east=0102@598050.0,west=0101@598050.0");
+}

@@ -98,9 +98,10 @@ fn parquet_files_import_like_csv() {
     .unwrap();
     let summary = import_ok(&db, "incidents_waste", &parquet, &[]);
     assert!(summary.contains("appended 15 rows"), "{summary}");
-    // x = 597100 + 100 i snaps to 597150 + 100 i: w0-w8 (up to 597950) are in 0101, w9-w14 in 0202.
-    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0101'"), 9);
-    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0202'"), 6);
+    // x = 597100 + 100 i, assigned where delivered: w0-w8 are in 0101, w9 (x = 598000) lies on
+    // the shared edge and goes to the lower code, 0101; w10-w14 are in 0202.
+    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0101'"), 10);
+    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE delbydel = '0202'"), 5);
     assert_eq!(query::<String>(&db, "SELECT CAST(date AS VARCHAR) FROM incidents WHERE id = 'w3'"), "2024-01-04");
 }
 
