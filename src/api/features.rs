@@ -59,13 +59,16 @@ pub async fn conformance() -> Json<Value> {
     ] }))
 }
 
-fn collection(layer: &Layer) -> Value {
+/// A collection: its links and its extent (the municipality's, in which every stored feature
+/// lies: imports refuse anything outside it).
+fn collection(layer: &Layer, config: &crate::config::Config) -> Value {
     json!({
         "id": layer.name,
         "title": layer.title_nb,
         "description": format!("{} ({})", layer.description, layer.title_en),
         "itemType": "feature",
         "crs": [CRS84],
+        "extent": { "spatial": { "bbox": [config.project.extent_wgs84], "crs": CRS84 } },
         "links": [
             { "href": format!("/collections/{}/items", layer.name), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
             { "href": format!("/collections/{}", layer.name), "rel": "self", "type": "application/json" }
@@ -83,13 +86,14 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 
 /// `GET /collections`: every layer the caller may see.
 pub async fn collections(State(state): State<AppState>, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> = state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(collection).collect();
+    let list: Vec<Value> =
+        state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(|l| collection(l, &state.config)).collect();
     Json(json!({ "collections": list, "links": [{ "href": "/collections", "rel": "self", "type": "application/json" }] }))
 }
 
 /// `GET /collections/{layer}`.
 pub async fn one_collection(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(collection(visible_layer(&state, &caller, &name)?)))
+    Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state.config)))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -115,32 +119,70 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
     let offset = q.offset.unwrap_or(0);
     let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
-    let page = FeaturePage { bbox, dates, limit, offset };
+    let page = FeaturePage { id: None, bbox, dates, limit, offset };
     let (features, matched) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
-    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
-    let out: Vec<Value> = features
-        .into_iter()
-        .filter_map(|f| {
-            let geometry = match &f.polygon {
-                Some(p) => geojson::Geometry::from(&to_wgs84.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
-                None => {
-                    let (lon, lat) = to_wgs84.apply(f.x, f.y).ok()?;
-                    geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
-                }
-            };
-            Some(json!({ "type": "Feature", "id": f.id, "geometry": geometry, "properties": f.properties }))
-        })
-        .collect();
+    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, f)).collect();
     let returned = out.len();
-    let mut links = vec![json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={offset}"), "rel": "self", "type": "application/geo+json" })];
+    let mut links = vec![json!({ "href": page_link(&name, &q, limit, offset), "rel": "self", "type": "application/geo+json" })];
     if offset.saturating_add(returned) < matched as usize {
-        links.push(json!({ "href": format!("/collections/{name}/items?limit={limit}&offset={}", offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
+        links.push(json!({ "href": page_link(&name, &q, limit, offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
+}
+
+/// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
+pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let layer = visible_layer(&state, view.caller(), &name)?.clone();
+    let page = FeaturePage { id: Some(id.clone()), bbox: None, dates: None, limit: 1, offset: 0 };
+    let (features, _) = match &view {
+        View::Public(public) => public.reference.features(&layer, page).await?,
+        View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
+    };
+    let mut feature = features
+        .into_iter()
+        .find_map(|f| feature_json(&state, &layer, f))
+        .ok_or_else(|| ApiError::NotFound(format!("collection '{name}' has no item '{id}'")))?;
+    feature["links"] = json!([
+        { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
+        { "href": format!("/collections/{name}"), "rel": "collection", "type": "application/json" }
+    ]);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], feature.to_string()).into_response())
+}
+
+/// A stored feature as GeoJSON in CRS84. Delbydeler carry the population every other output
+/// shows (areal weighting of the grid) where the file gave none.
+fn feature_json(state: &AppState, layer: &Layer, f: crate::store::StoredFeature) -> Option<Value> {
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let geometry = match &f.polygon {
+        Some(p) => geojson::Geometry::from(&to_wgs84.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
+        None => {
+            let (lon, lat) = to_wgs84.apply(f.x, f.y).ok()?;
+            geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
+        }
+    };
+    let mut properties = f.properties;
+    if layer.name == state.config.project.assign_layer && properties.get("population").is_none_or(Value::is_null) {
+        let population = state.geography.infos.iter().find(|a| a.code == f.id).and_then(|a| a.population).map(|p| p.round() as i64);
+        properties.insert("population".into(), json!(population));
+    }
+    Some(json!({ "type": "Feature", "id": f.id, "geometry": geometry, "properties": properties }))
+}
+
+/// A page of `items` with the same filters (a client following `next` keeps its bbox).
+fn page_link(name: &str, q: &ItemsQuery, limit: usize, offset: usize) -> String {
+    let encode = |v: &str| v.replace('%', "%25").replace(' ', "%20").replace('&', "%26").replace('+', "%2B").replace('#', "%23");
+    let mut href = format!("/collections/{name}/items?limit={limit}&offset={offset}");
+    if let Some(bbox) = &q.bbox {
+        href.push_str(&format!("&bbox={}", encode(bbox)));
+    }
+    if let Some(datetime) = &q.datetime {
+        href.push_str(&format!("&datetime={}", encode(datetime)));
+    }
+    href
 }
 
 /// A CRS84 bbox into an EPSG:25832 envelope.

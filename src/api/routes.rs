@@ -140,6 +140,9 @@ pub const ROUTES: &[Route] = &[
         .path_params(LAYER)
         .query(input::<features::ItemsQuery>)
         .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/collections/{layer}/items/{id}", "One feature of a layer as GeoJSON (CRS84)", || get(features::item), Answer::GeoJson)
+        .path_params(&[path("layer", "string", "Layer name"), path("id", "string", "Feature id")])
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/metrics", "Request counts and time per route (Prometheus text format)", || get(limits::metrics), Answer::Text).role(Role::Analyst),
     Route::new("GET", "/api/admin/audit", "The audit log: imports, exports, reports, token management and use (JSON or CSV)", || get(admin::audit_log), Answer::JsonObject)
         .role(Role::Admin)

@@ -346,6 +346,7 @@ pub struct StoredFeature {
 pub struct FeatureQuery<'a> {
     pub table: &'a str,
     pub layer: &'a str,
+    pub id: Option<String>,
     pub bbox: Option<[f64; 4]>,
     pub dates: Option<(String, String)>,
     pub limit: usize,
@@ -355,6 +356,8 @@ pub struct FeatureQuery<'a> {
 /// Which features of a layer a caller asks for: a box, dates and a page.
 #[derive(Clone, Debug, Default)]
 pub struct FeaturePage {
+    /// One feature by id (OGC API `items/{id}`).
+    pub id: Option<String>,
     pub bbox: Option<[f64; 4]>,
     pub dates: Option<(String, String)>,
     pub limit: usize,
@@ -363,7 +366,7 @@ pub struct FeaturePage {
 
 impl FeaturePage {
     pub fn query<'a>(&self, table: &'a str, layer: &'a str) -> FeatureQuery<'a> {
-        FeatureQuery { table, layer, bbox: self.bbox, dates: self.dates.clone(), limit: self.limit, offset: self.offset }
+        FeatureQuery { table, layer, id: self.id.clone(), bbox: self.bbox, dates: self.dates.clone(), limit: self.limit, offset: self.offset }
     }
 }
 
@@ -380,6 +383,10 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let geometry = if matches!(q.table, "areas" | "features") { "geometry" } else { "NULL" };
     let mut clauses = vec!["layer = ?".to_string()];
     let mut params = vec![Value::Text(q.layer.to_string())];
+    if let Some(id) = &q.id {
+        clauses.push("id = ?".into());
+        params.push(Value::Text(id.clone()));
+    }
     if let Some([x0, y0, x1, y1]) = q.bbox {
         clauses.push("x BETWEEN ? AND ? AND y BETWEEN ? AND ?".into());
         params.extend([Value::Double(x0), Value::Double(x1), Value::Double(y0), Value::Double(y1)]);

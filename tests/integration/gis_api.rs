@@ -151,3 +151,58 @@ fn every_route_checks_the_callers_token() {
     }
     assert!(server.stop());
 }
+
+/// A client as QGIS is: it asks for a box and follows `next` until there is none. Every page must
+/// keep the box, so the pages hold exactly the features in the box, each once.
+#[test]
+fn a_client_paging_with_a_bbox_gets_exactly_the_features_in_the_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let csv = dir.path().join("stops.csv");
+    // Five stops inside 10.73-10.77 E, 59.90-59.92 N (the two squares), three far outside.
+    let inside: String = (0..5).map(|i| format!("in{i},Inne {i},{},6642500\n", 597_200 + 300 * i)).collect();
+    let outside: String = (0..3).map(|i| format!("out{i},Ute {i},{},6650000\n", 605_000 + 300 * i)).collect();
+    std::fs::write(&csv, format!("id,name,x,y\n{inside}{outside}")).unwrap();
+    import_ok(&db, "transit_stops", &csv, &[]);
+    let server = Server::start(&db, 0).expect("server starts");
+    let mut href = "/collections/transit_stops/items?bbox=10.73,59.90,10.77,59.92&limit=2".to_string();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let page = server.get_json(&href);
+        seen.extend(page["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()));
+        match page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next") {
+            Some(next) => href = next["href"].as_str().unwrap().to_string(),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["in0", "in1", "in2", "in3", "in4"]);
+
+    // One item by id, and the collection's extent.
+    let item = server.get_json("/collections/transit_stops/items/in2");
+    assert_eq!((item["type"].as_str(), item["id"].as_str(), item["properties"]["name"].as_str()), (Some("Feature"), Some("in2"), Some("Inne 2")));
+    assert_eq!(server.get("/collections/transit_stops/items/nope").0, 404);
+    let bbox = &server.get_json("/collections/transit_stops")["extent"]["spatial"]["bbox"][0];
+    assert_eq!(bbox.as_array().unwrap().len(), 4, "{bbox}");
+    assert!(server.stop());
+}
+
+#[test]
+fn delbydel_items_carry_the_same_population_as_the_areas_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let grid = dir.path().join("grid.csv");
+    std::fs::write(&grid, "ru250m,pop_tot,x,y\na,600,597200,6642200\nb,450,598700,6642700\n").unwrap();
+    import_ok(&db, "population", &grid, &[]);
+    let server = Server::start(&db, 0).expect("server starts");
+    let areas = server.get_json("/api/areas");
+    let items = server.get_json("/collections/delbydeler/items");
+    for code in ["0101", "0202"] {
+        let of = |v: &Value, key: &str| {
+            v["features"].as_array().unwrap().iter().find(|f| f["properties"][key] == code || f["id"] == code).unwrap()["properties"]["population"].clone()
+        };
+        assert_eq!(of(&items, "id"), of(&areas, "code"), "{code}");
+        assert!(of(&areas, "code").as_f64().is_some_and(|p| p > 0.0), "{code} has residents");
+    }
+    assert!(server.stop());
+}
