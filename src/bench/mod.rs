@@ -27,7 +27,10 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
     let areas_layer = &config.project.assign_layer;
     let summary = import_file(&mut store, config, areas_layer, areas_file, &options)?;
     println!("areas: {} polygons from {}", summary.written.rows, areas_file.display());
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), areas_layer)?);
+    let rows_of_areas = queries::areas(store.conn(), areas_layer)?;
+    let started = Instant::now();
+    let areas = AreaIndex::from_rows(rows_of_areas);
+    println!("index: R-tree and classified 100 m cell grid over {} areas in {} ms", areas.len(), started.elapsed().as_millis());
 
     let extent = areas_extent(&areas);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -57,9 +60,24 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
 
     let points: Vec<(f64, f64)> = (0..rows).map(|_| random_point(&mut rng, extent)).collect();
     let started = Instant::now();
-    let assigned = points.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count();
+    let one_thread = points.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
-    println!("assign: {rows} points to {} areas in {ms:.0} ms = {:.0} points/s ({assigned} inside an area)", areas.len(), rows as f64 / (ms / 1000.0));
+    println!(
+        "assign: {rows} points to {} areas in {ms:.0} ms = {:.0} points/s ({one_thread} inside an area; one thread)",
+        areas.len(),
+        rows as f64 / (ms / 1000.0)
+    );
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let started = Instant::now();
+    let assigned: usize = std::thread::scope(|scope| {
+        let chunks: Vec<_> = points
+            .chunks(points.len().div_ceil(threads).max(1))
+            .map(|chunk| scope.spawn(|| chunk.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count()))
+            .collect();
+        chunks.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!("assign: {rows} points in {ms:.0} ms = {:.0} points/s on {threads} threads ({assigned} inside an area)", rows as f64 / (ms / 1000.0));
     Ok(())
 }
 

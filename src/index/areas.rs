@@ -4,6 +4,8 @@
 use geo::{BoundingRect, Intersects, Point};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
+use super::cells::{CellAnswer, CellGrid};
+
 /// An area (delbydel, bydel) with its polygon in EPSG:25832, as stored.
 pub use crate::store::AreaRow as Area;
 
@@ -23,7 +25,13 @@ pub use crate::store::AreaRow as Area;
 pub struct AreaIndex {
     areas: Vec<Area>,
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
+    /// Most points are answered by their cell; only boundary cells need the exact test.
+    cells: Option<CellGrid>,
 }
+
+/// Cell size of the classified grid: small enough that boundary cells are a few per cent of
+/// Oslo's, large enough that the grid stays a few hundred kilobytes.
+const CELL_M: f64 = 100.0;
 
 impl AreaIndex {
     pub fn new(areas: Vec<Area>) -> AreaIndex {
@@ -35,7 +43,10 @@ impl AreaIndex {
                 Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
             })
             .collect();
-        AreaIndex { areas, tree: RTree::bulk_load(boxes) }
+        let mut index = AreaIndex { areas, tree: RTree::bulk_load(boxes), cells: None };
+        let polygons: Vec<_> = index.areas.iter().map(|a| a.polygon.clone()).collect();
+        index.cells = CellGrid::new(&polygons, CELL_M, |x, y| index.locate_exactly(x, y));
+        index
     }
 
     pub fn from_rows(rows: Vec<Area>) -> AreaIndex {
@@ -45,12 +56,27 @@ impl AreaIndex {
     /// The area containing the point (EPSG:25832). A point on a shared boundary goes to the
     /// area with the lowest code, so the answer does not depend on load order.
     pub fn locate(&self, x: f64, y: f64) -> Option<&Area> {
+        match self.cells.as_ref().map(|c| c.answer(x, y)) {
+            Some(CellAnswer::Inside(i)) => Some(&self.areas[i]),
+            Some(CellAnswer::Outside) => None,
+            Some(CellAnswer::Exact) | None => self.locate_exactly(x, y).map(|i| &self.areas[i]),
+        }
+    }
+
+    /// [`AreaIndex::locate`] without the cell grid: R-tree candidates, then point in polygon.
+    /// The grid must agree with it everywhere (tested on Oslo's delbydeler).
+    pub fn locate_exact(&self, x: f64, y: f64) -> Option<&Area> {
+        self.locate_exactly(x, y).map(|i| &self.areas[i])
+    }
+
+    /// The exact answer: R-tree candidates, then point in polygon; the lowest code on a tie.
+    fn locate_exactly(&self, x: f64, y: f64) -> Option<usize> {
         let point = Point::new(x, y);
         self.tree
             .locate_all_at_point(&[x, y])
-            .map(|candidate| &self.areas[candidate.data])
-            .filter(|area| area.polygon.intersects(&point))
-            .min_by(|a, b| a.code.cmp(&b.code))
+            .map(|candidate| candidate.data)
+            .filter(|&i| self.areas[i].polygon.intersects(&point))
+            .min_by(|&a, &b| self.areas[a].code.cmp(&self.areas[b].code))
     }
 
     /// Areas whose bounding boxes intersect a rectangle.

@@ -149,3 +149,37 @@ fn population_per_delbydel_is_weighted_by_area_not_taken_from_cell_centres() {
     let inside_total: f64 = sampled.values().sum();
     assert!((total / inside_total - 1.0).abs() < 0.005, "{total} vs {inside_total}");
 }
+
+/// The classified cell grid answers most lookups without a point-in-polygon test; it must give
+/// the exact answer everywhere: random points, every vertex, and points on every edge.
+#[test]
+fn the_cell_grid_agrees_with_the_exact_test_on_oslo() {
+    use geo::{BoundingRect, CoordsIter};
+    use rand::{RngExt, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let areas = bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap();
+    let index = bomiljo::index::AreaIndex::new(areas.clone());
+    let bounds = areas.iter().filter_map(|a| a.polygon.bounding_rect()).reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    });
+    let bounds = bounds.unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut points: Vec<(f64, f64)> = (0..100_000)
+        .map(|_| (rng.random_range(bounds.min().x - 500.0..bounds.max().x + 500.0), rng.random_range(bounds.min().y - 500.0..bounds.max().y + 500.0)))
+        .collect();
+    for area in &areas {
+        let coords: Vec<_> = area.polygon.coords_iter().collect();
+        points.extend(coords.iter().map(|c| (c.x, c.y)));
+        points.extend(coords.windows(2).map(|w| ((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0)));
+    }
+    let code = |a: Option<&bomiljo::index::Area>| a.map(|a| a.code.clone());
+    let wrong: Vec<_> = points.iter().filter(|(x, y)| code(index.locate(*x, *y)) != code(index.locate_exact(*x, *y))).take(5).collect();
+    assert!(wrong.is_empty(), "the grid disagrees at {wrong:?}");
+    assert!(points.len() > 140_000, "{} points checked", points.len());
+}
