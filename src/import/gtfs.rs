@@ -45,15 +45,5 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
         let values = vec![cell(Some(id)), cell(name), category.to_string(), cell(Some(lon)), cell(Some(lat))];
         rows.push(Ok::<_, Rejection>(RawRow { line, feature: None, cells: Cells::Tabular { columns: Arc::clone(&index), values }, geometry: None }));
     }
-    let len = rows.len() as u64;
-    Ok(Source {
-        format: "gtfs",
-        columns,
-        declared_crs: None,
-        wgs84_by_default: false,
-        rows: Box::new(rows.into_iter()),
-        len_hint: Some(len),
-        decimal_comma: false,
-        notes: vec!["GTFS stops.txt".into()],
-    })
+    Ok(Source::in_memory("gtfs", columns, rows, vec!["GTFS stops.txt".into()]))
 }

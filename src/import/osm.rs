@@ -89,18 +89,8 @@ pub fn read(path: &Path, tags: &[String], layer: &str) -> Result<Source, ImportE
             })
         })
         .collect();
-    let len = rows.len() as u64;
     let notes = vec![format!("OpenStreetMap {}", tags.join(", "))];
-    Ok(Source {
-        format: "osm.pbf",
-        columns,
-        declared_crs: None,
-        wgs84_by_default: false,
-        rows: Box::new(rows.into_iter()),
-        len_hint: Some(len),
-        decimal_comma: false,
-        notes,
-    })
+    Ok(Source::in_memory("osm.pbf", columns, rows, notes))
 }
 
 /// The mean of a way's distinct vertices (a closed ring repeats its first); `None` when a

@@ -23,15 +23,5 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
         let values = (0..columns.len()).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
         out.push(Ok(RawRow { line: out.len() + 1, feature: None, cells: Cells::Tabular { columns: Arc::clone(&index), values }, geometry: None }));
     }
-    let len = out.len() as u64;
-    Ok(Source {
-        format: "parquet",
-        columns,
-        declared_crs: None,
-        wgs84_by_default: false,
-        rows: Box::new(out.into_iter()),
-        len_hint: Some(len),
-        decimal_comma: false,
-        notes: Vec::new(),
-    })
+    Ok(Source::in_memory("parquet", columns, out, Vec::new()))
 }

@@ -61,6 +61,15 @@ impl Cells {
     }
 }
 
+impl Source {
+    /// A table read whole into memory (Excel, GTFS, OpenStreetMap, Parquet): coordinates in
+    /// columns, no declared CRS, numbers with a decimal point.
+    pub fn in_memory(format: &'static str, columns: Vec<String>, rows: Vec<Result<RawRow, Rejection>>, notes: Vec<String>) -> Source {
+        let len_hint = Some(rows.len() as u64);
+        Source { format, columns, declared_crs: None, wgs84_by_default: false, rows: Box::new(rows.into_iter()), len_hint, decimal_comma: false, notes }
+    }
+}
+
 /// A file opened by one of the format readers.
 pub struct Source {
     pub format: &'static str,

@@ -41,18 +41,8 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
             })
         })
         .collect();
-    let len = data.len() as u64;
     let notes = vec![format!("sheet {name}")];
-    Ok(Source {
-        format: "xlsx",
-        columns: header,
-        declared_crs: None,
-        wgs84_by_default: false,
-        rows: Box::new(data.into_iter()),
-        len_hint: Some(len),
-        decimal_comma: false,
-        notes,
-    })
+    Ok(Source::in_memory("xlsx", header, data, notes))
 }
 
 /// A cell as text; dates as YYYY-MM-DD (with the time when it has one).

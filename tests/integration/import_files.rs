@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{bomiljo, fingerprint, fixture, import_ok, query, two_squares_db};
+use crate::common::{bomiljo, fingerprint, fixture, import_ok, query, rectangles, two_squares_db};
 
 /// The police export's own column names, mapped on the command line.
 const POLICE_COLUMNS: [&str; 10] =
@@ -14,13 +14,7 @@ const POLICE_COLUMNS: [&str; 10] =
 /// A database with one delbydel covering every fixture point (x 595-601 km, y 6641-6647 km).
 fn big_square_db(dir: &Path) -> PathBuf {
     let db = dir.join("t.duckdb");
-    let areas = dir.join("big.geojson");
-    std::fs::write(
-        &areas,
-        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
-        {"type": "Feature", "properties": {"DELBYDEL": "0101", "DELBYDELSN": "Alt"}, "geometry": {"type": "Polygon", "coordinates": [[[595000, 6641000], [601000, 6641000], [601000, 6647000], [595000, 6647000], [595000, 6641000]]]}}]}"#,
-    )
-    .unwrap();
+    let areas = rectangles(dir, "big.geojson", &[(r#"{"DELBYDEL": "0101", "DELBYDELSN": "Alt"}"#, [595000, 6641000, 601000, 6647000])]);
     import_ok(&db, "delbydeler", &areas, &[]);
     db
 }
@@ -207,23 +201,11 @@ fn ten_digit_and_unpadded_area_codes_are_normalised_and_parents_must_exist() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.duckdb");
     let square = |code: &str, bydel: &str, x0: i64| {
-        format!(
-            r#"{{"type": "Feature", "properties": {{"DELBYDEL": "{code}", "DELBYDELSN": "D{code}", "BYDEL": "{bydel}"}}, "geometry": {{"type": "Polygon", "coordinates": [[[{x0}, 6642000], [{}, 6642000], [{}, 6643000], [{x0}, 6643000], [{x0}, 6642000]]]}}}}"#,
-            x0 + 1000,
-            x0 + 1000
-        )
+        (format!(r#"{{"DELBYDEL": "{code}", "DELBYDELSN": "D{code}", "BYDEL": "{bydel}"}}"#), [x0, 6642000, x0 + 1000, 6643000])
     };
-    let file = |name: &str, features: &[String]| {
-        let path = dir.path().join(name);
-        std::fs::write(
-            &path,
-            format!(
-                r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}}, "features": [{}]}}"#,
-                features.join(",\n")
-            ),
-        )
-        .unwrap();
-        path
+    let file = |name: &str, features: &[(String, [i64; 4])]| {
+        let features: Vec<(&str, [i64; 4])> = features.iter().map(|(p, r)| (p.as_str(), *r)).collect();
+        rectangles(dir.path(), name, &features)
     };
     // SSB's 10-digit codes and Excel's unpadded bydel numbers.
     let national = file("national.geojson", &[square("0301010102", "1", 597000), square("0301020201", "2", 598000)]);
@@ -237,7 +219,7 @@ fn ten_digit_and_unpadded_area_codes_are_normalised_and_parents_must_exist() {
     assert!(!ok && err.contains("feature 1 (DELBYDEL 0301030102, DELBYDELSN D0301030102): code '0301030102' has 10 digits"), "{err}");
 
     // Once bydeler are stored, a delbydel must name one of them.
-    let bydel_polygons = file("bydeler.geojson", &[square("030101", "", 597000).replace("DELBYDEL\"", "bydelsnr\"").replace("DELBYDELSN", "bydel")]);
+    let bydel_polygons = file("bydeler.geojson", &[(r#"{"bydelsnr": "030101", "bydel": "Gamle Oslo"}"#.to_string(), [597000, 6642000, 598000, 6643000])]);
     import_ok(&db, "bydeler", &bydel_polygons, &[]);
     let (ok, _, err) = run(&db, &["import", "delbydeler", national.to_str().unwrap(), "--field", "parent=BYDEL"]);
     assert!(!ok && err.contains("area 0201: parent '02' is not one of the 1 stored bydeler"), "{err}");
@@ -379,21 +361,14 @@ fn incidents_near_a_boundary_are_assigned_from_their_true_position() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.duckdb");
     // West and east of x = 598030, which runs through the 100 m cell 598000-598100 (centre 598050).
-    let areas = dir.path().join("split.geojson");
-    let rectangle = |code: &str, x0: i64, x1: i64| {
-        format!(
-            r#"{{"type": "Feature", "properties": {{"DELBYDEL": "{code}", "DELBYDELSN": "{code}"}}, "geometry": {{"type": "Polygon", "coordinates": [[[{x0}, 6642000], [{x1}, 6642000], [{x1}, 6643000], [{x0}, 6643000], [{x0}, 6642000]]]}}}}"#
-        )
-    };
-    std::fs::write(
-        &areas,
-        format!(
-            r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}}, "features": [{}, {}]}}"#,
-            rectangle("0101", 597000, 598030),
-            rectangle("0102", 598030, 599000)
-        ),
-    )
-    .unwrap();
+    let areas = rectangles(
+        dir.path(),
+        "split.geojson",
+        &[
+            (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
+            (r#"{"DELBYDEL": "0102", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
+        ],
+    );
     import_ok(&db, "delbydeler", &areas, &[]);
     let csv = dir.path().join("edge.csv");
     std::fs::write(&csv, "id,date,category,x,y\nwest,2024-02-01,drugs,598010,6642500\neast,2024-02-01,drugs,598090,6642500\n").unwrap();

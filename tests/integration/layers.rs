@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{bomiljo, fixture, import_ok, query, two_squares_db};
+use crate::common::{bomiljo, fixture, import_ok, query, rectangles, two_squares_db};
 
 fn write_stops(dir: &Path, name: &str, rows: &[(&str, f64, f64)]) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -84,13 +84,7 @@ fn undoing_delbydeler_reassigns_every_point() {
     let db = two_squares_db(dir.path());
     import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
     // One big square replaces both: every point in it becomes 0909.
-    let big = dir.path().join("big.geojson");
-    std::fs::write(
-        &big,
-        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
-        {"type": "Feature", "properties": {"DELBYDEL": "0909", "DELBYDELSN": "Alt"}, "geometry": {"type": "Polygon", "coordinates": [[[597000, 6642000], [599000, 6642000], [599000, 6643000], [597000, 6643000], [597000, 6642000]]]}}]}"#,
-    )
-    .unwrap();
+    let big = rectangles(dir.path(), "big.geojson", &[(r#"{"DELBYDEL": "0909", "DELBYDELSN": "Alt"}"#, [597000, 6642000, 599000, 6643000])]);
     import_ok(&db, "delbydeler", &big, &[]);
     assert_eq!(query::<String>(&db, "SELECT delbydel FROM incidents WHERE id = 'p1'"), "0909");
     assert!(bomiljo(&db, &["layer", "undo", "delbydeler"]).status.success());
@@ -103,13 +97,7 @@ fn check_finds_areas_stacked_on_top_of_each_other() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
     assert!(bomiljo(&db, &["check"]).status.success(), "two squares sharing an edge do not overlap");
-    let shifted = dir.path().join("shifted.geojson");
-    std::fs::write(
-        &shifted,
-        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
-        {"type": "Feature", "properties": {"DELBYDEL": "0301", "DELBYDELSN": "Over"}, "geometry": {"type": "Polygon", "coordinates": [[[597500, 6642000], [598500, 6642000], [598500, 6643000], [597500, 6643000], [597500, 6642000]]]}}]}"#,
-    )
-    .unwrap();
+    let shifted = rectangles(dir.path(), "shifted.geojson", &[(r#"{"DELBYDEL": "0301", "DELBYDELSN": "Over"}"#, [597500, 6642000, 598500, 6643000])]);
     import_ok(&db, "delbydeler", &shifted, &["--mode", "append"]);
     let out = bomiljo(&db, &["check"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -122,13 +110,8 @@ fn check_finds_areas_stacked_on_top_of_each_other() {
 fn check_finds_a_population_grid_far_from_what_the_areas_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.duckdb");
-    let areas = dir.path().join("areas.geojson");
-    std::fs::write(
-        &areas,
-        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
-        {"type": "Feature", "properties": {"DELBYDEL": "0101", "DELBYDELSN": "Vest", "population": 1000}, "geometry": {"type": "Polygon", "coordinates": [[[597000, 6642000], [598000, 6642000], [598000, 6643000], [597000, 6643000], [597000, 6642000]]]}}]}"#,
-    )
-    .unwrap();
+    let areas =
+        rectangles(dir.path(), "areas.geojson", &[(r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest", "population": 1000}"#, [597000, 6642000, 598000, 6643000])]);
     import_ok(&db, "delbydeler", &areas, &[]);
     let grid = |name: &str, rows: &str| {
         let path = dir.path().join(name);

@@ -7,7 +7,7 @@ use crate::common;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{bomiljo, import_ok, two_squares_db, Server};
+use crate::common::{bomiljo, import_ok, rectangles, two_squares_db, Server};
 
 fn measured_db(dir: &Path) -> PathBuf {
     let db = two_squares_db(dir);
@@ -348,13 +348,7 @@ fn per_km2_uses_land_area_once_water_is_imported_and_says_which_it_used() {
     let a = json(&db);
     assert_eq!((row(&a, "0101")["per_km2"].as_f64(), row(&a, "0101")["km2_basis"].as_str()), (Some(30.0), Some("total")));
     // A fjord over the southern half of 0101 (and beyond the square, where it counts for nothing).
-    let water = dir.path().join("water.geojson");
-    std::fs::write(
-        &water,
-        r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:25832"}}, "features": [
-        {"type": "Feature", "properties": {"id": "fjord", "name": "Fjorden"}, "geometry": {"type": "Polygon", "coordinates": [[[596000, 6641000], [598000, 6641000], [598000, 6642500], [596000, 6642500], [596000, 6641000]]]}}]}"#,
-    )
-    .unwrap();
+    let water = rectangles(dir.path(), "water.geojson", &[(r#"{"id": "fjord", "name": "Fjorden"}"#, [596000, 6641000, 598000, 6642500])]);
     import_ok(&db, "water", &water, &[]);
     let a = json(&db);
     // 30 incidents on 0.5 km² of land.

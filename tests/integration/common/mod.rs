@@ -66,6 +66,27 @@ pub fn query<T: duckdb::types::FromSql>(db: &Path, sql: &str) -> T {
     store.conn().query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// Writes a GeoJSON FeatureCollection in EPSG:25832 of axis-aligned rectangles, each given as its
+/// properties (a JSON object) and `[x0, y0, x1, y1]`; returns its path.
+pub fn rectangles(dir: &Path, name: &str, features: &[(&str, [i64; 4])]) -> PathBuf {
+    let features: Vec<String> = features
+        .iter()
+        .map(|(properties, [x0, y0, x1, y1])| {
+            format!(r#"{{"type": "Feature", "properties": {properties}, "geometry": {{"type": "Polygon", "coordinates": [[[{x0}, {y0}], [{x1}, {y0}], [{x1}, {y1}], [{x0}, {y1}], [{x0}, {y0}]]]}}}}"#)
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}}, "features": [{}]}}"#,
+            features.join(",\n")
+        ),
+    )
+    .unwrap();
+    path
+}
+
 /// A fresh database holding the two hand-built 1 km squares (delbydeler 0101 and 0202).
 pub fn two_squares_db(dir: &Path) -> PathBuf {
     let db = dir.join("t.duckdb");
