@@ -27,27 +27,45 @@ pub fn serve(config: &Config, areas_file: Option<&Path>, requests: usize, concur
     config.project.limits.public_per_minute = u32::MAX;
     let state = AppState::new(config, store)?;
     let runtime = tokio::runtime::Runtime::new().map_err(ServeError::Io)?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.map_err(ServeError::Io)?;
-        let addr = listener.local_addr().map_err(ServeError::Io)?;
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
-        println!("serving a demo database on {addr}; {requests} requests per endpoint at {concurrency} concurrent connections (public role, rate limit off)");
-        let score = format!(r#"{{"group": 5, "lon": {lon}, "lat": {lat}, "units": 8}}"#);
-        let cases = [
-            ("GET /api/areas", vec![Request::get("/api/areas")]),
-            ("GET /tiles/heat (one tile, cached surface)", vec![Request::get(format!("/tiles/heat/{z}/{tx}/{ty}.png"))]),
-            ("POST /api/score", vec![Request::post_json("/api/score", score)]),
-        ];
-        for (name, reqs) in cases {
-            // Warm up: the first heat tile computes the density surface.
-            load::run(addr, &reqs, concurrency, concurrency.min(8)).await;
-            println!("{name}: {}", load::run(addr, &reqs, requests, concurrency).await);
-        }
-        // Cold rendering: 256 distinct z16 tiles around the same place, each requested once.
-        let (cx, cy) = (tx * 8, ty * 8);
-        let cold: Vec<Request> = (0..16).flat_map(|i| (0..16).map(move |j| Request::get(format!("/tiles/heat/16/{}/{}.png", cx + i, cy + j)))).collect();
-        println!("GET /tiles/heat (256 distinct tiles, rendered on first request): {}", load::run(addr, &cold, cold.len(), concurrency).await);
-        Ok::<(), ServeError>(())
-    })?;
+    runtime
+        .block_on(async move {
+            let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.map_err(ServeError::Io)?;
+            let addr = listener.local_addr().map_err(ServeError::Io)?;
+            tokio::spawn(async move { axum::serve(listener, router(state)).await });
+            println!(
+                "serving a demo database on {addr}; {requests} requests per endpoint at {concurrency} concurrent connections (public role, rate limit off)"
+            );
+            let score = format!(r#"{{"group": 5, "lon": {lon}, "lat": {lat}, "units": 8}}"#);
+            let cases = [
+                ("GET /api/areas", vec![Request::get("/api/areas")]),
+                ("GET /tiles/heat (one tile, cached surface)", vec![Request::get(format!("/tiles/heat/{z}/{tx}/{ty}.png"))]),
+                ("POST /api/score", vec![Request::post_json("/api/score", score)]),
+            ];
+            let mut errors = 0;
+            for (name, reqs) in cases {
+                // Warm up: the first heat tile computes the density surface.
+                load::run(addr, &reqs, concurrency, concurrency.min(8)).await;
+                let report = load::run(addr, &reqs, requests, concurrency).await;
+                errors += report.errors;
+                println!("{name}: {report}");
+            }
+            // Cold rendering: 256 distinct z16 tiles around the same place, each requested once.
+            let (cx, cy) = (tx * 8, ty * 8);
+            let cold: Vec<Request> = (0..16).flat_map(|i| (0..16).map(move |j| Request::get(format!("/tiles/heat/16/{}/{}.png", cx + i, cy + j)))).collect();
+            let report = load::run(addr, &cold, cold.len(), concurrency).await;
+            errors += report.errors;
+            println!("GET /tiles/heat (256 distinct tiles, rendered on first request): {report}");
+            Ok::<usize, ServeError>(errors)
+        })
+        .and_then(|errors| {
+            // A figure over refused or failed requests measures the refusal, not the service.
+            if errors > 0 {
+                Err(ServeError::Io(std::io::Error::other(format!(
+                    "{errors} requests were not answered with 2xx; the figures above do not measure the service"
+                ))))
+            } else {
+                Ok(())
+            }
+        })?;
     Ok(())
 }
