@@ -22,8 +22,11 @@ pub struct DialogueQuery {
     lon: f64,
     /// Radius of the area described, 100-2000 m (default 500).
     radius: Option<f64>,
-    /// The kind of housing, in neutral words.
+    /// The kind of housing, in neutral words (default: the group's housing type, in the sheet's
+    /// language).
     housing_type: Option<String>,
+    /// Matrix group 1-8 of the planned housing: names its housing type and quotes its distances.
+    group: Option<u8>,
     /// `nb` (default) or `en`.
     lang: Option<dialogue::Lang>,
 }
@@ -33,11 +36,16 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     if !state.config.project.extent.contains(x, y) {
         return Err(ApiError::BadRequest(format!("({}, {}) is outside {}", q.lat, q.lon, state.config.project.municipality)));
     }
-    let housing_type = q.housing_type.unwrap_or_else(|| "samlokaliserte boliger med personalbase".into());
+    let lang = q.lang.unwrap_or(dialogue::Lang::Nb);
+    let rules = match (q.group, &state.siting) {
+        (Some(group), Some(siting)) => Some(siting.group(group)?.clone()),
+        _ => None,
+    };
+    let housing_type = dialogue::housing_type(q.housing_type.as_deref(), rules.as_ref(), lang);
     if housing_type.chars().count() > 120 {
         return Err(ApiError::BadRequest("housing_type is longer than 120 characters".into()));
     }
-    let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, lang: q.lang.unwrap_or(dialogue::Lang::Nb) };
+    let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, group: q.group, lang };
     let actor = caller.token_name.clone().unwrap_or_else(|| "public".into());
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
     // Public material whoever asks: built from the public view only.

@@ -20,9 +20,13 @@ pub enum ReportCommand {
         /// Radius of the area described, metres.
         #[arg(long, default_value_t = 500.0)]
         radius: f64,
-        /// The kind of housing, in neutral words.
-        #[arg(long, default_value = "samlokaliserte boliger med personalbase")]
-        housing_type: String,
+        /// The kind of housing, in neutral words (default: the group's housing type, or clustered
+        /// homes with a staff base).
+        #[arg(long)]
+        housing_type: Option<String>,
+        /// Matrix group 1-8 of the planned housing: names its housing type and quotes its distances.
+        #[arg(long)]
+        group: Option<u8>,
         #[arg(long, value_enum, default_value_t = Language::Nb)]
         lang: Language,
         /// Where to write the PDF.
@@ -50,13 +54,24 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     let mut store = ctx.store()?;
     let release = bomiljo::release::current(store.conn_mut(), config)?;
     match command {
-        ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, lang, out } => {
+        ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, group, lang, out } => {
             let site = ctx.site_at(lat, lon, None)?;
             let lang = match lang {
                 Language::Nb => dialogue::Lang::Nb,
                 Language::En => dialogue::Lang::En,
             };
-            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, lang };
+            let rules = match group {
+                Some(n) => Some(
+                    bomiljo::config::rules::load(&config.project.rules, config)?
+                        .groups
+                        .into_iter()
+                        .find(|g| g.group == n)
+                        .ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?,
+                ),
+                None => None,
+            };
+            let housing_type = dialogue::housing_type(housing_type.as_deref(), rules.as_ref(), lang);
+            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, lang };
             let geography = Geography::load(store.conn(), config)?;
             let index = bomiljo::index::SpatialIndex::build_public(&store, config)?;
             dialogue::write_file(&dialogue::Sources { config, release: &release, geography: &geography, index: &index }, &params, &out)?;

@@ -40,7 +40,28 @@ pub struct DialogueParams {
     pub radius_m: f64,
     /// The kind of housing, in neutral words (e.g. "samlokaliserte boliger med personalbase").
     pub housing_type: String,
+    /// The matrix group of the planned housing, when known: its distances are quoted.
+    pub group: Option<u8>,
     pub lang: Lang,
+}
+
+/// The housing type the sheet names: the one given, else the group's housing type from the rule
+/// file in the sheet's language, else clustered homes with a staff base.
+///
+/// ```
+/// use bomiljo::report::dialogue::{housing_type, Lang};
+/// assert_eq!(housing_type(None, None, Lang::En), "clustered homes with a staff base");
+/// assert_eq!(housing_type(Some("to småhus"), None, Lang::En), "to småhus");
+/// ```
+pub fn housing_type(given: Option<&str>, group: Option<&crate::analysis::siting::GroupRules>, lang: Lang) -> String {
+    let lower_first = |s: &str| s.chars().next().map(|c| c.to_lowercase().chain(s.chars().skip(1)).collect()).unwrap_or_default();
+    match (given, group, lang) {
+        (Some(given), _, _) => given.to_string(),
+        (None, Some(g), Lang::Nb) => lower_first(&g.housing_nb),
+        (None, Some(g), Lang::En) => lower_first(&g.housing_en),
+        (None, None, Lang::Nb) => "samlokaliserte boliger med personalbase".into(),
+        (None, None, Lang::En) => "clustered homes with a staff base".into(),
+    }
 }
 
 /// Counts per source and year as shown.
@@ -179,7 +200,7 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
             Lang::En => release.accuracy_en(),
         },
         distances,
-        recommendation: recommendation(src.config, &params.housing_type, params.lang),
+        recommendation: recommendation(src.config, params),
         map,
         heat_support,
     })
@@ -204,12 +225,20 @@ fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year
 }
 
 /// The rule file's distances for housing of this kind, in words about housing.
-fn recommendation(config: &Config, housing_type: &str, lang: Lang) -> Vec<String> {
+fn recommendation(config: &Config, params: &DialogueParams) -> Vec<String> {
+    let lang = params.lang;
     let Ok(rules) = crate::config::rules::load(&config.project.rules, config) else {
         return Vec::new();
     };
-    let wanted = housing_type.to_lowercase();
-    let Some(group) = rules.groups.iter().find(|g| g.housing_nb.to_lowercase().contains(&wanted) || wanted.contains(&g.housing_nb.to_lowercase())) else {
+    let wanted = params.housing_type.to_lowercase();
+    let named = |g: &&crate::analysis::siting::GroupRules| {
+        [&g.housing_nb, &g.housing_en].iter().any(|h| h.to_lowercase().contains(&wanted) || wanted.contains(&h.to_lowercase()))
+    };
+    let group = match params.group {
+        Some(n) => rules.groups.iter().find(|g| g.group == n),
+        None => rules.groups.iter().find(named),
+    };
+    let Some(group) = group else {
         return Vec::new();
     };
     let mut out = Vec::new();

@@ -470,6 +470,7 @@ fn two_radii_around_one_centre_recover_nothing_from_the_release() {
             y: centre.1,
             radius_m: r,
             housing_type: "boliger".into(),
+            group: None,
             lang: bomiljo::report::dialogue::Lang::Nb,
         };
         let facts = public().apply(bomiljo::report::dialogue::gather(&sources, &params).unwrap());

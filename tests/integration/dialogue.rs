@@ -145,5 +145,15 @@ fn the_api_serves_the_same_public_report_whoever_asks() {
     assert!(!text.contains("h-hemmelig"));
     let (status, body) = server.get("/api/reports/dialogue.pdf?lat=59.91&lon=10.74&radius=50");
     assert_eq!(status, 400, "{body}");
+    // The siting panel's link names the chosen group: a group 7 site is "small houses", in the
+    // sheet's language, not the clustered homes of the default.
+    for (lang, words, not) in [("en", "small houses", "Clustered homes"), ("nb", "småhus", "samlokaliserte")] {
+        let (status, bytes) = server.get_bytes(&format!("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331&radius=500&group=7&lang={lang}"));
+        assert_eq!(status, 200);
+        std::fs::write(&pdf, &bytes).unwrap();
+        let text = pdftotext(&pdf).to_lowercase();
+        assert!(text.contains(words) && !text.contains(&not.to_lowercase()), "{lang}: {text}");
+    }
+    assert_eq!(server.get("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331&group=9").0, 400);
     assert!(server.stop());
 }

@@ -56,7 +56,7 @@ export async function scoreAt(map, lon, lat) {
       <h4>${t('factors')}</h4>
       ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${esc(f.weight)}): ${esc(text(f))}</p>`).join('')}
       <button type="button" id="add-candidate">${t('add_candidate')}</button>
-      <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
+      <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&group=${request(lon, lat).group}&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
     document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
   } catch (err) {
     box.textContent = err.message;
