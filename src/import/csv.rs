@@ -22,17 +22,39 @@ pub struct Dialect {
     pub encoding: Option<Encoding>,
 }
 
+/// Bytes read ahead to detect the encoding and the separator (and estimate the row count).
+const SAMPLE_BYTES: usize = 1 << 20;
+
+/// Opens the file as a stream: the encoding and the separator come from its first megabyte,
+/// then rows are read as they are needed, so memory does not grow with the file.
 pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-    let (text, encoding) = decode(bytes, dialect.encoding).map_err(|reason| ImportError::file(path, reason))?;
-    // The csv crate counts a CRLF as two line ends in its positions; one line end each keeps
-    // `file:line` right for files from Windows.
-    let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
-    let header = text.lines().next().unwrap_or_default();
-    let len_hint = Some(text.bytes().filter(|&b| b == b'\n').count().saturating_sub(1) as u64);
+    use std::io::Read;
+    let fail = |e: std::io::Error| ImportError::file(path, e.to_string());
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let size = file.metadata().map_err(fail)?.len();
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES.min(size as usize));
+    file.by_ref().take(SAMPLE_BYTES as u64).read_to_end(&mut sample).map_err(fail)?;
+    let whole = sample.len() as u64 == size;
+    if sample.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        sample.drain(..3);
+    }
+    let encoding = match dialect.encoding {
+        Some(asked) => asked,
+        // A character cut at the end of the sample is not an encoding error.
+        None => match std::str::from_utf8(&sample) {
+            Ok(_) => Encoding::Utf8,
+            Err(e) if e.error_len().is_none() && !whole => Encoding::Utf8,
+            Err(_) => Encoding::Windows1252,
+        },
+    };
+    let (sample_text, _) = decode(sample.clone(), Some(encoding)).unwrap_or_else(|_| (super::encoding::windows_1252(&sample), Encoding::Windows1252));
+    let header = sample_text.lines().next().unwrap_or_default();
     let delimiter = dialect.delimiter.unwrap_or_else(|| detect_delimiter(header));
     let decimal_comma = dialect.decimal_comma.unwrap_or(delimiter == b';');
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter).from_reader(std::io::Cursor::new(text.into_bytes()));
+    let lines_in_sample = sample.iter().filter(|&&b| b == b'\n').count() as u64;
+    let len_hint = Some(if whole { lines_in_sample } else { lines_in_sample * size / sample.len().max(1) as u64 }.saturating_sub(1));
+    let stream = super::encoding::Normalised::new(std::io::Cursor::new(sample).chain(file), encoding);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter).from_reader(stream);
     let headers: Vec<String> =
         reader.headers().map_err(|e| ImportError::file(path, format!("cannot read the header row: {e}")))?.iter().map(str::to_string).collect();
     let columns: Arc<HashMap<String, usize>> = Arc::new(headers.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect());
@@ -40,7 +62,8 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
     let rows = reader.into_records().map(move |record| {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
-            Rejection::new(line, format!("unreadable CSV row: {e}"))
+            let hint = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) { "; if Excel wrote the file, pass --encoding windows-1252" } else { "" };
+            Rejection::new(line, format!("unreadable CSV row: {e}{hint}"))
         })?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.len() != width {

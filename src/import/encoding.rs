@@ -41,16 +41,108 @@ pub fn decode(mut bytes: Vec<u8>, asked: Option<Encoding>) -> Result<(String, En
 
 /// Decodes Windows-1252: Latin-1, except 0x80-0x9F, which hold typographic characters.
 pub fn windows_1252(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| windows_1252_char(b)).collect()
+}
+
+/// One Windows-1252 byte as a character.
+pub fn windows_1252_char(b: u8) -> char {
     const HIGH: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™',
         'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
     ];
-    bytes.iter().map(|&b| if (0x80..0xA0).contains(&b) { HIGH[usize::from(b - 0x80)] } else { char::from(b) }).collect()
+    if (0x80..0xA0).contains(&b) {
+        HIGH[usize::from(b - 0x80)]
+    } else {
+        char::from(b)
+    }
+}
+
+/// A byte stream as UTF-8 with LF line ends, without holding it whole: Windows-1252 is
+/// transcoded byte by byte, and a CR before an LF is dropped (the csv crate counts a CRLF as two
+/// line ends in its positions, which put every `file:line` of a Windows file one line off).
+pub struct Normalised<R> {
+    inner: R,
+    windows_1252: bool,
+    chunk: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+    held_cr: bool,
+}
+
+impl<R: std::io::Read> Normalised<R> {
+    pub fn new(inner: R, encoding: Encoding) -> Normalised<R> {
+        Normalised { inner, windows_1252: encoding == Encoding::Windows1252, chunk: vec![0; 64 * 1024], out: Vec::new(), at: 0, held_cr: false }
+    }
+
+    fn push(&mut self, b: u8) {
+        if self.windows_1252 && b >= 0x80 {
+            let mut utf8 = [0; 4];
+            self.out.extend_from_slice(windows_1252_char(b).encode_utf8(&mut utf8).as_bytes());
+        } else {
+            self.out.push(b);
+        }
+    }
+
+    /// Reads and converts the next chunk; false at the end of the input.
+    fn refill(&mut self) -> std::io::Result<bool> {
+        self.out.clear();
+        self.at = 0;
+        let n = self.inner.read(&mut self.chunk)?;
+        if n == 0 {
+            if std::mem::take(&mut self.held_cr) {
+                self.out.push(b'\r');
+            }
+            return Ok(!self.out.is_empty());
+        }
+        for i in 0..n {
+            let b = self.chunk[i];
+            if std::mem::take(&mut self.held_cr) && b != b'\n' {
+                self.out.push(b'\r');
+            }
+            if b == b'\r' {
+                self.held_cr = true;
+            } else {
+                self.push(b);
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Normalised<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            if !self.refill()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stream_is_utf8_with_lf_line_ends_whatever_the_chunking() {
+        use std::io::Read;
+        let input = b"id;\xd8st\r\na;1\r\n\rb;2\r".to_vec();
+        // One byte per read: a CR at the end of one read and its LF in the next still fold.
+        struct Trickle(std::io::Cursor<Vec<u8>>);
+        impl std::io::Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(1);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut text = String::new();
+        Normalised::new(Trickle(std::io::Cursor::new(input)), Encoding::Windows1252).read_to_string(&mut text).unwrap();
+        assert_eq!(text, "id;Øst\na;1\n\rb;2\r");
+    }
 
     #[test]
     fn norwegian_excel_text_decodes() {

@@ -33,7 +33,10 @@ pub struct Validator<'a> {
     to_analysis: Transformer,
     coordinates: CoordinateColumns,
     areas: Option<&'a AreaIndex>,
-    seen_ids: HashMap<String, usize>,
+    /// Ids seen so far, as 128-bit hashes (two SipHash-1-3 keys; a false duplicate among 10^9
+    /// ids has a probability near 10^-21), with the line each was first seen on: memory per
+    /// row stays the same however long the ids are.
+    seen_ids: HashMap<u128, usize>,
     /// Incidents' SSB cells, from the position as delivered.
     ssb: crate::spatial::SsbProjection,
     reading: Reading,
@@ -183,7 +186,7 @@ impl<'a> Validator<'a> {
             feature.bydel = area.parent_code.clone();
         }
         feature.id = self.feature_id(&feature);
-        if let Some(first) = self.seen_ids.insert(feature.id.clone(), row.line) {
+        if let Some(first) = self.seen_ids.insert(id_hash(&feature.id), row.line) {
             return Err(Rejection::new(row.line, format!("duplicate id '{}' (also on line {first})", feature.id)));
         }
         Ok(feature)
@@ -436,6 +439,17 @@ impl<'a> Validator<'a> {
             other => format!("{other:?}"),
         }
     }
+}
+
+/// A 128-bit hash of an id for the duplicate check.
+fn id_hash(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, id).hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
 }
 
 /// The id of a feature delivered without one: `h` followed by the first 16 hex digits of the
