@@ -107,6 +107,9 @@ test('the year slider changes the heat map request', async () => {
   assert.ok(await until(() => heatYears().includes(min)), `heat tiles for ${min} were requested after the slider moved`);
   await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
   assert.match(await page.textContent('#legend'), /Varmekart/);
+  // The unit in the page's language (the API's `unit_id`), not the API's English text.
+  await page.waitForFunction(() => /hendelser per km²/.test(document.querySelector('#legend').textContent));
+  assert.match(await page.textContent('#legend'), /Varmekart \(hendelser per km²\)/);
   await page.screenshot({ path: `${ARTIFACTS}heat.png` });
   assert.deepEqual(errors, []);
   await page.close();

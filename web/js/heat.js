@@ -23,7 +23,7 @@ export async function updateHeat(map, state) {
   map.getSource('heat').setTiles(heatTiles(state));
   if (!state.showHeat) return '';
   const legend = await getJson(`api/heatmap/legend?${query(state)}`);
-  return `<strong>${t('heat_legend')}</strong> (${esc(legend.unit)})<br>` +
+  return `<strong>${t('heat_legend')}</strong> (${esc(t(`unit_${legend.unit_id}`))})<br>` +
     legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ');
 }
 
