@@ -13,6 +13,7 @@ use bomiljo::spatial::Crs;
 pub struct ImportArgs {
     /// Layer name, e.g. delbydeler or incidents_police (see `bomiljo layers`).
     layer: String,
+    /// The file; its extension picks the reader (.geojson, .csv, .xlsx, .gpkg, .shp, .gml, .zip, .osm.pbf, .parquet).
     file: PathBuf,
     /// CRS of the coordinates, overriding the file: EPSG:4326, EPSG:25832 or EPSG:25833.
     #[arg(long)]
