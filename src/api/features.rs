@@ -124,7 +124,8 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
-    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, f)).collect();
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_wgs84, f)).collect();
     let returned = out.len();
     let mut links = vec![json!({ "href": page_link(&name, &q, limit, offset), "rel": "self", "type": "application/geo+json" })];
     if offset.saturating_add(returned) < matched as usize {
@@ -142,9 +143,10 @@ pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): P
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let mut feature = features
         .into_iter()
-        .find_map(|f| feature_json(&state, &layer, f))
+        .find_map(|f| feature_json(&state, &layer, &to_wgs84, f))
         .ok_or_else(|| ApiError::NotFound(format!("collection '{name}' has no item '{id}'")))?;
     feature["links"] = json!([
         { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
@@ -155,8 +157,7 @@ pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): P
 
 /// A stored feature as GeoJSON in CRS84. Delbydeler carry the population every other output
 /// shows (areal weighting of the grid) where the file gave none.
-fn feature_json(state: &AppState, layer: &Layer, f: crate::store::StoredFeature) -> Option<Value> {
-    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+fn feature_json(state: &AppState, layer: &Layer, to_wgs84: &Transformer, f: crate::store::StoredFeature) -> Option<Value> {
     let geometry = match &f.polygon {
         Some(p) => geojson::Geometry::from(&to_wgs84.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
         None => {

@@ -160,8 +160,7 @@ pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params
         })
         .collect();
     // `unit_id` names the unit for the page's own language files; `unit` is the English text.
-    let unit_id = if shown.params.per_1000 { "per_1000_per_year" } else { "per_km2" };
-    Ok(Json(json!({ "unit": shown.unit, "unit_id": unit_id, "years": [shown.years.0, shown.years.1], "max": max, "stops": stops })))
+    Ok(Json(json!({ "unit": shown.unit, "unit_id": shown.unit_id, "years": [shown.years.0, shown.years.1], "max": max, "stops": stops })))
 }
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as

@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::{ApiError, AppState};
 use crate::report::{dialogue, ReportError};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct DialogueQuery {
@@ -32,10 +31,7 @@ pub struct DialogueQuery {
 }
 
 pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
-    let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(q.lon, q.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    if !state.config.project.extent.contains(x, y) {
-        return Err(ApiError::BadRequest(format!("({}, {}) is outside {}", q.lat, q.lon, state.config.project.municipality)));
-    }
+    let (x, y) = state.config.project.site_from_lonlat(q.lon, q.lat).map_err(ApiError::BadRequest)?;
     let lang = q.lang.unwrap_or(dialogue::Lang::Nb);
     let rules = match (q.group, &state.siting) {
         (Some(group), Some(siting)) => Some(siting.group(group)?.clone()),

@@ -51,13 +51,7 @@ pub struct SiteRequest {
 
 impl SiteRequest {
     fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
-        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(self.lon, self.lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        if !state.config.project.extent.contains(x, y) {
-            return Err(ApiError::BadRequest(format!(
-                "({}, {}) is outside {}; give lon, lat in degrees (WGS84)",
-                self.lon, self.lat, state.config.project.municipality
-            )));
-        }
+        let (x, y) = state.config.project.site_from_lonlat(self.lon, self.lat).map_err(ApiError::BadRequest)?;
         if self.units.is_some_and(|u| u == 0 || u > 1000) {
             return Err(ApiError::BadRequest("units must be 1-1000".into()));
         }

@@ -25,7 +25,6 @@ use clap::{Parser, Subcommand};
 use bomiljo::config::Config;
 use bomiljo::privacy::Role;
 use bomiljo::siting::Candidate;
-use bomiljo::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use bomiljo::store::{OpenMode, Store};
 
 /// bomiljo: neighbourhood monitoring for housing in Oslo's drug and mental-health field.
@@ -156,8 +155,7 @@ impl Context {
 
     /// A site given as degrees, checked to lie in the municipality.
     fn site_at(&self, lat: f64, lon: f64, units: Option<u32>) -> Result<Candidate> {
-        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(lon, lat)?;
-        anyhow::ensure!(self.config.project.extent.contains(x, y), "{lat},{lon} is outside {}; give LAT,LON in degrees", self.config.project.municipality);
+        let (x, y) = self.config.project.site_from_lonlat(lon, lat).map_err(anyhow::Error::msg)?;
         Ok(Candidate { label: None, x, y, units, staff_base_on_site: None })
     }
 }

@@ -41,6 +41,17 @@ pub struct Limits {
 }
 
 impl Project {
+    /// A site given in degrees (WGS84) as EPSG:25832 metres, refused outside the municipality:
+    /// the one conversion of a user's site for the CLI, the API and the reports.
+    pub fn site_from_lonlat(&self, lon: f64, lat: f64) -> Result<(f64, f64), String> {
+        let (x, y) = crate::spatial::Transformer::new(crate::spatial::Crs::Wgs84, crate::spatial::ANALYSIS_CRS).apply(lon, lat).map_err(|e| e.to_string())?;
+        if self.extent.contains(x, y) {
+            Ok((x, y))
+        } else {
+            Err(format!("({lon}, {lat}) is outside {}; give lon, lat in degrees (WGS84)", self.municipality))
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Project, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let raw: RawProject = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;

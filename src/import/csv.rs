@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 pub use super::encoding::Encoding;
 use super::{
-    encoding::decode,
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
 };
@@ -47,9 +46,12 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
             Err(_) => Encoding::Windows1252,
         },
     };
-    let (sample_text, _) = decode(sample.clone(), Some(encoding)).unwrap_or_else(|_| (super::encoding::windows_1252(&sample), Encoding::Windows1252));
-    let header = sample_text.lines().next().unwrap_or_default();
-    let delimiter = dialect.delimiter.unwrap_or_else(|| detect_delimiter(header));
+    let header = sample.split(|&b| b == b'\n').next().unwrap_or_default();
+    let header = match encoding {
+        Encoding::Utf8 => String::from_utf8_lossy(header).into_owned(),
+        Encoding::Windows1252 => super::encoding::windows_1252(header),
+    };
+    let delimiter = dialect.delimiter.unwrap_or_else(|| detect_delimiter(&header));
     let decimal_comma = dialect.decimal_comma.unwrap_or(delimiter == b';');
     let lines_in_sample = sample.iter().filter(|&&b| b == b'\n').count() as u64;
     let len_hint = Some(if whole { lines_in_sample } else { lines_in_sample * size / sample.len().max(1) as u64 }.saturating_sub(1));

@@ -176,12 +176,14 @@ fn parse(text: &str) -> Result<Parsed, String> {
                         for attribute in e.attributes().flatten() {
                             let key = local(attribute.key.as_ref());
                             let value = String::from_utf8_lossy(&attribute.value).into_owned();
-                            if key == "srsName" && crs.is_none() {
+                            if key == "srsName" {
                                 let parsed = Crs::parse(&value).map_err(|err| format!("srsName {value}: {err}"))?;
+                                if let Some(first) = crs.filter(|c| *c != parsed) {
+                                    return Err(format!("features in two CRSs ({first} and {parsed}); convert the file to one with ogr2ogr -t_srs EPSG:25832"));
+                                }
+                                // EPSG's own URNs and URLs order geographic axes latitude first.
                                 builder.lat_first = parsed.is_geographic() && (value.contains("urn:") || value.contains("/def/crs/EPSG"));
                                 crs = Some(parsed);
-                            } else if key == "srsName" {
-                                builder.lat_first = crs.is_some_and(|c| c.is_geographic()) && (value.contains("urn:") || value.contains("/def/crs/EPSG"));
                             }
                             if key == "srsDimension" {
                                 builder.dimension = value.parse().unwrap_or(2);

@@ -251,11 +251,11 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         bar.inc(1);
         row.and_then(|r| validator.validate(r)).map_err(|r| rejections.push(r)).ok()
     });
-    let pending = if options.dry_run {
-        let unassigned = features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64;
-        Err(write::Written { unassigned, ..write::Written::default() })
+    // A dry run only counts; a real one stages every valid row in the import's transaction.
+    let (pending, unassigned_if_dry) = if options.dry_run {
+        (None, features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64)
     } else {
-        Ok(write::stage(store.conn_mut(), &layer, &meta, &mut features)?)
+        (Some(write::stage(store.conn_mut(), &layer, &meta, &mut features)?), 0)
     };
     drop(features);
     bar.finish_and_clear();
@@ -273,19 +273,18 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
     if rows == 0 {
         warnings.push("the file has no data rows (only a header); nothing was added".into());
     }
-    let valid = rows;
-    let pending = pending.and_then(|p| if rows == 0 { Err(write::Written::default()) } else { Ok(p) });
-    let mut written = match pending {
-        Ok(pending) => {
+    let written = match pending {
+        Some(pending) if rows > 0 => {
             reassign_if_assignment_layer(&pending, config, &layer)?;
             pending.commit()?
         }
-        Err(dry) => dry,
+        // Nothing to add: the empty transaction rolls back when dropped.
+        Some(_) => write::Written::default(),
+        None => write::Written { rows, unassigned: unassigned_if_dry, ..write::Written::default() },
     };
-    written.rows = written.rows.max(if options.dry_run { valid } else { 0 });
     warnings.extend(repairs);
     if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
-        warnings.extend(outside_warning(written.unassigned, valid, crs, &config.project.assign_layer));
+        warnings.extend(outside_warning(written.unassigned, rows, crs, &config.project.assign_layer));
     }
     Ok(ImportSummary {
         layer: layer.name.clone(),

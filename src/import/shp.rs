@@ -69,13 +69,10 @@ pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportErr
 
 /// The encoding a `.cpg` file names (ArcGIS writes `1252`, GDAL `CP1252` or `UTF-8`).
 fn code_page(text: &str) -> Option<Encoding> {
-    let name = text.trim().to_ascii_lowercase();
-    match name.as_str() {
-        "utf-8" | "utf8" | "65001" => Some(Encoding::Utf8),
-        _ => name
-            .parse()
-            .ok()
-            .or_else(|| ["1252", "cp1252", "windows-1252", "ansi 1252", "8859_1", "iso-8859-1"].contains(&name.as_str()).then_some(Encoding::Windows1252)),
+    match text.trim().to_ascii_lowercase().as_str() {
+        "65001" => Some(Encoding::Utf8),
+        "ansi 1252" | "8859_1" => Some(Encoding::Windows1252),
+        name => name.parse().ok(),
     }
 }
 

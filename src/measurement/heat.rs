@@ -71,8 +71,10 @@ pub struct HeatSurface {
     pub density: Density,
     /// The shown value per cell; `None` outside the study area or where suppressed.
     pub values: Vec<Option<f64>>,
-    /// Unit of `values`.
+    /// Unit of `values`, in English.
     pub unit: &'static str,
+    /// The unit's id, for outputs that word it in their own language (`per_km2`, `per_1000_per_year`).
+    pub unit_id: &'static str,
 }
 
 impl HeatSurface {
@@ -115,16 +117,16 @@ pub fn heat(geography: &Geography, incidents: Incidents, config: &Config, params
     let points = incidents.points(&filter, params.weighted)?;
     let density = kde(&points, &grid, bandwidth, &Quartic);
     let inside = study.mask(&grid);
-    let (values, unit) = if params.per_1000 {
+    let (values, unit, unit_id) = if params.per_1000 {
         let people = kde(&geography.population, &grid, bandwidth, &Quartic);
         let years = f64::from(to - from + 1);
         let values = (0..grid.len())
             .map(|i| (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2).then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years))
             .collect();
-        (values, "incidents per 1,000 inhabitants per year")
+        (values, "incidents per 1,000 inhabitants per year", "per_1000_per_year")
     } else {
         let values = (0..grid.len()).map(|i| inside[i].then_some(density.per_km2[i])).collect();
-        (values, "incidents per km²")
+        (values, "incidents per km²", "per_km2")
     };
-    Ok(HeatSurface { params: params.clone(), years: (from, to), density, values, unit })
+    Ok(HeatSurface { params: params.clone(), years: (from, to), density, values, unit, unit_id })
 }

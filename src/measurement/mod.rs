@@ -43,8 +43,9 @@ pub struct Geography {
 impl Geography {
     pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
         let areas = queries::areas(conn, &config.project.assign_layer)?;
-        let by_area = population_by_area(conn, config, &areas)?;
-        let water = water_by_area(conn, config, &areas)?;
+        let index = crate::index::AreaIndex::new(areas.clone());
+        let by_area = population_by_area(conn, config, &index)?;
+        let water = water_by_area(conn, config, &index)?;
         let infos = areas
             .iter()
             .map(|a| AreaInfo {
@@ -70,12 +71,11 @@ impl Geography {
 
 /// Residents per delbydel: population polygons (SSB grid cells) by areal weighting
 /// ([`crate::analysis::areal`]), population points by the delbydel they fall in.
-fn population_by_area(conn: &Connection, config: &Config, areas: &[queries::AreaRow]) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+fn population_by_area(conn: &Connection, config: &Config, index: &crate::index::AreaIndex) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
     let mut by_area = queries::population_by_area(conn)?;
-    let index = crate::index::AreaIndex::new(areas.to_vec());
-    for layer in config.layers_of(LayerKind::Population) {
-        let cells: Vec<_> = queries::feature_polygons(conn, &layer.name)?.into_iter().filter_map(|c| Some((c.polygon, c.population? as f64))).collect();
-        for (code, residents) in crate::analysis::areal::area_weighted(&cells, &index) {
+    for layer in config.population_layers() {
+        let cells: Vec<_> = queries::feature_polygons(conn, layer)?.into_iter().filter_map(|c| Some((c.polygon, c.population? as f64))).collect();
+        for (code, residents) in crate::analysis::areal::area_weighted(&cells, index) {
             *by_area.entry(code).or_insert(0.0) += residents;
         }
     }
@@ -84,15 +84,18 @@ fn population_by_area(conn: &Connection, config: &Config, areas: &[queries::Area
 
 /// Water (m²) inside each area, from the configured water layer; `None` when there is none, so
 /// figures per km² say they use the whole area.
-fn water_by_area(conn: &Connection, config: &Config, areas: &[queries::AreaRow]) -> Result<Option<std::collections::BTreeMap<String, f64>>, StoreError> {
+fn water_by_area(conn: &Connection, config: &Config, index: &crate::index::AreaIndex) -> Result<Option<std::collections::BTreeMap<String, f64>>, StoreError> {
     use geo::Area;
     let Some(layer) = config.project.water_layer.as_deref().filter(|l| config.layer(l).is_ok()) else { return Ok(None) };
-    let water: Vec<_> = queries::feature_polygons(conn, layer)?.into_iter().map(|w| (w.polygon.unsigned_area(), w.polygon)).map(|(m2, p)| (p, m2)).collect();
-    if water.is_empty() {
-        return Ok(None);
-    }
     // Weighting each water polygon by its own area gives the area it shares with each target.
-    Ok(Some(crate::analysis::areal::area_weighted(&water, &crate::index::AreaIndex::new(areas.to_vec()))))
+    let water: Vec<_> = queries::feature_polygons(conn, layer)?
+        .into_iter()
+        .map(|w| {
+            let m2 = w.polygon.unsigned_area();
+            (w.polygon, m2)
+        })
+        .collect();
+    Ok((!water.is_empty()).then(|| crate::analysis::areal::area_weighted(&water, index)))
 }
 
 /// The coarsest anonymisation grid of the incident layers (where incidents are snapped to).

@@ -696,3 +696,33 @@ fn probing_radii_cannot_tell_housing_sites_from_decoys() {
     assert!(old >= 0.9, "the probe should work on the old design ({old})");
     assert!(new <= 0.5, "the public before/after result depends on a caller's radius ({new})");
 }
+
+/// New this session: a public score states its coverage (which factors were measured, which are
+/// hidden, which lack data), and missing housing data now reads as unknown. Neither may tell the
+/// public whether housing exists near a site: the public answer with housing sites 60 m away must
+/// equal the answer with no housing imported at all, byte for byte, for every group.
+#[test]
+fn a_public_score_and_its_coverage_are_the_same_with_or_without_housing_nearby() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::common::two_squares_db(dir.path());
+    let stops = dir.path().join("stops.csv");
+    std::fs::write(&stops, "id,name,x,y\ns1,Vest,597500,6642500\n").unwrap();
+    crate::common::import_ok(&db, "transit_stops", &stops, &[]);
+    let public_score = || {
+        let out = crate::common::bomiljo(&db, &["score", "--all-groups", "--at", "59.908458,10.743331", "--role", "public", "--json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let without = public_score();
+    let housing = dir.path().join("housing.csv");
+    std::fs::write(&housing, "id,units,group,has_staff_base,opened,x,y\nh1,12,5,true,2021-03-01,597560,6642500\nh2,8,6,false,2022-05-01,597440,6642520\n")
+        .unwrap();
+    crate::common::import_ok(&db, "housing", &housing, &[]);
+    assert_eq!(public_score(), without, "the public score changed when housing sites were imported nearby");
+    // The analyst's answer does change: the check above is not vacuous.
+    let analyst = crate::common::bomiljo(&db, &["score", "--all-groups", "--at", "59.908458,10.743331", "--role", "analyst", "--json"]);
+    let analyst: Value = serde_json::from_slice(&analyst.stdout).unwrap();
+    let public: Value = serde_json::from_str(&without).unwrap();
+    assert_ne!(analyst[4]["coverage"], public[4]["coverage"], "group 5: the analyst's coverage counts the housing factors");
+    assert!(public[4]["coverage"]["hidden"].as_array().is_some_and(|h| !h.is_empty()), "{}", public[4]["coverage"]);
+}

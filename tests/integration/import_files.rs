@@ -85,8 +85,7 @@ fn an_unknown_label_is_refused_with_a_hint_and_one_toml_line_maps_it() {
     assert!(err.contains("labels that map to no category: 'Innbrudd' (1 rows), 'Volld' (1 rows)"), "{err}");
 
     // The fix is a TOML edit: a copy of the configuration with one more label.
-    let config = dir.path().join("config");
-    copy_config(&config);
+    let config = crate::common::copy_config(dir.path());
     let layer = config.join("layers/incidents_police.toml");
     let text = std::fs::read_to_string(&layer).unwrap().replace("disturbance = [\"uro\"", "disturbance = [\"innbrudd\", \"volld\", \"uro\"");
     std::fs::write(&layer, text).unwrap();
@@ -97,18 +96,6 @@ fn an_unknown_label_is_refused_with_a_hint_and_one_toml_line_maps_it() {
     assert!(ok, "{err}");
     assert!(out.contains("Innbrudd") && out.contains("-> disturbance"), "{out}");
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM incidents WHERE category = 'disturbance'"), 2);
-}
-
-fn copy_config(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for dir in ["layers", "rules", "texts"] {
-        std::fs::create_dir_all(to.join(dir)).unwrap();
-        for entry in std::fs::read_dir(from.join(dir)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), to.join(dir).join(entry.file_name())).unwrap();
-        }
-    }
-    std::fs::copy(from.join("bomiljo.toml"), to.join("bomiljo.toml")).unwrap();
 }
 
 #[test]

@@ -138,20 +138,10 @@ fn sql_injection_in_every_parameter_changes_nothing() {
     assert_eq!(strip(&after), strip(&before));
 }
 
-/// A copy of the configuration with other limits.
 /// A copy of the project's configuration with some `[limits]` values changed.
 fn config_with(dir: &Path, limits: &[(&str, u64)]) -> std::path::PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cfg = dir.join("config");
-    for sub in ["layers", "rules", "texts"] {
-        std::fs::create_dir_all(cfg.join(sub)).unwrap();
-        for entry in std::fs::read_dir(root.join(sub)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), cfg.join(sub).join(entry.file_name())).unwrap();
-        }
-    }
-    std::os::unix::fs::symlink(root.join("web"), cfg.join("web")).unwrap();
-    let toml: String = std::fs::read_to_string(root.join("bomiljo.toml"))
+    let cfg = crate::common::copy_config(dir);
+    let toml: String = std::fs::read_to_string(cfg.join("bomiljo.toml"))
         .unwrap()
         .lines()
         .map(|line| match limits.iter().find(|(key, _)| line.starts_with(&format!("{key} = "))) {

@@ -66,6 +66,23 @@ pub fn query<T: duckdb::types::FromSql>(db: &Path, sql: &str) -> T {
     store.conn().query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// A copy of the project's configuration in `dir/config` (layers, rules, texts, bomiljo.toml; web
+/// linked), for tests that edit it; returns its path.
+pub fn copy_config(dir: &Path) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cfg = dir.join("config");
+    for sub in ["layers", "rules", "texts"] {
+        std::fs::create_dir_all(cfg.join(sub)).unwrap();
+        for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), cfg.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    std::os::unix::fs::symlink(root.join("web"), cfg.join("web")).unwrap();
+    std::fs::copy(root.join("bomiljo.toml"), cfg.join("bomiljo.toml")).unwrap();
+    cfg
+}
+
 /// Writes a GeoJSON FeatureCollection in EPSG:25832 of axis-aligned rectangles, each given as its
 /// properties (a JSON object) and `[x0, y0, x1, y1]`; returns its path.
 pub fn rectangles(dir: &Path, name: &str, features: &[(&str, [i64; 4])]) -> PathBuf {
