@@ -71,12 +71,7 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
         if record.len() != width {
             return Err(Rejection::new(line, format!("has {} fields but the header has {width}; is the row truncated?", record.len())));
         }
-        Ok(RawRow {
-            line,
-            feature: None,
-            cells: Cells::Tabular { columns: Arc::clone(&columns), values: record.iter().map(str::to_string).collect() },
-            geometry: None,
-        })
+        Ok(RawRow { line, feature: None, cells: Cells::Record { columns: Arc::clone(&columns), record }, geometry: None })
     });
     let notes = vec![format!(
         "{}-separated, {}, decimal {}",

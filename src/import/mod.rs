@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, ConfigError, Layer, LayerKind};
+use crate::feature::Feature;
 use crate::index::AreaIndex;
 use crate::spatial::Crs;
 use crate::store::{queries, write, Store, StoreError};
@@ -244,20 +245,25 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         started_at: chrono::Utc::now(),
     };
     let notes = source.notes.clone();
-    let mut rejections = Rejections::default();
-    let mut rows = 0u64;
-    let mut features = source.rows.filter_map(|row| {
-        rows += 1;
-        bar.inc(1);
-        row.and_then(|r| validator.validate(r)).map_err(|r| rejections.push(r)).ok()
+    let rows_of_file = source.rows;
+    // Rows are read and checked on one thread while the store writes on this one.
+    let (checked, staged) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Feature>>(BATCHES_IN_FLIGHT);
+        let reader = scope.spawn(|| check_rows(rows_of_file, &mut validator, &bar, sender));
+        let mut features = receiver.into_iter().flatten();
+        // A dry run only counts; a real one writes every valid row in the import's transaction.
+        let staged = if options.dry_run {
+            Ok((None, features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64))
+        } else {
+            write::stage(store.conn_mut(), &layer, &meta, &mut features).map(|pending| (Some(pending), 0))
+        };
+        // Dropping the receiver stops the reader if the store gave up early.
+        drop(features);
+        let checked = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (checked, staged)
     });
-    // A dry run only counts; a real one stages every valid row in the import's transaction.
-    let (pending, unassigned_if_dry) = if options.dry_run {
-        (None, features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64)
-    } else {
-        (Some(write::stage(store.conn_mut(), &layer, &meta, &mut features)?), 0)
-    };
-    drop(features);
+    let (pending, unassigned_if_dry) = staged?;
+    let Checked { rows, rejections } = checked;
     bar.finish_and_clear();
     let labels = validator.labels().clone();
     let repairs = validator.repairs().to_vec();
@@ -298,6 +304,50 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         notes,
         warnings,
     })
+}
+
+/// Batches of [`CHECK_BATCH`] features between the reading and the writing thread: enough to
+/// keep both busy, few enough that memory does not grow with the file.
+const BATCHES_IN_FLIGHT: usize = 4;
+const CHECK_BATCH: usize = 4096;
+
+/// What reading and checking a file's rows found.
+#[derive(Default)]
+struct Checked {
+    rows: u64,
+    rejections: Rejections,
+}
+
+/// Reads and checks every row, handing valid features to `sender` in batches. After the first
+/// rejection nothing more is handed over (the import will be refused), but every row is still
+/// checked so that all rejections are reported.
+fn check_rows(
+    rows: impl Iterator<Item = Result<source::RawRow, Rejection>>,
+    validator: &mut Validator<'_>,
+    bar: &ProgressBar,
+    sender: std::sync::mpsc::SyncSender<Vec<Feature>>,
+) -> Checked {
+    let mut checked = Checked::default();
+    let mut batch = Vec::with_capacity(CHECK_BATCH);
+    for row in rows {
+        checked.rows += 1;
+        if checked.rows % CHECK_BATCH as u64 == 0 {
+            bar.inc(CHECK_BATCH as u64);
+        }
+        match row.and_then(|r| validator.validate(r)) {
+            Ok(feature) if checked.rejections.total == 0 => batch.push(feature),
+            Ok(_) => {}
+            Err(rejection) => checked.rejections.push(rejection),
+        }
+        if batch.len() == CHECK_BATCH && sender.send(std::mem::replace(&mut batch, Vec::with_capacity(CHECK_BATCH))).is_err() {
+            // The writer stopped on an error, which it reports.
+            return checked;
+        }
+    }
+    if checked.rejections.total == 0 && !batch.is_empty() {
+        let _ = sender.send(batch);
+    }
+    checked
 }
 
 /// Share of points outside every area above which an import warns: Oslo's files put a few

@@ -22,7 +22,15 @@ pub struct RawRow {
 
 /// A row's cells, by column name.
 pub enum Cells {
-    Tabular { columns: Arc<HashMap<String, usize>>, values: Vec<String> },
+    Tabular {
+        columns: Arc<HashMap<String, usize>>,
+        values: Vec<String>,
+    },
+    /// A CSV record as read (one allocation per row, not one per cell).
+    Record {
+        columns: Arc<HashMap<String, usize>>,
+        record: csv::StringRecord,
+    },
     Json(serde_json::Map<String, serde_json::Value>),
 }
 
@@ -31,6 +39,7 @@ impl Cells {
     pub fn get(&self, column: &str) -> Option<Cow<'_, str>> {
         let text = match self {
             Cells::Tabular { columns, values } => Cow::Borrowed(values.get(*columns.get(column)?)?.as_str()),
+            Cells::Record { columns, record } => Cow::Borrowed(record.get(*columns.get(column)?)?),
             Cells::Json(map) => match map.get(column)? {
                 serde_json::Value::Null => return None,
                 serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
@@ -50,6 +59,7 @@ impl Cells {
             Cells::Tabular { columns, values } => {
                 Box::new(columns.iter().filter_map(|(name, &i)| values.get(i).map(|v| (name.as_str(), Cow::Borrowed(v.as_str())))))
             }
+            Cells::Record { columns, record } => Box::new(columns.iter().filter_map(|(name, &i)| record.get(i).map(|v| (name.as_str(), Cow::Borrowed(v))))),
             Cells::Json(map) => Box::new(map.iter().map(|(k, v)| {
                 let text = match v {
                     serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
@@ -80,7 +90,7 @@ pub struct Source {
     /// Whether a file without a declared CRS is WGS84 by definition (GeoJSON, RFC 7946).
     pub wgs84_by_default: bool,
     /// Rows in file order; a row that cannot even be read is a rejection.
-    pub rows: Box<dyn Iterator<Item = Result<RawRow, Rejection>>>,
+    pub rows: Box<dyn Iterator<Item = Result<RawRow, Rejection>> + Send>,
     /// Total rows when known up front (for the progress bar).
     pub len_hint: Option<u64>,
     /// Numbers are written with a decimal comma.

@@ -13,6 +13,15 @@ use crate::feature::{Feature, FieldValue};
 use crate::index::AreaIndex;
 use crate::spatial::{Crs, Extent, Transformer, ANALYSIS_CRS};
 
+/// A feature's place in the analysis CRS: its point (a polygon's representative point) and
+/// polygon, and for a point its coordinates as delivered, in the file's CRS.
+struct Located {
+    x: f64,
+    y: f64,
+    polygon: Option<MultiPolygon<f64>>,
+    delivered: Option<(f64, f64)>,
+}
+
 /// Where tabular rows keep their coordinates.
 #[derive(Clone, Debug)]
 pub enum CoordinateColumns {
@@ -36,9 +45,10 @@ pub struct Validator<'a> {
     /// Ids seen so far, as 128-bit hashes (two SipHash-1-3 keys; a false duplicate among 10^9
     /// ids has a probability near 10^-21), with the line each was first seen on: memory per
     /// row stays the same however long the ids are.
-    seen_ids: HashMap<u128, usize>,
-    /// Incidents' SSB cells, from the position as delivered.
-    ssb: crate::spatial::SsbProjection,
+    seen_ids: HashMap<u128, usize, IdHashBuilder>,
+    /// The file's CRS to the SSB grid's (EPSG:25833), for incidents' cells from the position
+    /// as delivered (one projection, not one to the analysis CRS and another from it).
+    to_ssb_grid: Transformer,
     reading: Reading,
     /// Repair invalid polygons instead of refusing them.
     make_valid: bool,
@@ -88,8 +98,8 @@ impl<'a> Validator<'a> {
             to_analysis: Transformer::new(crs, ANALYSIS_CRS),
             coordinates,
             areas,
-            seen_ids: HashMap::new(),
-            ssb: crate::spatial::SsbProjection::new(),
+            seen_ids: HashMap::default(),
+            to_ssb_grid: Transformer::new(crs, Crs::Utm33),
             reading,
             make_valid: false,
             repairs: Vec::new(),
@@ -166,13 +176,16 @@ impl<'a> Validator<'a> {
             values.push((mapping.name, value));
         }
         let geometry = self.geometry(row).map_err(|reason| reasons.push(reason)).ok();
-        let (Some((mut x, mut y, polygon)), true) = (geometry, reasons.is_empty()) else {
+        let (Some(Located { mut x, mut y, polygon, delivered }), true) = (geometry, reasons.is_empty()) else {
             return Err(Rejection::new(row.line, reasons.join("; ")));
         };
         // The SSB cell and the delbydel come from the position as delivered; only the snapped
         // position is stored. Assigning the snapped position instead moved 3.5 % of clustered
         // incidents into a neighbouring delbydel (a 100 m cell straddles the boundary).
-        let ssb_cell = (self.layer.kind == LayerKind::Incidents).then(|| self.ssb.cell_of(x, y)).flatten();
+        let ssb_cell = match (self.layer.kind, delivered) {
+            (LayerKind::Incidents, Some((dx, dy))) => self.to_ssb_grid.apply(dx, dy).ok().map(|(gx, gy)| crate::spatial::SsbCell::containing_utm33(gx, gy)),
+            _ => None,
+        };
         let area = if self.layer.kind == LayerKind::Areas { None } else { self.areas.and_then(|a| a.locate(x, y)) };
         if let Some(grid) = self.layer.anonymise.and_then(|a| a.grid) {
             x = anonymise::snap(x, grid);
@@ -253,12 +266,12 @@ impl<'a> Validator<'a> {
     /// ignored); then checked against the layer's earliest date and today.
     fn date(&self, text: &str, column: &str) -> Result<NaiveDate, String> {
         let day_part = text.split([' ', 'T']).next().unwrap_or(text);
-        let parsed = match &self.reading.date_format {
-            Some(format) => NaiveDate::parse_from_str(text, format)
+        let parsed = match (&self.reading.date_format, iso_date(day_part)) {
+            (None, Some(date)) => date,
+            (Some(format), _) => NaiveDate::parse_from_str(text, format)
                 .or_else(|_| NaiveDate::parse_from_str(day_part, format))
                 .map_err(|_| format!("unparseable date '{text}' in column '{column}'; expected the format {format}"))?,
-            None => NaiveDate::parse_from_str(day_part, "%Y-%m-%d")
-                .or_else(|_| NaiveDate::parse_from_str(day_part, "%d.%m.%Y"))
+            (None, None) => NaiveDate::parse_from_str(day_part, "%d.%m.%Y")
                 .map_err(|_| format!("unparseable date '{text}' in column '{column}'; expected YYYY-MM-DD or dd.mm.yyyy (or pass --date-format)"))?,
         };
         if let Some(earliest) = self.layer.earliest_date.filter(|e| parsed < *e) {
@@ -285,7 +298,7 @@ impl<'a> Validator<'a> {
     }
 
     /// The feature's point (or representative point) and polygon, in the analysis CRS.
-    fn geometry(&mut self, row: &RawRow) -> Result<(f64, f64, Option<MultiPolygon<f64>>), String> {
+    fn geometry(&mut self, row: &RawRow) -> Result<Located, String> {
         let source = match &self.coordinates {
             CoordinateColumns::Geometry => {
                 let g = row.geometry.clone().ok_or("feature has no geometry")?;
@@ -309,6 +322,9 @@ impl<'a> Validator<'a> {
             }
         };
         self.check_geometry_type(&source)?;
+        if let Geometry::Point(p) = source {
+            return self.point(p.x(), p.y());
+        }
         let rect = source.bounding_rect().ok_or("geometry is empty")?;
         if !(rect.min().x.is_finite() && rect.min().y.is_finite() && rect.max().x.is_finite() && rect.max().y.is_finite()) {
             return Err("geometry has a coordinate that is not a finite number".into());
@@ -316,21 +332,36 @@ impl<'a> Validator<'a> {
         self.check_units(rect.min().x, rect.min().y)?;
         let projected = self.to_analysis.geometry(&source).map_err(|e| e.to_string())?;
         let rect = projected.bounding_rect().ok_or("geometry is empty")?;
-        for corner in [rect.min(), rect.max()] {
-            if !self.extent.contains(corner.x, corner.y) {
-                let (ox, oy) = (rect.min().x, rect.min().y);
-                return Err(format!(
-                    "outside {}'s extent (at {ANALYSIS_CRS} {ox:.0}, {oy:.0}); check the CRS ({}) and that x/y or lon/lat are not swapped",
-                    self.municipality, self.crs
-                ));
-            }
+        if [rect.min(), rect.max()].iter().any(|corner| !self.extent.contains(corner.x, corner.y)) {
+            return Err(self.outside_extent(rect.min().x, rect.min().y));
         }
-        match projected {
-            Geometry::Point(p) => Ok((p.x(), p.y(), None)),
-            Geometry::Polygon(p) => self.polygon_feature(MultiPolygon(vec![p]), row.line),
-            Geometry::MultiPolygon(mp) => self.polygon_feature(mp, row.line),
-            other => Err(format!("unsupported geometry {}", geometry_name(&other))),
+        let (x, y, polygon) = match projected {
+            Geometry::Polygon(p) => self.polygon_feature(MultiPolygon(vec![p]), row.line)?,
+            Geometry::MultiPolygon(mp) => self.polygon_feature(mp, row.line)?,
+            other => return Err(format!("unsupported geometry {}", geometry_name(&other))),
+        };
+        Ok(Located { x, y, polygon, delivered: None })
+    }
+
+    /// A point as delivered, checked and projected (the hot path of incident files: no
+    /// geometry is built).
+    fn point(&self, x: f64, y: f64) -> Result<Located, String> {
+        if !(x.is_finite() && y.is_finite()) {
+            return Err("geometry has a coordinate that is not a finite number".into());
         }
+        self.check_units(x, y)?;
+        let (px, py) = self.to_analysis.apply(x, y).map_err(|e| e.to_string())?;
+        if !self.extent.contains(px, py) {
+            return Err(self.outside_extent(px, py));
+        }
+        Ok(Located { x: px, y: py, polygon: None, delivered: Some((x, y)) })
+    }
+
+    fn outside_extent(&self, x: f64, y: f64) -> String {
+        format!(
+            "outside {}'s extent (at {ANALYSIS_CRS} {x:.0}, {y:.0}); check the CRS ({}) and that x/y or lon/lat are not swapped",
+            self.municipality, self.crs
+        )
     }
 
     fn check_geometry_type(&self, g: &Geometry<f64>) -> Result<(), String> {
@@ -438,6 +469,48 @@ impl<'a> Validator<'a> {
             ),
             other => format!("{other:?}"),
         }
+    }
+}
+
+/// `YYYY-MM-DD`, read without a format string (the common case, a million times per import).
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
+}
+
+/// The map of seen ids is keyed by [`id_hash`], already a hash: its low 64 bits are used as
+/// they are instead of hashing them again.
+#[derive(Clone, Copy, Default)]
+struct IdHashBuilder;
+
+impl std::hash::BuildHasher for IdHashBuilder {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys reach here (through write_u128); fold anything else in.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0 = i as u64;
     }
 }
 

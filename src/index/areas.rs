@@ -1,9 +1,11 @@
-//! Point-in-area lookup: an R-tree over the areas' bounding boxes, then an exact
-//! point-in-polygon test on the few candidates.
+//! Point-in-area lookup: a classified cell grid answers most points; the rest get an R-tree over
+//! the areas' bounding boxes, then an exact point-in-polygon test ([`BandedPolygon`]) on the few
+//! candidates.
 
-use geo::{BoundingRect, Intersects, Point};
+use geo::BoundingRect;
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
+use super::banded::BandedPolygon;
 use super::cells::{CellAnswer, CellGrid};
 
 /// An area (delbydel, bydel) with its polygon in EPSG:25832, as stored.
@@ -27,11 +29,16 @@ pub struct AreaIndex {
     tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>>,
     /// Most points are answered by their cell; only boundary cells need the exact test.
     cells: Option<CellGrid>,
+    /// Each area's edges in bands, for the exact test.
+    banded: Vec<BandedPolygon>,
 }
 
 /// Cell size of the classified grid: small enough that boundary cells are a few per cent of
 /// Oslo's, large enough that the grid stays a few hundred kilobytes.
 const CELL_M: f64 = 100.0;
+
+/// Band height of the exact test: a band of a delbydel holds a few dozen edges.
+const BAND_M: f64 = 50.0;
 
 impl AreaIndex {
     pub fn new(areas: Vec<Area>) -> AreaIndex {
@@ -43,7 +50,8 @@ impl AreaIndex {
                 Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
             })
             .collect();
-        let mut index = AreaIndex { areas, tree: RTree::bulk_load(boxes), cells: None };
+        let banded = areas.iter().map(|a| BandedPolygon::new(&a.polygon, BAND_M)).collect();
+        let mut index = AreaIndex { areas, tree: RTree::bulk_load(boxes), cells: None, banded };
         let polygons: Vec<_> = index.areas.iter().map(|a| a.polygon.clone()).collect();
         index.cells = CellGrid::new(&polygons, CELL_M, |x, y| index.locate_exactly(x, y));
         index
@@ -71,11 +79,10 @@ impl AreaIndex {
 
     /// The exact answer: R-tree candidates, then point in polygon; the lowest code on a tie.
     fn locate_exactly(&self, x: f64, y: f64) -> Option<usize> {
-        let point = Point::new(x, y);
         self.tree
             .locate_all_at_point(&[x, y])
             .map(|candidate| candidate.data)
-            .filter(|&i| self.areas[i].polygon.intersects(&point))
+            .filter(|&i| self.banded[i].contains(x, y))
             .min_by(|&a, &b| self.areas[a].code.cmp(&self.areas[b].code))
     }
 

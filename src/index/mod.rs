@@ -5,6 +5,7 @@
 //! for one point layer. [`SpatialIndex`] holds one of each per layer in the store.
 
 mod areas;
+pub mod banded;
 pub mod cells;
 mod overlaps;
 mod points;

@@ -6,7 +6,10 @@
 //! transaction. [`undo_last`] reverses the newest import of a layer from that history.
 
 use chrono::NaiveDate;
-use duckdb::{params, types::Value, Connection, Transaction};
+use duckdb::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringBuilder};
+use duckdb::arrow::datatypes::{DataType, Field, Schema};
+use duckdb::arrow::record_batch::RecordBatch;
+use duckdb::{params, Connection, Transaction};
 use geo::Area;
 
 use super::StoreError;
@@ -43,88 +46,103 @@ impl Table {
         }
     }
 
-    /// One row of this table, in the column order of `schema/0001_init.sql`.
-    fn row(self, layer: &Layer, f: &Feature, import_id: i64) -> Vec<Value> {
-        let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
-        let geometry = || f.polygon.as_ref().map_or(Value::Null, |p| Value::Text(geojson::Geometry::from(p).to_string()));
-        let head = [Value::Text(layer.name.clone())];
-        let cells: Vec<Value> = match self {
-            Table::Areas => vec![
-                Value::Text(f.id.clone()),
-                value(f.get("name")),
-                value(f.get("parent")),
-                value(f.get("population")),
-                Value::Double(f.polygon.as_ref().map_or(0.0, |p| p.unsigned_area())),
-                Value::Double(f.x),
-                Value::Double(f.y),
-                geometry(),
-            ],
-            Table::Features => vec![
-                Value::Text(f.id.clone()),
-                value(f.get("name")),
-                value(f.get("category")),
-                value(f.get("population")),
-                Value::Double(f.x),
-                Value::Double(f.y),
-                geometry(),
+    /// One row of this table, in the column order of `schema/0001_init.sql`, borrowing from
+    /// the feature (`geometry` is the polygon as GeoJSON text, made by the caller).
+    fn row<'f>(self, layer: &'f Layer, f: &'f Feature, geometry: Option<&'f str>, import_id: i64) -> Vec<Cell<'f>> {
+        let text = |s: &'f Option<String>| s.as_deref().map_or(Cell::Null, Cell::Text);
+        let mut row = vec![Cell::Text(&layer.name)];
+        match self {
+            Table::Areas => row.extend([
+                Cell::Text(&f.id),
+                Cell::of(f.get("name")),
+                Cell::of(f.get("parent")),
+                Cell::of(f.get("population")),
+                Cell::Double(f.polygon.as_ref().map_or(0.0, |p| p.unsigned_area())),
+                Cell::Double(f.x),
+                Cell::Double(f.y),
+                geometry.map_or(Cell::Null, Cell::Text),
+            ]),
+            Table::Features => row.extend([
+                Cell::Text(&f.id),
+                Cell::of(f.get("name")),
+                Cell::of(f.get("category")),
+                Cell::of(f.get("population")),
+                Cell::Double(f.x),
+                Cell::Double(f.y),
+                geometry.map_or(Cell::Null, Cell::Text),
                 text(&f.delbydel),
                 text(&f.bydel),
-            ],
-            Table::Housing => vec![
-                Value::Text(f.id.clone()),
-                value(f.get("units")),
-                value(f.get("group")),
-                Value::Boolean(matches!(f.get("has_staff_base"), FieldValue::Boolean(true))),
-                value(f.get("opened")),
-                value(f.get("closed")),
-                Value::Double(f.x),
-                Value::Double(f.y),
+            ]),
+            Table::Housing => row.extend([
+                Cell::Text(&f.id),
+                Cell::of(f.get("units")),
+                Cell::of(f.get("group")),
+                Cell::Boolean(matches!(f.get("has_staff_base"), FieldValue::Boolean(true))),
+                Cell::of(f.get("opened")),
+                Cell::of(f.get("closed")),
+                Cell::Double(f.x),
+                Cell::Double(f.y),
                 text(&f.delbydel),
                 text(&f.bydel),
-            ],
+            ]),
             Table::Incidents => {
                 let FieldValue::Date(date) = f.get("date") else { unreachable!("incident dates are required and validated before they reach the store") };
                 use chrono::Datelike;
-                vec![
-                    Value::Text(layer.source.clone().unwrap_or_default()),
-                    Value::Text(f.id.clone()),
-                    date_value(*date),
-                    Value::SmallInt(date.year() as i16),
-                    Value::TinyInt(date.month() as i8),
-                    value(f.get("category")),
+                row.extend([
+                    Cell::Text(layer.source.as_deref().unwrap_or_default()),
+                    Cell::Text(&f.id),
+                    Cell::date(*date),
+                    Cell::Integer(i64::from(date.year())),
+                    Cell::Integer(i64::from(date.month())),
+                    Cell::of(f.get("category")),
                     match f.get("weight") {
-                        FieldValue::Number(w) => Value::Double(*w),
-                        _ => Value::Double(1.0),
+                        FieldValue::Number(w) => Cell::Double(*w),
+                        _ => Cell::Double(1.0),
                     },
-                    Value::Double(f.x),
-                    Value::Double(f.y),
+                    Cell::Double(f.x),
+                    Cell::Double(f.y),
                     text(&f.delbydel),
                     text(&f.bydel),
-                ]
+                ]);
             }
-        };
-        let mut row: Vec<Value> = head.into_iter().chain(cells).chain([Value::BigInt(import_id)]).collect();
+        }
+        row.push(Cell::Integer(import_id));
         if self == Table::Incidents {
-            row.push(f.ssb_cell.map_or(Value::Null, |c| Value::BigInt(c.id())));
+            row.push(f.ssb_cell.map_or(Cell::Null, |c| Cell::Integer(c.id())));
         }
         row
     }
 }
 
-fn value(v: &FieldValue) -> Value {
-    match v {
-        FieldValue::Null => Value::Null,
-        FieldValue::Text(s) => Value::Text(s.clone()),
-        FieldValue::Integer(i) => Value::BigInt(*i),
-        FieldValue::Number(n) => Value::Double(*n),
-        FieldValue::Date(d) => date_value(*d),
-        FieldValue::Boolean(b) => Value::Boolean(*b),
-    }
+/// One value of a row on its way to a table, borrowed from the feature: valid rows (the hot
+/// path of a million-row import) allocate nothing per value.
+#[derive(Clone, Copy, Debug)]
+enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Integer(i64),
+    Double(f64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Boolean(bool),
 }
 
-fn date_value(d: NaiveDate) -> Value {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    Value::Date32((d - epoch).num_days() as i32)
+impl<'a> Cell<'a> {
+    fn of(v: &'a FieldValue) -> Cell<'a> {
+        match v {
+            FieldValue::Null => Cell::Null,
+            FieldValue::Text(s) => Cell::Text(s),
+            FieldValue::Integer(i) => Cell::Integer(*i),
+            FieldValue::Number(n) => Cell::Double(*n),
+            FieldValue::Date(d) => Cell::date(*d),
+            FieldValue::Boolean(b) => Cell::Boolean(*b),
+        }
+    }
+
+    fn date(d: NaiveDate) -> Cell<'a> {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+        Cell::Date((d - epoch).num_days() as i32)
+    }
 }
 
 /// What an import does to the rows already in its layer.
@@ -236,8 +254,13 @@ impl PendingImport<'_> {
     }
 }
 
-/// Stages every feature of `features` for `layer`, replaces rows with the same ids, and logs the
-/// import, all inside one transaction that the caller commits or drops.
+/// Writes every feature of `features` for `layer`, moves the rows it supersedes to the history,
+/// and logs the import, all inside one transaction that the caller commits or drops.
+///
+/// Rows go straight into the layer's table: in [`ImportMode::Replace`] the layer moves to the
+/// history first; in [`ImportMode::Append`] earlier rows with an id the import brought move
+/// after it. Only the areas table, whose key forbids two rows with one id even for a moment,
+/// is staged first when appending.
 pub fn stage<'c>(
     conn: &'c mut Connection,
     layer: &Layer,
@@ -245,32 +268,48 @@ pub fn stage<'c>(
     features: &mut dyn Iterator<Item = Feature>,
 ) -> Result<PendingImport<'c>, StoreError> {
     let table = Table::for_kind(layer.kind);
+    let t = table.name();
     let tx = conn.transaction().map_err(StoreError::query("starting the import transaction"))?;
     let import_id: i64 =
         tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM import_log", [], |r| r.get(0)).map_err(StoreError::query("reading the import log"))?;
-    tx.execute_batch(&format!("CREATE TABLE {STAGING} AS SELECT * FROM {} LIMIT 0", table.name()))
-        .map_err(StoreError::query(format!("creating the staging table for {}", table.name())))?;
     let mut written = Written { import_id, ..Written::default() };
+    let staged = meta.mode == ImportMode::Append && table == Table::Areas;
+    let layer_had_rows: bool = tx
+        .query_row(&format!("SELECT EXISTS (SELECT 1 FROM {t} WHERE layer = ?)"), params![layer.name], |r| r.get(0))
+        .map_err(StoreError::query(format!("reading {t}")))?;
+    if meta.mode == ImportMode::Replace && layer_had_rows {
+        written.replaced = move_to_history(&tx, table, &layer.name, "layer = ?", import_id)?;
+    }
+    let target = if staged {
+        tx.execute_batch(&format!("CREATE TABLE {STAGING} AS SELECT * FROM {t} LIMIT 0"))
+            .map_err(StoreError::query(format!("creating the staging table for {t}")))?;
+        STAGING
+    } else {
+        t
+    };
     {
-        let mut appender = tx.appender(STAGING).map_err(StoreError::query("opening the appender"))?;
+        let mut batches = BatchAppender::new(&tx, target)?;
         for feature in features {
             written.rows += 1;
             written.unassigned += u64::from(feature.delbydel.is_none() && table != Table::Areas);
-            appender.append_row(duckdb::appender_params_from_iter(table.row(layer, &feature, import_id))).map_err(StoreError::query(format!(
-                "appending feature '{}' to {}",
-                feature.id,
-                table.name()
-            )))?;
+            let geometry = feature.polygon.as_ref().map(|p| geojson::Geometry::from(p).to_string());
+            batches.push(&table.row(layer, &feature, geometry.as_deref(), import_id))?;
         }
-        appender.flush().map_err(StoreError::query("flushing the appender"))?;
+        batches.finish()?;
     }
-    let superseded = match meta.mode {
-        ImportMode::Replace => "layer = ?".to_string(),
-        ImportMode::Append => format!("layer = ? AND id IN (SELECT id FROM {STAGING})"),
-    };
-    written.replaced = move_to_history(&tx, table, &layer.name, &superseded, import_id)?;
-    tx.execute_batch(&format!("INSERT INTO {0} SELECT * FROM {STAGING}; DROP TABLE {STAGING};", table.name()))
-        .map_err(StoreError::query(format!("moving staged rows into {}", table.name())))?;
+    // Appending to an empty layer supersedes nothing: no need to join a million ids.
+    if meta.mode == ImportMode::Append && layer_had_rows {
+        let same_id = if staged {
+            format!("layer = ? AND id IN (SELECT id FROM {STAGING})")
+        } else {
+            format!("layer = ? AND import_id <> {import_id} AND id IN (SELECT id FROM {t} WHERE import_id = {import_id})")
+        };
+        written.replaced = move_to_history(&tx, table, &layer.name, &same_id, import_id)?;
+    }
+    if staged {
+        tx.execute_batch(&format!("INSERT INTO {t} SELECT * FROM {STAGING}; DROP TABLE {STAGING};"))
+            .map_err(StoreError::query(format!("moving staged rows into {t}")))?;
+    }
     tx.execute(
         "INSERT INTO import_log (id, layer, file, format, crs, imported_by, started_at, finished_at, rows, replaced, unassigned, mode)
          VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), now(), ?, ?, ?, ?)",
@@ -290,6 +329,158 @@ pub fn stage<'c>(
     )
     .map_err(StoreError::query("writing the import log"))?;
     Ok(PendingImport { tx, written })
+}
+
+/// Appends rows to a table in Arrow batches: DuckDB takes a batch of columns in one call
+/// instead of binding every value of every row.
+struct BatchAppender<'a> {
+    appender: duckdb::Appender<'a>,
+    schema: std::sync::Arc<Schema>,
+    columns: Vec<ColumnBuilder>,
+    rows: usize,
+    table: &'a str,
+}
+
+/// Rows per Arrow batch: two DuckDB vectors.
+const BATCH_ROWS: usize = 4096;
+
+impl<'a> BatchAppender<'a> {
+    fn new(conn: &'a Connection, table: &'a str) -> Result<BatchAppender<'a>, StoreError> {
+        let what = || format!("reading the columns of {table}");
+        let mut stmt = conn.prepare(&format!("SELECT column_name, column_type FROM (DESCRIBE {table})")).map_err(StoreError::query(what()))?;
+        let described: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(StoreError::query(what()))?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::query(what()))?;
+        let mut fields = Vec::new();
+        let mut columns = Vec::new();
+        for (name, ty) in described {
+            let column = ColumnBuilder::for_type(&ty)
+                .ok_or_else(|| StoreError::Invalid { what: what(), reason: format!("column {name} has type {ty}, which imports do not write") })?;
+            fields.push(Field::new(name, column.data_type(), true));
+            columns.push(column);
+        }
+        let appender = conn.appender(table).map_err(StoreError::query(format!("opening the appender of {table}")))?;
+        Ok(BatchAppender { appender, schema: std::sync::Arc::new(Schema::new(fields)), columns, rows: 0, table })
+    }
+
+    fn push(&mut self, row: &[Cell<'_>]) -> Result<(), StoreError> {
+        if row.len() != self.columns.len() {
+            return Err(self.invalid(format!("a row of {} values for {} columns", row.len(), self.columns.len())));
+        }
+        for (j, cell) in row.iter().enumerate() {
+            if !self.columns[j].push(*cell) {
+                let reason = format!("column {} ({}) cannot hold {cell:?}", self.schema.field(j).name(), self.schema.field(j).data_type());
+                return Err(self.invalid(reason));
+            }
+        }
+        self.rows += 1;
+        if self.rows == BATCH_ROWS {
+            self.flush_batch()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), StoreError> {
+        self.flush_batch()?;
+        self.appender.flush().map_err(StoreError::query(format!("flushing the appender of {}", self.table)))
+    }
+
+    fn flush_batch(&mut self) -> Result<(), StoreError> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let arrays = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| self.invalid(e.to_string()))?;
+        self.appender.append_record_batch(batch).map_err(StoreError::query(format!("appending rows to {}", self.table)))?;
+        self.rows = 0;
+        Ok(())
+    }
+
+    fn invalid(&self, reason: String) -> StoreError {
+        StoreError::Invalid { what: format!("appending rows to {}", self.table), reason }
+    }
+}
+
+/// An Arrow column being filled, one per DuckDB column type the feature tables use.
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Double(Float64Builder),
+    Date(Date32Builder),
+    Boolean(BooleanBuilder),
+    TinyInt(Int8Builder),
+    SmallInt(Int16Builder),
+    Integer(Int32Builder),
+    BigInt(Int64Builder),
+}
+
+impl ColumnBuilder {
+    fn for_type(duckdb_type: &str) -> Option<ColumnBuilder> {
+        Some(match duckdb_type {
+            "VARCHAR" => ColumnBuilder::Text(StringBuilder::new()),
+            "DOUBLE" => ColumnBuilder::Double(Float64Builder::new()),
+            "DATE" => ColumnBuilder::Date(Date32Builder::new()),
+            "BOOLEAN" => ColumnBuilder::Boolean(BooleanBuilder::new()),
+            "TINYINT" => ColumnBuilder::TinyInt(Int8Builder::new()),
+            "SMALLINT" => ColumnBuilder::SmallInt(Int16Builder::new()),
+            "INTEGER" => ColumnBuilder::Integer(Int32Builder::new()),
+            "BIGINT" => ColumnBuilder::BigInt(Int64Builder::new()),
+            _ => return None,
+        })
+    }
+
+    fn data_type(&self) -> DataType {
+        match self {
+            ColumnBuilder::Text(_) => DataType::Utf8,
+            ColumnBuilder::Double(_) => DataType::Float64,
+            ColumnBuilder::Date(_) => DataType::Date32,
+            ColumnBuilder::Boolean(_) => DataType::Boolean,
+            ColumnBuilder::TinyInt(_) => DataType::Int8,
+            ColumnBuilder::SmallInt(_) => DataType::Int16,
+            ColumnBuilder::Integer(_) => DataType::Int32,
+            ColumnBuilder::BigInt(_) => DataType::Int64,
+        }
+    }
+
+    /// Appends a cell; `false` when the column cannot hold it (a wrong type, an integer out of
+    /// the column's range).
+    fn push(&mut self, cell: Cell<'_>) -> bool {
+        match (self, cell) {
+            (ColumnBuilder::Text(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Double(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Date(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Boolean(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::TinyInt(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::SmallInt(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Integer(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::BigInt(b), Cell::Null) => b.append_null(),
+            (ColumnBuilder::Text(b), Cell::Text(s)) => b.append_value(s),
+            (ColumnBuilder::Double(b), Cell::Double(d)) => b.append_value(d),
+            (ColumnBuilder::Double(b), Cell::Integer(i)) => b.append_value(i as f64),
+            (ColumnBuilder::Date(b), Cell::Date(d)) => b.append_value(d),
+            (ColumnBuilder::Boolean(b), Cell::Boolean(v)) => b.append_value(v),
+            (ColumnBuilder::TinyInt(b), Cell::Integer(i)) => return i8::try_from(i).map(|i| b.append_value(i)).is_ok(),
+            (ColumnBuilder::SmallInt(b), Cell::Integer(i)) => return i16::try_from(i).map(|i| b.append_value(i)).is_ok(),
+            (ColumnBuilder::Integer(b), Cell::Integer(i)) => return i32::try_from(i).map(|i| b.append_value(i)).is_ok(),
+            (ColumnBuilder::BigInt(b), Cell::Integer(i)) => b.append_value(i),
+            _ => return false,
+        }
+        true
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::Double(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::Boolean(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::TinyInt(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::SmallInt(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::Integer(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::BigInt(b) => std::sync::Arc::new(b.finish()),
+        }
+    }
 }
 
 /// Moves the rows of `layer` matching `condition` (its one parameter is the layer name) to the
