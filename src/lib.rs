@@ -27,6 +27,7 @@ pub mod feature;
 pub mod import;
 pub mod index;
 pub mod measurement;
+pub mod parallel;
 pub mod privacy;
 pub mod release;
 pub mod render;

@@ -11,9 +11,12 @@
 //! incidents in public output).
 //!
 //! # Algorithm
-//! Points at the same position are merged first (incidents are snapped to a 100 m grid, so 1M
-//! incidents collapse to a few tens of thousands of positions). Each position then adds its kernel
-//! to the cells whose centres lie within `h`: O(positions × (2h / cell)²).
+//! A point adds its kernel to the cells whose centres lie within `h`. The kernel's values depend
+//! only on where the point sits relative to its own cell's centre, so points that sit alike share
+//! one stencil: incidents snapped to a 100 m grid all do on a 50 m grid, and are binned by cell
+//! (one array add each) and spread from the occupied cells, O(n + occupied × (2h / cell)²),
+//! exactly as if each were spread on its own. Points that sit otherwise (raw positions) are spread
+//! one by one, O(n × (2h / cell)²).
 //!
 //! # Notes
 //! QGIS's "raw" quartic output is Σ w·(1 − d²/h²)². bomiljo multiplies it by the normalising
@@ -23,8 +26,6 @@
 //! # References
 //! Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*, eq. 4.5;
 //! QGIS Heatmap (Kernel Density Estimation), `qgskde.cpp`.
-
-use std::collections::HashMap;
 
 use super::grid::Grid;
 use crate::spatial::Metres;
@@ -82,52 +83,143 @@ pub struct Density {
 /// assert_eq!(d.support[0], 1);
 /// ```
 pub fn kde<K: Kernel>(points: &[WeightedPoint], grid: &Grid, bandwidth: Metres, kernel: &K) -> Density {
-    let mut per_km2 = vec![0.0; grid.len()];
-    let mut support = vec![0u32; grid.len()];
-    let h2 = bandwidth.0 * bandwidth.0;
-    let scale = kernel.normalisation(bandwidth) * 1e6;
-    let c = grid.cell.0;
-    for (x, y, weight, count) in merge_positions(points) {
-        let col_lo = (((x - bandwidth.0 - grid.min_x) / c - 0.5).ceil().max(0.0)) as usize;
-        let row_lo = (((y - bandwidth.0 - grid.min_y) / c - 0.5).ceil().max(0.0)) as usize;
-        let col_hi = (((x + bandwidth.0 - grid.min_x) / c - 0.5).floor()).min(grid.cols as f64 - 1.0);
-        let row_hi = (((y + bandwidth.0 - grid.min_y) / c - 0.5).floor()).min(grid.rows as f64 - 1.0);
-        if col_hi < 0.0 || row_hi < 0.0 {
-            continue;
+    let mut surface = Surface::new(grid, bandwidth, kernel);
+    let Some(first) = points.first() else { return surface.density() };
+    // Snapped incidents all sit at one place relative to their cell (a 100 m snap on a 50 m
+    // grid puts every point on a cell corner): they are binned by cell and spread with one
+    // stencil. Any other point is spread on its own; both add the same kernel values.
+    let phase = surface.phase(first.x, first.y);
+    let mut bins = Bins::new(grid, surface.reach);
+    for p in points {
+        let (cell, offset) = surface.phase(p.x, p.y);
+        if offset != phase.1 || !bins.add(cell, p.weight) {
+            surface.spread(p.x, p.y, p.weight, 1);
         }
-        for row in row_lo..=row_hi as usize {
-            let cy = grid.min_y + (row as f64 + 0.5) * c;
-            let dy2 = (cy - y).powi(2);
-            if dy2 >= h2 {
-                continue;
-            }
-            for col in col_lo..=col_hi as usize {
-                let cx = grid.min_x + (col as f64 + 0.5) * c;
-                let d2 = (cx - x).powi(2) + dy2;
-                if d2 < h2 {
-                    let i = row * grid.cols + col;
-                    per_km2[i] += weight * kernel.shape(d2 / h2) * scale;
-                    support[i] += count;
+    }
+    surface.spread_bins(&bins, phase.1);
+    surface.density()
+}
+
+/// The surface being summed, with what every point's kernel needs.
+struct Surface<'g, K: Kernel> {
+    grid: &'g Grid,
+    kernel: &'g K,
+    h2: f64,
+    /// Density per m² × 10⁶ of one unit of weight at shape 1.
+    scale: f64,
+    /// Cells a kernel reaches beyond its own, per direction.
+    reach: isize,
+    per_km2: Vec<f64>,
+    support: Vec<u32>,
+}
+
+impl<'g, K: Kernel> Surface<'g, K> {
+    fn new(grid: &'g Grid, bandwidth: Metres, kernel: &'g K) -> Self {
+        Surface {
+            grid,
+            kernel,
+            h2: bandwidth.0 * bandwidth.0,
+            scale: kernel.normalisation(bandwidth) * 1e6,
+            reach: (bandwidth.0 / grid.cell.0).ceil() as isize + 1,
+            per_km2: vec![0.0; grid.len()],
+            support: vec![0; grid.len()],
+        }
+    }
+
+    /// The point's cell (column, row; may lie outside the grid) and its offset from that
+    /// cell's centre.
+    fn phase(&self, x: f64, y: f64) -> ((isize, isize), (f64, f64)) {
+        let c = self.grid.cell.0;
+        let (col, row) = (((x - self.grid.min_x) / c).floor(), ((y - self.grid.min_y) / c).floor());
+        let centre = (self.grid.min_x + (col + 0.5) * c, self.grid.min_y + (row + 0.5) * c);
+        ((col as isize, row as isize), (x - centre.0, y - centre.1))
+    }
+
+    /// The kernel of a point at `offset` from the centre of its cell: (column step, row step,
+    /// shape) for every cell whose centre lies within the bandwidth.
+    fn stencil(&self, (fx, fy): (f64, f64)) -> Vec<(isize, isize, f64)> {
+        let c = self.grid.cell.0;
+        let mut out = Vec::new();
+        for dr in -self.reach..=self.reach {
+            for dc in -self.reach..=self.reach {
+                let (dx, dy) = (dc as f64 * c - fx, dr as f64 * c - fy);
+                let d2 = dx * dx + dy * dy;
+                if d2 < self.h2 {
+                    out.push((dc, dr, self.kernel.shape(d2 / self.h2)));
                 }
             }
         }
+        out
     }
-    Density { grid: grid.clone(), per_km2, support }
+
+    /// Adds one point's (or one position's) kernel.
+    fn spread(&mut self, x: f64, y: f64, weight: f64, count: u32) {
+        let (cell, offset) = self.phase(x, y);
+        for (dc, dr, shape) in self.stencil(offset) {
+            self.add(cell.0 + dc, cell.1 + dr, weight * shape, count);
+        }
+    }
+
+    /// Adds the kernels of every binned point, all at `offset` from their cells' centres.
+    fn spread_bins(&mut self, bins: &Bins, offset: (f64, f64)) {
+        let stencil = self.stencil(offset);
+        for (cell, weight, count) in bins.occupied() {
+            for &(dc, dr, shape) in &stencil {
+                self.add(cell.0 + dc, cell.1 + dr, weight * shape, count);
+            }
+        }
+    }
+
+    fn add(&mut self, col: isize, row: isize, weighted_shape: f64, count: u32) {
+        if col >= 0 && row >= 0 && (col as usize) < self.grid.cols && (row as usize) < self.grid.rows {
+            let i = row as usize * self.grid.cols + col as usize;
+            self.per_km2[i] += weighted_shape * self.scale;
+            self.support[i] += count;
+        }
+    }
+
+    fn density(self) -> Density {
+        Density { grid: self.grid.clone(), per_km2: self.per_km2, support: self.support }
+    }
 }
 
-/// Merges points at the same position (to the millimetre): (x, y, total weight, count).
-fn merge_positions(points: &[WeightedPoint]) -> Vec<(f64, f64, f64, u32)> {
-    let mut merged: HashMap<(i64, i64), (f64, f64, f64, u32)> = HashMap::new();
-    for p in points {
-        let key = ((p.x * 1000.0).round() as i64, (p.y * 1000.0).round() as i64);
-        let e = merged.entry(key).or_insert((p.x, p.y, 0.0, 0));
-        e.2 += p.weight;
-        e.3 += 1;
+/// Weight and count per cell of the grid widened by the kernel's reach (points just outside
+/// the grid still reach into it).
+struct Bins {
+    cols: isize,
+    rows: isize,
+    pad: isize,
+    weight: Vec<f64>,
+    count: Vec<u32>,
+}
+
+impl Bins {
+    fn new(grid: &Grid, pad: isize) -> Bins {
+        let (cols, rows) = (grid.cols as isize + 2 * pad, grid.rows as isize + 2 * pad);
+        let n = (cols * rows) as usize;
+        Bins { cols, rows, pad, weight: vec![0.0; n], count: vec![0; n] }
     }
-    let mut out: Vec<_> = merged.into_values().collect();
-    // Summation order affects the last bits; sort so results do not depend on hashing.
-    out.sort_by(|a, b| (a.0, a.1).partial_cmp(&(b.0, b.1)).unwrap_or(std::cmp::Ordering::Equal));
-    out
+
+    /// Bins a point of `cell`; `false` when the cell is beyond the padding (the caller spreads
+    /// it on its own, where it adds nothing to the grid).
+    fn add(&mut self, (col, row): (isize, isize), weight: f64) -> bool {
+        let (c, r) = (col + self.pad, row + self.pad);
+        if c < 0 || r < 0 || c >= self.cols || r >= self.rows {
+            return false;
+        }
+        let i = (r * self.cols + c) as usize;
+        self.weight[i] += weight;
+        self.count[i] += 1;
+        true
+    }
+
+    /// (cell, weight, count) of every cell holding a point, in grid coordinates.
+    fn occupied(&self) -> impl Iterator<Item = ((isize, isize), f64, u32)> + '_ {
+        self.count.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| {
+            let (r, c) = (i as isize / self.cols, i as isize % self.cols);
+            ((c - self.pad, r - self.pad), self.weight[i], n)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -151,6 +243,49 @@ mod tests {
         // The cell at (1050, 50): only the third point, d² = 2 500 + 2 500.
         let expected = k * 5.0 * (1.0 - 5_000.0 / 90_000.0_f64).powi(2) * 1e6;
         assert!((d.per_km2[10] - expected).abs() < 1e-9);
+    }
+
+    /// Σ w·K(d) at every cell centre, point by point, with no binning.
+    fn brute_force(points: &[WeightedPoint], grid: &Grid, h: f64) -> Vec<f64> {
+        (0..grid.len())
+            .map(|i| {
+                let (cx, cy) = grid.centre(i);
+                points
+                    .iter()
+                    .map(|p| (p.x - cx).powi(2) + (p.y - cy).powi(2))
+                    .zip(points)
+                    .filter(|(d2, _)| *d2 < h * h)
+                    .map(|(d2, p)| p.weight * (1.0 - d2 / (h * h)).powi(2))
+                    .sum::<f64>()
+                    * 3.0
+                    / (std::f64::consts::PI * h * h)
+                    * 1e6
+            })
+            .collect()
+    }
+
+    #[test]
+    fn snapped_and_raw_points_give_the_brute_force_surface() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let snap = |v: f64| (v / 100.0).floor() * 100.0 + 50.0;
+        // Snapped points (one stencil), a few raw ones among them (spread one by one), some
+        // beyond the grid's edge (they reach into it, or not at all).
+        let mut points: Vec<WeightedPoint> =
+            (0..3000).map(|_| WeightedPoint { x: snap(rng.random_range(-400.0..2400.0)), y: snap(rng.random_range(-400.0..1400.0)), weight: 1.0 }).collect();
+        points.extend((0..50).map(|_| WeightedPoint { x: rng.random_range(0.0..2000.0), y: rng.random_range(0.0..1000.0), weight: 2.5 }));
+        points.push(WeightedPoint { x: 9_000.0, y: 9_000.0, weight: 1.0 });
+        let grid = Grid::covering([0.0, 0.0, 2000.0, 1000.0], Metres(50.0));
+        let d = kde(&points, &grid, Metres(300.0), &Quartic);
+        let expected = brute_force(&points, &grid, 300.0);
+        let max = expected.iter().cloned().fold(0.0, f64::max);
+        for (i, (got, want)) in d.per_km2.iter().zip(&expected).enumerate() {
+            assert!((got - want).abs() <= 1e-9 * max, "cell {i}: {got} vs {want}");
+        }
+        let support: u32 = d.support.iter().sum();
+        let brute_support: usize =
+            (0..grid.len()).map(|i| grid.centre(i)).map(|(cx, cy)| points.iter().filter(|p| (p.x - cx).powi(2) + (p.y - cy).powi(2) < 90_000.0).count()).sum();
+        assert_eq!(support as usize, brute_support);
     }
 
     #[test]

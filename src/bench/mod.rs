@@ -3,8 +3,10 @@
 
 mod formats;
 pub mod load;
+mod peers;
 mod serve;
 
+pub use peers::peers;
 pub use serve::serve;
 
 use std::path::Path;
@@ -67,15 +69,9 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
         areas.len(),
         rows as f64 / (ms / 1000.0)
     );
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = crate::parallel::cores();
     let started = Instant::now();
-    let assigned: usize = std::thread::scope(|scope| {
-        let chunks: Vec<_> = points
-            .chunks(points.len().div_ceil(threads).max(1))
-            .map(|chunk| scope.spawn(|| chunk.iter().filter(|(x, y)| areas.locate(*x, *y).is_some()).count()))
-            .collect();
-        chunks.into_iter().map(|h| h.join().unwrap_or(0)).sum()
-    });
+    let assigned = crate::parallel::map(&points, threads, |(x, y)| areas.locate(*x, *y).is_some()).into_iter().filter(|&inside| inside).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("assign: {rows} points in {ms:.0} ms = {:.0} points/s on {threads} threads ({assigned} inside an area)", rows as f64 / (ms / 1000.0));
     Ok(())

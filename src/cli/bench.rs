@@ -51,6 +51,17 @@ pub enum BenchCommand {
         #[arg(long)]
         areas: Option<PathBuf>,
     },
+    /// bomiljo's rows of the shared peer benchmark (../shared/peers), as JSON lines: assignment,
+    /// import, KDE and nearest school + residents within 250 m, on the peers' inputs and checked
+    /// against their outputs. Run by `scripts/bench-peers.sh` through the harness.
+    Peers {
+        /// The harness's work folder (its PEERS_WORK).
+        #[arg(long, env = "PEERS_WORK", default_value = "/tmp/peers")]
+        work: PathBuf,
+        /// Oslo's data (delbydeler, skoler, befolkning).
+        #[arg(long, default_value = "../shared/data/oslo")]
+        oslo: PathBuf,
+    },
     /// Import of generated incident rows (CSV, GeoPackage, Shapefile) and assignment of points
     /// to delbydeler.
     Import {
@@ -75,6 +86,7 @@ pub fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
         BenchCommand::Report { reports, areas: a } => bomiljo::bench::report(config, &areas(a)?, reports)?,
         BenchCommand::Serve { requests, concurrency, areas } => bomiljo::bench::serve(config, areas.as_deref(), requests, concurrency)?,
         BenchCommand::Siting { candidates, areas: a } => bomiljo::bench::siting(config, &areas(a)?, candidates)?,
+        BenchCommand::Peers { work, oslo } => bomiljo::bench::peers(config, &work, &oslo)?,
         BenchCommand::Measure { incidents, areas: a } => bomiljo::bench::measure(config, &areas(a)?, incidents)?,
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! `bomiljo score`: one site for a matrix group (or all eight), or a CSV of candidates ranked,
 //! each with the explanation a planner can defend.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -9,7 +10,7 @@ use clap::Args;
 use super::{parse_lat_lon, parse_role, Context, Language};
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::privacy::{Policy, Role};
-use bomiljo::siting::{self, Candidate, SitingContext};
+use bomiljo::siting::{self, Candidate, Ranked, SitingContext, SitingError};
 
 #[derive(Args)]
 pub struct ScoreArgs {
@@ -50,8 +51,15 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let policy = Policy::new(args.role, config.project.min_count);
     if let Some(path) = &args.sites {
         let candidates = read_candidates(ctx, path)?;
-        let ranked = siting::compare(&siting_context, args.group.unwrap_or(1), &candidates, &policy)?;
-        return write_ranked(&ranked, args.out.as_deref(), args.json);
+        let group = args.group.unwrap_or(1);
+        let ranked = siting::rank(&siting_context, group, &candidates, &policy)?;
+        let as_json = args.json || args.out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
+        let sink: Box<dyn Write> = match &args.out {
+            Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?),
+            None => Box::new(std::io::stdout().lock()),
+        };
+        let explain = |r: &Ranked| siting::score_site(&siting_context, group, &candidates[r.index], &policy);
+        return write_ranked(&ranked, &candidates, explain, std::io::BufWriter::new(sink), as_json);
     }
     let (lat, lon) = args.at.expect("clap requires --at without --sites");
     let site = ctx.site_at(lat, lon, args.units)?;
@@ -71,7 +79,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads candidates from CSV: label, lat, lon, and optionally units.
+/// Reads candidates from CSV: lat, lon, and optionally a label (or id, or name) and units.
 fn read_candidates(ctx: &Context, path: &Path) -> Result<Vec<Candidate>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers = reader.headers()?.clone();
@@ -79,11 +87,12 @@ fn read_candidates(ctx: &Context, path: &Path) -> Result<Vec<Candidate>> {
     let (Some(lat), Some(lon)) = (column("lat"), column("lon")) else {
         anyhow::bail!("{}: needs columns lat and lon (and optionally label, units)", path.display());
     };
-    let (label, units) = (column("label"), column("units"));
+    let label = column("label").or_else(|| column("id")).or_else(|| column("name"));
+    let units = column("units");
     let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record?;
-        let line = i + 2;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record)? {
+        let line = record.position().map_or(0, |p| p.line());
         let number = |c: usize| record.get(c).and_then(|v| v.trim().parse::<f64>().ok()).with_context(|| format!("{}:{line}: not a number", path.display()));
         let units = units
             .and_then(|c| record.get(c))
@@ -98,23 +107,53 @@ fn read_candidates(ctx: &Context, path: &Path) -> Result<Vec<Candidate>> {
     Ok(out)
 }
 
-fn write_ranked(ranked: &[(Candidate, Explanation)], out: Option<&Path>, json: bool) -> Result<()> {
-    let as_json = json || out.is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
-    let text = if as_json {
-        serde_json::to_string_pretty(
-            &ranked.iter().map(|(c, e)| serde_json::json!({ "label": c.label, "rank_score": e.score, "explanation": e })).collect::<Vec<_>>(),
-        )?
+/// Sites explained and written per chunk, in rank order: memory holds one chunk of
+/// explanations, not the whole batch (100k sites as JSON would be about 500 MB).
+const EXPLAIN_CHUNK: usize = 4096;
+
+/// Writes the ranking as CSV (rank, label, score, passed, summary) or as a JSON array of
+/// explanations.
+fn write_ranked(
+    ranked: &[Ranked],
+    candidates: &[Candidate],
+    explain: impl Fn(&Ranked) -> Result<Explanation, SitingError> + Sync,
+    mut out: impl Write,
+    as_json: bool,
+) -> Result<()> {
+    let label = |r: &Ranked| candidates[r.index].label.clone().unwrap_or_default();
+    if as_json {
+        out.write_all(b"[")?;
+        each_explained(ranked, &explain, |rank, r, e| {
+            out.write_all(if rank == 1 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut out, &serde_json::json!({ "rank": rank, "label": label(r), "rank_score": e.score, "explanation": e }))?;
+            Ok(())
+        })?;
+        out.write_all(b"\n]\n")?;
     } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(["rank", "label", "score", "passed", "summary"])?;
-        for (i, (c, e)) in ranked.iter().enumerate() {
-            w.write_record([(i + 1).to_string(), c.label.clone().unwrap_or_default(), format!("{:.1}", e.score), e.passed.to_string(), e.summary.clone()])?;
+        each_explained(ranked, &explain, |rank, r, e| {
+            w.write_record([rank.to_string(), label(r), format!("{:.1}", e.score), e.passed.to_string(), e.summary])?;
+            Ok(())
+        })?;
+        w.flush()?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Calls `write` with (rank, site, explanation) in rank order, explaining each chunk of sites on
+/// every core as its turn comes.
+fn each_explained(
+    ranked: &[Ranked],
+    explain: &(impl Fn(&Ranked) -> Result<Explanation, SitingError> + Sync),
+    mut write: impl FnMut(usize, &Ranked, Explanation) -> Result<()>,
+) -> Result<()> {
+    for (c, chunk) in ranked.chunks(EXPLAIN_CHUNK).enumerate() {
+        let explained = bomiljo::parallel::map(chunk, bomiljo::parallel::cores(), explain);
+        for (k, (r, e)) in chunk.iter().zip(explained).enumerate() {
+            write(c * EXPLAIN_CHUNK + k + 1, r, e?)?;
         }
-        String::from_utf8(w.into_inner()?)?
-    };
-    match out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
-        None => print!("{text}"),
     }
     Ok(())
 }

@@ -150,6 +150,12 @@ impl SitingContext {
         SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m, density)).collect() }
     }
 
+    /// One metric at a point (EPSG:25832), as [`SitingContext::measure`] measures it.
+    pub fn metric_at(&self, x: f64, y: f64, metric: &Metric, policy: &Policy) -> Option<f64> {
+        let density = if policy.role.is_internal() { &self.raw_density } else { &self.released_density };
+        self.metric(x, y, metric, density)
+    }
+
     fn metric(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity) -> Option<f64> {
         match metric {
             Metric::Units => None,

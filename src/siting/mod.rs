@@ -70,9 +70,27 @@ pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) 
     ctx.rules().groups.iter().map(|g| score_group(g, site, &metrics, policy)).collect()
 }
 
-/// Several candidates for one group, best first.
+/// Several candidates for one group, best first, each explained.
 pub fn compare(ctx: &SitingContext, group: u8, sites: &[Candidate], policy: &Policy) -> Result<Vec<(Candidate, Explanation)>, SitingError> {
-    let mut ranked = sites.iter().map(|s| Ok((s.clone(), score_site(ctx, group, s, policy)?))).collect::<Result<Vec<_>, SitingError>>()?;
-    ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    rank(ctx, group, sites, policy)?.iter().map(|r| Ok((sites[r.index].clone(), score_site(ctx, group, &sites[r.index], policy)?))).collect()
+}
+
+/// A candidate's place in a ranking.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ranked {
+    /// Position in the candidates given.
+    pub index: usize,
+    pub score: f64,
+    pub passed: bool,
+}
+
+/// Candidates for one group, best first (ties in the order given), measured and scored on
+/// every core. Only the outcome is kept (24 bytes a site), so a batch of any size ranks in
+/// little memory; [`score_site`] explains a site when its turn to be written comes.
+pub fn rank(ctx: &SitingContext, group: u8, sites: &[Candidate], policy: &Policy) -> Result<Vec<Ranked>, SitingError> {
+    let rules = ctx.group(group)?;
+    let outcomes = crate::parallel::map(sites, crate::parallel::cores(), |site| quick_score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy));
+    let mut ranked: Vec<Ranked> = outcomes.into_iter().enumerate().map(|(index, (passed, score))| Ranked { index, score, passed }).collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
     Ok(ranked)
 }

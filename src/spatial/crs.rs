@@ -90,6 +90,10 @@ pub struct Transformer {
     projs: Option<(Proj, Proj)>,
 }
 
+/// Longest polygon edge, in degrees, projected as one straight piece (≈ 55 m north-south, 28 m
+/// east-west in Oslo; the piece then bends from the true edge by well under a millimetre).
+pub const DENSIFY_DEGREES: f64 = 0.0005;
+
 impl Transformer {
     pub fn new(from: Crs, to: Crs) -> Transformer {
         let projs = (from != to).then(|| {
@@ -117,10 +121,23 @@ impl Transformer {
         }
     }
 
-    /// Transforms every coordinate of a geometry.
+    /// Transforms every coordinate of a geometry. Polygon edges from a geographic CRS are
+    /// first cut into pieces of at most [`DENSIFY_DEGREES`]: an edge is straight in the CRS it
+    /// is drawn in (RFC 7946 for GeoJSON), and a long edge straight in degrees bends in metres.
+    /// Projecting only its ends moved Oslo's delbydel boundaries by up to 11 cm, enough to put
+    /// points near them in the neighbouring delbydel.
     pub fn geometry(&self, g: &geo::Geometry<f64>) -> Result<geo::Geometry<f64>, CrsError> {
-        use geo::MapCoords;
-        g.try_map_coords(|c| self.apply(c.x, c.y).map(|(x, y)| geo::coord! { x: x, y: y }))
+        use geo::{Densify, Euclidean, MapCoords};
+        let densified = match g {
+            geo::Geometry::Polygon(p) if self.densifies() => geo::Geometry::Polygon(Euclidean.densify(p, DENSIFY_DEGREES)),
+            geo::Geometry::MultiPolygon(mp) if self.densifies() => geo::Geometry::MultiPolygon(Euclidean.densify(mp, DENSIFY_DEGREES)),
+            other => other.clone(),
+        };
+        densified.try_map_coords(|c| self.apply(c.x, c.y).map(|(x, y)| geo::coord! { x: x, y: y }))
+    }
+
+    fn densifies(&self) -> bool {
+        self.from.is_geographic() && !self.to.is_geographic()
     }
 }
 
@@ -137,6 +154,24 @@ mod tests {
         ((10.7461, 59.9112), (597646.7838, 6642809.3602)),
         ((10.50, 60.13), (583333.2623, 6666835.1400)),
     ];
+
+    #[test]
+    fn long_edges_in_degrees_stay_straight_in_degrees_after_projection() {
+        use geo::{Distance, Euclidean};
+        // A 0.1° × 0.05° box (about 5.6 × 5.6 km): its edges are straight in degrees. The point
+        // halfway along the northern edge, projected, must lie on the projected boundary.
+        let square = geo::Polygon::new(vec![(10.7, 59.9), (10.8, 59.9), (10.8, 59.95), (10.7, 59.95), (10.7, 59.9)].into(), vec![]);
+        let t = Transformer::new(Crs::Wgs84, Crs::Utm32);
+        let geo::Geometry::Polygon(projected) = t.geometry(&geo::Geometry::Polygon(square)).unwrap() else { panic!("a polygon") };
+        let (mx, my) = t.apply(10.75, 59.95).unwrap();
+        let off = Euclidean.distance(&geo::Point::new(mx, my), projected.exterior());
+        assert!(off < 0.001, "the edge's midpoint is {off} m off the projected boundary");
+        // Projecting only the corners would leave it this far off (the test guards a real gap).
+        let (ax, ay) = t.apply(10.7, 59.95).unwrap();
+        let (bx, by) = t.apply(10.8, 59.95).unwrap();
+        let chord = geo::Line::new(geo::coord! { x: ax, y: ay }, geo::coord! { x: bx, y: by });
+        assert!(Euclidean.distance(&geo::Point::new(mx, my), &chord) > 0.1);
+    }
 
     #[test]
     fn wgs84_to_utm32_agrees_with_proj_to_a_millimetre() {

@@ -33,6 +33,22 @@ pub fn export_parquet(conn: &Connection, config: &Config, dir: &Path) -> Result<
     Ok(written)
 }
 
+/// Numeric columns of a Parquet file (for comparing with other tools' outputs).
+pub fn read_parquet_f64(path: &Path, columns: &[&str]) -> Result<Vec<Vec<f64>>, StoreError> {
+    let what = || format!("reading {}", path.display());
+    let conn = Connection::open_in_memory().map_err(StoreError::query(what()))?;
+    let select = columns.iter().map(|c| format!("CAST(\"{}\" AS DOUBLE)", c.replace('"', "\"\""))).collect::<Vec<_>>().join(", ");
+    let mut stmt = conn.prepare(&format!("SELECT {select} FROM read_parquet(?)")).map_err(StoreError::query(what()))?;
+    let mut out = vec![Vec::new(); columns.len()];
+    let mut rows = stmt.query([path.display().to_string()]).map_err(StoreError::query(what()))?;
+    while let Some(row) = rows.next().map_err(StoreError::query(what()))? {
+        for (i, column) in out.iter_mut().enumerate() {
+            column.push(row.get::<_, Option<f64>>(i).map_err(StoreError::query(what()))?.unwrap_or(f64::NAN));
+        }
+    }
+    Ok(out)
+}
+
 /// Problems found by [`check`], one sentence each.
 pub fn check(conn: &Connection, config: &Config) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();

@@ -78,6 +78,16 @@ pub fn incident_counts(conn: &Connection, column: AreaColumn, code: &str) -> Res
     counts_by_source_year(conn, &format!("counting incidents in area {code}"), &format!("{} = ?", column.as_sql()), params![code])
 }
 
+/// Incidents of one layer per delbydel (those outside every delbydel left out).
+pub fn incident_counts_by_delbydel(conn: &Connection, layer: &str) -> Result<BTreeMap<String, u64>, StoreError> {
+    let what = || format!("counting incidents of {layer} per delbydel");
+    let mut stmt = conn
+        .prepare("SELECT delbydel, count(*) FROM incidents WHERE layer = ? AND delbydel IS NOT NULL GROUP BY delbydel")
+        .map_err(StoreError::query(what()))?;
+    let rows = stmt.query_map(params![layer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))).map_err(StoreError::query(what()))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what()))
+}
+
 /// Incidents per source and year within `radius_m` of a point.
 pub fn incident_counts_within(conn: &Connection, (x, y): (f64, f64), radius_m: f64, (from, to): (i32, i32)) -> Result<CountsBySourceYear, StoreError> {
     counts_by_source_year(
