@@ -234,20 +234,49 @@ fn distance_to_boundary(polygon: &geo::MultiPolygon<f64>, x: f64, y: f64) -> f64
 
 /// The delbydeler as delivered (WGS84 degrees), for the lookup in degrees.
 fn delivered_areas(path: &Path) -> BenchResult<Vec<Area>> {
-    let text = std::fs::read_to_string(path).map_err(|e| invalid("reading the delbydeler", e))?;
-    let collection: geojson::FeatureCollection = text.parse().map_err(|e| invalid("reading the delbydeler", e))?;
-    let mut areas = Vec::new();
-    for feature in collection.features {
-        let code = feature.property("DELBYDEL").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let geometry = feature.geometry.ok_or_else(|| invalid("reading the delbydeler", "a feature without geometry"))?;
-        let polygon = match geo::Geometry::<f64>::try_from(geometry).map_err(|e| invalid("reading the delbydeler", e))? {
-            geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
-            geo::Geometry::MultiPolygon(mp) => mp,
-            _ => return Err(invalid("reading the delbydeler", "not a polygon")),
-        };
-        areas.push(Area { code, name: None, parent_code: None, population: None, area_m2: 0.0, polygon });
-    }
-    Ok(areas)
+    Ok(delivered_polygons(path)?
+        .into_iter()
+        .map(|(properties, polygon)| {
+            let code = properties.get("DELBYDEL").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            Area { code, name: None, parent_code: None, population: None, area_m2: 0.0, polygon }
+        })
+        .collect())
+}
+
+/// The polygons of a GeoJSON file as delivered, with their properties.
+fn delivered_polygons(path: &Path) -> BenchResult<Vec<(serde_json::Map<String, serde_json::Value>, geo::MultiPolygon<f64>)>> {
+    let fail = |e: String| invalid(&format!("reading {}", path.display()), e);
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let collection: geojson::FeatureCollection = text.parse().map_err(|e: geojson::Error| fail(e.to_string()))?;
+    collection
+        .features
+        .into_iter()
+        .map(|feature| {
+            let geometry = feature.geometry.ok_or_else(|| fail("a feature without geometry".into()))?;
+            let polygon = match geo::Geometry::<f64>::try_from(geometry).map_err(|e| fail(e.to_string()))? {
+                geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+                geo::Geometry::MultiPolygon(mp) => mp,
+                _ => return Err(fail("not a polygon".into())),
+            };
+            Ok((feature.properties.unwrap_or_default(), polygon))
+        })
+        .collect()
+}
+
+/// The peers' cell centres: each SSB cell's delivered corners projected one by one (no
+/// densifying, as geopandas' `to_crs` does), then the centroid; weighted by `pop_tot`.
+fn peer_cell_centroids(path: &Path) -> BenchResult<Vec<queries::PointRow>> {
+    use geo::{Centroid, MapCoords};
+    let transformer = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+    Ok(delivered_polygons(path)?
+        .into_iter()
+        .filter_map(|(properties, polygon)| {
+            let projected = polygon.map_coords(|c| transformer.apply(c.x, c.y).map_or(c, |(x, y)| geo::coord! { x: x, y: y }));
+            let centre = projected.centroid()?;
+            let population = properties.get("pop_tot").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            Some(queries::PointRow { id: String::new(), x: centre.x(), y: centre.y(), weight: population })
+        })
+        .collect())
 }
 
 fn import(config: &Config, work: &Path, points_csv: &Path, oslo: &Path) -> BenchResult<()> {
@@ -362,15 +391,7 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     let (distances, nearest_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &school, &policy).unwrap_or(f64::NAN)));
     let (population, pop_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &residents, &policy).unwrap_or(f64::NAN)));
     // The peers' definition: whole SSB cells whose centroid lies within 250 m.
-    let centroids = crate::index::PointIndex::new(
-        queries::feature_polygons(store.conn(), "population")?
-            .into_iter()
-            .filter_map(|cell| {
-                let centre = geo::Centroid::centroid(&cell.polygon)?;
-                Some(queries::PointRow { id: cell.code, x: centre.x(), y: centre.y(), weight: cell.population.unwrap_or(0) as f64 })
-            })
-            .collect(),
-    );
+    let centroids = crate::index::PointIndex::new(peer_cell_centroids(&oslo.join("befolkning_250m_2023.geojson"))?);
     let peer_population = parallel::map(&sites, threads, |&(x, y)| centroids.within(x, y, Metres(250.0)).weight);
     let shapely = read_shapely_nearest(&work.join("nearest_shapely.parquet")).ok();
     let (dist_diff, pop_diff) = match &shapely {

@@ -92,7 +92,7 @@ fn identifier_columns_fail_the_whole_import_with_their_names() {
 fn a_repeated_id_in_one_file_is_rejected() {
     let err = rejected("incidents_police", "duplicate_id.csv");
     assert_lines(&err, "duplicate_id.csv", &[4]);
-    assert!(err.contains("duplicate id 'dup' (also on line 2)"), "{err}");
+    assert!(err.contains(":4: duplicate id 'dup' (an earlier row has the same id)"), "{err}");
 }
 
 #[test]
