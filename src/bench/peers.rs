@@ -243,8 +243,11 @@ fn delivered_areas(path: &Path) -> BenchResult<Vec<Area>> {
         .collect())
 }
 
+/// A GeoJSON feature's properties and polygon, as delivered.
+type DeliveredPolygon = (serde_json::Map<String, serde_json::Value>, geo::MultiPolygon<f64>);
+
 /// The polygons of a GeoJSON file as delivered, with their properties.
-fn delivered_polygons(path: &Path) -> BenchResult<Vec<(serde_json::Map<String, serde_json::Value>, geo::MultiPolygon<f64>)>> {
+fn delivered_polygons(path: &Path) -> BenchResult<Vec<DeliveredPolygon>> {
     let fail = |e: String| invalid(&format!("reading {}", path.display()), e);
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let collection: geojson::FeatureCollection = text.parse().map_err(|e: geojson::Error| fail(e.to_string()))?;
