@@ -10,7 +10,7 @@ DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/del
              $(if $(wildcard $(SHARED)/bydeler_befolkning_2024.geojson),--import bydeler=$(SHARED)/bydeler_befolkning_2024.geojson) \
              $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson)
 
-.PHONY: setup build demo test proof lint ci bench
+.PHONY: setup build demo test proof lint ci bench bench-peers
 
 setup:
 	./scripts/setup.sh
@@ -40,3 +40,7 @@ ci: lint test proof
 
 bench: build
 	./target/release/bomiljo bench import
+
+# bomiljo beside geopandas, DuckDB spatial, numpy, scikit-learn and shapely, in one run of the shared harness.
+bench-peers: build
+	BOMILJO_BENCH="$(CURDIR)/scripts/bench-peers.sh" bash ../shared/peers/run_all.sh
