@@ -3,16 +3,19 @@
 // with ?basemap=<raster tile URL>).
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { getJson, setToken, token, transformRequest } from './js/api.js';
-import { addAreas, bounds, restyle } from './js/areas.js';
+import { addAreas, areaList, bounds, highlight, restyle } from './js/areas.js';
 import { addHeat, updateHeat, updateHotspots } from './js/heat.js';
 import { load, t, lang, esc } from './js/i18n.js';
 import { showArea } from './js/panel.js';
+import { findPlace, parseCoordinates } from './js/place.js';
+import { readState, writeState } from './js/url.js';
 import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, selected: null, mode: 'map' };
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, selected: '', mode: 'map' };
+const fromUrl = readState(state);
 
 function style() {
   const basemap = new URLSearchParams(location.search).get('basemap');
@@ -23,10 +26,87 @@ function style() {
 }
 
 async function refresh(map) {
-  const parts = await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state)]);
-  $('legend').innerHTML = parts.filter(Boolean).join('<hr>');
+  const [choropleth, heat, hotspots] = await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state)]);
+  // One thematic layer at a time: the heat map's colours and the delbydel colours would mix.
+  const areasLegend = state.showHeat ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
+  $('legend').innerHTML = [areasLegend, heat, hotspots].filter(Boolean).join('<hr>');
+  $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits);
   $('year-label').textContent = state.year;
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
+  if (state.selected) await showArea(state.selected, state.year);
+  writeState(state, map);
+}
+
+/** Opens an area's figures: highlighted on the map, the panel in view (the sheet on phones). */
+async function select(map, code) {
+  state.selected = code;
+  highlight(map, code);
+  showSheet(true);
+  await showArea(code, state.year);
+  // Scroll the side panel (not the page) so the area's figures are at its top.
+  $('side').scrollTop = $('panel').offsetTop;
+  $('panel').focus({ preventScroll: true });
+  writeState(state, map);
+}
+
+/** The switch names the other language in that language ("English", "Norsk"). */
+function setLangButton() {
+  $('lang').textContent = t('switch');
+  $('lang').lang = lang === 'nb' ? 'en' : 'nb';
+}
+
+function showSheet(show) {
+  $('side').classList.toggle('collapsed', !show);
+  $('sheet-toggle').setAttribute('aria-expanded', String(show));
+  $('sheet-toggle').textContent = t(show ? 'sheet_hide' : 'sheet_show');
+}
+
+/** Places to search: delbydeler and bydeler by name, then schools and stops (loaded when asked). */
+async function places() {
+  const areas = await getJson('api/areas');
+  const centre = (f) => {
+    const ring = f.geometry.coordinates[0][0];
+    return [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
+  };
+  const list = areas.features.map((f) => ({ name: f.properties.name ?? f.properties.code, kind: 'delbydel', code: f.properties.code, at: centre(f) }));
+  const layers = [['bydeler', 'bydel'], ['schools', 'school'], ['transit_stops', 'stop']];
+  for (const [layer, kind] of layers) {
+    const items = await getJson(`collections/${layer}/items?limit=10000`).catch(() => ({ features: [] }));
+    for (const f of items.features) {
+      const name = f.properties.name;
+      if (!name) continue;
+      const at = f.geometry.type === 'Point' ? f.geometry.coordinates : centre({ geometry: { coordinates: f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates } });
+      list.push({ name, kind, at });
+    }
+  }
+  return list;
+}
+
+async function setupSearch(map) {
+  let known = null;
+  const load = async () => {
+    known ??= await places();
+    $('places').innerHTML = known.map((p) => `<option value="${esc(p.name)}">${esc(t(`kind_${p.kind}`))}</option>`).join('');
+    return known;
+  };
+  $('search').addEventListener('focus', load, { once: true });
+  $('search-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = $('search').value;
+    const coordinates = parseCoordinates(text);
+    if (coordinates) {
+      map.flyTo({ center: [coordinates.lon, coordinates.lat], zoom: 15 });
+      if (state.mode === 'siting') scoreAt(map, coordinates.lon, coordinates.lat);
+      return;
+    }
+    const place = findPlace(await load(), text);
+    if (!place) {
+      $('panel').innerHTML = `<p>${esc(t('search_none'))}</p>`;
+      return;
+    }
+    map.flyTo({ center: place.at, zoom: place.kind === 'bydel' ? 12 : 14 });
+    if (place.kind === 'delbydel') await select(map, place.code);
+  });
 }
 
 /** The release's accuracy in plain words, under the legend: every public figure comes from it. */
@@ -64,8 +144,14 @@ async function main() {
     for (const id of ['year', 'to-year']) Object.assign($(id), { min: Math.min(...years), max: Math.max(...years) });
     state.year = state.toYear = Math.max(...years);
   }
+  const { view, ...shared } = fromUrl;
+  Object.assign(state, shared);
   $('year').value = state.year;
   $('to-year').value = state.toYear;
+  $('indicator').value = state.indicator;
+  $('source').value = state.source;
+  $('show-heat').checked = state.showHeat;
+  $('show-hotspots').checked = state.showHotspots;
   const map = new maplibregl.Map({ container: 'map', style: style(), center: [10.75, 59.93], zoom: 10, transformRequest, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' } });
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
@@ -74,10 +160,22 @@ async function main() {
   await addAreas(map);
   addHeat(map, state);
   await setupSiting(map);
-  map.fitBounds(bounds(), { padding: 20, duration: 0 });
+  if (view) map.jumpTo(view);
+  else map.fitBounds(bounds(), { padding: 20, duration: 0 });
+  map.setLayoutProperty('heat', 'visibility', state.showHeat ? 'visible' : 'none');
+  map.setLayoutProperty('hotspots', 'visibility', state.showHotspots ? 'visible' : 'none');
   await showRole();
   await showAccuracy();
   await refresh(map);
+  if (state.selected) await select(map, state.selected).catch(() => { state.selected = ''; });
+  if (state.mode === 'siting') $('tab-siting').click();
+  await setupSearch(map);
+  map.on('moveend', () => writeState(state, map));
+  $('sheet-toggle').addEventListener('click', () => showSheet($('side').classList.contains('collapsed')));
+  $('area-table').addEventListener('click', (e) => {
+    const code = e.target.closest('button[data-code]')?.dataset.code;
+    if (code) select(map, code);
+  });
   window.bomiljoReady = true;
 
   const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: 'tooltip' });
@@ -90,7 +188,7 @@ async function main() {
   map.on('click', (e) => {
     if (state.mode === 'siting') return scoreAt(map, e.lngLat.lng, e.lngLat.lat);
     const hit = map.queryRenderedFeatures(e.point, { layers: ['areas-fill'] })[0];
-    if (hit) { state.selected = hit.properties.code; showArea(state.selected); }
+    if (hit) select(map, hit.properties.code);
   });
 
   const change = (id, key, parse = (v) => v) => $(id).addEventListener('input', (e) => { state[key] = parse(e.target.value); refresh(map); });
@@ -107,6 +205,7 @@ async function main() {
   for (const [tab, pane, mode] of [['tab-map', 'pane-map', 'map'], ['tab-siting', 'pane-siting', 'siting']]) {
     $(tab).addEventListener('click', () => {
       state.mode = mode;
+      writeState(state, map);
       for (const [other, otherPane] of [['tab-map', 'pane-map'], ['tab-siting', 'pane-siting']]) {
         $(other).setAttribute('aria-selected', String(other === tab));
         $(otherPane).hidden = otherPane !== pane;
@@ -115,14 +214,14 @@ async function main() {
   }
   $('lang').addEventListener('click', async () => {
     await load(lang === 'nb' ? 'en' : 'nb');
-    $('lang').textContent = t('switch');
+    setLangButton();
+    showSheet(!$('side').classList.contains('collapsed'));
     renderGroups();
     await showRole();
     await showAccuracy();
     await refresh(map);
-    if (state.selected) showArea(state.selected);
   });
-  $('lang').textContent = t('switch');
+  setLangButton();
   $('login').addEventListener('click', async () => {
     if (token()) setToken(null);
     else setToken(prompt(t('login_prompt'))?.trim() || null);

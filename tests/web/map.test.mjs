@@ -3,7 +3,7 @@
 // BOMILJO_TOKEN (an analyst token). Screenshots are kept in tests/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const BASE = process.env.BOMILJO_URL;
@@ -23,15 +23,15 @@ before(async () => {
 after(async () => browser?.close());
 
 /** Opens the page (optionally with a token), collecting console errors and requests. */
-async function openMap({ token } = {}) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+async function openMap({ token, viewport = { width: 1280, height: 860 }, hash = '' } = {}) {
+  const page = await browser.newPage({ viewport });
   const errors = [];
   const requests = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('request', (r) => requests.push(r.url()));
   if (token) await page.addInitScript((tk) => sessionStorage.setItem('bomiljo-token', tk), token);
-  await page.goto(`${BASE}/`);
+  await page.goto(`${BASE}/${hash}`);
   await page.waitForFunction(() => window.bomiljoReady === true && window.bomiljoMap.loaded());
   return { page, errors, requests };
 }
@@ -180,6 +180,99 @@ test('area names from the data are shown as text, never run as HTML', async () =
   assert.equal(await page.locator('#panel img').count(), 0);
   assert.equal(await page.locator('#panel b').count(), 0);
   assert.equal(await page.evaluate(() => window.bomiljoPwned), undefined);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** axe-core's WCAG 2.1 A/AA violations of impact serious or critical on the page as it is. */
+async function seriousViolations(page) {
+  const axe = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
+  await page.addScriptTag({ content: readFileSync(axe, 'utf8') });
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+const SIZES = { desktop: { width: 1280, height: 860 }, tablet: { width: 820, height: 1180 }, phone: { width: 390, height: 844 } };
+
+for (const [name, viewport] of Object.entries(SIZES)) {
+  test(`at ${name} size the map, the legend and an area's figures are in view, with no serious WCAG violations`, async () => {
+    const { page, errors } = await openMap({ viewport });
+    const map = await page.locator('#map').boundingBox();
+    assert.ok(map.width >= viewport.width * (name === 'desktop' ? 0.6 : name === 'tablet' ? 0.55 : 0.95), `map ${map.width} px wide at ${viewport.width}`);
+    assert.ok(map.height >= viewport.height * 0.4, `map ${map.height} px high at ${viewport.height}`);
+    const { target, x, y } = await firstAreaPoint(page);
+    await page.mouse.click(x, y);
+    await page.waitForSelector('#panel h2');
+    assert.ok(await page.locator('#panel h2').isVisible());
+    const heading = await page.locator('#panel h2').boundingBox();
+    assert.ok(heading.y < viewport.height && heading.y + heading.height > 0, `the panel's heading is on screen (y ${heading.y})`);
+    assert.ok((await page.textContent('#panel h2')).includes(target.properties.name));
+    await page.screenshot({ path: `${ARTIFACTS}size-${name}.png` });
+    assert.deepEqual(await seriousViolations(page), []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('on a phone the panel is a sheet that can be hidden to give the map the screen', async () => {
+  const { page, errors } = await openMap({ viewport: SIZES.phone });
+  const before = (await page.locator('#map').boundingBox()).height;
+  await page.click('#sheet-toggle');
+  assert.equal(await page.isVisible('#side'), false);
+  await page.waitForFunction((h) => document.querySelector('#map').getBoundingClientRect().height > h + 100, before);
+  assert.equal(await page.getAttribute('#sheet-toggle', 'aria-expanded'), 'false');
+  await page.click('#sheet-toggle');
+  assert.equal(await page.isVisible('#side'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('every delbydel is reachable from the keyboard through the table, and the address shares the view', async () => {
+  const { page, errors } = await openMap();
+  await page.click('#area-list summary');
+  const first = page.locator('#area-table button').first();
+  const name = await first.textContent();
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), name);
+  const code = await first.getAttribute('data-code');
+  await page.waitForFunction((c) => location.hash.includes(`area=${c}`), code);
+  // The address brings the same view back in a new page: area, year and layers.
+  const min = await page.getAttribute('#year', 'min');
+  await page.locator('#year').fill(min);
+  await page.waitForFunction((y) => location.hash.includes(`y=${y}`), min);
+  await page.check('#show-heat');
+  await page.waitForFunction(() => location.hash.includes('heat=1'));
+  const hash = await page.evaluate(() => location.hash);
+  const again = await openMap({ hash });
+  await again.page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), name);
+  assert.equal(await again.page.inputValue('#year'), min);
+  assert.equal(await again.page.isChecked('#show-heat'), true);
+  // With the heat map on, the delbydel colours step aside and the legend says so.
+  assert.equal(await again.page.evaluate(() => window.bomiljoMap.getPaintProperty('areas-fill', 'fill-opacity')), 0);
+  assert.match(await again.page.textContent('#legend'), /Delbydelfargene er skjult/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(again.errors, []);
+  await page.close();
+  await again.page.close();
+});
+
+test('places are found by name and by coordinates with a decimal comma', async () => {
+  const { page, errors } = await openMap();
+  const areas = await (await fetch(`${BASE}/api/areas`)).json();
+  const target = areas.features[3].properties;
+  await page.fill('#search', target.name.toLowerCase());
+  await page.press('#search', 'Enter');
+  await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), target.name);
+  await page.fill('#search', '59,92 10,75');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => {
+    const c = window.bomiljoMap.getCenter();
+    return !window.bomiljoMap.isMoving() && Math.abs(c.lat - 59.92) < 0.001 && Math.abs(c.lng - 10.75) < 0.001;
+  });
+  await page.fill('#search', 'Ingensteds');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => /Fant ikke stedet/.test(document.querySelector('#panel').textContent));
   assert.deepEqual(errors, []);
   await page.close();
 });

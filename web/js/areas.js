@@ -1,16 +1,26 @@
-// The delbydel choropleth: an indicator per area from /api/measurement (or population density).
+// The delbydel choropleth: an indicator per area from /api/measurement (or population density),
+// with class breaks fixed across the years (the year slider compares years instead of re-ranking
+// areas within each), a diverging palette for change, and a table of every area as the
+// keyboard and screen-reader route to the same figures.
 import { getJson } from './api.js';
-import { VIRIDIS, NO_DATA, quantileBreaks } from './colours.js';
-import { t, fmt } from './i18n.js';
+import { VIRIDIS, DIVERGING, NO_DATA, quantileBreaks } from './colours.js';
+import { t, fmt, esc } from './i18n.js';
 
 let areas = null;
+const byYear = new Map();
 
 export async function addAreas(map) {
   areas = await getJson('api/areas');
   map.addSource('areas', { type: 'geojson', data: areas, promoteId: 'code' });
   map.addLayer({ id: 'areas-fill', type: 'fill', source: 'areas', paint: { 'fill-opacity': 0.7, 'fill-color': NO_DATA } });
   map.addLayer({ id: 'areas-line', type: 'line', source: 'areas', paint: { 'line-color': '#ffffff', 'line-width': 1 } });
+  map.addLayer({ id: 'areas-selected', type: 'line', source: 'areas', filter: ['==', ['get', 'code'], ''], paint: { 'line-color': '#000000', 'line-width': 3 } });
   return areas;
+}
+
+/** Outlines the chosen area. */
+export function highlight(map, code) {
+  map.setFilter('areas-selected', ['==', ['get', 'code'], code ?? '']);
 }
 
 /** Sums the chosen source(s) per area; null when any part is suppressed or unknown. */
@@ -25,26 +35,67 @@ function valuesFrom(rows, indicator, source) {
   return out;
 }
 
-export async function restyle(map, { indicator, source, year }) {
-  let values = {};
+async function measurement(year) {
+  if (!byYear.has(year)) byYear.set(year, getJson(`api/measurement?year=${year}`).catch(() => []));
+  return byYear.get(year);
+}
+
+/** The indicator's values per area for the year, and the class breaks of every year pooled. */
+async function indicatorValues({ indicator, source, year }, years) {
   if (indicator === 'density') {
+    const values = {};
     for (const f of areas.features) values[f.properties.code] = f.properties.population == null ? null : f.properties.population / f.properties.area_km2;
-  } else {
-    values = valuesFrom(await getJson(`api/measurement?year=${year}`), indicator, source);
+    return { values, pooled: Object.values(values) };
   }
+  const all = await Promise.all(years.map(async (y) => [y, valuesFrom(await measurement(y), indicator, source)]));
+  const found = all.find(([y]) => y === year);
+  const values = found ? found[1] : valuesFrom(await measurement(year), indicator, source);
+  return { values, pooled: all.flatMap(([, v]) => Object.values(v)) };
+}
+
+/** Class breaks and colours: quantiles of the pooled values, or symmetric around 0 for change. */
+function classes(indicator, pooled) {
+  if (indicator !== 'change') return { breaks: quantileBreaks(pooled), colours: VIRIDIS };
+  const sizes = pooled.filter((v) => v != null && v !== 0).map(Math.abs);
+  const [small, , large] = quantileBreaks(sizes, 4);
+  const a = Math.max(1, Math.round(small)), b = Math.max(a + 1, Math.round(large));
+  return { breaks: [-b, -a, a, b], colours: [DIVERGING[1], DIVERGING[2], DIVERGING[3], DIVERGING[4], DIVERGING[5]] };
+}
+
+export async function restyle(map, state) {
+  const { indicator, source, year } = state;
+  const slider = document.getElementById('year');
+  const years = [];
+  for (let y = Number(slider.min); y <= Number(slider.max); y += 1) years.push(y);
+  const { values, pooled } = await indicatorValues(state, years);
   for (const f of areas.features) f.properties.value = values[f.properties.code] ?? null;
   map.getSource('areas').setData(areas);
-  const b = quantileBreaks(Object.values(values));
+  const { breaks: b, colours } = classes(indicator, pooled);
   map.setPaintProperty('areas-fill', 'fill-color', [
     'case', ['==', ['get', 'value'], null], NO_DATA,
-    ['step', ['get', 'value'], VIRIDIS[0], b[0], VIRIDIS[1], b[1], VIRIDIS[2], b[2], VIRIDIS[3], b[3], VIRIDIS[4]],
+    ['step', ['get', 'value'], colours[0], b[0], colours[1], b[1], colours[2], b[2], colours[3], b[3], colours[4]],
   ]);
+  map.setPaintProperty('areas-fill', 'fill-opacity', state.showHeat ? 0 : 0.7);
   const title = t(`ind_${indicator}`) + (indicator !== 'density' ? ` (${source ? t(source) : t('all_sources')}, ${year})` : '');
-  const bounds = [Math.min(0, ...Object.values(values).filter((v) => v != null)), ...b];
   const digits = indicator === 'rate' ? 1 : 0;
-  return `<strong>${title}</strong><br>` +
-    VIRIDIS.map((c, i) => `<div><span class="swatch" style="background:${c}"></span>${i < 4 ? `${fmt(bounds[i], digits)} – ${fmt(bounds[i + 1], digits)}` : `≥ ${fmt(bounds[4], digits)}`}</div>`).join('') +
-    `<div><span class="swatch" style="background:${NO_DATA}"></span>${t('suppressed')}</div>`;
+  const label = (i) => (i === 0 ? `< ${fmt(b[0], digits)}` : i === 4 ? `≥ ${fmt(b[3], digits)}` : `${fmt(b[i - 1], digits)} – ${fmt(b[i], digits)}`);
+  const legend = `<strong>${esc(title)}</strong>` +
+    (indicator !== 'density' ? `<div class="note">${t('breaks_fixed')}</div>` : '') +
+    colours.map((c, i) => `<div><span class="swatch" style="background:${c}"></span>${label(i)}</div>`).join('') +
+    `<div><span class="swatch" style="background:${NO_DATA}"></span>${t('suppressed')}</div>` +
+    (indicator !== 'density' && !source ? `<p class="note">${t('all_sources_note')}</p>` : '');
+  return { legend, values, title, digits };
+}
+
+/** Every area and its value as a table; each name opens the area's figures. */
+export function areaList(values, title, digits) {
+  const rows = [...areas.features].sort((a, b) => String(a.properties.name ?? a.properties.code).localeCompare(String(b.properties.name ?? b.properties.code), 'nb'));
+  return `<table><caption class="visually-hidden">${esc(title)}</caption><thead><tr><th scope="col">${t('delbydel')}</th><th scope="col">${t('value')}</th></tr></thead><tbody>` +
+    rows.map((f) => {
+      const p = f.properties;
+      const v = values[p.code];
+      return `<tr><td><button type="button" data-code="${esc(p.code)}" aria-label="${esc(`${t('open_area')} ${p.name ?? p.code}`)}">${esc(p.name ?? p.code)}</button></td><td>${v == null ? t('suppressed') : fmt(v, digits)}</td></tr>`;
+    }).join('') + '</tbody></table>';
 }
 
 export function bounds() {

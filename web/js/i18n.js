@@ -7,6 +7,8 @@ export async function load(next) {
   strings = await (await fetch(`i18n/${next}.json`)).json();
   document.documentElement.lang = next;
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const el of document.querySelectorAll('[data-i18n-placeholder]')) el.placeholder = t(el.dataset.i18nPlaceholder);
 }
 
 export const t = (key) => strings[key] ?? key;

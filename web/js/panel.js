@@ -17,15 +17,37 @@ function chart(points) {
   return `<svg class="chart" viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${t('series')}">${bars}</svg>`;
 }
 
-export async function showArea(code) {
-  const [area, series] = await Promise.all([getJson(`api/areas/${encodeURIComponent(code)}`), getJson(`api/series?code=${encodeURIComponent(code)}`)]);
+let bydeler = null;
+
+/** A bydel's name from the bydeler layer (its code when the layer is not imported). */
+async function bydelName(code) {
+  bydeler ??= getJson('collections/bydeler/items?limit=1000').then((c) => Object.fromEntries(c.features.map((f) => [String(f.id), f.properties.name]))).catch(() => ({}));
+  return (await bydeler)[code] ?? code;
+}
+
+/** Count, rate per 1,000, the rate against Oslo's and the rank per source for the year. */
+function yearTable(rows, year) {
+  if (!rows.length) return `<p>${t('none')}</p>`;
+  const body = rows.map((r) => `<tr><td>${esc(t(r.source))}</td><td>${fmt(r.count)}</td><td>${fmt(r.rate_per_1000, 1)}</td>` +
+    `<td>${r.ratio_to_city == null ? t('unknown') : `${fmt(r.ratio_to_city, 2)} ${t('times_oslo')}`}</td><td>${r.rank == null ? t('unknown') : `${fmt(r.rank)} / ${fmt(r.ranked)}`}</td></tr>`).join('');
+  return `<table><caption class="visually-hidden">${esc(year)}</caption><thead><tr><th scope="col">${t('source')}</th><th scope="col">${t('count')}</th><th scope="col">${t('rate_per_1000')}</th><th scope="col">${t('vs_oslo')}</th><th scope="col">${t('rank_of')}</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
+export async function showArea(code, year) {
+  const [area, series, measured] = await Promise.all([
+    getJson(`api/areas/${encodeURIComponent(code)}`),
+    getJson(`api/series?code=${encodeURIComponent(code)}`),
+    getJson(`api/measurement?year=${year}`).catch(() => []),
+  ]);
+  const bydel = area.bydel == null ? t('unknown') : await bydelName(area.bydel);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
   const rows = Object.entries(area.counts).map(([source, byYear]) =>
     `<tr><td>${esc(t(source))}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
   const trend = series.trend ? `${t('trend')}: ${fmt(series.trend.pct_per_year, 1)} % ${t('per_year')} (p = ${fmt(series.trend.p_value, 3)})` : '';
   document.getElementById('panel').innerHTML = `
     <h2>${esc(area.name ?? area.code)} <small>(${esc(area.code)})</small></h2>
-    <p>${t('bydel')}: ${esc(area.bydel ?? t('unknown'))}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
+    <p>${t('bydel')}: ${esc(bydel)}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
+    <h3>${esc(year)}</h3>${yearTable(measured.filter((r) => r.code === code), year)}
     <h3>${t('series')}</h3>${chart(series.points)}<p class="note">${trend}</p>
     <h3>${t('incidents')}</h3>
     ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${esc(y)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;

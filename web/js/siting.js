@@ -2,6 +2,7 @@
 // suitability surface, and compare up to five candidates.
 import { getJson, postJson } from './api.js';
 import { t, fmt, lang, esc } from './i18n.js';
+import { parseCoordinates } from './place.js';
 
 const candidates = [];
 let groups = [];
@@ -18,12 +19,12 @@ export async function setupSiting(map) {
   document.getElementById('units').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
   document.getElementById('show-suitability').addEventListener('change', (e) => map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none'));
   document.getElementById('score-coords').addEventListener('click', () => {
-    const m = document.getElementById('coords').value.split(',').map((v) => Number(v.trim()));
-    if (m.length !== 2 || m.some((v) => !Number.isFinite(v))) {
+    const at = parseCoordinates(document.getElementById('coords').value);
+    if (!at) {
       document.getElementById('score').textContent = t('bad_coords');
       return;
     }
-    scoreAt(map, m[1], m[0]);
+    scoreAt(map, at.lon, at.lat);
   });
   document.getElementById('compare').addEventListener('click', compare);
 }

@@ -1,0 +1,21 @@
+// The page's parsing of typed places, in Node (no browser needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCoordinates, findPlace } from '../../web/js/place.js';
+
+test('coordinates are read with a decimal comma or point, in the separators people type', () => {
+  for (const text of ['59,92 10,75', '59.92, 10.75', '59,92; 10,75', '59.92,10.75', ' 59.92   10.75 ']) {
+    assert.deepEqual(parseCoordinates(text), { lat: 59.92, lon: 10.75 }, text);
+  }
+  for (const text of ['59,92', 'Grünerløkka', '59.92, 10.75, 3', '95, 10', '', '59,92,10,75']) {
+    assert.equal(parseCoordinates(text), null, text);
+  }
+});
+
+test('place names are found without case or accents', () => {
+  const places = [{ name: 'Grünerløkka', kind: 'delbydel' }, { name: 'Grønland', kind: 'delbydel' }, { name: 'Frogner', kind: 'bydel' }];
+  assert.equal(findPlace(places, 'grunerlokka').name, 'Grünerløkka');
+  assert.equal(findPlace(places, 'grøn').name, 'Grønland');
+  assert.equal(findPlace(places, 'FROGNER').kind, 'bydel');
+  assert.equal(findPlace(places, 'Bergen'), null);
+});
