@@ -75,6 +75,8 @@ pub type RateRow = (String, Option<f64>, Option<f64>, Option<f64>);
 pub struct DialogueFacts {
     pub params: DialogueParams,
     pub delbydel: Option<(String, String)>,
+    /// The bydel's code (for its contact entry).
+    pub bydel: Option<String>,
     pub years: Vec<i32>,
     pub sources: Vec<String>,
     pub near: Shown,
@@ -97,29 +99,75 @@ pub struct DialogueFacts {
     heat_support: Vec<u32>,
 }
 
-/// Report texts from `texts/dialogue.toml`.
+/// Report texts from `texts/dialogue.toml`, in the sheet's language.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Texts {
     pub title: String,
     pub intro: String,
-    pub contact: String,
     pub qa: Vec<(String, String)>,
+    /// The contact section when the site's bydel has no filled-in entry in `[contacts]`.
+    pub no_contact: String,
+    /// Per bydel code: whom neighbours contact and the neighbour meeting (shared by both languages).
+    #[serde(skip)]
+    pub contacts: BTreeMap<String, Contact>,
+}
+
+/// A bydel's contact person and neighbour meeting, as the bydel fills them in.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Contact {
+    pub person: String,
+    pub phone: String,
+    pub email: String,
+    pub meeting_nb: String,
+    pub meeting_en: String,
+}
+
+impl Contact {
+    /// The entry's fields; an entry with an empty field or a `[placeholder]` is not ready to print.
+    fn fields(&self) -> [&str; 5] {
+        [&self.person, &self.phone, &self.email, &self.meeting_nb, &self.meeting_en]
+    }
+
+    fn is_filled(&self) -> bool {
+        self.fields().iter().all(|f| !f.trim().is_empty() && placeholder(f).is_none())
+    }
 }
 
 #[derive(Deserialize)]
 struct TextFile {
     nb: Texts,
     en: Texts,
+    #[serde(default)]
+    contacts: BTreeMap<String, Contact>,
 }
 
+/// The first `[...]` in a text: a placeholder a bydel has not filled in yet.
+fn placeholder(text: &str) -> Option<&str> {
+    let start = text.find('[')?;
+    let end = start + text[start..].find(']')?;
+    Some(&text[start..=end])
+}
+
+/// Reads the texts; refuses a file whose printed texts still hold a `[placeholder]` (a sheet must
+/// never print "[navn]"). Contact entries with placeholders are not refused: the sheet leaves
+/// them out until they are filled.
 pub fn load_texts(config: &Config, lang: Lang) -> Result<Texts, crate::config::ConfigError> {
     let path = config.dir.join("texts/dialogue.toml");
     let text = std::fs::read_to_string(&path).map_err(|source| crate::config::ConfigError::Read { path: path.clone(), source })?;
-    let file: TextFile = toml::from_str(&text).map_err(|e| crate::config::ConfigError::Parse { path, message: e.to_string() })?;
-    Ok(match lang {
-        Lang::Nb => file.nb,
-        Lang::En => file.en,
-    })
+    let file: TextFile = toml::from_str(&text).map_err(|e| crate::config::ConfigError::Parse { path: path.clone(), message: e.to_string() })?;
+    let (mut texts, section) = match lang {
+        Lang::Nb => (file.nb, "nb"),
+        Lang::En => (file.en, "en"),
+    };
+    let printed = [&texts.title, &texts.intro, &texts.no_contact].into_iter().chain(texts.qa.iter().flat_map(|(q, a)| [q, a]));
+    if let Some(found) = printed.filter_map(|t| placeholder(t)).next() {
+        return Err(crate::config::ConfigError::Invalid {
+            path,
+            message: format!("[{section}] still holds the placeholder '{found}'; fill it in (or remove it) before neighbour-dialogue sheets are printed"),
+        });
+    }
+    texts.contacts = file.contacts;
+    Ok(texts)
 }
 
 /// Years reported: the last five with data.
@@ -142,6 +190,7 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let release = src.release;
     let index = AreaIndex::new(src.geography.areas.clone());
     let delbydel = index.locate(x, y).map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
+    let bydel = index.locate(x, y).and_then(|a| a.parent_code.clone());
     // The last YEARS years the release has; none (and so no figures) before any data: the
     // release has no table for year 0, so every count of it reads "ingen data".
     let last = release.years(None).map_or(0, |(_, last)| last);
@@ -187,6 +236,7 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
+        bydel,
         near: shown(&near_count),
         area: shown(&area_count),
         years,
@@ -467,7 +517,13 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         };
         b.push(Block::Text(format!(
             "{what}: {}",
-            d.map_or_else(|| w.pick("ikke i datagrunnlaget", "not in the data").to_string(), |d| format!("{} m", w.number((d / 10.0).round() * 10.0, 0)))
+            match d {
+                None => w.pick("ikke i datagrunnlaget", "not in the data").to_string(),
+                // Rounded to 10 m a neighbouring building would read "0 m".
+                Some(d) if *d < 10.0 =>
+                    w.pick("under 10 m (samme sted eller tomten ved siden av)", "under 10 m (the same place or the plot next door)").to_string(),
+                Some(d) => format!("{} m", w.number((d / 10.0).round() * 10.0, 0)),
+            }
         )));
     }
     if !f.recommendation.is_empty() {
@@ -481,6 +537,12 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         b.push(Block::Text(a.clone()));
     }
     b.push(Block::Heading(w.pick("Kontakt", "Contact").into()));
-    b.extend(texts.contact.lines().map(|l| Block::Text(l.to_string())));
+    match f.bydel.as_ref().and_then(|code| texts.contacts.get(code)).filter(|c| c.is_filled()) {
+        Some(c) => {
+            b.push(Block::Text(format!("{} {}, {}, {}", w.pick("Kontaktperson i bydelen:", "Contact in the district:"), c.person, c.phone, c.email)));
+            b.push(Block::Text(format!("{} {}", w.pick("Nabomøte:", "Neighbour meeting:"), w.pick(&c.meeting_nb, &c.meeting_en))));
+        }
+        None => b.extend(texts.no_contact.lines().map(|l| Block::Text(l.to_string()))),
+    }
     b
 }

@@ -157,3 +157,47 @@ fn the_api_serves_the_same_public_report_whoever_asks() {
     assert_eq!(server.get("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331&group=9").0, 400);
     assert!(server.stop());
 }
+
+/// The sheet for PLANNED with the texts in `cfg`, as text; or the command's error.
+fn sheet_with_config(db: &Path, cfg: &Path, lang: &str) -> Result<String, String> {
+    let pdf = cfg.join(format!("sheet-{lang}.pdf"));
+    let out = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+        .args(["--db", db.to_str().unwrap(), "--config", cfg.to_str().unwrap()])
+        .args(["report", "dialogue", "--at", PLANNED, "--radius", "500", "--lang", lang, "--out", pdf.to_str().unwrap()])
+        .env("BOMILJO_LOG", "warn")
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(pdftotext(&pdf))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn contacts_come_from_the_bydels_entry_and_no_placeholder_is_ever_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_with_a_neighbouring_site(dir.path());
+    let cfg = common::copy_config(dir.path());
+    let texts = cfg.join("texts/dialogue.toml");
+    let shipped = std::fs::read_to_string(&texts).unwrap();
+    // As shipped: no bydel has filled in its entry, so the sheet says whom to ask instead.
+    let text = sheet_with_config(&db, &cfg, "nb").unwrap();
+    assert!(text.contains("Bydelen oppgir kontaktperson"), "{text}");
+    assert!(!text.contains('[') && !text.contains(']'), "a placeholder was printed:\n{text}");
+    // An entry still holding a placeholder is left out, not printed.
+    let half_done = "\n[contacts.\"01\"]\nperson = \"[navn]\"\nphone = \"21 80 21 80\"\nemail = \"post@bydel.no\"\nmeeting_nb = \"Skolen, 12. mars\"\nmeeting_en = \"The school, 12 March\"\n";
+    std::fs::write(&texts, format!("{}{half_done}", shipped.replace("[contacts]\n", ""))).unwrap();
+    let text = sheet_with_config(&db, &cfg, "nb").unwrap();
+    assert!(!text.contains("[navn]") && text.contains("Bydelen oppgir kontaktperson"), "{text}");
+    // Filled in: the bydel's person and meeting, the meeting in the sheet's language.
+    std::fs::write(&texts, format!("{}{}", shipped.replace("[contacts]\n", ""), half_done.replace("[navn]", "Kari Nordmann"))).unwrap();
+    let text = sheet_with_config(&db, &cfg, "nb").unwrap();
+    assert!(text.contains("Kontaktperson i bydelen: Kari Nordmann, 21 80 21 80, post@bydel.no") && text.contains("Nabomøte: Skolen, 12. mars"), "{text}");
+    let text = sheet_with_config(&db, &cfg, "en").unwrap();
+    assert!(text.contains("Neighbour meeting: The school, 12 March"), "{text}");
+    // A placeholder in a printed text refuses the sheet and says where.
+    std::fs::write(&texts, shipped.replace("intro = \"Dette faktaarket", "intro = \"[bydel] Dette faktaarket")).unwrap();
+    let err = sheet_with_config(&db, &cfg, "nb").unwrap_err();
+    assert!(err.contains("dialogue.toml") && err.contains("[nb] still holds the placeholder '[bydel]'"), "{err}");
+}
