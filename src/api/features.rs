@@ -1,7 +1,8 @@
-//! OGC API - Features (Part 1, core + GeoJSON): landing page, conformance, `/collections`,
-//! `/collections/{layer}` and `/collections/{layer}/items` with `bbox`, `limit`, `offset` and
-//! `datetime`, so QGIS and other desktop GIS can add a bomiljo layer as a source. Internal
-//! layers are listed and served to analysts only.
+//! OGC API - Features (Part 1, core + GeoJSON; Part 2, CRS by reference): landing page,
+//! conformance, `/collections`, `/collections/{layer}` and `/collections/{layer}/items` with
+//! `bbox`, `limit`, `offset`, `datetime`, `crs` and `bbox-crs`, so QGIS and other desktop GIS can
+//! add a bomiljo layer as a source in CRS84 or in the UTM zones Norwegian data come in (EPSG:25832,
+//! EPSG:25833). Internal layers are listed and served to analysts only.
 
 use std::sync::Arc;
 
@@ -20,6 +21,22 @@ use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use crate::store::FeaturePage;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
+/// The CRSs items can be asked for (`crs`, `bbox-crs`), by their OGC URIs. EPSG:4326 is left out
+/// on purpose: its URI means latitude first, which clients mix up; CRS84 is the same datum.
+const OFFERED: [(&str, Crs); 3] =
+    [(CRS84, Crs::Wgs84), ("http://www.opengis.net/def/crs/EPSG/0/25832", Crs::Utm32), ("http://www.opengis.net/def/crs/EPSG/0/25833", Crs::Utm33)];
+
+/// The CRS a `crs` or `bbox-crs` URI names; 400 for any other.
+fn offered_crs(uri: &str, parameter: &str) -> Result<Crs, ApiError> {
+    OFFERED.iter().find(|(u, _)| *u == uri).map(|(_, c)| *c).ok_or_else(|| {
+        ApiError::BadRequest(format!("{parameter}={uri} is not offered; use one of {}", OFFERED.iter().map(|(u, _)| *u).collect::<Vec<_>>().join(", ")))
+    })
+}
+
+fn crs_uri(crs: Crs) -> &'static str {
+    OFFERED.iter().find(|(_, c)| *c == crs).map_or(CRS84, |(u, _)| u)
+}
 
 /// `GET /`: the map page for browsers; the OGC landing page for `Accept: application/json` or
 /// `?f=json`.
@@ -55,7 +72,8 @@ pub async fn conformance() -> Json<Value> {
     Json(json!({ "conformsTo": [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
     ] }))
 }
 
@@ -67,7 +85,8 @@ fn collection(layer: &Layer, config: &crate::config::Config) -> Value {
         "title": layer.title_nb,
         "description": format!("{} ({})", layer.description, layer.title_en),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": OFFERED.iter().map(|(uri, _)| *uri).collect::<Vec<_>>(),
+        "storageCrs": crs_uri(ANALYSIS_CRS),
         "extent": { "spatial": { "bbox": [config.project.extent_wgs84], "crs": CRS84 } },
         "links": [
             { "href": format!("/collections/{}/items", layer.name), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
@@ -98,8 +117,13 @@ pub async fn one_collection(State(state): State<AppState>, caller: Caller, Path(
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct ItemsQuery {
-    /// min lon, min lat, max lon, max lat (CRS84).
+    /// min x, min y, max x, max y in `bbox-crs` (CRS84 degrees by default: min lon, min lat, ...).
     bbox: Option<String>,
+    /// The CRS of `bbox`: a URI from the collection's `crs` list.
+    #[serde(rename = "bbox-crs")]
+    bbox_crs: Option<String>,
+    /// The CRS of the answer's geometry: a URI from the collection's `crs` list (default CRS84).
+    crs: Option<String>,
     /// Page size, 1-10000 (default 100).
     limit: Option<usize>,
     /// Items to skip.
@@ -117,51 +141,62 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
     let offset = q.offset.unwrap_or(0);
-    let bbox = q.bbox.as_deref().map(parse_bbox).transpose()?;
+    let bbox_crs = q.bbox_crs.as_deref().map(|u| offered_crs(u, "bbox-crs")).transpose()?.unwrap_or(Crs::Wgs84);
+    let bbox = q.bbox.as_deref().map(|b| parse_bbox(b, bbox_crs)).transpose()?;
+    let out_crs = q.crs.as_deref().map(|u| offered_crs(u, "crs")).transpose()?.unwrap_or(Crs::Wgs84);
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
     let page = FeaturePage { id: None, bbox, dates, limit, offset };
     let (features, matched) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
-    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
-    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_wgs84, f)).collect();
+    let to_out = Transformer::new(ANALYSIS_CRS, out_crs);
+    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_out, f)).collect();
     let returned = out.len();
     let mut links = vec![json!({ "href": page_link(&name, &q, limit, offset), "rel": "self", "type": "application/geo+json" })];
     if offset.saturating_add(returned) < matched as usize {
         links.push(json!({ "href": page_link(&name, &q, limit, offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body.to_string()).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))], body.to_string())
+        .into_response())
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct ItemQuery {
+    /// The CRS of the answer's geometry: a URI from the collection's `crs` list (default CRS84).
+    crs: Option<String>,
 }
 
 /// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
-pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): Path<(String, String)>, Query(q): Query<ItemQuery>) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
+    let out_crs = q.crs.as_deref().map(|u| offered_crs(u, "crs")).transpose()?.unwrap_or(Crs::Wgs84);
     let page = FeaturePage { id: Some(id.clone()), bbox: None, dates: None, limit: 1, offset: 0 };
     let (features, _) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
-    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let to_out = Transformer::new(ANALYSIS_CRS, out_crs);
     let mut feature = features
         .into_iter()
-        .find_map(|f| feature_json(&state, &layer, &to_wgs84, f))
+        .find_map(|f| feature_json(&state, &layer, &to_out, f))
         .ok_or_else(|| ApiError::NotFound(format!("collection '{name}' has no item '{id}'")))?;
     feature["links"] = json!([
         { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
         { "href": format!("/collections/{name}"), "rel": "collection", "type": "application/json" }
     ]);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], feature.to_string()).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))], feature.to_string())
+        .into_response())
 }
 
-/// A stored feature as GeoJSON in CRS84. Delbydeler carry the population every other output
+/// A stored feature as GeoJSON in the answer's CRS. Delbydeler carry the population every other output
 /// shows (areal weighting of the grid) where the file gave none.
-fn feature_json(state: &AppState, layer: &Layer, to_wgs84: &Transformer, f: crate::store::StoredFeature) -> Option<Value> {
+fn feature_json(state: &AppState, layer: &Layer, to_out: &Transformer, f: crate::store::StoredFeature) -> Option<Value> {
     let geometry = match &f.polygon {
-        Some(p) => geojson::Geometry::from(&to_wgs84.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
+        Some(p) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
         None => {
-            let (lon, lat) = to_wgs84.apply(f.x, f.y).ok()?;
+            let (lon, lat) = to_out.apply(f.x, f.y).ok()?;
             geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
         }
     };
@@ -177,8 +212,10 @@ fn feature_json(state: &AppState, layer: &Layer, to_wgs84: &Transformer, f: crat
 fn page_link(name: &str, q: &ItemsQuery, limit: usize, offset: usize) -> String {
     let encode = |v: &str| v.replace('%', "%25").replace(' ', "%20").replace('&', "%26").replace('+', "%2B").replace('#', "%23");
     let mut href = format!("/collections/{name}/items?limit={limit}&offset={offset}");
-    if let Some(bbox) = &q.bbox {
-        href.push_str(&format!("&bbox={}", encode(bbox)));
+    for (key, value) in [("bbox", &q.bbox), ("bbox-crs", &q.bbox_crs), ("crs", &q.crs)] {
+        if let Some(value) = value {
+            href.push_str(&format!("&{key}={}", encode(value)));
+        }
     }
     if let Some(datetime) = &q.datetime {
         href.push_str(&format!("&datetime={}", encode(datetime)));
@@ -186,18 +223,27 @@ fn page_link(name: &str, q: &ItemsQuery, limit: usize, offset: usize) -> String 
     href
 }
 
-/// A CRS84 bbox into an EPSG:25832 envelope.
-fn parse_bbox(text: &str) -> Result<[f64; 4], ApiError> {
-    let bad = || ApiError::BadRequest(format!("bbox={text}: give min_lon,min_lat,max_lon,max_lat in degrees"));
+/// A bbox in `crs` (CRS84 degrees, or metres of a UTM zone) into an EPSG:25832 envelope.
+fn parse_bbox(text: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
+    let bad = || {
+        ApiError::BadRequest(if crs.is_geographic() {
+            format!("bbox={text}: give min_lon,min_lat,max_lon,max_lat in degrees")
+        } else {
+            format!("bbox={text}: give min_x,min_y,max_x,max_y in metres of {crs} (bbox-crs)")
+        })
+    };
     let v: Vec<f64> = text.split(',').map(|s| s.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     let [w, s, e, n] = <[f64; 4]>::try_from(v).map_err(|_| bad())?;
-    if !(w < e && s < n && (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s) && e <= 180.0 && n <= 90.0) {
+    let in_range = if crs.is_geographic() { (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s) && e <= 180.0 && n <= 90.0 } else { w.is_finite() && n.is_finite() };
+    if !(w < e && s < n && in_range) {
         return Err(bad());
     }
-    if (e - w) * (n - s) > 4.0 {
-        return Err(ApiError::BadRequest(format!("bbox={text} covers more than 4 square degrees; bomiljo serves one municipality")));
+    // One municipality: about 4 square degrees, or 40,000 km².
+    let too_big = if crs.is_geographic() { (e - w) * (n - s) > 4.0 } else { (e - w) * (n - s) > 4.0e10 };
+    if too_big {
+        return Err(ApiError::BadRequest(format!("bbox={text} covers more than a region; bomiljo serves one municipality")));
     }
-    let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
+    let t = Transformer::new(crs, ANALYSIS_CRS);
     let corners: Vec<(f64, f64)> = [(w, s), (e, s), (w, n), (e, n)].into_iter().map(|(x, y)| t.apply(x, y)).collect::<Result<_, _>>().map_err(|_| bad())?;
     Ok(corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]))
 }

@@ -136,13 +136,14 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/collections/{layer}", "One collection", || get(features::one_collection), Answer::JsonObject)
         .path_params(LAYER)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
-    Route::new("GET", "/collections/{layer}/items", "Features of a layer as GeoJSON (CRS84); internal layers need the analyst role", || get(features::items), Answer::GeoJson)
+    Route::new("GET", "/collections/{layer}/items", "Features of a layer as GeoJSON (CRS84, or EPSG:25832/25833 with `crs`); internal layers need the analyst role", || get(features::items), Answer::GeoJson)
         .path_params(LAYER)
         .query(input::<features::ItemsQuery>)
         .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
-    Route::new("GET", "/collections/{layer}/items/{id}", "One feature of a layer as GeoJSON (CRS84)", || get(features::item), Answer::GeoJson)
+    Route::new("GET", "/collections/{layer}/items/{id}", "One feature of a layer as GeoJSON (CRS84, or EPSG:25832/25833 with `crs`)", || get(features::item), Answer::GeoJson)
         .path_params(&[path("layer", "string", "Layer name"), path("id", "string", "Feature id")])
-        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
+        .query(input::<features::ItemQuery>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/metrics", "Request counts and time per route (Prometheus text format)", || get(limits::metrics), Answer::Text).role(Role::Analyst),
     Route::new("GET", "/api/admin/audit", "The audit log: imports, exports, reports, token management and use (JSON or CSV)", || get(admin::audit_log), Answer::JsonObject)
         .role(Role::Admin)

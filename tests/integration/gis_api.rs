@@ -187,6 +187,57 @@ fn a_client_paging_with_a_bbox_gets_exactly_the_features_in_the_box() {
     assert!(server.stop());
 }
 
+/// OGC API - Features Part 2: items in the UTM zones Norwegian data use, and a bbox in metres.
+#[test]
+fn items_come_in_epsg_25832_or_25833_and_a_bbox_may_be_given_in_metres() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let csv = dir.path().join("stops.csv");
+    // The second stop is PROJ's reference point: cs2cs EPSG:25832 EPSG:25833 gives (255444.5515, 6657996.5040).
+    std::fs::write(&csv, "id,name,x,y
+a,A,597500,6642500
+b,B,590123.456,6650987.654
+c,C,598500,6642500
+").unwrap();
+    import_ok(&db, "transit_stops", &csv, &[]);
+    let server = Server::start(&db, 0).expect("server starts");
+    let utm32 = "http://www.opengis.net/def/crs/EPSG/0/25832";
+    let utm33 = "http://www.opengis.net/def/crs/EPSG/0/25833";
+    let collection = server.get_json("/collections/transit_stops");
+    assert!(collection["crs"].as_array().unwrap().iter().any(|c| c == utm33) && collection["storageCrs"] == utm32, "{collection}");
+    assert!(server.get_json("/conformance")["conformsTo"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("ogcapi-features-2/1.0/conf/crs")));
+    let coordinates = |page: &Value, id: &str| -> (f64, f64) {
+        let f = page["features"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap();
+        (f["geometry"]["coordinates"][0].as_f64().unwrap(), f["geometry"]["coordinates"][1].as_f64().unwrap())
+    };
+    let page = server.get_json(&format!("/collections/transit_stops/items?crs={utm32}"));
+    assert_eq!(coordinates(&page, "a"), (597500.0, 6642500.0));
+    let page = server.get_json(&format!("/collections/transit_stops/items?crs={utm33}"));
+    let (x, y) = coordinates(&page, "b");
+    assert!((x - 255_444.5515).abs() < 0.001 && (y - 6_657_996.5040).abs() < 0.001, "({x}, {y})");
+    let item = server.get_json(&format!("/collections/transit_stops/items/b?crs={utm33}"));
+    assert!((item["geometry"]["coordinates"][0].as_f64().unwrap() - 255_444.5515).abs() < 0.001, "{item}");
+    // The answer names its CRS.
+    let response = ureq::get(&format!("{}/collections/transit_stops/items?crs={utm33}", server.base())).call().unwrap();
+    assert_eq!(response.headers().get("content-crs").unwrap().to_str().unwrap(), format!("<{utm33}>"));
+    // A bbox in metres around a and c only, paged: every page keeps crs and bbox-crs.
+    let mut href = format!("/collections/transit_stops/items?bbox=597000,6642000,599000,6643000&bbox-crs={utm32}&crs={utm32}&limit=1");
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let page = server.get_json(&href);
+        seen.extend(page["features"].as_array().unwrap().iter().map(|f| (f["id"].as_str().unwrap().to_string(), f["geometry"]["coordinates"][0].as_f64().unwrap())));
+        match page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next") {
+            Some(next) => href = next["href"].as_str().unwrap().to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [("a".to_string(), 597500.0), ("c".to_string(), 598500.0)]);
+    // CRSs not offered are refused with the list of those that are.
+    let (status, body) = server.get("/collections/transit_stops/items?crs=http://www.opengis.net/def/crs/EPSG/0/3857");
+    assert!(status == 400 && body.contains("25833"), "{status} {body}");
+    assert!(server.stop());
+}
+
 #[test]
 fn delbydel_items_carry_the_same_population_as_the_areas_api() {
     let dir = tempfile::tempdir().unwrap();
