@@ -38,11 +38,11 @@ fn crs_uri(crs: Crs) -> &'static str {
     OFFERED.iter().find(|(_, c)| *c == crs).map_or(CRS84, |(u, _)| u)
 }
 
-/// `GET /`: the map page for browsers; the OGC landing page for `Accept: application/json` or
-/// `?f=json`.
+/// `GET /`: the map page for browsers (they ask for `text/html`); the OGC landing page for every
+/// other client and for `?f=json`. OGC clients such as OWSLib send no Accept header at all.
 pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
-    let wants_json = q.f.as_deref() == Some("json")
-        || headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("json") && !a.contains("text/html"));
+    let asks_html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let wants_json = q.f.as_deref() == Some("json") || (!asks_html && q.f.as_deref() != Some("html"));
     if wants_json {
         return Ok(Json(json!({
             "title": "bomiljo",
@@ -63,7 +63,7 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q)
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct FormatQuery {
-    /// `json` for the OGC API landing page; the map page otherwise.
+    /// `json` for the OGC API landing page, `html` for the map page (default: by the Accept header).
     f: Option<String>,
 }
 
@@ -158,7 +158,10 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
         links.push(json!({ "href": page_link(&name, &q, limit, offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
-    Ok(([(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))], body.to_string())
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))],
+        body.to_string(),
+    )
         .into_response())
 }
 
@@ -169,7 +172,12 @@ pub struct ItemQuery {
 }
 
 /// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
-pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): Path<(String, String)>, Query(q): Query<ItemQuery>) -> Result<Response, ApiError> {
+pub async fn item(
+    State(state): State<AppState>,
+    view: View,
+    Path((name, id)): Path<(String, String)>,
+    Query(q): Query<ItemQuery>,
+) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
     let out_crs = q.crs.as_deref().map(|u| offered_crs(u, "crs")).transpose()?.unwrap_or(Crs::Wgs84);
     let page = FeaturePage { id: Some(id.clone()), bbox: None, dates: None, limit: 1, offset: 0 };
@@ -186,7 +194,10 @@ pub async fn item(State(state): State<AppState>, view: View, Path((name, id)): P
         { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
         { "href": format!("/collections/{name}"), "rel": "collection", "type": "application/json" }
     ]);
-    Ok(([(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))], feature.to_string())
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))],
+        feature.to_string(),
+    )
         .into_response())
 }
 
@@ -234,7 +245,11 @@ fn parse_bbox(text: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
     };
     let v: Vec<f64> = text.split(',').map(|s| s.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     let [w, s, e, n] = <[f64; 4]>::try_from(v).map_err(|_| bad())?;
-    let in_range = if crs.is_geographic() { (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s) && e <= 180.0 && n <= 90.0 } else { w.is_finite() && n.is_finite() };
+    let in_range = if crs.is_geographic() {
+        (-180.0..=180.0).contains(&w) && (-90.0..=90.0).contains(&s) && e <= 180.0 && n <= 90.0
+    } else {
+        w.is_finite() && n.is_finite()
+    };
     if !(w < e && s < n && in_range) {
         return Err(bad());
     }

@@ -178,6 +178,26 @@ fn a_client_paging_with_a_bbox_gets_exactly_the_features_in_the_box() {
     seen.sort();
     assert_eq!(seen, ["in0", "in1", "in2", "in3", "in4"]);
 
+    // The same paging through OWSLib, the OGC API client QGIS's Python tooling uses.
+    let venv = std::env::var("OWSLIB_VENV").unwrap_or_else(|_| format!("{}/target/owslib-venv", env!("CARGO_MANIFEST_DIR")));
+    let out = std::process::Command::new(format!("{venv}/bin/python"))
+        .arg(format!("{}/tests/ogc/owslib_client.py", env!("CARGO_MANIFEST_DIR")))
+        .args([server.base(), "transit_stops", "10.73,59.90,10.77,59.92"])
+        .output()
+        .expect("OWSLib's venv exists: scripts/setup-test.sh makes it (make test runs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let client: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ids: Vec<&str> = client["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["in0", "in1", "in2", "in3", "in4"], "{client}");
+    assert_eq!(client["pages"], 3, "{client}");
+    assert!(client["collections"].as_array().unwrap().iter().any(|c| c == "transit_stops"));
+    assert!(client["conformance"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("ogcapi-features-1/1.0/conf/core")));
+    assert!(client["item_id"].is_string(), "{client}");
+    // EPSG:25833 eastings near Oslo are about 260 km, not 597 km (EPSG:25832) or 10.7 (degrees).
+    let easting = client["utm33_first"][0].as_f64().unwrap();
+    assert!((255_000.0..270_000.0).contains(&easting), "{client}");
+
     // One item by id, and the collection's extent.
     let item = server.get_json("/collections/transit_stops/items/in2");
     assert_eq!((item["type"].as_str(), item["id"].as_str(), item["properties"]["name"].as_str()), (Some("Feature"), Some("in2"), Some("Inne 2")));
@@ -194,11 +214,15 @@ fn items_come_in_epsg_25832_or_25833_and_a_bbox_may_be_given_in_metres() {
     let db = two_squares_db(dir.path());
     let csv = dir.path().join("stops.csv");
     // The second stop is PROJ's reference point: cs2cs EPSG:25832 EPSG:25833 gives (255444.5515, 6657996.5040).
-    std::fs::write(&csv, "id,name,x,y
+    std::fs::write(
+        &csv,
+        "id,name,x,y
 a,A,597500,6642500
 b,B,590123.456,6650987.654
 c,C,598500,6642500
-").unwrap();
+",
+    )
+    .unwrap();
     import_ok(&db, "transit_stops", &csv, &[]);
     let server = Server::start(&db, 0).expect("server starts");
     let utm32 = "http://www.opengis.net/def/crs/EPSG/0/25832";
@@ -225,7 +249,9 @@ c,C,598500,6642500
     let mut seen = Vec::new();
     for _ in 0..5 {
         let page = server.get_json(&href);
-        seen.extend(page["features"].as_array().unwrap().iter().map(|f| (f["id"].as_str().unwrap().to_string(), f["geometry"]["coordinates"][0].as_f64().unwrap())));
+        seen.extend(
+            page["features"].as_array().unwrap().iter().map(|f| (f["id"].as_str().unwrap().to_string(), f["geometry"]["coordinates"][0].as_f64().unwrap())),
+        );
         match page["links"].as_array().unwrap().iter().find(|l| l["rel"] == "next") {
             Some(next) => href = next["href"].as_str().unwrap().to_string(),
             None => break,
