@@ -238,9 +238,9 @@ c,C,598500,6642500
     assert_eq!(coordinates(&page, "a"), (597500.0, 6642500.0));
     let page = server.get_json(&format!("/collections/transit_stops/items?crs={utm33}"));
     let (x, y) = coordinates(&page, "b");
-    assert!((x - 255_444.5515).abs() < 0.001 && (y - 6_657_996.5040).abs() < 0.001, "({x}, {y})");
+    assert!((x - 255444.5515).abs() < 0.001 && (y - 6657996.5040).abs() < 0.001, "({x}, {y})");
     let item = server.get_json(&format!("/collections/transit_stops/items/b?crs={utm33}"));
-    assert!((item["geometry"]["coordinates"][0].as_f64().unwrap() - 255_444.5515).abs() < 0.001, "{item}");
+    assert!((item["geometry"]["coordinates"][0].as_f64().unwrap() - 255444.5515).abs() < 0.001, "{item}");
     // The answer names its CRS.
     let response = ureq::get(&format!("{}/collections/transit_stops/items?crs={utm33}", server.base())).call().unwrap();
     assert_eq!(response.headers().get("content-crs").unwrap().to_str().unwrap(), format!("<{utm33}>"));
