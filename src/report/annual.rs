@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::pdf::Block;
+use super::pdf::{AreaMap, Block};
 use super::svg::{escape, View};
 use crate::analysis::indicators::Indicator;
 use crate::config::Config;
@@ -73,7 +73,7 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
         if pdf {
-            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &totals, &own, &trends, &experience);
+            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &totals, &own, &trends, area_map(members, &own), &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
             std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
                 .map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
@@ -153,12 +153,7 @@ fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCel
     let Some(view) = View::fit(members.iter().map(|a| &a.polygon), 640.0) else {
         return String::new();
     };
-    let mut rate: BTreeMap<&str, f64> = BTreeMap::new();
-    for r in rows {
-        if let Some(v) = r.rate_per_1000 {
-            *rate.entry(r.code.as_str()).or_default() += v;
-        }
-    }
+    let rate = rates_by_area(rows);
     let max = rate.values().copied().fold(0.0, f64::max).max(1e-9);
     let mut svg = format!(
         "<h2>Kart</h2><svg viewBox=\"-10 -10 {:.0} {:.0}\" width=\"100%\" style=\"max-width:640px\" role=\"img\" aria-label=\"Hendelser per 1 000 innbyggere per delbydel\">",
@@ -244,6 +239,8 @@ struct TrendRow {
     code: String,
     name: String,
     counts: String,
+    /// Year, the count when shown exactly, and the count as shown ("<5").
+    points: Vec<(i32, Option<f64>, String)>,
     trend: String,
 }
 
@@ -256,11 +253,12 @@ fn trend_rows(incidents: Incidents, members: &[&AreaRow], policy: &Policy) -> Re
                 &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },
             )?);
             let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
+            let points = series.points.iter().map(|p| (p.year, p.count.exact().map(|n| n as f64), p.count.to_string())).collect();
             let trend = series.trend.map_or("–".into(), |t| {
                 let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
                 format!("{} % per år ({sig}, spredning {})", fmt(Some(t.pct_per_year), 1), fmt(Some(t.dispersion), 1))
             });
-            Ok(TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), trend })
+            Ok(TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), points, trend })
         })
         .collect()
 }
@@ -276,15 +274,44 @@ fn trends_html(rows: &[TrendRow]) -> String {
     s
 }
 
-/// The same report as PDF blocks (the map is in the HTML version only).
-fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], rows: &[&Indicator], trends: &[TrendRow], conclusion: &str) -> Vec<Block> {
+/// Rate per 1,000 inhabitants per delbydel, all sources summed (areas without one left out).
+fn rates_by_area<'a>(rows: &[&'a Indicator]) -> BTreeMap<&'a str, f64> {
+    let mut rate: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in rows {
+        if let Some(v) = r.rate_per_1000 {
+            *rate.entry(r.code.as_str()).or_default() += v;
+        }
+    }
+    rate
+}
+
+/// Years of the series the PDF shows per delbydel (the HTML shows every year).
+const PDF_YEARS: usize = 8;
+
+/// The same report as PDF blocks: summary, the map, the indicator table, a bar chart and the
+/// trend per delbydel.
+fn pdf_blocks(
+    title: &str,
+    policy: &Policy,
+    intro: &str,
+    totals: &[&Indicator],
+    rows: &[&Indicator],
+    trends: &[TrendRow],
+    map: AreaMap,
+    conclusion: &str,
+) -> Vec<Block> {
     let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
+    blocks.push(Block::Heading("Kart".into()));
+    blocks.push(Block::Areas(map));
+    blocks.push(Block::Note(
+        "Hendelser per 1 000 innbyggere, alle kilder, på en skala fra 0 (mørk lilla) til bydelens høyeste (lys gul); grå er ingen tall.".into(),
+    ));
     blocks.push(Block::Heading("Indikatorer per delbydel".into()));
     let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "q", "Rang"].map(String::from).to_vec()];
     for r in rows {
         table.push(vec![
-            format!("{} {}", r.code, r.name.as_deref().unwrap_or("")).chars().take(28).collect(),
+            format!("{} {}", r.code, r.name.as_deref().unwrap_or("")),
             source_nb(&r.source).to_string(),
             r.count.to_string(),
             fmt(r.rate_per_1000, 1),
@@ -294,12 +321,24 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, totals: &[&Indicator], 
         ]);
     }
     blocks.push(Block::Table(table));
-    blocks.push(Block::Heading("Utvikling".into()));
-    blocks.extend(trends.iter().map(|t| Block::Text(format!("{} {}: {}. Trend: {}.", t.code, t.name, t.counts, t.trend))));
+    blocks.push(Block::Heading("Utvikling, alle kilder".into()));
+    for t in trends {
+        let recent = &t.points[t.points.len().saturating_sub(PDF_YEARS)..];
+        let bars = recent.iter().map(|(year, value, shown)| (year.to_string(), *value, shown.clone())).collect();
+        blocks.push(Block::Bars { label: format!("{} {} – trend: {}", t.code, t.name, t.trend), bars });
+    }
     blocks.push(Block::Heading("Erfaring fra etablerte boliger".into()));
     blocks.push(Block::Text(conclusion.to_string()));
     blocks.push(Block::Note(method_text(policy)));
     blocks
+}
+
+/// The PDF's choropleth: each delbydel of the bydel by its rate per 1,000 (all sources), on the
+/// HTML map's ramp.
+fn area_map(members: &[&AreaRow], rows: &[&Indicator]) -> AreaMap {
+    let rate = rates_by_area(rows);
+    let max = rate.values().copied().fold(0.0, f64::max).max(1e-9);
+    AreaMap { areas: members.iter().map(|a| (a.polygon.clone(), rate.get(a.code.as_str()).map(|v| ramp::viridis(v / max)))).collect() }
 }
 
 fn method_text(policy: &Policy) -> String {

@@ -26,10 +26,24 @@ pub enum Block {
     Bold(String),
     Text(String),
     Note(String),
-    /// Rows of cells; the first row is the header.
+    /// Rows of cells; the first row is the header. Columns are as wide as their widest cell;
+    /// columns of numbers are right-aligned.
     Table(Vec<Vec<String>>),
     Map(MapBlock),
+    /// Areas coloured by a value (a choropleth), with a scale bar and a north arrow.
+    Areas(AreaMap),
+    /// A labelled row of bars (one per year), values written above them; `None` is a gap.
+    Bars {
+        label: String,
+        bars: Vec<(String, Option<f64>, String)>,
+    },
     PageBreak,
+}
+
+/// A choropleth in EPSG:25832: each area's polygon and fill colour (`None`: no data, grey).
+#[derive(Clone, Debug)]
+pub struct AreaMap {
+    pub areas: Vec<(MultiPolygon<f64>, Option<[u8; 3]>)>,
 }
 
 /// A map in EPSG:25832: boundaries, a heat grid, the site and its radius.
@@ -49,6 +63,11 @@ const PAGE_H: f32 = 842.0;
 const MARGIN: f32 = 56.0;
 const BOTTOM: f32 = PAGE_H - 56.0;
 const MAP_H: f32 = 330.0;
+const TABLE_ROW: f32 = 14.0;
+const TABLE_SIZE: f32 = 9.0;
+const BARS_H: f32 = 62.0;
+/// Average advance of a DejaVu Sans character, in em (for column widths and wrapping).
+const EM_PER_CHAR: f32 = 0.55;
 
 struct Fonts {
     regular: Font,
@@ -63,8 +82,9 @@ impl Block {
             Block::Heading(_) => 28.0,
             Block::Bold(t) | Block::Text(t) => wrap(t, 10.5).len() as f32 * 14.5 + 4.0,
             Block::Note(t) => wrap(t, 8.5).len() as f32 * 11.0 + 6.0,
-            Block::Table(rows) => rows.len() as f32 * 14.0 + 6.0,
-            Block::Map(_) => MAP_H + 8.0,
+            Block::Table(rows) => rows.len() as f32 * TABLE_ROW + 8.0,
+            Block::Map(_) | Block::Areas(_) => MAP_H + 8.0,
+            Block::Bars { .. } => BARS_H,
             Block::PageBreak => 0.0,
         }
     }
@@ -73,7 +93,7 @@ impl Block {
 /// Splits text into lines that fit the text width at a font size (DejaVu Sans averages about
 /// 0.55 em per character).
 fn wrap(text: &str, size: f32) -> Vec<String> {
-    let max = ((PAGE_W - 2.0 * MARGIN) / (size * 0.55)) as usize;
+    let max = ((PAGE_W - 2.0 * MARGIN) / (size * EM_PER_CHAR)) as usize;
     let mut lines = Vec::new();
     for paragraph in text.lines() {
         let mut line = String::new();
@@ -97,10 +117,14 @@ pub fn write(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
         regular: Font::new(dejavu::sans::regular().into(), 0).ok_or_else(|| PdfError("DejaVu Sans did not load".into()))?,
         bold: Font::new(dejavu::sans::bold().into(), 0).ok_or_else(|| PdfError("DejaVu Sans Bold did not load".into()))?,
     };
+    let blocks = split_tables(blocks);
     let mut pages: Vec<Vec<&Block>> = vec![Vec::new()];
     let mut y = MARGIN;
-    for block in blocks {
-        if matches!(block, Block::PageBreak) || y + block.height() > BOTTOM {
+    for (i, block) in blocks.iter().enumerate() {
+        // A heading goes to the next page with the block it introduces rather than alone.
+        let keep =
+            if matches!(block, Block::Heading(_)) { blocks.get(i + 1).map_or(0.0, |next| next.height().min(BOTTOM - MARGIN - block.height())) } else { 0.0 };
+        if matches!(block, Block::PageBreak) || y + block.height() + keep > BOTTOM {
             pages.push(Vec::new());
             y = MARGIN;
         }
@@ -125,6 +149,23 @@ pub fn write(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
         page.finish();
     }
     document.finish().map_err(|e| PdfError(format!("{e:?}")))
+}
+
+/// Tables longer than a page are cut into page-long tables, each with the header row.
+fn split_tables(blocks: &[Block]) -> Vec<Block> {
+    let rows_per_page = ((BOTTOM - MARGIN - 8.0) / TABLE_ROW) as usize - 1;
+    let mut out = Vec::new();
+    for block in blocks {
+        match block {
+            Block::Table(rows) if rows.len() > rows_per_page + 1 => {
+                for chunk in rows[1..].chunks(rows_per_page) {
+                    out.push(Block::Table(std::iter::once(rows[0].clone()).chain(chunk.iter().cloned()).collect()));
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out
 }
 
 fn grey() -> rgb::Color {
@@ -153,22 +194,137 @@ fn draw(surface: &mut Surface, fonts: &Fonts, block: &Block, top: f32) {
                 text(surface, &fonts.regular, 8.5, MARGIN, top + 10.0 + i as f32 * 11.0, line, grey());
             }
         }
-        Block::Table(rows) => {
-            let columns = rows.first().map_or(1, Vec::len).max(1);
-            let first = 190.0;
-            let rest = (PAGE_W - 2.0 * MARGIN - first) / (columns.saturating_sub(1).max(1)) as f32;
-            for (r, row) in rows.iter().enumerate() {
-                let y = top + 12.0 + r as f32 * 14.0;
-                let font = if r == 0 { &fonts.bold } else { &fonts.regular };
-                for (c, cell) in row.iter().enumerate() {
-                    let x = if c == 0 { MARGIN } else { MARGIN + first + (c - 1) as f32 * rest };
-                    text(surface, font, 9.0, x, y, cell, black);
-                }
-            }
-        }
+        Block::Table(rows) => draw_table(surface, fonts, rows, top),
         Block::Map(map) => draw_map(surface, fonts, map, top),
+        Block::Areas(map) => draw_areas(surface, fonts, map, top),
+        Block::Bars { label, bars } => draw_bars(surface, fonts, label, bars, top),
         Block::PageBreak => {}
     }
+}
+
+/// Whether a cell reads as a number ("12", "−3", "1,5", "<5", "12/97", "–"), for alignment.
+fn is_number(cell: &str) -> bool {
+    let c = cell.trim();
+    c == "–" || (!c.is_empty() && c.chars().all(|ch| ch.is_ascii_digit() || ",.+-−<>/% ".contains(ch)) && c.chars().any(|ch| ch.is_ascii_digit()))
+}
+
+/// Column widths from the widest cell of each column; when they do not fit the page, the
+/// first (name) column gives way and its cells are cut with "…".
+fn column_widths(rows: &[Vec<String>]) -> Vec<f32> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let char_w = TABLE_SIZE * EM_PER_CHAR;
+    let mut widths: Vec<f32> =
+        (0..columns).map(|c| rows.iter().filter_map(|r| r.get(c)).map(|cell| cell.chars().count()).max().unwrap_or(0) as f32 * char_w + 10.0).collect();
+    let available = PAGE_W - 2.0 * MARGIN;
+    let total: f32 = widths.iter().sum();
+    if total > available && !widths.is_empty() {
+        widths[0] = (widths[0] - (total - available)).max(60.0);
+    }
+    widths
+}
+
+fn draw_table(surface: &mut Surface, fonts: &Fonts, rows: &[Vec<String>], top: f32) {
+    let black = rgb::Color::new(20, 20, 20);
+    let widths = column_widths(rows);
+    let numeric: Vec<bool> = (0..widths.len()).map(|c| rows.iter().skip(1).filter_map(|r| r.get(c)).all(|cell| is_number(cell))).collect();
+    let char_w = TABLE_SIZE * EM_PER_CHAR;
+    for (r, row) in rows.iter().enumerate() {
+        let baseline = top + 11.0 + r as f32 * TABLE_ROW;
+        if r % 2 == 1 {
+            let (y0, y1) = (baseline - 10.0, baseline + 4.0);
+            surface.set_stroke(None);
+            surface.set_fill(Some(Fill { paint: rgb::Color::new(242, 244, 247).into(), ..Fill::default() }));
+            if let Some(p) = path([(MARGIN, y0), (PAGE_W - MARGIN, y0), (PAGE_W - MARGIN, y1), (MARGIN, y1)].into_iter(), true) {
+                surface.draw_path(&p);
+            }
+        }
+        let font = if r == 0 { &fonts.bold } else { &fonts.regular };
+        let mut x = MARGIN;
+        for (c, cell) in row.iter().enumerate() {
+            let width = widths[c];
+            let fits = ((width - 8.0) / char_w) as usize;
+            let shown: String = if cell.chars().count() > fits { cell.chars().take(fits.saturating_sub(1)).chain(['…']).collect() } else { cell.clone() };
+            let text_w = shown.chars().count() as f32 * char_w;
+            let at = if numeric[c] && r > 0 { x + width - 6.0 - text_w } else { x + 2.0 };
+            text(surface, font, TABLE_SIZE, at, baseline, &shown, black);
+            x += width;
+        }
+    }
+    // A rule under the header.
+    surface.set_fill(None);
+    surface.set_stroke(Some(Stroke { paint: rgb::Color::new(31, 59, 87).into(), width: 0.8, ..Stroke::default() }));
+    if let Some(p) = path([(MARGIN, top + 14.5), (PAGE_W - MARGIN, top + 14.5)].into_iter(), false) {
+        surface.draw_path(&p);
+    }
+}
+
+fn draw_bars(surface: &mut Surface, fonts: &Fonts, label: &str, bars: &[(String, Option<f64>, String)], top: f32) {
+    let dark = rgb::Color::new(20, 20, 20);
+    text(surface, &fonts.bold, 9.0, MARGIN, top + 10.0, label, dark);
+    let max = bars.iter().filter_map(|b| b.1).fold(0.0, f64::max).max(1e-9);
+    let slot = ((PAGE_W - 2.0 * MARGIN) / bars.len().max(1) as f32).min(48.0);
+    let (base, height) = (top + 48.0, 26.0);
+    for (i, (year, value, shown)) in bars.iter().enumerate() {
+        let x = MARGIN + i as f32 * slot;
+        if let Some(v) = value {
+            let h = (v / max) as f32 * height;
+            surface.set_stroke(None);
+            surface.set_fill(Some(Fill { paint: rgb::Color::new(59, 82, 139).into(), ..Fill::default() }));
+            if let Some(p) = path([(x + 6.0, base - h), (x + slot - 6.0, base - h), (x + slot - 6.0, base), (x + 6.0, base)].into_iter(), true) {
+                surface.draw_path(&p);
+            }
+        }
+        let centre = |s: &str| x + slot / 2.0 - s.chars().count() as f32 * 7.0 * EM_PER_CHAR / 2.0;
+        text(surface, &fonts.regular, 7.0, centre(shown), base - height - 3.0, shown, dark);
+        text(surface, &fonts.regular, 7.0, centre(year), base + 9.0, year, grey());
+    }
+}
+
+/// Fits a box of metres into the map area under `top`: (left, scale in points per metre).
+fn fit(bbox: [f64; 4], top: f32) -> impl Fn(f64, f64) -> (f32, f32) + Copy {
+    let [x0, y0, x1, y1] = bbox;
+    let width = PAGE_W - 2.0 * MARGIN;
+    let scale = (MAP_H as f64 / (y1 - y0)).min(width as f64 / (x1 - x0));
+    let left = MARGIN + (width - ((x1 - x0) * scale) as f32) / 2.0;
+    move |x: f64, y: f64| (left + ((x - x0) * scale) as f32, top + ((y1 - y) * scale) as f32)
+}
+
+fn draw_areas(surface: &mut Surface, fonts: &Fonts, map: &AreaMap, top: f32) {
+    use geo::BoundingRect;
+    let Some(bbox) = map.areas.iter().filter_map(|(p, _)| p.bounding_rect()).reduce(|a, b| {
+        geo::Rect::new(
+            geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+            geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+        )
+    }) else {
+        return;
+    };
+    let pad = (bbox.width().max(bbox.height())) * 0.04;
+    let bbox = [bbox.min().x - pad, bbox.min().y - pad, bbox.max().x + pad, bbox.max().y + pad];
+    let to_page = fit(bbox, top);
+    surface.set_stroke(Some(Stroke { paint: rgb::Color::new(255, 255, 255).into(), width: 0.8, ..Stroke::default() }));
+    for (polygon, colour) in &map.areas {
+        let [r, g, b] = colour.unwrap_or([204, 204, 204]);
+        surface.set_fill(Some(Fill { paint: rgb::Color::new(r, g, b).into(), rule: krilla::paint::FillRule::EvenOdd, ..Fill::default() }));
+        let mut pb = PathBuilder::new();
+        for ring in polygon.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+            for (i, c) in ring.0.iter().enumerate() {
+                let (x, y) = to_page(c.x, c.y);
+                if i == 0 {
+                    pb.move_to(x, y);
+                } else {
+                    pb.line_to(x, y);
+                }
+            }
+            pb.close();
+        }
+        if let Some(p) = pb.finish() {
+            surface.draw_path(&p);
+        }
+    }
+    let frame = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[2], bbox[3]), (bbox[0], bbox[3])].map(|(x, y)| to_page(x, y));
+    let metres_per_point = (bbox[2] - bbox[0]) / f64::from(frame[1].0 - frame[0].0);
+    furniture(surface, fonts, frame, crate::render::round_length(metres_per_point * 120.0), metres_per_point);
 }
 
 fn path(points: impl Iterator<Item = (f32, f32)>, close: bool) -> Option<krilla::geom::Path> {
@@ -188,11 +344,10 @@ fn path(points: impl Iterator<Item = (f32, f32)>, close: bool) -> Option<krilla:
 
 fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     let [x0, y0, x1, y1] = map.bbox;
-    let width = PAGE_W - 2.0 * MARGIN;
-    let scale = (MAP_H as f64 / (y1 - y0)).min(width as f64 / (x1 - x0));
-    let left = MARGIN + (width - ((x1 - x0) * scale) as f32) / 2.0;
-    let to_page = |x: f64, y: f64| (left + ((x - x0) * scale) as f32, top + ((y1 - y) * scale) as f32);
+    let to_page = fit(map.bbox, top);
     let frame = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)].map(|(x, y)| to_page(x, y));
+    // Points per metre.
+    let scale = f64::from(frame[1].0 - frame[0].0) / (x1 - x0);
     // Background and clip-free drawing: everything drawn stays inside the frame by construction.
     surface.set_stroke(None);
     surface.set_fill(Some(Fill { paint: rgb::Color::new(247, 246, 242).into(), ..Fill::default() }));
@@ -254,25 +409,57 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     if let Some(p) = path(dot, true) {
         surface.draw_path(&p);
     }
-    // Frame, scale bar and north arrow.
+    furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
+}
+
+/// The map's frame, a scale bar of `bar_m` metres and a north arrow.
+fn furniture(surface: &mut Surface, fonts: &Fonts, frame: [(f32, f32); 4], bar_m: f64, metres_per_point: f64) {
     surface.set_fill(None);
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(60, 60, 60).into(), width: 0.8, ..Stroke::default() }));
     if let Some(p) = path(frame.into_iter(), true) {
         surface.draw_path(&p);
     }
-    let bar_m = crate::render::round_length(map.radius_m / 2.0);
-    let bar = (bar_m * scale) as f32;
+    let bar = (bar_m / metres_per_point) as f32;
     let (bx, by) = (frame[0].0 + 10.0, frame[0].1 - 12.0);
     surface.set_stroke(None);
     surface.set_fill(Some(Fill { paint: rgb::Color::new(30, 30, 30).into(), ..Fill::default() }));
     if let Some(p) = path([(bx, by), (bx + bar, by), (bx + bar, by + 3.0), (bx, by + 3.0)].into_iter(), true) {
         surface.draw_path(&p);
     }
-    text(surface, &fonts.regular, 8.0, bx, by - 3.0, &format!("{bar_m:.0} m"), rgb::Color::new(30, 30, 30));
+    let label = if bar_m >= 1000.0 { format!("{} km", bar_m / 1000.0) } else { format!("{bar_m:.0} m") };
+    text(surface, &fonts.regular, 8.0, bx, by - 3.0, &label, rgb::Color::new(30, 30, 30));
     let (nx, ny) = (frame[2].0 - 18.0, frame[2].1 + 14.0);
     surface.set_fill(Some(Fill { paint: rgb::Color::new(30, 30, 30).into(), ..Fill::default() }));
     if let Some(p) = path([(nx, ny), (nx + 6.0, ny + 16.0), (nx, ny + 12.0), (nx - 6.0, ny + 16.0)].into_iter(), true) {
         surface.draw_path(&p);
     }
     text(surface, &fonts.bold, 9.0, nx - 3.5, ny + 27.0, "N", rgb::Color::new(30, 30, 30));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_longer_than_a_page_is_cut_with_its_header_on_every_page() {
+        let rows: Vec<Vec<String>> =
+            std::iter::once(vec!["Delbydel".to_string(), "Antall".to_string()]).chain((0..120).map(|i| vec![format!("area {i}"), i.to_string()])).collect();
+        let split = split_tables(&[Block::Heading("Tabell".into()), Block::Table(rows)]);
+        let tables: Vec<&Vec<Vec<String>>> = split.iter().filter_map(|b| if let Block::Table(t) = b { Some(t) } else { None }).collect();
+        assert!(tables.len() >= 3, "{} tables", tables.len());
+        assert!(tables.iter().all(|t| t[0][0] == "Delbydel" && t.len() as f32 * TABLE_ROW + 8.0 <= BOTTOM - MARGIN));
+        let body: Vec<&str> = tables.iter().flat_map(|t| t[1..].iter().map(|r| r[0].as_str())).collect();
+        assert_eq!(body.len(), 120);
+        assert_eq!((body[0], body[119]), ("area 0", "area 119"));
+    }
+
+    #[test]
+    fn columns_are_as_wide_as_their_widest_cell() {
+        let rows =
+            vec![vec!["Delbydel".to_string(), "Kilde".to_string(), "Antall".to_string()], vec!["0102 Grønland".into(), "brann og redning".into(), "61".into()]];
+        let widths = column_widths(&rows);
+        let needed = |chars: usize| chars as f32 * TABLE_SIZE * EM_PER_CHAR;
+        assert!(widths[1] > needed("brann og redning".chars().count()), "{widths:?}");
+        assert!(is_number("<5") && is_number("-6") && is_number("47/97") && is_number("7,4") && !is_number("politi"));
+    }
 }

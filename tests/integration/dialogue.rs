@@ -196,6 +196,12 @@ fn contacts_come_from_the_bydels_entry_and_no_placeholder_is_ever_printed() {
     assert!(text.contains("Kontaktperson i bydelen: Kari Nordmann, 21 80 21 80, post@bydel.no") && text.contains("Nabomøte: Skolen, 12. mars"), "{text}");
     let text = sheet_with_config(&db, &cfg, "en").unwrap();
     assert!(text.contains("Neighbour meeting: The school, 12 March"), "{text}");
+    // Both languages laid out without a word on top of another, every page rendered.
+    for lang in ["nb", "en"] {
+        let pdf = cfg.join(format!("sheet-{lang}.pdf"));
+        assert_eq!(common::overlapping_words(&pdf), Vec::<String>::new(), "{lang}");
+        assert!(common::render_pages(&pdf, dir.path()).len() >= 2, "{lang}");
+    }
     // A placeholder in a printed text refuses the sheet and says where.
     std::fs::write(&texts, shipped.replace("intro = \"Dette faktaarket", "intro = \"[bydel] Dette faktaarket")).unwrap();
     let err = sheet_with_config(&db, &cfg, "nb").unwrap_err();

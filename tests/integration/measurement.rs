@@ -162,6 +162,10 @@ fn decode_png(bytes: &[u8]) -> ((u32, u32), Vec<u8>) {
 fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let db = measured_db(dir.path());
+    // A second source with a long name ("Brann og redning") for the table layout.
+    let fire: String = (0..12).map(|i| format!("b{i},202{},fire,{},6642300\n", 3 + i % 2, 597_150 + (i % 4) * 100)).collect();
+    std::fs::write(dir.path().join("fire.csv"), format!("id,date,category,x,y\n{}", fire.replace(",fire,", "-06-15,fire,"))).unwrap();
+    import_ok(&db, "incidents_fire", &dir.path().join("fire.csv"), &[]);
     let out = dir.path().join("reports");
     let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--pdf", "--out", out.to_str().unwrap()]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -182,6 +186,20 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     let row = text.lines().find(|l| l.contains("0202") && l.contains("politi")).unwrap_or_else(|| panic!("{text}"));
     let count = row.split_whitespace().nth(3).unwrap();
     assert!(count == "<5" || count.parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{row}");
+    // Laid out, not piled up: no two words overlap on any page (the source column once ran into
+    // the count: "brann og re56ning"), every page renders, and the map and charts are there.
+    for bydel in ["01", "02"] {
+        let pdf = folder.join(format!("bydel-{bydel}.pdf"));
+        assert_eq!(common::overlapping_words(&pdf), Vec::<String>::new(), "bydel {bydel}");
+        let pages = common::render_pages(&pdf, dir.path());
+        assert!(!pages.is_empty());
+        for page in &pages {
+            let ((w, h), pixels) = decode_png(&std::fs::read(page).unwrap());
+            assert!(w > 300 && h > 400, "{}", page.display());
+            assert!(pixels.chunks(3).any(|p| p[0] < 200), "{} is blank", page.display());
+        }
+    }
+    assert!(text.contains("Kart") && text.contains("Utvikling, alle kilder") && text.contains("trend:"), "{text}");
 
     // The internal version (analyst role) has the recorded figures: 0202's 3, 0101's 30 at 15 per 1,000.
     let internal = dir.path().join("internal");

@@ -230,3 +230,53 @@ pub fn token(db: &Path, role: &str) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Words of a PDF whose boxes overlap another word's on the same page (from `pdftotext
+/// -bbox`), as "page N: 'a' and 'b'"; empty when no text collides.
+pub fn overlapping_words(pdf: &Path) -> Vec<String> {
+    let out = Command::new("pdftotext").arg("-bbox").arg(pdf).arg("-").output().expect("pdftotext runs (poppler-utils)");
+    assert!(out.status.success());
+    let xhtml = String::from_utf8_lossy(&out.stdout);
+    let attribute = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+        tag[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let mut found = Vec::new();
+    for (page, body) in xhtml.split("<page ").skip(1).enumerate() {
+        let words: Vec<([f64; 4], String)> = body
+            .split("<word ")
+            .skip(1)
+            .map(|w| {
+                let (tag, rest) = w.split_once('>').unwrap();
+                let text = rest.split("</word>").next().unwrap().to_string();
+                ([attribute(tag, "xMin"), attribute(tag, "yMin"), attribute(tag, "xMax"), attribute(tag, "yMax")], text)
+            })
+            .collect();
+        for (i, (a, ta)) in words.iter().enumerate() {
+            for (b, tb) in &words[i + 1..] {
+                // Half a point of slack: glyph boxes of neighbouring words may touch.
+                let overlap_x = a[2].min(b[2]) - a[0].max(b[0]);
+                let overlap_y = a[3].min(b[3]) - a[1].max(b[1]);
+                if overlap_x > 0.5 && overlap_y > 0.5 {
+                    found.push(format!("page {}: '{ta}' and '{tb}'", page + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Renders every page of a PDF to PNG (pdftoppm, 50 dpi) into `dir`; returns the files.
+pub fn render_pages(pdf: &Path, dir: &Path) -> Vec<PathBuf> {
+    let prefix = dir.join(pdf.file_stem().unwrap());
+    let out = Command::new("pdftoppm").args(["-png", "-r", "50"]).arg(pdf).arg(&prefix).output().expect("pdftoppm runs (poppler-utils)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stem = pdf.file_stem().unwrap().to_string_lossy().to_string();
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png") && p.file_name().unwrap().to_string_lossy().starts_with(&stem))
+        .collect();
+    pages.sort();
+    pages
+}
