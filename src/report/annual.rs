@@ -73,7 +73,8 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
         if pdf {
-            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &totals, &own, &trends, area_map(members, &own), &experience);
+            let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends };
+            let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &figures, &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
             std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
                 .map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
@@ -288,18 +289,20 @@ fn rates_by_area<'a>(rows: &[&'a Indicator]) -> BTreeMap<&'a str, f64> {
 /// Years of the series the PDF shows per delbydel (the HTML shows every year).
 const PDF_YEARS: usize = 8;
 
+/// What one bydel's page shows: its delbydeler, the bydel's totals, the delbydel rows, the trends.
+#[derive(Clone, Copy)]
+struct BydelFigures<'a> {
+    members: &'a [&'a AreaRow],
+    totals: &'a [&'a Indicator],
+    rows: &'a [&'a Indicator],
+    trends: &'a [TrendRow],
+}
+
 /// The same report as PDF blocks: summary, the map, the indicator table, a bar chart and the
 /// trend per delbydel.
-fn pdf_blocks(
-    title: &str,
-    policy: &Policy,
-    intro: &str,
-    totals: &[&Indicator],
-    rows: &[&Indicator],
-    trends: &[TrendRow],
-    map: AreaMap,
-    conclusion: &str,
-) -> Vec<Block> {
+fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, conclusion: &str) -> Vec<Block> {
+    let BydelFigures { members, totals, rows, trends } = *bydel;
+    let map = area_map(members, rows);
     let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
     blocks.push(Block::Heading("Kart".into()));
