@@ -19,7 +19,7 @@ build: setup
 	$(CARGO) build --release
 
 demo: build
-	./target/release/bomiljo --db $(DEMO_DB) demo $(DEMO_ARGS) --port $(PORT)
+	./target/release/bomiljo --db $(DEMO_DB) demo $(DEMO_ARGS) --port $(PORT) --basemap local
 
 test: setup
 	./scripts/setup-test.sh

@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 bin=./target/debug/bomiljo
 BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" demo --no-serve --out "$tmp/files" >/dev/null
 token=$(BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" token create --role analyst --name web-test 2>/dev/null)
-BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" serve --port 0 2>"$tmp/serve.log" &
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" serve --port 0 --basemap local 2>"$tmp/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 50); do

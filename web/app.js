@@ -1,9 +1,10 @@
-// The bomiljø map page. Uses only the documented API and works offline: no basemap, fonts or
-// scripts from outside (maplibre-gl is served from vendor/; an optional basemap URL can be set
-// with ?basemap=<raster tile URL>).
+// The bomiljø map page. Uses only the documented API. The base map is configured (`[map]` in
+// bomiljo.toml, `/api/map`): Kartverket's raster tiles, or a local base from the data on hand, so
+// that nothing leaves the server; label fonts and maplibre-gl are served by bomiljo.
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { getJson, setToken, token, transformRequest } from './js/api.js';
 import { addAreas, areaList, bounds, highlight, restyle } from './js/areas.js';
+import { addLabels, addLocalBase } from './js/base.js';
 import { addHeat, updateHeat, updateHotspots } from './js/heat.js';
 import { load, t, lang, esc } from './js/i18n.js';
 import { showArea } from './js/panel.js';
@@ -17,12 +18,14 @@ const $ = (id) => document.getElementById(id);
 const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, selected: '', mode: 'map' };
 const fromUrl = readState(state);
 
-function style() {
-  const basemap = new URLSearchParams(location.search).get('basemap');
-  const sources = basemap ? { base: { type: 'raster', tiles: [basemap], tileSize: 256 } } : {};
+/** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
+ * label fonts, served by bomiljo (no glyph server). */
+function style(basemap) {
+  const font = (file) => new URL(`fonts/${file}`, location.href).href;
+  const sources = basemap.kind === 'raster' ? { base: { type: 'raster', tiles: [basemap.tiles], tileSize: 256, attribution: basemap.attribution } } : {};
   const layers = [{ id: 'bg', type: 'background', paint: { 'background-color': '#f4f1ea' } }];
-  if (basemap) layers.push({ id: 'base', type: 'raster', source: 'base' });
-  return { version: 8, sources, layers };
+  if (basemap.kind === 'raster') layers.push({ id: 'base', type: 'raster', source: 'base' });
+  return { version: 8, sources, layers, 'font-faces': { 'DejaVu Sans': font('DejaVuSans.ttf'), 'DejaVu Sans Bold': font('DejaVuSans-Bold.ttf') } };
 }
 
 async function refresh(map) {
@@ -152,12 +155,15 @@ async function main() {
   $('source').value = state.source;
   $('show-heat').checked = state.showHeat;
   $('show-hotspots').checked = state.showHotspots;
-  const map = new maplibregl.Map({ container: 'map', style: style(), center: [10.75, 59.93], zoom: 10, transformRequest, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' } });
+  const basemap = await getJson('api/map').catch(() => ({ kind: 'none' }));
+  const map = new maplibregl.Map({ container: 'map', style: style(basemap), center: [10.75, 59.93], zoom: 10, transformRequest, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' } });
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   await new Promise((resolve) => map.on('load', resolve));
+  if (basemap.kind === 'local') await addLocalBase(map);
   await addAreas(map);
+  await addLabels(map);
   addHeat(map, state);
   await setupSiting(map);
   if (view) map.jumpTo(view);

@@ -71,6 +71,23 @@ pub async fn release(State(state): State<AppState>) -> Json<Value> {
     Json(about)
 }
 
+/// `GET /api/map`: the base map the page draws under the data.
+pub async fn map(State(state): State<AppState>) -> Json<crate::config::project::Basemap> {
+    Json(state.config.project.basemap.clone())
+}
+
+/// `GET /fonts/{file}`: DejaVu Sans for the map's labels (MapLibre's `font-faces`), served from
+/// the binary, so labels need no glyph server.
+pub async fn font(axum::extract::Path(file): axum::extract::Path<String>) -> Result<axum::response::Response, super::ApiError> {
+    use axum::response::IntoResponse;
+    let bytes: &'static [u8] = match file.as_str() {
+        "DejaVuSans.ttf" => dejavu::sans::regular(),
+        "DejaVuSans-Bold.ttf" => dejavu::sans::bold(),
+        other => return Err(super::ApiError::NotFound(format!("no font '{other}'; the page uses DejaVuSans.ttf and DejaVuSans-Bold.ttf"))),
+    };
+    Ok(([(axum::http::header::CONTENT_TYPE, "font/ttf"), (axum::http::header::CACHE_CONTROL, "public, max-age=86400")], bytes).into_response())
+}
+
 /// `GET /api/whoami`: the caller's role (public without a token).
 pub async fn whoami(caller: Caller) -> Json<Value> {
     Json(json!({ "role": caller.role, "token": caller.token_name, "k": caller.policy.k }))

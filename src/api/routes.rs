@@ -59,6 +59,8 @@ pub enum Answer {
     Pdf,
     Html,
     Text,
+    /// A TrueType font.
+    Font,
 }
 
 /// One route.
@@ -172,6 +174,10 @@ pub const ROUTES: &[Route] = &[
         || get(meta::release),
         Answer::JsonObject,
     ),
+    Route::new("GET", "/api/map", "The base map under the data: Kartverket's raster tiles, local (from the data on hand) or none", || get(meta::map), Answer::Json(schema::<crate::config::project::Basemap>)),
+    Route::new("GET", "/fonts/{file}", "The label fonts of the map page (DejaVuSans.ttf, DejaVuSans-Bold.ttf)", || get(meta::font), Answer::Font)
+        .path_params(&[path("file", "string", "Font file")])
+        .errors(&[NOT_FOUND]),
     Route::new("GET", "/api/whoami", "The caller's role (`{role, token}`)", || get(meta::whoami), Answer::JsonObject).errors(&[UNAUTH]),
     Route::new("GET", "/api/layers", "Every configured layer with its feature count", || get(meta::layers), Answer::Json(schema::<Vec<meta::LayerInfo>>)).errors(&[UNAUTH]),
     Route::new("GET", "/api/areas", "Delbydeler as GeoJSON (WGS84) with code, name, bydel, population, area_km2", || get(areas::list), Answer::GeoJson),
@@ -338,5 +344,6 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
         Answer::Pdf => json!({ "application/pdf": { "schema": binary } }),
         Answer::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
         Answer::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
+        Answer::Font => json!({ "font/ttf": { "schema": binary } }),
     }
 }

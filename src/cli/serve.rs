@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// The base map, instead of `[map] basemap` in bomiljo.toml: kartverket (needs the
+    /// internet), local (from the data on hand; nothing leaves the server) or none.
+    #[arg(long, value_parser = ["kartverket", "local", "none"])]
+    pub basemap: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
@@ -24,7 +28,11 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
 }
 
 /// Serves `store` until interrupted (also used by `demo`).
-pub fn serve(config: Config, store: Store, args: &ServeArgs) -> Result<()> {
+pub fn serve(mut config: Config, store: Store, args: &ServeArgs) -> Result<()> {
+    if let Some(name) = &args.basemap {
+        let (tiles, attribution) = &config.project.raster;
+        config.project.basemap = bomiljo::config::project::Basemap::parse(name, tiles, attribution).map_err(anyhow::Error::msg)?;
+    }
     let state = AppState::new(config, store)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(api::serve(state, SocketAddr::new(args.host, args.port)))?;

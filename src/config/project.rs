@@ -25,6 +25,35 @@ pub struct Project {
     pub limits: Limits,
     /// The privacy budget of the public release.
     pub release: crate::release::Budget,
+    /// The base map under the data on the map page.
+    pub basemap: Basemap,
+    /// The raster tile service `basemap = "kartverket"` names: tile URL template, attribution.
+    pub raster: (String, String),
+}
+
+/// The base map under the data (`[map]` in bomiljo.toml, or `serve --basemap`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Basemap {
+    /// Raster tiles from a tile service (Kartverket's open WMTS by default), with attribution.
+    Raster { tiles: String, attribution: String },
+    /// Built from the data on hand (Marka, water, bydel borders and names): no request leaves
+    /// the server.
+    Local,
+    /// No base: the data on a plain background.
+    None,
+}
+
+impl Basemap {
+    /// `kartverket` (the raster service of `[map]`), `local` or `none`.
+    pub fn parse(name: &str, tiles: &str, attribution: &str) -> Result<Basemap, String> {
+        match name {
+            "kartverket" => Ok(Basemap::Raster { tiles: tiles.to_string(), attribution: attribution.to_string() }),
+            "local" => Ok(Basemap::Local),
+            "none" => Ok(Basemap::None),
+            other => Err(format!("basemap = \"{other}\" is unknown; use \"kartverket\" (Kartverket's open WMTS, needs the internet), \"local\" (from the data on hand, offline) or \"none\"")),
+        }
+    }
 }
 
 /// Request limits of the server.
@@ -104,6 +133,8 @@ impl Project {
                 header_read_timeout: std::time::Duration::from_secs(raw.limits.header_read_timeout_s.clamp(1, 300)),
                 failed_auth_per_minute: raw.limits.failed_auth_per_minute.max(1),
             },
+            basemap: Basemap::parse(&raw.map.basemap, &raw.map.raster_tiles, &raw.map.raster_attribution).map_err(|e| invalid(format!("[map] {e}")))?,
+            raster: (raw.map.raster_tiles, raw.map.raster_attribution),
         })
     }
 }

@@ -14,6 +14,16 @@ pub struct RawProject {
     pub siting: RawSiting,
     pub limits: RawLimits,
     pub release: RawRelease,
+    pub map: RawMap,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMap {
+    /// `kartverket`, `local` or `none`.
+    pub basemap: String,
+    pub raster_tiles: String,
+    pub raster_attribution: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -276,3 +276,21 @@ test('places are found by name and by coordinates with a decimal comma', async (
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('offline, the base map and its labels come from the server alone', async () => {
+  const { page, errors, requests } = await openMap();
+  assert.equal((await (await fetch(`${BASE}/api/map`)).json()).kind, 'local');
+  await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
+  // Bydel names at city scale (when a bydeler layer is imported), delbydel names closer in,
+  // drawn with the served DejaVu Sans.
+  const bydeler = (await (await fetch(`${BASE}/collections/bydeler/items?limit=1`)).json()).features.length;
+  if (bydeler > 0) await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['bydel-label'] }).length > 0);
+  await page.evaluate(() => window.bomiljoMap.jumpTo({ zoom: 13, center: window.bomiljoMap.getCenter() }));
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-label'] }).length > 0);
+  await page.screenshot({ path: `${ARTIFACTS}labels.png` });
+  assert.ok(requests.some((u) => u.endsWith('/fonts/DejaVuSans.ttf')), 'the label font was fetched from the server');
+  const outside = requests.filter((u) => !u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(outside, [], 'no request leaves the host');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
