@@ -135,6 +135,12 @@ test('siting mode returns an explanation for a clicked place', async () => {
   await page.click('#add-candidate');
   await page.click('#compare');
   await page.waitForSelector('#comparison tbody tr:nth-child(2)');
+  // Candidates are compared by place name, the chosen site is marked, the group is described.
+  assert.match(await page.textContent('#comparison'), /[A-Za-zÆØÅæøå]+ \(\d/);
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['site'] }).length === 1);
+  assert.match(await page.textContent('#group-about'), /Målgruppe: .+\.\s*Beliggenhet: /);
+  await page.check('#show-suitability');
+  assert.match(await page.textContent('#suitability-legend'), /Utelukket/);
   await page.screenshot({ path: `${ARTIFACTS}siting.png` });
   assert.deepEqual(errors, []);
   await page.close();

@@ -11,13 +11,21 @@ export async function setupSiting(map) {
   const rules = await getJson('api/rules');
   groups = rules.groups;
   renderGroups();
+  map.addSource('site', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'site', type: 'circle', source: 'site', paint: { 'circle-radius': 9, 'circle-color': '#e66a00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2.5 } });
   map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'candidates', type: 'circle', source: 'candidates', paint: { 'circle-radius': 7, 'circle-color': '#f5a623', 'circle-stroke-color': '#000', 'circle-stroke-width': 1.5 } });
   map.addSource('suitability', { type: 'raster', tiles: suitabilityTiles(), tileSize: 256 });
   map.addLayer({ id: 'suitability', type: 'raster', source: 'suitability', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.8 } }, 'areas-line');
-  document.getElementById('group').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
+  document.getElementById('group').addEventListener('change', () => {
+    map.getSource('suitability').setTiles(suitabilityTiles());
+    describeGroup();
+  });
   document.getElementById('units').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
-  document.getElementById('show-suitability').addEventListener('change', (e) => map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none'));
+  document.getElementById('show-suitability').addEventListener('change', (e) => {
+    map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none');
+    document.getElementById('suitability-legend').hidden = !e.target.checked;
+  });
   document.getElementById('score-coords').addEventListener('click', () => {
     const at = parseCoordinates(document.getElementById('coords').value);
     if (!at) {
@@ -34,6 +42,27 @@ export function renderGroups() {
   const current = select.value || '5';
   select.innerHTML = groups.map((g) => `<option value="${esc(g.group)}">${esc(g.group)}: ${esc(lang === 'nb' ? g.housing_nb : g.housing_en)}</option>`).join('');
   select.value = current;
+  describeGroup();
+  // The suitability surface's colours: the map's viridis steps by score, grey where excluded.
+  const steps = [[0, '#440154'], [25, '#3b528b'], [50, '#21918c'], [75, '#5ec962'], [100, '#fde725']];
+  document.getElementById('suitability-legend').innerHTML = `<strong>${t('suit_legend')}</strong>` +
+    steps.map(([v, c]) => `<div><span class="swatch" style="background:${c}"></span>${v}</div>`).join('') +
+    `<div><span class="swatch" style="background:#808080"></span>${t('suit_excluded')}</div>`;
+}
+
+/** The chosen group's target group and location in the matrix's words. */
+function describeGroup() {
+  const g = groups.find((x) => String(x.group) === document.getElementById('group').value);
+  document.getElementById('group-about').innerHTML = g
+    ? `${t('group_target')}: ${esc(lang === 'nb' ? g.who_nb : g.who_en)}.<br>${t('group_location')}: ${esc(lang === 'nb' ? g.location_nb : g.location_en)}.`
+    : '';
+}
+
+/** A site's place in words: its delbydel's name (when on the map), then the coordinates. */
+function placeName(map, lon, lat) {
+  const hit = map.queryRenderedFeatures(map.project([lon, lat]), { layers: ['areas-fill'] })[0];
+  const coordinates = `${fmt(lat, 4)}, ${fmt(lon, 4)}`;
+  return hit ? `${hit.properties.name ?? hit.properties.code} (${coordinates})` : coordinates;
 }
 
 function suitabilityTiles() {
@@ -46,10 +75,12 @@ const request = (lon, lat) => ({ group: Number(document.getElementById('group').
 
 export async function scoreAt(map, lon, lat) {
   const box = document.getElementById('score');
+  map.getSource('site').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: {} }] });
   try {
     const e = await postJson('api/score', request(lon, lat));
     const text = (x) => (lang === 'nb' ? x.text : x.text_en);
     box.innerHTML = `
+      <h4>${esc(placeName(map, lon, lat))}</h4>
       <p class="big">${fmt(e.score, 0)} ${t('score_of')}</p>
       <p>${esc(lang === 'nb' ? e.summary : e.summary_en)}</p>
       <h4>${t('constraints')}</h4>
@@ -66,7 +97,7 @@ export async function scoreAt(map, lon, lat) {
 
 function addCandidate(map, lon, lat) {
   if (candidates.length >= 5) candidates.shift();
-  candidates.push({ label: `${lat.toFixed(5)}, ${lon.toFixed(5)}`, lon, lat });
+  candidates.push({ label: placeName(map, lon, lat), lon, lat });
   map.getSource('candidates').setData({ type: 'FeatureCollection', features: candidates.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] }, properties: {} })) });
   document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${esc(c.label)}</li>`).join('');
 }
