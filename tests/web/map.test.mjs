@@ -300,3 +300,25 @@ test('offline, the base map and its labels come from the server alone', async ()
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the API docs page shows every route and runnable examples for this server', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${BASE}/docs.html`);
+  await page.waitForSelector('#examples pre');
+  const examples = await page.locator('#examples pre').allTextContents();
+  assert.ok(examples.length >= 8, `${examples.length} examples`);
+  assert.ok(examples.every((e) => e.includes(new URL(BASE).host) && !e.includes('HOST:PORT')), examples.join('\n'));
+  // Every route of the OpenAPI document is listed.
+  const doc = await (await fetch(`${BASE}/api/openapi.json`)).json();
+  const routes = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).length, 0);
+  assert.equal(await page.locator('#routes h2').count(), routes);
+  // The examples that need no data of Oslo's answer here too.
+  for (const example of examples.filter((e) => /api\/areas'?$|api\/measurement\?year/.test(e) && !e.includes('TOKEN'))) {
+    const url = example.match(/'?(http[^' ]+)'?/)[1];
+    assert.equal((await fetch(url)).status, 200, url);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
