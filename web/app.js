@@ -156,7 +156,12 @@ async function main() {
   $('show-heat').checked = state.showHeat;
   $('show-hotspots').checked = state.showHotspots;
   const basemap = await getJson('api/map').catch(() => ({ kind: 'none' }));
-  const map = new maplibregl.Map({ container: 'map', style: style(basemap), center: [10.75, 59.93], zoom: 10, transformRequest, attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' } });
+  const map = new maplibregl.Map({
+    container: 'map', style: style(basemap), center: [10.75, 59.93], zoom: 10, transformRequest,
+    attributionControl: { customAttribution: 'Delbydeler © Oslo kommune · Befolkning © SSB' },
+    // Kept so the map prints (and screenshots) with what is drawn.
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
@@ -177,6 +182,7 @@ async function main() {
   if (state.mode === 'siting') $('tab-siting').click();
   await setupSearch(map);
   map.on('moveend', () => writeState(state, map));
+  $('print').addEventListener('click', () => window.print());
   $('sheet-toggle').addEventListener('click', () => showSheet($('side').classList.contains('collapsed')));
   $('area-table').addEventListener('click', (e) => {
     const code = e.target.closest('button[data-code]')?.dataset.code;

@@ -220,6 +220,19 @@ for (const [name, viewport] of Object.entries(SIZES)) {
   });
 }
 
+test('the map prints with its legend and nothing else of the page', async () => {
+  const { page, errors } = await openMap();
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.isVisible('#legend'), true);
+  assert.match(await page.textContent('#legend'), /per 1 000 innbyggere/);
+  for (const hidden of ['header', '#side .tabs', '#indicator', '#panel', '#print']) assert.equal(await page.isVisible(hidden), false, hidden);
+  const map = await page.locator('#map').boundingBox();
+  assert.ok(map.width > 600 && map.height > 300, `${map.width} × ${map.height}`);
+  await page.pdf({ path: `${ARTIFACTS}print.pdf` }).catch(() => {}); // headless chromium prints to PDF
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('on a phone the panel is a sheet that can be hidden to give the map the screen', async () => {
   const { page, errors } = await openMap({ viewport: SIZES.phone });
   const before = (await page.locator('#map').boundingBox()).height;
