@@ -172,7 +172,7 @@ async function main() {
   addHeat(map, state);
   await setupSiting(map);
   if (view) map.jumpTo(view);
-  else map.fitBounds(bounds(), { padding: 20, duration: 0 });
+  else map.fitBounds(bounds(), { padding: { top: 20, bottom: 20, right: 20, left: Math.min(260, $('map').clientWidth / 3) }, duration: 0 });
   map.setLayoutProperty('heat', 'visibility', state.showHeat ? 'visible' : 'none');
   map.setLayoutProperty('hotspots', 'visibility', state.showHotspots ? 'visible' : 'none');
   await showRole();
@@ -183,6 +183,8 @@ async function main() {
   await setupSearch(map);
   map.on('moveend', () => writeState(state, map));
   $('print').addEventListener('click', () => window.print());
+  // On a phone the legend starts folded (a tap opens it), so it does not cover the map.
+  if (matchMedia('(max-width: 700px)').matches) $('legend-box').open = false;
   $('sheet-toggle').addEventListener('click', () => showSheet($('side').classList.contains('collapsed')));
   $('area-table').addEventListener('click', (e) => {
     const code = e.target.closest('button[data-code]')?.dataset.code;

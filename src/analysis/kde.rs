@@ -137,27 +137,17 @@ impl<'g, K: Kernel> Surface<'g, K> {
 
     /// The kernel of a point at `offset` from the centre of its cell: (column step, row step,
     /// shape) for every cell whose centre lies within the bandwidth.
-    fn stencil(&self, (fx, fy): (f64, f64)) -> Vec<(isize, isize, f64)> {
-        let c = self.grid.cell.0;
+    fn stencil(&self, offset: (f64, f64)) -> Vec<(isize, isize, f64)> {
         let mut out = Vec::new();
-        for dr in -self.reach..=self.reach {
-            for dc in -self.reach..=self.reach {
-                let (dx, dy) = (dc as f64 * c - fx, dr as f64 * c - fy);
-                let d2 = dx * dx + dy * dy;
-                if d2 < self.h2 {
-                    out.push((dc, dr, self.kernel.shape(d2 / self.h2)));
-                }
-            }
-        }
+        kernel_cells(self.grid.cell.0, self.reach, self.h2, self.kernel, offset, |dc, dr, shape| out.push((dc, dr, shape)));
         out
     }
 
-    /// Adds one point's (or one position's) kernel.
+    /// Adds one point's kernel (without building its stencil: raw points each have their own).
     fn spread(&mut self, x: f64, y: f64, weight: f64, count: u32) {
         let (cell, offset) = self.phase(x, y);
-        for (dc, dr, shape) in self.stencil(offset) {
-            self.add(cell.0 + dc, cell.1 + dr, weight * shape, count);
-        }
+        let (c, reach, h2, kernel) = (self.grid.cell.0, self.reach, self.h2, self.kernel);
+        kernel_cells(c, reach, h2, kernel, offset, |dc, dr, shape| self.add(cell.0 + dc, cell.1 + dr, weight * shape, count));
     }
 
     /// Adds the kernels of every binned point, all at `offset` from their cells' centres.
@@ -180,6 +170,24 @@ impl<'g, K: Kernel> Surface<'g, K> {
 
     fn density(self) -> Density {
         Density { grid: self.grid.clone(), per_km2: self.per_km2, support: self.support }
+    }
+}
+
+/// Calls `f(column step, row step, shape)` for every cell whose centre lies within the bandwidth
+/// (`h2` = h²) of a point at `(fx, fy)` from its own cell's centre.
+fn kernel_cells<K: Kernel>(cell: f64, reach: isize, h2: f64, kernel: &K, (fx, fy): (f64, f64), mut f: impl FnMut(isize, isize, f64)) {
+    for dr in -reach..=reach {
+        let dy = dr as f64 * cell - fy;
+        if dy * dy >= h2 {
+            continue;
+        }
+        for dc in -reach..=reach {
+            let dx = dc as f64 * cell - fx;
+            let d2 = dx * dx + dy * dy;
+            if d2 < h2 {
+                f(dc, dr, kernel.shape(d2 / h2));
+            }
+        }
     }
 }
 

@@ -213,6 +213,9 @@ for (const [name, viewport] of Object.entries(SIZES)) {
     const heading = await page.locator('#panel h2').boundingBox();
     assert.ok(heading.y < viewport.height && heading.y + heading.height > 0, `the panel's heading is on screen (y ${heading.y})`);
     assert.ok((await page.textContent('#panel h2')).includes(target.properties.name));
+    // The legend is on the map: open on desktop and tablet, folded (one tap away) on a phone.
+    assert.equal(await page.isVisible('#legend-box summary'), true);
+    assert.equal(await page.isVisible('#legend'), name !== 'phone');
     await page.screenshot({ path: `${ARTIFACTS}size-${name}.png` });
     assert.deepEqual(await seriousViolations(page), []);
     assert.deepEqual(errors, []);
