@@ -261,7 +261,17 @@ fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
-    let boundaries = areas.iter().filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view))).map(|a| a.polygon.clone()).collect();
+    let in_view: Vec<&AreaRow> = areas.iter().filter(|a| a.polygon.bounding_rect().is_some_and(|r| r.intersects(&view))).collect();
+    let boundaries = in_view.iter().map(|a| a.polygon.clone()).collect();
+    // Each delbydel's name at a point inside it (inside the part in view when it reaches beyond).
+    let labels = in_view
+        .iter()
+        .filter_map(|a| {
+            let visible = geo::BooleanOps::intersection(&a.polygon, &geo::MultiPolygon(vec![view.to_polygon()]));
+            let at = geo::InteriorPoint::interior_point(&visible)?;
+            Some((at.x(), at.y(), a.name.clone().unwrap_or_else(|| a.code.clone())))
+        })
+        .collect();
     let grid = Grid::covering(bbox, Metres((half / 30.0).max(25.0)));
     let filter = IncidentFilter { years: Some((year, year)), ..Default::default() };
     let points: Vec<WeightedPoint> = Incidents::Released(release)
@@ -271,7 +281,7 @@ fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year
         .collect();
     let density = kde(&points, &grid, Metres(300.0), &Quartic);
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
-    Ok((MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m }, density.support))
+    Ok((MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels }, density.support))
 }
 
 /// The rule file's distances for housing of this kind, in words about housing.
@@ -434,7 +444,7 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         Block::Map(f.map.clone()),
         Block::Note(format!(
             "{} {}",
-            w.pick("Kart: grenser for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "Map: sub-district boundaries (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
+            w.pick("Kart: grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "Map: sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
             w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0)))
         )),
         Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),

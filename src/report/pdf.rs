@@ -56,6 +56,8 @@ pub struct MapBlock {
     pub heat: Vec<Option<f64>>,
     pub site: (f64, f64),
     pub radius_m: f64,
+    /// Place names (delbydeler) at points inside them, so neighbours can find their way.
+    pub labels: Vec<(f64, f64, String)>,
 }
 
 const PAGE_W: f32 = 595.0;
@@ -409,7 +411,27 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     if let Some(p) = path(dot, true) {
         surface.draw_path(&p);
     }
+    draw_labels(surface, fonts, &map.labels, frame, to_page);
     furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
+}
+
+/// Place names, centred on their points; a name that would cover another, run off the frame,
+/// or sit on the scale bar or the north arrow is left out.
+fn draw_labels(surface: &mut Surface, fonts: &Fonts, labels: &[(f64, f64, String)], frame: [(f32, f32); 4], to_page: impl Fn(f64, f64) -> (f32, f32)) {
+    const SIZE: f32 = 7.5;
+    let (left, bottom, right, top) = (frame[0].0, frame[0].1, frame[1].0, frame[2].1);
+    // Corners kept free: the scale bar (bottom left) and the north arrow (top right).
+    let mut taken: Vec<[f32; 4]> = vec![[left, bottom - 24.0, left + 90.0, bottom], [right - 30.0, top, right, top + 45.0]];
+    for (x, y, name) in labels {
+        let (px, py) = to_page(*x, *y);
+        let width = name.chars().count() as f32 * SIZE * EM_PER_CHAR;
+        let [x0, y0, x1, y1] = [px - width / 2.0 - 2.0, py - SIZE - 2.0, px + width / 2.0 + 2.0, py + 3.0];
+        let inside = x0 > left && x1 < right && y0 > top && y1 < bottom;
+        if inside && !taken.iter().any(|t| x0 < t[2] && x1 > t[0] && y0 < t[3] && y1 > t[1]) {
+            text(surface, &fonts.bold, SIZE, px - width / 2.0, py, name, rgb::Color::new(60, 60, 60));
+            taken.push([x0, y0, x1, y1]);
+        }
+    }
 }
 
 /// The map's frame, a scale bar of `bar_m` metres and a north arrow.

@@ -70,6 +70,9 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = pdftotext(&pdf);
     assert!(text.contains("Fakta om nærområdet") && text.contains("Delbydel: Vest"), "{text}");
+    // The map names the delbydeler it shows (the neighbouring Øst too), so neighbours can place the circle.
+    let page_one = text.split('\u{c}').next().unwrap();
+    assert!(page_one.contains("grenser og navn") && page_one.matches("Øst").count() >= 1, "{page_one}");
     // The figures come from the public release, and the sheet says so and how accurate they are.
     assert!(text.contains("offentlig utgivelse nr. 1") && text.contains("midtpunktet sitt i sirkelen"), "{text}");
     assert_no_small_counts(&text, 5);
