@@ -213,6 +213,8 @@ for (const [name, viewport] of Object.entries(SIZES)) {
     const heading = await page.locator('#panel h2').boundingBox();
     assert.ok(heading.y < viewport.height && heading.y + heading.height > 0, `the panel's heading is on screen (y ${heading.y})`);
     assert.ok((await page.textContent('#panel h2')).includes(target.properties.name));
+    // Place names on the map at every size (MapLibre drops the ones that would collide).
+    await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-label'] }).length > 0);
     // The legend is on the map: open on desktop and tablet, folded (one tap away) on a phone.
     assert.equal(await page.isVisible('#legend-box summary'), true);
     assert.equal(await page.isVisible('#legend'), name !== 'phone');

@@ -25,7 +25,7 @@ export async function addLabels(map) {
     layout: { 'text-field': ['get', 'name'], 'text-font': ['DejaVu Sans Bold'], 'text-size': 12 }, paint: halo,
   });
   map.addLayer({
-    id: 'areas-label', type: 'symbol', source: 'areas', minzoom: 12,
+    id: 'areas-label', type: 'symbol', source: 'areas', minzoom: 10,
     layout: { 'text-field': ['get', 'name'], 'text-font': ['DejaVu Sans'], 'text-size': 11 }, paint: halo,
   });
 }
