@@ -2,8 +2,8 @@
 // bomiljo.toml, `/api/map`): Kartverket's raster tiles, or a local base from the data on hand, so
 // that nothing leaves the server; label fonts and maplibre-gl are served by bomiljo.
 import * as maplibregl from './vendor/maplibre-gl.mjs';
-import { getJson, setToken, token, transformRequest } from './js/api.js';
-import { addAreas, areaList, bounds, highlight, restyle } from './js/areas.js';
+import { collection, getJson, setToken, token, transformRequest } from './js/api.js';
+import { addAreas, areaFeatures, areaList, bounds, highlight, restyle } from './js/areas.js';
 import { addLabels, addLocalBase } from './js/base.js';
 import { addHeat, updateHeat, updateHotspots } from './js/heat.js';
 import { load, t, lang, esc } from './js/i18n.js';
@@ -66,15 +66,14 @@ function showSheet(show) {
 
 /** Places to search: delbydeler and bydeler by name, then schools and stops (loaded when asked). */
 async function places() {
-  const areas = await getJson('api/areas');
   const centre = (f) => {
     const ring = f.geometry.coordinates[0][0];
     return [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
   };
-  const list = areas.features.map((f) => ({ name: f.properties.name ?? f.properties.code, kind: 'delbydel', code: f.properties.code, at: centre(f) }));
+  const list = areaFeatures().map((f) => ({ name: f.properties.name ?? f.properties.code, kind: 'delbydel', code: f.properties.code, at: centre(f) }));
   const layers = [['bydeler', 'bydel'], ['schools', 'school'], ['transit_stops', 'stop']];
   for (const [layer, kind] of layers) {
-    const items = await getJson(`collections/${layer}/items?limit=10000`).catch(() => ({ features: [] }));
+    const items = await collection(layer);
     for (const f of items.features) {
       const name = f.properties.name;
       if (!name) continue;
@@ -127,7 +126,7 @@ async function showRole() {
 
 async function pointLayer(map, id, paths, colour) {
   if (map.getSource(id)) return;
-  const collections = await Promise.all(paths.map((p) => getJson(`collections/${p}/items?limit=10000`).catch(() => ({ features: [] }))));
+  const collections = await Promise.all(paths.map(collection));
   map.addSource(id, { type: 'geojson', data: { type: 'FeatureCollection', features: collections.flatMap((c) => c.features) } });
   map.addLayer({ id, type: 'circle', source: id, paint: { 'circle-radius': 4, 'circle-color': colour, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 } });
 }

@@ -93,7 +93,7 @@ pub fn kde<K: Kernel>(points: &[WeightedPoint], grid: &Grid, bandwidth: Metres, 
     for p in points {
         let (cell, offset) = surface.phase(p.x, p.y);
         if offset != phase.1 || !bins.add(cell, p.weight) {
-            surface.spread(p.x, p.y, p.weight, 1);
+            surface.spread((cell, offset), p.weight, 1);
         }
     }
     surface.spread_bins(&bins, phase.1);
@@ -143,9 +143,9 @@ impl<'g, K: Kernel> Surface<'g, K> {
         out
     }
 
-    /// Adds one point's kernel (without building its stencil: raw points each have their own).
-    fn spread(&mut self, x: f64, y: f64, weight: f64, count: u32) {
-        let (cell, offset) = self.phase(x, y);
+    /// Adds one point's kernel, given its [`Surface::phase`] (without building its stencil: raw
+    /// points each have their own).
+    fn spread(&mut self, (cell, offset): ((isize, isize), (f64, f64)), weight: f64, count: u32) {
         let (c, reach, h2, kernel) = (self.grid.cell.0, self.reach, self.h2, self.kernel);
         kernel_cells(c, reach, h2, kernel, offset, |dc, dr, shape| self.add(cell.0 + dc, cell.1 + dr, weight * shape, count));
     }

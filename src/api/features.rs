@@ -158,11 +158,7 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
         links.push(json!({ "href": page_link(&name, &q, limit, offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
-    Ok((
-        [(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))],
-        body.to_string(),
-    )
-        .into_response())
+    Ok(geojson_response(body.to_string(), out_crs))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -194,11 +190,13 @@ pub async fn item(
         { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
         { "href": format!("/collections/{name}"), "rel": "collection", "type": "application/json" }
     ]);
-    Ok((
-        [(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(out_crs)))],
-        feature.to_string(),
-    )
-        .into_response())
+    Ok(geojson_response(feature.to_string(), out_crs))
+}
+
+/// A GeoJSON answer naming its CRS (`Content-Crs`, OGC API - Features Part 2).
+fn geojson_response(body: String, crs: Crs) -> Response {
+    ([(header::CONTENT_TYPE, "application/geo+json".to_string()), (header::HeaderName::from_static("content-crs"), format!("<{}>", crs_uri(crs)))], body)
+        .into_response()
 }
 
 /// A stored feature as GeoJSON in the answer's CRS. Delbydeler carry the population every other output

@@ -189,8 +189,9 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let (x, y) = (params.x, params.y);
     let release = src.release;
     let index = AreaIndex::new(src.geography.areas.clone());
-    let delbydel = index.locate(x, y).map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
-    let bydel = index.locate(x, y).and_then(|a| a.parent_code.clone());
+    let site_area = index.locate(x, y);
+    let delbydel = site_area.map(|a| (a.code.clone(), a.name.clone().unwrap_or_default()));
+    let bydel = site_area.and_then(|a| a.parent_code.clone());
     // The last YEARS years the release has; none (and so no figures) before any data: the
     // release has no table for year 0, so every count of it reads "ingen data".
     let last = release.years(None).map_or(0, |(_, last)| last);

@@ -200,6 +200,15 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
         }
     }
     assert!(text.contains("Kart") && text.contains("Utvikling, alle kilder") && text.contains("trend:"), "{text}");
+    // The charts are public output too: 0202's 3 incidents of 2024 (and any count under k) never
+    // appear as a number under its bars, only as "<5"; every count there is 0 or at least k.
+    let public = std::process::Command::new("pdftotext").arg(folder.join("bydel-02.pdf")).arg("-").output().unwrap();
+    let public = String::from_utf8_lossy(&public.stdout);
+    let charts = public.split("Utvikling, alle kilder").nth(1).unwrap().split("Erfaring fra").next().unwrap();
+    assert!(charts.contains("<5"), "the 2024 bar is shown as <5:\n{charts}");
+    for n in charts.split_whitespace().filter_map(|w| w.parse::<u64>().ok()).filter(|n| !(2000..=2100).contains(n)) {
+        assert!(n == 0 || n >= 5, "count {n} under k in the public charts:\n{charts}");
+    }
 
     // The internal version (analyst role) has the recorded figures: 0202's 3, 0101's 30 at 15 per 1,000.
     let internal = dir.path().join("internal");

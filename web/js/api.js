@@ -25,3 +25,17 @@ export const postJson = (path, body) =>
 export function transformRequest(url) {
   return url.startsWith(location.origin) ? { url, headers: headers() } : { url };
 }
+
+const cache = new Map();
+/** A GET answered once per page: the page asks for the same collections and years from
+ * several places (base map, search, layers, panel); a login reloads the page. */
+function once(path, fallback) {
+  if (!cache.has(path)) cache.set(path, getJson(path).catch(() => fallback));
+  return cache.get(path);
+}
+
+/** Every feature of a collection (empty when the caller may not see it). */
+export const collection = (layer) => once(`collections/${layer}/items?limit=10000`, { type: 'FeatureCollection', features: [] });
+
+/** The indicator rows of a year (empty on error). */
+export const measurement = (year) => once(`api/measurement?year=${year}`, []);

@@ -2,12 +2,11 @@
 // with class breaks fixed across the years (the year slider compares years instead of re-ranking
 // areas within each), a diverging palette for change, and a table of every area as the
 // keyboard and screen-reader route to the same figures.
-import { getJson } from './api.js';
+import { getJson, measurement } from './api.js';
 import { VIRIDIS, DIVERGING, NO_DATA, quantileBreaks } from './colours.js';
 import { t, fmt, esc } from './i18n.js';
 
 let areas = null;
-const byYear = new Map();
 
 export async function addAreas(map) {
   areas = await getJson('api/areas');
@@ -17,6 +16,9 @@ export async function addAreas(map) {
   map.addLayer({ id: 'areas-selected', type: 'line', source: 'areas', filter: ['==', ['get', 'code'], ''], paint: { 'line-color': '#000000', 'line-width': 3 } });
   return areas;
 }
+
+/** The delbydeler as loaded (GeoJSON features with code, name, bydel, population, area). */
+export const areaFeatures = () => areas.features;
 
 /** Outlines the chosen area. */
 export function highlight(map, code) {
@@ -33,11 +35,6 @@ function valuesFrom(rows, indicator, source) {
     out[r.code] = v == null || prev === null ? null : (prev ?? 0) + v;
   }
   return out;
-}
-
-async function measurement(year) {
-  if (!byYear.has(year)) byYear.set(year, getJson(`api/measurement?year=${year}`).catch(() => []));
-  return byYear.get(year);
 }
 
 /** The indicator's values per area for the year, and the class breaks of every year pooled. */

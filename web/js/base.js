@@ -1,9 +1,7 @@
 // The local base map (from the data on hand, so no request leaves the server) and the place
 // names drawn on every base: bydel names at city scale, delbydel names closer in, in DejaVu Sans
 // from the style's `font-faces` (served by bomiljo).
-import { getJson } from './api.js';
-
-const collection = (layer) => getJson(`collections/${layer}/items?limit=10000`).catch(() => ({ type: 'FeatureCollection', features: [] }));
+import { collection } from './api.js';
 
 /** Marka and water under the data, bydel borders over it. */
 export async function addLocalBase(map) {

@@ -1,5 +1,5 @@
 // The delbydel panel: figures, incidents per source and year, and a small chart of the series.
-import { getJson } from './api.js';
+import { collection, getJson, measurement } from './api.js';
 import { t, fmt, esc } from './i18n.js';
 
 function chart(points) {
@@ -21,7 +21,7 @@ let bydeler = null;
 
 /** A bydel's name from the bydeler layer (its code when the layer is not imported). */
 async function bydelName(code) {
-  bydeler ??= getJson('collections/bydeler/items?limit=1000').then((c) => Object.fromEntries(c.features.map((f) => [String(f.id), f.properties.name]))).catch(() => ({}));
+  bydeler ??= collection('bydeler').then((c) => Object.fromEntries(c.features.map((f) => [String(f.id), f.properties.name])));
   return (await bydeler)[code] ?? code;
 }
 
@@ -37,7 +37,7 @@ export async function showArea(code, year) {
   const [area, series, measured] = await Promise.all([
     getJson(`api/areas/${encodeURIComponent(code)}`),
     getJson(`api/series?code=${encodeURIComponent(code)}`),
-    getJson(`api/measurement?year=${year}`).catch(() => []),
+    measurement(year),
   ]);
   const bydel = area.bydel == null ? t('unknown') : await bydelName(area.bydel);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
