@@ -59,7 +59,11 @@ pub fn is_identifier_column(column: &str) -> bool {
 /// Norwegian fødselsnummer or D-number. Any such value is refused: a real incident id of that
 /// shape is indistinguishable from a person's number.
 pub fn looks_like_fodselsnummer(cell: &str) -> bool {
-    // Called on every cell of every row: counts without building a string.
+    // Called on every cell of every row: counts without building a string, and skips a cell
+    // too short to hold 11 digits (almost every cell) without looking at its characters.
+    if cell.len() < 11 {
+        return false;
+    }
     let mut digits = 0;
     for c in cell.chars().filter(|c| !c.is_whitespace()) {
         if !c.is_ascii_digit() || digits == 11 {

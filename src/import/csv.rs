@@ -3,11 +3,11 @@
 //! or without a byte-order mark or Windows-1252, LF or CRLF line ends. The separator and the
 //! encoding are detected unless given; a semicolon file is read with decimal commas.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 pub use super::encoding::Encoding;
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
@@ -56,11 +56,12 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
     let lines_in_sample = sample.iter().filter(|&&b| b == b'\n').count() as u64;
     let len_hint = Some(if whole { lines_in_sample } else { lines_in_sample * size / sample.len().max(1) as u64 }.saturating_sub(1));
     let stream = super::encoding::Normalised::new(std::io::Cursor::new(sample).chain(file), encoding);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).delimiter(delimiter).from_reader(stream);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::Headers).delimiter(delimiter).from_reader(stream);
     let headers: Vec<String> =
         reader.headers().map_err(|e| ImportError::file(path, format!("cannot read the header row: {e}")))?.iter().map(str::to_string).collect();
-    let columns: Arc<HashMap<String, usize>> = Arc::new(headers.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect());
+    let columns: Arc<ColumnIndex> = Arc::new(headers.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect());
     let width = headers.len();
+    // Cells are trimmed where they are read (`Cells::get`), which also trims Unicode spaces.
     let rows = reader.into_records().map(move |record| {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);

@@ -94,6 +94,11 @@ impl<R: std::io::Read> Normalised<R> {
             }
             return Ok(!self.out.is_empty());
         }
+        if !self.windows_1252 && !self.held_cr && !self.chunk[..n].contains(&b'\r') {
+            // UTF-8 with LF line ends, almost every file: nothing to convert.
+            self.out.extend_from_slice(&self.chunk[..n]);
+            return Ok(true);
+        }
         for i in 0..n {
             let b = self.chunk[i];
             if std::mem::take(&mut self.held_cr) && b != b'\n' {

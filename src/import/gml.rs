@@ -12,6 +12,7 @@ use std::sync::Arc;
 use geo::{Coord, Geometry, LineString, MultiPolygon, Point, Polygon};
 use quick_xml::events::Event;
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
@@ -22,7 +23,7 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::file(path, e.to_string()))?;
     let parsed = parse(&text).map_err(|reason| ImportError::file(path, reason))?;
     let columns: Vec<String> = parsed.columns.clone();
-    let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let rows: Vec<Result<RawRow, Rejection>> = parsed
         .features
         .into_iter()

@@ -3,12 +3,12 @@
 //! geometry is the standard GeoPackage binary header followed by WKB ([`super::wkb`]), and the
 //! CRS comes from the table's `srs_id` in `gpkg_spatial_ref_sys`.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
@@ -30,7 +30,7 @@ pub fn read(path: &Path, wanted: Option<&str>) -> Result<Source, ImportError> {
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
     let geometry_index = columns.iter().position(|c| *c == geometry_column).ok_or_else(|| fail(format!("table {table} has no column {geometry_column}")))?;
     let properties: Vec<String> = columns.iter().filter(|c| **c != geometry_column).cloned().collect();
-    let index: Arc<HashMap<String, usize>> = Arc::new(properties.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(properties.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut rows = Vec::new();
     let mut query = stmt.query([]).map_err(|e| fail(format!("reading table {table}: {e}")))?;
     while let Some(row) = query.next().map_err(|e| fail(format!("reading table {table}: {e}")))? {

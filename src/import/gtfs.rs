@@ -3,11 +3,11 @@
 //! would count one stop place several times. Rows have the columns `id` (`stop_id`), `name`,
 //! `category` (`stop`, or `platform` when the stop belongs to a station), `lon` and `lat`.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
@@ -32,7 +32,7 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
     };
     let (name, kind, parent) = (at("stop_name"), at("location_type"), at("parent_station"));
     let columns: Vec<String> = ["id", "name", "category", "lon", "lat"].map(String::from).to_vec();
-    let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| fail(format!("stops.txt: {e}")))?;

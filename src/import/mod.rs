@@ -17,6 +17,7 @@ mod gpkg;
 mod gtfs;
 mod osm;
 mod parquet;
+mod pipeline;
 mod shp;
 mod source;
 pub mod validate;
@@ -29,7 +30,6 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, ConfigError, Layer, LayerKind};
-use crate::feature::Feature;
 use crate::index::AreaIndex;
 use crate::spatial::Crs;
 use crate::store::{queries, write, Store, StoreError};
@@ -245,28 +245,20 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         started_at: chrono::Utc::now(),
     };
     let notes = source.notes.clone();
-    let rows_of_file = source.rows;
-    // Rows are read and checked on one thread while the store writes on this one.
-    let (checked, staged) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Feature>>(BATCHES_IN_FLIGHT);
-        let reader = scope.spawn(|| check_rows(rows_of_file, &mut validator, &bar, sender));
-        let mut features = receiver.into_iter().flatten();
-        // A dry run only counts; a real one writes every valid row in the import's transaction.
-        let staged = if options.dry_run {
-            Ok((None, features.by_ref().filter(|f| f.delbydel.is_none()).count() as u64))
+    let encoder = if options.dry_run { None } else { Some(write::RowEncoder::new(store.conn(), &layer)?) };
+    let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), crate::parallel::cores(), &bar, |batches| {
+        // A dry run only checks; a real one writes every valid row in the import's transaction.
+        if options.dry_run {
+            Ok(None)
         } else {
-            write::stage(store.conn_mut(), &layer, &meta, &mut features).map(|pending| (Some(pending), 0))
-        };
-        // Dropping the receiver stops the reader if the store gave up early.
-        drop(features);
-        let checked = reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (checked, staged)
+            write::stage(store.conn_mut(), &layer, &meta, batches).map(Some)
+        }
     });
-    let (pending, unassigned_if_dry) = staged?;
-    let Checked { rows, rejections } = checked;
+    let pending = staged?;
+    let pipeline::Checked { rows, unassigned, rejections } = checked;
     bar.finish_and_clear();
     let labels = validator.labels().clone();
-    let repairs = validator.repairs().to_vec();
+    let repairs = validator.repairs();
     if rejections.total > 0 {
         return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections, labels });
     }
@@ -286,7 +278,7 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         }
         // Nothing to add: the empty transaction rolls back when dropped.
         Some(_) => write::Written::default(),
-        None => write::Written { rows, unassigned: unassigned_if_dry, ..write::Written::default() },
+        None => write::Written { rows, unassigned, ..write::Written::default() },
     };
     warnings.extend(repairs);
     if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
@@ -304,50 +296,6 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         notes,
         warnings,
     })
-}
-
-/// Batches of [`CHECK_BATCH`] features between the reading and the writing thread: enough to
-/// keep both busy, few enough that memory does not grow with the file.
-const BATCHES_IN_FLIGHT: usize = 4;
-const CHECK_BATCH: usize = 4096;
-
-/// What reading and checking a file's rows found.
-#[derive(Default)]
-struct Checked {
-    rows: u64,
-    rejections: Rejections,
-}
-
-/// Reads and checks every row, handing valid features to `sender` in batches. After the first
-/// rejection nothing more is handed over (the import will be refused), but every row is still
-/// checked so that all rejections are reported.
-fn check_rows(
-    rows: impl Iterator<Item = Result<source::RawRow, Rejection>>,
-    validator: &mut Validator<'_>,
-    bar: &ProgressBar,
-    sender: std::sync::mpsc::SyncSender<Vec<Feature>>,
-) -> Checked {
-    let mut checked = Checked::default();
-    let mut batch = Vec::with_capacity(CHECK_BATCH);
-    for row in rows {
-        checked.rows += 1;
-        if checked.rows % CHECK_BATCH as u64 == 0 {
-            bar.inc(CHECK_BATCH as u64);
-        }
-        match row.and_then(|r| validator.validate(r)) {
-            Ok(feature) if checked.rejections.total == 0 => batch.push(feature),
-            Ok(_) => {}
-            Err(rejection) => checked.rejections.push(rejection),
-        }
-        if batch.len() == CHECK_BATCH && sender.send(std::mem::replace(&mut batch, Vec::with_capacity(CHECK_BATCH))).is_err() {
-            // The writer stopped on an error, which it reports.
-            return checked;
-        }
-    }
-    if checked.rejections.total == 0 && !batch.is_empty() {
-        let _ = sender.send(batch);
-    }
-    checked
 }
 
 /// Share of points outside every area above which an import warns: Oslo's files put a few

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use osmpbf::{Element, ElementReader};
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError,
@@ -72,7 +73,7 @@ pub fn read(path: &Path, tags: &[String], layer: &str) -> Result<Source, ImportE
             .map_err(|e| fail(format!("reading OpenStreetMap way vertices: {e}")))?;
     }
     let columns: Vec<String> = ["id", "name", "category", "lon", "lat"].map(String::from).to_vec();
-    let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let rows: Vec<_> = found
         .into_iter()
         .enumerate()

@@ -2,10 +2,10 @@
 //! columns like CSV. DuckDB casts every cell to text (dates as YYYY-MM-DD, decimals in full), so
 //! validation treats Parquet exactly as CSV. Rows are numbered from 1 in place of lines.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError,
@@ -17,7 +17,7 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
     let mut stmt = conn.prepare("SELECT COLUMNS(*)::VARCHAR FROM read_parquet(?)").map_err(fail)?;
     let mut rows = stmt.query([path.to_string_lossy().to_string()]).map_err(fail)?;
     let columns: Vec<String> = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
-    let index: Arc<HashMap<String, usize>> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut out = Vec::new();
     while let Some(row) = rows.next().map_err(fail)? {
         let values = (0..columns.len()).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>().map_err(fail)?;

@@ -4,12 +4,12 @@
 //! Polygon rings are grouped as the format defines them: clockwise rings are outer rings,
 //! counter-clockwise rings are holes of the outer ring that contains them.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use geo::{Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon, Winding};
 
+use super::source::ColumnIndex;
 use super::{
     encoding::{decode, Encoding},
     source::{Cells, RawRow, Source},
@@ -34,7 +34,7 @@ pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportErr
         Some(prj) => Some(crs_of_prj(&std::fs::read_to_string(&prj).map_err(|e| fail(e.to_string()))?).map_err(fail)?),
         None => None,
     };
-    let index: Arc<HashMap<String, usize>> = Arc::new(table.columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(table.columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let rows: Vec<Result<RawRow, Rejection>> = shapes
         .into_iter()
         .zip(table.rows)

@@ -2,11 +2,14 @@
 //! (GeoJSON only) a geometry. Validation turns them into [`crate::feature::Feature`]s.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Rejection;
 use crate::spatial::Crs;
+
+/// Column name to position in a row. Looked up several times for every row of a file, so with
+/// a fast hash (foldhash) instead of the DoS-resistant default: the keys are the file's header.
+pub type ColumnIndex = foldhash::HashMap<String, usize>;
 
 /// One row as read, before validation.
 pub struct RawRow {
@@ -23,12 +26,12 @@ pub struct RawRow {
 /// A row's cells, by column name.
 pub enum Cells {
     Tabular {
-        columns: Arc<HashMap<String, usize>>,
+        columns: Arc<ColumnIndex>,
         values: Vec<String>,
     },
     /// A CSV record as read (one allocation per row, not one per cell).
     Record {
-        columns: Arc<HashMap<String, usize>>,
+        columns: Arc<ColumnIndex>,
         record: csv::StringRecord,
     },
     Json(serde_json::Map<String, serde_json::Value>),
@@ -53,20 +56,21 @@ impl Cells {
         })
     }
 
-    /// Every (column, text) pair, for the personal-identifier scan.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&str, Cow<'_, str>)> + '_> {
+    /// The columns, in file order, whose cell satisfies `test` (the personal-identifier scan:
+    /// run on every cell of every row, so a name is looked up only for a cell that matches).
+    pub fn columns_where(&self, test: impl Fn(&str) -> bool) -> Vec<String> {
+        let name_of = |columns: &ColumnIndex, i: usize| columns.iter().find(|(_, &at)| at == i).map_or_else(|| format!("#{}", i + 1), |(name, _)| name.clone());
         match self {
-            Cells::Tabular { columns, values } => {
-                Box::new(columns.iter().filter_map(|(name, &i)| values.get(i).map(|v| (name.as_str(), Cow::Borrowed(v.as_str())))))
-            }
-            Cells::Record { columns, record } => Box::new(columns.iter().filter_map(|(name, &i)| record.get(i).map(|v| (name.as_str(), Cow::Borrowed(v))))),
-            Cells::Json(map) => Box::new(map.iter().map(|(k, v)| {
-                let text = match v {
-                    serde_json::Value::String(s) => Cow::Borrowed(s.as_str()),
-                    other => Cow::Owned(other.to_string()),
-                };
-                (k.as_str(), text)
-            })),
+            Cells::Tabular { columns, values } => values.iter().enumerate().filter(|(_, v)| test(v)).map(|(i, _)| name_of(columns, i)).collect(),
+            Cells::Record { columns, record } => record.iter().enumerate().filter(|(_, v)| test(v)).map(|(i, _)| name_of(columns, i)).collect(),
+            Cells::Json(map) => map
+                .iter()
+                .filter(|(_, v)| match v {
+                    serde_json::Value::String(s) => test(s),
+                    other => test(&other.to_string()),
+                })
+                .map(|(k, _)| k.clone())
+                .collect(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! names every problem of the row (missing field, unparseable date, unknown category, bad or
 //! misplaced geometry, personal identifiers).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use geo::{BoundingRect, Geometry, InteriorPoint, MultiPolygon, Validation};
@@ -42,18 +42,14 @@ pub struct Validator<'a> {
     to_analysis: Transformer,
     coordinates: CoordinateColumns,
     areas: Option<&'a AreaIndex>,
-    /// Ids seen so far, as 64-bit hashes: 9 bytes a row however long the ids are (10M rows:
-    /// about 150 MB; the 128-bit hashes with the first line that came before took 800 MB).
-    /// Two different ids share a hash with probability about n²/2⁶⁵: 3·10⁻⁸ for a file of
-    /// 1M rows, 3·10⁻⁶ for 10M.
-    seen_ids: HashSet<u64, IdHashBuilder>,
     /// The file's CRS to the SSB grid's (EPSG:25833), for incidents' cells from the position
     /// as delivered (one projection, not one to the analysis CRS and another from it).
     to_ssb_grid: Transformer,
     reading: Reading,
     /// Repair invalid polygons instead of refusing them.
     make_valid: bool,
-    repairs: Vec<String>,
+    /// Repairs by line, so that those of several workers merge in file order.
+    repairs: Vec<(usize, String)>,
     /// Parent codes an area may name (the stored bydeler), when known.
     parents: Option<std::collections::BTreeSet<String>>,
     /// Every category label found, as written, with its category and how many rows used it.
@@ -99,7 +95,6 @@ impl<'a> Validator<'a> {
             to_analysis: Transformer::new(crs, ANALYSIS_CRS),
             coordinates,
             areas,
-            seen_ids: HashSet::default(),
             to_ssb_grid: Transformer::new(crs, Crs::Utm33),
             reading,
             make_valid: false,
@@ -154,18 +149,40 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Polygons repaired by `--make-valid`, one sentence each.
-    pub fn repairs(&self) -> &[String] {
-        &self.repairs
+    /// Polygons repaired by `--make-valid`, one sentence each, in file order.
+    pub fn repairs(&self) -> Vec<String> {
+        self.repairs.iter().map(|(_, repair)| repair.clone()).collect()
+    }
+
+    /// A validator with the same layer, CRS, areas and reading, and nothing found yet: one per
+    /// thread that checks rows (see [`super::pipeline`]).
+    pub fn fork(&self) -> Validator<'a> {
+        Validator {
+            to_analysis: Transformer::new(self.crs, ANALYSIS_CRS),
+            to_ssb_grid: Transformer::new(self.crs, Crs::Utm33),
+            coordinates: self.coordinates.clone(),
+            reading: self.reading.clone(),
+            repairs: Vec::new(),
+            parents: self.parents.clone(),
+            labels: BTreeMap::new(),
+            ..*self
+        }
+    }
+
+    /// Takes in what a fork found: its category labels (rows added up) and repairs.
+    pub fn absorb(&mut self, fork: Validator<'a>) {
+        for (label, usage) in fork.labels {
+            self.labels.entry(label).and_modify(|u| u.rows += usage.rows).or_insert(usage);
+        }
+        self.repairs.extend(fork.repairs);
+        self.repairs.sort_by_key(|(line, _)| *line);
     }
 
     fn validate_row(&mut self, row: &RawRow) -> Result<Feature, Rejection> {
         let mut reasons = Vec::new();
         if self.layer.anonymise.is_some_and(|a| a.reject_identifiers) {
-            for (column, text) in row.cells.iter() {
-                if anonymise::looks_like_fodselsnummer(&text) {
-                    reasons.push(format!("column '{column}' holds an 11-digit number that looks like a fødselsnummer; the data must arrive anonymised"));
-                }
+            for column in row.cells.columns_where(anonymise::looks_like_fodselsnummer) {
+                reasons.push(format!("column '{column}' holds an 11-digit number that looks like a fødselsnummer; the data must arrive anonymised"));
             }
         }
         let mut values = Vec::with_capacity(self.layer.fields.len());
@@ -200,9 +217,6 @@ impl<'a> Validator<'a> {
             feature.bydel = area.parent_code.clone();
         }
         feature.id = self.feature_id(&feature);
-        if !self.seen_ids.insert(id_hash(&feature.id)) {
-            return Err(Rejection::new(row.line, format!("duplicate id '{}' (an earlier row has the same id)", feature.id)));
-        }
         Ok(feature)
     }
 
@@ -405,12 +419,15 @@ impl<'a> Validator<'a> {
             if !repaired.is_valid() {
                 return Err(format!("invalid polygon that --make-valid could not repair: {}", problems.join("; ")));
             }
-            self.repairs.push(format!(
-                "line {line}: repaired ({}): area {:.0} m² -> {:.0} m², {} part(s)",
-                problems.join("; "),
-                mp.unsigned_area(),
-                repaired.unsigned_area(),
-                repaired.0.len()
+            self.repairs.push((
+                line,
+                format!(
+                    "line {line}: repaired ({}): area {:.0} m² -> {:.0} m², {} part(s)",
+                    problems.join("; "),
+                    mp.unsigned_area(),
+                    repaired.unsigned_area(),
+                    repaired.0.len()
+                ),
             ));
             repaired
         } else {
@@ -481,46 +498,6 @@ fn iso_date(text: &str) -> Option<NaiveDate> {
     }
     let digits = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
     NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
-}
-
-/// The set of seen ids holds [`id_hash`]es, already hashes: they are used as they are instead
-/// of being hashed again.
-#[derive(Clone, Copy, Default)]
-struct IdHashBuilder;
-
-impl std::hash::BuildHasher for IdHashBuilder {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher(0)
-    }
-}
-
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys reach here (through write_u64); fold anything else in.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-}
-
-/// A 64-bit hash (SipHash-1-3) of an id for the duplicate check.
-fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
 }
 
 /// The id of a feature delivered without one: `h` followed by the first 16 hex digits of the

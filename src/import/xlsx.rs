@@ -2,12 +2,12 @@
 //! one named with `--source-layer`), its first row the header, like a CSV. Date cells become
 //! ISO dates; numbers keep their full precision (no decimal-comma question arises).
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
+use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError,
@@ -26,7 +26,7 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
     let range = workbook.worksheet_range(&name).map_err(|e| fail(format!("sheet {name}: {e}")))?;
     let mut rows = range.rows();
     let header: Vec<String> = rows.next().ok_or_else(|| fail(format!("sheet {name} is empty")))?.iter().map(cell_text).collect();
-    let index: Arc<HashMap<String, usize>> = Arc::new(header.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    let index: Arc<ColumnIndex> = Arc::new(header.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     // Row numbers as Excel shows them: the header is row 1 (plus the sheet's first used row).
     let first = range.start().map_or(0, |(row, _)| row as usize);
     let data: Vec<_> = rows

@@ -58,7 +58,7 @@ impl Crs {
 
     fn proj_string(self) -> &'static str {
         match self {
-            Crs::Wgs84 => "+proj=longlat +ellps=WGS84 +datum=WGS84 +no_defs",
+            Crs::Wgs84 => "+proj=longlat +ellps=GRS80 +towgs84=0,0,0 +no_defs",
             Crs::Utm32 => "+proj=utm +zone=32 +ellps=GRS80 +towgs84=0,0,0 +units=m +no_defs",
             Crs::Utm33 => "+proj=utm +zone=33 +ellps=GRS80 +towgs84=0,0,0 +units=m +no_defs",
         }

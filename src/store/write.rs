@@ -6,11 +6,15 @@
 //! transaction. [`undo_last`] reverses the newest import of a layer from that history.
 
 use chrono::NaiveDate;
-use duckdb::arrow::array::{ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder, Int8Builder, StringBuilder};
+use duckdb::arrow::array::{
+    Array, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Array, Int64Builder, Int8Builder, StringArray,
+    StringBuilder,
+};
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::{params, Connection, Transaction};
 use geo::Area;
+use std::sync::Arc;
 
 use super::StoreError;
 use crate::config::{Layer, LayerKind};
@@ -254,7 +258,7 @@ impl PendingImport<'_> {
     }
 }
 
-/// Writes every feature of `features` for `layer`, moves the rows it supersedes to the history,
+/// Writes the batches of rows `batches` (made by a [`RowEncoder`] for `layer`), moves the rows they supersede to the history,
 /// and logs the import, all inside one transaction that the caller commits or drops.
 ///
 /// Rows go straight into the layer's table: in [`ImportMode::Replace`] the layer moves to the
@@ -265,7 +269,7 @@ pub fn stage<'c>(
     conn: &'c mut Connection,
     layer: &Layer,
     meta: &ImportMeta,
-    features: &mut dyn Iterator<Item = Feature>,
+    batches: &mut dyn Iterator<Item = Result<EncodedRows, StoreError>>,
 ) -> Result<PendingImport<'c>, StoreError> {
     let table = Table::for_kind(layer.kind);
     let t = table.name();
@@ -288,14 +292,15 @@ pub fn stage<'c>(
         t
     };
     {
-        let mut batches = BatchAppender::new(&tx, target)?;
-        for feature in features {
-            written.rows += 1;
-            written.unassigned += u64::from(feature.delbydel.is_none() && table != Table::Areas);
-            let geometry = feature.polygon.as_ref().map(|p| geojson::Geometry::from(p).to_string());
-            batches.push(&table.row(layer, &feature, geometry.as_deref(), import_id))?;
+        let mut appender = tx.appender(target).map_err(StoreError::query(format!("opening the appender of {target}")))?;
+        for rows in batches {
+            let rows = rows?;
+            written.rows += rows.batch.num_rows() as u64;
+            written.unassigned += rows.unassigned;
+            let batch = rows.with_import_id(import_id)?;
+            appender.append_record_batch(batch).map_err(StoreError::query(format!("appending rows to {target}")))?;
         }
-        batches.finish()?;
+        appender.flush().map_err(StoreError::query(format!("flushing the appender of {target}")))?;
     }
     // Appending to an empty layer supersedes nothing: no need to join a million ids.
     if meta.mode == ImportMode::Append && layer_had_rows {
@@ -331,75 +336,89 @@ pub fn stage<'c>(
     Ok(PendingImport { tx, written })
 }
 
-/// Appends rows to a table in Arrow batches: DuckDB takes a batch of columns in one call
-/// instead of binding every value of every row.
-struct BatchAppender<'a> {
-    appender: duckdb::Appender<'a>,
-    schema: std::sync::Arc<Schema>,
-    columns: Vec<ColumnBuilder>,
-    rows: usize,
-    table: &'a str,
+/// Turns a layer's features into Arrow batches of its table's columns. Made once per import
+/// and used on every thread that checks rows (see `import::pipeline`), so that the thread
+/// holding the transaction only hands finished batches to DuckDB (which takes a batch of
+/// columns in one call instead of binding every value of every row).
+pub struct RowEncoder<'l> {
+    table: Table,
+    layer: &'l Layer,
+    schema: Arc<Schema>,
+    /// DuckDB's type of each column, in the table's order.
+    types: Vec<String>,
 }
 
-/// Rows per Arrow batch: two DuckDB vectors.
-const BATCH_ROWS: usize = 4096;
+/// A batch of rows encoded for a table, and how many of them lie in no delbydel.
+pub struct EncodedRows {
+    batch: RecordBatch,
+    unassigned: u64,
+}
 
-impl<'a> BatchAppender<'a> {
-    fn new(conn: &'a Connection, table: &'a str) -> Result<BatchAppender<'a>, StoreError> {
-        let what = || format!("reading the columns of {table}");
-        let mut stmt = conn.prepare(&format!("SELECT column_name, column_type FROM (DESCRIBE {table})")).map_err(StoreError::query(what()))?;
+impl<'l> RowEncoder<'l> {
+    /// The encoder for `layer`'s table, with the columns the database has.
+    pub fn new(conn: &Connection, layer: &'l Layer) -> Result<RowEncoder<'l>, StoreError> {
+        let table = Table::for_kind(layer.kind);
+        let name = table.name();
+        let what = || format!("reading the columns of {name}");
+        let mut stmt = conn.prepare(&format!("SELECT column_name, column_type FROM (DESCRIBE {name})")).map_err(StoreError::query(what()))?;
         let described: Vec<(String, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(StoreError::query(what()))?
             .collect::<Result<_, _>>()
             .map_err(StoreError::query(what()))?;
         let mut fields = Vec::new();
-        let mut columns = Vec::new();
-        for (name, ty) in described {
-            let column = ColumnBuilder::for_type(&ty)
-                .ok_or_else(|| StoreError::Invalid { what: what(), reason: format!("column {name} has type {ty}, which imports do not write") })?;
-            fields.push(Field::new(name, column.data_type(), true));
-            columns.push(column);
+        let mut types = Vec::new();
+        for (column, ty) in described {
+            let builder = ColumnBuilder::for_type(&ty)
+                .ok_or_else(|| StoreError::Invalid { what: what(), reason: format!("column {column} has type {ty}, which imports do not write") })?;
+            fields.push(Field::new(column, builder.data_type(), true));
+            types.push(ty);
         }
-        let appender = conn.appender(table).map_err(StoreError::query(format!("opening the appender of {table}")))?;
-        Ok(BatchAppender { appender, schema: std::sync::Arc::new(Schema::new(fields)), columns, rows: 0, table })
+        Ok(RowEncoder { table, layer, schema: Arc::new(Schema::new(fields)), types })
     }
 
-    fn push(&mut self, row: &[Cell<'_>]) -> Result<(), StoreError> {
-        if row.len() != self.columns.len() {
-            return Err(self.invalid(format!("a row of {} values for {} columns", row.len(), self.columns.len())));
-        }
-        for (j, cell) in row.iter().enumerate() {
-            if !self.columns[j].push(*cell) {
-                let reason = format!("column {} ({}) cannot hold {cell:?}", self.schema.field(j).name(), self.schema.field(j).data_type());
-                return Err(self.invalid(reason));
+    /// The features as one batch. The import's id is not known yet (it is given inside the
+    /// import's transaction), so its column holds 0 until [`EncodedRows::with_import_id`].
+    pub fn encode(&self, features: &[Feature]) -> Result<EncodedRows, StoreError> {
+        let mut columns: Vec<ColumnBuilder> = self.types.iter().filter_map(|ty| ColumnBuilder::for_type(ty)).collect();
+        let mut unassigned = 0;
+        for feature in features {
+            unassigned += u64::from(feature.delbydel.is_none() && self.table != Table::Areas);
+            let geometry = feature.polygon.as_ref().map(|p| geojson::Geometry::from(p).to_string());
+            let row = self.table.row(self.layer, feature, geometry.as_deref(), 0);
+            if row.len() != columns.len() {
+                return Err(self.invalid(format!("a row of {} values for {} columns", row.len(), columns.len())));
+            }
+            for (j, cell) in row.into_iter().enumerate() {
+                if !columns[j].push(cell) {
+                    let field = self.schema.field(j);
+                    return Err(self.invalid(format!("column {} ({}) cannot hold {cell:?}", field.name(), field.data_type())));
+                }
             }
         }
-        self.rows += 1;
-        if self.rows == BATCH_ROWS {
-            self.flush_batch()?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<(), StoreError> {
-        self.flush_batch()?;
-        self.appender.flush().map_err(StoreError::query(format!("flushing the appender of {}", self.table)))
-    }
-
-    fn flush_batch(&mut self) -> Result<(), StoreError> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let arrays = self.columns.iter_mut().map(ColumnBuilder::finish).collect();
+        let arrays = columns.iter_mut().map(ColumnBuilder::finish).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| self.invalid(e.to_string()))?;
-        self.appender.append_record_batch(batch).map_err(StoreError::query(format!("appending rows to {}", self.table)))?;
-        self.rows = 0;
-        Ok(())
+        Ok(EncodedRows { batch, unassigned })
     }
 
     fn invalid(&self, reason: String) -> StoreError {
-        StoreError::Invalid { what: format!("appending rows to {}", self.table), reason }
+        StoreError::Invalid { what: format!("appending rows to {}", self.table.name()), reason }
+    }
+}
+
+impl EncodedRows {
+    /// The id of the row at `index` (for naming a repeated id).
+    pub fn id(&self, index: usize) -> Option<&str> {
+        let column = self.batch.column_by_name("id")?.as_any().downcast_ref::<StringArray>()?;
+        (index < column.len()).then(|| column.value(index))
+    }
+
+    fn with_import_id(self, import_id: i64) -> Result<RecordBatch, StoreError> {
+        let schema = self.batch.schema();
+        let at = schema.index_of("import_id").map_err(|e| StoreError::Invalid { what: "appending an import's rows".into(), reason: e.to_string() })?;
+        let mut columns = self.batch.columns().to_vec();
+        columns[at] = Arc::new(Int64Array::from(vec![import_id; self.batch.num_rows()]));
+        RecordBatch::try_new(schema, columns).map_err(|e| StoreError::Invalid { what: "appending an import's rows".into(), reason: e.to_string() })
     }
 }
 
@@ -471,14 +490,14 @@ impl ColumnBuilder {
 
     fn finish(&mut self) -> ArrayRef {
         match self {
-            ColumnBuilder::Text(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::Double(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::Date(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::Boolean(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::TinyInt(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::SmallInt(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::Integer(b) => std::sync::Arc::new(b.finish()),
-            ColumnBuilder::BigInt(b) => std::sync::Arc::new(b.finish()),
+            ColumnBuilder::Text(b) => Arc::new(b.finish()),
+            ColumnBuilder::Double(b) => Arc::new(b.finish()),
+            ColumnBuilder::Date(b) => Arc::new(b.finish()),
+            ColumnBuilder::Boolean(b) => Arc::new(b.finish()),
+            ColumnBuilder::TinyInt(b) => Arc::new(b.finish()),
+            ColumnBuilder::SmallInt(b) => Arc::new(b.finish()),
+            ColumnBuilder::Integer(b) => Arc::new(b.finish()),
+            ColumnBuilder::BigInt(b) => Arc::new(b.finish()),
         }
     }
 }

@@ -121,3 +121,31 @@ fn an_unknown_file_type_or_layer_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("unknown file type '.dat'; bomiljo imports .geojson, .csv, .parquet, .gpkg, .shp"), "{err}");
 }
+
+/// Rows are checked in batches on several threads: a repeated id far from its first use (in
+/// another batch) is still found, and the rejections come out in line order whichever thread
+/// found them (a bad date in one batch, a repeated id in a later one, a bad date after it).
+#[test]
+fn rejections_across_batches_come_in_line_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let before = fingerprint(&db);
+    let path = dir.path().join("many.csv");
+    let mut csv = String::from("id,date,category,x,y\n");
+    for i in 1..=12_000 {
+        let id = if i == 9_000 { "p10".to_string() } else { format!("p{i}") };
+        let date = if i == 5_000 || i == 11_000 { "2024-13-01" } else { "2024-03-01" };
+        csv.push_str(&format!("{id},{date},drugs,{},{}\n", 597_100 + i % 700, 6_642_100 + i % 700));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let out = bomiljo(&db, &["import", "incidents_police", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{err}");
+    assert_eq!(fingerprint(&db), before, "{err}");
+    let rejected: Vec<&str> = err.lines().filter(|l| l.contains("many.csv:")).collect();
+    assert_eq!(rejected.len(), 3, "{err}");
+    assert!(rejected[0].contains("many.csv:5001: ") && rejected[0].contains("unparseable date"), "{err}");
+    assert!(rejected[1].contains("many.csv:9001: duplicate id 'p10'"), "{err}");
+    assert!(rejected[2].contains("many.csv:11001: ") && rejected[2].contains("unparseable date"), "{err}");
+    assert!(err.contains("import rejected: 3 of 12000 rows"), "{err}");
+}
