@@ -209,6 +209,10 @@ fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Con
 /// Imports `path` into the layer named `layer_name`; all or nothing. With
 /// [`ImportOptions::dry_run`] every row is read and checked but nothing is written.
 pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
+    store.with_import_memory(|store| import_with(store, config, layer_name, path, options))?
+}
+
+fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
     let source = open(path, &layer, options)?;
@@ -246,7 +250,8 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
     };
     let notes = source.notes.clone();
     let encoder = if options.dry_run { None } else { Some(write::RowEncoder::new(store.conn(), &layer)?) };
-    let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), crate::parallel::cores(), &bar, |batches| {
+    let ids = pipeline::IdCheck::collect(source.len_hint);
+    let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), ids, crate::parallel::cores(), &bar, |batches| {
         // A dry run only checks; a real one writes every valid row in the import's transaction.
         if options.dry_run {
             Ok(None)
@@ -255,7 +260,8 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         }
     });
     let pending = staged?;
-    let pipeline::Checked { rows, unassigned, rejections } = checked;
+    let checked = if checked.repeated_ids.is_empty() { checked } else { name_repeated_ids(path, &layer, options, &validator, checked.repeated_ids)? };
+    let pipeline::Checked { rows, unassigned, rejections, .. } = checked;
     bar.finish_and_clear();
     let labels = validator.labels().clone();
     let repairs = validator.repairs();
@@ -296,6 +302,23 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
         notes,
         warnings,
     })
+}
+
+/// Reads the file once more to name the rows whose id repeats an earlier row's (line and id),
+/// when the first pass found repeated ids; returns everything that second pass found, since it
+/// checks every row again.
+fn name_repeated_ids(
+    path: &Path,
+    layer: &Layer,
+    options: &ImportOptions,
+    validator: &Validator<'_>,
+    repeated: std::collections::HashSet<u64, pipeline::IdHashBuilder>,
+) -> Result<pipeline::Checked, ImportError> {
+    let source = open(path, layer, options)?;
+    let mut fork = validator.fork();
+    let ids = pipeline::IdCheck::name(repeated);
+    let (checked, _) = pipeline::check_in_order(source.rows, &mut fork, None, ids, crate::parallel::cores(), &ProgressBar::hidden(), |_| Ok::<(), ()>(()));
+    Ok(checked)
 }
 
 /// Share of points outside every area above which an import warns: Oslo's files put a few

@@ -41,6 +41,52 @@ pub struct Checked {
     /// Valid rows that lie in no delbydel.
     pub unassigned: u64,
     pub rejections: Rejections,
+    /// Hashes of ids that occur more than once, found at the end of a [`IdCheck::Collect`]
+    /// pass; when there are any, the import is refused and [`IdCheck::Name`] finds the rows.
+    pub repeated_ids: HashSet<u64, IdHashBuilder>,
+}
+
+/// The duplicate-id check, in up to two passes so that it holds 8 bytes a row however long the
+/// ids are (10M rows: 80 MB; a hash set of the same hashes took 150-230 MB). Two different ids
+/// share a hash with probability about n²/2⁶⁵: 3·10⁻⁸ for a file of 1M rows, 3·10⁻⁶ for 10M.
+pub enum IdCheck {
+    /// Keep every id's hash; sort them at the end to find those that occur twice.
+    Collect(Vec<u64>),
+    /// Name every row whose id's hash is in `repeated` and was seen in an earlier row.
+    Name { repeated: HashSet<u64, IdHashBuilder>, seen: HashSet<u64, IdHashBuilder> },
+}
+
+impl IdCheck {
+    /// The first pass, with room for the rows a file is expected to have.
+    pub fn collect(expected_rows: Option<u64>) -> IdCheck {
+        IdCheck::Collect(Vec::with_capacity(expected_rows.unwrap_or(0).min(100_000_000) as usize))
+    }
+
+    /// The second pass, for the hashes the first one found repeated.
+    pub fn name(repeated: HashSet<u64, IdHashBuilder>) -> IdCheck {
+        IdCheck::Name { repeated, seen: HashSet::default() }
+    }
+
+    /// Takes in a batch's (line, hash) keys; in the naming pass, a rejection for each repeat.
+    fn admit(&mut self, keys: &[(usize, u64)], id: impl Fn(usize) -> String, rejections: &mut Vec<Rejection>) {
+        match self {
+            IdCheck::Collect(hashes) => hashes.extend(keys.iter().map(|(_, hash)| hash)),
+            IdCheck::Name { repeated, seen } => {
+                for (index, (line, hash)) in keys.iter().enumerate() {
+                    if repeated.contains(hash) && !seen.insert(*hash) {
+                        rejections.push(Rejection::new(*line, format!("duplicate id '{}' (an earlier row has the same id)", id(index))));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hashes that occur more than once (first pass; none in the second).
+    fn repeated(self) -> HashSet<u64, IdHashBuilder> {
+        let IdCheck::Collect(mut hashes) = self else { return HashSet::default() };
+        hashes.sort_unstable();
+        hashes.windows(2).filter(|pair| pair[0] == pair[1]).map(|pair| pair[0]).collect()
+    }
 }
 
 type Rows = Box<dyn Iterator<Item = Result<RawRow, Rejection>> + Send>;
@@ -83,6 +129,7 @@ pub fn check_in_order<W, E>(
     rows: Rows,
     validator: &mut Validator<'_>,
     encoder: Option<&RowEncoder<'_>>,
+    ids: IdCheck,
     workers: usize,
     bar: &ProgressBar,
     write: impl FnOnce(&mut dyn Iterator<Item = Result<EncodedRows, StoreError>>) -> Result<W, E>,
@@ -109,7 +156,7 @@ pub fn check_in_order<W, E>(
             })
             .collect();
         drop(checked_sender);
-        let mut in_order = InOrder::new(checked_batches);
+        let mut in_order = InOrder::new(checked_batches, ids);
         let written = write(&mut in_order);
         // Whatever the writer left unread is still checked, so that every rejection is
         // reported; after a store error the receiver is dropped and the workers stop.
@@ -178,22 +225,19 @@ fn check_batch(validator: &mut Validator<'_>, encoder: Option<&RowEncoder<'_>>, 
     CheckedBatch { seq, rows, unassigned, keys, valid, rejections }
 }
 
-/// The checked batches in file order, as encoded rows; the duplicate-id check.
+/// The checked batches in file order, as encoded rows, through the duplicate-id check.
 struct InOrder {
     receiver: Option<Receiver<CheckedBatch>>,
     waiting: BTreeMap<u64, CheckedBatch>,
     next_seq: u64,
     current: Option<Result<EncodedRows, StoreError>>,
-    /// Ids seen so far, as 64-bit hashes: 9 bytes a row however long the ids are (10M rows:
-    /// about 150 MB). Two different ids share a hash with probability about n²/2⁶⁵: 3·10⁻⁸
-    /// for a file of 1M rows, 3·10⁻⁶ for 10M.
-    seen_ids: HashSet<u64, IdHashBuilder>,
+    ids: Option<IdCheck>,
     checked: Checked,
 }
 
 impl InOrder {
-    fn new(receiver: Receiver<CheckedBatch>) -> InOrder {
-        InOrder { receiver: Some(receiver), waiting: BTreeMap::new(), next_seq: 0, current: None, seen_ids: HashSet::default(), checked: Checked::default() }
+    fn new(receiver: Receiver<CheckedBatch>, ids: IdCheck) -> InOrder {
+        InOrder { receiver: Some(receiver), waiting: BTreeMap::new(), next_seq: 0, current: None, ids: Some(ids), checked: Checked::default() }
     }
 
     /// The next batch in file order, once it has been checked.
@@ -208,16 +252,15 @@ impl InOrder {
         }
     }
 
-    /// Takes a batch in: its repeated ids join its rejections, all in line order.
+    /// Takes a batch in: its repeated ids (in the naming pass) join its rejections, all in
+    /// line order.
     fn admit(&mut self, batch: CheckedBatch) {
         self.checked.rows += batch.rows;
         self.checked.unassigned += batch.unassigned;
         let mut rejections = batch.rejections;
         let rejected_before = rejections.len();
-        for (index, (line, hash)) in batch.keys.iter().enumerate() {
-            if !self.seen_ids.insert(*hash) {
-                rejections.push(Rejection::new(*line, format!("duplicate id '{}' (an earlier row has the same id)", batch.valid.id(index))));
-            }
+        if let Some(ids) = &mut self.ids {
+            ids.admit(&batch.keys, |index| batch.valid.id(index).to_string(), &mut rejections);
         }
         if rejections.len() > rejected_before {
             rejections.sort_by_key(|r| r.line);
@@ -236,7 +279,9 @@ impl InOrder {
         while let Some(batch) = self.next_batch() {
             self.admit(batch);
         }
-        std::mem::take(&mut self.checked)
+        let mut checked = std::mem::take(&mut self.checked);
+        checked.repeated_ids = self.ids.take().map(IdCheck::repeated).unwrap_or_default();
+        checked
     }
 }
 
@@ -265,10 +310,9 @@ impl Drop for InOrder {
     }
 }
 
-/// The set of seen ids holds [`id_hash`]es, already hashes: they are used as they are instead
-/// of being hashed again.
+/// Sets of [`id_hash`]es use them as they are instead of hashing them again.
 #[derive(Clone, Copy, Default)]
-struct IdHashBuilder;
+pub struct IdHashBuilder;
 
 impl std::hash::BuildHasher for IdHashBuilder {
     type Hasher = IdHasher;
@@ -278,7 +322,7 @@ impl std::hash::BuildHasher for IdHashBuilder {
 }
 
 #[derive(Default)]
-struct IdHasher(u64);
+pub struct IdHasher(u64);
 
 impl std::hash::Hasher for IdHasher {
     fn finish(&self) -> u64 {
