@@ -8,7 +8,8 @@ CARGO ?= cargo
 DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/delbydeler.geojson) \
              $(if $(wildcard $(SHARED)/befolkning_250m_2023.geojson),--population $(SHARED)/befolkning_250m_2023.geojson) \
              $(if $(wildcard $(SHARED)/bydeler_befolkning_2024.geojson),--import bydeler=$(SHARED)/bydeler_befolkning_2024.geojson) \
-             $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson)
+             $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson) \
+             $(if $(wildcard $(SHARED)/osm_roads_sentrum.geojson),--import roads=$(SHARED)/osm_roads_sentrum.geojson)
 
 .PHONY: setup build demo test proof lint ci bench bench-peers
 

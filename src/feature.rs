@@ -1,7 +1,7 @@
 //! A validated feature, ready to store: the hand-over from import to store.
 
 use chrono::NaiveDate;
-use geo::MultiPolygon;
+use geo::{MultiLineString, MultiPolygon};
 
 /// A canonical field's value.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +22,8 @@ pub struct Feature {
     pub x: f64,
     pub y: f64,
     pub polygon: Option<MultiPolygon<f64>>,
+    /// A line layer's lines (streets), in metres; `x`, `y` is a point on them.
+    pub lines: Option<MultiLineString<f64>>,
     /// Canonical field values in the layer's field order.
     pub values: Vec<(&'static str, FieldValue)>,
     /// `None` when the point is outside every area (kept, and counted as unassigned).

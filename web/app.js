@@ -165,7 +165,7 @@ async function main() {
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   await new Promise((resolve) => map.on('load', resolve));
-  if (basemap.kind === 'local') await addLocalBase(map);
+  if (basemap.kind === 'local') await addLocalBase(map, basemap);
   await addAreas(map);
   await addLabels(map);
   addHeat(map, state);

@@ -202,9 +202,10 @@ fn geojson_response(body: String, crs: Crs) -> Response {
 /// A stored feature as GeoJSON in the answer's CRS. Delbydeler carry the population every other output
 /// shows (areal weighting of the grid) where the file gave none.
 fn feature_json(state: &AppState, layer: &Layer, to_out: &Transformer, f: crate::store::StoredFeature) -> Option<Value> {
-    let geometry = match &f.polygon {
-        Some(p) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
-        None => {
+    let geometry = match (&f.polygon, &f.lines) {
+        (Some(p), _) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
+        (None, Some(lines)) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiLineString(lines.clone())).ok()?),
+        (None, None) => {
             let (lon, lat) = to_out.apply(f.x, f.y).ok()?;
             geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
         }

@@ -31,7 +31,8 @@ pub fn run(ctx: &Context, args: &ServeArgs) -> Result<()> {
 pub fn serve(mut config: Config, store: Store, args: &ServeArgs) -> Result<()> {
     if let Some(name) = &args.basemap {
         let (tiles, attribution) = &config.project.raster;
-        config.project.basemap = bomiljo::config::project::Basemap::parse(name, tiles, attribution).map_err(anyhow::Error::msg)?;
+        config.project.basemap =
+            bomiljo::config::project::Basemap::parse(name, tiles, attribution, config.project.streets.as_ref()).map_err(anyhow::Error::msg)?;
     }
     let state = AppState::new(config, store)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -38,6 +38,8 @@ pub enum GeometryType {
     Polygon,
     /// Either points or polygons (e.g. population per grid cell or per address).
     Any,
+    /// Lines (streets): stored with a point on the line, drawn on the maps.
+    Line,
 }
 
 /// Who may see a layer's features: `public` leaves the municipality, `internal` does not.
@@ -220,7 +222,8 @@ impl Layer {
             "point" => GeometryType::Point,
             "polygon" => GeometryType::Polygon,
             "any" => GeometryType::Any,
-            other => return Err(invalid(format!("geometry = \"{other}\" is not one of point, polygon, any"))),
+            "line" => GeometryType::Line,
+            other => return Err(invalid(format!("geometry = \"{other}\" is not one of point, polygon, any, line"))),
         };
         let visibility = match raw.visibility.as_str() {
             "public" => Visibility::Public,

@@ -48,6 +48,7 @@ impl Config {
         let layers = paths.iter().map(|p| Layer::load(p)).collect::<Result<Vec<_>, _>>()?;
         let config = Config { dir: dir.to_path_buf(), project, layers };
         config.check_areas_layer()?;
+        config.check_streets_layer()?;
         Ok(config)
     }
 
@@ -83,6 +84,18 @@ impl Config {
     /// hard-coded "population"), so a renamed layer keeps working.
     pub fn population_layers(&self) -> impl Iterator<Item = &str> {
         self.layers_of(LayerKind::Population).map(|l| l.name.as_str())
+    }
+
+    /// `[map] streets` names a line layer of layers/.
+    fn check_streets_layer(&self) -> Result<(), ConfigError> {
+        let Some(streets) = &self.project.streets else { return Ok(()) };
+        match self.layers.iter().find(|l| l.name == streets.layer) {
+            Some(l) if l.geometry == GeometryType::Line => Ok(()),
+            _ => Err(ConfigError::Invalid {
+                path: self.project.path.clone(),
+                message: format!("[map] streets = \"{}\" must name a layer with geometry = \"line\" in layers/", streets.layer),
+            }),
+        }
     }
 
     fn check_areas_layer(&self) -> Result<(), ConfigError> {

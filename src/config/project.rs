@@ -29,6 +29,15 @@ pub struct Project {
     pub basemap: Basemap,
     /// The raster tile service `basemap = "kartverket"` names: tile URL template, attribution.
     pub raster: (String, String),
+    /// The streets drawn on the local base and on the neighbour sheet's map.
+    pub streets: Option<Streets>,
+}
+
+/// A line layer drawn as streets (`[map] streets`), and the credit its data needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Streets {
+    pub layer: String,
+    pub attribution: String,
 }
 
 /// The base map under the data (`[map]` in bomiljo.toml, or `serve --basemap`).
@@ -37,19 +46,19 @@ pub struct Project {
 pub enum Basemap {
     /// Raster tiles from a tile service (Kartverket's open WMTS by default), with attribution.
     Raster { tiles: String, attribution: String },
-    /// Built from the data on hand (Marka, water, bydel borders and names): no request leaves
-    /// the server.
-    Local,
+    /// Built from the data on hand (Marka, water, streets, bydel borders and names): no request
+    /// leaves the server.
+    Local { streets: Option<Streets> },
     /// No base: the data on a plain background.
     None,
 }
 
 impl Basemap {
     /// `kartverket` (the raster service of `[map]`), `local` or `none`.
-    pub fn parse(name: &str, tiles: &str, attribution: &str) -> Result<Basemap, String> {
+    pub fn parse(name: &str, tiles: &str, attribution: &str, streets: Option<&Streets>) -> Result<Basemap, String> {
         match name {
             "kartverket" => Ok(Basemap::Raster { tiles: tiles.to_string(), attribution: attribution.to_string() }),
-            "local" => Ok(Basemap::Local),
+            "local" => Ok(Basemap::Local { streets: streets.cloned() }),
             "none" => Ok(Basemap::None),
             other => Err(format!("basemap = \"{other}\" is unknown; use \"kartverket\" (Kartverket's open WMTS, needs the internet), \"local\" (from the data on hand, offline) or \"none\"")),
         }
@@ -110,6 +119,11 @@ impl Project {
         if !(50.0..=2000.0).contains(&r.before_after_radius_m) || !(1..=10).contains(&r.before_after_years) {
             return Err(invalid("[release] before_after_radius_m must be 50-2000 and before_after_years 1-10".into()));
         }
+        let streets = match (raw.map.streets, raw.map.streets_attribution) {
+            (Some(layer), Some(attribution)) => Some(Streets { layer, attribution }),
+            (None, None) => None,
+            _ => return Err(invalid("[map] streets and streets_attribution go together: the layer drawn as streets and the credit its data needs".into())),
+        };
         Ok(Project {
             release: crate::release::Budget {
                 rho_per_source_year: r.rho_per_source_year,
@@ -133,8 +147,10 @@ impl Project {
                 header_read_timeout: std::time::Duration::from_secs(raw.limits.header_read_timeout_s.clamp(1, 300)),
                 failed_auth_per_minute: raw.limits.failed_auth_per_minute.max(1),
             },
-            basemap: Basemap::parse(&raw.map.basemap, &raw.map.raster_tiles, &raw.map.raster_attribution).map_err(|e| invalid(format!("[map] {e}")))?,
+            basemap: Basemap::parse(&raw.map.basemap, &raw.map.raster_tiles, &raw.map.raster_attribution, streets.as_ref())
+                .map_err(|e| invalid(format!("[map] {e}")))?,
             raster: (raw.map.raster_tiles, raw.map.raster_attribution),
+            streets,
         })
     }
 }

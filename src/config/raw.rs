@@ -24,6 +24,12 @@ pub struct RawMap {
     pub basemap: String,
     pub raster_tiles: String,
     pub raster_attribution: String,
+    /// A line layer drawn as streets on the local base and the neighbour sheet's map.
+    #[serde(default)]
+    pub streets: Option<String>,
+    /// Credit for the streets' data, shown wherever they are drawn.
+    #[serde(default)]
+    pub streets_attribution: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

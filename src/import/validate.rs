@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use geo::{BoundingRect, Geometry, InteriorPoint, MultiPolygon, Validation};
+use geo::{BoundingRect, Geometry, InteriorPoint, MultiLineString, MultiPolygon, Validation};
 
 use super::{anonymise, source::RawRow, Rejection};
 use crate::config::{FieldMapping, FieldType, GeometryType, Layer, LayerKind};
@@ -13,12 +13,14 @@ use crate::feature::{Feature, FieldValue};
 use crate::index::AreaIndex;
 use crate::spatial::{Crs, Extent, Transformer, ANALYSIS_CRS};
 
-/// A feature's place in the analysis CRS: its point (a polygon's representative point) and
-/// polygon, and for a point its coordinates as delivered, in the file's CRS.
+/// A feature's place in the analysis CRS: its point (a polygon's representative point, a point
+/// on a line) and polygon or lines, and for a point its coordinates as delivered, in the file's
+/// CRS.
 struct Located {
     x: f64,
     y: f64,
     polygon: Option<MultiPolygon<f64>>,
+    lines: Option<MultiLineString<f64>>,
     delivered: Option<(f64, f64)>,
 }
 
@@ -194,7 +196,7 @@ impl<'a> Validator<'a> {
             values.push((mapping.name, value));
         }
         let geometry = self.geometry(row).map_err(|reason| reasons.push(reason)).ok();
-        let (Some(Located { mut x, mut y, polygon, delivered }), true) = (geometry, reasons.is_empty()) else {
+        let (Some(Located { mut x, mut y, polygon, lines, delivered }), true) = (geometry, reasons.is_empty()) else {
             return Err(Rejection::new(row.line, reasons.join("; ")));
         };
         // The SSB cell and the delbydel come from the position as delivered; only the snapped
@@ -209,7 +211,7 @@ impl<'a> Validator<'a> {
             x = anonymise::snap(x, grid);
             y = anonymise::snap(y, grid);
         }
-        let mut feature = Feature { id: String::new(), x, y, polygon, values, delbydel: None, bydel: None, ssb_cell };
+        let mut feature = Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell };
         if self.layer.kind == LayerKind::Areas {
             self.resolve_area_codes(&mut feature).map_err(|reason| Rejection::new(row.line, reason))?;
         } else if let Some(area) = area {
@@ -353,9 +355,11 @@ impl<'a> Validator<'a> {
         let (x, y, polygon) = match projected {
             Geometry::Polygon(p) => self.polygon_feature(MultiPolygon(vec![p]), row.line)?,
             Geometry::MultiPolygon(mp) => self.polygon_feature(mp, row.line)?,
+            Geometry::LineString(l) => return line_feature(MultiLineString(vec![l])),
+            Geometry::MultiLineString(ml) => return line_feature(ml),
             other => return Err(format!("unsupported geometry {}", geometry_name(&other))),
         };
-        Ok(Located { x, y, polygon, delivered: None })
+        Ok(Located { x, y, polygon, lines: None, delivered: None })
     }
 
     /// A point as delivered, checked and projected (the hot path of incident files: no
@@ -369,7 +373,7 @@ impl<'a> Validator<'a> {
         if !self.extent.contains(px, py) {
             return Err(self.outside_extent(px, py));
         }
-        Ok(Located { x: px, y: py, polygon: None, delivered: Some((x, y)) })
+        Ok(Located { x: px, y: py, polygon: None, lines: None, delivered: Some((x, y)) })
     }
 
     fn outside_extent(&self, x: f64, y: f64) -> String {
@@ -382,10 +386,12 @@ impl<'a> Validator<'a> {
     fn check_geometry_type(&self, g: &Geometry<f64>) -> Result<(), String> {
         let is_point = matches!(g, Geometry::Point(_));
         let is_polygon = matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_));
+        let is_line = matches!(g, Geometry::LineString(_) | Geometry::MultiLineString(_));
         let ok = match self.layer.geometry {
             GeometryType::Point => is_point,
             GeometryType::Polygon => is_polygon,
             GeometryType::Any => is_point || is_polygon,
+            GeometryType::Line => is_line,
         };
         if ok {
             Ok(())
@@ -560,6 +566,16 @@ pub fn area_code(given: &str, digits: Option<usize>, prefix: Option<&str>, paren
             }
         }
     }
+}
+
+/// Lines and a point on them (the vertex nearest their centroid: where a line layer's feature
+/// is found by box, and assigned a delbydel).
+fn line_feature(lines: MultiLineString<f64>) -> Result<Located, String> {
+    let on = lines.interior_point().ok_or("line is empty")?;
+    if lines.0.iter().any(|l| l.0.len() < 2) {
+        return Err("a line needs at least two points".into());
+    }
+    Ok(Located { x: on.x(), y: on.y(), polygon: None, lines: Some(lines), delivered: None })
 }
 
 fn geometry_name(g: &Geometry<f64>) -> &'static str {

@@ -38,6 +38,8 @@ pub struct Geography {
     pub population: Vec<WeightedPoint>,
     /// Bydel names by code, from the delbydeler's parent layer (empty when not imported).
     pub bydel_names: std::collections::BTreeMap<String, String>,
+    /// The streets of `[map] streets` (empty when not configured or not imported).
+    pub streets: Vec<queries::StreetRow>,
 }
 
 impl Geography {
@@ -65,7 +67,11 @@ impl Geography {
             Some(parent) => queries::areas(conn, &parent)?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect(),
             None => Default::default(),
         };
-        Ok(Geography { areas, infos, population, bydel_names })
+        let streets = match &config.project.streets {
+            Some(streets) => queries::streets(conn, &streets.layer)?,
+            None => Vec::new(),
+        };
+        Ok(Geography { areas, infos, population, bydel_names, streets })
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::Path;
 use geo::{BoundingRect, Intersects};
 use serde::Deserialize;
 
-use super::pdf::{Block, MapBlock};
+use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
 use crate::analysis::trend::{trend, Trend};
@@ -21,6 +21,7 @@ use crate::measurement::{Geography, Incidents, MeasureError};
 use crate::privacy::{Count, Policy, Redact, Role};
 use crate::release::{PublicBeforeAfter, Release};
 use crate::spatial::{Metres, SsbCell, SsbProjection};
+use crate::store::queries::StreetRow;
 use crate::store::{AreaRow, IncidentFilter};
 
 /// Language of the report.
@@ -233,7 +234,9 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
         .into_iter()
         .map(|layer| (layer, src.index.points.get(layer).and_then(|points| points.nearest(x, y, 1).first().map(|n| n.distance.0))))
         .collect();
-    let (map, heat_support) = map_block(release, &src.geography.areas, params, last)?;
+    let streets =
+        src.config.project.streets.as_ref().filter(|_| !src.geography.streets.is_empty()).map(|s| (s.attribution.as_str(), src.geography.streets.as_slice()));
+    let (map, heat_support) = map_block(release, &src.geography.areas, streets, params, last)?;
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
@@ -257,8 +260,15 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     })
 }
 
-/// The map: delbydel boundaries, a neutral heat layer of all released incidents in the latest year.
-fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year: i32) -> Result<(MapBlock, Vec<u32>), MeasureError> {
+/// The map: streets (with their credit), delbydel boundaries and names, a neutral heat layer of
+/// all released incidents in the latest year.
+fn map_block(
+    release: &Release,
+    areas: &[AreaRow],
+    streets: Option<(&str, &[StreetRow])>,
+    params: &DialogueParams,
+    year: i32,
+) -> Result<(MapBlock, Vec<u32>), MeasureError> {
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
@@ -282,7 +292,39 @@ fn map_block(release: &Release, areas: &[AreaRow], params: &DialogueParams, year
         .collect();
     let density = kde(&points, &grid, Metres(300.0), &Quartic);
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
-    Ok((MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels }, density.support))
+    let credit = streets.map(|(credit, _)| credit.to_string());
+    let (streets, street_names) = streets.map(|(_, rows)| streets_in_view(rows, view)).unwrap_or_default();
+    let map = MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels, streets, street_names, credit };
+    Ok((map, density.support))
+}
+
+/// The streets inside `view` (clipped to it; motorways, trunk and primary roads as major), and
+/// each street's name once, at the middle of its longest piece in view.
+fn streets_in_view(rows: &[StreetRow], view: geo::Rect<f64>) -> (Vec<StreetLine>, Vec<(f64, f64, String)>) {
+    use geo::{BooleanOps, Euclidean, InterpolatableLine, Length};
+    let frame = geo::MultiPolygon(vec![view.to_polygon()]);
+    let mut lines = Vec::new();
+    let mut longest: BTreeMap<&str, (f64, geo::Point<f64>)> = BTreeMap::new();
+    for street in rows.iter().filter(|s| s.lines.bounding_rect().is_some_and(|r| r.intersects(&view))) {
+        let inside = frame.clip(&street.lines, false);
+        if inside.0.is_empty() {
+            continue;
+        }
+        if let Some(name) = street.name.as_deref() {
+            for piece in &inside.0 {
+                let length = Euclidean.length(piece);
+                if longest.get(name).is_none_or(|(best, _)| length > *best) {
+                    if let Some(middle) = piece.point_at_ratio_from_start(&Euclidean, 0.5) {
+                        longest.insert(name, (length, middle));
+                    }
+                }
+            }
+        }
+        let major = matches!(street.class.as_deref(), Some("motorway" | "trunk" | "primary"));
+        lines.push(StreetLine { lines: inside, major });
+    }
+    let names = longest.into_iter().map(|(name, (_, at))| (at.x(), at.y(), name.to_string())).collect();
+    (lines, names)
 }
 
 /// The rule file's distances for housing of this kind, in words about housing.
@@ -444,8 +486,10 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         Block::Text(texts.intro.clone()),
         Block::Map(f.map.clone()),
         Block::Note(format!(
-            "{} {}",
-            w.pick("Kart: grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "Map: sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
+            "{} {}{} {}",
+            w.pick("Kart:", "Map:"),
+            if f.map.credit.is_some() { w.pick("gater (OpenStreetMap), ", "streets (OpenStreetMap), ") } else { "" },
+            w.pick("grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
             w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0)))
         )),
         Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),

@@ -58,6 +58,18 @@ pub struct MapBlock {
     pub radius_m: f64,
     /// Place names (delbydeler) at points inside them, so neighbours can find their way.
     pub labels: Vec<(f64, f64, String)>,
+    /// Streets in view, and their names (each once), drawn under the boundaries and names.
+    pub streets: Vec<StreetLine>,
+    pub street_names: Vec<(f64, f64, String)>,
+    /// The credit the streets' data needs, printed under the map when streets are drawn.
+    pub credit: Option<String>,
+}
+
+/// A street's lines inside the map's frame; major roads are drawn wider.
+#[derive(Clone, Debug)]
+pub struct StreetLine {
+    pub lines: geo::MultiLineString<f64>,
+    pub major: bool,
 }
 
 const PAGE_W: f32 = 595.0;
@@ -376,6 +388,7 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
             }
         }
     }
+    draw_streets(surface, &map.streets, to_page);
     surface.set_fill(None);
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(110, 110, 110).into(), width: 0.8, ..Stroke::default() }));
     for mp in &map.boundaries {
@@ -411,24 +424,58 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     if let Some(p) = path(dot, true) {
         surface.draw_path(&p);
     }
-    draw_labels(surface, fonts, &map.labels, frame, to_page);
+    let (left, bottom, right, top) = (frame[0].0, frame[0].1, frame[1].0, frame[2].1);
+    // Corners kept free: the scale bar (bottom left), the north arrow (top right) and the credit
+    // (bottom right).
+    let mut taken: Vec<[f32; 4]> = vec![[left, bottom - 24.0, left + 90.0, bottom], [right - 30.0, top, right, top + 45.0]];
+    if let Some(credit) = &map.credit {
+        let width = credit.chars().count() as f32 * CREDIT_SIZE * EM_PER_CHAR;
+        text(surface, &fonts.regular, CREDIT_SIZE, right - width - 3.0, bottom - 3.0, credit, rgb::Color::new(70, 70, 70));
+        taken.push([right - width - 6.0, bottom - CREDIT_SIZE - 6.0, right, bottom]);
+    }
+    // Area names first: where a street name would cover one, the street name gives way.
+    draw_labels(surface, (&fonts.bold, 7.5, rgb::Color::new(60, 60, 60)), &map.labels, frame, &mut taken, to_page);
+    draw_labels(surface, (&fonts.regular, 6.5, rgb::Color::new(90, 90, 90)), &map.street_names, frame, &mut taken, to_page);
     furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
 }
 
-/// Place names, centred on their points; a name that would cover another, run off the frame,
-/// or sit on the scale bar or the north arrow is left out.
-fn draw_labels(surface: &mut Surface, fonts: &Fonts, labels: &[(f64, f64, String)], frame: [(f32, f32); 4], to_page: impl Fn(f64, f64) -> (f32, f32)) {
-    const SIZE: f32 = 7.5;
+/// Type size of the credit for the map's data (OpenStreetMap's streets).
+const CREDIT_SIZE: f32 = 5.5;
+
+/// Streets as light lines with a grey edge, major roads wider, under everything else drawn.
+fn draw_streets(surface: &mut Surface, streets: &[StreetLine], to_page: impl Fn(f64, f64) -> (f32, f32)) {
+    surface.set_fill(None);
+    for (colour, extra) in [(rgb::Color::new(175, 175, 175), 1.2), (rgb::Color::new(255, 255, 255), 0.0)] {
+        for street in streets {
+            let width = if street.major { 3.0 } else { 1.8 } + extra;
+            surface.set_stroke(Some(Stroke { paint: colour.into(), width, ..Stroke::default() }));
+            for line in &street.lines.0 {
+                if let Some(p) = path(line.0.iter().map(|c| to_page(c.x, c.y)), false) {
+                    surface.draw_path(&p);
+                }
+            }
+        }
+    }
+}
+
+/// Names centred on their points in `font` (font, size, colour); a name that would cover one in
+/// `taken`, or run off the frame, is left out.
+fn draw_labels(
+    surface: &mut Surface,
+    (font, size, colour): (&Font, f32, rgb::Color),
+    labels: &[(f64, f64, String)],
+    frame: [(f32, f32); 4],
+    taken: &mut Vec<[f32; 4]>,
+    to_page: impl Fn(f64, f64) -> (f32, f32),
+) {
     let (left, bottom, right, top) = (frame[0].0, frame[0].1, frame[1].0, frame[2].1);
-    // Corners kept free: the scale bar (bottom left) and the north arrow (top right).
-    let mut taken: Vec<[f32; 4]> = vec![[left, bottom - 24.0, left + 90.0, bottom], [right - 30.0, top, right, top + 45.0]];
     for (x, y, name) in labels {
         let (px, py) = to_page(*x, *y);
-        let width = name.chars().count() as f32 * SIZE * EM_PER_CHAR;
-        let [x0, y0, x1, y1] = [px - width / 2.0 - 2.0, py - SIZE - 2.0, px + width / 2.0 + 2.0, py + 3.0];
+        let width = name.chars().count() as f32 * size * EM_PER_CHAR;
+        let [x0, y0, x1, y1] = [px - width / 2.0 - 2.0, py - size - 2.0, px + width / 2.0 + 2.0, py + 3.0];
         let inside = x0 > left && x1 < right && y0 > top && y1 < bottom;
         if inside && !taken.iter().any(|t| x0 < t[2] && x1 > t[0] && y0 < t[3] && y1 > t[1]) {
-            text(surface, &fonts.bold, SIZE, px - width / 2.0, py, name, rgb::Color::new(60, 60, 60));
+            text(surface, font, size, px - width / 2.0, py, name, colour);
             taken.push([x0, y0, x1, y1]);
         }
     }

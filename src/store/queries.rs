@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use duckdb::{params, Connection};
-use geo::MultiPolygon;
+use geo::{MultiLineString, MultiPolygon};
 use serde::Serialize;
 
 use super::StoreError;
@@ -37,12 +37,55 @@ pub fn areas(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, StoreError>
 }
 
 fn parse_multipolygon(text: &str) -> Result<MultiPolygon<f64>, String> {
+    match parse_shape(text)? {
+        Shape::Polygon(polygon) => Ok(polygon),
+        Shape::Lines(_) => Err("expected a polygon, found lines".into()),
+    }
+}
+
+/// A stored geometry (GeoJSON text) that is not a point.
+enum Shape {
+    Polygon(MultiPolygon<f64>),
+    Lines(MultiLineString<f64>),
+}
+
+fn parse_shape(text: &str) -> Result<Shape, String> {
     let geometry: geojson::Geometry = text.parse().map_err(|e: geojson::Error| e.to_string())?;
     match geo::Geometry::<f64>::try_from(geometry).map_err(|e| e.to_string())? {
-        geo::Geometry::Polygon(p) => Ok(MultiPolygon(vec![p])),
-        geo::Geometry::MultiPolygon(mp) => Ok(mp),
-        other => Err(format!("expected a polygon, found {other:?}")),
+        geo::Geometry::Polygon(p) => Ok(Shape::Polygon(MultiPolygon(vec![p]))),
+        geo::Geometry::MultiPolygon(mp) => Ok(Shape::Polygon(mp)),
+        geo::Geometry::LineString(l) => Ok(Shape::Lines(MultiLineString(vec![l]))),
+        geo::Geometry::MultiLineString(ml) => Ok(Shape::Lines(ml)),
+        other => Err(format!("expected a polygon or lines, found {other:?}")),
     }
+}
+
+/// A street of a line layer: its name, its class (OpenStreetMap `highway`, in `category`) and
+/// its lines in EPSG:25832.
+#[derive(Clone, Debug)]
+pub struct StreetRow {
+    pub name: Option<String>,
+    pub class: Option<String>,
+    pub lines: MultiLineString<f64>,
+}
+
+/// Every street of a line layer.
+pub fn streets(conn: &Connection, layer: &str) -> Result<Vec<StreetRow>, StoreError> {
+    let what = || format!("reading the streets of layer '{layer}'");
+    let mut stmt = conn
+        .prepare("SELECT name, category, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
+        .map_err(StoreError::query(what()))?;
+    let rows = stmt
+        .query_map(params![layer], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
+        .map_err(StoreError::query(what()))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, class, geometry) = row.map_err(StoreError::query(what()))?;
+        if let Shape::Lines(lines) = parse_shape(&geometry).map_err(|reason| StoreError::Invalid { what: what(), reason })? {
+            out.push(StreetRow { name, class, lines });
+        }
+    }
+    Ok(out)
 }
 
 /// A point feature: id, position in EPSG:25832 and a weight (1 unless the layer says otherwise).
@@ -340,7 +383,7 @@ pub fn feature_polygons(conn: &Connection, layer: &str) -> Result<Vec<AreaRow>, 
     .collect()
 }
 
-/// A stored feature for GIS clients: geometry in EPSG:25832 (a point, or a polygon as
+/// A stored feature for GIS clients: geometry in EPSG:25832 (a point, or a polygon or lines as
 /// GeoJSON text) and its properties.
 #[derive(Clone, Debug)]
 pub struct StoredFeature {
@@ -348,6 +391,7 @@ pub struct StoredFeature {
     pub x: f64,
     pub y: f64,
     pub polygon: Option<MultiPolygon<f64>>,
+    pub lines: Option<MultiLineString<f64>>,
     pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -435,8 +479,12 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let mut out = Vec::new();
     for row in rows {
         let (id, x, y, geometry, properties) = row.map_err(StoreError::query(what()))?;
-        let polygon = geometry.map(|g| parse_multipolygon(&g)).transpose().map_err(|reason| StoreError::Invalid { what: what(), reason })?;
-        out.push(StoredFeature { id, x, y, polygon, properties });
+        let (polygon, lines) = match geometry.map(|text| parse_shape(&text)).transpose().map_err(|reason| StoreError::Invalid { what: what(), reason })? {
+            Some(Shape::Polygon(polygon)) => (Some(polygon), None),
+            Some(Shape::Lines(lines)) => (None, Some(lines)),
+            None => (None, None),
+        };
+        out.push(StoredFeature { id, x, y, polygon, lines, properties });
     }
     Ok((out, matched as u64))
 }

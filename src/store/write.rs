@@ -384,7 +384,11 @@ impl<'l> RowEncoder<'l> {
         let mut unassigned = 0;
         for feature in features {
             unassigned += u64::from(feature.delbydel.is_none() && self.table != Table::Areas);
-            let geometry = feature.polygon.as_ref().map(|p| geojson::Geometry::from(p).to_string());
+            let geometry = match (&feature.polygon, &feature.lines) {
+                (Some(polygon), _) => Some(geojson::Geometry::from(polygon).to_string()),
+                (None, Some(lines)) => Some(geojson::Geometry::from(lines).to_string()),
+                (None, None) => None,
+            };
             let row = self.table.row(self.layer, feature, geometry.as_deref(), 0);
             if row.len() != columns.len() {
                 return Err(self.invalid(format!("a row of {} values for {} columns", row.len(), columns.len())));

@@ -183,3 +183,39 @@ fn the_cell_grid_agrees_with_the_exact_test_on_oslo() {
     assert!(wrong.is_empty(), "the grid disagrees at {wrong:?}");
     assert!(points.len() > 140_000, "{} points checked", points.len());
 }
+
+/// OpenStreetMap's streets (overpass GeoJSON, LineStrings) import as a line layer: every way,
+/// each stored with its lines, and served back to GIS clients as the same lines (within 1e-7°,
+/// the round trip through EPSG:25832).
+#[test]
+fn the_streets_of_sentrum_import_as_lines_and_come_back_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("oslo.duckdb");
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    let summary = import_ok(&db, "roads", &oslo("osm_roads_sentrum.geojson"), &[]);
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(oslo("osm_roads_sentrum.geojson")).unwrap()).unwrap();
+    let ways = file["features"].as_array().unwrap();
+    assert!(summary.contains(&format!("0 rows before, {} now", ways.len())), "{summary}");
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let streets = bomiljo::store::queries::streets(store.conn(), "roads").unwrap();
+    assert_eq!(streets.len(), ways.len());
+    let toftes = streets.iter().filter(|s| s.name.as_deref() == Some("Toftes gate")).count();
+    let in_file = ways.iter().filter(|w| w["properties"]["name"] == "Toftes gate").count();
+    assert!(toftes > 0 && toftes == in_file, "{toftes} vs {in_file}");
+    drop(store);
+    // One way through the OGC API: its vertices as the file has them.
+    let way = &ways[0];
+    let id = way["properties"]["@id"].as_str().unwrap();
+    let server = crate::common::Server::start(&db, 0).expect("server starts");
+    let item: serde_json::Value = server.get_json(&format!("/collections/roads/items/{}", id.replace('/', "%2F")));
+    assert_eq!(item["geometry"]["type"], "MultiLineString", "{item}");
+    let served = item["geometry"]["coordinates"][0].as_array().unwrap();
+    let given = way["geometry"]["coordinates"].as_array().unwrap();
+    assert_eq!(served.len(), given.len());
+    for (s, g) in served.iter().zip(given) {
+        for k in 0..2 {
+            let (s, g) = (s[k].as_f64().unwrap(), g[k].as_f64().unwrap());
+            assert!((s - g).abs() < 1e-7, "{s} vs {g}");
+        }
+    }
+}

@@ -3,13 +3,25 @@
 // from the style's `font-faces` (served by bomiljo).
 import { collection } from './api.js';
 
-/** Marka and water under the data, bydel borders over it. */
-export async function addLocalBase(map) {
-  const [marka, water] = await Promise.all([collection('marka'), collection('water')]);
+/** Marka, water and streets (with their names and credit, `[map] streets`) under the data. */
+export async function addLocalBase(map, basemap) {
+  const streets = basemap.streets;
+  const [marka, water, roads] = await Promise.all([collection('marka'), collection('water'), streets ? collection(streets.layer) : null]);
   map.addSource('marka', { type: 'geojson', data: marka });
   map.addLayer({ id: 'base-marka', type: 'fill', source: 'marka', paint: { 'fill-color': '#dbe7cf' } });
   map.addSource('water', { type: 'geojson', data: water });
   map.addLayer({ id: 'base-water', type: 'fill', source: 'water', paint: { 'fill-color': '#c9dcec' } });
+  if (!roads?.features.length) return;
+  map.addSource('streets', { type: 'geojson', data: roads, attribution: streets.attribution });
+  const major = ['match', ['get', 'category'], ['motorway', 'trunk', 'primary'], true, false];
+  const width = (minor, wide) => ['interpolate', ['linear'], ['zoom'], 11, ['case', major, wide / 3, minor / 3], 16, ['case', major, wide, minor]];
+  map.addLayer({ id: 'base-street-edge', type: 'line', source: 'streets', paint: { 'line-color': '#b4b4b4', 'line-width': width(7, 11) } });
+  map.addLayer({ id: 'base-street', type: 'line', source: 'streets', paint: { 'line-color': '#ffffff', 'line-width': width(5, 9) } });
+  map.addLayer({
+    id: 'base-street-label', type: 'symbol', source: 'streets', minzoom: 13,
+    layout: { 'symbol-placement': 'line', 'text-field': ['coalesce', ['get', 'name'], ''], 'text-font': ['DejaVu Sans'], 'text-size': 11 },
+    paint: { 'text-color': '#4a4a4a', 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 },
+  });
 }
 
 /** Bydel borders and names, and delbydel names (from the areas source). */
