@@ -3,7 +3,7 @@
 // areas within each), a diverging palette for change, and a table of every area as the
 // keyboard and screen-reader route to the same figures.
 import { getJson, measurement } from './api.js';
-import { VIRIDIS, DIVERGING, NO_DATA, quantileBreaks } from './colours.js';
+import { VIRIDIS, DIVERGING, NO_DATA, quantileBreaks, spread } from './colours.js';
 import { t, fmt, esc } from './i18n.js';
 
 let areas = null;
@@ -52,7 +52,10 @@ async function indicatorValues({ indicator, source, year }, years) {
 
 /** Class breaks and colours: quantiles of the pooled values, or symmetric around 0 for change. */
 function classes(indicator, pooled) {
-  if (indicator !== 'change') return { breaks: quantileBreaks(pooled), colours: VIRIDIS };
+  if (indicator !== 'change') {
+    const breaks = quantileBreaks(pooled);
+    return { breaks, colours: spread(VIRIDIS, breaks.length + 1) };
+  }
   const sizes = pooled.filter((v) => v != null && v !== 0).map(Math.abs);
   const [small, , large] = quantileBreaks(sizes, 4);
   const a = Math.max(1, Math.round(small)), b = Math.max(a + 1, Math.round(large));
@@ -68,17 +71,18 @@ export async function restyle(map, state) {
   for (const f of areas.features) f.properties.value = values[f.properties.code] ?? null;
   map.getSource('areas').setData(areas);
   const { breaks: b, colours } = classes(indicator, pooled);
-  map.setPaintProperty('areas-fill', 'fill-color', [
-    'case', ['==', ['get', 'value'], null], NO_DATA,
-    ['step', ['get', 'value'], colours[0], b[0], colours[1], b[1], colours[2], b[2], colours[3], b[3], colours[4]],
-  ]);
+  const step = b.length ? ['step', ['get', 'value'], colours[0], ...b.flatMap((v, i) => [v, colours[i + 1]])] : colours[0];
+  map.setPaintProperty('areas-fill', 'fill-color', ['case', ['==', ['get', 'value'], null], NO_DATA, step]);
   map.setPaintProperty('areas-fill', 'fill-opacity', state.showHeat ? 0 : 0.7);
   const title = t(`ind_${indicator}`) + (indicator !== 'density' ? ` (${source ? t(source) : t('all_sources')}, ${year})` : '');
   const digits = indicator === 'rate' ? 1 : 0;
-  const label = (i) => (i === 0 ? `< ${fmt(b[0], digits)}` : i === 4 ? `≥ ${fmt(b[3], digits)}` : `${fmt(b[i - 1], digits)} – ${fmt(b[i], digits)}`);
+  const last = b.length;
+  const label = (i) => (i === 0 ? `< ${fmt(b[0], digits)}` : i === last ? `≥ ${fmt(b[last - 1], digits)}` : `${fmt(b[i - 1], digits)} – ${fmt(b[i], digits)}`);
+  // Without a single value in any year there is nothing to class: the legend says so.
+  const classed = last ? colours.map((c, i) => `<div><span class="swatch" style="background:${c}"></span>${label(i)}</div>`).join('') : `<div>${t('no_data')}</div>`;
   const legend = `<strong>${esc(title)}</strong>` +
     (indicator !== 'density' ? `<div class="note">${t('breaks_fixed')}</div>` : '') +
-    colours.map((c, i) => `<div><span class="swatch" style="background:${c}"></span>${label(i)}</div>`).join('') +
+    classed +
     `<div><span class="swatch" style="background:${NO_DATA}"></span>${t('suppressed')}</div>` +
     (indicator !== 'density' && !source ? `<p class="note">${t('all_sources_note')}</p>` : '');
   return { legend, values, title, digits };
