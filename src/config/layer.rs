@@ -230,6 +230,11 @@ impl Layer {
             "internal" => Visibility::Internal,
             other => return Err(invalid(format!("visibility = \"{other}\" is not one of public, internal"))),
         };
+        if geometry == GeometryType::Line && kind != LayerKind::Poi {
+            return Err(invalid(
+                "geometry = \"line\" is for kind = \"poi\" layers (streets); areas, population, housing and incidents are points or polygons".into(),
+            ));
+        }
         if kind == LayerKind::Housing && visibility == Visibility::Public {
             return Err(invalid("housing layers hold sensitive sites and must be visibility = \"internal\"".into()));
         }

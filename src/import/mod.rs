@@ -250,7 +250,8 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     };
     let notes = source.notes.clone();
     let encoder = if options.dry_run { None } else { Some(write::RowEncoder::new(store.conn(), &layer)?) };
-    let ids = pipeline::IdCheck::collect(source.len_hint);
+    // Areas are keyed by id in their table: a repeat is refused before it is written.
+    let ids = if layer.kind == LayerKind::Areas { pipeline::IdCheck::Each(Default::default()) } else { pipeline::IdCheck::collect(source.len_hint) };
     let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), ids, crate::parallel::cores(), &bar, |batches| {
         // A dry run only checks; a real one writes every valid row in the import's transaction.
         if options.dry_run {
@@ -318,6 +319,13 @@ fn name_repeated_ids(
     let mut fork = validator.fork();
     let ids = pipeline::IdCheck::name(repeated);
     let (checked, _) = pipeline::check_in_order(source.rows, &mut fork, None, ids, crate::parallel::cores(), &ProgressBar::hidden(), |_| Ok::<(), ()>(()));
+    if checked.rejections.total == 0 {
+        // The first reading found repeated ids and this one none: the file changed meanwhile.
+        return Err(ImportError::file(
+            path,
+            "the file changed while it was being imported (repeated ids found, then not); nothing was written; import it again",
+        ));
+    }
     Ok(checked)
 }
 

@@ -54,6 +54,9 @@ pub enum IdCheck {
     Collect(Vec<u64>),
     /// Name every row whose id's hash is in `repeated` and was seen in an earlier row.
     Name { repeated: HashSet<u64, IdHashBuilder>, seen: HashSet<u64, IdHashBuilder> },
+    /// Refuse a repeated id at once, before its batch is written: for tables whose key forbids
+    /// two rows with one id even inside the transaction (areas), whose files are small.
+    Each(HashSet<u64, IdHashBuilder>),
 }
 
 impl IdCheck {
@@ -67,14 +70,27 @@ impl IdCheck {
         IdCheck::Name { repeated, seen: HashSet::default() }
     }
 
-    /// Takes in a batch's (line, hash) keys; in the naming pass, a rejection for each repeat.
-    fn admit(&mut self, keys: &[(usize, u64)], id: impl Fn(usize) -> String, rejections: &mut Vec<Rejection>) {
+    /// Takes in a batch's keys; in the naming pass (and [`IdCheck::Each`]), a rejection for
+    /// each repeat, naming the feature in formats with features (one-line files have no useful
+    /// line numbers).
+    fn admit(&mut self, keys: &[Key], id: impl Fn(usize) -> String, rejections: &mut Vec<Rejection>) {
+        let repeat = |index: usize, key: &Key| {
+            let feature = key.feature.map(|n| format!("feature {n}: ")).unwrap_or_default();
+            Rejection::new(key.line, format!("{feature}duplicate id '{}' (an earlier row has the same id)", id(index)))
+        };
         match self {
-            IdCheck::Collect(hashes) => hashes.extend(keys.iter().map(|(_, hash)| hash)),
+            IdCheck::Collect(hashes) => hashes.extend(keys.iter().map(|k| k.hash)),
             IdCheck::Name { repeated, seen } => {
-                for (index, (line, hash)) in keys.iter().enumerate() {
-                    if repeated.contains(hash) && !seen.insert(*hash) {
-                        rejections.push(Rejection::new(*line, format!("duplicate id '{}' (an earlier row has the same id)", id(index))));
+                for (index, key) in keys.iter().enumerate() {
+                    if repeated.contains(&key.hash) && !seen.insert(key.hash) {
+                        rejections.push(repeat(index, key));
+                    }
+                }
+            }
+            IdCheck::Each(seen) => {
+                for (index, key) in keys.iter().enumerate() {
+                    if !seen.insert(key.hash) {
+                        rejections.push(repeat(index, key));
                     }
                 }
             }
@@ -91,6 +107,13 @@ impl IdCheck {
 
 type Rows = Box<dyn Iterator<Item = Result<RawRow, Rejection>> + Send>;
 
+/// A valid row's place (line, and feature number in formats with features) and id hash.
+struct Key {
+    line: usize,
+    feature: Option<usize>,
+    hash: u64,
+}
+
 /// A checked batch: its place in the file, the line and id hash of each valid row, those rows
 /// (encoded for the table unless the batch had rejections or nothing is written), and its
 /// rejections.
@@ -98,7 +121,7 @@ struct CheckedBatch {
     seq: u64,
     rows: u64,
     unassigned: u64,
-    keys: Vec<(usize, u64)>,
+    keys: Vec<Key>,
     valid: Valid,
     rejections: Vec<Rejection>,
 }
@@ -138,8 +161,11 @@ pub fn check_in_order<W, E>(
     let forks: Vec<Validator<'_>> = (0..workers).map(|_| validator.fork()).collect();
     let (batch_sender, batches) = sync_channel::<(u64, Vec<Result<RawRow, Rejection>>)>(workers * 2);
     let (checked_sender, checked_batches) = sync_channel::<CheckedBatch>(CHECKED_IN_FLIGHT);
-    let batches = Mutex::new(Some(batches));
+    let batches: RawBatches = Mutex::new(Some(batches));
     let (checked, written, forks) = std::thread::scope(|scope| {
+        // However this scope ends (a panic in the writer or in every worker included), the
+        // reader's receiver goes, so the reader stops instead of waiting to send forever.
+        let _stop_reading = StopReading(&batches);
         scope.spawn(move || read_batches(rows, bar, batch_sender));
         let handles: Vec<_> = forks
             .into_iter()
@@ -164,7 +190,7 @@ pub fn check_in_order<W, E>(
             Ok(_) => in_order.finish(),
             Err(_) => {
                 drop(in_order);
-                batches.lock().map(|mut b| b.take()).ok();
+                stop_reading(&batches);
                 Checked::default()
             }
         };
@@ -195,6 +221,23 @@ fn read_batches(rows: Rows, bar: &ProgressBar, sender: std::sync::mpsc::SyncSend
     }
 }
 
+type RawBatches = Mutex<Option<Receiver<(u64, Vec<Result<RawRow, Rejection>>)>>>;
+
+/// Drops the receiver of raw batches: the reader's next send fails and it stops.
+fn stop_reading(batches: &RawBatches) {
+    let mut receiver = batches.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    receiver.take();
+}
+
+/// Calls [`stop_reading`] when dropped.
+struct StopReading<'a>(&'a RawBatches);
+
+impl Drop for StopReading<'_> {
+    fn drop(&mut self) {
+        stop_reading(self.0);
+    }
+}
+
 /// The next batch to check; `None` once the file is read, or the writer gave up (and took
 /// the receiver away, which also stops the reader).
 fn next_batch<T>(batches: &Mutex<Option<Receiver<T>>>) -> Option<T> {
@@ -207,10 +250,10 @@ fn check_batch(validator: &mut Validator<'_>, encoder: Option<&RowEncoder<'_>>, 
     let mut features = Vec::with_capacity(raw.len());
     let mut rejections = Vec::new();
     for row in raw {
-        let line = row.as_ref().map_or(0, |r| r.line);
+        let (line, number) = row.as_ref().map_or((0, None), |r| (r.line, r.feature));
         match row.and_then(|r| validator.validate(r)) {
             Ok(feature) => {
-                keys.push((line, id_hash(&feature.id)));
+                keys.push(Key { line, feature: number, hash: id_hash(&feature.id) });
                 features.push(feature);
             }
             Err(rejection) => rejections.push(rejection),

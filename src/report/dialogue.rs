@@ -299,7 +299,7 @@ fn map_block(
 }
 
 /// The streets inside `view` (clipped to it; motorways, trunk and primary roads as major), and
-/// each street's name once, at the middle of its longest piece in view.
+/// each street's name once, at the middle of its longest piece in view, longest first.
 fn streets_in_view(rows: &[StreetRow], view: geo::Rect<f64>) -> (Vec<StreetLine>, Vec<(f64, f64, String)>) {
     use geo::{BooleanOps, Euclidean, InterpolatableLine, Length};
     let frame = geo::MultiPolygon(vec![view.to_polygon()]);
@@ -323,8 +323,10 @@ fn streets_in_view(rows: &[StreetRow], view: geo::Rect<f64>) -> (Vec<StreetLine>
         let major = matches!(street.class.as_deref(), Some("motorway" | "trunk" | "primary"));
         lines.push(StreetLine { lines: inside, major });
     }
-    let names = longest.into_iter().map(|(name, (_, at))| (at.x(), at.y(), name.to_string())).collect();
-    (lines, names)
+    // The longest streets in view first: where names would collide, theirs are kept.
+    let mut names: Vec<(f64, f64, f64, String)> = longest.into_iter().map(|(name, (length, at))| (length, at.x(), at.y(), name.to_string())).collect();
+    names.sort_by(|a, b| b.0.total_cmp(&a.0));
+    (lines, names.into_iter().map(|(_, x, y, name)| (x, y, name)).collect())
 }
 
 /// The rule file's distances for housing of this kind, in words about housing.

@@ -368,6 +368,8 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     if let Some(p) = path(frame.into_iter(), true) {
         surface.draw_path(&p);
     }
+    // Streets first: the heat shading shows through over them, where incidents gather.
+    draw_streets(surface, &map.streets, to_page);
     let max = map.heat.iter().flatten().copied().fold(0.0, f64::max);
     if max > 0.0 {
         for (i, v) in map.heat.iter().enumerate() {
@@ -388,7 +390,6 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
             }
         }
     }
-    draw_streets(surface, &map.streets, to_page);
     surface.set_fill(None);
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(110, 110, 110).into(), width: 0.8, ..Stroke::default() }));
     for mp in &map.boundaries {
@@ -442,7 +443,7 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
 /// Type size of the credit for the map's data (OpenStreetMap's streets).
 const CREDIT_SIZE: f32 = 5.5;
 
-/// Streets as light lines with a grey edge, major roads wider, under everything else drawn.
+/// Streets as light lines with a grey edge, major roads wider, under the heat and the boundaries.
 fn draw_streets(surface: &mut Surface, streets: &[StreetLine], to_page: impl Fn(f64, f64) -> (f32, f32)) {
     surface.set_fill(None);
     for (colour, extra) in [(rgb::Color::new(175, 175, 175), 1.2), (rgb::Color::new(255, 255, 255), 0.0)] {

@@ -126,9 +126,11 @@ impl Store {
         let before: String = self.conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0)).map_err(StoreError::query(what))?;
         self.conn.execute_batch(&format!("SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")).map_err(StoreError::query(what))?;
         let result = work(self);
-        self.conn
-            .execute_batch(&format!("SET memory_limit = '{}'", before.replace('\'', "")))
-            .map_err(StoreError::query("setting DuckDB's memory limit back"))?;
+        // The work is done (an import may be committed): a failure to set the limit back is
+        // only logged, not reported as the work's failure.
+        if let Err(e) = self.conn.execute_batch(&format!("SET memory_limit = '{}'", before.replace('\'', ""))) {
+            tracing::warn!(error = %e, "could not set DuckDB's memory limit back to {before}");
+        }
         Ok(result)
     }
 

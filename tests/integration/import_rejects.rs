@@ -149,3 +149,25 @@ fn rejections_across_batches_come_in_line_order() {
     assert!(rejected[2].contains("many.csv:11001: ") && rejected[2].contains("unparseable date"), "{err}");
     assert!(err.contains("import rejected: 3 of 12000 rows"), "{err}");
 }
+
+/// Areas are keyed by code in their table: a repeated code is refused as a rejection naming the
+/// feature and its line, before it reaches the table (found only after writing, it had been a
+/// database constraint error that lost every other rejection), in replace and in append mode.
+#[test]
+fn a_repeated_area_code_is_a_rejection_naming_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let before = fingerprint(&db);
+    let text = std::fs::read_to_string(fixture("areas/two_squares_25832.geojson")).unwrap();
+    let repeated = text.replace("\"0202\"", "\"0101\"");
+    let path = dir.path().join("repeated.geojson");
+    std::fs::write(&path, repeated).unwrap();
+    for mode in ["replace", "append"] {
+        let out = bomiljo(&db, &["import", "delbydeler", path.to_str().unwrap(), "--mode", mode]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{mode}: {err}");
+        assert!(err.contains("repeated.geojson:6: feature 2: duplicate id '0101' (an earlier row has the same id)"), "{mode}: {err}");
+        assert!(err.contains("import rejected: 1 of 2 rows"), "{mode}: {err}");
+        assert_eq!(fingerprint(&db), before, "{mode}: {err}");
+    }
+}

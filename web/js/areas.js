@@ -57,7 +57,9 @@ function classes(indicator, pooled) {
     return { breaks, colours: spread(VIRIDIS, breaks.length + 1) };
   }
   const sizes = pooled.filter((v) => v != null && v !== 0).map(Math.abs);
-  const [small, , large] = quantileBreaks(sizes, 4);
+  // Breaks merge when quantiles tie: the first and last are the small and large changes.
+  const q = quantileBreaks(sizes, 4);
+  const small = q[0] ?? 1, large = q.at(-1) ?? small;
   const a = Math.max(1, Math.round(small)), b = Math.max(a + 1, Math.round(large));
   return { breaks: [-b, -a, a, b], colours: [DIVERGING[1], DIVERGING[2], DIVERGING[3], DIVERGING[4], DIVERGING[5]] };
 }
