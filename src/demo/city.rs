@@ -18,9 +18,44 @@ const NAMES: [&str; 12] = [
     "Granåsen",
 ];
 
+/// Street names of the fictional city: east-west streets first (one per row of delbydeler and
+/// along the edges), then north-south ones.
+const STREETS_EAST_WEST: [&str; 7] = ["Sjøgata", "Elveveien", "Kirkegata", "Møllergata", "Skogveien", "Tårngata", "Fjellveien"];
+const STREETS_NORTH_SOUTH: [&str; 9] = ["Bryggeveien", "Havnegata", "Linveien", "Sagveien", "Brønngata", "Granveien", "Åsgata", "Lundveien", "Bakkegata"];
+
 /// Side of a fictional delbydel, in metres.
 const SIDE_M: f64 = 1200.0;
 const ORIGIN: (f64, f64) = (595_000.0, 6_641_000.0);
+
+/// Streets of the fictional city as OpenStreetMap ways in GeoJSON (EPSG:25832): a grid every
+/// 600 m over the delbydeler, the ones on delbydel edges `primary`, the others `residential`,
+/// with the properties an overpass export has (`@id`, `name`, `highway`).
+pub fn fictional_streets() -> String {
+    let (cols, rows) = (4.0 * SIDE_M, 3.0 * SIDE_M);
+    let step = SIDE_M / 2.0;
+    let class = |i: usize| if i % 2 == 0 { "primary" } else { "residential" };
+    let way = |id: String, name: &str, highway: &str, from: [f64; 2], to: [f64; 2]| {
+        json!({
+            "type": "Feature",
+            "properties": { "@id": id, "name": name, "highway": highway },
+            "geometry": { "type": "LineString", "coordinates": [from, to] }
+        })
+    };
+    let east_west = STREETS_EAST_WEST.iter().enumerate().map(|(i, name)| {
+        let y = ORIGIN.1 + i as f64 * step;
+        way(format!("way/{}", i + 1), name, class(i), [ORIGIN.0, y], [ORIGIN.0 + cols, y])
+    });
+    let north_south = STREETS_NORTH_SOUTH.iter().enumerate().map(|(i, name)| {
+        let x = ORIGIN.0 + i as f64 * step;
+        way(format!("way/{}", 100 + i), name, class(i), [x, ORIGIN.1], [x, ORIGIN.1 + rows])
+    });
+    json!({
+        "type": "FeatureCollection",
+        "crs": { "type": "name", "properties": { "name": "urn:ogc:def:crs:EPSG::25832" } },
+        "features": east_west.chain(north_south).collect::<Vec<_>>()
+    })
+    .to_string()
+}
 
 /// The fictional delbydeler as a GeoJSON FeatureCollection in EPSG:25832, with the column names
 /// of Oslo's real file (DELBYDEL, DELBYDELSN).

@@ -72,6 +72,11 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
     for (layer, path) in &options.extra {
         import(store, layer, path)?;
     }
+    // The fictional city has fictional streets (for the maps), unless streets were given.
+    if let Some(streets) = config.project.streets.as_ref().filter(|s| options.areas.is_none() && !options.extra.iter().any(|(layer, _)| *layer == s.layer)) {
+        let path = write_file(&options.out_dir.join(format!("{}.geojson", streets.layer)), &city::fictional_streets())?;
+        import(store, &streets.layer, &path)?;
+    }
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     if areas.is_empty() {
         return Err(DemoError::NoAreas);

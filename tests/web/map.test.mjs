@@ -311,6 +311,12 @@ test('offline, the base map and its labels come from the server alone', async ()
   if (bydeler > 0) await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['bydel-label'] }).length > 0);
   await page.evaluate(() => window.bomiljoMap.jumpTo({ zoom: 13, center: window.bomiljoMap.getCenter() }));
   await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['areas-label'] }).length > 0);
+  // Streets (the demo's fictional ones) with their names along them, and their credit.
+  const basemap = await (await fetch(`${BASE}/api/map`)).json();
+  assert.ok(basemap.streets, 'the demo configures streets');
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['base-street'] }).length > 0);
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['base-street-label'] }).length > 0);
+  assert.ok((await page.textContent('.maplibregl-ctrl-attrib')).includes(basemap.streets.attribution), 'the streets are credited');
   await page.screenshot({ path: `${ARTIFACTS}labels.png` });
   assert.ok(requests.some((u) => u.endsWith('/fonts/DejaVuSans.ttf')), 'the label font was fetched from the server');
   const outside = requests.filter((u) => !u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:'));
