@@ -5,6 +5,8 @@
 pub mod areal;
 /// Before/after comparison around a site: difference in differences of Poisson rates.
 pub mod did;
+/// Emerging hot and cold spots: space-time Gi*, Mann-Kendall and Esri's 17 patterns.
+pub mod emerging;
 /// The Benjamini-Hochberg false-discovery-rate correction.
 pub mod fdr;
 /// A regular raster of square cells in metres.
@@ -15,6 +17,8 @@ pub mod hotspot;
 pub mod indicators;
 /// Kernel density estimation (the quartic kernel of QGIS's heatmap tool).
 pub mod kde;
+/// The Mann-Kendall trend test with the tie correction.
+pub mod mann_kendall;
 /// Exact tests for Poisson counts (change between two years).
 pub mod poisson;
 /// Siting: explained scores of candidate sites against the matrix rules.

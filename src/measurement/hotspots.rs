@@ -88,24 +88,12 @@ impl Redact for Hotspots {
 }
 
 pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, params: &HotspotParams) -> Result<Hotspots, MeasureError> {
-    let cell_m = params.cell_m.unwrap_or(if matches!(incidents, Incidents::Raw(_)) { RAW_DEFAULT_CELL_M } else { SSB_CELL_M });
-    let cell = Metres(bounded("cell_m", cell_m, (50.0, 1000.0), "m")?);
-    if let (Incidents::Raw(_), Some(snap)) = (incidents, super::snap_grid(config)) {
-        if (cell.0 / snap.0).fract().abs() > 1e-9 {
-            return Err(MeasureError::BadParameter(format!(
-                "cell_m = {}: on raw incidents use a multiple of the {} anonymisation grid (e.g. 200 or 300); other sizes hold unequal numbers of snapped positions",
-                cell.0, snap
-            )));
-        }
-    }
+    let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
     let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
-    let counted = match incidents {
-        Incidents::Raw(_) => raw_grid(&study, cell, &incidents.points(&filter, false)?),
-        Incidents::Released(release) => released_grid(&study, cell, release, &filter, (from, to))?,
-    };
+    let counted = count_cells(incidents, &study, cell, &filter)?;
     let gi = gi_star(&counted.grid, &counted.counts, &counted.mask, band);
     let cold_spots_detectable = gi.cold_spots_detectable();
     let cells = gi
@@ -131,12 +119,37 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, pa
     Ok(Hotspots { cells, cold_spots_detectable })
 }
 
+/// The grid's cell size: asked for, or 250 m on the release (SSB's cells) and 200 m on raw
+/// incidents; on raw incidents a multiple of the snapping grid.
+pub(super) fn cell_size(incidents: Incidents, config: &Config, asked: Option<f64>) -> Result<Metres, MeasureError> {
+    let cell_m = asked.unwrap_or(if matches!(incidents, Incidents::Raw(_)) { RAW_DEFAULT_CELL_M } else { SSB_CELL_M });
+    let cell = Metres(bounded("cell_m", cell_m, (50.0, 1000.0), "m")?);
+    if let (Incidents::Raw(_), Some(snap)) = (incidents, super::snap_grid(config)) {
+        if (cell.0 / snap.0).fract().abs() > 1e-9 {
+            return Err(MeasureError::BadParameter(format!(
+                "cell_m = {}: on raw incidents use a multiple of the {} anonymisation grid (e.g. 200 or 300); other sizes hold unequal numbers of snapped positions",
+                cell.0, snap
+            )));
+        }
+    }
+    Ok(cell)
+}
+
+/// The incidents of `filter` (its years set) counted on a grid of `cell` over the study area.
+pub(super) fn count_cells<'a>(incidents: Incidents<'a>, study: &StudyArea, cell: Metres, filter: &IncidentFilter) -> Result<Counted<'a>, MeasureError> {
+    let years = filter.years.ok_or_else(|| MeasureError::BadParameter("counting cells needs a span of years".into()))?;
+    Ok(match incidents {
+        Incidents::Raw(_) => raw_grid(study, cell, &incidents.points(filter, false)?),
+        Incidents::Released(release) => released_grid(study, cell, release, filter, years)?,
+    })
+}
+
 /// Counts on a grid, which cells are studied, and each cell's ring in EPSG:25832.
-struct Counted<'a> {
-    grid: Grid,
-    counts: Vec<f64>,
-    mask: Vec<bool>,
-    ring: Box<dyn Fn(usize) -> Option<Vec<[f64; 2]>> + 'a>,
+pub(super) struct Counted<'a> {
+    pub grid: Grid,
+    pub counts: Vec<f64>,
+    pub mask: Vec<bool>,
+    pub ring: Box<dyn Fn(usize) -> Option<Vec<[f64; 2]>> + 'a>,
 }
 
 /// Raw incidents on a grid of any cell size in the analysis CRS.

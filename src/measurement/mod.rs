@@ -3,6 +3,7 @@
 //! tiles, reports) renders after the privacy checkpoint.
 
 mod before_after;
+mod emerging;
 mod heat;
 mod hotspots;
 mod incidents;
@@ -11,6 +12,7 @@ mod series;
 use duckdb::Connection;
 
 pub use before_after::{before_after, opening_window, public_conclusion, units, BeforeAfter, BeforeAfterParams, Effect, SiteResult, Unit};
+pub use emerging::{emerging, Emerging, EmergingCell, EmergingParams};
 pub use heat::{heat, HeatParams, HeatSurface};
 pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
 pub use incidents::Incidents;

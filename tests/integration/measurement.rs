@@ -386,3 +386,82 @@ fn per_km2_uses_land_area_once_water_is_imported_and_says_which_it_used() {
     assert!(table.contains("fire: ingen data (ikke importert)") && table.contains("waste: ingen data (ikke importert)"), "{table}");
     assert!(!table.lines().any(|l| l.contains(" fire ")), "{table}");
 }
+
+/// Emerging hot spots end to end on hand-built incidents (analyst view, 200 m cells, 2015-2024):
+/// one incident in every cell every year in each source; police with a cluster in 0101 every year
+/// and growing, waste with a cluster in 0202 in the last two years only. The growing one is a hot
+/// spot (nearly) every year with a rising trend: intensifying; the new one is hot in 2023 and 2024
+/// and never before: consecutive. A year without data for a source is not a year of zeros.
+#[test]
+fn emerging_hot_spots_tell_a_growing_cluster_from_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let write = |name: &str, category: &str, cluster: &dyn Fn(i32) -> (usize, (i64, i64))| {
+        let mut csv = String::from("id,date,category,x,y\n");
+        let mut n = 0;
+        let mut add = |count: usize, year: i32, (x, y): (i64, i64)| {
+            for _ in 0..count {
+                n += 1;
+                writeln!(csv, "{name}{n},{year}-06-15,{category},{x},{y}").unwrap();
+            }
+        };
+        for year in 2015..=2024 {
+            for col in 0..10 {
+                for row in 0..5 {
+                    add(1, year, (597_050 + col * 200, 6_642_050 + row * 200));
+                }
+            }
+            let (count, at) = cluster(year);
+            add(count, year, at);
+        }
+        let path = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        path
+    };
+    let police = write("p", "drugs", &|year| (150 + 10 * (year as usize - 2015), (597_450, 6_642_450)));
+    import_ok(&db, "incidents_police", &police, &[]);
+    let waste = write("w", "littering", &|year| (if year >= 2023 { 60 } else { 0 }, (598_650, 6_642_650)));
+    import_ok(&db, "incidents_waste", &waste, &[]);
+    let emerging = |source: &str| {
+        let out = bomiljo(&db, &["measure", "emerging", "--source", source, "--band", "200", "--format", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // The cell holding a point, by its ring (EPSG:25832).
+    let cell_at = |found: &serde_json::Value, (x, y): (f64, f64)| {
+        found["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                let ring = c["ring"].as_array().unwrap();
+                let (x0, y0, x1, y1) = (ring[0][0].as_f64().unwrap(), ring[0][1].as_f64().unwrap(), ring[2][0].as_f64().unwrap(), ring[2][1].as_f64().unwrap());
+                x0 < x && x < x1 && y0 < y && y < y1
+            })
+            .cloned()
+    };
+    let found = emerging("police");
+    assert_eq!(found["years"], serde_json::json!([2015, 2024]));
+    let cells: u64 = found["summary"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(cells, 50, "every 200 m cell of the two squares is classified once: {found}");
+    let growing = cell_at(&found, (597_450.0, 6_642_450.0)).expect("the growing cluster has a pattern");
+    // Hot in at least 9 of the 10 years, the final one included (the first year's neighbourhood
+    // has no earlier year, so less evidence), with a significant rise.
+    let hot = growing["states"].as_array().unwrap().iter().filter(|s| *s == "hot").count();
+    assert!(hot >= 9 && growing["states"][9] == "hot", "{growing}");
+    assert_eq!(growing["label"], "tiltagende varm sone", "{growing}");
+    assert!(growing["trend_z"].as_f64().unwrap() > 0.0 && growing["trend_p"].as_f64().unwrap() < 0.05, "{growing}");
+    let found = emerging("waste");
+    let new = cell_at(&found, (598_650.0, 6_642_650.0)).expect("the new cluster has a pattern");
+    let states: Vec<&str> = new["states"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(&states[8..], ["hot", "hot"], "{new}");
+    assert!(!states[..8].contains(&"hot"), "{new}");
+    assert_eq!(new["label"], "sammenhengende varm sone", "{new}");
+    // Fire with data for 2024 only: all sources together share one year, too few to say anything.
+    let fire = dir.path().join("fire.csv");
+    std::fs::write(&fire, "id,date,category,x,y\nb1,2024-01-10,fire,597550,6642450\n").unwrap();
+    import_ok(&db, "incidents_fire", &fire, &[]);
+    let out = bomiljo(&db, &["measure", "emerging"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("every counted source (fire, police, waste) has data; they share 2024-2024"), "{err}");
+}

@@ -1,0 +1,131 @@
+//! Emerging hot and cold spots of incidents: a space-time cube of counts per grid cell and
+//! year ([`crate::analysis::emerging`]), for analysts from the raw incidents and for the public
+//! from the release (post-processing of released cell counts, so it reveals nothing more).
+//!
+//! A year in which a counted source has no data is not a year of zeros: the cube spans only the
+//! years every counted source has data, and says which sources and years it used.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::hotspots::{cell_size, count_cells};
+use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
+use crate::analysis::emerging::{emerging_hot_spots, Cube, Params, Pattern, State};
+use crate::config::Config;
+use crate::spatial::Metres;
+use crate::store::queries::IncidentFilter;
+
+/// What to analyse: a source (all when absent), the neighbourhood and an area to clip to.
+#[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+pub struct EmergingParams {
+    /// One source, or every source with data when absent.
+    pub source: Option<String>,
+    /// Cell size, metres (the release: 250, SSB's cells).
+    pub cell_m: Option<f64>,
+    /// Distance band for spatial neighbours, metres.
+    #[serde(default = "default_band")]
+    pub band_m: f64,
+    /// A delbydel or bydel code to clip to.
+    pub area: Option<String>,
+}
+
+fn default_band() -> f64 {
+    500.0
+}
+
+impl Default for EmergingParams {
+    fn default() -> Self {
+        EmergingParams { source: None, cell_m: None, band_m: default_band(), area: None }
+    }
+}
+
+/// A cell with a pattern (cells without one are counted in the summary only).
+#[derive(Clone, Debug, Serialize)]
+pub struct EmergingCell {
+    /// The cell's outline in EPSG:25832 (a closed ring).
+    pub ring: Vec<[f64; 2]>,
+    pub pattern: Pattern,
+    /// The pattern in bokmål ("tiltagende varm sone").
+    pub label: String,
+    /// The cell's state per year, oldest first.
+    pub states: Vec<State>,
+    /// Gi* per year.
+    pub z: Vec<f64>,
+    /// Mann-Kendall on the z-scores, when testable.
+    pub trend_z: Option<f64>,
+    pub trend_p: Option<f64>,
+}
+
+/// The analysis: the years and sources in the cube, every cell with a pattern, and how many
+/// cells each pattern has (no pattern included).
+#[derive(Clone, Debug, Serialize)]
+pub struct Emerging {
+    pub years: (i32, i32),
+    pub sources: Vec<String>,
+    pub cells: Vec<EmergingCell>,
+    pub summary: BTreeMap<String, usize>,
+}
+
+/// Fewest years Mann-Kendall and the 90 % rules can say anything about.
+const MIN_YEARS: i32 = 3;
+
+pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, params: &EmergingParams) -> Result<Emerging, MeasureError> {
+    let cell = cell_size(incidents, config, params.cell_m)?;
+    let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
+    let (sources, (from, to)) = years_with_data(incidents, config, params.source.as_deref())?;
+    let study = StudyArea::load(geography, params.area.as_deref())?;
+    let mut counted = Vec::new();
+    for year in from..=to {
+        let filter = IncidentFilter { sources: sources.clone(), category: None, years: Some((year, year)) };
+        counted.push(count_cells(incidents, &study, cell, &filter)?);
+    }
+    let first = &counted[0];
+    let steps: Vec<Vec<f64>> = counted.iter().map(|c| c.counts.clone()).collect();
+    let located = emerging_hot_spots(&Cube { grid: &first.grid, steps: &steps, study: &first.mask }, &Params::new(band));
+    let mut summary = BTreeMap::new();
+    let mut cells = Vec::new();
+    for location in located {
+        *summary.entry(location.pattern.label(true)).or_insert(0) += 1;
+        if location.pattern == Pattern::NoPattern {
+            continue;
+        }
+        let Some(ring) = (first.ring)(location.cell) else { continue };
+        cells.push(EmergingCell {
+            ring,
+            pattern: location.pattern,
+            label: location.pattern.label(true),
+            states: location.states,
+            z: location.z,
+            trend_z: location.trend.map(|t| t.z),
+            trend_p: location.trend.map(|t| t.p),
+        });
+    }
+    Ok(Emerging { years: (from, to), sources, cells, summary })
+}
+
+/// The sources counted (the one asked for, or every source with data) and the years all of them
+/// have data; an error with fewer than [`MIN_YEARS`].
+fn years_with_data(incidents: Incidents, config: &Config, source: Option<&str>) -> Result<(Vec<String>, (i32, i32)), MeasureError> {
+    let asked: Vec<String> = match source {
+        Some(s) => vec![s.to_string()],
+        None => super::sources(config),
+    };
+    let mut sources = Vec::new();
+    let mut span: Option<(i32, i32)> = None;
+    for source in asked {
+        if let Some((a, b)) = incidents.years(Some(&source))? {
+            span = Some(span.map_or((a, b), |(x, y)| (x.max(a), y.min(b))));
+            sources.push(source);
+        }
+    }
+    match span {
+        Some((from, to)) if to - from + 1 >= MIN_YEARS => Ok((sources, (from, to))),
+        Some((from, to)) => Err(MeasureError::BadParameter(format!(
+            "emerging hot spots need at least {MIN_YEARS} years in which every counted source ({}) has data; they share {}",
+            sources.join(", "),
+            if to >= from { format!("{from}-{to}") } else { "none".into() }
+        ))),
+        None => Err(MeasureError::BadParameter(format!("no incident data{}", source.map(|s| format!(" for source '{s}'")).unwrap_or_default()))),
+    }
+}
