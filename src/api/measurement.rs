@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{access::View, ApiError, AppState};
-use crate::measurement::{self, BeforeAfterParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, SeriesParams};
+use crate::measurement::{self, BeforeAfterParams, EmergingParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, SeriesParams};
 use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
@@ -188,6 +188,33 @@ pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): 
         .collect();
     let note = (!cold_spots_detectable).then_some("Kalde punkter kan ikke påvises på disse tallene: selv et område uten hendelser skiller seg ikke nok fra snittet. / Cold spots cannot be detected on these counts: even an area without incidents is not unusually low.");
     Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cold_spots_detectable": cold_spots_detectable, "note": note })))
+}
+
+/// `GET /api/emerging?source=&band_m=&area=`: cells with an emerging hot- or cold-spot pattern
+/// as GeoJSON (WGS84): the pattern, in words in both languages, the state per year and the
+/// trend; with the years and sources of the cube and the cells per pattern. The public get it
+/// from the release's cells; it shows no count, so nothing is redacted.
+pub async fn emerging(State(state): State<AppState>, view: View, Query(params): Query<EmergingParams>) -> Result<Json<Value>, ApiError> {
+    let found = on_incidents(&state, &view, move |config, geography, incidents| measurement::emerging(geography, incidents, config, &params)).await?;
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let features: Vec<Value> = found
+        .cells
+        .iter()
+        .filter_map(|c| {
+            let ring: Option<Vec<[f64; 2]>> = c.ring.iter().map(|[x, y]| to_wgs84.apply(*x, *y).ok().map(|(a, b)| [a, b])).collect();
+            Some(json!({
+                "type": "Feature",
+                "geometry": { "type": "Polygon", "coordinates": [ring?] },
+                "properties": {
+                    "pattern": c.pattern, "label": c.label, "label_en": c.pattern.label(false),
+                    "states": c.states, "trend_z": c.trend_z, "trend_p": c.trend_p
+                }
+            }))
+        })
+        .collect();
+    Ok(Json(
+        json!({ "type": "FeatureCollection", "features": features, "years": [found.years.0, found.years.1], "sources": found.sources, "summary": found.summary }),
+    ))
 }
 
 /// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)

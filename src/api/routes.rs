@@ -200,6 +200,9 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/hotspots", "Getis-Ord Gi* hot and cold spots (FDR-corrected) as GeoJSON", || get(measurement::hotspots), Answer::GeoJson)
         .query(input::<crate::measurement::HotspotParams>)
         .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/emerging", "Emerging hot and cold spots over the years (space-time Gi*, Mann-Kendall, Esri's 17 patterns) as GeoJSON", || get(measurement::emerging), Answer::GeoJson)
+        .query(input::<crate::measurement::EmergingParams>)
+        .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/series", "Incidents per year or month with the trend", || get(measurement::series), Answer::Json(schema::<crate::measurement::Series>))
         .query(input::<crate::measurement::SeriesParams>)
         .errors(&[BAD, UNAUTH]),

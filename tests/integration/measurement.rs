@@ -457,6 +457,19 @@ fn emerging_hot_spots_tell_a_growing_cluster_from_a_new_one() {
     assert_eq!(&states[8..], ["hot", "hot"], "{new}");
     assert!(!states[..8].contains(&"hot"), "{new}");
     assert_eq!(new["label"], "sammenhengende varm sone", "{new}");
+    // The public get the same analysis from the release's 250 m cells, through the API.
+    assert!(bomiljo(&db, &["release", "build"]).status.success());
+    let server = Server::start(&db, 0).expect("server starts");
+    let public = server.get_json("/api/emerging?source=police&band_m=250");
+    assert_eq!(public["type"], "FeatureCollection");
+    assert_eq!(public["years"], serde_json::json!([2015, 2024]));
+    let features = public["features"].as_array().unwrap();
+    assert!(features.iter().any(|f| f["properties"]["pattern"]["side"] == "hot"), "{public}");
+    assert!(
+        features.iter().all(|f| f["properties"]["states"].as_array().unwrap().len() == 10 && f["properties"]["label_en"].as_str().unwrap().ends_with("spot")),
+        "{public}"
+    );
+    drop(server);
     // Fire with data for 2024 only: all sources together share one year, too few to say anything.
     let fire = dir.path().join("fire.csv");
     std::fs::write(&fire, "id,date,category,x,y\nb1,2024-01-10,fire,597550,6642450\n").unwrap();

@@ -115,6 +115,24 @@ test('the year slider changes the heat map request', async () => {
   await page.close();
 });
 
+test('emerging hot and cold spots are drawn with their patterns named in the legend', async () => {
+  const { page, errors } = await openMap();
+  const found = await (await fetch(`${BASE}/api/emerging`)).json();
+  assert.ok(found.features.length > 0, 'the demo has emerging patterns');
+  await page.check('#show-emerging');
+  await page.waitForFunction(() => /Fremvoksende varme og kalde soner/.test(document.querySelector('#legend').textContent));
+  const legend = await page.textContent('#legend');
+  // Every pattern the API found is named in words (bokmål), with its number of cells.
+  const labels = new Set(found.features.map((f) => f.properties.label));
+  for (const label of labels) assert.ok(legend.includes(label), `${label} is in the legend: ${legend}`);
+  assert.match(legend, new RegExp(`${found.years[0]}–${found.years[1]}`));
+  await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['emerging'] }).length > 0);
+  await page.screenshot({ path: `${ARTIFACTS}emerging.png` });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('siting mode returns an explanation for a clicked place', async () => {
   const { page, errors } = await openMap();
   await page.click('#tab-siting');

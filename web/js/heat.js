@@ -1,7 +1,17 @@
-// The heat map (server-rendered PNG tiles of the quartic kernel density) and Gi* hot spots.
+// The heat map (server-rendered PNG tiles of the quartic kernel density), Gi* hot spots, and
+// emerging hot and cold spots over the years (Esri's patterns, in words in the legend).
 import { getJson } from './api.js';
 import { DIVERGING } from './colours.js';
-import { t, fmt, esc } from './i18n.js';
+import { t, fmt, esc, lang } from './i18n.js';
+
+/** A colour per emerging pattern: reds for hot patterns, blues for cold, the strongest (intensifying,
+ * persistent) darkest; the legend names every pattern shown in words. */
+const EMERGING = {
+  new: ['#fdae6b', '#9ecae1'], consecutive: ['#fd8d3c', '#6baed6'], intensifying: ['#a63603', '#08519c'],
+  persistent: ['#d94801', '#2171b5'], diminishing: ['#f16913', '#4292c6'], sporadic: ['#fdd0a2', '#c6dbef'],
+  oscillating: ['#bcbddc', '#dadaeb'], historical: ['#bdbdbd', '#d9d9d9'],
+};
+const emergingColour = (p) => EMERGING[p.kind]?.[p.side === 'hot' ? 0 : 1] ?? '#ffffff';
 
 const query = ({ source, year, toYear }) => new URLSearchParams({ ...(source ? { source } : {}), year, to_year: Math.max(year, toYear) }).toString();
 
@@ -12,6 +22,8 @@ export function heatTiles(state) {
 export function addHeat(map, state) {
   map.addSource('heat', { type: 'raster', tiles: heatTiles(state), tileSize: 256 });
   map.addLayer({ id: 'heat', type: 'raster', source: 'heat', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.85 } }, 'areas-line');
+  map.addSource('emerging', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'emerging', type: 'fill', source: 'emerging', layout: { visibility: 'none' }, paint: { 'fill-opacity': 0.8, 'fill-color': ['get', 'colour'] } });
   map.addSource('hotspots', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({
     id: 'hotspots', type: 'fill', source: 'hotspots', layout: { visibility: 'none' },
@@ -25,6 +37,29 @@ export async function updateHeat(map, state) {
   const legend = await getJson(`api/heatmap/legend?${query(state)}`);
   return `<strong>${t('heat_legend')}</strong> (${esc(t(`unit_${legend.unit_id}`))})<br>` +
     legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ');
+}
+
+/** Emerging hot and cold spots of the chosen source over every year with data; the legend lists
+ * the patterns found, in words, with how many cells each has. */
+export async function updateEmerging(map, state) {
+  if (!state.showEmerging) return '';
+  const found = await getJson(`api/emerging?${new URLSearchParams(state.source ? { source: state.source } : {})}`).catch((e) => ({ error: e.message }));
+  if (found.error) {
+    map.getSource('emerging').setData({ type: 'FeatureCollection', features: [] });
+    return `<strong>${t('emerging')}</strong><div>${esc(found.error)}</div>`;
+  }
+  for (const f of found.features) f.properties.colour = emergingColour(f.properties.pattern);
+  map.getSource('emerging').setData(found);
+  const shown = new Map();
+  for (const f of found.features) {
+    const p = f.properties;
+    const key = `${p.pattern.side}-${p.pattern.kind}`;
+    const entry = shown.get(key) ?? { colour: p.colour, label: lang === 'en' ? p.label_en : p.label, cells: 0 };
+    entry.cells += 1;
+    shown.set(key, entry);
+  }
+  const rows = [...shown.values()].map((e) => `<div><span class="swatch" style="background:${e.colour}"></span>${esc(e.label)} (${e.cells})</div>`).join('');
+  return `<strong>${t('emerging')}</strong> ${found.years[0]}–${found.years[1]}<br>` + (rows || `<div>${t('no_pattern')}</div>`);
 }
 
 export async function updateHotspots(map, state) {
