@@ -37,7 +37,7 @@ async function refresh(map) {
   $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits);
   $('year-label').textContent = state.year;
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
-  if (state.selected) await showArea(state.selected, state.year);
+  if (state.selected) await showArea(state.selected, state.year, state.source);
   writeState(state, map);
 }
 
@@ -46,7 +46,7 @@ async function select(map, code) {
   state.selected = code;
   highlight(map, code);
   showSheet(true);
-  await showArea(code, state.year);
+  await showArea(code, state.year, state.source);
   // Scroll the side panel (not the page) so the area's figures are at its top.
   $('side').scrollTop = $('panel').offsetTop;
   $('panel').focus({ preventScroll: true });

@@ -206,7 +206,7 @@ pub async fn emerging(State(state): State<AppState>, view: View, Query(params): 
                 "type": "Feature",
                 "geometry": { "type": "Polygon", "coordinates": [ring?] },
                 "properties": {
-                    "pattern": c.pattern, "label": c.label, "label_en": c.pattern.label(false),
+                    "pattern": c.pattern, "label": c.label, "label_en": c.pattern.label(false), "delbydel": c.delbydel,
                     "states": c.states, "trend_z": c.trend_z, "trend_p": c.trend_p
                 }
             }))

@@ -96,11 +96,7 @@ fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
     let params = measurement::EmergingParams { source: args.source.clone(), band_m: args.band, area: args.area.clone(), ..Default::default() };
     let found = measurement::emerging(&geography, incidents, config, &params)?;
     let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
-    let centre = |cell: &measurement::EmergingCell| {
-        let n = (cell.ring.len().max(2) - 1) as f64;
-        let (x, y) = cell.ring.iter().take(cell.ring.len() - 1).fold((0.0, 0.0), |(a, b), p| (a + p[0] / n, b + p[1] / n));
-        to_wgs84.apply(x, y).unwrap_or((f64::NAN, f64::NAN))
-    };
+    let centre = |cell: &measurement::EmergingCell| to_wgs84.apply(cell.centre[0], cell.centre[1]).unwrap_or((f64::NAN, f64::NAN));
     let states = |cell: &measurement::EmergingCell| -> String {
         cell.states
             .iter()

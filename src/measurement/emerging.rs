@@ -43,11 +43,14 @@ impl Default for EmergingParams {
 /// A cell with a pattern (cells without one are counted in the summary only).
 #[derive(Clone, Debug, Serialize)]
 pub struct EmergingCell {
-    /// The cell's outline in EPSG:25832 (a closed ring).
+    /// The cell's outline in EPSG:25832 (a closed ring), and its centre.
     pub ring: Vec<[f64; 2]>,
+    pub centre: [f64; 2],
     pub pattern: Pattern,
     /// The pattern in bokmål ("tiltagende varm sone").
     pub label: String,
+    /// The delbydel the cell's centre lies in.
+    pub delbydel: Option<String>,
     /// The cell's state per year, oldest first.
     pub states: Vec<State>,
     /// Gi* per year.
@@ -83,6 +86,7 @@ pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, pa
     let first = &counted[0];
     let steps: Vec<Vec<f64>> = counted.iter().map(|c| c.counts.clone()).collect();
     let located = emerging_hot_spots(&Cube { grid: &first.grid, steps: &steps, study: &first.mask }, &Params::new(band));
+    let areas = crate::index::AreaIndex::new(geography.areas.clone());
     let mut summary = BTreeMap::new();
     let mut cells = Vec::new();
     for location in located {
@@ -91,8 +95,13 @@ pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, pa
             continue;
         }
         let Some(ring) = (first.ring)(location.cell) else { continue };
+        // The mean of the ring's corners (the closing point repeats the first).
+        let corners = ring.len().saturating_sub(1).max(1) as f64;
+        let centre = ring.iter().skip(1).fold([0.0, 0.0], |[a, b], p| [a + p[0] / corners, b + p[1] / corners]);
         cells.push(EmergingCell {
+            delbydel: areas.locate(centre[0], centre[1]).map(|a| a.code.clone()),
             ring,
+            centre,
             pattern: location.pattern,
             label: location.pattern.label(true),
             states: location.states,

@@ -129,6 +129,17 @@ test('emerging hot and cold spots are drawn with their patterns named in the leg
   await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
   await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['emerging'] }).length > 0);
   await page.screenshot({ path: `${ARTIFACTS}emerging.png` });
+  // A delbydel's panel tells its patterns in a sentence: "3 celler med ... varm sone siden 2019".
+  const code = found.features.find((f) => f.properties.delbydel)?.properties.delbydel;
+  const own = found.features.filter((f) => f.properties.delbydel === code);
+  await page.click('#area-list summary');
+  await page.click(`#area-table button[data-code="${code}"]`);
+  await page.waitForFunction(() => /Fremvoksende/.test(document.querySelector('#panel').textContent));
+  const panel = await page.textContent('#panel');
+  for (const label of new Set(own.map((f) => f.properties.label))) {
+    const cells = own.filter((f) => f.properties.label === label).length;
+    assert.match(panel, new RegExp(`${cells} celler? med ${label}`), panel);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

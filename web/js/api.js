@@ -39,3 +39,7 @@ export const collection = (layer) => once(`collections/${layer}/items?limit=1000
 
 /** The indicator rows of a year (empty on error). */
 export const measurement = (year) => once(`api/measurement?year=${year}`, []);
+
+/** The city's emerging hot and cold spots of a source (all when empty); `null` when there are
+ * too few years. */
+export const emerging = (source) => once(`api/emerging${source ? `?source=${encodeURIComponent(source)}` : ''}`, null);

@@ -1,6 +1,6 @@
 // The delbydel panel: figures, incidents per source and year, and a small chart of the series.
-import { collection, getJson, measurement } from './api.js';
-import { t, fmt, esc } from './i18n.js';
+import { collection, emerging, getJson, measurement } from './api.js';
+import { t, fmt, esc, lang } from './i18n.js';
 
 function chart(points) {
   const counts = points.map((p) => (typeof p.count === 'number' ? p.count : null));
@@ -33,11 +33,34 @@ function yearTable(rows, year) {
   return `<table><caption class="visually-hidden">${esc(year)}</caption><thead><tr><th scope="col">${t('source')}</th><th scope="col">${t('count')}</th><th scope="col">${t('rate_per_1000')}</th><th scope="col">${t('vs_oslo')}</th><th scope="col">${t('rank_of')}</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
-export async function showArea(code, year) {
-  const [area, series, measured] = await Promise.all([
+/** The emerging patterns of the city-wide analysis whose cells lie in the delbydel, a line each:
+ * "2 celler med tiltagende varm sone siden 2019". "Since" is the first year of the final run of
+ * hot (cold) years; a historical pattern has none. */
+function emergingLines(found, code) {
+  if (!found) return `<p>${t('none')}</p>`;
+  const byLabel = new Map();
+  for (const f of found.features.filter((f) => f.properties.delbydel === code)) {
+    const p = f.properties;
+    let run = 0;
+    for (let i = p.states.length - 1; i >= 0 && p.states[i] === p.pattern.side; i -= 1) run += 1;
+    const since = run > 0 ? found.years[0] + p.states.length - run : null;
+    const label = lang === 'en' ? p.label_en : p.label;
+    const entry = byLabel.get(label) ?? { cells: 0, since: null };
+    entry.cells += 1;
+    if (since != null) entry.since = entry.since == null ? since : Math.min(entry.since, since);
+    byLabel.set(label, entry);
+  }
+  if (!byLabel.size) return `<p>${t('no_pattern')} (${found.years[0]}–${found.years[1]})</p>`;
+  return `<ul>${[...byLabel].map(([label, e]) => `<li>${fmt(e.cells)} ${t(e.cells === 1 ? 'cell_with' : 'cells_with')} ${esc(label)}${e.since == null ? '' : ` ${t('since')} ${e.since}`}</li>`).join('')}</ul>` +
+    `<p class="note">${found.years[0]}–${found.years[1]}</p>`;
+}
+
+export async function showArea(code, year, source = '') {
+  const [area, series, measured, found] = await Promise.all([
     getJson(`api/areas/${encodeURIComponent(code)}`),
     getJson(`api/series?code=${encodeURIComponent(code)}`),
     measurement(year),
+    emerging(source),
   ]);
   const bydel = area.bydel == null ? t('unknown') : await bydelName(area.bydel);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
@@ -49,6 +72,7 @@ export async function showArea(code, year) {
     <p>${t('bydel')}: ${esc(bydel)}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
     <h3>${esc(year)}</h3>${yearTable(measured.filter((r) => r.code === code), year)}
     <h3>${t('series')}</h3>${chart(series.points)}<p class="note">${trend}</p>
+    <h3>${t('emerging')}</h3>${emergingLines(found, code)}
     <h3>${t('incidents')}</h3>
     ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${esc(y)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;
 }
