@@ -17,6 +17,8 @@ pub mod hotspot;
 pub mod indicators;
 /// Kernel density estimation (the quartic kernel of QGIS's heatmap tool).
 pub mod kde;
+/// Local Moran's I (LISA) with conditional permutations and FDR.
+pub mod lisa;
 /// The Mann-Kendall trend test with the tie correction.
 pub mod mann_kendall;
 /// Exact tests for Poisson counts (change between two years).

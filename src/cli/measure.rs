@@ -31,6 +31,32 @@ pub struct MeasureArgs {
 enum MeasureCommand {
     /// Emerging hot and cold spots: Gi* per cell and year, Mann-Kendall, Esri's 17 patterns
     Emerging(EmergingArgs),
+    /// Local clusters and outliers: Local Moran's I with 999 conditional permutations and FDR
+    Lisa(LisaArgs),
+}
+
+#[derive(Args)]
+struct LisaArgs {
+    /// First year (the latest with data when absent).
+    #[arg(long)]
+    year: Option<i32>,
+    /// Last year of a span.
+    #[arg(long)]
+    to_year: Option<i32>,
+    /// One source; every source when absent.
+    #[arg(long)]
+    source: Option<String>,
+    /// Distance band for neighbours, metres.
+    #[arg(long, default_value_t = 500.0)]
+    band: f64,
+    /// Cell size, metres (raw incidents: a multiple of the snapping grid; the release: 250).
+    #[arg(long)]
+    cell: Option<f64>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    format: TableFormat,
+    /// Whose view: analyst (raw incidents) or public (the release's 250 m cells, counts under k hidden).
+    #[arg(long, default_value = "analyst", value_parser = parse_role)]
+    role: Role,
 }
 
 #[derive(Args)]
@@ -61,8 +87,10 @@ fn parse_level(s: &str) -> Result<Level, String> {
 
 /// Prints the indicators; the table also names every source without data for the year.
 pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
-    if let Some(MeasureCommand::Emerging(emerging)) = &args.what {
-        return run_emerging(ctx, emerging);
+    match &args.what {
+        Some(MeasureCommand::Emerging(emerging)) => return run_emerging(ctx, emerging),
+        Some(MeasureCommand::Lisa(lisa)) => return run_lisa(ctx, lisa),
+        None => {}
     }
     let year = args.year.expect("clap requires --year without a subcommand");
     let config = &ctx.config;
@@ -127,6 +155,55 @@ fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
             for cell in &found.cells {
                 let (lon, lat) = centre(cell);
                 println!("{lat:>10.5} {lon:>10.5}  {:<28} {}", cell.label, states(cell));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints Local Moran's I: every cell as JSON or CSV; as a table, the significant ones (q < 0.05)
+/// by quadrant.
+fn run_lisa(ctx: &Context, args: &LisaArgs) -> Result<()> {
+    let config = &ctx.config;
+    let mut store = ctx.store()?;
+    let release = bomiljo::release::current(store.conn_mut(), config)?;
+    let geography = measurement::Geography::load(store.conn(), config)?;
+    let incidents = if args.role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
+    let params =
+        measurement::LisaParams { source: args.source.clone(), year: args.year, to_year: args.to_year, cell_m: args.cell, band_m: Some(args.band), area: None };
+    let cells = Policy::new(args.role, config.project.min_count).apply(measurement::lisa(&geography, incidents, config, &params)?);
+    let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
+    let centre = |cell: &measurement::LisaCell| {
+        let [x, y] = cell.centre;
+        (x, y, to_wgs84.apply(x, y).unwrap_or((f64::NAN, f64::NAN)))
+    };
+    match args.format {
+        TableFormat::Json => println!("{}", serde_json::to_string_pretty(&cells)?),
+        TableFormat::Csv => {
+            println!("x,y,lon,lat,count,quadrant,i,p,q");
+            for cell in &cells {
+                let (x, y, (lon, lat)) = centre(cell);
+                let quadrant = serde_json::to_value(cell.quadrant)?;
+                let count = cell.count.map_or(String::new(), |n| n.to_string());
+                println!("{x:.1},{y:.1},{lon:.6},{lat:.6},{count},{},{:.6},{:.4},{:.4}", quadrant.as_str().unwrap_or_default(), cell.i, cell.p, cell.q);
+            }
+        }
+        TableFormat::Table => {
+            let significant: Vec<&measurement::LisaCell> = cells.iter().filter(|c| c.q < 0.05).collect();
+            println!(
+                "Lokal Moran's I: {} celler, {} signifikante (q < 0,05, {} permutasjoner)",
+                cells.len(),
+                significant.len(),
+                measurement::LISA_PERMUTATIONS
+            );
+            for cell in significant {
+                let (_, _, (lon, lat)) = centre(cell);
+                println!(
+                    "{lat:>10.5} {lon:>10.5}  {:<10} I = {:>7.3}  q = {:.4}",
+                    serde_json::to_value(cell.quadrant)?.as_str().unwrap_or_default(),
+                    cell.i,
+                    cell.q
+                );
             }
         }
     }

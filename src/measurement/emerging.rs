@@ -95,9 +95,7 @@ pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, pa
             continue;
         }
         let Some(ring) = (first.ring)(location.cell) else { continue };
-        // The mean of the ring's corners (the closing point repeats the first).
-        let corners = ring.len().saturating_sub(1).max(1) as f64;
-        let centre = ring.iter().skip(1).fold([0.0, 0.0], |[a, b], p| [a + p[0] / corners, b + p[1] / corners]);
+        let centre = super::ring_centre(&ring);
         cells.push(EmergingCell {
             delbydel: areas.locate(centre[0], centre[1]).map(|a| a.code.clone()),
             ring,

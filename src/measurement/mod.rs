@@ -7,6 +7,7 @@ mod emerging;
 mod heat;
 mod hotspots;
 mod incidents;
+mod lisa;
 mod series;
 
 use duckdb::Connection;
@@ -16,6 +17,7 @@ pub use emerging::{emerging, Emerging, EmergingCell, EmergingParams};
 pub use heat::{heat, HeatParams, HeatSurface};
 pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
 pub use incidents::Incidents;
+pub use lisa::{lisa, LisaCell, LisaParams, PERMUTATIONS as LISA_PERMUTATIONS};
 pub use series::{series, Series, SeriesParams};
 
 use crate::analysis::indicators::{self, AreaBasis, AreaInfo, Indicator};
@@ -235,6 +237,12 @@ pub(crate) fn year_span(data: Option<(i32, i32)>, year: Option<i32>, to_year: Op
 }
 
 /// Checks a number against its allowed range, naming the parameter.
+/// The centre of a cell's closed ring (the mean of its corners; the closing point repeats the first).
+pub(crate) fn ring_centre(ring: &[[f64; 2]]) -> [f64; 2] {
+    let corners = ring.len().saturating_sub(1).max(1) as f64;
+    ring.iter().skip(1).fold([0.0, 0.0], |[a, b], p| [a + p[0] / corners, b + p[1] / corners])
+}
+
 pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) -> Result<f64, MeasureError> {
     if value.is_finite() && (lo..=hi).contains(&value) {
         Ok(value)
