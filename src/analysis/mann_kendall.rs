@@ -98,6 +98,20 @@ mod tests {
     }
 
     #[test]
+    fn agrees_with_pymannkendall_on_a_series_full_of_ties() {
+        // pymannkendall 1.4 `original_test` on this series: s = 1, var_s = 190.3333, z = 0, p = 1
+        // (four 0s, two 1s, two 2s and three 4s tied).
+        let mk = mann_kendall(&[4.0, 0.0, 0.0, 1.0, 0.0, 4.0, 4.0, 2.0, 0.0, 0.0, 1.0, 2.0]).unwrap();
+        assert_eq!(mk.s, 1);
+        assert!((mk.var_s - 190.333_333_333_333_34).abs() < 1e-9, "{mk:?}");
+        assert_eq!((mk.z, mk.p), (0.0, 1.0));
+        // And on a falling series: s = -13, var_s = 28.3333, z = -2.254407, p = 0.024171 (the two
+        // normal CDFs differ in the 12th digit).
+        let mk = mann_kendall(&[9.0, 7.0, 8.0, 4.0, 2.0, 1.0]).unwrap();
+        assert!((mk.z + 2.254_407_447_906_538_6).abs() < 1e-12 && (mk.p - 0.024_170_547_174_545_254).abs() < 1e-9, "{mk:?}");
+    }
+
+    #[test]
     fn a_falling_series_has_a_negative_z_and_flat_ones_are_not_tested() {
         let mk = mann_kendall(&[9.0, 7.0, 8.0, 4.0, 2.0, 1.0]).unwrap();
         // 15 pairs, one up (7 -> 8): S = 1 - 14 = -13.

@@ -1,6 +1,6 @@
 //! The annual bomiljø report: one HTML page per bydel with a map of its delbydeler (incidents per
-//! 1,000 inhabitants, hot spots outlined), the indicator table, trends and the aggregate
-//! before/after result, in bokmål.
+//! 1,000 inhabitants, hot spots outlined), the indicator table, trends, the emerging hot and cold
+//! spots over the years and the aggregate before/after result, in bokmål.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,7 +10,7 @@ use super::pdf::{AreaMap, Block};
 use super::svg::{escape, View};
 use crate::analysis::indicators::Indicator;
 use crate::config::Config;
-use crate::measurement::{self, BeforeAfterParams, Geography, HotspotParams, Incidents, Level, SeriesParams};
+use crate::measurement::{self, BeforeAfterParams, Emerging, EmergingParams, Geography, HotspotParams, Incidents, Level, SeriesParams};
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::render::ramp;
@@ -48,6 +48,12 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
         Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
     };
+    // Over every year with data from every source; too few years is said, not left blank.
+    let emerging = match measurement::emerging(&geography, incidents, config, &EmergingParams::default()) {
+        Ok(found) => Some(found),
+        Err(measurement::MeasureError::BadParameter(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
     let intro = intro(policy, release);
     let mut by_bydel: BTreeMap<String, Vec<&AreaRow>> = BTreeMap::new();
     for a in &areas {
@@ -68,12 +74,14 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         html.push_str(&table(&own));
         let trends = trend_rows(incidents, members, policy)?;
         html.push_str(&trends_html(&trends));
+        let emerging_text = emerging_paragraph(&emerging, members);
+        writeln!(html, "<h2>{EMERGING_HEADING}</h2><p>{}</p>", escape(&emerging_text)).ok();
         writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&experience)).ok();
         html.push_str(&method(policy));
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
         if pdf {
-            let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends };
+            let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends, emerging: &emerging_text };
             let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &figures, &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
             std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
@@ -296,12 +304,43 @@ struct BydelFigures<'a> {
     totals: &'a [&'a Indicator],
     rows: &'a [&'a Indicator],
     trends: &'a [TrendRow],
+    emerging: &'a str,
+}
+
+const EMERGING_HEADING: &str = "Fremvoksende varme og kalde soner";
+
+/// The bydel's emerging patterns in a paragraph: how many 250 m cells (200 m on raw incidents)
+/// have each pattern, and in which delbydeler; or why there are none to tell.
+fn emerging_paragraph(emerging: &Option<Emerging>, members: &[&AreaRow]) -> String {
+    let Some(found) = emerging else {
+        return "Kan ikke beregnes ennå: mønstre over tid trenger minst 3 år der hver kilde har data.".into();
+    };
+    let name = |code: &str| members.iter().find(|a| a.code == code).map(|a| a.name.clone().unwrap_or_else(|| a.code.clone()));
+    let mut by_label: BTreeMap<&str, (usize, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    for cell in &found.cells {
+        if let Some(area) = cell.delbydel.as_deref().and_then(name) {
+            let entry = by_label.entry(cell.label.as_str()).or_default();
+            entry.0 += 1;
+            entry.1.insert(area);
+        }
+    }
+    let span = format!("{}–{} ({})", found.years.0, found.years.1, found.sources.iter().map(|s| source_nb(s)).collect::<Vec<_>>().join(", "));
+    if by_label.is_empty() {
+        return format!("{span}: ingen celler i bydelen med et mønster over årene.");
+    }
+    let parts: Vec<String> = by_label
+        .into_iter()
+        .map(|(label, (cells, areas))| {
+            format!("{cells} {} med {label} ({})", if cells == 1 { "celle" } else { "celler" }, areas.into_iter().collect::<Vec<_>>().join(", "))
+        })
+        .collect();
+    format!("{span}: {}. Mønstrene følger Esris definisjoner (Gi* per år med forrige år som nabo, Mann-Kendall på utviklingen).", parts.join("; "))
 }
 
 /// The same report as PDF blocks: summary, the map, the indicator table, a bar chart and the
 /// trend per delbydel.
 fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, conclusion: &str) -> Vec<Block> {
-    let BydelFigures { members, totals, rows, trends } = *bydel;
+    let BydelFigures { members, totals, rows, trends, emerging } = *bydel;
     let map = area_map(members, rows);
     let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
@@ -330,6 +369,8 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, c
         let bars = recent.iter().map(|(year, value, shown)| (year.to_string(), *value, shown.clone())).collect();
         blocks.push(Block::Bars { label: format!("{} {} – trend: {}", t.code, t.name, t.trend), bars });
     }
+    blocks.push(Block::Heading(EMERGING_HEADING.into()));
+    blocks.push(Block::Text(emerging.to_string()));
     blocks.push(Block::Heading("Erfaring fra etablerte boliger".into()));
     blocks.push(Block::Text(conclusion.to_string()));
     blocks.push(Block::Note(method_text(policy)));
@@ -364,4 +405,49 @@ fn method_text(policy: &Policy) -> String {
 
 fn method(policy: &Policy) -> String {
     format!("<h2>Om tallene</h2><p class=\"note\">{}</p>", escape(method_text(policy).trim_start_matches("Om tallene: ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::emerging::{Kind, Pattern};
+
+    fn area(code: &str, name: &str) -> AreaRow {
+        AreaRow {
+            code: code.into(),
+            name: Some(name.into()),
+            parent_code: Some("01".into()),
+            population: None,
+            area_m2: 0.0,
+            polygon: geo::MultiPolygon(vec![]),
+        }
+    }
+
+    fn cell(pattern: Pattern, delbydel: &str) -> measurement::EmergingCell {
+        measurement::EmergingCell {
+            ring: Vec::new(),
+            centre: [0.0, 0.0],
+            pattern,
+            label: pattern.label(true),
+            delbydel: Some(delbydel.into()),
+            states: Vec::new(),
+            z: Vec::new(),
+            trend_z: None,
+            trend_p: None,
+        }
+    }
+
+    #[test]
+    fn the_paragraph_counts_each_pattern_and_names_its_delbydeler() {
+        let (vest, nord) = (area("0101", "Vest"), area("0102", "Nord"));
+        let members = [&vest, &nord];
+        let hot = Pattern::Hot(Kind::Intensifying);
+        let cells = vec![cell(hot, "0102"), cell(hot, "0101"), cell(hot, "0101"), cell(Pattern::Cold(Kind::New), "0101"), cell(hot, "0202")];
+        let found = Emerging { years: (2019, 2025), sources: vec!["police".into(), "fire".into()], cells, summary: BTreeMap::new() };
+        let text = emerging_paragraph(&Some(found), &members);
+        assert!(text.starts_with("2019–2025 (politi, brann og redning): "), "{text}");
+        // 0202 is another bydel's: not counted here.
+        assert!(text.contains("1 celle med ny kald sone (Vest); 3 celler med tiltagende varm sone (Nord, Vest)."), "{text}");
+        assert!(emerging_paragraph(&None, &members).contains("minst 3 år"));
+    }
 }

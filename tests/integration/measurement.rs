@@ -200,12 +200,14 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
         }
     }
     assert!(text.contains("Kart") && text.contains("Utvikling, alle kilder") && text.contains("trend:"), "{text}");
+    // Two years of data (2023-2024) are too few for patterns over time: said, not left out.
+    assert!(page.contains("Fremvoksende varme og kalde soner") && page.contains("trenger minst 3 år der hver kilde har data"), "{page}");
     // The charts are public output too: 0202's 3 incidents of 2024 (and any count under k) never
-    // appear as a number under its bars, only as "<5"; every count there is 0 or at least k.
+    // appear as a number under its bars; every count there is 0 or at least k. (Whether the 2024
+    // bar reads "<5" depends on the release's noise: 3 + noise reached 9 in one run in ~200.)
     let public = std::process::Command::new("pdftotext").arg(folder.join("bydel-02.pdf")).arg("-").output().unwrap();
     let public = String::from_utf8_lossy(&public.stdout);
-    let charts = public.split("Utvikling, alle kilder").nth(1).unwrap().split("Erfaring fra").next().unwrap();
-    assert!(charts.contains("<5"), "the 2024 bar is shown as <5:\n{charts}");
+    let charts = public.split("Utvikling, alle kilder").nth(1).unwrap().split("Fremvoksende varme og kalde soner").next().unwrap();
     for n in charts.split_whitespace().filter_map(|w| w.parse::<u64>().ok()).filter(|n| !(2000..=2100).contains(n)) {
         assert!(n == 0 || n >= 5, "count {n} under k in the public charts:\n{charts}");
     }
@@ -457,6 +459,25 @@ fn emerging_hot_spots_tell_a_growing_cluster_from_a_new_one() {
     assert_eq!(&states[8..], ["hot", "hot"], "{new}");
     assert!(!states[..8].contains(&"hot"), "{new}");
     assert_eq!(new["label"], "sammenhengende varm sone", "{new}");
+    // The annual report tells each bydel its patterns in a paragraph, with the delbydeler.
+    let reports = dir.path().join("reports");
+    let run = bomiljo(&db, &["report", "annual", "--year", "2024", "--role", "analyst", "--out", reports.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let page = std::fs::read_to_string(reports.join("annual-2024/bydel-01.html")).unwrap();
+    assert!(page.contains("<h2>Fremvoksende varme og kalde soner</h2><p>2015–2024 (politi, renovasjon)"), "{page}");
+    // The same analysis as `measure emerging` with its defaults (500 m band, every source): each
+    // pattern of Vest's cells with its number of cells, or none.
+    let out = bomiljo(&db, &["measure", "emerging", "--format", "json"]);
+    let city: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vest: Vec<&serde_json::Value> = city["cells"].as_array().unwrap().iter().filter(|c| c["delbydel"] == "0101").collect();
+    if vest.is_empty() {
+        assert!(page.contains("ingen celler i bydelen med et mønster"), "{page}");
+    }
+    for label in vest.iter().map(|c| c["label"].as_str().unwrap()).collect::<std::collections::BTreeSet<_>>() {
+        let cells = vest.iter().filter(|c| c["label"] == label).count();
+        let unit = if cells == 1 { "celle" } else { "celler" };
+        assert!(page.contains(&format!("{cells} {unit} med {label} (Vest)")), "{label}: {page}");
+    }
     // The public get the same analysis from the release's 250 m cells, through the API.
     assert!(bomiljo(&db, &["release", "build"]).status.success());
     let server = Server::start(&db, 0).expect("server starts");
