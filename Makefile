@@ -27,9 +27,11 @@ test: setup
 	$(CARGO) test --no-fail-fast
 	./scripts/web-test.sh
 
-# Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test.
+# Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, and the
+# statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I).
 proof: setup
 	$(CARGO) test --no-fail-fast --test integration -- --ignored
+	./scripts/crosscheck.sh
 
 # Formatting and lints, as CI checks them (skipped with a note where the toolchain lacks the tool).
 lint: setup

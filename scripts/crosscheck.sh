@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# bomiljo's space-time Gi* and Local Moran's I against PySAL (esda, libpysal from PyPI) on the demo
+# database; part of `make proof`. Mann-Kendall's reference values (pymannkendall) are in its unit
+# tests. See scripts/crosscheck.py for what is compared and how closely.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=target/crosscheck-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv" 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+"$venv/bin/pip" install --quiet 'esda>=2.5' 'libpysal>=4.10'
+cargo build --quiet
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bin=./target/debug/bomiljo
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" demo --no-serve --out "$tmp/files" >/dev/null
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" measure emerging --format json >"$tmp/emerging.json"
+BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" measure lisa --year 2024 --format csv >"$tmp/lisa.csv"
+"$venv/bin/python" scripts/crosscheck.py "$tmp"
