@@ -64,6 +64,9 @@ struct EmergingArgs {
     /// One source (fire, police, waste, ...); every source with data when absent.
     #[arg(long)]
     source: Option<String>,
+    /// One category of the source (analysts only: the release has categories per delbydel).
+    #[arg(long)]
+    category: Option<String>,
     /// Distance band for neighbours, metres.
     #[arg(long, default_value_t = 500.0)]
     band: f64,
@@ -121,7 +124,13 @@ fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
     let release = bomiljo::release::current(store.conn_mut(), config)?;
     let geography = measurement::Geography::load(store.conn(), config)?;
     let incidents = if args.role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
-    let params = measurement::EmergingParams { source: args.source.clone(), band_m: args.band, area: args.area.clone(), ..Default::default() };
+    let params = measurement::EmergingParams {
+        source: args.source.clone(),
+        category: args.category.clone(),
+        band_m: args.band,
+        area: args.area.clone(),
+        ..Default::default()
+    };
     let found = measurement::emerging(&geography, incidents, config, &params)?;
     let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
     let centre = |cell: &measurement::EmergingCell| to_wgs84.apply(cell.centre[0], cell.centre[1]).unwrap_or((f64::NAN, f64::NAN));

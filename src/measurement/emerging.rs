@@ -21,6 +21,8 @@ use crate::store::queries::IncidentFilter;
 pub struct EmergingParams {
     /// One source, or every source with data when absent.
     pub source: Option<String>,
+    /// One category of the source (analysts: the release has categories per delbydel only).
+    pub category: Option<String>,
     /// Cell size, metres (the release: 250, SSB's cells).
     pub cell_m: Option<f64>,
     /// Distance band for spatial neighbours, metres.
@@ -36,7 +38,7 @@ fn default_band() -> f64 {
 
 impl Default for EmergingParams {
     fn default() -> Self {
-        EmergingParams { source: None, cell_m: None, band_m: default_band(), area: None }
+        EmergingParams { source: None, category: None, cell_m: None, band_m: default_band(), area: None }
     }
 }
 
@@ -80,7 +82,7 @@ pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, pa
     let study = StudyArea::load(geography, params.area.as_deref())?;
     let mut counted = Vec::new();
     for year in from..=to {
-        let filter = IncidentFilter { sources: sources.clone(), category: None, years: Some((year, year)) };
+        let filter = IncidentFilter { sources: sources.clone(), category: params.category.clone(), years: Some((year, year)) };
         counted.push(count_cells(incidents, &study, cell, &filter)?);
     }
     let first = &counted[0];
