@@ -117,6 +117,18 @@ impl Policy {
         }
     }
 
+    /// An optional exact count kept only where this caller may see it exactly (a cell's own
+    /// count beside a statistic about its neighbourhood): `None` otherwise.
+    ///
+    /// ```
+    /// use bomiljo::privacy::{Policy, Role};
+    /// assert_eq!(Policy::new(Role::Public, 5).exact(Some(3)), None);
+    /// assert_eq!(Policy::new(Role::Public, 5).exact(Some(7)), Some(7));
+    /// ```
+    pub fn exact(&self, count: Option<u64>) -> Option<u64> {
+        count.filter(|&n| self.count(n).exact().is_some())
+    }
+
     /// Whether a value computed from `n` events may be shown (for values that are not counts,
     /// such as a density resting on n incidents).
     pub fn shows_value_from(&self, n: u64) -> bool {

@@ -178,16 +178,21 @@ pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): 
     let features: Vec<Value> = cells
         .iter()
         .filter_map(|c| {
-            let ring: Option<Vec<[f64; 2]>> = c.ring.iter().map(|[x, y]| to_wgs84.apply(*x, *y).ok().map(|(a, b)| [a, b])).collect();
-            Some(json!({
-                "type": "Feature",
-                "geometry": { "type": "Polygon", "coordinates": [ring?] },
-                "properties": { "class": c.class, "level": c.class.level(), "confidence": c.confidence, "z": c.z, "q": c.q, "count": c.count }
-            }))
+            cell_feature(
+                &to_wgs84,
+                &c.ring,
+                json!({ "class": c.class, "level": c.class.level(), "confidence": c.confidence, "z": c.z, "q": c.q, "count": c.count }),
+            )
         })
         .collect();
     let note = (!cold_spots_detectable).then_some("Kalde punkter kan ikke påvises på disse tallene: selv et område uten hendelser skiller seg ikke nok fra snittet. / Cold spots cannot be detected on these counts: even an area without incidents is not unusually low.");
     Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cold_spots_detectable": cold_spots_detectable, "note": note })))
+}
+
+/// A grid cell as a GeoJSON polygon feature in WGS84; `None` when a corner cannot be transformed.
+fn cell_feature(to_wgs84: &Transformer, ring: &[[f64; 2]], properties: Value) -> Option<Value> {
+    let ring: Option<Vec<[f64; 2]>> = ring.iter().map(|[x, y]| to_wgs84.apply(*x, *y).ok().map(|(a, b)| [a, b])).collect();
+    Some(json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring?] }, "properties": properties }))
 }
 
 /// `GET /api/emerging?source=&band_m=&area=`: cells with an emerging hot- or cold-spot pattern
@@ -201,15 +206,11 @@ pub async fn emerging(State(state): State<AppState>, view: View, Query(params): 
         .cells
         .iter()
         .filter_map(|c| {
-            let ring: Option<Vec<[f64; 2]>> = c.ring.iter().map(|[x, y]| to_wgs84.apply(*x, *y).ok().map(|(a, b)| [a, b])).collect();
-            Some(json!({
-                "type": "Feature",
-                "geometry": { "type": "Polygon", "coordinates": [ring?] },
-                "properties": {
-                    "pattern": c.pattern, "label": c.label, "label_en": c.pattern.label(false), "delbydel": c.delbydel,
-                    "states": c.states, "trend_z": c.trend_z, "trend_p": c.trend_p
-                }
-            }))
+            let properties = json!({
+                "pattern": c.pattern, "label": c.label, "label_en": c.pattern.label(false), "delbydel": c.delbydel,
+                "states": c.states, "trend_z": c.trend_z, "trend_p": c.trend_p
+            });
+            cell_feature(&to_wgs84, &c.ring, properties)
         })
         .collect();
     Ok(Json(

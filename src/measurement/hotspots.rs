@@ -64,11 +64,7 @@ impl Redact for HotspotCell {
     /// The class and confidence are about the neighbourhood (band), not the cell; the cell's own
     /// count is shown only when at least k.
     fn redact(&mut self, policy: &Policy) {
-        if let Some(n) = self.count {
-            if policy.count(n).exact().is_none() {
-                self.count = None;
-            }
-        }
+        self.count = policy.exact(self.count);
     }
 }
 

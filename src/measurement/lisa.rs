@@ -47,12 +47,9 @@ pub struct LisaCell {
 }
 
 impl Redact for LisaCell {
+    /// The statistic is about the neighbourhood; the cell's own count only when at least k.
     fn redact(&mut self, policy: &Policy) {
-        if let Some(n) = self.count {
-            if policy.count(n).exact().is_none() {
-                self.count = None;
-            }
-        }
+        self.count = policy.exact(self.count);
     }
 }
 
