@@ -5,7 +5,7 @@ import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { collection, getJson, setToken, token, transformRequest } from './js/api.js';
 import { addAreas, areaFeatures, areaList, bounds, highlight, restyle } from './js/areas.js';
 import { addLabels, addLocalBase } from './js/base.js';
-import { addHeat, updateHeat, updateHotspots, updateEmerging } from './js/heat.js';
+import { addHeat, updateHeat, updateHotspots, updateEmerging, updateLisa } from './js/heat.js';
 import { load, t, lang, esc } from './js/i18n.js';
 import { showArea } from './js/panel.js';
 import { findPlace, parseCoordinates } from './js/place.js';
@@ -15,7 +15,7 @@ import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, selected: '', mode: 'map' };
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', mode: 'map' };
 const fromUrl = readState(state);
 
 /** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
@@ -29,11 +29,12 @@ function style(basemap) {
 }
 
 async function refresh(map) {
-  const [choropleth, heat, hotspots, emerging] = await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state), updateEmerging(map, state)]);
+  const [choropleth, heat, hotspots, lisa, emerging] =
+    await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state), updateLisa(map, state), updateEmerging(map, state)]);
   // One thematic layer at a time: the heat map's (or the emerging patterns') colours and the
   // delbydel colours would mix.
   const areasLegend = state.showHeat || state.showEmerging ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
-  $('legend').innerHTML = [areasLegend, heat, hotspots, emerging].filter(Boolean).join('<hr>');
+  $('legend').innerHTML = [areasLegend, heat, hotspots, lisa, emerging].filter(Boolean).join('<hr>');
   $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits);
   $('year-label').textContent = state.year;
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
@@ -156,6 +157,7 @@ async function main() {
   $('show-heat').checked = state.showHeat;
   $('show-hotspots').checked = state.showHotspots;
   $('show-emerging').checked = state.showEmerging;
+  $('show-lisa').checked = state.showLisa;
   const basemap = await getJson('api/map').catch(() => ({ kind: 'none' }));
   const map = new maplibregl.Map({
     container: 'map', style: style(basemap), center: [10.75, 59.93], zoom: 10, transformRequest,
@@ -177,6 +179,7 @@ async function main() {
   map.setLayoutProperty('heat', 'visibility', state.showHeat ? 'visible' : 'none');
   map.setLayoutProperty('hotspots', 'visibility', state.showHotspots ? 'visible' : 'none');
   map.setLayoutProperty('emerging', 'visibility', state.showEmerging ? 'visible' : 'none');
+  map.setLayoutProperty('lisa', 'visibility', state.showLisa ? 'visible' : 'none');
   await showRole();
   await showAccuracy();
   await refresh(map);
@@ -214,6 +217,7 @@ async function main() {
   change('to-year', 'toYear', Number);
   $('show-heat').addEventListener('change', (e) => { state.showHeat = e.target.checked; map.setLayoutProperty('heat', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
   $('show-hotspots').addEventListener('change', (e) => { state.showHotspots = e.target.checked; map.setLayoutProperty('hotspots', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
+  $('show-lisa').addEventListener('change', (e) => { state.showLisa = e.target.checked; map.setLayoutProperty('lisa', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
   $('show-emerging').addEventListener('change', (e) => { state.showEmerging = e.target.checked; map.setLayoutProperty('emerging', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
   toggle(map, 'show-stops', 'stops', ['transit_stops'], '#21918c');
   toggle(map, 'show-schools', 'schools', ['schools', 'kindergartens'], '#3b528b');

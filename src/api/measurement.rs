@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{access::View, ApiError, AppState};
-use crate::measurement::{self, BeforeAfterParams, EmergingParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, SeriesParams};
+use crate::measurement::{
+    self, BeforeAfterParams, EmergingParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, LisaParams, SeriesParams,
+};
 use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
@@ -188,6 +190,30 @@ pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): 
     let note = (!cold_spots_detectable).then_some("Kalde punkter kan ikke påvises på disse tallene: selv et område uten hendelser skiller seg ikke nok fra snittet. / Cold spots cannot be detected on these counts: even an area without incidents is not unusually low.");
     Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cold_spots_detectable": cold_spots_detectable, "note": note })))
 }
+
+/// `GET /api/lisa?source=&year=&to_year=&cell_m=&band_m=&area=`: the cells whose Local Moran's I
+/// is significant (FDR q < 0.05) as GeoJSON (WGS84): the quadrant (high-high, low-low and the two
+/// outliers), I and q, and the cell's count where the caller may see it.
+pub async fn lisa(State(state): State<AppState>, view: View, Query(params): Query<LisaParams>) -> Result<Json<Value>, ApiError> {
+    let cells = on_incidents(&state, &view, move |config, geography, incidents| measurement::lisa(geography, incidents, config, &params)).await?;
+    let cells = view.caller().policy.apply(cells);
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let features: Vec<Value> = cells
+        .iter()
+        .filter(|c| c.q < LISA_Q)
+        .filter_map(|c| cell_feature(&to_wgs84, &c.ring, json!({ "quadrant": c.quadrant, "i": c.i, "p": c.p, "q": c.q, "count": c.count })))
+        .collect();
+    if features.len() > MAX_GEOJSON_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} significant cells is more than {MAX_GEOJSON_CELLS}; clip with area= or use a larger cell_m",
+            features.len()
+        )));
+    }
+    Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cells": cells.len(), "permutations": measurement::LISA_PERMUTATIONS })))
+}
+
+/// Adjusted p below which a Local Moran's I is shown on the map.
+const LISA_Q: f64 = 0.05;
 
 /// A grid cell as a GeoJSON polygon feature in WGS84; `None` when a corner cannot be transformed.
 fn cell_feature(to_wgs84: &Transformer, ring: &[[f64; 2]], properties: Value) -> Option<Value> {

@@ -203,6 +203,9 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/emerging", "Emerging hot and cold spots over the years (space-time Gi*, Mann-Kendall, Esri's 17 patterns) as GeoJSON", || get(measurement::emerging), Answer::GeoJson)
         .query(input::<crate::measurement::EmergingParams>)
         .errors(&[BAD, UNAUTH]),
+    Route::new("GET", "/api/lisa", "Local Moran's I: significant clusters (high-high, low-low) and outliers (FDR q < 0.05) as GeoJSON", || get(measurement::lisa), Answer::GeoJson)
+        .query(input::<crate::measurement::LisaParams>)
+        .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/series", "Incidents per year or month with the trend", || get(measurement::series), Answer::Json(schema::<crate::measurement::Series>))
         .query(input::<crate::measurement::SeriesParams>)
         .errors(&[BAD, UNAUTH]),

@@ -490,6 +490,18 @@ fn emerging_hot_spots_tell_a_growing_cluster_from_a_new_one() {
         features.iter().all(|f| f["properties"]["states"].as_array().unwrap().len() == 10 && f["properties"]["label_en"].as_str().unwrap().ends_with("spot")),
         "{public}"
     );
+    // Local Moran's I of 2024 for the public: on the same cells as the emerging analysis, only
+    // significant cells, no count under k.
+    let lisa = server.get_json("/api/lisa?source=police&band_m=250");
+    let studied: u64 = public["summary"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(lisa["cells"].as_u64(), Some(studied), "{lisa}");
+    assert_eq!(lisa["permutations"], 999);
+    let features = lisa["features"].as_array().unwrap();
+    for f in features {
+        assert!(f["properties"]["q"].as_f64().unwrap() < 0.05, "{f}");
+        let count = &f["properties"]["count"];
+        assert!(count.is_null() || count.as_u64().is_some_and(|n| n == 0 || n >= 5), "{f}");
+    }
     drop(server);
     // Fire with data for 2024 only: all sources together share one year, too few to say anything.
     let fire = dir.path().join("fire.csv");

@@ -144,6 +144,19 @@ test('emerging hot and cold spots are drawn with their patterns named in the leg
   await page.close();
 });
 
+test('local clusters and outliers are drawn with their quadrants in the legend', async () => {
+  const { page, errors } = await openMap();
+  await page.check('#show-lisa');
+  await page.waitForFunction(() => /Klynger og avvikere/.test(document.querySelector('#legend').textContent));
+  const year = await page.inputValue('#year');
+  const found = await (await fetch(`${BASE}/api/lisa?year=${year}&to_year=${year}`)).json();
+  const legend = await page.textContent('#legend');
+  const hot = found.features.filter((f) => f.properties.quadrant === 'high_high').length;
+  assert.match(legend, new RegExp(`varm klynge \\(høy blant høye\\) \\(${hot}\\)`), legend);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('siting mode returns an explanation for a clicked place', async () => {
   const { page, errors } = await openMap();
   await page.click('#tab-siting');

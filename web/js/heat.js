@@ -11,6 +11,9 @@ const EMERGING = {
   persistent: ['#d94801', '#2171b5'], diminishing: ['#f16913', '#4292c6'], sporadic: ['#fdd0a2', '#c6dbef'],
   oscillating: ['#bcbddc', '#dadaeb'], historical: ['#bdbdbd', '#d9d9d9'],
 };
+/** Local Moran's I quadrants: hot cluster red, cold cluster blue, the outliers paler. */
+const LISA = { high_high: '#b2182b', low_low: '#2166ac', high_low: '#f4a582', low_high: '#92c5de' };
+
 const emergingColour = (p) => EMERGING[p.kind]?.[p.side === 'hot' ? 0 : 1] ?? '#ffffff';
 
 const query = ({ source, year, toYear }) => new URLSearchParams({ ...(source ? { source } : {}), year, to_year: Math.max(year, toYear) }).toString();
@@ -22,6 +25,9 @@ export function heatTiles(state) {
 export function addHeat(map, state) {
   map.addSource('heat', { type: 'raster', tiles: heatTiles(state), tileSize: 256 });
   map.addLayer({ id: 'heat', type: 'raster', source: 'heat', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.85 } }, 'areas-line');
+  map.addSource('lisa', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  const quadrants = ['match', ['get', 'quadrant'], ...Object.entries(LISA).flatMap(([q, c]) => [q, c]), '#ffffff'];
+  map.addLayer({ id: 'lisa', type: 'fill', source: 'lisa', layout: { visibility: 'none' }, paint: { 'fill-opacity': 0.8, 'fill-color': quadrants } });
   map.addSource('emerging', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'emerging', type: 'fill', source: 'emerging', layout: { visibility: 'none' }, paint: { 'fill-opacity': 0.8, 'fill-color': ['get', 'colour'] } });
   map.addSource('hotspots', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
@@ -60,6 +66,18 @@ export async function updateEmerging(map, state) {
   }
   const rows = [...shown.values()].map((e) => `<div><span class="swatch" style="background:${e.colour}"></span>${esc(e.label)} (${e.cells})</div>`).join('');
   return `<strong>${t('emerging')}</strong> ${found.years[0]}–${found.years[1]}<br>` + (rows || `<div>${t('no_pattern')}</div>`);
+}
+
+/** Local Moran's I of the year span: clusters (high-high, low-low) and outliers, q < 0.05. */
+export async function updateLisa(map, state) {
+  if (!state.showLisa) return '';
+  const found = await getJson(`api/lisa?${query(state)}`).catch((e) => ({ error: e.message, features: [] }));
+  map.getSource('lisa').setData({ type: 'FeatureCollection', features: found.features });
+  if (found.error) return `<strong>${t('lisa')}</strong><div>${esc(found.error)}</div>`;
+  const counts = {};
+  for (const f of found.features) counts[f.properties.quadrant] = (counts[f.properties.quadrant] ?? 0) + 1;
+  return `<strong>${t('lisa')}</strong><br>` + Object.entries(LISA).map(([q, c]) =>
+    `<div><span class="swatch" style="background:${c}"></span>${t(`lisa_${q}`)} (${counts[q] ?? 0})</div>`).join('');
 }
 
 export async function updateHotspots(map, state) {
