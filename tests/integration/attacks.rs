@@ -726,3 +726,93 @@ fn a_public_score_and_its_coverage_are_the_same_with_or_without_housing_nearby()
     assert_ne!(analyst[4]["coverage"], public[4]["coverage"], "group 5: the analyst's coverage counts the housing factors");
     assert!(public[4]["coverage"]["hidden"].as_array().is_some_and(|h| !h.is_empty()), "{}", public[4]["coverage"]);
 }
+
+/// `&source=…`, or nothing for every source (as the map page asks).
+fn source_param(source: &str) -> String {
+    if source.is_empty() {
+        String::new()
+    } else {
+        format!("&source={source}")
+    }
+}
+
+/// The cell of the release (SSB 250 m) a public GeoJSON cell stands for.
+fn released_cell(feature: &Value) -> bomiljo::spatial::SsbCell {
+    let (x, y) = ring_centre(feature);
+    let (gx, gy) = Transformer::new(ANALYSIS_CRS, Crs::Utm33).apply(x, y).unwrap();
+    bomiljo::spatial::SsbCell::containing_utm33(gx, gy)
+}
+
+/// The newer public statistics, Local Moran's I and emerging hot spots, attacked the same way:
+/// every parameter an attacker controls (sources, year spans, bands, clipping to overlapping
+/// areas) is tried. Every count `/api/lisa` shows is the release's count of that cell and span,
+/// the same in every answer, 0 or at least k; differencing the span 2023-2024 against 2024 gives
+/// the released 2023 count and no more exact small true counts than a guesser; and the emerging
+/// patterns are those computed from the release alone (no raw incident, no housing site, shapes
+/// them).
+#[test]
+fn local_moran_and_emerging_hot_spots_difference_to_nothing_beyond_the_release() {
+    let w = World::new();
+    let mut seen: HashMap<(String, String, bomiljo::spatial::SsbCell), u64> = HashMap::new();
+    let mut span_minus_year: Vec<(bomiljo::spatial::SsbCell, i64)> = Vec::new();
+    for source in ["police", "fire", "waste", ""] {
+        let sources: Vec<String> = if source.is_empty() { Vec::new() } else { vec![source.to_string()] };
+        for band in [250, 500, 750] {
+            for area in ["", "&area=0101", "&area=0202"] {
+                let mut by_span: HashMap<&str, HashMap<bomiljo::spatial::SsbCell, u64>> = HashMap::new();
+                for (span, years, (from, to)) in [("2024", "year=2024", (2024, 2024)), ("2023-2024", "year=2023&to_year=2024", (2023, 2024))] {
+                    let answer = w.get(&format!("/api/lisa?band_m={band}{area}&{years}{}", source_param(source)));
+                    let released = w.release.cell_counts(&sources, (from, to));
+                    for f in answer["features"].as_array().unwrap() {
+                        let Some(n) = shown(&f["properties"]["count"]) else { continue };
+                        let cell = released_cell(f);
+                        assert_eq!(Some(&n), released.get(&cell), "{source} {span} band {band}{area}: a shown count is not the release's");
+                        assert!(n == 0 || n >= K, "count {n} under k shown");
+                        let before = seen.insert((source.to_string(), span.to_string(), cell), n);
+                        assert!(before.is_none_or(|b| b == n), "one cell, two counts across parameters");
+                        by_span.entry(span).or_default().insert(cell, n);
+                    }
+                }
+                if source == "police" {
+                    for (cell, both) in by_span.get("2023-2024").into_iter().flatten() {
+                        if let Some(last) = by_span.get("2024").and_then(|m| m.get(cell)) {
+                            span_minus_year.push((*cell, *both as i64 - *last as i64));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // The difference is the released (noisy) 2023 count: post-processing, not the truth.
+    let projection = SsbProjection::new();
+    let released_2023 = w.release.cell_counts(&["police".to_string()], (2023, 2023));
+    let mut new = Outcome::default();
+    for (cell, estimate) in &span_minus_year {
+        assert_eq!(*estimate, *released_2023.get(cell).unwrap_or(&0) as i64);
+        new.record(*estimate, w.count(|r| r.source == "police" && r.year == 2023 && projection.cell_of(r.x, r.y) == Some(*cell)));
+    }
+    let police_cells = w.release.table("police", 2023).unwrap().cells.keys();
+    let guesser = guesser_hits(police_cells.map(|cell| w.count(|r| r.source == "police" && r.year == 2023 && projection.cell_of(r.x, r.y) == Some(*cell))));
+    println!(
+        "local Moran's I: {} counts seen, {} span differences; {}/{} small counts exact (a guesser gets {guesser})",
+        seen.len(),
+        span_minus_year.len(),
+        new.exact,
+        new.targets
+    );
+    assert!(!seen.is_empty(), "the attack saw no count at all");
+    assert!(new.exact <= guesser, "{new:?} vs guesser {guesser}");
+    // Emerging hot spots: the public answer is the one computed from the release alone.
+    let mut compared = 0;
+    for (source, band) in [("police", 250.0), ("", 500.0), ("waste", 750.0)] {
+        let query = format!("/api/emerging?band_m={band}{}", source_param(source));
+        let (public, params) =
+            (w.get(&query), measurement::EmergingParams { source: (!source.is_empty()).then(|| source.to_string()), band_m: band, ..Default::default() });
+        let Ok(from_release) = measurement::emerging(&w.geography, Incidents::Released(&w.release), &w.config, &params) else { continue };
+        let states: Vec<Value> = public["features"].as_array().unwrap().iter().map(|f| f["properties"]["states"].clone()).collect();
+        let want: Vec<Value> = from_release.cells.iter().map(|c| serde_json::to_value(&c.states).unwrap()).collect();
+        assert_eq!(states, want, "{query}");
+        compared += want.len();
+    }
+    assert!(compared > 0, "no emerging pattern was compared");
+}
