@@ -80,6 +80,21 @@ struct EmergingArgs {
     role: Role,
 }
 
+/// Runs `work` on the incidents `role` may see (analysts: the raw incidents; the public: the
+/// release) with the reference geography.
+fn with_incidents<T>(
+    ctx: &Context,
+    role: Role,
+    work: impl FnOnce(&measurement::Geography, measurement::Incidents) -> Result<T, measurement::MeasureError>,
+) -> Result<T> {
+    let config = &ctx.config;
+    let mut store = ctx.store()?;
+    let release = bomiljo::release::current(store.conn_mut(), config)?;
+    let geography = measurement::Geography::load(store.conn(), config)?;
+    let incidents = if role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
+    Ok(work(&geography, incidents)?)
+}
+
 fn parse_level(s: &str) -> Result<Level, String> {
     match s {
         "delbydel" => Ok(Level::Delbydel),
@@ -97,13 +112,12 @@ pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
     }
     let year = args.year.expect("clap requires --year without a subcommand");
     let config = &ctx.config;
-    let mut store = ctx.store()?;
-    let release = bomiljo::release::current(store.conn_mut(), config)?;
-    let geography = measurement::Geography::load(store.conn(), config)?;
-    let incidents = if args.role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
-    let rows = measurement::measure(&geography, incidents, config, year, args.level)?;
-    let missing: Vec<String> =
-        measurement::coverage(incidents, config)?.into_iter().filter_map(|(source, years)| measurement::no_data_note(&source, years, year)).collect();
+    let (rows, missing) = with_incidents(ctx, args.role, |geography, incidents| {
+        let rows = measurement::measure(geography, incidents, config, year, args.level)?;
+        let missing: Vec<String> =
+            measurement::coverage(incidents, config)?.into_iter().filter_map(|(source, years)| measurement::no_data_note(&source, years, year)).collect();
+        Ok((rows, missing))
+    })?;
     let rows = Policy::new(args.role, config.project.min_count).apply(rows);
     match args.format {
         TableFormat::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
@@ -120,10 +134,6 @@ pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
 /// a pattern (centre in WGS84, the pattern in words, H/K/· per year).
 fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
     let config = &ctx.config;
-    let mut store = ctx.store()?;
-    let release = bomiljo::release::current(store.conn_mut(), config)?;
-    let geography = measurement::Geography::load(store.conn(), config)?;
-    let incidents = if args.role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
     let params = measurement::EmergingParams {
         source: args.source.clone(),
         category: args.category.clone(),
@@ -131,7 +141,7 @@ fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
         area: args.area.clone(),
         ..Default::default()
     };
-    let found = measurement::emerging(&geography, incidents, config, &params)?;
+    let found = with_incidents(ctx, args.role, |geography, incidents| measurement::emerging(geography, incidents, config, &params))?;
     let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
     let centre = |cell: &measurement::EmergingCell| to_wgs84.apply(cell.centre[0], cell.centre[1]).unwrap_or((f64::NAN, f64::NAN));
     let states = |cell: &measurement::EmergingCell| -> String {
@@ -174,13 +184,10 @@ fn run_emerging(ctx: &Context, args: &EmergingArgs) -> Result<()> {
 /// by quadrant.
 fn run_lisa(ctx: &Context, args: &LisaArgs) -> Result<()> {
     let config = &ctx.config;
-    let mut store = ctx.store()?;
-    let release = bomiljo::release::current(store.conn_mut(), config)?;
-    let geography = measurement::Geography::load(store.conn(), config)?;
-    let incidents = if args.role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
     let params =
         measurement::LisaParams { source: args.source.clone(), year: args.year, to_year: args.to_year, cell_m: args.cell, band_m: Some(args.band), area: None };
-    let cells = Policy::new(args.role, config.project.min_count).apply(measurement::lisa(&geography, incidents, config, &params)?);
+    let cells = with_incidents(ctx, args.role, |geography, incidents| measurement::lisa(geography, incidents, config, &params))?;
+    let cells = Policy::new(args.role, config.project.min_count).apply(cells);
     let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
     let centre = |cell: &measurement::LisaCell| {
         let [x, y] = cell.centre;
