@@ -32,6 +32,8 @@ pub struct Feature {
     /// Incidents: the SSB 250 m cell of the position as delivered, before snapping (so released
     /// cell counts are not aliased by the snapping grid).
     pub ssb_cell: Option<crate::spatial::SsbCell>,
+    /// Line layers: the source columns the layer keeps (`keep_tags`), as a JSON object.
+    pub tags: Option<String>,
 }
 
 impl Feature {

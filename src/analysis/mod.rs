@@ -21,6 +21,8 @@ pub mod kde;
 pub mod lisa;
 /// The Mann-Kendall trend test with the tie correction.
 pub mod mann_kendall;
+/// Travel along the street network: multi-source Dijkstra, nearest features, isochrones.
+pub mod network;
 /// Exact tests for Poisson counts (change between two years).
 pub mod poisson;
 /// Siting: explained scores of candidate sites against the matrix rules.

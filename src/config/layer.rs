@@ -186,6 +186,8 @@ pub struct Layer {
     /// OpenStreetMap tags (`shop=supermarket`, `amenity=*`) that select this layer's features
     /// from an `.osm.pbf` file.
     pub osm_tags: Vec<String>,
+    /// Line layers: source columns kept verbatim as the feature's tags (for the street network).
+    pub keep_tags: Vec<String>,
     #[serde(skip)]
     pub path: PathBuf,
 }
@@ -233,6 +235,11 @@ impl Layer {
         if geometry == GeometryType::Line && kind != LayerKind::Poi {
             return Err(invalid(
                 "geometry = \"line\" is for kind = \"poi\" layers (streets); areas, population, housing and incidents are points or polygons".into(),
+            ));
+        }
+        if !raw.keep_tags.is_empty() && geometry != GeometryType::Line {
+            return Err(invalid(
+                "keep_tags is for geometry = \"line\" layers (the street network reads them); remove it or make the layer a line layer".into(),
             ));
         }
         if kind == LayerKind::Housing && visibility == Visibility::Public {
@@ -286,6 +293,7 @@ impl Layer {
             code_digits: raw.code_digits,
             parent_layer: raw.parent_layer,
             osm_tags: raw.osm_tags,
+            keep_tags: raw.keep_tags,
             path: path.to_path_buf(),
         })
     }

@@ -116,6 +116,10 @@ pub struct RawLayer {
     /// Points of interest: OpenStreetMap `key=value` tags selecting features from `.osm.pbf`.
     #[serde(default)]
     pub osm_tags: Vec<String>,
+    /// Line layers: source columns kept as the feature's tags (OpenStreetMap `oneway`,
+    /// `maxspeed`, `foot`, ...), which the street network reads.
+    #[serde(default)]
+    pub keep_tags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -376,6 +376,7 @@ fn open(path: &Path, layer: &Layer, options: &ImportOptions) -> Result<Source, I
         "gml" => gml::read(path),
         "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path, options.source_layer.as_deref()),
         "zip" => gtfs::read(path),
+        "pbf" if layer.geometry == crate::config::GeometryType::Line => osm::read_lines(path, layer),
         "pbf" => osm::read(path, &layer.osm_tags, &layer.name),
         _ => Err(ImportError::file(path, unsupported(&ext, path))),
     }

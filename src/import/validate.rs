@@ -211,7 +211,7 @@ impl<'a> Validator<'a> {
             x = anonymise::snap(x, grid);
             y = anonymise::snap(y, grid);
         }
-        let mut feature = Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell };
+        let mut feature = Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell, tags: self.kept_tags(row) };
         if self.layer.kind == LayerKind::Areas {
             self.resolve_area_codes(&mut feature).map_err(|reason| Rejection::new(row.line, reason))?;
         } else if let Some(area) = area {
@@ -220,6 +220,13 @@ impl<'a> Validator<'a> {
         }
         feature.id = self.feature_id(&feature);
         Ok(feature)
+    }
+
+    /// The layer's `keep_tags` columns that have a value, as a JSON object (`None` when none do).
+    fn kept_tags(&self, row: &RawRow) -> Option<String> {
+        let tags: serde_json::Map<String, serde_json::Value> =
+            self.layer.keep_tags.iter().filter_map(|key| Some((key.clone(), serde_json::Value::String(row.cells.get(key)?.into_owned())))).collect();
+        (!tags.is_empty()).then(|| serde_json::Value::Object(tags).to_string())
     }
 
     fn field_value(&mut self, mapping: &FieldMapping, row: &RawRow) -> Result<FieldValue, String> {

@@ -2,11 +2,12 @@
 //!
 //! All coordinates are EPSG:25832 metres. [`AreaIndex`] answers "which delbydel contains this
 //! point"; [`PointIndex`] answers nearest-k, count/sum within a radius and bounding-box queries
-//! for one point layer. [`SpatialIndex`] holds one of each per layer in the store.
+//! for one point layer. [`network::Network`] routes along the streets. [`SpatialIndex`] holds one of each per layer in the store.
 
 mod areas;
 pub mod banded;
 pub mod cells;
+pub mod network;
 mod overlaps;
 mod points;
 mod polygons;

@@ -111,6 +111,9 @@ impl Table {
             }
         }
         row.push(Cell::Integer(import_id));
+        if self == Table::Features {
+            row.push(text(&f.tags));
+        }
         if self == Table::Incidents {
             row.push(f.ssb_cell.map_or(Cell::Null, |c| Cell::Integer(c.id())));
         }

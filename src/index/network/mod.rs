@@ -1,0 +1,345 @@
+//! The street network: routable graphs for walking and for driving, built from a line layer with
+//! OpenStreetMap tags (see [`Profile`] for who may use which way), and the snapping of any point
+//! to its nearest usable way.
+//!
+//! # Build
+//! Ways meet where they share a vertex, as OpenStreetMap's topology says (a bridge over a street
+//! shares none, so it is no junction). Vertices are matched to the centimetre after projection.
+//! Every way is cut at its ends and at every vertex another way (or itself) also passes through;
+//! the pieces between are the graph's edges and keep their shape for snapping and isochrones.
+//! Each edge costs metres on foot and seconds by car in each direction it may be driven.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use geo::{line_string, MultiLineString};
+//! use bomiljo::index::network::{Mode, Network, Profile, StreetWay};
+//! let tags = BTreeMap::new();
+//! let way = |line| StreetWay { class: Some("residential"), tags: &tags, lines: MultiLineString(vec![line]) };
+//! // An L of two streets and a third crossing the corner's first street at (100, 0).
+//! let ways = [
+//!     way(line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 200.0, y: 0.0)]),
+//!     way(line_string![(x: 200.0, y: 0.0), (x: 200.0, y: 300.0)]),
+//!     way(line_string![(x: 100.0, y: -50.0), (x: 100.0, y: 0.0)]),
+//! ];
+//! let network = Network::build(ways.iter(), &Profile::oslo_default());
+//! assert_eq!((network.nodes().len(), network.edges().len()), (5, 4));
+//! let snap = network.snap(150.0, 250.0, Mode::Walk, 150.0).unwrap();
+//! assert_eq!((snap.offset_m, snap.along_m), (50.0, 250.0));
+//! ```
+
+mod profile;
+
+pub use profile::{parse_maxspeed, Profile, Way};
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{Coord, MultiLineString};
+use rstar::{RTree, RTreeObject, AABB};
+use serde::Serialize;
+
+/// How one travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// On foot: costs in metres.
+    Walk,
+    /// By car: costs in seconds.
+    Drive,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "walk" | "foot" | "gange" => Some(Mode::Walk),
+            "drive" | "car" | "bil" => Some(Mode::Drive),
+            _ => None,
+        }
+    }
+}
+
+/// A way handed to [`Network::build`]: its class, its tags and its lines (EPSG:25832).
+pub struct StreetWay<'a> {
+    pub class: Option<&'a str>,
+    pub tags: &'a BTreeMap<String, String>,
+    pub lines: MultiLineString<f64>,
+}
+
+/// A piece of a way between two junctions (or ends).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    pub from: u32,
+    pub to: u32,
+    pub length_m: f64,
+    pub walk: bool,
+    /// Seconds to drive from `from` to `to`, when cars may.
+    pub drive_forward_s: Option<f64>,
+    /// Seconds to drive from `to` to `from`, when cars may.
+    pub drive_backward_s: Option<f64>,
+    /// The edge's shape: a range of [`Network::shape`]'s vertices, `from` first.
+    shape: std::ops::Range<usize>,
+}
+
+impl Edge {
+    /// The cost of travelling the edge by a mode from position `a` to position `b` (metres from
+    /// `from`), or `None` when the mode may not go that way.
+    pub fn cost_between(&self, mode: Mode, a: f64, b: f64) -> Option<f64> {
+        let share = if self.length_m > 0.0 { (b - a).abs() / self.length_m } else { 0.0 };
+        match mode {
+            Mode::Walk => self.walk.then_some((b - a).abs()),
+            Mode::Drive if b >= a => self.drive_forward_s.map(|s| s * share),
+            Mode::Drive => self.drive_backward_s.map(|s| s * share),
+        }
+    }
+
+    /// Whether the mode may use the edge in some direction.
+    pub fn usable(&self, mode: Mode) -> bool {
+        match mode {
+            Mode::Walk => self.walk,
+            Mode::Drive => self.drive_forward_s.is_some() || self.drive_backward_s.is_some(),
+        }
+    }
+}
+
+/// Outgoing edges of every node for one mode, in compressed rows.
+#[derive(Clone, Debug, Default)]
+pub struct Adjacency {
+    offsets: Vec<u32>,
+    heads: Vec<u32>,
+    costs: Vec<f64>,
+}
+
+impl Adjacency {
+    fn new(nodes: usize, arcs: &mut [(u32, u32, f64)]) -> Adjacency {
+        arcs.sort_unstable_by_key(|a| (a.0, a.1));
+        let mut offsets = vec![0u32; nodes + 1];
+        for a in arcs.iter() {
+            offsets[a.0 as usize + 1] += 1;
+        }
+        for i in 0..nodes {
+            offsets[i + 1] += offsets[i];
+        }
+        Adjacency { offsets, heads: arcs.iter().map(|a| a.1).collect(), costs: arcs.iter().map(|a| a.2).collect() }
+    }
+
+    /// The arcs leaving a node: (head, cost).
+    pub fn arcs(&self, node: u32) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let range = self.offsets[node as usize] as usize..self.offsets[node as usize + 1] as usize;
+        self.heads[range.clone()].iter().copied().zip(self.costs[range].iter().copied())
+    }
+
+    /// The number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// The number of arcs.
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+}
+
+/// A point's place on the network: the edge, how far along it (metres from its `from` node),
+/// the point on the edge and how far the point lies from it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Snap {
+    pub edge: u32,
+    pub along_m: f64,
+    pub offset_m: f64,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// One straight piece of an edge's shape, in the snapping index.
+struct Segment {
+    a: [f64; 2],
+    b: [f64; 2],
+    edge: u32,
+    /// Metres along the edge where the piece starts.
+    start_m: f64,
+}
+
+impl RTreeObject for Segment {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners(self.a, self.b)
+    }
+}
+
+impl rstar::PointDistance for Segment {
+    fn distance_2(&self, p: &[f64; 2]) -> f64 {
+        let (_, q) = self.closest(p);
+        (q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)
+    }
+}
+
+impl Segment {
+    /// The share along the piece (0-1) of the point nearest `p`, and that point.
+    fn closest(&self, p: &[f64; 2]) -> (f64, [f64; 2]) {
+        let (dx, dy) = (self.b[0] - self.a[0], self.b[1] - self.a[1]);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 { (((p[0] - self.a[0]) * dx + (p[1] - self.a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+        (t, [self.a[0] + t * dx, self.a[1] + t * dy])
+    }
+}
+
+/// Walking and driving graphs over one set of nodes and edges, and a snapping index.
+pub struct Network {
+    nodes: Vec<[f64; 2]>,
+    edges: Vec<Edge>,
+    shape: Vec<Coord<f64>>,
+    walk: Adjacency,
+    drive: Adjacency,
+    segments: RTree<Segment>,
+    profile: Profile,
+}
+
+impl Network {
+    /// Builds the graphs from ways (EPSG:25832). Ways no mode may use are left out.
+    pub fn build<'a>(ways: impl Iterator<Item = &'a StreetWay<'a>> + Clone, profile: &Profile) -> Network {
+        let key = |c: &Coord<f64>| ((c.x * 100.0).round() as i64, (c.y * 100.0).round() as i64);
+        let usable: Vec<(&StreetWay, bool, Option<(Option<f64>, Option<f64>)>)> = ways
+            .map(|w| {
+                let way = Way { class: w.class, tags: w.tags };
+                (w, profile.walkable(&way), profile.drive_kmh(&way))
+            })
+            .filter(|(_, walk, drive)| *walk || drive.is_some())
+            .collect();
+        // How many times each vertex is used: a vertex used twice (or a line's end) is a node.
+        let mut uses: HashMap<(i64, i64), u32> = HashMap::new();
+        for (way, _, _) in &usable {
+            for line in &way.lines.0 {
+                for (i, c) in line.0.iter().enumerate() {
+                    let count = if i == 0 || i + 1 == line.0.len() { 2 } else { 1 };
+                    *uses.entry(key(c)).or_default() += count;
+                }
+            }
+        }
+        let mut node_of: HashMap<(i64, i64), u32> = HashMap::new();
+        let mut nodes = Vec::new();
+        let mut node = |c: &Coord<f64>| {
+            *node_of.entry(key(c)).or_insert_with(|| {
+                nodes.push([c.x, c.y]);
+                (nodes.len() - 1) as u32
+            })
+        };
+        let mut edges = Vec::new();
+        let mut shape: Vec<Coord<f64>> = Vec::new();
+        for (way, walk, drive) in &usable {
+            for line in way.lines.0.iter().filter(|l| l.0.len() >= 2) {
+                let mut start = 0;
+                for i in 1..line.0.len() {
+                    if i + 1 < line.0.len() && uses[&key(&line.0[i])] < 2 {
+                        continue;
+                    }
+                    let piece = &line.0[start..=i];
+                    let length_m: f64 = piece.windows(2).map(|w| ((w[1].x - w[0].x).powi(2) + (w[1].y - w[0].y).powi(2)).sqrt()).sum();
+                    let (from, to) = (node(&piece[0]), node(&piece[piece.len() - 1]));
+                    let seconds = |kmh: Option<f64>| kmh.map(|v| length_m / (v / 3.6));
+                    let (forward, backward) = drive.map_or((None, None), |(f, b)| (seconds(f), seconds(b)));
+                    let first = shape.len();
+                    shape.extend_from_slice(piece);
+                    if from != to || length_m > 0.0 {
+                        edges.push(Edge { from, to, length_m, walk: *walk, drive_forward_s: forward, drive_backward_s: backward, shape: first..shape.len() });
+                    }
+                    start = i;
+                }
+            }
+        }
+        let arcs = |mode: Mode| {
+            let mut arcs = Vec::new();
+            for e in &edges {
+                if let Some(c) = e.cost_between(mode, 0.0, e.length_m) {
+                    arcs.push((e.from, e.to, c));
+                }
+                if let Some(c) = e.cost_between(mode, e.length_m, 0.0) {
+                    arcs.push((e.to, e.from, c));
+                }
+            }
+            Adjacency::new(nodes.len(), &mut arcs)
+        };
+        let (walk, drive) = (arcs(Mode::Walk), arcs(Mode::Drive));
+        let mut pieces = Vec::new();
+        for (id, e) in edges.iter().enumerate() {
+            let mut start_m = 0.0;
+            for w in shape[e.shape.clone()].windows(2) {
+                let (a, b) = ([w[0].x, w[0].y], [w[1].x, w[1].y]);
+                pieces.push(Segment { a, b, edge: id as u32, start_m });
+                start_m += ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
+            }
+        }
+        Network { nodes, edges, shape, walk, drive, segments: RTree::bulk_load(pieces), profile: profile.clone() }
+    }
+
+    pub fn nodes(&self) -> &[[f64; 2]] {
+        &self.nodes
+    }
+
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The graph of one mode.
+    pub fn adjacency(&self, mode: Mode) -> &Adjacency {
+        match mode {
+            Mode::Walk => &self.walk,
+            Mode::Drive => &self.drive,
+        }
+    }
+
+    /// An edge's shape, `from` first.
+    pub fn shape(&self, edge: u32) -> &[Coord<f64>] {
+        &self.shape[self.edges[edge as usize].shape.clone()]
+    }
+
+    /// The nearest point (EPSG:25832) on a way the mode may use, if one lies within `max_m`.
+    pub fn snap(&self, x: f64, y: f64, mode: Mode, max_m: f64) -> Option<Snap> {
+        let p = [x, y];
+        let max2 = max_m * max_m;
+        self.segments.nearest_neighbor_iter_with_distance_2(&p).take_while(|(_, d2)| *d2 <= max2).find(|(s, _)| self.edges[s.edge as usize].usable(mode)).map(
+            |(s, d2)| {
+                let (t, q) = s.closest(&p);
+                let length = ((s.b[0] - s.a[0]).powi(2) + (s.b[1] - s.a[1]).powi(2)).sqrt();
+                Snap { edge: s.edge, along_m: s.start_m + t * length, offset_m: d2.sqrt(), x: q[0], y: q[1] }
+            },
+        )
+    }
+
+    /// The cost of reaching the network from a point `offset_m` away from it (and of leaving it
+    /// for one): walked, by either mode (from the door to the car).
+    pub fn access_cost(&self, mode: Mode, offset_m: f64) -> f64 {
+        match mode {
+            Mode::Walk => offset_m,
+            Mode::Drive => offset_m / self.profile.walk_m_per_s(),
+        }
+    }
+
+    /// The part of an edge's shape between two positions along it (metres from `from`).
+    pub fn shape_between(&self, edge: u32, a: f64, b: f64) -> Vec<Coord<f64>> {
+        let (lo, hi) = (a.min(b), a.max(b));
+        let mut out = Vec::new();
+        let mut walked = 0.0;
+        for w in self.shape(edge).windows(2) {
+            let length = ((w[1].x - w[0].x).powi(2) + (w[1].y - w[0].y).powi(2)).sqrt();
+            let at = |m: f64| {
+                let t = if length > 0.0 { ((m - walked) / length).clamp(0.0, 1.0) } else { 0.0 };
+                Coord { x: w[0].x + t * (w[1].x - w[0].x), y: w[0].y + t * (w[1].y - w[0].y) }
+            };
+            if walked + length >= lo && walked <= hi {
+                if out.is_empty() {
+                    out.push(at(lo));
+                }
+                out.push(at(hi.min(walked + length)));
+            }
+            walked += length;
+        }
+        out
+    }
+}
