@@ -389,7 +389,7 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     let context = crate::siting::SitingContext::build(store.conn(), config, index.clone(), &release).map_err(crate::api::ServeError::Siting)?;
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
     let sites = project(&read_lon_lat(candidates_csv)?, threads);
-    let school = Metric::DistanceTo { layer: "schools".into() };
+    let school = Metric::DistanceTo { layer: "schools".into(), along: Default::default() };
     let residents = Metric::PopulationWithin { radius_m: 250.0 };
     let (distances, nearest_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &school, &policy).unwrap_or(f64::NAN)));
     let (population, pop_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &residents, &policy).unwrap_or(f64::NAN)));

@@ -7,13 +7,16 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{suggest, ConfigError, LayerKind};
-use crate::analysis::siting::{Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
+use crate::analysis::siting::{Along, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
+use crate::index::network::Profile;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRuleSet {
     name: String,
     staff_base: RawStaffBase,
+    network: Option<Profile>,
+    basis: BasisTexts,
     population: RawPopulation,
     groups: Vec<RawGroup>,
 }
@@ -57,6 +60,8 @@ struct RawRule {
     id: String,
     metric: String,
     layer: Option<String>,
+    /// distance_to: `straight` (default) or `walk`.
+    along: Option<String>,
     radius_m: Option<f64>,
     groups: Option<Vec<u8>>,
     min: Option<f64>,
@@ -71,7 +76,7 @@ struct RawRule {
 
 const METRICS: [&str; 7] =
     ["units", "distance_to", "population_within", "housing_units_within", "group_sites_within", "incident_percentile", "staff_base_minutes"];
-const PLACEHOLDERS: [&str; 4] = ["{value}", "{threshold}", "{full_at}", "{zero_at}"];
+const PLACEHOLDERS: [&str; 5] = ["{value}", "{threshold}", "{full_at}", "{zero_at}", "{basis}"];
 
 /// Reads and checks a rule file against the configured layers.
 pub fn load(path: &Path, config: &super::Config) -> Result<RuleSet, ConfigError> {
@@ -83,6 +88,13 @@ pub fn load(path: &Path, config: &super::Config) -> Result<RuleSet, ConfigError>
 fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
     if !(raw.staff_base.speed_kmh > 0.0 && raw.staff_base.detour_factor >= 1.0) {
         return Err("[staff_base] needs speed_kmh > 0 and detour_factor >= 1".into());
+    }
+    if let Some(network) = &raw.network {
+        network.check()?;
+        match config.layer(&network.layer) {
+            Ok(layer) if layer.geometry == super::GeometryType::Line => {}
+            _ => return Err(format!("[network] layer = \"{}\" must be a line layer (geometry = \"line\", e.g. roads)", network.layer)),
+        }
     }
     if !(10.0..=1000.0).contains(&raw.population.cell_m) {
         return Err("[population] cell_m must be 10-1000 metres".into());
@@ -155,6 +167,8 @@ fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
     Ok(RuleSet {
         name: raw.name,
         staff_base: StaffBase { speed_kmh: raw.staff_base.speed_kmh, detour_factor: raw.staff_base.detour_factor },
+        network: raw.network,
+        basis: raw.basis,
         population_cell_m: raw.population.cell_m,
         groups,
     })
@@ -166,6 +180,9 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
         Some(v) => Err(format!("radius_m = {v} must be 0-5000 metres")),
         None => Err(format!("metric {} needs radius_m", r.metric)),
     };
+    if r.along.is_some() && r.metric != "distance_to" {
+        return Err(format!("along belongs to distance_to, not {}", r.metric));
+    }
     Ok(match r.metric.as_str() {
         "units" => Metric::Units,
         "distance_to" => {
@@ -181,7 +198,12 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
                     known.join(", ")
                 ));
             }
-            Metric::DistanceTo { layer }
+            let along = match r.along.as_deref() {
+                None | Some("straight") => Along::Straight,
+                Some("walk") => Along::Walk,
+                Some(other) => return Err(format!("along = \"{other}\" is not one of straight, walk")),
+            };
+            Metric::DistanceTo { layer, along }
         }
         "population_within" => Metric::PopulationWithin { radius_m: radius()? },
         "housing_units_within" => Metric::HousingUnitsWithin { radius_m: radius()? },

@@ -59,6 +59,11 @@ impl PointIndex {
         PointIndex { tree: RTree::bulk_load(entries), ids, weights }
     }
 
+    /// Every point's position.
+    pub fn positions(&self) -> Vec<[f64; 2]> {
+        self.tree.iter().map(|e| *e.geom()).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.ids.len()
     }

@@ -356,24 +356,27 @@ fn recommendation(config: &Config, params: &DialogueParams) -> Vec<String> {
     let near: Vec<String> = group
         .factors
         .iter()
-        .filter(|f| matches!(&f.metric, crate::analysis::siting::Metric::DistanceTo { layer } if ["transit_stops", "grocery", "pharmacies"].contains(&layer.as_str())))
+        .filter(|f| matches!(&f.metric, crate::analysis::siting::Metric::DistanceTo { layer, .. } if ["transit_stops", "grocery", "pharmacies"].contains(&layer.as_str())))
         .map(|f| {
             let what = match (&f.metric, lang) {
-                (crate::analysis::siting::Metric::DistanceTo { layer }, Lang::Nb) => match layer.as_str() {
+                (crate::analysis::siting::Metric::DistanceTo { layer, .. }, Lang::Nb) => match layer.as_str() {
                     "transit_stops" => "kollektivtransport",
                     "grocery" => "dagligvarebutikk",
                     _ => "apotek",
                 },
-                (crate::analysis::siting::Metric::DistanceTo { layer }, Lang::En) => match layer.as_str() {
+                (crate::analysis::siting::Metric::DistanceTo { layer, .. }, Lang::En) => match layer.as_str() {
                     "transit_stops" => "public transport",
                     "grocery" => "a grocery store",
                     _ => "a pharmacy",
                 },
                 _ => "",
             };
-            match lang {
-                Lang::Nb => format!("{what} innen {:.0} m", f.curve.full_at),
-                Lang::En => format!("{what} within {:.0} m", f.curve.full_at),
+            let on_foot = matches!(&f.metric, crate::analysis::siting::Metric::DistanceTo { along: crate::analysis::siting::Along::Walk, .. });
+            match (lang, on_foot) {
+                (Lang::Nb, true) => format!("{what} innen {:.0} m å gå", f.curve.full_at),
+                (Lang::Nb, false) => format!("{what} innen {:.0} m", f.curve.full_at),
+                (Lang::En, true) => format!("{what} within {:.0} m on foot", f.curve.full_at),
+                (Lang::En, false) => format!("{what} within {:.0} m", f.curve.full_at),
             }
         })
         .collect();

@@ -6,7 +6,11 @@
 //! 5. the incident density of the latest year (quartic kernel, 300 m) on the same raster, and
 //!    its distribution over populated cells (for percentiles): once from the raw incidents (for
 //!    analysts) and once from the public release (for everyone else), so that a public score
-//!    never rests on raw rows.
+//!    never rests on raw rows;
+//! 6. the street network of the rule file's `[network]`, when its layer is imported: walking
+//!    costs from the nearest feature of every point layer a distance rule names, and driving
+//!    costs from the nearest staff base, each one multi-source Dijkstra over the whole network
+//!    (see [`crate::analysis::network`]). A site then costs a snap and a lookup per metric.
 
 use std::collections::HashMap;
 
@@ -14,8 +18,10 @@ use duckdb::Connection;
 
 use crate::analysis::grid::Grid;
 use crate::analysis::kde::{kde, Quartic};
-use crate::analysis::siting::{GroupRules, Metric, RuleSet};
+use crate::analysis::network::NearestOnNetwork;
+use crate::analysis::siting::{Along, Basis, GroupRules, Metric, Route, RuleSet, StaffBase};
 use crate::config::{Config, ConfigError, GeometryType};
+use crate::index::network::{Mode, Network, Snap, StreetWay};
 use std::sync::Arc;
 
 use crate::index::{Area, AreaIndex, PointIndex, PolygonIndex, SpatialIndex};
@@ -58,21 +64,44 @@ pub struct SitingContext {
     raw_density: IncidentDensity,
     /// Incident density from the public release (everyone else).
     released_density: IncidentDensity,
+    /// Distances and drive times along the streets, where a network is configured and imported.
+    travel: Option<Travel>,
     /// Every distinct metric of the rules, and its slot in [`SiteMetrics`].
     metrics: Vec<Metric>,
     slots: HashMap<Metric, usize>,
 }
 
-/// A site's measured metrics, one slot per distinct metric of the rule set.
+/// The street network and the costs from the nearest feature of each layer siting measures.
+pub struct Travel {
+    pub network: Network,
+    /// Walking metres from the nearest feature of each point layer a distance rule names.
+    walk_from: HashMap<String, NearestOnNetwork>,
+    /// Driving seconds from the nearest staff base (internal data).
+    drive_from_bases: NearestOnNetwork,
+}
+
+/// Where a site joins the network on foot and by car.
+struct Snaps {
+    walk: Option<Snap>,
+    drive: Option<Snap>,
+}
+
+/// A site's measured metrics, one slot per distinct metric of the rule set, with the route
+/// behind each distance and drive time.
 #[derive(Clone, Debug)]
 pub struct SiteMetrics<'a> {
     slots: &'a HashMap<Metric, usize>,
-    values: Vec<Option<f64>>,
+    values: Vec<(Option<f64>, Option<Route>)>,
 }
 
 impl SiteMetrics<'_> {
     pub fn get(&self, metric: &Metric) -> Option<f64> {
-        self.slots.get(metric).and_then(|&i| self.values[i])
+        self.slots.get(metric).and_then(|&i| self.values[i].0)
+    }
+
+    /// How a distance or drive time was measured.
+    pub fn route(&self, metric: &Metric) -> Option<Route> {
+        self.slots.get(metric).and_then(|&i| self.values[i].1)
     }
 }
 
@@ -83,7 +112,7 @@ impl SitingContext {
         let rules = crate::config::rules::load(&config.project.rules, config)?;
         let mut polygons = HashMap::new();
         for metric in rules.metrics() {
-            let Metric::DistanceTo { layer } = metric else {
+            let Metric::DistanceTo { layer, .. } = metric else {
                 continue;
             };
             if config.layer(&layer)?.geometry == GeometryType::Polygon {
@@ -109,6 +138,7 @@ impl SitingContext {
             PointIndex::new(housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect());
         let raw_density = IncidentDensity::latest_year(Incidents::Raw(conn), &raster, &residents)?;
         let released_density = IncidentDensity::latest_year(Incidents::Released(release), &raster, &residents)?;
+        let travel = Travel::build(conn, &rules, &index, &bases_of(&housing))?;
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
@@ -125,9 +155,15 @@ impl SitingContext {
             bases,
             raw_density,
             released_density,
+            travel,
             metrics,
             slots,
         })
+    }
+
+    /// The street network, when one is configured and imported.
+    pub fn travel(&self) -> Option<&Travel> {
+        self.travel.as_ref()
     }
 
     /// The study areas (delbydeler), for surfaces.
@@ -147,23 +183,63 @@ impl SitingContext {
     /// incident factor comes from the raw incidents for analysts and from the release otherwise.
     pub fn measure(&self, x: f64, y: f64, policy: &Policy) -> SiteMetrics<'_> {
         let density = if policy.role.is_internal() { &self.raw_density } else { &self.released_density };
-        SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m, density)).collect() }
+        let snaps = self.snaps(x, y);
+        SiteMetrics { slots: &self.slots, values: self.metrics.iter().map(|m| self.metric(x, y, m, density, &snaps)).collect() }
     }
 
     /// One metric at a point (EPSG:25832), as [`SitingContext::measure`] measures it.
     pub fn metric_at(&self, x: f64, y: f64, metric: &Metric, policy: &Policy) -> Option<f64> {
         let density = if policy.role.is_internal() { &self.raw_density } else { &self.released_density };
-        self.metric(x, y, metric, density)
+        self.metric(x, y, metric, density, &self.snaps(x, y)).0
     }
 
-    fn metric(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity) -> Option<f64> {
+    fn snaps(&self, x: f64, y: f64) -> Snaps {
+        let snap = |mode| self.travel.as_ref().and_then(|t| t.network.snap(x, y, mode, t.network.profile().max_snap_m));
+        Snaps { walk: snap(Mode::Walk), drive: snap(Mode::Drive) }
+    }
+
+    fn metric(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity, snaps: &Snaps) -> (Option<f64>, Option<Route>) {
         match metric {
-            Metric::Units => None,
-            Metric::DistanceTo { layer } => match (self.polygons.get(layer), self.index.points.get(layer)) {
-                (Some(index), _) => index.distance(x, y),
-                (_, Some(index)) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
-                _ => None,
-            },
+            Metric::DistanceTo { layer, along } => self.distance_to(x, y, layer, *along, snaps),
+            Metric::StaffBaseMinutes => self.staff_base_minutes(x, y, snaps),
+            other => (self.count_or_share(x, y, other, density), None),
+        }
+    }
+
+    /// Metres to a layer's nearest feature: in a straight line, and on foot where the network
+    /// covers the way; the rule's `along` picks which one scores.
+    fn distance_to(&self, x: f64, y: f64, layer: &str, along: Along, snaps: &Snaps) -> (Option<f64>, Option<Route>) {
+        let straight = match (self.polygons.get(layer), self.index.points.get(layer)) {
+            (Some(index), _) => index.distance(x, y),
+            (_, Some(index)) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
+            _ => None,
+        };
+        let walk = self.travel.as_ref().and_then(|t| t.walk_m(layer, snaps.walk.as_ref(), x, y));
+        let (value, basis) = match (along, walk) {
+            (Along::Walk, Some(w)) => (Some(w), Basis::Walk),
+            (Along::Walk, None) => (straight, Basis::StraightFallback),
+            (Along::Straight, _) => (straight, Basis::Straight),
+        };
+        (value, straight.map(|_| Route { basis, straight_m: straight, walk_m: walk }))
+    }
+
+    /// Minutes by car from the nearest existing staff base: along the streets where the network
+    /// covers the way, else the straight line times the detour factor at an average speed.
+    fn staff_base_minutes(&self, x: f64, y: f64, snaps: &Snaps) -> (Option<f64>, Option<Route>) {
+        let Some(nearest) = self.bases.nearest(x, y, 1).first().map(|n| n.distance.0) else {
+            return (None, None);
+        };
+        let driven = self.travel.as_ref().and_then(|t| t.drive_minutes(snaps.drive.as_ref(), x, y, &self.rules.staff_base));
+        let (minutes, basis) = match driven {
+            Some(m) => (m, Basis::Drive),
+            None => (self.rules.staff_base.minutes(nearest), Basis::DriveEstimate),
+        };
+        (Some(minutes), Some(Route { basis, straight_m: Some(nearest), walk_m: None }))
+    }
+
+    fn count_or_share(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity) -> Option<f64> {
+        match metric {
+            Metric::Units | Metric::DistanceTo { .. } | Metric::StaffBaseMinutes => None,
             // Without a population grid or housing data these are unknown, not zero.
             Metric::PopulationWithin { radius_m } => self.has_population.then(|| self.residents_within(x, y, *radius_m)),
             Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } if self.housing.is_empty() => None,
@@ -176,8 +252,6 @@ impl SitingContext {
                 )
             }
             Metric::IncidentPercentile => density.percentile(self.raster.index_of(x, y)?),
-            // Minutes by car to the nearest existing base; a base on site is the caller's override.
-            Metric::StaffBaseMinutes => self.bases.nearest(x, y, 1).first().map(|n| self.rules.staff_base.minutes(n.distance.0)),
         }
     }
 
@@ -201,6 +275,55 @@ impl SitingContext {
             }
         }
         total
+    }
+}
+
+/// The positions of the open sites with a staff base.
+fn bases_of(housing: &[queries::HousingSite]) -> Vec<[f64; 2]> {
+    housing.iter().filter(|h| h.has_staff_base).map(|h| [h.x, h.y]).collect()
+}
+
+impl Travel {
+    /// The network of the rule file's `[network]`, or `None` when none is configured or its
+    /// layer holds no streets.
+    fn build(conn: &Connection, rules: &RuleSet, index: &SpatialIndex, bases: &[[f64; 2]]) -> Result<Option<Travel>, SitingError> {
+        let Some(profile) = &rules.network else {
+            return Ok(None);
+        };
+        let streets = queries::streets(conn, &profile.layer)?;
+        if streets.is_empty() {
+            return Ok(None);
+        }
+        let ways: Vec<StreetWay> = streets.iter().map(|s| StreetWay { class: s.class.as_deref(), tags: &s.tags, lines: s.lines.clone() }).collect();
+        let network = Network::build(ways.iter(), profile);
+        let mut walk_from = HashMap::new();
+        for metric in rules.metrics() {
+            if let Metric::DistanceTo { layer, .. } = metric {
+                if let Some(points) = index.points.get(&layer) {
+                    walk_from.entry(layer).or_insert_with(|| NearestOnNetwork::build(&network, Mode::Walk, &points.positions()));
+                }
+            }
+        }
+        let drive_from_bases = NearestOnNetwork::build(&network, Mode::Drive, bases);
+        Ok(Some(Travel { network, walk_from, drive_from_bases }))
+    }
+
+    /// Metres on foot from a layer's nearest feature, or `None` when the site is off the network,
+    /// no feature reaches it along the network, or a feature the network does not reach lies
+    /// nearer in a straight line than the walk (it may be the nearest on foot).
+    fn walk_m(&self, layer: &str, site: Option<&Snap>, x: f64, y: f64) -> Option<f64> {
+        let field = self.walk_from.get(layer)?;
+        let walk = field.cost_at(&self.network, site?)?;
+        field.nearest_off_network(x, y).is_none_or(|off| off >= walk).then_some(walk)
+    }
+
+    /// Minutes by car from the nearest staff base along the streets (the overhead for starting
+    /// and parking included), with the same conditions as [`Travel::walk_m`]: a base off the
+    /// network whose straight-line estimate beats the drive may be the nearest.
+    fn drive_minutes(&self, site: Option<&Snap>, x: f64, y: f64, estimate: &StaffBase) -> Option<f64> {
+        let seconds = self.drive_from_bases.cost_at(&self.network, site?)?;
+        let minutes = seconds / 60.0 + self.network.profile().drive_overhead_min;
+        self.drive_from_bases.nearest_off_network(x, y).is_none_or(|off| estimate.minutes(off) >= minutes).then_some(minutes)
     }
 }
 

@@ -10,7 +10,7 @@ pub use surface::{surface, Surface, SurfaceParams};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::siting::{quick_score, score, Explanation, GroupRules, Metric};
+use crate::analysis::siting::{quick_score, score, Basis, BasisTexts, Explanation, GroupRules, Measured, Metric, Route};
 use crate::privacy::Policy;
 
 /// A candidate site, in EPSG:25832.
@@ -41,6 +41,15 @@ fn values_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics
     }
 }
 
+/// How each metric of a site was measured, for one group: a staff base on site needs no route.
+fn routes_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<Route> + 'a {
+    let own_base = site.staff_base_on_site.unwrap_or(group.staff_base_on_site);
+    move |m: &Metric| match m {
+        Metric::StaffBaseMinutes if own_base => Some(Route { basis: Basis::OnSite, straight_m: None, walk_m: None }),
+        other => metrics.route(other),
+    }
+}
+
 /// Whether the caller may see (and be scored on) a metric: the privacy checkpoint's rule for
 /// metrics built on internal housing data.
 fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool {
@@ -49,8 +58,8 @@ fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool {
 }
 
 /// Scores one measured site for one group, as the caller may see it.
-pub fn score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy) -> Explanation {
-    score(group, values_for(group, site, metrics), visible(policy))
+pub fn score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMetrics, policy: &Policy, texts: &BasisTexts) -> Explanation {
+    score(group, Measured { value: values_for(group, site, metrics), route: routes_for(group, site, metrics), texts }, visible(policy))
 }
 
 /// The outcome only (passed, score), for ranking and surfaces.
@@ -61,13 +70,13 @@ pub fn quick_score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMet
 /// One site for one group, measured and scored.
 pub fn score_site(ctx: &SitingContext, group: u8, site: &Candidate, policy: &Policy) -> Result<Explanation, SitingError> {
     let rules = ctx.group(group)?;
-    Ok(score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy))
+    Ok(score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy, &ctx.rules().basis))
 }
 
 /// The same site for every group ("what is this address suitable for?").
 pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) -> Vec<Explanation> {
     let metrics = ctx.measure(site.x, site.y, policy);
-    ctx.rules().groups.iter().map(|g| score_group(g, site, &metrics, policy)).collect()
+    ctx.rules().groups.iter().map(|g| score_group(g, site, &metrics, policy, &ctx.rules().basis)).collect()
 }
 
 /// Several candidates for one group, best first, each explained.

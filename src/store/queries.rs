@@ -60,12 +60,13 @@ fn parse_shape(text: &str) -> Result<Shape, String> {
     }
 }
 
-/// A street of a line layer: its name, its class (OpenStreetMap `highway`, in `category`) and
-/// its lines in EPSG:25832.
+/// A street of a line layer: its name, its class (OpenStreetMap `highway`, in `category`), the
+/// tags the layer keeps (`oneway`, `maxspeed`, ...) and its lines in EPSG:25832.
 #[derive(Clone, Debug)]
 pub struct StreetRow {
     pub name: Option<String>,
     pub class: Option<String>,
+    pub tags: std::collections::BTreeMap<String, String>,
     pub lines: MultiLineString<f64>,
 }
 
@@ -73,16 +74,22 @@ pub struct StreetRow {
 pub fn streets(conn: &Connection, layer: &str) -> Result<Vec<StreetRow>, StoreError> {
     let what = || format!("reading the streets of layer '{layer}'");
     let mut stmt = conn
-        .prepare("SELECT name, category, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
+        .prepare("SELECT name, category, tags, geometry FROM features WHERE layer = ? AND geometry IS NOT NULL ORDER BY id")
         .map_err(StoreError::query(what()))?;
     let rows = stmt
-        .query_map(params![layer], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))
+        .query_map(params![layer], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+        })
         .map_err(StoreError::query(what()))?;
     let mut out = Vec::new();
     for row in rows {
-        let (name, class, geometry) = row.map_err(StoreError::query(what()))?;
+        let (name, class, tags, geometry) = row.map_err(StoreError::query(what()))?;
+        let tags = match tags {
+            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Invalid { what: what(), reason: format!("tags {json}: {e}") })?,
+            None => Default::default(),
+        };
         if let Shape::Lines(lines) = parse_shape(&geometry).map_err(|reason| StoreError::Invalid { what: what(), reason })? {
-            out.push(StreetRow { name, class, lines });
+            out.push(StreetRow { name, class, tags, lines });
         }
     }
     Ok(out)

@@ -10,8 +10,9 @@ use serde::Serialize;
 pub enum Metric {
     /// Proposed units (residents) at the site.
     Units,
-    /// Metres to the nearest feature of a layer (polygon layers: to the polygon, 0 inside).
-    DistanceTo { layer: String },
+    /// Metres to the nearest feature of a layer (polygon layers: to the polygon, 0 inside),
+    /// in a straight line or on foot along the streets, as the rule says.
+    DistanceTo { layer: String, along: Along },
     /// Residents within a radius, from the population grid.
     PopulationWithin { radius_m: f64 },
     /// Existing housing units within a radius (internal data).
@@ -32,7 +33,10 @@ impl std::hash::Hash for Metric {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         std::mem::discriminant(self).hash(state);
         match self {
-            Metric::DistanceTo { layer } => layer.hash(state),
+            Metric::DistanceTo { layer, along } => {
+                layer.hash(state);
+                along.hash(state);
+            }
             Metric::PopulationWithin { radius_m } | Metric::HousingUnitsWithin { radius_m } => radius_m.to_bits().hash(state),
             Metric::GroupSitesWithin { radius_m, groups } => {
                 radius_m.to_bits().hash(state);
@@ -48,7 +52,7 @@ impl Metric {
     pub fn layer(&self) -> &str {
         match self {
             Metric::Units => "(proposed units)",
-            Metric::DistanceTo { layer } => layer,
+            Metric::DistanceTo { layer, .. } => layer,
             Metric::PopulationWithin { .. } => "population",
             Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes => "housing",
             Metric::IncidentPercentile => "incidents_*",
@@ -66,6 +70,88 @@ impl Metric {
             Metric::StaffBaseMinutes => 1,
             _ => 0,
         }
+    }
+}
+
+/// How a rule measures a distance (`along = "straight" | "walk"` in the rule file).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Along {
+    /// In a straight line: what "a little away from" a school may mean.
+    #[default]
+    Straight,
+    /// On foot along the street network, where it covers the way; in a straight line elsewhere.
+    Walk,
+}
+
+/// How a site's distance or drive time was measured: the basis of the figure, and the other
+/// figure beside it, for the sentence and the API.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Route {
+    pub basis: Basis,
+    /// Metres to the nearest feature in a straight line.
+    pub straight_m: Option<f64>,
+    /// Metres on foot along the streets to the nearest feature, where the network covers the way.
+    pub walk_m: Option<f64>,
+}
+
+/// What a figure rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// On foot along the streets.
+    Walk,
+    /// In a straight line, as the rule asks.
+    Straight,
+    /// In a straight line because the street network does not cover the way (the rule asks for
+    /// walking).
+    StraightFallback,
+    /// By car along the streets.
+    Drive,
+    /// By car, estimated from the straight line (detour factor and an average speed) because the
+    /// network does not cover the way.
+    DriveEstimate,
+    /// The staff base is at the site.
+    OnSite,
+}
+
+/// The words `{basis}` stands for in the rule texts, per [`Basis`] (`[basis]` in the rule file).
+/// `{straight}` and `{walk}` in them are the route's other figures, in metres.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasisTexts {
+    pub walk_nb: String,
+    pub walk_en: String,
+    pub straight_nb: String,
+    pub straight_en: String,
+    /// In a straight line, with the walking figure beside it.
+    pub straight_walk_nb: String,
+    pub straight_walk_en: String,
+    pub fallback_nb: String,
+    pub fallback_en: String,
+    pub drive_nb: String,
+    pub drive_en: String,
+    pub drive_estimate_nb: String,
+    pub drive_estimate_en: String,
+    pub on_site_nb: String,
+    pub on_site_en: String,
+}
+
+impl BasisTexts {
+    /// The words for a route, in bokmål or English.
+    pub fn words(&self, route: &Route, english: bool) -> String {
+        let pick = |nb: &String, en: &String| if english { en.clone() } else { nb.clone() };
+        let template = match (route.basis, route.walk_m) {
+            (Basis::Walk, _) => pick(&self.walk_nb, &self.walk_en),
+            (Basis::Straight, Some(_)) => pick(&self.straight_walk_nb, &self.straight_walk_en),
+            (Basis::Straight, None) => pick(&self.straight_nb, &self.straight_en),
+            (Basis::StraightFallback, _) => pick(&self.fallback_nb, &self.fallback_en),
+            (Basis::Drive, _) => pick(&self.drive_nb, &self.drive_en),
+            (Basis::DriveEstimate, _) => pick(&self.drive_estimate_nb, &self.drive_estimate_en),
+            (Basis::OnSite, _) => pick(&self.on_site_nb, &self.on_site_en),
+        };
+        let metres = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.0}"));
+        template.replace("{straight}", &metres(route.straight_m)).replace("{walk}", &metres(route.walk_m))
     }
 }
 
@@ -183,6 +269,11 @@ impl StaffBase {
 pub struct RuleSet {
     pub name: String,
     pub staff_base: StaffBase,
+    /// The street network distances and drive times are measured along, where it covers them;
+    /// `None`: everything in a straight line.
+    pub network: Option<crate::index::network::Profile>,
+    /// The words `{basis}` stands for.
+    pub basis: BasisTexts,
     /// Side of population grid cells, metres.
     pub population_cell_m: f64,
     pub groups: Vec<GroupRules>,
@@ -207,8 +298,9 @@ impl RuleSet {
     }
 }
 
-/// Fills a sentence template: {value}, {threshold}, {full_at}, {zero_at}.
-pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Option<f64>, curve: Option<Curve>) -> String {
+/// Fills a sentence template: {value}, {threshold}, {full_at}, {zero_at}, and {basis} (how the
+/// value was measured, `basis` already in the template's language).
+pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Option<f64>, curve: Option<Curve>, basis: &str) -> String {
     let d = metric.decimals();
     let num = |v: f64| {
         let text = format!("{v:.d$}");
@@ -218,7 +310,7 @@ pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Op
             text
         }
     };
-    let mut out = template.replace("{value}", &value.map_or_else(|| "–".into(), num));
+    let mut out = template.replace("{value}", &value.map_or_else(|| "–".into(), num)).replace("{basis}", basis);
     if let Some(t) = threshold {
         out = out.replace("{threshold}", &num(t));
     }

@@ -9,5 +9,5 @@
 pub mod criterion;
 pub mod score;
 
-pub use criterion::{Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
-pub use score::{quick_score, score, ConstraintResult, Explanation, FactorResult};
+pub use criterion::{Along, Basis, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, Route, RuleSet, StaffBase};
+pub use score::{quick_score, score, ConstraintResult, Explanation, FactorResult, Measured};

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::criterion::{render, GroupRules, Metric};
+use super::criterion::{render, BasisTexts, GroupRules, Metric, Route};
 
 /// One constraint's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -17,6 +17,8 @@ pub struct ConstraintResult {
     /// The measured value (metres, persons, counts, minutes); `None` when hidden or unknown.
     pub value: Option<f64>,
     pub threshold: f64,
+    /// How a distance or drive time was measured (on foot, by car, in a straight line).
+    pub route: Option<Route>,
     pub text: String,
     pub text_en: String,
     pub source: String,
@@ -34,6 +36,8 @@ pub struct FactorResult {
     /// 0-1; `None` when not measured or hidden (then not counted).
     pub subscore: Option<f64>,
     pub weight: f64,
+    /// How a distance or drive time was measured (on foot, by car, in a straight line).
+    pub route: Option<Route>,
     pub text: String,
     pub text_en: String,
     pub source: String,
@@ -94,9 +98,22 @@ pub fn quick_score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, v
     (true, if weights > 0.0 { (100.0 * sum / weights * 10.0).round() / 10.0 } else { 0.0 })
 }
 
-/// Scores a site. `value` gives each metric's measured value (`None` when unknown); `visible`
-/// says whether the caller may see (and be scored on) a metric.
-pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible: impl Fn(&Metric) -> bool) -> Explanation {
+/// How a site was measured: each metric's value (`None` when unknown) and, for distances and
+/// drive times, the route behind it; and the words for routes.
+pub struct Measured<'a, V: Fn(&Metric) -> Option<f64>, R: Fn(&Metric) -> Option<Route>> {
+    pub value: V,
+    pub route: R,
+    pub texts: &'a BasisTexts,
+}
+
+/// Scores a site. `visible` says whether the caller may see (and be scored on) a metric.
+pub fn score<V: Fn(&Metric) -> Option<f64>, R: Fn(&Metric) -> Option<Route>>(
+    rules: &GroupRules,
+    measured: Measured<V, R>,
+    visible: impl Fn(&Metric) -> bool,
+) -> Explanation {
+    let Measured { value, route, texts } = measured;
+    let words = |metric: &Metric| route(metric).map(|r| (texts.words(&r, false), texts.words(&r, true), Some(r))).unwrap_or_default();
     const HIDDEN_NB: &str = "Skjult: bygger på interne data om eksisterende boliger, og telles ikke med.";
     const HIDDEN_EN: &str = "Hidden: based on internal data on existing housing, and not counted.";
     let constraints: Vec<ConstraintResult> = rules
@@ -105,8 +122,9 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
         .map(|c| {
             let shown = visible(&c.metric);
             let v = value(&c.metric);
+            let (nb, en, route) = words(&c.metric);
             let (text, text_en) = if shown {
-                (render(&c.text_nb, &c.metric, v, Some(c.bound.threshold()), None), render(&c.text_en, &c.metric, v, Some(c.bound.threshold()), None))
+                (render(&c.text_nb, &c.metric, v, Some(c.bound.threshold()), None, &nb), render(&c.text_en, &c.metric, v, Some(c.bound.threshold()), None, &en))
             } else {
                 (HIDDEN_NB.into(), HIDDEN_EN.into())
             };
@@ -115,6 +133,7 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
                 passed: !shown || c.bound.passes(v),
                 value: v.filter(|_| shown),
                 threshold: c.bound.threshold(),
+                route: route.filter(|_| shown),
                 text,
                 text_en,
                 source: c.source.clone(),
@@ -127,13 +146,14 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
         .map(|f| {
             let shown = visible(&f.metric);
             let v = value(&f.metric).filter(|_| shown);
+            let (nb, en, route) = words(&f.metric);
             let (text, text_en) = match (shown, v) {
                 (false, _) => (HIDDEN_NB.into(), HIDDEN_EN.into()),
                 (true, None) => (
                     format!("Ikke målt: ingen data i laget «{}»; telles ikke med.", f.metric.layer()),
                     format!("Not measured: no data in layer '{}'; not counted.", f.metric.layer()),
                 ),
-                (true, Some(_)) => (render(&f.text_nb, &f.metric, v, None, Some(f.curve)), render(&f.text_en, &f.metric, v, None, Some(f.curve))),
+                (true, Some(_)) => (render(&f.text_nb, &f.metric, v, None, Some(f.curve), &nb), render(&f.text_en, &f.metric, v, None, Some(f.curve), &en)),
             };
             FactorResult {
                 id: f.id.clone(),
@@ -142,6 +162,7 @@ pub fn score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible
                 zero_at: f.curve.zero_at,
                 subscore: v.map(|v| f.curve.score(v)),
                 weight: f.weight,
+                route: route.filter(|_| shown),
                 text,
                 text_en,
                 source: f.source.clone(),
@@ -259,10 +280,15 @@ mod tests {
                 text_en: "{value} of at most {threshold}".into(),
             }],
             factors: vec![
-                factor("transit", Metric::DistanceTo { layer: "transit_stops".into() }, 400.0, 1200.0, 2.0),
+                factor("transit", Metric::DistanceTo { layer: "transit_stops".into(), along: Default::default() }, 400.0, 1200.0, 2.0),
                 factor("concentration", Metric::HousingUnitsWithin { radius_m: 500.0 }, 0.0, 40.0, 2.0),
             ],
         }
+    }
+
+    fn measured<V: Fn(&Metric) -> Option<f64>>(value: V) -> Measured<'static, V, fn(&Metric) -> Option<Route>> {
+        static TEXTS: std::sync::LazyLock<BasisTexts> = std::sync::LazyLock::new(BasisTexts::default);
+        Measured { value, route: |_| None, texts: &TEXTS }
     }
 
     fn values(units: f64) -> impl Fn(&Metric) -> Option<f64> {
@@ -277,7 +303,7 @@ mod tests {
     #[test]
     fn the_score_is_the_weighted_mean_of_subscores() {
         // transit: 800 m → 0.5; concentration: 10 units → 0.75; equal weights → 62.5.
-        let e = score(&rules(), values(8.0), |_| true);
+        let e = score(&rules(), measured(values(8.0)), |_| true);
         assert!(e.passed);
         assert_eq!(e.score, 62.5);
         assert_eq!(e.factors[0].text, "800 m (full 400, null 1200)");
@@ -286,7 +312,7 @@ mod tests {
 
     #[test]
     fn a_failed_constraint_scores_zero_and_says_why_first() {
-        let e = score(&rules(), values(24.0), |_| true);
+        let e = score(&rules(), measured(values(24.0)), |_| true);
         assert!(!e.passed && e.score == 0.0);
         assert!(e.summary.starts_with("Stedet oppfyller ikke kravene") && e.summary.contains("24 av høyst 20"), "{}", e.summary);
     }
@@ -294,14 +320,14 @@ mod tests {
     #[test]
     fn the_quick_score_agrees_with_the_explained_one() {
         for units in [4.0, 8.0, 24.0] {
-            let e = score(&rules(), values(units), |_| true);
+            let e = score(&rules(), measured(values(units)), |_| true);
             assert_eq!(quick_score(&rules(), values(units), |_| true), (e.passed, e.score));
         }
     }
 
     #[test]
     fn hidden_metrics_are_neither_shown_nor_counted() {
-        let e = score(&rules(), values(8.0), |m| !m.uses_internal_data());
+        let e = score(&rules(), measured(values(8.0)), |m| !m.uses_internal_data());
         assert_eq!(e.score, 50.0);
         assert_eq!((e.factors[1].value, e.factors[1].subscore), (None, None));
     }
@@ -314,14 +340,14 @@ mod tests {
             Metric::DistanceTo { .. } => Some(400.0),
             _ => None,
         };
-        let e = score(&rules(), only_transit, |_| true);
+        let e = score(&rules(), measured(only_transit), |_| true);
         assert_eq!(e.score, 100.0);
         assert_eq!((e.coverage.measured, e.coverage.total, e.coverage.weight_share), (1, 2, 0.5));
         assert_eq!(e.coverage.missing, vec![MissingFactor { id: "concentration".into(), layer: "housing".into() }]);
         assert!(e.summary.contains("bare 1 av 2 faktorer (50 % av vekten)") && e.summary.contains("Ikke målt: concentration (housing)"), "{}", e.summary);
         assert!(!e.summary.contains("godt egnet") && !e.summary_en.contains("well suited"), "{}", e.summary_en);
         // With both measured the judgement is given, and says nothing about coverage.
-        let full = score(&rules(), values(8.0), |_| true);
+        let full = score(&rules(), measured(values(8.0)), |_| true);
         assert!(full.summary.contains("middels egnet") && !full.summary.contains("faktorer målt"), "{}", full.summary);
     }
 }
