@@ -70,7 +70,7 @@ pub fn isochrone(network: &Network, x: f64, y: f64, mode: Mode, minutes: f64) ->
         let e = &edges[edge as usize];
         let full = e.cost_between(mode, at, end)?;
         let share = if full > 0.0 { (left / full).min(1.0) } else { 1.0 };
-        (left >= 0.0).then(|| (edge, at, at + (end - at) * share))
+        (left >= 0.0).then_some((edge, at, at + (end - at) * share))
     };
     for (id, e) in edges.iter().enumerate() {
         let id = id as u32;

@@ -64,6 +64,9 @@ pub struct StreetWay<'a> {
     pub lines: MultiLineString<f64>,
 }
 
+/// The speeds a car drives along a way forward and backward (km/h; `None`: not that way).
+type DriveSpeeds = (Option<f64>, Option<f64>);
+
 /// A piece of a way between two junctions (or ends).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Edge {
@@ -201,7 +204,7 @@ impl Network {
     /// Builds the graphs from ways (EPSG:25832). Ways no mode may use are left out.
     pub fn build<'a>(ways: impl Iterator<Item = &'a StreetWay<'a>> + Clone, profile: &Profile) -> Network {
         let key = |c: &Coord<f64>| ((c.x * 100.0).round() as i64, (c.y * 100.0).round() as i64);
-        let usable: Vec<(&StreetWay, bool, Option<(Option<f64>, Option<f64>)>)> = ways
+        let usable: Vec<(&StreetWay, bool, Option<DriveSpeeds>)> = ways
             .map(|w| {
                 let way = Way { class: w.class, tags: w.tags };
                 (w, profile.walkable(&way), profile.drive_kmh(&way))

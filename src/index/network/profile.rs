@@ -114,7 +114,12 @@ impl Profile {
         if !(positive(self.max_snap_m) && self.max_snap_m <= 1000.0) {
             return Err(format!("[network] max_snap_m = {} must be 0-1000 metres", self.max_snap_m));
         }
-        if !positive(self.walk_kmh) || !(positive(self.drive_share) && self.drive_share <= 1.0) || !(self.drive_overhead_min >= 0.0) {
+        let sane = positive(self.walk_kmh)
+            && positive(self.drive_share)
+            && self.drive_share <= 1.0
+            && self.drive_overhead_min.is_finite()
+            && self.drive_overhead_min >= 0.0;
+        if !sane {
             return Err("[network] needs walk_kmh > 0, drive_share in (0, 1] and drive_overhead_min >= 0".into());
         }
         match self.drive_kmh.iter().find(|(_, v)| !positive(**v)) {
