@@ -240,6 +240,9 @@ pub const ROUTES: &[Route] = &[
         .path_params(TILE_XYZ)
         .query(input::<crate::siting::SurfaceParams>)
         .errors(&[BAD, UNAUTH, NOT_FOUND]),
+    Route::new("GET", "/api/isochrone", "The area reachable from a point along the streets in 1-30 minutes on foot or by car (GeoJSON feature)", || get(siting::isochrone), Answer::GeoJson)
+        .query(input::<siting::IsochroneRequest>)
+        .errors(&[BAD, NOT_FOUND]),
     Route::new("GET", "/api/reports/dialogue.pdf", "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)", || get(reports::dialogue), Answer::Pdf)
         .query(input::<reports::DialogueQuery>)
         .errors(&[BAD, UNAUTH]),

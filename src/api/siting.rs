@@ -199,3 +199,46 @@ pub async fn suitability_tile(
     .map_err(ApiError::task("tile rendering"))?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
+
+/// `GET /api/isochrone?lat=&lon=&minutes=&mode=` parameters.
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct IsochroneRequest {
+    /// Latitude (WGS84).
+    pub lat: f64,
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// 1-30 minutes.
+    #[serde(default = "five")]
+    pub minutes: f64,
+    /// `walk` or `drive` (default).
+    #[serde(default = "drive")]
+    pub mode: crate::index::network::Mode,
+}
+
+fn five() -> f64 {
+    5.0
+}
+
+fn drive() -> crate::index::network::Mode {
+    crate::index::network::Mode::Drive
+}
+
+/// `GET /api/isochrone?lat=&lon=&minutes=&mode=`: the area reachable from a point along the
+/// streets (GeoJSON feature, WGS84); 404 when no street network is imported, 400 for a point
+/// off the network or outside the municipality. The point is the caller's own (a planned
+/// site); the network is public data, so any role may ask.
+pub async fn isochrone(State(state): State<AppState>, Query(req): Query<IsochroneRequest>) -> Result<Json<Value>, ApiError> {
+    let ctx = context(&state)?;
+    let (x, y) = state.config.project.site_from_lonlat(req.lon, req.lat).map_err(ApiError::BadRequest)?;
+    if ctx.travel().is_none() {
+        return Err(ApiError::NotFound("no street network: import the rule file's [network] layer (roads) to draw travel areas".into()));
+    }
+    let area = tokio::task::spawn_blocking(move || {
+        let network = &ctx.travel().expect("checked above").network;
+        siting::travel::reachable_area(network, x, y, req.mode, req.minutes).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(ApiError::task("isochrone"))?
+    .map_err(ApiError::BadRequest)?;
+    Ok(Json(area))
+}

@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod layers;
 mod measure;
+mod network;
 mod release;
 mod report;
 mod rules;
@@ -62,6 +63,11 @@ pub enum Command {
     Measure(measure::MeasureArgs),
     /// Score candidate sites for a matrix group (or all groups) with explanations.
     Score(score::ScoreArgs),
+    /// The street network siting measures along: summary, a route, an isochrone, export.
+    Network {
+        #[command(subcommand)]
+        what: network::NetworkCommand,
+    },
     /// Check the siting rule file (or another one) for errors.
     Rules {
         #[command(subcommand)]
@@ -114,6 +120,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Demo(args) => demo::run(&ctx, args)?,
         Command::Measure(args) => measure::run(&ctx, &args)?,
         Command::Score(args) => score::run(&ctx, args)?,
+        Command::Network { what } => network::run(&ctx, what)?,
         Command::Rules { what } => rules::run(&ctx, what)?,
         Command::Report { what } => report::run(&ctx, what)?,
         Command::Audit(args) => audit::run(&ctx, &args)?,

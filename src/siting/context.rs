@@ -21,7 +21,7 @@ use crate::analysis::kde::{kde, Quartic};
 use crate::analysis::network::NearestOnNetwork;
 use crate::analysis::siting::{Along, Basis, GroupRules, Metric, Route, RuleSet, StaffBase};
 use crate::config::{Config, ConfigError, GeometryType};
-use crate::index::network::{Mode, Network, Snap, StreetWay};
+use crate::index::network::{Mode, Network, Snap};
 use std::sync::Arc;
 
 use crate::index::{Area, AreaIndex, PointIndex, PolygonIndex, SpatialIndex};
@@ -290,12 +290,9 @@ impl Travel {
         let Some(profile) = &rules.network else {
             return Ok(None);
         };
-        let streets = queries::streets(conn, &profile.layer)?;
-        if streets.is_empty() {
+        let Some(network) = Network::from_store(conn, profile)? else {
             return Ok(None);
-        }
-        let ways: Vec<StreetWay> = streets.iter().map(|s| StreetWay { class: s.class.as_deref(), tags: &s.tags, lines: s.lines.clone() }).collect();
-        let network = Network::build(ways.iter(), profile);
+        };
         let mut walk_from = HashMap::new();
         for metric in rules.metrics() {
             if let Metric::DistanceTo { layer, .. } = metric {

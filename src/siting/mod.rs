@@ -4,8 +4,9 @@
 
 mod context;
 mod surface;
+pub mod travel;
 
-pub use context::{SiteMetrics, SitingContext, SitingError};
+pub use context::{SiteMetrics, SitingContext, SitingError, Travel};
 pub use surface::{surface, Surface, SurfaceParams};
 
 use serde::{Deserialize, Serialize};

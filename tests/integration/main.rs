@@ -20,6 +20,7 @@ mod import_rejects;
 mod layers;
 mod load;
 mod measurement;
+mod network;
 mod privacy;
 mod release;
 mod security;

@@ -156,6 +156,21 @@ pub struct Snap {
     pub y: f64,
 }
 
+/// How large a network is and how much of it hangs together.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    pub nodes: usize,
+    pub edges: usize,
+    /// Kilometres of street people may walk along.
+    pub walk_km: f64,
+    /// Kilometres of street cars may drive along (in some direction).
+    pub drive_km: f64,
+    pub walk_arcs: usize,
+    pub drive_arcs: usize,
+    /// Nodes in the largest part of the walking graph that hangs together.
+    pub largest_walk_component: usize,
+}
+
 /// One straight piece of an edge's shape, in the snapping index.
 struct Segment {
     a: [f64; 2],
@@ -275,6 +290,56 @@ impl Network {
             }
         }
         Network { nodes, edges, shape, walk, drive, segments: RTree::bulk_load(pieces), profile: profile.clone() }
+    }
+
+    /// The network of a line layer in the store (its rule file's profile), or `None` when the
+    /// layer holds no streets.
+    pub fn from_store(conn: &duckdb::Connection, profile: &Profile) -> Result<Option<Network>, crate::store::StoreError> {
+        let streets = crate::store::queries::streets(conn, &profile.layer)?;
+        let ways: Vec<StreetWay> = streets.iter().map(|s| StreetWay { class: s.class.as_deref(), tags: &s.tags, lines: s.lines.clone() }).collect();
+        Ok((!ways.is_empty()).then(|| Network::build(ways.iter(), profile)))
+    }
+
+    /// Size and reach of the graphs, for `bomiljo network` and the closing figures.
+    pub fn summary(&self) -> Summary {
+        let km = |mode: Mode| self.edges.iter().filter(|e| e.usable(mode)).map(|e| e.length_m).sum::<f64>() / 1000.0;
+        Summary {
+            nodes: self.nodes.len(),
+            edges: self.edges.len(),
+            walk_km: km(Mode::Walk),
+            drive_km: km(Mode::Drive),
+            walk_arcs: self.walk.len(),
+            drive_arcs: self.drive.len(),
+            largest_walk_component: self.largest_component(Mode::Walk),
+        }
+    }
+
+    /// Nodes in the largest connected part of a mode's graph (arcs taken both ways).
+    fn largest_component(&self, mode: Mode) -> usize {
+        let mut seen = vec![false; self.nodes.len()];
+        let mut neighbours: Vec<Vec<u32>> = vec![Vec::new(); self.nodes.len()];
+        for e in self.edges.iter().filter(|e| e.usable(mode)) {
+            neighbours[e.from as usize].push(e.to);
+            neighbours[e.to as usize].push(e.from);
+        }
+        let mut largest = 0;
+        for start in 0..self.nodes.len() {
+            if seen[start] || neighbours[start].is_empty() {
+                continue;
+            }
+            let (mut stack, mut size) = (vec![start as u32], 0);
+            seen[start] = true;
+            while let Some(n) = stack.pop() {
+                size += 1;
+                for &m in &neighbours[n as usize] {
+                    if !std::mem::replace(&mut seen[m as usize], true) {
+                        stack.push(m);
+                    }
+                }
+            }
+            largest = largest.max(size);
+        }
+        largest
     }
 
     pub fn nodes(&self) -> &[[f64; 2]] {
