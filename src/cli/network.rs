@@ -70,10 +70,12 @@ pub fn run(ctx: &Context, what: NetworkCommand) -> Result<()> {
             let (a, b) = (site(ctx, from)?, site(ctx, to)?);
             match travel::trip(&network, mode, a, b) {
                 Some(t) => println!("{}", serde_json::to_string_pretty(&t)?),
-                None => return Err(anyhow!(
+                None => {
+                    return Err(anyhow!(
                     "the street network does not connect the two points by {mode:?} (either lies more than {:.0} m from a usable street, or no way joins them)",
                     network.profile().max_snap_m
-                )),
+                ))
+                }
             }
         }
         NetworkCommand::Isochrone { at, minutes, mode } => {

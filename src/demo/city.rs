@@ -34,20 +34,30 @@ pub fn fictional_streets() -> String {
     let (cols, rows) = (4.0 * SIDE_M, 3.0 * SIDE_M);
     let step = SIDE_M / 2.0;
     let class = |i: usize| if i % 2 == 0 { "primary" } else { "residential" };
-    let way = |id: String, name: &str, highway: &str, from: [f64; 2], to: [f64; 2]| {
+    let way = |id: String, name: &str, highway: &str, line: Vec<[f64; 2]>| {
         json!({
             "type": "Feature",
             "properties": { "@id": id, "name": name, "highway": highway },
-            "geometry": { "type": "LineString", "coordinates": [from, to] }
+            "geometry": { "type": "LineString", "coordinates": line }
         })
+    };
+    // Streets meet where they cross: each line has a vertex at every crossing street.
+    let xs: Vec<f64> = (0..STREETS_NORTH_SOUTH.len()).map(|i| ORIGIN.0 + i as f64 * step).filter(|x| *x <= ORIGIN.0 + cols).collect();
+    let ys: Vec<f64> = (0..STREETS_EAST_WEST.len()).map(|i| ORIGIN.1 + i as f64 * step).filter(|y| *y <= ORIGIN.1 + rows).collect();
+    let along = |fixed: f64, positions: &[f64], end: f64, horizontal: bool| {
+        let mut line: Vec<f64> = positions.to_vec();
+        if line.last().is_some_and(|v| *v < end) {
+            line.push(end);
+        }
+        line.into_iter().map(|v| if horizontal { [v, fixed] } else { [fixed, v] }).collect::<Vec<_>>()
     };
     let east_west = STREETS_EAST_WEST.iter().enumerate().map(|(i, name)| {
         let y = ORIGIN.1 + i as f64 * step;
-        way(format!("way/{}", i + 1), name, class(i), [ORIGIN.0, y], [ORIGIN.0 + cols, y])
+        way(format!("way/{}", i + 1), name, class(i), along(y, &xs, ORIGIN.0 + cols, true))
     });
     let north_south = STREETS_NORTH_SOUTH.iter().enumerate().map(|(i, name)| {
         let x = ORIGIN.0 + i as f64 * step;
-        way(format!("way/{}", 100 + i), name, class(i), [x, ORIGIN.1], [x, ORIGIN.1 + rows])
+        way(format!("way/{}", 100 + i), name, class(i), along(x, &ys, ORIGIN.1 + rows, false))
     });
     json!({
         "type": "FeatureCollection",

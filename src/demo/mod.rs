@@ -8,6 +8,7 @@
 //! so heatmaps and trends are worth looking at. No incident is placed by any housing site.
 
 mod city;
+mod streets;
 mod synth;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error("the areas file gave no areas to generate demo data on")]
     NoAreas,
+    #[error("cannot read {path} for the demo's streets: {reason}")]
+    Streets { path: PathBuf, reason: String },
 }
 
 /// What to generate.
@@ -69,17 +72,28 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         None => write_file(&options.out_dir.join("delbydeler.geojson"), &city::fictional_delbydeler())?,
     };
     import(store, &config.project.assign_layer, &areas_path)?;
-    for (layer, path) in &options.extra {
+    let streets_layer = config.project.streets.as_ref().map(|s| s.layer.as_str());
+    for (layer, path) in options.extra.iter().filter(|(layer, _)| Some(layer.as_str()) != streets_layer) {
         import(store, layer, path)?;
-    }
-    // The fictional city has fictional streets (for the maps), unless streets were given.
-    if let Some(streets) = config.project.streets.as_ref().filter(|s| options.areas.is_none() && !options.extra.iter().any(|(layer, _)| *layer == s.layer)) {
-        let path = write_file(&options.out_dir.join(format!("{}.geojson", streets.layer)), &city::fictional_streets())?;
-        import(store, &streets.layer, &path)?;
     }
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     if areas.is_empty() {
         return Err(DemoError::NoAreas);
+    }
+    // Streets: the main roads given (or the fictional city's) with a synthetic grid of side
+    // streets to walk along, joined where they cross.
+    if let Some(layer) = streets_layer {
+        let given = options.extra.iter().find(|(l, _)| l == layer).map(|(_, p)| p);
+        let main_roads = match given {
+            Some(path) => std::fs::read_to_string(path).map_err(|e| DemoError::Streets { path: path.clone(), reason: e.to_string() })?,
+            None if options.areas.is_none() => city::fictional_streets(),
+            None => String::new(),
+        };
+        if !main_roads.is_empty() {
+            let path = options.out_dir.join(format!("{layer}.geojson"));
+            let text = streets::with_walking_grid(&main_roads, &areas, 150.0).map_err(|reason| DemoError::Streets { path: path.clone(), reason })?;
+            import(store, layer, &write_file(&path, &text)?)?;
+        }
     }
     let mut synth = synth::Synth::new(options.seed, config, &areas);
 

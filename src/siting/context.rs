@@ -138,7 +138,7 @@ impl SitingContext {
             PointIndex::new(housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect());
         let raw_density = IncidentDensity::latest_year(Incidents::Raw(conn), &raster, &residents)?;
         let released_density = IncidentDensity::latest_year(Incidents::Released(release), &raster, &residents)?;
-        let travel = Travel::build(conn, &rules, &index, &bases_of(&housing))?;
+        let travel = Travel::build(conn, &rules, &index, &polygons, &bases_of(&housing))?;
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
@@ -286,7 +286,13 @@ fn bases_of(housing: &[queries::HousingSite]) -> Vec<[f64; 2]> {
 impl Travel {
     /// The network of the rule file's `[network]`, or `None` when none is configured or its
     /// layer holds no streets.
-    fn build(conn: &Connection, rules: &RuleSet, index: &SpatialIndex, bases: &[[f64; 2]]) -> Result<Option<Travel>, SitingError> {
+    fn build(
+        conn: &Connection,
+        rules: &RuleSet,
+        index: &SpatialIndex,
+        polygons: &HashMap<String, PolygonIndex>,
+        bases: &[[f64; 2]],
+    ) -> Result<Option<Travel>, SitingError> {
         let Some(profile) = &rules.network else {
             return Ok(None);
         };
@@ -296,7 +302,8 @@ impl Travel {
         let mut walk_from = HashMap::new();
         for metric in rules.metrics() {
             if let Metric::DistanceTo { layer, .. } = metric {
-                if let Some(points) = index.points.get(&layer) {
+                // Polygon layers are measured to their edge, in a straight line only.
+                if let (false, Some(points)) = (polygons.contains_key(&layer), index.points.get(&layer)) {
                     walk_from.entry(layer).or_insert_with(|| NearestOnNetwork::build(&network, Mode::Walk, &points.positions()));
                 }
             }
