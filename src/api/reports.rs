@@ -47,8 +47,10 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     // Public material whoever asks: built from the public view only.
     let public = super::access::public_view(&state, caller);
     let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&state.geography), Arc::clone(&state.reference));
+    let siting = state.siting.clone();
     let pdf = tokio::task::spawn_blocking(move || {
-        dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index }, &params)
+        let travel = siting.as_ref().and_then(|s| s.travel());
+        dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index, travel }, &params)
     })
     .await
     .map_err(ApiError::task("report"))?

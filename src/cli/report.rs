@@ -73,8 +73,10 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
             let housing_type = dialogue::housing_type(housing_type.as_deref(), rules.as_ref(), lang);
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, lang };
             let geography = Geography::load(store.conn(), config)?;
-            let index = bomiljo::index::SpatialIndex::build_public(&store, config)?;
-            dialogue::write_file(&dialogue::Sources { config, release: &release, geography: &geography, index: &index }, &params, &out)?;
+            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
+            let siting = bomiljo::siting::SitingContext::build(store.conn(), config, std::sync::Arc::clone(&index), &release)?;
+            let sources = dialogue::Sources { config, release: &release, geography: &geography, index: &index, travel: siting.travel() };
+            dialogue::write_file(&sources, &params, &out)?;
             println!("wrote {}", out.display());
             ctx.audit(&store, "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;
         }

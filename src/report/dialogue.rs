@@ -13,6 +13,8 @@ use serde::Deserialize;
 
 use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
+use crate::analysis::network::isochrone::isochrone;
+use crate::index::network::Mode;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
@@ -91,8 +93,9 @@ pub struct DialogueFacts {
     pub experience: PublicBeforeAfter,
     /// How accurate the released figures are, in plain words.
     pub accuracy: String,
-    /// Metres to the nearest school, kindergarten and public-transport stop.
-    pub distances: Vec<(&'static str, Option<f64>)>,
+    /// Metres to the nearest school, kindergarten and public-transport stop: in a straight line,
+    /// and on foot where the street network covers the way.
+    pub distances: Vec<(&'static str, Option<f64>, Option<f64>)>,
     /// What the rules say about this kind of housing, in neutral words.
     pub recommendation: Vec<String>,
     pub map: MapBlock,
@@ -181,6 +184,8 @@ pub struct Sources<'a> {
     pub geography: &'a Geography,
     /// Schools, kindergartens and stops (public reference layers).
     pub index: &'a SpatialIndex,
+    /// The street network (public data), for distances on foot and the drive area on the map.
+    pub travel: Option<&'a crate::siting::Travel>,
 }
 
 pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, MeasureError> {
@@ -232,11 +237,15 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     };
     let distances = ["schools", "kindergartens", "transit_stops"]
         .into_iter()
-        .map(|layer| (layer, src.index.points.get(layer).and_then(|points| points.nearest(x, y, 1).first().map(|n| n.distance.0))))
+        .map(|layer| {
+            let straight = src.index.points.get(layer).and_then(|points| points.nearest(x, y, 1).first().map(|n| n.distance.0));
+            (layer, straight, src.travel.and_then(|t| t.walk_to(layer, x, y)))
+        })
         .collect();
     let streets =
         src.config.project.streets.as_ref().filter(|_| !src.geography.streets.is_empty()).map(|s| (s.attribution.as_str(), src.geography.streets.as_slice()));
-    let (map, heat_support) = map_block(release, &src.geography.areas, streets, params, last)?;
+    let (mut map, heat_support) = map_block(release, &src.geography.areas, streets, params, last)?;
+    map.reach = src.travel.and_then(|t| isochrone(&t.network, x, y, Mode::Drive, REACH_MINUTES)).map(|area| (REACH_MINUTES, area.area));
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
@@ -259,6 +268,10 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
         heat_support,
     })
 }
+
+/// Minutes by car of the area drawn around the planned home: the matrix asks for a staff base
+/// within 5 minutes by car (seed 000, line 4555).
+const REACH_MINUTES: f64 = 5.0;
 
 /// The map: streets (with their credit), delbydel boundaries and names, a neutral heat layer of
 /// all released incidents in the latest year.
@@ -294,7 +307,7 @@ fn map_block(
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
     let credit = streets.map(|(credit, _)| credit.to_string());
     let (streets, street_names) = streets.map(|(_, rows)| streets_in_view(rows, view)).unwrap_or_default();
-    let map = MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels, streets, street_names, credit };
+    let map = MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels, streets, street_names, credit, reach: None };
     Ok((map, density.support))
 }
 
@@ -491,11 +504,15 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         Block::Text(texts.intro.clone()),
         Block::Map(f.map.clone()),
         Block::Note(format!(
-            "{} {}{} {}",
+            "{} {}{} {}{}",
             w.pick("Kart:", "Map:"),
             if f.map.credit.is_some() { w.pick("gater (OpenStreetMap), ", "streets (OpenStreetMap), ") } else { "" },
             w.pick("grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
-            w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0)))
+            w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0))),
+            f.map.reach.as_ref().map_or(String::new(), |(minutes, _)| w.pick(
+                &format!(" Det blå feltet viser hvor man kommer på {minutes:.0} minutter med bil langs gatene fra boligen; retningslinjene ber om personalbase innen 5 minutter."),
+                &format!(" The blue area shows where one gets in {minutes:.0} minutes by car along the streets from the home; the guidelines ask for a staff base within 5 minutes.")
+            ).to_string())
         )),
         Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),
     ];
@@ -569,20 +586,22 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
         Lang::En => f.experience.conclusion_en.clone(),
     }));
     b.push(Block::Heading(w.pick("Avstander naboer ofte spør om", "Distances neighbours often ask about").into()));
-    for (layer, d) in &f.distances {
+    for (layer, straight, walk) in &f.distances {
         let what = match *layer {
             "schools" => w.pick("Nærmeste skole", "Nearest school"),
             "kindergartens" => w.pick("Nærmeste barnehage", "Nearest kindergarten"),
             _ => w.pick("Nærmeste holdeplass", "Nearest public-transport stop"),
         };
+        // Rounded to 10 m: a neighbouring building would read "0 m".
+        let metres = |d: f64| format!("{} m", w.number((d / 10.0).round() * 10.0, 0));
         b.push(Block::Text(format!(
             "{what}: {}",
-            match d {
-                None => w.pick("ikke i datagrunnlaget", "not in the data").to_string(),
-                // Rounded to 10 m a neighbouring building would read "0 m".
-                Some(d) if *d < 10.0 =>
+            match (straight, walk) {
+                (None, _) => w.pick("ikke i datagrunnlaget", "not in the data").to_string(),
+                (Some(d), _) if *d < 10.0 =>
                     w.pick("under 10 m (samme sted eller tomten ved siden av)", "under 10 m (the same place or the plot next door)").to_string(),
-                Some(d) => format!("{} m", w.number((d / 10.0).round() * 10.0, 0)),
+                (Some(d), Some(on_foot)) => format!("{} {}, {} {}", metres(*d), w.pick("i luftlinje", "in a straight line"), metres(*on_foot), w.pick("til fots langs gatene", "on foot along the streets")),
+                (Some(d), None) => format!("{} {}", metres(*d), w.pick("i luftlinje", "in a straight line")),
             }
         )));
     }

@@ -63,6 +63,9 @@ pub struct MapBlock {
     pub street_names: Vec<(f64, f64, String)>,
     /// The credit the streets' data needs, printed under the map when streets are drawn.
     pub credit: Option<String>,
+    /// The area reached by car along the streets from the site in some minutes, where the street
+    /// network covers it.
+    pub reach: Option<(f64, MultiPolygon<f64>)>,
 }
 
 /// A street's lines inside the map's frame; major roads are drawn wider.
@@ -390,6 +393,9 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
             }
         }
     }
+    if let Some((_, area)) = &map.reach {
+        draw_reach(surface, area, map.bbox, &to_page);
+    }
     surface.set_fill(None);
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(110, 110, 110).into(), width: 0.8, ..Stroke::default() }));
     for mp in &map.boundaries {
@@ -438,6 +444,33 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     draw_labels(surface, (&fonts.bold, 7.5, rgb::Color::new(60, 60, 60)), &map.labels, frame, &mut taken, to_page);
     draw_labels(surface, (&fonts.regular, 6.5, rgb::Color::new(90, 90, 90)), &map.street_names, frame, &mut taken, to_page);
     furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
+}
+
+/// The drive area: a light blue fill with a blue outline, its holes left open.
+fn draw_reach(surface: &mut Surface, area: &MultiPolygon<f64>, [x0, y0, x1, y1]: [f64; 4], to_page: &impl Fn(f64, f64) -> (f32, f32)) {
+    surface.set_fill(Some(Fill {
+        paint: rgb::Color::new(40, 90, 170).into(),
+        opacity: NormalizedF32::new(0.12).unwrap_or(NormalizedF32::ZERO),
+        rule: krilla::paint::FillRule::EvenOdd,
+    }));
+    surface.set_stroke(Some(Stroke { paint: rgb::Color::new(40, 90, 170).into(), width: 1.0, ..Stroke::default() }));
+    for polygon in &area.0 {
+        let mut builder = PathBuilder::new();
+        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+            for (i, c) in ring.0.iter().enumerate() {
+                let (x, y) = to_page(c.x.clamp(x0, x1), c.y.clamp(y0, y1));
+                if i == 0 {
+                    builder.move_to(x, y);
+                } else {
+                    builder.line_to(x, y);
+                }
+            }
+            builder.close();
+        }
+        if let Some(p) = builder.finish() {
+            surface.draw_path(&p);
+        }
+    }
 }
 
 /// Type size of the credit for the map's data (OpenStreetMap's streets).

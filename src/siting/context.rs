@@ -321,6 +321,13 @@ impl Travel {
         field.nearest_off_network(x, y).is_none_or(|off| off >= walk).then_some(walk)
     }
 
+    /// Metres on foot from a layer's nearest feature to a point (EPSG:25832), as siting measures
+    /// it; `None` where the network does not cover the way.
+    pub fn walk_to(&self, layer: &str, x: f64, y: f64) -> Option<f64> {
+        let site = self.network.snap(x, y, Mode::Walk, self.network.profile().max_snap_m);
+        self.walk_m(layer, site.as_ref(), x, y)
+    }
+
     /// Minutes by car from the nearest staff base along the streets (the overhead for starting
     /// and parking included), with the same conditions as [`Travel::walk_m`]: a base off the
     /// network whose straight-line estimate beats the drive may be the nearest.

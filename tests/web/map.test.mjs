@@ -165,7 +165,16 @@ test('siting mode returns an explanation for a clicked place', async () => {
   await page.mouse.click(x, y);
   await page.waitForSelector('#score .big');
   assert.match(await page.textContent('#score .big'), /poeng av 100/);
-  assert.match(await page.textContent('#score'), /Nærmeste holdeplass ligger \d+ m unna/);
+  assert.match(await page.textContent('#score'), /Nærmeste holdeplass ligger \d+ m unna (til fots \(\d+ m i luftlinje\)|i luftlinje)/);
+  // The site's 5-minute drive area along the streets is drawn and described with the API's figure.
+  await page.waitForFunction(() => /minutter med bil/.test(document.querySelector('#reach-note').textContent));
+  const link = new URL(await page.getAttribute('#dialogue-link', 'href'), BASE).searchParams;
+  const area = await (await fetch(`${BASE}/api/isochrone?lat=${link.get('lat')}&lon=${link.get('lon')}&minutes=5&mode=drive`)).json();
+  const km = area.properties.reached_street_km.toLocaleString('nb-NO', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  assert.ok((await page.textContent('#reach-note')).includes(`(${km} km gate)`), `${await page.textContent('#reach-note')} vs ${km}`);
+  await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['reach-fill'] }).length > 0);
+  await page.selectOption('#reach', 'walk-10');
+  await page.waitForFunction(() => /10 minutter til fots/.test(document.querySelector('#reach-note').textContent));
   const report = await page.getAttribute('#dialogue-link', 'href');
   const pdf = await fetch(`${BASE}/${report}`);
   assert.equal(pdf.headers.get('content-type'), 'application/pdf');

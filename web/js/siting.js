@@ -6,6 +6,8 @@ import { parseCoordinates } from './place.js';
 
 const candidates = [];
 let groups = [];
+/** The site last scored, for redrawing its travel area. */
+let site = null;
 
 export async function setupSiting(map) {
   const rules = await getJson('api/rules');
@@ -15,6 +17,10 @@ export async function setupSiting(map) {
   map.addLayer({ id: 'site', type: 'circle', source: 'site', paint: { 'circle-radius': 9, 'circle-color': '#e66a00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2.5 } });
   map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'candidates', type: 'circle', source: 'candidates', paint: { 'circle-radius': 7, 'circle-color': '#f5a623', 'circle-stroke-color': '#000', 'circle-stroke-width': 1.5 } });
+  map.addSource('reach', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  map.addLayer({ id: 'reach-fill', type: 'fill', source: 'reach', paint: { 'fill-color': '#2a2859', 'fill-opacity': 0.12 } }, 'site');
+  map.addLayer({ id: 'reach-line', type: 'line', source: 'reach', paint: { 'line-color': '#2a2859', 'line-width': 2, 'line-dasharray': [2, 1] } }, 'site');
+  document.getElementById('reach').addEventListener('change', () => site && showReach(map, site.lon, site.lat));
   map.addSource('suitability', { type: 'raster', tiles: suitabilityTiles(), tileSize: 256 });
   map.addLayer({ id: 'suitability', type: 'raster', source: 'suitability', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.8 } }, 'areas-line');
   document.getElementById('group').addEventListener('change', () => {
@@ -73,7 +79,30 @@ function suitabilityTiles() {
 
 const request = (lon, lat) => ({ group: Number(document.getElementById('group').value), lon, lat, units: Number(document.getElementById('units').value) });
 
+/** The area reachable from the site along the streets (GET /api/isochrone), or why not. */
+async function showReach(map, lon, lat) {
+  const note = document.getElementById('reach-note');
+  const [mode, minutes] = document.getElementById('reach').value.split('-');
+  const empty = { type: 'FeatureCollection', features: [] };
+  if (mode === 'none') {
+    map.getSource('reach').setData(empty);
+    note.textContent = '';
+    return;
+  }
+  try {
+    const area = await getJson(`api/isochrone?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&minutes=${minutes}&mode=${mode}`);
+    map.getSource('reach').setData(area);
+    const km = fmt(area.properties.reached_street_km, 1);
+    note.textContent = t(mode === 'drive' ? 'reach_drive' : 'reach_walk').replace('{minutes}', minutes).replace('{km}', km);
+  } catch (err) {
+    map.getSource('reach').setData(empty);
+    note.textContent = t('reach_off').replace('{reason}', err.message);
+  }
+}
+
 export async function scoreAt(map, lon, lat) {
+  site = { lon, lat };
+  showReach(map, lon, lat);
   const box = document.getElementById('score');
   map.getSource('site').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: {} }] });
   try {
