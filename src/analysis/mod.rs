@@ -23,6 +23,8 @@ pub mod lisa;
 pub mod mann_kendall;
 /// Travel along the street network: multi-source Dijkstra, nearest features, isochrones.
 pub mod network;
+/// The outline of a raster's filled cells as polygons with holes.
+pub mod outline;
 /// Exact tests for Poisson counts (change between two years).
 pub mod poisson;
 /// Siting: explained scores of candidate sites against the matrix rules.

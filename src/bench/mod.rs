@@ -236,16 +236,26 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let options = crate::demo::DemoOptions {
         areas: Some(areas_file.to_path_buf()),
         population: real("befolkning_250m_2023.geojson"),
-        extra: real("marka.geojson").map(|p| ("marka".to_string(), p)).into_iter().collect(),
+        extra: [("marka", real("marka.geojson")), ("roads", real("osm_roads_sentrum.geojson"))]
+            .into_iter()
+            .filter_map(|(l, p)| Some((l.to_string(), p?)))
+            .collect(),
         out_dir: dir.path().join("files"),
+        // Side streets every 50 m between the main roads: a network the size of a city's
+        // OpenStreetMap highways with footways (Oslo: about 8,000 km).
+        street_spacing_m: 50.0,
         ..Default::default()
     };
     crate::demo::build(&mut store, config, &options)?;
     let release = crate::release::current(store.conn_mut(), config)?;
+    network(&store, config)?;
     let started = Instant::now();
     let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(&store, config)?);
     let ctx = SitingContext::build(store.conn(), config, index, &release).map_err(crate::api::ServeError::Siting)?;
-    println!("context: built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "context: built in {:.0} ms (with the street network and the costs from the nearest stop, shop, pharmacy, school, kindergarten and staff base)",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let extent = areas_extent(&areas);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -275,6 +285,48 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let s = surface(&ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None }, &policy).map_err(crate::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    Ok(())
+}
+
+/// The street network of the store: its size, the time to build it from the stored ways, one
+/// multi-source Dijkstra, and isochrones from the middle of the network.
+fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
+    use crate::analysis::network::{dijkstra::costs_from, isochrone::isochrone};
+    use crate::bench::peers::timed_median;
+    use crate::index::network::{Mode, Network};
+    let Some(profile) = crate::config::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
+        println!("network: the rule file has no [network]; skipped");
+        return Ok(());
+    };
+    let started = Instant::now();
+    let streets = queries::streets(store.conn(), &profile.layer)?;
+    let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let Some(network) = Network::from_store(store.conn(), &profile)? else {
+        println!("network: layer {} holds no streets; skipped", profile.layer);
+        return Ok(());
+    };
+    let total_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let s = network.summary();
+    println!(
+        "network: {} ways, {} nodes, {} edges, {:.0} km on foot, {:.0} km by car; read from the store in {read_ms:.0} ms, read and built in {total_ms:.0} ms",
+        streets.len(),
+        s.nodes,
+        s.edges,
+        s.walk_km,
+        s.drive_km
+    );
+    let sources: Vec<(u32, f64)> = (0..network.nodes().len() as u32).step_by(500).map(|n| (n, 0.0)).collect();
+    let (_, dijkstra_s) = timed_median(|| costs_from(network.adjacency(Mode::Walk), &sources, f64::INFINITY));
+    println!("dijkstra: {} sources over the whole walking graph in {:.1} ms", sources.len(), dijkstra_s * 1000.0);
+    let [x0, y0, x1, y1] =
+        network.nodes().iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], [x, y]| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]);
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    for (mode, minutes) in [(Mode::Drive, 5.0), (Mode::Walk, 10.0)] {
+        let (area, seconds) = timed_median(|| isochrone(&network, cx, cy, mode, minutes));
+        let reached = area.map_or(0.0, |a| a.reached_m / 1000.0);
+        println!("isochrone: {minutes} min {mode:?} from the middle of the network ({reached:.1} km of street) in {:.1} ms", seconds * 1000.0);
+    }
     Ok(())
 }
 

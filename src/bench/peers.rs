@@ -101,7 +101,7 @@ fn with_peers_layer(config: &Config, dir: &Path) -> BenchResult<Config> {
 }
 
 /// Runs `f` [`REPEAT`] times; the last result and the median seconds.
-fn timed_median<T>(mut f: impl FnMut() -> T) -> (T, f64) {
+pub(super) fn timed_median<T>(mut f: impl FnMut() -> T) -> (T, f64) {
     let mut seconds = Vec::new();
     let mut result = None;
     for _ in 0..REPEAT {

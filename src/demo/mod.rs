@@ -47,11 +47,21 @@ pub struct DemoOptions {
     pub years: (i32, i32),
     /// Where the generated files are written.
     pub out_dir: PathBuf,
+    /// Spacing of the synthetic side streets laid between the main roads (metres).
+    pub street_spacing_m: f64,
 }
 
 impl Default for DemoOptions {
     fn default() -> Self {
-        DemoOptions { areas: None, population: None, extra: Vec::new(), seed: 2026, years: (2019, 2025), out_dir: PathBuf::from("data/demo") }
+        DemoOptions {
+            areas: None,
+            population: None,
+            extra: Vec::new(),
+            seed: 2026,
+            years: (2019, 2025),
+            out_dir: PathBuf::from("data/demo"),
+            street_spacing_m: 150.0,
+        }
     }
 }
 
@@ -91,7 +101,8 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         };
         if !main_roads.is_empty() {
             let path = options.out_dir.join(format!("{layer}.geojson"));
-            let text = streets::with_walking_grid(&main_roads, &areas, 150.0).map_err(|reason| DemoError::Streets { path: path.clone(), reason })?;
+            let text = streets::with_walking_grid(&main_roads, &areas, options.street_spacing_m)
+                .map_err(|reason| DemoError::Streets { path: path.clone(), reason })?;
             import(store, layer, &write_file(&path, &text)?)?;
         }
     }

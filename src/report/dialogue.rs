@@ -13,11 +13,11 @@ use serde::Deserialize;
 
 use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
-use crate::analysis::network::isochrone::isochrone;
-use crate::index::network::Mode;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::network::isochrone::isochrone;
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
+use crate::index::network::Mode;
 use crate::index::{AreaIndex, SpatialIndex};
 use crate::measurement::{Geography, Incidents, MeasureError};
 use crate::privacy::{Count, Policy, Redact, Role};
@@ -307,7 +307,8 @@ fn map_block(
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
     let credit = streets.map(|(credit, _)| credit.to_string());
     let (streets, street_names) = streets.map(|(_, rows)| streets_in_view(rows, view)).unwrap_or_default();
-    let map = MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels, streets, street_names, credit, reach: None };
+    let map =
+        MapBlock { bbox, boundaries, grid, heat, site: (params.x, params.y), radius_m: params.radius_m, labels, streets, street_names, credit, reach: None };
     Ok((map, density.support))
 }
 
@@ -600,7 +601,13 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
                 (None, _) => w.pick("ikke i datagrunnlaget", "not in the data").to_string(),
                 (Some(d), _) if *d < 10.0 =>
                     w.pick("under 10 m (samme sted eller tomten ved siden av)", "under 10 m (the same place or the plot next door)").to_string(),
-                (Some(d), Some(on_foot)) => format!("{} {}, {} {}", metres(*d), w.pick("i luftlinje", "in a straight line"), metres(*on_foot), w.pick("til fots langs gatene", "on foot along the streets")),
+                (Some(d), Some(on_foot)) => format!(
+                    "{} {}, {} {}",
+                    metres(*d),
+                    w.pick("i luftlinje", "in a straight line"),
+                    metres(*on_foot),
+                    w.pick("til fots langs gatene", "on foot along the streets")
+                ),
                 (Some(d), None) => format!("{} {}", metres(*d), w.pick("i luftlinje", "in a straight line")),
             }
         )));
