@@ -503,7 +503,7 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
             f.delbydel.as_ref().map(|(_, n)| format!("{} {n}.", w.pick("Delbydel:", "Sub-district:"))).unwrap_or_default()
         )),
         Block::Text(texts.intro.clone()),
-        Block::Map(f.map.clone()),
+        Block::Map(Box::new(f.map.clone())),
         Block::Note(format!(
             "{} {}{} {}{}",
             w.pick("Kart:", "Map:"),

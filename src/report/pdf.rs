@@ -29,7 +29,7 @@ pub enum Block {
     /// Rows of cells; the first row is the header. Columns are as wide as their widest cell;
     /// columns of numbers are right-aligned.
     Table(Vec<Vec<String>>),
-    Map(MapBlock),
+    Map(Box<MapBlock>),
     /// Areas coloured by a value (a choropleth), with a scale bar and a north arrow.
     Areas(AreaMap),
     /// A labelled row of bars (one per year), values written above them; `None` is a gap.
