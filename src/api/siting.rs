@@ -154,7 +154,9 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
 }
 
 /// `GET /api/suitability?group=&area=&cell_m=&units=`: the scored grid as GeoJSON (WGS84);
-/// `score` is null where a constraint excludes the cell.
+/// `score` is null where a constraint excludes the cell; `along_streets` says whether the
+/// distances the rules ask to walk were measured along the streets there (else in a straight
+/// line).
 pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(params): Query<SurfaceParams>) -> Result<Json<Value>, ApiError> {
     let surface = surface(&state, &caller, params).await?;
     let inside = surface.cells.iter().filter(|c| c.is_some()).count();
@@ -169,7 +171,8 @@ pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(pa
         .filter_map(|(i, cell)| {
             let score = (*cell)?;
             let ring = super::cell_ring_wgs84(surface.grid.bounds(i), &to_wgs84);
-            Some(json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring?] }, "properties": { "score": score, "excluded": score.is_none() } }))
+            let properties = json!({ "score": score, "excluded": score.is_none(), "along_streets": surface.along_streets[i] });
+            Some(json!({ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [ring?] }, "properties": properties }))
         })
         .collect();
     Ok(Json(json!({ "type": "FeatureCollection", "features": features })))

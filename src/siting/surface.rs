@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::{quick_score_group, Candidate, SitingContext, SitingError};
 use crate::analysis::grid::Grid;
+use crate::analysis::siting::{Along, Basis, Metric};
 use crate::privacy::Policy;
 use crate::spatial::Metres;
 
@@ -30,6 +31,9 @@ fn default_cell() -> f64 {
 pub struct Surface {
     pub grid: Grid,
     pub cells: Vec<Option<Option<f64>>>,
+    /// Per cell: whether every distance the group's rules ask to walk was measured along the
+    /// streets (else some fell back to a straight line).
+    pub along_streets: Vec<bool>,
 }
 
 pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
@@ -50,14 +54,25 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
     if grid.len() > 2_000_000 {
         return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));
     }
-    let cells = (0..grid.len())
+    let walked: Vec<&Metric> = group
+        .factors
+        .iter()
+        .map(|f| &f.metric)
+        .chain(group.constraints.iter().map(|c| &c.metric))
+        .filter(|m| matches!(m, Metric::DistanceTo { along: Along::Walk, .. }))
+        .collect();
+    let (cells, along_streets) = (0..grid.len())
         .map(|i| {
             let (x, y) = grid.centre(i);
-            index.locate(x, y)?;
+            if index.locate(x, y).is_none() {
+                return (None, false);
+            }
             let site = Candidate { label: None, x, y, units: params.units, staff_base_on_site: None };
-            let (passed, score) = quick_score_group(group, &site, &ctx.measure(x, y, policy), policy);
-            Some(passed.then_some(score))
+            let metrics = ctx.measure(x, y, policy);
+            let (passed, score) = quick_score_group(group, &site, &metrics, policy);
+            let on_streets = walked.iter().all(|m| metrics.route(m).is_some_and(|r| r.basis == Basis::Walk));
+            (Some(passed.then_some(score)), on_streets)
         })
-        .collect();
-    Ok(Surface { grid, cells })
+        .unzip();
+    Ok(Surface { grid, cells, along_streets })
 }

@@ -203,3 +203,37 @@ fn the_neighbour_sheet_gives_distances_on_foot_and_draws_the_drive_area() {
     let blue = buf.chunks(channels).filter(|p| p[0] < 90 && (70..130).contains(&p[1]) && p[2] > 150).count();
     assert!(blue > 20, "the drive area's outline is drawn ({blue} px)");
 }
+
+#[test]
+fn the_suitability_map_says_where_walking_distances_are_along_the_streets() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = river_db(dir.path());
+    // A grocery and a pharmacy on the west bank's street, so every walking rule can be walked.
+    for (layer, x, y) in [("grocery", 597_560.0, 6_642_300.0), ("pharmacies", 597_540.0, 6_642_800.0)] {
+        let file = dir.path().join(format!("{layer}-near.csv"));
+        std::fs::write(&file, format!("id,name,x,y\n{layer}-2,{layer},{x},{y}\n")).unwrap();
+        import_ok(&db, layer, &file, &[]);
+    }
+    let server = Server::start(&db, 0).expect("server starts");
+    let grid = server.get_json("/api/suitability?group=5&cell_m=100&area=0101");
+    let to_utm = bomiljo::spatial::Transformer::new(bomiljo::spatial::Crs::Wgs84, bomiljo::spatial::ANALYSIS_CRS);
+    let (mut near, mut far) = (Vec::new(), Vec::new());
+    for cell in grid["features"].as_array().unwrap() {
+        let ring = cell["geometry"]["coordinates"][0].as_array().unwrap();
+        let (lon, lat) = (
+            ring.iter().map(|p| p[0].as_f64().unwrap()).sum::<f64>() / ring.len() as f64,
+            ring.iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>() / ring.len() as f64,
+        );
+        let (x, y) = to_utm.apply(lon, lat).unwrap();
+        // Within the snap distance of a street (less a cell's half-diagonal), or well beyond it.
+        let to_street = [(x - 597_550.0).abs(), (x - 597_750.0).abs()].into_iter().fold(f64::MAX, f64::min).max(y - 6_643_200.0);
+        let along = cell["properties"]["along_streets"].as_bool().unwrap();
+        if to_street < 80.0 {
+            near.push(along);
+        } else if to_street > 220.0 {
+            far.push(along);
+        }
+    }
+    assert!(near.len() > 10 && near.iter().all(|a| *a), "near the streets: {near:?}");
+    assert!(far.len() > 10 && far.iter().all(|a| !*a), "far from them: {far:?}");
+}
