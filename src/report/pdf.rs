@@ -323,19 +323,7 @@ fn draw_areas(surface: &mut Surface, fonts: &Fonts, map: &AreaMap, top: f32) {
     for (polygon, colour) in &map.areas {
         let [r, g, b] = colour.unwrap_or([204, 204, 204]);
         surface.set_fill(Some(Fill { paint: rgb::Color::new(r, g, b).into(), rule: krilla::paint::FillRule::EvenOdd, ..Fill::default() }));
-        let mut pb = PathBuilder::new();
-        for ring in polygon.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
-            for (i, c) in ring.0.iter().enumerate() {
-                let (x, y) = to_page(c.x, c.y);
-                if i == 0 {
-                    pb.move_to(x, y);
-                } else {
-                    pb.line_to(x, y);
-                }
-            }
-            pb.close();
-        }
-        if let Some(p) = pb.finish() {
+        if let Some(p) = polygons_path(polygon, to_page) {
             surface.draw_path(&p);
         }
     }
@@ -454,23 +442,26 @@ fn draw_reach(surface: &mut Surface, area: &MultiPolygon<f64>, [x0, y0, x1, y1]:
         rule: krilla::paint::FillRule::EvenOdd,
     }));
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(40, 90, 170).into(), width: 1.0, ..Stroke::default() }));
-    for polygon in &area.0 {
-        let mut builder = PathBuilder::new();
-        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-            for (i, c) in ring.0.iter().enumerate() {
-                let (x, y) = to_page(c.x.clamp(x0, x1), c.y.clamp(y0, y1));
-                if i == 0 {
-                    builder.move_to(x, y);
-                } else {
-                    builder.line_to(x, y);
-                }
-            }
-            builder.close();
-        }
-        if let Some(p) = builder.finish() {
-            surface.draw_path(&p);
-        }
+    if let Some(p) = polygons_path(area, |x, y| to_page(x.clamp(x0, x1), y.clamp(y0, y1))) {
+        surface.draw_path(&p);
     }
+}
+
+/// One path of every ring (exteriors and holes) of some polygons, for an even-odd fill.
+fn polygons_path(polygons: &MultiPolygon<f64>, to_page: impl Fn(f64, f64) -> (f32, f32)) -> Option<krilla::geom::Path> {
+    let mut builder = PathBuilder::new();
+    for ring in polygons.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {
+        for (i, c) in ring.0.iter().enumerate() {
+            let (x, y) = to_page(c.x, c.y);
+            if i == 0 {
+                builder.move_to(x, y);
+            } else {
+                builder.line_to(x, y);
+            }
+        }
+        builder.close();
+    }
+    builder.finish()
 }
 
 /// Type size of the credit for the map's data (OpenStreetMap's streets).
