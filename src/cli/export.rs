@@ -1,9 +1,10 @@
-//! `bomiljo export --out DIR`: every layer and the logs as Parquet.
+//! `bomiljo export --out DIR [--format parquet|geoparquet]`: every layer (and, as plain Parquet,
+//! the logs) for another engine.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::Context;
 
@@ -12,14 +13,34 @@ pub struct ExportArgs {
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+    /// `parquet`: each table as stored, and the import and audit logs. `geoparquet`: GeoParquet
+    /// 1.1 (WKB geometry, bbox covering, CRS as PROJJSON), incidents partitioned by source and
+    /// year, for Spark with Sedona, SedonaDB, GeoPandas or DuckDB.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    format: ExportFormat,
+    /// GeoParquet: include the housing layer (internal data: sites of vulnerable residents).
+    #[arg(long)]
+    with_housing: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    Parquet,
+    Geoparquet,
 }
 
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
     let store = ctx.store()?;
-    let written = bomiljo::store::ops::export_parquet(store.conn(), &ctx.config, &args.out)?;
+    let written: Vec<(PathBuf, i64)> = match args.format {
+        ExportFormat::Parquet => bomiljo::store::ops::export_parquet(store.conn(), &ctx.config, &args.out)?,
+        ExportFormat::Geoparquet => {
+            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing)?.into_iter().map(|e| (e.path, e.rows)).collect()
+        }
+    };
     let rows: i64 = written.iter().map(|(_, n)| n).sum();
     for (path, n) in &written {
         println!("{n:>10} rows  {}", path.display());
     }
-    ctx.audit(&store, "admin", "export", &args.out.display().to_string(), Some(rows))
+    let detail = format!("{} ({:?}{})", args.out.display(), args.format, if args.with_housing { ", with housing" } else { "" });
+    ctx.audit(&store, "admin", "export", &detail, Some(rows))
 }

@@ -5,6 +5,7 @@
 //! a cloned connection into `spawn_blocking`.
 
 pub mod audit;
+pub mod geoparquet;
 pub mod ops;
 pub mod queries;
 pub mod release;

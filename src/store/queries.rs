@@ -44,12 +44,12 @@ fn parse_multipolygon(text: &str) -> Result<MultiPolygon<f64>, String> {
 }
 
 /// A stored geometry (GeoJSON text) that is not a point.
-enum Shape {
+pub(super) enum Shape {
     Polygon(MultiPolygon<f64>),
     Lines(MultiLineString<f64>),
 }
 
-fn parse_shape(text: &str) -> Result<Shape, String> {
+pub(super) fn parse_shape(text: &str) -> Result<Shape, String> {
     let geometry: geojson::Geometry = text.parse().map_err(|e: geojson::Error| e.to_string())?;
     match geo::Geometry::<f64>::try_from(geometry).map_err(|e| e.to_string())? {
         geo::Geometry::Polygon(p) => Ok(Shape::Polygon(MultiPolygon(vec![p]))),

@@ -11,6 +11,7 @@ mod attacks;
 mod cli_serve;
 mod crash;
 mod dialogue;
+mod export;
 mod fuzz_import;
 mod gis_api;
 mod import_files;
