@@ -39,7 +39,8 @@ def independent_graph(mode):
         foot = tags.get("foot")
         walk = foot in ("yes", "designated", "permissive") or (
             foot != "no" and tags.get("motorroad") != "yes" and tags.get("access") not in ("no", "private") and cls in profile["walk_classes"])
-        drive = cls in profile["drive_kmh"] and tags.get("access") not in ("no", "private")
+        access = next((tags[k] for k in ("motorcar", "motor_vehicle", "vehicle", "access") if k in tags), None)
+        drive = cls in profile["drive_kmh"] and access not in ("no", "private", "agricultural", "forestry", "delivery")
         oneway = tags.get("oneway")
         implied = cls in ("motorway", "motorway_link") or tags.get("junction") in ("roundabout", "circular")
         forward = drive and oneway not in ("-1", "reverse")

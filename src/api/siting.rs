@@ -216,6 +216,14 @@ pub struct IsochroneRequest {
     /// `walk` or `drive` (default).
     #[serde(default = "drive")]
     pub mode: crate::index::network::Mode,
+    /// `from` the point (default), or `to` it: where a staff base can lie to reach a home in the
+    /// minutes (the two differ on one-way streets).
+    #[serde(default = "from")]
+    pub direction: crate::analysis::network::isochrone::Direction,
+}
+
+fn from() -> crate::analysis::network::isochrone::Direction {
+    crate::analysis::network::isochrone::Direction::From
 }
 
 fn five() -> f64 {
@@ -226,8 +234,8 @@ fn drive() -> crate::index::network::Mode {
     crate::index::network::Mode::Drive
 }
 
-/// `GET /api/isochrone?lat=&lon=&minutes=&mode=`: the area reachable from a point along the
-/// streets (GeoJSON feature, WGS84); 404 when no street network is imported, 400 for a point
+/// `GET /api/isochrone?lat=&lon=&minutes=&mode=&direction=`: the area reachable from a point
+/// along the streets, or from which it is reached (GeoJSON feature, WGS84); 404 when no street network is imported, 400 for a point
 /// off the network or outside the municipality. The point is the caller's own (a planned
 /// site); the network is public data, so any role may ask.
 pub async fn isochrone(State(state): State<AppState>, Query(req): Query<IsochroneRequest>) -> Result<Json<Value>, ApiError> {
@@ -238,7 +246,7 @@ pub async fn isochrone(State(state): State<AppState>, Query(req): Query<Isochron
     }
     let area = tokio::task::spawn_blocking(move || {
         let network = &ctx.travel().expect("checked above").network;
-        siting::travel::reachable_area(network, x, y, req.mode, req.minutes).map_err(|e| e.to_string())
+        siting::travel::reachable_area(network, x, y, req.mode, req.minutes, req.direction).map_err(|e| e.to_string())
     })
     .await
     .map_err(ApiError::task("isochrone"))?

@@ -291,7 +291,10 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
 /// The street network of the store: its size, the time to build it from the stored ways, one
 /// multi-source Dijkstra, and isochrones from the middle of the network.
 fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
-    use crate::analysis::network::{dijkstra::costs_from, isochrone::isochrone};
+    use crate::analysis::network::{
+        dijkstra::costs_from,
+        isochrone::{isochrone, Direction},
+    };
     use crate::bench::peers::timed_median;
     use crate::index::network::{Mode, Network};
     let Some(profile) = crate::config::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
@@ -323,7 +326,7 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
         network.nodes().iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], [x, y]| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]);
     let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
     for (mode, minutes) in [(Mode::Drive, 5.0), (Mode::Walk, 10.0)] {
-        let (area, seconds) = timed_median(|| isochrone(&network, cx, cy, mode, minutes));
+        let (area, seconds) = timed_median(|| isochrone(&network, cx, cy, mode, minutes, Direction::From));
         let reached = area.map_or(0.0, |a| a.reached_m / 1000.0);
         println!("isochrone: {minutes} min {mode:?} from the middle of the network ({reached:.1} km of street) in {:.1} ms", seconds * 1000.0);
     }

@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use super::{parse_lat_lon, Context};
 use bomiljo::analysis::network::dijkstra::costs_from;
+use bomiljo::analysis::network::isochrone::Direction;
 use bomiljo::index::network::{Mode, Network};
 use bomiljo::siting::travel;
 
@@ -34,6 +35,10 @@ pub enum NetworkCommand {
         minutes: f64,
         #[arg(long, default_value = "drive", value_parser = parse_mode)]
         mode: Mode,
+        /// Where a staff base can lie to reach the point in the minutes, instead of where one gets
+        /// from it (the two differ on one-way streets).
+        #[arg(long)]
+        towards: bool,
     },
     /// A mode's graph as CSV arcs `from,to,cost` (metres on foot, seconds by car) and node
     /// positions `node,x,y` (EPSG:25832), for checking against another router (networkx).
@@ -78,9 +83,10 @@ pub fn run(ctx: &Context, what: NetworkCommand) -> Result<()> {
                 }
             }
         }
-        NetworkCommand::Isochrone { at, minutes, mode } => {
+        NetworkCommand::Isochrone { at, minutes, mode, towards } => {
             let (x, y) = site(ctx, at)?;
-            println!("{}", travel::reachable_area(&network, x, y, mode, minutes)?);
+            let direction = if towards { Direction::To } else { Direction::From };
+            println!("{}", travel::reachable_area(&network, x, y, mode, minutes, direction)?);
         }
         NetworkCommand::Export { mode, out } => export(&network, mode, &out)?,
         NetworkCommand::Costs { mode, pairs } => costs(&network, mode, &pairs)?,

@@ -74,8 +74,11 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, lang };
             let geography = Geography::load(store.conn(), config)?;
             let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
-            let siting = bomiljo::siting::SitingContext::build(store.conn(), config, std::sync::Arc::clone(&index), &release)?;
-            let sources = dialogue::Sources { config, release: &release, geography: &geography, index: &index, travel: siting.travel() };
+            // The street network for distances on foot and the drive area, when the rules load (the
+            // sheet is made without them otherwise).
+            let siting = bomiljo::siting::SitingContext::build(store.conn(), config, std::sync::Arc::clone(&index), &release).ok();
+            let sources =
+                dialogue::Sources { config, release: &release, geography: &geography, index: &index, travel: siting.as_ref().and_then(|s| s.travel()) };
             dialogue::write_file(&sources, &params, &out)?;
             println!("wrote {}", out.display());
             ctx.audit(&store, "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;

@@ -96,6 +96,9 @@ fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
             _ => return Err(format!("[network] layer = \"{}\" must be a line layer (geometry = \"line\", e.g. roads)", network.layer)),
         }
     }
+    for (key, text) in raw.basis.texts() {
+        check_placeholders(&format!("[basis] {key}"), text, &["{straight}", "{walk}"])?;
+    }
     if !(10.0..=1000.0).contains(&raw.population.cell_m) {
         return Err("[population] cell_m must be 10-1000 metres".into());
     }
@@ -122,7 +125,7 @@ fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
                 if r.full_at.is_some() || r.zero_at.is_some() || r.weight.is_some() {
                     return Err(format!("{here}: full_at, zero_at and weight belong to factors, not constraints"));
                 }
-                check_text(&here, &[&r.text_nb, &r.text_en])?;
+                check_text(&here, &metric, &[&r.text_nb, &r.text_en])?;
                 Ok(Constraint { id: r.id, metric, bound, source: r.source, text_nb: r.text_nb, text_en: r.text_en })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -141,7 +144,7 @@ fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
                 if r.min.is_some() || r.max.is_some() {
                     return Err(format!("{here}: min and max belong to constraints, not factors"));
                 }
-                check_text(&here, &[&r.text_nb, &r.text_en])?;
+                check_text(&here, &metric, &[&r.text_nb, &r.text_en])?;
                 Ok(Factor { id: r.id, metric, curve: Curve { full_at, zero_at }, weight, source: r.source, text_nb: r.text_nb, text_en: r.text_en })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -200,6 +203,9 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
             }
             let along = match r.along.as_deref() {
                 None | Some("straight") => Along::Straight,
+                Some("walk") if config.layer(&layer).is_ok_and(|l| l.geometry == super::GeometryType::Polygon) => {
+                    return Err(format!("along = \"walk\": layer '{layer}' holds polygons, measured to their edge in a straight line only"))
+                }
                 Some("walk") => Along::Walk,
                 Some(other) => return Err(format!("along = \"{other}\" is not one of straight, walk")),
             };
@@ -220,17 +226,22 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
     })
 }
 
-fn check_text(here: &str, texts: &[&str]) -> Result<(), String> {
-    for text in texts {
-        let mut rest = *text;
-        while let Some(start) = rest.find('{') {
-            let end = rest[start..].find('}').map(|e| start + e + 1).ok_or_else(|| format!("{here}: unclosed '{{' in text"))?;
-            let placeholder = &rest[start..end];
-            if !PLACEHOLDERS.contains(&placeholder) {
-                return Err(format!("{here}: unknown placeholder {placeholder} in text (use {})", PLACEHOLDERS.join(", ")));
-            }
-            rest = &rest[end..];
+fn check_text(here: &str, metric: &Metric, texts: &[&str]) -> Result<(), String> {
+    // {basis} says how a distance or drive time was measured; other metrics have no route.
+    let routed = matches!(metric, Metric::DistanceTo { .. } | Metric::StaffBaseMinutes);
+    let allowed: Vec<&str> = PLACEHOLDERS.iter().copied().filter(|p| routed || *p != "{basis}").collect();
+    texts.iter().try_for_each(|text| check_placeholders(here, text, &allowed))
+}
+
+fn check_placeholders(here: &str, text: &str, allowed: &[&str]) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map(|e| start + e + 1).ok_or_else(|| format!("{here}: unclosed '{{' in text"))?;
+        let placeholder = &rest[start..end];
+        if !allowed.contains(&placeholder) {
+            return Err(format!("{here}: placeholder {placeholder} cannot be used in this text (use {})", allowed.join(", ")));
         }
+        rest = &rest[end..];
     }
     Ok(())
 }
@@ -286,8 +297,24 @@ mod tests {
     }
 
     #[test]
+    fn walking_to_a_polygon_layer_and_stray_basis_words_are_rejected() {
+        let walk_to_polygons = shipped().replacen("layer = \"commercial\"\n", "layer = \"commercial\"\nalong = \"walk\"\n", 1);
+        let err = check(&walk_to_polygons).unwrap_err();
+        assert!(err.contains("layer 'commercial' holds polygons"), "{err}");
+        let err = check(&shipped().replacen("({straight} m i luftlinje)", "({walk_m} m i luftlinje)", 1)).unwrap_err();
+        assert!(err.contains("[basis] walk_nb: placeholder {walk_m} cannot be used"), "{err}");
+        let err = check(&shipped().replacen("Det bor {value} personer", "Det bor {value} personer {basis}", 1)).unwrap_err();
+        assert!(err.contains("placeholder {basis} cannot be used"), "{err}");
+        // A rule file from before the street network says what it lacks.
+        let start = shipped().find("\n[basis]").unwrap();
+        let end = shipped()[start..].find("\n[population]").unwrap() + start;
+        let err = check(&format!("{}{}", &shipped()[..start], &shipped()[end..])).unwrap_err();
+        assert!(err.contains("missing field `basis`"), "{err}");
+    }
+
+    #[test]
     fn an_unknown_placeholder_is_rejected() {
         let err = check(&shipped().replacen("{threshold} beboere", "{treshold} beboere", 1)).unwrap_err();
-        assert!(err.contains("unknown placeholder {treshold}"), "{err}");
+        assert!(err.contains("placeholder {treshold} cannot be used"), "{err}");
     }
 }

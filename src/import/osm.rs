@@ -98,9 +98,9 @@ fn mean_of_distinct(nodes: &[i64], vertices: &HashMap<i64, (f64, f64)>) -> Optio
 /// Reads the ways carrying one of a line layer's `osm_tags` (`highway=*`) as lines, with the
 /// columns `@id` (`way/3001`), `name`, each tag key of `osm_tags` (`highway`) and each of the
 /// layer's `keep_tags` (`oneway`, `maxspeed`, ...), as an overpass GeoJSON export has them. A
-/// way whose vertices are not all in the extract keeps those that are; one left with fewer than
-/// two is skipped and counted in the notes (an extract cut at its border without
-/// `--strategy complete_ways`).
+/// way whose vertices are not all in the extract is cut where they are missing; pieces of fewer
+/// than two vertices are dropped, and a way left with none is skipped and counted in the notes
+/// (an extract cut at its border without `--strategy complete_ways`).
 pub fn read_lines(path: &Path, layer: &crate::config::Layer) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     if layer.osm_tags.is_empty() {
@@ -138,18 +138,25 @@ pub fn read_lines(path: &Path, layer: &crate::config::Layer) -> Result<Source, I
     let mut skipped = 0;
     let mut rows = Vec::with_capacity(ways.len());
     for (values, refs) in ways {
-        let line: Vec<geo::Coord<f64>> = refs.iter().filter_map(|id| vertices.get(id)).map(|&(x, y)| geo::coord! { x: x, y: y }).collect();
-        if line.len() < 2 {
-            skipped += 1;
-            continue;
+        // A vertex missing from the extract cuts the way there: joining its neighbours would draw
+        // a straight chord the street does not take (across the fjord, say).
+        let mut pieces: Vec<geo::LineString<f64>> = Vec::new();
+        for run in refs.split(|id| !vertices.contains_key(id)) {
+            let line: Vec<geo::Coord<f64>> = run.iter().filter_map(|id| vertices.get(id)).map(|&(x, y)| geo::coord! { x: x, y: y }).collect();
+            if line.len() >= 2 {
+                pieces.push(geo::LineString::new(line));
+            }
         }
+        let geometry = match pieces.len() {
+            0 => {
+                skipped += 1;
+                continue;
+            }
+            1 => geojson::Geometry::from(&pieces[0]),
+            _ => geojson::Geometry::from(&geo::MultiLineString(pieces)),
+        };
         let n = rows.len() + 1;
-        rows.push(Ok(RawRow {
-            line: n,
-            feature: Some(n),
-            cells: Cells::Tabular { columns: Arc::clone(&index), values },
-            geometry: Some(geojson::Geometry::from(&geo::LineString::new(line))),
-        }));
+        rows.push(Ok(RawRow { line: n, feature: Some(n), cells: Cells::Tabular { columns: Arc::clone(&index), values }, geometry: Some(geometry) }));
     }
     let mut notes = vec![format!("OpenStreetMap ways with {}", layer.osm_tags.join(", "))];
     if skipped > 0 {

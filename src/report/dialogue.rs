@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
 use crate::analysis::kde::{kde, Quartic, WeightedPoint};
-use crate::analysis::network::isochrone::isochrone;
+use crate::analysis::network::isochrone::{isochrone, Direction};
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
 use crate::index::network::Mode;
@@ -245,7 +245,12 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let streets =
         src.config.project.streets.as_ref().filter(|_| !src.geography.streets.is_empty()).map(|s| (s.attribution.as_str(), src.geography.streets.as_slice()));
     let (mut map, heat_support) = map_block(release, &src.geography.areas, streets, params, last)?;
-    map.reach = src.travel.and_then(|t| isochrone(&t.network, x, y, Mode::Drive, REACH_MINUTES)).map(|area| (REACH_MINUTES, area.area));
+    // Where a staff base can lie and reach the home in the minutes (towards it: one-way streets).
+    map.reach = src
+        .travel
+        .and_then(|t| isochrone(&t.network, x, y, Mode::Drive, REACH_MINUTES, Direction::To))
+        .filter(|area| area.reached_m > 0.0)
+        .map(|area| (REACH_MINUTES, area.area));
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
@@ -511,8 +516,8 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
             w.pick("grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
             w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0))),
             f.map.reach.as_ref().map_or(String::new(), |(minutes, _)| w.pick(
-                &format!(" Det blå feltet viser hvor man kommer på {minutes:.0} minutter med bil langs gatene fra boligen; retningslinjene ber om personalbase innen 5 minutter."),
-                &format!(" The blue area shows where one gets in {minutes:.0} minutes by car along the streets from the home; the guidelines ask for a staff base within 5 minutes.")
+                &format!(" Det blå feltet viser hvor en personalbase kan ligge og nå boligen på {minutes:.0} minutter med bil langs gatene; retningslinjene ber om personalbase innen 5 minutter."),
+                &format!(" The blue area shows where a staff base can lie and reach the home in {minutes:.0} minutes by car along the streets; the guidelines ask for a staff base within 5 minutes.")
             ).to_string())
         )),
         Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),

@@ -32,8 +32,8 @@ pub struct Surface {
     pub grid: Grid,
     pub cells: Vec<Option<Option<f64>>>,
     /// Per cell: whether every distance the group's rules ask to walk was measured along the
-    /// streets (else some fell back to a straight line).
-    pub along_streets: Vec<bool>,
+    /// streets (else some fell back to a straight line); `None` when the rules ask for none.
+    pub along_streets: Vec<Option<bool>>,
 }
 
 pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
@@ -65,12 +65,12 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
         .map(|i| {
             let (x, y) = grid.centre(i);
             if index.locate(x, y).is_none() {
-                return (None, false);
+                return (None, None);
             }
             let site = Candidate { label: None, x, y, units: params.units, staff_base_on_site: None };
             let metrics = ctx.measure(x, y, policy);
             let (passed, score) = quick_score_group(group, &site, &metrics, policy);
-            let on_streets = walked.iter().all(|m| metrics.route(m).is_some_and(|r| r.basis == Basis::Walk));
+            let on_streets = (!walked.is_empty()).then(|| walked.iter().all(|m| metrics.route(m).is_some_and(|r| r.basis == Basis::Walk)));
             (Some(passed.then_some(score)), on_streets)
         })
         .unzip();

@@ -5,7 +5,7 @@
 use geo::MultiPolygon;
 use serde::Serialize;
 
-use crate::analysis::network::isochrone::{isochrone, Isochrone};
+use crate::analysis::network::isochrone::{isochrone, Direction, Isochrone};
 use crate::analysis::network::NearestOnNetwork;
 use crate::index::network::{Mode, Network};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
@@ -40,11 +40,13 @@ pub enum ReachError {
     Minutes(f64),
     #[error("no street a {mode} route can use lies within {max_snap_m:.0} m of the point; the street network does not cover it")]
     OffNetwork { mode: &'static str, max_snap_m: f64 },
+    #[error("nothing is reached in {minutes} minutes {mode}: the walk to and from the street{overhead} takes the time")]
+    NothingReached { minutes: f64, mode: &'static str, overhead: String },
 }
 
-/// The area reachable from (x, y) (EPSG:25832) within `minutes`, as a GeoJSON feature (WGS84)
-/// whose properties say how it was drawn.
-pub fn reachable_area(network: &Network, x: f64, y: f64, mode: Mode, minutes: f64) -> Result<serde_json::Value, ReachError> {
+/// The area reachable from (x, y) (EPSG:25832) within `minutes`, or from which (x, y) is reached
+/// (`Direction::To`), as a GeoJSON feature (WGS84) whose properties say how it was drawn.
+pub fn reachable_area(network: &Network, x: f64, y: f64, mode: Mode, minutes: f64, direction: Direction) -> Result<serde_json::Value, ReachError> {
     if !(1.0..=30.0).contains(&minutes) {
         return Err(ReachError::Minutes(minutes));
     }
@@ -52,11 +54,19 @@ pub fn reachable_area(network: &Network, x: f64, y: f64, mode: Mode, minutes: f6
         Mode::Walk => "walk",
         Mode::Drive => "drive",
     };
-    let area = isochrone(network, x, y, mode, minutes).ok_or(ReachError::OffNetwork { mode: mode_name, max_snap_m: network.profile().max_snap_m })?;
-    Ok(feature(&area, mode_name, minutes))
+    let area =
+        isochrone(network, x, y, mode, minutes, direction).ok_or(ReachError::OffNetwork { mode: mode_name, max_snap_m: network.profile().max_snap_m })?;
+    if area.reached_m <= 0.0 {
+        let overhead = match mode {
+            Mode::Drive => format!(" and {} minutes to start and park", network.profile().drive_overhead_min),
+            Mode::Walk => String::new(),
+        };
+        return Err(ReachError::NothingReached { minutes, mode: if mode == Mode::Walk { "on foot" } else { "by car" }, overhead });
+    }
+    Ok(feature(&area, mode_name, minutes, direction))
 }
 
-fn feature(area: &Isochrone, mode: &str, minutes: f64) -> serde_json::Value {
+fn feature(area: &Isochrone, mode: &str, minutes: f64, direction: Direction) -> serde_json::Value {
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let wgs84: MultiPolygon<f64> = geo::MapCoords::map_coords(&area.area, |c| {
         let (lon, lat) = to_wgs84.apply(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
@@ -68,6 +78,7 @@ fn feature(area: &Isochrone, mode: &str, minutes: f64) -> serde_json::Value {
         "properties": {
             "mode": mode,
             "minutes": minutes,
+            "direction": direction,
             "reached_street_km": (area.reached_m / 10.0).round() / 100.0,
             "band_m": Isochrone::BAND_M,
             "snapped_m": (area.origin.offset_m * 10.0).round() / 10.0,

@@ -169,7 +169,7 @@ test('siting mode returns an explanation for a clicked place', async () => {
   // The site's 5-minute drive area along the streets is drawn and described with the API's figure.
   await page.waitForFunction(() => /minutter med bil/.test(document.querySelector('#reach-note').textContent));
   const link = new URL(await page.getAttribute('#dialogue-link', 'href'), BASE).searchParams;
-  const area = await (await fetch(`${BASE}/api/isochrone?lat=${link.get('lat')}&lon=${link.get('lon')}&minutes=5&mode=drive`)).json();
+  const area = await (await fetch(`${BASE}/api/isochrone?lat=${link.get('lat')}&lon=${link.get('lon')}&minutes=5&mode=drive&direction=to`)).json();
   const km = area.properties.reached_street_km.toLocaleString('nb-NO', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   assert.ok((await page.textContent('#reach-note')).includes(`(${km} km gate)`), `${await page.textContent('#reach-note')} vs ${km}`);
   await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['reach-fill'] }).length > 0);

@@ -90,7 +90,9 @@ async function showReach(map, lon, lat) {
     return;
   }
   try {
-    const area = await getJson(`api/isochrone?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&minutes=${minutes}&mode=${mode}`);
+    // By car: where a staff base can lie to reach the site (towards it); on foot: from it.
+    const direction = mode === 'drive' ? 'to' : 'from';
+    const area = await getJson(`api/isochrone?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&minutes=${minutes}&mode=${mode}&direction=${direction}`);
     map.getSource('reach').setData(area);
     const km = fmt(area.properties.reached_street_km, 1);
     note.textContent = t(mode === 'drive' ? 'reach_drive' : 'reach_walk').replace('{minutes}', minutes).replace('{km}', km);

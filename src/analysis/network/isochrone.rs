@@ -9,17 +9,18 @@
 //! thousands of buffered street pieces took over a second for a 5-minute drive across a city.
 //!
 //! ```
-//! use bomiljo::analysis::network::isochrone::isochrone;
+//! use bomiljo::analysis::network::isochrone::{isochrone, Direction};
 //! use bomiljo::index::network::{Mode, Network, Profile, StreetWay};
 //! use geo::{line_string, MultiLineString, Contains, Point};
 //! let tags = Default::default();
 //! let way = |l| StreetWay { class: Some("residential"), tags: &tags, lines: MultiLineString(vec![l]) };
 //! let ways = [way(line_string![(x: 0.0, y: 0.0), (x: 2000.0, y: 0.0)])];
 //! let network = Network::build(ways.iter(), &Profile::oslo_default());
-//! // 5 minutes on foot at 4.8 km/h is 400 m each way along the street.
-//! let area = isochrone(&network, 1000.0, 0.0, Mode::Walk, 5.0).unwrap();
-//! assert!((area.reached_m - 800.0).abs() < 1e-6);
-//! assert!(area.area.contains(&Point::new(1390.0, 0.0)) && !area.area.contains(&Point::new(1500.0, 0.0)));
+//! // 5 minutes on foot at 4.8 km/h is 400 m: 350 m each way along the street and 50 m across
+//! // the band drawn around it.
+//! let area = isochrone(&network, 1000.0, 0.0, Mode::Walk, 5.0, Direction::From).unwrap();
+//! assert!((area.reached_m - 700.0).abs() < 1e-6);
+//! assert!(area.area.contains(&Point::new(1390.0, 0.0)) && !area.area.contains(&Point::new(1450.0, 0.0)));
 //! ```
 
 use geo::{Area, LineString, MultiLineString, MultiPolygon, Polygon};
@@ -63,26 +64,42 @@ pub fn budget(network: &Network, mode: Mode, minutes: f64) -> f64 {
     }
 }
 
-/// The area reachable from (x, y) (EPSG:25832) in `minutes`, or `None` when the point lies
-/// farther than the profile's snap distance from every way the mode may use.
-pub fn isochrone(network: &Network, x: f64, y: f64, mode: Mode, minutes: f64) -> Option<Isochrone> {
+/// Which way the minutes run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Where one gets from the point.
+    From,
+    /// Where one can come to the point from (a staff base that reaches a home in 5 minutes); on
+    /// one-way streets the two differ.
+    To,
+}
+
+/// The area reachable from (x, y) (EPSG:25832) in `minutes`, or from which (x, y) is reached
+/// (`Direction::To`); `None` when the point lies farther than the profile's snap distance from
+/// every way the mode may use. Every point of the area is within the budget: the walk between the
+/// point and the network and the walk across the band are paid out of it.
+pub fn isochrone(network: &Network, x: f64, y: f64, mode: Mode, minutes: f64, direction: Direction) -> Option<Isochrone> {
     let origin = network.snap(x, y, mode, network.profile().max_snap_m)?;
-    let budget = budget(network, mode, minutes) - network.access_cost(mode, origin.offset_m);
+    let budget = budget(network, mode, minutes) - network.access_cost(mode, origin.offset_m) - network.access_cost(mode, Isochrone::BAND_M);
     let edges = network.edges();
     let start = &edges[origin.edge as usize];
-    let mut sources = Vec::new();
-    if let Some(c) = start.cost_between(mode, origin.along_m, 0.0) {
-        sources.push((start.from, c));
-    }
-    if let Some(c) = start.cost_between(mode, origin.along_m, start.length_m) {
-        sources.push((start.to, c));
-    }
-    let cost = costs_from(network.adjacency(mode), &sources, budget.max(0.0));
+    // The cost of moving along an edge between two positions, in the direction the minutes run.
+    let cost_on = |e: &crate::index::network::Edge, a: f64, b: f64| match direction {
+        Direction::From => e.cost_between(mode, a, b),
+        Direction::To => e.cost_between(mode, b, a),
+    };
+    let sources: Vec<(u32, f64)> =
+        [(start.from, 0.0), (start.to, start.length_m)].into_iter().filter_map(|(node, at)| cost_on(start, origin.along_m, at).map(|c| (node, c))).collect();
+    let graph = match direction {
+        Direction::From => network.adjacency(mode),
+        Direction::To => network.adjacency_towards(mode),
+    };
+    let cost = costs_from(graph, &sources, budget.max(0.0));
     let mut pieces: Vec<(u32, f64, f64)> = Vec::new();
-    // How far along an edge one gets from position `at`, having `left` to spend, towards `end`.
+    // How far along an edge the budget reaches from position `at` towards `end`, with `left`.
     let reach = |edge: u32, at: f64, end: f64, left: f64| -> Option<(u32, f64, f64)> {
-        let e = &edges[edge as usize];
-        let full = e.cost_between(mode, at, end)?;
+        let full = cost_on(&edges[edge as usize], at, end)?;
         let share = if full > 0.0 { (left / full).min(1.0) } else { 1.0 };
         (left >= 0.0).then_some((edge, at, at + (end - at) * share))
     };

@@ -138,6 +138,26 @@ pub struct BasisTexts {
 }
 
 impl BasisTexts {
+    /// Every text with its key, for checking.
+    pub fn texts(&self) -> [(&'static str, &str); 14] {
+        [
+            ("walk_nb", &self.walk_nb),
+            ("walk_en", &self.walk_en),
+            ("straight_nb", &self.straight_nb),
+            ("straight_en", &self.straight_en),
+            ("straight_walk_nb", &self.straight_walk_nb),
+            ("straight_walk_en", &self.straight_walk_en),
+            ("fallback_nb", &self.fallback_nb),
+            ("fallback_en", &self.fallback_en),
+            ("drive_nb", &self.drive_nb),
+            ("drive_en", &self.drive_en),
+            ("drive_estimate_nb", &self.drive_estimate_nb),
+            ("drive_estimate_en", &self.drive_estimate_en),
+            ("on_site_nb", &self.on_site_nb),
+            ("on_site_en", &self.on_site_en),
+        ]
+    }
+
     /// The words for a route, in bokmål or English.
     pub fn words(&self, route: &Route, english: bool) -> String {
         let pick = |nb: &String, en: &String| if english { en.clone() } else { nb.clone() };

@@ -78,6 +78,9 @@ pub struct Edge {
     pub drive_forward_s: Option<f64>,
     /// Seconds to drive from `to` to `from`, when cars may.
     pub drive_backward_s: Option<f64>,
+    /// Whether a site or a feature may join the network here: not on a bridge, in a tunnel or on
+    /// a motorway (a home above a road tunnel is not reached through the tunnel).
+    pub snappable: bool,
     /// The edge's shape: a range of [`Network::shape`]'s vertices, `from` first.
     shape: std::ops::Range<usize>,
 }
@@ -86,6 +89,10 @@ impl Edge {
     /// The cost of travelling the edge by a mode from position `a` to position `b` (metres from
     /// `from`), or `None` when the mode may not go that way.
     pub fn cost_between(&self, mode: Mode, a: f64, b: f64) -> Option<f64> {
+        // Staying put costs nothing on any edge the mode may use (a one-way street included).
+        if a == b {
+            return self.usable(mode).then_some(0.0);
+        }
         let share = if self.length_m > 0.0 { (b - a).abs() / self.length_m } else { 0.0 };
         match mode {
             Mode::Walk => self.walk.then_some((b - a).abs()),
@@ -211,6 +218,8 @@ pub struct Network {
     shape: Vec<Coord<f64>>,
     walk: Adjacency,
     drive: Adjacency,
+    /// The driving graph with every arc turned round: costs towards a point.
+    drive_towards: Adjacency,
     segments: RTree<Segment>,
     profile: Profile,
 }
@@ -219,16 +228,16 @@ impl Network {
     /// Builds the graphs from ways (EPSG:25832). Ways no mode may use are left out.
     pub fn build<'a>(ways: impl Iterator<Item = &'a StreetWay<'a>> + Clone, profile: &Profile) -> Network {
         let key = |c: &Coord<f64>| ((c.x * 100.0).round() as i64, (c.y * 100.0).round() as i64);
-        let usable: Vec<(&StreetWay, bool, Option<DriveSpeeds>)> = ways
+        let usable: Vec<(&StreetWay, bool, Option<DriveSpeeds>, bool)> = ways
             .map(|w| {
                 let way = Way { class: w.class, tags: w.tags };
-                (w, profile.walkable(&way), profile.drive_kmh(&way))
+                (w, profile.walkable(&way), profile.drive_kmh(&way), profile.snappable(&way))
             })
-            .filter(|(_, walk, drive)| *walk || drive.is_some())
+            .filter(|(_, walk, drive, _)| *walk || drive.is_some())
             .collect();
         // How many times each vertex is used: a vertex used twice (or a line's end) is a node.
         let mut uses: HashMap<(i64, i64), u32> = HashMap::new();
-        for (way, _, _) in &usable {
+        for (way, _, _, _) in &usable {
             for line in &way.lines.0 {
                 for (i, c) in line.0.iter().enumerate() {
                     let count = if i == 0 || i + 1 == line.0.len() { 2 } else { 1 };
@@ -246,7 +255,7 @@ impl Network {
         };
         let mut edges = Vec::new();
         let mut shape: Vec<Coord<f64>> = Vec::new();
-        for (way, walk, drive) in &usable {
+        for (way, walk, drive, snappable) in &usable {
             for line in way.lines.0.iter().filter(|l| l.0.len() >= 2) {
                 let mut start = 0;
                 for i in 1..line.0.len() {
@@ -261,13 +270,22 @@ impl Network {
                     let first = shape.len();
                     shape.extend_from_slice(piece);
                     if from != to || length_m > 0.0 {
-                        edges.push(Edge { from, to, length_m, walk: *walk, drive_forward_s: forward, drive_backward_s: backward, shape: first..shape.len() });
+                        edges.push(Edge {
+                            from,
+                            to,
+                            length_m,
+                            walk: *walk,
+                            drive_forward_s: forward,
+                            drive_backward_s: backward,
+                            snappable: *snappable,
+                            shape: first..shape.len(),
+                        });
                     }
                     start = i;
                 }
             }
         }
-        let arcs = |mode: Mode| {
+        let arcs = |mode: Mode, reversed: bool| {
             let mut arcs = Vec::new();
             for e in &edges {
                 if let Some(c) = e.cost_between(mode, 0.0, e.length_m) {
@@ -277,9 +295,12 @@ impl Network {
                     arcs.push((e.to, e.from, c));
                 }
             }
+            if reversed {
+                arcs.iter_mut().for_each(|a| *a = (a.1, a.0, a.2));
+            }
             Adjacency::new(nodes.len(), &mut arcs)
         };
-        let (walk, drive) = (arcs(Mode::Walk), arcs(Mode::Drive));
+        let (walk, drive, drive_towards) = (arcs(Mode::Walk, false), arcs(Mode::Drive, false), arcs(Mode::Drive, true));
         let mut pieces = Vec::new();
         for (id, e) in edges.iter().enumerate() {
             let mut start_m = 0.0;
@@ -289,7 +310,7 @@ impl Network {
                 start_m += ((b[0] - a[0]).powi(2) + (b[1] - a[1]).powi(2)).sqrt();
             }
         }
-        Network { nodes, edges, shape, walk, drive, segments: RTree::bulk_load(pieces), profile: profile.clone() }
+        Network { nodes, edges, shape, walk, drive, drive_towards, segments: RTree::bulk_load(pieces), profile: profile.clone() }
     }
 
     /// The network of a line layer in the store (its rule file's profile), or `None` when the
@@ -362,22 +383,34 @@ impl Network {
         }
     }
 
+    /// The graph of one mode with its arcs turned round (costs towards a point); on foot the
+    /// same graph.
+    pub fn adjacency_towards(&self, mode: Mode) -> &Adjacency {
+        match mode {
+            Mode::Walk => &self.walk,
+            Mode::Drive => &self.drive_towards,
+        }
+    }
+
     /// An edge's shape, `from` first.
     pub fn shape(&self, edge: u32) -> &[Coord<f64>] {
         &self.shape[self.edges[edge as usize].shape.clone()]
     }
 
-    /// The nearest point (EPSG:25832) on a way the mode may use, if one lies within `max_m`.
+    /// The nearest point (EPSG:25832) on a way the mode may use and join (see
+    /// [`Edge::snappable`]), if one lies within `max_m`.
     pub fn snap(&self, x: f64, y: f64, mode: Mode, max_m: f64) -> Option<Snap> {
         let p = [x, y];
         let max2 = max_m * max_m;
-        self.segments.nearest_neighbor_iter_with_distance_2(&p).take_while(|(_, d2)| *d2 <= max2).find(|(s, _)| self.edges[s.edge as usize].usable(mode)).map(
-            |(s, d2)| {
+        self.segments
+            .nearest_neighbor_iter_with_distance_2(&p)
+            .take_while(|(_, d2)| *d2 <= max2)
+            .find(|(s, _)| self.edges[s.edge as usize].snappable && self.edges[s.edge as usize].usable(mode))
+            .map(|(s, d2)| {
                 let (t, q) = s.closest(&p);
                 let length = ((s.b[0] - s.a[0]).powi(2) + (s.b[1] - s.a[1]).powi(2)).sqrt();
                 Snap { edge: s.edge, along_m: s.start_m + t * length, offset_m: d2.sqrt(), x: q[0], y: q[1] }
-            },
-        )
+            })
     }
 
     /// The cost of reaching the network from a point `offset_m` away from it (and of leaving it
@@ -409,5 +442,48 @@ impl Network {
             walked += length;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::line_string;
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn standing_still_costs_nothing_even_against_a_one_way_street() {
+        let backward = tags(&[("oneway", "-1")]);
+        let ways =
+            [StreetWay { class: Some("residential"), tags: &backward, lines: MultiLineString(vec![line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)]]) }];
+        let network = Network::build(ways.iter(), &Profile::oslo_default());
+        let edge = &network.edges()[0];
+        assert_eq!((edge.cost_between(Mode::Drive, 0.0, 0.0), edge.cost_between(Mode::Drive, 0.0, 50.0)), (Some(0.0), None));
+        assert!(edge.cost_between(Mode::Drive, 100.0, 0.0).is_some());
+    }
+
+    #[test]
+    fn a_home_above_a_road_tunnel_joins_the_street_beside_it() {
+        let (tunnel, street) = (tags(&[("tunnel", "yes")]), tags(&[]));
+        let ways = [
+            StreetWay { class: Some("primary"), tags: &tunnel, lines: MultiLineString(vec![line_string![(x: 0.0, y: 0.0), (x: 500.0, y: 0.0)]]) },
+            StreetWay { class: Some("residential"), tags: &street, lines: MultiLineString(vec![line_string![(x: 0.0, y: 80.0), (x: 500.0, y: 80.0)]]) },
+        ];
+        let network = Network::build(ways.iter(), &Profile::oslo_default());
+        let snap = network.snap(250.0, 10.0, Mode::Drive, 150.0).unwrap();
+        assert_eq!((snap.y, snap.offset_m), (80.0, 70.0));
+    }
+
+    #[test]
+    fn a_bus_gate_is_closed_to_cars_but_open_to_walkers() {
+        let profile = Profile::oslo_default();
+        let gate = tags(&[("motor_vehicle", "no")]);
+        let open = tags(&[("access", "no"), ("motor_vehicle", "yes")]);
+        assert!(profile.drive_kmh(&Way { class: Some("residential"), tags: &gate }).is_none());
+        assert!(profile.walkable(&Way { class: Some("residential"), tags: &gate }));
+        assert!(profile.drive_kmh(&Way { class: Some("residential"), tags: &open }).is_some());
     }
 }

@@ -145,12 +145,23 @@ impl Profile {
         way.class.is_some_and(|c| self.walk_classes.contains(c))
     }
 
+    /// Whether a site may join the network on this way: not on a bridge, in a tunnel, on a
+    /// motorway or a motorroad (grade-separated: the home is beside or above it, not on it).
+    pub fn snappable(&self, way: &Way) -> bool {
+        let yes = |key: &str| way.tag(key).is_some_and(|v| v != "no");
+        !(yes("bridge") || yes("tunnel") || way.tag("motorroad") == Some("yes") || matches!(way.class, Some("motorway" | "motorway_link")))
+    }
+
     /// The speeds (km/h, already times `drive_share`) a car drives along the way forward and
-    /// backward (`None`: not that way), or `None` when cars may not use it at all.
+    /// backward (`None`: not that way), or `None` when cars may not use it at all. Access: the most
+    /// specific of `motorcar`, `motor_vehicle`, `vehicle` and `access` that is given decides
+    /// (`motor_vehicle=no` closes a bus gate or a car-free street; `access=no` with
+    /// `motor_vehicle=yes` is open).
     pub fn drive_kmh(&self, way: &Way) -> Option<(Option<f64>, Option<f64>)> {
         let class = way.class?;
         let default = *self.drive_kmh.get(class)?;
-        if matches!(way.tag("access"), Some("no" | "private")) {
+        let access = ["motorcar", "motor_vehicle", "vehicle", "access"].iter().find_map(|k| way.tag(k));
+        if matches!(access, Some("no" | "private" | "agricultural" | "forestry" | "delivery")) {
             return None;
         }
         let speed = way.tag("maxspeed").and_then(parse_maxspeed).unwrap_or(default) * self.drive_share;
