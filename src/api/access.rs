@@ -8,7 +8,8 @@
 //!   so a new public route cannot read raw rows by accident: there is nothing to call.
 //! - analysts and admins get an [`Internal`]: the store itself.
 //!
-//! The store and the release live in [`DataAccess`], whose fields are private to this file.
+//! The store lives in [`DataAccess`], whose fields are private to this file; the release is
+//! part of the server's [`super::Derived`] data (public by construction).
 
 use std::sync::Arc;
 
@@ -19,23 +20,21 @@ use crate::release::Release;
 use crate::store::{AreaRow, FeaturePage, SharedStore, StoreError, StoredFeature};
 use axum::{extract::FromRequestParts, http::request::Parts};
 
-/// The store and the current release, behind the role checks of this module.
+/// The store, behind the role checks of this module.
 #[derive(Clone)]
 pub struct DataAccess {
     store: SharedStore,
-    /// Fixed for the life of the server: a new release is built by `bomiljo release build`
-    /// (or at the next start when the data changed), since imports need the server stopped.
-    release: Arc<Release>,
 }
 
 impl DataAccess {
-    pub fn new(store: SharedStore, release: Release) -> DataAccess {
-        DataAccess { store, release: Arc::new(release) }
+    pub fn new(store: SharedStore) -> DataAccess {
+        DataAccess { store }
     }
 
-    /// The release every public answer is computed from.
-    pub fn release(&self) -> Arc<Release> {
-        Arc::clone(&self.release)
+    /// A store of its own over the same database, for an import while serving (admins only:
+    /// see `admin::import`) and for deriving the served data afresh after it.
+    pub(super) fn store_for_import(&self) -> Result<crate::store::Store, StoreError> {
+        self.store.detached()
     }
 
     /// The role behind a bearer token (authentication reads only the tokens table).
@@ -152,5 +151,5 @@ impl FromRequestParts<AppState> for Internal {
 /// whoever asks, such as the neighbour-dialogue sheet).
 pub fn public_view(state: &AppState, caller: Caller) -> PublicView {
     let caller = Caller { policy: crate::privacy::Policy::new(Role::Public, caller.policy.k), role: Role::Public, ..caller };
-    PublicView { caller, release: state.data.release(), reference: Reference { store: state.data.store.clone() } }
+    PublicView { caller, release: Arc::clone(&state.derived().release), reference: Reference { store: state.data.store.clone() } }
 }

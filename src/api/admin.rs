@@ -40,7 +40,7 @@ pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>
 /// `GET /api/admin/release`: the current public release: version, budget, accuracy per level,
 /// and the budget spent per source-year (rounds of measurement).
 pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Value> {
-    let release = state.data.release();
+    let release = std::sync::Arc::clone(&state.derived().release);
     let spent: serde_json::Map<String, Value> = release.spent.iter().map(|(k, s)| (k.clone(), json!({ "rounds": s.rounds, "rho": s.rho }))).collect();
     Json(json!({
         "version": release.version,
@@ -104,4 +104,110 @@ pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Js
         return Err(ApiError::NotFound(format!("no active token named '{}'", req.name)));
     }
     Ok(Json(json!({ "revoked": revoked })))
+}
+
+/// The largest file an import over HTTP takes (2 GiB: ten years of a city's incidents as CSV).
+pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct ImportQuery {
+    /// The file's name as on the sender's disk: its extension says the format (`police.csv`,
+    /// `skoler.geojson`, `oslo.osm.pbf`), and rejections name it (`police.csv:12: ...`).
+    filename: String,
+    /// `replace` or `append` (the layer's default when absent).
+    mode: Option<String>,
+    /// Read and check every row and write nothing.
+    #[serde(default)]
+    dry_run: bool,
+    /// The file's CRS where it does not say (`EPSG:25833`).
+    crs: Option<String>,
+}
+
+/// `POST /api/admin/import/{layer}?filename=&mode=&dry_run=&crs=` with the file as the body:
+/// the same all-or-nothing import as `bomiljo import`, in one transaction on a connection of its
+/// own while the server goes on answering from the data as it was; when it commits, the release,
+/// the indexes and the siting context are derived afresh and swapped in whole. 422 with every
+/// rejected row as `file:line: reason`; 409 while another import runs.
+pub async fn import(
+    State(state): State<AppState>,
+    admin: Internal,
+    axum::extract::Path(layer): axum::extract::Path<String>,
+    Query(q): Query<ImportQuery>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let config = std::sync::Arc::clone(&state.config);
+    config.layer(&layer).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    let name = std::path::Path::new(&q.filename).file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && !n.starts_with('.')).map(str::to_string);
+    let name = name.ok_or_else(|| ApiError::BadRequest(format!("filename = '{}' is not a file name (e.g. politi_2024.csv)", q.filename)))?;
+    let mode = match q.mode.as_deref() {
+        None => None,
+        Some("replace") => Some(crate::store::write::ImportMode::Replace),
+        Some("append") => Some(crate::store::write::ImportMode::Append),
+        Some(other) => return Err(ApiError::BadRequest(format!("mode = '{other}': replace or append"))),
+    };
+    let crs = q.crs.as_deref().map(|c| crate::spatial::Crs::parse(c).map_err(|e| ApiError::BadRequest(format!("crs = '{c}': {e}")))).transpose()?;
+    let Ok(_one_at_a_time) = state.importing.try_lock() else {
+        return Err(ApiError::Conflict("another import is running; send this one when it has finished".into()));
+    };
+    let folder = tempfile::tempdir().map_err(|e| ApiError::Internal(format!("a folder for the upload: {e}")))?;
+    let path = folder.path().join(&name);
+    receive(body, &path).await?;
+    let actor = admin.caller.token_name.clone().unwrap_or_default();
+    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, dry_run: q.dry_run, crs, ..Default::default() };
+    let served = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || -> Result<Result<crate::import::ImportSummary, crate::import::ImportError>, ApiError> {
+        let mut store = served.data.store_for_import()?;
+        let summary = match crate::import::import_file(&mut store, &config, &layer, &path, &options) {
+            Ok(summary) => summary,
+            Err(rejected) => return Ok(Err(rejected)),
+        };
+        if !summary.dry_run {
+            crate::store::audit::record(store.conn(), &actor, "admin", "import", &format!("{layer} <- {name} (http)"), Some(summary.written.rows as i64))?;
+            let derived =
+                super::Derived::build(&config, &mut store).map_err(|e| ApiError::Internal(format!("deriving the served data after the import: {e}")))?;
+            served.replace_derived(derived);
+        }
+        Ok(Ok(summary))
+    })
+    .await
+    .map_err(ApiError::task("import"))??;
+    let local = |text: String| text.replace(&format!("{}/", folder.path().display()), "");
+    match outcome {
+        Ok(summary) => Ok(Json(json!({
+            "layer": summary.layer,
+            "dry_run": summary.dry_run,
+            "mode": summary.mode.as_str(),
+            "rows": summary.written.rows,
+            "replaced": summary.written.replaced,
+            "unassigned": summary.written.unassigned,
+            "seconds": summary.elapsed.as_secs_f64(),
+            "release": state.derived().release.version,
+            "report": local(summary.to_string()),
+            "warnings": summary.warnings,
+        }))
+        .into_response()),
+        Err(e @ (crate::import::ImportError::Rejected { .. } | crate::import::ImportError::File { .. } | crate::import::ImportError::PersonalData { .. })) => {
+            Err(ApiError::Unprocessable(local(e.to_string())))
+        }
+        Err(other) => Err(ApiError::BadRequest(local(other.to_string()))),
+    }
+}
+
+/// Streams a request body to a file, refusing more than [`MAX_UPLOAD_BYTES`].
+async fn receive(body: axum::body::Body, path: &std::path::Path) -> Result<(), ApiError> {
+    use http_body_util::BodyExt;
+    use tokio::io::AsyncWriteExt;
+    let mut file = tokio::fs::File::create(path).await.map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))?;
+    let mut body = body;
+    let mut received = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        received += chunk.len() as u64;
+        if received > MAX_UPLOAD_BYTES {
+            return Err(ApiError::BadRequest(format!("the file is larger than {} GiB; split it (imports append by id)", MAX_UPLOAD_BYTES >> 30)));
+        }
+        file.write_all(&chunk).await.map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))?;
+    }
+    file.flush().await.map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))
 }

@@ -21,7 +21,7 @@ use crate::store::{AreaColumn, StoreError};
 /// `GET /api/areas`: a FeatureCollection of the delbydeler with `code`, `name`, `bydel`,
 /// `population` and `area_km2`.
 pub async fn list(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/geo+json")], state.areas_geojson.clone())
+    ([(header::CONTENT_TYPE, "application/geo+json")], state.derived().areas_geojson.clone())
 }
 
 /// Renders the assignment areas once, reprojected to WGS84 for web maps.
@@ -77,7 +77,8 @@ pub struct AreaDetail {
 /// `GET /api/areas/{code}`: 200 with the area and its counts, 404 for an unknown code. The
 /// public role reads the counts from the release; years without data are left out.
 pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
-    let info = state.geography.infos.iter().find(|a| a.code == code).ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?.clone();
+    let info =
+        state.derived().geography.infos.iter().find(|a| a.code == code).ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?.clone();
     let counts: BTreeMap<String, BTreeMap<String, u64>> = match &view {
         View::Public(public) => {
             let release = &public.release;

@@ -21,6 +21,12 @@ pub enum ApiError {
     UriTooLong(String),
     #[error("{0}")]
     HeadersTooLarge(String),
+    /// The request clashes with work under way (an import while another runs).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request was understood but its content is refused (an import's rejected rows).
+    #[error("{0}")]
+    Unprocessable(String),
     /// A failure of the service, not of the request: a 500, with the cause in the log.
     #[error("{0}")]
     Internal(String),
@@ -54,6 +60,8 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             ApiError::UriTooLong(m) => (StatusCode::URI_TOO_LONG, m.clone()),
             ApiError::HeadersTooLarge(m) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, m.clone()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
+            ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())

@@ -212,7 +212,7 @@ fn feature_json(state: &AppState, layer: &Layer, to_out: &Transformer, f: crate:
     };
     let mut properties = f.properties;
     if layer.name == state.config.project.assign_layer && properties.get("population").is_none_or(Value::is_null) {
-        let population = state.geography.infos.iter().find(|a| a.code == f.id).and_then(|a| a.population).map(|p| p.round() as i64);
+        let population = state.derived().geography.infos.iter().find(|a| a.code == f.id).and_then(|a| a.population).map(|p| p.round() as i64);
         properties.insert("population".into(), json!(population));
     }
     Some(json!({ "type": "Feature", "id": f.id, "geometry": geometry, "properties": properties }))

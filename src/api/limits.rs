@@ -148,3 +148,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     *response.status_mut() = StatusCode::OK;
     response
 }
+
+/// Answers 408 when a request takes longer than `[limits] request_timeout_s`, except an import
+/// over HTTP (`/api/admin/import/...`, admins only), which takes as long as its file: cutting the
+/// upload or the transaction short would only make the operator send it again.
+pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/admin/import/") {
+        return next.run(request).await;
+    }
+    let limit = state.config.project.limits.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, axum::Json(serde_json::json!({ "error": format!("the request took longer than {} s", limit.as_secs()) })))
+            .into_response(),
+    }
+}

@@ -36,7 +36,7 @@ where
     T: Send + 'static,
     F: FnOnce(&crate::config::Config, &measurement::Geography, Incidents) -> Result<T, measurement::MeasureError> + Send + 'static,
 {
-    let (config, geography) = (Arc::clone(&state.config), Arc::clone(&state.geography));
+    let (config, geography) = (Arc::clone(&state.config), Arc::clone(&state.derived().geography));
     match view {
         View::Public(public) => {
             let release = Arc::clone(&public.release);
@@ -67,13 +67,14 @@ pub async fn indicators(State(state): State<AppState>, view: View, Query(q): Que
 async fn surface(state: &AppState, view: &View, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
     let caller = view.caller();
     let key = format!("{}|{}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
-    if let Some(hit) = state.heat_cache.get(&key) {
+    let derived = state.derived();
+    if let Some(hit) = derived.heat_cache.get(&key) {
         return Ok(hit);
     }
     let policy = caller.policy;
     let surface =
         Arc::new(policy.apply(on_incidents(state, view, move |config, geography, incidents| measurement::heat(geography, incidents, config, &params)).await?));
-    state.heat_cache.insert(key, Arc::clone(&surface));
+    derived.heat_cache.insert(key, Arc::clone(&surface));
     Ok(surface)
 }
 
@@ -130,7 +131,8 @@ pub async fn heat_tile(
 ) -> Result<Response, ApiError> {
     let (z, x, y) = tile.checked(super::TileFormat::Png)?;
     let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), view.caller().role.is_internal());
-    let png = match state.tile_cache.get(&key) {
+    let derived = state.derived();
+    let png = match derived.tile_cache.get(&key) {
         Some(png) => png,
         None => {
             let shown = surface(&state, &view, params).await?;
@@ -144,7 +146,7 @@ pub async fn heat_tile(
             .await
             .map_err(ApiError::task("tile rendering"))?;
             let png = axum::body::Bytes::from(png);
-            state.tile_cache.insert(key, png.clone());
+            derived.tile_cache.insert(key, png.clone());
             png
         }
     };

@@ -61,7 +61,7 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
 /// the budget per level, the years per source, the delbydeler and categories it covers, and the
 /// one public before/after result.
 pub async fn release(State(state): State<AppState>) -> Json<Value> {
-    let release = state.data.release();
+    let release = std::sync::Arc::clone(&state.derived().release);
     let mut about = release.about();
     about["levels"] = json!(release.settings.levels);
     about["rho_per_source_year"] = json!(release.settings.budget.rho_per_source_year);

@@ -15,7 +15,7 @@ mod meta;
 mod mvt;
 mod reports;
 pub mod routes;
-mod server;
+pub mod server;
 mod siting;
 
 use std::collections::HashMap;
@@ -53,50 +53,85 @@ pub enum ServeError {
 pub struct AppState {
     pub config: Arc<Config>,
     data: access::DataAccess,
-    /// Public reference layers only (no housing): what public outputs measure against.
-    reference: Arc<SpatialIndex>,
-    /// Delbydeler, population and sizes (public reference data), loaded once.
-    pub geography: Arc<Geography>,
-    /// `GET /api/areas`, rendered once at start-up (areas change only by import).
-    areas_geojson: axum::body::Bytes,
-    /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
-    heat_cache: Arc<cache::Cache<Arc<crate::measurement::HeatSurface>>>,
-    /// Rendered heat tiles by parameters, role class and tile address.
-    tile_cache: Arc<cache::Cache<axum::body::Bytes>>,
-    /// The siting context (indexes of every layer the rules measure), built at start-up.
-    siting: Option<Arc<crate::siting::SitingContext>>,
-    surface_cache: Arc<cache::Cache<Arc<crate::siting::Surface>>>,
+    /// Everything derived from the data, swapped whole after an import while serving.
+    derived: Arc<std::sync::RwLock<Arc<Derived>>>,
+    /// Held while an import runs: one at a time.
+    importing: Arc<tokio::sync::Mutex<()>>,
     limiter: Arc<limits::RateLimiter>,
     metrics: Arc<limits::Metrics>,
     /// The minute each token was last recorded as used (the audit log notes use once a minute).
     token_use: Arc<Mutex<HashMap<String, u64>>>,
 }
 
-impl AppState {
-    /// Builds the spatial index, the cached area collection and the siting context from the
-    /// store, and brings the public release up to date (building one if the data changed).
-    pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
-        let release = crate::release::current(store.conn_mut(), &config)?;
-        let reference = Arc::new(SpatialIndex::build_public(&store, &config)?);
-        let geography = Arc::new(Geography::load(store.conn(), &config)?);
-        let areas_geojson = areas::feature_collection(&config, &reference, &geography)?;
+/// What the server derives from the data: the public release, the indexes, the area collection,
+/// the siting context and the caches of answers computed from them. Built at start-up and again
+/// after an import while serving, then swapped whole, so a request reads one version from start
+/// to end and no cache outlives the data it was computed from.
+pub struct Derived {
+    /// The release every public answer is computed from.
+    pub release: Arc<crate::release::Release>,
+    /// Public reference layers only (no housing): what public outputs measure against.
+    reference: Arc<SpatialIndex>,
+    /// Delbydeler, population and sizes (public reference data).
+    pub geography: Arc<Geography>,
+    /// `GET /api/areas`, rendered once per version.
+    areas_geojson: axum::body::Bytes,
+    /// The siting context (indexes of every layer the rules measure).
+    siting: Option<Arc<crate::siting::SitingContext>>,
+    /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
+    heat_cache: cache::Cache<Arc<crate::measurement::HeatSurface>>,
+    /// Rendered heat tiles by parameters, role class and tile address.
+    tile_cache: cache::Cache<axum::body::Bytes>,
+    surface_cache: cache::Cache<Arc<crate::siting::Surface>>,
+}
+
+impl Derived {
+    /// Brings the public release up to date (building one if the data changed), then builds the
+    /// spatial index, the area collection and the siting context from the store.
+    pub fn build(config: &Config, store: &mut Store) -> Result<Derived, ServeError> {
+        let release = crate::release::current(store.conn_mut(), config)?;
+        let reference = Arc::new(SpatialIndex::build_public(store, config)?);
+        let geography = Arc::new(Geography::load(store.conn(), config)?);
+        let areas_geojson = areas::feature_collection(config, &reference, &geography)?;
         // Rules measure distances to public points of interest only (`rules check` refuses housing),
         // so the siting context builds on the same reference index; it reads housing itself.
-        let siting = crate::siting::SitingContext::build(store.conn(), &config, Arc::clone(&reference), &release)?;
-        Ok(AppState {
-            config: Arc::new(config),
-            data: access::DataAccess::new(store.into_shared(), release),
+        let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
+        Ok(Derived {
+            release: Arc::new(release),
             reference,
             geography,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
-            tile_cache: Arc::new(cache::Cache::new(4096)),
-            heat_cache: Arc::new(cache::Cache::new(16)),
             siting: Some(Arc::new(siting)),
-            surface_cache: Arc::new(cache::Cache::new(16)),
+            heat_cache: cache::Cache::new(16),
+            tile_cache: cache::Cache::new(4096),
+            surface_cache: cache::Cache::new(16),
+        })
+    }
+}
+
+impl AppState {
+    /// Derives everything from the store and holds it for serving.
+    pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
+        let derived = Derived::build(&config, &mut store)?;
+        Ok(AppState {
+            config: Arc::new(config),
+            data: access::DataAccess::new(store.into_shared()),
+            derived: Arc::new(std::sync::RwLock::new(Arc::new(derived))),
+            importing: Arc::default(),
             limiter: Arc::default(),
             metrics: Arc::default(),
             token_use: Arc::default(),
         })
+    }
+
+    /// The current version of everything derived from the data.
+    pub fn derived(&self) -> Arc<Derived> {
+        Arc::clone(&self.derived.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Serves a new version from the next request on; requests under way keep theirs.
+    fn replace_derived(&self, derived: Derived) {
+        *self.derived.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(derived);
     }
 
     /// Records a token's use in the audit log, once a minute per token, without delaying the
@@ -130,7 +165,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(from_fn(limits::json_errors))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(from_fn_with_state(state.clone(), limits::timeout))
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
         .layer(from_fn_with_state(state.clone(), release_header))
         .layer(from_fn(limits::http_limits))
@@ -145,7 +180,7 @@ async fn release_header(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let mut response = next.run(request).await;
-    response.headers_mut().insert("x-bomiljo-release", axum::http::HeaderValue::from(state.data.release().version));
+    response.headers_mut().insert("x-bomiljo-release", axum::http::HeaderValue::from(state.derived().release.version));
     response
 }
 

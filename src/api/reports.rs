@@ -33,7 +33,8 @@ pub struct DialogueQuery {
 pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
     let (x, y) = state.config.project.site_from_lonlat(q.lon, q.lat).map_err(ApiError::BadRequest)?;
     let lang = q.lang.unwrap_or(dialogue::Lang::Nb);
-    let rules = match (q.group, &state.siting) {
+    let derived = state.derived();
+    let rules = match (q.group, &derived.siting) {
         (Some(group), Some(siting)) => Some(siting.group(group)?.clone()),
         _ => None,
     };
@@ -46,8 +47,8 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
     // Public material whoever asks: built from the public view only.
     let public = super::access::public_view(&state, caller);
-    let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&state.geography), Arc::clone(&state.reference));
-    let siting = state.siting.clone();
+    let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.reference));
+    let siting = derived.siting.clone();
     let pdf = tokio::task::spawn_blocking(move || {
         let travel = siting.as_ref().and_then(|s| s.travel());
         dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index, travel }, &params)

@@ -125,6 +125,8 @@ const BAD: (u16, &str) = (400, "A parameter is missing, malformed or out of rang
 const UNAUTH: (u16, &str) = (401, "The bearer token is unknown, revoked or expired");
 const FORBIDDEN: (u16, &str) = (403, "The caller's role may not see this");
 const NOT_FOUND: (u16, &str) = (404, "No such area, layer or tile");
+const CONFLICT: (u16, &str) = (409, "Another import is running");
+const UNPROCESSABLE: (u16, &str) = (422, "The file was read and refused; nothing was written (every rejected row listed)");
 
 const TILE_XYZ: &[Param] = &[path("z", "integer", "Zoom, 0-20"), path("x", "integer", "Column"), path("y", "integer", "Row")];
 const LAYER: &[Param] = &[path("layer", "string", "Layer name")];
@@ -154,6 +156,17 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/admin/release", "The public release: version, budget, accuracy per level, budget spent per source-year", || get(admin::release), Answer::JsonObject)
         .role(Role::Admin)
         .errors(&[UNAUTH, FORBIDDEN]),
+    Route::new(
+        "POST",
+        "/api/admin/import/{layer}",
+        "Import a file into a layer while serving (the body is the file; all or nothing; 422 lists every rejected row as file:line: reason)",
+        || post(admin::import).layer(axum::extract::DefaultBodyLimit::disable()),
+        Answer::JsonObject,
+    )
+    .role(Role::Admin)
+    .path_params(&[path("layer", "string", "Layer name (bomiljo layers)")])
+    .query(input::<admin::ImportQuery>)
+    .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE]),
     Route::new("GET", "/api/admin/tokens", "Tokens: names, roles, dates (never secrets)", || get(admin::list_tokens), Answer::Json(schema::<Vec<crate::store::tokens::TokenInfo>>))
         .role(Role::Admin)
         .errors(&[UNAUTH, FORBIDDEN]),

@@ -19,11 +19,16 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
     let local = listener.local_addr()?;
     tracing::info!(%local, db = %state.data.path().display(), "serving");
     let header_timeout = state.config.project.limits.header_read_timeout;
+    let marker = serving_marker(state.data.path());
     let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
+    // `bomiljo import` reads this to send a file to the server that holds the database.
+    if let Err(e) = std::fs::write(&marker, format!("http://{local}/")) {
+        tracing::warn!(error = %e, path = %marker.display(), "could not note where the server listens");
+    }
     // Tests and scripts read this line to find the port when --port 0 was given.
     eprintln!("bomiljo: listening on http://{local}/");
     loop {
@@ -51,9 +56,24 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
         }
     }
     drop(listener);
+    let _ = std::fs::remove_file(&marker);
     graceful.shutdown().await;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// The file a running server writes its address to, beside the database (`oslo.duckdb.serving`).
+pub fn serving_marker(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".serving");
+    std::path::PathBuf::from(name)
+}
+
+/// The address of the server that holds the database, if one said so and is still there.
+pub fn running_server(db: &std::path::Path) -> Option<String> {
+    let url = std::fs::read_to_string(serving_marker(db)).ok()?;
+    let url = url.trim().to_string();
+    url.starts_with("http://").then_some(url)
 }
 
 async fn shutdown_signal() {

@@ -28,7 +28,7 @@ impl From<SitingError> for ApiError {
 }
 
 fn context(state: &AppState) -> Result<Arc<SitingContext>, ApiError> {
-    state.siting.clone().ok_or_else(|| ApiError::NotFound("siting is not available: the rule file did not load at start-up".into()))
+    state.derived().siting.clone().ok_or_else(|| ApiError::NotFound("siting is not available: the rule file did not load at start-up".into()))
 }
 
 /// A site in a request: WGS84 degrees.
@@ -142,14 +142,15 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
         }
     }
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
-    if let Some(hit) = state.surface_cache.get(&key) {
+    let derived = state.derived();
+    if let Some(hit) = derived.surface_cache.get(&key) {
         return Ok(hit);
     }
     let ctx = context(state)?;
     let policy = caller.policy;
     let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy)).await.map_err(ApiError::task("surface"))??;
     let computed = Arc::new(computed);
-    state.surface_cache.insert(key, Arc::clone(&computed));
+    derived.surface_cache.insert(key, Arc::clone(&computed));
     Ok(computed)
 }
 

@@ -4,6 +4,7 @@
 mod formats;
 pub mod load;
 mod peers;
+pub mod scale;
 mod serve;
 
 pub use peers::peers;
@@ -106,7 +107,7 @@ fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mu
     Ok(())
 }
 
-fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
+pub(crate) fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
     use geo::BoundingRect;
     areas
         .iter()
@@ -114,7 +115,7 @@ fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
         .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)])
 }
 
-fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {
+pub(crate) fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {
     (rng.random_range(x0..x1), rng.random_range(y0..y1))
 }
 

@@ -18,6 +18,18 @@ pub enum BenchCommand {
         #[arg(long)]
         areas: Option<PathBuf>,
     },
+    /// Import, measurement, a city heat map and a release at growing numbers of incidents: seconds,
+    /// rows/s and peak memory per size (each size in a process of its own).
+    Scale {
+        /// Numbers of incidents, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [1_000_000u64, 10_000_000])]
+        sizes: Vec<u64>,
+        #[arg(long)]
+        areas: Option<PathBuf>,
+        /// Run one size in this process and print its figures as JSON (used by the parent).
+        #[arg(long, hide = true)]
+        one: Option<u64>,
+    },
     /// Time to produce neighbour-dialogue PDFs.
     Report {
         #[arg(long, default_value_t = 20)]
@@ -81,6 +93,12 @@ pub fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
         Ok(areas)
     };
     match command {
+        BenchCommand::Scale { sizes, areas: a, one } => match one {
+            Some(rows) => {
+                bomiljo::bench::scale::one(config, &areas(a)?, rows)?;
+            }
+            None => bomiljo::bench::scale::run(&std::env::current_exe()?, &config.dir, &areas(a)?, &sizes)?,
+        },
         BenchCommand::Release { years, areas: a } => bomiljo::bench::release(config, &areas(a)?, years)?,
         BenchCommand::Import { rows, areas: a } => bomiljo::bench::import(config, &areas(a)?, rows)?,
         BenchCommand::Report { reports, areas: a } => bomiljo::bench::report(config, &areas(a)?, reports)?,

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Args;
 
 use super::{parse_pair, Context, Outcome};
 use bomiljo::import::{csv::Encoding, import_file, ImportError, ImportMode, ImportOptions};
 use bomiljo::spatial::Crs;
+use bomiljo::store::StoreError;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -68,7 +69,11 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 
 /// Imports the file; a rejected file lists its bad rows on stderr and exits with 2.
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
-    let mut store = ctx.store_or_new()?;
+    let mut store = match ctx.store_or_new() {
+        Ok(store) => store,
+        Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })) => return send_to_server(ctx, &args, e),
+        Err(e) => return Err(e),
+    };
     let options = ImportOptions {
         crs: args.crs.as_deref().map(Crs::parse).transpose()?,
         fields: args.fields,
@@ -99,5 +104,59 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
             Ok(Outcome::Rejected)
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The database is held by another process: a running `bomiljo serve` takes the file over HTTP
+/// (with an admin token in `BOMILJO_TOKEN`); otherwise say exactly what to do.
+fn send_to_server(ctx: &Context, args: &ImportArgs, locked: anyhow::Error) -> Result<Outcome> {
+    let Some(url) = bomiljo::api::server::running_server(&ctx.db) else {
+        return Err(locked);
+    };
+    let name = args.file.file_name().and_then(|n| n.to_str()).unwrap_or("data");
+    let mut query = format!("filename={name}");
+    if let Some(mode) = args.mode {
+        query.push_str(&format!("&mode={}", mode.as_str()));
+    }
+    if args.dry_run {
+        query.push_str("&dry_run=true");
+    }
+    if let Some(crs) = &args.crs {
+        query.push_str(&format!("&crs={crs}"));
+    }
+    let target = format!("{url}api/admin/import/{}?{query}", args.layer);
+    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty());
+    let unsupported =
+        !args.fields.is_empty() || args.date_format.is_some() || args.delimiter.is_some() || args.encoding.is_some() || args.source_layer.is_some();
+    let (Some(token), false) = (token, unsupported) else {
+        anyhow::bail!(
+            "{} is held by the bomiljo server at {url}; send the file to it with an admin token:\n    BOMILJO_TOKEN=<admin token> bomiljo --db {} import {} {}\n    curl -H \"Authorization: Bearer <admin token>\" --data-binary @{} \"{target}\"\n{}or stop the server and import again.",
+            ctx.db.display(),
+            ctx.db.display(),
+            args.layer,
+            args.file.display(),
+            args.file.display(),
+            if unsupported { "(--field, --date-format, --delimiter, --encoding and --source-layer are not sent over HTTP: map the columns in the layer's TOML) " } else { "" }
+        );
+    };
+    let body = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent
+        .post(&target)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send(&body[..])
+        .with_context(|| format!("sending {} to {url}", args.file.display()))?;
+    let status = response.status().as_u16();
+    let answer: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
+    match status {
+        200 => {
+            println!("sent to the server at {url}: {}", answer["report"].as_str().unwrap_or_default());
+            Ok(Outcome::Success)
+        }
+        422 => {
+            eprintln!("{}", answer["error"].as_str().unwrap_or_default());
+            Ok(Outcome::Rejected)
+        }
+        _ => anyhow::bail!("the server at {url} answered {status}: {}", answer["error"].as_str().unwrap_or_default()),
     }
 }

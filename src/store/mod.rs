@@ -214,6 +214,15 @@ impl SharedStore {
         &self.path
     }
 
+    /// A [`Store`] over a connection of its own to the same database: DuckDB lets one writer
+    /// commit while the other connections read their own snapshot, so an import through it never
+    /// shows readers half its rows.
+    pub fn detached(&self) -> Result<Store, StoreError> {
+        let base = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = base.try_clone().map_err(StoreError::query("cloning a connection"))?;
+        Ok(Store { conn, path: self.path.clone() })
+    }
+
     /// Every area of an areas layer, ordered by code.
     pub async fn areas(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
         let layer = layer.to_string();

@@ -25,4 +25,5 @@ mod network;
 mod privacy;
 mod release;
 mod security;
+mod serve_import;
 mod siting;
