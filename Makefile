@@ -11,7 +11,7 @@ DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/del
              $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson) \
              $(if $(wildcard $(SHARED)/osm_roads_sentrum.geojson),--import roads=$(SHARED)/osm_roads_sentrum.geojson)
 
-.PHONY: setup build demo test proof lint ci bench bench-peers
+.PHONY: setup build demo test proof distributed lint ci bench bench-peers
 
 setup:
 	./scripts/setup.sh
@@ -27,11 +27,18 @@ test: setup
 	$(CARGO) test --no-fail-fast
 	./scripts/web-test.sh
 
-# Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, and the
-# statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I).
-proof: setup
+# Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, the
+# statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I), the street
+# network against networkx, the GeoParquet export against its schema, and the indicators on Spark
+# and SedonaDB.
+proof: setup distributed
 	$(CARGO) test --no-fail-fast --test integration -- --ignored
 	./scripts/crosscheck.sh
+
+# The per-delbydel indicators from the GeoParquet export in Apache Spark and SedonaDB, checked
+# against `bomiljo measure` (pyspark and sedonadb from PyPI, a Debian JRE).
+distributed: setup
+	./scripts/distributed.sh
 
 # Formatting and lints, as CI checks them (skipped with a note where the toolchain lacks the tool).
 lint: setup

@@ -7,6 +7,7 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use super::Context;
+use bomiljo::store::geoparquet::AreaMeasures;
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -34,7 +35,14 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
     let written: Vec<(PathBuf, i64)> = match args.format {
         ExportFormat::Parquet => bomiljo::store::ops::export_parquet(store.conn(), &ctx.config, &args.out)?,
         ExportFormat::Geoparquet => {
-            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing)?.into_iter().map(|e| (e.path, e.rows)).collect()
+            // What measurement divides by, so another engine computes the same rates.
+            let geography = bomiljo::measurement::Geography::load(store.conn(), &ctx.config)?;
+            let measures: Vec<AreaMeasures> = geography
+                .infos
+                .iter()
+                .map(|a| AreaMeasures { code: a.code.clone(), residents: a.population, km2: a.area_km2, km2_basis: a.km2_basis.as_str() })
+                .collect();
+            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing, &measures)?.into_iter().map(|e| (e.path, e.rows)).collect()
         }
     };
     let rows: i64 = written.iter().map(|(_, n)| n).sum();

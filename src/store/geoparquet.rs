@@ -33,8 +33,20 @@ pub struct Exported {
     pub rows: i64,
 }
 
-/// Writes every layer (housing only when asked: it is internal data) under `dir`.
-pub fn export(conn: &Connection, config: &Config, dir: &Path, with_housing: bool) -> Result<Vec<Exported>, StoreError> {
+/// What measurement divides by for an area: residents (the layer's own figure or the population
+/// grid by area weighting) and km² (land, or the whole polygon), so that another engine computes
+/// the same rates from the export.
+#[derive(Clone, Debug)]
+pub struct AreaMeasures {
+    pub code: String,
+    pub residents: Option<f64>,
+    pub km2: f64,
+    pub km2_basis: &'static str,
+}
+
+/// Writes every layer (housing only when asked: it is internal data) under `dir`; the assignment
+/// layer (delbydeler) carries `residents`, `km2` and `km2_basis` from `measures`.
+pub fn export(conn: &Connection, config: &Config, dir: &Path, with_housing: bool, measures: &[AreaMeasures]) -> Result<Vec<Exported>, StoreError> {
     let failed = |what: String| move |e: std::io::Error| StoreError::Invalid { what: what.clone(), reason: e.to_string() };
     std::fs::create_dir_all(dir).map_err(failed(format!("creating {}", dir.display())))?;
     let mut written = Vec::new();
@@ -45,7 +57,8 @@ pub fn export(conn: &Connection, config: &Config, dir: &Path, with_housing: bool
             kind => {
                 // Layer names come from the configuration, which only allows [a-z0-9_] file stems.
                 let condition = format!("layer = '{}'", layer.name);
-                written.extend(write_file(conn, Table::for_kind(kind), &condition, &dir.join(format!("{}.parquet", layer.name)))?);
+                let extra = (layer.name == config.project.assign_layer).then_some(measures);
+                written.extend(write_file(conn, Table::for_kind(kind), &condition, &dir.join(format!("{}.parquet", layer.name)), extra)?);
             }
         }
     }
@@ -58,13 +71,14 @@ pub fn export(conn: &Connection, config: &Config, dir: &Path, with_housing: bool
         let folder = dir.join("incidents").join(format!("source={source}")).join(format!("year={year}"));
         std::fs::create_dir_all(&folder).map_err(failed(format!("creating {}", folder.display())))?;
         let condition = format!("source = '{}' AND year = {year}", source.replace('\'', "''"));
-        written.extend(write_file(conn, Table::Incidents, &condition, &folder.join("data.parquet"))?);
+        written.extend(write_file(conn, Table::Incidents, &condition, &folder.join("data.parquet"), None)?);
     }
     Ok(written)
 }
 
-/// One Parquet file of the rows of `table` matching `condition`, or none when no row does.
-fn write_file(conn: &Connection, table: Table, condition: &str, path: &Path) -> Result<Option<Exported>, StoreError> {
+/// One Parquet file of the rows of `table` matching `condition` (areas: with their `measures`),
+/// or none when no row does.
+fn write_file(conn: &Connection, table: Table, condition: &str, path: &Path, measures: Option<&[AreaMeasures]>) -> Result<Option<Exported>, StoreError> {
     let name = table.name();
     let what = || format!("exporting {name} ({condition}) to {}", path.display());
     conn.execute_batch("CREATE OR REPLACE TEMP TABLE export_geometry (row_id BIGINT, geometry BLOB, xmin DOUBLE, ymin DOUBLE, xmax DOUBLE, ymax DOUBLE)")
@@ -125,16 +139,33 @@ fn write_file(conn: &Connection, table: Table, condition: &str, path: &Path) -> 
             "covering": { "bbox": { "xmin": ["bbox", "xmin"], "ymin": ["bbox", "ymin"], "xmax": ["bbox", "xmax"], "ymax": ["bbox", "ymax"] } }
         }}
     });
+    let (measured, join) = match measures {
+        Some(measures) => {
+            stage_measures(conn, measures).map_err(StoreError::query(what()))?;
+            (", m.residents, m.km2, m.km2_basis", "LEFT JOIN export_measures m ON m.code = t.id")
+        }
+        None => ("", ""),
+    };
     let target = path.display().to_string().replace('\'', "''");
     let metadata = geo.to_string().replace('\'', "''");
     conn.execute_batch(&format!(
-        "COPY (SELECT t.* EXCLUDE ({dropped}), g.geometry, {{'xmin': g.xmin, 'ymin': g.ymin, 'xmax': g.xmax, 'ymax': g.ymax}} AS bbox
-               FROM {name} t JOIN export_geometry g ON t.rowid = g.row_id ORDER BY t.id)
+        "COPY (SELECT t.* EXCLUDE ({dropped}){measured}, g.geometry, {{'xmin': g.xmin, 'ymin': g.ymin, 'xmax': g.xmax, 'ymax': g.ymax}} AS bbox
+               FROM {name} t JOIN export_geometry g ON t.rowid = g.row_id {join} ORDER BY t.id)
          TO '{target}' (FORMAT parquet, KV_METADATA {{geo: '{metadata}'}})"
     ))
     .map_err(StoreError::query(what()))?;
-    conn.execute_batch("DROP TABLE export_geometry").map_err(StoreError::query(what()))?;
+    conn.execute_batch("DROP TABLE export_geometry; DROP TABLE IF EXISTS export_measures").map_err(StoreError::query(what()))?;
     Ok(Some(Exported { path: path.to_path_buf(), rows }))
+}
+
+/// The areas' measures as a temporary table to join.
+fn stage_measures(conn: &Connection, measures: &[AreaMeasures]) -> duckdb::Result<()> {
+    conn.execute_batch("CREATE OR REPLACE TEMP TABLE export_measures (code VARCHAR, residents DOUBLE, km2 DOUBLE, km2_basis VARCHAR)")?;
+    let mut appender = conn.appender("export_measures")?;
+    for m in measures {
+        appender.append_row(params![m.code, m.residents, m.km2, m.km2_basis])?;
+    }
+    appender.flush()
 }
 
 /// WKB, little-endian (byte order 1), of a point.
