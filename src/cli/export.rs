@@ -42,7 +42,10 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
                 .iter()
                 .map(|a| AreaMeasures { code: a.code.clone(), residents: a.population, km2: a.area_km2, km2_basis: a.km2_basis.as_str() })
                 .collect();
-            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing, &measures)?.into_iter().map(|e| (e.path, e.rows)).collect()
+            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing, &measures)?
+                .into_iter()
+                .map(|e| (e.path, e.rows))
+                .collect()
         }
     };
     let rows: i64 = written.iter().map(|(_, n)| n).sum();
