@@ -9,6 +9,7 @@ tmp=$(mktemp -d)
 bin=./target/debug/bomiljo
 BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" demo --no-serve --out "$tmp/files" >/dev/null
 token=$(BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" token create --role analyst --name web-test 2>/dev/null)
+admin=$(BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" token create --role admin --name web-test-admin 2>/dev/null)
 BOMILJO_LOG=warn $bin --db "$tmp/demo.duckdb" serve --port 0 --basemap local 2>"$tmp/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -18,4 +19,4 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 [ -n "${url:-}" ] || { cat "$tmp/serve.log"; exit 1; }
-BOMILJO_URL="$url" BOMILJO_TOKEN="$token" node --test tests/web/
+BOMILJO_URL="$url" BOMILJO_TOKEN="$token" BOMILJO_ADMIN_TOKEN="$admin" node --test tests/web/

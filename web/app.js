@@ -11,6 +11,7 @@ import { showArea } from './js/panel.js';
 import { findPlace, parseCoordinates } from './js/place.js';
 import { readState, writeState } from './js/url.js';
 import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
+import { setupImport } from './js/import.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
@@ -122,6 +123,8 @@ async function showAccuracy() {
 async function showRole() {
   const who = await getJson('api/whoami').catch(() => ({ role: 'public' }));
   document.body.classList.toggle('analyst', who.role !== 'public');
+  document.body.classList.toggle('admin', who.role === 'admin');
+  if (who.role === 'admin') setupImport();
   $('role').textContent = t(`role_${who.role}`);
   $('login').textContent = token() ? t('logout') : t('login');
 }

@@ -81,9 +81,13 @@ fn a_locked_database_and_a_busy_port_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
     let server = Server::start(&db, 0).expect("server starts");
-    let out = bomiljo(&db, &["import", "incidents_police", fixture("import/good_police.csv").to_str().unwrap()]);
+    let out = bomiljo(&db, &["check"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("is locked by another process"), "{err}");
+    // An import says where to send the file instead (tests/integration/serve_import.rs sends it).
+    let out = bomiljo(&db, &["import", "incidents_police", fixture("import/good_police.csv").to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(&format!("held by the bomiljo server at {}/", server.base())), "{err}");
 
     let port: u16 = server.base().rsplit(':').next().unwrap().parse().unwrap();
     let other = two_squares_db(&{

@@ -397,3 +397,29 @@ test('the API docs page shows every route and runnable examples for this server'
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('an admin imports a file from the page and reads its report; nobody else sees the import', async () => {
+  for (const token of [undefined, process.env.BOMILJO_TOKEN]) {
+    const other = await openMap({ token });
+    assert.equal(await other.page.isVisible('#admin-import'), false);
+    await other.page.close();
+  }
+  const { page, errors } = await openMap({ token: process.env.BOMILJO_ADMIN_TOKEN });
+  await page.waitForSelector('#admin-import', { state: 'visible' });
+  await page.click('#admin-import summary');
+  await page.waitForFunction(() => document.querySelectorAll('#import-layer option').length > 0);
+  await page.selectOption('#import-layer', 'incidents_police');
+  const csv = (rows) => ({ name: 'politi_web.csv', mimeType: 'text/csv', buffer: Buffer.from(`id,date,category,x,y\n${rows}`) });
+  // A refused file: every bad row named by the file's own name and line; nothing written.
+  await page.setInputFiles('#import-file', csv('web-1,2025-02-03,disturbance,596000,6642000\nweb-bad,2025-13-01,disturbance,596000,6642000\n'));
+  await page.click('#import-send');
+  await page.waitForFunction(() => /politi_web\.csv:3:/.test(document.querySelector('#import-report').textContent));
+  assert.match(await page.textContent('#import-report'), /nothing was written/);
+  // A good one lands while the page stays usable.
+  await page.setInputFiles('#import-file', csv('web-1,2025-02-03,disturbance,596000,6642000\nweb-2,2025-02-04,disturbance,596100,6642100\n'));
+  await page.click('#import-send');
+  await page.waitForFunction(() => /appended 2 rows to incidents_police/.test(document.querySelector('#import-report').textContent));
+  // The refused upload's 422 is the only console message.
+  assert.deepEqual(errors.filter((e) => !/status of 422/.test(e)), []);
+  await page.close();
+});
