@@ -25,7 +25,7 @@ for path in files:
     assert CRS.from_json_dict(column["crs"]).to_epsg() == 25832, path
     frame = geopandas.read_parquet(path)
     assert frame.crs.to_epsg() == 25832, (path, frame.crs)
-    rows = con.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
     assert len(frame) == rows, (path, len(frame), rows)
     x0, y0, x1, y1 = frame.total_bounds
     b = column["bbox"]
@@ -36,7 +36,7 @@ for line in open(counts_file):
     found = re.search(r"^\s*(\d+) rows\s+.*incidents/source=([^/]+)/year=(\d+)/", line)
     if found:
         ours[(found.group(2), int(found.group(3)))] = int(found.group(1))
-theirs = {(s, int(y)): n for s, y, n in con.sql(
+theirs = {(s, int(y)): n for s, y, n in con.execute(
     f"SELECT source, year, count(*) FROM read_parquet('{out}/incidents/*/*/*.parquet', hive_partitioning = true) GROUP BY ALL").fetchall()}
 assert ours == theirs, (ours, theirs)
 print(f"geoparquet: {len(files)} files valid against the GeoParquet 1.1 schema, EPSG:25832 by PROJ, read by GeoPandas "

@@ -71,6 +71,9 @@ pub enum OpenMode {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// A connection beside a serving process's ([`SharedStore::detached`]): settings of the
+    /// database (its memory limit) would bind that process's readers too, so none are changed.
+    beside_readers: bool,
 }
 
 /// DuckDB's buffer pool during an import; see [`Store::with_import_memory`].
@@ -90,7 +93,7 @@ impl Store {
                 StoreError::Open { path: path.to_path_buf(), source }
             }
         })?;
-        let store = Store { conn, path: path.to_path_buf() };
+        let store = Store { conn, path: path.to_path_buf(), beside_readers: false };
         store.migrate()?;
         Ok(store)
     }
@@ -98,7 +101,7 @@ impl Store {
     /// An in-memory database, for tests and benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: ":memory:".into(), source })?;
-        let store = Store { conn, path: ":memory:".into() };
+        let store = Store { conn, path: ":memory:".into(), beside_readers: false };
         store.migrate()?;
         Ok(store)
     }
@@ -119,9 +122,10 @@ impl Store {
     /// only: an in-memory one cannot give pages back), then sets the limit back. DuckDB keeps
     /// an import's written blocks cached up to its limit (80 % of RAM by default), so an import
     /// of 10M rows held 590 MB; with the limit, 360 MB, and no slower (the blocks are on disk
-    /// already; a query that needs more spills to a temporary file).
+    /// already; a query that needs more spills to a temporary file). Not beside a serving
+    /// process's readers (an import over HTTP): the limit is the database's and would bind them.
     pub fn with_import_memory<T>(&mut self, work: impl FnOnce(&mut Store) -> T) -> Result<T, StoreError> {
-        if self.path == Path::new(":memory:") {
+        if self.path == Path::new(":memory:") || self.beside_readers {
             return Ok(work(self));
         }
         let what = "limiting DuckDB's memory for an import";
@@ -220,7 +224,7 @@ impl SharedStore {
     pub fn detached(&self) -> Result<Store, StoreError> {
         let base = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let conn = base.try_clone().map_err(StoreError::query("cloning a connection"))?;
-        Ok(Store { conn, path: self.path.clone() })
+        Ok(Store { conn, path: self.path.clone(), beside_readers: true })
     }
 
     /// Every area of an areas layer, ordered by code.
