@@ -91,6 +91,15 @@ fn osm_ways_route_as_their_tags_say() {
 /// only by a bridge at y = 6643200; streets along both banks; a stop, a staff base across the
 /// river; a grocery and a pharmacy far from every street.
 fn river_db(dir: &Path) -> PathBuf {
+    let db = river_streets_db(dir);
+    let housing = dir.join("housing.csv");
+    std::fs::write(&housing, "id,units,group,has_staff_base,opened,x,y\nh1,8,4,true,2020-01-01,597700,6642500\n").unwrap();
+    import_ok(&db, "housing", &housing, &[]);
+    db
+}
+
+/// The river world without housing.
+fn river_streets_db(dir: &Path) -> PathBuf {
     let db = two_squares_db(dir);
     let write = |name: &str, text: String| {
         let path = dir.join(name);
@@ -115,7 +124,6 @@ fn river_db(dir: &Path) -> PathBuf {
     for (layer, x, y) in [("transit_stops", 597_800.0, 6_642_900.0), ("grocery", 597_500.0, 6_643_500.0), ("pharmacies", 596_700.0, 6_642_500.0)] {
         import_ok(&db, layer, &write(&format!("{layer}.csv"), format!("id,name,x,y\n{layer}-1,{layer},{x},{y}\n")), &[]);
     }
-    import_ok(&db, "housing", &write("housing.csv", "id,units,group,has_staff_base,opened,x,y\nh1,8,4,true,2020-01-01,597700,6642500\n".into()), &[]);
     db
 }
 
@@ -236,4 +244,64 @@ fn the_suitability_map_says_where_walking_distances_are_along_the_streets() {
     }
     assert!(near.len() > 10 && near.iter().all(|a| *a), "near the streets: {near:?}");
     assert!(far.len() > 10 && far.iter().all(|a| !*a), "far from them: {far:?}");
+}
+
+/// The attacker's view of everything public the street network shapes, for one database: public
+/// scores of every group (a staff base planned elsewhere too), isochrones of every mode, direction
+/// and a range of minutes, the suitability grids of the groups with a staff-base rule and without,
+/// and the neighbour sheet's text.
+fn public_street_outputs(db: &Path, dir: &Path) -> Vec<String> {
+    let server = Server::start(db, 0).expect("server starts");
+    let mut seen = Vec::new();
+    for group in 1..=8 {
+        for base in [json!(null), json!(false)] {
+            let (status, e) = server.post_json("/api/score", &json!({ "group": group, "lon": 10.743331, "lat": 59.908458, "staff_base_on_site": base }), None);
+            assert_eq!(status, 200, "{e}");
+            seen.push(e.to_string());
+        }
+    }
+    for (mode, direction) in [("drive", "to"), ("drive", "from"), ("walk", "from")] {
+        for minutes in [2, 3, 5, 8, 13] {
+            seen.push(server.get(&format!("/api/isochrone?lat=59.908458&lon=10.743331&minutes={minutes}&mode={mode}&direction={direction}")).1);
+        }
+    }
+    for group in [4, 5, 7] {
+        for cell in [100, 250] {
+            seen.push(server.get(&format!("/api/suitability?group={group}&cell_m={cell}&area=0101")).1);
+        }
+    }
+    assert!(server.stop(), "the server stops cleanly");
+    let pdf = dir.join("public.pdf");
+    let out = bomiljo(db, &["report", "dialogue", "--at", "59.908458,10.743331", "--radius", "300", "--group", "4", "--out", pdf.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    seen.push(String::from_utf8_lossy(&std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).into_owned());
+    seen
+}
+
+/// Staff bases are housing sites: the drive to the nearest one is internal. An attacker who
+/// varies the group, the planned base, the minutes, the direction and the cell size of everything
+/// public along the streets must learn nothing of where they are: every answer is the same with
+/// and without housing in the database (and the analyst's answer does change, so the comparison
+/// is not vacuous).
+#[test]
+fn housing_never_shapes_a_public_answer_along_the_streets() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = river_streets_db(dir.path());
+    let without = public_street_outputs(&db, dir.path());
+    let analyst_without = run_json(&db, &["score", "--group", "4", "--at", "59.908458,10.743331", "--json"]).unwrap();
+    let housing = dir.path().join("bases.csv");
+    let rows = [
+        "h1,8,4,true,2020-01-01,597700,6642500",
+        "h2,6,5,true,2021-01-01,597560,6642620",
+        "h3,4,7,true,2022-01-01,597760,6643150",
+        "h4,2,3,false,2019-01-01,597540,6642450",
+    ];
+    std::fs::write(&housing, format!("id,units,group,has_staff_base,opened,x,y\n{}\n", rows.join("\n"))).unwrap();
+    import_ok(&db, "housing", &housing, &[]);
+    let with = public_street_outputs(&db, dir.path());
+    for (i, (a, b)) in without.iter().zip(&with).enumerate() {
+        assert_eq!(a, b, "public answer {i} changed when staff bases were imported");
+    }
+    let analyst_with = run_json(&db, &["score", "--group", "4", "--at", "59.908458,10.743331", "--json"]).unwrap();
+    assert_ne!(factor(&analyst_without, "concentration")["value"], factor(&analyst_with, "concentration")["value"]);
 }
