@@ -158,14 +158,17 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for route in routes::ROUTES {
         let guard = from_fn_with_state((state.clone(), route.role), routes::require_role);
-        router = router.route(route.path, (route.handler)().route_layer(guard));
+        let mut handler = (route.handler)().route_layer(guard);
+        if route.timed {
+            handler = handler.route_layer(from_fn_with_state(state.clone(), limits::timeout));
+        }
+        router = router.route(route.path, handler);
     }
     router
         .fallback_service(web)
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(from_fn(limits::json_errors))
-        .layer(from_fn_with_state(state.clone(), limits::timeout))
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
         .layer(from_fn_with_state(state.clone(), release_header))
         .layer(from_fn(limits::http_limits))

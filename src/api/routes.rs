@@ -79,11 +79,21 @@ pub struct Route {
     pub answer: Answer,
     /// Status codes besides 200.
     pub errors: &'static [(u16, &'static str)],
+    /// Answered within `[limits] request_timeout_s` (408 otherwise); an import takes as long as its
+    /// file.
+    pub timed: bool,
 }
 
 impl Route {
     const fn new(method: &'static str, path: &'static str, summary: &'static str, handler: fn() -> MethodRouter<AppState>, answer: Answer) -> Route {
-        Route { method, path, summary, role: Role::Public, handler, path_params: &[], query: None, body: None, answer, errors: &[] }
+        Route { method, path, summary, role: Role::Public, handler, path_params: &[], query: None, body: None, answer, errors: &[], timed: true }
+    }
+
+    /// No request timeout: the upload and the transaction of an import take as long as the file;
+    /// cutting them short would only make the operator send it again.
+    const fn untimed(mut self) -> Route {
+        self.timed = false;
+        self
     }
 
     const fn role(mut self, role: Role) -> Route {
@@ -164,6 +174,7 @@ pub const ROUTES: &[Route] = &[
         Answer::JsonObject,
     )
     .role(Role::Admin)
+    .untimed()
     .path_params(&[path("layer", "string", "Layer name (bomiljo layers)")])
     .query(input::<admin::ImportQuery>)
     .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE]),

@@ -109,10 +109,7 @@ fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mu
 
 pub(crate) fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
     use geo::BoundingRect;
-    areas
-        .iter()
-        .filter_map(|a| a.polygon.bounding_rect())
-        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)])
+    crate::spatial::bounds_of(areas.iter().filter_map(|a| a.polygon.bounding_rect()))
 }
 
 pub(crate) fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {

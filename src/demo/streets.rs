@@ -39,10 +39,7 @@ impl Road {
 /// FeatureCollection in EPSG:25832.
 pub fn with_walking_grid(main_roads: &str, areas: &AreaIndex, spacing_m: f64) -> Result<String, String> {
     let mut roads = read_roads(main_roads)?;
-    let extent = roads
-        .iter()
-        .filter_map(|r| geo::BoundingRect::bounding_rect(&r.lines))
-        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
+    let extent = crate::spatial::bounds_of(roads.iter().filter_map(|r| geo::BoundingRect::bounding_rect(&r.lines)));
     if extent[0] > extent[2] {
         return Err("main roads: no lines to lay a grid between".into());
     }

@@ -187,10 +187,7 @@ impl StudyArea {
                 None => "no areas imported; import delbydeler first".into(),
             }));
         }
-        let bbox = polygons
-            .iter()
-            .filter_map(|p| p.bounding_rect())
-            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
+        let bbox = crate::spatial::bounds_of(polygons.iter().filter_map(|p| p.bounding_rect()));
         Ok(StudyArea { polygons, bbox })
     }
 

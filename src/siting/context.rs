@@ -80,10 +80,28 @@ pub struct Travel {
     drive_from_bases: NearestOnNetwork,
 }
 
-/// Where a site joins the network on foot and by car.
-struct Snaps {
-    walk: Option<Snap>,
-    drive: Option<Snap>,
+/// Where a site joins the network on foot and by car, found when a metric first asks (a site
+/// scored only on metrics without a route costs no snap).
+struct Snaps<'a> {
+    travel: Option<&'a Travel>,
+    at: (f64, f64),
+    walk: std::cell::OnceCell<Option<Snap>>,
+    drive: std::cell::OnceCell<Option<Snap>>,
+}
+
+impl Snaps<'_> {
+    fn walk(&self) -> Option<&Snap> {
+        self.walk.get_or_init(|| self.snap(Mode::Walk)).as_ref()
+    }
+
+    fn drive(&self) -> Option<&Snap> {
+        self.drive.get_or_init(|| self.snap(Mode::Drive)).as_ref()
+    }
+
+    fn snap(&self, mode: Mode) -> Option<Snap> {
+        let network = &self.travel?.network;
+        network.snap(self.at.0, self.at.1, mode, network.profile().max_snap_m)
+    }
 }
 
 /// A site's measured metrics, one slot per distinct metric of the rule set, with the route
@@ -121,10 +139,7 @@ impl SitingContext {
             }
         }
         let areas: Vec<&Area> = index.assignment_areas(config).into_iter().flat_map(AreaIndex::iter).collect();
-        let bbox = areas
-            .iter()
-            .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
-            .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
+        let bbox = crate::spatial::bounds_of(areas.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)));
         let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
         let mut population = Vec::new();
         for layer in config.population_layers() {
@@ -193,9 +208,8 @@ impl SitingContext {
         self.metric(x, y, metric, density, &self.snaps(x, y)).0
     }
 
-    fn snaps(&self, x: f64, y: f64) -> Snaps {
-        let snap = |mode| self.travel.as_ref().and_then(|t| t.network.snap(x, y, mode, t.network.profile().max_snap_m));
-        Snaps { walk: snap(Mode::Walk), drive: snap(Mode::Drive) }
+    fn snaps(&self, x: f64, y: f64) -> Snaps<'_> {
+        Snaps { travel: self.travel.as_ref(), at: (x, y), walk: std::cell::OnceCell::new(), drive: std::cell::OnceCell::new() }
     }
 
     fn metric(&self, x: f64, y: f64, metric: &Metric, density: &IncidentDensity, snaps: &Snaps) -> (Option<f64>, Option<Route>) {
@@ -214,7 +228,7 @@ impl SitingContext {
             (_, Some(index)) => index.nearest(x, y, 1).first().map(|n| n.distance.0),
             _ => None,
         };
-        let walk = self.travel.as_ref().and_then(|t| t.walk_m(layer, snaps.walk.as_ref(), x, y));
+        let walk = self.travel.as_ref().and_then(|t| t.walk_m(layer, snaps.walk(), x, y));
         let (value, basis) = match (along, walk) {
             (Along::Walk, Some(w)) => (Some(w), Basis::Walk),
             (Along::Walk, None) => (straight, Basis::StraightFallback),
@@ -229,7 +243,7 @@ impl SitingContext {
         let Some(nearest) = self.bases.nearest(x, y, 1).first().map(|n| n.distance.0) else {
             return (None, None);
         };
-        let driven = self.travel.as_ref().and_then(|t| t.drive_minutes(snaps.drive.as_ref(), x, y, &self.rules.staff_base));
+        let driven = self.travel.as_ref().and_then(|t| t.drive_minutes(snaps.drive(), x, y, &self.rules.staff_base));
         let (minutes, basis) = match driven {
             Some(m) => (m, Basis::Drive),
             None => (self.rules.staff_base.minutes(nearest), Basis::DriveEstimate),

@@ -46,10 +46,7 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
         return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
     }
     let index = crate::index::AreaIndex::new(polygons);
-    let bbox = index
-        .iter()
-        .filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon))
-        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)]);
+    let bbox = crate::spatial::bounds_of(index.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)));
     let grid = Grid::covering(bbox, Metres(params.cell_m));
     if grid.len() > 2_000_000 {
         return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));

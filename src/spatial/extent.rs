@@ -39,6 +39,19 @@ impl Extent {
     }
 }
 
+/// The box `[min_x, min_y, max_x, max_y]` around some rectangles (`[MAX, MAX, MIN, MIN]`, an empty
+/// box whose min exceeds its max, when there are none).
+///
+/// ```
+/// use bomiljo::spatial::bounds_of;
+/// let r = |x0: f64, y0: f64, x1: f64, y1: f64| geo::Rect::new(geo::coord! { x: x0, y: y0 }, geo::coord! { x: x1, y: y1 });
+/// assert_eq!(bounds_of([r(0.0, 5.0, 2.0, 6.0), r(-1.0, 7.0, 1.0, 9.0)]), [-1.0, 5.0, 2.0, 9.0]);
+/// assert!(bounds_of([]).first() > bounds_of([]).get(2));
+/// ```
+pub fn bounds_of(rects: impl IntoIterator<Item = geo::Rect<f64>>) -> [f64; 4] {
+    rects.into_iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], r| [a.min(r.min().x), b.min(r.min().y), c.max(r.max().x), d.max(r.max().y)])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

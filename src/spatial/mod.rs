@@ -11,6 +11,6 @@ mod ssb;
 mod units;
 
 pub use crs::{Crs, CrsError, Transformer, ANALYSIS_CRS};
-pub use extent::Extent;
+pub use extent::{bounds_of, Extent};
 pub use ssb::{SsbCell, SsbProjection, SSB_CELL_M};
 pub use units::{LonLat, Metres};

@@ -84,9 +84,4 @@ impl NearestOnNetwork {
     pub fn nearest_off_network(&self, x: f64, y: f64) -> Option<f64> {
         self.off_network.nearest_neighbor(&[x, y]).map(|p| ((p[0] - x).powi(2) + (p[1] - y).powi(2)).sqrt())
     }
-
-    /// The cost at every node (for checks against other routers).
-    pub fn node_costs(&self) -> &[f64] {
-        &self.cost
-    }
 }
