@@ -24,6 +24,7 @@ pub mod config;
 pub mod demo;
 mod error;
 pub mod feature;
+pub mod figure;
 pub mod import;
 pub mod index;
 pub mod measurement;

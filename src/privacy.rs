@@ -8,6 +8,8 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::figure::Figure;
+
 /// Who is asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -36,20 +38,45 @@ impl Role {
     }
 }
 
-/// A count as shown to someone: exact, or "<k".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A count as shown to someone: exact (raw rows), "<k", or estimated from the public release
+/// with its interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Count {
     Exact(u64),
     Below(u32),
+    Estimated(Figure),
 }
 
 impl Count {
+    /// A figure as a count: exact when it has no variance (read from the raw rows).
+    pub fn of(figure: Figure) -> Count {
+        if figure.is_exact() {
+            Count::Exact(figure.shown())
+        } else {
+            Count::Estimated(figure)
+        }
+    }
+
     /// The exact value, when shown.
     pub fn exact(self) -> Option<u64> {
         match self {
             Count::Exact(n) => Some(n),
+            Count::Below(_) | Count::Estimated(_) => None,
+        }
+    }
+
+    /// The figure behind a shown count (`None` when suppressed).
+    pub fn figure(self) -> Option<Figure> {
+        match self {
+            Count::Exact(n) => Some(Figure::exact(n)),
+            Count::Estimated(f) => Some(f),
             Count::Below(_) => None,
         }
+    }
+
+    /// Whether the count is hidden as "<k".
+    pub fn is_suppressed(self) -> bool {
+        matches!(self, Count::Below(_))
     }
 }
 
@@ -58,6 +85,7 @@ impl std::fmt::Display for Count {
         match self {
             Count::Exact(n) => write!(f, "{n}"),
             Count::Below(k) => write!(f, "<{k}"),
+            Count::Estimated(figure) => write!(f, "{}", figure.text()),
         }
     }
 }
@@ -67,6 +95,7 @@ impl Serialize for Count {
         match self {
             Count::Exact(n) => s.serialize_u64(*n),
             Count::Below(k) => s.serialize_str(&format!("<{k}")),
+            Count::Estimated(figure) => figure.serialize(s),
         }
     }
 }
@@ -77,10 +106,11 @@ impl schemars::JsonSchema for Count {
         "Count".into()
     }
 
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let figure = generator.subschema_for::<Figure>();
         schemars::json_schema!({
-            "description": "A count: a whole number, or \"<k\" (e.g. \"<5\") where it is below the disclosure threshold k.",
-            "oneOf": [{ "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^<[0-9]+$" }]
+            "description": "A count: a whole number (exact, for analysts), \"<k\" (e.g. \"<5\") where an exact count is below the disclosure threshold k, or a Figure estimated from the public release with its interval.",
+            "oneOf": [{ "type": "integer", "minimum": 0 }, { "type": "string", "pattern": "^<[0-9]+$" }, figure]
         })
     }
 }
@@ -115,6 +145,20 @@ impl Policy {
         } else {
             Count::Below(self.k)
         }
+    }
+
+    /// A count as this caller may see it: exact counts under k hidden, estimates from the release
+    /// (already private, with their interval) as they are.
+    pub fn shown(&self, count: Count) -> Count {
+        match count {
+            Count::Exact(n) => self.count(n),
+            other => other,
+        }
+    }
+
+    /// A figure as this caller may see it (see [`Policy::shown`]).
+    pub fn figure(&self, figure: Figure) -> Count {
+        self.shown(Count::of(figure))
     }
 
     /// An optional exact count kept only where this caller may see it exactly (a cell's own

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::poisson::rate_change_p;
+use crate::figure::Figure;
 use crate::privacy::{Count, Policy, Redact};
 
 /// An area's fixed facts.
@@ -51,8 +52,8 @@ impl AreaBasis {
 /// Incidents of one source in one area and year, in total and per category.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
-    pub total: u64,
-    pub categories: BTreeMap<String, u64>,
+    pub total: Figure,
+    pub categories: BTreeMap<String, Figure>,
 }
 
 /// Tallies keyed by (area code, source, year).
@@ -106,32 +107,35 @@ pub fn indicators(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], yea
     let mut out = Vec::new();
     for source in sources {
         let populated: Vec<&AreaInfo> = areas.iter().filter(|a| a.population.is_some_and(|p| p > 0.0)).collect();
-        let city_count: u64 = populated.iter().map(|a| tally(&a.code, source, year).total).sum();
+        let city_count: f64 = populated.iter().map(|a| tally(&a.code, source, year).total.estimate).sum();
         let city_population: f64 = populated.iter().filter_map(|a| a.population).sum();
-        let city_rate = (city_population > 0.0).then(|| city_count as f64 / city_population * 1000.0);
+        let city_rate = (city_population > 0.0).then(|| city_count / city_population * 1000.0);
         let mut rows: Vec<Indicator> = areas
             .iter()
             .map(|a| {
                 let now = tally(&a.code, source, year);
                 let before = tally(&a.code, source, year - 1);
-                let rate = a.population.filter(|p| *p > 0.0).map(|p| now.total as f64 / p * 1000.0);
-                let change = now.total as i64 - before.total as i64;
+                let rate = a.population.filter(|p| *p > 0.0).map(|p| now.total.estimate / p * 1000.0);
+                let change = now.total.estimate - before.total.estimate;
+                let exact = now.total.is_exact() && before.total.is_exact();
                 Indicator {
                     code: a.code.clone(),
                     name: a.name.clone(),
                     bydel: a.bydel.clone(),
                     source: source.clone(),
                     year,
-                    count: Count::Exact(now.total),
-                    categories: now.categories.iter().map(|(c, n)| (c.clone(), Count::Exact(*n))).collect(),
+                    count: Count::of(now.total),
+                    categories: now.categories.iter().map(|(c, n)| (c.clone(), Count::of(*n))).collect(),
                     population: a.population,
                     rate_per_1000: rate,
-                    per_km2: (a.area_km2 > 0.0).then(|| now.total as f64 / a.area_km2),
+                    per_km2: (a.area_km2 > 0.0).then(|| now.total.estimate / a.area_km2),
                     km2_basis: a.km2_basis,
-                    previous: Some(Count::Exact(before.total)),
-                    change: Some(change),
-                    change_pct: (before.total > 0).then(|| change as f64 / before.total as f64 * 100.0),
-                    p_value: Some(rate_change_p(before.total, now.total)),
+                    previous: Some(Count::of(before.total)),
+                    change: Some(change.round() as i64),
+                    // A change in per cent of an estimate that may be zero says nothing.
+                    change_pct: (before.total.estimate > 0.0 && !before.total.may_be_zero()).then(|| change / before.total.estimate * 100.0),
+                    // The exact Poisson test holds for exact counts only.
+                    p_value: exact.then(|| rate_change_p(before.total.shown(), now.total.shown())),
                     q_value: None,
                     ratio_to_city: rate.zip(city_rate).filter(|(_, c)| *c > 0.0).map(|(r, c)| r / c),
                     rank: None,
@@ -187,9 +191,12 @@ pub fn bydel_totals(areas: &[AreaInfo], names: &BTreeMap<String, String>, tallie
             for y in [year - 1, year] {
                 if let Some(t) = tallies.get(&(a.code.clone(), source.clone(), y)) {
                     let sum = summed.entry((bydel.clone(), source.clone(), y)).or_default();
-                    sum.total += t.total;
+                    // Delbydeler of one bydel are estimated with covariance ≤ 0, so adding
+                    // their variances can only overstate the bydel's.
+                    sum.total = sum.total + t.total;
                     for (c, n) in &t.categories {
-                        *sum.categories.entry(c.clone()).or_default() += n;
+                        let entry = sum.categories.entry(c.clone()).or_default();
+                        *entry = *entry + *n;
                     }
                 }
             }
@@ -204,19 +211,18 @@ impl Redact for Indicator {
     /// change, p-value, ratio, rank) is blanked; likewise when the previous year's count is
     /// suppressed, the change is blanked.
     fn redact(&mut self, policy: &Policy) {
-        let now = self.count.exact().unwrap_or(0);
-        self.count = policy.count(now);
+        self.count = policy.shown(self.count);
         for n in self.categories.values_mut() {
-            *n = policy.count(n.exact().unwrap_or(0));
+            *n = policy.shown(*n);
         }
-        self.previous = self.previous.map(|p| policy.count(p.exact().unwrap_or(0)));
-        if self.count.exact().is_none() {
+        self.previous = self.previous.map(|p| policy.shown(p));
+        if self.count.is_suppressed() {
             self.rate_per_1000 = None;
             self.per_km2 = None;
             self.ratio_to_city = None;
             self.rank = None;
         }
-        if self.count.exact().is_none() || self.previous.is_some_and(|p| p.exact().is_none()) {
+        if self.count.is_suppressed() || self.previous.is_some_and(Count::is_suppressed) {
             self.change = None;
             self.change_pct = None;
             self.p_value = None;
@@ -236,7 +242,7 @@ mod tests {
 
     fn tallies(rows: &[(&str, i32, u64)]) -> Tallies {
         rows.iter()
-            .map(|(code, year, n)| ((code.to_string(), "police".to_string(), *year), Tally { total: *n, categories: [("drugs".to_string(), *n)].into() }))
+            .map(|(code, year, n)| ((code.to_string(), "police".to_string(), *year), Tally { total: Figure::exact(*n), categories: [("drugs".to_string(), Figure::exact(*n))].into() }))
             .collect()
     }
 

@@ -79,7 +79,7 @@ pub struct AreaDetail {
 pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<String>) -> Result<Json<AreaDetail>, ApiError> {
     let info =
         state.derived().geography.infos.iter().find(|a| a.code == code).ok_or_else(|| ApiError::NotFound(format!("no delbydel with code '{code}'")))?.clone();
-    let counts: BTreeMap<String, BTreeMap<String, u64>> = match &view {
+    let counts: BTreeMap<String, BTreeMap<String, Count>> = match &view {
         View::Public(public) => {
             let release = &public.release;
             release
@@ -87,7 +87,7 @@ pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<
                 .into_iter()
                 .map(|source| {
                     let (first, last) = release.years(Some(&source)).unwrap_or((0, -1));
-                    let years = (first..=last).filter_map(|y| Some((y.to_string(), *release.table(&source, y)?.delbydel.get(&code)?))).collect();
+                    let years = (first..=last).filter_map(|y| Some((y.to_string(), Count::of(release.table(&source, y)?.area(&code)?)))).collect();
                     (source, years)
                 })
                 .collect()
@@ -95,7 +95,7 @@ pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<
         View::Internal(internal) => {
             let lookup = info.code.clone();
             let raw = internal.store.incident_counts(AreaColumn::Delbydel, &lookup).await?;
-            raw.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, n as u64)).collect())).collect()
+            raw.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, Count::Exact(n as u64))).collect())).collect()
         }
     };
     let policy = view.caller().policy;
@@ -105,6 +105,6 @@ pub async fn detail(State(state): State<AppState>, view: View, Path(code): Path<
         bydel: info.bydel,
         population: info.population.map(|p| p.round() as i64),
         area_km2: info.area_km2,
-        counts: counts.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, policy.count(n))).collect())).collect(),
+        counts: counts.into_iter().map(|(source, years)| (source, years.into_iter().map(|(y, n)| (y, policy.shown(n))).collect())).collect(),
     }))
 }

@@ -86,10 +86,11 @@ pub struct Derived {
 }
 
 impl Derived {
-    /// Brings the public release up to date (building one if the data changed), then builds the
-    /// spatial index, the area collection and the siting context from the store.
-    pub fn build(config: &Config, store: &mut Store) -> Result<Derived, ServeError> {
-        let release = crate::release::current(store.conn_mut(), config)?;
+    /// Brings the public release up to date (`publisher`, a name and an audit role, builds one if
+    /// the data changed), then builds the spatial index, the area collection and the siting
+    /// context from the store.
+    pub fn build(config: &Config, store: &mut Store, (name, role): (&str, &str)) -> Result<Derived, ServeError> {
+        let release = crate::release::current(store.conn_mut(), config, name, role)?;
         let reference = Arc::new(SpatialIndex::build_public(store, config)?);
         let geography = Arc::new(Geography::load(store.conn(), config)?);
         let areas_geojson = areas::feature_collection(config, &reference, &geography)?;
@@ -112,7 +113,7 @@ impl Derived {
 impl AppState {
     /// Derives everything from the store and holds it for serving.
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
-        let derived = Derived::build(&config, &mut store)?;
+        let derived = Derived::build(&config, &mut store, ("bomiljo serve (start)", "system"))?;
         Ok(AppState {
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared()),

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
 use crate::render::tile::{pixel_to_lonlat, TILE_PX};
-use crate::spatial::{Crs, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
+use crate::privacy::Count;
+use crate::spatial::{Crs, SsbCell, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
 use crate::store::IncidentFilter;
 
 const EXTENT: u32 = 4096;
@@ -81,15 +82,15 @@ fn polygon(proj: &TileProjection, to_wgs84: &Transformer, rings: &[Vec<(f64, f64
 }
 
 /// Incident cells touching a tile: (ring in EPSG:25832, count). Analysts get raw counts on any
-/// cell size; the public gets the release's 250 m SSB cells.
-async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Result<Vec<(Vec<(f64, f64)>, u64)>, ApiError> {
+/// cell size; the public gets the release's 250 m SSB cells, estimated with their interval.
+async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Result<Vec<(Vec<(f64, f64)>, Count)>, ApiError> {
     let filter = IncidentFilter { sources: q.source.into_iter().collect(), category: None, years: q.year.map(|y| (y, y)) };
     match view {
         View::Internal(internal) => {
             let cell = q.cell_m.filter(|c| c.is_finite()).unwrap_or(250.0).clamp(100.0, 1000.0);
             let bbox = proj.utm_box(cell);
             let cells = internal.store.incident_grid(filter, cell, bbox).await?;
-            Ok(cells.into_iter().map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], n)).collect())
+            Ok(cells.into_iter().map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], Count::Exact(n))).collect())
         }
         View::Public(public) => {
             if q.cell_m.is_some_and(|c| c != SSB_CELL_M) {
@@ -99,12 +100,13 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
             let [x0, y0, x1, y1] = proj.utm_box(SSB_CELL_M);
             let ssb = SsbProjection::new();
             let to_analysis = Transformer::new(Crs::Utm33, ANALYSIS_CRS);
+            let in_tile = |cell: SsbCell| ssb.centre(cell).is_some_and(|(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y));
             Ok(public
                 .release
-                .cell_counts(&filter.sources, years)
+                .cell_figures(&filter.sources, years, in_tile)
                 .into_iter()
-                .filter(|(cell, n)| *n > 0 && ssb.centre(*cell).is_some_and(|(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y)))
-                .filter_map(|(cell, n)| Some((cell.ring(&to_analysis)?.into_iter().map(|[x, y]| (x, y)).collect(), n)))
+                .filter(|(_, figure)| figure.shown() > 0)
+                .filter_map(|(cell, figure)| Some((cell.ring(&to_analysis)?.into_iter().map(|[x, y]| (x, y)).collect(), Count::Estimated(figure))))
                 .collect())
         }
     }
@@ -125,14 +127,20 @@ pub async fn tile(
     let caller = view.caller().clone();
     if layer_name == "incidents" {
         for (ring, count) in incident_cells(&view, q, &proj).await? {
-            let Some(shown) = caller.policy.count(count).exact() else {
+            let Some(figure) = caller.policy.shown(count).figure() else {
                 continue;
             };
             let Some(geom) = polygon(&proj, &to_wgs84, &[ring]) else {
                 continue;
             };
             let mut feature = layer.into_feature(geom);
-            feature.add_tag_uint("count", shown);
+            feature.add_tag_uint("count", figure.shown());
+            // A public cell is an estimate: its 95 % interval goes with it.
+            if !figure.is_exact() {
+                let (low, high) = figure.interval();
+                feature.add_tag_uint("low", low);
+                feature.add_tag_uint("high", high);
+            }
             layer = feature.into_layer();
         }
     } else {

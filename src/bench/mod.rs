@@ -164,6 +164,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
         for s in &sources {
             for year in 2014..=2024 {
                 let total = rng.random_range(0..400);
+                let total = crate::figure::Figure::exact(total);
                 tallies.insert((a.code.clone(), s.clone(), year), indicators::Tally { total, categories: [("a".to_string(), total)].into() });
             }
         }
@@ -245,7 +246,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         ..Default::default()
     };
     crate::demo::build(&mut store, config, &options)?;
-    let release = crate::release::current(store.conn_mut(), config)?;
+    let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
     network(&store, config)?;
     let started = Instant::now();
     let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(&store, config)?);
@@ -338,7 +339,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
     crate::demo::build(&mut store, config, &options)?;
-    let release = crate::release::current(store.conn_mut(), config)?;
+    let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
     let geography = crate::measurement::Geography::load(store.conn(), config)?;
     let index = crate::index::SpatialIndex::build_public(&store, config)?;
     let sources = Sources { config, release: &release, geography: &geography, index: &index, travel: None };
@@ -379,7 +380,7 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
     };
     crate::demo::build(&mut store, config, &options)?;
     let incidents: i64 = store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).map_err(crate::store::StoreError::query("counting"))?;
-    let published = crate::release::publish(store.conn_mut(), config, "bench")?;
+    let published = crate::release::publish(store.conn_mut(), config, "bench", "system")?;
     let release = published.release;
     let units: usize = release.rows().len();
     println!(
@@ -389,27 +390,27 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         published.seconds * 1000.0,
         release.version
     );
-    let again = crate::release::publish(store.conn_mut(), config, "bench")?;
+    let again = crate::release::publish(store.conn_mut(), config, "bench", "system")?;
     let same = again.release.rows() == release.rows();
     println!("rebuild without new data: {:.0} ms, identical counts: {same}, source-years re-measured: {}", again.seconds * 1000.0, again.remeasured.len());
     let geography = Geography::load(store.conn(), config)?;
-    let (mut error_sum, mut n) = (0u64, 0u64);
+    let (mut error_sum, mut n) = (0.0f64, 0u64);
     let raw_tallies = Incidents::Raw(store.conn()).tallies(last - years + 1, last)?;
     for source in release.sources() {
         for year in last - years + 1..=last {
             let Some(table) = release.table(&source, year) else {
                 continue;
             };
-            for (code, released) in &table.delbydel {
-                let raw = raw_tallies.get(&(code.clone(), source.clone(), year)).map_or(0, |t| t.total);
-                error_sum += released.abs_diff(raw);
+            for (code, released) in table.delbydeler() {
+                let raw = raw_tallies.get(&(code.to_string(), source.clone(), year)).map_or(0.0, |t| t.total.estimate);
+                error_sum += (released.estimate - raw).abs();
                 n += 1;
             }
         }
     }
     println!(
         "accuracy: mean absolute error of {n} released delbydel-year counts = {:.2} (stated: within ±{} in 95 % of cases)",
-        error_sum as f64 / n.max(1) as f64,
+        error_sum / n.max(1) as f64,
         release.settings.levels.iter().find(|l| l.level == "delbydel").map_or(0, |l| l.within_95)
     );
     let rates = |incidents: Incidents| -> Result<Vec<(String, f64)>, crate::Error> {

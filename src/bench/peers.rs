@@ -384,7 +384,7 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     import_file(store, config, "schools", &oslo.join("skoler.geojson"), &options)?;
     import_file(store, config, "population", &oslo.join("befolkning_250m_2023.geojson"), &options)?;
-    let release = crate::release::current(store.conn_mut(), config)?;
+    let release = crate::release::current(store.conn_mut(), config, "bench peers", "system")?;
     let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(store, config)?);
     let context = crate::siting::SitingContext::build(store.conn(), config, index.clone(), &release).map_err(crate::api::ServeError::Siting)?;
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);

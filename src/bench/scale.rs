@@ -93,7 +93,7 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
     heat(&geography, Incidents::Raw(store.conn()), config, &HeatParams { year: Some(2024), ..HeatParams::default() })?;
     let heat_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    crate::release::publish(store.conn_mut(), config, "bench scale")?;
+    crate::release::publish(store.conn_mut(), config, "bench scale", "system")?;
     let release_s = started.elapsed().as_secs_f64();
     store.conn().execute_batch("CHECKPOINT").map_err(StoreError::query("checkpointing the benchmark database"))?;
     let database_mb = std::fs::metadata(&db).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);

@@ -88,11 +88,13 @@ fn with_incidents<T>(
     work: impl FnOnce(&measurement::Geography, measurement::Incidents) -> Result<T, measurement::MeasureError>,
 ) -> Result<T> {
     let config = &ctx.config;
-    let mut store = ctx.store()?;
-    let release = bomiljo::release::current(store.conn_mut(), config)?;
+    let store = ctx.store()?;
     let geography = measurement::Geography::load(store.conn(), config)?;
-    let incidents = if role.is_internal() { measurement::Incidents::Raw(store.conn()) } else { measurement::Incidents::Released(&release) };
-    Ok(work(&geography, incidents)?)
+    if role.is_internal() {
+        return Ok(work(&geography, measurement::Incidents::Raw(store.conn()))?);
+    }
+    let release = ctx.release_for_reading(&store)?;
+    Ok(work(&geography, measurement::Incidents::Released(&release))?)
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {

@@ -155,6 +155,19 @@ impl Context {
         format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
     }
 
+    /// The newest stored public release for a reading command (reading never publishes); a
+    /// note on standard error when the data changed since it was built.
+    fn release_for_reading(&self, store: &Store) -> Result<bomiljo::release::Release> {
+        let (release, stale) = bomiljo::release::for_reading(store.conn(), &self.config)?;
+        if stale {
+            eprintln!(
+                "note: the data changed since public release {} was built; its figures are shown. Publish a new one with `bomiljo release build`.",
+                release.version
+            );
+        }
+        Ok(release)
+    }
+
     /// Records what the command did in the audit log.
     fn audit(&self, store: &Store, role: &str, action: &str, detail: &str, rows: Option<i64>) -> Result<()> {
         Ok(bomiljo::store::audit::record(store.conn(), &self.actor(), role, action, detail, rows)?)

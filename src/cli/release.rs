@@ -18,7 +18,7 @@ pub fn run(ctx: &Context, command: ReleaseCommand) -> Result<()> {
     let mut store = ctx.store()?;
     match command {
         ReleaseCommand::Build => {
-            let published = bomiljo::release::publish(store.conn_mut(), &ctx.config, &ctx.actor())?;
+            let published = bomiljo::release::publish(store.conn_mut(), &ctx.config, &ctx.actor(), "admin")?;
             print_release(&published.release);
             let remeasured = if published.remeasured.is_empty() { "none".to_string() } else { published.remeasured.join(", ") };
             println!("built in {:.0} ms; source-years measured afresh (each spends its budget once more): {remeasured}", published.seconds * 1000.0);

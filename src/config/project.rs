@@ -25,6 +25,8 @@ pub struct Project {
     pub limits: Limits,
     /// The privacy budget of the public release.
     pub release: crate::release::Budget,
+    /// The ρ every measurement of one source-year may spend together ([`crate::release::ledger`]).
+    pub release_cap: f64,
     /// The base map under the data on the map page.
     pub basemap: Basemap,
     /// The raster tile service `basemap = "kartverket"` names: tile URL template, attribution.
@@ -113,6 +115,12 @@ impl Project {
                 r.rho_per_source_year
             )));
         }
+        if !(r.max_rho_per_source_year.is_finite() && r.max_rho_per_source_year >= r.rho_per_source_year) {
+            return Err(invalid(format!(
+                "[release] max_rho_per_source_year = {} must be at least rho_per_source_year ({}): it caps the ρ all measurements of a source-year may spend together",
+                r.max_rho_per_source_year, r.rho_per_source_year
+            )));
+        }
         if shares.iter().any(|s| s.is_nan() || *s <= 0.0) || r.shares.total() > 1.0 + 1e-9 {
             return Err(invalid(format!("[release] shares must each be above 0 and add up to at most 1 (they add up to {:.3})", r.shares.total())));
         }
@@ -131,6 +139,7 @@ impl Project {
                 before_after_radius_m: r.before_after_radius_m,
                 before_after_years: r.before_after_years,
             },
+            release_cap: r.max_rho_per_source_year,
             path: path.to_path_buf(),
             municipality: raw.municipality.name,
             extent,

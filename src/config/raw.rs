@@ -36,6 +36,7 @@ pub struct RawMap {
 #[serde(deny_unknown_fields)]
 pub struct RawRelease {
     pub rho_per_source_year: f64,
+    pub max_rho_per_source_year: f64,
     pub shares: crate::release::Shares,
     pub before_after_radius_m: f64,
     pub before_after_years: i32,

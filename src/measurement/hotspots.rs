@@ -190,7 +190,7 @@ fn released_grid<'a>(
         let (x, y) = grid.centre(i);
         SsbCell::containing_utm33(x, y)
     };
-    let counts = (0..grid.len()).map(|i| released.get(&cell_at(i)).copied().unwrap_or(0) as f64).collect();
+    let counts = (0..grid.len()).map(|i| released.get(&cell_at(i)).copied().unwrap_or(0.0)).collect();
     let from_grid = crate::spatial::Transformer::new(crate::spatial::Crs::Utm33, crate::spatial::ANALYSIS_CRS);
     let mask = study.mask_by(&grid, |x, y| from_grid.apply(x, y).ok());
     let ring_grid = grid.clone();

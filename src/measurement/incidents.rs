@@ -7,6 +7,7 @@ use duckdb::Connection;
 use super::MeasureError;
 use crate::analysis::indicators::Tallies;
 use crate::analysis::kde::WeightedPoint;
+use crate::figure::Figure;
 use crate::release::Release;
 use crate::spatial::SsbProjection;
 use crate::store::queries::{self, IncidentFilter};
@@ -45,8 +46,9 @@ impl Incidents<'_> {
         Ok(span)
     }
 
-    /// One point per incident (raw: its snapped position and weight; released: the centre of
-    /// its 250 m cell, weight 1).
+    /// One point per incident (raw: its snapped position and weight); for the release, one point
+    /// per cell at its centre weighted by the cell's estimate (which may be below zero: a kernel
+    /// sum of unbiased estimates stays unbiased).
     pub fn points(&self, filter: &IncidentFilter, weighted: bool) -> Result<Vec<WeightedPoint>, MeasureError> {
         match self {
             Incidents::Raw(conn) => Ok(queries::incident_points(conn, filter)?
@@ -60,9 +62,8 @@ impl Incidents<'_> {
                 Ok(release
                     .cell_counts(&filter.sources, years)
                     .into_iter()
-                    .filter(|(_, n)| *n > 0)
-                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| (x, y, n)))
-                    .flat_map(|(x, y, n)| std::iter::repeat_n(WeightedPoint { x, y, weight: 1.0 }, n as usize))
+                    .filter(|(_, n)| *n != 0.0)
+                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| WeightedPoint { x, y, weight: n }))
                     .collect())
             }
         }
@@ -75,8 +76,9 @@ impl Incidents<'_> {
             Incidents::Raw(conn) => {
                 for (code, source, y, category, n) in queries::incident_tallies(conn, from, to)? {
                     let t = tallies.entry((code, source, y)).or_default();
-                    t.total += n;
-                    *t.categories.entry(category).or_default() += n;
+                    t.total = t.total + Figure::exact(n);
+                    let c = t.categories.entry(category).or_default();
+                    *c = *c + Figure::exact(n);
                 }
             }
             Incidents::Released(release) => {
@@ -85,10 +87,10 @@ impl Incidents<'_> {
                         let Some(table) = release.table(&source, year) else {
                             continue;
                         };
-                        for (code, n) in &table.delbydel {
-                            let t = tallies.entry((code.clone(), source.clone(), year)).or_default();
-                            t.total = *n;
-                            t.categories = table.category.get(code).cloned().unwrap_or_default();
+                        for (code, n) in table.delbydeler() {
+                            let t = tallies.entry((code.to_string(), source.clone(), year)).or_default();
+                            t.total = n;
+                            t.categories = table.categories(code);
                         }
                     }
                 }
@@ -100,11 +102,11 @@ impl Incidents<'_> {
     /// Counts per period (year, or year and month) of a delbydel, a bydel or the city.
     /// Every year (or month) of the sources' coverage is there: a period without incidents is a
     /// zero, not a gap a trend would silently step over.
-    pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, MeasureError> {
+    pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
         match self {
             Incidents::Raw(conn) => {
                 let counted = queries::incident_series(conn, code, filter, monthly)?;
-                Ok(zero_filled(&counted, self.coverage(&filter.sources)?, monthly))
+                Ok(zero_filled(&counted, self.coverage(&filter.sources)?, monthly).into_iter().map(|(y, m, n)| (y, m, Figure::exact(n))).collect())
             }
             Incidents::Released(release) => released_series(release, code, filter, monthly),
         }
@@ -134,9 +136,10 @@ fn refuse_unreleased(filter: &IncidentFilter, weighted: bool) -> Result<(), Meas
     Ok(())
 }
 
-/// A series from the release: delbydel figures as released, bydel and city figures as their sums
-/// (post-processing keeps them consistent).
-fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, u64)>, MeasureError> {
+/// A series from the release: each period's figure is the estimate of that very sum (a bydel, a
+/// category over a bydel's delbydeler, a month) with its own variance; sources add up as
+/// independent measurements.
+fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
     let sources: Vec<String> = if filter.sources.is_empty() { release.sources() } else { filter.sources.clone() };
     let areas = &release.settings.areas;
     if let Some(c) = code.filter(|c| !areas.contains_key(*c) && !areas.values().any(|b| b == c)) {
@@ -154,13 +157,14 @@ fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilte
         let in_scope = |delbydel: &str| code.is_none_or(|c| c == delbydel || areas.get(delbydel).is_some_and(|b| b == c));
         let months: Vec<u32> = if monthly { (1..=12).collect() } else { vec![0] };
         for month in months {
-            let mut total = 0;
+            let mut total = Figure::default();
             for table in &tables {
-                total += match (&filter.category, monthly, code) {
-                    (None, false, None) => table.city,
-                    (None, false, Some(c)) => table.area(c).unwrap_or(0),
-                    (Some(cat), false, _) => table.category.iter().filter(|(d, _)| in_scope(d)).filter_map(|(_, cats)| cats.get(cat)).sum(),
-                    (None, true, _) => table.month.iter().filter(|(d, _)| in_scope(d)).map(|(_, m)| m[month as usize - 1]).sum(),
+                total = total
+                    + match (&filter.category, monthly, code) {
+                        (None, false, None) => table.city(),
+                        (None, false, Some(c)) => table.area(c).unwrap_or_default(),
+                        (Some(cat), false, _) => table.category_in(cat, in_scope),
+                        (None, true, _) => table.month_in(month as u8, in_scope),
                     (Some(_), true, _) => {
                         return Err(MeasureError::BadParameter(
                             "monthly series per category are not public: the release has months and categories per delbydel separately".into(),

@@ -44,9 +44,9 @@ impl Redact for Series {
     /// Small counts become "<k"; the trend is dropped if any year it rests on was suppressed.
     fn redact(&mut self, policy: &Policy) {
         for p in &mut self.points {
-            p.count = policy.count(p.count.exact().unwrap_or(0));
+            p.count = policy.shown(p.count);
         }
-        if self.points.iter().any(|p| p.count.exact().is_none()) {
+        if self.points.iter().any(|p| p.count.is_suppressed()) {
             self.trend = None;
         }
     }
@@ -56,12 +56,12 @@ pub fn series(incidents: Incidents, params: &SeriesParams) -> Result<Series, Mea
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: None };
     let yearly = incidents.series(params.code.as_deref(), &filter, false)?;
     let n = params.trend_years.unwrap_or(5).clamp(3, 30);
-    let last: Vec<(i32, u64)> = yearly.iter().rev().take(n).rev().map(|(y, _, c)| (*y, *c)).collect();
+    let last: Vec<(i32, u64)> = yearly.iter().rev().take(n).rev().map(|(y, _, c)| (*y, c.shown())).collect();
     let rows = if params.monthly { incidents.series(params.code.as_deref(), &filter, true)? } else { yearly };
     Ok(Series {
         code: params.code.clone(),
         source: params.source.clone(),
-        points: rows.into_iter().map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::Exact(count) }).collect(),
+        points: rows.into_iter().map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::of(count) }).collect(),
         trend: trend(&last),
     })
 }

@@ -9,15 +9,17 @@
 //! more round of its budget.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use geo::{BoundingRect, Intersects, MultiPolygon, Rect};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
-use super::consistency::fit_to_total;
+use super::ledger::{decide, Decision, Entry};
 use super::mechanism::DiscreteGaussian;
-use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, ReleaseSettings, SourceYear, Spent};
+use super::units::{Unit, Units};
+use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, Release, ReleaseSettings, SourceYear, Spent};
 use crate::analysis::did::{did, pooled, WindowCounts};
 use crate::measurement::Effect;
 use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
@@ -43,8 +45,12 @@ pub struct BuildInput {
     pub housing: Vec<HousingSite>,
     pub secret: [u8; 32],
     pub budget: Budget,
-    /// Spending of the previous release.
-    pub previous: BTreeMap<String, Spent>,
+    /// The ρ all measurements of one source-year may spend together.
+    pub cap: f64,
+    /// The ledger: every earlier measurement per source-year key.
+    pub ledger: BTreeMap<String, Vec<Entry>>,
+    /// The newest stored release (a frozen source-year keeps its figures from it).
+    pub previous: Option<Release>,
     pub k: u32,
 }
 
@@ -53,56 +59,71 @@ pub struct BuildReport {
     pub settings: ReleaseSettings,
     pub spent: BTreeMap<String, Spent>,
     pub tables: BTreeMap<(String, i32), SourceYear>,
-    /// Source-years measured afresh in this build.
-    pub remeasured: Vec<String>,
+    /// Source-years measured afresh in this build, with their new ledger entries.
+    pub measured: Vec<(String, i32, Entry)>,
 }
 
 /// Builds a release from raw tallies.
 pub fn build(input: &BuildInput) -> BuildReport {
     let projection = SsbProjection::new();
     let pieces = pieces(&input.areas, &projection);
+    let piece_units: Vec<(SsbCell, String)> = pieces.iter().map(|(cell, i)| (*cell, input.areas[*i].code.clone())).collect();
+    let area_codes: BTreeMap<String, String> = input.areas.iter().map(|a| (a.code.clone(), a.bydel.clone())).collect();
     let scales = Scales::new(&input.budget);
+    let mut trees: BTreeMap<&str, Arc<Units>> = BTreeMap::new();
     let mut spent = BTreeMap::new();
-    let mut remeasured = Vec::new();
+    let mut measured = Vec::new();
     let by_source_year = group_tallies(&input.tallies);
     let budget_tag = serde_json::to_string(&input.budget).unwrap_or_default();
-    // What each source-year is measured from, and in which round.
-    let mut jobs: Vec<(&str, i32, &[Tally], u32)> = Vec::new();
+    // What each source-year is measured from, and in which round; frozen ones are copied.
+    let mut jobs: Vec<(&str, i32, &[Tally], u32, Arc<Units>)> = Vec::new();
+    let mut tables: BTreeMap<(String, i32), SourceYear> = BTreeMap::new();
     for (source, &(first, last)) in &input.years {
+        let categories = input.categories.get(source).map_or(&[][..], Vec::as_slice);
+        let units = trees.entry(source.as_str()).or_insert_with(|| Arc::new(Units::new(&area_codes, &piece_units, categories, |l| scales.of(l).sigma2()))).clone();
         for year in first..=last {
             let tallies = by_source_year.get(&(source.clone(), year)).map_or(&[][..], Vec::as_slice);
             let key = source_year_key(source, year);
-            // The same tallies at the same budget repeat the same noise; anything else is a new
-            // measurement and spends the budget again.
             let hash = tally_hash(tallies, &input.budget);
-            let before = input.previous.get(&key).cloned().unwrap_or_default();
-            let now = if before.hash == hash {
-                before
-            } else {
-                remeasured.push(key.clone());
-                Spent { hash, rounds: before.rounds + 1, rho: before.rho + input.budget.rho_per_source_year }
+            let history = input.ledger.get(&key).map_or(&[][..], Vec::as_slice);
+            let (decision, rho) = decide(history, &hash, input.budget.rho_per_source_year, input.cap);
+            let round = match decision {
+                Decision::Repeat(round) => round,
+                Decision::Measure(round) => {
+                    measured.push((source.clone(), year, Entry { round, rho: input.budget.rho_per_source_year, hash: hash.clone() }));
+                    round
+                }
+                Decision::Frozen => {
+                    let kept = input.previous.as_ref().and_then(|p| Some((p.table(source, year)?, p.spent.get(&key)?))).filter(|(t, _)| t.units.units == units.units);
+                    if let Some((table, before)) = kept {
+                        tables.insert((source.clone(), year), table.clone());
+                        spent.insert(key, Spent { rho, frozen: true, ..before.clone() });
+                    } else {
+                        // Nothing published to keep (or the areas changed): withheld.
+                        spent.insert(key, Spent { hash: String::new(), rounds: 0, rho, budget: None, frozen: true });
+                    }
+                    continue;
+                }
             };
-            jobs.push((source, year, tallies, now.rounds));
-            spent.insert(key, now);
+            jobs.push((source, year, tallies, round, units.clone()));
+            spent.insert(key, Spent { hash, rounds: round, rho, budget: None, frozen: false });
         }
     }
     // Source-years are independent: measure them on every core.
     let workers = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len()).max(1);
-    let empty = Vec::new();
-    let tables: BTreeMap<(String, i32), SourceYear> = std::thread::scope(|scope| {
+    let fresh: Vec<((String, i32), SourceYear)> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .chunks(jobs.len().div_ceil(workers).max(1))
             .map(|chunk| {
-                let (pieces, scales, budget_tag, empty) = (&pieces, &scales, &budget_tag, &empty);
+                let (scales, budget_tag, area_codes) = (&scales, &budget_tag, &area_codes);
                 scope.spawn(move || {
                     let projection = SsbProjection::new();
                     chunk
                         .iter()
-                        .map(|&(source, year, tallies, round)| {
-                            let measure = Measure { secret: &input.secret, source, year, round, budget: budget_tag, scales };
-                            let categories = input.categories.get(source).unwrap_or(empty);
-                            let table = fit(&measure, &Truth::count(tallies, &projection), &input.areas, pieces, categories);
-                            ((source.to_string(), year), table)
+                        .map(|(source, year, tallies, round, units)| {
+                            let measure = Measure { secret: &input.secret, source, year: *year, round: *round, budget: budget_tag, scales };
+                            let truth = Truth::count(tallies, area_codes, &projection);
+                            ((source.to_string(), *year), SourceYear::measure(units.clone(), |unit| measure.noisy(unit, truth.of(unit))))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -110,25 +131,27 @@ pub fn build(input: &BuildInput) -> BuildReport {
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("a release worker panicked")).collect()
     });
+    tables.extend(fresh);
     let before_after = public_before_after(input, &pieces, &tables, &projection);
     let settings = ReleaseSettings {
         budget: input.budget,
         levels: scales.accuracy(),
         years: input.years.clone(),
         categories: input.categories.clone(),
-        areas: input.areas.iter().map(|a| (a.code.clone(), a.bydel.clone())).collect(),
+        areas: area_codes,
         before_after,
+        cap: input.cap,
     };
-    BuildReport { settings, spent, tables, remeasured }
+    BuildReport { settings, spent, tables, measured }
 }
 
 /// The noise scale of each level.
-struct Scales {
+pub(crate) struct Scales {
     levels: [(&'static str, f64, DiscreteGaussian); 6],
 }
 
 impl Scales {
-    fn new(b: &Budget) -> Scales {
+    pub(crate) fn new(b: &Budget) -> Scales {
         let s = b.shares;
         let level = |name, share: f64| (name, share, DiscreteGaussian::for_rho(b.rho_per_source_year * share));
         Scales {
@@ -143,7 +166,7 @@ impl Scales {
         }
     }
 
-    fn of(&self, name: &str) -> &DiscreteGaussian {
+    pub(crate) fn of(&self, name: &str) -> &DiscreteGaussian {
         &self.levels.iter().find(|l| l.0 == name).expect("every level has a scale").2
     }
 
@@ -170,7 +193,9 @@ struct Measure<'a> {
 
 impl Measure<'_> {
     /// The true count plus noise keyed by (secret, budget, round, address), never by the data.
-    fn noisy(&self, level: &str, unit: &str, detail: &str, truth: u64) -> f64 {
+    fn noisy(&self, unit: &Unit, truth: u64) -> f64 {
+        let level = unit.level();
+        let (unit, detail) = unit.address();
         let mut hasher = Sha256::new();
         hasher.update(self.secret);
         hasher.update(format!("{}|{}|{}|{}|{level}|{unit}|{detail}", self.budget, self.round, self.source, self.year).as_bytes());
@@ -235,6 +260,7 @@ pub(super) fn tally_hash(tallies: &[Tally], budget: &Budget) -> String {
 /// True counts of one source-year.
 #[derive(Default)]
 struct Truth {
+    bydel: BTreeMap<String, u64>,
     delbydel: BTreeMap<String, u64>,
     category: BTreeMap<(String, String), u64>,
     month: BTreeMap<(String, u8), u64>,
@@ -243,9 +269,12 @@ struct Truth {
 }
 
 impl Truth {
-    fn count(tallies: &[Tally], projection: &SsbProjection) -> Truth {
+    fn count(tallies: &[Tally], bydel_of: &BTreeMap<String, String>, projection: &SsbProjection) -> Truth {
         let mut t = Truth::default();
         for row in tallies {
+            if let Some(bydel) = bydel_of.get(&row.delbydel) {
+                *t.bydel.entry(bydel.clone()).or_default() += row.count;
+            }
             *t.delbydel.entry(row.delbydel.clone()).or_default() += row.count;
             *t.category.entry((row.delbydel.clone(), row.category.clone())).or_default() += row.count;
             *t.month.entry((row.delbydel.clone(), row.month)).or_default() += row.count;
@@ -255,82 +284,18 @@ impl Truth {
         }
         t
     }
-}
 
-/// Measures every unit of one source-year and fits them together, top down.
-fn fit(m: &Measure, truth: &Truth, areas: &[ReleaseArea], pieces: &[Piece], categories: &[String]) -> SourceYear {
-    let true_of = |code: &str| truth.delbydel.get(code).copied().unwrap_or(0);
-    let mut bydeler: BTreeMap<&str, Vec<&ReleaseArea>> = BTreeMap::new();
-    for a in areas {
-        bydeler.entry(a.bydel.as_str()).or_default().push(a);
-    }
-    // Each total is measured on its own and as the sum of its parts. Bottom-up, the two are
-    // combined by inverse variance (a bydel of one delbydel is then as accurate as that delbydel,
-    // not as noisy as the bydel level); top-down, parts are fitted to their combined parent.
-    let var = |level: &str| m.scales.of(level).sigma2();
-    let bydel_codes: Vec<&str> = bydeler.keys().copied().collect();
-    let delbydel_noisy: BTreeMap<&str, f64> = areas.iter().map(|a| (a.code.as_str(), m.noisy("delbydel", &a.code, "", true_of(&a.code)))).collect();
-    let mut bydel_combined = Vec::with_capacity(bydel_codes.len());
-    for b in &bydel_codes {
-        let members = &bydeler[b];
-        let own = m.noisy("bydel", b, "", members.iter().map(|a| true_of(&a.code)).sum());
-        let parts: f64 = members.iter().map(|a| delbydel_noisy[a.code.as_str()]).sum();
-        bydel_combined.push(inverse_variance((own, var("bydel")), (parts, members.len() as f64 * var("delbydel"))));
-    }
-    let city_truth: u64 = truth.delbydel.values().sum();
-    let parts = bydel_combined.iter().fold((0.0, 0.0), |(v, w), (x, wx)| (v + x, w + wx));
-    let (city_estimate, _) = inverse_variance((m.noisy("city", "", "", city_truth), var("city")), parts);
-    let city = city_estimate.round().max(0.0) as u64;
-    let mut out = SourceYear { city, ..Default::default() };
-
-    let bydel_estimates: Vec<f64> = bydel_combined.iter().map(|(x, _)| *x).collect();
-    for (b, total) in bydel_codes.iter().zip(fit_to_total(&bydel_estimates, city)) {
-        if !b.is_empty() {
-            out.bydel.insert(b.to_string(), total);
-        }
-        let members = &bydeler[b];
-        let noisy: Vec<f64> = members.iter().map(|a| delbydel_noisy[a.code.as_str()]).collect();
-        for (a, n) in members.iter().zip(fit_to_total(&noisy, total)) {
-            out.delbydel.insert(a.code.clone(), n);
+    /// The true count of a unit.
+    fn of(&self, unit: &Unit) -> u64 {
+        match unit {
+            Unit::City => self.delbydel.values().sum(),
+            Unit::Bydel(code) => self.bydel.get(code).copied().unwrap_or(0),
+            Unit::Delbydel(code) => self.delbydel.get(code).copied().unwrap_or(0),
+            Unit::Category(code, category) => self.category.get(&(code.clone(), category.clone())).copied().unwrap_or(0),
+            Unit::Month(code, month) => self.month.get(&(code.clone(), *month)).copied().unwrap_or(0),
+            Unit::Piece(cell, code) => self.piece.get(&(*cell, code.clone())).copied().unwrap_or(0),
         }
     }
-
-    for area in areas {
-        let total = out.delbydel[&area.code];
-        if !categories.is_empty() {
-            let noisy: Vec<f64> = categories
-                .iter()
-                .map(|c| m.noisy("category", &area.code, c, truth.category.get(&(area.code.clone(), c.clone())).copied().unwrap_or(0)))
-                .collect();
-            out.category.insert(area.code.clone(), categories.iter().cloned().zip(fit_to_total(&noisy, total)).collect());
-        }
-        let noisy: Vec<f64> =
-            (1..=12u8).map(|mo| m.noisy("month", &area.code, &mo.to_string(), truth.month.get(&(area.code.clone(), mo)).copied().unwrap_or(0))).collect();
-        let fitted = fit_to_total(&noisy, total);
-        out.month.insert(area.code.clone(), std::array::from_fn(|i| fitted[i]));
-    }
-
-    let mut by_area: BTreeMap<usize, Vec<SsbCell>> = BTreeMap::new();
-    for &(cell, i) in pieces {
-        by_area.entry(i).or_default().push(cell);
-        out.cells.entry(cell).or_insert(0);
-    }
-    for (i, cells) in by_area {
-        let code = &areas[i].code;
-        let noisy: Vec<f64> =
-            cells.iter().map(|c| m.noisy("cell", &c.id().to_string(), code, truth.piece.get(&(*c, code.clone())).copied().unwrap_or(0))).collect();
-        for (cell, n) in cells.iter().zip(fit_to_total(&noisy, out.delbydel[code])) {
-            *out.cells.entry(*cell).or_default() += n;
-        }
-    }
-    out
-}
-
-/// Two estimates of one total, each with its variance, combined by inverse variance: the
-/// estimate and its variance.
-fn inverse_variance((a, va): (f64, f64), (b, vb): (f64, f64)) -> (f64, f64) {
-    let (wa, wb) = (1.0 / va, 1.0 / vb);
-    ((a * wa + b * wb) / (wa + wb), 1.0 / (wa + wb))
 }
 
 /// The pooled before/after result from released cells: near = cells whose centre lies within
@@ -355,24 +320,16 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
             .copied()
             .collect();
         let year = unit.year;
-        let mut counts = WindowCounts::default();
+        // Sums of unbiased cell estimates; whole numbers only for the test that needs them.
+        let mut sums = [0.0f64; 4];
         for ((_, y), table) in tables.iter().filter(|((_, y), _)| (year - n..=year + n).contains(y) && *y != year) {
-            let (near_n, rest_n) = cells.iter().fold((0, 0), |(a, b), c| {
-                let v = table.cells.get(c).copied().unwrap_or(0);
-                if near.contains(c) {
-                    (a + v, b)
-                } else {
-                    (a, b + v)
-                }
-            });
-            if *y < year {
-                counts.near_before += near_n;
-                counts.rest_before += rest_n;
-            } else {
-                counts.near_after += near_n;
-                counts.rest_after += rest_n;
+            let after = usize::from(*y > year) * 2;
+            for (cell, _, v) in table.pieces().filter(|(c, _, _)| cells.contains(c)) {
+                sums[after + usize::from(!near.contains(&cell))] += v;
             }
         }
+        let whole = |v: f64| v.round().max(0.0) as u64;
+        let counts = WindowCounts { near_before: whole(sums[0]), rest_before: whole(sums[1]), near_after: whole(sums[2]), rest_after: whole(sums[3]) };
         estimates.push(did(&counts));
     }
     let effect = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten().map(|e| Effect::of(&e).rounded());

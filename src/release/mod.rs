@@ -5,8 +5,10 @@
 //! So the public never reads incidents. `bomiljo release build` counts them once for units fixed
 //! in advance (the city, every bydel, every delbydel, every 250 m SSB cell, and per delbydel
 //! every category and every month), per source and year, adds discrete Gaussian noise
-//! ([`mechanism`]), and makes the counts non-negative integers whose parts add up to their
-//! totals ([`consistency`]). Every public output (tables, series, heat maps, hot spots, tiles,
+//! ([`mechanism`]), and estimates every unit from all the measurements by generalised least
+//! squares over the hierarchy ([`gls`]): unbiased for every unit and every sum of units, with the
+//! variance of that sum ([`crate::figure::Figure`]). The noisy measurements are stored beside the
+//! estimates. Rounds and ρ are kept in an append-only ledger ([`ledger`]). Every public output (tables, series, heat maps, hot spots, tiles,
 //! the neighbour-dialogue sheet, the incident factor of public scores) is computed from the
 //! stored release, so asking again, or with other parameters, reveals nothing new.
 //!
@@ -15,17 +17,24 @@
 //! the budget `[release] rho_per_source_year` in `bomiljo.toml`. See PRIVACY.md.
 
 mod build;
-pub mod consistency;
+pub mod gls;
+pub mod ledger;
 pub mod mechanism;
 mod publish;
+pub mod units;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 pub use build::{build, BuildInput, BuildReport, ReleaseArea};
-pub use publish::{current, is_stale, latest, publish, Published, ReleaseError};
+pub use publish::{current, for_reading, is_stale, latest, publish, Published, ReleaseError};
 
+use build::Scales;
+use units::{Unit, Units};
+
+use crate::figure::Figure;
 use crate::measurement::Effect;
 use crate::spatial::SsbCell;
 use crate::store::release::{ReleasedRow, StoredRelease};
@@ -92,34 +101,39 @@ pub struct ReleaseSettings {
     /// Every delbydel and its bydel ("" when unknown).
     pub areas: BTreeMap<String, String>,
     pub before_after: PublicBeforeAfter,
+    /// The ρ all measurements of one source-year may spend together.
+    #[serde(default)]
+    pub cap: f64,
 }
 
-/// Per source-year: how many builds measured it afresh, and the budget spent in all.
+/// Per source-year: how many times it was measured, and the budget spent in all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spent {
     /// Hash of the true tallies and the budget when last measured (never published).
     pub hash: String,
+    /// The round of the measurement the release shows (rounds only ever grow; see [`ledger`]).
     pub rounds: u32,
-    /// ρ spent over every round.
+    /// ρ spent over every round ever measured.
     pub rho: f64,
+    /// The budget the shown measurement was made at (it sets the figures' variances).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
+    /// The source-year changed after its cap was reached: it shows its last published figures.
+    #[serde(default)]
+    pub frozen: bool,
 }
 
-/// Released counts of one source and year.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Released estimates of one source and year: the noisy measurement and the GLS estimate of every
+/// unit of its tree ([`units`]).
+#[derive(Clone, Debug)]
 pub struct SourceYear {
-    pub city: u64,
-    pub bydel: BTreeMap<String, u64>,
-    pub delbydel: BTreeMap<String, u64>,
-    /// Delbydel → category → count.
-    pub category: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Delbydel → count per month (January first).
-    pub month: BTreeMap<String, [u64; 12]>,
-    /// Every SSB cell of the city, zeros included.
-    pub cells: BTreeMap<SsbCell, u64>,
+    units: Arc<Units>,
+    measured: Vec<f64>,
+    estimate: Vec<f64>,
 }
 
 /// A release as loaded by the server: versioned, immutable.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Release {
     pub version: i64,
     pub built_at: String,
@@ -134,19 +148,38 @@ pub fn source_year_key(source: &str, year: i32) -> String {
 }
 
 impl Release {
-    /// Assembles a release from its stored form.
-    pub fn from_stored(stored: StoredRelease) -> Result<Release, serde_json::Error> {
+    /// Assembles a release from its stored form (the tree of each source-year is rebuilt from
+    /// the areas, the cell pieces and the categories).
+    pub fn from_stored(stored: StoredRelease) -> Result<Release, ReleaseError> {
         let settings: ReleaseSettings = serde_json::from_str(&stored.settings)?;
-        let spent = serde_json::from_str(&stored.spent)?;
-        let mut tables: BTreeMap<(String, i32), SourceYear> = BTreeMap::new();
+        let spent: BTreeMap<String, Spent> = serde_json::from_str(&stored.spent)?;
+        let mut rows: BTreeMap<(String, i32), Vec<ReleasedRow>> = BTreeMap::new();
         for row in stored.rows {
-            let table = tables.entry((row.source.clone(), row.year)).or_default();
-            table.insert(&row);
+            rows.entry((row.source.clone(), row.year)).or_default().push(row);
+        }
+        let mut trees = Trees::new(&settings);
+        let mut tables = BTreeMap::new();
+        for ((source, year), rows) in rows {
+            let pieces: Vec<(SsbCell, String)> = rows.iter().filter(|r| r.level == "cell").filter_map(|r| Some((SsbCell::from_id(r.unit.parse().ok()?), r.detail.clone()))).collect();
+            let budget = spent.get(&source_year_key(&source, year)).and_then(|s| s.budget).unwrap_or(settings.budget);
+            let units = trees.get(&source, &pieces, &budget);
+            let mut measured = vec![f64::NAN; units.units.len()];
+            for row in &rows {
+                let Some(node) = Unit::parse(row.level, &row.unit, &row.detail).and_then(|u| units.node(&u)) else {
+                    return Err(ReleaseError::Outdated(format!("{source} {year}: a stored unit ({} {} {}) is not in the release's tree", row.level, row.unit, row.detail)));
+                };
+                measured[node] = row.measured;
+            }
+            if measured.iter().any(|m| m.is_nan()) {
+                return Err(ReleaseError::Outdated(format!("{source} {year} lacks the noisy measurements of some units (built by an older bomiljo)")));
+            }
+            let estimate = units.tree.estimate(&measured);
+            tables.insert((source, year), SourceYear { units, measured, estimate });
         }
         Ok(Release { version: stored.version, built_at: stored.built_at, settings, spent, tables })
     }
 
-    /// The stored form of the counts.
+    /// The stored form of the release.
     pub fn rows(&self) -> Vec<ReleasedRow> {
         self.tables.iter().flat_map(|((source, year), table)| table.rows(source, *year)).collect()
     }
@@ -172,41 +205,70 @@ impl Release {
         self.tables.get(&(source.to_string(), year))
     }
 
-    /// Released cell counts summed over sources and a span of years.
-    pub fn cell_counts(&self, sources: &[String], (from, to): (i32, i32)) -> BTreeMap<SsbCell, u64> {
-        let mut out: BTreeMap<SsbCell, u64> = BTreeMap::new();
-        for ((source, year), table) in &self.tables {
-            if (from..=to).contains(year) && (sources.is_empty() || sources.contains(source)) {
-                for (cell, n) in &table.cells {
-                    *out.entry(*cell).or_default() += n;
-                }
+    /// The source-years a figure over `sources` (all when empty) and `years` adds up.
+    pub fn tables_in<'a>(&'a self, sources: &'a [String], (from, to): (i32, i32)) -> impl Iterator<Item = (&'a (String, i32), &'a SourceYear)> + 'a {
+        self.tables.iter().filter(move |((source, year), _)| (from..=to).contains(year) && (sources.is_empty() || sources.contains(source)))
+    }
+
+    /// Estimated cell counts summed over sources and a span of years (a cell split by delbydel
+    /// borders sums its pieces). Estimates are unbiased, so they may be below zero.
+    pub fn cell_counts(&self, sources: &[String], years: (i32, i32)) -> BTreeMap<SsbCell, f64> {
+        let mut out: BTreeMap<SsbCell, f64> = BTreeMap::new();
+        for (_, table) in self.tables_in(sources, years) {
+            for (cell, _, n) in table.pieces() {
+                *out.entry(cell).or_default() += n;
             }
         }
         out
     }
 
-    /// One plain sentence on accuracy, for every public output.
-    /// A level's 95 % half-width (0 for an unknown level).
-    fn within_95(&self, level: &str) -> u64 {
-        self.settings.levels.iter().find(|l| l.level == level).map_or(0, |l| l.within_95)
+    /// Estimated counts of the cells `keep` picks, with the variance of each (its pieces in every
+    /// source-year).
+    pub fn cell_figures(&self, sources: &[String], years: (i32, i32), keep: impl Fn(SsbCell) -> bool) -> BTreeMap<SsbCell, Figure> {
+        let mut out: BTreeMap<SsbCell, Figure> = BTreeMap::new();
+        for (_, table) in self.tables_in(sources, years) {
+            let mut nodes: BTreeMap<SsbCell, Vec<usize>> = BTreeMap::new();
+            for (node, unit) in table.units.units.iter().enumerate() {
+                if let Unit::Piece(cell, _) = unit {
+                    if keep(*cell) {
+                        nodes.entry(*cell).or_default().push(node);
+                    }
+                }
+            }
+            for (cell, nodes) in nodes {
+                *out.entry(cell).or_default() = out.get(&cell).copied().unwrap_or_default() + table.sum(nodes);
+            }
+        }
+        out
     }
 
+    /// Source-years past their cap, which show their last published figures.
+    pub fn frozen(&self) -> Vec<&str> {
+        self.spent.iter().filter(|(_, s)| s.frozen).map(|(k, _)| k.as_str()).collect()
+    }
+
+    /// One plain sentence on accuracy, for every public output: each figure carries its own
+    /// interval, so the sentence says what the interval means.
     pub fn accuracy_nb(&self) -> String {
-        format!(
-            "Tallene er fra offentlig utgivelse nr. {} og er gjort usikre med vilje for å verne personvernet: et tall for en delbydel og et år ligger innenfor ±{} av det registrerte i 95 av 100 tilfeller, et tall for en rute på 250 m innenfor ±{}.",
-            self.version,
-            self.within_95("delbydel"),
-            self.within_95("cell")
-        )
+        let mut text = format!(
+            "Tallene er fra offentlig utgivelse nr. {} og er gjort usikre med vilje for å verne personvernet. Hvert tall vises med et intervall som inneholder det registrerte tallet i 95 av 100 tilfeller; «0–7» betyr at tallene ikke kan skille stedet fra et sted uten hendelser.",
+            self.version
+        );
+        if !self.frozen().is_empty() {
+            text.push_str(&format!(" Personvernbudsjettet er brukt opp for {}: de viser sist publiserte tall.", self.frozen().join(", ")));
+        }
+        text
     }
 
     pub fn accuracy_en(&self) -> String {
-        format!(
-            "Figures come from public release no. {} and carry deliberate noise to protect privacy: a delbydel-year count is within ±{} of the recorded one in 95 of 100 cases, a 250 m cell count within ±{}.",
-            self.version,
-            self.within_95("delbydel"),
-            self.within_95("cell")
-        )
+        let mut text = format!(
+            "Figures come from public release no. {} and carry deliberate noise to protect privacy. Each figure is shown with an interval that holds the recorded count in 95 of 100 cases; \"0–7\" means the figures cannot tell the place from one without incidents.",
+            self.version
+        );
+        if !self.frozen().is_empty() {
+            text.push_str(&format!(" The privacy budget is used up for {}: they show their last published figures.", self.frozen().join(", ")));
+        }
+        text
     }
 
     /// The metadata every public JSON answer carries.
@@ -220,50 +282,112 @@ impl Release {
     }
 }
 
-impl SourceYear {
-    fn insert(&mut self, row: &ReleasedRow) {
-        match row.level {
-            "city" => self.city = row.count,
-            "bydel" => {
-                self.bydel.insert(row.unit.clone(), row.count);
-            }
-            "delbydel" => {
-                self.delbydel.insert(row.unit.clone(), row.count);
-            }
-            "category" => {
-                self.category.entry(row.unit.clone()).or_default().insert(row.detail.clone(), row.count);
-            }
-            "month" => {
-                if let Some(m) = row.detail.parse::<usize>().ok().filter(|m| (1..=12).contains(m)) {
-                    self.month.entry(row.unit.clone()).or_default()[m - 1] = row.count;
-                }
-            }
-            "cell" => {
-                if let Ok(id) = row.unit.parse() {
-                    self.cells.insert(SsbCell::from_id(id), row.count);
-                }
-            }
-            _ => {}
+/// The trees of a release's source-years, shared between those with the same categories, pieces
+/// and budget.
+struct Trees<'a> {
+    settings: &'a ReleaseSettings,
+    built: Vec<(String, usize, String, Arc<Units>)>,
+}
+
+impl<'a> Trees<'a> {
+    fn new(settings: &'a ReleaseSettings) -> Trees<'a> {
+        Trees { settings, built: Vec::new() }
+    }
+
+    fn get(&mut self, source: &str, pieces: &[(SsbCell, String)], budget: &Budget) -> Arc<Units> {
+        let categories = self.settings.categories.get(source).cloned().unwrap_or_default();
+        let key = (categories.join("\u{1f}"), pieces.len(), serde_json::to_string(budget).unwrap_or_default());
+        if let Some((_, _, _, units)) = self.built.iter().find(|(c, n, b, _)| (c, n, b) == (&key.0, &key.1, &key.2)) {
+            return units.clone();
         }
+        let scales = Scales::new(budget);
+        let units = Arc::new(Units::new(&self.settings.areas, pieces, &categories, |level| scales.of(level).sigma2()));
+        self.built.push((key.0, key.1, key.2, units.clone()));
+        units
+    }
+}
+
+impl SourceYear {
+    /// Measures every unit with `noisy` and estimates them all.
+    pub(crate) fn measure(units: Arc<Units>, noisy: impl Fn(&Unit) -> f64) -> SourceYear {
+        let measured: Vec<f64> = units.units.iter().map(noisy).collect();
+        let estimate = units.tree.estimate(&measured);
+        SourceYear { units, measured, estimate }
+    }
+
+    /// The estimate of the sum of these nodes, with its exact variance.
+    pub fn sum(&self, nodes: impl IntoIterator<Item = usize>) -> Figure {
+        let query: Vec<(usize, f64)> = nodes.into_iter().map(|n| (n, 1.0)).collect();
+        Figure::new(query.iter().map(|(n, _)| self.estimate[*n]).sum(), self.units.tree.variance(&query))
+    }
+
+    fn unit(&self, unit: &Unit) -> Option<Figure> {
+        self.units.node(unit).map(|n| self.sum([n]))
+    }
+
+    /// The city's figure.
+    pub fn city(&self) -> Figure {
+        self.unit(&Unit::City).unwrap_or_default()
+    }
+
+    /// A delbydel's or bydel's figure (a bydel code is looked up among the bydeler).
+    pub fn area(&self, code: &str) -> Option<Figure> {
+        self.unit(&Unit::Delbydel(code.to_string())).or_else(|| self.unit(&Unit::Bydel(code.to_string())))
+    }
+
+    /// Every delbydel's figure.
+    pub fn delbydeler(&self) -> impl Iterator<Item = (&str, Figure)> + '_ {
+        self.units.units.iter().enumerate().filter_map(|(n, u)| match u {
+            Unit::Delbydel(code) => Some((code.as_str(), self.sum([n]))),
+            _ => None,
+        })
+    }
+
+    /// A delbydel's figure per category.
+    pub fn categories(&self, code: &str) -> BTreeMap<String, Figure> {
+        self.nodes(|u| matches!(u, Unit::Category(c, _) if c == code))
+            .map(|n| match &self.units.units[n] {
+                Unit::Category(_, category) => (category.clone(), self.sum([n])),
+                _ => unreachable!("filtered to categories"),
+            })
+            .collect()
+    }
+
+    /// The figure of one category, or of one month, summed over the delbydeler `in_scope` takes.
+    pub fn category_in(&self, category: &str, in_scope: impl Fn(&str) -> bool) -> Figure {
+        self.sum(self.nodes(|u| matches!(u, Unit::Category(c, k) if k == category && in_scope(c))).collect::<Vec<_>>())
+    }
+
+    pub fn month_in(&self, month: u8, in_scope: impl Fn(&str) -> bool) -> Figure {
+        self.sum(self.nodes(|u| matches!(u, Unit::Month(c, m) if *m == month && in_scope(c))).collect::<Vec<_>>())
+    }
+
+    /// The figure of the cell pieces `take` picks (the sheet's circle).
+    pub fn pieces_where(&self, take: impl Fn(SsbCell) -> bool) -> Figure {
+        self.sum(self.nodes(|u| matches!(u, Unit::Piece(cell, _) if take(*cell))).collect::<Vec<_>>())
+    }
+
+    /// Every cell piece: its cell, its delbydel and its estimate.
+    pub fn pieces(&self) -> impl Iterator<Item = (SsbCell, &str, f64)> + '_ {
+        self.units.units.iter().zip(&self.estimate).filter_map(|(u, e)| match u {
+            Unit::Piece(cell, code) => Some((*cell, code.as_str(), *e)),
+            _ => None,
+        })
+    }
+
+    fn nodes<'a>(&'a self, take: impl Fn(&Unit) -> bool + 'a) -> impl Iterator<Item = usize> + 'a {
+        self.units.units.iter().enumerate().filter(move |(_, u)| take(u)).map(|(n, _)| n)
     }
 
     fn rows(&self, source: &str, year: i32) -> Vec<ReleasedRow> {
-        let row = |level: &'static str, unit: String, detail: String, count: u64| ReleasedRow { source: source.to_string(), year, level, unit, detail, count };
-        let mut out = vec![row("city", String::new(), String::new(), self.city)];
-        out.extend(self.bydel.iter().map(|(c, n)| row("bydel", c.clone(), String::new(), *n)));
-        out.extend(self.delbydel.iter().map(|(c, n)| row("delbydel", c.clone(), String::new(), *n)));
-        for (code, categories) in &self.category {
-            out.extend(categories.iter().map(|(cat, n)| row("category", code.clone(), cat.clone(), *n)));
-        }
-        for (code, months) in &self.month {
-            out.extend(months.iter().enumerate().map(|(m, n)| row("month", code.clone(), (m + 1).to_string(), *n)));
-        }
-        out.extend(self.cells.iter().map(|(cell, n)| row("cell", cell.id().to_string(), String::new(), *n)));
-        out
-    }
-
-    /// A delbydel's or bydel's released count (a bydel code is looked up among the bydeler).
-    pub fn area(&self, code: &str) -> Option<u64> {
-        self.delbydel.get(code).or_else(|| self.bydel.get(code)).copied()
+        self.units
+            .units
+            .iter()
+            .enumerate()
+            .map(|(n, unit)| {
+                let (code, detail) = unit.address();
+                ReleasedRow { source: source.to_string(), year, level: unit.level(), unit: code, detail, measured: self.measured[n], estimate: self.estimate[n] }
+            })
+            .collect()
     }
 }

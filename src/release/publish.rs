@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use duckdb::Connection;
 
 use super::build::{build, BuildInput, ReleaseArea};
-use super::Release;
+use super::ledger::Entry;
+use super::{source_year_key, Release, Spent};
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, release as stored, StoreError};
 
@@ -15,6 +16,10 @@ pub enum ReleaseError {
     Store(#[from] StoreError),
     #[error("the stored release is unreadable ({0}); build a new one with `bomiljo release build`")]
     Corrupt(#[from] serde_json::Error),
+    #[error("the stored release is from an older bomiljo ({0}); build a new one with `bomiljo release build` (or start the server)")]
+    Outdated(String),
+    #[error("no public release yet: build one with `bomiljo release build` (or start the server)")]
+    None,
     #[error("no delbydeler imported: a release counts incidents per delbydel; import the areas first")]
     NoAreas,
 }
@@ -30,11 +35,43 @@ pub struct Published {
 
 /// The newest stored release.
 pub fn latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
-    Ok(stored::latest(conn)?.map(Release::from_stored).transpose()?)
+    stored::latest(conn)?.map(Release::from_stored).transpose()
+}
+
+/// The newest stored release for a reading command, which never publishes: with whether the data
+/// or the budget changed since it was built (the caller says so). Without delbydeler the release
+/// is empty, as the server's is.
+pub fn for_reading(conn: &Connection, config: &Config) -> Result<(Release, bool), ReleaseError> {
+    let Some(release) = latest(conn)? else {
+        return match input(conn, config, None) {
+            Err(ReleaseError::NoAreas) => Ok((empty(config), false)),
+            Err(e) => Err(e),
+            Ok(_) => Err(ReleaseError::None),
+        };
+    };
+    let stale = is_stale(conn, config, &release)?;
+    Ok((release, stale))
+}
+
+/// The ledger by source-year key; a source-year the ledger does not hold yet starts from what the
+/// newest release says it spent (releases built before the ledger existed).
+fn ledger(conn: &Connection, spent_before: &BTreeMap<String, Spent>) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
+    let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+    for row in stored::ledger(conn)? {
+        out.entry(source_year_key(&row.source, row.year)).or_default().push(Entry { round: row.round, rho: row.rho, hash: row.hash });
+    }
+    for (key, spent) in spent_before {
+        if !out.contains_key(key) && spent.rounds > 0 {
+            let rho = spent.rho / f64::from(spent.rounds);
+            let rounds = (1..=spent.rounds).map(|round| Entry { round, rho, hash: if round == spent.rounds { spent.hash.clone() } else { String::new() } });
+            out.insert(key.clone(), rounds.collect());
+        }
+    }
+    Ok(out)
 }
 
 /// Reads everything a build needs.
-pub fn input(conn: &Connection, config: &Config, previous: Option<&Release>) -> Result<BuildInput, ReleaseError> {
+pub fn input(conn: &Connection, config: &Config, previous: Option<Release>) -> Result<BuildInput, ReleaseError> {
     let areas: Vec<ReleaseArea> = queries::areas(conn, &config.project.assign_layer)?
         .into_iter()
         .map(|a| ReleaseArea { code: a.code, bydel: a.parent_code.unwrap_or_default(), polygon: a.polygon })
@@ -44,6 +81,10 @@ pub fn input(conn: &Connection, config: &Config, previous: Option<&Release>) -> 
     }
     let categories: BTreeMap<String, Vec<String>> =
         config.layers_of(LayerKind::Incidents).filter_map(|l| Some((l.source.clone()?, l.categories.clone().unwrap_or_default()))).collect();
+    let spent_before = match stored::latest(conn)? {
+        Some(newest) => serde_json::from_str(&newest.spent)?,
+        None => BTreeMap::new(),
+    };
     Ok(BuildInput {
         areas,
         tallies: stored::tallies(conn)?,
@@ -52,28 +93,43 @@ pub fn input(conn: &Connection, config: &Config, previous: Option<&Release>) -> 
         housing: queries::housing_sites(conn)?,
         secret: stored::secret(conn)?,
         budget: config.project.release,
-        previous: previous.map(|r| r.spent.clone()).unwrap_or_default(),
+        cap: config.project.release_cap,
+        ledger: ledger(conn, &spent_before)?,
+        previous,
         k: config.project.min_count,
     })
 }
 
-/// Builds and stores a new release version.
-pub fn publish(conn: &mut Connection, config: &Config, built_by: &str) -> Result<Published, ReleaseError> {
+/// The newest release if it can still be read (one from an older bomiljo cannot: it is rebuilt).
+fn readable_latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
+    match latest(conn) {
+        Err(ReleaseError::Outdated(why)) => {
+            tracing::warn!("the stored release is from an older bomiljo ({why}): rebuilding it");
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+/// Builds and stores a new release version; `built_by` is the person or process that publishes.
+pub fn publish(conn: &mut Connection, config: &Config, built_by: &str, role: &str) -> Result<Published, ReleaseError> {
     let started = std::time::Instant::now();
-    let previous = latest(conn)?;
-    let input = input(conn, config, previous.as_ref())?;
-    publish_from(conn, built_by, &input, started)
+    let previous = readable_latest(conn)?;
+    let input = input(conn, config, previous)?;
+    publish_from(conn, (built_by, role), &input, started)
 }
 
 /// Builds and stores a release from input already read.
-fn publish_from(conn: &mut Connection, built_by: &str, input: &BuildInput, started: std::time::Instant) -> Result<Published, ReleaseError> {
+fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &BuildInput, started: std::time::Instant) -> Result<Published, ReleaseError> {
     let read = started.elapsed();
     let report = build(input);
     let built = started.elapsed();
     let settings = serde_json::to_string(&report.settings)?;
     let spent = serde_json::to_string(&report.spent)?;
     let mut release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
-    (release.version, release.built_at) = stored::save(conn, built_by, &settings, &spent, &release.rows())?;
+    let ledger: Vec<stored::LedgerRow> =
+        report.measured.iter().map(|(source, year, e)| stored::LedgerRow { source: source.clone(), year: *year, round: e.round, rho: e.rho, hash: e.hash.clone() }).collect();
+    (release.version, release.built_at) = stored::save(conn, built_by, &settings, &spent, &release.rows(), &ledger)?;
     tracing::info!(
         version = release.version,
         read_ms = read.as_millis(),
@@ -81,20 +137,28 @@ fn publish_from(conn: &mut Connection, built_by: &str, input: &BuildInput, start
         store_ms = (started.elapsed() - built).as_millis(),
         "built the public release"
     );
-    crate::store::audit::record(conn, built_by, "admin", "release", &format!("version {}", release.version), Some(report.remeasured.len() as i64))?;
-    Ok(Published { release, remeasured: report.remeasured, seconds: started.elapsed().as_secs_f64() })
+    let remeasured: Vec<String> = report.measured.iter().map(|(s, y, _)| source_year_key(s, *y)).collect();
+    crate::store::audit::record(conn, built_by, role, "release", &format!("version {}", release.version), Some(remeasured.len() as i64))?;
+    Ok(Published { release, remeasured, seconds: started.elapsed().as_secs_f64() })
 }
 
-/// The newest release if it matches the data and the budget; otherwise a new one is built.
-/// Servers call this at start so that public figures never lag behind an import. The data are
-/// read once, for both the check and the build.
+/// The newest release if it matches the data and the budget; otherwise `built_by` (in `role`) publishes a new
+/// one. Servers call this at start and after an import, so that public figures never lag behind
+/// the data. Reading commands call [`for_reading`] instead: only publishing publishes.
 ///
 /// Without delbydeler there is nothing to count incidents in: the release is then empty (version
 /// 0, not stored), and every public figure says "ingen data" until the areas are imported.
-pub fn current(conn: &mut Connection, config: &Config) -> Result<Release, ReleaseError> {
+pub fn current(conn: &mut Connection, config: &Config, built_by: &str, role: &str) -> Result<Release, ReleaseError> {
     let started = std::time::Instant::now();
-    let previous = latest(conn)?;
-    let input = match input(conn, config, previous.as_ref()) {
+    let previous = readable_latest(conn)?;
+    let up_to_date = match &previous {
+        Some(release) => !is_stale(conn, config, release).or_else(|e| if matches!(e, ReleaseError::NoAreas) { Ok(true) } else { Err(e) })?,
+        None => false,
+    };
+    if up_to_date {
+        return Ok(previous.expect("checked above"));
+    }
+    let input = match input(conn, config, previous) {
         Ok(input) => input,
         Err(ReleaseError::NoAreas) => {
             tracing::warn!("no delbydeler imported: the public release is empty until they are");
@@ -102,10 +166,7 @@ pub fn current(conn: &mut Connection, config: &Config) -> Result<Release, Releas
         }
         Err(e) => return Err(e),
     };
-    match previous {
-        Some(release) if !stale(&release, &input) => Ok(release),
-        _ => Ok(publish_from(conn, "bomiljo serve", &input, started)?.release),
-    }
+    Ok(publish_from(conn, (built_by, role), &input, started)?.release)
 }
 
 /// A release with no counts: what the public sees before any delbydel is imported.
@@ -118,7 +179,9 @@ fn empty(config: &Config) -> Release {
         housing: Vec::new(),
         secret: [0; 32],
         budget: config.project.release,
-        previous: BTreeMap::new(),
+        cap: config.project.release_cap,
+        ledger: BTreeMap::new(),
+        previous: None,
         k: config.project.min_count,
     };
     let report = build(&input);
@@ -127,14 +190,14 @@ fn empty(config: &Config) -> Release {
 
 /// Whether the data or the budget changed since the release was built.
 pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
-    Ok(stale(release, &input(conn, config, Some(release))?))
-}
-
-fn stale(release: &Release, input: &BuildInput) -> bool {
-    if release.settings.budget != input.budget || release.settings.years != input.years {
-        return true;
+    if release.settings.budget != config.project.release || release.settings.cap != config.project.release_cap || release.settings.years != stored::years_by_source(conn)? {
+        return Ok(true);
     }
+    let tallies = stored::tallies(conn)?;
     let hashes: BTreeMap<String, String> =
-        super::build::tallies_by_key(&input.tallies).into_iter().map(|(key, tallies)| (key, super::build::tally_hash(&tallies, &input.budget))).collect();
-    release.spent.iter().any(|(key, spent)| hashes.get(key).map_or_else(|| super::build::tally_hash(&[], &input.budget), Clone::clone) != spent.hash)
+        super::build::tallies_by_key(&tallies).into_iter().map(|(key, tallies)| (key, super::build::tally_hash(&tallies, &config.project.release))).collect();
+    let empty = super::build::tally_hash(&[], &config.project.release);
+    // A frozen source-year differs from its data by design: it stays as it is until the cap is
+    // raised.
+    Ok(release.spent.iter().filter(|(_, s)| !s.frozen).any(|(key, spent)| hashes.get(key).unwrap_or(&empty) != &spent.hash))
 }

@@ -17,6 +17,7 @@ use crate::analysis::kde::{kde, Quartic, WeightedPoint};
 use crate::analysis::network::isochrone::{isochrone, Direction};
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
+use crate::figure::Figure;
 use crate::index::network::Mode;
 use crate::index::{AreaIndex, SpatialIndex};
 use crate::measurement::{Geography, Incidents, MeasureError};
@@ -207,15 +208,16 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     let projection = SsbProjection::new();
     let inside = |cell: &SsbCell| projection.centre(*cell).is_some_and(|(cx, cy)| (cx - x).hypot(cy - y) <= params.radius_m);
     let table = |s: &str, y: i32| release.table(s, y);
-    let near_count = |s: &str, y: i32| table(s, y).map(|t| t.cells.iter().filter(|(c, _)| inside(c)).map(|(_, n)| n).sum::<u64>());
+    // Each figure is the estimate of that very sum, with its own variance.
+    let near_count = |s: &str, y: i32| table(s, y).map(|t| t.pieces_where(|c| inside(&c)));
     let code = delbydel.as_ref().map(|(code, _)| code.clone());
-    let area_count = |s: &str, y: i32| code.as_ref().and_then(|code| table(s, y)?.delbydel.get(code).copied());
-    let city_count = |s: &str, y: i32| table(s, y).map(|t| t.city);
+    let area_count = |s: &str, y: i32| code.as_ref().and_then(|code| table(s, y)?.area(code));
+    let city_count = |s: &str, y: i32| table(s, y).map(|t| t.city());
     let residents_near: f64 =
         src.config.population_layers().filter_map(|layer| src.index.points.get(layer)).map(|people| people.within(x, y, Metres(params.radius_m)).weight).sum();
     let area_population = code.as_ref().and_then(|code| src.geography.infos.iter().find(|a| &a.code == code)?.population);
     let city_population: f64 = src.geography.population.iter().map(|p| p.weight).sum();
-    let per_1000 = |n: Option<u64>, people: Option<f64>| Some(n? as f64 / people.filter(|p| *p >= 100.0)? * 1000.0);
+    let per_1000 = |n: Option<Figure>, people: Option<f64>| Some(n?.estimate.max(0.0) / people.filter(|p| *p >= 100.0)? * 1000.0);
     let rates = sources
         .iter()
         .map(|s| {
@@ -229,11 +231,11 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
         .collect();
     let trends = sources
         .iter()
-        .map(|s| (s.clone(), years.iter().map(|&y| Some((y, area_count(s, y)?))).collect::<Option<Vec<_>>>().and_then(|series| trend(&series))))
+        .map(|s| (s.clone(), years.iter().map(|&y| Some((y, area_count(s, y)?.shown()))).collect::<Option<Vec<_>>>().and_then(|series| trend(&series))))
         .collect();
     // A source-year without data stays out of the table ("–"), not zero.
-    let shown = |count: &dyn Fn(&str, i32) -> Option<u64>| -> Shown {
-        sources.iter().map(|s| (s.clone(), years.iter().filter_map(|&y| Some((y, Count::Exact(count(s, y)?)))).collect())).collect()
+    let shown = |count: &dyn Fn(&str, i32) -> Option<Figure>| -> Shown {
+        sources.iter().map(|s| (s.clone(), years.iter().filter_map(|&y| Some((y, Count::of(count(s, y)?)))).collect())).collect()
     };
     let distances = ["schools", "kindergartens", "transit_stops"]
         .into_iter()
@@ -417,12 +419,12 @@ impl Redact for DialogueFacts {
         for shown in [&mut self.near, &mut self.area] {
             for by_year in shown.values_mut() {
                 for c in by_year.values_mut() {
-                    *c = policy.count(c.exact().unwrap_or(0));
+                    *c = policy.shown(*c);
                 }
             }
         }
         for (source, near, area, _) in &mut self.rates {
-            let hidden = |s: &Shown| s.get(source.as_str()).and_then(|m| m.get(&last)).is_some_and(|c| c.exact().is_none());
+            let hidden = |s: &Shown| s.get(source.as_str()).and_then(|m| m.get(&last)).is_some_and(|c| c.is_suppressed());
             if hidden(&self.near) {
                 *near = None;
             }
@@ -431,7 +433,7 @@ impl Redact for DialogueFacts {
             }
         }
         for (source, t) in &mut self.trends {
-            if self.area.get(source.as_str()).is_some_and(|m| m.values().any(|c| c.exact().is_none())) {
+            if self.area.get(source.as_str()).is_some_and(|m| m.values().any(|c| c.is_suppressed())) {
                 *t = None;
             }
         }

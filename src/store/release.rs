@@ -83,15 +83,26 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// One released count.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One released unit: its noisy measurement and its estimate.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ReleasedRow {
     pub source: String,
     pub year: i32,
     pub level: &'static str,
     pub unit: String,
     pub detail: String,
-    pub count: u64,
+    pub measured: f64,
+    pub estimate: f64,
+}
+
+/// One measurement in the ledger.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LedgerRow {
+    pub source: String,
+    pub year: i32,
+    pub round: u32,
+    pub rho: f64,
+    pub hash: String,
 }
 
 /// A stored release: its version, metadata (JSON) and counts.
@@ -108,7 +119,8 @@ pub struct StoredRelease {
 pub const LEVELS: [&str; 6] = ["city", "bydel", "delbydel", "category", "month", "cell"];
 
 /// Writes a new release version in one transaction; returns its version number and build time.
-pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow]) -> Result<(i64, String), StoreError> {
+/// The ledger entries are written with it.
+pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow], ledger: &[LedgerRow]) -> Result<(i64, String), StoreError> {
     let what = || "writing the release";
     let tx = conn.transaction().map_err(StoreError::query(what()))?;
     let version: i64 = tx.query_row("SELECT coalesce(max(version), 0) + 1 FROM release_meta", [], |r| r.get(0)).map_err(StoreError::query(what()))?;
@@ -116,9 +128,14 @@ pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, 
     {
         let mut appender = tx.appender("release_counts").map_err(StoreError::query(what()))?;
         for r in rows {
-            appender.append_row(params![version, r.source, r.year, r.level, r.unit, r.detail, r.count as i64]).map_err(StoreError::query(what()))?;
+            let shown = r.estimate.round().max(0.0) as i64;
+            appender.append_row(params![version, r.source, r.year, r.level, r.unit, r.detail, shown, r.measured, r.estimate]).map_err(StoreError::query(what()))?;
         }
         appender.flush().map_err(StoreError::query(what()))?;
+    }
+    for e in ledger {
+        tx.execute("INSERT INTO release_ledger VALUES (?, ?, ?, ?, ?, ?, now())", params![e.source, e.year, e.round, e.rho, e.hash, version])
+            .map_err(StoreError::query("writing the privacy ledger"))?;
     }
     let built_at: String = tx
         .query_row("SELECT CAST(built_at AS VARCHAR) FROM release_meta WHERE version = ?", params![version], |r| r.get(0))
@@ -142,7 +159,9 @@ pub fn latest(conn: &Connection) -> Result<Option<StoredRelease>, StoreError> {
     let Some((version, built_at, settings, spent)) = newest else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare("SELECT source, year, level, unit, detail, count FROM release_counts WHERE version = ?").map_err(StoreError::query(what))?;
+    let mut stmt = conn
+        .prepare("SELECT source, year, level, unit, detail, coalesce(measured, 'NaN'::DOUBLE), coalesce(estimate, 'NaN'::DOUBLE) FROM release_counts WHERE version = ?")
+        .map_err(StoreError::query(what))?;
     let rows = stmt
         .query_map(params![version], |r| {
             let level: String = r.get(2)?;
@@ -152,10 +171,21 @@ pub fn latest(conn: &Connection) -> Result<Option<StoredRelease>, StoreError> {
                 level: LEVELS.iter().find(|l| **l == level).copied().unwrap_or("unknown"),
                 unit: r.get(3)?,
                 detail: r.get(4)?,
-                count: r.get::<_, i64>(5)? as u64,
+                measured: r.get(5)?,
+                estimate: r.get(6)?,
             })
         })
         .map_err(StoreError::query(what))?;
     let rows = rows.collect::<Result<_, _>>().map_err(StoreError::query(what))?;
     Ok(Some(StoredRelease { version, built_at, settings, spent, rows }))
+}
+
+/// The whole ledger, oldest first.
+pub fn ledger(conn: &Connection) -> Result<Vec<LedgerRow>, StoreError> {
+    let what = "reading the privacy ledger";
+    let mut stmt = conn.prepare("SELECT source, year, round, rho, hash FROM release_ledger ORDER BY source, year, round").map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| Ok(LedgerRow { source: r.get(0)?, year: r.get(1)?, round: r.get::<_, i64>(2)? as u32, rho: r.get(3)?, hash: r.get(4)? }))
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
