@@ -425,6 +425,59 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
     let public = rates(Incidents::Released(&release))?;
     let rho = spearman(&raw.iter().map(|r| r.1).collect::<Vec<_>>(), &public.iter().map(|r| r.1).collect::<Vec<_>>());
     println!("choropleth: Spearman rank correlation of public and raw rate per 1,000 ({last}, all sources, {} delbydeler) = {rho:.3}", raw.len());
+    honesty(store.conn(), config, (last - years + 1, last))
+}
+
+/// Bias and coverage of the release's figures over ten release keys, against the known truth:
+/// every cell summed over all sources and years, by the size of its true count.
+fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)) -> Result<(), crate::Error> {
+    use crate::figure::Figure;
+    let mut truth: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
+    let mut true_gap = 0.0;
+    for t in crate::store::release::tallies(conn)? {
+        true_gap += t.count as f64 * (f64::from(u8::from(t.month == 1)) - f64::from(u8::from(t.month == 12)));
+        if let Some(id) = t.ssb_cell {
+            *truth.entry(crate::spatial::SsbCell::from_id(id)).or_default() += t.count as f64;
+        }
+    }
+    let buckets: [(&str, f64, f64); 5] = [("0", 0.0, 0.0), ("1-4", 1.0, 4.0), ("5-19", 5.0, 19.0), ("20-99", 20.0, 99.0), (">=100", 100.0, f64::MAX)];
+    // Per bucket: (sum of errors, figures, covered).
+    let mut tally = [(0.0, 0usize, 0usize); 5];
+    let mut january_minus_december = 0.0;
+    let keys = 10;
+    let started = Instant::now();
+    for key in 0..keys {
+        let mut input = crate::release::input(conn, config, None)?;
+        input.secret = [key as u8 + 7; 32];
+        input.ledger.clear();
+        let report = crate::release::build(&input);
+        let mut figures: std::collections::BTreeMap<crate::spatial::SsbCell, Figure> = std::collections::BTreeMap::new();
+        for ((_, year), table) in &report.tables {
+            if !(first..=last).contains(year) {
+                continue;
+            }
+            for cell in table.cells() {
+                let f = figures.entry(cell).or_default();
+                *f = *f + table.pieces_where(|c| c == cell);
+            }
+            january_minus_december += table.month_in(1, |_| true).estimate - table.month_in(12, |_| true).estimate;
+        }
+        for (cell, figure) in figures {
+            let t = truth.get(&cell).copied().unwrap_or(0.0);
+            let Some(b) = buckets.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(&t)) else { continue };
+            let (low, high) = figure.interval();
+            tally[b].0 += figure.estimate - t;
+            tally[b].1 += 1;
+            tally[b].2 += usize::from((low as f64..=high as f64).contains(&t));
+        }
+    }
+    println!("honesty over {keys} release keys ({:.1} s), every cell summed over all sources and {first}-{last}:", started.elapsed().as_secs_f64());
+    for ((name, _, _), (errors, n, covered)) in buckets.iter().zip(tally) {
+        if n > 0 {
+            println!("  true count {name:>6}: {n:>6} figures, mean shown - true {:+.3}, 95 % interval covers the truth in {:.1} %", errors / n as f64, covered as f64 / n as f64 * 100.0);
+        }
+    }
+    println!("  January - December over all delbydeler, sources and years: shown minus true {:+.2}", january_minus_december / keys as f64 - true_gap);
     Ok(())
 }
 

@@ -88,12 +88,12 @@ fn with_incidents<T>(
     work: impl FnOnce(&measurement::Geography, measurement::Incidents) -> Result<T, measurement::MeasureError>,
 ) -> Result<T> {
     let config = &ctx.config;
-    let store = ctx.store()?;
+    let mut store = ctx.store()?;
     let geography = measurement::Geography::load(store.conn(), config)?;
     if role.is_internal() {
         return Ok(work(&geography, measurement::Incidents::Raw(store.conn()))?);
     }
-    let release = ctx.release_for_reading(&store)?;
+    let release = ctx.release_for_reading(&mut store)?;
     Ok(work(&geography, measurement::Incidents::Released(&release))?)
 }
 

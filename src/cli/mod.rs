@@ -155,10 +155,11 @@ impl Context {
         format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
     }
 
-    /// The newest stored public release for a reading command (reading never publishes); a
-    /// note on standard error when the data changed since it was built.
-    fn release_for_reading(&self, store: &Store) -> Result<bomiljo::release::Release> {
-        let (release, stale) = bomiljo::release::for_reading(store.conn(), &self.config)?;
+    /// The newest stored public release for a reading command (reading publishes only the first
+    /// release of a database that has none); a note on standard error when the data changed since
+    /// it was built.
+    fn release_for_reading(&self, store: &mut Store) -> Result<bomiljo::release::Release> {
+        let (release, stale) = bomiljo::release::first_or_newest(store.conn_mut(), &self.config, &self.actor())?;
         if stale {
             eprintln!(
                 "note: the data changed since public release {} was built; its figures are shown. Publish a new one with `bomiljo release build`.",

@@ -51,8 +51,8 @@ pub enum ReportCommand {
 
 pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     let config = &ctx.config;
-    let store = ctx.store()?;
-    let release = ctx.release_for_reading(&store)?;
+    let mut store = ctx.store()?;
+    let release = ctx.release_for_reading(&mut store)?;
     match command {
         ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, group, lang, out } => {
             let site = ctx.site_at(lat, lon, None)?;

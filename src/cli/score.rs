@@ -44,8 +44,8 @@ pub struct ScoreArgs {
 
 pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let config = &ctx.config;
-    let store = ctx.store()?;
-    let release = ctx.release_for_reading(&store)?;
+    let mut store = ctx.store()?;
+    let release = ctx.release_for_reading(&mut store)?;
     let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
     let siting_context = SitingContext::build(store.conn(), config, index, &release)?;
     let policy = Policy::new(args.role, config.project.min_count);

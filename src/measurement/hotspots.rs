@@ -108,7 +108,7 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, pa
                 },
                 z: s.z,
                 q: s.q,
-                count: Some(counted.counts[i] as u64),
+                count: Some(whole(counted.counts[i])),
             })
         })
         .collect();
@@ -129,6 +129,12 @@ pub(super) fn cell_size(incidents: Incidents, config: &Config, asked: Option<f64
         }
     }
     Ok(cell)
+}
+
+/// A cell's count as shown: a released cell is an unbiased estimate, shown as a whole number and
+/// never below 0 (raw counts are whole already).
+pub(super) fn whole(count: f64) -> u64 {
+    count.round().max(0.0) as u64
 }
 
 /// The incidents of `filter` (its years set) counted on a grid of `cell` over the study area.

@@ -106,7 +106,7 @@ pub fn build(input: &BuildInput) -> BuildReport {
                 }
             };
             jobs.push((source, year, tallies, round, units.clone()));
-            spent.insert(key, Spent { hash, rounds: round, rho, budget: None, frozen: false });
+            spent.insert(key, Spent { hash, rounds: round, rho, budget: Some(input.budget), frozen: false });
         }
     }
     // Source-years are independent: measure them on every core.

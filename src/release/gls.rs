@@ -270,7 +270,7 @@ mod tests {
                 let mut a = vec![0.0; m];
                 children.iter().for_each(|&c| a[column(c).expect("a later partition")] = 1.0);
                 under[i].iter().for_each(|&k| a[k] -= 1.0);
-                rows.push((a, 0.0, 1e-12));
+                rows.push((a, 0.0, 1e-7));
             }
         }
         let mut normal = vec![vec![0.0; 2 * m + 1]; m];
@@ -314,13 +314,13 @@ mod tests {
         let fast = tree.estimate(&measured);
         let (dense, covariance) = dense_gls(&tree, &measured);
         for (i, (a, b)) in fast.iter().zip(&dense).enumerate() {
-            assert!((a - b).abs() < 1e-6, "node {i}: {a} vs {b}");
+            assert!((a - b).abs() < 1e-4, "node {i}: {a} vs {b}");
         }
         // The variance of a sum of leaves (cells of two delbydeler, as a circle would take).
         let query = [leaves[1], leaves[2], leaves[3], leaves[6]];
         let exact: f64 = query.iter().enumerate().flat_map(|(a, _)| query.iter().enumerate().map(move |(b, _)| (a, b))).map(|(a, b)| covariance[leaf_column(&leaves, query[a])][leaf_column(&leaves, query[b])]).sum();
         let fast = tree.variance(&query.map(|n| (n, 1.0)));
-        assert!((fast - exact).abs() < 1e-6 * exact, "{fast} vs {exact}");
+        assert!((fast - exact).abs() < 1e-4 * exact, "{fast} vs {exact}");
     }
 
     fn leaf_column(leaves: &[usize], node: usize) -> usize {

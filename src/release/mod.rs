@@ -29,7 +29,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use build::{build, BuildInput, BuildReport, ReleaseArea};
-pub use publish::{current, for_reading, is_stale, latest, publish, Published, ReleaseError};
+pub use publish::{current, first_or_newest, for_reading, input, is_stale, latest, publish, Published, ReleaseError};
 
 use build::Scales;
 use units::{Unit, Units};
@@ -365,6 +365,11 @@ impl SourceYear {
     /// The figure of the cell pieces `take` picks (the sheet's circle).
     pub fn pieces_where(&self, take: impl Fn(SsbCell) -> bool) -> Figure {
         self.sum(self.nodes(|u| matches!(u, Unit::Piece(cell, _) if take(*cell))).collect::<Vec<_>>())
+    }
+
+    /// Every SSB cell with a piece in the release.
+    pub fn cells(&self) -> std::collections::BTreeSet<SsbCell> {
+        self.pieces().map(|(cell, _, _)| cell).collect()
     }
 
     /// Every cell piece: its cell, its delbydel and its estimate.

@@ -53,6 +53,20 @@ pub fn for_reading(conn: &Connection, config: &Config) -> Result<(Release, bool)
     Ok((release, stale))
 }
 
+/// For a reading command on a database that has never had a release: the first one, published by
+/// `reader` and said so (the first measurement of every source-year, as a server's first start
+/// would make). Once one exists, reading never publishes again ([`for_reading`]).
+pub fn first_or_newest(conn: &mut Connection, config: &Config, reader: &str) -> Result<(Release, bool), ReleaseError> {
+    match for_reading(conn, config) {
+        Err(ReleaseError::None) => {
+            let published = publish(conn, config, reader, "publish (first release)")?;
+            eprintln!("note: the database had no public release; published release {} (the first measurement of every source-year).", published.release.version);
+            Ok((published.release, false))
+        }
+        other => other,
+    }
+}
+
 /// The ledger by source-year key; a source-year the ledger does not hold yet starts from what the
 /// newest release says it spent (releases built before the ledger existed).
 fn ledger(conn: &Connection, spent_before: &BTreeMap<String, Spent>) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {

@@ -95,7 +95,9 @@ fn the_api_suppresses_small_counts_for_the_public_and_not_for_analysts() {
     let (status, csv) = server.get("/api/measurement?year=2024&format=csv");
     assert_eq!(status, 200);
     let line = csv.lines().find(|l| l.starts_with("0202,") && l.contains(",police,")).unwrap();
-    assert_public_count(&serde_json::json!(line.split(',').nth(5).unwrap().parse::<u64>().map_or(serde_json::json!("<5"), |n| serde_json::json!(n))));
+    // In CSV a public count is its text with the interval, never a bare number.
+    let field = line.split(',').nth(5).unwrap();
+    assert!(field.contains('–') && field.parse::<u64>().is_err(), "{line}");
 
     // The public series is the release's: the recorded 20 and 30, each within the noise.
     let series = server.get_json("/api/series?code=0101&source=police");
@@ -174,11 +176,11 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     assert!(index.contains("bydel-01.html") && index.contains("bydel-02.html"), "{index}");
     let page = std::fs::read_to_string(folder.join("bydel-02.html")).unwrap();
     let police_row = |page: &str| page.lines().find(|l| l.starts_with("<tr><td>0202</td>") && l.contains("politi")).unwrap().to_string();
-    // The public report is computed from the release and says so; its count cell is "<5", 0 or
-    // at least 5.
+    // The public report is computed from the release and says so; its count cell is an estimate
+    // with its interval ("0–5" where the interval reaches zero, "7 (3–11)" otherwise).
     let count_cell = |row: &str| row.split("</td><td>").nth(3).unwrap().to_string();
     let row = police_row(&page);
-    assert!(count_cell(&row) == "&lt;5" || count_cell(&row).parse::<u64>().is_ok_and(|n| n == 0 || n >= 5), "{row}");
+    assert!(count_cell(&row).contains('–'), "{row}");
     assert!(page.contains("<svg") && page.contains("Bomiljømåling 2024") && page.contains("offentlig utgivelse nr. 1"));
     // The PDF version says the same, as extracted text.
     let text = std::process::Command::new("pdftotext").args(["-layout"]).arg(folder.join("bydel-02.pdf")).arg("-").output().unwrap();
@@ -252,15 +254,17 @@ fn before_after_shows_sites_to_analysts_only_and_hotspots_are_served() {
     assert!(server.stop());
 }
 
-/// A public count: "<5", 0, or at least 5.
+/// A public count is never exact: an estimate from the release with its interval.
 fn assert_public_count(count: &serde_json::Value) {
-    assert!(count == "<5" || count.as_u64().is_some_and(|n| n == 0 || n >= 5), "public count {count}");
+    common::assert_public_figure(count);
 }
 
-/// A released count close to the recorded one (σ ≈ 1.7 at the default budget; ±8 is beyond 4σ).
+/// A released estimate close to the recorded count, whose interval holds it (σ ≈ 1.4 at the
+/// default budget; ±8 is beyond 5σ).
 fn assert_close(count: &serde_json::Value, recorded: i64) {
-    let shown = count.as_i64().unwrap_or_else(|| panic!("{count} is not a number"));
-    assert!((shown - recorded).abs() <= 8, "released {shown}, recorded {recorded}");
+    common::assert_public_figure(count);
+    let estimate = count["estimate"].as_f64().unwrap();
+    assert!((estimate - recorded as f64).abs() <= 8.0, "released {estimate}, recorded {recorded}");
 }
 
 #[test]

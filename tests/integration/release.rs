@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use bomiljo::config::Config;
+use bomiljo::figure::Figure;
 use bomiljo::import::{import_file, ImportOptions};
 use bomiljo::release::{publish, Release};
 use bomiljo::store::{OpenMode, Store};
@@ -55,46 +56,54 @@ fn add_incident(store: &mut Store, dir: &Path, year: i32) {
 fn every_unit_is_released_and_the_levels_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 2);
-    let release = publish(store.conn_mut(), &config(), "test").unwrap().release;
+    let release = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
     assert_eq!(release.sources(), ["police"]);
     assert_eq!(release.years(None), Some((2023, 2024)));
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
     for year in [2023, 2024] {
         let t = release.table("police", year).unwrap();
-        assert_eq!(t.delbydel.keys().collect::<Vec<_>>(), ["0101", "0202"]);
-        assert_eq!(t.bydel.keys().collect::<Vec<_>>(), ["01", "02"]);
-        assert_eq!(t.bydel.values().sum::<u64>(), t.city);
-        assert_eq!(t.delbydel["0101"], t.bydel["01"]);
-        assert_eq!(t.cells.values().sum::<u64>(), t.city, "cells add up to the city");
-        for code in ["0101", "0202"] {
-            assert_eq!(t.category[code].values().sum::<u64>(), t.delbydel[code], "{code} categories");
-            assert_eq!(t.category[code].len(), 4, "every category of the layer, zeros included");
-            assert_eq!(t.month[code].iter().sum::<u64>(), t.delbydel[code], "{code} months");
+        let delbydeler: Vec<(&str, Figure)> = t.delbydeler().collect();
+        assert_eq!(delbydeler.iter().map(|(c, _)| *c).collect::<Vec<_>>(), ["0101", "0202"]);
+        // Estimates are consistent: bydeler add up to the city, cells and categories and months
+        // to their delbydel (a bydel of one delbydel is that delbydel).
+        let (b1, b2) = (t.area("01").unwrap(), t.area("02").unwrap());
+        assert!(close(b1.estimate + b2.estimate, t.city().estimate));
+        assert!(close(b1.estimate, delbydeler[0].1.estimate));
+        assert!(close(t.pieces().map(|(_, _, n)| n).sum::<f64>(), t.city().estimate), "cells add up to the city");
+        for (code, figure) in &delbydeler {
+            let categories = t.categories(code);
+            assert_eq!(categories.len(), 4, "every category of the layer, zeros included");
+            assert!(close(categories.values().map(|f| f.estimate).sum(), figure.estimate), "{code} categories");
+            assert!(close((1..=12).map(|m| t.month_in(m, |c| c == *code).estimate).sum(), figure.estimate), "{code} months");
         }
         // Every SSB cell touching the two squares, whatever the data: the 2 km x 1 km box spans
         // 9-10 cells east-west and 5-6 north-south in EPSG:25833.
-        assert!((45..=66).contains(&t.cells.len()), "{} cells", t.cells.len());
-        assert!(t.cells.values().any(|n| *n == 0), "empty cells are released as zeros");
+        let cells: std::collections::BTreeSet<_> = t.pieces().map(|(c, _, _)| c).collect();
+        assert!((45..=66).contains(&cells.len()), "{} cells", cells.len());
     }
-    // 200 incidents a year in 0101, none in 0202: the released figures are near, not equal by design.
+    // 200 incidents a year in 0101, none in 0202: the estimates are near, not equal by design,
+    // and each interval says how near.
     let t = release.table("police", 2024).unwrap();
-    assert!(t.delbydel["0101"].abs_diff(200) <= 8 && t.delbydel["0202"] <= 8, "{:?}", t.delbydel);
+    let (west, east) = (t.area("0101").unwrap(), t.area("0202").unwrap());
+    assert!((west.estimate - 200.0).abs() <= 3.0 * west.sd() && east.estimate.abs() <= 3.0 * east.sd(), "{west:?} {east:?}");
+    assert!(east.may_be_zero() && !west.may_be_zero());
 }
 
 #[test]
 fn the_noise_has_the_stated_size() {
-    // 30 delbydel-years are too few to measure σ; the 2 x 2 x 12 months and 2 x 2 x 4 categories
-    // and ~100 cells per year add up to a usable sample of released minus true.
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 3);
-    let release = publish(store.conn_mut(), &config(), "test").unwrap().release;
+    let release = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
     let t = release.table("police", 2024).unwrap();
     let stated = |level: &str| release.settings.levels.iter().find(|l| l.level == level).unwrap().clone();
     assert_eq!(stated("delbydel").within_95, 3);
-    // The east square is empty: its 12 released months (fitted to its own noisy total) and its
-    // cells are noise only, and stay within a few units.
-    assert!(t.month["0202"].iter().all(|n| *n <= 3 * stated("month").within_95), "{:?}", t.month["0202"]);
-    let mean_abs_error = (t.delbydel["0101"].abs_diff(300) + t.delbydel["0202"]) as f64 / 2.0;
-    assert!(mean_abs_error <= f64::from(stated("delbydel").within_95 as u32) * 2.0, "{mean_abs_error}");
+    // A delbydel's estimate combines its own measurement with its cells', categories' and
+    // months' sums: its standard deviation is below that of its own measurement.
+    let west = t.area("0101").unwrap();
+    assert!(west.sd() < stated("delbydel").sigma, "{west:?}");
+    // The east square is empty: its months are noise only, within their stated intervals.
+    let months: Vec<Figure> = (1..=12).map(|m| t.month_in(m, |c| c == "0202")).collect();
+    assert!(months.iter().filter(|f| f.interval().0 > 0).count() <= 2, "{months:?}");
 }
 
 #[test]
@@ -102,27 +111,27 @@ fn a_rebuild_repeats_unchanged_noise_and_charges_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let config = config();
-    let first = publish(store.conn_mut(), &config, "test").unwrap();
+    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap();
     assert_eq!(first.remeasured, ["police:2023", "police:2024"]);
-    let again = publish(store.conn_mut(), &config, "test").unwrap();
+    let again = publish(store.conn_mut(), &config, "test", "admin").unwrap();
     assert!(again.remeasured.is_empty());
     assert_eq!(again.release.version, first.release.version + 1);
     assert_eq!(again.release.rows(), first.release.rows(), "unchanged data, identical release: averaging gains nothing");
     // One late incident in 2023: only 2023 is measured afresh and charged again.
     add_incident(&mut store, dir.path(), 2023);
     assert!(bomiljo::release::is_stale(store.conn(), &config, &again.release).unwrap());
-    let late = publish(store.conn_mut(), &config, "test").unwrap();
+    let late = publish(store.conn_mut(), &config, "test", "admin").unwrap();
     assert_eq!(late.remeasured, ["police:2023"]);
     let spent = |r: &Release, key: &str| (r.spent[key].rounds, r.spent[key].rho);
     assert_eq!(spent(&late.release, "police:2023"), (2, 1.0));
     assert_eq!(spent(&late.release, "police:2024"), (1, 0.5));
-    assert_eq!(late.release.table("police", 2024), first.release.table("police", 2024));
-    // 2023 is measured afresh as a whole: its counts all get new noise, so comparing the two
+    let rows_of = |r: &Release, year: i32| r.rows().into_iter().filter(|row| row.year == year).collect::<Vec<_>>();
+    assert_eq!(rows_of(&late.release, 2024), rows_of(&first.release, 2024));
+    // 2023 is measured afresh as a whole: every unit gets new noise, so comparing the two
     // releases does not show which unit the late incident fell in.
-    let (before, after) = (again.release.table("police", 2023).unwrap(), late.release.table("police", 2023).unwrap());
-    let changed_cells = before.cells.iter().filter(|(cell, n)| after.cells.get(cell) != Some(n)).count();
-    let changed_months = before.month["0101"].iter().zip(after.month["0101"]).filter(|(a, b)| *a != b).count();
-    assert!(changed_cells >= 10 && changed_months >= 3, "{changed_cells} cells and {changed_months} months of 0101 changed");
+    let (before, after) = (rows_of(&again.release, 2023), rows_of(&late.release, 2023));
+    let changed = before.iter().zip(&after).filter(|(a, b)| a.measured != b.measured).count();
+    assert!(changed as f64 >= 0.8 * before.len() as f64, "{changed} of {} measurements changed", before.len());
     assert!(!bomiljo::release::is_stale(store.conn(), &config, &late.release).unwrap());
 }
 
@@ -131,10 +140,11 @@ fn a_new_budget_is_a_new_measurement() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let mut config = config();
-    let first = publish(store.conn_mut(), &config, "test").unwrap().release;
+    config.project.release_cap = 10.0;
+    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
     config.project.release.rho_per_source_year = 2.0;
     assert!(bomiljo::release::is_stale(store.conn(), &config, &first).unwrap());
-    let second = publish(store.conn_mut(), &config, "test").unwrap();
+    let second = publish(store.conn_mut(), &config, "test", "admin").unwrap();
     assert_eq!(second.remeasured.len(), 2);
     assert_eq!((second.release.spent["police:2024"].rounds, second.release.spent["police:2024"].rho), (2, 2.5));
 }
@@ -154,7 +164,7 @@ fn every_answer_names_its_release_and_the_release_says_how_accurate_it_is() {
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
         let about: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(about["release"], 1);
-        assert!(about["accuracy_nb"].as_str().unwrap().contains("innenfor ±3 av det registrerte i 95 av 100 tilfeller"), "{about}");
+        assert!(about["accuracy_nb"].as_str().unwrap().contains("intervall som inneholder det registrerte tallet i 95 av 100 tilfeller"), "{about}");
         assert_eq!(about["years"]["police"], serde_json::json!([2023, 2024]));
     });
 }
@@ -167,6 +177,7 @@ fn cells_count_incidents_where_they_happened_not_where_the_snapping_grid_put_the
     let dir = tempfile::tempdir().unwrap();
     let mut config = config();
     config.project.release.rho_per_source_year = 10.0; // next to no noise: the test is about counting
+    config.project.release_cap = 10.0;
     let mut store = Store::open(&dir.path().join("u.duckdb"), OpenMode::CreateIfMissing).unwrap();
     let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
     let areas = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/areas/two_squares_25832.geojson");
@@ -179,15 +190,15 @@ fn cells_count_incidents_where_they_happened_not_where_the_snapping_grid_put_the
     }
     std::fs::write(dir.path().join("uniform.csv"), csv).unwrap();
     import_file(&mut store, &config, "incidents_police", &dir.path().join("uniform.csv"), &opts).unwrap();
-    let release = publish(store.conn_mut(), &config, "test").unwrap().release;
+    let release = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
     let to_analysis = bomiljo::spatial::Transformer::new(bomiljo::spatial::Crs::Utm33, bomiljo::spatial::ANALYSIS_CRS);
     let inside = |cell: &bomiljo::spatial::SsbCell| {
         cell.ring(&to_analysis).unwrap().iter().all(|[x, y]| (597_020.0..598_980.0).contains(x) && (6_642_020.0..6_642_980.0).contains(y))
     };
-    let interior: Vec<u64> = release.table("police", 2024).unwrap().cells.iter().filter(|(c, _)| inside(c)).map(|(_, n)| *n).collect();
+    let interior: Vec<f64> = release.cell_counts(&[], (2024, 2024)).into_iter().filter(|(c, _)| inside(c)).map(|(_, n)| n).collect();
     assert!(interior.len() >= 15, "{} interior cells", interior.len());
     for n in &interior {
-        assert!((570..=680).contains(n), "an interior cell holds {n}, not about 625: {interior:?}");
+        assert!((570.0..=680.0).contains(n), "an interior cell holds {n}, not about 625: {interior:?}");
     }
 }
 
@@ -207,4 +218,173 @@ fn before_any_delbydel_is_imported_the_release_is_empty_and_says_so() {
         assert_eq!((about["release"].as_i64(), about["years"].as_object().map(|y| y.len())), (Some(0), Some(0)), "{about}");
         assert_eq!(body(get("/api/measurement?year=2024").await.unwrap()).await, serde_json::json!([]));
     });
+}
+
+/// True counts per SSB cell of one year, from the stored incidents.
+fn true_cells(store: &Store, year: i32) -> std::collections::BTreeMap<bomiljo::spatial::SsbCell, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for t in bomiljo::store::release::tallies(store.conn()).unwrap().into_iter().filter(|t| t.year == year) {
+        *out.entry(bomiljo::spatial::SsbCell::from_id(t.ssb_cell.unwrap())).or_default() += t.count as f64;
+    }
+    out
+}
+
+#[test]
+fn released_figures_are_unbiased_and_their_intervals_cover_the_truth() {
+    // 1,000 police incidents a year in the west square, none in the east; 16 release keys. The
+    // figures a neighbour sheet or a map sums (a cell over two years, a circle, a delbydel over
+    // two years) must be right on average at every size of the truth, zero included, and their
+    // stated 95 % intervals must hold the truth.
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path(), 10);
+    let config = config();
+    let truth: Vec<_> = [2023, 2024].iter().map(|&y| true_cells(&store, y)).collect();
+    let centres = [(597_500.0, 6_642_500.0), (598_000.0, 6_642_300.0), (598_600.0, 6_642_600.0), (597_900.0, 6_642_900.0)];
+    let ssb = bomiljo::spatial::SsbProjection::new();
+    let in_circle = |cell: bomiljo::spatial::SsbCell, (x, y): (f64, f64)| ssb.centre(cell).is_some_and(|(cx, cy)| (cx - x).hypot(cy - y) <= 500.0);
+    // (sum of errors, count, covered) per kind of figure.
+    let mut zero = (0.0, 0usize, 0usize);
+    let mut busy = (0.0, 0usize, 0usize);
+    let mut circles = (0.0, 0usize, 0usize);
+    let mut areas = (0.0, 0usize, 0usize);
+    let mut january_minus_december = 0.0;
+    let keys = 16;
+    for key in 0..keys {
+        let mut input = bomiljo::release::input(store.conn(), &config, None).unwrap();
+        input.secret = [key as u8 + 1; 32];
+        input.ledger.clear();
+        let report = bomiljo::release::build(&input);
+        let tables: Vec<_> = [2023, 2024].iter().map(|y| &report.tables[&("police".to_string(), *y)]).collect();
+        let record = |acc: &mut (f64, usize, usize), figure: Figure, truth: f64| {
+            let (low, high) = figure.interval();
+            acc.0 += figure.estimate - truth;
+            acc.1 += 1;
+            acc.2 += usize::from((low as f64..=high as f64).contains(&truth));
+        };
+        for cell in tables[0].cells() {
+            let figure: Figure = tables.iter().map(|t| t.pieces_where(|c| c == cell)).sum();
+            let true_count: f64 = truth.iter().map(|t| t.get(&cell).copied().unwrap_or(0.0)).sum();
+            if true_count == 0.0 {
+                record(&mut zero, figure, true_count);
+            } else if true_count >= 100.0 {
+                record(&mut busy, figure, true_count);
+            }
+        }
+        for centre in centres {
+            let figure: Figure = tables.iter().map(|t| t.pieces_where(|c| in_circle(c, centre))).sum();
+            let true_count: f64 = truth.iter().flat_map(|t| t.iter()).filter(|(c, _)| in_circle(**c, centre)).map(|(_, n)| n).sum();
+            record(&mut circles, figure, true_count);
+        }
+        for (code, true_count) in [("0101", 2000.0), ("0202", 0.0)] {
+            record(&mut areas, tables.iter().map(|t| t.area(code).unwrap()).sum(), true_count);
+        }
+        let month = |m: u8| tables.iter().map(|t| t.month_in(m, |c| c == "0101").estimate).sum::<f64>();
+        january_minus_december += month(1) - month(12);
+    }
+    let mean = |acc: (f64, usize, usize)| acc.0 / acc.1 as f64;
+    let coverage = |acc: (f64, usize, usize)| acc.2 as f64 / acc.1 as f64;
+    println!(
+        "bias: empty cells {:+.3} ({} figures), busy cells {:+.3} ({}), circles {:+.3}; coverage: {:.3} {:.3} {:.3} {:.3}",
+        mean(zero),
+        zero.1,
+        mean(busy),
+        busy.1,
+        mean(circles),
+        coverage(zero),
+        coverage(busy),
+        coverage(circles),
+        coverage(areas)
+    );
+    assert!(zero.1 >= 100 && busy.1 >= 100, "the test data must hold both kinds of cells: {} {}", zero.1, busy.1);
+    assert!(mean(zero).abs() <= 0.5, "empty cells are shown {:+.2} on average (the fitted release showed +0.43 per source-year)", mean(zero));
+    assert!(mean(busy).abs() <= 0.5, "busy cells are shown {:+.2} on average", mean(busy));
+    assert!(mean(circles).abs() <= 1.5, "circles {:+.2}", mean(circles));
+    for (what, acc) in [("empty cells", zero), ("busy cells", busy), ("circles", circles), ("delbydeler over two years", areas)] {
+        assert!(coverage(acc) >= 0.93, "{what}: the 95 % intervals hold the truth in {:.1} % of cases", coverage(acc) * 100.0);
+    }
+    // The months of 0101 hold equal truths in January and December ((i + j + k) mod 12 spreads
+    // them evenly); no month is favoured by its position.
+    let truth_gap = 0.0;
+    let sd_of_gap = (2.0 * 2.0 * 10.0f64).sqrt() / (keys as f64).sqrt();
+    assert!((january_minus_december / keys as f64 - truth_gap).abs() <= 4.0 * sd_of_gap, "January − December: {}", january_minus_december / keys as f64);
+}
+
+#[test]
+fn the_privacy_ledger_never_goes_backwards_and_stops_at_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(dir.path(), 1);
+    let config = config();
+    let rows_of = |r: &Release, year: i32| r.rows().into_iter().filter(|row| row.year == year).collect::<Vec<_>>();
+    let ledger_rho = |store: &Store| -> f64 { store.conn().query_row("SELECT sum(rho) FROM release_ledger WHERE year = 2023", [], |r| r.get(0)).unwrap() };
+    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    add_incident(&mut store, dir.path(), 2023);
+    let second = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    assert_eq!((second.spent["police:2023"].rounds, second.spent["police:2023"].rho), (2, 1.0));
+    // An undo takes 2023 back to what round 1 measured: round 1's figures again, nothing spent,
+    // and the ρ stated stays what was spent.
+    bomiljo::import::undo_last(&mut store, &config, "incidents_police").unwrap().unwrap();
+    let undone = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    assert!(undone.remeasured.is_empty());
+    assert_eq!(rows_of(&undone.release, 2023), rows_of(&first, 2023));
+    assert_eq!(undone.release.spent["police:2023"].rho, 1.0);
+    // A new truth is a new round above every earlier one (never round 1's noise again).
+    std::fs::write(dir.path().join("other.csv"), "id,date,category,x,y\nother1,2023-07-07,violence,597150,6642150\n").unwrap();
+    let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
+    import_file(&mut store, &config, "incidents_police", &dir.path().join("other.csv"), &opts).unwrap();
+    let third = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    assert_eq!((third.spent["police:2023"].rounds, third.spent["police:2023"].rho), (3, 1.5));
+    // Thirteen routine appends: the cap (2.0) is reached after one more, then 2023 keeps its
+    // last published figures, says so, and the stated ρ always equals the ledger's.
+    let mut last = third;
+    for n in 0..13 {
+        std::fs::write(dir.path().join("append.csv"), format!("id,date,category,x,y\nappend{n},2023-08-08,drugs,597250,6642250\n")).unwrap();
+        import_file(&mut store, &config, "incidents_police", &dir.path().join("append.csv"), &opts).unwrap();
+        let next = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+        let spent = &next.spent["police:2023"];
+        assert!(spent.rho <= config.project.release_cap + 1e-9, "append {n}: ρ {}", spent.rho);
+        assert!((spent.rho - ledger_rho(&store)).abs() < 1e-9, "append {n}: stated {} vs ledger {}", spent.rho, ledger_rho(&store));
+        if n >= 1 {
+            assert!(spent.frozen, "append {n}");
+            assert_eq!(rows_of(&next, 2023), rows_of(&last, 2023), "append {n}: a frozen year shows its last published figures");
+            assert!(next.accuracy_nb().contains("police:2023"), "{}", next.accuracy_nb());
+        }
+        last = next;
+    }
+    assert_eq!(last.spent["police:2024"].rho, 0.5, "2024 never changed");
+}
+
+#[test]
+fn a_year_that_leaves_and_returns_is_never_measured_with_old_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(dir.path(), 1);
+    let config = config();
+    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    add_incident(&mut store, dir.path(), 2025);
+    let with_2025 = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    assert_eq!(with_2025.spent["police:2025"].rounds, 1);
+    bomiljo::import::undo_last(&mut store, &config, "incidents_police").unwrap().unwrap();
+    let without = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    assert!(without.table("police", 2025).is_none());
+    std::fs::write(dir.path().join("back.csv"), "id,date,category,x,y\nback1,2025-02-02,drugs,597350,6642350\nback2,2025-03-02,drugs,597350,6642350\n").unwrap();
+    let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
+    import_file(&mut store, &config, "incidents_police", &dir.path().join("back.csv"), &opts).unwrap();
+    let back = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    assert_eq!((back.spent["police:2025"].rounds, back.spent["police:2025"].rho), (2, 1.0), "the returning year spends on top of what it spent");
+    let measured = |r: &Release| r.rows().into_iter().filter(|row| row.year == 2025).map(|row| row.measured).collect::<Vec<_>>();
+    let differing = measured(&with_2025).iter().zip(measured(&back)).filter(|(a, b)| (*a - b).abs() > 1.5).count();
+    assert!(differing as f64 > 0.5 * measured(&back).len() as f64, "fresh noise, not the old draws shifted by the change");
+}
+
+#[test]
+fn reading_commands_never_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(dir.path(), 1);
+    let config = config();
+    assert!(matches!(bomiljo::release::for_reading(store.conn(), &config), Err(bomiljo::release::ReleaseError::None)));
+    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    add_incident(&mut store, dir.path(), 2023);
+    let (release, stale) = bomiljo::release::for_reading(store.conn(), &config).unwrap();
+    assert_eq!((release.version, stale), (1, true));
+    let versions: i64 = store.conn().query_row("SELECT count(*) FROM release_meta", [], |r| r.get(0)).unwrap();
+    assert_eq!(versions, 1);
 }

@@ -21,5 +21,7 @@ export function esc(value) {
 export function fmt(n, digits = 0) {
   if (n == null) return t('unknown');
   if (typeof n === 'string') return esc(n); // a suppressed count, "<5"
+  // An estimate from the public release: "42 (36–47)", or "0–7" when the interval reaches 0.
+  if (typeof n === 'object') return esc(n.low === 0 ? `0–${fmt(n.high)}` : `${fmt(Math.min(Math.max(Math.round(n.estimate), n.low), n.high))} (${fmt(n.low)}–${fmt(n.high)})`);
   return n.toLocaleString(lang === 'nb' ? 'nb-NO' : 'en-GB', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }

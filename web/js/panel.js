@@ -3,13 +3,14 @@ import { collection, emerging, getJson, measurement } from './api.js';
 import { t, fmt, esc, lang } from './i18n.js';
 
 function chart(points) {
-  const counts = points.map((p) => (typeof p.count === 'number' ? p.count : null));
+  // Bars at the estimate (never below 0); the label says the interval.
+  const counts = points.map((p) => (typeof p.count === 'number' ? p.count : p.count && typeof p.count === 'object' ? Math.max(0, p.count.estimate) : null));
   const max = Math.max(1, ...counts.filter((c) => c != null));
   const w = 320, h = 110, bar = w / Math.max(points.length, 1);
   const bars = points.map((p, i) => {
     const c = counts[i];
     const bh = c == null ? 0 : (c / max) * (h - 30);
-    const label = c == null ? p.count : fmt(c);
+    const label = c == null ? p.count : fmt(p.count);
     return `<g><rect x="${i * bar + 4}" y="${h - 18 - bh}" width="${bar - 8}" height="${bh}" fill="#3b528b"><title>${p.year}: ${label}</title></rect>` +
       `<text x="${i * bar + bar / 2}" y="${h - 4}" font-size="10" text-anchor="middle">${p.year}</text>` +
       `<text x="${i * bar + bar / 2}" y="${h - 22 - bh}" font-size="9" text-anchor="middle">${label}</text></g>`;

@@ -13,5 +13,5 @@ CREATE TABLE release_ledger (
     rho     DOUBLE NOT NULL,
     hash    VARCHAR NOT NULL,      -- of the true tallies and the budget measured; never published
     version BIGINT NOT NULL,       -- the release that first showed it
-    at      TIMESTAMP NOT NULL
+    built_at TIMESTAMP NOT NULL
 );

@@ -280,3 +280,11 @@ pub fn render_pages(pdf: &Path, dir: &Path) -> Vec<PathBuf> {
     pages.sort();
     pages
 }
+
+/// A public count: an estimate from the release (never an exact count) with its standard
+/// deviation, the whole numbers of its 95 % interval and the text shown.
+pub fn assert_public_figure(count: &serde_json::Value) {
+    let (estimate, sd) = (count["estimate"].as_f64(), count["sd"].as_f64());
+    let (low, high) = (count["low"].as_u64(), count["high"].as_u64());
+    assert!(estimate.is_some() && sd.is_some_and(|sd| sd > 0.0) && low <= high && count["text"].is_string(), "public count {count}");
+}
