@@ -242,7 +242,12 @@ mod tests {
 
     fn tallies(rows: &[(&str, i32, u64)]) -> Tallies {
         rows.iter()
-            .map(|(code, year, n)| ((code.to_string(), "police".to_string(), *year), Tally { total: Figure::exact(*n), categories: [("drugs".to_string(), Figure::exact(*n))].into() }))
+            .map(|(code, year, n)| {
+                (
+                    (code.to_string(), "police".to_string(), *year),
+                    Tally { total: Figure::exact(*n), categories: [("drugs".to_string(), Figure::exact(*n))].into() },
+                )
+            })
             .collect()
     }
 

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
-use crate::render::tile::{pixel_to_lonlat, TILE_PX};
 use crate::privacy::Count;
+use crate::render::tile::{pixel_to_lonlat, TILE_PX};
 use crate::spatial::{Crs, SsbCell, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
 use crate::store::IncidentFilter;
 
@@ -90,7 +90,10 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
             let cell = q.cell_m.filter(|c| c.is_finite()).unwrap_or(250.0).clamp(100.0, 1000.0);
             let bbox = proj.utm_box(cell);
             let cells = internal.store.incident_grid(filter, cell, bbox).await?;
-            Ok(cells.into_iter().map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], Count::Exact(n))).collect())
+            Ok(cells
+                .into_iter()
+                .map(|(cx, cy, n)| (vec![(cx, cy), (cx + cell, cy), (cx + cell, cy + cell), (cx, cy + cell), (cx, cy)], Count::Exact(n)))
+                .collect())
         }
         View::Public(public) => {
             if q.cell_m.is_some_and(|c| c != SSB_CELL_M) {

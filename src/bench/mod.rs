@@ -474,7 +474,11 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
     println!("honesty over {keys} release keys ({:.1} s), every cell summed over all sources and {first}-{last}:", started.elapsed().as_secs_f64());
     for ((name, _, _), (errors, n, covered)) in buckets.iter().zip(tally) {
         if n > 0 {
-            println!("  true count {name:>6}: {n:>6} figures, mean shown - true {:+.3}, 95 % interval covers the truth in {:.1} %", errors / n as f64, covered as f64 / n as f64 * 100.0);
+            println!(
+                "  true count {name:>6}: {n:>6} figures, mean shown - true {:+.3}, 95 % interval covers the truth in {:.1} %",
+                errors / n as f64,
+                covered as f64 / n as f64 * 100.0
+            );
         }
     }
     println!("  January - December over all delbydeler, sources and years: shown minus true {:+.2}", january_minus_december / keys as f64 - true_gap);

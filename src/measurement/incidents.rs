@@ -46,9 +46,8 @@ impl Incidents<'_> {
         Ok(span)
     }
 
-    /// One point per incident (raw: its snapped position and weight); for the release, one point
-    /// per cell at its centre weighted by the cell's estimate (which may be below zero: a kernel
-    /// sum of unbiased estimates stays unbiased).
+    /// One point per incident (raw: its snapped position and weight; released: the centre of
+    /// its 250 m cell, weight 1, as many as the cell's estimate rounded).
     pub fn points(&self, filter: &IncidentFilter, weighted: bool) -> Result<Vec<WeightedPoint>, MeasureError> {
         match self {
             Incidents::Raw(conn) => Ok(queries::incident_points(conn, filter)?
@@ -59,11 +58,25 @@ impl Incidents<'_> {
                 refuse_unreleased(filter, weighted)?;
                 let projection = SsbProjection::new();
                 let years = filter.years.or_else(|| release.years(None)).unwrap_or((0, -1));
-                Ok(release
-                    .cell_counts(&filter.sources, years)
+                // Heat maps count incidents within their bandwidth, so each cell gives its
+                // estimate as whole points (rounded, never below 0): the one public output not yet
+                // computed from the unbiased estimates themselves.
+                // Rounded per source-year, so that a span's points are its years' points.
+                let mut whole: std::collections::BTreeMap<crate::spatial::SsbCell, usize> = std::collections::BTreeMap::new();
+                for (_, table) in release.tables_in(&filter.sources, years) {
+                    let mut cells: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
+                    for (cell, _, n) in table.pieces() {
+                        *cells.entry(cell).or_default() += n;
+                    }
+                    for (cell, n) in cells {
+                        *whole.entry(cell).or_default() += n.round().max(0.0) as usize;
+                    }
+                }
+                Ok(whole
                     .into_iter()
-                    .filter(|(_, n)| *n != 0.0)
-                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| WeightedPoint { x, y, weight: n }))
+                    .filter(|(_, n)| *n > 0)
+                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| (x, y, n)))
+                    .flat_map(|(x, y, n)| std::iter::repeat_n(WeightedPoint { x, y, weight: 1.0 }, n))
                     .collect())
             }
         }
@@ -165,12 +178,12 @@ fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilte
                         (None, false, Some(c)) => table.area(c).unwrap_or_default(),
                         (Some(cat), false, _) => table.category_in(cat, in_scope),
                         (None, true, _) => table.month_in(month as u8, in_scope),
-                    (Some(_), true, _) => {
-                        return Err(MeasureError::BadParameter(
-                            "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
-                        ))
-                    }
-                };
+                        (Some(_), true, _) => {
+                            return Err(MeasureError::BadParameter(
+                                "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
+                            ))
+                        }
+                    };
             }
             out.push((year, month, total));
         }

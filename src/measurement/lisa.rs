@@ -68,7 +68,15 @@ pub fn lisa(geography: &Geography, incidents: Incidents, config: &Config, params
         .filter_map(|(i, l)| {
             let l = l?;
             let ring = (counted.ring)(i)?;
-            Some(LisaCell { centre: super::ring_centre(&ring), ring, quadrant: l.quadrant, i: l.i, p: l.p, q: l.q, count: Some(super::hotspots::whole(counted.counts[i])) })
+            Some(LisaCell {
+                centre: super::ring_centre(&ring),
+                ring,
+                quadrant: l.quadrant,
+                i: l.i,
+                p: l.p,
+                q: l.q,
+                count: Some(super::hotspots::whole(counted.counts[i])),
+            })
         })
         .collect())
 }

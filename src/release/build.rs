@@ -63,6 +63,9 @@ pub struct BuildReport {
     pub measured: Vec<(String, i32, Entry)>,
 }
 
+/// One source-year to measure: its source, year, tallies, round and tree.
+type Job<'a> = (&'a str, i32, &'a [Tally], u32, Arc<Units>);
+
 /// Builds a release from raw tallies.
 pub fn build(input: &BuildInput) -> BuildReport {
     let projection = SsbProjection::new();
@@ -76,11 +79,12 @@ pub fn build(input: &BuildInput) -> BuildReport {
     let by_source_year = group_tallies(&input.tallies);
     let budget_tag = serde_json::to_string(&input.budget).unwrap_or_default();
     // What each source-year is measured from, and in which round; frozen ones are copied.
-    let mut jobs: Vec<(&str, i32, &[Tally], u32, Arc<Units>)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     let mut tables: BTreeMap<(String, i32), SourceYear> = BTreeMap::new();
     for (source, &(first, last)) in &input.years {
         let categories = input.categories.get(source).map_or(&[][..], Vec::as_slice);
-        let units = trees.entry(source.as_str()).or_insert_with(|| Arc::new(Units::new(&area_codes, &piece_units, categories, |l| scales.of(l).sigma2()))).clone();
+        let units =
+            trees.entry(source.as_str()).or_insert_with(|| Arc::new(Units::new(&area_codes, &piece_units, categories, |l| scales.of(l).sigma2()))).clone();
         for year in first..=last {
             let tallies = by_source_year.get(&(source.clone(), year)).map_or(&[][..], Vec::as_slice);
             let key = source_year_key(source, year);
@@ -94,7 +98,8 @@ pub fn build(input: &BuildInput) -> BuildReport {
                     round
                 }
                 Decision::Frozen => {
-                    let kept = input.previous.as_ref().and_then(|p| Some((p.table(source, year)?, p.spent.get(&key)?))).filter(|(t, _)| t.units.units == units.units);
+                    let kept =
+                        input.previous.as_ref().and_then(|p| Some((p.table(source, year)?, p.spent.get(&key)?))).filter(|(t, _)| t.units.units == units.units);
                     if let Some((table, before)) = kept {
                         tables.insert((source.clone(), year), table.clone());
                         spent.insert(key, Spent { rho, frozen: true, ..before.clone() });

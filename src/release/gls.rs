@@ -298,10 +298,12 @@ mod tests {
                 }
             }
         }
-        let beta: Vec<f64> = (0..n).map(|i| match column(i) {
-            Some(c) => normal[c][2 * m],
-            None => under[i].iter().map(|&k| normal[k][2 * m]).sum(),
-        }).collect();
+        let beta: Vec<f64> = (0..n)
+            .map(|i| match column(i) {
+                Some(c) => normal[c][2 * m],
+                None => under[i].iter().map(|&k| normal[k][2 * m]).sum(),
+            })
+            .collect();
         let covariance = (0..m).map(|r| normal[r][m..2 * m].to_vec()).collect();
         (beta, covariance)
     }
@@ -318,7 +320,12 @@ mod tests {
         }
         // The variance of a sum of leaves (cells of two delbydeler, as a circle would take).
         let query = [leaves[1], leaves[2], leaves[3], leaves[6]];
-        let exact: f64 = query.iter().enumerate().flat_map(|(a, _)| query.iter().enumerate().map(move |(b, _)| (a, b))).map(|(a, b)| covariance[leaf_column(&leaves, query[a])][leaf_column(&leaves, query[b])]).sum();
+        let exact: f64 = query
+            .iter()
+            .enumerate()
+            .flat_map(|(a, _)| query.iter().enumerate().map(move |(b, _)| (a, b)))
+            .map(|(a, b)| covariance[leaf_column(&leaves, query[a])][leaf_column(&leaves, query[b])])
+            .sum();
         let fast = tree.variance(&query.map(|n| (n, 1.0)));
         assert!((fast - exact).abs() < 1e-4 * exact, "{fast} vs {exact}");
     }

@@ -160,13 +160,17 @@ impl Release {
         let mut trees = Trees::new(&settings);
         let mut tables = BTreeMap::new();
         for ((source, year), rows) in rows {
-            let pieces: Vec<(SsbCell, String)> = rows.iter().filter(|r| r.level == "cell").filter_map(|r| Some((SsbCell::from_id(r.unit.parse().ok()?), r.detail.clone()))).collect();
+            let pieces: Vec<(SsbCell, String)> =
+                rows.iter().filter(|r| r.level == "cell").filter_map(|r| Some((SsbCell::from_id(r.unit.parse().ok()?), r.detail.clone()))).collect();
             let budget = spent.get(&source_year_key(&source, year)).and_then(|s| s.budget).unwrap_or(settings.budget);
             let units = trees.get(&source, &pieces, &budget);
             let mut measured = vec![f64::NAN; units.units.len()];
             for row in &rows {
                 let Some(node) = Unit::parse(row.level, &row.unit, &row.detail).and_then(|u| units.node(&u)) else {
-                    return Err(ReleaseError::Outdated(format!("{source} {year}: a stored unit ({} {} {}) is not in the release's tree", row.level, row.unit, row.detail)));
+                    return Err(ReleaseError::Outdated(format!(
+                        "{source} {year}: a stored unit ({} {} {}) is not in the release's tree",
+                        row.level, row.unit, row.detail
+                    )));
                 };
                 measured[node] = row.measured;
             }
@@ -391,7 +395,15 @@ impl SourceYear {
             .enumerate()
             .map(|(n, unit)| {
                 let (code, detail) = unit.address();
-                ReleasedRow { source: source.to_string(), year, level: unit.level(), unit: code, detail, measured: self.measured[n], estimate: self.estimate[n] }
+                ReleasedRow {
+                    source: source.to_string(),
+                    year,
+                    level: unit.level(),
+                    unit: code,
+                    detail,
+                    measured: self.measured[n],
+                    estimate: self.estimate[n],
+                }
             })
             .collect()
     }

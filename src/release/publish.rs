@@ -60,7 +60,10 @@ pub fn first_or_newest(conn: &mut Connection, config: &Config, reader: &str) -> 
     match for_reading(conn, config) {
         Err(ReleaseError::None) => {
             let published = publish(conn, config, reader, "publish (first release)")?;
-            eprintln!("note: the database had no public release; published release {} (the first measurement of every source-year).", published.release.version);
+            eprintln!(
+                "note: the database had no public release; published release {} (the first measurement of every source-year).",
+                published.release.version
+            );
             Ok((published.release, false))
         }
         other => other,
@@ -141,8 +144,11 @@ fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &B
     let settings = serde_json::to_string(&report.settings)?;
     let spent = serde_json::to_string(&report.spent)?;
     let mut release = Release { version: 0, built_at: String::new(), settings: report.settings, spent: report.spent, tables: report.tables };
-    let ledger: Vec<stored::LedgerRow> =
-        report.measured.iter().map(|(source, year, e)| stored::LedgerRow { source: source.clone(), year: *year, round: e.round, rho: e.rho, hash: e.hash.clone() }).collect();
+    let ledger: Vec<stored::LedgerRow> = report
+        .measured
+        .iter()
+        .map(|(source, year, e)| stored::LedgerRow { source: source.clone(), year: *year, round: e.round, rho: e.rho, hash: e.hash.clone() })
+        .collect();
     (release.version, release.built_at) = stored::save(conn, built_by, &settings, &spent, &release.rows(), &ledger)?;
     tracing::info!(
         version = release.version,
@@ -204,7 +210,10 @@ fn empty(config: &Config) -> Release {
 
 /// Whether the data or the budget changed since the release was built.
 pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
-    if release.settings.budget != config.project.release || release.settings.cap != config.project.release_cap || release.settings.years != stored::years_by_source(conn)? {
+    if release.settings.budget != config.project.release
+        || release.settings.cap != config.project.release_cap
+        || release.settings.years != stored::years_by_source(conn)?
+    {
         return Ok(true);
     }
     let tallies = stored::tallies(conn)?;

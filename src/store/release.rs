@@ -120,7 +120,14 @@ pub const LEVELS: [&str; 6] = ["city", "bydel", "delbydel", "category", "month",
 
 /// Writes a new release version in one transaction; returns its version number and build time.
 /// The ledger entries are written with it.
-pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, rows: &[ReleasedRow], ledger: &[LedgerRow]) -> Result<(i64, String), StoreError> {
+pub fn save(
+    conn: &mut Connection,
+    built_by: &str,
+    settings: &str,
+    spent: &str,
+    rows: &[ReleasedRow],
+    ledger: &[LedgerRow],
+) -> Result<(i64, String), StoreError> {
     let what = || "writing the release";
     let tx = conn.transaction().map_err(StoreError::query(what()))?;
     let version: i64 = tx.query_row("SELECT coalesce(max(version), 0) + 1 FROM release_meta", [], |r| r.get(0)).map_err(StoreError::query(what()))?;
@@ -129,7 +136,9 @@ pub fn save(conn: &mut Connection, built_by: &str, settings: &str, spent: &str, 
         let mut appender = tx.appender("release_counts").map_err(StoreError::query(what()))?;
         for r in rows {
             let shown = r.estimate.round().max(0.0) as i64;
-            appender.append_row(params![version, r.source, r.year, r.level, r.unit, r.detail, shown, r.measured, r.estimate]).map_err(StoreError::query(what()))?;
+            appender
+                .append_row(params![version, r.source, r.year, r.level, r.unit, r.detail, shown, r.measured, r.estimate])
+                .map_err(StoreError::query(what()))?;
         }
         appender.flush().map_err(StoreError::query(what()))?;
     }

@@ -365,7 +365,8 @@ fn a_year_that_leaves_and_returns_is_never_measured_with_old_noise() {
     bomiljo::import::undo_last(&mut store, &config, "incidents_police").unwrap().unwrap();
     let without = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
     assert!(without.table("police", 2025).is_none());
-    std::fs::write(dir.path().join("back.csv"), "id,date,category,x,y\nback1,2025-02-02,drugs,597350,6642350\nback2,2025-03-02,drugs,597350,6642350\n").unwrap();
+    std::fs::write(dir.path().join("back.csv"), "id,date,category,x,y\nback1,2025-02-02,drugs,597350,6642350\nback2,2025-03-02,drugs,597350,6642350\n")
+        .unwrap();
     let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
     import_file(&mut store, &config, "incidents_police", &dir.path().join("back.csv"), &opts).unwrap();
     let back = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
