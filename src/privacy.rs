@@ -179,6 +179,12 @@ impl Policy {
         self.role.is_internal() || n >= u64::from(self.k)
     }
 
+    /// Whether a value resting on an estimated number of incidents (a heat cell's support from
+    /// the release: a real number, possibly below 0) may be shown.
+    pub fn shows_value_resting_on(&self, incidents: f64) -> bool {
+        self.shows_value_from(incidents.round().max(0.0) as u64)
+    }
+
     /// Runs the checkpoint over an output.
     pub fn apply<T: Redact>(&self, mut value: T) -> T {
         value.redact(self);

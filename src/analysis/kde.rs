@@ -66,8 +66,19 @@ pub struct Density {
     pub grid: Grid,
     /// Weight per km² at each cell centre.
     pub per_km2: Vec<f64>,
-    /// Points within the bandwidth of each cell centre.
-    pub support: Vec<u32>,
+    /// What lies within the bandwidth of each cell centre: the number of points, or the sum of
+    /// their weights ([`Support`]).
+    pub support: Vec<f64>,
+}
+
+/// What a density's support counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Points (incidents) within the bandwidth.
+    Points,
+    /// The sum of the weights within the bandwidth: for points that stand for an estimated
+    /// number of incidents each (a released cell), the estimated incidents within it.
+    Weights,
 }
 
 /// Kernel density of `points` on `grid`.
@@ -80,9 +91,14 @@ pub struct Density {
 /// let d = kde(&[WeightedPoint { x: 50.0, y: 50.0, weight: 1.0 }], &grid, Metres(300.0), &Quartic);
 /// let expected = 3.0 / (std::f64::consts::PI * 300.0 * 300.0) * 1e6;
 /// assert!((d.per_km2[0] - expected).abs() < 1e-9);
-/// assert_eq!(d.support[0], 1);
+/// assert_eq!(d.support[0], 1.0);
 /// ```
 pub fn kde<K: Kernel>(points: &[WeightedPoint], grid: &Grid, bandwidth: Metres, kernel: &K) -> Density {
+    kde_with(points, grid, bandwidth, kernel, Support::Points)
+}
+
+/// Kernel density of `points` on `grid`, with the support counted as `support` says.
+pub fn kde_with<K: Kernel>(points: &[WeightedPoint], grid: &Grid, bandwidth: Metres, kernel: &K, support: Support) -> Density {
     let mut surface = Surface::new(grid, bandwidth, kernel);
     let Some(first) = points.first() else { return surface.density() };
     // Snapped incidents all sit at one place relative to their cell (a 100 m snap on a 50 m
@@ -92,8 +108,12 @@ pub fn kde<K: Kernel>(points: &[WeightedPoint], grid: &Grid, bandwidth: Metres, 
     let mut bins = Bins::new(grid, surface.reach);
     for p in points {
         let (cell, offset) = surface.phase(p.x, p.y);
-        if offset != phase.1 || !bins.add(cell, p.weight) {
-            surface.spread((cell, offset), p.weight, 1);
+        let amount = match support {
+            Support::Points => 1.0,
+            Support::Weights => p.weight,
+        };
+        if offset != phase.1 || !bins.add(cell, p.weight, amount) {
+            surface.spread((cell, offset), p.weight, amount);
         }
     }
     surface.spread_bins(&bins, phase.1);
@@ -110,7 +130,7 @@ struct Surface<'g, K: Kernel> {
     /// Cells a kernel reaches beyond its own, per direction.
     reach: isize,
     per_km2: Vec<f64>,
-    support: Vec<u32>,
+    support: Vec<f64>,
 }
 
 impl<'g, K: Kernel> Surface<'g, K> {
@@ -122,7 +142,7 @@ impl<'g, K: Kernel> Surface<'g, K> {
             scale: kernel.normalisation(bandwidth) * 1e6,
             reach: (bandwidth.0 / grid.cell.0).ceil() as isize + 1,
             per_km2: vec![0.0; grid.len()],
-            support: vec![0; grid.len()],
+            support: vec![0.0; grid.len()],
         }
     }
 
@@ -145,7 +165,7 @@ impl<'g, K: Kernel> Surface<'g, K> {
 
     /// Adds one point's kernel, given its [`Surface::phase`] (without building its stencil: raw
     /// points each have their own).
-    fn spread(&mut self, (cell, offset): ((isize, isize), (f64, f64)), weight: f64, count: u32) {
+    fn spread(&mut self, (cell, offset): ((isize, isize), (f64, f64)), weight: f64, count: f64) {
         let (c, reach, h2, kernel) = (self.grid.cell.0, self.reach, self.h2, self.kernel);
         kernel_cells(c, reach, h2, kernel, offset, |dc, dr, shape| self.add(cell.0 + dc, cell.1 + dr, weight * shape, count));
     }
@@ -160,7 +180,7 @@ impl<'g, K: Kernel> Surface<'g, K> {
         }
     }
 
-    fn add(&mut self, col: isize, row: isize, weighted_shape: f64, count: u32) {
+    fn add(&mut self, col: isize, row: isize, weighted_shape: f64, count: f64) {
         if col >= 0 && row >= 0 && (col as usize) < self.grid.cols && (row as usize) < self.grid.rows {
             let i = row as usize * self.grid.cols + col as usize;
             self.per_km2[i] += weighted_shape * self.scale;
@@ -198,34 +218,37 @@ struct Bins {
     rows: isize,
     pad: isize,
     weight: Vec<f64>,
-    count: Vec<u32>,
+    /// Per cell: its points, and the support they add.
+    points: Vec<u32>,
+    count: Vec<f64>,
 }
 
 impl Bins {
     fn new(grid: &Grid, pad: isize) -> Bins {
         let (cols, rows) = (grid.cols as isize + 2 * pad, grid.rows as isize + 2 * pad);
         let n = (cols * rows) as usize;
-        Bins { cols, rows, pad, weight: vec![0.0; n], count: vec![0; n] }
+        Bins { cols, rows, pad, weight: vec![0.0; n], points: vec![0; n], count: vec![0.0; n] }
     }
 
     /// Bins a point of `cell`; `false` when the cell is beyond the padding (the caller spreads
     /// it on its own, where it adds nothing to the grid).
-    fn add(&mut self, (col, row): (isize, isize), weight: f64) -> bool {
+    fn add(&mut self, (col, row): (isize, isize), weight: f64, amount: f64) -> bool {
         let (c, r) = (col + self.pad, row + self.pad);
         if c < 0 || r < 0 || c >= self.cols || r >= self.rows {
             return false;
         }
         let i = (r * self.cols + c) as usize;
         self.weight[i] += weight;
-        self.count[i] += 1;
+        self.points[i] += 1;
+        self.count[i] += amount;
         true
     }
 
     /// (cell, weight, count) of every cell holding a point, in grid coordinates.
-    fn occupied(&self) -> impl Iterator<Item = ((isize, isize), f64, u32)> + '_ {
-        self.count.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| {
+    fn occupied(&self) -> impl Iterator<Item = ((isize, isize), f64, f64)> + '_ {
+        self.points.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, _)| {
             let (r, c) = (i as isize / self.cols, i as isize % self.cols);
-            ((c - self.pad, r - self.pad), self.weight[i], n)
+            ((c - self.pad, r - self.pad), self.weight[i], self.count[i])
         })
     }
 }
@@ -247,7 +270,7 @@ mod tests {
         let k = 3.0 / (std::f64::consts::PI * 90_000.0);
         let expected = k * ((1.0 - 5_000.0 / 90_000.0_f64).powi(2) + 2.0 * (1.0 - 25_000.0 / 90_000.0_f64).powi(2)) * 1e6;
         assert!((d.per_km2[0] - expected).abs() < 1e-9, "{} vs {expected}", d.per_km2[0]);
-        assert_eq!(d.support[0], 2);
+        assert_eq!(d.support[0], 2.0);
         // The cell at (1050, 50): only the third point, d² = 2 500 + 2 500.
         let expected = k * 5.0 * (1.0 - 5_000.0 / 90_000.0_f64).powi(2) * 1e6;
         assert!((d.per_km2[10] - expected).abs() < 1e-9);
@@ -290,7 +313,7 @@ mod tests {
         for (i, (got, want)) in d.per_km2.iter().zip(&expected).enumerate() {
             assert!((got - want).abs() <= 1e-9 * max, "cell {i}: {got} vs {want}");
         }
-        let support: u32 = d.support.iter().sum();
+        let support: f64 = d.support.iter().sum();
         let brute_support: usize =
             (0..grid.len()).map(|i| grid.centre(i)).map(|(cx, cy)| points.iter().filter(|p| (p.x - cx).powi(2) + (p.y - cy).powi(2) < 90_000.0).count()).sum();
         assert_eq!(support as usize, brute_support);

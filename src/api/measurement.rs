@@ -98,7 +98,7 @@ pub async fn heatmap(State(state): State<AppState>, view: View, Query(params): Q
         .into_iter()
         .filter_map(|i| {
             let ring = super::cell_ring_wgs84(shown.grid().bounds(i), &to_wgs84);
-            let count = caller.policy.count(u64::from(shown.density.support[i]));
+            let count = caller.policy.count(shown.density.support[i].round().max(0.0) as u64);
             Some(json!({
                 "type": "Feature",
                 "geometry": { "type": "Polygon", "coordinates": [ring?] },

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{bounded, Geography, Incidents, MeasureError};
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Density, Quartic};
+use crate::analysis::kde::{kde, kde_with, Density, Quartic};
 use crate::config::Config;
 use crate::privacy::{Policy, Redact};
 use crate::spatial::Metres;
@@ -89,10 +89,11 @@ impl HeatSurface {
 }
 
 impl Redact for HeatSurface {
-    /// Cells resting on fewer than k incidents are blanked for the public.
+    /// Cells resting on fewer than k incidents (estimated, for the release) are blanked for the
+    /// public.
     fn redact(&mut self, policy: &Policy) {
         for (v, support) in self.values.iter_mut().zip(&self.density.support) {
-            if !policy.shows_value_from(u64::from(*support)) {
+            if !policy.shows_value_resting_on(*support) {
                 *v = None;
             }
         }
@@ -115,17 +116,18 @@ pub fn heat(geography: &Geography, incidents: Incidents, config: &Config, params
     let grid = Grid::covering(study.bbox, cell);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
     let points = incidents.points(&filter, params.weighted)?;
-    let density = kde(&points, &grid, bandwidth, &Quartic);
+    let density = kde_with(&points, &grid, bandwidth, &Quartic, incidents.support());
     let inside = study.mask(&grid);
     let (values, unit, unit_id) = if params.per_1000 {
         let people = kde(&geography.population, &grid, bandwidth, &Quartic);
         let years = f64::from(to - from + 1);
         let values = (0..grid.len())
-            .map(|i| (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2).then(|| density.per_km2[i] / people.per_km2[i] * 1000.0 / years))
+            .map(|i| (inside[i] && people.per_km2[i] >= MIN_RESIDENTS_PER_KM2).then(|| density.per_km2[i].max(0.0) / people.per_km2[i] * 1000.0 / years))
             .collect();
         (values, "incidents per 1,000 inhabitants per year", "per_1000_per_year")
     } else {
-        let values = (0..grid.len()).map(|i| inside[i].then_some(density.per_km2[i])).collect();
+        // A surface of released estimates dips below 0 where nothing happened: shown as 0.
+        let values = (0..grid.len()).map(|i| inside[i].then_some(density.per_km2[i].max(0.0))).collect();
         (values, "incidents per km²", "per_km2")
     };
     Ok(HeatSurface { params: params.clone(), years: (from, to), density, values, unit, unit_id })

@@ -6,7 +6,7 @@ use duckdb::Connection;
 
 use super::MeasureError;
 use crate::analysis::indicators::Tallies;
-use crate::analysis::kde::WeightedPoint;
+use crate::analysis::kde::{Support, WeightedPoint};
 use crate::figure::Figure;
 use crate::release::Release;
 use crate::spatial::SsbProjection;
@@ -46,8 +46,9 @@ impl Incidents<'_> {
         Ok(span)
     }
 
-    /// One point per incident (raw: its snapped position and weight; released: the centre of
-    /// its 250 m cell, weight 1, as many as the cell's estimate rounded).
+    /// One point per incident (raw: its snapped position and weight); for the release one point
+    /// per 250 m cell at its centre, weighted by the cell's estimate, which may be below 0 (a
+    /// density of these is counted with [`Incidents::support`]).
     pub fn points(&self, filter: &IncidentFilter, weighted: bool) -> Result<Vec<WeightedPoint>, MeasureError> {
         match self {
             Incidents::Raw(conn) => Ok(queries::incident_points(conn, filter)?
@@ -58,27 +59,24 @@ impl Incidents<'_> {
                 refuse_unreleased(filter, weighted)?;
                 let projection = SsbProjection::new();
                 let years = filter.years.or_else(|| release.years(None)).unwrap_or((0, -1));
-                // Heat maps count incidents within their bandwidth, so each cell gives its
-                // estimate as whole points (rounded, never below 0): the one public output not yet
-                // computed from the unbiased estimates themselves.
-                // Rounded per source-year, so that a span's points are its years' points.
-                let mut whole: std::collections::BTreeMap<crate::spatial::SsbCell, usize> = std::collections::BTreeMap::new();
-                for (_, table) in release.tables_in(&filter.sources, years) {
-                    let mut cells: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
-                    for (cell, _, n) in table.pieces() {
-                        *cells.entry(cell).or_default() += n;
-                    }
-                    for (cell, n) in cells {
-                        *whole.entry(cell).or_default() += n.round().max(0.0) as usize;
-                    }
-                }
-                Ok(whole
+                // One point per cell at its centre, weighted by its estimate (possibly below 0:
+                // a kernel sum of unbiased estimates is unbiased; see `Support::Weights`).
+                Ok(release
+                    .cell_counts(&filter.sources, years)
                     .into_iter()
-                    .filter(|(_, n)| *n > 0)
-                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| (x, y, n)))
-                    .flat_map(|(x, y, n)| std::iter::repeat_n(WeightedPoint { x, y, weight: 1.0 }, n))
+                    .filter(|(_, n)| *n != 0.0)
+                    .filter_map(|(cell, n)| projection.centre(cell).map(|(x, y)| WeightedPoint { x, y, weight: n }))
                     .collect())
             }
+        }
+    }
+
+    /// What a density's support counts: raw points are incidents; released points stand for the
+    /// estimated incidents of their cell.
+    pub fn support(&self) -> Support {
+        match self {
+            Incidents::Raw(_) => Support::Points,
+            Incidents::Released(_) => Support::Weights,
         }
     }
 

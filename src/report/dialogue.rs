@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::kde::{kde_with, Quartic, Support, WeightedPoint};
 use crate::analysis::network::isochrone::{isochrone, Direction};
 use crate::analysis::trend::{trend, Trend};
 use crate::config::Config;
@@ -101,7 +101,7 @@ pub struct DialogueFacts {
     pub recommendation: Vec<String>,
     pub map: MapBlock,
     /// Incidents within the bandwidth of each heat cell, for suppression.
-    heat_support: Vec<u32>,
+    heat_support: Vec<f64>,
 }
 
 /// Report texts from `texts/dialogue.toml`, in the sheet's language.
@@ -288,7 +288,7 @@ fn map_block(
     streets: Option<(&str, &[StreetRow])>,
     params: &DialogueParams,
     year: i32,
-) -> Result<(MapBlock, Vec<u32>), MeasureError> {
+) -> Result<(MapBlock, Vec<f64>), MeasureError> {
     let half = params.radius_m * 1.8;
     let bbox = [params.x - half, params.y - half, params.x + half, params.y + half];
     let view = geo::Rect::new(geo::coord! { x: bbox[0], y: bbox[1] }, geo::coord! { x: bbox[2], y: bbox[3] });
@@ -310,7 +310,7 @@ fn map_block(
         .into_iter()
         .filter(|p| (p.x - params.x).abs() < half + 400.0 && (p.y - params.y).abs() < half + 400.0)
         .collect();
-    let density = kde(&points, &grid, Metres(300.0), &Quartic);
+    let density = kde_with(&points, &grid, Metres(300.0), &Quartic, Support::Weights);
     let heat = density.per_km2.iter().map(|v| (*v > 0.0).then_some(*v)).collect();
     let credit = streets.map(|(credit, _)| credit.to_string());
     let (streets, street_names) = streets.map(|(_, rows)| streets_in_view(rows, view)).unwrap_or_default();
@@ -438,7 +438,7 @@ impl Redact for DialogueFacts {
             }
         }
         for (v, s) in self.map.heat.iter_mut().zip(&self.heat_support) {
-            if !policy.shows_value_from(u64::from(*s)) {
+            if !policy.shows_value_resting_on(*s) {
                 *v = None;
             }
         }
