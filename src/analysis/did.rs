@@ -79,6 +79,28 @@ pub fn did(c: &WindowCounts) -> DidEstimate {
     DidEstimate::from_log(log_rr, se)
 }
 
+/// The same from estimated counts (the public release's sums), whose noise adds to the Poisson
+/// variance: var(log n̂) ≈ (n + V)/n², so the interval is as wide as the figures are uncertain.
+///
+/// ```
+/// use bomiljo::analysis::did::{did, did_estimated, WindowCounts};
+/// use bomiljo::figure::Figure;
+/// let exact = did(&WindowCounts { near_before: 20, near_after: 30, rest_before: 200, rest_after: 200 });
+/// let f = |n: f64| Figure::new(n, 10.0);
+/// let noisy = did_estimated([f(20.0), f(30.0), f(200.0), f(200.0)]);
+/// // The same ratio, a wider interval.
+/// assert!((noisy.rate_ratio - exact.rate_ratio).abs() < 1e-12);
+/// assert!(noisy.ci95_low < exact.ci95_low && noisy.ci95_high > exact.ci95_high);
+/// ```
+pub fn did_estimated([near_before, near_after, rest_before, rest_after]: [crate::figure::Figure; 4]) -> DidEstimate {
+    let part = |f: crate::figure::Figure| {
+        let n = f.estimate.max(0.5);
+        (n, (n + f.variance) / (n * n))
+    };
+    let ((a, va), (b, vb), (c, vc), (d, vd)) = (part(near_before), part(near_after), part(rest_before), part(rest_after));
+    DidEstimate::from_log((b / a).ln() - (d / c).ln(), (va + vb + vc + vd).sqrt())
+}
+
 /// Pools several sites' estimates (inverse-variance weights on the log scale).
 pub fn pooled(estimates: &[DidEstimate]) -> Option<DidEstimate> {
     if estimates.is_empty() {

@@ -3,11 +3,12 @@
 
 /// Areal weighting of counts from one set of polygons onto another (population onto delbydeler).
 pub mod areal;
+/// The Benjamini-Hochberg false-discovery-rate correction.
+pub mod csr_tails;
 /// Before/after comparison around a site: difference in differences of Poisson rates.
 pub mod did;
 /// Emerging hot and cold spots: space-time Gi*, Mann-Kendall and Esri's 17 patterns.
 pub mod emerging;
-/// The Benjamini-Hochberg false-discovery-rate correction.
 pub mod fdr;
 /// A regular raster of square cells in metres.
 pub mod grid;

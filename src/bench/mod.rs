@@ -175,7 +175,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 
     let study: Vec<bool> = (0..grid.len()).map(|i| density.per_km2[i] > 0.0).collect();
     let started = Instant::now();
-    let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0)).spots;
+    let spots = gi_star(&grid, &density.per_km2, &study, Metres(300.0), 0.0).spots;
     println!("gi*: {} study cells of 50 m, 300 m band, with FDR in {:.0} ms", spots.iter().flatten().count(), started.elapsed().as_secs_f64() * 1000.0);
     let grid250 = Grid::covering(extent, Metres(250.0));
     let mut counts = vec![0.0; grid250.len()];
@@ -186,7 +186,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
     }
     let all = vec![true; grid250.len()];
     let started = Instant::now();
-    gi_star(&grid250, &counts, &all, Metres(500.0));
+    gi_star(&grid250, &counts, &all, Metres(500.0), 0.0);
     println!("gi*: {} cells of 250 m, 500 m band (the API default) in {:.0} ms", grid250.len(), started.elapsed().as_secs_f64() * 1000.0);
     let started = Instant::now();
     let local = crate::analysis::lisa::local_moran(&grid250, &counts, &all, Metres(500.0), 999, 1);
@@ -213,7 +213,7 @@ fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::a
         }
     }
     let study = vec![true; grid.len()];
-    let found = emerging_hot_spots(&Cube { grid, steps: &steps, study: &study }, &Params::new(crate::spatial::Metres(500.0)));
+    let found = emerging_hot_spots(&Cube { grid, steps: &steps, study: &study, noise_var: 0.0 }, &Params::new(crate::spatial::Metres(500.0)));
     let with_pattern = found.iter().filter(|l| l.pattern != Pattern::NoPattern).count();
     println!(
         "emerging hot spots: {} incidents x {YEARS} years on {} cells of 250 m (cube, space-time Gi* with FDR, Mann-Kendall, patterns; {with_pattern} cells with a pattern) in {:.0} ms",

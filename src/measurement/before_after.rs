@@ -223,28 +223,51 @@ pub fn public_conclusion(effect: Option<Effect>, radius: f64, years: i32) -> (St
     }
 }
 
+/// A signed percentage without a sign on zero ("+12", "-3", "0"; never "-0").
+fn signed_pct(v: f64) -> String {
+    let shown = format!("{v:+.0}");
+    if shown == "-0" || shown == "+0" {
+        "0".into()
+    } else {
+        shown
+    }
+}
+
 /// States the pooled result honestly, in whichever direction it points.
 fn conclusion(effect: Option<Effect>, (sites, sites_en): (&str, &str), radius: f64, years: i32) -> (String, String) {
     let Some(e) = effect else {
         return ("Ingen boliger med nok data før og etter oppstart.".into(), "No sites with enough data before and after opening.".into());
     };
     let (pct, lo, hi) = (e.change_pct, e.ci95_low_pct, e.ci95_high_pct);
-    let ci = format!("95 % KI {lo:+.0} til {hi:+.0} %");
-    let ci_en = format!("95 % CI {lo:+.0} to {hi:+.0} %");
+    let rose = pct > 0.0;
+    let (pct, lo, hi) = (signed_pct(pct), signed_pct(lo), signed_pct(hi));
+    let ci = format!("95 % KI {lo} til {hi} %");
+    let ci_en = format!("95 % CI {lo} to {hi} %");
     if !e.significant {
         (
-            format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct:+.0} %, {ci_en})."),
+            format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct} %, {ci})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct} %, {ci_en})."),
         )
-    } else if pct > 0.0 {
+    } else if rose {
         (
-            format!("På tvers av {sites} boliger økte hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites_en} sites, incidents within {radius:.0} m rose more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+            format!("På tvers av {sites} boliger økte hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct} %, {ci})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m rose more than in the rest of the delbydel after opening ({pct} %, {ci_en})."),
         )
     } else {
         (
-            format!("På tvers av {sites} boliger falt hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct:+.0} %, {ci})."),
-            format!("Across {sites_en} sites, incidents within {radius:.0} m fell more than in the rest of the delbydel after opening ({pct:+.0} %, {ci_en})."),
+            format!("På tvers av {sites} boliger falt hendelser innen {radius:.0} m mer enn i resten av delbydelen etter oppstart ({pct} %, {ci})."),
+            format!("Across {sites_en} sites, incidents within {radius:.0} m fell more than in the rest of the delbydel after opening ({pct} %, {ci_en})."),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed_pct;
+
+    #[test]
+    fn zero_per_cent_has_no_sign() {
+        let shown: Vec<String> = [-0.0, -0.4, 0.3, -3.0, 12.0].into_iter().map(signed_pct).collect();
+        assert_eq!(shown, ["0", "0", "0", "-3", "+12"]);
     }
 }

@@ -87,7 +87,8 @@ pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, pa
     }
     let first = &counted[0];
     let steps: Vec<Vec<f64>> = counted.iter().map(|c| c.counts.clone()).collect();
-    let located = emerging_hot_spots(&Cube { grid: &first.grid, steps: &steps, study: &first.mask }, &Params::new(band));
+    let noise_var = counted.iter().map(|c| c.noise_var).sum::<f64>() / counted.len() as f64;
+    let located = emerging_hot_spots(&Cube { grid: &first.grid, steps: &steps, study: &first.mask, noise_var }, &Params::new(band));
     let areas = crate::index::AreaIndex::new(geography.areas.clone());
     let mut summary = BTreeMap::new();
     let mut cells = Vec::new();

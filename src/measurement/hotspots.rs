@@ -90,7 +90,7 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, pa
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
     let counted = count_cells(incidents, &study, cell, &filter)?;
-    let gi = gi_star(&counted.grid, &counted.counts, &counted.mask, band);
+    let gi = gi_star(&counted.grid, &counted.counts, &counted.mask, band, counted.noise_var);
     let cold_spots_detectable = gi.cold_spots_detectable();
     let cells = gi
         .spots
@@ -152,6 +152,8 @@ pub(super) struct Counted<'a> {
     pub counts: Vec<f64>,
     pub mask: Vec<bool>,
     pub ring: Box<dyn Fn(usize) -> Option<Vec<[f64; 2]>> + 'a>,
+    /// The noise variance of a cell's value: 0 for raw counts, the release's for estimates.
+    pub noise_var: f64,
 }
 
 /// Raw incidents on a grid of any cell size in the analysis CRS.
@@ -169,7 +171,7 @@ fn raw_grid<'a>(study: &StudyArea, cell: Metres, points: &[crate::analysis::kde:
         let [x0, y0, x1, y1] = ring_grid.bounds(i);
         Some(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
     });
-    Counted { grid, counts, mask, ring }
+    Counted { grid, counts, mask, ring, noise_var: 0.0 }
 }
 
 /// Released counts on SSB's 250 m grid (EPSG:25833): the release has no other cells.
@@ -197,6 +199,10 @@ fn released_grid<'a>(
         SsbCell::containing_utm33(x, y)
     };
     let counts = (0..grid.len()).map(|i| released.get(&cell_at(i)).copied().unwrap_or(0.0)).collect();
+    // The noise of a cell's estimate, on average over the grid's cells.
+    let cells: std::collections::BTreeSet<SsbCell> = (0..grid.len()).map(cell_at).collect();
+    let figures = release.cell_figures(&filter.sources, years, |c| cells.contains(&c));
+    let noise_var = figures.values().map(|f| f.variance).sum::<f64>() / figures.len().max(1) as f64;
     let from_grid = crate::spatial::Transformer::new(crate::spatial::Crs::Utm33, crate::spatial::ANALYSIS_CRS);
     let mask = study.mask_by(&grid, |x, y| from_grid.apply(x, y).ok());
     let ring_grid = grid.clone();
@@ -204,5 +210,5 @@ fn released_grid<'a>(
         let (x, y) = ring_grid.centre(i);
         SsbCell::containing_utm33(x, y).ring(&from_grid)
     });
-    Ok(Counted { grid, counts, mask, ring })
+    Ok(Counted { grid, counts, mask, ring, noise_var })
 }

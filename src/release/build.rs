@@ -20,7 +20,8 @@ use super::ledger::{decide, Decision, Entry};
 use super::mechanism::DiscreteGaussian;
 use super::units::{Unit, Units};
 use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, Release, ReleaseSettings, SourceYear, Spent};
-use crate::analysis::did::{did, pooled, WindowCounts};
+use crate::analysis::did::{did_estimated, pooled};
+use crate::figure::Figure;
 use crate::measurement::Effect;
 use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
 use crate::store::queries::HousingSite;
@@ -325,17 +326,15 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
             .copied()
             .collect();
         let year = unit.year;
-        // Sums of unbiased cell estimates; whole numbers only for the test that needs them.
-        let mut sums = [0.0f64; 4];
+        // Sums of unbiased estimates with the variance of each sum: the interval includes the
+        // release's noise.
+        let mut sums = [Figure::default(); 4];
         for ((_, y), table) in tables.iter().filter(|((_, y), _)| (year - n..=year + n).contains(y) && *y != year) {
             let after = usize::from(*y > year) * 2;
-            for (cell, _, v) in table.pieces().filter(|(c, _, _)| cells.contains(c)) {
-                sums[after + usize::from(!near.contains(&cell))] += v;
-            }
+            sums[after] = sums[after] + table.pieces_where(|c| near.contains(&c));
+            sums[after + 1] = sums[after + 1] + table.pieces_where(|c| cells.contains(&c) && !near.contains(&c));
         }
-        let whole = |v: f64| v.round().max(0.0) as u64;
-        let counts = WindowCounts { near_before: whole(sums[0]), rest_before: whole(sums[1]), near_after: whole(sums[2]), rest_after: whole(sums[3]) };
-        estimates.push(did(&counts));
+        estimates.push(did_estimated(sums));
     }
     let effect = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten().map(|e| Effect::of(&e).rounded());
     let (conclusion_nb, conclusion_en) = crate::measurement::public_conclusion(effect, radius, n);

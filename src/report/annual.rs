@@ -55,6 +55,8 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         Err(e) => return Err(e.into()),
     };
     let intro = intro(policy, release);
+    // Trends of every delbydel first: "signifikant" holds across the whole report (BH).
+    let all_trends = trend_rows(incidents, &areas.iter().collect::<Vec<_>>(), policy)?;
     let mut by_bydel: BTreeMap<String, Vec<&AreaRow>> = BTreeMap::new();
     for a in &areas {
         by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
@@ -72,7 +74,7 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
         html.push_str(&summary(&totals));
         html.push_str(&map(members, &own, &hot.cells));
         html.push_str(&table(&own));
-        let trends = trend_rows(incidents, members, policy)?;
+        let trends: Vec<TrendRow> = all_trends.iter().filter(|t| members.iter().any(|a| a.code == t.code)).cloned().collect();
         html.push_str(&trends_html(&trends));
         let emerging_text = emerging_paragraph(&emerging, members);
         writeln!(html, "<h2>{EMERGING_HEADING}</h2><p>{}</p>", escape(&emerging_text)).ok();
@@ -244,6 +246,7 @@ fn table(rows: &[&Indicator]) -> String {
 }
 
 /// One row of the trend table: code, name, yearly counts as shown, and the trend in words.
+#[derive(Clone)]
 struct TrendRow {
     code: String,
     name: String,
@@ -253,23 +256,34 @@ struct TrendRow {
     trend: String,
 }
 
-fn trend_rows(incidents: Incidents, members: &[&AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
-    members
+/// The trend rows of `areas`; a trend is "signifikant" when its p-value, adjusted by
+/// Benjamini-Hochberg over every trend of the report, is below 0.05 (about 5 of 100 delbydeler
+/// pass p < 0.05 in a city without any trend).
+fn trend_rows(incidents: Incidents, areas: &[&AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
+    let mut series = Vec::with_capacity(areas.len());
+    for a in areas {
+        series.push(policy.apply(measurement::series(
+            incidents,
+            &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },
+        )?));
+    }
+    let tested: Vec<usize> = (0..series.len()).filter(|&i| series[i].trend.is_some()).collect();
+    let q = crate::analysis::fdr::benjamini_hochberg(&tested.iter().filter_map(|&i| series[i].trend.map(|t| t.p_value)).collect::<Vec<_>>());
+    let q_of = |i: usize| tested.iter().position(|&t| t == i).map(|k| q[k]);
+    Ok(areas
         .iter()
-        .map(|a| {
-            let series = policy.apply(measurement::series(
-                incidents,
-                &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },
-            )?);
+        .zip(&series)
+        .enumerate()
+        .map(|(i, (a, series))| {
             let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
-            let points = series.points.iter().map(|p| (p.year, p.count.exact().map(|n| n as f64), p.count.to_string())).collect();
-            let trend = series.trend.map_or("–".into(), |t| {
-                let sig = if t.p_value < 0.05 { "signifikant" } else { "ikke signifikant" };
+            let points = series.points.iter().map(|p| (p.year, p.count.figure().map(|f| f.estimate.max(0.0)), p.count.to_string())).collect();
+            let trend = series.trend.zip(q_of(i)).map_or("–".into(), |(t, q)| {
+                let sig = if q < 0.05 { "signifikant etter korreksjon for mange tester" } else { "ikke signifikant" };
                 format!("{} % per år ({sig}, spredning {})", fmt(Some(t.pct_per_year), 1), fmt(Some(t.dispersion), 1))
             });
-            Ok(TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), points, trend })
+            TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), points, trend }
         })
-        .collect()
+        .collect())
 }
 
 fn trends_html(rows: &[TrendRow]) -> String {
