@@ -41,14 +41,13 @@ pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>
 /// and the budget spent per source-year (rounds of measurement).
 pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Value> {
     let release = std::sync::Arc::clone(&state.derived().release);
-    let spent: serde_json::Map<String, Value> = release.spent.iter().map(|(k, s)| (k.clone(), json!({ "rounds": s.rounds, "rho": s.rho }))).collect();
     Json(json!({
         "version": release.version,
         "built_at": release.built_at,
         "budget": release.settings.budget,
         "levels": release.settings.levels,
         "years": release.settings.years,
-        "spent": spent,
+        "privacy": release.privacy(),
         "accuracy_nb": release.accuracy_nb(),
         "accuracy_en": release.accuracy_en(),
     }))
@@ -153,7 +152,8 @@ pub async fn import(
     let path = folder.path().join(&name);
     receive(body, &path).await?;
     let actor = admin.caller.token_name.clone().unwrap_or_default();
-    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, dry_run: q.dry_run, crs, ..Default::default() };
+    let consequences = crate::import::shapes_the_release(&config, &layer).then_some(crate::release::cost_lines as crate::import::Consequences);
+    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, dry_run: q.dry_run, crs, consequences, ..Default::default() };
     let served = state.clone();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Result<crate::import::ImportSummary, crate::import::ImportError>, ApiError> {
         let mut store = served.data.store_for_import()?;
@@ -184,6 +184,7 @@ pub async fn import(
             "release": state.derived().release.version,
             "report": local(summary.to_string()),
             "warnings": summary.warnings,
+            "privacy": summary.consequences,
         }))
         .into_response()),
         Err(e @ (crate::import::ImportError::Rejected { .. } | crate::import::ImportError::File { .. } | crate::import::ImportError::PersonalData { .. })) => {

@@ -58,8 +58,8 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
 }
 
 /// `GET /api/release`: what the public release is: its version, its accuracy in plain words,
-/// the budget per level, the years per source, the delbydeler and categories it covers, and the
-/// one public before/after result.
+/// the budget per level, the years per source, the delbydeler and categories it covers, the
+/// one public before/after result, and the privacy spent per source-year (ρ and ε).
 pub async fn release(State(state): State<AppState>) -> Json<Value> {
     let release = std::sync::Arc::clone(&state.derived().release);
     let mut about = release.about();
@@ -68,6 +68,7 @@ pub async fn release(State(state): State<AppState>) -> Json<Value> {
     about["years"] = json!(release.settings.years);
     about["categories"] = json!(release.settings.categories);
     about["before_after"] = json!(release.settings.before_after);
+    about["privacy"] = release.privacy();
     Json(about)
 }
 

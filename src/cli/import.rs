@@ -90,6 +90,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
         allow_future: args.allow_future,
         make_valid: args.make_valid,
         source_layer: args.source_layer,
+        consequences: bomiljo::import::shapes_the_release(&ctx.config, &args.layer).then_some(bomiljo::release::cost_lines as bomiljo::import::Consequences),
     };
     match import_file(&mut store, &ctx.config, &args.layer, &args.file, &options) {
         Ok(summary) => {

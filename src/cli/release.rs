@@ -38,8 +38,11 @@ fn print_release(release: &Release) {
     for l in &release.settings.levels {
         println!("  {:<9} rho {:.3}  sigma {:.2}  within ±{} in 95 % of cases", l.level, l.rho, l.sigma, l.within_95);
     }
+    println!("spent per source-year (cap: rho {} each; {}):", release.settings.cap, bomiljo::release::ledger::CONVERSION);
     for (key, spent) in &release.spent {
-        println!("  {key}: measured {} time(s), rho spent {:.2}", spent.rounds, spent.rho);
+        let frozen = if spent.frozen { "  FROZEN: cap reached, shows its last published figures" } else { "" };
+        let epsilon = bomiljo::release::ledger::epsilon(spent.rho, bomiljo::release::ledger::DELTA);
+        println!("  {key}: round {}, rho spent {:.2} (epsilon {epsilon:.1}){frozen}", spent.rounds, spent.rho);
     }
     println!("{}", release.accuracy_en());
 }

@@ -126,7 +126,19 @@ pub struct ImportOptions {
     pub make_valid: bool,
     /// The table (GeoPackage) or sheet (Excel) to read when the file holds several.
     pub source_layer: Option<String>,
+    /// Looks at the staged data before it is committed (a dry run stages it and rolls it back)
+    /// and says what it will cause beyond the layer: the privacy cost of the next public release.
+    pub consequences: Option<Consequences>,
 }
+
+/// Whether importing into `layer_name` changes what the public release counts: incident layers
+/// and the layer incidents are assigned to.
+pub fn shapes_the_release(config: &Config, layer_name: &str) -> bool {
+    layer_name == config.project.assign_layer || config.layer(layer_name).is_ok_and(|l| l.kind == LayerKind::Incidents)
+}
+
+/// Lines on what staged data will cause, from the transaction that holds it.
+pub type Consequences = fn(&duckdb::Connection, &Config) -> Vec<String>;
 
 /// What an import did.
 #[derive(Clone, Debug)]
@@ -144,6 +156,8 @@ pub struct ImportSummary {
     /// What was detected about the file (separator, encoding).
     pub notes: Vec<String>,
     pub warnings: Vec<String>,
+    /// What the data will cause beyond the layer ([`ImportOptions::consequences`]).
+    pub consequences: Vec<String>,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -165,6 +179,9 @@ impl std::fmt::Display for ImportSummary {
         }
         for warning in &self.warnings {
             write!(f, "\nwarning: {warning}")?;
+        }
+        for line in &self.consequences {
+            write!(f, "\n{line}")?;
         }
         if replaced > 0 {
             write!(f, "\n    the superseded rows are kept: `bomiljo layer undo {layer}` puts them back")?;
@@ -249,15 +266,17 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         started_at: chrono::Utc::now(),
     };
     let notes = source.notes.clone();
-    let encoder = if options.dry_run { None } else { Some(write::RowEncoder::new(store.conn(), &layer)?) };
+    // A dry run stages the rows only when their consequences are asked for (and rolls back).
+    let stages = !options.dry_run || options.consequences.is_some();
+    let encoder = if stages { Some(write::RowEncoder::new(store.conn(), &layer)?) } else { None };
     // Areas are keyed by id in their table: a repeat is refused before it is written.
     let ids = if layer.kind == LayerKind::Areas { pipeline::IdCheck::Each(Default::default()) } else { pipeline::IdCheck::collect(source.len_hint) };
     let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), ids, crate::parallel::cores(), &bar, |batches| {
         // A dry run only checks; a real one writes every valid row in the import's transaction.
-        if options.dry_run {
-            Ok(None)
-        } else {
+        if stages {
             write::stage(store.conn_mut(), &layer, &meta, batches).map(Some)
+        } else {
+            Ok(None)
         }
     });
     let pending = staged?;
@@ -278,14 +297,23 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     if rows == 0 {
         warnings.push("the file has no data rows (only a header); nothing was added".into());
     }
+    let mut consequences = Vec::new();
     let written = match pending {
         Some(pending) if rows > 0 => {
             reassign_if_assignment_layer(&pending, config, &layer)?;
-            pending.commit()?
+            if let Some(consequences_of) = options.consequences {
+                consequences = consequences_of(pending.conn(), config);
+            }
+            if options.dry_run {
+                // Dropped: the transaction rolls back and nothing is written.
+                write::Written { rows, unassigned, ..write::Written::default() }
+            } else {
+                pending.commit()?
+            }
         }
         // Nothing to add: the empty transaction rolls back when dropped.
-        Some(_) => write::Written::default(),
-        None => write::Written { rows, unassigned, ..write::Written::default() },
+        Some(_) if !options.dry_run => write::Written::default(),
+        _ => write::Written { rows, unassigned, ..write::Written::default() },
     };
     warnings.extend(repairs);
     if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
@@ -302,6 +330,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         labels,
         notes,
         warnings,
+        consequences,
     })
 }
 

@@ -54,3 +54,20 @@ pub fn decide(history: &[Entry], hash: &str, rho: f64, cap: f64) -> (Decision, f
     let round = history.iter().map(|e| e.round).max().unwrap_or(0) + 1;
     (Decision::Measure(round), spent + rho)
 }
+
+/// The δ every stated ε is given at.
+pub const DELTA: f64 = 1e-6;
+
+/// The (ε, δ) guarantee implied by ρ-zCDP, by the simple conversion ε = ρ + 2√(ρ ln(1/δ))
+/// (Bun & Steinke 2016, proposition 1.3); Canonne, Kamath & Steinke (2020) give a tighter one.
+///
+/// ```
+/// use bomiljo::release::ledger::{epsilon, DELTA};
+/// assert!((epsilon(0.5, DELTA) - 5.756).abs() < 1e-3);
+/// ```
+pub fn epsilon(rho: f64, delta: f64) -> f64 {
+    rho + 2.0 * (rho * (1.0 / delta).ln()).sqrt()
+}
+
+/// How an ε is worked out, for every output that states one.
+pub const CONVERSION: &str = "ε = ρ + 2√(ρ ln(1/δ)) at δ = 1e-6 (Bun & Steinke 2016, prop. 1.3)";

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use build::{build, BuildInput, BuildReport, ReleaseArea};
-pub use publish::{current, first_or_newest, for_reading, input, is_stale, latest, publish, Published, ReleaseError};
+pub use publish::{cost_lines, current, first_or_newest, for_reading, input, is_stale, latest, pending, publish, Cost, Published, ReleaseError};
 
 use build::Scales;
 use units::{Unit, Units};
@@ -273,6 +273,33 @@ impl Release {
             text.push_str(&format!(" The privacy budget is used up for {}: they show their last published figures.", self.frozen().join(", ")));
         }
         text
+    }
+
+    /// What the release spent, for the public and the data-protection officer: the privacy unit,
+    /// the cap, and per source-year the ρ spent over every measurement, its ε and whether it is
+    /// frozen at its last published figures.
+    pub fn privacy(&self) -> serde_json::Value {
+        let spent: serde_json::Map<String, serde_json::Value> = self
+            .spent
+            .iter()
+            .map(|(key, s)| {
+                let value = serde_json::json!({
+                    "rho": s.rho,
+                    "epsilon": (ledger::epsilon(s.rho, ledger::DELTA) * 100.0).round() / 100.0,
+                    "measurements": s.rounds,
+                    "frozen": s.frozen,
+                });
+                (key.clone(), value)
+            })
+            .collect();
+        serde_json::json!({
+            "unit": "one incident (a person behind m incidents of one source-year is protected at m² times the ρ)",
+            "rho_per_measurement": self.settings.budget.rho_per_source_year,
+            "cap_rho_per_source_year": self.settings.cap,
+            "delta": ledger::DELTA,
+            "conversion": ledger::CONVERSION,
+            "spent": spent,
+        })
     }
 
     /// The metadata every public JSON answer carries.

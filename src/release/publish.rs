@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use duckdb::Connection;
 
 use super::build::{build, BuildInput, ReleaseArea};
-use super::ledger::Entry;
+use super::ledger::{decide, Decision, Entry};
 use super::{source_year_key, Release, Spent};
 use crate::config::{Config, LayerKind};
 use crate::store::{queries, release as stored, StoreError};
@@ -223,4 +223,62 @@ pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result
     // A frozen source-year differs from its data by design: it stays as it is until the cap is
     // raised.
     Ok(release.spent.iter().filter(|(_, s)| !s.frozen).any(|(key, spent)| hashes.get(key).unwrap_or(&empty) != &spent.hash))
+}
+
+/// What publishing the data as it now stands would spend, for one source-year that changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cost {
+    pub key: String,
+    pub decision: Decision,
+    /// The ρ spent on it in all after the next release.
+    pub rho_after: f64,
+}
+
+/// The cost of the next release on the data `conn` sees (an import's transaction, say): every
+/// source-year it would measure afresh or find frozen; source-years it repeats cost nothing.
+pub fn pending(conn: &Connection, config: &Config) -> Result<Vec<Cost>, ReleaseError> {
+    let spent_before: BTreeMap<String, Spent> = match stored::latest(conn)? {
+        Some(newest) => serde_json::from_str(&newest.spent)?,
+        None => BTreeMap::new(),
+    };
+    let ledger = ledger(conn, &spent_before)?;
+    let budget = &config.project.release;
+    let tallies = super::build::tallies_by_key(&stored::tallies(conn)?);
+    let mut out = Vec::new();
+    for (source, (first, last)) in stored::years_by_source(conn)? {
+        for year in first..=last {
+            let key = source_year_key(&source, year);
+            let hash = super::build::tally_hash(tallies.get(&key).map_or(&[][..], Vec::as_slice), budget);
+            let (decision, rho_after) = decide(ledger.get(&key).map_or(&[][..], Vec::as_slice), &hash, budget.rho_per_source_year, config.project.release_cap);
+            if !matches!(decision, Decision::Repeat(_)) {
+                out.push(Cost { key, decision, rho_after });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The privacy cost of the next release in words, for an import's report
+/// ([`crate::import::Consequences`]).
+pub fn cost_lines(conn: &Connection, config: &Config) -> Vec<String> {
+    let costs = match pending(conn, config) {
+        Ok(costs) => costs,
+        Err(e) => return vec![format!("privacy: the cost of the next public release could not be worked out ({e})")],
+    };
+    if costs.is_empty() {
+        return vec!["privacy: the next public release repeats every earlier measurement and spends nothing".into()];
+    }
+    let cap = config.project.release_cap;
+    costs
+        .iter()
+        .map(|c| match c.decision {
+            Decision::Frozen => format!("privacy: {} has spent its cap (rho {cap}): the public release keeps its last published figures", c.key),
+            _ => format!(
+                "privacy: the next public release measures {} afresh: rho {:.2} of its cap {cap} spent after it (epsilon {:.1})",
+                c.key,
+                c.rho_after,
+                super::ledger::epsilon(c.rho_after, super::ledger::DELTA)
+            ),
+        })
+        .collect()
 }

@@ -389,3 +389,29 @@ fn reading_commands_never_publish() {
     let versions: i64 = store.conn().query_row("SELECT count(*) FROM release_meta", [], |r| r.get(0)).unwrap();
     assert_eq!(versions, 1);
 }
+
+#[test]
+fn an_import_says_what_the_next_release_will_spend_and_a_dry_run_still_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(dir.path(), 1);
+    let config = config();
+    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    std::fs::write(dir.path().join("late.csv"), "id,date,category,x,y\nlate9,2023-05-05,drugs,598450,6642450\n").unwrap();
+    let count = |store: &Store| -> i64 { store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).unwrap() };
+    let before = count(&store);
+    let options = |dry_run: bool| ImportOptions {
+        imported_by: "test".into(),
+        dry_run,
+        consequences: Some(bomiljo::release::cost_lines as bomiljo::import::Consequences),
+        ..Default::default()
+    };
+    let dry = import_file(&mut store, &config, "incidents_police", &dir.path().join("late.csv"), &options(true)).unwrap();
+    assert_eq!(dry.consequences, ["privacy: the next public release measures police:2023 afresh: rho 1.00 of its cap 2 spent after it (epsilon 8.4)"]);
+    assert_eq!(count(&store), before, "a dry run writes nothing");
+    let real = import_file(&mut store, &config, "incidents_police", &dir.path().join("late.csv"), &options(false)).unwrap();
+    assert_eq!(real.consequences, dry.consequences);
+    assert!(real.to_string().contains("measures police:2023 afresh"), "{real}");
+    assert_eq!(count(&store), before + 1);
+    let published = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    assert_eq!(published.release.spent["police:2023"].rho, 1.0, "the release spent what the import said");
+}
