@@ -434,7 +434,7 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
     use crate::figure::Figure;
     let mut truth: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
     let mut true_gap = 0.0;
-    for t in crate::store::release::tallies(conn)? {
+    for t in crate::store::release::tallies(conn, config.project.release_max_per_key)? {
         true_gap += t.count as f64 * (f64::from(u8::from(t.month == 1)) - f64::from(u8::from(t.month == 12)));
         if let Some(id) = t.ssb_cell {
             *truth.entry(crate::spatial::SsbCell::from_id(id)).or_default() += t.count as f64;

@@ -62,6 +62,9 @@ pub enum FieldType {
     Boolean,
     /// Text from the layer's `categories` list.
     Category,
+    /// A key that names a person or household to the agency alone (a case or client number):
+    /// stored only as a one-way hash, used to bound each key's share of the public release.
+    Pseudonym,
 }
 
 /// A canonical field of a layer kind.
@@ -121,6 +124,7 @@ const INCIDENT_FIELDS: &[FieldSpec] = &[
     field("date", FieldType::Date, true),
     field("category", FieldType::Category, true),
     field("weight", FieldType::Number, false),
+    field("person_key", FieldType::Pseudonym, false),
 ];
 
 /// How one canonical field is read from a source file.

@@ -27,6 +27,8 @@ pub struct Project {
     pub release: crate::release::Budget,
     /// The ρ every measurement of one source-year may spend together ([`crate::release::ledger`]).
     pub release_cap: f64,
+    /// Incidents of one person key counted per source-year in the release.
+    pub release_max_per_key: u32,
     /// The base map under the data on the map page.
     pub basemap: Basemap,
     /// The raster tile service `basemap = "kartverket"` names: tile URL template, attribution.
@@ -121,6 +123,9 @@ impl Project {
                 r.max_rho_per_source_year, r.rho_per_source_year
             )));
         }
+        if !(1..=100).contains(&r.max_incidents_per_key) {
+            return Err(invalid(format!("[release] max_incidents_per_key = {} must be 1-100", r.max_incidents_per_key)));
+        }
         if shares.iter().any(|s| s.is_nan() || *s <= 0.0) || r.shares.total() > 1.0 + 1e-9 {
             return Err(invalid(format!("[release] shares must each be above 0 and add up to at most 1 (they add up to {:.3})", r.shares.total())));
         }
@@ -140,6 +145,7 @@ impl Project {
                 before_after_years: r.before_after_years,
             },
             release_cap: r.max_rho_per_source_year,
+            release_max_per_key: r.max_incidents_per_key,
             path: path.to_path_buf(),
             municipality: raw.municipality.name,
             extent,

@@ -37,6 +37,8 @@ pub struct RawMap {
 pub struct RawRelease {
     pub rho_per_source_year: f64,
     pub max_rho_per_source_year: f64,
+    #[serde(default = "one")]
+    pub max_incidents_per_key: u32,
     pub shares: crate::release::Shares,
     pub before_after_radius_m: f64,
     pub before_after_years: i32,
@@ -180,4 +182,8 @@ pub struct RawAnonymise {
 
 fn yes() -> bool {
     true
+}
+
+fn one() -> u32 {
+    1
 }

@@ -50,6 +50,20 @@ const IDENTIFIER_COLUMNS: &[&str] = &[
 ];
 
 /// Whether a column name looks like it holds a personal identifier.
+/// The stored form of a person key: 16 hex digits of SHA-256 over a fixed prefix and the key,
+/// so the agency's own key is never stored (the key must itself be pseudonymous: an 11-digit
+/// number is refused like any fødselsnummer).
+///
+/// ```
+/// use bomiljo::import::anonymise::pseudonym;
+/// assert_eq!(pseudonym("K-1001").len(), 16);
+/// assert_ne!(pseudonym("K-1001"), pseudonym("K-1002"));
+/// ```
+pub fn pseudonym(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("bomiljo person key|{key}").as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn is_identifier_column(column: &str) -> bool {
     let normalised: String = column.trim().to_lowercase().replace(['-', ' '], "_");
     IDENTIFIER_COLUMNS.contains(&normalised.as_str())

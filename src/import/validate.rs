@@ -240,6 +240,8 @@ impl<'a> Validator<'a> {
         let bad = |expected: &str| format!("{} '{text}' in column '{}' is not {expected}", mapping.name, mapping.column);
         Ok(match mapping.ty {
             FieldType::Text => FieldValue::Text(text.to_string()),
+            FieldType::Pseudonym if text.trim().is_empty() => FieldValue::Null,
+            FieldType::Pseudonym => FieldValue::Text(super::anonymise::pseudonym(text.trim())),
             FieldType::Integer => {
                 let n: f64 = text.parse().map_err(|_| bad("a whole number"))?;
                 if n.fract() != 0.0 || !n.is_finite() {

@@ -48,6 +48,9 @@ pub struct BuildInput {
     pub budget: Budget,
     /// The ρ all measurements of one source-year may spend together.
     pub cap: f64,
+    /// Sources whose incidents carry a person key, and how many of one key's count per year.
+    pub keyed: Vec<String>,
+    pub max_per_key: u32,
     /// The ledger: every earlier measurement per source-year key.
     pub ledger: BTreeMap<String, Vec<Entry>>,
     /// The newest stored release (a frozen source-year keeps its figures from it).
@@ -147,6 +150,8 @@ pub fn build(input: &BuildInput) -> BuildReport {
         areas: area_codes,
         before_after,
         cap: input.cap,
+        keyed: input.keyed.clone(),
+        max_per_key: input.max_per_key,
     };
     BuildReport { settings, spent, tables, measured }
 }

@@ -104,6 +104,12 @@ pub struct ReleaseSettings {
     /// The ρ all measurements of one source-year may spend together.
     #[serde(default)]
     pub cap: f64,
+    /// Sources whose incidents carry a person key, each key counted at most `max_per_key` times
+    /// per source-year.
+    #[serde(default)]
+    pub keyed: Vec<String>,
+    #[serde(default)]
+    pub max_per_key: u32,
 }
 
 /// Per source-year: how many times it was measured, and the budget spent in all.
@@ -292,8 +298,21 @@ impl Release {
                 (key.clone(), value)
             })
             .collect();
+        let m = f64::from(self.settings.max_per_key.max(1));
+        let units: serde_json::Map<String, serde_json::Value> = self
+            .sources()
+            .into_iter()
+            .map(|source| {
+                let unit = if self.settings.keyed.contains(&source) {
+                    format!("one person key: at most {m} incident(s) of one key per year are counted, so a key is protected at {} times the ρ", m * m)
+                } else {
+                    "one incident: the layer has no person key, and a person behind m incidents of one year is protected at m² times the ρ".to_string()
+                };
+                (source, serde_json::Value::String(unit))
+            })
+            .collect();
         serde_json::json!({
-            "unit": "one incident (a person behind m incidents of one source-year is protected at m² times the ρ)",
+            "unit": units,
             "rho_per_measurement": self.settings.budget.rho_per_source_year,
             "cap_rho_per_source_year": self.settings.cap,
             "delta": ledger::DELTA,

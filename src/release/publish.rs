@@ -98,19 +98,22 @@ pub fn input(conn: &Connection, config: &Config, previous: Option<Release>) -> R
     }
     let categories: BTreeMap<String, Vec<String>> =
         config.layers_of(LayerKind::Incidents).filter_map(|l| Some((l.source.clone()?, l.categories.clone().unwrap_or_default()))).collect();
+    let keyed = stored::keyed_sources(conn)?;
     let spent_before = match stored::latest(conn)? {
         Some(newest) => serde_json::from_str(&newest.spent)?,
         None => BTreeMap::new(),
     };
     Ok(BuildInput {
         areas,
-        tallies: stored::tallies(conn)?,
+        tallies: stored::tallies(conn, config.project.release_max_per_key)?,
         years: stored::years_by_source(conn)?,
         categories,
         housing: queries::housing_sites(conn)?,
         secret: stored::secret(conn)?,
         budget: config.project.release,
         cap: config.project.release_cap,
+        keyed,
+        max_per_key: config.project.release_max_per_key,
         ledger: ledger(conn, &spent_before)?,
         previous,
         k: config.project.min_count,
@@ -200,6 +203,8 @@ fn empty(config: &Config) -> Release {
         secret: [0; 32],
         budget: config.project.release,
         cap: config.project.release_cap,
+        keyed: Vec::new(),
+        max_per_key: config.project.release_max_per_key,
         ledger: BTreeMap::new(),
         previous: None,
         k: config.project.min_count,
@@ -216,7 +221,7 @@ pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result
     {
         return Ok(true);
     }
-    let tallies = stored::tallies(conn)?;
+    let tallies = stored::tallies(conn, config.project.release_max_per_key)?;
     let hashes: BTreeMap<String, String> =
         super::build::tallies_by_key(&tallies).into_iter().map(|(key, tallies)| (key, super::build::tally_hash(&tallies, &config.project.release))).collect();
     let empty = super::build::tally_hash(&[], &config.project.release);
@@ -243,7 +248,7 @@ pub fn pending(conn: &Connection, config: &Config) -> Result<Vec<Cost>, ReleaseE
     };
     let ledger = ledger(conn, &spent_before)?;
     let budget = &config.project.release;
-    let tallies = super::build::tallies_by_key(&stored::tallies(conn)?);
+    let tallies = super::build::tallies_by_key(&stored::tallies(conn, config.project.release_max_per_key)?);
     let mut out = Vec::new();
     for (source, (first, last)) in stored::years_by_source(conn)? {
         for year in first..=last {

@@ -23,17 +23,22 @@ pub struct Tally {
     pub count: u64,
 }
 
-/// Raw tallies for building a release.
-pub fn tallies(conn: &Connection) -> Result<Vec<Tally>, StoreError> {
+/// Raw tallies for building a release: of the incidents that carry a person key, at most
+/// `max_per_key` of one key per source and year count (the first by a hash of their ids, so the
+/// choice follows no date, place or category).
+pub fn tallies(conn: &Connection, max_per_key: u32) -> Result<Vec<Tally>, StoreError> {
     let what = "tallying incidents for the release";
     let mut stmt = conn
         .prepare(
-            "SELECT source, year, month, category, delbydel, x, y, ssb_cell, count(*) FROM incidents
-             WHERE delbydel IS NOT NULL GROUP BY ALL ORDER BY ALL",
+            "SELECT source, year, month, category, delbydel, x, y, ssb_cell, count(*) FROM (
+                 SELECT *, row_number() OVER (PARTITION BY source, year, person_key ORDER BY md5(id), id) AS nth
+                 FROM incidents WHERE delbydel IS NOT NULL
+             ) WHERE person_key IS NULL OR nth <= ?
+             GROUP BY source, year, month, category, delbydel, x, y, ssb_cell ORDER BY ALL",
         )
         .map_err(StoreError::query(what))?;
     let rows = stmt
-        .query_map([], |r| {
+        .query_map(params![max_per_key], |r| {
             Ok(Tally {
                 source: r.get(0)?,
                 year: r.get(1)?,
@@ -47,6 +52,16 @@ pub fn tallies(conn: &Connection) -> Result<Vec<Tally>, StoreError> {
             })
         })
         .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// Sources whose every stored incident carries a person key: the release protects their keys,
+/// not only their incidents.
+pub fn keyed_sources(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let what = "reading which sources carry person keys";
+    let mut stmt =
+        conn.prepare("SELECT source FROM incidents GROUP BY source HAVING count(person_key) = count(*) ORDER BY source").map_err(StoreError::query(what))?;
+    let rows = stmt.query_map([], |r| r.get(0)).map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 

@@ -116,6 +116,7 @@ impl Table {
         }
         if self == Table::Incidents {
             row.push(f.ssb_cell.map_or(Cell::Null, |c| Cell::Integer(c.id())));
+            row.push(Cell::of(f.get("person_key")));
         }
         row
     }

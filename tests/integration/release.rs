@@ -223,7 +223,7 @@ fn before_any_delbydel_is_imported_the_release_is_empty_and_says_so() {
 /// True counts per SSB cell of one year, from the stored incidents.
 fn true_cells(store: &Store, year: i32) -> std::collections::BTreeMap<bomiljo::spatial::SsbCell, f64> {
     let mut out = std::collections::BTreeMap::new();
-    for t in bomiljo::store::release::tallies(store.conn()).unwrap().into_iter().filter(|t| t.year == year) {
+    for t in bomiljo::store::release::tallies(store.conn(), 1).unwrap().into_iter().filter(|t| t.year == year) {
         *out.entry(bomiljo::spatial::SsbCell::from_id(t.ssb_cell.unwrap())).or_default() += t.count as f64;
     }
     out
@@ -414,4 +414,42 @@ fn an_import_says_what_the_next_release_will_spend_and_a_dry_run_still_writes_no
     assert_eq!(count(&store), before + 1);
     let published = publish(store.conn_mut(), &config, "test", "admin").unwrap();
     assert_eq!(published.release.spent["police:2023"].rho, 1.0, "the release spent what the import said");
+}
+
+#[test]
+fn a_person_key_bounds_each_persons_share_of_the_release_and_is_stored_only_as_a_hash() {
+    // One household behind 12 police call-outs in 2024, eight others behind one each.
+    let dir = tempfile::tempdir().unwrap();
+    let config = config();
+    let mut store = Store::open(&dir.path().join("k.duckdb"), OpenMode::CreateIfMissing).unwrap();
+    let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
+    let areas = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/areas/two_squares_25832.geojson");
+    import_file(&mut store, &config, "delbydeler", &areas, &opts).unwrap();
+    let mut csv = String::from("id,date,category,x,y,person_key\n");
+    for n in 0..12 {
+        csv.push_str(&format!("h{n},2024-{:02}-03,disturbance,597450,6642450,HH-77\n", 1 + n));
+    }
+    for n in 0..8 {
+        csv.push_str(&format!("o{n},2024-03-0{},drugs,{},6642550,P-{n}\n", 1 + n, 597_150 + 100 * n));
+    }
+    std::fs::write(dir.path().join("keyed.csv"), csv).unwrap();
+    import_file(&mut store, &config, "incidents_police", &dir.path().join("keyed.csv"), &opts).unwrap();
+    // The agency's key is not stored, only its hash.
+    let stored: Vec<String> = {
+        let mut stmt = store.conn().prepare("SELECT DISTINCT person_key FROM incidents").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    };
+    assert_eq!(stored.len(), 9);
+    assert!(stored.iter().all(|k| k.len() == 16 && !k.contains("HH") && !k.contains("P-")), "{stored:?}");
+    // The release counts the household once (max_incidents_per_key = 1): 9 incidents, not 20.
+    let counted: u64 = bomiljo::store::release::tallies(store.conn(), config.project.release_max_per_key).unwrap().iter().map(|t| t.count).sum();
+    assert_eq!(counted, 9);
+    let release = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let west = release.table("police", 2024).unwrap().area("0101").unwrap();
+    assert!((west.estimate - 9.0).abs() <= 4.0 * west.sd(), "{west:?}");
+    let unit = release.privacy()["unit"]["police"].as_str().unwrap().to_string();
+    assert!(unit.starts_with("one person key: at most 1 incident(s)"), "{unit}");
+    // The analyst still sees every call-out.
+    let raw: i64 = store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).unwrap();
+    assert_eq!(raw, 20);
 }
