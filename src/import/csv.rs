@@ -59,6 +59,12 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::Headers).delimiter(delimiter).from_reader(stream);
     let headers: Vec<String> =
         reader.headers().map_err(|e| ImportError::file(path, format!("cannot read the header row: {e}")))?.iter().map(str::to_string).collect();
+    if headers.len() > super::limits::MAX_COLUMNS {
+        return Err(ImportError::file(
+            path,
+            format!("the header has {} columns; an import reads at most {} columns", headers.len(), super::limits::MAX_COLUMNS),
+        ));
+    }
     let columns: Arc<ColumnIndex> = Arc::new(headers.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect());
     let width = headers.len();
     // Cells are trimmed where they are read (`Cells::get`), which also trims Unicode spaces.

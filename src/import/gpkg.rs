@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 
+use super::limits::{MAX_CELLS, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
@@ -30,11 +31,22 @@ pub fn read(path: &Path, wanted: Option<&str>) -> Result<Source, ImportError> {
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
     let geometry_index = columns.iter().position(|c| *c == geometry_column).ok_or_else(|| fail(format!("table {table} has no column {geometry_column}")))?;
     let properties: Vec<String> = columns.iter().filter(|c| **c != geometry_column).cloned().collect();
+    if columns.len() > MAX_COLUMNS {
+        return Err(fail(format!("table {table} has {} columns; an import reads at most {MAX_COLUMNS}", columns.len())));
+    }
+    // A view may yield rows without end (a recursive one did): rows stop at the cell budget.
+    let max_rows = MAX_CELLS / columns.len().max(1);
     let index: Arc<ColumnIndex> = Arc::new(properties.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut rows = Vec::new();
     let mut query = stmt.query([]).map_err(|e| fail(format!("reading table {table}: {e}")))?;
     while let Some(row) = query.next().map_err(|e| fail(format!("reading table {table}: {e}")))? {
         let number = rows.len() + 1;
+        if number > max_rows {
+            return Err(fail(format!(
+                "table {table} holds more than {max_rows} features of {} columns; an import reads at most {MAX_CELLS} cells",
+                columns.len()
+            )));
+        }
         let mut values = Vec::with_capacity(properties.len());
         let mut geometry = Err("feature has no geometry".to_string());
         for i in 0..columns.len() {

@@ -15,6 +15,7 @@ use super::{
 
 pub fn read(path: &Path) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
+    super::limits::check_zip(path)?;
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| fail(format!("not a zip file: {e}")))?;
     let mut text = String::new();
@@ -40,6 +41,9 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or_default().to_string();
         if !matches!(cell(kind).as_str(), "" | "0") {
             continue;
+        }
+        if rows.len() * columns.len() >= super::limits::MAX_CELLS {
+            return Err(fail(format!("stops.txt holds more than {} stops; an import reads at most {} cells", rows.len(), super::limits::MAX_CELLS)));
         }
         let category = if cell(parent).is_empty() { "stop" } else { "platform" };
         let values = vec![cell(Some(id)), cell(name), category.to_string(), cell(Some(lon)), cell(Some(lat))];

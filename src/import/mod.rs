@@ -15,6 +15,7 @@ mod geojson;
 mod gml;
 mod gpkg;
 mod gtfs;
+pub mod limits;
 mod osm;
 mod parquet;
 mod pipeline;

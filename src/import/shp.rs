@@ -4,6 +4,7 @@
 //! Polygon rings are grouped as the format defines them: clockwise rings are outer rings,
 //! counter-clockwise rings are holes of the outer ring that contains them.
 
+use super::limits::{MAX_CELLS, MAX_COLUMNS};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -101,12 +102,12 @@ fn shapes(shp: &[u8]) -> Result<Vec<Shape>, String> {
     if shp.len() < 100 || be_i32(shp, 0) != 9994 {
         return Err("not a Shapefile (.shp file code is not 9994)".into());
     }
-    let end = (be_i32(shp, 24) as usize * 2).min(shp.len());
+    let end = count(be_i32(shp, 24), "file length")?.saturating_mul(2).min(shp.len());
     let mut at = 100;
     let mut out = Vec::new();
     while at + 8 <= end {
-        let length = be_i32(shp, at + 4) as usize * 2;
-        let content = shp.get(at + 8..at + 8 + length).ok_or("the .shp ends inside a record")?;
+        let length = count(be_i32(shp, at + 4), "record length")? * 2;
+        let content = shp.get(at + 8..(at + 8).saturating_add(length)).ok_or("the .shp ends inside a record")?;
         out.push(shape(content));
         at += 8 + length;
     }
@@ -126,16 +127,24 @@ fn shape(c: &[u8]) -> Shape {
         }
         8 | 18 | 28 => {
             need(40)?;
-            let n = le_i32(c, 36) as usize;
-            need(40 + 16 * n)?;
+            let n = count(le_i32(c, 36), "point count")?;
+            need(n.saturating_mul(16).saturating_add(40))?;
             Ok(Some(Geometry::MultiPoint(MultiPoint((0..n).map(|i| Point(coord(40 + 16 * i))).collect()))))
         }
         3 | 13 | 23 | 5 | 15 | 25 => {
             need(44)?;
-            let (parts, points) = (le_i32(c, 36) as usize, le_i32(c, 40) as usize);
-            let first_point = 44 + 4 * parts;
-            need(first_point + 16 * points)?;
+            let (parts, points) = (count(le_i32(c, 36), "part count")?, count(le_i32(c, 40), "point count")?);
+            let first_point = parts.saturating_mul(4).saturating_add(44);
+            need(points.saturating_mul(16).saturating_add(first_point))?;
             let starts: Vec<usize> = (0..parts).map(|i| le_i32(c, 44 + 4 * i) as usize).chain([points]).collect();
+            // Each part starts where the previous ended or later: starts that go back would copy
+            // the same points once per part (a few MB of them held memory without bound).
+            if starts.windows(2).any(|w| w[0] > w[1]) {
+                return Err(format!(
+                    "part starts {} are not in order within {points} points",
+                    starts.iter().take(8).map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+                ));
+            }
             let rings: Vec<LineString<f64>> = starts.windows(2).map(|w| (w[0]..w[1].min(points)).map(|i| coord(first_point + 16 * i)).collect()).collect();
             Ok(Some(if kind % 10 == 3 { Geometry::MultiLineString(MultiLineString(rings)) } else { Geometry::MultiPolygon(polygons(rings)) }))
         }
@@ -156,6 +165,11 @@ fn polygons(rings: Vec<LineString<f64>>) -> MultiPolygon<f64> {
         }
     }
     MultiPolygon(polygons)
+}
+
+/// A count or length from a header: never negative.
+fn count(value: i32, what: &str) -> Result<usize, String> {
+    usize::try_from(value).map_err(|_| format!("a negative {what} ({value})"))
 }
 
 fn be_i32(b: &[u8], at: usize) -> i32 {
@@ -196,6 +210,17 @@ impl Dbf {
             let (name, _) = text(&name_bytes[..name_end])?;
             fields.push((name, usize::from(b[at + 16])));
             at += 32;
+        }
+        // The header's record count is checked against the file before anything is allocated.
+        let holds = b.len().saturating_sub(header) / record.max(1);
+        if records > holds {
+            return Err(format!("the .dbf header claims {records} records of {record} bytes, but the file holds {holds}"));
+        }
+        if fields.len() > MAX_COLUMNS || records.saturating_mul(fields.len()) > MAX_CELLS {
+            return Err(format!(
+                "the .dbf holds {records} records of {} fields; an import reads at most {MAX_COLUMNS} fields and {MAX_CELLS} cells",
+                fields.len()
+            ));
         }
         let mut rows = Vec::with_capacity(records);
         let mut used = encoding.unwrap_or(Encoding::Utf8);

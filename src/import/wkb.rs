@@ -16,7 +16,7 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Geometry<f64>, String> {
     let mut reader = Reader { bytes, at: 0, little: true, dims: 2 };
-    reader.geometry()
+    reader.geometry(false)
 }
 
 struct Reader<'a> {
@@ -63,13 +63,14 @@ impl Reader<'_> {
         Ok(Polygon::new(exterior, all.collect()))
     }
 
-    /// The members of a multi-geometry, each a full WKB geometry of the expected type.
+    /// The members of a multi-geometry, each a full WKB geometry of the expected type (a member
+    /// is never a multi-geometry itself, which keeps hostile nesting from recursing).
     fn members<T>(&mut self, pick: impl Fn(Geometry<f64>) -> Option<T>, what: &str) -> Result<Vec<T>, String> {
         let n = self.u32()?;
-        (0..n).map(|_| self.geometry().and_then(|g| pick(g).ok_or_else(|| format!("a {what} holds another geometry type")))).collect()
+        (0..n).map(|_| self.geometry(true).and_then(|g| pick(g).ok_or_else(|| format!("a {what} holds another geometry type")))).collect()
     }
 
-    fn geometry(&mut self) -> Result<Geometry<f64>, String> {
+    fn geometry(&mut self, member: bool) -> Result<Geometry<f64>, String> {
         self.little = match self.take::<1>()?[0] {
             0 => false,
             1 => true,
@@ -91,6 +92,9 @@ impl Reader<'_> {
                 3 => 2,
                 _ => 0,
             };
+        if member && kind > 3 {
+            return Err(format!("a multi-geometry holds another multi-geometry (type {kind}) at byte {}", self.at));
+        }
         Ok(match kind {
             1 => Geometry::Point(Point(self.coord()?)),
             2 => Geometry::LineString(self.ring()?),
@@ -137,5 +141,14 @@ mod tests {
         let Geometry::MultiPolygon(mp) = parse(&wkb).unwrap() else { panic!("not a multipolygon") };
         assert_eq!(mp.0[0].exterior().0[1], Coord { x: 3.0, y: 0.0 });
         assert!(parse(&wkb[..20]).unwrap_err().contains("ends early"));
+    }
+
+    #[test]
+    fn deeply_nested_multi_geometries_are_refused_without_recursing() {
+        // 300,000 MultiPoint headers, each claiming one member: the whole nest once overflowed
+        // the stack of the server.
+        let header = [&[1u8][..], &4u32.to_le_bytes(), &1u32.to_le_bytes()].concat();
+        let wkb: Vec<u8> = header.iter().copied().cycle().take(header.len() * 300_000).collect();
+        assert!(parse(&wkb).unwrap_err().contains("holds another multi-geometry"));
     }
 }

@@ -2,11 +2,13 @@
 //! one named with `--source-layer`), its first row the header, like a CSV. Date cells become
 //! ISO dates; numbers keep their full precision (no decimal-comma question arises).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook, open_workbook_auto, Data, Reader, Xlsx};
 
+use super::limits::{self, MAX_CELLS, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
@@ -15,15 +17,77 @@ use super::{
 
 pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
-    let mut workbook = open_workbook_auto(path).map_err(|e| fail(format!("not a readable Excel workbook: {e}")))?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        Some(wanted) => {
-            names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| fail(format!("no sheet '{wanted}'; it has {}", names.join(", "))))?
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
+    if matches!(extension.as_deref(), Some("xlsx" | "xlsm" | "ods")) {
+        limits::check_zip(path)?;
+    }
+    if extension.as_deref() != Some("xlsx") {
+        return read_range(path, sheet);
+    }
+    let mut workbook: Xlsx<_> = open_workbook(path).map_err(|e| fail(format!("not a readable Excel workbook: {e}")))?;
+    let name = sheet_name(path, &workbook.sheet_names(), sheet)?;
+    // Cells one by one, never the sheet's declared dimension (a cell in A1 and one in XFD1048576
+    // once made a 17-billion-cell range): only cells that hold something, bounded in number and
+    // column.
+    let mut cells = workbook.worksheet_cells_reader(&name).map_err(|e| fail(format!("sheet {name}: {e}")))?;
+    let mut rows: BTreeMap<u32, Vec<(usize, String)>> = BTreeMap::new();
+    let mut held = 0usize;
+    while let Some(cell) = cells.next_cell().map_err(|e| fail(format!("sheet {name}: {e}")))? {
+        let value = Data::from(cell.get_value().clone());
+        if matches!(value, Data::Empty) {
+            continue;
         }
-        None => names.first().cloned().ok_or_else(|| fail("the workbook has no sheets".into()))?,
+        let (row, column) = cell.get_position();
+        let column = column as usize;
+        if column >= MAX_COLUMNS {
+            return Err(fail(format!("sheet {name}: a cell in column {} (row {}); an import reads at most {MAX_COLUMNS} columns", column + 1, row + 1)));
+        }
+        held += 1;
+        if held > MAX_CELLS {
+            return Err(fail(format!("sheet {name} holds more than {MAX_CELLS} cells; split the file")));
+        }
+        rows.entry(row).or_default().push((column, cell_text(&value)));
+    }
+    let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|(_, v)| !v.is_empty()));
+    let (_, header_cells) = rows.next().ok_or_else(|| fail(format!("sheet {name} is empty")))?;
+    let width = header_cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
+    let widen = |cells: Vec<(usize, String)>| {
+        let mut values = vec![String::new(); width];
+        for (column, value) in cells.into_iter().filter(|(c, _)| *c < width) {
+            values[column] = value;
+        }
+        values
     };
+    let header = widen(header_cells);
+    let index: Arc<ColumnIndex> = Arc::new(header.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
+    // Row numbers as Excel shows them.
+    let data: Vec<_> = rows
+        .map(|(row, cells)| {
+            Ok(RawRow { line: row as usize + 1, feature: None, cells: Cells::Tabular { columns: Arc::clone(&index), values: widen(cells) }, geometry: None })
+        })
+        .collect();
+    Ok(Source::in_memory("xlsx", header, data, vec![format!("sheet {name}")]))
+}
+
+/// The sheet asked for, or the first.
+fn sheet_name(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, ImportError> {
+    let fail = |reason: String| ImportError::file(path, reason);
+    match sheet {
+        Some(wanted) => names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| fail(format!("no sheet '{wanted}'; it has {}", names.join(", ")))),
+        None => names.first().cloned().ok_or_else(|| fail("the workbook has no sheets".into())),
+    }
+}
+
+/// `.xls` and `.ods` through calamine's whole-sheet range, refused when the range is too large.
+fn read_range(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
+    let fail = |reason: String| ImportError::file(path, reason);
+    let mut workbook = open_workbook_auto(path).map_err(|e| fail(format!("not a readable Excel workbook: {e}")))?;
+    let name = sheet_name(path, &workbook.sheet_names(), sheet)?;
     let range = workbook.worksheet_range(&name).map_err(|e| fail(format!("sheet {name}: {e}")))?;
+    let (height, width) = range.get_size();
+    if width > MAX_COLUMNS || height.saturating_mul(width) > MAX_CELLS {
+        return Err(fail(format!("sheet {name} spans {height} rows x {width} columns; an import reads at most {MAX_COLUMNS} columns and {MAX_CELLS} cells")));
+    }
     let mut rows = range.rows();
     let header: Vec<String> = rows.next().ok_or_else(|| fail(format!("sheet {name} is empty")))?.iter().map(cell_text).collect();
     let index: Arc<ColumnIndex> = Arc::new(header.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
@@ -41,8 +105,7 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
             })
         })
         .collect();
-    let notes = vec![format!("sheet {name}")];
-    Ok(Source::in_memory("xlsx", header, data, notes))
+    Ok(Source::in_memory("xlsx", header, data, vec![format!("sheet {name}")]))
 }
 
 /// A cell as text; dates as YYYY-MM-DD (with the time when it has one).

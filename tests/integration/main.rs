@@ -14,6 +14,7 @@ mod dialogue;
 mod export;
 mod fuzz_import;
 mod gis_api;
+mod hostile;
 mod import_files;
 mod import_formats;
 mod import_oslo;
