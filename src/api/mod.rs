@@ -7,6 +7,7 @@ mod admin;
 mod areas;
 pub mod auth;
 mod cache;
+pub mod connections;
 mod error;
 mod features;
 mod limits;

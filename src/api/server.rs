@@ -1,6 +1,9 @@
-//! The accept loop: hyper with a header-read timeout (a connection that does not finish its
-//! request headers in time is closed, so slow clients cannot hold connections open), the
-//! client's address for rate limits, and a graceful shutdown on Ctrl-C or SIGTERM.
+//! The accept loop: connections capped in total and per client ([`super::connections`]), a
+//! deadline for a request's first byte and a header-read timeout (a connection that does not
+//! speak, or does not finish its request headers, in time is closed, so idle or slow clients
+//! cannot hold connections open), a back-off when accepting fails (a full descriptor table) with
+//! a log line at most once a second, the client's address for rate limits, and a graceful
+//! shutdown on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 
@@ -18,7 +21,11 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     tracing::info!(%local, db = %state.data.path().display(), "serving");
-    let header_timeout = state.config.project.limits.header_read_timeout;
+    let limits = state.config.project.limits;
+    let header_timeout = limits.header_read_timeout;
+    let connections = super::connections::Connections::new(limits.max_connections, limits.max_connections_per_client);
+    let mut failures = super::connections::Throttled::new();
+    let mut backoff = std::time::Duration::from_millis(10);
     let marker = serving_marker(state.data.path());
     let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
@@ -37,16 +44,39 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
                 let (stream, remote) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
+                        // Out of descriptors, say: wait before trying again instead of spinning.
+                        if let Some(suppressed) = failures.due() {
+                            tracing::warn!(error = %e, suppressed, "accept failed; backing off");
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
                         continue;
                     }
+                };
+                backoff = std::time::Duration::from_millis(10);
+                let Some(admitted) = connections.admit(remote.ip()) else {
+                    // Over the cap: closed at once (dropping the stream).
+                    if let Some(suppressed) = failures.due() {
+                        tracing::warn!(%remote, suppressed, "connection refused: too many open connections from this client or in total");
+                    }
+                    continue;
                 };
                 let service = app.clone().map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(remote));
                     request
                 });
-                let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).into_owned());
+                let (builder, watcher) = (builder.clone(), graceful.watcher());
                 tokio::spawn(async move {
+                    let _admitted = admitted;
+                    // A client that opens a connection and sends nothing is dropped (hyper's
+                    // header timeout starts with the first byte).
+                    // (`peek`, not `readable`: a fresh socket reports itself readable at once.)
+                    let mut first = [0u8; 1];
+                    if !matches!(tokio::time::timeout(header_timeout, stream.peek(&mut first)).await, Ok(Ok(1..))) {
+                        tracing::debug!(%remote, "closed a connection that sent nothing");
+                        return;
+                    }
+                    let connection = watcher.watch(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).into_owned());
                     if let Err(e) = connection.await {
                         tracing::debug!(error = %e, %remote, "connection ended with an error");
                     }

@@ -80,6 +80,9 @@ pub struct Limits {
     pub header_read_timeout: std::time::Duration,
     /// Requests with an unknown, revoked or expired token per minute per client address.
     pub failed_auth_per_minute: u32,
+    /// Open connections in total, and per client (an IPv4 address or an IPv6 /64).
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
 }
 
 impl Project {
@@ -161,6 +164,8 @@ impl Project {
                 max_body_bytes: raw.limits.max_body_bytes.clamp(1024, 64 << 20),
                 header_read_timeout: std::time::Duration::from_secs(raw.limits.header_read_timeout_s.clamp(1, 300)),
                 failed_auth_per_minute: raw.limits.failed_auth_per_minute.max(1),
+                max_connections: raw.limits.max_connections.clamp(16, 100_000),
+                max_connections_per_client: raw.limits.max_connections_per_client.clamp(1, 100_000),
             },
             basemap: Basemap::parse(&raw.map.basemap, &raw.map.raster_tiles, &raw.map.raster_attribution, streets.as_ref())
                 .map_err(|e| invalid(format!("[map] {e}")))?,

@@ -53,6 +53,18 @@ pub struct RawLimits {
     pub max_body_bytes: usize,
     pub header_read_timeout_s: u64,
     pub failed_auth_per_minute: u32,
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    #[serde(default = "default_max_connections_per_client")]
+    pub max_connections_per_client: usize,
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+
+fn default_max_connections_per_client() -> usize {
+    32
 }
 
 #[derive(Debug, Deserialize)]

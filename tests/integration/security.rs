@@ -308,3 +308,65 @@ fn hostile_numbers_and_oversized_requests_get_json_4xx_not_500() {
     assert_eq!(status, 400, "{body}");
     assert!(server.stop());
 }
+
+#[test]
+fn idle_connections_are_capped_per_client_and_closed_and_the_server_keeps_answering() {
+    // 100 connections from 127.0.0.2 that never send a byte: past the client's 8 they are closed
+    // at once, the rest when the 2 s deadline for a first byte passes, and 127.0.0.1 is answered
+    // all along.
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections_per_client", 8)]);
+    let server = Server::start_with_config(&db, &cfg).expect("server starts");
+    let addr: std::net::SocketAddr = server.base().trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut idle = Vec::new();
+        for _ in 0..100 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            idle.push(socket.connect(addr).await.unwrap());
+        }
+        let still_open = |idle: &[tokio::net::TcpStream]| {
+            idle.iter().filter(|s| matches!(s.try_read(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)).count()
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(still_open(&idle) <= 8, "{} idle connections held for one client", still_open(&idle));
+        assert_eq!(server.get("/api/health").0, 200, "another client is answered during the flood");
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        assert_eq!(still_open(&idle), 0, "connections that sent nothing are closed after the deadline");
+    });
+    assert_eq!(server.get("/api/health").0, 200);
+    assert!(server.stop());
+}
+
+#[test]
+fn a_full_descriptor_table_makes_the_server_wait_not_spin_and_log_a_line_a_second() {
+    // The server may hold 64 files; 200 idle connections from four addresses fill its table
+    // (EMFILE on accept). It backs off and logs at most once a second, then answers again once
+    // the connections that sent nothing are closed (after 2 s).
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections", 1000), ("max_connections_per_client", 1000)]);
+    let server = Server::start_with_open_files(&db, &cfg, 64).expect("server starts");
+    let addr: std::net::SocketAddr = server.base().trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let held = runtime.block_on(async {
+        let mut idle = Vec::new();
+        for i in 0..200 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(format!("127.0.0.{}:0", 2 + i % 4).parse().unwrap()).unwrap();
+            if let Ok(stream) = socket.connect(addr).await {
+                idle.push(stream);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        idle
+    });
+    let failures = server.log().iter().filter(|l| l.contains("accept failed")).count();
+    assert!((1..=6).contains(&failures), "{failures} accept failures logged in 3 s (at least one: the table must have been full)");
+    drop(held);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(server.get("/api/health").0, 200, "the server answers once the idle connections are gone");
+    assert!(server.stop());
+}

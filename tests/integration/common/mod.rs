@@ -115,6 +115,8 @@ pub fn two_squares_db(dir: &Path) -> PathBuf {
 pub struct Server {
     child: Child,
     base: String,
+    /// What the server wrote to standard error after it started listening.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -131,9 +133,31 @@ impl Server {
         Server::spawn(db, 0, config)
     }
 
-    #[allow(clippy::zombie_processes, reason = "the returned Server owns the child and waits for it on drop")]
+    /// A server reading another configuration folder, allowed `open_files` file descriptors.
+    pub fn start_with_open_files(db: &Path, config: &Path, open_files: u32) -> Result<Server, String> {
+        Server::launch(db, 0, config, Some(open_files))
+    }
+
+    /// The lines the server has logged since it started listening.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
     fn spawn(db: &Path, port: u16, config: &Path) -> Result<Server, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+        Server::launch(db, port, config, None)
+    }
+
+    #[allow(clippy::zombie_processes, reason = "the returned Server owns the child and waits for it on drop")]
+    fn launch(db: &Path, port: u16, config: &Path, open_files: Option<u32>) -> Result<Server, String> {
+        let mut command = match open_files {
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c").arg(format!("ulimit -n {n}; exec \"$0\" \"$@\"")).arg(env!("CARGO_BIN_EXE_bomiljo"));
+                sh
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_bomiljo")),
+        };
+        let mut child = command
             .arg("--config")
             .arg(config)
             .arg("--db")
@@ -153,8 +177,10 @@ impl Server {
             }
             if let Some(url) = line.trim().strip_prefix("bomiljo: listening on ") {
                 let base = url.trim_end_matches('/').to_string();
-                std::thread::spawn(move || for _ in stderr.lines() {});
-                return Ok(Server { child, base });
+                let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+                let lines = log.clone();
+                std::thread::spawn(move || stderr.lines().map_while(Result::ok).for_each(|line| lines.lock().unwrap().push(line)));
+                return Ok(Server { child, base, log });
             }
             seen.push_str(&line);
         }
