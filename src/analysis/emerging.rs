@@ -310,6 +310,7 @@ mod tests {
                 emerging_hot_spots(&cube, &Params::new(Metres(250.0))).iter().any(|l| l.pattern != Pattern::NoPattern)
             })
             .count();
+        println!("emerging: {found} of 100");
         assert!(found <= 15, "emerging patterns in {found} of 100 worlds without a pattern");
     }
 

@@ -260,6 +260,7 @@ mod tests {
         ] {
             // Nominally 10 of 100 under BH at q < 0.10 (fewer on discrete counts); 15 is 1.7
             // binomial standard deviations above.
+            println!("{what}: {found} of {WORLDS}");
             assert!(found <= 15, "{what}: hot or cold spots in {found} of {WORLDS} worlds without a pattern");
         }
     }

@@ -99,6 +99,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn trend_labels_under_bh_hold_their_rate_in_a_city_without_trends() {
+        // 100 cities of 95 delbydeler, five years of counts with no trend (Poisson, means from 2
+        // to 40, plus the release's noise of variance 3 for the estimates shown): with BH across
+        // the report (as the annual report labels "signifikant") a city with any label may
+        // appear in about 5 of 100; per delbydel at p < 0.05, nearly every city had some.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal, Poisson};
+        let noise = Normal::new(0.0, 3f64.sqrt()).unwrap();
+        let (mut any_bh, mut any_raw) = (0, 0);
+        for city in 0..100u64 {
+            let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(700 + city);
+            let p: Vec<f64> = (0..95)
+                .filter_map(|d| {
+                    let counts = Poisson::new(2.0 + f64::from(d % 39)).unwrap();
+                    let series: Vec<(i32, u64)> =
+                        (2021..=2025).map(|y| (y, (counts.sample(&mut rng) + noise.sample(&mut rng)).round().max(0.0) as u64)).collect();
+                    trend(&series).map(|t| t.p_value)
+                })
+                .collect();
+            any_raw += usize::from(p.iter().any(|p| *p < 0.05));
+            any_bh += usize::from(crate::analysis::fdr::benjamini_hochberg(&p).iter().any(|q| *q < 0.05));
+        }
+        println!("cities with a trend label: {any_bh} of 100 under BH, {any_raw} of 100 at p < 0.05");
+        assert!(any_bh <= 10 && any_raw >= 50, "BH {any_bh}, unadjusted {any_raw}");
+    }
+
+    #[test]
     fn a_flat_series_has_no_trend() {
         let t = trend(&[(2020, 50), (2021, 50), (2022, 50), (2023, 50)]).unwrap();
         assert!(t.pct_per_year.abs() < 1e-9 && (t.p_value - 1.0).abs() < 1e-9);

@@ -148,6 +148,16 @@ pub struct Release {
     tables: BTreeMap<(String, i32), SourceYear>,
 }
 
+/// The accuracy sentence and what is said of frozen source-years, in bokmål and English.
+const ACCURACY_NB: (&str, &str) = (
+    "Tallene er fra offentlig utgivelse nr. {version} og er gjort usikre med vilje for å verne personvernet. Hvert tall vises med et intervall som inneholder det registrerte tallet i 95 av 100 tilfeller; «0–7» betyr at tallene ikke kan skille stedet fra et sted uten hendelser.",
+    "Personvernbudsjettet er brukt opp for {frozen}: de viser sist publiserte tall.",
+);
+const ACCURACY_EN: (&str, &str) = (
+    "Figures come from public release no. {version} and carry deliberate noise to protect privacy. Each figure is shown with an interval that holds the recorded count in 95 of 100 cases; \"0–7\" means the figures cannot tell the place from one without incidents.",
+    "The privacy budget is used up for {frozen}: they show their last published figures.",
+);
+
 /// The key of a source-year in [`Release::spent`].
 pub fn source_year_key(source: &str, year: i32) -> String {
     format!("{source}:{year}")
@@ -260,23 +270,18 @@ impl Release {
     /// One plain sentence on accuracy, for every public output: each figure carries its own
     /// interval, so the sentence says what the interval means.
     pub fn accuracy_nb(&self) -> String {
-        let mut text = format!(
-            "Tallene er fra offentlig utgivelse nr. {} og er gjort usikre med vilje for å verne personvernet. Hvert tall vises med et intervall som inneholder det registrerte tallet i 95 av 100 tilfeller; «0–7» betyr at tallene ikke kan skille stedet fra et sted uten hendelser.",
-            self.version
-        );
-        if !self.frozen().is_empty() {
-            text.push_str(&format!(" Personvernbudsjettet er brukt opp for {}: de viser sist publiserte tall.", self.frozen().join(", ")));
-        }
-        text
+        self.accuracy(ACCURACY_NB)
     }
 
     pub fn accuracy_en(&self) -> String {
-        let mut text = format!(
-            "Figures come from public release no. {} and carry deliberate noise to protect privacy. Each figure is shown with an interval that holds the recorded count in 95 of 100 cases; \"0–7\" means the figures cannot tell the place from one without incidents.",
-            self.version
-        );
+        self.accuracy(ACCURACY_EN)
+    }
+
+    fn accuracy(&self, (sentence, frozen): (&str, &str)) -> String {
+        let mut text = sentence.replace("{version}", &self.version.to_string());
         if !self.frozen().is_empty() {
-            text.push_str(&format!(" The privacy budget is used up for {}: they show their last published figures.", self.frozen().join(", ")));
+            text.push(' ');
+            text.push_str(&frozen.replace("{frozen}", &self.frozen().join(", ")));
         }
         text
     }

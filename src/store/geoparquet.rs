@@ -122,8 +122,9 @@ fn write_file(conn: &Connection, table: Table, condition: &str, path: &Path, mea
         return Ok(None);
     }
     let dropped = match table {
-        // The partition's source and year are in its path (Hive style).
-        Table::Incidents => "layer, import_id, source, year",
+        // The partition's source and year are in its path (Hive style); the hashed person key
+        // serves the release's bound, not analysis, and stays in the database.
+        Table::Incidents => "layer, import_id, source, year, person_key",
         Table::Housing => "layer, import_id",
         _ => "layer, import_id, geometry",
     };
