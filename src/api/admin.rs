@@ -136,8 +136,15 @@ pub async fn import(
 ) -> Result<Response, ApiError> {
     let config = std::sync::Arc::clone(&state.config);
     config.layer(&layer).map_err(|e| ApiError::NotFound(e.to_string()))?;
-    let name = std::path::Path::new(&q.filename).file_name().and_then(|n| n.to_str()).filter(|n| !n.is_empty() && !n.starts_with('.')).map(str::to_string);
-    let name = name.ok_or_else(|| ApiError::BadRequest(format!("filename = '{}' is not a file name (e.g. politi_2024.csv)", q.filename)))?;
+    let name = std::path::Path::new(&q.filename)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty() && !n.starts_with('.') && n.len() <= 200 && !n.chars().any(char::is_control))
+        .map(str::to_string);
+    let name = name.ok_or_else(|| {
+        let shown: String = q.filename.chars().take(80).map(|c| if c.is_control() { '?' } else { c }).collect();
+        ApiError::BadRequest(format!("filename = '{shown}' is not a file name of at most 200 characters (e.g. politi_2024.csv)"))
+    })?;
     let mode = match q.mode.as_deref() {
         None => None,
         Some("replace") => Some(crate::store::write::ImportMode::Replace),

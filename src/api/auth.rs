@@ -27,17 +27,30 @@ impl Caller {
     }
 }
 
-/// The token of an `Authorization` header: the scheme in any case, any spaces around the token.
-/// `None` without the header; an error for another scheme or an empty token.
+/// The token of an `Authorization` header: `Bearer <token>`, or `Basic` with the token as the
+/// password (QGIS 3.22 and other GIS clients can send only Basic; the user name is ignored); the
+/// scheme in any case, any spaces around the token. `None` without the header; an error naming
+/// the scheme for any other, and for an empty token.
 pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<Result<String, ApiError>> {
     let header = headers.get(axum::http::header::AUTHORIZATION)?;
-    let bad = || ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into());
-    let text = match header.to_str() {
-        Ok(text) => text.trim(),
-        Err(_) => return Some(Err(bad())),
+    let bad = |why: String| ApiError::Unauthorized(format!("{why}: send 'Authorization: Bearer <token>', or Basic with the token as the password"));
+    let Ok(text) = header.to_str() else {
+        return Some(Err(bad("the Authorization header is not text".into())));
     };
-    let token = text.split_once(char::is_whitespace).filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, token)| token.trim());
-    Some(token.filter(|t| !t.is_empty()).map(str::to_string).ok_or_else(bad))
+    let (scheme, credentials) = text.trim().split_once(char::is_whitespace).unwrap_or((text.trim(), ""));
+    let token = if scheme.eq_ignore_ascii_case("bearer") {
+        credentials.trim().to_string()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        use base64::Engine;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(credentials.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+        match decoded.as_deref().and_then(|d| d.split_once(':')) {
+            Some((_, password)) => password.to_string(),
+            None => return Some(Err(bad("Basic credentials are not base64 of 'user:token'".into()))),
+        }
+    } else {
+        return Some(Err(bad(format!("the Authorization scheme '{scheme}' is not supported"))));
+    };
+    Some(if token.is_empty() { Err(bad("the token is empty".into())) } else { Ok(token) })
 }
 
 /// A token already looked up by the rate limiter, so the handler does not look it up again.
@@ -57,9 +70,11 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = bearer_token(&parts.headers) else {
             return Ok(Caller { role: Role::Public, token_name: None, policy: Policy::new(Role::Public, k) });
         };
+        // A header that holds no token says what is wrong with it, not "unknown token".
+        let token = token?;
         let resolved = match parts.extensions.get::<Resolved>() {
             Some(resolved) => resolved.clone(),
-            None => resolve(state, token?).await?,
+            None => resolve(state, token).await?,
         };
         let (role, name) = resolved.0.ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
         Ok(Caller { role, token_name: Some(name), policy: Policy::new(role, k) })

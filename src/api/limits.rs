@@ -46,7 +46,10 @@ impl RateLimiter {
 /// freely.
 pub async fn rate_limit(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let limits = state.config.project.limits;
-    let addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+    // An IPv6 client is its /64 (one client holds a whole /64 and could otherwise take a fresh
+    // bucket per address).
+    let addr =
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| super::connections::client_key(c.0.ip()).to_string());
     let too_many = |what: &str, budget: u32| ApiError::TooManyRequests(format!("more than {budget} {what} this minute; try again shortly"));
     let resolved = match auth::bearer_token(request.headers()) {
         Some(Ok(token)) => Some(auth::resolve(&state, token).await?),

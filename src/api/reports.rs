@@ -43,7 +43,8 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
         return Err(ApiError::BadRequest("housing_type is longer than 120 characters".into()));
     }
     let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, group: q.group, lang };
-    let actor = caller.token_name.clone().unwrap_or_else(|| "public".into());
+    let actor = caller.token_name.clone().unwrap_or_default();
+    let (caller_is_staff, role) = (caller.token_name.is_some(), format!("{:?}", caller.role).to_lowercase());
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);
     // Public material whoever asks: built from the public view only.
     let public = super::access::public_view(&state, caller);
@@ -60,6 +61,10 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
         ReportError::Store(s) | ReportError::Measure(crate::measurement::MeasureError::Store(s)) => ApiError::Store(s),
         other => ApiError::BadRequest(other.to_string()),
     })?;
-    state.data.audit(actor, "public".into(), "report", target, Some(pdf.len() as i64)).await?;
+    // Staff requests are audited; a public request writes nothing (and where a member of the
+    // public looked is nobody's record).
+    if caller_is_staff {
+        state.data.audit(actor, role, "report", target, Some(pdf.len() as i64)).await?;
+    }
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"nabodialog.pdf\"")], pdf).into_response())
 }

@@ -177,7 +177,9 @@ fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     assert_eq!(status, 200, "{created}");
     let lise = created["token"].as_str().unwrap().to_string();
     assert_eq!(server.get_json_as("/api/whoami", &lise)["role"], "analyst");
+    // A public sheet writes nothing; a staff member's is audited.
     assert_eq!(server.get_bytes("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331").0, 200);
+    assert_eq!(server.get_bytes_with("/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331", Some(&lise)).0, 200);
     // The report's audit record is written in the background: poll for it, up to a deadline.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let actions: Vec<String> = loop {
@@ -196,7 +198,8 @@ fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     let has = |needle: &str| actions.iter().any(|a| a.contains(needle));
     assert!(has("import delbydeler") && has("import incidents_police"), "{actions:?}");
     assert!(has("token create ops") && has("ops token create lise"), "{actions:?}");
-    assert!(has("lise request /api/whoami") && has("public report dialogue"), "{actions:?}");
+    assert!(has("lise request /api/whoami") && has("lise report dialogue"), "{actions:?}");
+    assert!(!actions.iter().any(|a| a.contains("report") && !a.starts_with("lise")), "a public request wrote to the audit log: {actions:?}");
     let (_, csv) = server.get_with("/api/admin/audit?format=csv", Some(&admin));
     assert!(csv.starts_with("id,at,actor,role,action,target,amount"));
     // Request metrics show admin-route traffic: not for the public.
@@ -368,5 +371,39 @@ fn a_full_descriptor_table_makes_the_server_wait_not_spin_and_log_a_line_a_secon
     drop(held);
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert_eq!(server.get("/api/health").0, 200, "the server answers once the idle connections are gone");
+    assert!(server.stop());
+}
+
+#[test]
+fn gis_clients_may_send_the_token_as_a_basic_password_and_other_schemes_are_named() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let (analyst, admin) = (common::token(&db, "analyst"), common::token(&db, "admin"));
+    let server = Server::start(&db, 0).expect("server starts");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let whoami = |authorization: &str| {
+        let mut response = agent.get(&format!("{}/api/whoami", server.base())).header("Authorization", authorization).call().unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    };
+    // QGIS 3.22 sends Basic: the token is the password, the user name anything.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("qgis:{analyst}"));
+    let (status, body) = whoami(&format!("Basic {basic}"));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("analyst"), "{body}");
+    let (status, body) = whoami("Digest username=x");
+    assert_eq!(status, 401);
+    assert!(body.contains("scheme 'Digest' is not supported"), "{body}");
+    // A file name with a NUL or of 300 characters is a JSON 400, not a 500.
+    for name in ["a%00b.csv", &"x".repeat(300)] {
+        let mut response = agent
+            .post(&format!("{}/api/admin/import/incidents_police?filename={name}", server.base()))
+            .header("Authorization", &format!("Bearer {admin}"))
+            .send(&b"id\n"[..])
+            .unwrap();
+        let body = response.body_mut().read_to_string().unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{body}");
+        assert!(body.contains("is not a file name"), "{body}");
+    }
     assert!(server.stop());
 }
