@@ -71,6 +71,10 @@ pub struct Indicator {
     pub categories: BTreeMap<String, Count>,
     pub population: Option<f64>,
     pub rate_per_1000: Option<f64>,
+    /// The 95 % interval of the rate, from its count's, where the count is an estimate (the
+    /// public release); `None` for exact counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_per_1000_ci95: Option<[f64; 2]>,
     pub per_km2: Option<f64>,
     /// What `per_km2` divides by: "land" (water taken out) or "total" (the whole polygon).
     pub km2_basis: AreaBasis,
@@ -128,6 +132,10 @@ pub fn indicators(areas: &[AreaInfo], tallies: &Tallies, sources: &[String], yea
                     categories: now.categories.iter().map(|(c, n)| (c.clone(), Count::of(*n))).collect(),
                     population: a.population,
                     rate_per_1000: rate,
+                    rate_per_1000_ci95: a.population.filter(|p| *p > 0.0 && !now.total.is_exact()).map(|p| {
+                        let (low, high) = now.total.interval();
+                        [low as f64 / p * 1000.0, high as f64 / p * 1000.0]
+                    }),
                     per_km2: (a.area_km2 > 0.0).then(|| now.total.estimate / a.area_km2),
                     km2_basis: a.km2_basis,
                     previous: Some(Count::of(before.total)),
@@ -218,6 +226,7 @@ impl Redact for Indicator {
         self.previous = self.previous.map(|p| policy.shown(p));
         if self.count.is_suppressed() {
             self.rate_per_1000 = None;
+            self.rate_per_1000_ci95 = None;
             self.per_km2 = None;
             self.ratio_to_city = None;
             self.rank = None;
@@ -281,6 +290,19 @@ mod tests {
         let bydel = bydel_totals(&areas, &BTreeMap::new(), &t, &["police".into()], 2024);
         assert_eq!(bydel[0].count, Count::Exact(70));
         assert_eq!(bydel[0].rate_per_1000, Some(7.0));
+    }
+
+    #[test]
+    fn an_estimated_count_gives_its_rate_an_interval_and_an_exact_one_none() {
+        let areas = [area("0101", "01", 2000.0, 0.5)];
+        let mut t = tallies(&[("0101", 2024, 30)]);
+        let exact = indicators(&areas, &t, &["police".into()], 2024);
+        assert_eq!(exact[0].rate_per_1000_ci95, None);
+        // 30 ± 1.96·3: whole numbers 25-35 → 12.5-17.5 per 1,000 of 2,000 residents.
+        t.values_mut().for_each(|tally| tally.total = Figure::new(30.0, 9.0));
+        let estimated = indicators(&areas, &t, &["police".into()], 2024);
+        assert_eq!(estimated[0].rate_per_1000_ci95, Some([12.5, 17.5]));
+        assert_eq!(estimated[0].rate_per_1000, Some(15.0));
     }
 
     #[test]

@@ -29,7 +29,7 @@ async function bydelName(code) {
 /** Count, rate per 1,000, the rate against Oslo's and the rank per source for the year. */
 function yearTable(rows, year) {
   if (!rows.length) return `<p>${t('none')}</p>`;
-  const body = rows.map((r) => `<tr><td>${esc(t(r.source))}</td><td>${fmt(r.count)}</td><td>${fmt(r.rate_per_1000, 1)}</td>` +
+  const body = rows.map((r) => `<tr><td>${esc(t(r.source))}</td><td>${fmt(r.count)}</td><td>${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}</td>` +
     `<td>${r.ratio_to_city == null ? t('unknown') : `${fmt(r.ratio_to_city, 2)} ${t('times_oslo')}`}</td><td>${r.rank == null ? t('unknown') : `${fmt(r.rank)} / ${fmt(r.ranked)}`}</td></tr>`).join('');
   return `<table><caption class="visually-hidden">${esc(year)}</caption><thead><tr><th scope="col">${t('source')}</th><th scope="col">${t('count')}</th><th scope="col">${t('rate_per_1000')}</th><th scope="col">${t('vs_oslo')}</th><th scope="col">${t('rank_of')}</th></tr></thead><tbody>${body}</tbody></table>`;
 }
