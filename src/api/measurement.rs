@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::{Path, Query, RawQuery, State},
     http::header,
     response::{IntoResponse, Response},
     Json,
@@ -169,8 +169,17 @@ pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as
 /// GeoJSON (WGS84) with class and confidence.
-pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
-    let cells = on_incidents(&state, &view, move |config, geography, incidents| measurement::hotspots(geography, incidents, config, &params)).await?;
+pub async fn hotspots(
+    State(state): State<AppState>,
+    view: View,
+    RawQuery(query): RawQuery,
+    Query(params): Query<HotspotParams>,
+) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("hotspots?{}", query.unwrap_or_default()), hotspots_answer(&state, &view, params)).await
+}
+
+async fn hotspots_answer(state: &AppState, view: &View, params: HotspotParams) -> Result<Json<Value>, ApiError> {
+    let cells = on_incidents(state, view, move |config, geography, incidents| measurement::hotspots(geography, incidents, config, &params)).await?;
     let Hotspots { cells, cold_spots_detectable } = view.caller().policy.apply(cells);
     if cells.len() > MAX_GEOJSON_CELLS {
         return Err(ApiError::BadRequest(format!(
@@ -196,8 +205,12 @@ pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): 
 /// `GET /api/lisa?source=&year=&to_year=&cell_m=&band_m=&area=`: the cells whose Local Moran's I
 /// is significant (FDR q < 0.05) as GeoJSON (WGS84): the quadrant (high-high, low-low and the two
 /// outliers), I and q, and the cell's count where the caller may see it.
-pub async fn lisa(State(state): State<AppState>, view: View, Query(params): Query<LisaParams>) -> Result<Json<Value>, ApiError> {
-    let cells = on_incidents(&state, &view, move |config, geography, incidents| measurement::lisa(geography, incidents, config, &params)).await?;
+pub async fn lisa(State(state): State<AppState>, view: View, RawQuery(query): RawQuery, Query(params): Query<LisaParams>) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("lisa?{}", query.unwrap_or_default()), lisa_answer(&state, &view, params)).await
+}
+
+async fn lisa_answer(state: &AppState, view: &View, params: LisaParams) -> Result<Json<Value>, ApiError> {
+    let cells = on_incidents(state, view, move |config, geography, incidents| measurement::lisa(geography, incidents, config, &params)).await?;
     let cells = view.caller().policy.apply(cells);
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<Value> = cells
@@ -214,6 +227,26 @@ pub async fn lisa(State(state): State<AppState>, view: View, Query(params): Quer
     Ok(Json(json!({ "type": "FeatureCollection", "features": features, "cells": cells.len(), "permutations": measurement::LISA_PERMUTATIONS })))
 }
 
+/// A public answer computed once per release and query (the cache goes with the release, which
+/// holds everything a public answer depends on); analysts' answers are computed afresh.
+async fn once_per_release(
+    state: &AppState,
+    view: &View,
+    key: String,
+    answer: impl std::future::Future<Output = Result<Json<Value>, ApiError>>,
+) -> Result<Json<Value>, ApiError> {
+    if !matches!(view, View::Public(_)) {
+        return answer.await;
+    }
+    let derived = state.derived();
+    if let Some(hit) = derived.answer_cache.get(&key) {
+        return Ok(Json((*hit).clone()));
+    }
+    let Json(value) = answer.await?;
+    derived.answer_cache.insert(key, Arc::new(value.clone()));
+    Ok(Json(value))
+}
+
 /// Adjusted p below which a Local Moran's I is shown on the map.
 const LISA_Q: f64 = 0.05;
 
@@ -227,8 +260,17 @@ fn cell_feature(to_wgs84: &Transformer, ring: &[[f64; 2]], properties: Value) ->
 /// as GeoJSON (WGS84): the pattern, in words in both languages, the state per year and the
 /// trend; with the years and sources of the cube and the cells per pattern. The public get it
 /// from the release's cells; it shows no count, so nothing is redacted.
-pub async fn emerging(State(state): State<AppState>, view: View, Query(params): Query<EmergingParams>) -> Result<Json<Value>, ApiError> {
-    let found = on_incidents(&state, &view, move |config, geography, incidents| measurement::emerging(geography, incidents, config, &params)).await?;
+pub async fn emerging(
+    State(state): State<AppState>,
+    view: View,
+    RawQuery(query): RawQuery,
+    Query(params): Query<EmergingParams>,
+) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("emerging?{}", query.unwrap_or_default()), emerging_answer(&state, &view, params)).await
+}
+
+async fn emerging_answer(state: &AppState, view: &View, params: EmergingParams) -> Result<Json<Value>, ApiError> {
+    let found = on_incidents(state, view, move |config, geography, incidents| measurement::emerging(geography, incidents, config, &params)).await?;
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let features: Vec<Value> = found
         .cells

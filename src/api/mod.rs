@@ -84,6 +84,8 @@ pub struct Derived {
     /// Rendered heat tiles by parameters, role class and tile address.
     tile_cache: cache::Cache<axum::body::Bytes>,
     surface_cache: cache::Cache<Arc<crate::siting::Surface>>,
+    /// Public spatial statistics by route and query: computed once per release and parameters.
+    answer_cache: cache::Cache<Arc<serde_json::Value>>,
 }
 
 impl Derived {
@@ -107,6 +109,7 @@ impl Derived {
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),
             surface_cache: cache::Cache::new(16),
+            answer_cache: cache::Cache::new(256),
         })
     }
 }

@@ -78,6 +78,7 @@ const MIN_YEARS: i32 = 3;
 pub fn emerging(geography: &Geography, incidents: Incidents, config: &Config, params: &EmergingParams) -> Result<Emerging, MeasureError> {
     let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
+    super::public_choice(incidents, "band_m", band.0, super::PUBLIC_BANDS_M)?;
     let (sources, (from, to)) = years_with_data(incidents, config, params.source.as_deref())?;
     let study = StudyArea::load(geography, params.area.as_deref())?;
     let mut counted = Vec::new();

@@ -107,6 +107,8 @@ const MIN_RESIDENTS_PER_KM2: f64 = 200.0;
 pub fn heat(geography: &Geography, incidents: Incidents, config: &Config, params: &HeatParams) -> Result<HeatSurface, MeasureError> {
     let cell = Metres(bounded("cell_m", params.cell_m, (25.0, 250.0), "m")?);
     let bandwidth = Metres(bounded("bandwidth_m", params.bandwidth_m, (100.0, 1000.0), "m")?);
+    super::public_choice(incidents, "cell_m", cell.0, super::PUBLIC_HEAT_CELLS_M)?;
+    super::public_choice(incidents, "bandwidth_m", bandwidth.0, super::PUBLIC_BANDWIDTHS_M)?;
     let known = super::sources(config);
     if let Some(s) = params.source.as_ref().filter(|s| !known.contains(s)) {
         return Err(MeasureError::BadParameter(format!("unknown source '{s}' (known: {})", known.join(", "))));

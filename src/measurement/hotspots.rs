@@ -86,6 +86,7 @@ impl Redact for Hotspots {
 pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, params: &HotspotParams) -> Result<Hotspots, MeasureError> {
     let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
+    super::public_choice(incidents, "band_m", band.0, super::PUBLIC_BANDS_M)?;
     let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };

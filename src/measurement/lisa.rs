@@ -57,6 +57,7 @@ impl Redact for LisaCell {
 pub fn lisa(geography: &Geography, incidents: Incidents, config: &Config, params: &LisaParams) -> Result<Vec<LisaCell>, MeasureError> {
     let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m.unwrap_or(500.0), (cell.0, 5000.0), "m")?);
+    super::public_choice(incidents, "band_m", band.0, super::PUBLIC_BANDS_M)?;
     let years = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
     let study = StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: None, years: Some(years) };

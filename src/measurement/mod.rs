@@ -248,6 +248,23 @@ pub(crate) fn bounded(name: &str, value: f64, (lo, hi): (f64, f64), unit: &str) 
     }
 }
 
+/// Neighbourhood bands the public may ask for on the release: multiples of its 250 m cells.
+pub const PUBLIC_BANDS_M: &[f64] = &[250.0, 500.0, 750.0, 1000.0];
+/// Heat-map cells and bandwidths the public may ask for.
+pub const PUBLIC_HEAT_CELLS_M: &[f64] = &[25.0, 50.0, 100.0, 250.0];
+pub const PUBLIC_BANDWIDTHS_M: &[f64] = &[100.0, 200.0, 300.0, 400.0, 500.0, 750.0, 1000.0];
+
+/// On the release, a parameter is one of a few values: every public answer then comes from a
+/// small set, each computed once per release and cached, so no choice of parameters is costly.
+/// Analysts (raw incidents) choose freely within [`bounded`].
+pub(crate) fn public_choice(incidents: Incidents, name: &str, value: f64, allowed: &[f64]) -> Result<(), MeasureError> {
+    if matches!(incidents, Incidents::Raw(_)) || allowed.contains(&value) {
+        return Ok(());
+    }
+    let listed: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
+    Err(MeasureError::BadParameter(format!("{name} = {value}: the public release answers {name} = {} (m)", listed.join(", "))))
+}
+
 /// Writes indicators as CSV (counts as shown after the checkpoint, e.g. "<5").
 pub fn indicators_csv(rows: &[Indicator]) -> String {
     let mut out = String::from(

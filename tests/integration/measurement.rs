@@ -323,6 +323,20 @@ fn raw_hot_spot_cells_follow_the_snapping_grid() {
     }
     // The public's hot spots are on the release's 250 m cells, the default there.
     assert_eq!(server.get("/api/hotspots?source=police&year=2024").0, 200);
+    // The public chooses among a few bands and bandwidths (each answer computed once per
+    // release); analysts choose freely.
+    for (path, allowed) in [
+        ("/api/hotspots?source=police&year=2024&band_m=600", "band_m = 250, 500, 750, 1000"),
+        ("/api/lisa?year=2024&band_m=5000", "band_m = 250, 500, 750, 1000"),
+        ("/api/heatmap?year=2024&bandwidth_m=999", "bandwidth_m = 100, 200, 300, 400, 500, 750, 1000"),
+    ] {
+        let (status, body) = server.get(path);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(allowed), "{path}: {body}");
+    }
+    assert_eq!(server.get_with("/api/lisa?year=2024&band_m=600", Some(&token)).0, 200);
+    let (first, again) = (server.get("/api/lisa?year=2024&band_m=500"), server.get("/api/lisa?year=2024&band_m=500"));
+    assert_eq!((first.0, &first.1), (200, &again.1), "a cached public answer is the answer");
     assert!(server.stop());
 }
 
