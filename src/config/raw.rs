@@ -64,7 +64,7 @@ fn default_max_connections() -> usize {
 }
 
 fn default_max_connections_per_client() -> usize {
-    32
+    128
 }
 
 #[derive(Debug, Deserialize)]

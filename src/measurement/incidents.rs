@@ -32,18 +32,19 @@ impl Incidents<'_> {
         })
     }
 
-    /// The coverage of several sources together (all sources when empty).
+    /// The years every one of several sources covers (all sources with data when none is named):
+    /// a sum over sources before one of them began would count its missing years as zeros.
     fn coverage(&self, sources: &[String]) -> Result<Option<(i32, i32)>, MeasureError> {
-        if sources.is_empty() {
-            return self.years(None);
-        }
+        let all = match self {
+            Incidents::Raw(conn) => crate::store::release::years_by_source(conn)?.into_keys().collect(),
+            Incidents::Released(release) => release.sources(),
+        };
         let mut span: Option<(i32, i32)> = None;
-        for source in sources {
-            if let Some((a, b)) = self.years(Some(source))? {
-                span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-            }
+        for source in if sources.is_empty() { &all } else { sources } {
+            let Some((a, b)) = self.years(Some(source))? else { continue };
+            span = Some(span.map_or((a, b), |(x, y)| (x.max(a), y.min(b))));
         }
-        Ok(span)
+        Ok(span.filter(|(a, b)| a <= b))
     }
 
     /// One point per incident (raw: its snapped position and weight); for the release one point
@@ -111,15 +112,16 @@ impl Incidents<'_> {
     }
 
     /// Counts per period (year, or year and month) of a delbydel, a bydel or the city.
-    /// Every year (or month) of the sources' coverage is there: a period without incidents is a
-    /// zero, not a gap a trend would silently step over.
+    /// Every year (or month) that every included source covers is there: a period without
+    /// incidents is a zero, not a gap a trend would silently step over, and a year before a source
+    /// began is left out, not counted as its zero.
     pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
         match self {
             Incidents::Raw(conn) => {
                 let counted = queries::incident_series(conn, code, filter, monthly)?;
                 Ok(zero_filled(&counted, self.coverage(&filter.sources)?, monthly).into_iter().map(|(y, m, n)| (y, m, Figure::exact(n))).collect())
             }
-            Incidents::Released(release) => released_series(release, code, filter, monthly),
+            Incidents::Released(release) => released_series(release, code, filter, monthly, self.coverage(&filter.sources)?),
         }
     }
 }
@@ -150,13 +152,19 @@ fn refuse_unreleased(filter: &IncidentFilter, weighted: bool) -> Result<(), Meas
 /// A series from the release: each period's figure is the estimate of that very sum (a bydel, a
 /// category over a bydel's delbydeler, a month) with its own variance; sources add up as
 /// independent measurements.
-fn released_series(release: &Release, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
+fn released_series(
+    release: &Release,
+    code: Option<&str>,
+    filter: &IncidentFilter,
+    monthly: bool,
+    coverage: Option<(i32, i32)>,
+) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
     let sources: Vec<String> = if filter.sources.is_empty() { release.sources() } else { filter.sources.clone() };
     let areas = &release.settings.areas;
     if let Some(c) = code.filter(|c| !areas.contains_key(*c) && !areas.values().any(|b| b == c)) {
         return Err(MeasureError::BadParameter(format!("no delbydel or bydel with code '{c}'")));
     }
-    let Some((first, last)) = release.years(None) else {
+    let Some((first, last)) = coverage else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();

@@ -532,3 +532,23 @@ fn emerging_hot_spots_tell_a_growing_cluster_from_a_new_one() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("every counted source (fire, police, waste) has data; they share 2024-2024"), "{err}");
 }
+
+#[test]
+fn a_series_over_several_sources_covers_only_the_years_every_source_has() {
+    // Police 2023-2024, fire from 2024 only: the all-sources series starts in 2024 (a 2023 that
+    // counted fire as zero would make a rise of fire's whole count); police alone keeps 2023.
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::two_squares_db(dir.path());
+    std::fs::write(dir.path().join("p.csv"), "id,date,category,x,y\np1,2023-03-03,drugs,597450,6642450\np2,2024-03-03,drugs,597450,6642450\n").unwrap();
+    std::fs::write(dir.path().join("f.csv"), "id,date,category,x,y\nf1,2024-05-05,fire,597450,6642450\n").unwrap();
+    common::import_ok(&db, "incidents_police", &dir.path().join("p.csv"), &[]);
+    common::import_ok(&db, "incidents_fire", &dir.path().join("f.csv"), &[]);
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let years = |sources: &[&str]| -> Vec<i32> {
+        let filter = bomiljo::store::IncidentFilter { sources: sources.iter().map(|s| s.to_string()).collect(), ..Default::default() };
+        bomiljo::measurement::Incidents::Raw(store.conn()).series(None, &filter, false).unwrap().iter().map(|p| p.0).collect()
+    };
+    assert_eq!(years(&[]), [2024]);
+    assert_eq!(years(&["police", "fire"]), [2024]);
+    assert_eq!(years(&["police"]), [2023, 2024]);
+}
