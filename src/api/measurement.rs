@@ -291,7 +291,7 @@ async fn emerging_answer(state: &AppState, view: &View, params: EmergingParams) 
 /// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)
 /// with the trend.
 pub async fn series(State(state): State<AppState>, view: View, Query(params): Query<SeriesParams>) -> Result<Json<measurement::Series>, ApiError> {
-    let series = on_incidents(&state, &view, move |_, _, incidents| measurement::series(incidents, &params)).await?;
+    let series = on_incidents(&state, &view, move |config, _, incidents| measurement::series(config, incidents, &params)).await?;
     Ok(Json(view.caller().policy.apply(series)))
 }
 

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Incidents, MeasureError};
 use crate::analysis::trend::{trend, Trend};
+use crate::config::{Config, LayerKind};
 use crate::privacy::{Count, Policy, Redact};
 use crate::store::queries::IncidentFilter;
 
@@ -52,8 +53,9 @@ impl Redact for Series {
     }
 }
 
-pub fn series(incidents: Incidents, params: &SeriesParams) -> Result<Series, MeasureError> {
-    let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: None };
+pub fn series(config: &Config, incidents: Incidents, params: &SeriesParams) -> Result<Series, MeasureError> {
+    let category = params.category.as_deref().map(|asked| category_id(config, params.source.as_deref(), asked)).transpose()?;
+    let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category, years: None };
     let yearly = incidents.series(params.code.as_deref(), &filter, false)?;
     let n = params.trend_years.unwrap_or(5).clamp(3, 30);
     let last: Vec<(i32, u64)> = yearly.iter().rev().take(n).rev().map(|(y, _, c)| (*y, c.shown())).collect();
@@ -64,4 +66,29 @@ pub fn series(incidents: Incidents, params: &SeriesParams) -> Result<Series, Mea
         points: rows.into_iter().map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::of(count) }).collect(),
         trend: trend(&last),
     })
+}
+
+/// The category a caller named, as the layer's id (a label from the layer file is accepted, as an
+/// import accepts it); an unknown source or category is an error that lists what exists, never a
+/// series of zeros.
+fn category_id(config: &Config, source: Option<&str>, asked: &str) -> Result<String, MeasureError> {
+    let layers: Vec<_> = config.layers_of(LayerKind::Incidents).filter(|l| source.is_none_or(|s| l.source.as_deref() == Some(s))).collect();
+    if let (Some(s), true) = (source, layers.is_empty()) {
+        let known: Vec<&str> = config.layers_of(LayerKind::Incidents).filter_map(|l| l.source.as_deref()).collect();
+        return Err(MeasureError::BadParameter(format!(
+            "unknown source '{s}'{} (sources: {})",
+            crate::config::suggest(s, known.iter().copied()),
+            known.join(", ")
+        )));
+    }
+    if let Some(id) = layers.iter().find_map(|l| l.category_labels.category_of(asked)) {
+        return Ok(id.to_string());
+    }
+    let known: Vec<&str> = layers.iter().flat_map(|l| l.category_labels.categories()).map(String::as_str).collect();
+    Err(MeasureError::BadParameter(format!(
+        "no category '{asked}'{}{} (categories: {})",
+        source.map(|s| format!(" in source '{s}'")).unwrap_or_default(),
+        crate::config::suggest(asked, layers.iter().flat_map(|l| l.category_labels.known())),
+        known.join(", ")
+    )))
 }

@@ -552,3 +552,21 @@ fn a_series_over_several_sources_covers_only_the_years_every_source_has() {
     assert_eq!(years(&["police", "fire"]), [2024]);
     assert_eq!(years(&["police"]), [2023, 2024]);
 }
+
+#[test]
+fn a_series_of_an_unknown_category_or_source_is_an_error_that_lists_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let server = Server::start(&db, 0).expect("server starts");
+    let (status, body) = server.get("/api/series?source=police&category=no_such_category");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("no category 'no_such_category' in source 'police'") && body.contains("disturbance, violence, drugs, welfare_check"), "{body}");
+    let (status, body) = server.get("/api/series?source=polise&category=drugs");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("did you mean 'police'"), "{body}");
+    // The layer's own labels stand for their category, as in an import.
+    let by_label = server.get_json("/api/series?source=police&category=Narkotika");
+    let by_id = server.get_json("/api/series?source=police&category=drugs");
+    assert_eq!(by_label["points"], by_id["points"]);
+    assert!(server.stop());
+}
