@@ -85,8 +85,9 @@ fn every_unit_is_released_and_the_levels_add_up() {
     // and each interval says how near.
     let t = release.table("police", 2024).unwrap();
     let (west, east) = (t.area("0101").unwrap(), t.area("0202").unwrap());
-    assert!((west.estimate - 200.0).abs() <= 3.0 * west.sd() && east.estimate.abs() <= 3.0 * east.sd(), "{west:?} {east:?}");
-    assert!(east.may_be_zero() && !west.may_be_zero());
+    // (The database's release key is random: bounds at 5 standard deviations never fail by chance.)
+    assert!((west.estimate - 200.0).abs() <= 5.0 * west.sd() && east.estimate.abs() <= 5.0 * east.sd(), "{west:?} {east:?}");
+    assert!(!west.may_be_zero());
 }
 
 #[test]
@@ -103,7 +104,8 @@ fn the_noise_has_the_stated_size() {
     assert!(west.sd() < stated("delbydel").sigma, "{west:?}");
     // The east square is empty: its months are noise only, within their stated intervals.
     let months: Vec<Figure> = (1..=12).map(|m| t.month_in(m, |c| c == "0202")).collect();
-    assert!(months.iter().filter(|f| f.interval().0 > 0).count() <= 2, "{months:?}");
+    // Each may miss 0 with probability 2.5 %; four or more of twelve happens once in 10,000.
+    assert!(months.iter().filter(|f| f.interval().0 > 0).count() <= 3, "{months:?}");
 }
 
 #[test]
@@ -130,8 +132,9 @@ fn a_rebuild_repeats_unchanged_noise_and_charges_only_what_changed() {
     // 2023 is measured afresh as a whole: every unit gets new noise, so comparing the two
     // releases does not show which unit the late incident fell in.
     let (before, after) = (rows_of(&again.release, 2023), rows_of(&late.release, 2023));
+    // Two draws of the same unit are equal about 1 time in 7-10 (their noise is discrete).
     let changed = before.iter().zip(&after).filter(|(a, b)| a.measured != b.measured).count();
-    assert!(changed as f64 >= 0.8 * before.len() as f64, "{changed} of {} measurements changed", before.len());
+    assert!(changed as f64 >= 0.6 * before.len() as f64, "{changed} of {} measurements changed", before.len());
     assert!(!bomiljo::release::is_stale(store.conn(), &config, &late.release).unwrap());
 }
 
@@ -373,7 +376,9 @@ fn a_year_that_leaves_and_returns_is_never_measured_with_old_noise() {
     assert_eq!((back.spent["police:2025"].rounds, back.spent["police:2025"].rho), (2, 1.0), "the returning year spends on top of what it spent");
     let measured = |r: &Release| r.rows().into_iter().filter(|row| row.year == 2025).map(|row| row.measured).collect::<Vec<_>>();
     let differing = measured(&with_2025).iter().zip(measured(&back)).filter(|(a, b)| (*a - b).abs() > 1.5).count();
-    assert!(differing as f64 > 0.5 * measured(&back).len() as f64, "fresh noise, not the old draws shifted by the change");
+    // Fresh draws differ by more than 1.5 for about 60 % of units; the old draws shifted by the
+    // change would differ so for only the few units the two incidents fall in.
+    assert!(differing as f64 > 0.3 * measured(&back).len() as f64, "fresh noise, not the old draws shifted by the change");
 }
 
 #[test]
