@@ -82,6 +82,7 @@ fn a_workbook_with_a_cell_in_its_last_corner_is_refused_without_allocating_the_s
 }
 
 #[test]
+#[ignore = "heavy proof: run by `make proof` (and CI)"]
 fn a_workbook_of_more_rows_than_the_cell_budget_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
@@ -186,6 +187,7 @@ fn shapefiles_that_lie_about_their_counts_are_refused() {
 }
 
 #[test]
+#[ignore = "heavy proof: run by `make proof` (and CI)"]
 fn a_gtfs_zip_that_expands_beyond_the_budget_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());

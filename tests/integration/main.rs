@@ -1,7 +1,8 @@
 //! The integration tests: one crate, so the library and DuckDB are linked once. Each module is a
 //! capability (import, measurement, siting, the release, privacy attacks, security, …) and runs the
 //! real binary, the real server or the in-process router against real files and databases.
-//! The heavy proofs (`crash`, `load`) are `#[ignore]`d here and run by `make proof`.
+//! The heavy proofs (`crash`, `load`, the largest hostile files, the connection floods) are
+//! `#[ignore]`d here and run by `make proof`, which keeps the cold `make test` under ten minutes.
 
 #![allow(clippy::unwrap_used, reason = "a test that cannot unwrap should fail loudly")]
 
