@@ -92,6 +92,12 @@ impl std::ops::Add for Figure {
     }
 }
 
+impl std::ops::AddAssign for Figure {
+    fn add_assign(&mut self, other: Figure) {
+        *self = *self + other;
+    }
+}
+
 impl std::iter::Sum for Figure {
     fn sum<I: Iterator<Item = Figure>>(iter: I) -> Figure {
         iter.fold(Figure::default(), |a, b| a + b)

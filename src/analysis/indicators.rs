@@ -201,10 +201,9 @@ pub fn bydel_totals(areas: &[AreaInfo], names: &BTreeMap<String, String>, tallie
                     let sum = summed.entry((bydel.clone(), source.clone(), y)).or_default();
                     // Delbydeler of one bydel are estimated with covariance ≤ 0, so adding
                     // their variances can only overstate the bydel's.
-                    sum.total = sum.total + t.total;
+                    sum.total += t.total;
                     for (c, n) in &t.categories {
-                        let entry = sum.categories.entry(c.clone()).or_default();
-                        *entry = *entry + *n;
+                        *sum.categories.entry(c.clone()).or_default() += *n;
                     }
                 }
             }

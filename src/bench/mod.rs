@@ -457,8 +457,7 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
                 continue;
             }
             for cell in table.cells() {
-                let f = figures.entry(cell).or_default();
-                *f = *f + table.pieces_where(|c| c == cell);
+                *figures.entry(cell).or_default() += table.pieces_where(|c| c == cell);
             }
             january_minus_december += table.month_in(1, |_| true).estimate - table.month_in(12, |_| true).estimate;
         }

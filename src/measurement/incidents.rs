@@ -88,9 +88,8 @@ impl Incidents<'_> {
             Incidents::Raw(conn) => {
                 for (code, source, y, category, n) in queries::incident_tallies(conn, from, to)? {
                     let t = tallies.entry((code, source, y)).or_default();
-                    t.total = t.total + Figure::exact(n);
-                    let c = t.categories.entry(category).or_default();
-                    *c = *c + Figure::exact(n);
+                    t.total += Figure::exact(n);
+                    *t.categories.entry(category).or_default() += Figure::exact(n);
                 }
             }
             Incidents::Released(release) => {
@@ -178,18 +177,17 @@ fn released_series(
         for month in months {
             let mut total = Figure::default();
             for table in &tables {
-                total = total
-                    + match (&filter.category, monthly, code) {
-                        (None, false, None) => table.city(),
-                        (None, false, Some(c)) => table.area(c).unwrap_or_default(),
-                        (Some(cat), false, _) => table.category_in(cat, in_scope),
-                        (None, true, _) => table.month_in(month as u8, in_scope),
-                        (Some(_), true, _) => {
-                            return Err(MeasureError::BadParameter(
-                                "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
-                            ))
-                        }
-                    };
+                total += match (&filter.category, monthly, code) {
+                    (None, false, None) => table.city(),
+                    (None, false, Some(c)) => table.area(c).unwrap_or_default(),
+                    (Some(cat), false, _) => table.category_in(cat, in_scope),
+                    (None, true, _) => table.month_in(month as u8, in_scope),
+                    (Some(_), true, _) => {
+                        return Err(MeasureError::BadParameter(
+                            "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
+                        ))
+                    }
+                };
             }
             out.push((year, month, total));
         }

@@ -336,8 +336,8 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
         let mut sums = [Figure::default(); 4];
         for ((_, y), table) in tables.iter().filter(|((_, y), _)| (year - n..=year + n).contains(y) && *y != year) {
             let after = usize::from(*y > year) * 2;
-            sums[after] = sums[after] + table.pieces_where(|c| near.contains(&c));
-            sums[after + 1] = sums[after + 1] + table.pieces_where(|c| cells.contains(&c) && !near.contains(&c));
+            sums[after] += table.pieces_where(|c| near.contains(&c));
+            sums[after + 1] += table.pieces_where(|c| cells.contains(&c) && !near.contains(&c));
         }
         estimates.push(did_estimated(sums));
     }

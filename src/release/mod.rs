@@ -256,7 +256,7 @@ impl Release {
                 }
             }
             for (cell, nodes) in nodes {
-                *out.entry(cell).or_default() = out.get(&cell).copied().unwrap_or_default() + table.sum(nodes);
+                *out.entry(cell).or_default() += table.sum(nodes);
             }
         }
         out
