@@ -127,12 +127,16 @@ fn heatmaps_blank_cells_resting_on_fewer_than_k_incidents_for_the_public() {
     let query = "/api/heatmap?source=police&year=2024&cell_m=100&bandwidth_m=300";
     let public = server.get_json(query);
     let analyst = server.get_json_as(query, &token);
-    let cells = |fc: &serde_json::Value| fc["features"].as_array().unwrap().len();
-    assert!(cells(&public) > 0 && cells(&analyst) > cells(&public), "public {} analyst {}", cells(&public), cells(&analyst));
-    for f in public["features"].as_array().unwrap() {
-        let support = &f["properties"]["incidents_within_bandwidth"];
-        assert!(support.as_u64().is_some_and(|n| n >= 5), "public cell rests on {support}");
-    }
+    // The analyst surface has thin cells (the k rule has work to do); the public one, drawn from
+    // the release's estimates, may cover other cells (an estimate is not zero where the truth
+    // is), so counting cells proves nothing: every public cell must rest on at least k = 5.
+    let supports = |fc: &serde_json::Value| -> Vec<u64> {
+        fc["features"].as_array().unwrap().iter().map(|f| f["properties"]["incidents_within_bandwidth"].as_u64().unwrap_or(0)).collect()
+    };
+    assert!(supports(&analyst).iter().any(|&n| n < 5), "the analyst surface has no thin cell to blank");
+    let public_supports = supports(&public);
+    assert!(!public_supports.is_empty());
+    assert!(public_supports.iter().all(|&n| n >= 5), "public cells rest on {public_supports:?}");
     // The whole analyst surface integrates to the 2024 incidents (30 + 3) within the grid,
     // less what the kernel spreads outside the two squares.
     let integral: f64 = analyst["features"].as_array().unwrap().iter().map(|f| f["properties"]["value"].as_f64().unwrap() * 0.01).sum();
