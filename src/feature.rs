@@ -32,6 +32,9 @@ pub struct Feature {
     /// Incidents: the SSB 250 m cell of the position as delivered, before snapping (so released
     /// cell counts are not aliased by the snapping grid).
     pub ssb_cell: Option<crate::spatial::SsbCell>,
+    /// Snapped layers: the position as delivered, in metres, before snapping. Stored only to
+    /// assign areas, so that re-assignment after a replace or an undo equals the import's.
+    pub delivered: Option<(f64, f64)>,
     /// Line layers: the source columns the layer keeps (`keep_tags`), as a JSON object.
     pub tags: Option<String>,
 }

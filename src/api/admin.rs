@@ -192,6 +192,7 @@ pub async fn import(
             "report": local(summary.to_string()),
             "warnings": summary.warnings,
             "privacy": summary.consequences,
+            "outside_areas": summary.reassigned.as_ref().map(|r| r.outside.iter().map(|(layer, outside, stored)| json!({ "layer": layer, "outside": outside, "stored": stored })).collect::<Vec<_>>()),
         }))
         .into_response()),
         Err(e @ (crate::import::ImportError::Rejected { .. } | crate::import::ImportError::File { .. } | crate::import::ImportError::PersonalData { .. })) => {

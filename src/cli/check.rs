@@ -18,6 +18,7 @@ pub fn run(ctx: &Context) -> Result<()> {
     for (layer, n) in &counts {
         println!("{n:>10}  {layer}");
     }
+    problems.extend(points_outside_the_areas(&store, ctx)?);
     if problems.is_empty() {
         println!("check: ok");
         return Ok(());
@@ -44,6 +45,28 @@ fn overlapping_areas(store: &Store, ctx: &Context) -> Result<Vec<String>> {
                 first.shared_m2,
                 first.share_of_smaller * 100.0,
                 layer.name
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Stored incidents and housing sites outside every area: each layer's count is printed, and a
+/// layer with more than 5 % of its points outside is a problem (the areas may not cover the
+/// city, or the points were delivered in the wrong CRS).
+fn points_outside_the_areas(store: &Store, ctx: &Context) -> Result<Vec<String>> {
+    let areas = &ctx.config.project.assign_layer;
+    let mut problems = Vec::new();
+    for (layer, outside, stored) in bomiljo::store::queries::unassigned_points(store.conn())? {
+        if outside == 0 {
+            continue;
+        }
+        let share = outside as f64 / stored as f64;
+        println!("{outside:>10}  of {stored} {layer} outside every {areas} ({:.1} %)", share * 100.0);
+        if share > 0.05 {
+            problems.push(format!(
+                "{outside} of {stored} {layer} ({:.0} %) lie outside every {areas}: were the {areas} replaced by a file that leaves out part of the city (`bomiljo layer history {areas}`)?",
+                share * 100.0
             ));
         }
     }

@@ -159,6 +159,8 @@ pub struct ImportSummary {
     pub warnings: Vec<String>,
     /// What the data will cause beyond the layer ([`ImportOptions::consequences`]).
     pub consequences: Vec<String>,
+    /// When the assignment layer was imported: where the stored points now lie.
+    pub reassigned: Option<Reassignment>,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -174,9 +176,14 @@ impl std::fmt::Display for ImportSummary {
             }
         }
         let notes = self.notes.iter().map(|n| format!(", {n}")).collect::<String>();
-        write!(f, " ({}{notes}); 0 rejected, {} outside every delbydel; {secs:.2} s ({:.0} rows/s)", self.crs, w.unassigned, rows as f64 / secs.max(1e-9))?;
+        // New areas have no "outside": what lies outside them is the stored points (below).
+        let outside = if self.reassigned.is_some() { String::new() } else { format!(", {} outside every delbydel", w.unassigned) };
+        write!(f, " ({}{notes}); 0 rejected{outside}; {secs:.2} s ({:.0} rows/s)", self.crs, rows as f64 / secs.max(1e-9))?;
         if !self.labels.is_empty() {
             write!(f, "\ncategory labels found:\n{}", label_table(&self.labels))?;
+        }
+        if let Some(reassigned) = &self.reassigned {
+            write!(f, "\n{reassigned}")?;
         }
         for warning in &self.warnings {
             write!(f, "\nwarning: {warning}")?;
@@ -196,12 +203,21 @@ impl std::fmt::Display for ImportSummary {
 pub struct UndoSummary {
     pub layer: String,
     pub written: write::Written,
+    /// When the assignment layer was undone: where the stored points now lie.
+    pub reassigned: Option<Reassignment>,
 }
 
 impl std::fmt::Display for UndoSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let w = &self.written;
-        write!(f, "undid import {} of {}: removed its {} rows, restored {} earlier rows", w.import_id, self.layer, w.replaced, w.rows)
+        write!(f, "undid import {} of {}: removed its {} rows, restored {} earlier rows", w.import_id, self.layer, w.replaced, w.rows)?;
+        if let Some(reassigned) = &self.reassigned {
+            write!(f, "\n{reassigned}")?;
+            for warning in reassigned.warnings() {
+                write!(f, "\nwarning: {warning}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -210,18 +226,63 @@ impl std::fmt::Display for UndoSummary {
 pub fn undo_last(store: &mut Store, config: &Config, layer_name: &str) -> Result<Option<UndoSummary>, ImportError> {
     let layer = config.layer(layer_name)?;
     let Some(pending) = write::undo_last(store.conn_mut(), layer)? else { return Ok(None) };
-    reassign_if_assignment_layer(&pending, config, layer)?;
+    let reassigned = reassign_if_assignment_layer(&pending, config, layer)?;
     let written = pending.commit()?;
-    Ok(Some(UndoSummary { layer: layer.name.clone(), written }))
+    Ok(Some(UndoSummary { layer: layer.name.clone(), written, reassigned }))
 }
 
-fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Config, layer: &Layer) -> Result<(), ImportError> {
-    if layer.name == config.project.assign_layer {
-        let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
-        let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
-        tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
+/// When `layer` is the layer points are assigned to, gives every stored point its area in the
+/// areas as the pending transaction holds them, and says how many ended up outside every area.
+fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Config, layer: &Layer) -> Result<Option<Reassignment>, ImportError> {
+    if layer.name != config.project.assign_layer {
+        return Ok(None);
     }
-    Ok(())
+    let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
+    let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
+    tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
+    Ok(Some(Reassignment { areas: layer.name.clone(), outside: queries::unassigned_points(pending.conn())? }))
+}
+
+/// The stored points re-assigned when the areas changed (a replace, an append or an undo of
+/// the assignment layer): per layer of points, how many now lie outside every area. Areas that
+/// leave out part of the city would otherwise drop its incidents from every figure unseen.
+#[derive(Clone, Debug, Default)]
+pub struct Reassignment {
+    /// The assignment layer (delbydeler).
+    pub areas: String,
+    /// (point layer, outside every area, stored), in layer order.
+    pub outside: Vec<(String, u64, u64)>,
+}
+
+impl Reassignment {
+    /// One warning per point layer with more than 5 % of its points outside every area.
+    pub fn warnings(&self) -> Vec<String> {
+        self.outside
+            .iter()
+            .filter(|(_, outside, total)| *outside as f64 > OUTSIDE_WARNING_SHARE * *total as f64)
+            .map(|(layer, outside, total)| {
+                format!(
+                    "{outside} of {total} stored {layer} ({:.0} %) now lie outside every {}: do the new areas cover the whole municipality? `bomiljo layer undo {}` puts the previous ones back",
+                    100.0 * *outside as f64 / *total as f64,
+                    self.areas,
+                    self.areas
+                )
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Reassignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stored points re-assigned to the new {}; outside every area:", self.areas)?;
+        if self.outside.is_empty() {
+            return write!(f, " none stored");
+        }
+        for (layer, outside, total) in &self.outside {
+            write!(f, "\n    {layer}: {outside} of {total} ({:.1} %)", 100.0 * *outside as f64 / (*total).max(1) as f64)?;
+        }
+        Ok(())
+    }
 }
 
 /// Imports `path` into the layer named `layer_name`; all or nothing. With
@@ -299,9 +360,10 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         warnings.push("the file has no data rows (only a header); nothing was added".into());
     }
     let mut consequences = Vec::new();
+    let mut reassigned = None;
     let written = match pending {
         Some(pending) if rows > 0 => {
-            reassign_if_assignment_layer(&pending, config, &layer)?;
+            reassigned = reassign_if_assignment_layer(&pending, config, &layer)?;
             if let Some(consequences_of) = options.consequences {
                 consequences = consequences_of(pending.conn(), config);
             }
@@ -317,6 +379,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         _ => write::Written { rows, unassigned, ..write::Written::default() },
     };
     warnings.extend(repairs);
+    warnings.extend(reassigned.iter().flat_map(Reassignment::warnings));
     if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
         warnings.extend(outside_warning(written.unassigned, rows, crs, &config.project.assign_layer));
     }
@@ -332,6 +395,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         notes,
         warnings,
         consequences,
+        reassigned,
     })
 }
 

@@ -207,11 +207,14 @@ impl<'a> Validator<'a> {
             _ => None,
         };
         let area = if self.layer.kind == LayerKind::Areas { None } else { self.areas.and_then(|a| a.locate(x, y)) };
+        let mut unsnapped = None;
         if let Some(grid) = self.layer.anonymise.and_then(|a| a.grid) {
+            unsnapped = Some((x, y));
             x = anonymise::snap(x, grid);
             y = anonymise::snap(y, grid);
         }
-        let mut feature = Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell, tags: self.kept_tags(row) };
+        let mut feature =
+            Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell, delivered: unsnapped, tags: self.kept_tags(row) };
         if self.layer.kind == LayerKind::Areas {
             self.resolve_area_codes(&mut feature).map_err(|reason| Rejection::new(row.line, reason))?;
         } else if let Some(area) = area {

@@ -123,8 +123,9 @@ fn write_file(conn: &Connection, table: Table, condition: &str, path: &Path, mea
     }
     let dropped = match table {
         // The partition's source and year are in its path (Hive style); the hashed person key
-        // serves the release's bound, not analysis, and stays in the database.
-        Table::Incidents => "layer, import_id, source, year, person_key",
+        // serves the release's bound, not analysis, and the position as delivered serves area
+        // assignment only: both stay in the database.
+        Table::Incidents => "layer, import_id, source, year, person_key, delivered_x, delivered_y",
         Table::Housing => "layer, import_id",
         _ => "layer, import_id, geometry",
     };

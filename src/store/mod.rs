@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0007_feature_tags.sql"),
     include_str!("schema/0008_release_ledger.sql"),
     include_str!("schema/0009_person_key.sql"),
+    include_str!("schema/0010_delivered_position.sql"),
 ];
 
 /// The schema version this build writes.

@@ -192,6 +192,18 @@ pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreErr
     rows.collect::<Result<_, _>>().map_err(StoreError::query("counting features per layer"))
 }
 
+/// Stored points outside every area, per layer of points that are assigned one (incident
+/// layers and housing): (layer, outside, total), layers in name order.
+pub fn unassigned_points(conn: &Connection) -> Result<Vec<(String, u64, u64)>, StoreError> {
+    let what = "counting stored points outside every area";
+    let sql = "SELECT layer, count(*) FILTER (WHERE delbydel IS NULL), count(*) FROM (
+                 SELECT layer, delbydel FROM incidents UNION ALL SELECT layer, delbydel FROM housing)
+               GROUP BY layer ORDER BY layer";
+    let mut stmt = conn.prepare(sql).map_err(StoreError::query(what))?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?, r.get::<_, u64>(2)?))).map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
 /// Residents per delbydel of the population features given as points (only population
 /// features carry a `value`); polygons (grid cells) are weighted by area in `measurement`.
 pub fn population_by_area(conn: &Connection) -> Result<BTreeMap<String, f64>, StoreError> {

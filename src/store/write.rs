@@ -117,6 +117,8 @@ impl Table {
         if self == Table::Incidents {
             row.push(f.ssb_cell.map_or(Cell::Null, |c| Cell::Integer(c.id())));
             row.push(Cell::of(f.get("person_key")));
+            let (dx, dy) = f.delivered.unzip();
+            row.extend([dx.map_or(Cell::Null, Cell::Double), dy.map_or(Cell::Null, Cell::Double)]);
         }
         row
     }
@@ -235,7 +237,10 @@ impl PendingImport<'_> {
             let what = || format!("re-assigning delbydeler in {table}");
             self.tx.execute_batch("CREATE TABLE reassigned (rid BIGINT, delbydel VARCHAR, bydel VARCHAR)").map_err(StoreError::query(what()))?;
             {
-                let mut stmt = self.tx.prepare(&format!("SELECT rowid, x, y FROM {table}")).map_err(StoreError::query(what()))?;
+                // Incidents are placed where they were delivered, as at import, not at their
+                // snapped cell centre (which can lie across a boundary).
+                let (x, y) = if table == Table::Incidents.name() { ("coalesce(delivered_x, x)", "coalesce(delivered_y, y)") } else { ("x", "y") };
+                let mut stmt = self.tx.prepare(&format!("SELECT rowid, {x}, {y} FROM {table}")).map_err(StoreError::query(what()))?;
                 let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?))).map_err(StoreError::query(what()))?;
                 let mut appender = self.tx.appender("reassigned").map_err(StoreError::query(what()))?;
                 for row in rows {

@@ -125,3 +125,75 @@ fn check_finds_a_population_grid_far_from_what_the_areas_state() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success() && text.contains("layer population sums to 2100 inhabitants but delbydeler states 1000 (+110 %)"), "{text}");
 }
+
+/// Incidents 20 m west of a boundary that does not follow the 100 m snapping grid: snapped,
+/// each lies 30 m east of it. Half of them sit on the boundary's other side.
+fn incidents_near_a_boundary(dir: &Path) -> std::path::PathBuf {
+    let rows: String = (0..40)
+        .map(|i| {
+            let x = if i % 2 == 0 { 598_010.0 } else { 598_050.0 + f64::from(i) };
+            format!("n{i},2024-0{}-1{},disturbance,{x},{}\n", 1 + i % 9, i % 10, 6_642_100 + i * 20)
+        })
+        .collect();
+    let path = dir.join("near.csv");
+    std::fs::write(&path, format!("id,date,category,x,y\n{rows}")).unwrap();
+    path
+}
+
+fn measure_csv(db: &Path) -> String {
+    let out = bomiljo(db, &["measure", "--year", "2024", "--format", "csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_same_areas_give_the_same_counts_after_a_replace_and_an_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let split = [
+        (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
+        (r#"{"DELBYDEL": "0202", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
+    ];
+    let areas = rectangles(dir.path(), "split.geojson", &split);
+    import_ok(&db, "delbydeler", &areas, &[]);
+    import_ok(&db, "incidents_police", &incidents_near_a_boundary(dir.path()), &[]);
+    let west = "SELECT count(*) FROM incidents WHERE delbydel = '0101'";
+    assert_eq!(query::<i64>(&db, west), 20, "assigned where delivered, west of the boundary");
+    let at_import = measure_csv(&db);
+
+    // The identical file again: not one count moves.
+    let again = import_ok(&db, "delbydeler", &areas, &[]);
+    assert!(again.contains("incidents_police: 0 of 40 (0.0 %)"), "{again}");
+    assert_eq!(query::<i64>(&db, west), 20);
+    assert_eq!(measure_csv(&db), at_import);
+
+    // Other areas, then undo: the measurement comes back byte for byte.
+    let big = rectangles(dir.path(), "big.geojson", &[(r#"{"DELBYDEL": "0909", "DELBYDELSN": "Alt"}"#, [597000, 6642000, 599000, 6643000])]);
+    import_ok(&db, "delbydeler", &big, &[]);
+    assert_ne!(measure_csv(&db), at_import);
+    let undo = bomiljo(&db, &["layer", "undo", "delbydeler"]);
+    assert!(undo.status.success() && String::from_utf8_lossy(&undo.stdout).contains("incidents_police: 0 of 40"), "{undo:?}");
+    assert_eq!(measure_csv(&db), at_import);
+}
+
+#[test]
+fn areas_that_leave_out_stored_incidents_are_reported_and_check_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let split = [
+        (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
+        (r#"{"DELBYDEL": "0202", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
+    ];
+    import_ok(&db, "delbydeler", &rectangles(dir.path(), "split.geojson", &split), &[]);
+    import_ok(&db, "incidents_police", &incidents_near_a_boundary(dir.path()), &[]);
+    assert!(bomiljo(&db, &["check"]).status.success());
+    // A "simplified" file without Øst: half the stored incidents fall outside every area.
+    let west_only = rectangles(dir.path(), "west.geojson", &split[..1]);
+    let said = import_ok(&db, "delbydeler", &west_only, &[]);
+    assert!(said.contains("incidents_police: 20 of 40 (50.0 %)"), "{said}");
+    assert!(said.contains("warning: 20 of 40 stored incidents_police (50 %) now lie outside every delbydeler"), "{said}");
+    assert!(!said.contains("0 outside every delbydel"), "{said}");
+    let check = bomiljo(&db, &["check"]);
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success() && report.contains("20 of 40 incidents_police (50 %) lie outside every delbydeler"), "{report}");
+}
