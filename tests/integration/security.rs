@@ -222,6 +222,14 @@ fn export_writes_parquet_per_layer_and_check_finds_problems() {
     assert_eq!(rows, 4);
     let areas: i64 = conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", out.join("delbydeler.parquet").display()), [], |r| r.get(0)).unwrap();
     assert_eq!(areas, 2);
+    // p3 lies east of both squares: a quarter of the police incidents count in no delbydel.
+    let run = bomiljo(&db, &["check"]);
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success() && text.contains("1 of 4 incidents_police (25 %) lie outside every delbydeler"), "{text}");
+    {
+        let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+        store.conn().execute_batch("DELETE FROM incidents WHERE id = 'p3'").unwrap();
+    }
     assert!(bomiljo(&db, &["check"]).status.success());
     {
         let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
