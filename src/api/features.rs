@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{access::View, auth::Caller, ApiError, AppState};
+use super::{access::View, auth::Caller, links::BaseUrl, ApiError, AppState};
 use crate::config::{Layer, Visibility};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 use crate::store::FeaturePage;
@@ -40,7 +40,7 @@ fn crs_uri(crs: Crs) -> &'static str {
 
 /// `GET /`: the map page for browsers (they ask for `text/html`); the OGC landing page for every
 /// other client and for `?f=json`. OGC clients such as OWSLib send no Accept header at all.
-pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
+pub async fn landing(State(state): State<AppState>, base: BaseUrl, headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
     let asks_html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
     let wants_json = q.f.as_deref() == Some("json") || (!asks_html && q.f.as_deref() != Some("html"));
     if wants_json {
@@ -48,11 +48,11 @@ pub async fn landing(State(state): State<AppState>, headers: HeaderMap, Query(q)
             "title": "bomiljo",
             "description": "Bomiljø data for Oslo kommune: delbydeler, points of interest, incidents (internal) and housing (internal).",
             "links": [
-                { "href": "/?f=json", "rel": "self", "type": "application/json", "title": "This document" },
-                { "href": "/api/openapi.json", "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "The API definition" },
-                { "href": "/docs.html", "rel": "service-doc", "type": "text/html", "title": "The API documentation" },
-                { "href": "/conformance", "rel": "conformance", "type": "application/json", "title": "Conformance classes" },
-                { "href": "/collections", "rel": "data", "type": "application/json", "title": "Collections" }
+                { "href": base.join("/?f=json"), "rel": "self", "type": "application/json", "title": "This document" },
+                { "href": base.join("/api/openapi.json"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "The API definition" },
+                { "href": base.join("/docs.html"), "rel": "service-doc", "type": "text/html", "title": "The API documentation" },
+                { "href": base.join("/conformance"), "rel": "conformance", "type": "application/json", "title": "Conformance classes" },
+                { "href": base.join("/collections"), "rel": "data", "type": "application/json", "title": "Collections" }
             ]
         }))
         .into_response());
@@ -79,7 +79,7 @@ pub async fn conformance() -> Json<Value> {
 
 /// A collection: its links and its extent (the municipality's, in which every stored feature
 /// lies: imports refuse anything outside it).
-fn collection(layer: &Layer, config: &crate::config::Config) -> Value {
+fn collection(layer: &Layer, config: &crate::config::Config, base: &BaseUrl) -> Value {
     json!({
         "id": layer.name,
         "title": layer.title_nb,
@@ -89,8 +89,8 @@ fn collection(layer: &Layer, config: &crate::config::Config) -> Value {
         "storageCrs": crs_uri(ANALYSIS_CRS),
         "extent": { "spatial": { "bbox": [config.project.extent_wgs84], "crs": CRS84 } },
         "links": [
-            { "href": format!("/collections/{}/items", layer.name), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
-            { "href": format!("/collections/{}", layer.name), "rel": "self", "type": "application/json" }
+            { "href": base.join(&format!("/collections/{}/items", layer.name)), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
+            { "href": base.join(&format!("/collections/{}", layer.name)), "rel": "self", "type": "application/json" }
         ]
     })
 }
@@ -104,15 +104,20 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 }
 
 /// `GET /collections`: every layer the caller may see.
-pub async fn collections(State(state): State<AppState>, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> =
-        state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(|l| collection(l, &state.config)).collect();
-    Json(json!({ "collections": list, "links": [{ "href": "/collections", "rel": "self", "type": "application/json" }] }))
+pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Value> {
+    let list: Vec<Value> = state
+        .config
+        .layers
+        .iter()
+        .filter(|l| l.visibility == Visibility::Public || caller.role.is_internal())
+        .map(|l| collection(l, &state.config, &base))
+        .collect();
+    Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
 }
 
 /// `GET /collections/{layer}`.
-pub async fn one_collection(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state.config)))
+pub async fn one_collection(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state.config, &base)))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -137,7 +142,13 @@ const MAX_LIMIT: usize = 10_000;
 
 /// `GET /collections/{layer}/items?bbox=&limit=&offset=&datetime=`: GeoJSON in CRS84.
 /// 400 for a malformed bbox or datetime; 403 for internal layers without the analyst role.
-pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<String>, Query(q): Query<ItemsQuery>) -> Result<Response, ApiError> {
+pub async fn items(
+    State(state): State<AppState>,
+    base: BaseUrl,
+    view: View,
+    Path(name): Path<String>,
+    Query(q): Query<ItemsQuery>,
+) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
     let offset = q.offset.unwrap_or(0);
@@ -153,9 +164,9 @@ pub async fn items(State(state): State<AppState>, view: View, Path(name): Path<S
     let to_out = Transformer::new(ANALYSIS_CRS, out_crs);
     let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_out, f)).collect();
     let returned = out.len();
-    let mut links = vec![json!({ "href": page_link(&name, &q, limit, offset), "rel": "self", "type": "application/geo+json" })];
+    let mut links = vec![json!({ "href": base.join(&page_link(&name, &q, limit, offset)), "rel": "self", "type": "application/geo+json" })];
     if offset.saturating_add(returned) < matched as usize {
-        links.push(json!({ "href": page_link(&name, &q, limit, offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
+        links.push(json!({ "href": base.join(&page_link(&name, &q, limit, offset.saturating_add(limit))), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
     Ok(geojson_response(body.to_string(), out_crs))
@@ -170,6 +181,7 @@ pub struct ItemQuery {
 /// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
 pub async fn item(
     State(state): State<AppState>,
+    base: BaseUrl,
     view: View,
     Path((name, id)): Path<(String, String)>,
     Query(q): Query<ItemQuery>,
@@ -187,8 +199,8 @@ pub async fn item(
         .find_map(|f| feature_json(&state, &layer, &to_out, f))
         .ok_or_else(|| ApiError::NotFound(format!("collection '{name}' has no item '{id}'")))?;
     feature["links"] = json!([
-        { "href": format!("/collections/{name}/items/{id}"), "rel": "self", "type": "application/geo+json" },
-        { "href": format!("/collections/{name}"), "rel": "collection", "type": "application/json" }
+        { "href": base.join(&format!("/collections/{name}/items/{}", url_segment(&id))), "rel": "self", "type": "application/geo+json" },
+        { "href": base.join(&format!("/collections/{name}")), "rel": "collection", "type": "application/json" }
     ]);
     Ok(geojson_response(feature.to_string(), out_crs))
 }
@@ -216,6 +228,13 @@ fn feature_json(state: &AppState, layer: &Layer, to_out: &Transformer, f: crate:
         properties.insert("population".into(), json!(population));
     }
     Some(json!({ "type": "Feature", "id": f.id, "geometry": geometry, "properties": properties }))
+}
+
+/// An id as one path segment: road ids such as `way/123` hold a slash.
+fn url_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// A page of `items` with the same filters (a client following `next` keeps its bbox).

@@ -11,6 +11,7 @@ pub mod connections;
 mod error;
 mod features;
 mod limits;
+pub(crate) mod links;
 mod measurement;
 mod meta;
 mod mvt;

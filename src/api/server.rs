@@ -63,6 +63,9 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
                 };
                 let service = app.clone().map_request(move |mut request: hyper::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(remote));
+                    if let Some(uri) = super::links::collapse_slashes(request.uri()) {
+                        *request.uri_mut() = uri;
+                    }
                     request
                 });
                 let (builder, watcher) = (builder.clone(), graceful.watcher());

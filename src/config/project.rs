@@ -35,6 +35,11 @@ pub struct Project {
     pub raster: (String, String),
     /// The streets drawn on the local base and on the neighbour sheet's map.
     pub streets: Option<Streets>,
+    /// The address in absolute links (`[server] public_url`, without a trailing slash); `None`:
+    /// from the request.
+    pub public_url: Option<String>,
+    /// Whether `X-Forwarded-Proto`/`X-Forwarded-Host` name the address (a trusted proxy in front).
+    pub trust_forwarded_headers: bool,
 }
 
 /// A line layer drawn as streets (`[map] streets`), and the credit its data needs.
@@ -171,6 +176,18 @@ impl Project {
                 .map_err(|e| invalid(format!("[map] {e}")))?,
             raster: (raw.map.raster_tiles, raw.map.raster_attribution),
             streets,
+            public_url: raw.server.public_url.map(|url| check_public_url(&url).map_err(invalid)).transpose()?,
+            trust_forwarded_headers: raw.server.trust_forwarded_headers,
         })
     }
+}
+
+/// `[server] public_url` without its trailing slashes; an http(s) URL with a host.
+fn check_public_url(url: &str) -> Result<String, String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://")).unwrap_or_default();
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(format!("[server] public_url = \"{url}\" is not an http(s) address such as https://bomiljo.oslo.kommune.no/"));
+    }
+    Ok(trimmed.to_string())
 }

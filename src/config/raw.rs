@@ -15,6 +15,20 @@ pub struct RawProject {
     pub limits: RawLimits,
     pub release: RawRelease,
     pub map: RawMap,
+    #[serde(default)]
+    pub server: RawServer,
+}
+
+/// How the server names itself in the links of its answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    /// The address clients reach the service at (`https://bomiljo.oslo.kommune.no/`).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Take scheme and host from `X-Forwarded-Proto`/`X-Forwarded-Host` (behind a trusted proxy only).
+    #[serde(default)]
+    pub trust_forwarded_headers: bool,
 }
 
 #[derive(Debug, Deserialize)]
