@@ -14,6 +14,7 @@ use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
 use crate::privacy::Count;
 use crate::render::tile::{pixel_to_lonlat, TILE_PX};
+use crate::render::tile_polygons::tile_polygons;
 use crate::spatial::{Crs, SsbCell, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
 use crate::store::IncidentFilter;
 
@@ -67,14 +68,19 @@ impl TileProjection {
     }
 }
 
-/// Encodes one ring set (EPSG:25832) as an MVT polygon.
-fn polygon(proj: &TileProjection, to_wgs84: &Transformer, rings: &[Vec<(f64, f64)>]) -> Option<mvt::GeomData> {
+/// Encodes polygons (EPSG:25832) as one MVT polygon feature's geometry: clipped, valid and
+/// wound per the specification ([`tile_polygons`]); `None` when nothing of them shows.
+fn polygon(proj: &TileProjection, to_wgs84: &Transformer, polygons: &geo::MultiPolygon<f64>) -> Option<mvt::GeomData> {
+    use geo::MapCoords;
+    let in_tile = polygons.try_map_coords(|c| to_wgs84.apply(c.x, c.y).map(|(lon, lat)| proj.project(lon, lat)).map(|(x, y)| geo::Coord { x, y })).ok()?;
+    let shapes = tile_polygons(&in_tile, EXTENT);
+    if shapes.is_empty() {
+        return None;
+    }
     let mut encoder = GeomEncoder::new(GeomType::Polygon);
-    for ring in rings {
-        for &(x, y) in ring.iter().take(ring.len().saturating_sub(1)) {
-            let (lon, lat) = to_wgs84.apply(x, y).ok()?;
-            let (tx, ty) = proj.project(lon, lat);
-            encoder.add_point(tx, ty).ok()?;
+    for ring in shapes.iter().flatten() {
+        for &(x, y) in ring {
+            encoder.add_point(f64::from(x), f64::from(y)).ok()?;
         }
         encoder.complete_geom().ok()?;
     }
@@ -133,7 +139,8 @@ pub async fn tile(
             let Some(figure) = caller.policy.shown(count).figure() else {
                 continue;
             };
-            let Some(geom) = polygon(&proj, &to_wgs84, &[ring]) else {
+            let cell = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+            let Some(geom) = polygon(&proj, &to_wgs84, &cell) else {
                 continue;
             };
             let mut feature = layer.into_feature(geom);
@@ -157,31 +164,25 @@ pub async fn tile(
             View::Internal(internal) => internal.store.areas(&spec.name).await?,
         };
         for area in areas {
-            use geo::orient::{Direction, Orient};
             let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
                 continue;
             };
-            // MVT wants exteriors clockwise on screen: counter-clockwise with y up.
-            let oriented = area.polygon.orient(Direction::Default);
             if r.max().x < x0 || r.min().x > x1 || r.max().y < y0 || r.min().y > y1 {
                 continue;
             }
-            for p in &oriented.0 {
-                let rings: Vec<Vec<(f64, f64)>> =
-                    std::iter::once(p.exterior()).chain(p.interiors()).map(|ring| ring.0.iter().map(|c| (c.x, c.y)).collect()).collect();
-                let Some(geom) = polygon(&proj, &to_wgs84, &rings) else {
-                    continue;
-                };
-                let mut feature = layer.into_feature(geom);
-                feature.add_tag_string("code", &area.code);
-                if let Some(name) = &area.name {
-                    feature.add_tag_string("name", name);
-                }
-                if let Some(parent) = &area.parent_code {
-                    feature.add_tag_string("bydel", parent);
-                }
-                layer = feature.into_layer();
+            // One feature per area (a MultiPolygon), whatever the number of its parts.
+            let Some(geom) = polygon(&proj, &to_wgs84, &area.polygon) else {
+                continue;
+            };
+            let mut feature = layer.into_feature(geom);
+            feature.add_tag_string("code", &area.code);
+            if let Some(name) = &area.name {
+                feature.add_tag_string("name", name);
             }
+            if let Some(parent) = &area.parent_code {
+                feature.add_tag_string("bydel", parent);
+            }
+            layer = feature.into_layer();
         }
     }
     tile.add_layer(layer).map_err(|e| ApiError::BadRequest(format!("tile encoding: {e}")))?;

@@ -2,6 +2,7 @@
 
 pub mod ramp;
 pub mod tile;
+pub mod tile_polygons;
 
 /// The largest "round" length (1, 2 or 5 × 10ⁿ metres) not above `max_m`, for scale bars.
 ///
