@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::{access::View, auth::Caller, links::BaseUrl, ApiError, AppState};
 use crate::config::{Layer, Visibility};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{BoxQuery, Crs, Transformer, ANALYSIS_CRS};
 use crate::store::FeaturePage;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -214,14 +214,7 @@ fn geojson_response(body: String, crs: Crs) -> Response {
 /// A stored feature as GeoJSON in the answer's CRS. Delbydeler carry the population every other output
 /// shows (areal weighting of the grid) where the file gave none.
 fn feature_json(state: &AppState, layer: &Layer, to_out: &Transformer, f: crate::store::StoredFeature) -> Option<Value> {
-    let geometry = match (&f.polygon, &f.lines) {
-        (Some(p), _) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiPolygon(p.clone())).ok()?),
-        (None, Some(lines)) => geojson::Geometry::from(&to_out.geometry(&geo::Geometry::MultiLineString(lines.clone())).ok()?),
-        (None, None) => {
-            let (lon, lat) = to_out.apply(f.x, f.y).ok()?;
-            geojson::Geometry::from(&geo::Geometry::Point(geo::Point::new(lon, lat)))
-        }
-    };
+    let geometry = geojson::Geometry::from(&to_out.geometry(&f.geometry()).ok()?);
     let mut properties = f.properties;
     if layer.name == state.config.project.assign_layer && properties.get("population").is_none_or(Value::is_null) {
         let population = state.derived().geography.infos.iter().find(|a| a.code == f.id).and_then(|a| a.population).map(|p| p.round() as i64);
@@ -252,8 +245,8 @@ fn page_link(name: &str, q: &ItemsQuery, limit: usize, offset: usize) -> String 
     href
 }
 
-/// A bbox in `crs` (CRS84 degrees, or metres of a UTM zone) into an EPSG:25832 envelope.
-fn parse_bbox(text: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
+/// A bbox in `crs` (CRS84 degrees, or metres of a UTM zone): features intersecting it match.
+fn parse_bbox(text: &str, crs: Crs) -> Result<BoxQuery, ApiError> {
     let bad = || {
         ApiError::BadRequest(if crs.is_geographic() {
             format!("bbox={text}: give min_lon,min_lat,max_lon,max_lat in degrees")
@@ -276,9 +269,7 @@ fn parse_bbox(text: &str, crs: Crs) -> Result<[f64; 4], ApiError> {
     if too_big {
         return Err(ApiError::BadRequest(format!("bbox={text} covers more than a region; bomiljo serves one municipality")));
     }
-    let t = Transformer::new(crs, ANALYSIS_CRS);
-    let corners: Vec<(f64, f64)> = [(w, s), (e, s), (w, n), (e, n)].into_iter().map(|(x, y)| t.apply(x, y)).collect::<Result<_, _>>().map_err(|_| bad())?;
-    Ok(corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]))
+    BoxQuery::new(crs, [w, s, e, n]).map_err(|_| bad())
 }
 
 /// `2024-05-17`, `2024-01-01/2024-12-31`, `../2024-12-31` or `2024-01-01/..` (times are ignored:

@@ -5,11 +5,13 @@
 //! when the API hands geometry to a web map (WGS84). Distances in metres are [`Metres`], never a
 //! bare `f64` that might be degrees.
 
+mod bbox;
 mod crs;
 mod extent;
 mod ssb;
 mod units;
 
+pub use bbox::BoxQuery;
 pub use crs::{Crs, CrsError, Transformer, ANALYSIS_CRS};
 pub use extent::{bounds_of, Extent};
 pub use ssb::{SsbCell, SsbProjection, SSB_CELL_M};

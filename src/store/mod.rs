@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0008_release_ledger.sql"),
     include_str!("schema/0009_person_key.sql"),
     include_str!("schema/0010_delivered_position.sql"),
+    include_str!("schema/0011_envelopes.sql"),
 ];
 
 /// The schema version this build writes.
@@ -163,6 +164,9 @@ impl Store {
                 return Err(StoreError::Migrate { version, source });
             }
             tracing::info!(version, path = %self.path.display(), "migrated database schema");
+        }
+        if current < SCHEMA_VERSION {
+            write::fill_envelopes(&self.conn)?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use geo::{MultiLineString, MultiPolygon};
 use serde::Serialize;
 
 use super::StoreError;
+use crate::spatial::BoxQuery;
 
 /// An area as stored: code, names and its polygon in EPSG:25832.
 #[derive(Clone, Debug)]
@@ -414,13 +415,13 @@ pub struct StoredFeature {
     pub properties: serde_json::Map<String, serde_json::Value>,
 }
 
-/// A page of a layer's features inside a box (by representative point), with an optional
-/// date span (incident date, housing opening date).
+/// A page of a layer's features whose geometry intersects a box, with an optional date span
+/// (incident date, housing opening date).
 pub struct FeatureQuery<'a> {
     pub table: &'a str,
     pub layer: &'a str,
     pub id: Option<String>,
-    pub bbox: Option<[f64; 4]>,
+    pub bbox: Option<BoxQuery>,
     pub dates: Option<(String, String)>,
     pub limit: usize,
     pub offset: usize,
@@ -431,7 +432,8 @@ pub struct FeatureQuery<'a> {
 pub struct FeaturePage {
     /// One feature by id (OGC API `items/{id}`).
     pub id: Option<String>,
-    pub bbox: Option<[f64; 4]>,
+    /// Features whose geometry intersects this box.
+    pub bbox: Option<BoxQuery>,
     pub dates: Option<(String, String)>,
     pub limit: usize,
     pub offset: usize,
@@ -439,7 +441,7 @@ pub struct FeaturePage {
 
 impl FeaturePage {
     pub fn query<'a>(&self, table: &'a str, layer: &'a str) -> FeatureQuery<'a> {
-        FeatureQuery { table, layer, id: self.id.clone(), bbox: self.bbox, dates: self.dates.clone(), limit: self.limit, offset: self.offset }
+        FeatureQuery { table, layer, id: self.id.clone(), bbox: self.bbox.clone(), dates: self.dates.clone(), limit: self.limit, offset: self.offset }
     }
 }
 
@@ -460,9 +462,18 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         clauses.push("id = ?".into());
         params.push(Value::Text(id.clone()));
     }
-    if let Some([x0, y0, x1, y1]) = q.bbox {
-        clauses.push("x BETWEEN ? AND ? AND y BETWEEN ? AND ?".into());
-        params.extend([Value::Double(x0), Value::Double(x1), Value::Double(y0), Value::Double(y1)]);
+    // The box's envelope narrows the candidates in SQL (polygons and lines by their envelope,
+    // points by themselves); the exact test in the box's CRS follows below.
+    if let Some([x0, y0, x1, y1]) = q.bbox.as_ref().map(BoxQuery::envelope) {
+        let point_in = "x BETWEEN ? AND ? AND y BETWEEN ? AND ?";
+        let mut values = vec![x0, x1, y0, y1];
+        if geometry == "NULL" {
+            clauses.push(point_in.into());
+        } else {
+            clauses.push(format!("((xmin IS NULL AND {point_in}) OR (xmin <= ? AND xmax >= ? AND ymin <= ? AND ymax >= ?))"));
+            values.extend([x1, x0, y1, y0]);
+        }
+        params.extend(values.into_iter().map(Value::Double));
     }
     if let (Some(column), Some((from, to))) = (date_column, &q.dates) {
         clauses.push(format!("{column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"));
@@ -470,14 +481,22 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     }
     let condition = clauses.join(" AND ");
     let what = || format!("listing features of layer '{}'", q.layer);
-    let matched: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM {} WHERE {condition}", q.table), duckdb::params_from_iter(params.clone()), |r| r.get(0))
-        .map_err(StoreError::query(what()))?;
     let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS VARCHAR)")).collect();
-    let sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id LIMIT ? OFFSET ?", select.join(", "), q.table);
-    // Page values are bound like every other value; beyond i64 a page is simply empty.
-    let page = |n: usize| Value::BigInt(i64::try_from(n).unwrap_or(i64::MAX));
-    params.extend([page(q.limit), page(q.offset)]);
+    let mut sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id", select.join(", "), q.table);
+    // Without a box SQL counts and pages; with one, every candidate is read and tested first.
+    let counted_in_sql = match q.bbox {
+        Some(_) => None,
+        None => {
+            let matched: i64 = conn
+                .query_row(&format!("SELECT count(*) FROM {} WHERE {condition}", q.table), duckdb::params_from_iter(params.clone()), |r| r.get(0))
+                .map_err(StoreError::query(what()))?;
+            // Page values are bound like every other value; beyond i64 a page is simply empty.
+            let page = |n: usize| Value::BigInt(i64::try_from(n).unwrap_or(i64::MAX));
+            params.extend([page(q.limit), page(q.offset)]);
+            sql.push_str(" LIMIT ? OFFSET ?");
+            Some(matched as u64)
+        }
+    };
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what()))?;
     let rows = stmt
         .query_map(duckdb::params_from_iter(params), |r| {
@@ -505,7 +524,25 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         };
         out.push(StoredFeature { id, x, y, polygon, lines, properties });
     }
-    Ok((out, matched as u64))
+    match &q.bbox {
+        Some(bbox) => {
+            out.retain(|f| bbox.intersects(&f.geometry()));
+            let matched = out.len() as u64;
+            Ok((out.into_iter().skip(q.offset).take(q.limit).collect(), matched))
+        }
+        None => Ok((out, counted_in_sql.unwrap_or_default())),
+    }
+}
+
+impl StoredFeature {
+    /// The feature's geometry in EPSG:25832: its polygons, its lines or its point.
+    pub fn geometry(&self) -> geo::Geometry<f64> {
+        match (&self.polygon, &self.lines) {
+            (Some(p), _) => geo::Geometry::MultiPolygon(p.clone()),
+            (None, Some(l)) => geo::Geometry::MultiLineString(l.clone()),
+            (None, None) => geo::Geometry::Point(geo::Point::new(self.x, self.y)),
+        }
+    }
 }
 
 /// Incident counts per square cell of `cell_m` metres inside a box, for vector tiles:

@@ -114,6 +114,10 @@ impl Table {
         if self == Table::Features {
             row.push(text(&f.tags));
         }
+        if matches!(self, Table::Areas | Table::Features) {
+            let envelope = envelope_of(f);
+            row.extend((0..4).map(|i| envelope.map_or(Cell::Null, |e| Cell::Double(e[i]))));
+        }
         if self == Table::Incidents {
             row.push(f.ssb_cell.map_or(Cell::Null, |c| Cell::Integer(c.id())));
             row.push(Cell::of(f.get("person_key")));
@@ -122,6 +126,58 @@ impl Table {
         }
         row
     }
+}
+
+/// Gives every stored polygon and line (and those in the histories) that has no envelope yet
+/// its envelope: rows stored before schema version 11. Returns how many were filled.
+pub fn fill_envelopes(conn: &Connection) -> Result<u64, StoreError> {
+    use geo::BoundingRect;
+    let mut filled = 0;
+    for table in ["areas", "features", "areas_history", "features_history"] {
+        let what = || format!("computing the envelopes of {table}");
+        let rows: Vec<(i64, String)> = {
+            let mut stmt =
+                conn.prepare(&format!("SELECT rowid, geometry FROM {table} WHERE geometry IS NOT NULL AND xmin IS NULL")).map_err(StoreError::query(what()))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(StoreError::query(what()))?;
+            rows.collect::<Result<_, _>>().map_err(StoreError::query(what()))?
+        };
+        if rows.is_empty() {
+            continue;
+        }
+        let tx = conn.unchecked_transaction().map_err(StoreError::query(what()))?;
+        tx.execute_batch("CREATE TEMP TABLE envelopes (rid BIGINT, xmin DOUBLE, ymin DOUBLE, xmax DOUBLE, ymax DOUBLE)").map_err(StoreError::query(what()))?;
+        {
+            let mut appender = tx.appender("envelopes").map_err(StoreError::query(what()))?;
+            for (rid, geometry) in rows {
+                let rect = match super::queries::parse_shape(&geometry) {
+                    Ok(super::queries::Shape::Polygon(p)) => p.bounding_rect(),
+                    Ok(super::queries::Shape::Lines(l)) => l.bounding_rect(),
+                    Err(_) => None,
+                };
+                if let Some(r) = rect {
+                    appender.append_row(params![rid, r.min().x, r.min().y, r.max().x, r.max().y]).map_err(StoreError::query(what()))?;
+                    filled += 1;
+                }
+            }
+        }
+        tx.execute_batch(&format!(
+            "UPDATE {table} SET xmin = e.xmin, ymin = e.ymin, xmax = e.xmax, ymax = e.ymax FROM envelopes e WHERE {table}.rowid = e.rid; DROP TABLE envelopes;"
+        ))
+        .map_err(StoreError::query(what()))?;
+        tx.commit().map_err(StoreError::query(what()))?;
+    }
+    Ok(filled)
+}
+
+/// The envelope (min x, min y, max x, max y) of a feature's polygon or lines; `None` for a point.
+fn envelope_of(f: &Feature) -> Option<[f64; 4]> {
+    use geo::BoundingRect;
+    let rect = match (&f.polygon, &f.lines) {
+        (Some(polygon), _) => polygon.bounding_rect(),
+        (None, Some(lines)) => lines.bounding_rect(),
+        (None, None) => None,
+    }?;
+    Some([rect.min().x, rect.min().y, rect.max().x, rect.max().y])
 }
 
 /// One value of a row on its way to a table, borrowed from the feature: valid rows (the hot
@@ -590,4 +646,26 @@ pub fn undo_last<'c>(conn: &'c mut Connection, layer: &Layer) -> Result<Option<P
     tx.execute("UPDATE import_log SET undone_at = now() WHERE id = ?", params![import_id]).map_err(StoreError::query(what()))?;
     let written = Written { import_id, rows: restored as u64, replaced: removed as u64, unassigned: 0 };
     Ok(Some(PendingImport { tx, written }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_stored_without_an_envelope_get_theirs() {
+        let store = crate::store::Store::open_in_memory().unwrap();
+        let conn = store.conn();
+        let square = r#"{"type": "Polygon", "coordinates": [[[10, 20], [30, 20], [30, 50], [10, 50], [10, 20]]]}"#;
+        conn.execute("INSERT INTO areas (layer, id, area_m2, x, y, geometry, import_id) VALUES ('delbydeler', '0101', 600, 20, 30, ?, 1)", params![square])
+            .unwrap();
+        conn.execute("INSERT INTO features (layer, id, x, y, import_id) VALUES ('transit_stops', 's1', 1, 2, 1)", []).unwrap();
+        assert_eq!(fill_envelopes(conn).unwrap(), 1);
+        let envelope: (f64, f64, f64, f64) =
+            conn.query_row("SELECT xmin, ymin, xmax, ymax FROM areas", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap();
+        assert_eq!(envelope, (10.0, 20.0, 30.0, 50.0));
+        // A point keeps none, and nothing is left to fill.
+        assert!(conn.query_row("SELECT xmin FROM features", [], |r| r.get::<_, Option<f64>>(0)).unwrap().is_none());
+        assert_eq!(fill_envelopes(conn).unwrap(), 0);
+    }
 }

@@ -348,3 +348,55 @@ fn vector_tile_polygons_of_the_oslo_delbydeler_are_valid_and_wound_at_every_zoom
     }
     assert!(features > 300 && checked_rings >= features, "{features} polygons, {checked_rings} rings");
 }
+
+/// `bbox` selects by geometry: squares whose representative points lie outside the box, and a
+/// road that crosses it with both ends outside, are in; a road beside it is not; numberMatched
+/// agrees, in metres and in degrees.
+#[test]
+fn bbox_selects_polygons_and_lines_by_their_geometry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let line = |id: &str, from: (i64, i64), to: (i64, i64)| {
+        format!(
+            r#"{{"type": "Feature", "properties": {{"@id": "way/{id}", "highway": "residential"}}, "geometry": {{"type": "LineString", "coordinates": [[{}, {}], [{}, {}]]}}}}"#,
+            from.0, from.1, to.0, to.1
+        )
+    };
+    let roads = [
+        line("1", (597_000, 6_642_500), (599_000, 6_642_500)),
+        line("2", (597_950, 6_642_450), (598_050, 6_642_550)),
+        line("3", (597_100, 6_642_900), (597_300, 6_642_900)),
+    ];
+    let file = dir.path().join("roads.geojson");
+    std::fs::write(
+        &file,
+        format!(r#"{{"type": "FeatureCollection", "crs": {{"type": "name", "properties": {{"name": "EPSG:25832"}}}}, "features": [{}]}}"#, roads.join(",")),
+    )
+    .unwrap();
+    import_ok(&db, "roads", &file, &[]);
+    let server = Server::start(&db, 0).expect("server starts");
+    let utm32 = "http://www.opengis.net/def/crs/EPSG/0/25832";
+    let ids = |v: &Value| -> Vec<String> { v["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect() };
+    let boxed = |layer: &str, bbox: &str, crs: &str| server.get_json(&format!("/collections/{layer}/items?bbox={bbox}&bbox-crs={crs}"));
+
+    // 200 m around the squares' shared edge: no representative point lies in it.
+    let areas = boxed("delbydeler", "597900,6642400,598100,6642600", utm32);
+    assert_eq!((ids(&areas), areas["numberMatched"].as_u64()), (vec!["0101".to_string(), "0202".to_string()], Some(2)));
+    let streets = boxed("roads", "597900,6642400,598100,6642600", utm32);
+    assert_eq!((ids(&streets), streets["numberMatched"].as_u64()), (vec!["way/1".to_string(), "way/2".to_string()], Some(2)));
+    // The same box in degrees (its corners from cs2cs, a little inside): the same answer.
+    let t = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
+    let (w, s) = t.apply(597_910.0, 6_642_410.0).unwrap();
+    let (e, n) = t.apply(598_090.0, 6_642_590.0).unwrap();
+    let degrees = format!("{w},{s},{e},{n}");
+    assert_eq!(ids(&boxed("roads", &degrees, "http://www.opengis.net/def/crs/OGC/1.3/CRS84")), ["way/1", "way/2"]);
+    // A box over road 3 alone, inside square 0101.
+    let corner = boxed("roads", "597150,6642850,597250,6642950", utm32);
+    assert_eq!(ids(&corner), ["way/3"]);
+    assert_eq!(ids(&boxed("delbydeler", "597150,6642850,597250,6642950", utm32)), ["0101"]);
+    // An id with a slash links as one escaped path segment, and is found through it.
+    let item = server.get_json("/collections/roads/items/way%2F3");
+    let link = item["links"][0]["href"].as_str().unwrap();
+    assert!(link.ends_with("/collections/roads/items/way%2F3"), "{link}");
+    assert!(server.stop());
+}

@@ -1,0 +1,91 @@
+//! A box a client selects features with (OGC API - Features `bbox` and `bbox-crs`), kept in
+//! the client's own CRS: a feature is in the answer when its geometry intersects the box as the
+//! client drew it (Features Part 1, 7.15.3), not when its stored point lies in the box's
+//! envelope in metres. A box in degrees is curved in metres, so the envelope only narrows the
+//! candidates; the test is made in the box's CRS.
+//!
+//! ```
+//! use bomiljo::spatial::{BoxQuery, Crs};
+//! use geo::{line_string, Geometry};
+//! let b = BoxQuery::new(Crs::Utm32, [597_000.0, 6_642_000.0, 598_000.0, 6_643_000.0]).unwrap();
+//! // A road crossing the box whose ends both lie outside it.
+//! let road = Geometry::LineString(line_string![(x: 596_000.0, y: 6_642_500.0), (x: 599_000.0, y: 6_642_500.0)]);
+//! assert!(b.intersects(&road));
+//! ```
+
+use geo::{Geometry, Intersects, Rect};
+
+use super::{Crs, CrsError, Transformer, ANALYSIS_CRS};
+
+/// Points along each edge when a box is carried into metres: a degree box's edges bow.
+const EDGE_SAMPLES: usize = 16;
+
+/// A box in `crs` (min x, min y, max x, max y; degrees lon/lat for geographic CRSs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoxQuery {
+    crs: Crs,
+    rect: Rect<f64>,
+    /// The box's envelope in the analysis CRS, widened a little: every feature that intersects
+    /// the box intersects the envelope.
+    envelope: [f64; 4],
+}
+
+impl BoxQuery {
+    pub fn new(crs: Crs, [w, s, e, n]: [f64; 4]) -> Result<BoxQuery, CrsError> {
+        let rect = Rect::new((w, s), (e, n));
+        let to_metres = Transformer::new(crs, ANALYSIS_CRS);
+        let mut envelope = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for i in 0..=EDGE_SAMPLES {
+            let t = i as f64 / EDGE_SAMPLES as f64;
+            let (x, y) = (w + t * (e - w), s + t * (n - s));
+            for (px, py) in [(x, s), (x, n), (w, y), (e, y)] {
+                let (mx, my) = to_metres.apply(px, py)?;
+                envelope = [envelope[0].min(mx), envelope[1].min(my), envelope[2].max(mx), envelope[3].max(my)];
+            }
+        }
+        // Between samples an edge bows by far less than a metre at municipal scale.
+        let pad = 1.0;
+        Ok(BoxQuery { crs, rect, envelope: [envelope[0] - pad, envelope[1] - pad, envelope[2] + pad, envelope[3] + pad] })
+    }
+
+    /// The envelope in the analysis CRS (min x, min y, max x, max y) that holds the box.
+    pub fn envelope(&self) -> [f64; 4] {
+        self.envelope
+    }
+
+    /// Whether `geometry` (analysis CRS) intersects the box, tested in the box's CRS.
+    pub fn intersects(&self, geometry: &Geometry<f64>) -> bool {
+        if self.crs == ANALYSIS_CRS {
+            return geometry.intersects(&self.rect);
+        }
+        Transformer::new(ANALYSIS_CRS, self.crs).geometry(geometry).is_ok_and(|g| g.intersects(&self.rect))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{point, polygon};
+
+    #[test]
+    fn a_polygon_that_covers_the_box_or_crosses_it_is_in_and_one_beside_it_is_not() {
+        let b = BoxQuery::new(Crs::Utm32, [0.0, 0.0, 10.0, 10.0]).unwrap();
+        let around = polygon![(x: -100.0, y: -100.0), (x: 100.0, y: -100.0), (x: 100.0, y: 100.0), (x: -100.0, y: 100.0)];
+        let beside = polygon![(x: 20.0, y: 0.0), (x: 30.0, y: 0.0), (x: 30.0, y: 10.0)];
+        assert!(b.intersects(&Geometry::Polygon(around)));
+        assert!(!b.intersects(&Geometry::Polygon(beside)));
+    }
+
+    #[test]
+    fn a_point_inside_the_metre_envelope_of_a_degree_box_but_outside_the_box_is_out() {
+        let b = BoxQuery::new(Crs::Wgs84, [10.74, 59.91, 10.76, 59.92]).unwrap();
+        // Just west of 10.74 E: in metres the degree box is a tilted quadrilateral, and its
+        // envelope takes in a sliver beyond its western edge.
+        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(10.7399, 59.9101).unwrap();
+        let [x0, y0, x1, y1] = b.envelope();
+        assert!((x0..=x1).contains(&x) && (y0..=y1).contains(&y), "the envelope holds it");
+        assert!(!b.intersects(&Geometry::Point(point!(x: x, y: y))));
+        let (x, y) = Transformer::new(Crs::Wgs84, ANALYSIS_CRS).apply(10.7401, 59.9101).unwrap();
+        assert!(b.intersects(&Geometry::Point(point!(x: x, y: y))));
+    }
+}
