@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use super::{access::View, auth::Caller, links::BaseUrl, ApiError, AppState};
 use crate::config::{Layer, Visibility};
 use crate::spatial::{BoxQuery, Crs, Transformer, ANALYSIS_CRS};
+use crate::store::queries::{feature_properties, PropertyType};
 use crate::store::FeaturePage;
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
@@ -73,7 +74,9 @@ pub async fn conformance() -> Json<Value> {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"
+        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters"
     ] }))
 }
 
@@ -90,7 +93,8 @@ fn collection(layer: &Layer, config: &crate::config::Config, base: &BaseUrl) -> 
         "extent": { "spatial": { "bbox": [config.project.extent_wgs84], "crs": CRS84 } },
         "links": [
             { "href": base.join(&format!("/collections/{}/items", layer.name)), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
-            { "href": base.join(&format!("/collections/{}", layer.name)), "rel": "self", "type": "application/json" }
+            { "href": base.join(&format!("/collections/{}", layer.name)), "rel": "self", "type": "application/json" },
+            { "href": base.join(&format!("/collections/{}/queryables", layer.name)), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json" }
         ]
     })
 }
@@ -115,6 +119,22 @@ pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: C
     Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
 }
 
+/// `GET /collections/{layer}/queryables`: the properties `items` filters on (`property=value`),
+/// sorts by (`sortby`) and selects (`properties`), as JSON Schema (OGC API - Features Part 3).
+pub async fn queryables(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Response, ApiError> {
+    let layer = visible_layer(&state, &caller, &name)?;
+    let properties: serde_json::Map<String, Value> = queryables_of(layer).iter().map(|(n, kind)| (n.to_string(), kind.json_schema())).collect();
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": base.join(&format!("/collections/{name}/queryables")),
+        "type": "object",
+        "title": layer.title_nb,
+        "properties": properties,
+        "additionalProperties": false
+    });
+    Ok(([(header::CONTENT_TYPE, "application/schema+json")], schema.to_string()).into_response())
+}
+
 /// `GET /collections/{layer}`.
 pub async fn one_collection(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state.config, &base)))
@@ -130,11 +150,92 @@ pub struct ItemsQuery {
     /// The CRS of the answer's geometry: a URI from the collection's `crs` list (default CRS84).
     crs: Option<String>,
     /// Page size, 1-10000 (default 100).
+    #[schemars(range(min = 1, max = 10_000), extend("default" = 100))]
     limit: Option<usize>,
     /// Items to skip.
     offset: Option<usize>,
     /// A date or an interval `start/end` (`..` for open ends).
     datetime: Option<String>,
+    /// `json` or `geojson` (the only encodings offered).
+    f: Option<String>,
+    /// The properties to include, comma-separated (default: all).
+    properties: Option<String>,
+    /// A property to order by: `name` or `+name` ascending, `-name` descending (then by id).
+    sortby: Option<String>,
+}
+
+/// The query parameters `items` takes besides the collection's queryables (`property=value`).
+const ITEMS_PARAMETERS: [&str; 9] = ["bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "properties", "sortby"];
+
+/// The collection's properties by name and type (its queryables).
+fn queryables_of(layer: &Layer) -> &'static [(&'static str, PropertyType)] {
+    feature_properties(crate::store::write::Table::for_kind(layer.kind).name()).unwrap_or_default()
+}
+
+/// Whether `name` is one of the layer's queryables.
+fn is_queryable(layer: &Layer, name: &str) -> bool {
+    queryables_of(layer).iter().any(|(n, _)| *n == name)
+}
+
+fn queryable_names(layer: &Layer) -> String {
+    queryables_of(layer).iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+}
+
+/// `property=value` filters from the query string; 400 naming what is offered for any other
+/// parameter (OGC API - Features 7.15.2: unknown parameters are an error, not ignored, or a
+/// client would page through everything believing it filtered).
+fn property_filters(layer: &Layer, pairs: &[(String, String)]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut filters = Vec::new();
+    for (key, value) in pairs.iter().filter(|(key, _)| !ITEMS_PARAMETERS.contains(&key.as_str())) {
+        if !is_queryable(layer, key) {
+            let hint = if key.starts_with("filter") { " CQL2 filters are not offered; filter on a queryable with property=value." } else { "" };
+            return Err(ApiError::BadRequest(format!(
+                "unknown parameter '{key}'.{hint} Collection {} takes {} and its queryables {} (/collections/{}/queryables)",
+                layer.name,
+                ITEMS_PARAMETERS.join(", "),
+                queryable_names(layer),
+                layer.name
+            )));
+        }
+        filters.push((key.clone(), value.clone()));
+    }
+    Ok(filters)
+}
+
+/// `sortby=name`, `+name` or `-name` on one queryable.
+fn sort_order(layer: &Layer, sortby: &str) -> Result<(String, bool), ApiError> {
+    let trimmed = sortby.trim();
+    let (name, descending) = match trimmed.strip_prefix('-') {
+        Some(name) => (name, true),
+        None => (trimmed.strip_prefix('+').unwrap_or(trimmed), false),
+    };
+    if !is_queryable(layer, name) {
+        return Err(ApiError::BadRequest(format!(
+            "sortby={sortby}: sort by one of {} (+ ascending, - descending); the default order is by id",
+            queryable_names(layer)
+        )));
+    }
+    Ok((name.to_string(), descending))
+}
+
+/// `f=json` or `f=geojson`; 400 for any other encoding.
+fn geojson_only(f: Option<&str>) -> Result<(), ApiError> {
+    match f {
+        None | Some("json" | "geojson") => Ok(()),
+        Some(other) => Err(ApiError::BadRequest(format!("f={other}: items are offered as GeoJSON only (f=json)"))),
+    }
+}
+
+/// `properties=a,b`: the names, each a property of the layer.
+fn chosen_properties(layer: &Layer, list: &str) -> Result<Vec<String>, ApiError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|name| match is_queryable(layer, name) {
+            true => Ok(name.to_string()),
+            false => Err(ApiError::BadRequest(format!("properties: '{name}' is not a property of {}; it has {}", layer.name, queryable_names(layer)))),
+        })
+        .collect()
 }
 
 /// Most items one page may hold.
@@ -148,25 +249,38 @@ pub async fn items(
     view: View,
     Path(name): Path<String>,
     Query(q): Query<ItemsQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
+    geojson_only(q.f.as_deref())?;
+    let equals = property_filters(&layer, &pairs)?;
+    let sort = q.sortby.as_deref().map(|s| sort_order(&layer, s)).transpose()?;
+    let chosen = q.properties.as_deref().map(|list| chosen_properties(&layer, list)).transpose()?;
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
     let offset = q.offset.unwrap_or(0);
     let bbox_crs = q.bbox_crs.as_deref().map(|u| offered_crs(u, "bbox-crs")).transpose()?.unwrap_or(Crs::Wgs84);
     let bbox = q.bbox.as_deref().map(|b| parse_bbox(b, bbox_crs)).transpose()?;
     let out_crs = q.crs.as_deref().map(|u| offered_crs(u, "crs")).transpose()?.unwrap_or(Crs::Wgs84);
     let dates = q.datetime.as_deref().map(parse_datetime).transpose()?;
-    let page = FeaturePage { id: None, bbox, dates, limit, offset };
+    let page = FeaturePage { id: None, bbox, dates, equals, sort, limit, offset };
     let (features, matched) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
     };
     let to_out = Transformer::new(ANALYSIS_CRS, out_crs);
-    let out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_out, f)).collect();
+    let mut out: Vec<Value> = features.into_iter().filter_map(|f| feature_json(&state, &layer, &to_out, f)).collect();
+    if let Some(chosen) = &chosen {
+        for feature in &mut out {
+            if let Some(properties) = feature["properties"].as_object_mut() {
+                properties.retain(|key, _| chosen.contains(key));
+            }
+        }
+    }
     let returned = out.len();
-    let mut links = vec![json!({ "href": base.join(&page_link(&name, &q, limit, offset)), "rel": "self", "type": "application/geo+json" })];
+    let link = |offset: usize| base.join(&page_link(&name, &pairs, limit, offset));
+    let mut links = vec![json!({ "href": link(offset), "rel": "self", "type": "application/geo+json" })];
     if offset.saturating_add(returned) < matched as usize {
-        links.push(json!({ "href": base.join(&page_link(&name, &q, limit, offset.saturating_add(limit))), "rel": "next", "type": "application/geo+json" }));
+        links.push(json!({ "href": link(offset.saturating_add(limit)), "rel": "next", "type": "application/geo+json" }));
     }
     let body = json!({ "type": "FeatureCollection", "features": out, "numberMatched": matched, "numberReturned": returned, "links": links });
     Ok(geojson_response(body.to_string(), out_crs))
@@ -176,6 +290,8 @@ pub async fn items(
 pub struct ItemQuery {
     /// The CRS of the answer's geometry: a URI from the collection's `crs` list (default CRS84).
     crs: Option<String>,
+    /// `json` or `geojson` (the only encodings offered).
+    f: Option<String>,
 }
 
 /// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
@@ -185,10 +301,15 @@ pub async fn item(
     view: View,
     Path((name, id)): Path<(String, String)>,
     Query(q): Query<ItemQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
+    geojson_only(q.f.as_deref())?;
+    if let Some((key, _)) = pairs.iter().find(|(key, _)| key != "crs" && key != "f") {
+        return Err(ApiError::BadRequest(format!("unknown parameter '{key}': one item takes crs and f")));
+    }
     let out_crs = q.crs.as_deref().map(|u| offered_crs(u, "crs")).transpose()?.unwrap_or(Crs::Wgs84);
-    let page = FeaturePage { id: Some(id.clone()), bbox: None, dates: None, limit: 1, offset: 0 };
+    let page = FeaturePage { id: Some(id.clone()), limit: 1, ..FeaturePage::default() };
     let (features, _) = match &view {
         View::Public(public) => public.reference.features(&layer, page).await?,
         View::Internal(internal) => internal.store.layer_features(&layer, page).await?,
@@ -230,17 +351,12 @@ fn url_segment(id: &str) -> String {
         .collect()
 }
 
-/// A page of `items` with the same filters (a client following `next` keeps its bbox).
-fn page_link(name: &str, q: &ItemsQuery, limit: usize, offset: usize) -> String {
-    let encode = |v: &str| v.replace('%', "%25").replace(' ', "%20").replace('&', "%26").replace('+', "%2B").replace('#', "%23");
+/// A page of `items` with the same parameters (a client following `next` keeps its filters).
+fn page_link(name: &str, pairs: &[(String, String)], limit: usize, offset: usize) -> String {
+    let encode = |v: &str| v.replace('%', "%25").replace(' ', "%20").replace('&', "%26").replace('+', "%2B").replace('#', "%23").replace('=', "%3D");
     let mut href = format!("/collections/{name}/items?limit={limit}&offset={offset}");
-    for (key, value) in [("bbox", &q.bbox), ("bbox-crs", &q.bbox_crs), ("crs", &q.crs)] {
-        if let Some(value) = value {
-            href.push_str(&format!("&{key}={}", encode(value)));
-        }
-    }
-    if let Some(datetime) = &q.datetime {
-        href.push_str(&format!("&datetime={}", encode(datetime)));
+    for (key, value) in pairs.iter().filter(|(key, _)| key != "limit" && key != "offset") {
+        href.push_str(&format!("&{}={}", encode(key), encode(value)));
     }
     href
 }

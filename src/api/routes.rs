@@ -154,6 +154,9 @@ pub const ROUTES: &[Route] = &[
         .path_params(LAYER)
         .query(input::<features::ItemsQuery>)
         .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/collections/{layer}/queryables", "The properties items filter on (`property=value`), sort by and select, as JSON Schema", || get(features::queryables), Answer::JsonObject)
+        .path_params(LAYER)
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/collections/{layer}/items/{id}", "One feature of a layer as GeoJSON (CRS84, or EPSG:25832/25833 with `crs`)", || get(features::item), Answer::GeoJson)
         .path_params(&[path("layer", "string", "Layer name"), path("id", "string", "Feature id")])
         .query(input::<features::ItemQuery>)

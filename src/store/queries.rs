@@ -423,6 +423,10 @@ pub struct FeatureQuery<'a> {
     pub id: Option<String>,
     pub bbox: Option<BoxQuery>,
     pub dates: Option<(String, String)>,
+    /// Properties that must equal a value (compared as text).
+    pub equals: Vec<(String, String)>,
+    /// A property to order by, and whether descending (then by id).
+    pub sort: Option<(String, bool)>,
     pub limit: usize,
     pub offset: usize,
 }
@@ -435,26 +439,101 @@ pub struct FeaturePage {
     /// Features whose geometry intersects this box.
     pub bbox: Option<BoxQuery>,
     pub dates: Option<(String, String)>,
+    /// Properties that must equal a value (OGC API property filters on queryables).
+    pub equals: Vec<(String, String)>,
+    /// A property to order by, and whether descending (`sortby`).
+    pub sort: Option<(String, bool)>,
     pub limit: usize,
     pub offset: usize,
 }
 
 impl FeaturePage {
     pub fn query<'a>(&self, table: &'a str, layer: &'a str) -> FeatureQuery<'a> {
-        FeatureQuery { table, layer, id: self.id.clone(), bbox: self.bbox.clone(), dates: self.dates.clone(), limit: self.limit, offset: self.offset }
+        FeatureQuery {
+            table,
+            layer,
+            id: self.id.clone(),
+            bbox: self.bbox.clone(),
+            dates: self.dates.clone(),
+            equals: self.equals.clone(),
+            sort: self.sort.clone(),
+            limit: self.limit,
+            offset: self.offset,
+        }
     }
+}
+
+/// The JSON type of a feature property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropertyType {
+    Text,
+    Integer,
+    Number,
+    Boolean,
+    /// `YYYY-MM-DD`, a JSON string.
+    Date,
+}
+
+impl PropertyType {
+    /// The JSON Schema type and format (OGC API - Features Part 3 queryables).
+    pub fn json_schema(self) -> serde_json::Value {
+        match self {
+            PropertyType::Text => serde_json::json!({ "type": "string" }),
+            PropertyType::Integer => serde_json::json!({ "type": "integer" }),
+            PropertyType::Number => serde_json::json!({ "type": "number" }),
+            PropertyType::Boolean => serde_json::json!({ "type": "boolean" }),
+            PropertyType::Date => serde_json::json!({ "type": "string", "format": "date" }),
+        }
+    }
+
+    /// A stored value (read as text) as JSON of this type.
+    fn json(self, text: String) -> serde_json::Value {
+        let parsed = match self {
+            PropertyType::Integer => text.parse::<i64>().ok().map(serde_json::Value::from),
+            PropertyType::Number => text.parse::<f64>().ok().map(serde_json::Value::from),
+            PropertyType::Boolean => text.parse::<bool>().ok().map(serde_json::Value::from),
+            PropertyType::Text | PropertyType::Date => None,
+        };
+        parsed.unwrap_or(serde_json::Value::String(text))
+    }
+}
+
+/// The properties a feature table's rows carry, in order, with their types; `None` for a
+/// table that holds no features.
+pub fn feature_properties(table: &str) -> Option<&'static [(&'static str, PropertyType)]> {
+    use PropertyType::*;
+    Some(match table {
+        "areas" => &[("name", Text), ("parent_code", Text), ("population", Integer), ("area_m2", Number)],
+        "features" => &[("name", Text), ("category", Text), ("value", Number), ("delbydel", Text), ("bydel", Text)],
+        "housing" => &[
+            ("units", Integer),
+            ("matrix_group", Integer),
+            ("has_staff_base", Boolean),
+            ("opened", Date),
+            ("closed", Date),
+            ("delbydel", Text),
+            ("bydel", Text),
+        ],
+        "incidents" => &[("source", Text), ("date", Date), ("category", Text), ("weight", Number), ("delbydel", Text), ("bydel", Text)],
+        _ => return None,
+    })
 }
 
 /// The features matching a query, and how many match in all.
 pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<StoredFeature>, u64), StoreError> {
     use duckdb::types::Value;
-    let (columns, date_column): (&[&str], Option<&str>) = match q.table {
-        "areas" => (&["name", "parent_code", "population", "area_m2"], None),
-        "features" => (&["name", "category", "value", "delbydel", "bydel"], None),
-        "housing" => (&["units", "matrix_group", "has_staff_base", "opened", "closed", "delbydel", "bydel"], Some("opened")),
-        "incidents" => (&["source", "date", "category", "weight", "delbydel", "bydel"], Some("date")),
-        other => return Err(StoreError::Invalid { what: "listing features".into(), reason: format!("unknown table {other}") }),
+    let invalid = |reason: String| StoreError::Invalid { what: format!("listing features of layer '{}'", q.layer), reason };
+    let columns = feature_properties(q.table).ok_or_else(|| invalid(format!("unknown table {}", q.table)))?;
+    let date_column = match q.table {
+        "housing" => Some("opened"),
+        "incidents" => Some("date"),
+        _ => None,
     };
+    // Property names reach the SQL text only when they are one of the table's properties.
+    let known = |name: &str| columns.iter().any(|(c, _)| *c == name);
+    if let Some(unknown) = q.equals.iter().map(|(name, _)| name).chain(q.sort.as_ref().map(|(name, _)| name)).find(|name| !known(name)) {
+        return Err(invalid(format!("'{unknown}' is not a property of this layer")));
+    }
     let geometry = if matches!(q.table, "areas" | "features") { "geometry" } else { "NULL" };
     let mut clauses = vec!["layer = ?".to_string()];
     let mut params = vec![Value::Text(q.layer.to_string())];
@@ -479,10 +558,18 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         clauses.push(format!("{column} BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)"));
         params.extend([Value::Text(from.clone()), Value::Text(to.clone())]);
     }
+    for (name, value) in &q.equals {
+        clauses.push(format!("CAST({name} AS VARCHAR) = ?"));
+        params.push(Value::Text(value.clone()));
+    }
+    let order = match &q.sort {
+        Some((name, descending)) => format!("{name} {} NULLS LAST, id", if *descending { "DESC" } else { "ASC" }),
+        None => "id".to_string(),
+    };
     let condition = clauses.join(" AND ");
     let what = || format!("listing features of layer '{}'", q.layer);
-    let select: Vec<String> = columns.iter().map(|c| format!("CAST({c} AS VARCHAR)")).collect();
-    let mut sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY id", select.join(", "), q.table);
+    let select: Vec<String> = columns.iter().map(|(c, _)| format!("CAST({c} AS VARCHAR)")).collect();
+    let mut sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY {order}", select.join(", "), q.table);
     // Without a box SQL counts and pages; with one, every candidate is read and tested first.
     let counted_in_sql = match q.bbox {
         Some(_) => None,
@@ -501,15 +588,9 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let rows = stmt
         .query_map(duckdb::params_from_iter(params), |r| {
             let mut properties = serde_json::Map::new();
-            for (i, c) in columns.iter().enumerate() {
-                let v: Option<String> = r.get(4 + i)?;
-                let value = v.map_or(serde_json::Value::Null, |s| match s.parse::<f64>() {
-                    Ok(n) if *c != "parent_code" && *c != "delbydel" && *c != "bydel" => {
-                        serde_json::json!(n)
-                    }
-                    _ => serde_json::Value::String(s),
-                });
-                properties.insert(c.to_string(), value);
+            for (i, (name, kind)) in columns.iter().enumerate() {
+                let value: Option<String> = r.get(4 + i)?;
+                properties.insert(name.to_string(), value.map_or(serde_json::Value::Null, |text| kind.json(text)));
             }
             Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, Option<String>>(3)?, properties))
         })

@@ -400,3 +400,51 @@ fn bbox_selects_polygons_and_lines_by_their_geometry() {
     assert!(link.ends_with("/collections/roads/items/way%2F3"), "{link}");
     assert!(server.stop());
 }
+
+/// Property filters on the queryables, `properties`, `sortby`, typed JSON values, and a 400
+/// (not the whole layer) for anything the server does not offer.
+#[test]
+fn items_filter_on_queryables_and_refuse_what_is_not_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let sites = dir.path().join("housing.csv");
+    std::fs::write(&sites, "id,units,has_staff_base,x,y\nh1,4,true,597400,6642400\n").unwrap();
+    let (server, token) = server_with_data(dir.path());
+    drop(server);
+    import_ok(&dir.path().join("t.duckdb"), "housing", &sites, &[]);
+    let server = Server::start(&dir.path().join("t.duckdb"), 0).expect("server starts");
+    let queryables = server.get_json("/collections/transit_stops/queryables");
+    assert_eq!(queryables["properties"]["name"]["type"], "string");
+    assert_eq!(queryables["properties"]["value"]["type"], "number");
+    let housing = server.get_json_as("/collections/housing/queryables", &token);
+    assert_eq!((housing["properties"]["units"]["type"].as_str(), housing["properties"]["has_staff_base"]["type"].as_str()), (Some("integer"), Some("boolean")));
+
+    // good_police.csv: one drugs incident among four.
+    let drugs = server.get_json_as("/collections/incidents_police/items?category=drugs", &token);
+    assert_eq!(drugs["numberMatched"], 1);
+    assert_eq!(drugs["features"][0]["id"], "p2");
+    let chosen = server.get_json_as("/collections/incidents_police/items?properties=category,date&sortby=-date", &token);
+    let first = chosen["features"][0]["properties"].as_object().unwrap();
+    assert_eq!(first.keys().collect::<Vec<_>>(), ["category", "date"]);
+    let dates: Vec<&str> = chosen["features"].as_array().unwrap().iter().map(|f| f["properties"]["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]) && dates.len() == 4, "{dates:?}");
+    // Integers are integers and booleans booleans, not strings or floats.
+    let sites = server.get_json_as("/collections/housing/items", &token);
+    let site = &sites["features"][0]["properties"];
+    assert!(site["units"].is_i64() && site["has_staff_base"].is_boolean(), "{site}");
+
+    for (query, expected) in [
+        ("name=Nowhere&filter=name%3D%27x%27", "CQL2 filters are not offered"),
+        ("nosuch=1", "unknown parameter 'nosuch'"),
+        ("sortby=colour", "sortby=colour"),
+        ("properties=colour", "'colour' is not a property"),
+        ("f=html", "GeoJSON only"),
+    ] {
+        let (status, body) = server.get(&format!("/collections/transit_stops/items?{query}"));
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(body.contains(expected), "{query}: {body}");
+    }
+    let (status, _) = server.get("/collections/transit_stops/items?name=Nowhere");
+    assert_eq!(status, 200, "a queryable is a filter, not an error");
+    assert_eq!(server.get_json("/collections/transit_stops/items?name=Nowhere")["numberMatched"], 0);
+    assert!(server.stop());
+}
