@@ -29,11 +29,12 @@ test: setup
 
 # Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, the
 # statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I), the street
-# network against networkx, the GeoParquet export against its schema, and the indicators on Spark
-# and SedonaDB.
+# network against networkx, the GeoParquet export against its schema, the indicators on Spark
+# and SedonaDB, and the OGC API and vector tiles in GDAL and QGIS (Debian packages, headless).
 proof: setup distributed
 	$(CARGO) test --no-fail-fast --test integration -- --ignored
 	./scripts/crosscheck.sh
+	./scripts/gis-clients.sh
 
 # The per-delbydel indicators from the GeoParquet export in Apache Spark and SedonaDB, checked
 # against `bomiljo measure` (pyspark and sedonadb from PyPI, a Debian JRE).
