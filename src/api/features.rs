@@ -80,9 +80,20 @@ pub async fn conformance() -> Json<Value> {
     ] }))
 }
 
-/// A collection: its links and its extent (the municipality's, in which every stored feature
-/// lies: imports refuse anything outside it).
-fn collection(layer: &Layer, config: &crate::config::Config, base: &BaseUrl) -> Value {
+/// A collection: its links, and its extent from its stored features (the municipality's box
+/// while it is empty), with the span of its dates for dated layers.
+fn collection(layer: &Layer, state: &AppState, base: &BaseUrl) -> Value {
+    let stored = state.derived().extents.get(&layer.name).cloned();
+    let bbox = stored
+        .as_ref()
+        .and_then(|e| crate::spatial::envelope_in(e.envelope, ANALYSIS_CRS, Crs::Wgs84).ok())
+        .map(|b| b.map(|v| (v * 1e6).round() / 1e6))
+        .unwrap_or(state.config.project.extent_wgs84);
+    let mut extent = json!({ "spatial": { "bbox": [bbox], "crs": CRS84 } });
+    if let Some((first, last)) = stored.and_then(|e| e.dates) {
+        extent["temporal"] =
+            json!({ "interval": [[format!("{first}T00:00:00Z"), format!("{last}T23:59:59Z")]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" });
+    }
     json!({
         "id": layer.name,
         "title": layer.title_nb,
@@ -90,7 +101,7 @@ fn collection(layer: &Layer, config: &crate::config::Config, base: &BaseUrl) -> 
         "itemType": "feature",
         "crs": OFFERED.iter().map(|(uri, _)| *uri).collect::<Vec<_>>(),
         "storageCrs": crs_uri(ANALYSIS_CRS),
-        "extent": { "spatial": { "bbox": [config.project.extent_wgs84], "crs": CRS84 } },
+        "extent": extent,
         "links": [
             { "href": base.join(&format!("/collections/{}/items", layer.name)), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
             { "href": base.join(&format!("/collections/{}", layer.name)), "rel": "self", "type": "application/json" },
@@ -109,13 +120,8 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 
 /// `GET /collections`: every layer the caller may see.
 pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> = state
-        .config
-        .layers
-        .iter()
-        .filter(|l| l.visibility == Visibility::Public || caller.role.is_internal())
-        .map(|l| collection(l, &state.config, &base))
-        .collect();
+    let list: Vec<Value> =
+        state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(|l| collection(l, &state, &base)).collect();
     Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
 }
 
@@ -137,7 +143,7 @@ pub async fn queryables(State(state): State<AppState>, base: BaseUrl, caller: Ca
 
 /// `GET /collections/{layer}`.
 pub async fn one_collection(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state.config, &base)))
+    Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state, &base)))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

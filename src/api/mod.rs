@@ -87,6 +87,8 @@ pub struct Derived {
     surface_cache: cache::Cache<Arc<crate::siting::Surface>>,
     /// Public spatial statistics by route and query: computed once per release and parameters.
     answer_cache: cache::Cache<Arc<serde_json::Value>>,
+    /// What each layer's stored features cover (the collections' extents).
+    pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
 }
 
 impl Derived {
@@ -107,6 +109,7 @@ impl Derived {
             geography,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             siting: Some(Arc::new(siting)),
+            extents: crate::store::queries::layer_extents(store.conn())?,
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),
             surface_cache: cache::Cache::new(16),
@@ -168,6 +171,9 @@ pub fn router(state: AppState) -> Router {
         if route.timed {
             handler = handler.route_layer(from_fn_with_state(state.clone(), limits::timeout));
         }
+        if matches!(route.answer, routes::Answer::GeoJson) {
+            handler = handler.route_layer(axum::middleware::map_response(geojson_content_type));
+        }
         router = router.route(route.path, handler);
     }
     router
@@ -180,6 +186,16 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A route documented as GeoJSON answers `application/geo+json` (RFC 7946), whichever way its
+/// handler built the body; errors stay `application/json`.
+async fn geojson_content_type(mut response: axum::response::Response) -> axum::response::Response {
+    let json = axum::http::HeaderValue::from_static("application/json");
+    if response.status().is_success() && response.headers().get(axum::http::header::CONTENT_TYPE) == Some(&json) {
+        response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/geo+json"));
+    }
+    response
 }
 
 /// Every answer names the release its public figures come from (`X-Bomiljo-Release`).

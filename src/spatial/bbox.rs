@@ -15,10 +15,7 @@
 
 use geo::{Geometry, Intersects, Rect};
 
-use super::{Crs, CrsError, Transformer, ANALYSIS_CRS};
-
-/// Points along each edge when a box is carried into metres: a degree box's edges bow.
-const EDGE_SAMPLES: usize = 16;
+use super::{envelope_in, Crs, CrsError, Transformer, ANALYSIS_CRS};
 
 /// A box in `crs` (min x, min y, max x, max y; degrees lon/lat for geographic CRSs).
 #[derive(Clone, Debug, PartialEq)]
@@ -32,20 +29,10 @@ pub struct BoxQuery {
 
 impl BoxQuery {
     pub fn new(crs: Crs, [w, s, e, n]: [f64; 4]) -> Result<BoxQuery, CrsError> {
-        let rect = Rect::new((w, s), (e, n));
-        let to_metres = Transformer::new(crs, ANALYSIS_CRS);
-        let mut envelope = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
-        for i in 0..=EDGE_SAMPLES {
-            let t = i as f64 / EDGE_SAMPLES as f64;
-            let (x, y) = (w + t * (e - w), s + t * (n - s));
-            for (px, py) in [(x, s), (x, n), (w, y), (e, y)] {
-                let (mx, my) = to_metres.apply(px, py)?;
-                envelope = [envelope[0].min(mx), envelope[1].min(my), envelope[2].max(mx), envelope[3].max(my)];
-            }
-        }
-        // Between samples an edge bows by far less than a metre at municipal scale.
+        let [x0, y0, x1, y1] = envelope_in([w, s, e, n], crs, ANALYSIS_CRS)?;
+        // Between the edge samples an edge bows by far less than a metre at municipal scale.
         let pad = 1.0;
-        Ok(BoxQuery { crs, rect, envelope: [envelope[0] - pad, envelope[1] - pad, envelope[2] + pad, envelope[3] + pad] })
+        Ok(BoxQuery { crs, rect: Rect::new((w, s), (e, n)), envelope: [x0 - pad, y0 - pad, x1 + pad, y1 + pad] })
     }
 
     /// The envelope in the analysis CRS (min x, min y, max x, max y) that holds the box.

@@ -13,30 +13,32 @@ pub struct Extent {
 }
 
 impl Extent {
-    /// The analysis-CRS envelope of a lon/lat box, found by transforming points along its edges
-    /// (a lon/lat box is curved in UTM).
+    /// The analysis-CRS envelope of a lon/lat box (a lon/lat box is curved in UTM).
     pub fn from_wgs84(bbox: [f64; 4]) -> Result<Extent, CrsError> {
-        let [w, s, e, n] = bbox;
-        let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
-        let mut ext = Extent { min_x: f64::MAX, min_y: f64::MAX, max_x: f64::MIN, max_y: f64::MIN };
-        const STEPS: usize = 16;
-        for i in 0..=STEPS {
-            let f = i as f64 / STEPS as f64;
-            let (lon, lat) = (w + (e - w) * f, s + (n - s) * f);
-            for (x, y) in [(lon, s), (lon, n), (w, lat), (e, lat)] {
-                let (px, py) = t.apply(x, y)?;
-                ext.min_x = ext.min_x.min(px);
-                ext.min_y = ext.min_y.min(py);
-                ext.max_x = ext.max_x.max(px);
-                ext.max_y = ext.max_y.max(py);
-            }
-        }
-        Ok(ext)
+        let [min_x, min_y, max_x, max_y] = envelope_in(bbox, Crs::Wgs84, ANALYSIS_CRS)?;
+        Ok(Extent { min_x, min_y, max_x, max_y })
     }
 
     pub fn contains(&self, x: f64, y: f64) -> bool {
         (self.min_x..=self.max_x).contains(&x) && (self.min_y..=self.max_y).contains(&y)
     }
+}
+
+/// The envelope in `to` of the box `[min_x, min_y, max_x, max_y]` in `from`, found by
+/// transforming 17 points along each edge (a box's edges bow in another CRS).
+pub fn envelope_in([w, s, e, n]: [f64; 4], from: Crs, to: Crs) -> Result<[f64; 4], CrsError> {
+    const STEPS: usize = 16;
+    let t = Transformer::new(from, to);
+    let mut envelope = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for i in 0..=STEPS {
+        let f = i as f64 / STEPS as f64;
+        let (x, y) = (w + (e - w) * f, s + (n - s) * f);
+        for (px, py) in [(x, s), (x, n), (w, y), (e, y)] {
+            let (tx, ty) = t.apply(px, py)?;
+            envelope = [envelope[0].min(tx), envelope[1].min(ty), envelope[2].max(tx), envelope[3].max(ty)];
+        }
+    }
+    Ok(envelope)
 }
 
 /// The box `[min_x, min_y, max_x, max_y]` around some rectangles (`[MAX, MAX, MIN, MIN]`, an empty

@@ -13,6 +13,6 @@ mod units;
 
 pub use bbox::BoxQuery;
 pub use crs::{Crs, CrsError, Transformer, ANALYSIS_CRS};
-pub use extent::{bounds_of, Extent};
+pub use extent::{bounds_of, envelope_in, Extent};
 pub use ssb::{SsbCell, SsbProjection, SSB_CELL_M};
 pub use units::{LonLat, Metres};

@@ -193,6 +193,34 @@ pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreErr
     rows.collect::<Result<_, _>>().map_err(StoreError::query("counting features per layer"))
 }
 
+/// What a layer's stored features cover: their envelope in EPSG:25832 and, for dated layers
+/// (incidents, housing by opening date), the first and last date.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerExtent {
+    pub envelope: [f64; 4],
+    pub dates: Option<(String, String)>,
+}
+
+/// Every layer's [`LayerExtent`], by layer name (layers with no rows are absent).
+pub fn layer_extents(conn: &Connection) -> Result<BTreeMap<String, LayerExtent>, StoreError> {
+    let what = "reading the layers' extents";
+    let sql = "SELECT layer, min(coalesce(xmin, x)), min(coalesce(ymin, y)), max(coalesce(xmax, x)), max(coalesce(ymax, y)), NULL, NULL
+                 FROM (SELECT layer, x, y, xmin, ymin, xmax, ymax FROM areas UNION ALL SELECT layer, x, y, xmin, ymin, xmax, ymax FROM features) GROUP BY layer
+               UNION ALL SELECT layer, min(x), min(y), max(x), max(y), CAST(min(opened) AS VARCHAR), CAST(max(opened) AS VARCHAR) FROM housing GROUP BY layer
+               UNION ALL SELECT layer, min(x), min(y), max(x), max(y), CAST(min(date) AS VARCHAR), CAST(max(date) AS VARCHAR) FROM incidents GROUP BY layer";
+    let mut stmt = conn.prepare(sql).map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let dates = match (r.get::<_, Option<String>>(5)?, r.get::<_, Option<String>>(6)?) {
+                (Some(first), Some(last)) => Some((first, last)),
+                _ => None,
+            };
+            Ok((r.get::<_, String>(0)?, LayerExtent { envelope: [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?], dates }))
+        })
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
 /// Stored points outside every area, per layer of points that are assigned one (incident
 /// layers and housing): (layer, outside, total), layers in name order.
 pub fn unassigned_points(conn: &Connection) -> Result<Vec<(String, u64, u64)>, StoreError> {
@@ -569,7 +597,9 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     let condition = clauses.join(" AND ");
     let what = || format!("listing features of layer '{}'", q.layer);
     let select: Vec<String> = columns.iter().map(|(c, _)| format!("CAST({c} AS VARCHAR)")).collect();
-    let mut sql = format!("SELECT id, x, y, {geometry}, {} FROM {} WHERE {condition} ORDER BY {order}", select.join(", "), q.table);
+    // Line layers keep source tags (OpenStreetMap's oneway, maxspeed, ...): they are properties too.
+    let tags = if q.table == "features" { "tags" } else { "NULL" };
+    let mut sql = format!("SELECT id, x, y, {geometry}, {tags}, {} FROM {} WHERE {condition} ORDER BY {order}", select.join(", "), q.table);
     // Without a box SQL counts and pages; with one, every candidate is read and tested first.
     let counted_in_sql = match q.bbox {
         Some(_) => None,
@@ -589,8 +619,14 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
         .query_map(duckdb::params_from_iter(params), |r| {
             let mut properties = serde_json::Map::new();
             for (i, (name, kind)) in columns.iter().enumerate() {
-                let value: Option<String> = r.get(4 + i)?;
+                let value: Option<String> = r.get(5 + i)?;
                 properties.insert(name.to_string(), value.map_or(serde_json::Value::Null, |text| kind.json(text)));
+            }
+            let tags: Option<String> = r.get(4)?;
+            if let Some(serde_json::Value::Object(tags)) = tags.and_then(|t| serde_json::from_str(&t).ok()) {
+                for (key, value) in tags {
+                    properties.entry(key).or_insert(value);
+                }
             }
             Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, Option<String>>(3)?, properties))
         })

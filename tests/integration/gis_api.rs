@@ -46,6 +46,16 @@ fn collections_list_public_layers_and_internal_ones_only_for_analysts() {
         assert!(href.starts_with(&format!("{}/", server.base())), "{href}");
     }
     assert!(links(&collections).contains(&format!("{}/collections/delbydeler/items", server.base())));
+    // Extents from the data: the two squares (597000-599000 E, 6642000-6643000 N in EPSG:25832),
+    // not the municipality's box; incidents span their dates (good_police.csv).
+    let delbydeler = server.get_json("/collections/delbydeler");
+    let bbox: Vec<f64> = delbydeler["extent"]["spatial"]["bbox"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let t = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
+    let (sw, ne) = (t.apply(597_000.0, 6_642_000.0).unwrap(), t.apply(599_000.0, 6_643_000.0).unwrap());
+    assert!((bbox[1] - sw.1).abs() < 1e-3 && (bbox[3] - ne.1).abs() < 1e-3 && bbox[0] < sw.0 + 1e-3 && bbox[2] > ne.0 - 1e-3, "{bbox:?}");
+    assert!(bbox[2] - bbox[0] < 0.05, "the configured municipality box: {bbox:?}");
+    let incidents = server.get_json_as("/collections/incidents_police", &token);
+    assert_eq!(incidents["extent"]["temporal"]["interval"][0], serde_json::json!(["2023-11-30T00:00:00Z", "2024-07-14T23:59:59Z"]));
     assert!(server.get_json("/conformance")["conformsTo"].as_array().unwrap().len() >= 2);
     assert!(server.stop());
 }
@@ -358,7 +368,7 @@ fn bbox_selects_polygons_and_lines_by_their_geometry() {
     let db = two_squares_db(dir.path());
     let line = |id: &str, from: (i64, i64), to: (i64, i64)| {
         format!(
-            r#"{{"type": "Feature", "properties": {{"@id": "way/{id}", "highway": "residential"}}, "geometry": {{"type": "LineString", "coordinates": [[{}, {}], [{}, {}]]}}}}"#,
+            r#"{{"type": "Feature", "properties": {{"@id": "way/{id}", "highway": "residential", "oneway": "yes"}}, "geometry": {{"type": "LineString", "coordinates": [[{}, {}], [{}, {}]]}}}}"#,
             from.0, from.1, to.0, to.1
         )
     };
@@ -396,6 +406,7 @@ fn bbox_selects_polygons_and_lines_by_their_geometry() {
     assert_eq!(ids(&boxed("delbydeler", "597150,6642850,597250,6642950", utm32)), ["0101"]);
     // An id with a slash links as one escaped path segment, and is found through it.
     let item = server.get_json("/collections/roads/items/way%2F3");
+    assert_eq!((item["properties"]["category"].as_str(), item["properties"]["oneway"].as_str()), (Some("residential"), Some("yes")), "OSM tags are properties");
     let link = item["links"][0]["href"].as_str().unwrap();
     assert!(link.ends_with("/collections/roads/items/way%2F3"), "{link}");
     assert!(server.stop());

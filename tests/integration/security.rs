@@ -56,6 +56,23 @@ fn every_route_answers_by_the_role_it_declares() {
             }
         }
     }
+    // Every route documented as GeoJSON answers as GeoJSON (RFC 7946's media type).
+    let mut geojson = 0;
+    for route in ROUTES.iter().filter(|r| matches!(r.answer, bomiljo::api::routes::Answer::GeoJson)) {
+        let query = match route.path {
+            p if p.starts_with("/collections") => "",
+            "/api/suitability" => "?group=5",
+            "/api/emerging" => "?source=police",
+            _ => "?year=2024&source=police",
+        };
+        let path = format!("{}{query}", path_of(route.path)).replace("{id}", "0101");
+        let (status, content_type) = server.content_type(&path, Some(&admin));
+        if status == 200 {
+            assert_eq!(content_type, "application/geo+json", "{path}");
+            geojson += 1;
+        }
+    }
+    assert!(geojson >= 6, "only {geojson} GeoJSON routes answered 200");
     assert!(server.stop());
 }
 

@@ -211,6 +211,18 @@ impl Server {
         (response.status().as_u16(), response.body_mut().read_to_vec().expect("body"))
     }
 
+    /// GET with an optional bearer token; returns status and the Content-Type header.
+    pub fn content_type(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut request = agent.get(&format!("{}{path}", self.base));
+        if let Some(t) = token {
+            request = request.header("Authorization", &format!("Bearer {t}"));
+        }
+        let response = request.call().expect("request succeeds");
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        (response.status().as_u16(), content_type)
+    }
+
     /// POST a JSON body; returns status and parsed body.
     pub fn post_json(&self, path: &str, body: &serde_json::Value, token: Option<&str>) -> (u16, serde_json::Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
