@@ -8,6 +8,7 @@ py=/usr/bin/python3
 missing=()
 command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 $py -c "import shapely" 2>/dev/null || missing+=(python3-shapely)
+$py -c "import osgeo_utils.samples.validate_cloud_optimized_geotiff" 2>/dev/null || missing+=(python3-gdal)
 $py -c "import qgis.core" 2>/dev/null || missing+=(python3-qgis qgis-providers)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "gis-clients: installing ${missing[*]}"

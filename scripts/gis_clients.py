@@ -13,7 +13,9 @@ Against a served demo on Oslo's real delbydeler, bydeler, population cells and c
    coordinates, interior rings negative), decoded from the protobuf here; GDAL's MVT driver reads them.
 4. HTTP Basic with the token as password (GDAL_HTTP_AUTH=BASIC) sees the internal layers; no
    credentials does not.
-5. QGIS (PyQGIS from Debian, headless), when installed: every OGC API layer valid with the API's
+5. The heat surface as a Cloud-Optimized GeoTIFF (analyst and public): EPSG:25832, valid by
+   GDAL's COG validator, equal to the API's GeoJSON surface cell by cell.
+6. QGIS (PyQGIS from Debian, headless), when installed: every OGC API layer valid with the API's
    count, the vector-tile layer renders non-empty pixels, and an analyst connection with a Basic
    authentication configuration sees the internal layers.
 
@@ -22,6 +24,7 @@ Usage: gis_clients.py BASE_URL TOKEN WORKDIR
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 import urllib.request
@@ -212,7 +215,43 @@ basic = {"GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"analyst:{token}"}
 check("housing" in gdal("ogrinfo", "-ro", "-q", oapif, env=basic), "GDAL with HTTP Basic (token as password) lists the internal housing layer")
 check("housing" not in listed, "GDAL without credentials does not")
 
-# 5. QGIS, headless.
+# 5. The heat surface as a Cloud-Optimized GeoTIFF: GDAL opens it in EPSG:25832, GDAL's own
+#    validator calls it a COG, and every cell of the API's GeoJSON surface has its value.
+from osgeo import gdal as gdal_py, osr  # noqa: E402
+
+from osgeo_utils.samples.validate_cloud_optimized_geotiff import validate  # noqa: E402
+
+gdal_py.UseExceptions()
+query = "source=police&year=2024&cell_m=100&bandwidth_m=300"
+for role, auth in (("analyst", token), ("public", None)):
+    path = os.path.join(work, f"heat-{role}.tif")
+    request = urllib.request.Request(f"{base}/api/heatmap/geotiff?{query}")
+    if auth:
+        request.add_header("Authorization", "Bearer " + auth)
+    with urllib.request.urlopen(request) as answer:
+        open(path, "wb").write(answer.read())
+    raster = gdal_py.Open(path)
+    srs = osr.SpatialReference(wkt=raster.GetProjection())
+    warnings, errors, _ = validate(path)
+    check(srs.GetAuthorityCode(None) == "25832" and not errors, f"{role} heat GeoTIFF: EPSG:{srs.GetAuthorityCode(None)}, {raster.RasterXSize} x {raster.RasterYSize} px, COG errors {errors}")
+    x0, dx, _, y0, _, dy = raster.GetGeoTransform()
+    band = raster.GetRasterBand(1)
+    pixels = band.ReadRaster(0, 0, raster.RasterXSize, raster.RasterYSize, buf_type=gdal_py.GDT_Float32)
+    values = struct.unpack(f"<{raster.RasterXSize * raster.RasterYSize}f", pixels)
+    surface = get_json(f"/api/heatmap?{query}", auth)["features"]
+    to_utm = osr.CoordinateTransformation(osr.SpatialReference(wkt=osr.SRS_WKT_WGS84_LAT_LONG), srs)
+    worst, compared = 0.0, 0
+    for cell in surface:
+        ring = cell["geometry"]["coordinates"][0]
+        lon, lat = sum(p[0] for p in ring[:-1]) / 4, sum(p[1] for p in ring[:-1]) / 4
+        x, y, _ = to_utm.TransformPoint(lat, lon)
+        col, row = int((x - x0) / dx), int((y - y0) / dy)
+        value = values[row * raster.RasterXSize + col]
+        worst = max(worst, abs(value - cell["properties"]["value"]) / max(1.0, abs(cell["properties"]["value"])))
+        compared += 1
+    check(compared > 0 and worst < 1e-5, f"{role} heat GeoTIFF equals the API's surface in all {compared} cells (largest relative difference {worst:.1e})")
+
+# 6. QGIS, headless.
 try:
     from qgis.core import QgsApplication  # noqa: F401
 except ImportError:
@@ -224,6 +263,6 @@ else:
         failures.append("QGIS: " + run.stderr[-2000:])
 
 if failures:
-    print(f"\n{len(failures)} check(s) failed")
+    print(f"\n{len(failures)} check(s) failed:\n" + "\n".join(failures))
     sys.exit(1)
 print("\nGDAL and QGIS: all checks passed")

@@ -116,6 +116,22 @@ pub async fn heatmap(State(state): State<AppState>, view: View, Query(params): Q
     .into_response())
 }
 
+/// `GET /api/heatmap/geotiff?...` (parameters as /api/heatmap): the whole surface as a
+/// Cloud-Optimized GeoTIFF in EPSG:25832, for GDAL and QGIS; no cell limit, unlike the GeoJSON.
+pub async fn heat_geotiff(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Response, ApiError> {
+    let shown = surface(&state, &view, params).await?;
+    let tiff = crate::render::geotiff::cloud_optimized(shown.grid(), &shown.values, crate::spatial::ANALYSIS_CRS.epsg());
+    let name = format!("heat-{}-{}.tif", shown.years.0, shown.years.1);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/tiff; application=geotiff; profile=cloud-optimized".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        tiff,
+    )
+        .into_response())
+}
+
 /// The colour of a value on the heat ramp (square-root scale, so faint areas still show).
 fn heat_colour(value: f64, max: f64) -> [u8; 4] {
     let [r, g, b] = ramp::viridis((value / max).sqrt());

@@ -55,6 +55,8 @@ pub enum Answer {
     JsonObject,
     GeoJson,
     Png,
+    /// A Cloud-Optimized GeoTIFF.
+    GeoTiff,
     Mvt,
     Pdf,
     Html,
@@ -217,6 +219,15 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/heatmap", "Kernel density grid as GeoJSON (cells on fewer than k incidents blank for the public)", || get(measurement::heatmap), Answer::GeoJson)
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH]),
+    Route::new(
+        "GET",
+        "/api/heatmap/geotiff",
+        "The whole kernel density surface as a Cloud-Optimized GeoTIFF (EPSG:25832, float32, no-data -9999; the public's from the release, cells on fewer than k incidents no-data)",
+        || get(measurement::heat_geotiff),
+        Answer::GeoTiff,
+    )
+    .query(input::<crate::measurement::HeatParams>)
+    .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/heatmap/legend", "Unit, range and colour stops of the heat tiles", || get(measurement::heat_legend), Answer::JsonObject)
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH]),
@@ -376,6 +387,7 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
         Answer::JsonObject => json!({ "application/json": { "schema": { "type": "object" } } }),
         Answer::GeoJson => json!({ "application/geo+json": { "schema": { "type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946)" } } }),
         Answer::Png => json!({ "image/png": { "schema": binary } }),
+        Answer::GeoTiff => json!({ "image/tiff; application=geotiff; profile=cloud-optimized": { "schema": binary } }),
         Answer::Mvt => json!({ "application/vnd.mapbox-vector-tile": { "schema": binary } }),
         Answer::Pdf => json!({ "application/pdf": { "schema": binary } }),
         Answer::Html => json!({ "text/html": { "schema": { "type": "string" } } }),

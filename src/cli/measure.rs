@@ -33,6 +33,42 @@ enum MeasureCommand {
     Emerging(EmergingArgs),
     /// Local clusters and outliers: Local Moran's I with 999 conditional permutations and FDR
     Lisa(LisaArgs),
+    /// The kernel density surface as a Cloud-Optimized GeoTIFF (EPSG:25832) for GDAL and QGIS
+    Heat(HeatArgs),
+}
+
+#[derive(Args)]
+struct HeatArgs {
+    /// One source (fire, police, waste, ...); every source when absent.
+    #[arg(long)]
+    source: Option<String>,
+    /// One category of the source.
+    #[arg(long)]
+    category: Option<String>,
+    /// First year (the latest with data when absent).
+    #[arg(long)]
+    year: Option<i32>,
+    /// Last year of a span.
+    #[arg(long)]
+    to_year: Option<i32>,
+    /// Cell size, metres (25-250).
+    #[arg(long, default_value_t = 50.0)]
+    cell_m: f64,
+    /// Kernel bandwidth, metres (100-1000).
+    #[arg(long, default_value_t = 300.0)]
+    bandwidth_m: f64,
+    /// A delbydel or bydel code to clip to.
+    #[arg(long)]
+    area: Option<String>,
+    /// Incidents per 1,000 inhabitants instead of per km².
+    #[arg(long)]
+    per_1000: bool,
+    /// The GeoTIFF to write.
+    #[arg(long)]
+    out: std::path::PathBuf,
+    /// Whose view: analyst (raw incidents) or public (the release; cells on fewer than k incidents no-data).
+    #[arg(long, default_value = "analyst", value_parser = parse_role)]
+    role: Role,
 }
 
 #[derive(Args)]
@@ -110,6 +146,7 @@ pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
     match &args.what {
         Some(MeasureCommand::Emerging(emerging)) => return run_emerging(ctx, emerging),
         Some(MeasureCommand::Lisa(lisa)) => return run_lisa(ctx, lisa),
+        Some(MeasureCommand::Heat(heat)) => return run_heat(ctx, heat),
         None => {}
     }
     let year = args.year.expect("clap requires --year without a subcommand");
@@ -249,4 +286,39 @@ fn print_indicators(rows: &[Indicator]) {
             r.year
         );
     }
+}
+
+/// Writes the heat surface as a GeoTIFF and says what it holds.
+fn run_heat(ctx: &Context, args: &HeatArgs) -> Result<()> {
+    let params = measurement::HeatParams {
+        source: args.source.clone(),
+        category: args.category.clone(),
+        year: args.year,
+        to_year: args.to_year,
+        cell_m: args.cell_m,
+        bandwidth_m: args.bandwidth_m,
+        area: args.area.clone(),
+        weighted: false,
+        per_1000: args.per_1000,
+    };
+    let config = &ctx.config;
+    let surface = with_incidents(ctx, args.role, |geography, incidents| measurement::heat(geography, incidents, config, &params))?;
+    let shown = Policy::new(args.role, config.project.min_count).apply(surface);
+    let grid = shown.grid();
+    let tiff = bomiljo::render::geotiff::cloud_optimized(grid, &shown.values, bomiljo::spatial::ANALYSIS_CRS.epsg());
+    std::fs::write(&args.out, &tiff).map_err(|e| anyhow::anyhow!("writing {}: {e}", args.out.display()))?;
+    let valued = shown.values.iter().flatten().count();
+    println!(
+        "wrote {}: {} × {} cells of {} m in {}, {valued} with a value ({}), {}-{}; no-data {}",
+        args.out.display(),
+        grid.cols,
+        grid.rows,
+        grid.cell.0,
+        bomiljo::spatial::ANALYSIS_CRS,
+        shown.unit,
+        shown.years.0,
+        shown.years.1,
+        bomiljo::render::geotiff::NO_DATA
+    );
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Raster output: colour ramps and map tiles (Web Mercator XYZ, PNG) drawn from metre grids.
 
+pub mod geotiff;
 pub mod ramp;
 pub mod tile;
 pub mod tile_polygons;

@@ -51,6 +51,15 @@ impl Crs {
         }
     }
 
+    /// The EPSG code.
+    pub fn epsg(self) -> u16 {
+        match self {
+            Crs::Wgs84 => 4326,
+            Crs::Utm32 => 25832,
+            Crs::Utm33 => 25833,
+        }
+    }
+
     /// True for CRSs whose coordinates are degrees.
     pub fn is_geographic(self) -> bool {
         self == Crs::Wgs84
@@ -67,11 +76,7 @@ impl Crs {
 
 impl std::fmt::Display for Crs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Crs::Wgs84 => "EPSG:4326",
-            Crs::Utm32 => "EPSG:25832",
-            Crs::Utm33 => "EPSG:25833",
-        })
+        write!(f, "EPSG:{}", self.epsg())
     }
 }
 

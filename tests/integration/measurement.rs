@@ -153,7 +153,27 @@ fn heatmaps_blank_cells_resting_on_fewer_than_k_incidents_for_the_public() {
     let (status, body) = server.get("/api/heatmap?cell_m=5");
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("cell_m = 5 is outside 25-250 m"), "{body}");
+
+    // The whole surface as a GeoTIFF: its size and origin are the grid's, and it carries every
+    // cell (GDAL and QGIS read it in `make proof`, scripts/gis_clients.py).
+    let (status, tiff) = server.get_bytes("/api/heatmap/geotiff?source=police&year=2024&cell_m=100&bandwidth_m=300");
+    assert_eq!(status, 200);
+    assert_eq!(&tiff[..4], b"II*\0");
+    let size = |tag: u16| {
+        let n = u16::from_le_bytes([tiff[8], tiff[9]]) as usize;
+        (0..n)
+            .map(|i| 10 + 12 * i)
+            .find(|&at| u16::from_le_bytes([tiff[at], tiff[at + 1]]) == tag)
+            .map(|at| u32::from_le_bytes(tiff[at + 8..at + 12].try_into().unwrap()))
+    };
+    // The two squares span 597000-599000 E, 6642000-6643000 N: 20 x 10 cells of 100 m.
+    assert_eq!((size(256), size(257)), (Some(20), Some(10)));
     assert!(server.stop());
+    let out = dir.path().join("heat.tif");
+    let run = bomiljo(&db, &["measure", "heat", "--source", "police", "--year", "2024", "--cell-m", "100", "--out", out.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success() && said.contains("cells of 100 m in EPSG:25832"), "{said}{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(std::fs::read(&out).unwrap()[..4], *b"II*\0");
 }
 
 fn decode_png(bytes: &[u8]) -> ((u32, u32), Vec<u8>) {
