@@ -87,6 +87,8 @@ pub struct Derived {
     surface_cache: cache::Cache<Arc<crate::siting::Surface>>,
     /// Public spatial statistics by route and query: computed once per release and parameters.
     answer_cache: cache::Cache<Arc<serde_json::Value>>,
+    /// Where sites can be scored and described: inside the delbydeler, not in water.
+    pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
     pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
 }
@@ -110,6 +112,7 @@ impl Derived {
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             siting: Some(Arc::new(siting)),
             extents: crate::store::queries::layer_extents(store.conn())?,
+            coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),
             surface_cache: cache::Cache::new(16),

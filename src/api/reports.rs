@@ -34,6 +34,7 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     let (x, y) = state.config.project.site_from_lonlat(q.lon, q.lat).map_err(ApiError::BadRequest)?;
     let lang = q.lang.unwrap_or(dialogue::Lang::Nb);
     let derived = state.derived();
+    derived.coverage.site(x, y).map_err(ApiError::BadRequest)?;
     let rules = match (q.group, &derived.siting) {
         (Some(group), Some(siting)) => Some(siting.group(group)?.clone()),
         _ => None,

@@ -52,6 +52,7 @@ pub struct SiteRequest {
 impl SiteRequest {
     fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
         let (x, y) = state.config.project.site_from_lonlat(self.lon, self.lat).map_err(ApiError::BadRequest)?;
+        state.derived().coverage.site(x, y).map_err(ApiError::BadRequest)?;
         if self.units.is_some_and(|u| u == 0 || u > 1000) {
             return Err(ApiError::BadRequest("units must be 1-1000".into()));
         }

@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     let release = ctx.release_for_reading(&mut store)?;
     match command {
         ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, group, lang, out } => {
-            let site = ctx.site_at(lat, lon, None)?;
+            let site = ctx.site_at(&bomiljo::index::Coverage::load(store.conn(), config)?, lat, lon, None)?;
             let lang = match lang {
                 Language::Nb => dialogue::Lang::Nb,
                 Language::En => dialogue::Lang::En,

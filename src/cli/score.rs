@@ -49,8 +49,9 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
     let siting_context = SitingContext::build(store.conn(), config, index, &release)?;
     let policy = Policy::new(args.role, config.project.min_count);
+    let coverage = bomiljo::index::Coverage::load(store.conn(), config)?;
     if let Some(path) = &args.sites {
-        let candidates = read_candidates(ctx, path)?;
+        let candidates = read_candidates(ctx, &coverage, path)?;
         let group = args.group.unwrap_or(1);
         let ranked = siting::rank(&siting_context, group, &candidates, &policy)?;
         let as_json = args.json || args.out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
@@ -62,7 +63,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         return write_ranked(&ranked, &candidates, explain, std::io::BufWriter::new(sink), as_json);
     }
     let (lat, lon) = args.at.expect("clap requires --at without --sites");
-    let site = ctx.site_at(lat, lon, args.units)?;
+    let site = ctx.site_at(&coverage, lat, lon, args.units)?;
     let results = if args.all_groups {
         siting::score_all_groups(&siting_context, &site, &policy)
     } else {
@@ -80,7 +81,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
 }
 
 /// Reads candidates from CSV: lat, lon, and optionally a label (or id, or name) and units.
-fn read_candidates(ctx: &Context, path: &Path) -> Result<Vec<Candidate>> {
+fn read_candidates(ctx: &Context, coverage: &bomiljo::index::Coverage, path: &Path) -> Result<Vec<Candidate>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers = reader.headers()?.clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
@@ -100,7 +101,7 @@ fn read_candidates(ctx: &Context, path: &Path) -> Result<Vec<Candidate>> {
             .map(|v| v.trim().parse::<u32>())
             .transpose()
             .with_context(|| format!("{}:{line}: units is not a whole number", path.display()))?;
-        let mut site = ctx.site_at(number(lat)?, number(lon)?, units).with_context(|| format!("{}:{line}", path.display()))?;
+        let mut site = ctx.site_at(coverage, number(lat)?, number(lon)?, units).with_context(|| format!("{}:{line}", path.display()))?;
         site.label = Some(label.and_then(|c| record.get(c)).map_or_else(|| format!("line {line}"), str::to_string));
         out.push(site);
     }

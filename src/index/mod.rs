@@ -7,6 +7,7 @@
 mod areas;
 pub mod banded;
 pub mod cells;
+mod coverage;
 pub mod network;
 mod overlaps;
 mod points;
@@ -15,6 +16,7 @@ mod polygons;
 use std::collections::HashMap;
 
 pub use areas::{Area, AreaIndex};
+pub use coverage::Coverage;
 pub use overlaps::{overlapping, Overlap};
 pub use points::{Nearest, PointIndex, RadiusSummary};
 pub use polygons::PolygonIndex;

@@ -219,3 +219,37 @@ fn real_oslo_schools_exclude_a_site_next_to_them_for_group_6() {
     // Real population: the 100 m circle there holds people (Ammerud is a housing estate).
     assert!(factor(&e, "shielding_population")["value"].as_f64().unwrap() > 0.0);
 }
+
+/// A site inside the configured extent box but beyond the delbydeler (Asker, Bærum) is not scored
+/// as though nobody lived there: the API, the CLI and the neighbour sheet refuse it and say why;
+/// so is a site in water once a water layer is imported.
+#[test]
+fn a_site_outside_the_delbydeler_or_in_water_is_refused_not_scored_as_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    import_ok(&db, "water", &write(dir.path(), "water.geojson", &polygons("lake", &square(598_600.0, 6_642_600.0, 598_900.0, 6_642_900.0))), &[]);
+    let to_degrees = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
+    // East of both squares, inside the municipality's box; and in the lake in square 0202.
+    let (beyond_lon, beyond_lat) = to_degrees.apply(600_500.0, 6_642_500.0).unwrap();
+    let (lake_lon, lake_lat) = to_degrees.apply(598_750.0, 6_642_750.0).unwrap();
+    let at = |lat: f64, lon: f64| format!("{lat},{lon}");
+    let out = bomiljo(&db, &["score", "--group", "5", "--at", &at(beyond_lat, beyond_lon)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("outside every delbydeler"), "{err}");
+    let out = bomiljo(&db, &["score", "--group", "5", "--at", &at(lake_lat, lake_lon)]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("lies in water"));
+
+    let server = Server::start(&db, 0).expect("server starts");
+    for (lon, lat, why) in [(beyond_lon, beyond_lat, "outside every delbydeler"), (lake_lon, lake_lat, "lies in water")] {
+        let (status, body) = server.post_json("/api/score", &json!({ "group": 5, "lon": lon, "lat": lat }), None);
+        assert_eq!(status, 400, "{body}");
+        assert!(body["error"].as_str().unwrap().contains(why), "{body}");
+        let (status, sheet) = server.get(&format!("/api/reports/dialogue.pdf?lon={lon}&lat={lat}"));
+        assert_eq!(status, 400, "{sheet}");
+        assert!(sheet.contains(why), "{sheet}");
+    }
+    // Inside the squares, on land, it is scored as before.
+    let (status, _) = server.post_json("/api/score", &json!({ "group": 5, "lon": 10.743331, "lat": 59.908458 }), None);
+    assert_eq!(status, 200);
+    assert!(server.stop());
+}
