@@ -15,6 +15,7 @@ use crate::privacy::Role;
 use crate::store::{audit, tokens};
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Newest events, 1-100000 (default 1000).
     limit: Option<usize>,
@@ -109,6 +110,7 @@ pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Js
 pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// The file's name as on the sender's disk: its extension says the format (`police.csv`,
     /// `skoler.geojson`, `oslo.osm.pbf`), and rejections name it (`police.csv:12: ...`).

@@ -20,6 +20,7 @@ use crate::render::{ramp, tile};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MeasurementQuery {
     /// The year measured.
     year: i32,
@@ -307,14 +308,14 @@ async fn emerging_answer(state: &AppState, view: &View, params: EmergingParams) 
 /// `GET /api/series?code=&source=&category=&monthly=&trend_years=`: counts per year (or month)
 /// with the trend.
 pub async fn series(State(state): State<AppState>, view: View, Query(params): Query<SeriesParams>) -> Result<Json<measurement::Series>, ApiError> {
-    let series = on_incidents(&state, &view, move |config, _, incidents| measurement::series(config, incidents, &params)).await?;
+    let series = on_incidents(&state, &view, move |config, geography, incidents| measurement::series(geography, config, incidents, &params)).await?;
     Ok(Json(view.caller().policy.apply(series)))
 }
 
 /// `GET /api/before-after?radius_m=&years=`: analysts get every site and the pooled result for
 /// any radius and span; the public gets the release's one fixed, pooled result (parameters are
 /// refused: nothing a public caller can vary reaches the housing sites).
-pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Response, ApiError> {
+pub async fn before_after(State(state): State<AppState>, view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Response, ApiError> {
     match view {
         View::Public(public) => {
             if params.radius_m.is_some() || params.years.is_some() || params.source.is_some() {
@@ -323,6 +324,7 @@ pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) ->
             Ok(Json(public.release.settings.before_after.clone()).into_response())
         }
         View::Internal(internal) => {
+            measurement::check_source(&state.config, params.source.as_deref())?;
             let defaults = BeforeAfterParams::default();
             let params = BeforeAfterParams {
                 radius_m: params.radius_m.unwrap_or(defaults.radius_m),
@@ -336,6 +338,7 @@ pub async fn before_after(view: View, Query(params): Query<BeforeAfterQuery>) ->
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BeforeAfterQuery {
     /// Analysts: radius, 50-2000 m (default 300); refused for the public (fixed in the release).
     radius_m: Option<f64>,

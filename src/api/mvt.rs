@@ -31,6 +31,7 @@ pub struct LayerTilePath {
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TileQuery {
     /// incidents: one source (all when absent).
     source: Option<String>,
@@ -121,6 +122,20 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
     }
 }
 
+/// An unknown source is a 400 listing the sources; so is a year the public release has no data
+/// for (an empty tile would read as "no incidents").
+fn check_incident_query(state: &AppState, view: &View, q: &TileQuery) -> Result<(), ApiError> {
+    crate::measurement::check_source(&state.config, q.source.as_deref())?;
+    if let (View::Public(public), Some(year)) = (view, q.year) {
+        match public.release.years(q.source.as_deref()) {
+            Some((first, last)) if (first..=last).contains(&year) => {}
+            Some((first, last)) => return Err(ApiError::BadRequest(format!("no incident data in {year}: the release covers {first}-{last}"))),
+            None => return Err(ApiError::BadRequest("the public release holds no incident data yet".into())),
+        }
+    }
+    Ok(())
+}
+
 /// `GET /tiles/{layer}/{z}/{x}/{y}.mvt`: one layer named after the collection.
 pub async fn tile(
     State(state): State<AppState>,
@@ -135,6 +150,7 @@ pub async fn tile(
     let mut layer = tile.create_layer(&layer_name);
     let caller = view.caller().clone();
     if layer_name == "incidents" {
+        check_incident_query(&state, &view, &q)?;
         for (ring, count) in incident_cells(&view, q, &proj).await? {
             let Some(figure) = caller.policy.shown(count).figure() else {
                 continue;

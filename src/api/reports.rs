@@ -14,6 +14,7 @@ use super::{ApiError, AppState};
 use crate::report::{dialogue, ReportError};
 
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DialogueQuery {
     /// Latitude of the planned site (WGS84).
     lat: f64,

@@ -207,6 +207,7 @@ pub async fn suitability_tile(
 
 /// `GET /api/isochrone?lat=&lon=&minutes=&mode=` parameters.
 #[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IsochroneRequest {
     /// Latitude (WGS84).
     pub lat: f64,

@@ -18,6 +18,7 @@ use crate::store::queries::IncidentFilter;
 
 /// What to analyse: a source (all when absent), the neighbourhood and an area to clip to.
 #[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EmergingParams {
     /// One source, or every source with data when absent.
     pub source: Option<String>,

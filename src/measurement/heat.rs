@@ -14,6 +14,7 @@ use crate::store::queries::IncidentFilter;
 /// What to compute. Defaults: all sources, all categories, the latest year, 50 m cells, 300 m
 /// bandwidth, the whole city, counts (not weights), per km².
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HeatParams {
     /// One source (`police`), or all when absent.
     pub source: Option<String>,
@@ -109,11 +110,7 @@ pub fn heat(geography: &Geography, incidents: Incidents, config: &Config, params
     let bandwidth = Metres(bounded("bandwidth_m", params.bandwidth_m, (100.0, 1000.0), "m")?);
     super::public_choice(incidents, "cell_m", cell.0, super::PUBLIC_HEAT_CELLS_M)?;
     super::public_choice(incidents, "bandwidth_m", bandwidth.0, super::PUBLIC_BANDWIDTHS_M)?;
-    let known = super::sources(config);
-    if let Some(s) = params.source.as_ref().filter(|s| !known.contains(s)) {
-        return Err(MeasureError::BadParameter(format!("unknown source '{s}' (known: {})", known.join(", "))));
-    }
-    let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
+    let (from, to) = super::data_span(incidents, config, params.source.as_deref(), params.year, params.to_year)?;
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let grid = Grid::covering(study.bbox, cell);
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };

@@ -14,6 +14,7 @@ use crate::store::queries::IncidentFilter;
 /// Defaults: all sources, the latest year, neighbours within 500 m, and cells of 250 m on the
 /// release (SSB's cells) or 200 m on raw incidents (a multiple of the 100 m snapping grid).
 #[derive(Clone, Debug, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HotspotParams {
     /// One source, or all when absent.
     pub source: Option<String>,
@@ -87,7 +88,7 @@ pub fn hotspots(geography: &Geography, incidents: Incidents, config: &Config, pa
     let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m, (cell.0, 5000.0), "m")?);
     super::public_choice(incidents, "band_m", band.0, super::PUBLIC_BANDS_M)?;
-    let (from, to) = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
+    let (from, to) = super::data_span(incidents, config, params.source.as_deref(), params.year, params.to_year)?;
     let study = super::StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: params.category.clone(), years: Some((from, to)) };
     let counted = count_cells(incidents, &study, cell, &filter)?;

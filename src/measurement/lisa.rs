@@ -18,6 +18,7 @@ const SEED: u64 = 2026;
 
 /// What to analyse: a source (all when absent), years, cells, the neighbourhood, an area.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LisaParams {
     pub source: Option<String>,
     /// First year (the latest when absent).
@@ -58,7 +59,7 @@ pub fn lisa(geography: &Geography, incidents: Incidents, config: &Config, params
     let cell = cell_size(incidents, config, params.cell_m)?;
     let band = Metres(bounded("band_m", params.band_m.unwrap_or(500.0), (cell.0, 5000.0), "m")?);
     super::public_choice(incidents, "band_m", band.0, super::PUBLIC_BANDS_M)?;
-    let years = super::year_span(incidents.years(params.source.as_deref())?, params.year, params.to_year)?;
+    let years = super::data_span(incidents, config, params.source.as_deref(), params.year, params.to_year)?;
     let study = StudyArea::load(geography, params.area.as_deref())?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category: None, years: Some(years) };
     let counted = count_cells(incidents, &study, cell, &filter)?;

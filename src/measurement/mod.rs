@@ -47,6 +47,19 @@ pub struct Geography {
 }
 
 impl Geography {
+    /// A delbydel or bydel code that exists, or an error naming what would: never an answer of
+    /// zeros for a code that is not there.
+    pub fn check_code(&self, code: &str) -> Result<(), MeasureError> {
+        if self.areas.iter().any(|a| a.code == code || a.parent_code.as_deref() == Some(code)) {
+            return Ok(());
+        }
+        let codes = self.areas.iter().map(|a| a.code.as_str()).chain(self.areas.iter().filter_map(|a| a.parent_code.as_deref()));
+        Err(MeasureError::BadParameter(format!(
+            "no delbydel or bydel with code '{code}'{} (delbydeler have four digits, bydeler two; see /api/areas)",
+            crate::config::suggest(code, codes)
+        )))
+    }
+
     pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
         let areas = queries::areas(conn, &config.project.assign_layer)?;
         let index = crate::index::AreaIndex::new(areas.clone());
@@ -139,6 +152,11 @@ pub fn measure(geography: &Geography, incidents: Incidents, config: &Config, yea
     };
     let released = matches!(incidents, Incidents::Released(_));
     let coverage = coverage(incidents, config)?;
+    if !coverage.values().flatten().any(|(first, last)| (first..=last).contains(&&year)) {
+        let spans: Vec<String> = coverage.iter().filter_map(|(source, span)| span.map(|(first, last)| format!("{source} {first}-{last}"))).collect();
+        let held = if spans.is_empty() { "no incidents are imported".to_string() } else { format!("data cover {}", spans.join(", ")) };
+        return Err(MeasureError::BadParameter(format!("no incident data in {year}: {held}")));
+    }
     // A source without data in `year` has no row ("ingen data", not a row of zeros ranked 1), and
     // in its first year there is no year before to compare with.
     rows.retain(|r| coverage[&r.source].is_some_and(|(first, last)| (first..=last).contains(&year)));
@@ -181,11 +199,11 @@ impl StudyArea {
         use geo::BoundingRect;
         let polygons: Vec<_> =
             geography.areas.iter().filter(|a| code.is_none_or(|c| a.code == c || a.parent_code.as_deref() == Some(c))).map(|a| a.polygon.clone()).collect();
+        if let Some(code) = code {
+            geography.check_code(code)?;
+        }
         if polygons.is_empty() {
-            return Err(MeasureError::BadParameter(match code {
-                Some(code) => format!("no delbydel or bydel with code '{code}'"),
-                None => "no areas imported; import delbydeler first".into(),
-            }));
+            return Err(MeasureError::BadParameter("no areas imported; import delbydeler first".into()));
         }
         let bbox = crate::spatial::bounds_of(polygons.iter().filter_map(|p| p.bounding_rect()));
         Ok(StudyArea { polygons, bbox })
@@ -231,6 +249,43 @@ pub(crate) fn year_span(data: Option<(i32, i32)>, year: Option<i32>, to_year: Op
         return Err(MeasureError::BadParameter(format!("years {from}-{to} are not a range of at most 30 years")));
     }
     Ok((from, to))
+}
+
+/// The years asked for (the latest with data when none), checked against the data: an unknown
+/// source, or a span without any data for it, is an error that says what exists, never an empty
+/// answer that reads as "no incidents".
+pub(crate) fn data_span(
+    incidents: Incidents,
+    config: &Config,
+    source: Option<&str>,
+    year: Option<i32>,
+    to_year: Option<i32>,
+) -> Result<(i32, i32), MeasureError> {
+    check_source(config, source)?;
+    let data = incidents.years(source)?;
+    let (from, to) = year_span(data, year, to_year)?;
+    let of_source = source.map(|s| format!(" for source '{s}'")).unwrap_or_default();
+    match data {
+        None => Err(MeasureError::BadParameter(format!("no incident data{of_source} has been imported"))),
+        Some((first, last)) if to < first || from > last => {
+            let asked = if from == to { from.to_string() } else { format!("{from}-{to}") };
+            Err(MeasureError::BadParameter(format!("no incident data{of_source} in {asked}: the data cover {first}-{last}")))
+        }
+        Some(_) => Ok((from, to)),
+    }
+}
+
+/// An unknown incident source is an error listing the configured ones, with "did you mean".
+pub fn check_source(config: &Config, source: Option<&str>) -> Result<(), MeasureError> {
+    let known = sources(config);
+    match source {
+        Some(s) if !known.iter().any(|k| k == s) => Err(MeasureError::BadParameter(format!(
+            "unknown source '{s}'{} (sources: {})",
+            crate::config::suggest(s, known.iter().map(String::as_str)),
+            known.join(", ")
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Checks a number against its allowed range, naming the parameter.

@@ -9,6 +9,7 @@ use crate::privacy::{Count, Policy, Redact};
 use crate::store::queries::IncidentFilter;
 
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SeriesParams {
     /// A delbydel or bydel code; the whole city when absent.
     pub code: Option<String>,
@@ -53,7 +54,10 @@ impl Redact for Series {
     }
 }
 
-pub fn series(config: &Config, incidents: Incidents, params: &SeriesParams) -> Result<Series, MeasureError> {
+pub fn series(geography: &super::Geography, config: &Config, incidents: Incidents, params: &SeriesParams) -> Result<Series, MeasureError> {
+    if let Some(code) = params.code.as_deref() {
+        geography.check_code(code)?;
+    }
     let category = params.category.as_deref().map(|asked| category_id(config, params.source.as_deref(), asked)).transpose()?;
     let filter = IncidentFilter { sources: params.source.iter().cloned().collect(), category, years: None };
     let yearly = incidents.series(params.code.as_deref(), &filter, false)?;
@@ -72,15 +76,8 @@ pub fn series(config: &Config, incidents: Incidents, params: &SeriesParams) -> R
 /// import accepts it); an unknown source or category is an error that lists what exists, never a
 /// series of zeros.
 fn category_id(config: &Config, source: Option<&str>, asked: &str) -> Result<String, MeasureError> {
+    super::check_source(config, source)?;
     let layers: Vec<_> = config.layers_of(LayerKind::Incidents).filter(|l| source.is_none_or(|s| l.source.as_deref() == Some(s))).collect();
-    if let (Some(s), true) = (source, layers.is_empty()) {
-        let known: Vec<&str> = config.layers_of(LayerKind::Incidents).filter_map(|l| l.source.as_deref()).collect();
-        return Err(MeasureError::BadParameter(format!(
-            "unknown source '{s}'{} (sources: {})",
-            crate::config::suggest(s, known.iter().copied()),
-            known.join(", ")
-        )));
-    }
     if let Some(id) = layers.iter().find_map(|l| l.category_labels.category_of(asked)) {
         return Ok(id.to_string());
     }

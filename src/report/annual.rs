@@ -56,7 +56,7 @@ pub fn write(store: &Store, release: &Release, config: &Config, year: i32, polic
     };
     let intro = intro(policy, release);
     // Trends of every delbydel first: "signifikant" holds across the whole report (BH).
-    let all_trends = trend_rows(config, incidents, &areas.iter().collect::<Vec<_>>(), policy)?;
+    let all_trends = trend_rows(&geography, config, incidents, &areas.iter().collect::<Vec<_>>(), policy)?;
     let mut by_bydel: BTreeMap<String, Vec<&AreaRow>> = BTreeMap::new();
     for a in &areas {
         by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
@@ -259,10 +259,11 @@ struct TrendRow {
 /// The trend rows of `areas`; a trend is "signifikant" when its p-value, adjusted by
 /// Benjamini-Hochberg over every trend of the report, is below 0.05 (about 5 of 100 delbydeler
 /// pass p < 0.05 in a city without any trend).
-fn trend_rows(config: &Config, incidents: Incidents, areas: &[&AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
+fn trend_rows(geography: &Geography, config: &Config, incidents: Incidents, areas: &[&AreaRow], policy: &Policy) -> Result<Vec<TrendRow>, ReportError> {
     let mut series = Vec::with_capacity(areas.len());
     for a in areas {
         series.push(policy.apply(measurement::series(
+            geography,
             config,
             incidents,
             &SeriesParams { code: Some(a.code.clone()), source: None, category: None, monthly: false, trend_years: Some(5) },

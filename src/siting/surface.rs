@@ -10,6 +10,7 @@ use crate::privacy::Policy;
 use crate::spatial::Metres;
 
 #[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SurfaceParams {
     /// Matrix group 1-8.
     pub group: u8,

@@ -648,7 +648,7 @@ fn a_year_minus_its_months_recovers_nothing_from_the_release() {
     for source in ["police", "waste"] {
         let raw = |monthly| {
             let params = measurement::SeriesParams { code: Some("0101".into()), source: Some(source.into()), category: None, monthly, trend_years: None };
-            serde_json::to_value(public().apply(measurement::series(&w.config, Incidents::Raw(w.raw.conn()), &params).unwrap())).unwrap()
+            serde_json::to_value(public().apply(measurement::series(&w.geography, &w.config, Incidents::Raw(w.raw.conn()), &params).unwrap())).unwrap()
         };
         attack(&raw(false), &raw(true), source, &mut old);
         let served = |monthly: bool| w.get(&format!("/api/series?code=0101&source={source}&monthly={monthly}"));

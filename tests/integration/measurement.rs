@@ -310,8 +310,10 @@ fn a_sources_first_year_has_no_change_and_a_year_without_data_has_no_rows() {
     assert_eq!(row(&rows, "0101")["count"], 20);
     // Fire and waste have no data at all, police none in 2022: no rows of zeros ranked 1.
     assert!(rows.as_array().unwrap().iter().all(|r| r["source"] == "police"), "{rows}");
+    // A year no source has data for is an error that says which years have, not an empty table.
     let out = bomiljo(&db, &["measure", "--year", "2022", "--format", "json"]);
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no incident data in 2022: data cover police 2023-2024"), "{err}");
 }
 
 #[test]
@@ -592,5 +594,45 @@ fn a_series_of_an_unknown_category_or_source_is_an_error_that_lists_what_exists(
     let by_label = server.get_json("/api/series?source=police&category=Narkotika");
     let by_id = server.get_json("/api/series?source=police&category=drugs");
     assert_eq!(by_label["points"], by_id["points"]);
+    assert!(server.stop());
+}
+
+/// Every parameter that names data, given a wrong value, is a JSON 4xx saying what exists, for
+/// the public and for analysts alike; never a 200 with an empty or zero answer.
+#[test]
+fn every_data_naming_parameter_with_a_wrong_value_says_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = measured_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let site = "lon=10.743331&lat=59.908458";
+    let cases = [
+        ("/api/measurement?year=1990".to_string(), "no incident data in 1990: data cover police 2023-2024"),
+        ("/api/measurement?year=2024&source=police".into(), "unknown field `source`"),
+        ("/api/heatmap?source=polise".into(), "did you mean 'police'"),
+        ("/api/heatmap?year=1990".into(), "no incident data in 1990: the data cover 2023-2024"),
+        ("/api/heatmap?colour=red".into(), "unknown field `colour`"),
+        ("/api/heatmap?area=9999".into(), "no delbydel or bydel with code '9999'"),
+        ("/api/hotspots?source=nosuch".into(), "unknown source 'nosuch' (sources: fire, police, waste)"),
+        ("/api/hotspots?source=fire".into(), "no incident data for source 'fire' has been imported"),
+        ("/api/lisa?year=2030".into(), "no incident data in 2030"),
+        ("/api/series?code=9999&source=police".into(), "no delbydel or bydel with code '9999'"),
+        ("/api/series?code=0101&source=police&category=nosuch".into(), "no category 'nosuch'"),
+        ("/api/suitability?group=9".into(), "group 9 is not in the rule set"),
+        ("/tiles/incidents/14/8680/4766.mvt?source=nosuch".into(), "unknown source 'nosuch'"),
+        (format!("/api/reports/dialogue.pdf?{site}&group=9"), "group 9"),
+        ("/collections/nosuch".into(), "no collection 'nosuch'"),
+    ];
+    for (path, expected) in &cases {
+        for token in [None, Some(token.as_str())] {
+            let (status, body) = server.get_with(path, token);
+            assert!((400..500).contains(&status), "{path} answered {status}: {body}");
+            let error = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["error"].as_str().map(str::to_string)).unwrap_or_default();
+            assert!(error.contains(expected), "{path} ({}): {body}", if token.is_some() { "analyst" } else { "public" });
+        }
+    }
+    // The public release has no 1990 either: tiles say so instead of drawing nothing.
+    let (status, body) = server.get("/tiles/incidents/14/8680/4766.mvt?year=1990");
+    assert!(status == 400 && body.contains("no incident data in 1990"), "{body}");
     assert!(server.stop());
 }

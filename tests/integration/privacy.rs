@@ -134,7 +134,9 @@ proptest! {
             let mut bodies = Vec::new();
             for uri in PUBLIC_JSON {
                 let (status, body) = get(&app, "GET", uri, None).await;
-                prop_assert!(status.is_success(), "{uri}: {status} {body}");
+                // A world without incidents in the year asked is told so, not shown zeros.
+                let no_data = status == StatusCode::BAD_REQUEST && body.contains("no incident data");
+                prop_assert!(status.is_success() || no_data, "{uri}: {status} {body}");
                 let json: Value = serde_json::from_str(&body).unwrap();
                 if let Err(e) = check_counts(&json, uri) { prop_assert!(false, "{e}"); }
                 bodies.push((uri.to_string(), body));
