@@ -40,7 +40,14 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
     /// Trend of the yearly counts over the last `trend_years` years.
     pub trend: Option<Trend>,
+    /// What the counts cover, said where a reader would take them for everything: the whole
+    /// city's series counts the incidents inside the delbydeler only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub covers: Option<&'static str>,
 }
+
+/// What the whole city's counts leave out.
+pub const CITY_COVERS: &str = "Incidents inside the delbydeler; those outside every delbydel (at sea, beyond the municipal border) are not counted";
 
 impl Redact for Series {
     /// Small counts become "<k"; the trend is dropped if any year it rests on was suppressed.
@@ -69,6 +76,7 @@ pub fn series(geography: &super::Geography, config: &Config, incidents: Incident
         source: params.source.clone(),
         points: rows.into_iter().map(|(year, month, count)| SeriesPoint { year, month: params.monthly.then_some(month), count: Count::of(count) }).collect(),
         trend: trend(&last),
+        covers: params.code.is_none().then_some(CITY_COVERS),
     })
 }
 

@@ -409,6 +409,7 @@ fn method_text(policy: &Policy) -> String {
          og når tallene varierer mer enn en Poisson-modell tillater, blir intervallene og p-verdiene tilsvarende bredere. \
          Varme punkter er beregnet med Getis-Ord Gi* på 250 m-ruter med naboer innen 500 m, korrigert for mange tester (Benjamini-Hochberg). \
          Et år før en kilde har data, sammenlignes ikke; et år uten hendelser innenfor kildens år teller som 0. \
+         Hendelser som ligger utenfor alle delbydeler (på sjøen eller utenfor kommunegrensen) er ikke med i noen sum, heller ikke i bydels- og bytotaler. \
          Tall under {k} vises som «<{k}», og verdier som kan avsløre dem er utelatt.",
         k = policy.k,
         change = if policy.role.is_internal() {

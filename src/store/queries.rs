@@ -320,7 +320,8 @@ pub fn incident_series(conn: &Connection, code: Option<&str>, filter: &IncidentF
             params.push(duckdb::types::Value::Text(code.to_string()));
             "AND (delbydel = ? OR bydel = ?)"
         }
-        None => "",
+        // The city is its delbydeler, as in the public release (the series says so).
+        None => "AND delbydel IS NOT NULL",
     };
     if let Some(code) = code {
         params.push(duckdb::types::Value::Text(code.to_string()));

@@ -636,3 +636,20 @@ fn every_data_naming_parameter_with_a_wrong_value_says_what_exists() {
     assert!(status == 400 && body.contains("no incident data in 1990"), "{body}");
     assert!(server.stop());
 }
+
+/// The whole city's series counts the incidents inside the delbydeler, for analysts as in the
+/// public release, and says so: good_police.csv's 2023 incident lies east of both squares.
+#[test]
+fn the_city_series_counts_the_delbydeler_and_says_what_it_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    import_ok(&db, "incidents_police", &common::fixture("import/good_police.csv"), &[]);
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let city = server.get_json_as("/api/series?source=police", &token);
+    assert_eq!(city["points"], serde_json::json!([{ "year": 2023, "count": 0 }, { "year": 2024, "count": 3 }]));
+    assert!(city["covers"].as_str().unwrap().contains("outside every delbydel"), "{city}");
+    assert!(server.get_json("/api/series?source=police")["covers"].is_string());
+    assert!(server.get_json_as("/api/series?source=police&code=0101", &token).get("covers").is_none());
+    assert!(server.stop());
+}
