@@ -296,6 +296,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
     let source = open(path, &layer, options)?;
     refuse_identifier_columns(&layer, &source, path)?;
+    refuse_missing_columns(&layer, &source, path)?;
     let areas = match layer.kind {
         LayerKind::Areas => None,
         _ => Some(AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?)),
@@ -512,6 +513,31 @@ fn refuse_identifier_columns(layer: &Layer, source: &Source, path: &Path) -> Res
     } else {
         Err(ImportError::PersonalData { path: path.to_path_buf(), layer: layer.name.clone(), columns })
     }
+}
+
+/// A required column that no row of the file has is one error naming the file's columns and
+/// the `--field` that maps one, not a rejection per row.
+fn refuse_missing_columns(layer: &Layer, source: &Source, path: &Path) -> Result<(), ImportError> {
+    if source.columns.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<&crate::config::FieldMapping> =
+        layer.fields.iter().filter(|m| m.required && m.default.is_none() && !source.columns.iter().any(|c| *c == m.column)).collect();
+    let Some(first) = missing.first() else { return Ok(()) };
+    let lines: Vec<String> = missing
+        .iter()
+        .map(|m| format!("no column '{}' for {}{}", m.column, m.name, crate::config::suggest(&m.column, source.columns.iter().map(String::as_str))))
+        .collect();
+    Err(ImportError::file(
+        path,
+        format!(
+            "{}; the file's columns are: {}.\n    Map one with --field {}=COLUMN (or set [fields] in {})",
+            lines.join("; "),
+            source.columns.join(", "),
+            first.name,
+            layer.path.display()
+        ),
+    ))
 }
 
 /// Columns SSB uses for 250 m grid ids in its grid statistics.

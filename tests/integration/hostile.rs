@@ -181,7 +181,7 @@ fn shapefiles_that_lie_about_their_counts_are_refused() {
         polygon.extend(y.to_le_bytes());
     }
     let parts_file = shapefile(dir.path(), "parts", &[polygon], 1);
-    let (status, said) = import_bounded(&db, "delbydeler", &parts_file, &[]);
+    let (status, said) = import_bounded(&db, "delbydeler", &parts_file, &["--field", "code=id"]);
     assert_eq!(status, Some(2), "{said}");
     assert!(said.contains("are not in order"), "{said}");
 }

@@ -171,3 +171,21 @@ fn a_repeated_area_code_is_a_rejection_naming_the_feature() {
         assert_eq!(fingerprint(&db), before, "{mode}: {err}");
     }
 }
+
+/// A column no row has (an export that calls the date `dato`) is one message naming the file's
+/// columns and the `--field` to use, not a rejection per row; with the mapping it imports.
+#[test]
+fn a_column_missing_from_the_whole_file_is_one_message_naming_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let rows: String = (0..150).map(|i| format!("d{i},2024-01-0{},drugs,597500,6642500\n", 1 + i % 9)).collect();
+    let file = dir.path().join("dato.csv");
+    std::fs::write(&file, format!("id,dato,category,x,y\n{rows}")).unwrap();
+    let before = fingerprint(&db);
+    let out = bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && fingerprint(&db) == before);
+    assert!(err.contains("no column 'date' for date") && err.contains("the file's columns are: id, dato, category, x, y"), "{err}");
+    assert!(err.contains("--field date=COLUMN") && err.lines().count() < 5, "one message, not one per row:\n{err}");
+    import_ok(&db, "incidents_police", &file, &["--field", "date=dato"]);
+}
