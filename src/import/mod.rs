@@ -522,7 +522,7 @@ fn refuse_missing_columns(layer: &Layer, source: &Source, path: &Path) -> Result
         return Ok(());
     }
     let missing: Vec<&crate::config::FieldMapping> =
-        layer.fields.iter().filter(|m| m.required && m.default.is_none() && !source.columns.iter().any(|c| *c == m.column)).collect();
+        layer.fields.iter().filter(|m| m.required && m.default.is_none() && !source.columns.contains(&m.column)).collect();
     let Some(first) = missing.first() else { return Ok(()) };
     let lines: Vec<String> = missing
         .iter()
