@@ -16,7 +16,7 @@ use super::{
 };
 use crate::spatial::Crs;
 
-pub fn read(path: &Path, wanted: Option<&str>) -> Result<Source, ImportError> {
+pub fn read(path: &Path, wanted: Option<&str>, crs_flag: Option<Crs>) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| fail(format!("not a GeoPackage (SQLite) file: {e}")))?;
     let tables = feature_tables(&db).map_err(|e| fail(format!("not a GeoPackage: no gpkg_geometry_columns table ({e})")))?;
@@ -25,7 +25,11 @@ pub fn read(path: &Path, wanted: Option<&str>) -> Result<Source, ImportError> {
         None if tables.len() == 1 => tables[0].clone(),
         None => return Err(fail(format!("holds {} feature tables ({}); choose one with --source-layer", tables.len(), names(&tables)))),
     };
-    let declared_crs = crs_of(&db, srs_id).map_err(fail)?;
+    // `--crs` wins over the file's spatial reference, which is then not even read.
+    let declared_crs = match crs_flag {
+        Some(crs) => crs,
+        None => crs_of(&db, srs_id).map_err(fail)?,
+    };
     let quoted = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
     let mut stmt = db.prepare(&format!("SELECT * FROM {}", quoted(&table))).map_err(|e| fail(format!("reading table {table}: {e}")))?;
     let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_string).collect();
@@ -88,11 +92,15 @@ fn names(tables: &[(String, String, i64)]) -> String {
     tables.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// The table's CRS: by its EPSG code, else from its WKT definition (an ESRI or QGIS export of a
+/// custom CRS carries organisation NONE and the WKT only).
 fn crs_of(db: &Connection, srs_id: i64) -> Result<Crs, String> {
-    let (organisation, code): (String, i64) = db
-        .query_row("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?", [srs_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    let (organisation, code, definition): (String, i64, String) = db
+        .query_row("SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?", [srs_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .map_err(|e| format!("srs_id {srs_id} is not in gpkg_spatial_ref_sys: {e}"))?;
-    Crs::parse(&format!("{organisation}:{code}")).map_err(|e| e.to_string())
+    Crs::parse(&format!("{organisation}:{code}")).or_else(|_| Crs::from_wkt(&definition).map_err(|e| format!("srs_id {srs_id} ({organisation}:{code}): {e}")))
 }
 
 /// The GeoPackage binary header (magic `GP`, version, flags, srs_id, optional envelope) is

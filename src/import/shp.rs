@@ -18,7 +18,7 @@ use super::{
 };
 use crate::spatial::Crs;
 
-pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportError> {
+pub fn read(path: &Path, encoding: Option<Encoding>, crs_flag: Option<Crs>) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let shp = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
     let sibling = |ext: &str| -> Option<PathBuf> { [ext.to_string(), ext.to_uppercase()].into_iter().map(|e| path.with_extension(e)).find(|p| p.is_file()) };
@@ -31,9 +31,11 @@ pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportErr
     if shapes.len() != table.rows.len() {
         return Err(fail(format!("the .shp has {} shapes but the .dbf {} rows; the files do not belong together", shapes.len(), table.rows.len())));
     }
-    let declared_crs = match sibling("prj") {
-        Some(prj) => Some(crs_of_prj(&std::fs::read_to_string(&prj).map_err(|e| fail(e.to_string()))?).map_err(fail)?),
-        None => None,
+    // `--crs` wins over the .prj, which is then not even read.
+    let declared_crs = match (crs_flag, sibling("prj")) {
+        (Some(crs), _) => Some(crs),
+        (None, Some(prj)) => Some(Crs::from_wkt(&std::fs::read_to_string(&prj).map_err(|e| fail(e.to_string()))?).map_err(|e| fail(format!(".prj: {e}")))?),
+        (None, None) => None,
     };
     let index: Arc<ColumnIndex> = Arc::new(table.columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let rows: Vec<Result<RawRow, Rejection>> = shapes
@@ -53,7 +55,7 @@ pub fn read(path: &Path, encoding: Option<Encoding>) -> Result<Source, ImportErr
         .collect();
     let len = rows.len() as u64;
     let mut notes = vec![format!("{} attributes", table.encoding_name)];
-    if declared_crs.is_none() {
+    if crs_flag.is_none() && declared_crs.is_none() {
         notes.push("no .prj: pass --crs if the coordinates are not degrees".into());
     }
     Ok(Source {
@@ -75,24 +77,6 @@ fn code_page(text: &str) -> Option<Encoding> {
         "ansi 1252" | "8859_1" => Some(Encoding::Windows1252),
         name => name.parse().ok(),
     }
-}
-
-/// The CRS of an ESRI `.prj` (WKT1): the UTM zones of ETRS89/EUREF89 and geographic WGS84/ETRS89.
-fn crs_of_prj(wkt: &str) -> Result<Crs, String> {
-    let text = wkt.to_ascii_uppercase().replace(' ', "_");
-    if text.contains("PROJCS") {
-        if text.contains("UTM_ZONE_32N") {
-            return Ok(Crs::Utm32);
-        }
-        if text.contains("UTM_ZONE_33N") {
-            return Ok(Crs::Utm33);
-        }
-        return Err(format!(
-            "the .prj names a projection bomiljo does not read ({}); reproject with ogr2ogr -t_srs EPSG:25832",
-            wkt.chars().take(60).collect::<String>()
-        ));
-    }
-    Ok(Crs::Wgs84)
 }
 
 /// One geometry per record; a record that cannot be read is an error for that feature only.

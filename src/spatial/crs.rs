@@ -51,6 +51,54 @@ impl Crs {
         }
     }
 
+    /// The CRS a WKT (1 or 2, ESRI's `.prj` flavour included) describes, for files that carry no
+    /// EPSG code: ETRS89 / UTM zones 32N and 33N (by name, or by a transverse Mercator with
+    /// central meridian 9° or 15°, scale 0.9996, false easting 500 000 m on ETRS89/EUREF89/GRS80),
+    /// and geographic coordinates on ETRS89 or WGS84.
+    ///
+    /// ```
+    /// use bomiljo::spatial::Crs;
+    /// let esri = r#"PROJCS["ETRS89_UTM33",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]],
+    ///     PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],
+    ///     PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",15.0],PARAMETER["Scale_Factor",0.9996],
+    ///     PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]"#;
+    /// assert_eq!(Crs::from_wkt(esri).unwrap(), Crs::Utm33);
+    /// ```
+    pub fn from_wkt(wkt: &str) -> Result<Crs, String> {
+        let text = wkt.to_ascii_uppercase().replace([' ', '-'], "_");
+        let refuse = |why: &str| {
+            Err(format!(
+                "the CRS {why} ({}...); pass --crs EPSG:25832 or EPSG:25833 if you know it, or reproject with ogr2ogr -t_srs EPSG:25832",
+                wkt.chars().take(60).collect::<String>()
+            ))
+        };
+        if !(text.contains("PROJCS") || text.contains("PROJCRS") || text.contains("PROJECTEDCRS")) {
+            return if text.contains("GEOGCS") || text.contains("GEOGCRS") || text.contains("GEODCRS") {
+                Ok(Crs::Wgs84)
+            } else {
+                refuse("is not one bomiljo reads")
+            };
+        }
+        let etrs = ["ETRS", "EUREF", "GRS_1980", "GRS80", "GRS_80"].iter().any(|d| text.contains(d));
+        if text.contains("UTM_ZONE_32N") || text.contains("UTM32") {
+            return if etrs { Ok(Crs::Utm32) } else { refuse("is UTM zone 32N on another datum than ETRS89") };
+        }
+        if text.contains("UTM_ZONE_33N") || text.contains("UTM33") {
+            return if etrs { Ok(Crs::Utm33) } else { refuse("is UTM zone 33N on another datum than ETRS89") };
+        }
+        let parameter = |name: &str| -> Option<f64> {
+            let at = text.find(&format!("\"{name}\""))?;
+            text[at..].split(',').nth(1)?.trim_end_matches([']', ')']).trim().parse().ok()
+        };
+        let mercator = text.contains("TRANSVERSE_MERCATOR") && parameter("SCALE_FACTOR").or(parameter("SCALE_FACTOR_AT_NATURAL_ORIGIN")) == Some(0.9996);
+        let false_easting = parameter("FALSE_EASTING").is_some_and(|e| (e - 500_000.0).abs() < 1e-6);
+        match (mercator && false_easting && etrs, parameter("CENTRAL_MERIDIAN").or(parameter("LONGITUDE_OF_NATURAL_ORIGIN"))) {
+            (true, Some(m)) if m == 9.0 => Ok(Crs::Utm32),
+            (true, Some(m)) if m == 15.0 => Ok(Crs::Utm33),
+            _ => refuse("is a projection bomiljo does not read"),
+        }
+    }
+
     /// The EPSG code.
     pub fn epsg(self) -> u16 {
         match self {

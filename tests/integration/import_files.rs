@@ -364,3 +364,24 @@ fn incidents_near_a_boundary_are_assigned_from_their_true_position() {
     // Both are stored at the cell centre 598050 (anonymised), each in its own delbydel.
     assert_eq!(stored, "east=0102@598050.0,west=0101@598050.0");
 }
+
+/// A GeoPackage whose CRS is an ESRI WKT of UTM zone 33 with organisation NONE (as GDAL writes a
+/// CRS it cannot match to an EPSG code) is read from the WKT, to the same points as the EPSG:25832
+/// original; `--crs` wins over what a file declares.
+#[test]
+fn a_geopackage_with_an_esri_wkt_crs_and_no_epsg_code_reads_like_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = big_square_db(dir.path());
+    import_ok(&db, "schools", &fixture("formats/schools.gpkg"), &[]);
+    let original = points(&db, "schools");
+    let out = import_ok(&db, "schools", &fixture("formats/schools_esri_utm33.gpkg"), &[]);
+    assert!(out.contains("(EPSG:25833"), "{out}");
+    for (a, b) in points(&db, "schools").iter().zip(&original) {
+        assert!(a.0 == b.0 && (a.2 - b.2).abs() < 0.01 && (a.3 - b.3).abs() < 0.01, "{a:?} vs {b:?}");
+    }
+    // --crs always wins: the same file read as if its coordinates were EPSG:25832 lands far
+    // outside Oslo (the zone 33 eastings are ~340 km smaller), so every row is refused, citing the flag's CRS.
+    let wrong = bomiljo(&db, &["import", "schools", fixture("formats/schools_esri_utm33.gpkg").to_str().unwrap(), "--crs", "EPSG:25832", "--dry-run"]);
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(!wrong.status.success() && err.contains("outside Oslo's extent"), "{err}");
+}
