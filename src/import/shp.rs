@@ -192,7 +192,7 @@ impl Dbf {
             let name_bytes = &b[at..at + 11];
             let name_end = name_bytes.iter().position(|&c| c == 0).unwrap_or(11);
             let (name, _) = text(&name_bytes[..name_end])?;
-            fields.push((name, usize::from(b[at + 16])));
+            fields.push((name, usize::from(b[at + 16]), b[at + 11]));
             at += 32;
         }
         // The header's record count is checked against the file before anything is allocated.
@@ -216,10 +216,10 @@ impl Dbf {
             }
             let mut offset = 1;
             let mut cells = Vec::with_capacity(fields.len());
-            for (_, width) in &fields {
+            for (_, width, kind) in &fields {
                 let (cell, e) = text(row.get(offset..offset + width).ok_or("a .dbf record is shorter than its fields")?)?;
                 used = if e == Encoding::Windows1252 { e } else { used };
-                cells.push(cell);
+                cells.push(typed(*kind, cell));
                 offset += width;
             }
             rows.push(cells);
@@ -228,6 +228,20 @@ impl Dbf {
             Encoding::Utf8 => "UTF-8",
             Encoding::Windows1252 => "Windows-1252",
         };
-        Ok(Dbf { columns: fields.into_iter().map(|(n, _)| n).collect(), rows, encoding_name })
+        Ok(Dbf { columns: fields.into_iter().map(|(n, _, _)| n).collect(), rows, encoding_name })
+    }
+}
+
+/// A cell as its dBASE field type says: `D` dates (`20250627`) as ISO dates, `L` logicals
+/// (`T`, `Y`, `F`, `N`, `?`) as true, false or empty; other types as written.
+fn typed(kind: u8, cell: String) -> String {
+    match kind {
+        b'D' if cell.len() == 8 && cell.bytes().all(|c| c.is_ascii_digit()) => format!("{}-{}-{}", &cell[..4], &cell[4..6], &cell[6..]),
+        b'L' => match cell.as_str() {
+            "T" | "t" | "Y" | "y" => "true".into(),
+            "F" | "f" | "N" | "n" => "false".into(),
+            _ => String::new(),
+        },
+        _ => cell,
     }
 }

@@ -385,3 +385,15 @@ fn a_geopackage_with_an_esri_wkt_crs_and_no_epsg_code_reads_like_the_original() 
     let err = String::from_utf8_lossy(&wrong.stderr);
     assert!(!wrong.status.success() && err.contains("outside Oslo's extent"), "{err}");
 }
+
+/// A Shapefile as GDAL writes it: dates as dBASE `D` fields (`20250627`) are read as dates with
+/// no `--date-format`, booleans as 1/0, the laundered column name mapped with `--field`.
+#[test]
+fn shapefile_date_fields_are_read_as_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let out = import_ok(&db, "housing", &fixture("formats/housing_shp/boliger.shp"), &["--field", "has_staff_base=has_staff_"]);
+    assert!(out.contains("2 now"), "{out}");
+    let opened: String = query(&db, "SELECT string_agg(id || ' ' || CAST(opened AS VARCHAR) || ' ' || has_staff_base, ', ' ORDER BY id) FROM housing");
+    assert_eq!(opened, "h1 2025-06-27 true, h2 2019-01-15 false");
+}
