@@ -48,7 +48,13 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
         }
         rows.entry(row).or_default().push((column, cell_text(&value)));
     }
-    let mut rows = rows.into_iter().filter(|(_, cells)| cells.iter().any(|(_, v)| !v.is_empty()));
+    let filled: Vec<(u32, Vec<(usize, String)>)> = rows.into_iter().filter(|(_, cells)| cells.iter().any(|(_, v)| !v.is_empty())).collect();
+    let titles = title_rows(&filled.iter().map(|(_, cells)| cells.iter().filter(|(_, v)| !v.is_empty()).count()).collect::<Vec<_>>());
+    let mut notes = vec![format!("sheet {name}")];
+    if titles > 0 {
+        notes.push(format!("header on row {} below {titles} title row(s)", filled[titles].0 + 1));
+    }
+    let mut rows = filled.into_iter().skip(titles);
     let (_, header_cells) = rows.next().ok_or_else(|| fail(format!("sheet {name} is empty")))?;
     let width = header_cells.iter().map(|(c, _)| c + 1).max().unwrap_or(0);
     let widen = |cells: Vec<(usize, String)>| {
@@ -66,7 +72,19 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
             Ok(RawRow { line: row as usize + 1, feature: None, cells: Cells::Tabular { columns: Arc::clone(&index), values: widen(cells) }, geometry: None })
         })
         .collect();
-    Ok(Source::in_memory("xlsx", header, data, vec![format!("sheet {name}")]))
+    Ok(Source::in_memory("xlsx", header, data, notes))
+}
+
+/// How many rows above the header are titles ("Politiets hendelser 2024", "Kilde: ..."): the
+/// leading rows of fewer than two filled cells, when a row of two or more follows. `filled`
+/// holds each non-empty row's count of filled cells, in order.
+fn title_rows(filled: &[usize]) -> usize {
+    let titles = filled.iter().take_while(|&&n| n < 2).count();
+    if titles < filled.len() {
+        titles
+    } else {
+        0
+    }
 }
 
 /// The sheet asked for, or the first.
@@ -88,24 +106,32 @@ fn read_range(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
     if width > MAX_COLUMNS || height.saturating_mul(width) > MAX_CELLS {
         return Err(fail(format!("sheet {name} spans {height} rows x {width} columns; an import reads at most {MAX_COLUMNS} columns and {MAX_CELLS} cells")));
     }
-    let mut rows = range.rows();
-    let header: Vec<String> = rows.next().ok_or_else(|| fail(format!("sheet {name} is empty")))?.iter().map(cell_text).collect();
+    let counts: Vec<usize> = range.rows().map(|cells| cells.iter().filter(|c| !matches!(c, Data::Empty)).count()).collect();
+    // Empty rows above the header count as neither titles nor data.
+    let leading_empty = counts.iter().take_while(|&&n| n == 0).count();
+    let titles = leading_empty + title_rows(&counts[leading_empty..].iter().copied().filter(|&n| n > 0).collect::<Vec<_>>());
+    let mut notes = vec![format!("sheet {name}")];
+    let mut rows = range.rows().enumerate().skip(titles).skip_while(|(_, cells)| cells.iter().all(|c| matches!(c, Data::Empty)));
+    let (header_at, header) =
+        rows.next().map(|(i, cells)| (i, cells.iter().map(cell_text).collect::<Vec<String>>())).ok_or_else(|| fail(format!("sheet {name} is empty")))?;
     let index: Arc<ColumnIndex> = Arc::new(header.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
-    // Row numbers as Excel shows them: the header is row 1 (plus the sheet's first used row).
+    // Row numbers as Excel shows them (plus the sheet's first used row).
     let first = range.start().map_or(0, |(row, _)| row as usize);
+    if header_at > 0 {
+        notes.push(format!("header on row {} below title row(s)", first + header_at + 1));
+    }
     let data: Vec<_> = rows
-        .enumerate()
         .filter(|(_, cells)| cells.iter().any(|c| !matches!(c, Data::Empty)))
         .map(|(i, cells)| {
             Ok(RawRow {
-                line: first + i + 2,
+                line: first + i + 1,
                 feature: None,
                 cells: Cells::Tabular { columns: Arc::clone(&index), values: cells.iter().map(cell_text).collect() },
                 geometry: None,
             })
         })
         .collect();
-    Ok(Source::in_memory("xlsx", header, data, vec![format!("sheet {name}")]))
+    Ok(Source::in_memory("xlsx", header, data, notes))
 }
 
 /// A cell as text; dates as YYYY-MM-DD (with the time when it has one).
@@ -134,5 +160,18 @@ pub fn excel_date(serial: f64) -> String {
         at.format("%Y-%m-%d").to_string()
     } else {
         at.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_rows;
+
+    #[test]
+    fn leading_rows_of_one_cell_above_a_wider_row_are_titles() {
+        assert_eq!(title_rows(&[1, 1, 5, 5]), 2);
+        assert_eq!(title_rows(&[5, 5]), 0);
+        // A one-column sheet has no titles to skip: every row has one cell.
+        assert_eq!(title_rows(&[1, 1, 1]), 0);
     }
 }

@@ -289,6 +289,19 @@ fn an_excel_workbook_reads_like_the_csv_export() {
     );
 }
 
+/// Title rows above the header (a title, a source line, a blank row) are found and skipped:
+/// the same 12 incidents as the plain workbook.
+#[test]
+fn an_excel_sheet_with_title_rows_above_the_header_reads_like_the_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = big_square_db(dir.path());
+    let (ok, out, err) = import_police(&db, &fixture("formats/police_title_rows.xlsx"), &[]);
+    assert!(ok && out.contains("appended 12 rows") && out.contains("header on row 4 below 2 title row(s)"), "{out}{err}");
+    let categories: String =
+        query(&db, "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM incidents GROUP BY 1)");
+    assert_eq!(categories, EXPECTED_CATEGORIES);
+}
+
 #[test]
 fn ssb_grid_statistics_keyed_by_cell_id_become_cell_squares() {
     let dir = tempfile::tempdir().unwrap();
