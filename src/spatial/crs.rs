@@ -92,9 +92,10 @@ impl Crs {
         };
         let mercator = text.contains("TRANSVERSE_MERCATOR") && parameter("SCALE_FACTOR").or(parameter("SCALE_FACTOR_AT_NATURAL_ORIGIN")) == Some(0.9996);
         let false_easting = parameter("FALSE_EASTING").is_some_and(|e| (e - 500_000.0).abs() < 1e-6);
-        match (mercator && false_easting && etrs, parameter("CENTRAL_MERIDIAN").or(parameter("LONGITUDE_OF_NATURAL_ORIGIN"))) {
-            (true, Some(m)) if m == 9.0 => Ok(Crs::Utm32),
-            (true, Some(m)) if m == 15.0 => Ok(Crs::Utm33),
+        let meridian = parameter("CENTRAL_MERIDIAN").or(parameter("LONGITUDE_OF_NATURAL_ORIGIN"));
+        match (mercator && false_easting && etrs, meridian) {
+            (true, Some(m)) if (m - 9.0).abs() < 1e-9 => Ok(Crs::Utm32),
+            (true, Some(m)) if (m - 15.0).abs() < 1e-9 => Ok(Crs::Utm33),
             _ => refuse("is a projection bomiljo does not read"),
         }
     }
