@@ -199,6 +199,17 @@ impl Transformer {
 mod tests {
     use super::*;
 
+    #[test]
+    fn wkts_name_the_zone_or_are_refused_with_what_to_do() {
+        let wkt2 = r#"PROJCRS["ETRS89 / UTM zone 32N",BASEGEOGCRS["ETRS89",DATUM["European Terrestrial Reference System 1989",ELLIPSOID["GRS 1980",6378137,298.257222101]]],CONVERSION["UTM zone 32N",METHOD["Transverse Mercator"]]]"#;
+        assert_eq!(Crs::from_wkt(wkt2).unwrap(), Crs::Utm32);
+        assert_eq!(Crs::from_wkt(r#"GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]]]"#).unwrap(), Crs::Wgs84);
+        let wgs84_utm = r#"PROJCS["WGS 84 / UTM zone 32N",GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]]]]"#;
+        assert!(Crs::from_wkt(wgs84_utm).unwrap_err().contains("another datum than ETRS89"));
+        let lambert = r#"PROJCS["ETRS89_LAEA",GEOGCS["GCS_ETRS_1989",DATUM["D_ETRS_1989",SPHEROID["GRS_1980",6378137.0,298.257222101]]],PROJECTION["Lambert_Azimuthal_Equal_Area"],PARAMETER["False_Easting",4321000.0]]"#;
+        assert!(Crs::from_wkt(lambert).unwrap_err().contains("pass --crs"));
+    }
+
     // Reference values computed with PROJ 9.1.1 (`cs2cs -f %.4f EPSG:4326 EPSG:25832`,
     // input in EPSG:4326's lat/lon axis order), at points spread over Oslo.
     const WGS84_TO_UTM32: [((f64, f64), (f64, f64)); 5] = [
