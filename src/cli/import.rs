@@ -36,7 +36,8 @@ pub struct ImportArgs {
     /// instead of refusing the file.
     #[arg(long)]
     make_valid: bool,
-    /// The table of a GeoPackage, or the sheet of an Excel workbook, when it holds several.
+    /// The table of a GeoPackage, the sheet of an Excel workbook or the feature type of a GML
+    /// file, when it holds several.
     #[arg(long)]
     source_layer: Option<String>,
     /// CSV separator: ';', ',' or 'tab' (detected from the header row).

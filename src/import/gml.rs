@@ -17,12 +17,18 @@ use super::{
     source::{Cells, RawRow, Source},
     ImportError, Rejection,
 };
+use crate::config::GeometryType;
 use crate::spatial::Crs;
 
-pub fn read(path: &Path) -> Result<Source, ImportError> {
+pub fn read(path: &Path, geometry: GeometryType, wanted: Option<&str>) -> Result<Source, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::file(path, e.to_string()))?;
-    let parsed = parse(&text).map_err(|reason| ImportError::file(path, reason))?;
-    let columns: Vec<String> = parsed.columns.clone();
+    let mut parsed = parse(&text).map_err(|reason| ImportError::file(path, reason))?;
+    let (kind, notes) = feature_type(&parsed.features, geometry, wanted).map_err(|reason| ImportError::file(path, reason))?;
+    if let Some(kind) = &kind {
+        parsed.features.retain(|f| &f.kind == kind);
+    }
+    // The columns of the features read, in the order the file first gives them.
+    let columns: Vec<String> = parsed.columns.iter().filter(|c| parsed.features.iter().any(|f| f.properties.contains_key(*c))).cloned().collect();
     let index: Arc<ColumnIndex> = Arc::new(columns.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let rows: Vec<Result<RawRow, Rejection>> = parsed
         .features
@@ -49,8 +55,58 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
         rows: Box::new(rows.into_iter()),
         len_hint: Some(len),
         decimal_comma: false,
-        notes: Vec::new(),
+        notes,
     })
+}
+
+/// The geometry class of a feature type, from its first readable geometry.
+fn class_of(geometry: &Geometry<f64>) -> &'static str {
+    match geometry {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => "points",
+        Geometry::LineString(_) | Geometry::MultiLineString(_) => "lines",
+        _ => "polygons",
+    }
+}
+
+/// Which feature type to read when a file holds several (SSB's grid cells beside their boundary
+/// lines): the one named with `--source-layer`, else the only one whose geometry the layer takes
+/// (the rest skipped, in a note). `None`: the file holds one type and every feature is read.
+fn feature_type(features: &[GmlFeature], geometry: GeometryType, wanted: Option<&str>) -> Result<(Option<String>, Vec<String>), String> {
+    let mut kinds: Vec<(&str, usize, Option<&'static str>)> = Vec::new();
+    for f in features {
+        match kinds.iter_mut().find(|(k, _, _)| *k == f.kind) {
+            Some((_, n, class)) => {
+                *n += 1;
+                *class = class.or(f.geometry.as_ref().ok().map(class_of));
+            }
+            None => kinds.push((&f.kind, 1, f.geometry.as_ref().ok().map(class_of))),
+        }
+    }
+    let listing = kinds.iter().map(|(k, n, class)| format!("{k} ({n} features, {})", class.unwrap_or("no geometry"))).collect::<Vec<_>>().join(", ");
+    if let Some(name) = wanted {
+        return match kinds.iter().find(|(k, _, _)| *k == name) {
+            Some(_) => Ok((Some(name.to_string()), vec![format!("feature type {name}")])),
+            None => Err(format!("no feature type '{name}'; the file has {listing}")),
+        };
+    }
+    if kinds.len() < 2 {
+        return Ok((None, Vec::new()));
+    }
+    let takes = |class: Option<&str>| match geometry {
+        GeometryType::Point => class == Some("points"),
+        GeometryType::Polygon => class == Some("polygons"),
+        GeometryType::Line => class == Some("lines"),
+        GeometryType::Any => matches!(class, Some("points" | "polygons")),
+    };
+    let fitting: Vec<_> = kinds.iter().filter(|(_, _, class)| takes(*class)).collect();
+    match fitting.as_slice() {
+        [(kind, _, _)] => {
+            let skipped: Vec<String> =
+                kinds.iter().filter(|(k, _, _)| k != kind).map(|(k, n, class)| format!("{n} {k} ({})", class.unwrap_or("no geometry"))).collect();
+            Ok((Some(kind.to_string()), vec![format!("feature type {kind}; skipped {}", skipped.join(", "))]))
+        }
+        _ => Err(format!("holds several feature types: {listing}; choose one with --source-layer")),
+    }
 }
 
 struct Parsed {
@@ -60,6 +116,8 @@ struct Parsed {
 }
 
 struct GmlFeature {
+    /// The feature type: the feature element's name (`Befolkning`, `Grense`).
+    kind: String,
     line: usize,
     properties: HashMap<String, String>,
     geometry: Result<Geometry<f64>, String>,
@@ -68,6 +126,7 @@ struct GmlFeature {
 /// A feature being read: where it starts, its properties so far, its geometry, and the first
 /// coordinate error.
 struct OpenFeature {
+    kind: String,
     line: usize,
     properties: HashMap<String, String>,
     builder: GeometryBuilder,
@@ -168,7 +227,13 @@ fn parse(text: &str) -> Result<Parsed, String> {
                 let parent_is_member = stack.last().is_some_and(|p| matches!(p.as_str(), "featureMember" | "member" | "featureMembers"));
                 if parent_is_member && feature_depth.is_none() {
                     feature_depth = Some(depth);
-                    current = Some(OpenFeature { line: line_of(offset), properties: HashMap::new(), builder: GeometryBuilder::default(), error: None });
+                    current = Some(OpenFeature {
+                        kind: name.clone(),
+                        line: line_of(offset),
+                        properties: HashMap::new(),
+                        builder: GeometryBuilder::default(),
+                        error: None,
+                    });
                 } else if let Some(OpenFeature { builder, .. }) = current.as_mut() {
                     if is_geometry(&name) && geometry_depth.is_none() {
                         geometry_depth = Some(depth);
@@ -235,12 +300,12 @@ fn parse(text: &str) -> Result<Parsed, String> {
                     }
                 }
                 if feature_depth == Some(depth) {
-                    let OpenFeature { line, properties, builder, error } = current.take().expect("a feature is open");
+                    let OpenFeature { kind, line, properties, builder, error } = current.take().expect("a feature is open");
                     let geometry = match error {
                         Some(reason) => Err(reason),
                         None => builder.finish(),
                     };
-                    features.push(GmlFeature { line, properties, geometry });
+                    features.push(GmlFeature { kind, line, properties, geometry });
                     feature_depth = None;
                 }
                 pending_text.clear();

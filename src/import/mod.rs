@@ -468,7 +468,7 @@ fn open(path: &Path, layer: &Layer, options: &ImportOptions) -> Result<Source, I
         "parquet" => parquet::read(path),
         "gpkg" => gpkg::read(path, options.source_layer.as_deref(), options.crs),
         "shp" => shp::read(path, options.dialect.encoding, options.crs),
-        "gml" => gml::read(path),
+        "gml" => gml::read(path, layer.geometry, options.source_layer.as_deref()),
         "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path, options.source_layer.as_deref()),
         "zip" => gtfs::read(path),
         "pbf" if layer.geometry == crate::config::GeometryType::Line => osm::read_lines(path, layer),

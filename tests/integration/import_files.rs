@@ -410,3 +410,24 @@ fn shapefile_date_fields_are_read_as_dates() {
     let opened: String = query(&db, "SELECT string_agg(id || ' ' || CAST(opened AS VARCHAR) || ' ' || has_staff_base, ', ' ORDER BY id) FROM housing");
     assert_eq!(opened, "h1 2025-06-27 true, h2 2019-01-15 false");
 }
+
+/// A GML file with two feature types (SSB's 1 km cells and their boundary lines): the type whose
+/// geometry the layer takes is read and the other skipped with a note; `--source-layer` names one,
+/// and an unknown name lists what the file holds.
+#[test]
+fn a_gml_file_with_two_feature_types_reads_the_one_the_layer_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.duckdb");
+    let gml = fixture("formats/befolkning_1km.gml");
+    let out = import_ok(&db, "population", &gml, &["--field", "id=ssbid1000m"]);
+    assert!(out.contains("2 now") && out.contains("feature type Befolkning; skipped 3 Grense (lines)"), "{out}");
+    assert_eq!(query::<f64>(&db, "SELECT sum(value) FROM features WHERE layer = 'population'"), 2000.0);
+    let named = import_ok(&db, "population", &gml, &["--field", "id=ssbid1000m", "--source-layer", "Befolkning"]);
+    assert!(named.contains("2 now"), "{named}");
+    let wrong = bomiljo(&db, &["import", "population", gml.to_str().unwrap(), "--source-layer", "Ruter"]);
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !wrong.status.success() && err.contains("no feature type 'Ruter'; the file has Befolkning (2 features, polygons), Grense (3 features, lines)"),
+        "{err}"
+    );
+}
