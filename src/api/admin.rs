@@ -120,8 +120,62 @@ pub struct ImportQuery {
     /// Read and check every row and write nothing.
     #[serde(default)]
     dry_run: bool,
-    /// The file's CRS where it does not say (`EPSG:25833`).
+    /// The file's CRS, over what it says (`EPSG:25833`).
     crs: Option<String>,
+    /// Columns for fields, as `bomiljo import --field`: `date=Dato,x=Øst`.
+    fields: Option<String>,
+    /// Date format of the date column, e.g. `%d/%m/%Y`.
+    date_format: Option<String>,
+    /// CSV separator: one character or `tab` (detected when absent).
+    delimiter: Option<String>,
+    /// Decimal mark: `comma` or `point` (detected when absent).
+    decimal: Option<String>,
+    /// Text encoding: `utf-8` or `windows-1252` (detected when absent).
+    encoding: Option<String>,
+    /// The GeoPackage table, Excel sheet or GML feature type to read.
+    source_layer: Option<String>,
+    /// Repair invalid polygons instead of refusing the file.
+    #[serde(default)]
+    make_valid: bool,
+    /// Accept dates after today.
+    #[serde(default)]
+    allow_future: bool,
+}
+
+impl ImportQuery {
+    /// The reading options, as the CLI's flags give them; 400 naming a malformed one.
+    fn reading(&self) -> Result<crate::import::ImportOptions, ApiError> {
+        fn bad(name: &'static str) -> impl Fn(String) -> ApiError {
+            move |e| ApiError::BadRequest(format!("{name}: {e}"))
+        }
+        let fields = match &self.fields {
+            Some(list) => list
+                .split(',')
+                .map(|pair| {
+                    pair.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                        .ok_or_else(|| ApiError::BadRequest(format!("fields: '{pair}' is not NAME=COLUMN, e.g. date=Dato")))
+                })
+                .collect::<Result<_, _>>()?,
+            None => Vec::new(),
+        };
+        Ok(crate::import::ImportOptions {
+            crs: self.crs.as_deref().map(|c| crate::spatial::Crs::parse(c).map_err(|e| ApiError::BadRequest(format!("crs = '{c}': {e}")))).transpose()?,
+            fields,
+            dialect: crate::import::csv::Dialect {
+                delimiter: self.delimiter.as_deref().map(crate::import::csv::parse_delimiter).transpose().map_err(bad("delimiter"))?,
+                decimal_comma: self.decimal.as_deref().map(crate::import::csv::parse_decimal).transpose().map_err(bad("decimal"))?,
+                encoding: self.encoding.as_deref().map(str::parse).transpose().map_err(bad("encoding"))?,
+            },
+            date_format: self.date_format.clone(),
+            allow_future: self.allow_future,
+            make_valid: self.make_valid,
+            source_layer: self.source_layer.clone(),
+            dry_run: self.dry_run,
+            ..Default::default()
+        })
+    }
 }
 
 /// `POST /api/admin/import/{layer}?filename=&mode=&dry_run=&crs=` with the file as the body:
@@ -153,7 +207,7 @@ pub async fn import(
         Some("append") => Some(crate::store::write::ImportMode::Append),
         Some(other) => return Err(ApiError::BadRequest(format!("mode = '{other}': replace or append"))),
     };
-    let crs = q.crs.as_deref().map(|c| crate::spatial::Crs::parse(c).map_err(|e| ApiError::BadRequest(format!("crs = '{c}': {e}")))).transpose()?;
+    let reading = q.reading()?;
     let Ok(_one_at_a_time) = state.importing.try_lock() else {
         return Err(ApiError::Conflict("another import is running; send this one when it has finished".into()));
     };
@@ -162,7 +216,7 @@ pub async fn import(
     receive(body, &path).await?;
     let actor = admin.caller.token_name.clone().unwrap_or_default();
     let consequences = crate::import::shapes_the_release(&config, &layer).then_some(crate::release::cost_lines as crate::import::Consequences);
-    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, dry_run: q.dry_run, crs, consequences, ..Default::default() };
+    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, consequences, ..reading };
     let served = state.clone();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Result<crate::import::ImportSummary, crate::import::ImportError>, ApiError> {
         let mut store = served.data.store_for_import()?;

@@ -41,7 +41,7 @@ pub struct ImportArgs {
     #[arg(long)]
     source_layer: Option<String>,
     /// CSV separator: ';', ',' or 'tab' (detected from the header row).
-    #[arg(long, value_parser = parse_delimiter)]
+    #[arg(long, value_parser = bomiljo::import::csv::parse_delimiter)]
     delimiter: Option<u8>,
     /// Decimal mark of numbers: comma or point (comma for semicolon files, else point).
     #[arg(long, value_parser = ["comma", "point"])]
@@ -58,14 +58,6 @@ pub struct ImportArgs {
     /// Who is importing, for the import log.
     #[arg(long, env = "USER", default_value = "unknown")]
     user: String,
-}
-
-fn parse_delimiter(s: &str) -> Result<u8, String> {
-    match s {
-        "tab" | "\\t" => Ok(b'\t'),
-        one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
-        other => Err(format!("'{other}' is not one character (or 'tab')")),
-    }
 }
 
 /// Imports the file; a rejected file lists its bad rows on stderr and exits with 2.
@@ -116,38 +108,27 @@ fn send_to_server(ctx: &Context, args: &ImportArgs, locked: anyhow::Error) -> Re
         return Err(locked);
     };
     let name = args.file.file_name().and_then(|n| n.to_str()).unwrap_or("data");
-    let mut query = format!("filename={name}");
-    if let Some(mode) = args.mode {
-        query.push_str(&format!("&mode={}", mode.as_str()));
-    }
-    if args.dry_run {
-        query.push_str("&dry_run=true");
-    }
-    if let Some(crs) = &args.crs {
-        query.push_str(&format!("&crs={crs}"));
-    }
-    let target = format!("{url}api/admin/import/{}?{query}", args.layer);
-    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty());
-    let unsupported =
-        !args.fields.is_empty() || args.date_format.is_some() || args.delimiter.is_some() || args.encoding.is_some() || args.source_layer.is_some();
-    let (Some(token), false) = (token, unsupported) else {
+    let parameters = http_parameters(args, name);
+    let target = format!("{url}api/admin/import/{}", args.layer);
+    let Some(token) = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty()) else {
+        let query: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
         anyhow::bail!(
-            "{} is held by the bomiljo server at {url}; send the file to it with an admin token:\n    BOMILJO_TOKEN=<admin token> bomiljo --db {} import {} {}\n    curl -H \"Authorization: Bearer <admin token>\" --data-binary @{} \"{target}\"\n{}or stop the server and import again.",
+            "{} is held by the bomiljo server at {url}; send the file to it with an admin token:\n    BOMILJO_TOKEN=<admin token> bomiljo --db {} import {} {}\n    curl -H \"Authorization: Bearer <admin token>\" --data-binary @{} \"{target}?{}\"\nor stop the server and import again.",
             ctx.db.display(),
             ctx.db.display(),
             args.layer,
             args.file.display(),
             args.file.display(),
-            if unsupported { "(--field, --date-format, --delimiter, --encoding and --source-layer are not sent over HTTP: map the columns in the layer's TOML) " } else { "" }
+            query.join("&")
         );
     };
     let body = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response = agent
-        .post(&target)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send(&body[..])
-        .with_context(|| format!("sending {} to {url}", args.file.display()))?;
+    let mut request = agent.post(&target).header("Authorization", &format!("Bearer {token}"));
+    for (key, value) in &parameters {
+        request = request.query(key, value);
+    }
+    let mut response = request.send(&body[..]).with_context(|| format!("sending {} to {url}", args.file.display()))?;
     let status = response.status().as_u16();
     let answer: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
     match status {
@@ -161,4 +142,22 @@ fn send_to_server(ctx: &Context, args: &ImportArgs, locked: anyhow::Error) -> Re
         }
         _ => anyhow::bail!("the server at {url} answered {status}: {}", answer["error"].as_str().unwrap_or_default()),
     }
+}
+
+/// The import's options as the server's query parameters: the same import over HTTP as here.
+fn http_parameters(args: &ImportArgs, name: &str) -> Vec<(&'static str, String)> {
+    let mut parameters = vec![("filename", name.to_string())];
+    let mut add = |key: &'static str, value: Option<String>| parameters.extend(value.map(|v| (key, v)));
+    add("mode", args.mode.map(|m| m.as_str().to_string()));
+    add("dry_run", args.dry_run.then(|| "true".into()));
+    add("crs", args.crs.clone());
+    add("fields", (!args.fields.is_empty()).then(|| args.fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")));
+    add("date_format", args.date_format.clone());
+    add("delimiter", args.delimiter.map(|d| if d == b'\t' { "tab".to_string() } else { char::from(d).to_string() }));
+    add("decimal", args.decimal.clone());
+    add("encoding", args.encoding.map(|e| e.to_string()));
+    add("source_layer", args.source_layer.clone());
+    add("make_valid", args.make_valid.then(|| "true".into()));
+    add("allow_future", args.allow_future.then(|| "true".into()));
+    parameters
 }

@@ -21,6 +21,24 @@ pub struct Dialect {
     pub encoding: Option<Encoding>,
 }
 
+/// A separator as users write it: one character, or `tab`.
+pub fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "tab" | "\\t" => Ok(b'\t'),
+        one if one.len() == 1 && one.is_ascii() => Ok(one.as_bytes()[0]),
+        other => Err(format!("'{other}' is not one character (or 'tab')")),
+    }
+}
+
+/// A decimal mark as users write it: `comma` or `point`.
+pub fn parse_decimal(s: &str) -> Result<bool, String> {
+    match s {
+        "comma" => Ok(true),
+        "point" => Ok(false),
+        other => Err(format!("decimal '{other}': comma or point")),
+    }
+}
+
 /// Bytes read ahead to detect the encoding and the separator (and estimate the row count).
 const SAMPLE_BYTES: usize = 1 << 20;
 
@@ -88,10 +106,7 @@ pub fn read(path: &Path, dialect: Dialect) -> Result<Source, ImportError> {
             b',' => "comma",
             _ => "custom",
         },
-        match encoding {
-            Encoding::Utf8 => "UTF-8",
-            Encoding::Windows1252 => "Windows-1252",
-        },
+        encoding.name(),
         if decimal_comma { "comma" } else { "point" }
     )];
     Ok(Source { format: "csv", columns: headers, declared_crs: None, wgs84_by_default: false, rows: Box::new(rows), len_hint, decimal_comma, notes })

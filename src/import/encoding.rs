@@ -9,6 +9,22 @@ pub enum Encoding {
     Windows1252,
 }
 
+impl Encoding {
+    /// The name files and users give it (`UTF-8`, `Windows-1252`); [`FromStr`](std::str::FromStr) reads it back.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+impl std::fmt::Display for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl std::str::FromStr for Encoding {
     type Err = String;
 

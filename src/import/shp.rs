@@ -224,10 +224,7 @@ impl Dbf {
             }
             rows.push(cells);
         }
-        let encoding_name = match used {
-            Encoding::Utf8 => "UTF-8",
-            Encoding::Windows1252 => "Windows-1252",
-        };
+        let encoding_name = used.name();
         Ok(Dbf { columns: fields.into_iter().map(|(n, _, _)| n).collect(), rows, encoding_name })
     }
 }

@@ -117,9 +117,14 @@ fn the_cli_sends_a_file_to_the_server_that_holds_the_database_or_says_how() {
     let before = police_rows(&server, &analyst);
     let file = dir.path().join("politi_april.csv");
     std::fs::write(&file, incidents(500)).unwrap();
-    let import = |token: Option<&str>| {
+    let import_with = |file: &std::path::Path, token: Option<&str>, extra: &[&str]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"));
-        command.args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"]).arg(dir.path().join("demo.duckdb")).args(["import", "incidents_police"]).arg(&file);
+        command
+            .args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"])
+            .arg(dir.path().join("demo.duckdb"))
+            .args(["import", "incidents_police"])
+            .arg(file)
+            .args(extra);
         command.env("BOMILJO_LOG", "warn").env_remove("BOMILJO_TOKEN");
         if let Some(t) = token {
             command.env("BOMILJO_TOKEN", t);
@@ -127,6 +132,7 @@ fn the_cli_sends_a_file_to_the_server_that_holds_the_database_or_says_how() {
         let out = command.output().unwrap();
         (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
     };
+    let import = |token: Option<&str>| import_with(&file, token, &[]);
     let (ok, _, err) = import(None);
     assert!(
         !ok && err.contains(&format!("held by the bomiljo server at {}/", server.base()))
@@ -139,4 +145,14 @@ fn the_cli_sends_a_file_to_the_server_that_holds_the_database_or_says_how() {
     assert!(ok, "{err}");
     assert!(out.contains("sent to the server") && out.contains("500 rows"), "{out}");
     assert_eq!(police_rows(&server, &analyst), before + 500);
+
+    // The import over HTTP takes the CLI's reading options: a semicolon file whose columns are
+    // Dato and Øst/Nord, mapped with --field (non-ASCII names travel encoded).
+    let norsk = dir.path().join("politi_mai.csv");
+    let rows = incidents(40).replace("live-", "mai-").replace("2025-03-", "2025-05-").replace(',', ";");
+    std::fs::write(&norsk, rows.replacen("id;date;category;x;y", "id;Dato;category;Øst;Nord", 1)).unwrap();
+    let mapped = ["--field", "date=Dato", "--field", "x=Øst", "--field", "y=Nord", "--delimiter", ";"];
+    let (ok, out, err) = import_with(&norsk, Some(&admin), &mapped);
+    assert!(ok && out.contains("40 rows"), "{out}{err}");
+    assert_eq!(police_rows(&server, &analyst), before + 540);
 }
