@@ -40,6 +40,12 @@ pub fn serve(config: &Config, areas_file: Option<&Path>, requests: usize, concur
                 ("GET /api/areas", vec![Request::get("/api/areas")]),
                 ("GET /tiles/heat (one tile, cached surface)", vec![Request::get(format!("/tiles/heat/{z}/{tx}/{ty}.png"))]),
                 ("POST /api/score", vec![Request::post_json("/api/score", score)]),
+                (
+                    "GET /collections/delbydeler/items (1 km² bbox, by geometry)",
+                    vec![Request::get(format!("/collections/delbydeler/items?bbox={},{},{},{}", lon - 0.009, lat - 0.0045, lon + 0.009, lat + 0.0045))],
+                ),
+                ("GET /tiles/delbydeler (MVT, clipped and made valid)", vec![Request::get(format!("/tiles/delbydeler/{z}/{tx}/{ty}.mvt"))]),
+                ("GET /api/heatmap/geotiff (whole city, 50 m, cached surface)", vec![Request::get("/api/heatmap/geotiff")]),
             ];
             let mut errors = 0;
             for (name, reqs) in cases {

@@ -58,7 +58,7 @@ pub enum ImportError {
     File { path: PathBuf, reason: String },
     #[error("{path}: column(s) {columns} look like personal identifiers; {layer} data must arrive anonymised.\n    Remove the column(s) from the file, or map them away with --field, then import again.", columns = .columns.join(", "))]
     PersonalData { path: PathBuf, layer: String, columns: Vec<String> },
-    #[error("{}\nimport rejected: {} of {rows} rows in {path} are invalid; nothing was written{}", list_rejections(.path, .rejections), .rejections.total, unknown_labels(.labels))]
+    #[error("{}\nimport rejected: {} of {rows} rows in {path} are invalid; nothing was written{}{}", list_rejections(.path, .rejections), .rejections.total, unknown_labels(.labels), units_advice(*.rows, .rejections))]
     Rejected { path: PathBuf, rows: u64, rejections: Rejections, labels: BTreeMap<String, LabelUse> },
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -80,6 +80,23 @@ fn list_rejections(path: &Path, rejections: &Rejections) -> String {
         lines.push(format!("... and {more} more rejected rows (only the first {} are listed)", Rejections::LISTED));
     }
     lines.join("\n")
+}
+
+/// What to do about coordinates in the wrong unit, fitted to how many rows have them: `--crs`
+/// when every row does, the rows themselves when only some do (`--crs` would misplace the rest).
+fn units_advice(rows: u64, rejections: &Rejections) -> String {
+    let [degrees, metres] = ["look like degrees", "look like metres"].map(|s| rejections.listed.iter().filter(|r| r.reason.contains(s)).count() as u64);
+    let listed = rejections.listed.len() as u64;
+    let every_row = rejections.total == rows && rejections.total == listed;
+    match (degrees, metres) {
+        (0, 0) => String::new(),
+        (n, 0) if every_row && n == listed => "\nevery row is in degrees: pass --crs EPSG:4326".into(),
+        (0, n) if every_row && n == listed => "\nevery row is in metres: pass --crs EPSG:25832 (or EPSG:25833)".into(),
+        _ => format!(
+            "\n{} row(s) have coordinates in another unit than the rest of the file: correct those rows (a --crs for the whole file would misplace the others)",
+            degrees + metres
+        ),
+    }
 }
 
 /// The labels no category takes, with their row counts, as a hint where to map them.

@@ -416,10 +416,10 @@ impl<'a> Validator<'a> {
     fn check_units(&self, x: f64, y: f64) -> Result<(), String> {
         let looks_like_degrees = x.abs() <= 180.0 && y.abs() <= 90.0;
         if !self.crs.is_geographic() && looks_like_degrees {
-            return Err(format!("coordinates ({x}, {y}) look like degrees but the CRS is {}; pass --crs EPSG:4326 or fix the columns", self.crs));
+            return Err(format!("coordinates ({x}, {y}) look like degrees but the CRS is {}", self.crs));
         }
         if self.crs.is_geographic() && !looks_like_degrees {
-            return Err(format!("coordinates ({x}, {y}) look like metres but the CRS is {}; pass --crs EPSG:25832 (or 25833)", self.crs));
+            return Err(format!("coordinates ({x}, {y}) look like metres but the CRS is {}", self.crs));
         }
         Ok(())
     }

@@ -71,7 +71,9 @@ fn missing_fields_name_the_field_and_column() {
 fn degrees_in_metre_columns_are_caught_before_reprojection() {
     let err = rejected("incidents_police", "degrees_as_utm.csv");
     assert_lines(&err, "degrees_as_utm.csv", &[2]);
-    assert!(err.contains("look like degrees but the CRS is EPSG:25832; pass --crs EPSG:4326"), "{err}");
+    // One row of two: the advice is to correct that row, not a --crs that would misplace the other.
+    assert!(err.contains("look like degrees but the CRS is EPSG:25832") && !err.contains("pass --crs"), "{err}");
+    assert!(err.contains("1 row(s) have coordinates in another unit than the rest of the file: correct those rows"), "{err}");
 }
 
 #[test]
@@ -188,4 +190,16 @@ fn a_column_missing_from_the_whole_file_is_one_message_naming_the_columns() {
     assert!(err.contains("no column 'date' for date") && err.contains("the file's columns are: id, dato, category, x, y"), "{err}");
     assert!(err.contains("--field date=COLUMN") && err.lines().count() < 5, "one message, not one per row:\n{err}");
     import_ok(&db, "incidents_police", &file, &["--field", "date=dato"]);
+}
+
+/// When every row is in degrees the advice is the flag for the whole file.
+#[test]
+fn a_file_wholly_in_degrees_is_told_to_pass_the_crs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let file = dir.path().join("degrees.csv");
+    std::fs::write(&file, "id,date,category,x,y\nd1,2024-01-01,drugs,10.7522,59.9139\nd2,2024-01-02,drugs,10.7601,59.9142\n").unwrap();
+    let out = bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("every row is in degrees: pass --crs EPSG:4326"), "{err}");
 }
