@@ -106,6 +106,9 @@ pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Js
     Ok(Json(json!({ "revoked": revoked })))
 }
 
+/// The longest an upload may pause between two pieces of the file.
+const UPLOAD_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The largest file an import over HTTP takes (2 GiB: ten years of a city's incidents as CSV).
 pub const MAX_UPLOAD_BYTES: u64 = 2 << 30;
 
@@ -208,12 +211,14 @@ pub async fn import(
         Some(other) => return Err(ApiError::BadRequest(format!("mode = '{other}': replace or append"))),
     };
     let reading = q.reading()?;
-    let Ok(_one_at_a_time) = state.importing.try_lock() else {
-        return Err(ApiError::Conflict("another import is running; send this one when it has finished".into()));
-    };
+    // The file arrives before the import lock is taken: a slow or stalled upload holds up no
+    // other import.
     let folder = tempfile::tempdir().map_err(|e| ApiError::Internal(format!("a folder for the upload: {e}")))?;
     let path = folder.path().join(&name);
     receive(body, &path).await?;
+    let Ok(_one_at_a_time) = state.importing.try_lock() else {
+        return Err(ApiError::Conflict("another import is running; send this one when it has finished".into()));
+    };
     let actor = admin.caller.token_name.clone().unwrap_or_default();
     let consequences = crate::import::shapes_the_release(&config, &layer).then_some(crate::release::cost_lines as crate::import::Consequences);
     let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, consequences, ..reading };
@@ -265,7 +270,12 @@ async fn receive(body: axum::body::Body, path: &std::path::Path) -> Result<(), A
     let mut file = tokio::fs::File::create(path).await.map_err(|e| ApiError::Internal(format!("{}: {e}", path.display())))?;
     let mut body = body;
     let mut received = 0u64;
-    while let Some(frame) = body.frame().await {
+    loop {
+        // An upload may be long, but not silent: a client that stops sending is let go.
+        let Ok(next) = tokio::time::timeout(UPLOAD_STALL, body.frame()).await else {
+            return Err(ApiError::RequestTimeout(format!("the upload stalled: nothing arrived for {} s; send the file again", UPLOAD_STALL.as_secs())));
+        };
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| ApiError::BadRequest(format!("reading the upload: {e}")))?;
         let Ok(chunk) = frame.into_data() else { continue };
         received += chunk.len() as u64;

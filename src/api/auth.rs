@@ -12,9 +12,20 @@ pub struct Caller {
     pub role: Role,
     pub token_name: Option<String>,
     pub policy: Policy,
+    /// The address the request came from (absent in tests that call the router directly).
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Caller {
+    /// A slot for a costly computation ([`super::costly`]): public callers only, and only when
+    /// their address is known.
+    pub fn costly(&self, costly: &std::sync::Arc<super::costly::Costly>) -> Result<Option<super::costly::Permit>, ApiError> {
+        match (self.role.is_internal(), self.client) {
+            (false, Some(client)) => costly.begin(client).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// Refuses the request unless the caller has at least `role`.
     /// Without a token the answer is 401 (say who you are); with too low a role, 403.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
@@ -67,8 +78,9 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let k = state.config.project.min_count;
+        let client = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let Some(token) = bearer_token(&parts.headers) else {
-            return Ok(Caller { role: Role::Public, token_name: None, policy: Policy::new(Role::Public, k) });
+            return Ok(Caller { role: Role::Public, token_name: None, policy: Policy::new(Role::Public, k), client });
         };
         // A header that holds no token says what is wrong with it, not "unknown token".
         let token = token?;
@@ -77,6 +89,6 @@ impl FromRequestParts<AppState> for Caller {
             None => resolve(state, token).await?,
         };
         let (role, name) = resolved.0.ok_or_else(|| ApiError::Unauthorized("unknown, revoked or expired token".into()))?;
-        Ok(Caller { role, token_name: Some(name), policy: Policy::new(role, k) })
+        Ok(Caller { role, token_name: Some(name), policy: Policy::new(role, k), client })
     }
 }

@@ -21,6 +21,9 @@ pub enum ApiError {
     UriTooLong(String),
     #[error("{0}")]
     HeadersTooLarge(String),
+    /// The client stopped sending (an upload that stalls).
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The request clashes with work under way (an import while another runs).
     #[error("{0}")]
     Conflict(String),
@@ -60,6 +63,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests(m) => (StatusCode::TOO_MANY_REQUESTS, m.clone()),
             ApiError::UriTooLong(m) => (StatusCode::URI_TOO_LONG, m.clone()),
             ApiError::HeadersTooLarge(m) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, m.clone()),
+            ApiError::RequestTimeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
             ApiError::Internal(cause) => {

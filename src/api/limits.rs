@@ -88,11 +88,18 @@ const MAX_URI_BYTES: usize = 8 * 1024;
 /// Most header bytes answered; more get a JSON 431 (hyper's own, larger limits answer bare).
 const MAX_HEADER_BYTES: usize = 32 * 1024;
 
+/// Headers one request may carry (hyper's own default; more are refused in JSON).
+pub const MAX_HEADERS: usize = 100;
+
 /// Refuses oversized request lines and headers with JSON, before any routing.
 pub async fn http_limits(request: Request, next: Next) -> Result<Response, ApiError> {
     let uri = request.uri().to_string().len();
     if uri > MAX_URI_BYTES {
         return Err(ApiError::UriTooLong(format!("the request target is {uri} bytes; at most {MAX_URI_BYTES}")));
+    }
+    let count = request.headers().len();
+    if count > MAX_HEADERS {
+        return Err(ApiError::HeadersTooLarge(format!("the request has {count} headers; at most {MAX_HEADERS}")));
     }
     let headers: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if headers > MAX_HEADER_BYTES {

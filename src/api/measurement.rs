@@ -68,15 +68,16 @@ pub async fn indicators(State(state): State<AppState>, view: View, Query(q): Que
 async fn surface(state: &AppState, view: &View, params: HeatParams) -> Result<Arc<HeatSurface>, ApiError> {
     let caller = view.caller();
     let key = format!("{}|{}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
-    let derived = state.derived();
-    if let Some(hit) = derived.heat_cache.get(&key) {
-        return Ok(hit);
-    }
     let policy = caller.policy;
-    let surface =
-        Arc::new(policy.apply(on_incidents(state, view, move |config, geography, incidents| measurement::heat(geography, incidents, config, &params)).await?));
-    derived.heat_cache.insert(key, Arc::clone(&surface));
-    Ok(surface)
+    state
+        .derived()
+        .heat_cache
+        .get_or_compute(&key, || async move {
+            let _permit = caller.costly(&state.costly)?;
+            let heat = on_incidents(state, view, move |config, geography, incidents| measurement::heat(geography, incidents, config, &params)).await?;
+            Ok(Arc::new(policy.apply(heat)))
+        })
+        .await
 }
 
 /// Most cells a GeoJSON heat grid may hold; larger requests should clip to an area or use tiles.
@@ -255,13 +256,15 @@ async fn once_per_release(
     if !matches!(view, View::Public(_)) {
         return answer.await;
     }
-    let derived = state.derived();
-    if let Some(hit) = derived.answer_cache.get(&key) {
-        return Ok(Json((*hit).clone()));
-    }
-    let Json(value) = answer.await?;
-    derived.answer_cache.insert(key, Arc::new(value.clone()));
-    Ok(Json(value))
+    let value = state
+        .derived()
+        .answer_cache
+        .get_or_compute(&key, || async {
+            let _permit = view.caller().costly(&state.costly)?;
+            answer.await.map(|Json(value)| Arc::new(value))
+        })
+        .await?;
+    Ok(Json((*value).clone()))
 }
 
 /// Adjusted p below which a Local Moran's I is shown on the map.

@@ -8,6 +8,7 @@ mod areas;
 pub mod auth;
 mod cache;
 pub mod connections;
+pub mod costly;
 mod error;
 mod features;
 mod limits;
@@ -60,6 +61,8 @@ pub struct AppState {
     /// Held while an import runs: one at a time.
     importing: Arc<tokio::sync::Mutex<()>>,
     limiter: Arc<limits::RateLimiter>,
+    /// Costly public computations running per client.
+    costly: Arc<costly::Costly>,
     metrics: Arc<limits::Metrics>,
     /// The minute each token was last recorded as used (the audit log notes use once a minute).
     token_use: Arc<Mutex<HashMap<String, u64>>>,
@@ -131,6 +134,7 @@ impl AppState {
             derived: Arc::new(std::sync::RwLock::new(Arc::new(derived))),
             importing: Arc::default(),
             limiter: Arc::default(),
+            costly: Arc::default(),
             metrics: Arc::default(),
             token_use: Arc::default(),
         })
@@ -186,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(limits::json_errors))
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
         .layer(from_fn_with_state(state.clone(), release_header))
+        .layer(from_fn(etags))
         .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -199,6 +204,42 @@ async fn geojson_content_type(mut response: axum::response::Response) -> axum::r
         response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/geo+json"));
     }
     response
+}
+
+/// Largest answer given an ETag (bodies are hashed whole; the city's GeoTIFF is a few MB).
+const MAX_ETAG_BODY: u64 = 64 << 20;
+
+/// Answers to GET carry an ETag, a hash of their body, and a client that sends it back in
+/// `If-None-Match` gets 304 Not Modified without the body: maps, QGIS and GDAL ask for the same
+/// tiles and layers again and again, and what is public changes only with a new release.
+async fn etags(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::body::HttpBody as _;
+    use axum::http::{header, HeaderValue, StatusCode};
+    use sha2::{Digest, Sha256};
+    let get = request.method() == axum::http::Method::GET;
+    let asked = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let response = next.run(request).await;
+    let small = response.body().size_hint().upper().is_some_and(|n| n <= MAX_ETAG_BODY);
+    if !get || response.status() != StatusCode::OK || !small || response.headers().contains_key(header::ETAG) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ETAG_BODY as usize).await else {
+        return axum::response::IntoResponse::into_response(ApiError::Internal("reading an answer to tag it".into()));
+    };
+    let digest = Sha256::digest(&bytes);
+    let tag = format!("\"{}\"", digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let matches =
+        asked.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Every answer names the release its public figures come from (`X-Bomiljo-Release`).

@@ -29,7 +29,9 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> 
     let marker = serving_marker(state.data.path());
     let app = router(state);
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    // hyper answers past its header limit with a bare 431; a higher limit lets the request
+    // through to `limits::http_limits`, which refuses more than 100 headers in JSON.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout).max_headers(super::limits::MAX_HEADERS * 2);
     let graceful = GracefulShutdown::new();
     let mut signal = std::pin::pin!(shutdown_signal());
     // `bomiljo import` reads this to send a file to the server that holds the database.

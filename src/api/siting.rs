@@ -143,16 +143,17 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
         }
     }
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
-    let derived = state.derived();
-    if let Some(hit) = derived.surface_cache.get(&key) {
-        return Ok(hit);
-    }
-    let ctx = context(state)?;
-    let policy = caller.policy;
-    let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy)).await.map_err(ApiError::task("surface"))??;
-    let computed = Arc::new(computed);
-    derived.surface_cache.insert(key, Arc::clone(&computed));
-    Ok(computed)
+    state
+        .derived()
+        .surface_cache
+        .get_or_compute(&key, || async move {
+            let ctx = context(state)?;
+            let policy = caller.policy;
+            let _permit = caller.costly(&state.costly)?;
+            let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy)).await.map_err(ApiError::task("surface"))??;
+            Ok(Arc::new(computed))
+        })
+        .await
 }
 
 /// `GET /api/suitability?group=&area=&cell_m=&units=`: the scored grid as GeoJSON (WGS84);

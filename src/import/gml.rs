@@ -216,7 +216,20 @@ fn parse(text: &str) -> Result<Parsed, String> {
     let mut current: Option<OpenFeature> = None;
     let mut pending_text = String::new();
     let (mut features, mut columns, mut crs) = (Vec::new(), Vec::<String>::new(), None);
-    let line_of = |offset: usize| text.as_bytes()[..offset.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1;
+    // Lines are counted from the last position asked for, not from the start each time: a file
+    // of many features is read in time linear in its size.
+    let counted = std::cell::Cell::new((0usize, 1usize));
+    let line_of = |offset: usize| {
+        let (from, line) = counted.get();
+        let offset = offset.min(text.len());
+        let line = if offset >= from {
+            line + text.as_bytes()[from..offset].iter().filter(|&&b| b == b'\n').count()
+        } else {
+            text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1
+        };
+        counted.set((offset, line));
+        line
+    };
     loop {
         let offset = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| format!("not well-formed XML near line {}: {e}", line_of(reader.buffer_position() as usize)))?;

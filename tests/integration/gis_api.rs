@@ -459,3 +459,29 @@ fn items_filter_on_queryables_and_refuse_what_is_not_offered() {
     assert_eq!(server.get_json("/collections/transit_stops/items?name=Nowhere")["numberMatched"], 0);
     assert!(server.stop());
 }
+
+/// Answers carry an ETag; sending it back gets 304 without a body, and another answer's tag
+/// does not.
+#[test]
+fn an_unchanged_answer_is_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = server_with_data(dir.path());
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let get = |path: &str, tag: Option<&str>| {
+        let mut request = agent.get(&format!("{}{path}", server.base()));
+        if let Some(t) = tag {
+            request = request.header("If-None-Match", t);
+        }
+        let mut response = request.call().unwrap();
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (response.status().as_u16(), etag, response.body_mut().read_to_vec().unwrap())
+    };
+    let (status, tag, body) = get("/collections/delbydeler/items", None);
+    let tag = tag.expect("an ETag");
+    assert!(status == 200 && !body.is_empty());
+    let (status, again, body) = get("/collections/delbydeler/items", Some(&tag));
+    assert_eq!((status, again.as_deref(), body.len()), (304, Some(tag.as_str()), 0));
+    let (status, _, body) = get("/collections/transit_stops/items", Some(&tag));
+    assert!(status == 200 && !body.is_empty(), "another answer's tag is no match");
+    assert!(server.stop());
+}

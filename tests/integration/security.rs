@@ -434,3 +434,22 @@ fn gis_clients_may_send_the_token_as_a_basic_password_and_other_schemes_are_name
     }
     assert!(server.stop());
 }
+
+/// A request with more than 100 headers is refused as JSON with the reason, not with hyper's
+/// bare 431.
+#[test]
+fn too_many_headers_are_a_json_431() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let server = Server::start(&db, 0).expect("server starts");
+    let address = server.base().trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let headers: String = (0..150).map(|i| format!("X-Extra-{i}: {i}\r\n")).collect();
+    write!(stream, "GET /api/health HTTP/1.1\r\nHost: {address}\r\n{headers}Connection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert!(answer.contains("application/json") && answer.contains("152 headers; at most 100"), "{answer}");
+    assert!(server.stop());
+}

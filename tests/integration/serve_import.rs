@@ -156,3 +156,26 @@ fn the_cli_sends_a_file_to_the_server_that_holds_the_database_or_says_how() {
     assert!(ok && out.contains("40 rows"), "{out}{err}");
     assert_eq!(police_rows(&server, &analyst), before + 540);
 }
+
+/// An upload that stops halfway holds no lock: another import lands meanwhile (before, the
+/// stalled upload held the import lock and every other import got 409 for as long as it hung).
+#[test]
+fn a_stalled_upload_does_not_hold_up_other_imports() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin, analyst) = demo_server(dir.path());
+    let before = police_rows(&server, &analyst);
+    let address = server.base().trim_start_matches("http://").to_string();
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stalled,
+        "POST /api/admin/import/incidents_police?filename=stalled.csv HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {admin}\r\nContent-Length: 100000\r\n\r\nid,date,category,x,y\n"
+    )
+    .unwrap();
+    stalled.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, answer) = send(&server, "/api/admin/import/incidents_police?filename=politi.csv", incidents(25).as_bytes(), &admin);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(police_rows(&server, &analyst), before + 25);
+    drop(stalled);
+}
