@@ -145,63 +145,83 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let (z, x, y) = super::TilePath { z, x, y }.checked(super::TileFormat::Mvt)?;
     let proj = TileProjection { z, x, y };
-    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
-    let mut tile = Tile::new(EXTENT);
-    let mut layer = tile.create_layer(&layer_name);
-    let caller = view.caller().clone();
-    if layer_name == "incidents" {
+    let bytes = if layer_name == "incidents" {
         check_incident_query(&state, &view, &q)?;
-        for (ring, count) in incident_cells(&view, q, &proj).await? {
-            let Some(figure) = caller.policy.shown(count).figure() else {
-                continue;
-            };
-            let cell = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
-            let Some(geom) = polygon(&proj, &to_wgs84, &cell) else {
-                continue;
-            };
-            let mut feature = layer.into_feature(geom);
-            feature.add_tag_uint("count", figure.shown());
-            // A public cell is an estimate: its 95 % interval goes with it.
-            if !figure.is_exact() {
-                let (low, high) = figure.interval();
-                feature.add_tag_uint("low", low);
-                feature.add_tag_uint("high", high);
-            }
-            layer = feature.into_layer();
-        }
+        incident_tile(&view, q, &proj).await?
     } else {
-        let spec = layer_for_tiles(&state, &caller, &layer_name)?;
+        let spec = layer_for_tiles(&state, view.caller(), &layer_name)?;
         if spec.kind != LayerKind::Areas {
             return Err(ApiError::NotFound(format!("vector tiles exist for areas layers and 'incidents', not '{layer_name}'")));
         }
-        let [x0, y0, x1, y1] = proj.utm_box(0.0);
-        let areas = match &view {
-            View::Public(public) => public.reference.areas(&spec).await?,
-            View::Internal(internal) => internal.store.areas(&spec.name).await?,
-        };
-        for area in areas {
-            let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
-                continue;
-            };
-            if r.max().x < x0 || r.min().x > x1 || r.max().y < y0 || r.min().y > y1 {
-                continue;
-            }
-            // One feature per area (a MultiPolygon), whatever the number of its parts.
-            let Some(geom) = polygon(&proj, &to_wgs84, &area.polygon) else {
-                continue;
-            };
-            let mut feature = layer.into_feature(geom);
-            feature.add_tag_string("code", &area.code);
-            if let Some(name) = &area.name {
-                feature.add_tag_string("name", name);
-            }
-            if let Some(parent) = &area.parent_code {
-                feature.add_tag_string("bydel", parent);
-            }
-            layer = feature.into_layer();
-        }
-    }
-    tile.add_layer(layer).map_err(|e| ApiError::BadRequest(format!("tile encoding: {e}")))?;
-    let bytes = tile.to_bytes().map_err(|e| ApiError::BadRequest(format!("tile encoding: {e}")))?;
+        // Area tiles depend on the areas alone: made once per version of the data.
+        let key = format!("mvt|{layer_name}|{z}/{x}/{y}|{}", view.caller().role.is_internal());
+        state.derived().tile_cache.get_or_compute(&key, || area_tile(&view, &spec, &proj)).await?
+    };
     Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile")], bytes).into_response())
+}
+
+/// The incident count grid's cells in a tile, each with its count (and interval, for estimates).
+async fn incident_tile(view: &View, q: TileQuery, proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let tile = Tile::new(EXTENT);
+    let mut layer = tile.create_layer("incidents");
+    let policy = view.caller().policy;
+    for (ring, count) in incident_cells(view, q, proj).await? {
+        let Some(figure) = policy.shown(count).figure() else {
+            continue;
+        };
+        let cell = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+        let Some(geom) = polygon(proj, &to_wgs84, &cell) else {
+            continue;
+        };
+        let mut feature = layer.into_feature(geom);
+        feature.add_tag_uint("count", figure.shown());
+        // A public cell is an estimate: its 95 % interval goes with it.
+        if !figure.is_exact() {
+            let (low, high) = figure.interval();
+            feature.add_tag_uint("low", low);
+            feature.add_tag_uint("high", high);
+        }
+        layer = feature.into_layer();
+    }
+    encode(tile, layer)
+}
+
+/// An areas layer's polygons in a tile, one feature per area with its code, name and bydel.
+async fn area_tile(view: &View, spec: &crate::config::Layer, proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
+    let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let tile = Tile::new(EXTENT);
+    let mut layer = tile.create_layer(&spec.name);
+    let [x0, y0, x1, y1] = proj.utm_box(0.0);
+    let areas = match view {
+        View::Public(public) => public.reference.areas(spec).await?,
+        View::Internal(internal) => internal.store.areas(&spec.name).await?,
+    };
+    for area in areas {
+        let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
+            continue;
+        };
+        if r.max().x < x0 || r.min().x > x1 || r.max().y < y0 || r.min().y > y1 {
+            continue;
+        }
+        // One feature per area (a MultiPolygon), whatever the number of its parts.
+        let Some(geom) = polygon(proj, &to_wgs84, &area.polygon) else {
+            continue;
+        };
+        let mut feature = layer.into_feature(geom);
+        feature.add_tag_string("code", &area.code);
+        if let Some(name) = &area.name {
+            feature.add_tag_string("name", name);
+        }
+        if let Some(parent) = &area.parent_code {
+            feature.add_tag_string("bydel", parent);
+        }
+        layer = feature.into_layer();
+    }
+    encode(tile, layer)
+}
+
+fn encode(mut tile: Tile, layer: mvt::Layer) -> Result<axum::body::Bytes, ApiError> {
+    tile.add_layer(layer).map_err(|e| ApiError::Internal(format!("tile encoding: {e}")))?;
+    tile.to_bytes().map(axum::body::Bytes::from).map_err(|e| ApiError::Internal(format!("tile encoding: {e}")))
 }
