@@ -37,7 +37,7 @@ pub enum BenchCommand {
         #[arg(long)]
         areas: Option<PathBuf>,
     },
-    /// Requests/s and p50/p99 for /api/areas, a heat tile and POST /api/score on loopback.
+    /// Requests/s and p50/p99 on loopback: /api/areas, heat tiles, POST /api/score, OGC API items in a bbox, a vector tile and the heat GeoTIFF.
     Serve {
         #[arg(long, default_value_t = 5000)]
         requests: usize,

@@ -126,6 +126,12 @@ fn check_finds_a_population_grid_far_from_what_the_areas_state() {
     assert!(!out.status.success() && text.contains("layer population sums to 2100 inhabitants but delbydeler states 1000 (+110 %)"), "{text}");
 }
 
+/// Two delbydeler split at x = 598 030, a boundary off the 100 m snapping grid.
+const SPLIT: [(&str, [i64; 4]); 2] = [
+    (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
+    (r#"{"DELBYDEL": "0202", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
+];
+
 /// Incidents 20 m west of a boundary that does not follow the 100 m snapping grid: snapped,
 /// each lies 30 m east of it. Half of them sit on the boundary's other side.
 fn incidents_near_a_boundary(dir: &Path) -> std::path::PathBuf {
@@ -150,10 +156,7 @@ fn measure_csv(db: &Path) -> String {
 fn the_same_areas_give_the_same_counts_after_a_replace_and_an_undo() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.duckdb");
-    let split = [
-        (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
-        (r#"{"DELBYDEL": "0202", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
-    ];
+    let split = SPLIT;
     let areas = rectangles(dir.path(), "split.geojson", &split);
     import_ok(&db, "delbydeler", &areas, &[]);
     import_ok(&db, "incidents_police", &incidents_near_a_boundary(dir.path()), &[]);
@@ -180,10 +183,7 @@ fn the_same_areas_give_the_same_counts_after_a_replace_and_an_undo() {
 fn areas_that_leave_out_stored_incidents_are_reported_and_check_finds_them() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.duckdb");
-    let split = [
-        (r#"{"DELBYDEL": "0101", "DELBYDELSN": "Vest"}"#, [597000, 6642000, 598030, 6643000]),
-        (r#"{"DELBYDEL": "0202", "DELBYDELSN": "Øst"}"#, [598030, 6642000, 599000, 6643000]),
-    ];
+    let split = SPLIT;
     import_ok(&db, "delbydeler", &rectangles(dir.path(), "split.geojson", &split), &[]);
     import_ok(&db, "incidents_police", &incidents_near_a_boundary(dir.path()), &[]);
     assert!(bomiljo(&db, &["check"]).status.success());
