@@ -8,9 +8,15 @@ use super::{access::View, auth::Caller, ApiError, AppState};
 use crate::config::{GeometryType, LayerKind, Visibility};
 
 /// `GET /api/health`: 200 with the schema version once the store answers.
+/// `GET /api/health`: liveness, schema version, and whether configuration files were edited
+/// since the server started (they apply only after a restart: `restart_needed` lists them).
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let version = state.data.schema_version().await?;
-    Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION") })))
+    let changed = state.config_changed();
+    if !changed.is_empty() {
+        tracing::warn!(files = ?changed, "configuration files changed since the server started; restart it to use them");
+    }
+    Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION"), "restart_needed": changed })))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

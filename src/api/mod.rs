@@ -63,6 +63,8 @@ pub struct AppState {
     limiter: Arc<limits::RateLimiter>,
     /// Costly public computations running per client.
     costly: Arc<costly::Costly>,
+    /// The configuration files as the server read them (see [`Config::file_times`]).
+    config_files: Arc<std::collections::BTreeMap<std::path::PathBuf, Option<std::time::SystemTime>>>,
     metrics: Arc<limits::Metrics>,
     /// The minute each token was last recorded as used (the audit log notes use once a minute).
     token_use: Arc<Mutex<HashMap<String, u64>>>,
@@ -129,6 +131,7 @@ impl AppState {
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
         let derived = Derived::build(&config, &mut store, ("bomiljo serve (start)", "system"))?;
         Ok(AppState {
+            config_files: Arc::new(config.file_times()),
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared()),
             derived: Arc::new(std::sync::RwLock::new(Arc::new(derived))),
@@ -138,6 +141,16 @@ impl AppState {
             metrics: Arc::default(),
             token_use: Arc::default(),
         })
+    }
+
+    /// Configuration files edited, added or removed since the server read them: they take
+    /// effect only after a restart.
+    pub fn config_changed(&self) -> Vec<String> {
+        let now = self.config.file_times();
+        let mut changed: Vec<String> =
+            now.iter().filter(|(path, time)| self.config_files.get(*path) != Some(time)).map(|(p, _)| p.display().to_string()).collect();
+        changed.extend(self.config_files.keys().filter(|p| !now.contains_key(*p)).map(|p| p.display().to_string()));
+        changed
     }
 
     /// The current version of everything derived from the data.

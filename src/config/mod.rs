@@ -38,6 +38,24 @@ pub struct Config {
 }
 
 impl Config {
+    /// The configuration's files (bomiljo.toml, layers/, texts/ and the rule file) with when each
+    /// was last changed: a server compares them with those it started with, to say that an
+    /// edited file needs a restart.
+    pub fn file_times(&self) -> std::collections::BTreeMap<PathBuf, Option<std::time::SystemTime>> {
+        let in_dir = |sub: &str| -> Vec<PathBuf> {
+            std::fs::read_dir(self.dir.join(sub))
+                .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "toml")).collect())
+                .unwrap_or_default()
+        };
+        let files = [self.dir.join("bomiljo.toml"), self.project.rules.clone()].into_iter().chain(in_dir("layers")).chain(in_dir("texts"));
+        files
+            .map(|path| {
+                let changed = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+                (path, changed)
+            })
+            .collect()
+    }
+
     /// Reads `DIR/bomiljo.toml` and every `DIR/layers/*.toml`.
     pub fn load(dir: &Path) -> Result<Config, ConfigError> {
         let project = Project::load(&dir.join("bomiljo.toml"))?;

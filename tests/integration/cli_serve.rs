@@ -147,3 +147,21 @@ fn demo_builds_a_fictional_city_with_every_layer() {
         assert_eq!(std::fs::read(out_dir.join(file)).unwrap(), std::fs::read(again.join(file)).unwrap(), "{file} differs");
     }
 }
+
+/// An edited layer file takes effect only on restart: `/api/health` says which files changed.
+#[test]
+fn health_names_configuration_files_edited_since_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let config = crate::common::copy_config(dir.path());
+    let server = Server::start_with_config(&db, &config).expect("server starts");
+    assert_eq!(server.get_json("/api/health")["restart_needed"], serde_json::json!([]));
+    let layer = config.join("layers/schools.toml");
+    let text = std::fs::read_to_string(&layer).unwrap();
+    // A later modification time than the one read at start (file systems keep at least 1 ms).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&layer, format!("{text}\n# edited\n")).unwrap();
+    let changed = server.get_json("/api/health")["restart_needed"].clone();
+    assert!(changed.as_array().unwrap().iter().any(|f| f.as_str().unwrap().ends_with("layers/schools.toml")), "{changed}");
+    assert!(server.stop());
+}
