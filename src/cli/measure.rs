@@ -151,6 +151,10 @@ pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
     }
     let year = args.year.expect("clap requires --year without a subcommand");
     let config = &ctx.config;
+    // A serving process holds the database: ask it instead (the same figures, by the same code).
+    if let Some(url) = bomiljo::api::server::running_server(&ctx.db).filter(|_| ctx.store().is_err_and(is_locked)) {
+        return measure_through_server(&url, args, year);
+    }
     let (rows, missing) = with_incidents(ctx, args.role, |geography, incidents| {
         let rows = measurement::measure(geography, incidents, config, year, args.level)?;
         let missing: Vec<String> =
@@ -320,5 +324,41 @@ fn run_heat(ctx: &Context, args: &HeatArgs) -> Result<()> {
         shown.years.1,
         bomiljo::render::geotiff::NO_DATA
     );
+    Ok(())
+}
+
+fn is_locked(e: anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<bomiljo::store::StoreError>(), Some(bomiljo::store::StoreError::Locked { .. }))
+}
+
+/// `measure` answered by the server that holds the database (`/api/measurement`), as the role
+/// asks: the public's without a token, an analyst's with `BOMILJO_TOKEN`. JSON and CSV come as the
+/// server writes them; the table format prints the CSV.
+fn measure_through_server(url: &str, args: &MeasureArgs, year: i32) -> Result<()> {
+    let level = match args.level {
+        Level::Delbydel => "delbydel",
+        Level::Bydel => "bydel",
+    };
+    let format = if args.format == TableFormat::Json { "json" } else { "csv" };
+    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty());
+    if args.role.is_internal() && token.is_none() {
+        anyhow::bail!(
+            "the database is held by the bomiljo server at {url}; set BOMILJO_TOKEN to an analyst token to measure through it (or pass --role public)"
+        );
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut request = agent.get(format!("{url}api/measurement")).query("year", year.to_string()).query("level", level).query("format", format);
+    if let (true, Some(token)) = (args.role.is_internal(), &token) {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.call().map_err(|e| anyhow::anyhow!("asking the server at {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string()?;
+    if status != 200 {
+        let error = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["error"].as_str().map(str::to_string)).unwrap_or(body);
+        anyhow::bail!("the server at {url} answered {status}: {error}");
+    }
+    eprintln!("(measured by the server at {url}, which holds the database)");
+    print!("{body}");
     Ok(())
 }

@@ -165,3 +165,32 @@ fn health_names_configuration_files_edited_since_the_start() {
     assert!(changed.as_array().unwrap().iter().any(|f| f.as_str().unwrap().ends_with("layers/schools.toml")), "{changed}");
     assert!(server.stop());
 }
+
+/// While the server holds the database, `measure` asks it: the public's figures without a token,
+/// an analyst's with BOMILJO_TOKEN, the same as the API's.
+#[test]
+fn measure_works_while_the_server_holds_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let token = crate::common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let measure = |role: &str, token: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"));
+        command.args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"]).arg(&db).args(["measure", "--year", "2024", "--format", "csv", "--role", role]);
+        command.env("BOMILJO_LOG", "warn").env_remove("BOMILJO_TOKEN");
+        if let Some(t) = token {
+            command.env("BOMILJO_TOKEN", t);
+        }
+        command.output().unwrap()
+    };
+    let public = measure("public", None);
+    assert!(public.status.success(), "{}", String::from_utf8_lossy(&public.stderr));
+    assert_eq!(String::from_utf8_lossy(&public.stdout), server.get("/api/measurement?year=2024&format=csv").1);
+    let refused = measure("analyst", None);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("BOMILJO_TOKEN"));
+    let analyst = measure("analyst", Some(&token));
+    assert!(analyst.status.success(), "{}", String::from_utf8_lossy(&analyst.stderr));
+    assert_eq!(String::from_utf8_lossy(&analyst.stdout), server.get_with("/api/measurement?year=2024&format=csv", Some(&token)).1);
+    assert!(server.stop());
+}
