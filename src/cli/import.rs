@@ -55,6 +55,13 @@ pub struct ImportArgs {
     /// Accept dates after today (refused by default as typing errors).
     #[arg(long)]
     allow_future: bool,
+    /// Import the valid rows and set the rejected ones aside in --rejects (never the default:
+    /// without it a file with any bad row is refused whole).
+    #[arg(long, requires = "rejects")]
+    keep_valid: bool,
+    /// With --keep-valid: the CSV file that lists every rejected row (file, line, reason).
+    #[arg(long, value_name = "FILE", requires = "keep_valid")]
+    rejects: Option<PathBuf>,
     /// Who is importing, for the import log.
     #[arg(long, env = "USER", default_value = "unknown")]
     user: String,
@@ -83,6 +90,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
         allow_future: args.allow_future,
         make_valid: args.make_valid,
         source_layer: args.source_layer,
+        keep_valid: args.rejects.filter(|_| args.keep_valid),
         consequences: bomiljo::import::shapes_the_release(&ctx.config, &args.layer).then_some(bomiljo::release::cost_lines as bomiljo::import::Consequences),
     };
     match import_file(&mut store, &ctx.config, &args.layer, &args.file, &options) {

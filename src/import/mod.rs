@@ -144,6 +144,9 @@ pub struct ImportOptions {
     pub make_valid: bool,
     /// The table (GeoPackage) or sheet (Excel) to read when the file holds several.
     pub source_layer: Option<String>,
+    /// Import the valid rows and write the rejected ones (line and reason) to this CSV file,
+    /// instead of refusing the file: an explicit choice, never the default.
+    pub keep_valid: Option<PathBuf>,
     /// Looks at the staged data before it is committed (a dry run stages it and rolls it back)
     /// and says what it will cause beyond the layer: the privacy cost of the next public release.
     pub consequences: Option<Consequences>,
@@ -351,23 +354,37 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     let encoder = if stages { Some(write::RowEncoder::new(store.conn(), &layer)?) } else { None };
     // Areas are keyed by id in their table: a repeat is refused before it is written.
     let ids = if layer.kind == LayerKind::Areas { pipeline::IdCheck::Each(Default::default()) } else { pipeline::IdCheck::collect(source.len_hint) };
-    let (checked, staged) = pipeline::check_in_order(source.rows, &mut validator, encoder.as_ref(), ids, crate::parallel::cores(), &bar, |batches| {
-        // A dry run only checks; a real one writes every valid row in the import's transaction.
-        if stages {
-            write::stage(store.conn_mut(), &layer, &meta, batches).map(Some)
-        } else {
-            Ok(None)
-        }
-    });
+    let keep_valid = options.keep_valid.is_some();
+    let (checked, staged) = pipeline::check_in_order(
+        source.rows,
+        &mut validator,
+        encoder.as_ref(),
+        pipeline::Checks { ids, keep_valid },
+        crate::parallel::cores(),
+        &bar,
+        |batches| {
+            // A dry run only checks; a real one writes every valid row in the import's transaction.
+            if stages {
+                write::stage(store.conn_mut(), &layer, &meta, batches).map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
     let pending = staged?;
-    let checked = if checked.repeated_ids.is_empty() { checked } else { name_repeated_ids(path, &layer, options, &validator, checked.repeated_ids)? };
+    // Rows whose id repeats cannot be set aside: both copies are already staged.
+    let repeated = !checked.repeated_ids.is_empty();
+    let checked = if repeated { name_repeated_ids(path, &layer, options, &validator, checked.repeated_ids)? } else { checked };
     let pipeline::Checked { rows, unassigned, rejections, .. } = checked;
     bar.finish_and_clear();
     let labels = validator.labels().clone();
     let repairs = validator.repairs();
-    if rejections.total > 0 {
-        return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections, labels });
-    }
+    let set_aside = match (&options.keep_valid, rejections.total) {
+        (_, 0) => None,
+        // Nothing valid to keep is a refusal still (a replace would empty the layer).
+        (Some(rejects), total) if !repeated && total < rows => Some(write_rejects(rejects, path, &rejections)?),
+        _ => return Err(ImportError::Rejected { path: path.to_path_buf(), rows, rejections, labels }),
+    };
     if rows == 0 && mode == ImportMode::Replace {
         return Err(ImportError::file(
             path,
@@ -397,6 +414,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         _ => write::Written { rows, unassigned, ..write::Written::default() },
     };
     warnings.extend(repairs);
+    warnings.extend(set_aside);
     warnings.extend(reassigned.iter().flat_map(Reassignment::warnings));
     if layer.kind != LayerKind::Areas && areas.as_ref().is_some_and(|a| !a.is_empty()) {
         warnings.extend(outside_warning(written.unassigned, rows, crs, &config.project.assign_layer));
@@ -417,6 +435,21 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     })
 }
 
+/// Writes every rejected row (line, reason) to `rejects` as CSV; the warning that says so.
+fn write_rejects(rejects: &Path, path: &Path, rejections: &Rejections) -> Result<String, ImportError> {
+    let all = rejections.all.as_deref().unwrap_or(&rejections.listed);
+    let mut writer = ::csv::Writer::from_path(rejects).map_err(|e| ImportError::file(rejects, format!("writing the rejected rows: {e}")))?;
+    let write =
+        |writer: &mut ::csv::Writer<std::fs::File>, record: [&str; 3]| writer.write_record(record).map_err(|e| ImportError::file(rejects, e.to_string()));
+    write(&mut writer, ["file", "line", "reason"])?;
+    let file = path.display().to_string();
+    for r in all {
+        write(&mut writer, [&file, &r.line.to_string(), &r.reason])?;
+    }
+    writer.flush().map_err(|e| ImportError::file(rejects, e.to_string()))?;
+    Ok(format!("{} rejected rows were set aside, not imported: each with its line and reason in {}", rejections.total, rejects.display()))
+}
+
 /// Reads the file once more to name the rows whose id repeats an earlier row's (line and id),
 /// when the first pass found repeated ids; returns everything that second pass found, since it
 /// checks every row again.
@@ -430,7 +463,15 @@ fn name_repeated_ids(
     let source = open(path, layer, options)?;
     let mut fork = validator.fork();
     let ids = pipeline::IdCheck::name(repeated);
-    let (checked, _) = pipeline::check_in_order(source.rows, &mut fork, None, ids, crate::parallel::cores(), &ProgressBar::hidden(), |_| Ok::<(), ()>(()));
+    let (checked, _) = pipeline::check_in_order(
+        source.rows,
+        &mut fork,
+        None,
+        pipeline::Checks { ids, keep_valid: false },
+        crate::parallel::cores(),
+        &ProgressBar::hidden(),
+        |_| Ok::<(), ()>(()),
+    );
     if checked.rejections.total == 0 {
         // The first reading found repeated ids and this one none: the file changed meanwhile.
         return Err(ImportError::file(
@@ -455,11 +496,14 @@ fn outside_warning(outside: u64, rows: u64, crs: Crs, assign_layer: &str) -> Opt
     })
 }
 
-/// The rejected rows of an import: the first [`Rejections::LISTED`] in full, and a count.
+/// The rejected rows of an import: the first [`Rejections::LISTED`] in full, and a count (and,
+/// when the valid rows are kept, every rejection, for the rejects file).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rejections {
     pub listed: Vec<Rejection>,
     pub total: u64,
+    /// Every rejection, kept only for [`ImportOptions::keep_valid`].
+    pub all: Option<Vec<Rejection>>,
 }
 
 impl Rejections {
@@ -468,6 +512,9 @@ impl Rejections {
 
     fn push(&mut self, rejection: Rejection) {
         self.total += 1;
+        if let Some(all) = &mut self.all {
+            all.push(rejection.clone());
+        }
         if self.listed.len() < Self::LISTED {
             self.listed.push(rejection);
         }

@@ -144,6 +144,13 @@ impl Valid {
     }
 }
 
+/// What is checked beyond each row: repeated ids, and whether a rejection stops the writing
+/// (it does, unless the valid rows are to be kept).
+pub struct Checks {
+    pub ids: IdCheck,
+    pub keep_valid: bool,
+}
+
 /// Reads and checks every row of `rows` on `workers` threads and calls `write` with the valid
 /// rows encoded by `encoder`, in file order (with no encoder, a dry run, rows are only
 /// checked); returns what was checked and what `write` returned. `validator` ends up with the
@@ -152,7 +159,7 @@ pub fn check_in_order<W, E>(
     rows: Rows,
     validator: &mut Validator<'_>,
     encoder: Option<&RowEncoder<'_>>,
-    ids: IdCheck,
+    Checks { ids, keep_valid }: Checks,
     workers: usize,
     bar: &ProgressBar,
     write: impl FnOnce(&mut dyn Iterator<Item = Result<EncodedRows, StoreError>>) -> Result<W, E>,
@@ -173,7 +180,7 @@ pub fn check_in_order<W, E>(
                 let (batches, sender) = (&batches, checked_sender.clone());
                 scope.spawn(move || {
                     while let Some((seq, raw)) = next_batch(batches) {
-                        if sender.send(check_batch(&mut fork, encoder, seq, raw)).is_err() {
+                        if sender.send(check_batch(&mut fork, encoder, keep_valid, seq, raw)).is_err() {
                             break; // the writer stopped; it reports why
                         }
                     }
@@ -182,7 +189,7 @@ pub fn check_in_order<W, E>(
             })
             .collect();
         drop(checked_sender);
-        let mut in_order = InOrder::new(checked_batches, ids);
+        let mut in_order = InOrder::new(checked_batches, ids, keep_valid);
         let written = write(&mut in_order);
         // Whatever the writer left unread is still checked, so that every rejection is
         // reported; after a store error the receiver is dropped and the workers stop.
@@ -244,7 +251,13 @@ fn next_batch<T>(batches: &Mutex<Option<Receiver<T>>>) -> Option<T> {
     batches.lock().ok()?.as_ref()?.recv().ok()
 }
 
-fn check_batch(validator: &mut Validator<'_>, encoder: Option<&RowEncoder<'_>>, seq: u64, raw: Vec<Result<RawRow, Rejection>>) -> CheckedBatch {
+fn check_batch(
+    validator: &mut Validator<'_>,
+    encoder: Option<&RowEncoder<'_>>,
+    keep_valid: bool,
+    seq: u64,
+    raw: Vec<Result<RawRow, Rejection>>,
+) -> CheckedBatch {
     let rows = raw.len() as u64;
     let mut keys = Vec::with_capacity(raw.len());
     let mut features = Vec::with_capacity(raw.len());
@@ -260,9 +273,10 @@ fn check_batch(validator: &mut Validator<'_>, encoder: Option<&RowEncoder<'_>>, 
         }
     }
     let unassigned = features.iter().filter(|f| f.delbydel.is_none()).count() as u64;
-    // A batch with a rejection is never written: the import will be refused.
+    // A batch with a rejection is never written (the import will be refused), unless the valid
+    // rows are to be kept.
     let valid = match encoder {
-        Some(encoder) if rejections.is_empty() => Valid::Encoded(encoder.encode(&features)),
+        Some(encoder) if rejections.is_empty() || keep_valid => Valid::Encoded(encoder.encode(&features)),
         _ => Valid::Features(features),
     };
     CheckedBatch { seq, rows, unassigned, keys, valid, rejections }
@@ -276,11 +290,15 @@ struct InOrder {
     current: Option<Result<EncodedRows, StoreError>>,
     ids: Option<IdCheck>,
     checked: Checked,
+    /// Rejections do not stop the writing: the valid rows are kept.
+    keep_valid: bool,
 }
 
 impl InOrder {
-    fn new(receiver: Receiver<CheckedBatch>, ids: IdCheck) -> InOrder {
-        InOrder { receiver: Some(receiver), waiting: BTreeMap::new(), next_seq: 0, current: None, ids: Some(ids), checked: Checked::default() }
+    fn new(receiver: Receiver<CheckedBatch>, ids: IdCheck, keep_valid: bool) -> InOrder {
+        let mut checked = Checked::default();
+        checked.rejections.all = keep_valid.then(Vec::new);
+        InOrder { receiver: Some(receiver), waiting: BTreeMap::new(), next_seq: 0, current: None, ids: Some(ids), checked, keep_valid }
     }
 
     /// The next batch in file order, once it has been checked.
@@ -333,7 +351,7 @@ impl Iterator for InOrder {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.checked.rejections.total > 0 {
+            if self.checked.rejections.total > 0 && !self.keep_valid {
                 // The import will be refused: check the rest, hand nothing more over.
                 return None;
             }

@@ -1,7 +1,7 @@
 //! Bad input: every malformed-input case fails with the line numbers of every bad row, exits
 //! non-zero, and leaves the database exactly as it was.
 
-use crate::common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db};
+use crate::common::{bomiljo, fingerprint, fixture, import_ok, query, two_squares_db};
 
 /// Imports a fixture that must be rejected; returns stderr after checking the database is
 /// unchanged and the exit status is non-zero.
@@ -202,4 +202,38 @@ fn a_file_wholly_in_degrees_is_told_to_pass_the_crs() {
     let out = bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("every row is in degrees: pass --crs EPSG:4326"), "{err}");
+}
+
+/// `--keep-valid --rejects FILE` imports the valid rows and lists every rejected one in FILE;
+/// without it the same file is refused whole, and a file with no valid row is refused even with it.
+#[test]
+fn keep_valid_imports_the_good_rows_and_sets_the_bad_ones_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let file = dir.path().join("mixed.csv");
+    std::fs::write(
+        &file,
+        "id,date,category,x,y\nk1,2024-01-01,drugs,597500,6642500\nk2,31/12/2024,drugs,597500,6642500\nk3,2024-01-03,drugs,597600,6642500\nk4,2024-01-04,nosuch,597500,6642500\nk5,2024-01-05,drugs,598500,6642500\n",
+    )
+    .unwrap();
+    let before = fingerprint(&db);
+    let refused = bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap()]);
+    assert!(!refused.status.success() && fingerprint(&db) == before);
+    let rejects = dir.path().join("rejects.csv");
+    let keep =
+        |file: &std::path::Path| bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap(), "--keep-valid", "--rejects", rejects.to_str().unwrap()]);
+    let kept = keep(&file);
+    let said = String::from_utf8_lossy(&kept.stdout);
+    assert!(kept.status.success(), "{}", String::from_utf8_lossy(&kept.stderr));
+    assert!(said.contains("2 rejected rows were set aside"), "{said}");
+    let listed = std::fs::read_to_string(&rejects).unwrap();
+    let lines: Vec<&str> = listed.lines().skip(1).collect();
+    assert_eq!(lines.iter().map(|l| l.split(',').nth(1).unwrap()).collect::<Vec<_>>(), ["3", "5"], "{listed}");
+    assert!(lines[0].contains("31/12/2024") && lines[1].contains("nosuch"), "{listed}");
+    assert_eq!(query::<String>(&db, "SELECT string_agg(id, ',' ORDER BY id) FROM incidents"), "k1,k3,k5");
+    // A file with no valid row is refused even so; --keep-valid needs a place for the rejects.
+    let before = fingerprint(&db);
+    assert!(!keep(&fixture("import/missing_field.csv")).status.success());
+    assert_eq!(fingerprint(&db), before);
+    assert!(!bomiljo(&db, &["import", "incidents_police", file.to_str().unwrap(), "--keep-valid"]).status.success());
 }

@@ -451,5 +451,6 @@ fn too_many_headers_are_a_json_431() {
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(answer.contains("application/json") && answer.contains("152 headers; at most 100"), "{answer}");
+    drop(stream);
     assert!(server.stop());
 }
