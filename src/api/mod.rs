@@ -147,9 +147,10 @@ impl AppState {
     /// effect only after a restart.
     pub fn config_changed(&self) -> Vec<String> {
         let now = self.config.file_times();
-        let mut changed: Vec<String> =
-            now.iter().filter(|(path, time)| self.config_files.get(*path) != Some(time)).map(|(p, _)| p.display().to_string()).collect();
-        changed.extend(self.config_files.keys().filter(|p| !now.contains_key(*p)).map(|p| p.display().to_string()));
+        // Named relative to the configuration folder: a public route shows no server paths.
+        let shown = |p: &std::path::PathBuf| p.strip_prefix(&self.config.dir).unwrap_or(p).display().to_string();
+        let mut changed: Vec<String> = now.iter().filter(|(path, time)| self.config_files.get(*path) != Some(time)).map(|(p, _)| shown(p)).collect();
+        changed.extend(self.config_files.keys().filter(|p| !now.contains_key(*p)).map(shown));
         changed
     }
 
