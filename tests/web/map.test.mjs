@@ -370,6 +370,13 @@ test('offline, the base map and its labels come from the server alone', async ()
   await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['base-street'] }).length > 0);
   await page.waitForFunction(() => window.bomiljoMap.queryRenderedFeatures({ layers: ['base-street-label'] }).length > 0);
   assert.ok((await page.textContent('.maplibregl-ctrl-attrib')).includes(basemap.streets.attribution), 'the streets are credited');
+  // Every street reaches the page: the collection is read page by page along its `next` links.
+  const matched = (await (await fetch(`${BASE}/collections/${basemap.streets.layer}/items?limit=1`)).json()).numberMatched;
+  const drawn = await page.evaluate(() => window.bomiljoMap.getSource('streets').serialize().data.features.length);
+  assert.equal(drawn, matched, 'every street of the layer is on the map');
+  // Pages smaller than the layer: the page still gets all of it (it once took the first page only).
+  const paged = await page.evaluate(async ([base, layer]) => (await import(`${base}/js/api.js`)).items(layer, 500), [BASE, basemap.streets.layer]);
+  assert.ok(matched > 500 && paged.features.length === matched, `${paged.features.length} of ${matched} streets in pages of 500`);
   await page.screenshot({ path: `${ARTIFACTS}labels.png` });
   assert.ok(requests.some((u) => u.endsWith('/fonts/DejaVuSans.ttf')), 'the label font was fetched from the server');
   const outside = requests.filter((u) => !u.startsWith(BASE) && !u.startsWith('data:') && !u.startsWith('blob:'));

@@ -29,13 +29,28 @@ export function transformRequest(url) {
 const cache = new Map();
 /** A GET answered once per page: the page asks for the same collections and years from
  * several places (base map, search, layers, panel); a login reloads the page. */
-function once(path, fallback) {
-  if (!cache.has(path)) cache.set(path, getJson(path).catch(() => fallback));
+function once(path, fallback, load = getJson) {
+  if (!cache.has(path)) cache.set(path, load(path).catch(() => fallback));
   return cache.get(path);
 }
 
-/** Every feature of a collection (empty when the caller may not see it). */
-export const collection = (layer) => once(`collections/${layer}/items?limit=10000`, { type: 'FeatureCollection', features: [] });
+/** Every feature of a collection, `limit` a page, following the `next` links (absolute, from
+ * the server; fetched on this page's own origin). */
+export async function items(layer, limit = 10000) {
+  const features = [];
+  let next = `collections/${layer}/items?limit=${limit}`;
+  while (next) {
+    const page = await getJson(next);
+    features.push(...page.features);
+    const href = page.links?.find((l) => l.rel === 'next')?.href;
+    const url = href ? new URL(href, location.href) : null;
+    next = url ? `${location.origin}${url.pathname}${url.search}` : null;
+  }
+  return { type: 'FeatureCollection', features };
+}
+
+/** Every feature of a collection, all its pages (empty when the caller may not see it). */
+export const collection = (layer) => once(`collections/${layer}`, { type: 'FeatureCollection', features: [] }, () => items(layer));
 
 /** The indicator rows of a year (empty on error). */
 export const measurement = (year) => once(`api/measurement?year=${year}`, []);
