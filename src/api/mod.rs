@@ -205,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
         .layer(from_fn_with_state(state.clone(), release_header))
         .layer(from_fn(etags))
+        .layer(from_fn(cache_control))
         .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -216,6 +217,25 @@ async fn geojson_content_type(mut response: axum::response::Response) -> axum::r
     let json = axum::http::HeaderValue::from_static("application/json");
     if response.status().is_success() && response.headers().get(axum::http::header::CONTENT_TYPE) == Some(&json) {
         response.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/geo+json"));
+    }
+    response
+}
+
+/// How long browsers keep the page's libraries and fonts without asking (they change only with
+/// an upgrade of bomiljo); everything else is asked for again and answered 304 when unchanged.
+const STATIC_MAX_AGE_S: u32 = 86_400;
+
+/// `Cache-Control` for what a browser may keep: the vendored libraries and fonts for a day, the
+/// page's own files and every answer revalidated by their ETag (`no-cache`).
+async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let lasting = ["/vendor/", "/fonts/"].iter().any(|p| request.uri().path().starts_with(p));
+    let mut response = next.run(request).await;
+    if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
+        let value = if lasting { format!("public, max-age={STATIC_MAX_AGE_S}") } else { "no-cache".to_string() };
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(header::CACHE_CONTROL, value);
+        }
     }
     response
 }

@@ -483,5 +483,10 @@ fn an_unchanged_answer_is_not_sent_again() {
     assert_eq!((status, again.as_deref(), body.len()), (304, Some(tag.as_str()), 0));
     let (status, _, body) = get("/collections/transit_stops/items", Some(&tag));
     assert!(status == 200 && !body.is_empty(), "another answer's tag is no match");
+    // Browsers keep the libraries for a day and revalidate the rest.
+    let cache_control =
+        |path: &str| agent.get(&format!("{}{path}", server.base())).call().unwrap().headers().get("cache-control").map(|v| v.to_str().unwrap().to_string());
+    assert_eq!(cache_control("/vendor/maplibre-gl.css").as_deref(), Some("public, max-age=86400"));
+    assert_eq!(cache_control("/api/areas").as_deref(), Some("no-cache"));
     assert!(server.stop());
 }
