@@ -143,7 +143,18 @@ function toggle(map, checkbox, id, paths, colour) {
   });
 }
 
+/** A stored key the server refuses (mistyped, expired, revoked) is dropped before the page asks
+ * for anything with it: the page opens as the public one and says why. */
+async function dropRefusedToken() {
+  if (!token()) return false;
+  const answer = await fetch('api/whoami', { headers: { Authorization: `Bearer ${token()}` } }).catch(() => null);
+  if (answer?.status !== 401) return false;
+  setToken(null);
+  return true;
+}
+
 async function main() {
+  const refused = await dropRefusedToken();
   await load(new URLSearchParams(location.search).get('lang') === 'en' ? 'en' : 'nb');
   const city = await getJson('api/series');
   const years = city.points.map((p) => p.year);
@@ -184,6 +195,7 @@ async function main() {
   map.setLayoutProperty('emerging', 'visibility', state.showEmerging ? 'visible' : 'none');
   map.setLayoutProperty('lisa', 'visibility', state.showLisa ? 'visible' : 'none');
   await showRole();
+  if (refused) $('role').textContent = t('login_rejected');
   await showAccuracy();
   await refresh(map);
   if (state.selected) await select(map, state.selected).catch(() => { state.selected = ''; });

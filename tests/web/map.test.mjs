@@ -211,6 +211,17 @@ test('internal layers are offered to analysts only, and imports to admins only',
   await analyst.page.close();
 });
 
+test('a key the server refuses opens the public map and says why, instead of a blank page', async () => {
+  const { page, errors } = await openMap({ token: 'bmj_not-a-real-key' });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('bomiljo-token')), null, 'the refused key is dropped');
+  assert.match(await page.textContent('#role'), /Nøkkelen ble ikke godtatt/);
+  assert.equal(await page.textContent('#login'), 'Logg inn', 'signing in again is offered');
+  const areas = await page.evaluate(() => window.bomiljoMap.querySourceFeatures('areas').length);
+  assert.ok(areas > 0, 'the public map is drawn');
+  assert.deepEqual(errors.filter((e) => !e.includes('401')), []);
+  await page.close();
+});
+
 test('the language switch turns the page into English and back', async () => {
   const { page, errors } = await openMap();
   assert.match(await page.textContent('h1'), /delbydeler i Oslo/);
