@@ -55,6 +55,15 @@ async function select(map, code) {
   writeState(state, map);
 }
 
+/** Leaves the selected delbydel (a search found another place): no highlight, and the panel says
+ * what was found instead of showing the old area's figures. */
+function deselect(map, message) {
+  state.selected = '';
+  highlight(map, null);
+  $('panel').innerHTML = `<p>${esc(message)}</p>`;
+  writeState(state, map);
+}
+
 /** The switch names the other language in that language ("English", "Norsk"). */
 function setLangButton() {
   $('lang').textContent = t('switch');
@@ -102,6 +111,7 @@ async function setupSearch(map) {
     if (coordinates) {
       map.flyTo({ center: [coordinates.lon, coordinates.lat], zoom: 15 });
       if (state.mode === 'siting') scoreAt(map, coordinates.lon, coordinates.lat);
+      else deselect(map, t('search_found_point'));
       return;
     }
     const place = findPlace(await load(), text);
@@ -111,6 +121,7 @@ async function setupSearch(map) {
     }
     map.flyTo({ center: place.at, zoom: place.kind === 'bydel' ? 12 : 14 });
     if (place.kind === 'delbydel') await select(map, place.code);
+    else deselect(map, t('search_found_place').replace('{name}', place.name).replace('{kind}', t(`kind_${place.kind}`)));
   });
 }
 

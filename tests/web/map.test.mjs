@@ -358,9 +358,25 @@ test('places are found by name and by coordinates with a decimal comma', async (
     const c = window.bomiljoMap.getCenter();
     return !window.bomiljoMap.isMoving() && Math.abs(c.lat - 59.92) < 0.001 && Math.abs(c.lng - 10.75) < 0.001;
   });
+  // The coordinates took the area's figures away: the panel no longer shows them.
+  assert.ok(!(await page.textContent('#panel')).includes(target.name), 'the previous area left the panel');
   await page.fill('#search', 'Ingensteds');
   await page.press('#search', 'Enter');
   await page.waitForFunction(() => /Fant ikke stedet/.test(document.querySelector('#panel').textContent));
+  // A place found after a miss replaces the message; a bydel leaves no delbydel's figures behind.
+  await page.fill('#search', '59,92 10,75');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => !/Fant ikke stedet/.test(document.querySelector('#panel').textContent));
+  await page.fill('#search', target.name.toLowerCase());
+  await page.press('#search', 'Enter');
+  await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), target.name);
+  const bydeler = (await (await fetch(`${BASE}/collections/bydeler/items?limit=1`)).json()).features;
+  if (bydeler.length) {
+    await page.fill('#search', bydeler[0].properties.name);
+    await page.press('#search', 'Enter');
+    await page.waitForFunction((n) => document.querySelector('#panel').textContent.includes(`${n} (bydel)`), bydeler[0].properties.name);
+    assert.equal(await page.$('#panel h2'), null, 'no delbydel figures under a bydel found');
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });
