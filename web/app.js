@@ -269,9 +269,27 @@ async function main() {
     await refresh(map);
   });
   setLangButton();
-  $('login').addEventListener('click', async () => {
-    if (token()) setToken(null);
-    else setToken(prompt(t('login_prompt'))?.trim() || null);
+  // Signing in is a form: the key typed as a password, Escape or "Avbryt" to leave it.
+  const closeLogin = () => {
+    $('login-form').hidden = true;
+    $('login').hidden = false;
+    $('login').focus();
+  };
+  $('login').addEventListener('click', () => {
+    if (token()) {
+      setToken(null);
+      location.reload();
+      return;
+    }
+    $('login').hidden = true;
+    $('login-form').hidden = false;
+    $('login-key').focus();
+  });
+  $('login-cancel').addEventListener('click', closeLogin);
+  $('login-form').addEventListener('keydown', (e) => { if (e.key === 'Escape') closeLogin(); });
+  $('login-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    setToken($('login-key').value.trim() || null);
     location.reload();
   });
 }

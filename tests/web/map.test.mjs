@@ -222,6 +222,29 @@ test('a key the server refuses opens the public map and says why, instead of a b
   await page.close();
 });
 
+test('signing in is a form with the key hidden as typed, which Escape leaves', async () => {
+  const { page } = await openMap();
+  await page.click('#login');
+  assert.equal(await page.getAttribute('#login-key', 'type'), 'password');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'login-key');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isVisible('#login-form'), false);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'login', 'focus returns to the button');
+  // A key the server refuses: the public map again, with the reason.
+  await page.click('#login');
+  await page.fill('#login-key', 'bmj_typo');
+  await Promise.all([page.waitForNavigation(), page.press('#login-key', 'Enter')]);
+  await page.waitForFunction(() => window.bomiljoReady === true);
+  assert.match(await page.textContent('#role'), /Nøkkelen ble ikke godtatt/);
+  // A valid key signs in.
+  await page.click('#login');
+  await page.fill('#login-key', process.env.BOMILJO_TOKEN);
+  await Promise.all([page.waitForNavigation(), page.press('#login-key', 'Enter')]);
+  await page.waitForFunction(() => window.bomiljoReady === true);
+  assert.equal(await page.isVisible('#show-housing'), true, 'analyst layers are offered');
+  await page.close();
+});
+
 test('the language switch turns the page into English and back', async () => {
   const { page, errors } = await openMap();
   assert.match(await page.textContent('h1'), /delbydeler i Oslo/);
