@@ -152,15 +152,7 @@ impl ImportQuery {
             move |e| ApiError::BadRequest(format!("{name}: {e}"))
         }
         let fields = match &self.fields {
-            Some(list) => list
-                .split(',')
-                .map(|pair| {
-                    pair.split_once('=')
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-                        .ok_or_else(|| ApiError::BadRequest(format!("fields: '{pair}' is not NAME=COLUMN, e.g. date=Dato")))
-                })
-                .collect::<Result<_, _>>()?,
+            Some(list) => list.split(',').map(crate::import::parse_pair).collect::<Result<_, _>>().map_err(bad("fields"))?,
             None => Vec::new(),
         };
         Ok(crate::import::ImportOptions {

@@ -63,7 +63,7 @@ fn points_outside_the_areas(store: &Store, ctx: &Context) -> Result<Vec<String>>
         }
         let share = outside as f64 / stored as f64;
         println!("{outside:>10}  of {stored} {layer} outside every {areas} ({:.1} %)", share * 100.0);
-        if share > 0.05 {
+        if share > bomiljo::import::OUTSIDE_WARNING_SHARE {
             problems.push(format!(
                 "{outside} of {stored} {layer} ({:.0} %) lie outside every {areas}: were the {areas} replaced by a file that leaves out part of the city (`bomiljo layer history {areas}`)?",
                 share * 100.0

@@ -8,7 +8,6 @@ use clap::Args;
 use super::{parse_pair, Context, Outcome};
 use bomiljo::import::{csv::Encoding, import_file, ImportError, ImportMode, ImportOptions};
 use bomiljo::spatial::Crs;
-use bomiljo::store::StoreError;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -71,8 +70,10 @@ pub struct ImportArgs {
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
     let mut store = match ctx.store_or_new() {
         Ok(store) => store,
-        Err(e) if matches!(e.downcast_ref::<StoreError>(), Some(StoreError::Locked { .. })) => return send_to_server(ctx, &args, e),
-        Err(e) => return Err(e),
+        Err(e) => match super::held_by_server(ctx, &e) {
+            Some(url) => return send_to_server(ctx, &args, &url),
+            None => return Err(e),
+        },
     };
     let options = ImportOptions {
         crs: args.crs.as_deref().map(Crs::parse).transpose()?,
@@ -111,10 +112,7 @@ pub fn run(ctx: &Context, args: ImportArgs) -> Result<Outcome> {
 
 /// The database is held by another process: a running `bomiljo serve` takes the file over HTTP
 /// (with an admin token in `BOMILJO_TOKEN`); otherwise say exactly what to do.
-fn send_to_server(ctx: &Context, args: &ImportArgs, locked: anyhow::Error) -> Result<Outcome> {
-    let Some(url) = bomiljo::api::server::running_server(&ctx.db) else {
-        return Err(locked);
-    };
+fn send_to_server(ctx: &Context, args: &ImportArgs, url: &str) -> Result<Outcome> {
     let name = args.file.file_name().and_then(|n| n.to_str()).unwrap_or("data");
     let parameters = http_parameters(args, name);
     let target = format!("{url}api/admin/import/{}", args.layer);

@@ -152,7 +152,8 @@ pub fn run(ctx: &Context, args: &MeasureArgs) -> Result<()> {
     let year = args.year.expect("clap requires --year without a subcommand");
     let config = &ctx.config;
     // A serving process holds the database: ask it instead (the same figures, by the same code).
-    if let Some(url) = bomiljo::api::server::running_server(&ctx.db).filter(|_| ctx.store().is_err_and(is_locked)) {
+    let held = bomiljo::api::server::running_server(&ctx.db).and_then(|_| ctx.store().err()).and_then(|e| super::held_by_server(ctx, &e));
+    if let Some(url) = held {
         return measure_through_server(&url, args, year);
     }
     let (rows, missing) = with_incidents(ctx, args.role, |geography, incidents| {
@@ -325,10 +326,6 @@ fn run_heat(ctx: &Context, args: &HeatArgs) -> Result<()> {
         bomiljo::render::geotiff::NO_DATA
     );
     Ok(())
-}
-
-fn is_locked(e: anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<bomiljo::store::StoreError>(), Some(bomiljo::store::StoreError::Locked { .. }))
 }
 
 /// `measure` answered by the server that holds the database (`/api/measurement`), as the role

@@ -219,9 +219,11 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 /// `NAME=VALUE`, e.g. `date=Dato` or `bydeler=FILE`.
-fn parse_pair(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-        .ok_or_else(|| format!("'{s}' is not NAME=VALUE, e.g. date=Dato"))
+use bomiljo::import::parse_pair;
+
+/// The address of the `bomiljo serve` that holds the database, when opening it failed because
+/// of its lock: commands then ask that server instead.
+fn held_by_server(ctx: &Context, e: &anyhow::Error) -> Option<String> {
+    let locked = matches!(e.downcast_ref::<bomiljo::store::StoreError>(), Some(bomiljo::store::StoreError::Locked { .. }));
+    locked.then(|| bomiljo::api::server::running_server(&ctx.db)).flatten()
 }

@@ -152,6 +152,14 @@ pub struct ImportOptions {
     pub consequences: Option<Consequences>,
 }
 
+/// `NAME=VALUE` as users write a field mapping (`date=Dato`) or a layer's file (`bydeler=FILE`).
+pub fn parse_pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .ok_or_else(|| format!("'{s}' is not NAME=VALUE, e.g. date=Dato"))
+}
+
 /// Whether importing into `layer_name` changes what the public release counts: incident layers
 /// and the layer incidents are assigned to.
 pub fn shapes_the_release(config: &Config, layer_name: &str) -> bool {
@@ -484,7 +492,7 @@ fn name_repeated_ids(
 
 /// Share of points outside every area above which an import warns: Oslo's files put a few
 /// points in Marka or the fjord; a fifth outside means a wrong CRS or another municipality.
-const OUTSIDE_WARNING_SHARE: f64 = 0.05;
+pub const OUTSIDE_WARNING_SHARE: f64 = 0.05;
 
 fn outside_warning(outside: u64, rows: u64, crs: Crs, assign_layer: &str) -> Option<String> {
     let share = outside as f64 / rows.max(1) as f64;

@@ -14,7 +14,7 @@
 //! assert!(b.intersects(&road));
 //! ```
 
-use geo::{Geometry, Intersects, LineString, Polygon};
+use geo::{Intersects, LineString, Polygon};
 
 use super::{envelope_in, Crs, CrsError, Transformer, ANALYSIS_CRS};
 
@@ -55,8 +55,8 @@ impl BoxQuery {
         self.envelope
     }
 
-    /// Whether `geometry` (analysis CRS) intersects the box.
-    pub fn intersects(&self, geometry: &Geometry<f64>) -> bool {
+    /// Whether `geometry` (analysis CRS: a point, polygons, lines) intersects the box.
+    pub fn intersects<G: Intersects<Polygon<f64>>>(&self, geometry: &G) -> bool {
         geometry.intersects(&self.in_metres)
     }
 }
@@ -64,7 +64,7 @@ impl BoxQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{point, polygon};
+    use geo::{point, polygon, Geometry};
 
     #[test]
     fn a_polygon_that_covers_the_box_or_crosses_it_is_in_and_one_beside_it_is_not() {

@@ -644,7 +644,11 @@ pub fn layer_features(conn: &Connection, q: &FeatureQuery) -> Result<(Vec<Stored
     }
     match &q.bbox {
         Some(bbox) => {
-            out.retain(|f| bbox.intersects(&f.geometry()));
+            out.retain(|f| match (&f.polygon, &f.lines) {
+                (Some(polygon), _) => bbox.intersects(polygon),
+                (None, Some(lines)) => bbox.intersects(lines),
+                (None, None) => bbox.intersects(&geo::Point::new(f.x, f.y)),
+            });
             let matched = out.len() as u64;
             Ok((out.into_iter().skip(q.offset).take(q.limit).collect(), matched))
         }
