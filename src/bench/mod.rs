@@ -433,9 +433,20 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
 fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)) -> Result<(), crate::Error> {
     use crate::figure::Figure;
     let mut truth: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
-    let mut true_gap = 0.0;
-    for t in crate::store::release::tallies(conn, config.project.release_max_per_key)? {
-        true_gap += t.count as f64 * (f64::from(u8::from(t.month == 1)) - f64::from(u8::from(t.month == 12)));
+    let tallies = crate::store::release::tallies(conn, config.project.release_max_per_key)?;
+    // Order effects: first minus last category of each source (by name), January minus December.
+    let mut categories: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> = std::collections::BTreeMap::new();
+    for t in &tallies {
+        categories.entry(&t.source).or_default().insert(&t.category);
+    }
+    let first_last = |source: &str| categories.get(source).and_then(|c| Some((*c.first()?, *c.last()?)));
+    let signed = |yes: bool, no: bool| f64::from(u8::from(yes)) - f64::from(u8::from(no));
+    let (mut true_month_gap, mut true_category_gap) = (0.0, 0.0);
+    for t in &tallies {
+        true_month_gap += t.count as f64 * signed(t.month == 1, t.month == 12);
+        if let Some((first, last)) = first_last(&t.source) {
+            true_category_gap += t.count as f64 * signed(t.category == first, t.category == last);
+        }
         if let Some(id) = t.ssb_cell {
             *truth.entry(crate::spatial::SsbCell::from_id(id)).or_default() += t.count as f64;
         }
@@ -443,7 +454,14 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
     let buckets: [(&str, f64, f64); 5] = [("0", 0.0, 0.0), ("1-4", 1.0, 4.0), ("5-19", 5.0, 19.0), ("20-99", 20.0, 99.0), (">=100", 100.0, f64::MAX)];
     // Per bucket: (sum of errors, figures, covered).
     let mut tally = [(0.0, 0usize, 0usize); 5];
-    let mut january_minus_december = 0.0;
+    // Per key: shown minus true of January - December, first - last category, south - north.
+    let mut order_effects: Vec<[f64; 3]> = Vec::new();
+    // Shown minus true, summed over the cells south and north of the median cell row.
+    let median_row = {
+        let mut rows: Vec<f64> = truth.keys().map(|c| c.centre_utm33().1).collect();
+        rows.sort_by(f64::total_cmp);
+        rows.get(rows.len() / 2).copied().unwrap_or(0.0)
+    };
     let keys = 10;
     let started = Instant::now();
     for key in 0..keys {
@@ -452,23 +470,29 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
         input.ledger.clear();
         let report = crate::release::build(&input);
         let mut figures: std::collections::BTreeMap<crate::spatial::SsbCell, Figure> = std::collections::BTreeMap::new();
-        for ((_, year), table) in &report.tables {
+        let mut effects = [-true_month_gap, -true_category_gap, 0.0];
+        for ((source, year), table) in &report.tables {
             if !(first..=last).contains(year) {
                 continue;
             }
             for cell in table.cells() {
                 *figures.entry(cell).or_default() += table.pieces_where(|c| c == cell);
             }
-            january_minus_december += table.month_in(1, |_| true).estimate - table.month_in(12, |_| true).estimate;
+            effects[0] += table.month_in(1, |_| true).estimate - table.month_in(12, |_| true).estimate;
+            if let Some((first, last)) = first_last(source) {
+                effects[1] += table.category_in(first, |_| true).estimate - table.category_in(last, |_| true).estimate;
+            }
         }
         for (cell, figure) in figures {
             let t = truth.get(&cell).copied().unwrap_or(0.0);
             let Some(b) = buckets.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(&t)) else { continue };
             let (low, high) = figure.interval();
+            effects[2] += (figure.estimate - t) * if cell.centre_utm33().1 < median_row { 1.0 } else { -1.0 };
             tally[b].0 += figure.estimate - t;
             tally[b].1 += 1;
             tally[b].2 += usize::from((low as f64..=high as f64).contains(&t));
         }
+        order_effects.push(effects);
     }
     println!("honesty over {keys} release keys ({:.1} s), every cell summed over all sources and {first}-{last}:", started.elapsed().as_secs_f64());
     for ((name, _, _), (errors, n, covered)) in buckets.iter().zip(tally) {
@@ -480,7 +504,18 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
             );
         }
     }
-    println!("  January - December over all delbydeler, sources and years: shown minus true {:+.2}", january_minus_december / keys as f64 - true_gap);
+    let effect = |i: usize| {
+        let values: Vec<f64> = order_effects.iter().map(|e| e[i]).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0)).sqrt();
+        format!("{mean:+.1} (standard error {:.1})", sd / (values.len() as f64).sqrt())
+    };
+    println!(
+        "  order effects, shown minus true (0 within about 2 standard errors expected): January - December {}, first - last category {}, south - north cells {}",
+        effect(0),
+        effect(1),
+        effect(2)
+    );
     null_worlds();
     Ok(())
 }
