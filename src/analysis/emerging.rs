@@ -175,7 +175,7 @@ pub fn emerging_hot_spots(cube: &Cube<'_>, params: &Params) -> Vec<Location> {
             let denominator = s * ((n * w - w * w) / (n - 1.0)).max(0.0).sqrt();
             let zi = if denominator > 0.0 { (wx - mean * w) / denominator } else { 0.0 };
             z.push(zi);
-            p.push(tails.two_sided(w as usize, wx));
+            p.push(tails.two_sided_deciding(w as usize, wx));
         }
     }
     let q = benjamini_hochberg(&p);

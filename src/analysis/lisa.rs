@@ -9,7 +9,16 @@
 //! `permutations` times (seeded, so runs repeat); the pseudo p-value is folded to the nearer tail,
 //! p = (min(#≥Iᵢ, #<Iᵢ) + 1) / (permutations + 1), and adjusted by Benjamini-Hochberg. The
 //! quadrant follows the signs of zᵢ and of its spatial lag Σⱼ wᵢⱼ zⱼ: high-high (a hot cluster),
-//! low-high, low-low (a cold cluster), high-low.
+//! low-high, low-low (a cold cluster), high-low. A cell at the mean (zᵢ = 0, so every permuted
+//! Iᵢ is 0 too) has p = 1 (esda's count makes it 1 / (permutations + 1)).
+//!
+//! Like esda, the random draws are shared by the cells (esda draws one set of indices for all
+//! cells): per neighbourhood size k, `permutations` ordered draws of k + 1 of the n cells, drawn
+//! once. Cell i's draw is the first k, with i, when among them, replaced by the (k + 1)-th: a
+//! uniform draw of k from the other n − 1, as conditional permutation asks. Since Iᵢ of a draw
+//! only compares its sum with the observed one, the sums are sorted once and each cell counts the
+//! draws above its own sum by binary search, then corrects the few draws that hold it (about
+//! k · permutations / n): O(log permutations) a cell instead of k · permutations.
 //!
 //! m₂ divides by n − 1 as `esda` does (Anselin divides by n): the factor n / (n − 1) scales every
 //! Iᵢ alike and changes no p-value, quadrant or ranking, and the figures agree with PySAL's.
@@ -67,12 +76,16 @@ pub fn local_moran(grid: &Grid, values: &[f64], study: &[bool], band: Metres, pe
         position[i] = k;
     }
     let offsets: Vec<(isize, isize)> = grid.offsets_within(band).into_iter().filter(|&o| o != (0, 0)).collect();
+    let neighbours_of =
+        |k: usize| -> Vec<usize> { offsets.iter().filter_map(|&o| grid.offset(cells[k], o)).map(|j| position[j]).filter(|&j| j != usize::MAX).collect() };
+    let sizes: std::collections::BTreeSet<usize> = (0..n).map(|k| neighbours_of(k).len()).filter(|&m| m > 0).collect();
+    let references: std::collections::HashMap<usize, Reference> =
+        sizes.into_iter().map(|m| (m, Reference::draw(&z, m, permutations, seed ^ (m as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))).collect();
     let scored: Vec<Option<(usize, f64, Quadrant, f64)>> = crate::parallel::map(&(0..n).collect::<Vec<_>>(), crate::parallel::cores(), |&k| {
-        let neighbours: Vec<usize> = offsets.iter().filter_map(|&o| grid.offset(cells[k], o)).map(|j| position[j]).filter(|&j| j != usize::MAX).collect();
-        if neighbours.is_empty() {
-            return None;
-        }
-        let lag = neighbours.iter().map(|&j| z[j]).sum::<f64>() / neighbours.len() as f64;
+        let neighbours = neighbours_of(k);
+        let reference = references.get(&neighbours.len())?;
+        let sum = neighbours.iter().map(|&j| z[j]).sum::<f64>();
+        let lag = sum / neighbours.len() as f64;
         let observed = z[k] / m2 * lag;
         let quadrant = match (z[k] > 0.0, lag > 0.0) {
             (true, true) => Quadrant::HighHigh,
@@ -80,8 +93,7 @@ pub fn local_moran(grid: &Grid, values: &[f64], study: &[bool], band: Metres, pe
             (false, false) => Quadrant::LowLow,
             (true, false) => Quadrant::HighLow,
         };
-        let p = permuted_p(&z, k, neighbours.len(), observed, m2, permutations, seed);
-        Some((k, observed, quadrant, p))
+        Some((k, observed, quadrant, reference.p_value(&z, k, sum)))
     });
     let scored: Vec<(usize, f64, Quadrant, f64)> = scored.into_iter().flatten().collect();
     let q = benjamini_hochberg(&scored.iter().map(|s| s.3).collect::<Vec<_>>());
@@ -91,27 +103,59 @@ pub fn local_moran(grid: &Grid, values: &[f64], study: &[bool], band: Metres, pe
     out
 }
 
-/// The folded pseudo p-value of cell `k`: its value kept, `neighbours` others drawn without
-/// replacement from the rest, `permutations` times. Each cell has its own stream from `seed`, so
-/// the answer does not depend on how cells are split over threads.
-fn permuted_p(z: &[f64], k: usize, neighbours: usize, observed: f64, m2: f64, permutations: usize, seed: u64) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    let mut pool: Vec<f64> = z.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, v)| *v).collect();
-    let mut larger = 0usize;
-    for _ in 0..permutations {
-        // A partial Fisher-Yates shuffle: the first `neighbours` entries are the draw.
-        let mut sum = 0.0;
-        for slot in 0..neighbours {
-            let pick = rng.random_range(slot..pool.len());
-            pool.swap(slot, pick);
-            sum += pool[slot];
+/// The shared random draws for neighbourhoods of one size `m` (see the module's algorithm).
+struct Reference {
+    /// Per draw: the sum of its first m values.
+    sums: Vec<f64>,
+    /// The same sums, sorted.
+    sorted: Vec<f64>,
+    /// Per draw: the (m + 1)-th value, which stands in for a cell drawn as its own neighbour.
+    spare: Vec<f64>,
+    /// (cell, draw) for every cell among a draw's first m, sorted by cell.
+    holding: Vec<(u32, u32)>,
+}
+
+impl Reference {
+    /// `permutations` ordered draws of m + 1 distinct cells from `seed` (partial Fisher-Yates).
+    fn draw(z: &[f64], m: usize, permutations: usize, seed: u64) -> Reference {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut pool: Vec<u32> = (0..z.len() as u32).collect();
+        let take = (m + 1).min(pool.len());
+        let (mut sums, mut spare, mut holding) = (Vec::with_capacity(permutations), Vec::with_capacity(permutations), Vec::with_capacity(permutations * m));
+        for draw in 0..permutations as u32 {
+            for slot in 0..take {
+                let pick = rng.random_range(slot..pool.len());
+                pool.swap(slot, pick);
+            }
+            sums.push(pool[..m].iter().map(|&j| z[j as usize]).sum::<f64>());
+            spare.push(pool.get(m).filter(|_| take > m).map_or(0.0, |&j| z[j as usize]));
+            holding.extend(pool[..m].iter().map(|&j| (j, draw)));
         }
-        if z[k] / m2 * (sum / neighbours as f64) >= observed {
-            larger += 1;
-        }
+        holding.sort_unstable();
+        let mut sorted = sums.clone();
+        sorted.sort_by(f64::total_cmp);
+        Reference { sums, sorted, spare, holding }
     }
-    let folded = larger.min(permutations - larger);
-    (folded + 1) as f64 / (permutations + 1) as f64
+
+    /// The folded pseudo p-value of cell `k` whose neighbours sum to `observed`: the draws whose
+    /// Iₖ is at least the observed one (z_k · sum ≥ z_k · observed).
+    fn p_value(&self, z: &[f64], k: usize, observed: f64) -> f64 {
+        let zk = z[k];
+        if zk == 0.0 {
+            return 1.0;
+        }
+        let beyond = |sum: f64| if zk > 0.0 { sum >= observed } else { sum <= observed };
+        let mut larger =
+            if zk > 0.0 { self.sorted.len() - self.sorted.partition_point(|&s| s < observed) } else { self.sorted.partition_point(|&s| s <= observed) };
+        let start = self.holding.partition_point(|&(cell, _)| (cell as usize) < k);
+        for &(_, draw) in self.holding[start..].iter().take_while(|(cell, _)| *cell as usize == k) {
+            let (was, is) = (self.sums[draw as usize], self.sums[draw as usize] - zk + self.spare[draw as usize]);
+            larger = larger + usize::from(beyond(is)) - usize::from(beyond(was));
+        }
+        let permutations = self.sums.len();
+        let folded = larger.min(permutations - larger);
+        (folded + 1) as f64 / (permutations + 1) as f64
+    }
 }
 
 #[cfg(test)]
@@ -150,5 +194,41 @@ mod tests {
         let corner = found[0].unwrap();
         assert!(corner.q > 0.05, "{corner:?}");
         assert_eq!(found, local_moran(&grid, &values, &study, Metres(150.0), 999, 1), "same seed, same answer");
+    }
+
+    #[test]
+    fn shared_draws_give_each_cells_own_conditional_permutation_p_value() {
+        // Against drawing each cell's neighbours afresh from the other n − 1 values: on 6 × 6
+        // random cells with up to 20 neighbours (so leaving the cell itself out matters) the two
+        // p-values agree within Monte Carlo error (9,999 draws: sd ≤ 0.005).
+        let grid = Grid::covering([0.0, 0.0, 600.0, 600.0], Metres(100.0));
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let values: Vec<f64> = (0..grid.len()).map(|_| f64::from(rng.random_range(0..8u32))).collect();
+        let found = local_moran(&grid, &values, &vec![true; grid.len()], Metres(250.0), 9999, 5);
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let z: Vec<f64> = values.iter().map(|v| v - mean).collect();
+        let offsets: Vec<(isize, isize)> = grid.offsets_within(Metres(250.0)).into_iter().filter(|&o| o != (0, 0)).collect();
+        let mut worst: f64 = 0.0;
+        for k in 0..grid.len() {
+            let neighbours: Vec<usize> = offsets.iter().filter_map(|&o| grid.offset(k, o)).collect();
+            let observed: f64 = neighbours.iter().map(|&j| z[j]).sum();
+            let others: Vec<f64> = z.iter().enumerate().filter(|&(j, _)| j != k).map(|(_, v)| *v).collect();
+            let larger = (0..9999)
+                .filter(|_| {
+                    let mut pool = others.clone();
+                    let sum: f64 = (0..neighbours.len())
+                        .map(|slot| {
+                            let pick = rng.random_range(slot..pool.len());
+                            pool.swap(slot, pick);
+                            pool[slot]
+                        })
+                        .sum();
+                    z[k] * sum >= z[k] * observed
+                })
+                .count();
+            let brute = if z[k] == 0.0 { 1.0 } else { (larger.min(9999 - larger) + 1) as f64 / 10_000.0 };
+            worst = worst.max((brute - found[k].unwrap().p).abs());
+        }
+        assert!(worst < 0.03, "largest difference in p {worst}");
     }
 }

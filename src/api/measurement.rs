@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, RawQuery, State},
+    extract::{Path, Query, State},
     http::header,
     response::{IntoResponse, Response},
     Json,
@@ -187,13 +187,8 @@ pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as
 /// GeoJSON (WGS84) with class and confidence.
-pub async fn hotspots(
-    State(state): State<AppState>,
-    view: View,
-    RawQuery(query): RawQuery,
-    Query(params): Query<HotspotParams>,
-) -> Result<Json<Value>, ApiError> {
-    once_per_release(&state, &view, format!("hotspots?{}", query.unwrap_or_default()), hotspots_answer(&state, &view, params)).await
+pub async fn hotspots(State(state): State<AppState>, view: View, Query(params): Query<HotspotParams>) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("hotspots {params:?}"), hotspots_answer(&state, &view, params)).await
 }
 
 async fn hotspots_answer(state: &AppState, view: &View, params: HotspotParams) -> Result<Json<Value>, ApiError> {
@@ -223,8 +218,8 @@ async fn hotspots_answer(state: &AppState, view: &View, params: HotspotParams) -
 /// `GET /api/lisa?source=&year=&to_year=&cell_m=&band_m=&area=`: the cells whose Local Moran's I
 /// is significant (FDR q < 0.05) as GeoJSON (WGS84): the quadrant (high-high, low-low and the two
 /// outliers), I and q, and the cell's count where the caller may see it.
-pub async fn lisa(State(state): State<AppState>, view: View, RawQuery(query): RawQuery, Query(params): Query<LisaParams>) -> Result<Json<Value>, ApiError> {
-    once_per_release(&state, &view, format!("lisa?{}", query.unwrap_or_default()), lisa_answer(&state, &view, params)).await
+pub async fn lisa(State(state): State<AppState>, view: View, Query(params): Query<LisaParams>) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("lisa {params:?}"), lisa_answer(&state, &view, params)).await
 }
 
 async fn lisa_answer(state: &AppState, view: &View, params: LisaParams) -> Result<Json<Value>, ApiError> {
@@ -280,13 +275,8 @@ fn cell_feature(to_wgs84: &Transformer, ring: &[[f64; 2]], properties: Value) ->
 /// as GeoJSON (WGS84): the pattern, in words in both languages, the state per year and the
 /// trend; with the years and sources of the cube and the cells per pattern. The public get it
 /// from the release's cells; it shows no count, so nothing is redacted.
-pub async fn emerging(
-    State(state): State<AppState>,
-    view: View,
-    RawQuery(query): RawQuery,
-    Query(params): Query<EmergingParams>,
-) -> Result<Json<Value>, ApiError> {
-    once_per_release(&state, &view, format!("emerging?{}", query.unwrap_or_default()), emerging_answer(&state, &view, params)).await
+pub async fn emerging(State(state): State<AppState>, view: View, Query(params): Query<EmergingParams>) -> Result<Json<Value>, ApiError> {
+    once_per_release(&state, &view, format!("emerging {params:?}"), emerging_answer(&state, &view, params)).await
 }
 
 async fn emerging_answer(state: &AppState, view: &View, params: EmergingParams) -> Result<Json<Value>, ApiError> {

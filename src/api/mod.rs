@@ -29,7 +29,7 @@ use axum::Router;
 use tower_http::{services::ServeDir, trace::TraceLayer};
 
 pub use error::ApiError;
-pub use server::serve;
+pub use server::{serve, serve_listener};
 
 use crate::config::Config;
 use crate::index::SpatialIndex;

@@ -19,6 +19,11 @@ use super::{router, AppState, ServeError};
 /// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.
 pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+    serve_listener(state, listener).await
+}
+
+/// Serves on a bound listener (the benchmarks bind port 0 and read the address first).
+pub async fn serve_listener(state: AppState, listener: tokio::net::TcpListener) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
     tracing::info!(%local, db = %state.data.path().display(), "serving");
     let limits = state.config.project.limits;

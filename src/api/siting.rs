@@ -130,18 +130,32 @@ pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
 }
 
 /// Cell sizes of public suitability maps: a few fixed ones, so that public requests share the
-/// cache instead of each costing a fresh city-wide surface.
+/// cache instead of each costing a fresh surface.
 const PUBLIC_CELLS_M: [f64; 4] = [50.0, 100.0, 250.0, 500.0];
 
-async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
-    if !caller.role.is_internal() {
-        if !PUBLIC_CELLS_M.contains(&params.cell_m) {
-            return Err(ApiError::BadRequest(format!("cell_m = {}: public suitability maps use 50, 100, 250 or 500 m", params.cell_m)));
-        }
-        if params.units.is_some_and(|u| !(1..=20).contains(&u)) {
-            return Err(ApiError::BadRequest("units must be 1-20 (at most 20 residents per site, bystyret 2004)".into()));
-        }
+/// Most grid cells of a public suitability surface as GeoJSON: the city at 50 m is 190,000
+/// (half a CPU-second to score); the tiles draw 50 m a tile at a time.
+const PUBLIC_GEOJSON_MAX_CELLS: usize = 20_000;
+
+/// Cells across a tile at most: at low zoom a finer grid is smaller than a pixel and would cost
+/// the whole city for one tile, so the tile is drawn on the next coarser public grid.
+const MAX_CELLS_ACROSS_TILE: f64 = 128.0;
+
+fn check_public(caller: &Caller, params: &SurfaceParams) -> Result<(), ApiError> {
+    if caller.role.is_internal() {
+        return Ok(());
     }
+    if !PUBLIC_CELLS_M.contains(&params.cell_m) {
+        return Err(ApiError::BadRequest(format!("cell_m = {}: public suitability maps use 50, 100, 250 or 500 m", params.cell_m)));
+    }
+    if params.units.is_some_and(|u| !(1..=20).contains(&u)) {
+        return Err(ApiError::BadRequest("units must be 1-20 (at most 20 residents per site, bystyret 2004)".into()));
+    }
+    Ok(())
+}
+
+async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
+    check_public(caller, &params)?;
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
     state
         .derived()
@@ -161,6 +175,15 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
 /// distances the rules ask to walk were measured along the streets there (else in a straight
 /// line).
 pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(params): Query<SurfaceParams>) -> Result<Json<Value>, ApiError> {
+    if !caller.role.is_internal() {
+        let cells = siting::grid_cells(&*context(&state)?, &params)?;
+        if cells > PUBLIC_GEOJSON_MAX_CELLS {
+            return Err(ApiError::BadRequest(format!(
+                "{cells} cells at cell_m = {}: a public suitability grid as GeoJSON has at most {PUBLIC_GEOJSON_MAX_CELLS}; pass area=, a larger cell_m, or use /tiles/suitability",
+                params.cell_m
+            )));
+        }
+    }
     let surface = surface(&state, &caller, params).await?;
     let inside = surface.cells.iter().filter(|c| c.is_some()).count();
     if inside > 100_000 {
@@ -182,7 +205,8 @@ pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(pa
 }
 
 /// `GET /tiles/suitability/{z}/{x}/{y}.png?group=&area=&cell_m=`: viridis by score, excluded
-/// cells grey.
+/// cells grey. Each tile scores only its own cells (on the city's grid, coarser at low zoom) and
+/// is kept per release.
 pub async fn suitability_tile(
     State(state): State<AppState>,
     caller: Caller,
@@ -190,20 +214,42 @@ pub async fn suitability_tile(
     Query(params): Query<SurfaceParams>,
 ) -> Result<Response, ApiError> {
     let (z, x, y) = tile.checked(super::TileFormat::Png)?;
-    let surface = surface(&state, &caller, params).await?;
-    let png = tokio::task::spawn_blocking(move || {
-        tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
-            None => None,
-            Some(None) => Some([128, 128, 128, 140]),
-            Some(Some(score)) => {
-                let [r, g, b] = ramp::viridis(score / 100.0);
-                Some([r, g, b, 190])
-            }
+    check_public(&caller, &params)?;
+    let window = tile::envelope(z, x, y);
+    let params = SurfaceParams { cell_m: cell_for_tile(params.cell_m, window), ..params };
+    let key = format!("suitability|{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
+    let state_ref = &state;
+    let png = state
+        .derived()
+        .tile_cache
+        .get_or_compute(&key, || async move {
+            let ctx = context(state_ref)?;
+            let policy = caller.policy;
+            let _permit = caller.costly(&state_ref.costly)?;
+            let drawn = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, siting::SitingError> {
+                let surface = siting::surface_within(&ctx, &params, &policy, Some(window))?;
+                Ok(tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
+                    None => None,
+                    Some(None) => Some([128, 128, 128, 140]),
+                    Some(Some(score)) => {
+                        let [r, g, b] = ramp::viridis(score / 100.0);
+                        Some([r, g, b, 190])
+                    }
+                }))
+            })
+            .await
+            .map_err(ApiError::task("tile rendering"))??;
+            Ok::<_, ApiError>(axum::body::Bytes::from(drawn))
         })
-    })
-    .await
-    .map_err(ApiError::task("tile rendering"))?;
+        .await?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// The cell a tile is drawn with: the one asked for, or the next coarser public grid when that
+/// would put more than [`MAX_CELLS_ACROSS_TILE`] cells across the tile.
+fn cell_for_tile(asked_m: f64, [x0, _, x1, _]: [f64; 4]) -> f64 {
+    let fits = |cell: f64| (x1 - x0) / cell <= MAX_CELLS_ACROSS_TILE;
+    std::iter::once(asked_m).chain(PUBLIC_CELLS_M.into_iter().filter(|c| *c > asked_m)).find(|c| fits(*c)).unwrap_or(PUBLIC_CELLS_M[3].max(asked_m))
 }
 
 /// `GET /api/isochrone?lat=&lon=&minutes=&mode=` parameters.

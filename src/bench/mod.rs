@@ -8,7 +8,7 @@ pub mod scale;
 mod serve;
 
 pub use peers::peers;
-pub use serve::serve;
+pub use serve::{cost, serve};
 
 use std::path::Path;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! `bomiljo bench import|measure|siting|serve|report|release`: benchmarks that print their figures.
+//! `bomiljo bench import|measure|siting|serve|cost|report|release`: benchmarks that print their figures.
 
 use std::path::PathBuf;
 
@@ -43,6 +43,15 @@ pub enum BenchCommand {
         requests: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Real area polygons for the demo database (a fictional city when absent).
+        #[arg(long)]
+        areas: Option<PathBuf>,
+    },
+    /// CPU seconds of every public request over the parameters a caller may send, on a fresh
+    /// server; fails when one costs more than --max-cpu-s.
+    Cost {
+        #[arg(long, default_value_t = 0.2)]
+        max_cpu_s: f64,
         /// Real area polygons for the demo database (a fictional city when absent).
         #[arg(long)]
         areas: Option<PathBuf>,
@@ -103,6 +112,7 @@ pub fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
         BenchCommand::Import { rows, areas: a } => bomiljo::bench::import(config, &areas(a)?, rows)?,
         BenchCommand::Report { reports, areas: a } => bomiljo::bench::report(config, &areas(a)?, reports)?,
         BenchCommand::Serve { requests, concurrency, areas } => bomiljo::bench::serve(config, areas.as_deref(), requests, concurrency)?,
+        BenchCommand::Cost { max_cpu_s, areas } => bomiljo::bench::cost(config, areas.as_deref(), max_cpu_s)?,
         BenchCommand::Siting { candidates, areas: a } => bomiljo::bench::siting(config, &areas(a)?, candidates)?,
         BenchCommand::Peers { work, oslo } => bomiljo::bench::peers(config, &work, &oslo)?,
         BenchCommand::Measure { incidents, areas: a } => bomiljo::bench::measure(config, &areas(a)?, incidents)?,

@@ -206,7 +206,7 @@ fn released_grid<'a>(
     let figures = release.cell_figures(&filter.sources, years, |c| cells.contains(&c));
     let noise_var = figures.values().map(|f| f.variance).sum::<f64>() / figures.len().max(1) as f64;
     let from_grid = crate::spatial::Transformer::new(crate::spatial::Crs::Utm33, crate::spatial::ANALYSIS_CRS);
-    let mask = study.mask_by(&grid, |x, y| from_grid.apply(x, y).ok());
+    let mask = study.mask_in(&grid, crate::spatial::Crs::Utm33);
     let ring_grid = grid.clone();
     let ring = Box::new(move |i: usize| {
         let (x, y) = ring_grid.centre(i);

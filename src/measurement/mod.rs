@@ -192,6 +192,11 @@ pub(crate) struct StudyArea {
     pub polygons: Vec<geo::MultiPolygon<f64>>,
     /// Envelope of the polygons: [min_x, min_y, max_x, max_y].
     pub bbox: [f64; 4],
+    /// The polygons indexed, built on first use.
+    index: std::sync::OnceLock<crate::index::AreaIndex>,
+    /// The last mask, by its grid and the grid's CRS: the years of a space-time cube share one
+    /// grid, so the cells are located once, not once a year.
+    last_mask: std::sync::Mutex<Option<(crate::analysis::grid::Grid, crate::spatial::Crs, Vec<bool>)>>,
 }
 
 impl StudyArea {
@@ -206,36 +211,46 @@ impl StudyArea {
             return Err(MeasureError::BadParameter("no areas imported; import delbydeler first".into()));
         }
         let bbox = crate::spatial::bounds_of(polygons.iter().filter_map(|p| p.bounding_rect()));
-        Ok(StudyArea { polygons, bbox })
+        Ok(StudyArea { polygons, bbox, index: std::sync::OnceLock::new(), last_mask: std::sync::Mutex::new(None) })
     }
 
-    /// Which cell centres of `grid` fall inside the polygons (R-tree, then exact test).
+    /// Which cell centres of `grid` (in EPSG:25832) fall inside the polygons.
     pub fn mask(&self, grid: &crate::analysis::grid::Grid) -> Vec<bool> {
-        self.mask_by(grid, |x, y| Some((x, y)))
+        self.mask_in(grid, crate::spatial::ANALYSIS_CRS)
     }
 
-    /// The same for a grid in another CRS: `to_analysis` maps its centres into EPSG:25832.
-    pub fn mask_by(&self, grid: &crate::analysis::grid::Grid, to_analysis: impl Fn(f64, f64) -> Option<(f64, f64)>) -> Vec<bool> {
-        let index = crate::index::AreaIndex::new(
-            self.polygons
-                .iter()
-                .enumerate()
-                .map(|(i, polygon)| crate::index::Area {
-                    code: i.to_string(),
-                    name: None,
-                    parent_code: None,
-                    population: None,
-                    area_m2: 0.0,
-                    polygon: polygon.clone(),
-                })
-                .collect(),
-        );
-        (0..grid.len())
+    /// Which cell centres of `grid`, in `crs`, fall inside the polygons (R-tree, then exact test).
+    pub fn mask_in(&self, grid: &crate::analysis::grid::Grid, crs: crate::spatial::Crs) -> Vec<bool> {
+        let mut last = self.last_mask.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, _, mask)) = last.as_ref().filter(|(g, c, _)| g == grid && *c == crs) {
+            return mask.clone();
+        }
+        let index = self.index.get_or_init(|| {
+            crate::index::AreaIndex::new(
+                self.polygons
+                    .iter()
+                    .enumerate()
+                    .map(|(i, polygon)| crate::index::Area {
+                        code: i.to_string(),
+                        name: None,
+                        parent_code: None,
+                        population: None,
+                        area_m2: 0.0,
+                        polygon: polygon.clone(),
+                    })
+                    .collect(),
+            )
+        });
+        let to_analysis = crate::spatial::Transformer::new(crs, crate::spatial::ANALYSIS_CRS);
+        let mask: Vec<bool> = (0..grid.len())
             .map(|i| {
                 let (x, y) = grid.centre(i);
-                to_analysis(x, y).is_some_and(|(x, y)| index.locate(x, y).is_some())
+                let at = if crs == crate::spatial::ANALYSIS_CRS { Some((x, y)) } else { to_analysis.apply(x, y).ok() };
+                at.is_some_and(|(x, y)| index.locate(x, y).is_some())
             })
-            .collect()
+            .collect();
+        *last = Some((grid.clone(), crs, mask.clone()));
+        mask
     }
 }
 

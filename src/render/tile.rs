@@ -31,8 +31,8 @@ pub fn draw(grid: &Grid, (z, tx, ty): (u32, u32, u32), colour: impl Fn(usize) ->
     encode_png(&rgba, TILE_PX, TILE_PX)
 }
 
-/// Whether a tile can touch the grid at all (cheap test on its corners' envelope).
-pub fn touches(grid: &Grid, (z, tx, ty): (u32, u32, u32)) -> bool {
+/// The envelope of a tile in EPSG:25832, `[x0, y0, x1, y1]` (of its four corners).
+pub fn envelope(z: u32, tx: u32, ty: u32) -> [f64; 4] {
     let to_utm = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
     let corners = [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(dx, dy)| {
         let (lon, lat) = pixel_to_lonlat(z, f64::from((tx + dx) * TILE_PX), f64::from((ty + dy) * TILE_PX));
@@ -40,6 +40,12 @@ pub fn touches(grid: &Grid, (z, tx, ty): (u32, u32, u32)) -> bool {
     });
     let (x0, x1) = corners.iter().fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.0), b.max(c.0)));
     let (y0, y1) = corners.iter().fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(c.1), b.max(c.1)));
+    [x0, y0, x1, y1]
+}
+
+/// Whether a tile can touch the grid at all (cheap test on its corners' envelope).
+pub fn touches(grid: &Grid, (z, tx, ty): (u32, u32, u32)) -> bool {
+    let [x0, y0, x1, y1] = envelope(z, tx, ty);
     let gx1 = grid.min_x + grid.cols as f64 * grid.cell.0;
     let gy1 = grid.min_y + grid.rows as f64 * grid.cell.0;
     x1 >= grid.min_x && x0 <= gx1 && y1 >= grid.min_y && y0 <= gy1

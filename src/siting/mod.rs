@@ -7,7 +7,7 @@ mod surface;
 pub mod travel;
 
 pub use context::{SiteMetrics, SitingContext, SitingError, Travel};
-pub use surface::{surface, Surface, SurfaceParams};
+pub use surface::{grid_cells, surface, surface_within, Surface, SurfaceParams};
 
 use serde::{Deserialize, Serialize};
 

@@ -37,11 +37,16 @@ pub struct Surface {
     pub along_streets: Vec<Option<bool>>,
 }
 
-pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
+/// The cells of the grid a surface is scored on (before scoring any), to bound a request.
+pub fn grid_cells(ctx: &SitingContext, params: &SurfaceParams) -> Result<usize, SitingError> {
+    Ok(study_grid(ctx, params)?.1.len())
+}
+
+/// The areas a surface covers and the grid over them.
+fn study_grid(ctx: &SitingContext, params: &SurfaceParams) -> Result<(crate::index::AreaIndex, Grid), SitingError> {
     if !(25.0..=500.0).contains(&params.cell_m) {
         return Err(SitingError::BadParameter(format!("cell_m = {} is outside 25-500 m", params.cell_m)));
     }
-    let group = ctx.group(params.group)?;
     let polygons: Vec<_> = ctx.areas().filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c))).cloned().collect();
     if polygons.is_empty() {
         return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
@@ -52,6 +57,18 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
     if grid.len() > 2_000_000 {
         return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));
     }
+    Ok((index, grid))
+}
+
+pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
+    surface_within(ctx, params, policy, None)
+}
+
+/// The surface on the same grid as [`surface`], scored only in `window` (`[x0, y0, x1, y1]`,
+/// EPSG:25832; cells outside are `None`): a map tile costs its own cells, not the city's.
+pub fn surface_within(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy, window: Option<[f64; 4]>) -> Result<Surface, SitingError> {
+    let group = ctx.group(params.group)?;
+    let (index, grid) = study_grid(ctx, params)?;
     let walked: Vec<&Metric> = group
         .factors
         .iter()
@@ -62,7 +79,8 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
     let (cells, along_streets) = (0..grid.len())
         .map(|i| {
             let (x, y) = grid.centre(i);
-            if index.locate(x, y).is_none() {
+            let outside_window = window.is_some_and(|[x0, y0, x1, y1]| x < x0 || x > x1 || y < y0 || y > y1);
+            if outside_window || index.locate(x, y).is_none() {
                 return (None, None);
             }
             let site = Candidate { label: None, x, y, units: params.units, staff_base_on_site: None };
