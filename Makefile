@@ -11,7 +11,7 @@ DEMO_ARGS := $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/del
              $(if $(wildcard $(SHARED)/marka.geojson),--import marka=$(SHARED)/marka.geojson) \
              $(if $(wildcard $(SHARED)/osm_roads_sentrum.geojson),--import roads=$(SHARED)/osm_roads_sentrum.geojson)
 
-.PHONY: setup build demo test proof distributed lint ci bench bench-peers
+.PHONY: setup build demo test proof distributed cost lint ci bench bench-peers
 
 setup:
 	./scripts/setup.sh
@@ -30,11 +30,19 @@ test: setup
 # Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, the
 # statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I), the street
 # network against networkx, the GeoParquet export against its schema, the indicators on Spark
-# and SedonaDB, and the OGC API and vector tiles in GDAL and QGIS (Debian packages, headless).
-proof: setup distributed
+# and SedonaDB, the OGC API and vector tiles in GDAL and QGIS (Debian packages, headless), and
+# the CPU cost of every public request.
+proof: setup distributed cost
 	$(CARGO) test --no-fail-fast --test integration -- --ignored
 	./scripts/crosscheck.sh
 	./scripts/gis-clients.sh
+
+# Every public request over the parameters the public may send, on a fresh server, in a release
+# build: fails when one costs more than MAX_CPU_S CPU-seconds (0.19 at most on the 2-core
+# development machine; the limit leaves room for a slower CI machine).
+MAX_CPU_S ?= 0.4
+cost: build
+	./target/release/bomiljo bench cost --max-cpu-s $(MAX_CPU_S) $(if $(wildcard $(SHARED)/delbydeler.geojson),--areas $(SHARED)/delbydeler.geojson)
 
 # The per-delbydel indicators from the GeoParquet export in Apache Spark and SedonaDB, checked
 # against `bomiljo measure` (pyspark and sedonadb from PyPI, a Debian JRE).
