@@ -17,25 +17,50 @@ use axum::{
 use super::{auth, ApiError, AppState};
 use crate::privacy::Role;
 
-/// Fixed one-minute windows per client key.
-#[derive(Default)]
+/// Most keys a limiter holds before it forgets those idle for a full period (a flood of fresh
+/// addresses or made-up tokens cannot grow it without bound).
+const MAX_KEYS: usize = 100_000;
+
+type Keyed = governor::DefaultKeyedRateLimiter<String>;
+
+/// Per-client request budgets (GCRA, from `governor`): per token name, per client address (an
+/// IPv4 address or an IPv6 /64) and per address for failed authentications. A request costs its
+/// route's weight ([`super::routes::Route::weight`]): a fresh computation costs more than a
+/// cached answer.
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    tokens: Keyed,
+    addresses: Keyed,
+    failed_auth: Keyed,
+    /// When the limiters last forgot idle keys.
+    pruned: Mutex<Instant>,
 }
 
 impl RateLimiter {
-    /// Counts a request; false when the key has used its budget for this minute.
-    fn allow(&self, key: &str, per_minute: u32) -> bool {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+    pub fn new(limits: &crate::config::project::Limits) -> RateLimiter {
+        let per_minute = |n: u32| governor::Quota::per_minute(std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN));
+        RateLimiter {
+            tokens: Keyed::keyed(per_minute(limits.token_per_minute)),
+            addresses: Keyed::keyed(per_minute(limits.public_per_minute)),
+            failed_auth: Keyed::keyed(per_minute(limits.failed_auth_per_minute)),
+            pruned: Mutex::new(Instant::now()),
         }
-        let entry = windows.entry(key.to_string()).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= Duration::from_secs(60) {
-            *entry = (Instant::now(), 0);
+    }
+
+    /// Takes `cost` from `key`'s budget; false when it has not that much left (or the cost is more
+    /// than the whole budget).
+    fn allow(&self, limiter: &Keyed, key: String, cost: u32) -> bool {
+        if limiter.len() > MAX_KEYS {
+            let mut pruned = self.pruned.lock().unwrap_or_else(|p| p.into_inner());
+            if pruned.elapsed() >= Duration::from_secs(1) {
+                for limiter in [&self.tokens, &self.addresses, &self.failed_auth] {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+                *pruned = Instant::now();
+            }
         }
-        entry.1 += 1;
-        entry.1 <= per_minute
+        let cost = std::num::NonZeroU32::new(cost).unwrap_or(std::num::NonZeroU32::MIN);
+        matches!(limiter.check_key_n(&key, cost), Ok(Ok(())))
     }
 }
 
@@ -43,36 +68,38 @@ impl RateLimiter {
 /// name (admins are exempt); a request without one by the client's address. A request with an
 /// unknown, revoked or expired token counts against its address, and against the address's
 /// budget of failed authentications, so made-up tokens neither open fresh buckets nor guess
-/// freely.
+/// freely. A request costs its route's weight.
 pub async fn rate_limit(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let limits = state.config.project.limits;
     // An IPv6 client is its /64 (one client holds a whole /64 and could otherwise take a fresh
     // bucket per address).
     let addr =
         request.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| super::connections::client_key(c.0.ip()).to_string());
+    let weight = request.extensions().get::<MatchedPath>().map_or(1, |path| super::routes::weight(request.method().as_str(), path.as_str()));
     let too_many = |what: &str, budget: u32| ApiError::TooManyRequests(format!("more than {budget} {what} this minute; try again shortly"));
     let resolved = match auth::bearer_token(request.headers()) {
         Some(Ok(token)) => Some(auth::resolve(&state, token).await?),
         Some(Err(_)) => Some(auth::Resolved(None)),
         None => None,
     };
+    let limiter = &state.limiter;
     match resolved.as_ref().map(|r| &r.0) {
         Some(Some((Role::Admin, _))) => {}
         Some(Some((_, name))) => {
-            if !state.limiter.allow(&format!("token:{name}"), limits.token_per_minute) {
+            if !limiter.allow(&limiter.tokens, name.clone(), weight) {
                 return Err(too_many("requests", limits.token_per_minute));
             }
         }
         Some(None) => {
-            if !state.limiter.allow(&format!("authfail:{addr}"), limits.failed_auth_per_minute) {
+            if !limiter.allow(&limiter.failed_auth, addr.clone(), 1) {
                 return Err(too_many("failed authentications", limits.failed_auth_per_minute));
             }
-            if !state.limiter.allow(&format!("addr:{addr}"), limits.public_per_minute) {
+            if !limiter.allow(&limiter.addresses, addr, weight) {
                 return Err(too_many("requests", limits.public_per_minute));
             }
         }
         None => {
-            if !state.limiter.allow(&format!("addr:{addr}"), limits.public_per_minute) {
+            if !limiter.allow(&limiter.addresses, addr, weight) {
                 return Err(too_many("requests", limits.public_per_minute));
             }
         }

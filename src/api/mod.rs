@@ -130,13 +130,14 @@ impl AppState {
     /// Derives everything from the store and holds it for serving.
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
         let derived = Derived::build(&config, &mut store, ("bomiljo serve (start)", "system"))?;
+        let limiter = Arc::new(limits::RateLimiter::new(&config.project.limits));
         Ok(AppState {
             config_files: Arc::new(config.file_times()),
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared()),
             derived: Arc::new(std::sync::RwLock::new(Arc::new(derived))),
             importing: Arc::default(),
-            limiter: Arc::default(),
+            limiter,
             costly: Arc::default(),
             metrics: Arc::default(),
             token_use: Arc::default(),

@@ -84,17 +84,34 @@ pub struct Route {
     /// Answered within `[limits] request_timeout_s` (408 otherwise); an import takes as long as its
     /// file.
     pub timed: bool,
+    /// What a request takes from its caller's budget per minute: 1, or [`COSTLY_WEIGHT`] for a
+    /// route that may compute afresh (a statistic, a surface, a travel area, a PDF).
+    pub weight: u32,
+}
+
+/// The weight of a route that may compute afresh.
+pub const COSTLY_WEIGHT: u32 = 10;
+
+/// The weight of the route `path` (as matched) answers for `method`; 1 for anything else.
+pub fn weight(method: &str, path: &str) -> u32 {
+    ROUTES.iter().find(|r| r.path == path && r.method == method).map_or(1, |r| r.weight)
 }
 
 impl Route {
     const fn new(method: &'static str, path: &'static str, summary: &'static str, handler: fn() -> MethodRouter<AppState>, answer: Answer) -> Route {
-        Route { method, path, summary, role: Role::Public, handler, path_params: &[], query: None, body: None, answer, errors: &[], timed: true }
+        Route { method, path, summary, role: Role::Public, handler, path_params: &[], query: None, body: None, answer, errors: &[], timed: true, weight: 1 }
     }
 
     /// No request timeout: the upload and the transaction of an import take as long as the file;
     /// cutting them short would only make the operator send it again.
     const fn untimed(mut self) -> Route {
         self.timed = false;
+        self
+    }
+
+    /// A route that may compute afresh weighs [`COSTLY_WEIGHT`] requests.
+    const fn costly(mut self) -> Route {
+        self.weight = COSTLY_WEIGHT;
         self
     }
 
@@ -217,6 +234,7 @@ pub const ROUTES: &[Route] = &[
         .query(input::<measurement::MeasurementQuery>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/heatmap", "Kernel density grid as GeoJSON (cells on fewer than k incidents blank for the public)", || get(measurement::heatmap), Answer::GeoJson)
+    .costly()
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new(
@@ -226,9 +244,11 @@ pub const ROUTES: &[Route] = &[
         || get(measurement::heat_geotiff),
         Answer::GeoTiff,
     )
+    .costly()
     .query(input::<crate::measurement::HeatParams>)
     .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/heatmap/legend", "Unit, range and colour stops of the heat tiles", || get(measurement::heat_legend), Answer::JsonObject)
+    .costly()
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/tiles/heat/{z}/{x}/{y}", "Heat map PNG tile (parameters as /api/heatmap)", || get(measurement::heat_tile), Answer::Png)
@@ -236,12 +256,15 @@ pub const ROUTES: &[Route] = &[
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH, NOT_FOUND]),
     Route::new("GET", "/api/hotspots", "Getis-Ord Gi* hot and cold spots (FDR-corrected) as GeoJSON", || get(measurement::hotspots), Answer::GeoJson)
+    .costly()
         .query(input::<crate::measurement::HotspotParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/emerging", "Emerging hot and cold spots over the years (space-time Gi*, Mann-Kendall, Esri's 17 patterns) as GeoJSON", || get(measurement::emerging), Answer::GeoJson)
+    .costly()
         .query(input::<crate::measurement::EmergingParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/lisa", "Local Moran's I: significant clusters (high-high, low-low) and outliers (FDR q < 0.05) as GeoJSON", || get(measurement::lisa), Answer::GeoJson)
+    .costly()
         .query(input::<crate::measurement::LisaParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/series", "Incidents per year or month with the trend", || get(measurement::series), Answer::Json(schema::<crate::measurement::Series>))
@@ -272,6 +295,7 @@ pub const ROUTES: &[Route] = &[
     .query(input::<siting::SiteRequest>)
     .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/suitability", "Suitability grid for a group as GeoJSON (score null where excluded)", || get(siting::suitability), Answer::GeoJson)
+    .costly()
         .query(input::<crate::siting::SurfaceParams>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/tiles/suitability/{z}/{x}/{y}", "Suitability PNG tile", || get(siting::suitability_tile), Answer::Png)
@@ -279,9 +303,11 @@ pub const ROUTES: &[Route] = &[
         .query(input::<crate::siting::SurfaceParams>)
         .errors(&[BAD, UNAUTH, NOT_FOUND]),
     Route::new("GET", "/api/isochrone", "The area reachable from a point along the streets in 1-30 minutes on foot or by car (GeoJSON feature)", || get(siting::isochrone), Answer::GeoJson)
+    .costly()
         .query(input::<siting::IsochroneRequest>)
         .errors(&[BAD, NOT_FOUND]),
     Route::new("GET", "/api/reports/dialogue.pdf", "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)", || get(reports::dialogue), Answer::Pdf)
+    .costly()
         .query(input::<reports::DialogueQuery>)
         .errors(&[BAD, UNAUTH]),
     Route::new("GET", "/api/rules", "The siting rule set in force, with every threshold, weight and source", || get(siting::rules), Answer::JsonObject),

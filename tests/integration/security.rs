@@ -185,6 +185,22 @@ fn clients_over_their_rate_get_429_in_json() {
 }
 
 #[test]
+fn a_request_that_may_compute_afresh_costs_its_routes_weight() {
+    // 25 a minute: two costly requests (10 each) leave 5, too few for a third but enough for
+    // light ones.
+    let dir = tempfile::tempdir().unwrap();
+    let db = db(dir.path());
+    let cfg = config_with(dir.path(), &[("public_per_minute", 25)]);
+    let server = Server::start_with_config(&db, &cfg).expect("server starts");
+    let costly = "/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331";
+    assert_eq!(bomiljo::api::routes::weight("GET", "/api/reports/dialogue.pdf"), bomiljo::api::routes::COSTLY_WEIGHT);
+    assert_eq!([server.get_bytes(costly).0, server.get_bytes(costly).0, server.get_bytes(costly).0], [200, 200, 429]);
+    let light: Vec<u16> = (0..6).map(|_| server.get("/api/health").0).collect();
+    assert_eq!(light, [200, 200, 200, 200, 200, 429]);
+    assert!(server.stop());
+}
+
+#[test]
 fn the_audit_log_records_imports_tokens_reports_and_token_use() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
