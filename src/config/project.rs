@@ -88,6 +88,8 @@ pub struct Limits {
     /// Open connections in total, and per client (an IPv4 address or an IPv6 /64).
     pub max_connections: usize,
     pub max_connections_per_client: usize,
+    /// What one import may hold in memory, MB ([`crate::import::limits::Budget`]).
+    pub import_memory_mb: u64,
 }
 
 impl Project {
@@ -171,6 +173,7 @@ impl Project {
                 failed_auth_per_minute: raw.limits.failed_auth_per_minute.max(1),
                 max_connections: raw.limits.max_connections.clamp(16, 100_000),
                 max_connections_per_client: raw.limits.max_connections_per_client.clamp(1, 100_000),
+                import_memory_mb: raw.limits.import_memory_mb.clamp(16, 1 << 20),
             },
             basemap: Basemap::parse(&raw.map.basemap, &raw.map.raster_tiles, &raw.map.raster_attribution, streets.as_ref())
                 .map_err(|e| invalid(format!("[map] {e}")))?,

@@ -71,6 +71,12 @@ pub struct RawLimits {
     pub max_connections: usize,
     #[serde(default = "default_max_connections_per_client")]
     pub max_connections_per_client: usize,
+    #[serde(default = "default_import_memory_mb")]
+    pub import_memory_mb: u64,
+}
+
+fn default_import_memory_mb() -> u64 {
+    512
 }
 
 fn default_max_connections() -> usize {

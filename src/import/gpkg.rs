@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 
-use super::limits::{MAX_CELLS, MAX_COLUMNS};
+use super::limits::{Budget, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::spatial::Crs;
 
-pub fn read(path: &Path, wanted: Option<&str>, crs_flag: Option<Crs>) -> Result<Source, ImportError> {
+pub fn read(path: &Path, wanted: Option<&str>, crs_flag: Option<Crs>, budget: &Budget) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let db = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| fail(format!("not a GeoPackage (SQLite) file: {e}")))?;
     let tables = feature_tables(&db).map_err(|e| fail(format!("not a GeoPackage: no gpkg_geometry_columns table ({e})")))?;
@@ -39,7 +39,7 @@ pub fn read(path: &Path, wanted: Option<&str>, crs_flag: Option<Crs>) -> Result<
         return Err(fail(format!("table {table} has {} columns; an import reads at most {MAX_COLUMNS}", columns.len())));
     }
     // A view may yield rows without end (a recursive one did): rows stop at the cell budget.
-    let max_rows = MAX_CELLS / columns.len().max(1);
+    let max_rows = budget.cells / columns.len().max(1);
     let index: Arc<ColumnIndex> = Arc::new(properties.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect());
     let mut rows = Vec::new();
     let mut query = stmt.query([]).map_err(|e| fail(format!("reading table {table}: {e}")))?;
@@ -47,8 +47,10 @@ pub fn read(path: &Path, wanted: Option<&str>, crs_flag: Option<Crs>) -> Result<
         let number = rows.len() + 1;
         if number > max_rows {
             return Err(fail(format!(
-                "table {table} holds more than {max_rows} features of {} columns; an import reads at most {MAX_CELLS} cells",
-                columns.len()
+                "table {table} holds more than {max_rows} features of {} columns; an import reads at most {} cells ({})",
+                columns.len(),
+                budget.cells,
+                budget.advice()
             )));
         }
         let mut values = Vec::with_capacity(properties.len());

@@ -13,9 +13,9 @@ use super::{
     ImportError, Rejection,
 };
 
-pub fn read(path: &Path) -> Result<Source, ImportError> {
+pub fn read(path: &Path, budget: &super::limits::Budget) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
-    super::limits::check_zip(path)?;
+    super::limits::check_zip(path, budget)?;
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| fail(format!("not a zip file: {e}")))?;
     let mut text = String::new();
@@ -42,8 +42,8 @@ pub fn read(path: &Path) -> Result<Source, ImportError> {
         if !matches!(cell(kind).as_str(), "" | "0") {
             continue;
         }
-        if rows.len() * columns.len() >= super::limits::MAX_CELLS {
-            return Err(fail(format!("stops.txt holds more than {} stops; an import reads at most {} cells", rows.len(), super::limits::MAX_CELLS)));
+        if rows.len() * columns.len() >= budget.cells {
+            return Err(fail(format!("stops.txt holds more than {} stops; an import reads at most {} cells ({})", rows.len(), budget.cells, budget.advice())));
         }
         let category = if cell(parent).is_empty() { "stop" } else { "platform" };
         let values = vec![cell(Some(id)), cell(name), category.to_string(), cell(Some(lon)), cell(Some(lat))];

@@ -322,7 +322,8 @@ pub fn import_file(store: &mut Store, config: &Config, layer_name: &str, path: &
 fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path, options: &ImportOptions) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let layer = config.layer(layer_name)?.clone().with_field_overrides(&options.fields)?;
-    let source = open(path, &layer, options)?;
+    let budget = limits::Budget::from_memory_mb(config.project.limits.import_memory_mb);
+    let source = open(path, &layer, options, &budget)?;
     refuse_identifier_columns(&layer, &source, path)?;
     refuse_missing_columns(&layer, &source, path)?;
     let areas = match layer.kind {
@@ -382,7 +383,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     let pending = staged?;
     // Rows whose id repeats cannot be set aside: both copies are already staged.
     let repeated = !checked.repeated_ids.is_empty();
-    let checked = if repeated { name_repeated_ids(path, &layer, options, &validator, checked.repeated_ids)? } else { checked };
+    let checked = if repeated { name_repeated_ids(path, &layer, options, &budget, &validator, checked.repeated_ids)? } else { checked };
     let pipeline::Checked { rows, unassigned, rejections, .. } = checked;
     bar.finish_and_clear();
     let labels = validator.labels().clone();
@@ -465,10 +466,11 @@ fn name_repeated_ids(
     path: &Path,
     layer: &Layer,
     options: &ImportOptions,
+    budget: &limits::Budget,
     validator: &Validator<'_>,
     repeated: std::collections::HashSet<u64, pipeline::IdHashBuilder>,
 ) -> Result<pipeline::Checked, ImportError> {
-    let source = open(path, layer, options)?;
+    let source = open(path, layer, options, budget)?;
     let mut fork = validator.fork();
     let ids = pipeline::IdCheck::name(repeated);
     let (checked, _) = pipeline::check_in_order(
@@ -529,7 +531,7 @@ impl Rejections {
     }
 }
 
-fn open(path: &Path, layer: &Layer, options: &ImportOptions) -> Result<Source, ImportError> {
+fn open(path: &Path, layer: &Layer, options: &ImportOptions, budget: &limits::Budget) -> Result<Source, ImportError> {
     if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
         return Err(ImportError::file(path, "the file is empty; nothing was imported"));
     }
@@ -538,11 +540,11 @@ fn open(path: &Path, layer: &Layer, options: &ImportOptions) -> Result<Source, I
         "geojson" | "json" => geojson::read(path),
         "csv" | "txt" | "tsv" => csv::read(path, options.dialect),
         "parquet" => parquet::read(path),
-        "gpkg" => gpkg::read(path, options.source_layer.as_deref(), options.crs),
-        "shp" => shp::read(path, options.dialect.encoding, options.crs),
+        "gpkg" => gpkg::read(path, options.source_layer.as_deref(), options.crs, budget),
+        "shp" => shp::read(path, options.dialect.encoding, options.crs, budget),
         "gml" => gml::read(path, layer.geometry, options.source_layer.as_deref()),
-        "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path, options.source_layer.as_deref()),
-        "zip" => gtfs::read(path),
+        "xlsx" | "xlsm" | "xls" | "ods" => xlsx::read(path, options.source_layer.as_deref(), budget),
+        "zip" => gtfs::read(path, budget),
         "pbf" if layer.geometry == crate::config::GeometryType::Line => osm::read_lines(path, layer),
         "pbf" => osm::read(path, &layer.osm_tags, &layer.name),
         _ => Err(ImportError::file(path, unsupported(&ext, path))),

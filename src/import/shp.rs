@@ -4,7 +4,7 @@
 //! Polygon rings are grouped as the format defines them: clockwise rings are outer rings,
 //! counter-clockwise rings are holes of the outer ring that contains them.
 
-use super::limits::{MAX_CELLS, MAX_COLUMNS};
+use super::limits::{Budget, MAX_COLUMNS};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::spatial::Crs;
 
-pub fn read(path: &Path, encoding: Option<Encoding>, crs_flag: Option<Crs>) -> Result<Source, ImportError> {
+pub fn read(path: &Path, encoding: Option<Encoding>, crs_flag: Option<Crs>, budget: &Budget) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let shp = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
     let sibling = |ext: &str| -> Option<PathBuf> { [ext.to_string(), ext.to_uppercase()].into_iter().map(|e| path.with_extension(e)).find(|p| p.is_file()) };
@@ -26,7 +26,7 @@ pub fn read(path: &Path, encoding: Option<Encoding>, crs_flag: Option<Crs>) -> R
         sibling("dbf").ok_or_else(|| fail("the .dbf file with the attributes is missing; a Shapefile is .shp + .shx + .dbf (+ .prj, .cpg)".into()))?;
     let dbf = std::fs::read(&dbf_path).map_err(|e| fail(format!("{}: {e}", dbf_path.display())))?;
     let encoding = encoding.or_else(|| sibling("cpg").and_then(|p| std::fs::read_to_string(p).ok()).and_then(|text| code_page(&text)));
-    let table = Dbf::parse(&dbf, encoding).map_err(|e| fail(format!("{}: {e}", dbf_path.display())))?;
+    let table = Dbf::parse(&dbf, encoding, budget).map_err(|e| fail(format!("{}: {e}", dbf_path.display())))?;
     let shapes = shapes(&shp).map_err(fail)?;
     if shapes.len() != table.rows.len() {
         return Err(fail(format!("the .shp has {} shapes but the .dbf {} rows; the files do not belong together", shapes.len(), table.rows.len())));
@@ -176,7 +176,7 @@ struct Dbf {
 }
 
 impl Dbf {
-    fn parse(b: &[u8], encoding: Option<Encoding>) -> Result<Dbf, String> {
+    fn parse(b: &[u8], encoding: Option<Encoding>, budget: &Budget) -> Result<Dbf, String> {
         if b.len() < 32 {
             return Err("not a dBASE file".into());
         }
@@ -200,10 +200,12 @@ impl Dbf {
         if records > holds {
             return Err(format!("the .dbf header claims {records} records of {record} bytes, but the file holds {holds}"));
         }
-        if fields.len() > MAX_COLUMNS || records.saturating_mul(fields.len()) > MAX_CELLS {
+        if fields.len() > MAX_COLUMNS || records.saturating_mul(fields.len()) > budget.cells {
             return Err(format!(
-                "the .dbf holds {records} records of {} fields; an import reads at most {MAX_COLUMNS} fields and {MAX_CELLS} cells",
-                fields.len()
+                "the .dbf holds {records} records of {} fields; an import reads at most {MAX_COLUMNS} fields and {} cells ({})",
+                fields.len(),
+                budget.cells,
+                budget.advice()
             ));
         }
         let mut rows = Vec::with_capacity(records);

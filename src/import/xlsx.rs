@@ -8,21 +8,21 @@ use std::sync::Arc;
 
 use calamine::{open_workbook, open_workbook_auto, Data, Reader, Xlsx};
 
-use super::limits::{self, MAX_CELLS, MAX_COLUMNS};
+use super::limits::{self, Budget, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
     source::{Cells, RawRow, Source},
     ImportError,
 };
 
-pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
+pub fn read(path: &Path, sheet: Option<&str>, budget: &Budget) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let extension = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase);
     if matches!(extension.as_deref(), Some("xlsx" | "xlsm" | "ods")) {
-        limits::check_zip(path)?;
+        limits::check_zip(path, budget)?;
     }
     if extension.as_deref() != Some("xlsx") {
-        return read_range(path, sheet);
+        return read_range(path, sheet, budget);
     }
     let mut workbook: Xlsx<_> = open_workbook(path).map_err(|e| fail(format!("not a readable Excel workbook: {e}")))?;
     let name = sheet_name(path, &workbook.sheet_names(), sheet)?;
@@ -43,8 +43,8 @@ pub fn read(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
             return Err(fail(format!("sheet {name}: a cell in column {} (row {}); an import reads at most {MAX_COLUMNS} columns", column + 1, row + 1)));
         }
         held += 1;
-        if held > MAX_CELLS {
-            return Err(fail(format!("sheet {name} holds more than {MAX_CELLS} cells; split the file")));
+        if held > budget.cells {
+            return Err(fail(format!("sheet {name} holds more than {} cells; {}", budget.cells, budget.advice())));
         }
         rows.entry(row).or_default().push((column, cell_text(&value)));
     }
@@ -97,14 +97,18 @@ fn sheet_name(path: &Path, names: &[String], sheet: Option<&str>) -> Result<Stri
 }
 
 /// `.xls` and `.ods` through calamine's whole-sheet range, refused when the range is too large.
-fn read_range(path: &Path, sheet: Option<&str>) -> Result<Source, ImportError> {
+fn read_range(path: &Path, sheet: Option<&str>, budget: &Budget) -> Result<Source, ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let mut workbook = open_workbook_auto(path).map_err(|e| fail(format!("not a readable Excel workbook: {e}")))?;
     let name = sheet_name(path, &workbook.sheet_names(), sheet)?;
     let range = workbook.worksheet_range(&name).map_err(|e| fail(format!("sheet {name}: {e}")))?;
     let (height, width) = range.get_size();
-    if width > MAX_COLUMNS || height.saturating_mul(width) > MAX_CELLS {
-        return Err(fail(format!("sheet {name} spans {height} rows x {width} columns; an import reads at most {MAX_COLUMNS} columns and {MAX_CELLS} cells")));
+    if width > MAX_COLUMNS || height.saturating_mul(width) > budget.cells {
+        return Err(fail(format!(
+            "sheet {name} spans {height} rows x {width} columns; an import reads at most {MAX_COLUMNS} columns and {} cells ({})",
+            budget.cells,
+            budget.advice()
+        )));
     }
     let counts: Vec<usize> = range.rows().map(|cells| cells.iter().filter(|c| !matches!(c, Data::Empty)).count()).collect();
     // Empty rows above the header count as neither titles nor data.

@@ -10,6 +10,11 @@ use crate::common::{fixture, two_squares_db};
 
 /// Imports `file` into `layer` under the memory ceiling; the status and what was printed.
 fn import_bounded(db: &Path, layer: &str, file: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    import_bounded_with(db, Path::new(env!("CARGO_MANIFEST_DIR")), layer, file, extra)
+}
+
+/// The same with the configuration in `config`.
+fn import_bounded_with(db: &Path, config: &Path, layer: &str, file: &Path, extra: &[&str]) -> (Option<i32>, String) {
     let command = format!(
         "ulimit -v 600000; exec \"$0\" --db \"$1\" --config \"$2\" import \"$3\" \"$4\" {}",
         extra.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")
@@ -19,7 +24,7 @@ fn import_bounded(db: &Path, layer: &str, file: &Path, extra: &[&str]) -> (Optio
         .arg(command)
         .arg(env!("CARGO_BIN_EXE_bomiljo"))
         .arg(db)
-        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg(config)
         .arg(layer)
         .arg(file)
         .env("BOMILJO_LOG", "warn")
@@ -89,7 +94,7 @@ fn a_workbook_of_more_rows_than_the_cell_budget_is_refused() {
     let file = dir.path().join("tall.xlsx");
     let rows: String = (1..=1_100_000).map(|r| format!(r#"<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}"><v>1</v></c></row>"#)).collect();
     xlsx(&file, "A1:B1100000", &rows);
-    refused(&db, "incidents_police", &file, &[], "more than 2000000 cells");
+    refused(&db, "incidents_police", &file, &[], "more than 2097152 cells");
 }
 
 #[test]
@@ -124,7 +129,7 @@ fn nested_and_endless_geopackages_are_refused() {
         .unwrap();
     }
     refused(&db, "schools", &file, &["--source-layer", "skoler"], "holds another multi-geometry");
-    refused(&db, "schools", &file, &["--source-layer", "endless"], "an import reads at most 2000000 cells");
+    refused(&db, "schools", &file, &["--source-layer", "endless"], "an import reads at most 2097152 cells");
 }
 
 /// A Shapefile (`.shp` + `.dbf`) of the given records and `.dbf` header.
@@ -202,6 +207,35 @@ fn a_gtfs_zip_that_expands_beyond_the_budget_is_refused() {
     zip.finish().unwrap();
     assert!(std::fs::metadata(&file).unwrap().len() < 5_000_000);
     refused(&db, "transit_stops", &file, &[], "expands to more than 256 MB");
+}
+
+#[test]
+fn the_import_memory_budget_is_a_setting_and_its_errors_name_it() {
+    // At 16 MB a workbook may hold 65,536 cells: 20,000 rows of 4 are refused, naming the setting.
+    let dir = tempfile::tempdir().unwrap();
+    let db = two_squares_db(dir.path());
+    let small = crate::common::config_with(dir.path(), &[("import_memory_mb", 16)]);
+    let file = dir.path().join("large.xlsx");
+    let rows: String = (1..=20_000)
+        .map(|r| {
+            format!(
+                "<row r=\"{r}\">{}{}{}{}</row>",
+                inline(&format!("A{r}"), "x"),
+                inline(&format!("B{r}"), "y"),
+                inline(&format!("C{r}"), "z"),
+                inline(&format!("D{r}"), "w")
+            )
+        })
+        .collect();
+    xlsx(&file, "A1:D20000", &rows);
+    let before = snapshot(&db);
+    let (status, said) = import_bounded_with(&db, &small, "incidents_police", &file, &[]);
+    assert_eq!(status, Some(1), "{said}");
+    assert!(said.contains("more than 65536 cells") && said.contains("import_memory_mb"), "{said}");
+    assert_eq!(snapshot(&db), before);
+    // The default budget reads it (and refuses its rows for what they hold, not for their number).
+    let (_, said) = import_bounded(&db, "incidents_police", &file, &[]);
+    assert!(!said.contains("import_memory_mb"), "{said}");
 }
 
 #[test]

@@ -155,26 +155,11 @@ fn sql_injection_in_every_parameter_changes_nothing() {
     assert_eq!(strip(&after), strip(&before));
 }
 
-/// A copy of the project's configuration with some `[limits]` values changed.
-fn config_with(dir: &Path, limits: &[(&str, u64)]) -> std::path::PathBuf {
-    let cfg = crate::common::copy_config(dir);
-    let toml: String = std::fs::read_to_string(cfg.join("bomiljo.toml"))
-        .unwrap()
-        .lines()
-        .map(|line| match limits.iter().find(|(key, _)| line.starts_with(&format!("{key} = "))) {
-            Some((key, value)) => format!("{key} = {value}\n"),
-            None => format!("{line}\n"),
-        })
-        .collect();
-    std::fs::write(cfg.join("bomiljo.toml"), toml).unwrap();
-    cfg
-}
-
 #[test]
 fn clients_over_their_rate_get_429_in_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with(dir.path(), &[("public_per_minute", 20)]);
+    let cfg = crate::common::config_with(dir.path(), &[("public_per_minute", 20)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     let statuses: Vec<u16> = (0..25).map(|_| server.get("/api/health").0).collect();
     assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
@@ -190,7 +175,7 @@ fn a_request_that_may_compute_afresh_costs_its_routes_weight() {
     // light ones.
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with(dir.path(), &[("public_per_minute", 25)]);
+    let cfg = crate::common::config_with(dir.path(), &[("public_per_minute", 25)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     let costly = "/api/reports/dialogue.pdf?lat=59.908458&lon=10.743331";
     assert_eq!(bomiljo::api::routes::weight("GET", "/api/reports/dialogue.pdf"), bomiljo::api::routes::COSTLY_WEIGHT);
@@ -278,7 +263,7 @@ fn a_token_is_one_bucket_however_it_is_spaced_and_made_up_tokens_are_throttled()
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
     let analyst = common::token(&db, "analyst");
-    let cfg = config_with(dir.path(), &[("token_per_minute", 6), ("failed_auth_per_minute", 4)]);
+    let cfg = crate::common::config_with(dir.path(), &[("token_per_minute", 6), ("failed_auth_per_minute", 4)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     // The same token with extra spaces after "Bearer" and around it: one bucket of 6.
     let spaced = [analyst.clone(), format!("  {analyst}"), format!("{analyst}   "), format!("\t{analyst}")];
@@ -297,7 +282,7 @@ fn connections_that_never_finish_their_headers_are_closed() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 1)]);
+    let cfg = crate::common::config_with(dir.path(), &[("header_read_timeout_s", 1)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     let addr = server.base().trim_start_matches("http://").trim_end_matches('/').to_string();
     let mut slow: Vec<std::net::TcpStream> = (0..50)
@@ -361,7 +346,7 @@ fn idle_connections_are_capped_per_client_and_closed_and_the_server_keeps_answer
     // all along.
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections_per_client", 8)]);
+    let cfg = crate::common::config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections_per_client", 8)]);
     let server = Server::start_with_config(&db, &cfg).expect("server starts");
     let addr: std::net::SocketAddr = server.base().trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -393,7 +378,7 @@ fn a_full_descriptor_table_makes_the_server_wait_not_spin_and_log_a_line_a_secon
     // the connections that sent nothing are closed (after 2 s).
     let dir = tempfile::tempdir().unwrap();
     let db = db(dir.path());
-    let cfg = config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections", 1000), ("max_connections_per_client", 1000)]);
+    let cfg = crate::common::config_with(dir.path(), &[("header_read_timeout_s", 2), ("max_connections", 1000), ("max_connections_per_client", 1000)]);
     let server = Server::start_with_open_files(&db, &cfg, 64).expect("server starts");
     let addr: std::net::SocketAddr = server.base().trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -326,3 +326,18 @@ pub fn assert_public_figure(count: &serde_json::Value) {
     let (low, high) = (count["low"].as_u64(), count["high"].as_u64());
     assert!(estimate.is_some() && sd.is_some_and(|sd| sd > 0.0) && low <= high && count["text"].is_string(), "public count {count}");
 }
+
+/// A copy of the project's configuration with some `[limits]` values changed.
+pub fn config_with(dir: &Path, limits: &[(&str, u64)]) -> std::path::PathBuf {
+    let cfg = copy_config(dir);
+    let toml: String = std::fs::read_to_string(cfg.join("bomiljo.toml"))
+        .unwrap()
+        .lines()
+        .map(|line| match limits.iter().find(|(key, _)| line.starts_with(&format!("{key} = "))) {
+            Some((key, value)) => format!("{key} = {value}\n"),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(cfg.join("bomiljo.toml"), toml).unwrap();
+    cfg
+}
