@@ -143,7 +143,14 @@ pub struct ImportQuery {
     /// Accept dates after today.
     #[serde(default)]
     allow_future: bool,
+    /// Import the valid rows and set the refused ones aside (listed in the answer's `set_aside`),
+    /// as `bomiljo import --keep-valid --rejects FILE`; never the default.
+    #[serde(default)]
+    keep_valid: bool,
 }
+
+/// Rows set aside an answer lists at most (the count says how many there were).
+const MAX_SET_ASIDE_LISTED: usize = 10_000;
 
 impl ImportQuery {
     /// The reading options, as the CLI's flags give them; 400 naming a malformed one.
@@ -213,8 +220,11 @@ pub async fn import(
     };
     let actor = admin.caller.token_name.clone().unwrap_or_default();
     let consequences = crate::import::shapes_the_release(&config, &layer).then_some(crate::release::cost_lines as crate::import::Consequences);
-    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, consequences, ..reading };
+    let rejects = folder.path().join("set-aside.csv");
+    let keep_valid = q.keep_valid.then(|| rejects.clone());
+    let options = crate::import::ImportOptions { imported_by: format!("api:{actor}"), mode, consequences, keep_valid, ..reading };
     let served = state.clone();
+    let file_name = name.clone();
     let outcome = tokio::task::spawn_blocking(move || -> Result<Result<crate::import::ImportSummary, crate::import::ImportError>, ApiError> {
         let mut store = served.data.store_for_import()?;
         let summary = match crate::import::import_file(&mut store, &config, &layer, &path, &options) {
@@ -246,6 +256,7 @@ pub async fn import(
             "warnings": summary.warnings,
             "privacy": summary.consequences,
             "outside_areas": summary.reassigned.as_ref().map(|r| r.outside.iter().map(|(layer, outside, stored)| json!({ "layer": layer, "outside": outside, "stored": stored })).collect::<Vec<_>>()),
+            "set_aside": set_aside(&rejects, &file_name),
         }))
         .into_response()),
         Err(e @ (crate::import::ImportError::Rejected { .. } | crate::import::ImportError::File { .. } | crate::import::ImportError::PersonalData { .. })) => {
@@ -253,6 +264,19 @@ pub async fn import(
         }
         Err(other) => Err(ApiError::BadRequest(local(other.to_string()))),
     }
+}
+
+/// The rows a `keep_valid` import set aside, from its rejects file: `{total, rows: [{file, line,
+/// reason}]}` (at most [`MAX_SET_ASIDE_LISTED`] listed); null when none were.
+fn set_aside(rejects: &std::path::Path, name: &str) -> Value {
+    let Ok(mut reader) = ::csv::Reader::from_path(rejects) else { return Value::Null };
+    let records: Vec<::csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
+    let rows: Vec<Value> = records
+        .iter()
+        .take(MAX_SET_ASIDE_LISTED)
+        .map(|r| json!({ "file": name, "line": r.get(1).and_then(|l| l.parse::<u64>().ok()), "reason": r.get(2) }))
+        .collect();
+    json!({ "total": records.len(), "rows": rows })
 }
 
 /// Streams a request body to a file, refusing more than [`MAX_UPLOAD_BYTES`].

@@ -108,6 +108,14 @@ fn a_refused_upload_names_its_rows_and_changes_nothing_and_only_admins_may_send(
     assert_eq!(status, 403);
     let (status, answer) = send(&server, "/api/admin/import/nosuchlayer?filename=x.csv", b"id\n", &admin);
     assert_eq!(status, 404, "{answer}");
+    // Asked for, the valid row is imported and the refused ones are set aside, each named.
+    let (status, answer) = send(&server, "/api/admin/import/incidents_police?filename=politi.csv&keep_valid=true", bad.as_bytes(), &admin);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!((answer["rows"].as_u64(), answer["set_aside"]["total"].as_u64()), (Some(1), Some(2)), "{answer}");
+    let lines: Vec<u64> = answer["set_aside"]["rows"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [3, 4], "{answer}");
+    assert_eq!(answer["set_aside"]["rows"][0]["file"], "politi.csv");
+    assert_eq!(police_rows(&server, &analyst), before + 1);
 }
 
 #[test]
