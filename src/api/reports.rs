@@ -70,3 +70,61 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     }
     Ok(([(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "inline; filename=\"nabodialog.pdf\"")], pdf).into_response())
 }
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnualQuery {
+    /// The year reported.
+    year: i32,
+    /// `public` (default: a report that can be shared, from the release) or `analyst` (every
+    /// count, from the incidents).
+    role: Option<String>,
+    /// Also each bydel as PDF.
+    #[serde(default)]
+    pdf: bool,
+}
+
+/// `GET /api/reports/annual?year=&role=&pdf=`: the annual report as a zip of the files
+/// `bomiljo report annual` writes (index.html, bydel-XX.html and .pdf), made by the server that
+/// holds the database: staff only, audited.
+pub async fn annual(State(state): State<AppState>, staff: super::access::Internal, Query(q): Query<AnnualQuery>) -> Result<Response, ApiError> {
+    let role = match q.role.as_deref() {
+        None | Some("public") => crate::privacy::Role::Public,
+        Some("analyst") => crate::privacy::Role::Analyst,
+        Some(other) => return Err(ApiError::BadRequest(format!("role = '{other}': public or analyst"))),
+    };
+    let policy = crate::privacy::Policy::new(role, state.config.project.min_count);
+    let (config, release) = (Arc::clone(&state.config), Arc::clone(&state.derived().release));
+    let (year, pdf) = (q.year, q.pdf);
+    let zipped = staff
+        .store
+        .run(move |conn| {
+            Ok((|| -> Result<Vec<u8>, ReportError> {
+                let dir = tempfile::tempdir().map_err(|source| ReportError::Write { path: std::env::temp_dir(), source })?;
+                let files = crate::report::annual::write(conn, &release, &config, year, &policy, dir.path(), pdf)?;
+                zip_files(&files).map_err(|source| ReportError::Write { path: dir.path().to_path_buf(), source })
+            })())
+        })
+        .await?
+        .map_err(|e| match e {
+            ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
+            other => ApiError::Internal(other.to_string()),
+        })?;
+    let actor = staff.caller.token_name.clone().unwrap_or_default();
+    state.data.audit(actor, format!("{role:?}").to_lowercase(), "report", format!("annual {year} (http)"), Some(zipped.len() as i64)).await?;
+    let disposition = format!("attachment; filename=\"annual-{year}.zip\"");
+    Ok(([(header::CONTENT_TYPE, "application/zip".to_string()), (header::CONTENT_DISPOSITION, disposition)], zipped).into_response())
+}
+
+/// The files in a zip archive, by their names.
+fn zip_files(files: &[std::path::PathBuf]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for file in files {
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        zip.start_file(name, options).map_err(std::io::Error::other)?;
+        zip.write_all(&std::fs::read(file)?)?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}

@@ -63,6 +63,8 @@ pub enum Answer {
     Text,
     /// A TrueType font.
     Font,
+    /// A zip archive of files.
+    Zip,
 }
 
 /// One route.
@@ -306,6 +308,17 @@ pub const ROUTES: &[Route] = &[
     .costly()
         .query(input::<siting::IsochroneRequest>)
         .errors(&[BAD, NOT_FOUND]),
+    Route::new(
+        "GET",
+        "/api/reports/annual",
+        "The annual report as a zip of its files (index.html, bydel-XX.html, .pdf), as bomiljo report annual writes it (staff)",
+        || get(reports::annual),
+        Answer::Zip,
+    )
+    .costly()
+    .role(Role::Analyst)
+    .query(input::<reports::AnnualQuery>)
+    .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("GET", "/api/reports/dialogue.pdf", "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)", || get(reports::dialogue), Answer::Pdf)
     .costly()
         .query(input::<reports::DialogueQuery>)
@@ -419,5 +432,6 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
         Answer::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
         Answer::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
         Answer::Font => json!({ "font/ttf": { "schema": binary } }),
+        Answer::Zip => json!({ "application/zip": { "schema": binary } }),
     }
 }

@@ -51,7 +51,14 @@ pub enum ReportCommand {
 
 pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
     let config = &ctx.config;
-    let mut store = ctx.store()?;
+    let mut store = match ctx.store() {
+        Ok(store) => store,
+        // A serving process holds the database: the annual report is made by it instead.
+        Err(e) => match (&command, super::held_by_server(ctx, &e)) {
+            (ReportCommand::Annual { year, out, role, pdf }, Some(url)) => return annual_through_server(&url, *year, out, *role, *pdf),
+            _ => return Err(e),
+        },
+    };
     let release = ctx.release_for_reading(&mut store)?;
     match command {
         ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, group, lang, out } => {
@@ -85,11 +92,48 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         }
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
-            let files = bomiljo::report::annual::write(&store, &release, config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
+            let files = bomiljo::report::annual::write(store.conn(), &release, config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             let role_name = format!("{role:?}").to_lowercase();
             ctx.audit(&store, &role_name, "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;
         }
     }
+    Ok(())
+}
+
+/// Asks the server that holds the database for the annual report (`GET /api/reports/annual`,
+/// with `BOMILJO_TOKEN`) and unpacks it where `report annual` would have written it.
+fn annual_through_server(url: &str, year: i32, out: &std::path::Path, role: Role, pdf: bool) -> Result<()> {
+    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty()).ok_or_else(|| {
+        anyhow::anyhow!("the database is held by the bomiljo server at {url}; set BOMILJO_TOKEN to an analyst token to have it make the report")
+    })?;
+    let role_name = if role.is_internal() { "analyst" } else { "public" };
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent
+        .get(format!("{url}api/reports/annual"))
+        .query("year", year.to_string())
+        .query("role", role_name)
+        .query("pdf", pdf.to_string())
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .map_err(|e| anyhow::anyhow!("asking the server at {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().with_config().limit(1 << 30).read_to_vec()?;
+    if status != 200 {
+        let text = String::from_utf8_lossy(&body);
+        let error = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["error"].as_str().map(str::to_string)).unwrap_or(text.to_string());
+        anyhow::bail!("the server at {url} answered {status}: {error}");
+    }
+    let out = out.join(format!("annual-{year}"));
+    std::fs::create_dir_all(&out)?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body))?;
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        // Names are the server's own flat file names; anything else is not written.
+        let Some(name) = entry.enclosed_name().filter(|n| n.components().count() == 1) else { continue };
+        let mut file = std::fs::File::create(out.join(name))?;
+        std::io::copy(&mut entry, &mut file)?;
+    }
+    println!("wrote {} files to {} (made by the server at {url}, which holds the database)", archive.len(), out.display());
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::measurement::{self, BeforeAfterParams, Emerging, EmergingParams, Geog
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::render::ramp;
-use crate::store::{AreaRow, Store};
+use crate::store::AreaRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -35,14 +35,22 @@ pub enum ReportError {
 ///
 /// The public version (the default) is computed from the public release only; the internal one
 /// (analyst role) from the raw incidents.
-pub fn write(store: &Store, release: &Release, config: &Config, year: i32, policy: &Policy, out: &Path, pdf: bool) -> Result<Vec<PathBuf>, ReportError> {
+pub fn write(
+    conn: &duckdb::Connection,
+    release: &Release,
+    config: &Config,
+    year: i32,
+    policy: &Policy,
+    out: &Path,
+    pdf: bool,
+) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
-    let incidents = if policy.role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(release) };
-    let geography = Geography::load(store.conn(), config)?;
+    let incidents = if policy.role.is_internal() { Incidents::Raw(conn) } else { Incidents::Released(release) };
+    let geography = Geography::load(conn, config)?;
     let rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Delbydel)?);
     let bydel_rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Bydel)?);
-    let areas = store.areas(&config.project.assign_layer)?;
-    let bydel_names: BTreeMap<String, String> = store.areas("bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
+    let areas = crate::store::queries::areas(conn, &config.project.assign_layer)?;
+    let bydel_names: BTreeMap<String, String> = crate::store::queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
     let hot = policy.apply(measurement::hotspots(&geography, incidents, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let experience = match incidents {
         Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,

@@ -192,5 +192,33 @@ fn measure_works_while_the_server_holds_the_database() {
     let analyst = measure("analyst", Some(&token));
     assert!(analyst.status.success(), "{}", String::from_utf8_lossy(&analyst.stderr));
     assert_eq!(String::from_utf8_lossy(&analyst.stdout), server.get_with("/api/measurement?year=2024&format=csv", Some(&token)).1);
+    // The annual report too: made by the server, unpacked where the command writes it, the same
+    // files as the command writes once the server has stopped.
+    let report = |out: &std::path::Path, token: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"));
+        command.args(["--config", env!("CARGO_MANIFEST_DIR"), "--db"]).arg(&db).args(["report", "annual", "--year", "2024", "--out"]).arg(out);
+        command.env("BOMILJO_LOG", "warn").env_remove("BOMILJO_TOKEN");
+        if let Some(t) = token {
+            command.env("BOMILJO_TOKEN", t);
+        }
+        command.output().unwrap()
+    };
+    let through = dir.path().join("through-server");
+    let refused = report(&through, None);
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("BOMILJO_TOKEN"));
+    let made = report(&through, Some(&token));
+    assert!(made.status.success() && String::from_utf8_lossy(&made.stdout).contains("made by the server"), "{}", String::from_utf8_lossy(&made.stderr));
     assert!(server.stop());
+    let direct = dir.path().join("direct");
+    assert!(report(&direct, None).status.success());
+    let listing = |root: &std::path::Path| {
+        let mut names: Vec<String> =
+            std::fs::read_dir(root.join("annual-2024")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+        names.sort();
+        names
+    };
+    assert!(listing(&through).contains(&"index.html".to_string()), "{:?}", listing(&through));
+    assert_eq!(listing(&through), listing(&direct));
+    let index = |root: &std::path::Path| std::fs::read_to_string(root.join("annual-2024/index.html")).unwrap();
+    assert_eq!(index(&through), index(&direct), "the same report");
 }
