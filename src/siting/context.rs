@@ -53,6 +53,8 @@ pub struct SitingContext {
     assign_layer: String,
     polygons: HashMap<String, PolygonIndex>,
     raster: Grid,
+    /// Per raster cell: whether its centre lies in a delbydel (residents are known there).
+    covered: Vec<bool>,
     /// Residents per raster cell.
     residents: Vec<f64>,
     housing: Vec<queries::HousingSite>,
@@ -147,6 +149,14 @@ impl SitingContext {
         }
         let has_population = !population.is_empty();
         let residents = spread_population(&raster, &population, rules.population_cell_m);
+        // Which raster cells lie in a delbydel: beyond them no residents were delivered.
+        let covered: Vec<bool> = match index.assignment_areas(config) {
+            Some(areas) => crate::parallel::map(&(0..raster.len()).collect::<Vec<_>>(), crate::parallel::cores(), |&i| {
+                let (x, y) = raster.centre(i);
+                areas.locate(x, y).is_some()
+            }),
+            None => vec![true; raster.len()],
+        };
         let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
         let housing_index = PointIndex::new(housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect());
         let bases =
@@ -164,6 +174,7 @@ impl SitingContext {
             polygons,
             raster,
             residents,
+            covered,
             housing,
             housing_index,
             has_population,
@@ -255,7 +266,7 @@ impl SitingContext {
         match metric {
             Metric::Units | Metric::DistanceTo { .. } | Metric::StaffBaseMinutes => None,
             // Without a population grid or housing data these are unknown, not zero.
-            Metric::PopulationWithin { radius_m } => self.has_population.then(|| self.residents_within(x, y, *radius_m)),
+            Metric::PopulationWithin { radius_m } => self.has_population.then(|| self.residents_within(x, y, *radius_m)).flatten(),
             Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } if self.housing.is_empty() => None,
             Metric::HousingUnitsWithin { radius_m } => Some(self.housing_index.within(x, y, Metres(*radius_m)).weight),
             Metric::GroupSitesWithin { radius_m, groups } => {
@@ -269,11 +280,11 @@ impl SitingContext {
         }
     }
 
-    /// Residents whose raster cell centre lies within the radius.
-    fn residents_within(&self, x: f64, y: f64, radius_m: f64) -> f64 {
-        let Some(centre) = self.raster.index_of(x, y) else {
-            return 0.0;
-        };
+    /// Residents whose raster cell centre lies within the radius; `None` when part of the circle
+    /// lies beyond the delbydeler, where no residents were delivered (a count there would read
+    /// the missing as none, and a site by the border as shielded).
+    fn residents_within(&self, x: f64, y: f64, radius_m: f64) -> Option<f64> {
+        let centre = self.raster.index_of(x, y)?;
         let (cx, cy) = self.raster.centre(centre);
         let r2 = radius_m * radius_m;
         let reach = (radius_m / RASTER_M).ceil() as isize + 1;
@@ -282,13 +293,12 @@ impl SitingContext {
             for dc in -reach..=reach {
                 let (px, py) = (cx + dc as f64 * RASTER_M, cy + dr as f64 * RASTER_M);
                 if (px - x).powi(2) + (py - y).powi(2) <= r2 {
-                    if let Some(i) = self.raster.offset(centre, (dc, dr)) {
-                        total += self.residents[i];
-                    }
+                    let i = self.raster.offset(centre, (dc, dr)).filter(|&i| self.covered[i])?;
+                    total += self.residents[i];
                 }
             }
         }
-        total
+        Some(total)
     }
 }
 

@@ -67,8 +67,12 @@ fn rules() -> toml::Value {
 }
 
 fn score_json(db: &Path, group: u8, extra: &[&str]) -> Value {
+    score_json_at(db, group, "59.908458,10.743331", extra)
+}
+
+fn score_json_at(db: &Path, group: u8, at: &str, extra: &[&str]) -> Value {
     let group = group.to_string();
-    let mut args = vec!["score", "--group", &group, "--at", "59.908458,10.743331", "--json"];
+    let mut args = vec!["score", "--group", &group, "--at", at, "--json"];
     args.extend_from_slice(extra);
     let out = bomiljo(db, &args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -252,4 +256,11 @@ fn a_site_outside_the_delbydeler_or_in_water_is_refused_not_scored_as_empty() {
     let (status, _) = server.post_json("/api/score", &json!({ "group": 5, "lon": 10.743331, "lat": 59.908458 }), None);
     assert_eq!(status, 200);
     assert!(server.stop());
+    // 40 m inside the municipality's west edge the 100 m circle reaches beyond the delbydeler,
+    // where no residents were delivered: the count is unknown, not 0 (and not "shielded").
+    let (edge_lon, edge_lat) = to_degrees.apply(597_040.0, 6_642_500.0).unwrap();
+    let edge = score_json_at(&db, 5, &at(edge_lat, edge_lon), &[]);
+    assert!(factor(&edge, "shielding_population")["value"].is_null(), "{}", factor(&edge, "shielding_population"));
+    let inner = score_json(&db, 5, &[]);
+    assert!(factor(&inner, "shielding_population")["value"].as_f64().is_some());
 }

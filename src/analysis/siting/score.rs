@@ -150,8 +150,14 @@ pub fn score<V: Fn(&Metric) -> Option<f64>, R: Fn(&Metric) -> Option<Route>>(
             let (text, text_en) = match (shown, v) {
                 (false, _) => (HIDDEN_NB.into(), HIDDEN_EN.into()),
                 (true, None) => (
-                    format!("Ikke målt: ingen data i laget «{}»; telles ikke med.", f.metric.layer()),
-                    format!("Not measured: no data in layer '{}'; not counted.", f.metric.layer()),
+                    format!(
+                        "Ikke målt: laget «{}» har ikke data for hele området rundt stedet (laget er tomt, eller området går utenfor delbydelene); telles ikke med.",
+                        f.metric.layer()
+                    ),
+                    format!(
+                        "Not measured: layer '{}' has no data for the whole area around the site (the layer is empty, or the area reaches beyond the delbydeler); not counted.",
+                        f.metric.layer()
+                    ),
                 ),
                 (true, Some(_)) => (render(&f.text_nb, &f.metric, v, None, Some(f.curve), &nb), render(&f.text_en, &f.metric, v, None, Some(f.curve), &en)),
             };
