@@ -94,7 +94,7 @@ pub fn write(
             let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends, emerging: &emerging_text };
             let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &figures, &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
-            std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), &blocks)?)
+            std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), "nb", &blocks)?)
                 .map_err(|source| ReportError::Write { path: pdf_file.clone(), source })?;
             written.push(pdf_file);
         }

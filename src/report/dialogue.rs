@@ -451,7 +451,11 @@ pub fn render(src: &Sources, params: &DialogueParams) -> Result<Vec<u8>, super::
     let facts = public.apply(gather(src, params)?);
     let texts = load_texts(src.config, params.lang)?;
     let blocks = layout(&facts, &texts, public.k);
-    Ok(super::pdf::write(&texts.title, &blocks)?)
+    let lang = match params.lang {
+        Lang::Nb => "nb",
+        Lang::En => "en",
+    };
+    Ok(super::pdf::write(&texts.title, lang, &blocks)?)
 }
 
 /// Writes the report to a file.

@@ -5,10 +5,12 @@
 use geo::MultiPolygon;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
+use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke, StrokeDash};
 use krilla::surface::Surface;
+use krilla::tagging::{Artifact, ArtifactType, ContentTag, SpanTag, TableHeaderScope, Tag, TagGroup, TagKind, TagTree};
 use krilla::text::{Font, TextDirection};
 use krilla::Document;
 
@@ -128,8 +130,21 @@ fn wrap(text: &str, size: f32) -> Vec<String> {
     lines
 }
 
-/// Writes the blocks as an A4 PDF.
-pub fn write(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
+/// The wrapped lines of a paragraph, each but the last ending in the space the wrap took, so a
+/// reader of the tagged text gets the words apart ("en sirkel", not "ensirkel").
+fn spaced_lines(text: &str, size: f32) -> Vec<String> {
+    let mut lines = wrap(text, size);
+    let last = lines.len().saturating_sub(1);
+    for line in &mut lines[..last] {
+        line.push(' ');
+    }
+    lines
+}
+
+/// Writes the blocks as an A4 PDF, tagged for assistive technology (PDF/UA's structure: headings,
+/// paragraphs, tables with header cells, figures with a text alternative, page footers as
+/// artifacts), with its title and language (`lang`: `nb` or `en`).
+pub fn write(title: &str, lang: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
     let fonts = Fonts {
         regular: Font::new(dejavu::sans::regular().into(), 0).ok_or_else(|| PdfError("DejaVu Sans did not load".into()))?,
         bold: Font::new(dejavu::sans::bold().into(), 0).ok_or_else(|| PdfError("DejaVu Sans Bold did not load".into()))?,
@@ -153,18 +168,25 @@ pub fn write(title: &str, blocks: &[Block]) -> Result<Vec<u8>, PdfError> {
     pages.retain(|p| !p.is_empty());
     let total = pages.len();
     let mut document = Document::new();
+    document.set_metadata(Metadata::new().title(title.to_string()).language(lang.to_string()).creator("bomiljo".to_string()));
+    let mut tree = TagTree::new();
     for (n, page_blocks) in pages.into_iter().enumerate() {
         let mut page = document.start_page_with(PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| PdfError("page size".into()))?);
         let mut surface = page.surface();
         let mut y = MARGIN;
         for block in page_blocks {
-            draw(&mut surface, &fonts, block, y);
+            if let Some(group) = draw_tagged(&mut surface, &fonts, block, y, lang) {
+                tree.push(group);
+            }
             y += block.height();
         }
+        surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::Footer)));
         text(&mut surface, &fonts.regular, 8.0, MARGIN, PAGE_H - 30.0, &format!("{title} · {}/{total}", n + 1), grey());
+        surface.end_tagged();
         surface.finish();
         page.finish();
     }
+    document.set_tag_tree(tree);
     document.finish().map_err(|e| PdfError(format!("{e:?}")))
 }
 
@@ -195,6 +217,48 @@ fn text(surface: &mut Surface, font: &Font, size: f32, x: f32, y: f32, s: &str, 
     surface.draw_text(Point::from_xy(x, y), font.clone(), size, s, false, TextDirection::Auto);
 }
 
+/// Draws a block and returns its place in the document's structure: a heading, a paragraph, a
+/// table (tagged cell by cell) or a figure with a text alternative in the document's language.
+fn draw_tagged(surface: &mut Surface, fonts: &Fonts, block: &Block, top: f32, lang: &str) -> Option<TagGroup> {
+    let (tag, content): (TagKind, ContentTag) = match block {
+        Block::PageBreak => return None,
+        Block::Table(rows) => return Some(draw_table(surface, fonts, rows, top)),
+        Block::Title(t) => (Tag::Hn(std::num::NonZeroU16::MIN, Some(t.clone())).into(), ContentTag::Span(SpanTag::empty())),
+        Block::Heading(t) => (Tag::Hn(std::num::NonZeroU16::MIN.saturating_add(1), Some(t.clone())).into(), ContentTag::Span(SpanTag::empty())),
+        Block::Bold(_) | Block::Text(_) | Block::Note(_) => (Tag::P.into(), ContentTag::Span(SpanTag::empty())),
+        Block::Map(_) | Block::Areas(_) | Block::Bars { .. } => (Tag::Figure(Some(alt_text(block, lang))).into(), ContentTag::Other),
+    };
+    let id = surface.start_tagged(content);
+    draw(surface, fonts, block, top);
+    surface.end_tagged();
+    let mut group = TagGroup::new(tag);
+    group.push(id);
+    Some(group)
+}
+
+/// What a figure shows, in words, for a reader who cannot see it.
+fn alt_text(block: &Block, lang: &str) -> String {
+    let english = lang == "en";
+    match block {
+        Block::Map(map) if english => format!(
+            "Map of the area: the {:.0} m circle around the planned site, the delbydel boundaries with their names, streets, and the incidents in each cell (the figures are in the text)",
+            map.radius_m
+        ),
+        Block::Map(map) => format!(
+            "Kart over området: sirkelen på {:.0} m rundt det planlagte stedet, delbydelsgrensene med navn, gater og hendelsene i hver rute (tallene står i teksten)",
+            map.radius_m
+        ),
+        Block::Areas(_) if english => "Map of the delbydeler coloured by the figure in the table that follows".into(),
+        Block::Areas(_) => "Kart over delbydelene farget etter tallet i tabellen som følger".into(),
+        Block::Bars { label, bars } => {
+            let values: Vec<String> = bars.iter().map(|(year, _, shown)| format!("{year}: {shown}")).collect();
+            format!("{label}: {}", values.join(", "))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Draws a block's content (a table is drawn and tagged by [`draw_table`]).
 fn draw(surface: &mut Surface, fonts: &Fonts, block: &Block, top: f32) {
     let black = rgb::Color::new(20, 20, 20);
     match block {
@@ -202,20 +266,19 @@ fn draw(surface: &mut Surface, fonts: &Fonts, block: &Block, top: f32) {
         Block::Heading(t) => text(surface, &fonts.bold, 13.0, MARGIN, top + 20.0, t, rgb::Color::new(31, 59, 87)),
         Block::Bold(t) | Block::Text(t) => {
             let font = if matches!(block, Block::Bold(_)) { &fonts.bold } else { &fonts.regular };
-            for (i, line) in wrap(t, 10.5).iter().enumerate() {
+            for (i, line) in spaced_lines(t, 10.5).iter().enumerate() {
                 text(surface, font, 10.5, MARGIN, top + 12.0 + i as f32 * 14.5, line, black);
             }
         }
         Block::Note(t) => {
-            for (i, line) in wrap(t, 8.5).iter().enumerate() {
+            for (i, line) in spaced_lines(t, 8.5).iter().enumerate() {
                 text(surface, &fonts.regular, 8.5, MARGIN, top + 10.0 + i as f32 * 11.0, line, grey());
             }
         }
-        Block::Table(rows) => draw_table(surface, fonts, rows, top),
+        Block::Table(_) | Block::PageBreak => {}
         Block::Map(map) => draw_map(surface, fonts, map, top),
         Block::Areas(map) => draw_areas(surface, fonts, map, top),
         Block::Bars { label, bars } => draw_bars(surface, fonts, label, bars, top),
-        Block::PageBreak => {}
     }
 }
 
@@ -240,8 +303,11 @@ fn column_widths(rows: &[Vec<String>]) -> Vec<f32> {
     widths
 }
 
-fn draw_table(surface: &mut Surface, fonts: &Fonts, rows: &[Vec<String>], top: f32) {
+/// Draws a table and returns it tagged: a row of header cells, then rows of data cells; the
+/// stripes and the rule are layout artifacts.
+fn draw_table(surface: &mut Surface, fonts: &Fonts, rows: &[Vec<String>], top: f32) -> TagGroup {
     let black = rgb::Color::new(20, 20, 20);
+    let mut table = TagGroup::new(Tag::Table);
     let widths = column_widths(rows);
     let numeric: Vec<bool> = (0..widths.len()).map(|c| rows.iter().skip(1).filter_map(|r| r.get(c)).all(|cell| is_number(cell))).collect();
     let char_w = TABLE_SIZE * EM_PER_CHAR;
@@ -249,30 +315,44 @@ fn draw_table(surface: &mut Surface, fonts: &Fonts, rows: &[Vec<String>], top: f
         let baseline = top + 11.0 + r as f32 * TABLE_ROW;
         if r % 2 == 1 {
             let (y0, y1) = (baseline - 10.0, baseline + 4.0);
+            surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::Layout)));
             surface.set_stroke(None);
             surface.set_fill(Some(Fill { paint: rgb::Color::new(242, 244, 247).into(), ..Fill::default() }));
             if let Some(p) = path([(MARGIN, y0), (PAGE_W - MARGIN, y0), (PAGE_W - MARGIN, y1), (MARGIN, y1)].into_iter(), true) {
                 surface.draw_path(&p);
             }
+            surface.end_tagged();
         }
         let font = if r == 0 { &fonts.bold } else { &fonts.regular };
         let mut x = MARGIN;
+        let mut tagged_row = TagGroup::new(Tag::TR);
         for (c, cell) in row.iter().enumerate() {
             let width = widths[c];
             let fits = ((width - 8.0) / char_w) as usize;
             let shown: String = if cell.chars().count() > fits { cell.chars().take(fits.saturating_sub(1)).chain(['…']).collect() } else { cell.clone() };
             let text_w = shown.chars().count() as f32 * char_w;
             let at = if numeric[c] && r > 0 { x + width - 6.0 - text_w } else { x + 2.0 };
+            // A cut cell reads out whole.
+            let whole = (shown != *cell).then_some(cell.as_str());
+            let id = surface.start_tagged(ContentTag::Span(SpanTag { actual_text: whole, ..SpanTag::empty() }));
             text(surface, font, TABLE_SIZE, at, baseline, &shown, black);
+            surface.end_tagged();
+            let mut tagged_cell = if r == 0 { TagGroup::new(Tag::TH(TableHeaderScope::Column)) } else { TagGroup::new(Tag::TD) };
+            tagged_cell.push(id);
+            tagged_row.push(tagged_cell);
             x += width;
         }
+        table.push(tagged_row);
     }
     // A rule under the header.
+    surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::Layout)));
     surface.set_fill(None);
     surface.set_stroke(Some(Stroke { paint: rgb::Color::new(31, 59, 87).into(), width: 0.8, ..Stroke::default() }));
     if let Some(p) = path([(MARGIN, top + 14.5), (PAGE_W - MARGIN, top + 14.5)].into_iter(), false) {
         surface.draw_path(&p);
     }
+    surface.end_tagged();
+    table
 }
 
 fn draw_bars(surface: &mut Surface, fonts: &Fonts, label: &str, bars: &[(String, Option<f64>, String)], top: f32) {

@@ -114,6 +114,36 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
     assert_eq!((cells[..3].to_vec(), cells[4].as_str()), (vec!["–".to_string(); 3], "–"), "{fire}");
 }
 
+/// A tagged PDF (PDF/UA's structure) with its title and language, whose tags read as the sheet:
+/// headings, paragraphs with their words apart, a table with header cells, the map a figure.
+#[test]
+fn the_sheet_is_a_tagged_pdf_with_its_title_and_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_with_a_neighbouring_site(dir.path());
+    for (lang, title, figure) in [("nb", "Fakta om nærområdet", "Kart over området"), ("en", "Facts about the neighbourhood", "Map of the area")] {
+        let pdf = dir.path().join(format!("{lang}.pdf"));
+        let out = bomiljo(&db, &["report", "dialogue", "--at", PLANNED, "--lang", lang, "--out", pdf.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let info = String::from_utf8_lossy(&Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo runs (poppler-utils)").stdout).to_string();
+        assert!(info.lines().any(|l| l.starts_with("Tagged:") && l.ends_with("yes")), "{info}");
+        assert!(info.lines().any(|l| l.starts_with("Title:") && l.ends_with(title)), "{info}");
+        let bytes = std::fs::read(&pdf).unwrap();
+        let holds = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+        assert!(holds(format!("/Lang({lang})").as_bytes()) || holds(format!("/Lang ({lang})").as_bytes()), "no /Lang({lang})");
+        let structure = String::from_utf8_lossy(&Command::new("pdfinfo").arg("-struct-text").arg(&pdf).output().unwrap().stdout).to_string();
+        for tag in ["H1", "H2", "P (block)", "Table", "TH", "TD", "Figure"] {
+            assert!(structure.contains(tag), "no {tag} in the structure:\n{structure}");
+        }
+        assert!(structure.contains(&format!("\"{title}\"")), "{structure}");
+        // The map's text alternative, in the figure's /Alt (PDF text: a UTF-16 hex string).
+        let hex: String = figure.encode_utf16().map(|u| format!("{u:04X}")).collect();
+        assert!(holds(format!("/Alt<FEFF{hex}").as_bytes()) || holds(format!("/Alt({figure}").as_bytes()), "no text alternative for the map");
+        if lang == "nb" {
+            assert!(structure.contains("en sirkel med radius"), "the words of a wrapped line run together:\n{structure}");
+        }
+    }
+}
+
 #[test]
 fn the_first_page_renders_with_a_map() {
     let dir = tempfile::tempdir().unwrap();
