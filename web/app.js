@@ -10,13 +10,13 @@ import { load, t, lang, esc } from './js/i18n.js';
 import { showArea } from './js/panel.js';
 import { findPlace, parseCoordinates } from './js/place.js';
 import { readState, writeState } from './js/url.js';
-import { renderGroups, scoreAt, setupSiting } from './js/siting.js';
+import { renderGroups, restoreSite, scoreAt, setupSiting } from './js/siting.js';
 import { setupImport } from './js/import.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', mode: 'map' };
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', mode: 'map', site: '', group: '', units: '' };
 const fromUrl = readState(state);
 
 /** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
@@ -198,7 +198,7 @@ async function main() {
   await addAreas(map);
   await addLabels(map);
   addHeat(map, state);
-  await setupSiting(map);
+  await setupSiting(map, state, () => writeState(state, map));
   if (view) map.jumpTo(view);
   else map.fitBounds(bounds(), { padding: { top: 20, bottom: 20, right: 20, left: Math.min(260, $('map').clientWidth / 3) }, duration: 0 });
   map.setLayoutProperty('heat', 'visibility', state.showHeat ? 'visible' : 'none');
@@ -210,7 +210,6 @@ async function main() {
   await showAccuracy();
   await refresh(map);
   if (state.selected) await select(map, state.selected).catch(() => { state.selected = ''; });
-  if (state.mode === 'siting') $('tab-siting').click();
   await setupSearch(map);
   map.on('moveend', () => writeState(state, map));
   $('print').addEventListener('click', () => window.print());
@@ -259,6 +258,9 @@ async function main() {
       }
     });
   }
+  // A shared or reloaded planner's view opens where it was: the tab, then the site scored again.
+  if (state.mode === 'siting') $('tab-siting').click();
+  await restoreSite(map, state);
   $('lang').addEventListener('click', async () => {
     await load(lang === 'nb' ? 'en' : 'nb');
     setLangButton();

@@ -197,6 +197,37 @@ test('siting mode returns an explanation for a clicked place', async () => {
   await page.close();
 });
 
+test("a planner's link opens on Plassering with the same group, units and site scored", async () => {
+  // A planner scores a site for group 4 with 6 units, then shares the address.
+  const first = await openMap();
+  await first.page.click('#tab-siting');
+  await first.page.selectOption('#group', '4');
+  await first.page.fill('#units', '6');
+  await first.page.dispatchEvent('#units', 'change');
+  await first.page.fill('#coords', '59.915, 10.75');
+  await first.page.click('#score-coords');
+  await first.page.waitForSelector('#score .big');
+  const scored = await first.page.textContent('#score .big');
+  const shared = new URL(first.page.url()).hash;
+  assert.match(shared, /mode=siting/);
+  assert.match(shared, /site=59\.915/);
+  await first.page.close();
+  // A colleague opens the link: the siting tab, group 4, 6 units, and the same score, with no click.
+  const { page, errors } = await openMap({ hash: shared });
+  await page.waitForSelector('#score .big');
+  assert.equal(await page.getAttribute('#tab-siting', 'aria-selected'), 'true');
+  assert.equal(await page.isHidden('#pane-siting'), false);
+  assert.equal(await page.inputValue('#group'), '4');
+  assert.equal(await page.inputValue('#units'), '6');
+  assert.equal(await page.textContent('#score .big'), scored);
+  // A click on the map now scores there, in the tab in view.
+  const { x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
+  await page.waitForFunction((before) => document.querySelector('#score h4')?.textContent !== before, await page.textContent('#score h4'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('internal layers are offered to analysts only, and imports to admins only', async () => {
   const publicView = await openMap();
   assert.equal(await publicView.page.isVisible('#show-housing'), false);

@@ -8,11 +8,18 @@ const candidates = [];
 let groups = [];
 /** The site last scored, for redrawing its travel area. */
 let site = null;
+/** The page's state (site, group, units go in the address) and how to save it. */
+let view = { state: {}, save: () => {} };
 
-export async function setupSiting(map) {
+/** Sets up the siting tab; `state.group`, `state.units` from the address choose the group and units. */
+export async function setupSiting(map, state = {}, save = () => {}) {
+  view = { state, save };
   const rules = await getJson('api/rules');
   groups = rules.groups;
   renderGroups();
+  if (state.group) document.getElementById('group').value = state.group;
+  if (state.units) document.getElementById('units').value = state.units;
+  describeGroup();
   map.addSource('site', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'site', type: 'circle', source: 'site', paint: { 'circle-radius': 9, 'circle-color': '#e66a00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2.5 } });
   map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
@@ -26,8 +33,12 @@ export async function setupSiting(map) {
   document.getElementById('group').addEventListener('change', () => {
     map.getSource('suitability').setTiles(suitabilityTiles());
     describeGroup();
+    remember();
   });
-  document.getElementById('units').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
+  document.getElementById('units').addEventListener('change', () => {
+    map.getSource('suitability').setTiles(suitabilityTiles());
+    remember();
+  });
   document.getElementById('show-suitability').addEventListener('change', (e) => {
     map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none');
     document.getElementById('suitability-legend').hidden = !e.target.checked;
@@ -102,8 +113,23 @@ async function showReach(map, lon, lat) {
   }
 }
 
+/** Keeps the group, the units and the site in the address, so a link shows the same score. */
+function remember() {
+  view.state.group = document.getElementById('group').value;
+  view.state.units = document.getElementById('units').value;
+  view.state.site = site ? `${site.lat.toFixed(5)},${site.lon.toFixed(5)}` : '';
+  view.save();
+}
+
+/** Scores the site the address names again (a reload or a shared link). */
+export async function restoreSite(map, state) {
+  const [lat, lon] = (state.site || '').split(',').map(Number);
+  if (Number.isFinite(lat) && Number.isFinite(lon)) await scoreAt(map, lon, lat);
+}
+
 export async function scoreAt(map, lon, lat) {
   site = { lon, lat };
+  remember();
   showReach(map, lon, lat);
   const box = document.getElementById('score');
   map.getSource('site').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: {} }] });
