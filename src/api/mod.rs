@@ -206,6 +206,9 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), limits::record_metrics))
         .layer(from_fn_with_state(state.clone(), release_header))
         .layer(from_fn(etags))
+        // gzip for clients that ask (the map page's scripts, GeoJSON, vector tiles): outside the
+        // ETags, which are weak for that reason (one tag for either encoding of the same answer).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(from_fn(cache_control))
         .layer(from_fn(limits::http_limits))
         .layer(TraceLayer::new_for_http())
@@ -269,9 +272,11 @@ async fn etags(request: axum::extract::Request, next: axum::middleware::Next) ->
         hasher.write(&bytes);
         hasher.finish()
     };
-    let tag = format!("\"{:016x}{:016x}\"", half(0x626f_6d69), half(0x6c6a_6f00));
+    let opaque = format!("\"{:016x}{:016x}\"", half(0x626f_6d69), half(0x6c6a_6f00));
+    // Weak: the same answer may travel gzipped or not, and If-None-Match compares weakly.
+    let tag = format!("W/{opaque}");
     let matches =
-        asked.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
+        asked.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == opaque || t.trim() == "*"));
     if let Ok(value) = HeaderValue::from_str(&tag) {
         parts.headers.insert(header::ETAG, value);
     }

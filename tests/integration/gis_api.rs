@@ -488,5 +488,20 @@ fn an_unchanged_answer_is_not_sent_again() {
         |path: &str| agent.get(&format!("{}{path}", server.base())).call().unwrap().headers().get("cache-control").map(|v| v.to_str().unwrap().to_string());
     assert_eq!(cache_control("/vendor/maplibre-gl.css").as_deref(), Some("public, max-age=86400"));
     assert_eq!(cache_control("/api/areas").as_deref(), Some("no-cache"));
+    // Asked for, the page's script travels gzipped, and inflates to the file as served.
+    let plain = agent.get(&format!("{}/vendor/maplibre-gl.mjs", server.base())).call().unwrap().body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+    let mut zipped = agent.get(&format!("{}/vendor/maplibre-gl.mjs", server.base())).header("Accept-Encoding", "gzip").call().unwrap();
+    assert_eq!(zipped.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+    let body = zipped.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap();
+    let mut inflated = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut inflated).unwrap();
+    assert!(body.len() * 3 < plain.len() && inflated == plain, "{} gzipped bytes for {}", body.len(), plain.len());
+    // A gzipped answer keeps its (weak) tag, and the tag still gets 304.
+    let mut areas = agent.get(&format!("{}/api/areas", server.base())).header("Accept-Encoding", "gzip").call().unwrap();
+    let tag = areas.headers().get("etag").map(|v| v.to_str().unwrap().to_string()).expect("an ETag");
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let _ = areas.body_mut().with_config().limit(64 << 20).read_to_vec();
+    let again = agent.get(&format!("{}/api/areas", server.base())).header("Accept-Encoding", "gzip").header("If-None-Match", &tag).call().unwrap();
+    assert_eq!(again.status().as_u16(), 304);
     assert!(server.stop());
 }
