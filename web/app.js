@@ -193,6 +193,10 @@ async function main() {
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  // When the online base map's tiles do not arrive, say so once instead of leaving a grey map.
+  map.on('error', (e) => {
+    if (e.sourceId === 'base') $('basemap-note').hidden = false;
+  });
   await new Promise((resolve) => map.on('load', resolve));
   if (basemap.kind === 'local') await addLocalBase(map, basemap);
   await addAreas(map);

@@ -228,6 +228,18 @@ test("a planner's link opens on Plassering with the same group, units and site s
   await page.close();
 });
 
+test('when the online base map does not answer, the page says so and shows the data', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  // The configured raster service, at an address where nothing answers.
+  await page.route('**/api/map', (route) => route.fulfill({ json: { kind: 'raster', tiles: 'http://127.0.0.1:9/{z}/{x}/{y}.png', attribution: '© Kartverket' } }));
+  await page.goto(`${BASE}/`);
+  await page.waitForFunction(() => window.bomiljoReady === true);
+  await page.waitForSelector('#basemap-note:not([hidden])');
+  assert.match(await page.textContent('#basemap-note'), /Bakgrunnskartet \(Kartverket\) svarer ikke/);
+  assert.ok((await page.textContent('#area-table')).length > 0, 'the delbydeler are listed all the same');
+  await page.close();
+});
+
 test('internal layers are offered to analysts only, and imports to admins only', async () => {
   const publicView = await openMap();
   assert.equal(await publicView.page.isVisible('#show-housing'), false);
