@@ -137,7 +137,7 @@ fn source_nb(source: &str) -> &str {
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("–".into(), |v| format!("{v:.digits$}").replace('.', ","))
+    v.map_or("–".into(), |v| super::number(v, digits, true))
 }
 
 fn summary_lines(totals: &[&Indicator]) -> Vec<String> {

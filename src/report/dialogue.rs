@@ -490,12 +490,7 @@ impl Words {
     }
 
     fn number(&self, v: f64, digits: usize) -> String {
-        let s = format!("{v:.digits$}");
-        if self.lang == Lang::Nb {
-            s.replace('.', ",")
-        } else {
-            s
-        }
+        super::number(v, digits, self.lang == Lang::Nb)
     }
 }
 
@@ -557,11 +552,13 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
     for (source, near, area, city) in &f.rates {
         let v = |x: &Option<f64>| x.map_or_else(|| w.pick("ikke oppgitt", "not given").to_string(), |v| w.number(v, 1));
         b.push(Block::Text(format!(
-            "{} {year}: {} {} {}, {} {}, {} {} {}.",
+            "{} {year}: {} {} ({} {} {}), {} {}, {} {} {}.",
             w.source(source),
             v(near),
             w.pick("per 1 000 innbyggere innen sirkelen", "per 1,000 inhabitants inside the circle"),
-            format!("({} {:.0})", w.pick("om lag", "about"), f.residents_near.round()).replace(".0", ""),
+            w.pick("om lag", "about"),
+            w.number(f.residents_near, 0),
+            w.pick("innbyggere", "inhabitants"),
             v(area),
             w.pick("i delbydelen", "in the sub-district"),
             w.pick("og", "and"),
@@ -572,6 +569,13 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
     b.push(Block::Heading(w.pick("Utviklingen i delbydelen", "The trend in the sub-district").into()));
     for (source, t) in &f.trends {
         b.push(Block::Text(match t {
+            // A change that rounds to 0 % a year is no change to speak of ("omtrent 0 % per år").
+            Some(t) if t.pct_per_year.abs() < 0.5 => format!(
+                "{}: {} {}.",
+                w.source(source),
+                w.pick("har vært omtrent uendret", "has stayed about the same"),
+                w.pick(&format!("de siste {} årene", t.years), &format!("over the last {} years", t.years))
+            ),
             Some(t) => {
                 let (dir_nb, dir_en) = if t.pct_per_year >= 0.0 { ("økt", "risen") } else { ("gått ned", "fallen") };
                 let sure = if t.p_value < 0.05 {

@@ -9,3 +9,37 @@ pub mod pdf;
 mod svg;
 
 pub use annual::ReportError;
+
+/// A number as a report prints it: `digits` decimals, thousands grouped and the minus sign a minus
+/// (bokmål: "10 233", "−1,5" with a decimal comma and a no-break space; English: "10,233", "−1.5").
+///
+/// ```
+/// use bomiljo::report::number;
+/// assert_eq!(number(10233.4, 0, true), "10\u{a0}233");
+/// assert_eq!(number(-1234.56, 1, true), "−1\u{a0}234,6");
+/// assert_eq!(number(1234567.0, 0, false), "1,234,567");
+/// assert_eq!(number(-0.2, 0, true), "0");
+/// ```
+pub fn number(v: f64, digits: usize, norwegian: bool) -> String {
+    let text = format!("{:.digits$}", v.abs());
+    let (whole, fraction) = text.split_once('.').map_or((text.as_str(), None), |(w, f)| (w, Some(f)));
+    let (separator, decimal) = if norwegian { ('\u{a0}', ',') } else { (',', '.') };
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(separator);
+        }
+        grouped.push(c);
+    }
+    if let Some(fraction) = fraction {
+        grouped.push(decimal);
+        grouped.push_str(fraction);
+    }
+    // A value that rounds to zero has no sign ("−0" would say less than nothing).
+    let zero = text.chars().all(|c| c == '0' || c == '.');
+    if v < 0.0 && !zero {
+        format!("−{grouped}")
+    } else {
+        grouped
+    }
+}

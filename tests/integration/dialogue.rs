@@ -98,6 +98,8 @@ fn the_pdf_holds_no_small_count_no_other_site_and_no_resident_labels() {
         assert!((shown - truth).abs() <= 8, "{shown} vs {truth}: {row}");
     }
     assert!(text.contains("Nærmeste holdeplass") && text.contains("Spørsmål og svar"));
+    // Numbers read as Norwegian prose: residents with their unit, no "0 % a year" of change.
+    assert!(text.contains("innbyggere)") && !text.contains("omtrent 0 %"), "{text}");
     // Waste was never imported and fire only for 2023: "–" (no data), never 0.
     let waste = text.lines().find(|l| l.contains("Renovasjon i delbydelen")).unwrap();
     assert_eq!(waste.split_whitespace().skip(3).collect::<Vec<_>>(), ["–"; 5], "{waste}");
