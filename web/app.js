@@ -65,6 +65,16 @@ function deselect(map, message) {
 }
 
 /** The switch names the other language in that language ("English", "Norsk"). */
+/** The map's own buttons named in the page's language (MapLibre names them in English). */
+function labelControls() {
+  for (const [selector, key] of [['.maplibregl-ctrl-zoom-in', 'zoom_in'], ['.maplibregl-ctrl-zoom-out', 'zoom_out'], ['.maplibregl-ctrl-compass', 'reset_north'], ['.maplibregl-ctrl-attrib-button', 'attribution']]) {
+    for (const button of document.querySelectorAll(selector)) {
+      button.title = t(key);
+      button.setAttribute('aria-label', t(key));
+    }
+  }
+}
+
 function setLangButton() {
   $('lang').textContent = t('switch');
   $('lang').lang = lang === 'nb' ? 'en' : 'nb';
@@ -193,6 +203,7 @@ async function main() {
   window.bomiljoMap = map; // for the browser tests
   map.addControl(new maplibregl.NavigationControl(), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  labelControls();
   // When the online base map's tiles do not arrive, say so once instead of leaving a grey map.
   map.on('error', (e) => {
     if (e.sourceId === 'base') $('basemap-note').hidden = false;
@@ -268,6 +279,7 @@ async function main() {
   $('lang').addEventListener('click', async () => {
     await load(lang === 'nb' ? 'en' : 'nb');
     setLangButton();
+    labelControls();
     showSheet(!$('side').classList.contains('collapsed'));
     renderGroups();
     await showRole();

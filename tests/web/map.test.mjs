@@ -291,9 +291,13 @@ test('signing in is a form with the key hidden as typed, which Escape leaves', a
 test('the language switch turns the page into English and back', async () => {
   const { page, errors } = await openMap();
   assert.match(await page.textContent('h1'), /delbydeler i Oslo/);
+  // The map's own buttons speak the page's language too.
+  assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'aria-label'), 'Zoom inn');
+  assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-out', 'title'), 'Zoom ut');
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   assert.match(await page.textContent('h1'), /sub-districts/);
+  assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'aria-label'), 'Zoom in');
   await page.waitForFunction(() => /Incidents per 1,000 inhabitants/.test(document.querySelector('#legend').textContent));
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'nb');
