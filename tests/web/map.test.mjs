@@ -288,6 +288,27 @@ test('signing in is a form with the key hidden as typed, which Escape leaves', a
   await page.close();
 });
 
+test('zoomed to 400 % the page reflows: the map keeps most of the screen and the figures follow by scrolling', async () => {
+  // 1280 x 860 at 400 % is 320 x 215 CSS pixels (WCAG 1.4.10).
+  const { page, errors } = await openMap({ viewport: { width: 320, height: 215 } });
+  const map = await page.locator('#map').boundingBox();
+  assert.ok(map.height >= 150, `the map is ${map.height} px tall`);
+  const sizes = await page.evaluate(() => ({ scroll: document.scrollingElement.scrollHeight, inner: innerHeight, wide: document.scrollingElement.scrollWidth, width: innerWidth }));
+  assert.ok(sizes.scroll > sizes.inner, 'the page scrolls to what does not fit');
+  assert.ok(sizes.wide <= sizes.width + 1, `no sideways scrolling (${sizes.wide} px for ${sizes.width})`);
+  // The delbydeler's table is reached by scrolling, and works.
+  await page.locator('#area-list summary').scrollIntoViewIfNeeded();
+  await page.click('#area-list summary');
+  const first = page.locator('#area-table button').first();
+  await first.scrollIntoViewIfNeeded();
+  assert.equal(await first.isVisible(), true);
+  const name = await first.textContent();
+  await first.click();
+  await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), name);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the language switch turns the page into English and back', async () => {
   const { page, errors } = await openMap();
   assert.match(await page.textContent('h1'), /delbydeler i Oslo/);
