@@ -102,14 +102,17 @@ test('the year slider changes the heat map request', async () => {
   const max = await page.getAttribute('#year', 'max');
   const min = await page.getAttribute('#year', 'min');
   assert.ok(await until(() => heatYears().includes(max)), 'heat tiles for the latest year were requested');
+  // One year is one year; a span of years is said to be their total.
+  await page.waitForFunction((y) => document.querySelector('#legend').textContent.includes(`hendelser per km², i ${y}`), max);
   assert.ok(!heatYears().includes(min), 'no tiles for the earliest year before the slider moves');
   await page.locator('#year').fill(min);
   assert.ok(await until(() => heatYears().includes(min)), `heat tiles for ${min} were requested after the slider moved`);
   await page.waitForFunction(() => window.bomiljoMap.areTilesLoaded());
   assert.match(await page.textContent('#legend'), /Varmekart/);
   // The unit in the page's language (the API's `unit_id`), not the API's English text.
-  await page.waitForFunction(() => /hendelser per km²/.test(document.querySelector('#legend').textContent));
-  assert.match(await page.textContent('#legend'), /Varmekart \(hendelser per km²\)/);
+  await page.waitForFunction(() => /hendelser per km², summen for/.test(document.querySelector('#legend').textContent));
+  assert.match(await page.textContent('#legend'), /Varmekart \(hendelser per km², summen for \d{4}–\d{4}\)/);
+  assert.ok((await page.textContent('#legend')).includes(`summen for ${min}–`), await page.textContent('#legend'));
   await page.screenshot({ path: `${ARTIFACTS}heat.png` });
   assert.deepEqual(errors, []);
   await page.close();

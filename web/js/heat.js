@@ -41,7 +41,10 @@ export async function updateHeat(map, state) {
   map.getSource('heat').setTiles(heatTiles(state));
   if (!state.showHeat) return '';
   const legend = await getJson(`api/heatmap/legend?${query(state)}`);
-  return `<strong>${t('heat_legend')}</strong> (${esc(t(`unit_${legend.unit_id}`))})<br>` +
+  // Over several years a density per km² is their sum, a rate per 1 000 their yearly mean: say which.
+  const [from, to] = legend.years;
+  const years = from === to ? t('heat_year').replace('{year}', to) : t(legend.unit_id === 'per_km2' ? 'heat_span_total' : 'heat_span_mean').replace('{from}', from).replace('{to}', to);
+  return `<strong>${t('heat_legend')}</strong> (${esc(t(`unit_${legend.unit_id}`))}, ${esc(years)})<br>` +
     legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ');
 }
 
