@@ -198,7 +198,7 @@ fn the_neighbour_sheet_gives_distances_on_foot_and_draws_the_drive_area() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).replace('\u{a0}', " ");
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("Nærmeste holdeplass: 500 m i luftlinje, 1300 m til fots langs gatene"), "{text}");
+    assert!(text.contains("Nærmeste holdeplass: 500 m i luftlinje, 1 300 m til fots langs gatene"), "{text}");
     assert!(text.contains("Det blå feltet viser hvor en personalbase kan ligge og nå boligen på 5 minutter med bil langs gatene"), "{text}");
     // The drive area's outline (40, 90, 170) is on the rendered first page.
     let prefix = dir.path().join("page");
