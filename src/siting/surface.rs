@@ -42,8 +42,9 @@ pub fn grid_cells(ctx: &SitingContext, params: &SurfaceParams) -> Result<usize, 
     Ok(study_grid(ctx, params)?.1.len())
 }
 
-/// The areas a surface covers and the grid over them.
-fn study_grid(ctx: &SitingContext, params: &SurfaceParams) -> Result<(crate::index::AreaIndex, Grid), SitingError> {
+/// The areas a surface covers and the grid over them (the areas are indexed only when scored, so
+/// counting a request's cells costs no index).
+fn study_grid(ctx: &SitingContext, params: &SurfaceParams) -> Result<(Vec<crate::index::Area>, Grid), SitingError> {
     if !(25.0..=500.0).contains(&params.cell_m) {
         return Err(SitingError::BadParameter(format!("cell_m = {} is outside 25-500 m", params.cell_m)));
     }
@@ -51,13 +52,12 @@ fn study_grid(ctx: &SitingContext, params: &SurfaceParams) -> Result<(crate::ind
     if polygons.is_empty() {
         return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
     }
-    let index = crate::index::AreaIndex::new(polygons);
-    let bbox = crate::spatial::bounds_of(index.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)));
+    let bbox = crate::spatial::bounds_of(polygons.iter().filter_map(|a| geo::BoundingRect::bounding_rect(&a.polygon)));
     let grid = Grid::covering(bbox, Metres(params.cell_m));
     if grid.len() > 2_000_000 {
         return Err(SitingError::BadParameter(format!("{} cells is too many; use a larger cell_m or an area", grid.len())));
     }
-    Ok((index, grid))
+    Ok((polygons, grid))
 }
 
 pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> Result<Surface, SitingError> {
@@ -68,7 +68,8 @@ pub fn surface(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy) -> 
 /// EPSG:25832; cells outside are `None`): a map tile costs its own cells, not the city's.
 pub fn surface_within(ctx: &SitingContext, params: &SurfaceParams, policy: &Policy, window: Option<[f64; 4]>) -> Result<Surface, SitingError> {
     let group = ctx.group(params.group)?;
-    let (index, grid) = study_grid(ctx, params)?;
+    let (areas, grid) = study_grid(ctx, params)?;
+    let index = crate::index::AreaIndex::new(areas);
     let walked: Vec<&Metric> = group
         .factors
         .iter()
