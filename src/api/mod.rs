@@ -92,6 +92,8 @@ pub struct Derived {
     surface_cache: cache::Cache<Arc<crate::siting::Surface>>,
     /// Public spatial statistics by route and query: computed once per release and parameters.
     answer_cache: cache::Cache<Arc<serde_json::Value>>,
+    /// The public annual report of a year, its files by name: written once per release and year.
+    report_cache: cache::Cache<Arc<reports::ReportFiles>>,
     /// Where sites can be scored and described: inside the delbydeler, not in water.
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
@@ -122,6 +124,7 @@ impl Derived {
             tile_cache: cache::Cache::new(4096),
             surface_cache: cache::Cache::new(16),
             answer_cache: cache::Cache::new(256),
+            report_cache: cache::Cache::new(32),
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::header,
     response::{IntoResponse, Response},
 };
@@ -76,55 +76,121 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
 pub struct AnnualQuery {
     /// The year reported.
     year: i32,
-    /// `public` (default: a report that can be shared, from the release) or `analyst` (every
-    /// count, from the incidents).
+    /// `public` (default: the report anyone may read and share, from the release) or `analyst`
+    /// (every count, from the incidents; analysts and admins only).
     role: Option<String>,
-    /// Also each bydel as PDF.
+    /// Also each bydel as PDF (the public report always has them).
     #[serde(default)]
     pdf: bool,
 }
 
+/// The files of one annual report by name (`index.html`, `bydel-XX.html`, `bydel-XX.pdf`).
+pub type ReportFiles = std::collections::BTreeMap<String, Vec<u8>>;
+
 /// `GET /api/reports/annual?year=&role=&pdf=`: the annual report as a zip of the files
-/// `bomiljo report annual` writes (index.html, bydel-XX.html and .pdf), made by the server that
-/// holds the database: staff only, audited.
-pub async fn annual(State(state): State<AppState>, staff: super::access::Internal, Query(q): Query<AnnualQuery>) -> Result<Response, ApiError> {
-    let role = match q.role.as_deref() {
-        None | Some("public") => crate::privacy::Role::Public,
-        Some("analyst") => crate::privacy::Role::Analyst,
-        Some(other) => return Err(ApiError::BadRequest(format!("role = '{other}': public or analyst"))),
+/// `bomiljo report annual` writes (index.html, bydel-XX.html and .pdf). The public report is
+/// anyone's (post-processing of the release, written once per release and year); the analyst
+/// report is for staff and audited.
+pub async fn annual(State(state): State<AppState>, view: super::access::View, Query(q): Query<AnnualQuery>) -> Result<Response, ApiError> {
+    let files = match (q.role.as_deref(), view) {
+        (None | Some("public"), view) => {
+            let files = public_annual(&state, q.year).await?;
+            if let Some(actor) = view.caller().token_name.clone() {
+                state.data.audit(actor, "public".into(), "report", format!("annual {} (http)", q.year), None).await?;
+            }
+            files
+        }
+        (Some("analyst"), super::access::View::Internal(staff)) => Arc::new(analyst_annual(&state, staff, q.year, q.pdf).await?),
+        (Some("analyst"), super::access::View::Public(_)) => {
+            return Err(ApiError::Forbidden("the analyst's annual report needs the analyst role (sign in with a token)".into()))
+        }
+        (Some(other), _) => return Err(ApiError::BadRequest(format!("role = '{other}': public or analyst"))),
     };
-    let policy = crate::privacy::Policy::new(role, state.config.project.min_count);
-    let (config, release) = (Arc::clone(&state.config), Arc::clone(&state.derived().release));
-    let (year, pdf) = (q.year, q.pdf);
-    let zipped = staff
-        .store
-        .run(move |conn| {
-            Ok((|| -> Result<Vec<u8>, ReportError> {
-                let dir = tempfile::tempdir().map_err(|source| ReportError::Write { path: std::env::temp_dir(), source })?;
-                let files = crate::report::annual::write(conn, &release, &config, year, &policy, dir.path(), pdf)?;
-                zip_files(&files).map_err(|source| ReportError::Write { path: dir.path().to_path_buf(), source })
-            })())
-        })
-        .await?
-        .map_err(|e| match e {
-            ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
-            other => ApiError::Internal(other.to_string()),
-        })?;
-    let actor = staff.caller.token_name.clone().unwrap_or_default();
-    state.data.audit(actor, format!("{role:?}").to_lowercase(), "report", format!("annual {year} (http)"), Some(zipped.len() as i64)).await?;
-    let disposition = format!("attachment; filename=\"annual-{year}.zip\"");
+    let zipped = zip_files(&files).map_err(|e| ApiError::Internal(format!("zipping the annual report: {e}")))?;
+    let disposition = format!("attachment; filename=\"annual-{}.zip\"", q.year);
     Ok(([(header::CONTENT_TYPE, "application/zip".to_string()), (header::CONTENT_DISPOSITION, disposition)], zipped).into_response())
 }
 
+/// `GET /api/reports/annual/{year}/{file}`: one file of a year's public annual report, so the
+/// page can link a bydel's report (`bydel-03.pdf`) and the report's own links work.
+pub async fn annual_file(State(state): State<AppState>, Path((year, file)): Path<(i32, String)>) -> Result<Response, ApiError> {
+    let files = public_annual(&state, year).await?;
+    let Some(bytes) = files.get(&file) else {
+        let names = files.keys().map(String::as_str);
+        return Err(ApiError::NotFound(format!("the annual report {year} has no file '{file}'{}", crate::config::suggest(&file, names))));
+    };
+    let kind = if file.ends_with(".pdf") { "application/pdf" } else { "text/html; charset=utf-8" };
+    let disposition = format!("inline; filename=\"bomiljo-{year}-{file}\"");
+    Ok(([(header::CONTENT_TYPE, kind.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes.clone()).into_response())
+}
+
+/// A year's public annual report with PDFs, from the served release only; computed once per
+/// release and year (at most one per year the release holds).
+async fn public_annual(state: &AppState, year: i32) -> Result<Arc<ReportFiles>, ApiError> {
+    let derived = state.derived();
+    let release = Arc::clone(&derived.release);
+    match release.years(None) {
+        Some((first, last)) if (first..=last).contains(&year) => {}
+        Some((first, last)) => return Err(ApiError::BadRequest(format!("year = {year}: the release holds {first}-{last}"))),
+        None => return Err(ApiError::NotFound("the release holds no year yet: import incidents first".into())),
+    }
+    let (config, geography) = (Arc::clone(&state.config), Arc::clone(&derived.geography));
+    let policy = crate::privacy::Policy::new(crate::privacy::Role::Public, config.project.min_count);
+    derived
+        .report_cache
+        .get_or_compute(&year.to_string(), || async move {
+            tokio::task::spawn_blocking(move || {
+                let incidents = crate::measurement::Incidents::Released(&release);
+                write_annual(|dir| crate::report::annual::write(&geography, incidents, &release, &config, year, &policy, dir, true)).map(Arc::new)
+            })
+            .await
+            .map_err(ApiError::task("annual report"))?
+        })
+        .await
+}
+
+/// The analyst's annual report from the incidents (staff only, audited).
+async fn analyst_annual(state: &AppState, staff: super::access::Internal, year: i32, pdf: bool) -> Result<ReportFiles, ApiError> {
+    let derived = state.derived();
+    let (config, geography, release) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.release));
+    let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
+    let files = staff
+        .store
+        .run(move |conn| {
+            let incidents = crate::measurement::Incidents::Raw(conn);
+            Ok(write_annual(|dir| crate::report::annual::write(&geography, incidents, &release, &config, year, &policy, dir, pdf)))
+        })
+        .await??;
+    let actor = staff.caller.token_name.clone().unwrap_or_default();
+    let size = files.values().map(Vec::len).sum::<usize>();
+    state.data.audit(actor, "analyst".into(), "report", format!("annual {year} (http)"), Some(size as i64)).await?;
+    Ok(files)
+}
+
+/// Runs a report writer in a temporary folder and returns what it wrote, by file name.
+fn write_annual(write: impl FnOnce(&std::path::Path) -> Result<Vec<std::path::PathBuf>, ReportError>) -> Result<ReportFiles, ApiError> {
+    let dir = tempfile::tempdir().map_err(|e| ApiError::Internal(format!("a temporary folder for the annual report: {e}")))?;
+    let written = write(dir.path()).map_err(|e| match e {
+        ReportError::Measure(crate::measurement::MeasureError::BadParameter(m)) => ApiError::BadRequest(m),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let mut files = ReportFiles::new();
+    for path in written {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_string();
+        let bytes = std::fs::read(&path).map_err(|e| ApiError::Internal(format!("reading {}: {e}", path.display())))?;
+        files.insert(name, bytes);
+    }
+    Ok(files)
+}
+
 /// The files in a zip archive, by their names.
-fn zip_files(files: &[std::path::PathBuf]) -> std::io::Result<Vec<u8>> {
+fn zip_files(files: &ReportFiles) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for file in files {
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        zip.start_file(name, options).map_err(std::io::Error::other)?;
-        zip.write_all(&std::fs::read(file)?)?;
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), options).map_err(std::io::Error::other)?;
+        zip.write_all(bytes)?;
     }
     Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }

@@ -60,6 +60,8 @@ pub enum Answer {
     Mvt,
     Pdf,
     Html,
+    /// A PDF or an HTML page, by the file asked for.
+    PdfOrHtml,
     Text,
     /// A TrueType font.
     Font,
@@ -311,14 +313,23 @@ pub const ROUTES: &[Route] = &[
     Route::new(
         "GET",
         "/api/reports/annual",
-        "The annual report as a zip of its files (index.html, bydel-XX.html, .pdf), as bomiljo report annual writes it (staff)",
+        "The annual report as a zip of its files (index.html, bydel-XX.html and .pdf), as bomiljo report annual writes it: the public one for anyone, role=analyst for staff",
         || get(reports::annual),
         Answer::Zip,
     )
     .costly()
-    .role(Role::Analyst)
     .query(input::<reports::AnnualQuery>)
     .errors(&[BAD, UNAUTH, FORBIDDEN]),
+    Route::new(
+        "GET",
+        "/api/reports/annual/{year}/{file}",
+        "One file of a year's public annual report: index.html, bydel-XX.html or bydel-XX.pdf (a bydel's report)",
+        || get(reports::annual_file),
+        Answer::PdfOrHtml,
+    )
+    .costly()
+    .path_params(&[path("year", "integer", "The year reported"), path("file", "string", "index.html, bydel-XX.html or bydel-XX.pdf")])
+    .errors(&[BAD, NOT_FOUND]),
     Route::new("GET", "/api/reports/dialogue.pdf", "Neighbour-dialogue fact sheet for a planned site (PDF, public material whoever asks)", || get(reports::dialogue), Answer::Pdf)
     .costly()
         .query(input::<reports::DialogueQuery>)
@@ -430,6 +441,7 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
         Answer::Mvt => json!({ "application/vnd.mapbox-vector-tile": { "schema": binary } }),
         Answer::Pdf => json!({ "application/pdf": { "schema": binary } }),
         Answer::Html => json!({ "text/html": { "schema": { "type": "string" } } }),
+        Answer::PdfOrHtml => json!({ "application/pdf": { "schema": binary }, "text/html": { "schema": { "type": "string" } } }),
         Answer::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
         Answer::Font => json!({ "font/ttf": { "schema": binary } }),
         Answer::Zip => json!({ "application/zip": { "schema": binary } }),

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use super::{parse_lat_lon, parse_role, Context, Language};
-use bomiljo::measurement::Geography;
+use bomiljo::measurement::{Geography, Incidents};
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::report::dialogue;
 
@@ -92,7 +92,10 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         }
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
-            let files = bomiljo::report::annual::write(store.conn(), &release, config, year, &Policy::new(role, config.project.min_count), &out, pdf)?;
+            let geography = Geography::load(store.conn(), config)?;
+            let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(&release) };
+            let policy = Policy::new(role, config.project.min_count);
+            let files = bomiljo::report::annual::write(&geography, incidents, &release, config, year, &policy, &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             let role_name = format!("{role:?}").to_lowercase();
             ctx.audit(&store, &role_name, "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;

@@ -33,10 +33,13 @@ pub enum ReportError {
 /// Writes `index.html` and one `bydel-XX.html` per bydel into `out`; returns the files written.
 /// With `pdf`, each bydel is also written as `bydel-XX.pdf`.
 ///
-/// The public version (the default) is computed from the public release only; the internal one
-/// (analyst role) from the raw incidents.
+/// The public version is computed from the public release only (`Incidents::Released`, the
+/// policy's role public); the internal one (analyst role) from the raw incidents. `release`
+/// gives the intro's accuracy sentence either way.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
-    conn: &duckdb::Connection,
+    geography: &Geography,
+    incidents: Incidents,
     release: &Release,
     config: &Config,
     year: i32,
@@ -45,28 +48,26 @@ pub fn write(
     pdf: bool,
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Write { path: out.to_path_buf(), source })?;
-    let incidents = if policy.role.is_internal() { Incidents::Raw(conn) } else { Incidents::Released(release) };
-    let geography = Geography::load(conn, config)?;
-    let rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Delbydel)?);
-    let bydel_rows = policy.apply(measurement::measure(&geography, incidents, config, year, Level::Bydel)?);
-    let areas = crate::store::queries::areas(conn, &config.project.assign_layer)?;
-    let bydel_names: BTreeMap<String, String> = crate::store::queries::areas(conn, "bydeler")?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect();
-    let hot = policy.apply(measurement::hotspots(&geography, incidents, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
+    let rows = policy.apply(measurement::measure(geography, incidents, config, year, Level::Delbydel)?);
+    let bydel_rows = policy.apply(measurement::measure(geography, incidents, config, year, Level::Bydel)?);
+    let areas = &geography.areas;
+    let bydel_names = &geography.bydel_names;
+    let hot = policy.apply(measurement::hotspots(geography, incidents, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let experience = match incidents {
         Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
         Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
     };
     // Over every year with data from every source; too few years is said, not left blank.
-    let emerging = match measurement::emerging(&geography, incidents, config, &EmergingParams::default()) {
+    let emerging = match measurement::emerging(geography, incidents, config, &EmergingParams::default()) {
         Ok(found) => Some(found),
         Err(measurement::MeasureError::BadParameter(_)) => None,
         Err(e) => return Err(e.into()),
     };
     let intro = intro(policy, release);
     // Trends of every delbydel first: "signifikant" holds across the whole report (BH).
-    let all_trends = trend_rows(&geography, config, incidents, &areas.iter().collect::<Vec<_>>(), policy)?;
+    let all_trends = trend_rows(geography, config, incidents, &areas.iter().collect::<Vec<_>>(), policy)?;
     let mut by_bydel: BTreeMap<String, Vec<&AreaRow>> = BTreeMap::new();
-    for a in &areas {
+    for a in areas {
         by_bydel.entry(a.parent_code.clone().unwrap_or_else(|| "?".into())).or_default().push(a);
     }
     let mut written = Vec::new();

@@ -249,6 +249,30 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     assert!(police_row(&page).contains("<td>3</td>"));
     let page = std::fs::read_to_string(internal.join("annual-2024/bydel-01.html")).unwrap();
     assert!(page.contains("Politi: 30 hendelser (15,0 per 1 000 innbyggere)"), "{page}");
+
+    // The served public report is anyone's, file by file (a bydel's PDF for the page's link) and
+    // as a zip: the same pages the command wrote from the same release.
+    let server = common::Server::start(&db, 0).expect("server starts");
+    let (status, served) = server.get("/api/reports/annual/2024/bydel-02.html");
+    assert_eq!(status, 200, "{served}");
+    assert_eq!(served, std::fs::read_to_string(folder.join("bydel-02.html")).unwrap());
+    assert_eq!(server.content_type("/api/reports/annual/2024/bydel-02.pdf", None), (200, "application/pdf".to_string()));
+    let (status, zipped) = server.get_bytes("/api/reports/annual?year=2024");
+    assert_eq!(status, 200);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(String::from).collect();
+    names.sort();
+    assert_eq!(names, ["bydel-01.html", "bydel-01.pdf", "bydel-02.html", "bydel-02.pdf", "index.html"]);
+    let mut index = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("index.html").unwrap(), &mut index).unwrap();
+    assert!(index.contains("bydel-02.html"));
+    // The recorded counts stay staff-only; a wrong file or year is named, not a blank answer.
+    assert_eq!(server.get("/api/reports/annual?year=2024&role=analyst").0, 403);
+    let (status, body) = server.get("/api/reports/annual/2024/bydel-2.pdf");
+    assert!(status == 404 && body.contains("bydel-02.pdf"), "{status} {body}");
+    let (status, body) = server.get("/api/reports/annual/1990/index.html");
+    assert!(status == 400 && body.contains("2023-2024"), "{status} {body}");
+    server.stop();
 }
 
 #[test]
