@@ -19,4 +19,4 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 [ -n "${url:-}" ] || { cat "$tmp/serve.log"; exit 1; }
-BOMILJO_URL="$url" BOMILJO_TOKEN="$token" BOMILJO_ADMIN_TOKEN="$admin" node --test tests/web/
+BOMILJO_URL="$url" BOMILJO_TOKEN="$token" BOMILJO_ADMIN_TOKEN="$admin" node --test ${WEB_TEST_PATTERN:+--test-name-pattern="$WEB_TEST_PATTERN"} tests/web/

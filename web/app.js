@@ -3,11 +3,12 @@
 // that nothing leaves the server; label fonts and maplibre-gl are served by bomiljo.
 import * as maplibregl from './vendor/maplibre-gl.mjs';
 import { collection, getJson, setToken, token, transformRequest } from './js/api.js';
-import { addAreas, areaFeatures, areaList, bounds, highlight, restyle } from './js/areas.js';
+import { addAreas, areaFeatures, areaList, bounds, highlight, highlightBydel, restyle } from './js/areas.js';
 import { addLabels, addLocalBase } from './js/base.js';
 import { addHeat, updateHeat, updateHotspots, updateEmerging, updateLisa } from './js/heat.js';
 import { load, t, lang, esc } from './js/i18n.js';
-import { showArea } from './js/panel.js';
+import { showArea, showBydel } from './js/panel.js';
+import { mapPng, tableLinks } from './js/download.js';
 import { findPlace, parseCoordinates } from './js/place.js';
 import { readState, writeState } from './js/url.js';
 import { renderGroups, restoreSite, scoreAt, setupSiting } from './js/siting.js';
@@ -16,7 +17,7 @@ import { setupImport } from './js/import.js';
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', mode: 'map', site: '', group: '', units: '' };
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
 const fromUrl = readState(state);
 
 /** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
@@ -36,16 +37,20 @@ async function refresh(map) {
   // delbydel colours would mix.
   const areasLegend = state.showHeat || state.showEmerging ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
   $('legend').innerHTML = [areasLegend, heat, hotspots, lisa, emerging].filter(Boolean).join('<hr>');
-  $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits);
+  const rows = areaFeatures().map((f) => [f.properties.code, f.properties.name ?? '', choropleth.values[f.properties.code] ?? '']);
+  $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits) +
+    await tableLinks(choropleth.title, `bomiljo-delbydeler-${state.indicator}-${state.year}`, ['code', 'name', state.indicator], rows);
   $('year-label').textContent = state.year;
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
   if (state.selected) await showArea(state.selected, state.year, state.source);
+  else if (state.bydel) await showBydel(state.bydel, state.year);
   writeState(state, map);
 }
 
 /** Opens an area's figures: highlighted on the map, the panel in view (the sheet on phones). */
 async function select(map, code) {
   state.selected = code;
+  state.bydel = '';
   highlight(map, code);
   showSheet(true);
   await showArea(code, state.year, state.source);
@@ -55,10 +60,23 @@ async function select(map, code) {
   writeState(state, map);
 }
 
+/** Opens a bydel's page: its delbydeler outlined, its figures, table, chart and report. */
+async function selectBydel(map, code) {
+  state.bydel = code;
+  state.selected = '';
+  highlightBydel(map, code);
+  showSheet(true);
+  await showBydel(code, state.year);
+  $('side').scrollTop = $('panel').offsetTop;
+  $('panel').focus({ preventScroll: true });
+  writeState(state, map);
+}
+
 /** Leaves the selected delbydel (a search found another place): no highlight, and the panel says
  * what was found instead of showing the old area's figures. */
 function deselect(map, message) {
   state.selected = '';
+  state.bydel = '';
   highlight(map, null);
   $('panel').innerHTML = `<p>${esc(message)}</p>`;
   writeState(state, map);
@@ -100,7 +118,7 @@ async function places() {
       const name = f.properties.name;
       if (!name) continue;
       const at = f.geometry.type === 'Point' ? f.geometry.coordinates : centre({ geometry: { coordinates: f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates } });
-      list.push({ name, kind, at });
+      list.push({ name, kind, at, code: String(f.id) });
     }
   }
   return list;
@@ -131,6 +149,7 @@ async function setupSearch(map) {
     }
     map.flyTo({ center: place.at, zoom: place.kind === 'bydel' ? 12 : 14 });
     if (place.kind === 'delbydel') await select(map, place.code);
+    else if (place.kind === 'bydel') await selectBydel(map, place.code);
     else deselect(map, t('search_found_place').replace('{name}', place.name).replace('{kind}', t(`kind_${place.kind}`)));
   });
 }
@@ -225,9 +244,18 @@ async function main() {
   await showAccuracy();
   await refresh(map);
   if (state.selected) await select(map, state.selected).catch(() => { state.selected = ''; });
+  else if (state.bydel) await selectBydel(map, state.bydel).catch(() => { state.bydel = ''; });
   await setupSearch(map);
   map.on('moveend', () => writeState(state, map));
   $('print').addEventListener('click', () => window.print());
+  $('map-png').addEventListener('click', () => mapPng(map, `bomiljo-kart-${state.year}.png`));
+  // The panel's links between a delbydel and its bydel.
+  $('panel').addEventListener('click', (e) => {
+    const bydel = e.target.closest('button[data-bydel]')?.dataset.bydel;
+    const code = e.target.closest('button[data-code]')?.dataset.code;
+    if (bydel) selectBydel(map, bydel);
+    else if (code) select(map, code);
+  });
   // On a phone the legend starts folded (a tap opens it), so it does not cover the map.
   if (matchMedia('(max-width: 700px)').matches) $('legend-box').open = false;
   $('sheet-toggle').addEventListener('click', () => showSheet($('side').classList.contains('collapsed')));

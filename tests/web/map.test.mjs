@@ -468,9 +468,62 @@ test('places are found by name and by coordinates with a decimal comma', async (
   if (bydeler.length) {
     await page.fill('#search', bydeler[0].properties.name);
     await page.press('#search', 'Enter');
-    await page.waitForFunction((n) => document.querySelector('#panel').textContent.includes(`${n} (bydel)`), bydeler[0].properties.name);
-    assert.equal(await page.$('#panel h2'), null, 'no delbydel figures under a bydel found');
+    // A bydel found opens the bydel's page, not the last delbydel's figures.
+    await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), bydeler[0].properties.name);
+    assert.ok(!(await page.textContent('#panel h2')).includes(target.name), 'no delbydel figures under a bydel found');
   }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("a bydel employee opens the bydel's page: figures, its delbydeler, downloads and the bydel's report", async () => {
+  const { page, errors } = await openMap();
+  const areas = (await (await fetch(`${BASE}/api/areas`)).json()).features.map((f) => f.properties);
+  const first = areas[0];
+  await page.evaluate((code) => document.querySelector(`#area-table button[data-code="${code}"]`).click(), first.code);
+  await page.waitForSelector('#panel button[data-bydel]');
+  await page.click('#panel button[data-bydel]');
+  await page.waitForFunction(() => /bydel/i.test(document.querySelector('#panel h2 small')?.textContent ?? ''));
+  // Every delbydel of the bydel has a row, each a link back to its figures.
+  const members = areas.filter((a) => a.bydel === first.bydel).map((a) => a.code).sort();
+  const rows = await page.$$eval('#panel tbody th[scope="row"] button[data-code]', (bs) => bs.map((b) => b.dataset.code).sort());
+  assert.deepEqual(rows, members);
+  // The bydel's figures for the year: one row per source, the count with its interval.
+  const year = await page.inputValue('#year');
+  const expected = (await (await fetch(`${BASE}/api/measurement?year=${year}&level=bydel`)).json()).filter((r) => r.code === first.bydel);
+  assert.ok(expected.length > 0);
+  const firstTable = await page.$$eval('#panel table', (ts) => ts[0].querySelectorAll('tbody tr').length);
+  assert.equal(firstTable, expected.length);
+  // The table as CSV: its figures and the release they come from.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#panel .downloads a[download$="-' + year + '.csv"]')]);
+  const text = readFileSync(await csv.path(), 'utf8');
+  const [header, ...lines] = text.trim().split('\n');
+  assert.equal(header, 'code,source,year,count_estimate,count_low,count_high,rate_per_1000,rate_low,rate_high,release,release_date');
+  assert.equal(lines.length, expected.length);
+  const release = (await (await fetch(`${BASE}/api/release`)).json()).release;
+  for (const line of lines) {
+    const cells = line.split(',');
+    const row = expected.find((r) => r.source === cells[1]);
+    assert.equal(Number(cells[4]), row.count.low);
+    assert.equal(Number(cells[5]), row.count.high);
+    assert.equal(cells[9], String(release));
+  }
+  // For Excel: semicolons, decimal commas and the source above the table.
+  const [excel] = await Promise.all([page.waitForEvent('download'), page.click('#panel .downloads a[download$="-' + year + '-excel.csv"]')]);
+  const forExcel = readFileSync(await excel.path(), 'utf8');
+  assert.ok(forExcel.startsWith('\ufeff') && forExcel.includes(`nr. ${release}`) && forExcel.includes('code;source;year'), forExcel.slice(0, 300));
+  // The chart as PNG.
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#panel button[data-png]')]);
+  assert.deepEqual([...readFileSync(await png.path()).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  // The bydel's annual report as PDF, from the link on the page.
+  const href = await page.getAttribute('#panel a[href*="reports/annual"]', 'href');
+  const answer = await fetch(new URL(href, `${BASE}/`));
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get('content-type'), 'application/pdf');
+  // The address keeps the bydel: a reload opens the same page.
+  await page.reload();
+  await page.waitForFunction(() => window.bomiljoReady === true);
+  await page.waitForFunction(() => /bydel/i.test(document.querySelector('#panel h2 small')?.textContent ?? ''));
   assert.deepEqual(errors, []);
   await page.close();
 });

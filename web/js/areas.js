@@ -25,6 +25,11 @@ export function highlight(map, code) {
   map.setFilter('areas-selected', ['==', ['get', 'code'], code ?? '']);
 }
 
+/** Outlines every delbydel of a bydel. */
+export function highlightBydel(map, code) {
+  map.setFilter('areas-selected', ['==', ['get', 'bydel'], code]);
+}
+
 /** Sums the chosen source(s) per area; null when any part is suppressed or unknown. */
 function valuesFrom(rows, indicator, source) {
   const out = {};

@@ -1,21 +1,48 @@
 // The delbydel panel: figures, incidents per source and year, and a small chart of the series.
 import { collection, emerging, getJson, measurement } from './api.js';
+import { areaFeatures } from './areas.js';
+import { tableLinks, wireCharts } from './download.js';
 import { t, fmt, esc, lang } from './i18n.js';
 
 function chart(points) {
-  // Bars at the estimate (never below 0); the label says the interval.
+  // Bars at the estimate (never below 0) with the 95 % interval as a whisker; the label says the
+  // estimate, the tooltip the interval.
   const counts = points.map((p) => (typeof p.count === 'number' ? p.count : p.count && typeof p.count === 'object' ? Math.max(0, p.count.estimate) : null));
-  const max = Math.max(1, ...counts.filter((c) => c != null));
+  const highs = points.map((p, i) => (p.count && typeof p.count === 'object' ? p.count.high : counts[i]));
+  const max = Math.max(1, ...highs.filter((c) => c != null));
   const w = 320, h = 110, bar = w / Math.max(points.length, 1);
+  const y = (v) => h - 18 - (v / max) * (h - 30);
   const bars = points.map((p, i) => {
     const c = counts[i];
-    const bh = c == null ? 0 : (c / max) * (h - 30);
-    const label = c == null ? p.count : fmt(p.count);
-    return `<g><rect x="${i * bar + 4}" y="${h - 18 - bh}" width="${bar - 8}" height="${bh}" fill="#3b528b"><title>${p.year}: ${label}</title></rect>` +
+    const interval = p.count && typeof p.count === 'object';
+    const label = c == null ? fmt(p.count) : interval ? fmt(Math.round(c)) : fmt(c);
+    const whisker = interval ? `<line x1="${i * bar + bar / 2}" x2="${i * bar + bar / 2}" y1="${y(p.count.low)}" y2="${y(p.count.high)}" stroke="#000" stroke-width="1.5"/>` : '';
+    const top = c == null ? h - 18 : y(interval ? p.count.high : c);
+    return `<g><rect x="${i * bar + 4}" y="${c == null ? h - 18 : y(c)}" width="${bar - 8}" height="${c == null ? 0 : h - 18 - y(c)}" fill="#3b528b"><title>${p.year}: ${fmt(p.count)}</title></rect>${whisker}` +
       `<text x="${i * bar + bar / 2}" y="${h - 4}" font-size="10" text-anchor="middle">${p.year}</text>` +
-      `<text x="${i * bar + bar / 2}" y="${h - 22 - bh}" font-size="9" text-anchor="middle">${label}</text></g>`;
+      `<text x="${i * bar + bar / 2}" y="${top - 4}" font-size="9" text-anchor="middle">${label}</text></g>`;
   }).join('');
-  return `<svg class="chart" viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${t('series')}">${bars}</svg>`;
+  return `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="100%" role="img" aria-label="${t('series')}">${bars}</svg>` +
+    (points.some((p) => p.count && typeof p.count === 'object') ? `<p class="note">${t('chart_interval')}</p>` : '');
+}
+
+/** The series chart with a button that saves it as PNG. */
+const chartWithPng = (points, file) =>
+  `<figure class="chart-box">${chart(points)}<button type="button" class="link" data-png="${esc(file)}.png">${t('download_png')}</button></figure>`;
+
+/** An estimate's parts for a table file: the estimate and its 95 % interval. */
+const figureCells = (count) => (count && typeof count === 'object' ? [Math.round(count.estimate * 10) / 10, count.low, count.high] : [count ?? '', '', '']);
+
+/** Download links for a year's rows per source (count with its interval, rate with its). */
+function yearLinks(rows, name, file) {
+  const columns = ['code', 'source', 'year', 'count_estimate', 'count_low', 'count_high', 'rate_per_1000', 'rate_low', 'rate_high'];
+  const data = rows.map((r) => [r.code, r.source, r.year, ...figureCells(r.count), r.rate_per_1000, ...(r.rate_per_1000_ci95 ?? ['', ''])]);
+  return tableLinks(name, file, columns, data);
+}
+
+/** Download links for a series (a year and its count with the interval). */
+function seriesLinks(series, name, file) {
+  return tableLinks(name, file, ['code', 'year', 'count_estimate', 'count_low', 'count_high'], series.points.map((p) => [series.code ?? '', p.year, ...figureCells(p.count)]));
 }
 
 let bydeler = null;
@@ -63,17 +90,52 @@ export async function showArea(code, year, source = '') {
     measurement(year),
     emerging(source),
   ]);
-  const bydel = area.bydel == null ? t('unknown') : await bydelName(area.bydel);
+  const bydel = area.bydel == null ? esc(t('unknown')) : `<button type="button" class="link" data-bydel="${esc(area.bydel)}">${esc(await bydelName(area.bydel))}</button>`;
+  const own = measured.filter((r) => r.code === code);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
   const rows = Object.entries(area.counts).map(([source, byYear]) =>
     `<tr><td>${esc(t(source))}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
   const trend = series.trend ? `${t('trend')}: ${fmt(series.trend.pct_per_year, 1)} % ${t('per_year')} (p = ${fmt(series.trend.p_value, 3)})` : '';
   document.getElementById('panel').innerHTML = `
     <h2>${esc(area.name ?? area.code)} <small>(${esc(area.code)})</small></h2>
-    <p>${t('bydel')}: ${esc(bydel)}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
-    <h3>${esc(year)}</h3>${yearTable(measured.filter((r) => r.code === code), year)}
-    <h3>${t('series')}</h3>${chart(series.points)}<p class="note">${trend}</p>
+    <p>${t('bydel')}: ${bydel}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
+    <h3>${esc(year)}</h3>${yearTable(own, year)}${await yearLinks(own, `${area.name ?? code} ${year}`, `bomiljo-${code}-${year}`)}
+    <h3>${t('series')}</h3>${chartWithPng(series.points, `bomiljo-${code}-serie`)}<p class="note">${trend}</p>${await seriesLinks(series, `${area.name ?? code}: ${t('series')}`, `bomiljo-${code}-serie`)}
     <h3>${t('emerging')}</h3>${emergingLines(found, code)}
     <h3>${t('incidents')}</h3>
     ${years.length ? `<table><thead><tr><th>${t('source')}</th>${years.map((y) => `<th>${esc(y)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>` : `<p>${t('none')}</p>`}`;
+  wireCharts(document.getElementById('panel'));
+}
+
+/** A bydel's page: its figures per source for the year, its series, its delbydeler side by side
+ * (rate per 1,000 per source, with intervals), downloads and the bydel's annual report as PDF. */
+export async function showBydel(code, year) {
+  const [bydelRows, series, measured, name] = await Promise.all([
+    getJson(`api/measurement?year=${year}&level=bydel`),
+    getJson(`api/series?code=${encodeURIComponent(code)}`),
+    measurement(year),
+    bydelName(code),
+  ]);
+  const members = areaFeatures().filter((f) => f.properties.bydel === code).map((f) => f.properties);
+  const population = members.reduce((sum, p) => sum + (p.population ?? 0), 0);
+  const own = bydelRows.filter((r) => r.code === code);
+  const sources = [...new Set(measured.map((r) => r.source))];
+  const rate = (r) => (r?.rate_per_1000 == null ? t('unknown') : `${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}`);
+  const find = (area, source) => measured.find((r) => r.code === area && r.source === source);
+  const body = members.sort((a, b) => String(a.name ?? a.code).localeCompare(String(b.name ?? b.code), 'nb')).map((p) =>
+    `<tr><th scope="row"><button type="button" class="link" data-code="${esc(p.code)}">${esc(p.name ?? p.code)}</button></th>${sources.map((s) => `<td>${rate(find(p.code, s))}</td>`).join('')}</tr>`).join('');
+  const table = members.length
+    ? `<div class="table-scroll" tabindex="0" role="region" aria-label="${esc(t('bydel_members'))}"><table><caption>${t('rate_per_1000')}, ${esc(year)}</caption><thead><tr><th scope="col">${t('delbydel')}</th>${sources.map((s) => `<th scope="col">${esc(t(s))}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table></div>`
+    : `<p>${t('none')}</p>`;
+  const memberRows = measured.filter((r) => members.some((m) => m.code === r.code));
+  const trend = series.trend ? `${t('trend')}: ${fmt(series.trend.pct_per_year, 1)} % ${t('per_year')} (p = ${fmt(series.trend.p_value, 3)})` : '';
+  const report = `api/reports/annual/${year}/bydel-${encodeURIComponent(code)}.pdf`;
+  document.getElementById('panel').innerHTML = `
+    <h2>${esc(name)} <small>(${t('kind_bydel')} ${esc(code)})</small></h2>
+    <p>${t('population')}: ${fmt(population)}<br>${t('delbydeler_count')}: ${fmt(members.length)}</p>
+    <p><a href="${report}" target="_blank" rel="noopener">${t('bydel_report')} ${esc(year)} (PDF)</a></p>
+    <h3>${esc(year)}</h3>${yearTable(own, year)}${await yearLinks(own, `${name} ${year}`, `bomiljo-bydel-${code}-${year}`)}
+    <h3>${t('series')}</h3>${chartWithPng(series.points, `bomiljo-bydel-${code}-serie`)}<p class="note">${trend}</p>${await seriesLinks(series, `${name}: ${t('series')}`, `bomiljo-bydel-${code}-serie`)}
+    <h3>${t('bydel_members')}</h3>${table}${await yearLinks(memberRows, `${name}: ${t('bydel_members')} ${year}`, `bomiljo-bydel-${code}-delbydeler-${year}`)}`;
+  wireCharts(document.getElementById('panel'));
 }
