@@ -158,6 +158,10 @@ async function setupSearch(map) {
 async function showAccuracy() {
   const release = await getJson('api/release').catch(() => null);
   $('accuracy').textContent = release ? (lang === 'nb' ? release.accuracy_nb : release.accuracy_en) : '';
+  // The whole release as one file, and a feed that says when the next one is out.
+  $('release-links').innerHTML = release
+    ? `${t('download')}: <a href="${esc(release.figures_csv.replace(/^\//, ''))}" download>${t('release_csv')} ${esc(release.release)} (CSV)</a> · <a href="${esc(release.feed.replace(/^\//, ''))}">${t('release_feed')}</a> · <a href="tilgjengelighet.html">${t('a11y_statement')}</a>`
+    : '';
 }
 
 async function showRole() {

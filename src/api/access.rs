@@ -88,6 +88,17 @@ impl Reference {
         Ok(self.store.areas(&layer.name).await?)
     }
 
+    /// Every published release with the source-years it measured (public: the feed).
+    pub async fn published(&self) -> Result<Vec<crate::store::release::Published>, ApiError> {
+        Ok(self.store.run(crate::store::release::published).await?)
+    }
+
+    /// A published release by version, as estimates (its noisy measurements stay inside).
+    pub async fn release(&self, version: i64) -> Result<Option<Release>, ApiError> {
+        let stored = self.store.run(move |conn| crate::store::release::load(conn, Some(version))).await?;
+        stored.map(|s| Release::from_stored(s).map_err(|e| ApiError::Internal(format!("release {version}: {e}")))).transpose()
+    }
+
     /// Feature counts of the public reference layers (others are left out).
     pub async fn layer_counts(&self, config: &crate::config::Config) -> Result<std::collections::BTreeMap<String, i64>, ApiError> {
         let admitted: Vec<String> = config.layers.iter().filter(|l| Reference::admits(l)).map(|l| l.name.clone()).collect();

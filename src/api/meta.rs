@@ -74,6 +74,8 @@ pub async fn release(State(state): State<AppState>) -> Json<Value> {
     about["years"] = json!(release.settings.years);
     about["categories"] = json!(release.settings.categories);
     about["before_after"] = json!(release.settings.before_after);
+    about["figures_csv"] = json!(format!("/api/release/{}/figures.csv", release.version));
+    about["feed"] = json!("/api/release/feed.atom");
     about["privacy"] = release.privacy();
     Json(about)
 }

@@ -9,6 +9,7 @@ pub mod auth;
 mod cache;
 pub mod connections;
 pub mod costly;
+mod downloads;
 mod error;
 mod features;
 mod limits;
@@ -94,6 +95,8 @@ pub struct Derived {
     answer_cache: cache::Cache<Arc<serde_json::Value>>,
     /// The public annual report of a year, its files by name: written once per release and year.
     report_cache: cache::Cache<Arc<reports::ReportFiles>>,
+    /// Each release's figures as CSV, by version.
+    download_cache: cache::Cache<axum::body::Bytes>,
     /// Where sites can be scored and described: inside the delbydeler, not in water.
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
@@ -125,6 +128,7 @@ impl Derived {
             surface_cache: cache::Cache::new(16),
             answer_cache: cache::Cache::new(256),
             report_cache: cache::Cache::new(32),
+            download_cache: cache::Cache::new(4),
         })
     }
 }

@@ -14,7 +14,7 @@ use axum::{
 use schemars::{generate::Contract, generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use super::{admin, areas, auth::Caller, features, limits, measurement, meta, mvt, reports, siting, ApiError, AppState};
+use super::{admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, reports, siting, ApiError, AppState};
 use crate::privacy::Role;
 
 /// A path parameter (`{code}`, `{z}`).
@@ -67,6 +67,9 @@ pub enum Answer {
     Font,
     /// A zip archive of files.
     Zip,
+    Csv,
+    /// An Atom feed (RFC 4287).
+    Atom,
 }
 
 /// One route.
@@ -224,6 +227,17 @@ pub const ROUTES: &[Route] = &[
         || get(meta::release),
         Answer::JsonObject,
     ),
+    Route::new(
+        "GET",
+        "/api/release/{version}/figures.csv",
+        "Every figure of a published release (this or an earlier version): source, year, level, unit, detail, estimate, standard error, 95 % interval",
+        || get(downloads::figures),
+        Answer::Csv,
+    )
+    .costly()
+    .path_params(&[path("version", "integer", "The release's version (see /api/release and the feed)")])
+    .errors(&[BAD, NOT_FOUND]),
+    Route::new("GET", "/api/release/feed.atom", "Every published release, newest first, as an Atom feed with links to its figures", || get(downloads::feed), Answer::Atom),
     Route::new("GET", "/api/map", "The base map under the data: Kartverket's raster tiles, local (from the data on hand) or none", || get(meta::map), Answer::Json(schema::<crate::config::project::Basemap>)),
     Route::new("GET", "/fonts/{file}", "The label fonts of the map page (DejaVuSans.ttf, DejaVuSans-Bold.ttf)", || get(meta::font), Answer::Font)
         .path_params(&[path("file", "string", "Font file")])
@@ -445,5 +459,7 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
         Answer::Text => json!({ "text/plain": { "schema": { "type": "string" } } }),
         Answer::Font => json!({ "font/ttf": { "schema": binary } }),
         Answer::Zip => json!({ "application/zip": { "schema": binary } }),
+        Answer::Csv => json!({ "text/csv": { "schema": { "type": "string" } } }),
+        Answer::Atom => json!({ "application/atom+xml": { "schema": { "type": "string" } } }),
     }
 }

@@ -204,6 +204,18 @@ impl Release {
         self.tables.iter().flat_map(|((source, year), table)| table.rows(source, *year)).collect()
     }
 
+    /// Every released unit's figure (the estimate with its exact variance, never the noisy
+    /// measurement), source-year by source-year, for the bulk download: source, year, level, unit,
+    /// detail (a category, a month, or a cell's delbydel) and the figure.
+    pub fn figures(&self) -> impl Iterator<Item = (&str, i32, &'static str, String, String, Figure)> + '_ {
+        self.tables.iter().flat_map(|((source, year), table)| {
+            table.units.units.iter().enumerate().map(move |(n, unit)| {
+                let (code, detail) = unit.address();
+                (source.as_str(), *year, unit.level(), code, detail, table.sum([n]))
+            })
+        })
+    }
+
     /// Released sources, in configuration order of their first appearance.
     pub fn sources(&self) -> Vec<String> {
         self.settings.years.keys().cloned().collect()

@@ -6,7 +6,7 @@
 pub mod annual;
 pub mod dialogue;
 pub mod pdf;
-mod svg;
+pub(crate) mod svg;
 
 pub use annual::ReportError;
 

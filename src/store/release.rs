@@ -170,12 +170,19 @@ pub fn save(
 
 /// The newest release, if one was built.
 pub fn latest(conn: &Connection) -> Result<Option<StoredRelease>, StoreError> {
+    load(conn, None)
+}
+
+/// A release by its version (the newest with `None`); `None` when there is no such release.
+pub fn load(conn: &Connection, version: Option<i64>) -> Result<Option<StoredRelease>, StoreError> {
     let what = "reading the release";
     let mut stmt = conn
-        .prepare("SELECT version, CAST(built_at AS VARCHAR), settings, spent FROM release_meta ORDER BY version DESC LIMIT 1")
+        .prepare(
+            "SELECT version, CAST(built_at AS VARCHAR), settings, spent FROM release_meta WHERE version = coalesce(?, version) ORDER BY version DESC LIMIT 1",
+        )
         .map_err(StoreError::query(what))?;
     let newest = stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))
+        .query_map(params![version], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))
         .map_err(StoreError::query(what))?
         .next()
         .transpose()
@@ -212,4 +219,40 @@ pub fn ledger(conn: &Connection) -> Result<Vec<LedgerRow>, StoreError> {
         .query_map([], |r| Ok(LedgerRow { source: r.get(0)?, year: r.get(1)?, round: r.get::<_, i64>(2)? as u32, rho: r.get(3)?, hash: r.get(4)? }))
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
+}
+
+/// One published release as the feed lists it: its version, when it was built, and the
+/// source-years it measured anew (source, year, round).
+#[derive(Clone, Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Published {
+    pub version: i64,
+    pub built_at: String,
+    pub measured: Vec<(String, i32, u32)>,
+}
+
+/// Every release, newest first, with the source-years each measured anew.
+pub fn published(conn: &Connection) -> Result<Vec<Published>, StoreError> {
+    let what = "listing the releases";
+    let mut stmt = conn
+        .prepare(
+            "SELECT m.version, CAST(m.built_at AS VARCHAR), l.source, l.year, l.round FROM release_meta m \
+             LEFT JOIN release_ledger l ON l.version = m.version ORDER BY m.version DESC, l.source, l.year",
+        )
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<i32>>(3)?, r.get::<_, Option<i64>>(4)?))
+        })
+        .map_err(StoreError::query(what))?;
+    let mut out: Vec<Published> = Vec::new();
+    for row in rows {
+        let (version, built_at, source, year, round) = row.map_err(StoreError::query(what))?;
+        if out.last().is_none_or(|p| p.version != version) {
+            out.push(Published { version, built_at, measured: Vec::new() });
+        }
+        if let (Some(source), Some(year), Some(round), Some(last)) = (source, year, round, out.last_mut()) {
+            last.measured.push((source, year, round as u32));
+        }
+    }
+    Ok(out)
 }

@@ -383,6 +383,58 @@ fn a_year_that_leaves_and_returns_is_never_measured_with_old_noise() {
 }
 
 #[test]
+fn every_published_release_is_one_download_and_the_feed_lists_them() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(dir.path(), 1);
+    let first = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
+    add_incident(&mut store, dir.path(), 2023);
+    // The server publishes release 2 at start: 2023 measured anew, 2024 unchanged.
+    let app = bomiljo::api::router(bomiljo::api::AppState::new(config(), store).unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let get = |uri: &str| app.clone().oneshot(axum::http::Request::get(uri).header("host", "bomiljo.test").body(axum::body::Body::empty()).unwrap());
+        let text = |uri: &'static str| async move {
+            let response = get(uri).await.unwrap();
+            let status = response.status().as_u16();
+            (status, String::from_utf8(axum::body::to_bytes(response.into_body(), 1 << 26).await.unwrap().to_vec()).unwrap())
+        };
+        let (status, one) = text("/api/release/1/figures.csv").await;
+        assert_eq!(status, 200, "{one}");
+        let (_, two) = text("/api/release/2/figures.csv").await;
+        let header = "release,source,year,level,unit,detail,estimate,standard_error,low,high";
+        assert_eq!(one.lines().next(), Some(header));
+        // Every unit of the release, once: the estimates, never the noisy measurements.
+        assert_eq!(one.lines().count() - 1, first.figures().count());
+        let rows = |csv: &str, year: &str| -> Vec<String> {
+            csv.lines().skip(1).filter(|l| l.split(',').nth(2) == Some(year)).map(|l| l.split_once(',').unwrap().1.to_string()).collect()
+        };
+        assert_eq!(rows(&one, "2024"), rows(&two, "2024"), "an unchanged year keeps its figures");
+        assert_ne!(rows(&one, "2023"), rows(&two, "2023"), "a changed year is measured anew");
+        // Release 1's figures are the ones it served: the city, and the delbydeler adding up to it.
+        let field = |line: &str, i: usize| line.split(',').nth(i).unwrap().parse::<f64>().unwrap();
+        let city = one.lines().find(|l| l.starts_with("1,police,2024,city,")).unwrap();
+        assert!((field(city, 6) - first.table("police", 2024).unwrap().city().estimate).abs() < 0.01, "{city}");
+        let delbydeler: f64 = one.lines().filter(|l| l.starts_with("1,police,2024,delbydel,")).map(|l| field(l, 6)).sum();
+        assert!((delbydeler - field(city, 6)).abs() < 0.05, "{delbydeler} vs {city}");
+        for line in one.lines().skip(1) {
+            let (estimate, low, high) = (field(line, 6), field(line, 8), field(line, 9));
+            assert!(low <= estimate.max(0.0).ceil() && estimate.floor() <= high, "{line}");
+        }
+        let (status, body) = text("/api/release/3/figures.csv").await;
+        assert!(status == 404 && body.contains("the newest is 2"), "{status} {body}");
+        // The feed: newest first, each entry linking its figures, saying what was measured anew.
+        let (status, feed) = text("/api/release/feed.atom").await;
+        assert_eq!(status, 200);
+        let entries: Vec<&str> = feed.split("<entry>").skip(1).collect();
+        assert_eq!(entries.len(), 2, "{feed}");
+        assert!(entries[0].contains("nr. 2") && entries[0].contains("police 2023 (måling 2)") && !entries[0].contains("2024"), "{}", entries[0]);
+        assert!(entries[1].contains("police 2023 (måling 1), police 2024 (måling 1)"), "{}", entries[1]);
+        assert!(entries[0].contains("href=\"http://bomiljo.test/api/release/2/figures.csv\""), "{}", entries[0]);
+    });
+}
+
+#[test]
 fn reading_commands_never_publish() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);

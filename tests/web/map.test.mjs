@@ -383,6 +383,24 @@ for (const [name, viewport] of Object.entries(SIZES)) {
   });
 }
 
+test('the page links the whole release, its feed and the accessibility statement', async () => {
+  const { page, errors } = await openMap();
+  const release = (await (await fetch(`${BASE}/api/release`)).json()).release;
+  await page.waitForSelector('#release-links a[download]');
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click('#release-links a[download]')]);
+  const lines = readFileSync(await file.path(), 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'release,source,year,level,unit,detail,estimate,standard_error,low,high');
+  assert.ok(lines.length > 100 && lines.slice(1).every((l) => l.startsWith(`${release},`)), lines.slice(0, 3).join('\n'));
+  const feed = await (await fetch(new URL(await page.getAttribute('#release-links a[href$="feed.atom"]', 'href'), `${BASE}/`))).text();
+  assert.match(feed, new RegExp(`<title>Offentlig utgivelse nr. ${release}</title>`));
+  await page.click('#release-links a[href="tilgjengelighet.html"]');
+  await page.waitForSelector('h1');
+  assert.match(await page.textContent('h1'), /Tilgjengelighetserklæring/);
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('the map prints with its legend and nothing else of the page', async () => {
   const { page, errors } = await openMap();
   await page.emulateMedia({ media: 'print' });
