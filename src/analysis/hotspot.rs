@@ -27,7 +27,6 @@
 //! *Communications in Statistics: Theory and Methods* 26(6), on the Poisson null.
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::csr_tails::CsrTails;
 use super::fdr::benjamini_hochberg;
@@ -72,31 +71,35 @@ pub struct Spot {
     pub class: SpotClass,
 }
 
-/// Gi* of every study cell, and the lowest z any cell could reach.
+/// Gi* of every study cell, and how low the emptiest neighbourhood could go.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GiStar {
     /// Per grid cell; `None` outside the study area.
     pub spots: Vec<Option<Spot>>,
-    /// The z of a cell whose neighbourhood holds nothing at all: on skewed, mostly-zero counts
-    /// it can sit above the cold thresholds, and then no cold spot can ever be found.
-    pub lowest_z: Option<f64>,
+    /// The two-sided p-value, on the same exact reference as every cell's, of the largest
+    /// neighbourhood holding no incidents at all: on sparse counts even that is not unusual, and
+    /// then no cell's count alone can make it a cold spot.
+    pub empty_p: Option<f64>,
 }
 
 impl GiStar {
     /// Whether a cold spot could reach 90 % confidence at all (before the FDR correction, which
-    /// only makes it harder). When not, say so instead of showing an empty cold legend.
+    /// only makes it harder): an empty neighbourhood is unusual on the cells' own reference, or a
+    /// cell was found cold (a released sum can be below 0). When not, the answer says so instead
+    /// of showing an empty cold legend. The same reference decides both, so the note and the map
+    /// never disagree.
     ///
     /// ```
     /// use bomiljo::analysis::{grid::Grid, hotspot::gi_star};
     /// use bomiljo::spatial::Metres;
-    /// // Mostly zeros and a few large counts: an empty neighbourhood is barely below the mean.
+    /// // One incident in 17 cells: five empty cells side by side happen three times in four.
     /// let grid = Grid::covering([0.0, 0.0, 1000.0, 1000.0], Metres(100.0));
-    /// let values: Vec<f64> = (0..grid.len()).map(|i| if i % 17 == 0 { 40.0 } else { 0.0 }).collect();
+    /// let values: Vec<f64> = (0..grid.len()).map(|i| if i % 17 == 0 { 1.0 } else { 0.0 }).collect();
     /// let gi = gi_star(&grid, &values, &vec![true; grid.len()], Metres(100.0), 0.0);
     /// assert!(!gi.cold_spots_detectable());
     /// ```
     pub fn cold_spots_detectable(&self) -> bool {
-        self.lowest_z.is_some_and(|z| 2.0 * Normal::standard().sf(z.abs()) < 0.10 && z < 0.0)
+        self.empty_p.is_some_and(|p| p < 0.10) || self.spots.iter().flatten().any(|s| s.class.level() < 0)
     }
 }
 
@@ -105,9 +108,8 @@ impl GiStar {
 pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres, noise_var: f64) -> GiStar {
     let n = study.iter().filter(|s| **s).count() as f64;
     let mut out = vec![None; grid.len()];
-    let mut lowest_z: Option<f64> = None;
     if n < 3.0 {
-        return GiStar { spots: out, lowest_z };
+        return GiStar { spots: out, empty_p: None };
     }
     let (sum, sum2) = values.iter().zip(study).filter(|(_, s)| **s).fold((0.0, 0.0), |(a, b), (v, _)| (a + v, b + v * v));
     let mean = sum / n;
@@ -115,6 +117,7 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres, noise_
     let offsets = grid.offsets_within(band);
     let mut tails = CsrTails::new(mean.max(0.0), noise_var);
     let mut scored = Vec::new();
+    let mut widest = 0;
     for i in (0..grid.len()).filter(|&i| study[i]) {
         let (mut w, mut wx) = (0.0, 0.0);
         for &o in &offsets {
@@ -126,8 +129,7 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres, noise_
         let denominator = s * ((n * w - w * w) / (n - 1.0)).max(0.0).sqrt();
         let z = if denominator > 0.0 { (wx - mean * w) / denominator } else { 0.0 };
         if denominator > 0.0 {
-            let empty = -mean * w / denominator;
-            lowest_z = Some(lowest_z.map_or(empty, |l| l.min(empty)));
+            widest = widest.max(w as usize);
         }
         scored.push((i, z, tails.two_sided(w as usize, wx)));
     }
@@ -135,7 +137,8 @@ pub fn gi_star(grid: &Grid, values: &[f64], study: &[bool], band: Metres, noise_
     for ((i, z, p), q) in scored.into_iter().zip(q) {
         out[i] = Some(Spot { z, p, q, class: classify(z, q) });
     }
-    GiStar { spots: out, lowest_z }
+    let empty_p = (widest > 0).then(|| tails.two_sided(widest, 0.0));
+    GiStar { spots: out, empty_p }
 }
 
 fn classify(z: f64, q: f64) -> SpotClass {
@@ -176,18 +179,26 @@ mod tests {
     }
 
     #[test]
-    fn the_lowest_reachable_z_is_that_of_an_empty_neighbourhood() {
-        // 3 x 3 cells of 100 m, band 100 m (the cell and its 4 neighbours): the corner cells have
-        // w = 3, edges 4, the centre 5. Values 0 0 0 / 0 0 0 / 0 0 18: n = 9, mean 2,
-        // S = √(324/9 − 4) = √32. Empty neighbourhood: z = −2w / (√32 · √((9w − w²)/8)),
-        // lowest at w = 5: −10 / (√32 · √(20/8)) = −1.1180.
+    fn an_empty_neighbourhood_is_judged_on_the_cells_own_reference() {
+        // 3 x 3 cells of 100 m, band 100 m (the cell and its 4 neighbours): the centre has the
+        // widest neighbourhood, w = 5. One incident in the corner: mean 1/9, an empty
+        // neighbourhood of 5 cells has P(Poisson(5/9) = 0) = e^(-5/9) = 0.574, two-sided 1.
         let grid = Grid::covering([0.0, 0.0, 300.0, 300.0], Metres(100.0));
         let mut values = vec![0.0; 9];
+        values[8] = 1.0;
+        let gi = gi_star(&grid, &values, &[true; 9], Metres(100.0), 0.0);
+        assert_eq!(gi.empty_p, Some(1.0));
+        assert!(!gi.cold_spots_detectable());
+        assert!(gi.spots.iter().flatten().all(|s| s.class.level() >= 0));
+        // 18 in the corner: mean 2, an empty neighbourhood has P = e^(-10), two-sided 2e^(-10).
+        // The normal z of that neighbourhood is only -1.12 (the counts are skewed), yet on the
+        // exact reference the cells use it is far out: detectable, and the note must not say not.
         values[8] = 18.0;
         let gi = gi_star(&grid, &values, &[true; 9], Metres(100.0), 0.0);
-        let want = -10.0 / (32f64.sqrt() * 2.5f64.sqrt());
-        assert!((gi.lowest_z.unwrap() - want).abs() < 1e-12, "{:?} vs {want}", gi.lowest_z);
-        assert!(!gi.cold_spots_detectable(), "z = -1.12 can never reach 90 %");
+        let want = 2.0 * (-10f64).exp();
+        assert!((gi.empty_p.unwrap() - want).abs() < 1e-12 * want.max(1.0), "{:?} vs {want}", gi.empty_p);
+        assert!(gi.spots.iter().flatten().any(|s| s.class.level() < 0), "the empty corners are cold on the exact reference");
+        assert!(gi.cold_spots_detectable(), "cold cells shown, so the answer must not say they cannot be found");
     }
 
     #[test]
@@ -196,7 +207,7 @@ mod tests {
         let grid = Grid::covering([0.0, 0.0, 2000.0, 2000.0], Metres(100.0));
         let values: Vec<f64> = (0..grid.len()).map(|i| if (i / grid.cols) < 3 && (i % grid.cols) < 3 { 0.0 } else { 10.0 + (i % 5) as f64 }).collect();
         let gi = gi_star(&grid, &values, &vec![true; grid.len()], Metres(100.0), 0.0);
-        assert!(gi.cold_spots_detectable(), "{:?}", gi.lowest_z);
+        assert!(gi.cold_spots_detectable(), "{:?}", gi.empty_p);
         assert!(gi.spots.iter().flatten().any(|s| s.class.level() < 0));
     }
 

@@ -299,6 +299,14 @@ fn before_after_shows_sites_to_analysts_only_and_hotspots_are_served() {
     let hot = server.get_json("/api/hotspots?source=police&cell_m=250&band_m=500");
     assert_eq!(hot["type"], "FeatureCollection");
     assert!(hot["features"].as_array().unwrap().iter().any(|f| f["properties"]["level"].as_i64() > Some(0)), "the demo's planted hotspots are found");
+    // The note and the map agree: cold cells shown means cold spots are detectable, and "cannot
+    // be detected" comes with no cold cell (the note once came from a normal z while the cells'
+    // p-values came from the exact reference: 1,864 cold cells under "cannot be detected").
+    for source in ["police", "fire", "waste"] {
+        let answer = server.get_json(&format!("/api/hotspots?source={source}&year=2024"));
+        let cold = answer["features"].as_array().unwrap().iter().filter(|f| f["properties"]["level"].as_i64() < Some(0)).count();
+        assert!(cold == 0 || answer["note"].is_null(), "{source}: {cold} cold cells under the note {}", answer["note"]);
+    }
     let per_1000 = server.get_json("/api/heatmap?source=police&per_1000=true&cell_m=250&bandwidth_m=500");
     assert_eq!(per_1000["unit"], "incidents per 1,000 inhabitants per year");
     assert!(!per_1000["features"].as_array().unwrap().is_empty());
