@@ -17,6 +17,9 @@ import { setupImport } from './js/import.js';
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
 
 const $ = (id) => document.getElementById(id);
+/** The thematic layers over the delbydeler: checkbox, state key, map layer. */
+const THEMATIC = [['show-heat', 'showHeat', 'heat'], ['show-hotspots', 'showHotspots', 'hotspots'], ['show-lisa', 'showLisa', 'lisa'], ['show-emerging', 'showEmerging', 'emerging']];
+const thematic = (state) => THEMATIC.some(([, key]) => state[key]);
 const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
 const fromUrl = readState(state);
 
@@ -35,7 +38,8 @@ async function refresh(map) {
     await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state), updateLisa(map, state), updateEmerging(map, state)]);
   // One thematic layer at a time: the heat map's (or the emerging patterns') colours and the
   // delbydel colours would mix.
-  const areasLegend = state.showHeat || state.showEmerging ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
+  map.setPaintProperty('areas-fill', 'fill-opacity', thematic(state) ? 0 : 0.7);
+  const areasLegend = thematic(state) ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
   $('legend').innerHTML = [areasLegend, heat, hotspots, lisa, emerging].filter(Boolean).join('<hr>');
   const rows = areaFeatures().map((f) => [f.properties.code, f.properties.name ?? '', choropleth.values[f.properties.code] ?? '']);
   $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits) +
@@ -287,10 +291,19 @@ async function main() {
   change('source', 'source');
   change('year', 'year', Number);
   change('to-year', 'toYear', Number);
-  $('show-heat').addEventListener('change', (e) => { state.showHeat = e.target.checked; map.setLayoutProperty('heat', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
-  $('show-hotspots').addEventListener('change', (e) => { state.showHotspots = e.target.checked; map.setLayoutProperty('hotspots', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
-  $('show-lisa').addEventListener('change', (e) => { state.showLisa = e.target.checked; map.setLayoutProperty('lisa', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
-  $('show-emerging').addEventListener('change', (e) => { state.showEmerging = e.target.checked; map.setLayoutProperty('emerging', 'visibility', e.target.checked ? 'visible' : 'none'); refresh(map); });
+  // One thematic layer at a time (heat, Gi*, Local Moran, emerging): turning one on turns the
+  // others off, so neither colours nor legends pile up.
+  for (const [box, key, layer] of THEMATIC) {
+    $(box).addEventListener('change', (e) => {
+      for (const [otherBox, otherKey, otherLayer] of THEMATIC) {
+        const on = otherBox === box ? e.target.checked : false;
+        state[otherKey] = on;
+        $(otherBox).checked = on;
+        map.setLayoutProperty(otherLayer, 'visibility', on ? 'visible' : 'none');
+      }
+      refresh(map);
+    });
+  }
   toggle(map, 'show-stops', 'stops', ['transit_stops'], '#21918c');
   toggle(map, 'show-schools', 'schools', ['schools', 'kindergartens'], '#3b528b');
   toggle(map, 'show-housing', 'housing', ['housing'], '#e08214');

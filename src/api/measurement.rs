@@ -134,10 +134,18 @@ pub async fn heat_geotiff(State(state): State<AppState>, view: View, Query(param
         .into_response())
 }
 
-/// The colour of a value on the heat ramp (square-root scale, so faint areas still show).
-fn heat_colour(value: f64, max: f64) -> [u8; 4] {
-    let [r, g, b] = ramp::viridis((value / max).sqrt());
-    [r, g, b, 200]
+/// The share of the surface's maximum below which the heat map paints nothing: a kernel's tails
+/// reach far, and painting them would cover the city in the ramp's darkest colour.
+const HEAT_FLOOR: f64 = 0.01;
+
+/// The colour of a value on the heat ramp (square-root scale, so faint areas still show), or
+/// none below the floor.
+fn heat_colour(value: f64, max: f64) -> Option<[u8; 4]> {
+    let share = value / max;
+    (share >= HEAT_FLOOR).then(|| {
+        let [r, g, b] = ramp::viridis(share.sqrt());
+        [r, g, b, 200]
+    })
 }
 
 /// `GET /tiles/heat/{z}/{x}/{y}.png?...` (same parameters as /api/heatmap): a 256 px PNG tile.
@@ -159,7 +167,7 @@ pub async fn heat_tile(
                 if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
                     return tile::encode_png(&vec![0; (tile::TILE_PX * tile::TILE_PX * 4) as usize], tile::TILE_PX, tile::TILE_PX);
                 }
-                tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].filter(|v| *v > 0.0).map(|v| heat_colour(v, max)))
+                tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].and_then(|v| heat_colour(v, max)))
             })
             .await
             .map_err(ApiError::task("tile rendering"))?;
@@ -175,14 +183,18 @@ pub async fn heat_tile(
 pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
     let shown = surface(&state, &view, params).await?;
     let max = shown.max();
+    // From the floor (the first colour painted) to the maximum, on the tiles' square-root scale.
+    let first = HEAT_FLOOR.sqrt();
     let stops: Vec<Value> = (0..=4)
         .map(|i| {
-            let t = f64::from(i) / 4.0;
+            let t = first + (1.0 - first) * f64::from(i) / 4.0;
             json!({ "value": max * t * t, "colour": ramp::hex(ramp::viridis(t)) })
         })
         .collect();
     // `unit_id` names the unit for the page's own language files; `unit` is the English text.
-    Ok(Json(json!({ "unit": shown.unit, "unit_id": shown.unit_id, "years": [shown.years.0, shown.years.1], "max": max, "stops": stops })))
+    Ok(Json(
+        json!({ "unit": shown.unit, "unit_id": shown.unit_id, "years": [shown.years.0, shown.years.1], "max": max, "floor": max * HEAT_FLOOR, "stops": stops }),
+    ))
 }
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as

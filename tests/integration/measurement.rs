@@ -148,6 +148,13 @@ fn heatmaps_blank_cells_resting_on_fewer_than_k_incidents_for_the_public() {
     let (info, pixels) = decode_png(&png);
     assert_eq!((info.0, info.1), (256, 256));
     assert!(pixels.chunks(4).any(|p| p[3] > 0), "tile over the data is empty");
+    // The kernel's far tails are left clear, not painted in the ramp's darkest colour over the
+    // whole city (viridis at 0 is #440154): the legend's floor is 1 % of the maximum.
+    let darkest = |p: &[u8]| p[3] > 0 && (i32::from(p[0]) - 68).abs() + i32::from(p[1]) + (i32::from(p[2]) - 84).abs() < 20;
+    assert!(!pixels.chunks(4).any(darkest), "the heat map paints its zero class");
+    let legend = server.get_json("/api/heatmap/legend?source=police&year=2024");
+    assert!((legend["floor"].as_f64().unwrap() - legend["max"].as_f64().unwrap() * 0.01).abs() < 1e-9, "{legend}");
+    assert_eq!(legend["stops"][0]["value"].as_f64(), legend["floor"].as_f64(), "{legend}");
     let (_, far) = server.get_bytes("/tiles/heat/14/8600/4700.png?source=police&year=2024");
     assert!(decode_png(&far).1.chunks(4).all(|p| p[3] == 0));
     let (status, body) = server.get("/api/heatmap?cell_m=5");

@@ -160,6 +160,33 @@ test('local clusters and outliers are drawn with their quadrants in the legend',
   await page.close();
 });
 
+test('one thematic layer at a time: Gi* replaces the heat map, hides the delbydel colours and lists only the classes found', async () => {
+  const { page, errors } = await openMap();
+  await page.check('#show-heat');
+  await page.waitForFunction(() => /Varmekart/.test(document.querySelector('#legend').textContent));
+  await page.check('#show-hotspots');
+  await page.waitForFunction(() => /Varme og kalde punkter/.test(document.querySelector('#legend').textContent));
+  assert.equal(await page.isChecked('#show-heat'), false);
+  const state = await page.evaluate(() => ({
+    heat: window.bomiljoMap.getLayoutProperty('heat', 'visibility'),
+    areas: window.bomiljoMap.getPaintProperty('areas-fill', 'fill-opacity'),
+  }));
+  assert.deepEqual(state, { heat: 'none', areas: 0 });
+  const legend = await page.textContent('#legend');
+  assert.ok(!/Varmekart/.test(legend), `the heat legend left with its layer: ${legend}`);
+  // Each class in the legend is one the map shows, with its number of cells; none that never occur.
+  const year = await page.inputValue('#year');
+  const found = await (await fetch(`${BASE}/api/hotspots?year=${year}&to_year=${year}`)).json();
+  const levels = new Set(found.features.map((f) => f.properties.level));
+  for (const [level, words] of [[3, 'Varmt punkt, 99 %'], [2, 'Varmt punkt, 95 %'], [1, 'Varmt punkt, 90 %'], [-1, 'Kaldt punkt, 90 %'], [-2, 'Kaldt punkt, 95 %'], [-3, 'Kaldt punkt, 99 %']]) {
+    const cells = found.features.filter((f) => f.properties.level === level).length;
+    assert.equal(legend.includes(words), levels.has(level), `${words}: ${cells} cells; legend ${legend}`);
+  }
+  assert.match(legend, /Hver rute \(celle\) er 250 × 250 m/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('siting mode returns an explanation for a clicked place', async () => {
   const { page, errors } = await openMap();
   await page.click('#tab-siting');

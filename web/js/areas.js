@@ -80,7 +80,6 @@ export async function restyle(map, state) {
   const { breaks: b, colours } = classes(indicator, pooled);
   const step = b.length ? ['step', ['get', 'value'], colours[0], ...b.flatMap((v, i) => [v, colours[i + 1]])] : colours[0];
   map.setPaintProperty('areas-fill', 'fill-color', ['case', ['==', ['get', 'value'], null], NO_DATA, step]);
-  map.setPaintProperty('areas-fill', 'fill-opacity', state.showHeat || state.showEmerging ? 0 : 0.7);
   const title = t(`ind_${indicator}`) + (indicator !== 'density' ? ` (${source ? t(source) : t('all_sources')}, ${year})` : '');
   const digits = indicator === 'rate' ? 1 : 0;
   const last = b.length;

@@ -45,7 +45,8 @@ export async function updateHeat(map, state) {
   const [from, to] = legend.years;
   const years = from === to ? t('heat_year').replace('{year}', to) : t(legend.unit_id === 'per_km2' ? 'heat_span_total' : 'heat_span_mean').replace('{from}', from).replace('{to}', to);
   return `<strong>${t('heat_legend')}</strong> (${esc(t(`unit_${legend.unit_id}`))}, ${esc(years)})<br>` +
-    legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ');
+    legend.stops.map((s) => `<span class="swatch" style="background:${s.colour}"></span>${fmt(s.value, 0)}`).join(' ') +
+    (legend.floor ? `<div class="note">${esc(t('heat_floor').replace('{value}', fmt(legend.floor, legend.floor < 1 ? 2 : 0)))}</div>` : '');
 }
 
 /** Emerging hot and cold spots of the chosen source over every year with data; the legend lists
@@ -67,8 +68,14 @@ export async function updateEmerging(map, state) {
     entry.cells += 1;
     shown.set(key, entry);
   }
-  const rows = [...shown.values()].map((e) => `<div><span class="swatch" style="background:${e.colour}"></span>${esc(e.label)} (${e.cells})</div>`).join('');
-  return `<strong>${t('emerging')}</strong> ${found.years[0]}–${found.years[1]}<br>` + (rows || `<div>${t('no_pattern')}</div>`);
+  // Each pattern named and explained in a line (Esri's definitions, in plain words).
+  const explain = (key) => {
+    const [side, kind] = key.split('-');
+    const text = t(`pattern_${kind}`).replace('{side}', t(`side_${side}`));
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  };
+  const rows = [...shown].map(([key, e]) => `<div><span class="swatch" style="background:${e.colour}"></span>${esc(e.label)} (${e.cells})<div class="note">${esc(explain(key))}</div></div>`).join('');
+  return `<strong>${t('emerging')}</strong> ${found.years[0]}–${found.years[1]}<br>` + (rows || `<div>${t('no_pattern')}</div>`) + cellNote(found.features);
 }
 
 /** Local Moran's I of the year span: clusters (high-high, low-low) and outliers, q < 0.05. */
@@ -79,14 +86,32 @@ export async function updateLisa(map, state) {
   if (found.error) return `<strong>${t('lisa')}</strong><div>${esc(found.error)}</div>`;
   const counts = {};
   for (const f of found.features) counts[f.properties.quadrant] = (counts[f.properties.quadrant] ?? 0) + 1;
-  return `<strong>${t('lisa')}</strong><br>` + Object.entries(LISA).map(([q, c]) =>
-    `<div><span class="swatch" style="background:${c}"></span>${t(`lisa_${q}`)} (${counts[q] ?? 0})</div>`).join('');
+  const rows = Object.entries(LISA).filter(([q]) => counts[q]).map(([q, c]) =>
+    `<div><span class="swatch" style="background:${c}"></span>${t(`lisa_${q}`)} (${counts[q]})</div>`).join('');
+  return `<strong>${t('lisa')}</strong><br>` + (rows || `<div>${t('no_pattern')}</div>`) + cellNote(found.features);
 }
 
+/** The side of the squares a layer draws, in metres (from the first square's corners). */
+function cellNote(features) {
+  const ring = features[0]?.geometry?.coordinates?.[0];
+  if (!ring) return '';
+  const [[x0, y0], [x1, y1], [x2, y2]] = ring;
+  const metres = (a, b, c, d) => Math.hypot((c - a) * 111320 * Math.cos((b * Math.PI) / 180), (d - b) * 110540);
+  const size = Math.round(Math.max(metres(x0, y0, x1, y1), metres(x1, y1, x2, y2)) / 10) * 10;
+  return `<div class="note">${esc(t('cell_note').replaceAll('{size}', fmt(size)))}</div>`;
+}
+
+/** Gi* hot and cold spots: the legend lists the classes found, with their cells, and says when
+ * cold spots cannot be found on these counts (the server's note). */
 export async function updateHotspots(map, state) {
   if (!state.showHotspots) return '';
-  map.getSource('hotspots').setData(await getJson(`api/hotspots?${query(state)}`));
-  const rows = [[3, 'hot', 99], [2, 'hot', 95], [1, 'hot', 90], [-1, 'cold', 90], [-2, 'cold', 95], [-3, 'cold', 99]];
-  return `<strong>${t('hotspots')}</strong><br>` + rows.map(([level, kind, conf]) =>
-    `<div><span class="swatch" style="background:${DIVERGING[level + 3]}"></span>${t(kind)}, ${conf} % ${t('confidence')}</div>`).join('');
+  const found = await getJson(`api/hotspots?${query(state)}`).catch((e) => ({ error: e.message, features: [] }));
+  map.getSource('hotspots').setData({ type: 'FeatureCollection', features: found.features });
+  if (found.error) return `<strong>${t('hotspots')}</strong><div>${esc(found.error)}</div>`;
+  const counts = {};
+  for (const f of found.features) counts[f.properties.level] = (counts[f.properties.level] ?? 0) + 1;
+  const rows = [[3, 'hot', 99], [2, 'hot', 95], [1, 'hot', 90], [-1, 'cold', 90], [-2, 'cold', 95], [-3, 'cold', 99]].filter(([level]) => counts[level]).map(([level, kind, conf]) =>
+    `<div><span class="swatch" style="background:${DIVERGING[level + 3]}"></span>${t(kind)}, ${conf} % ${t('confidence')} (${fmt(counts[level])})</div>`).join('');
+  const note = found.note ? `<div class="note">${esc(found.note.split(' / ')[lang === 'en' ? 1 : 0] ?? found.note)}</div>` : '';
+  return `<strong>${t('hotspots')}</strong><br>` + (rows || `<div>${t('hotspots_none')}</div>`) + note + cellNote(found.features);
 }
