@@ -11,7 +11,7 @@ import { showArea, showBydel } from './js/panel.js';
 import { mapPng, tableLinks } from './js/download.js';
 import { findPlace, parseCoordinates } from './js/place.js';
 import { readState, writeState } from './js/url.js';
-import { renderGroups, restoreSite, scoreAt, setupSiting } from './js/siting.js';
+import { renderGroups, restoreSite, scoreAt, setupSiting, suitabilityLegend } from './js/siting.js';
 import { setupImport } from './js/import.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
@@ -19,8 +19,8 @@ maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.u
 const $ = (id) => document.getElementById(id);
 /** The thematic layers over the delbydeler: checkbox, state key, map layer. */
 const THEMATIC = [['show-heat', 'showHeat', 'heat'], ['show-hotspots', 'showHotspots', 'hotspots'], ['show-lisa', 'showLisa', 'lisa'], ['show-emerging', 'showEmerging', 'emerging']];
-const thematic = (state) => THEMATIC.some(([, key]) => state[key]);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, selected: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
+const thematic = (state) => state.showSuitability || THEMATIC.some(([, key]) => state[key]);
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, showSuitability: false, selected: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
 const fromUrl = readState(state);
 
 /** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
@@ -39,7 +39,7 @@ async function refresh(map) {
   // One thematic layer at a time: the heat map's (or the emerging patterns') colours and the
   // delbydel colours would mix.
   map.setPaintProperty('areas-fill', 'fill-opacity', thematic(state) ? 0 : 0.7);
-  const areasLegend = thematic(state) ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
+  const areasLegend = state.showSuitability ? suitabilityLegend() : thematic(state) ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
   $('legend').innerHTML = [areasLegend, heat, hotspots, lisa, emerging].filter(Boolean).join('<hr>');
   const rows = areaFeatures().map((f) => [f.properties.code, f.properties.name ?? '', choropleth.values[f.properties.code] ?? '']);
   $('area-table').innerHTML = areaList(choropleth.values, choropleth.title, choropleth.digits) +
@@ -240,7 +240,7 @@ async function main() {
   await addAreas(map);
   await addLabels(map);
   addHeat(map, state);
-  await setupSiting(map, state, () => writeState(state, map));
+  await setupSiting(map, state, () => writeState(state, map), () => refresh(map));
   if (view) map.jumpTo(view);
   else map.fitBounds(bounds(), { padding: { top: 20, bottom: 20, right: 20, left: Math.min(260, $('map').clientWidth / 3) }, duration: 0 });
   map.setLayoutProperty('heat', 'visibility', state.showHeat ? 'visible' : 'none');

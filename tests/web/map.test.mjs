@@ -222,6 +222,13 @@ test('siting mode returns an explanation for a clicked place', async () => {
   assert.match(await page.textContent('#group-about'), /Målgruppe: .+\.\s*Beliggenhet: /);
   await page.check('#show-suitability');
   assert.match(await page.textContent('#suitability-legend'), /Utelukket/);
+  // The surface takes the map: its legend (with colours) replaces the delbydel one, whose colours
+  // are hidden so the tones cannot mix.
+  await page.waitForFunction(() => /Egnethet/.test(document.querySelector('#legend').textContent));
+  assert.ok(!/Hendelser per 1 000/.test(await page.textContent('#legend')), await page.textContent('#legend'));
+  assert.equal(await page.evaluate(() => window.bomiljoMap.getPaintProperty('areas-fill', 'fill-opacity')), 0);
+  const swatch = await page.locator('#suitability-legend span.swatch').first().boundingBox();
+  assert.ok(swatch && swatch.width > 5 && swatch.height > 5, 'the legend shows its colours');
   await page.screenshot({ path: `${ARTIFACTS}siting.png` });
   assert.deepEqual(errors, []);
   await page.close();

@@ -11,8 +11,10 @@ let site = null;
 /** The page's state (site, group, units go in the address) and how to save it. */
 let view = { state: {}, save: () => {} };
 
-/** Sets up the siting tab; `state.group`, `state.units` from the address choose the group and units. */
-export async function setupSiting(map, state = {}, save = () => {}) {
+/** Sets up the siting tab; `state.group`, `state.units` from the address choose the group and
+ * units; `redraw` redraws the map's layers and legend (the suitability surface is a thematic
+ * layer: it hides the delbydel colours and takes the legend). */
+export async function setupSiting(map, state = {}, save = () => {}, redraw = () => {}) {
   view = { state, save };
   const rules = await getJson('api/rules');
   groups = rules.groups;
@@ -33,15 +35,19 @@ export async function setupSiting(map, state = {}, save = () => {}) {
   document.getElementById('group').addEventListener('change', () => {
     map.getSource('suitability').setTiles(suitabilityTiles());
     describeGroup();
+    document.getElementById('suitability-legend').innerHTML = suitabilityLegend();
     remember();
+    if (state.showSuitability) redraw();
   });
   document.getElementById('units').addEventListener('change', () => {
     map.getSource('suitability').setTiles(suitabilityTiles());
     remember();
   });
   document.getElementById('show-suitability').addEventListener('change', (e) => {
+    state.showSuitability = e.target.checked;
     map.setLayoutProperty('suitability', 'visibility', e.target.checked ? 'visible' : 'none');
     document.getElementById('suitability-legend').hidden = !e.target.checked;
+    redraw();
   });
   document.getElementById('score-coords').addEventListener('click', () => {
     const at = parseCoordinates(document.getElementById('coords').value);
@@ -60,9 +66,15 @@ export function renderGroups() {
   select.innerHTML = groups.map((g) => `<option value="${esc(g.group)}">${esc(g.group)}: ${esc(lang === 'nb' ? g.housing_nb : g.housing_en)}</option>`).join('');
   select.value = current;
   describeGroup();
-  // The suitability surface's colours: the map's viridis steps by score, grey where excluded.
+  document.getElementById('suitability-legend').innerHTML = suitabilityLegend();
+}
+
+/** The suitability surface's legend: the group, the tiles' viridis steps by score, grey where
+ * the rules exclude a place. */
+export function suitabilityLegend() {
   const steps = [[0, '#440154'], [25, '#3b528b'], [50, '#21918c'], [75, '#5ec962'], [100, '#fde725']];
-  document.getElementById('suitability-legend').innerHTML = `<strong>${t('suit_legend')}</strong>` +
+  const group = document.getElementById('group').value;
+  return `<strong>${t('suit_legend')}</strong>, ${esc(t('suit_group').replace('{group}', group))}` +
     steps.map(([v, c]) => `<div><span class="swatch" style="background:${c}"></span>${v}</div>`).join('') +
     `<div><span class="swatch" style="background:#808080"></span>${t('suit_excluded')}</div>`;
 }
