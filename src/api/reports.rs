@@ -44,7 +44,8 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     if housing_type.chars().count() > 120 {
         return Err(ApiError::BadRequest("housing_type is longer than 120 characters".into()));
     }
-    let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, group: q.group, lang };
+    let staff_base_area = rules.as_ref().is_some_and(|g| g.measures_staff_base());
+    let params = dialogue::DialogueParams { x, y, radius_m: q.radius.unwrap_or(500.0), housing_type, group: q.group, staff_base_area, lang };
     let actor = caller.token_name.clone().unwrap_or_default();
     let (caller_is_staff, role) = (caller.token_name.is_some(), format!("{:?}", caller.role).to_lowercase());
     let target = format!("dialogue {},{} r={}", q.lat, q.lon, params.radius_m);

@@ -348,7 +348,15 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     let started = Instant::now();
     let mut bytes = 0;
     for &(x, y) in &sites {
-        let params = DialogueParams { x, y, radius_m: 500.0, housing_type: "samlokaliserte boliger med personalbase".into(), group: None, lang: Lang::Nb };
+        let params = DialogueParams {
+            x,
+            y,
+            radius_m: 500.0,
+            housing_type: "samlokaliserte boliger med personalbase".into(),
+            group: None,
+            staff_base_area: false,
+            lang: Lang::Nb,
+        };
         bytes += render(&sources, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;

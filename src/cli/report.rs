@@ -78,7 +78,8 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
                 None => None,
             };
             let housing_type = dialogue::housing_type(housing_type.as_deref(), rules.as_ref(), lang);
-            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, lang };
+            let staff_base_area = rules.as_ref().is_some_and(|g| g.measures_staff_base());
+            let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, staff_base_area, lang };
             let geography = Geography::load(store.conn(), config)?;
             let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
             // The street network for distances on foot and the drive area, when the rules load (the

@@ -46,6 +46,10 @@ pub struct DialogueParams {
     pub housing_type: String,
     /// The matrix group of the planned housing, when known: its distances are quoted.
     pub group: Option<u8>,
+    /// Draw where a staff base can lie and reach the home in 5 minutes by car: only for housing
+    /// whose rules ask for that (`GroupRules::measures_staff_base`); ordinary dwellings have no
+    /// staff base, and the area would only crowd the map.
+    pub staff_base_area: bool,
     pub lang: Lang,
 }
 
@@ -100,6 +104,9 @@ pub struct DialogueFacts {
     /// What the rules say about this kind of housing, in neutral words.
     pub recommendation: Vec<String>,
     pub map: MapBlock,
+    /// When the staff base's drive area covers (nearly) the whole map, it is said instead of
+    /// drawn: its minutes.
+    pub reach_fills_map: Option<f64>,
     /// Incidents within the bandwidth of each heat cell, for suppression.
     heat_support: Vec<f64>,
 }
@@ -250,9 +257,15 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
     // Where a staff base can lie and reach the home in the minutes (towards it: one-way streets).
     map.reach = src
         .travel
+        .filter(|_| params.staff_base_area)
         .and_then(|t| isochrone(&t.network, x, y, Mode::Drive, REACH_MINUTES, Direction::To))
         .filter(|area| area.reached_m > 0.0)
         .map(|area| (REACH_MINUTES, area.area));
+    // A fill over the whole frame says nothing and hides the map: then the caption says it.
+    let reach_fills_map = map.reach.as_ref().filter(|(_, area)| share_of_frame(area, map.bbox) >= REACH_FILLS_MAP).map(|(minutes, _)| *minutes);
+    if reach_fills_map.is_some() {
+        map.reach = None;
+    }
     Ok(DialogueFacts {
         params: params.clone(),
         delbydel,
@@ -272,8 +285,19 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
         distances,
         recommendation: recommendation(src.config, params),
         map,
+        reach_fills_map,
         heat_support,
     })
+}
+
+/// The share of the map the drive area may cover and still be drawn.
+const REACH_FILLS_MAP: f64 = 0.85;
+
+/// The share of the frame `[x0, y0, x1, y1]` an area covers.
+fn share_of_frame(area: &geo::MultiPolygon<f64>, [x0, y0, x1, y1]: [f64; 4]) -> f64 {
+    use geo::{Area, BooleanOps};
+    let frame = geo::Rect::new(geo::coord! { x: x0, y: y0 }, geo::coord! { x: x1, y: y1 }).to_polygon();
+    area.intersection(&geo::MultiPolygon(vec![frame])).unsigned_area() / ((x1 - x0) * (y1 - y0))
 }
 
 /// Minutes by car of the area drawn around the planned home: the matrix asks for a staff base
@@ -501,7 +525,7 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
     let mut b = vec![
         Block::Title(texts.title.clone()),
         Block::Text(format!(
-            "{}: {}. {}: {} m. {}",
+            "{}: {}. {} {} m. {}",
             w.pick("Planlagt", "Planned"),
             f.params.housing_type,
             w.pick("Området i dette arket er en sirkel med radius", "The area in this sheet is a circle with radius"),
@@ -516,10 +540,17 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
             if f.map.credit.is_some() { w.pick("gater (OpenStreetMap), ", "streets (OpenStreetMap), ") } else { "" },
             w.pick("grenser og navn for delbydeler (Oslo kommune), sirkelen viser området, punktet den planlagte boligen. Skyggen viser hvor hendelser samler seg (alle kilder,", "sub-district boundaries and names (Oslo kommune); the circle is the area, the dot the planned home. The shading shows where incidents gather (all sources,"),
             w.pick(&format!("{}). Befolkning: SSB.", f.years.last().unwrap_or(&0)), &format!("{}). Population: Statistics Norway.", f.years.last().unwrap_or(&0))),
-            f.map.reach.as_ref().map_or(String::new(), |(minutes, _)| w.pick(
-                &format!(" Det blå feltet viser hvor en personalbase kan ligge og nå boligen på {minutes:.0} minutter med bil langs gatene; retningslinjene ber om personalbase innen 5 minutter."),
-                &format!(" The blue area shows where a staff base can lie and reach the home in {minutes:.0} minutes by car along the streets; the guidelines ask for a staff base within 5 minutes.")
-            ).to_string())
+            match (&f.map.reach, f.reach_fills_map) {
+                (Some((minutes, _)), _) => w.pick(
+                    &format!(" Det blå feltet viser hvor en personalbase kan ligge og nå boligen på {minutes:.0} minutter med bil langs gatene; retningslinjene ber om personalbase innen 5 minutter."),
+                    &format!(" The blue area shows where a staff base can lie and reach the home in {minutes:.0} minutes by car along the streets; the guidelines ask for a staff base within 5 minutes.")
+                ).to_string(),
+                (None, Some(minutes)) => w.pick(
+                    &format!(" Fra nesten hele kartutsnittet når en personalbase boligen på {minutes:.0} minutter med bil langs gatene; retningslinjene ber om personalbase innen 5 minutter."),
+                    &format!(" From almost all of the map a staff base reaches the home in {minutes:.0} minutes by car along the streets; the guidelines ask for a staff base within 5 minutes.")
+                ).to_string(),
+                (None, None) => String::new(),
+            }
         )),
         Block::Heading(w.pick("Registrerte hendelser per år", "Recorded incidents per year").into()),
     ];
@@ -643,7 +674,19 @@ fn layout(f: &DialogueFacts, texts: &Texts, k: u32) -> Vec<Block> {
             b.push(Block::Text(format!("{} {}, {}, {}", w.pick("Kontaktperson i bydelen:", "Contact in the district:"), c.person, c.phone, c.email)));
             b.push(Block::Text(format!("{} {}", w.pick("Nabomøte:", "Neighbour meeting:"), w.pick(&c.meeting_nb, &c.meeting_en))));
         }
-        None => b.extend(texts.no_contact.lines().map(|l| Block::Text(l.to_string()))),
+        // No entry yet: the sheet says so and leaves lines to write on before the meeting, so the
+        // answer that points here ("står under «Kontakt»") is never left hanging.
+        None => {
+            b.extend(texts.no_contact.lines().map(|l| Block::Text(l.to_string())));
+            let blank = "_".repeat(40);
+            for label in [
+                w.pick("Kontaktperson i bydelen:", "Contact in the district:"),
+                w.pick("Telefon og e-post:", "Phone and e-mail:"),
+                w.pick("Nabomøte (tid og sted):", "Neighbour meeting (time and place):"),
+            ] {
+                b.push(Block::Text(format!("{label} {blank}")));
+            }
+        }
     }
     b
 }

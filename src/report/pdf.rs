@@ -441,26 +441,7 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     }
     // Streets first: the heat shading shows through over them, where incidents gather.
     draw_streets(surface, &map.streets, to_page);
-    let max = map.heat.iter().flatten().copied().fold(0.0, f64::max);
-    if max > 0.0 {
-        for (i, v) in map.heat.iter().enumerate() {
-            let Some(v) = v else { continue };
-            let [cx0, cy0, cx1, cy1] = map.grid.bounds(i);
-            if cx0 < x0 || cy0 < y0 || cx1 > x1 || cy1 > y1 {
-                continue;
-            }
-            // A neutral single hue: darker grey-blue where incidents gather.
-            let t = (v / max).sqrt().clamp(0.0, 1.0) as f32;
-            surface.set_fill(Some(Fill {
-                paint: rgb::Color::new(70, 90, 120).into(),
-                opacity: NormalizedF32::new(0.55 * t).unwrap_or(NormalizedF32::ZERO),
-                ..Fill::default()
-            }));
-            if let Some(p) = path([(cx0, cy0), (cx1, cy0), (cx1, cy1), (cx0, cy1)].into_iter().map(|(x, y)| to_page(x, y)), true) {
-                surface.draw_path(&p);
-            }
-        }
-    }
+    draw_shading(surface, map, &to_page);
     if let Some((_, area)) = &map.reach {
         draw_reach(surface, area, map.bbox, &to_page);
     }
@@ -512,6 +493,47 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
     draw_labels(surface, (&fonts.bold, 7.5, rgb::Color::new(60, 60, 60)), &map.labels, frame, &mut taken, to_page);
     draw_labels(surface, (&fonts.regular, 6.5, rgb::Color::new(90, 90, 90)), &map.street_names, frame, &mut taken, to_page);
     furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
+}
+
+/// Where incidents gather: three classes of a neutral grey-blue on the density's square-root
+/// scale, the faintest quarter left clear (a kernel's tails reach over the whole frame). Each
+/// class is one path of all its cells, so neighbouring cells join without seams (cells drawn one
+/// by one left a grid of hairlines between them).
+fn draw_shading(surface: &mut Surface, map: &MapBlock, to_page: &impl Fn(f64, f64) -> (f32, f32)) {
+    const CLASSES: [(f64, f32); 3] = [(0.25, 0.16), (0.5, 0.3), (0.75, 0.45)];
+    let max = map.heat.iter().flatten().copied().fold(0.0, f64::max);
+    if max <= 0.0 {
+        return;
+    }
+    let [x0, y0, x1, y1] = map.bbox;
+    let mut builders: Vec<PathBuilder> = CLASSES.iter().map(|_| PathBuilder::new()).collect();
+    for (i, v) in map.heat.iter().enumerate() {
+        let Some(v) = v else { continue };
+        let [cx0, cy0, cx1, cy1] = map.grid.bounds(i);
+        if cx0 < x0 || cy0 < y0 || cx1 > x1 || cy1 > y1 {
+            continue;
+        }
+        let t = (v / max).sqrt();
+        let Some(class) = CLASSES.iter().rposition(|(from, _)| t >= *from) else { continue };
+        let corners = [(cx0, cy0), (cx1, cy0), (cx1, cy1), (cx0, cy1)].map(|(x, y)| to_page(x, y));
+        let builder = &mut builders[class];
+        builder.move_to(corners[0].0, corners[0].1);
+        for (x, y) in &corners[1..] {
+            builder.line_to(*x, *y);
+        }
+        builder.close();
+    }
+    surface.set_stroke(None);
+    for (builder, (_, opacity)) in builders.into_iter().zip(CLASSES) {
+        surface.set_fill(Some(Fill {
+            paint: rgb::Color::new(70, 90, 120).into(),
+            opacity: NormalizedF32::new(opacity).unwrap_or(NormalizedF32::ZERO),
+            ..Fill::default()
+        }));
+        if let Some(p) = builder.finish() {
+            surface.draw_path(&p);
+        }
+    }
 }
 
 /// The drive area: a light blue fill with a blue outline, its holes left open.

@@ -472,6 +472,7 @@ fn two_radii_around_one_centre_recover_nothing_from_the_release() {
             radius_m: r,
             housing_type: "boliger".into(),
             group: None,
+            staff_base_area: false,
             lang: bomiljo::report::dialogue::Lang::Nb,
         };
         let facts = public().apply(bomiljo::report::dialogue::gather(&sources, &params).unwrap());

@@ -190,26 +190,37 @@ fn the_staff_base_is_minutes_by_car_over_the_bridge_and_the_isochrone_stays_on_i
 }
 
 #[test]
-fn the_neighbour_sheet_gives_distances_on_foot_and_draws_the_drive_area() {
+fn the_neighbour_sheet_gives_distances_on_foot_and_draws_the_drive_area_where_the_rules_ask_for_a_staff_base() {
     let dir = tempfile::tempdir().unwrap();
     let db = river_db(dir.path());
-    let pdf = dir.path().join("nabo.pdf");
-    let out = bomiljo(&db, &["report", "dialogue", "--at", "59.908458,10.743331", "--radius", "300", "--out", pdf.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8_lossy(&std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).replace('\u{a0}', " ");
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sheet = |group: &str| {
+        let pdf = dir.path().join(format!("nabo-{group}.pdf"));
+        let out = bomiljo(&db, &["report", "dialogue", "--at", "59.908458,10.743331", "--radius", "300", "--group", group, "--out", pdf.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout).replace('\u{a0}', " ");
+        // The drive area's outline (40, 90, 170) on the rendered first page.
+        let prefix = dir.path().join(format!("page-{group}"));
+        assert!(std::process::Command::new("pdftoppm").args(["-r", "60", "-png", "-f", "1", "-l", "1"]).arg(&pdf).arg(&prefix).status().unwrap().success());
+        let png = std::fs::read(dir.path().join(format!("page-{group}-1.png"))).unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let channels = buf.len() / (info.width * info.height) as usize;
+        let blue = buf.chunks(channels).filter(|p| p[0] < 90 && (70..130).contains(&p[1]) && p[2] > 150).count();
+        (text.split_whitespace().collect::<Vec<_>>().join(" "), blue)
+    };
+    // Group 4 (clustered homes with a staff base): the rules measure the base's minutes by car.
+    let (text, blue) = sheet("4");
     assert!(text.contains("Nærmeste holdeplass: 500 m i luftlinje, 1 300 m til fots langs gatene"), "{text}");
     assert!(text.contains("Det blå feltet viser hvor en personalbase kan ligge og nå boligen på 5 minutter med bil langs gatene"), "{text}");
-    // The drive area's outline (40, 90, 170) is on the rendered first page.
-    let prefix = dir.path().join("page");
-    assert!(std::process::Command::new("pdftoppm").args(["-r", "60", "-png", "-f", "1", "-l", "1"]).arg(&pdf).arg(&prefix).status().unwrap().success());
-    let png = std::fs::read(dir.path().join("page-1.png")).unwrap();
-    let mut reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = buf.len() / (info.width * info.height) as usize;
-    let blue = buf.chunks(channels).filter(|p| p[0] < 90 && (70..130).contains(&p[1]) && p[2] > 150).count();
     assert!(blue > 20, "the drive area's outline is drawn ({blue} px)");
+    // Group 1 (ordinary dwellings) has no staff base: no area, no word of one.
+    let (text, blue) = sheet("1");
+    assert!(!text.contains("personalbase"), "{text}");
+    assert!(blue < 5, "no drive area on an ordinary dwelling's sheet ({blue} px)");
+    // The answer that points to «Kontakt» finds lines to write on while no contact is filled in.
+    assert!(text.contains("Kontaktperson i bydelen: ____") && text.contains("Nabomøte (tid og sted): ____"), "{text}");
+    assert!(text.contains("en sirkel med radius 300 m"), "{text}");
 }
 
 #[test]

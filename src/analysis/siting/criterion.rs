@@ -277,6 +277,14 @@ pub struct StaffBase {
     pub detour_factor: f64,
 }
 
+impl GroupRules {
+    /// Whether the group's rules measure the time a staff base needs to reach the home (the
+    /// neighbour sheet then shows where a base can lie).
+    pub fn measures_staff_base(&self) -> bool {
+        self.factors.iter().map(|f| &f.metric).chain(self.constraints.iter().map(|c| &c.metric)).any(|m| *m == Metric::StaffBaseMinutes)
+    }
+}
+
 impl StaffBase {
     /// Minutes by car for a straight-line distance.
     pub fn minutes(&self, straight_m: f64) -> f64 {
