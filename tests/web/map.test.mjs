@@ -74,6 +74,8 @@ test('the page loads with no console errors and draws every delbydel', async () 
   const distance = c.slice(0, 3).reduce((s, v, i) => s + Math.abs(v - background[i]), 0);
   assert.ok(distance > 60, `pixel ${c} inside a delbydel is painted, not the background`);
   assert.match(await page.textContent('#legend'), /per 1 000 innbyggere/);
+  // The base map answered (the local one): no note says it did not.
+  assert.equal(await page.isVisible('#basemap-note'), false);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -457,6 +459,19 @@ test('on a phone the panel is a sheet that can be hidden to give the map the scr
   assert.equal(await page.getAttribute('#sheet-toggle', 'aria-expanded'), 'false');
   await page.click('#sheet-toggle');
   assert.equal(await page.isVisible('#side'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("on a phone the map has half the screen, and a planner's tapped site shows its score in view", async () => {
+  const { page, errors } = await openMap({ viewport: SIZES.phone, hash: '#mode=siting' });
+  const map = await page.locator('#map').boundingBox();
+  assert.ok(map.height >= SIZES.phone.height * 0.5, `the map is ${map.height} of ${SIZES.phone.height} px high`);
+  const { x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#score .big');
+  const score = await page.locator('#score .big').boundingBox();
+  assert.ok(score.y >= 0 && score.y + score.height <= SIZES.phone.height, `the score is at y ${score.y}, off the ${SIZES.phone.height} px screen`);
   assert.deepEqual(errors, []);
   await page.close();
 });

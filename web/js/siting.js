@@ -162,6 +162,15 @@ export async function scoreAt(map, lon, lat) {
   } catch (err) {
     box.textContent = err.message;
   }
+  inView(box);
+}
+
+/** Brings the score into view: the panel opened (on a phone it may be folded away) and scrolled
+ * so the score is at its top, not a screen further down. */
+function inView(box) {
+  const side = document.getElementById('side');
+  if (side.classList.contains('collapsed')) document.getElementById('sheet-toggle').click();
+  side.scrollTop = box.offsetTop;
 }
 
 function addCandidate(map, lon, lat) {
