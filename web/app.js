@@ -108,21 +108,34 @@ function showSheet(show) {
   $('sheet-toggle').textContent = t(show ? 'sheet_hide' : 'sheet_show');
 }
 
-/** Places to search: delbydeler and bydeler by name, then schools and stops (loaded when asked). */
+/** A point to fly to for a feature: a point itself, a line's middle vertex, a polygon's first
+ * ring's mean. */
+function pointOf(geometry) {
+  const mean = (ring) => [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
+  switch (geometry.type) {
+    case 'Point': return geometry.coordinates;
+    case 'LineString': return geometry.coordinates[Math.floor(geometry.coordinates.length / 2)];
+    case 'MultiLineString': return pointOf({ type: 'LineString', coordinates: geometry.coordinates[0] });
+    case 'Polygon': return mean(geometry.coordinates[0]);
+    default: return mean(geometry.coordinates[0][0]);
+  }
+}
+
+/** Places to search: delbydeler and bydeler by name and code, then streets, schools and stops
+ * (loaded when asked). */
 async function places() {
-  const centre = (f) => {
-    const ring = f.geometry.coordinates[0][0];
-    return [ring.reduce((s, p) => s + p[0], 0) / ring.length, ring.reduce((s, p) => s + p[1], 0) / ring.length];
-  };
-  const list = areaFeatures().map((f) => ({ name: f.properties.name ?? f.properties.code, kind: 'delbydel', code: f.properties.code, at: centre(f) }));
-  const layers = [['bydeler', 'bydel'], ['schools', 'school'], ['transit_stops', 'stop']];
+  const list = areaFeatures().map((f) => ({ name: f.properties.name ?? f.properties.code, kind: 'delbydel', code: f.properties.code, at: pointOf(f.geometry) }));
+  const streets = (await getJson('api/map').catch(() => ({}))).streets?.layer;
+  const layers = [['bydeler', 'bydel'], ...(streets ? [[streets, 'street']] : []), ['schools', 'school'], ['transit_stops', 'stop']];
+  const named = new Set();
   for (const [layer, kind] of layers) {
     const items = await collection(layer);
     for (const f of items.features) {
       const name = f.properties.name;
-      if (!name) continue;
-      const at = f.geometry.type === 'Point' ? f.geometry.coordinates : centre({ geometry: { coordinates: f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates } });
-      list.push({ name, kind, at, code: String(f.id) });
+      // A street is many ways: the first of each name stands for it.
+      if (!name || (kind === 'street' && named.has(name))) continue;
+      named.add(name);
+      list.push({ name, kind, at: pointOf(f.geometry), code: String(f.id) });
     }
   }
   return list;
@@ -151,7 +164,7 @@ async function setupSearch(map) {
       $('panel').innerHTML = `<p>${esc(t('search_none'))}</p>`;
       return;
     }
-    map.flyTo({ center: place.at, zoom: place.kind === 'bydel' ? 12 : 14 });
+    map.flyTo({ center: place.at, zoom: place.kind === 'bydel' ? 12 : place.kind === 'street' ? 16 : 14 });
     if (place.kind === 'delbydel') await select(map, place.code);
     else if (place.kind === 'bydel') await selectBydel(map, place.code);
     else deselect(map, t('search_found_place').replace('{name}', place.name).replace('{kind}', t(`kind_${place.kind}`)));

@@ -531,6 +531,16 @@ test('places are found by name and by coordinates with a decimal comma', async (
   await page.fill('#search', target.name.toLowerCase());
   await page.press('#search', 'Enter');
   await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), target.name);
+  // A delbydel by its code, a street by its name.
+  await page.fill('#search', areas.features[5].properties.code);
+  await page.press('#search', 'Enter');
+  await page.waitForFunction((n) => document.querySelector('#panel h2')?.textContent.includes(n), areas.features[5].properties.name);
+  const streets = (await (await fetch(`${BASE}/api/map`)).json()).streets?.layer;
+  const street = streets && (await (await fetch(`${BASE}/collections/${streets}/items?limit=10000`)).json()).features.find((f) => f.properties.name);
+  assert.ok(street, 'the demo has named streets');
+  await page.fill('#search', street.properties.name);
+  await page.press('#search', 'Enter');
+  await page.waitForFunction((n) => document.querySelector('#panel').textContent.includes(n) && document.querySelector('#panel').textContent.includes('gate'), street.properties.name);
   const bydeler = (await (await fetch(`${BASE}/collections/bydeler/items?limit=1`)).json()).features;
   if (bydeler.length) {
     await page.fill('#search', bydeler[0].properties.name);

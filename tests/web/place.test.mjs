@@ -19,3 +19,11 @@ test('place names are found without case or accents', () => {
   assert.equal(findPlace(places, 'FROGNER').kind, 'bydel');
   assert.equal(findPlace(places, 'Bergen'), null);
 });
+
+test('delbydeler and bydeler are found by their codes, streets by name', () => {
+  const places = [{ name: 'Grünerløkka vest', kind: 'delbydel', code: '0301' }, { name: 'Grünerløkka', kind: 'bydel', code: '03' }, { name: 'Thorvald Meyers gate', kind: 'street' }];
+  assert.equal(findPlace(places, '0301').name, 'Grünerløkka vest');
+  assert.equal(findPlace(places, '03').kind, 'bydel');
+  assert.equal(findPlace(places, 'thorvald meyers').kind, 'street');
+  assert.equal(findPlace(places, '0399'), null);
+});

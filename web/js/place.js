@@ -1,5 +1,5 @@
 // Places typed by people: coordinates as Norwegians write them ("59,92 10,75", "59.92, 10.75",
-// "59,92; 10,75") and names of delbydeler, bydeler, schools and stops.
+// "59,92; 10,75"), names of delbydeler, bydeler, streets, schools and stops, and area codes.
 
 /**
  * Latitude and longitude from text, with a decimal point or a decimal comma; null when the text
@@ -22,9 +22,10 @@ export function fold(text) {
   return String(text ?? '').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/ø/g, 'o').replace(/æ/g, 'ae').replace(/å/g, 'a');
 }
 
-/** The best match among places ({name, kind, lon, lat}) for a typed name, or null. */
+/** The best match among places ({name, kind, code?, at}) for a typed name or area code ("0301",
+ * "03"), or null. */
 export function findPlace(places, text) {
   const q = fold(text).trim();
   if (!q) return null;
-  return places.find((p) => fold(p.name) === q) ?? places.find((p) => fold(p.name).startsWith(q)) ?? places.find((p) => fold(p.name).includes(q)) ?? null;
+  return places.find((p) => p.code != null && p.kind !== 'stop' && p.kind !== 'school' && String(p.code) === q) ?? places.find((p) => fold(p.name) === q) ?? places.find((p) => fold(p.name).startsWith(q)) ?? places.find((p) => fold(p.name).includes(q)) ?? null;
 }
