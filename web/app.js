@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 /** The thematic layers over the delbydeler: checkbox, state key, map layer. */
 const THEMATIC = [['show-heat', 'showHeat', 'heat'], ['show-hotspots', 'showHotspots', 'hotspots'], ['show-lisa', 'showLisa', 'lisa'], ['show-emerging', 'showEmerging', 'emerging']];
 const thematic = (state) => state.showSuitability || THEMATIC.some(([, key]) => state[key]);
-const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, showSuitability: false, selected: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
+const state = { indicator: 'rate', source: '', year: 2024, toYear: 2024, showHeat: false, showHotspots: false, showEmerging: false, showLisa: false, showSuitability: false, selected: '', compareWith: '', bydel: '', mode: 'map', site: '', group: '', units: '' };
 const fromUrl = readState(state);
 
 /** The style's base: the configured base map (Kartverket's raster tiles, or none) and the
@@ -46,7 +46,7 @@ async function refresh(map) {
     await tableLinks(choropleth.title, `bomiljo-delbydeler-${state.indicator}-${state.year}`, ['code', 'name', state.indicator], rows);
   $('year-label').textContent = state.year;
   $('to-year-label').textContent = Math.max(state.year, state.toYear);
-  if (state.selected) await showArea(state.selected, state.year, state.source);
+  if (state.selected) await showArea(state.selected, state.year, state.source, state.compareWith);
   else if (state.bydel) await showBydel(state.bydel, state.year);
   writeState(state, map);
 }
@@ -55,9 +55,10 @@ async function refresh(map) {
 async function select(map, code) {
   state.selected = code;
   state.bydel = '';
-  highlight(map, code);
+  if (state.compareWith === code) state.compareWith = '';
+  highlight(map, code, state.compareWith);
   showSheet(true);
-  await showArea(code, state.year, state.source);
+  await showArea(code, state.year, state.source, state.compareWith);
   // Scroll the side panel (not the page) so the area's figures are at its top.
   $('side').scrollTop = $('panel').offsetTop;
   $('panel').focus({ preventScroll: true });
@@ -270,6 +271,15 @@ async function main() {
   map.on('moveend', () => writeState(state, map));
   $('print').addEventListener('click', () => window.print());
   $('map-png').addEventListener('click', () => mapPng(map, `bomiljo-kart-${state.year}.png`));
+  // A second delbydel beside the first.
+  $('panel').addEventListener('change', async (e) => {
+    if (e.target.id !== 'compare-with') return;
+    state.compareWith = e.target.value;
+    highlight(map, state.selected, state.compareWith);
+    await showArea(state.selected, state.year, state.source, state.compareWith);
+    $('compare-with')?.focus();
+    writeState(state, map);
+  });
   // The panel's links between a delbydel and its bydel.
   $('panel').addEventListener('click', (e) => {
     const bydel = e.target.closest('button[data-bydel]')?.dataset.bydel;

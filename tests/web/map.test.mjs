@@ -553,6 +553,36 @@ test('places are found by name and by coordinates with a decimal comma', async (
   await page.close();
 });
 
+test('two delbydeler side by side: each rate with its interval, and whether they can be told apart', async () => {
+  const { page, errors } = await openMap();
+  const areas = (await (await fetch(`${BASE}/api/areas`)).json()).features.map((f) => f.properties);
+  const [a, b] = [areas[0], areas[7]];
+  await page.evaluate((code) => document.querySelector(`#area-table button[data-code="${code}"]`).click(), a.code);
+  await page.waitForSelector('#compare-with');
+  await page.selectOption('#compare-with', b.code);
+  await page.waitForFunction((n) => document.querySelector('#panel .table-scroll thead')?.textContent.includes(n), b.name);
+  const year = await page.inputValue('#year');
+  const rows = (await (await fetch(`${BASE}/api/measurement?year=${year}`)).json());
+  const table = await page.$$eval('#panel .table-scroll tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  assert.ok(table.length > 0);
+  for (const [source, , , verdict] of table) {
+    const id = { 'Brann og redning': 'fire', Politi: 'police', Renovasjon: 'waste' }[source];
+    const [ra, rb] = [a.code, b.code].map((code) => rows.find((r) => r.code === code && r.source === id));
+    if (!ra?.rate_per_1000_ci95 || !rb?.rate_per_1000_ci95) {
+      assert.equal(verdict, 'ukjent', `${source} without intervals`);
+      continue;
+    }
+    const [ca, cb] = [ra.rate_per_1000_ci95, rb.rate_per_1000_ci95];
+    const expected = ca[0] > cb[1] ? `${a.name} høyere` : ca[1] < cb[0] ? `${b.name} høyere` : 'kan ikke skilles';
+    assert.equal(verdict, expected, `${source}: ${ca} vs ${cb}`);
+  }
+  // Both are outlined on the map, and the address keeps the pair.
+  assert.deepEqual(await page.evaluate(() => window.bomiljoMap.getFilter('areas-selected')[2][1]), [a.code, b.code]);
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`vs=${b.code}`));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a bydel employee opens the bydel's page: figures, its delbydeler, downloads and the bydel's report", async () => {
   const { page, errors } = await openMap();
   const areas = (await (await fetch(`${BASE}/api/areas`)).json()).features.map((f) => f.properties);

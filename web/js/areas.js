@@ -20,9 +20,9 @@ export async function addAreas(map) {
 /** The delbydeler as loaded (GeoJSON features with code, name, bydel, population, area). */
 export const areaFeatures = () => areas.features;
 
-/** Outlines the chosen area. */
-export function highlight(map, code) {
-  map.setFilter('areas-selected', ['==', ['get', 'code'], code ?? '']);
+/** Outlines the chosen area (and the one set beside it). */
+export function highlight(map, code, other = '') {
+  map.setFilter('areas-selected', ['in', ['get', 'code'], ['literal', [code ?? '', other ?? '']]]);
 }
 
 /** Outlines every delbydel of a bydel. */

@@ -83,7 +83,32 @@ function emergingLines(found, code) {
     `<p class="note">${found.years[0]}–${found.years[1]}</p>`;
 }
 
-export async function showArea(code, year, source = '') {
+/** Two delbydeler side by side for the year: per source each one's rate per 1,000 with its
+ * interval, and whether the intervals tell them apart. */
+function sideBySide(a, b, measured, year) {
+  const name = (code) => esc(areaFeatures().find((f) => f.properties.code === code)?.properties.name ?? code);
+  const sources = [...new Set(measured.map((r) => r.source))];
+  const row = (source) => {
+    const [ra, rb] = [a, b].map((code) => measured.find((r) => r.code === code && r.source === source));
+    const rate = (r) => (r?.rate_per_1000 == null ? t('unknown') : `${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}`);
+    const [ca, cb] = [ra?.rate_per_1000_ci95, rb?.rate_per_1000_ci95];
+    const verdict = !ca || !cb ? t('unknown') : ca[0] > cb[1] ? `${name(a)} ${t('higher')}` : ca[1] < cb[0] ? `${name(b)} ${t('higher')}` : t('not_apart');
+    return `<tr><th scope="row">${esc(t(source))}</th><td>${rate(ra)}</td><td>${rate(rb)}</td><td>${verdict}</td></tr>`;
+  };
+  return `<div class="table-scroll" tabindex="0" role="region" aria-label="${esc(t('compare_areas'))}"><table><caption>${t('rate_per_1000')}, ${esc(year)}</caption>` +
+    `<thead><tr><th scope="col">${t('source')}</th><th scope="col">${name(a)}</th><th scope="col">${name(b)}</th><th scope="col">${t('difference')}</th></tr></thead>` +
+    `<tbody>${sources.map(row).join('')}</tbody></table></div><p class="note">${t('compare_note')}</p>`;
+}
+
+/** The choice of a second delbydel to set beside this one. */
+function compareChoice(code, other) {
+  const options = areaFeatures().map((f) => f.properties).filter((p) => p.code !== code)
+    .sort((x, y) => String(x.name ?? x.code).localeCompare(String(y.name ?? y.code), 'nb'))
+    .map((p) => `<option value="${esc(p.code)}"${p.code === other ? ' selected' : ''}>${esc(p.name ?? p.code)}</option>`).join('');
+  return `<label><span>${t('compare_with')}</span> <select id="compare-with"><option value="">–</option>${options}</select></label>`;
+}
+
+export async function showArea(code, year, source = '', other = '') {
   const [area, series, measured, found] = await Promise.all([
     getJson(`api/areas/${encodeURIComponent(code)}`),
     getJson(`api/series?code=${encodeURIComponent(code)}`),
@@ -94,12 +119,13 @@ export async function showArea(code, year, source = '') {
   const own = measured.filter((r) => r.code === code);
   const years = [...new Set(Object.values(area.counts).flatMap((y) => Object.keys(y)))].sort();
   const rows = Object.entries(area.counts).map(([source, byYear]) =>
-    `<tr><td>${esc(t(source))}</td>${years.map((y) => `<td>${fmt(byYear[y] ?? 0)}</td>`).join('')}</tr>`).join('');
+    `<tr><td>${esc(t(source))}</td>${years.map((y) => `<td>${byYear[y] == null ? '–' : fmt(byYear[y])}</td>`).join('')}</tr>`).join('');
   const trend = series.trend ? `${t('trend')}: ${fmt(series.trend.pct_per_year, 1)} % ${t('per_year')} (p = ${fmt(series.trend.p_value, 3)})` : '';
   document.getElementById('panel').innerHTML = `
     <h2>${esc(area.name ?? area.code)} <small>(${esc(area.code)})</small></h2>
     <p>${t('bydel')}: ${bydel}<br>${t('population')}: ${fmt(area.population)}<br>${t('area')}: ${fmt(area.area_km2, 2)} km²</p>
     <h3>${esc(year)}</h3>${yearTable(own, year)}${await yearLinks(own, `${area.name ?? code} ${year}`, `bomiljo-${code}-${year}`)}
+    <h3>${t('compare_areas')}</h3>${compareChoice(code, other)}${other ? sideBySide(code, other, measured, year) : ''}
     <h3>${t('series')}</h3>${chartWithPng(series.points, `bomiljo-${code}-serie`)}<p class="note">${trend}</p>${await seriesLinks(series, `${area.name ?? code}: ${t('series')}`, `bomiljo-${code}-serie`)}
     <h3>${t('emerging')}</h3>${emergingLines(found, code)}
     <h3>${t('incidents')}</h3>

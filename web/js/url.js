@@ -1,6 +1,6 @@
 // The view's state in the address (after #), so a view can be shared and comes back on reload.
 const KEYS = {
-  indicator: 'ind', source: 'src', year: 'y', toYear: 'to', showHeat: 'heat', showHotspots: 'hot', showEmerging: 'ehs', showLisa: 'lisa', selected: 'area', bydel: 'bydel', mode: 'mode',
+  indicator: 'ind', source: 'src', year: 'y', toYear: 'to', showHeat: 'heat', showHotspots: 'hot', showEmerging: 'ehs', showLisa: 'lisa', selected: 'area', compareWith: 'vs', bydel: 'bydel', mode: 'mode',
   // The planner's site (lat,lon), matrix group and units.
   site: 'site', group: 'g', units: 'u',
 };
