@@ -80,7 +80,7 @@ pub struct AnnualQuery {
     /// `public` (default: the report anyone may read and share, from the release) or `analyst`
     /// (every count, from the incidents; analysts and admins only).
     role: Option<String>,
-    /// Also each bydel as PDF (the public report always has them).
+    /// Also each bydel as PDF.
     #[serde(default)]
     pdf: bool,
 }
@@ -107,6 +107,8 @@ pub async fn annual(State(state): State<AppState>, view: super::access::View, Qu
         }
         (Some(other), _) => return Err(ApiError::BadRequest(format!("role = '{other}': public or analyst"))),
     };
+    // The PDFs when asked for, as `report annual --pdf` writes them.
+    let files: ReportFiles = files.iter().filter(|(name, _)| q.pdf || !name.ends_with(".pdf")).map(|(n, b)| (n.clone(), b.clone())).collect();
     let zipped = zip_files(&files).map_err(|e| ApiError::Internal(format!("zipping the annual report: {e}")))?;
     let disposition = format!("attachment; filename=\"annual-{}.zip\"", q.year);
     Ok(([(header::CONTENT_TYPE, "application/zip".to_string()), (header::CONTENT_DISPOSITION, disposition)], zipped).into_response())

@@ -141,19 +141,29 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |v| super::number(v, digits, true))
 }
 
+/// A rate per 1,000 as printed: the release's unbiased estimate can fall below 0 where there
+/// are few incidents, but no area has fewer than none (the interval tells the uncertainty).
+fn rate(r: &Indicator) -> String {
+    fmt(r.rate_per_1000.map(|v| v.max(0.0)), 1)
+}
+
 fn summary_lines(totals: &[&Indicator]) -> Vec<String> {
     totals
         .iter()
         .map(|t| {
             let change = match (t.change, t.q_value) {
-                (Some(c), Some(q)) if q < 0.05 => {
-                    format!("en endring på {c:+} fra året før, som er statistisk signifikant også etter korreksjon for mange tester (q = {})", fmt(Some(q), 3))
+                (Some(c), Some(q)) if q < 0.05 => format!(
+                    "en endring på {} fra året før, som er statistisk signifikant også etter korreksjon for mange tester (q = {})",
+                    super::signed(c as f64, 0),
+                    fmt(Some(q), 3)
+                ),
+                (Some(c), Some(q)) => {
+                    format!("en endring på {} fra året før, innenfor det som kan skyldes tilfeldigheter (q = {})", super::signed(c as f64, 0), fmt(Some(q), 2))
                 }
-                (Some(c), Some(q)) => format!("en endring på {c:+} fra året før, innenfor det som kan skyldes tilfeldigheter (q = {})", fmt(Some(q), 2)),
-                (Some(c), None) => format!("en endring på {c:+} fra året før"),
+                (Some(c), None) => format!("en endring på {} fra året før", super::signed(c as f64, 0)),
                 _ => "ingen sammenligning med året før".into(),
             };
-            format!("{}: {} hendelser ({} per 1 000 innbyggere), {change}.", capitalise(source_nb(&t.source)), t.count, fmt(t.rate_per_1000, 1))
+            format!("{}: {} hendelser ({} per 1 000 innbyggere), {change}.", capitalise(source_nb(&t.source)), super::count(&t.count), rate(t))
         })
         .collect()
 }
@@ -197,6 +207,15 @@ fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCel
         let centre = geo::Point::new(sx / n, sy / n);
         members.iter().any(|a| geo::Intersects::intersects(&a.polygon, &centre))
     };
+    for (x, y, label) in area_labels(members, &rate) {
+        let (px, py) = view.point(x, y);
+        writeln!(
+            svg,
+            "<text x=\"{px:.1}\" y=\"{py:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#111\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
+            escape(&label)
+        )
+        .ok();
+    }
     for c in hot.iter().filter(|c| c.class.level() >= 2).filter(inside_bydel) {
         let points: Vec<String> = c.ring.iter().map(|[x, y]| view.point(*x, *y)).map(|(px, py)| format!("{px:.1},{py:.1}")).collect();
         writeln!(svg, "<polygon points=\"{}\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\"/>", points.join(" ")).ok();
@@ -228,23 +247,37 @@ fn map(members: &[&AreaRow], rows: &[&Indicator], hot: &[measurement::HotspotCel
     svg
 }
 
+/// The change from the year before as the tables print it.
+fn change(r: &Indicator) -> String {
+    r.change.map_or("–".into(), |c| super::signed(c as f64, 0))
+}
+
+/// Whether any row has a tested change: the public release carries no per-area test (its
+/// changes are differences of two estimates), so its tables leave the q column out rather than
+/// print "–" in every row.
+fn tested(rows: &[&Indicator]) -> bool {
+    rows.iter().any(|r| r.q_value.is_some())
+}
+
 fn table(rows: &[&Indicator]) -> String {
-    let mut s = String::from(
+    let q = tested(rows);
+    let mut s = format!(
         "<h2>Indikatorer per delbydel</h2><table><thead><tr><th>Kode</th><th>Delbydel</th><th>Kilde</th><th>Antall</th>\
-         <th>Per 1 000</th><th>Per km²</th><th>Endring</th><th>q</th><th>Mot byen</th><th>Rang</th></tr></thead><tbody>\n",
+         <th>Per 1 000</th><th>Per km²</th><th>Endring</th>{}<th>Mot byen</th><th>Rang</th></tr></thead><tbody>\n",
+        if q { "<th>q</th>" } else { "" }
     );
     for r in rows {
         writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>",
             r.code,
             escape(r.name.as_deref().unwrap_or("")),
             source_nb(&r.source),
-            escape(&r.count.to_string()),
-            fmt(r.rate_per_1000, 1),
-            fmt(r.per_km2, 0),
-            r.change.map_or("–".into(), |c| format!("{c:+}")),
-            fmt(r.q_value, 3),
+            escape(&super::count(&r.count)),
+            rate(r),
+            fmt(r.per_km2.map(|v| v.max(0.0)), 0),
+            change(r),
+            if q { format!("<td>{}</td>", fmt(r.q_value, 3)) } else { String::new() },
             fmt(r.ratio_to_city, 2),
             r.rank.map_or("–".into(), |k| format!("{k} av {}", r.ranked))
         )
@@ -286,11 +319,15 @@ fn trend_rows(geography: &Geography, config: &Config, incidents: Incidents, area
         .zip(&series)
         .enumerate()
         .map(|(i, (a, series))| {
-            let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, p.count)).collect();
-            let points = series.points.iter().map(|p| (p.year, p.count.figure().map(|f| f.estimate.max(0.0)), p.count.to_string())).collect();
+            let counts: Vec<String> = series.points.iter().map(|p| format!("{}: {}", p.year, super::count(&p.count))).collect();
+            let points = series.points.iter().map(|p| (p.year, p.count.figure().map(|f| f.estimate.max(0.0)), super::count(&p.count))).collect();
             let trend = series.trend.zip(q_of(i)).map_or("–".into(), |(t, q)| {
                 let sig = if q < 0.05 { "signifikant etter korreksjon for mange tester" } else { "ikke signifikant" };
-                format!("{} % per år ({sig}, spredning {})", fmt(Some(t.pct_per_year), 1), fmt(Some(t.dispersion), 1))
+                format!(
+                    "{} % per år ({sig}; variasjon mellom årene {} ganger det tilfeldigheter alene gir)",
+                    super::signed(t.pct_per_year, 1),
+                    fmt(Some(t.dispersion), 1)
+                )
             });
             TrendRow { code: a.code.clone(), name: a.name.clone().unwrap_or_default(), counts: counts.join(" · "), points, trend }
         })
@@ -308,7 +345,8 @@ fn trends_html(rows: &[TrendRow]) -> String {
     s
 }
 
-/// Rate per 1,000 inhabitants per delbydel, all sources summed (areas without one left out).
+/// Rate per 1,000 inhabitants per delbydel, all sources summed (areas without one left out),
+/// for the map: the sum of the estimates, shown as 0 where it falls below.
 fn rates_by_area<'a>(rows: &[&'a Indicator]) -> BTreeMap<&'a str, f64> {
     let mut rate: BTreeMap<&str, f64> = BTreeMap::new();
     for r in rows {
@@ -316,6 +354,7 @@ fn rates_by_area<'a>(rows: &[&'a Indicator]) -> BTreeMap<&'a str, f64> {
             *rate.entry(r.code.as_str()).or_default() += v;
         }
     }
+    rate.values_mut().for_each(|v| *v = v.max(0.0));
     rate
 }
 
@@ -375,17 +414,17 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, c
         "Hendelser per 1 000 innbyggere, alle kilder, på en skala fra 0 (mørk lilla) til bydelens høyeste (lys gul); grå er ingen tall.".into(),
     ));
     blocks.push(Block::Heading("Indikatorer per delbydel".into()));
-    let mut table = vec![["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "q", "Rang"].map(String::from).to_vec()];
+    let q = tested(rows);
+    let header = ["Delbydel", "Kilde", "Antall", "Per 1 000", "Endring", "q", "Rang"].into_iter().filter(|h| q || *h != "q");
+    let mut table = vec![header.map(String::from).collect::<Vec<_>>()];
     for r in rows {
-        table.push(vec![
-            format!("{} {}", r.code, r.name.as_deref().unwrap_or("")),
-            source_nb(&r.source).to_string(),
-            r.count.to_string(),
-            fmt(r.rate_per_1000, 1),
-            r.change.map_or("–".into(), |c| format!("{c:+}")),
-            fmt(r.q_value, 3),
-            r.rank.map_or("–".into(), |k| format!("{k}/{}", r.ranked)),
-        ]);
+        let mut row =
+            vec![format!("{} {}", r.code, r.name.as_deref().unwrap_or("")), source_nb(&r.source).to_string(), super::count(&r.count), rate(r), change(r)];
+        if q {
+            row.push(fmt(r.q_value, 3));
+        }
+        row.push(r.rank.map_or("–".into(), |k| format!("{k}/{}", r.ranked)));
+        table.push(row);
     }
     blocks.push(Block::Table(table));
     blocks.push(Block::Heading("Utvikling, alle kilder".into()));
@@ -407,7 +446,22 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, c
 fn area_map(members: &[&AreaRow], rows: &[&Indicator]) -> AreaMap {
     let rate = rates_by_area(rows);
     let max = rate.values().copied().fold(0.0, f64::max).max(1e-9);
-    AreaMap { areas: members.iter().map(|a| (a.polygon.clone(), rate.get(a.code.as_str()).map(|v| ramp::viridis(v / max)))).collect() }
+    AreaMap {
+        areas: members.iter().map(|a| (a.polygon.clone(), rate.get(a.code.as_str()).map(|v| ramp::viridis(v / max)))).collect(),
+        labels: area_labels(members, &rate),
+    }
+}
+
+/// Each delbydel's name and rate per 1,000 at a point inside it.
+fn area_labels(members: &[&AreaRow], rate: &BTreeMap<&str, f64>) -> Vec<(f64, f64, String)> {
+    members
+        .iter()
+        .filter_map(|a| {
+            let at = geo::InteriorPoint::interior_point(&a.polygon)?;
+            let name = a.name.clone().unwrap_or_else(|| a.code.clone());
+            Some((at.x(), at.y(), format!("{name} {}", fmt(rate.get(a.code.as_str()).copied(), 1))))
+        })
+        .collect()
 }
 
 fn method_text(policy: &Policy) -> String {

@@ -43,3 +43,49 @@ pub fn number(v: f64, digits: usize, norwegian: bool) -> String {
         grouped
     }
 }
+
+/// A change with its sign as prose writes it: "+21", "−19" (a minus sign, not a hyphen), "0".
+///
+/// ```
+/// assert_eq!(bomiljo::report::signed(21.0, 0), "+21");
+/// assert_eq!(bomiljo::report::signed(-1234.0, 0), "\u{2212}1\u{a0}234");
+/// assert_eq!(bomiljo::report::signed(-0.2, 0), "0");
+/// ```
+pub fn signed(v: f64, digits: usize) -> String {
+    let text = number(v, digits, true);
+    if v > 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+/// A count as a report prints it: every whole number grouped in thousands ("4 141 (4 134–4 148)",
+/// "<5", "0–7").
+///
+/// ```
+/// use bomiljo::privacy::Count;
+/// assert_eq!(bomiljo::report::count(&Count::Exact(10233)), "10\u{a0}233");
+/// assert_eq!(bomiljo::report::count(&Count::Below(5)), "<5");
+/// ```
+pub fn count(count: &crate::privacy::Count) -> String {
+    let text = count.to_string();
+    let mut out = String::new();
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if !digits.is_empty() {
+            out.push_str(&number(digits.parse::<f64>().unwrap_or(0.0), 0, true));
+            digits.clear();
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}

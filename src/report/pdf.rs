@@ -46,6 +46,8 @@ pub enum Block {
 #[derive(Clone, Debug)]
 pub struct AreaMap {
     pub areas: Vec<(MultiPolygon<f64>, Option<[u8; 3]>)>,
+    /// Names and figures at points inside the areas, drawn where they fit.
+    pub labels: Vec<(f64, f64, String)>,
 }
 
 /// A map in EPSG:25832: boundaries, a heat grid, the site and its radius.
@@ -410,6 +412,10 @@ fn draw_areas(surface: &mut Surface, fonts: &Fonts, map: &AreaMap, top: f32) {
     let frame = [(bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[2], bbox[3]), (bbox[0], bbox[3])].map(|(x, y)| to_page(x, y));
     let metres_per_point = (bbox[2] - bbox[0]) / f64::from(frame[1].0 - frame[0].0);
     furniture(surface, fonts, frame, crate::render::round_length(metres_per_point * 120.0), metres_per_point);
+    // Each delbydel's name and figure where it fits; the scale bar and north arrow keep their corners.
+    let (left, bottom, right, top) = (frame[0].0, frame[0].1, frame[1].0, frame[2].1);
+    let mut taken = vec![[left, bottom - 24.0, left + 90.0, bottom], [right - 30.0, top, right, top + 45.0]];
+    draw_labels(surface, (&fonts.bold, 6.5, rgb::Color::new(30, 30, 30)), &map.labels, frame, &mut taken, &to_page, true);
 }
 
 fn path(points: impl Iterator<Item = (f32, f32)>, close: bool) -> Option<krilla::geom::Path> {
@@ -490,8 +496,8 @@ fn draw_map(surface: &mut Surface, fonts: &Fonts, map: &MapBlock, top: f32) {
         taken.push([right - width - 6.0, bottom - CREDIT_SIZE - 6.0, right, bottom]);
     }
     // Area names first: where a street name would cover one, the street name gives way.
-    draw_labels(surface, (&fonts.bold, 7.5, rgb::Color::new(60, 60, 60)), &map.labels, frame, &mut taken, to_page);
-    draw_labels(surface, (&fonts.regular, 6.5, rgb::Color::new(90, 90, 90)), &map.street_names, frame, &mut taken, to_page);
+    draw_labels(surface, (&fonts.bold, 7.5, rgb::Color::new(60, 60, 60)), &map.labels, frame, &mut taken, &to_page, false);
+    draw_labels(surface, (&fonts.regular, 6.5, rgb::Color::new(90, 90, 90)), &map.street_names, frame, &mut taken, &to_page, false);
     furniture(surface, fonts, frame, crate::render::round_length(map.radius_m / 2.0), 1.0 / scale);
 }
 
@@ -593,7 +599,8 @@ fn draw_labels(
     labels: &[(f64, f64, String)],
     frame: [(f32, f32); 4],
     taken: &mut Vec<[f32; 4]>,
-    to_page: impl Fn(f64, f64) -> (f32, f32),
+    to_page: &impl Fn(f64, f64) -> (f32, f32),
+    backdrop: bool,
 ) {
     let (left, bottom, right, top) = (frame[0].0, frame[0].1, frame[1].0, frame[2].1);
     for (x, y, name) in labels {
@@ -602,6 +609,18 @@ fn draw_labels(
         let [x0, y0, x1, y1] = [px - width / 2.0 - 2.0, py - size - 2.0, px + width / 2.0 + 2.0, py + 3.0];
         let inside = x0 > left && x1 < right && y0 > top && y1 < bottom;
         if inside && !taken.iter().any(|t| x0 < t[2] && x1 > t[0] && y0 < t[3] && y1 > t[1]) {
+            // Over coloured areas a light box keeps the name readable on the darkest fill.
+            if backdrop {
+                surface.set_stroke(None);
+                surface.set_fill(Some(Fill {
+                    paint: rgb::Color::new(255, 255, 255).into(),
+                    opacity: NormalizedF32::new(0.8).unwrap_or(NormalizedF32::ONE),
+                    ..Fill::default()
+                }));
+                if let Some(p) = path([(x0, y0), (x1, y0), (x1, y1), (x0, y1)].into_iter(), true) {
+                    surface.draw_path(&p);
+                }
+            }
             text(surface, font, size, px - width / 2.0, py, name, colour);
             taken.push([x0, y0, x1, y1]);
         }

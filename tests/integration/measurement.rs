@@ -232,6 +232,21 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
         }
     }
     assert!(text.contains("Kart") && text.contains("Utvikling, alle kilder") && text.contains("trend:"), "{text}");
+    // The map names its delbydel with its figure; the public tables print no column of dashes
+    // (the release has no per-area test of the change), and the trend says what its figure is.
+    let name = |code: &str| -> String {
+        let areas: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(common::fixture("areas/two_squares_25832.geojson")).unwrap()).unwrap();
+        areas["features"].as_array().unwrap().iter().find(|f| f["properties"]["DELBYDEL"] == code).unwrap()["properties"]["DELBYDELSN"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let map_text = text.split("Kart").nth(1).unwrap().split("Hendelser per 1 000 innbyggere, alle kilder").next().unwrap();
+    assert!(map_text.split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w[0] == name("0202") && w[1].contains(',')), "{map_text}");
+    assert!(!page.contains("<th>q</th>"), "the public table has a q column of dashes");
+    assert!(!page.contains(", spredning "), "an unexplained \"spredning 0,4\" in a trend: {page}");
+    // No area has fewer than no incidents: a negative estimate is printed as 0.
+    assert!(!page.contains("(−") && !page.contains(" −0,") && !page.contains(" −1,") && !page.contains(" −2,"), "{page}");
     // Two years of data (2023-2024) are too few for patterns over time: said, not left out.
     assert!(page.contains("Fremvoksende varme og kalde soner") && page.contains("trenger minst 3 år der hver kilde har data"), "{page}");
     // The charts are public output too: 0202's 3 incidents of 2024 (and any count under k) never
@@ -254,6 +269,7 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     assert!(run.status.success());
     let page = std::fs::read_to_string(internal.join("annual-2024/bydel-02.html")).unwrap();
     assert!(police_row(&page).contains("<td>3</td>"));
+    assert!(page.contains("<th>q</th>"), "the recorded counts are tested, and the q column says so");
     let page = std::fs::read_to_string(internal.join("annual-2024/bydel-01.html")).unwrap();
     assert!(page.contains("Politi: 30 hendelser (15,0 per 1 000 innbyggere)"), "{page}");
 
@@ -264,7 +280,7 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     assert_eq!(status, 200, "{served}");
     assert_eq!(served, std::fs::read_to_string(folder.join("bydel-02.html")).unwrap());
     assert_eq!(server.content_type("/api/reports/annual/2024/bydel-02.pdf", None), (200, "application/pdf".to_string()));
-    let (status, zipped) = server.get_bytes("/api/reports/annual?year=2024");
+    let (status, zipped) = server.get_bytes("/api/reports/annual?year=2024&pdf=true");
     assert_eq!(status, 200);
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
     let mut names: Vec<String> = archive.file_names().map(String::from).collect();

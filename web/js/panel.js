@@ -53,10 +53,18 @@ async function bydelName(code) {
   return (await bydeler)[code] ?? code;
 }
 
+/** A rate per 1,000 with its interval, as shown: the release's unbiased estimate can fall below
+ * 0 where there are few incidents, but no area has fewer than none. */
+function rate(r) {
+  if (r?.rate_per_1000 == null) return t('unknown');
+  const ci = r.rate_per_1000_ci95;
+  return `${fmt(Math.max(0, r.rate_per_1000), 1)}${ci ? ` (${fmt(Math.max(0, ci[0]), 1)}–${fmt(Math.max(0, ci[1]), 1)})` : ''}`;
+}
+
 /** Count, rate per 1,000, the rate against Oslo's and the rank per source for the year. */
 function yearTable(rows, year) {
   if (!rows.length) return `<p>${t('none')}</p>`;
-  const body = rows.map((r) => `<tr><td>${esc(t(r.source))}</td><td>${fmt(r.count)}</td><td>${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}</td>` +
+  const body = rows.map((r) => `<tr><td>${esc(t(r.source))}</td><td>${fmt(r.count)}</td><td>${rate(r)}</td>` +
     `<td>${r.ratio_to_city == null ? t('unknown') : `${fmt(r.ratio_to_city, 2)} ${t('times_oslo')}`}</td><td>${r.rank == null ? t('unknown') : `${fmt(r.rank)} / ${fmt(r.ranked)}`}</td></tr>`).join('');
   return `<table><caption class="visually-hidden">${esc(year)}</caption><thead><tr><th scope="col">${t('source')}</th><th scope="col">${t('count')}</th><th scope="col">${t('rate_per_1000')}</th><th scope="col">${t('vs_oslo')}</th><th scope="col">${t('rank_of')}</th></tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -90,7 +98,6 @@ function sideBySide(a, b, measured, year) {
   const sources = [...new Set(measured.map((r) => r.source))];
   const row = (source) => {
     const [ra, rb] = [a, b].map((code) => measured.find((r) => r.code === code && r.source === source));
-    const rate = (r) => (r?.rate_per_1000 == null ? t('unknown') : `${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}`);
     const [ca, cb] = [ra?.rate_per_1000_ci95, rb?.rate_per_1000_ci95];
     const verdict = !ca || !cb ? t('unknown') : ca[0] > cb[1] ? `${name(a)} ${t('higher')}` : ca[1] < cb[0] ? `${name(b)} ${t('higher')}` : t('not_apart');
     return `<tr><th scope="row">${esc(t(source))}</th><td>${rate(ra)}</td><td>${rate(rb)}</td><td>${verdict}</td></tr>`;
@@ -146,7 +153,6 @@ export async function showBydel(code, year) {
   const population = members.reduce((sum, p) => sum + (p.population ?? 0), 0);
   const own = bydelRows.filter((r) => r.code === code);
   const sources = [...new Set(measured.map((r) => r.source))];
-  const rate = (r) => (r?.rate_per_1000 == null ? t('unknown') : `${fmt(r.rate_per_1000, 1)}${r.rate_per_1000_ci95 ? ` (${fmt(r.rate_per_1000_ci95[0], 1)}–${fmt(r.rate_per_1000_ci95[1], 1)})` : ''}`);
   const find = (area, source) => measured.find((r) => r.code === area && r.source === source);
   const body = members.sort((a, b) => String(a.name ?? a.code).localeCompare(String(b.name ?? b.code), 'nb')).map((p) =>
     `<tr><th scope="row"><button type="button" class="link" data-code="${esc(p.code)}">${esc(p.name ?? p.code)}</button></th>${sources.map((s) => `<td>${rate(find(p.code, s))}</td>`).join('')}</tr>`).join('');
