@@ -30,6 +30,18 @@ pub struct LayerInfo {
     /// Feature count; null for the public role on internal layers (incident totals are in the
     /// release, not here).
     features: Option<i64>,
+    /// The columns a file for this layer is read from (what the page's import maps a file's
+    /// own columns to).
+    columns: Vec<ColumnInfo>,
+}
+
+/// A field the import reads and the column it reads it from unless told otherwise.
+#[derive(Serialize, schemars::JsonSchema)]
+struct ColumnInfo {
+    field: String,
+    column: String,
+    /// A file without this column (and no default) is refused.
+    required: bool,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -58,6 +70,7 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
                 visibility: l.visibility,
                 source: l.source.clone(),
                 features: counts.get(&l.name).copied().or_else(|| matches!(view, View::Internal(_)).then_some(0)),
+                columns: columns(l),
             })
             .collect(),
     ))
@@ -101,3 +114,15 @@ pub async fn font(axum::extract::Path(file): axum::extract::Path<String>) -> Res
 pub async fn whoami(caller: Caller) -> Json<Value> {
     Json(json!({ "role": caller.role, "token": caller.token_name, "k": caller.policy.k }))
 }
+
+/// The fields of a layer's files with their columns, then the coordinate columns of tabular files.
+fn columns(layer: &crate::config::Layer) -> Vec<ColumnInfo> {
+    let fields = layer.fields.iter().map(|f| ColumnInfo { field: f.name.to_string(), column: f.column.clone(), required: f.required && f.default.is_none() });
+    let tabular = matches!(layer.geometry, GeometryType::Point);
+    let coordinates = [("x", &layer.coordinates.x), ("y", &layer.coordinates.y)]
+        .into_iter()
+        .filter(|_| tabular)
+        .map(|(field, column)| ColumnInfo { field: field.to_string(), column: column.clone(), required: false });
+    fields.chain(coordinates).collect()
+}
+

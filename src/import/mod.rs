@@ -605,7 +605,7 @@ fn refuse_missing_columns(layer: &Layer, source: &Source, path: &Path) -> Result
     Err(ImportError::file(
         path,
         format!(
-            "{}; the file's columns are: {}.\n    Map one with --field {}=COLUMN (or set [fields] in {})",
+            "{}; the file's columns are: {}.\n    Map one with --field {}=COLUMN (on the page: choose its column in the import form), or set [fields] in {}",
             lines.join("; "),
             source.columns.join(", "),
             first.name,
@@ -638,7 +638,7 @@ fn coordinates_and_crs(layer: &Layer, source: &Source, flag: Option<Crs>, path: 
         Err(ImportError::file(
             path,
             format!(
-                "no coordinate columns: expected '{}' and '{}' (degrees) or '{}' and '{}' (metres); found {}.\n    Map them with --field x=COLUMN --field y=COLUMN (or lon=/lat=), or set [coordinates] in {}",
+                "no coordinate columns: expected '{}' and '{}' (degrees) or '{}' and '{}' (metres); found {}.\n    Map them with --field x=COLUMN --field y=COLUMN or lon=/lat= (on the page: choose the columns in the import form), or set [coordinates] in {}",
                 names.lon,
                 names.lat,
                 names.x,
