@@ -87,6 +87,22 @@ function deselect(map, message) {
   writeState(state, map);
 }
 
+/** Prints the map at the page's size: the map is laid out at A4's printable width, shows what the
+ * screen showed (the same bounds, not the same zoom, which would crop a wide screen's view), and
+ * comes back as it was. */
+async function printMap(map) {
+  const camera = { center: map.getCenter(), zoom: map.getZoom() };
+  const shown = map.getBounds();
+  document.body.classList.add('printing');
+  map.resize();
+  map.fitBounds(shown, { duration: 0, padding: 4 });
+  await Promise.race([new Promise((resolve) => map.once('idle', resolve)), new Promise((resolve) => setTimeout(resolve, 3000))]);
+  window.print();
+  document.body.classList.remove('printing');
+  map.resize();
+  map.jumpTo(camera);
+}
+
 /** The switch names the other language in that language ("English", "Norsk"). */
 /** The map's own buttons named in the page's language (MapLibre names them in English). */
 function labelControls() {
@@ -269,7 +285,7 @@ async function main() {
   else if (state.bydel) await selectBydel(map, state.bydel).catch(() => { state.bydel = ''; });
   await setupSearch(map);
   map.on('moveend', () => writeState(state, map));
-  $('print').addEventListener('click', () => window.print());
+  $('print').addEventListener('click', () => printMap(map));
   $('map-png').addEventListener('click', () => mapPng(map, `bomiljo-kart-${state.year}.png`));
   // A second delbydel beside the first.
   $('panel').addEventListener('change', async (e) => {

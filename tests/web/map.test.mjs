@@ -450,6 +450,29 @@ test('the map prints with its legend and nothing else of the page', async () => 
   await page.close();
 });
 
+test('"Skriv ut kartet" lays the map out at A4 width showing all the screen showed, then restores it', async () => {
+  const { page, errors } = await openMap({ viewport: { width: 1600, height: 900 } });
+  const before = await page.evaluate(() => ({ bounds: window.bomiljoMap.getBounds().toArray(), zoom: window.bomiljoMap.getZoom() }));
+  await page.evaluate(() => {
+    window.print = () => {
+      const m = window.bomiljoMap;
+      window.printed = { box: document.getElementById('map').getBoundingClientRect().toJSON(), bounds: m.getBounds().toArray() };
+    };
+  });
+  await page.click('#print');
+  await page.waitForFunction(() => window.printed);
+  const { box, bounds } = await page.evaluate(() => window.printed);
+  // 180 mm at 96 px per inch is 680 px: the canvas is no wider than the printed page.
+  assert.ok(box.width <= 681 && box.width > 600, `printed map ${box.width} px wide`);
+  // Everything the screen showed is on paper: the printed bounds hold the screen's.
+  const [[w0, s0], [e0, n0]] = before.bounds;
+  const [[w1, s1], [e1, n1]] = bounds;
+  assert.ok(w1 <= w0 + 1e-6 && s1 <= s0 + 1e-6 && e1 >= e0 - 1e-6 && n1 >= n0 - 1e-6, `${JSON.stringify(bounds)} holds ${JSON.stringify(before.bounds)}`);
+  await page.waitForFunction((z) => Math.abs(window.bomiljoMap.getZoom() - z) < 1e-6, before.zoom);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('on a phone the panel is a sheet that can be hidden to give the map the screen', async () => {
   const { page, errors } = await openMap({ viewport: SIZES.phone });
   const before = (await page.locator('#map').boundingBox()).height;
