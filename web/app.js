@@ -38,7 +38,8 @@ async function refresh(map) {
     await Promise.all([restyle(map, state), updateHeat(map, state), updateHotspots(map, state), updateLisa(map, state), updateEmerging(map, state)]);
   // One thematic layer at a time: the heat map's (or the emerging patterns') colours and the
   // delbydel colours would mix.
-  map.setPaintProperty('areas-fill', 'fill-opacity', thematic(state) ? 0 : 0.7);
+  // Closer in, the colours thin out so the streets and their names show through.
+  map.setPaintProperty('areas-fill', 'fill-opacity', thematic(state) ? 0 : ['interpolate', ['linear'], ['zoom'], 12, 0.7, 15, 0.35]);
   const areasLegend = state.showSuitability ? suitabilityLegend() : thematic(state) ? `<p class="note">${t('heat_hides_choropleth')}</p>` : choropleth.legend;
   $('legend').innerHTML = [areasLegend, heat, hotspots, lisa, emerging].filter(Boolean).join('<hr>');
   const rows = areaFeatures().map((f) => [f.properties.code, f.properties.name ?? '', choropleth.values[f.properties.code] ?? '']);
@@ -303,8 +304,16 @@ async function main() {
     if (bydel) selectBydel(map, bydel);
     else if (code) select(map, code);
   });
-  // On a phone the legend starts folded (a tap opens it), so it does not cover the map.
-  if (matchMedia('(max-width: 700px)').matches) $('legend-box').open = false;
+  // On a small map (a phone, or a page zoomed to 200 %) the legend starts folded (a tap opens
+  // it), so it does not cover half the map.
+  const small = () => $('map').clientWidth < 440 || $('map').clientHeight < 420;
+  if (small()) $('legend-box').open = false;
+  // Escape closes what is open over the map: the legend, or the panel sheet on a phone.
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || e.target.closest?.('#login-form')) return;
+    if ($('legend-box').open && small()) $('legend-box').open = false;
+    else if (matchMedia('(max-width: 700px)').matches && !$('side').classList.contains('collapsed')) showSheet(false);
+  });
   $('sheet-toggle').addEventListener('click', () => showSheet($('side').classList.contains('collapsed')));
   $('area-table').addEventListener('click', (e) => {
     const code = e.target.closest('button[data-code]')?.dataset.code;

@@ -119,10 +119,10 @@ pub async fn whoami(caller: Caller) -> Json<Value> {
 fn columns(layer: &crate::config::Layer) -> Vec<ColumnInfo> {
     let fields = layer.fields.iter().map(|f| ColumnInfo { field: f.name.to_string(), column: f.column.clone(), required: f.required && f.default.is_none() });
     let tabular = matches!(layer.geometry, GeometryType::Point);
-    let coordinates = [("x", &layer.coordinates.x), ("y", &layer.coordinates.y)]
-        .into_iter()
-        .filter(|_| tabular)
-        .map(|(field, column)| ColumnInfo { field: field.to_string(), column: column.clone(), required: false });
+    let coordinates = [("x", &layer.coordinates.x), ("y", &layer.coordinates.y)].into_iter().filter(|_| tabular).map(|(field, column)| ColumnInfo {
+        field: field.to_string(),
+        column: column.clone(),
+        required: false,
+    });
     fields.chain(coordinates).collect()
 }
-

@@ -450,6 +450,23 @@ test('the map prints with its legend and nothing else of the page', async () => 
   await page.close();
 });
 
+test('at 200 % zoom the legend starts folded and Escape folds it again; the buttons over the map stand on white', async () => {
+  // 1440 x 900 at 200 % is 720 x 450 CSS pixels.
+  const { page, errors } = await openMap({ viewport: { width: 720, height: 450 } });
+  const map = await page.locator('#map').boundingBox();
+  const legend = await page.locator('#legend-box').boundingBox();
+  assert.equal(await page.isVisible('#legend'), false);
+  assert.ok(legend.width * legend.height < 0.15 * map.width * map.height, `the folded legend covers ${Math.round((100 * legend.width * legend.height) / (map.width * map.height))} % of the map`);
+  await page.click('#legend-box summary');
+  assert.equal(await page.isVisible('#legend'), true);
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => !document.getElementById('legend-box').open);
+  const background = await page.evaluate(() => getComputedStyle(document.getElementById('print')).backgroundColor);
+  assert.equal(background, 'rgb(255, 255, 255)');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('"Skriv ut kartet" lays the map out at A4 width showing all the screen showed, then restores it', async () => {
   const { page, errors } = await openMap({ viewport: { width: 1600, height: 900 } });
   const before = await page.evaluate(() => ({ bounds: window.bomiljoMap.getBounds().toArray(), zoom: window.bomiljoMap.getZoom() }));
