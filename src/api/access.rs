@@ -55,6 +55,11 @@ impl DataAccess {
     pub fn path(&self) -> &std::path::Path {
         self.store.path()
     }
+
+    /// Database calls made so far (see [`SharedStore::runs`]).
+    pub fn runs(&self) -> u64 {
+        self.store.runs()
+    }
 }
 
 /// Public reference layers: only layers that are public and hold no incidents or housing.

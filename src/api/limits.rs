@@ -180,6 +180,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     for ((route, status), (_, seconds)) in &rows {
         out.push_str(&format!("bomiljo_request_seconds_sum{{route=\"{route}\",status=\"{status}\"}} {seconds:.6}\n"));
     }
+    out.push_str("# HELP bomiljo_store_calls_total Database calls made while serving.\n# TYPE bomiljo_store_calls_total counter\n");
+    out.push_str(&format!("bomiljo_store_calls_total {}\n", state.store_calls()));
     let mut response = Response::new(Body::from(out));
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     *response.status_mut() = StatusCode::OK;

@@ -101,6 +101,8 @@ pub struct Derived {
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
     pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
+    /// Every areas layer's polygons (delbydeler, bydeler, …), read once: vector tiles cut them.
+    area_layers: std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>,
 }
 
 impl Derived {
@@ -115,6 +117,7 @@ impl Derived {
         // Rules measure distances to public points of interest only (`rules check` refuses housing),
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
+        let area_layers = area_layers(config, store, &geography)?;
         Ok(Derived {
             release: Arc::new(release),
             reference,
@@ -122,6 +125,7 @@ impl Derived {
             areas_geojson: axum::body::Bytes::from(areas_geojson),
             siting: Some(Arc::new(siting)),
             extents: crate::store::queries::layer_extents(store.conn())?,
+            area_layers,
             coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),
@@ -131,6 +135,20 @@ impl Derived {
             download_cache: cache::Cache::new(4),
         })
     }
+}
+
+/// Every areas layer's rows, the delbydeler from the geography already read.
+fn area_layers(
+    config: &Config,
+    store: &Store,
+    geography: &Geography,
+) -> Result<std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>, ServeError> {
+    let mut layers = std::collections::BTreeMap::new();
+    for layer in config.layers.iter().filter(|l| l.kind == crate::config::LayerKind::Areas) {
+        let rows = if layer.name == config.project.assign_layer { geography.areas.clone() } else { store.areas(&layer.name)? };
+        layers.insert(layer.name.clone(), Arc::new(rows));
+    }
+    Ok(layers)
 }
 
 impl AppState {
@@ -160,6 +178,12 @@ impl AppState {
         let mut changed: Vec<String> = now.iter().filter(|(path, time)| self.config_files.get(*path) != Some(time)).map(|(p, _)| shown(p)).collect();
         changed.extend(self.config_files.keys().filter(|p| !now.contains_key(*p)).map(shown));
         changed
+    }
+
+    /// Database calls made while serving: an output the snapshot holds makes none (tested for
+    /// vector tiles and neighbour sheets), and `/metrics` shows the count.
+    pub fn store_calls(&self) -> u64 {
+        self.data.runs()
     }
 
     /// The current version of everything derived from the data.

@@ -155,7 +155,9 @@ pub async fn tile(
         }
         // Area tiles depend on the areas alone: made once per version of the data.
         let key = format!("mvt|{layer_name}|{z}/{x}/{y}|{}", view.caller().role.is_internal());
-        state.derived().tile_cache.get_or_compute(&key, || area_tile(&view, &spec, &proj)).await?
+        let derived = state.derived();
+        let areas = derived.area_layers.get(&spec.name).cloned().unwrap_or_default();
+        derived.tile_cache.get_or_compute(&key, || async move { area_tile(&spec, &areas, &proj) }).await?
     };
     Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile")], bytes).into_response())
 }
@@ -187,16 +189,13 @@ async fn incident_tile(view: &View, q: TileQuery, proj: &TileProjection) -> Resu
     encode(tile, layer)
 }
 
-/// An areas layer's polygons in a tile, one feature per area with its code, name and bydel.
-async fn area_tile(view: &View, spec: &crate::config::Layer, proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
+/// An areas layer's polygons in a tile, one feature per area with its code, name and bydel, cut
+/// from the served snapshot (the caller's right to the layer is checked by `layer_for_tiles`).
+fn area_tile(spec: &crate::config::Layer, areas: &[crate::store::AreaRow], proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let tile = Tile::new(EXTENT);
     let mut layer = tile.create_layer(&spec.name);
     let [x0, y0, x1, y1] = proj.utm_box(0.0);
-    let areas = match view {
-        View::Public(public) => public.reference.areas(spec).await?,
-        View::Internal(internal) => internal.store.areas(&spec.name).await?,
-    };
     for area in areas {
         let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
             continue;

@@ -55,7 +55,8 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     let siting = derived.siting.clone();
     let pdf = tokio::task::spawn_blocking(move || {
         let travel = siting.as_ref().and_then(|s| s.travel());
-        dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index, travel }, &params)
+        let rules = siting.as_ref().map(|s| s.rules());
+        dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index, travel, rules }, &params)
     })
     .await
     .map_err(ApiError::task("report"))?

@@ -342,7 +342,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
     let geography = crate::measurement::Geography::load(store.conn(), config)?;
     let index = crate::index::SpatialIndex::build_public(&store, config)?;
-    let sources = Sources { config, release: &release, geography: &geography, index: &index, travel: None };
+    let sources = Sources { config, release: &release, geography: &geography, index: &index, travel: None, rules: None };
     let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
     let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();
     let started = Instant::now();

@@ -67,14 +67,12 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
                 Language::Nb => dialogue::Lang::Nb,
                 Language::En => dialogue::Lang::En,
             };
+            // The rules in force, read once: the group's housing type and what the guidelines ask.
+            let ruleset = bomiljo::config::rules::load(&config.project.rules, config);
             let rules = match group {
-                Some(n) => Some(
-                    bomiljo::config::rules::load(&config.project.rules, config)?
-                        .groups
-                        .into_iter()
-                        .find(|g| g.group == n)
-                        .ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?,
-                ),
+                Some(n) => {
+                    Some(ruleset.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?.group(n).ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?.clone())
+                }
                 None => None,
             };
             let housing_type = dialogue::housing_type(housing_type.as_deref(), rules.as_ref(), lang);
@@ -85,8 +83,14 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
             // The street network for distances on foot and the drive area, when the rules load (the
             // sheet is made without them otherwise).
             let siting = bomiljo::siting::SitingContext::build(store.conn(), config, std::sync::Arc::clone(&index), &release).ok();
-            let sources =
-                dialogue::Sources { config, release: &release, geography: &geography, index: &index, travel: siting.as_ref().and_then(|s| s.travel()) };
+            let sources = dialogue::Sources {
+                config,
+                release: &release,
+                geography: &geography,
+                index: &index,
+                travel: siting.as_ref().and_then(|s| s.travel()),
+                rules: ruleset.as_ref().ok(),
+            };
             dialogue::write_file(&sources, &params, &out)?;
             println!("wrote {}", out.display());
             ctx.audit(&store, "public", "report", &format!("dialogue {lat},{lon} r={radius} -> {}", out.display()), None)?;

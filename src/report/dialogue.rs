@@ -194,6 +194,9 @@ pub struct Sources<'a> {
     pub index: &'a SpatialIndex,
     /// The street network (public data), for distances on foot and the drive area on the map.
     pub travel: Option<&'a crate::siting::Travel>,
+    /// The siting rules in force (what the sheet says the guidelines ask), read once by the
+    /// caller; `None` when they did not load.
+    pub rules: Option<&'a crate::analysis::siting::RuleSet>,
 }
 
 pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, MeasureError> {
@@ -283,7 +286,7 @@ pub fn gather(src: &Sources, params: &DialogueParams) -> Result<DialogueFacts, M
             Lang::En => release.accuracy_en(),
         },
         distances,
-        recommendation: recommendation(src.config, params),
+        recommendation: src.rules.map(|rules| recommendation(rules, params)).unwrap_or_default(),
         map,
         reach_fills_map,
         heat_support,
@@ -375,11 +378,8 @@ fn streets_in_view(rows: &[StreetRow], view: geo::Rect<f64>) -> (Vec<StreetLine>
 }
 
 /// The rule file's distances for housing of this kind, in words about housing.
-fn recommendation(config: &Config, params: &DialogueParams) -> Vec<String> {
+fn recommendation(rules: &crate::analysis::siting::RuleSet, params: &DialogueParams) -> Vec<String> {
     let lang = params.lang;
-    let Ok(rules) = crate::config::rules::load(&config.project.rules, config) else {
-        return Vec::new();
-    };
     let wanted = params.housing_type.to_lowercase();
     let named = |g: &&crate::analysis::siting::GroupRules| {
         [&g.housing_nb, &g.housing_en].iter().any(|h| h.to_lowercase().contains(&wanted) || wanted.contains(&h.to_lowercase()))

@@ -183,7 +183,7 @@ impl Store {
 
     /// Hands the connection to the server.
     pub fn into_shared(self) -> SharedStore {
-        SharedStore { conn: Arc::new(Mutex::new(self.conn)), path: self.path }
+        SharedStore { conn: Arc::new(Mutex::new(self.conn)), path: self.path, runs: Arc::default() }
     }
 }
 
@@ -205,6 +205,9 @@ fn lock_holder(detail: &str) -> String {
 pub struct SharedStore {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Database calls made through [`SharedStore::run`], for `/metrics` and for the tests that
+    /// hold outputs to the served snapshot (a vector tile or a sheet makes none).
+    runs: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SharedStore {
@@ -214,6 +217,7 @@ impl SharedStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let conn = {
             let base = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             base.try_clone().map_err(StoreError::query("cloning a connection"))?
@@ -223,6 +227,11 @@ impl SharedStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many database calls were made through [`SharedStore::run`] so far.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A [`Store`] over a connection of its own to the same database: DuckDB lets one writer

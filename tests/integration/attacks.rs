@@ -464,7 +464,14 @@ fn two_radii_around_one_centre_recover_nothing_from_the_release() {
         }
     }
     // New: the neighbour-dialogue sheet's figures inside the circle, as published.
-    let sources = bomiljo::report::dialogue::Sources { config: &w.config, release: &w.release, geography: &w.geography, index: &w.served_index, travel: None };
+    let sources = bomiljo::report::dialogue::Sources {
+        config: &w.config,
+        release: &w.release,
+        geography: &w.geography,
+        index: &w.served_index,
+        travel: None,
+        rules: None,
+    };
     let new_count = |r: f64| -> Option<u64> {
         let params = bomiljo::report::dialogue::DialogueParams {
             x: centre.0,

@@ -29,3 +29,4 @@ mod release;
 mod security;
 mod serve_import;
 mod siting;
+mod snapshot;

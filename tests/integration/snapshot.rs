@@ -1,0 +1,43 @@
+//! One snapshot of the served world: outputs the server derived once per data version are cut
+//! from it, never read again from the database. The store counts its calls, and a vector tile
+//! or a neighbour sheet makes none.
+
+use tower::ServiceExt;
+
+use crate::common::bomiljo;
+
+#[test]
+fn vector_tiles_and_neighbour_sheets_read_nothing_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let state = bomiljo::api::AppState::new(config, store).unwrap();
+    let app = bomiljo::api::router(state.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let get = |uri: String| app.clone().oneshot(axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap());
+        let areas: serde_json::Value =
+            serde_json::from_slice(&axum::body::to_bytes(get("/api/areas".into()).await.unwrap().into_body(), 1 << 24).await.unwrap()).unwrap();
+        let ring = &areas["features"][0]["geometry"]["coordinates"][0][0];
+        let (lon, lat) = (ring[0][0].as_f64().unwrap() + 0.002, ring[0][1].as_f64().unwrap() + 0.002);
+        let before = state.store_calls();
+        // Area tiles at three zooms over the first delbydel, each made for the first time.
+        for z in [11u32, 13, 15] {
+            let n = f64::from(1u32 << z);
+            let x = ((lon + 180.0) / 360.0 * n).floor();
+            let y = ((1.0 - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+            let response = get(format!("/tiles/delbydeler/{z}/{x}/{y}.mvt")).await.unwrap();
+            assert_eq!(response.status(), 200);
+            assert!(!axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap().is_empty(), "the tile at z{z} holds the delbydel");
+        }
+        // A neighbour sheet, for a group whose rules the sheet quotes.
+        let response = get(format!("/api/reports/dialogue.pdf?lat={lat}&lon={lon}&group=4")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let pdf = axum::body::to_bytes(response.into_body(), 1 << 26).await.unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+        assert_eq!(state.store_calls() - before, 0, "tiles and the sheet were cut from the snapshot");
+    });
+}
