@@ -296,7 +296,7 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
     };
     use crate::bench::peers::timed_median;
     use crate::index::network::{Mode, Network};
-    let Some(profile) = crate::config::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
+    let Some(profile) = crate::siting::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
         println!("network: the rule file has no [network]; skipped");
         return Ok(());
     };

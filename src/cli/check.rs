@@ -10,7 +10,7 @@ use bomiljo::store::Store;
 pub fn run(ctx: &Context) -> Result<()> {
     let config = &ctx.config;
     let store = ctx.store()?;
-    bomiljo::config::rules::load(&config.project.rules, config)?;
+    bomiljo::siting::rules::load(&config.project.rules, config)?;
     let mut problems = bomiljo::store::ops::check(store.conn(), config)?;
     problems.extend(overlapping_areas(&store, ctx)?);
     let counts = bomiljo::store::queries::layer_counts(store.conn())?;

@@ -95,7 +95,7 @@ pub fn run(ctx: &Context, what: NetworkCommand) -> Result<()> {
 }
 
 fn load(ctx: &Context) -> Result<Network> {
-    let rules = bomiljo::config::rules::load(&ctx.config.project.rules, &ctx.config)?;
+    let rules = bomiljo::siting::rules::load(&ctx.config.project.rules, &ctx.config)?;
     let profile = rules
         .network
         .ok_or_else(|| anyhow!("the rule file {} has no [network] section; everything is measured in a straight line", ctx.config.project.rules.display()))?;

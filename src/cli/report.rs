@@ -68,7 +68,7 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
                 Language::En => dialogue::Lang::En,
             };
             // The rules in force, read once: the group's housing type and what the guidelines ask.
-            let ruleset = bomiljo::config::rules::load(&config.project.rules, config);
+            let ruleset = bomiljo::siting::rules::load(&config.project.rules, config);
             let rules = match group {
                 Some(n) => {
                     Some(ruleset.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?.group(n).ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?.clone())

@@ -16,7 +16,7 @@ pub enum RulesCommand {
 pub fn run(ctx: &Context, command: RulesCommand) -> Result<()> {
     let RulesCommand::Check { file } = command;
     let path = file.unwrap_or_else(|| ctx.config.project.rules.clone());
-    let rules = bomiljo::config::rules::load(&path, &ctx.config)?;
+    let rules = bomiljo::siting::rules::load(&path, &ctx.config)?;
     for g in &rules.groups {
         println!("group {}: {} constraints, {} factors ({})", g.group, g.constraints.len(), g.factors.len(), g.location_nb);
     }

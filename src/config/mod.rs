@@ -4,11 +4,11 @@
 //! files; [`layer`] and [`project`] resolve them into checked, unit-typed configuration for the
 //! rest of the program. A municipality changes a layer or threshold by editing TOML, not code.
 
+pub mod budget;
 pub mod labels;
 pub mod layer;
 pub mod project;
 mod raw;
-pub mod rules;
 
 use std::path::{Path, PathBuf};
 

@@ -24,7 +24,7 @@ pub struct Project {
     pub rules: PathBuf,
     pub limits: Limits,
     /// The privacy budget of the public release.
-    pub release: crate::release::Budget,
+    pub release: super::budget::Budget,
     /// The ρ every measurement of one source-year may spend together ([`crate::release::ledger`]).
     pub release_cap: f64,
     /// Incidents of one person key counted per source-year in the release.
@@ -148,7 +148,7 @@ impl Project {
             _ => return Err(invalid("[map] streets and streets_attribution go together: the layer drawn as streets and the credit its data needs".into())),
         };
         Ok(Project {
-            release: crate::release::Budget {
+            release: super::budget::Budget {
                 rho_per_source_year: r.rho_per_source_year,
                 shares: r.shares,
                 before_after_radius_m: r.before_after_radius_m,

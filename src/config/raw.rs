@@ -53,7 +53,7 @@ pub struct RawRelease {
     pub max_rho_per_source_year: f64,
     #[serde(default = "one")]
     pub max_incidents_per_key: u32,
-    pub shares: crate::release::Shares,
+    pub shares: super::budget::Shares,
     pub before_after_radius_m: f64,
     pub before_after_years: i32,
 }

@@ -12,7 +12,8 @@ mod series;
 
 use duckdb::Connection;
 
-pub use before_after::{before_after, opening_window, public_conclusion, units, BeforeAfter, BeforeAfterParams, Effect, SiteResult, Unit};
+pub use crate::release::before_after::{opening_window, public_conclusion, units, Effect, Unit};
+pub use before_after::{before_after, BeforeAfter, BeforeAfterParams, SiteResult};
 pub use emerging::{emerging, Emerging, EmergingCell, EmergingParams};
 pub use heat::{heat, HeatParams, HeatSurface};
 pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};

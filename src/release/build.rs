@@ -16,13 +16,13 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
+use super::before_after::Effect;
 use super::ledger::{decide, Decision, Entry};
 use super::mechanism::DiscreteGaussian;
 use super::units::{Unit, Units};
 use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, Release, ReleaseSettings, SourceYear, Spent};
 use crate::analysis::did::{did_estimated, pooled};
 use crate::figure::Figure;
-use crate::measurement::Effect;
 use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
 use crate::store::queries::HousingSite;
 use crate::store::release::Tally;
@@ -318,7 +318,7 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
         acc
     });
     let coverage = input.years.values().fold((i32::MAX, i32::MIN), |(a, b), (c, d)| (a.min(*c), b.max(*d)));
-    let (units, _) = crate::measurement::units(&input.housing, radius, n, coverage);
+    let (units, _) = super::before_after::units(&input.housing, radius, n, coverage);
     let mut estimates = Vec::new();
     for unit in units {
         let Some(cells) = cells_of.get(unit.delbydel) else {
@@ -342,6 +342,6 @@ fn public_before_after(input: &BuildInput, pieces: &[Piece], tables: &BTreeMap<(
         estimates.push(did_estimated(sums));
     }
     let effect = (estimates.len() >= input.k as usize).then(|| pooled(&estimates)).flatten().map(|e| Effect::of(&e).rounded());
-    let (conclusion_nb, conclusion_en) = crate::measurement::public_conclusion(effect, radius, n);
+    let (conclusion_nb, conclusion_en) = super::before_after::public_conclusion(effect, radius, n);
     PublicBeforeAfter { radius_m: radius, years: n, effect, conclusion_nb, conclusion_en }
 }

@@ -16,6 +16,7 @@
 //! counted in one table of each level for its own source and year, and the levels' ρ add up to
 //! the budget `[release] rho_per_source_year` in `bomiljo.toml`. See PRIVACY.md.
 
+pub mod before_after;
 mod build;
 pub mod gls;
 pub mod ledger;
@@ -35,37 +36,11 @@ use build::Scales;
 use units::{Unit, Units};
 
 use crate::figure::Figure;
-use crate::measurement::Effect;
 use crate::spatial::SsbCell;
 use crate::store::release::{ReleasedRow, StoredRelease};
+use before_after::Effect;
 
-/// How the budget of a source-year is shared between the levels an incident is counted in.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Shares {
-    pub city: f64,
-    pub bydel: f64,
-    pub delbydel: f64,
-    pub cell: f64,
-    pub category: f64,
-    pub month: f64,
-}
-
-impl Shares {
-    pub fn total(&self) -> f64 {
-        self.city + self.bydel + self.delbydel + self.cell + self.category + self.month
-    }
-}
-
-/// The privacy budget: ρ (zCDP) per source and year, and its split between levels.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Budget {
-    pub rho_per_source_year: f64,
-    pub shares: Shares,
-    /// The fixed parameters of the one public before/after result.
-    pub before_after_radius_m: f64,
-    pub before_after_years: i32,
-}
+pub use crate::config::budget::{Budget, Shares};
 
 /// One level of the release, with its noise scale and what it means in plain words.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -129,7 +129,7 @@ impl SitingContext {
     /// Builds on the spine's [`SpatialIndex`] (point layers, areas); adds what only siting
     /// needs: polygon-edge indexes, the population raster, open housing and incident density.
     pub fn build(conn: &Connection, config: &Config, index: Arc<SpatialIndex>, release: &Release) -> Result<SitingContext, SitingError> {
-        let rules = crate::config::rules::load(&config.project.rules, config)?;
+        let rules = crate::siting::rules::load(&config.project.rules, config)?;
         let mut polygons = HashMap::new();
         for metric in rules.metrics() {
             let Metric::DistanceTo { layer, .. } = metric else {

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod architecture;
 mod attacks;
 mod cli_serve;
 mod crash;

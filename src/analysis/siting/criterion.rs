@@ -1,6 +1,6 @@
 //! The rule types: what is measured ([`Metric`]), how it is judged ([`Constraint`], [`Factor`]
 //! with a [`Curve`]), and each group's set of them. Loaded from `rules/*.toml` by
-//! [`crate::config::rules`].
+//! [`crate::siting::rules`].
 
 use serde::Serialize;
 

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{suggest, ConfigError, LayerKind};
 use crate::analysis::siting::{Along, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
+use crate::config::{suggest, ConfigError, LayerKind};
 use crate::index::network::Profile;
 
 #[derive(Deserialize)]
@@ -79,20 +79,20 @@ const METRICS: [&str; 7] =
 const PLACEHOLDERS: [&str; 5] = ["{value}", "{threshold}", "{full_at}", "{zero_at}", "{basis}"];
 
 /// Reads and checks a rule file against the configured layers.
-pub fn load(path: &Path, config: &super::Config) -> Result<RuleSet, ConfigError> {
+pub fn load(path: &Path, config: &crate::config::Config) -> Result<RuleSet, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
     let raw: RawRuleSet = toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })?;
     resolve(raw, config).map_err(|message| ConfigError::Invalid { path: path.to_path_buf(), message })
 }
 
-fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
+fn resolve(raw: RawRuleSet, config: &crate::config::Config) -> Result<RuleSet, String> {
     if !(raw.staff_base.speed_kmh > 0.0 && raw.staff_base.detour_factor >= 1.0) {
         return Err("[staff_base] needs speed_kmh > 0 and detour_factor >= 1".into());
     }
     if let Some(network) = &raw.network {
         network.check()?;
         match config.layer(&network.layer) {
-            Ok(layer) if layer.geometry == super::GeometryType::Line => {}
+            Ok(layer) if layer.geometry == crate::config::GeometryType::Line => {}
             _ => return Err(format!("[network] layer = \"{}\" must be a line layer (geometry = \"line\", e.g. roads)", network.layer)),
         }
     }
@@ -177,7 +177,7 @@ fn resolve(raw: RawRuleSet, config: &super::Config) -> Result<RuleSet, String> {
     })
 }
 
-fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
+fn metric(r: &RawRule, config: &crate::config::Config) -> Result<Metric, String> {
     let radius = || match r.radius_m {
         Some(v) if v > 0.0 && v <= 5000.0 => Ok(v),
         Some(v) => Err(format!("radius_m = {v} must be 0-5000 metres")),
@@ -192,8 +192,12 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
             let layer = r.layer.clone().ok_or("metric distance_to needs layer = \"...\"")?;
             // Only public points of interest: a distance to housing (or any internal layer) in a
             // public score would let three requests locate the nearest site.
-            let known: Vec<&str> =
-                config.layers.iter().filter(|l| l.kind == LayerKind::Poi && l.visibility == super::Visibility::Public).map(|l| l.name.as_str()).collect();
+            let known: Vec<&str> = config
+                .layers
+                .iter()
+                .filter(|l| l.kind == LayerKind::Poi && l.visibility == crate::config::Visibility::Public)
+                .map(|l| l.name.as_str())
+                .collect();
             if !known.contains(&layer.as_str()) {
                 return Err(format!(
                     "layer '{layer}' is not a public point-of-interest layer{} (known: {}); for housing use housing_units_within, group_sites_within or staff_base_minutes",
@@ -203,7 +207,7 @@ fn metric(r: &RawRule, config: &super::Config) -> Result<Metric, String> {
             }
             let along = match r.along.as_deref() {
                 None | Some("straight") => Along::Straight,
-                Some("walk") if config.layer(&layer).is_ok_and(|l| l.geometry == super::GeometryType::Polygon) => {
+                Some("walk") if config.layer(&layer).is_ok_and(|l| l.geometry == crate::config::GeometryType::Polygon) => {
                     return Err(format!("along = \"walk\": layer '{layer}' holds polygons, measured to their edge in a straight line only"))
                 }
                 Some("walk") => Along::Walk,
@@ -250,8 +254,8 @@ fn check_placeholders(here: &str, text: &str, allowed: &[&str]) -> Result<(), St
 mod tests {
     use super::*;
 
-    fn config() -> super::super::Config {
-        super::super::Config::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap()
+    fn config() -> crate::config::Config {
+        crate::config::Config::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
     fn shipped() -> String {
