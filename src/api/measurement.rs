@@ -176,7 +176,7 @@ pub async fn heat_tile(
             png
         }
     };
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "max-age=300")], png).into_response())
+    Ok(super::tile_answer("image/png", png, view.caller().role.is_internal()))
 }
 
 /// `GET /api/heatmap/legend?...`: the unit, the value range and the colour stops of the tiles.

@@ -381,6 +381,21 @@ impl TilePath {
     }
 }
 
+/// How long a public tile may be kept without asking again: a tile is a function of the data
+/// version, its parameters and its address, and the data change only by import.
+const PUBLIC_TILE_MAX_AGE_S: u32 = 300;
+
+/// Every tile's answer (heat and suitability PNG, vector tiles): its type, kept for
+/// [`PUBLIC_TILE_MAX_AGE_S`] by anyone when public, never by a shared cache when it holds staff
+/// data, and varying with the caller's token. The ETag (a hash of the bytes) is added on the way
+/// out, so a client asks again with If-None-Match and gets 304.
+fn tile_answer(content_type: &'static str, bytes: axum::body::Bytes, internal: bool) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let cache = if internal { "private, no-cache".to_string() } else { format!("public, max-age={PUBLIC_TILE_MAX_AGE_S}") };
+    use axum::http::header;
+    ([(header::CONTENT_TYPE, content_type.to_string()), (header::CACHE_CONTROL, cache), (header::VARY, "Authorization".to_string())], bytes).into_response()
+}
+
 /// A grid cell's square (EPSG:25832 bounds) as a closed WGS84 ring for GeoJSON.
 fn cell_ring_wgs84([x0, y0, x1, y1]: [f64; 4], to_wgs84: &crate::spatial::Transformer) -> Option<Vec<[f64; 2]>> {
     [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)].into_iter().map(|(x, y)| to_wgs84.apply(x, y).ok().map(|(a, b)| [a, b])).collect()

@@ -4,11 +4,10 @@
 
 use axum::{
     extract::{Path, Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use mvt::{GeomEncoder, GeomType, Tile};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{access::View, features::layer_for_tiles, ApiError, AppState};
 use crate::config::LayerKind;
@@ -30,7 +29,7 @@ pub struct LayerTilePath {
     y: super::TileRow,
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
+#[derive(Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TileQuery {
     /// incidents: one source (all when absent).
@@ -145,9 +144,12 @@ pub async fn tile(
 ) -> Result<Response, ApiError> {
     let (z, x, y) = super::TilePath { z, x, y }.checked(super::TileFormat::Mvt)?;
     let proj = TileProjection { z, x, y };
+    let internal = view.caller().role.is_internal();
     let bytes = if layer_name == "incidents" {
         check_incident_query(&state, &view, &q)?;
-        incident_tile(&view, q, &proj).await?
+        // A function of the data version (the cache's), the query and the tile, like every tile.
+        let key = format!("mvt|incidents|{}|{z}/{x}/{y}|{internal}", serde_json::to_string(&q).unwrap_or_default());
+        state.derived().tile_cache.get_or_compute(&key, || incident_tile(&view, q, &proj)).await?
     } else {
         let spec = layer_for_tiles(&state, view.caller(), &layer_name)?;
         if spec.kind != LayerKind::Areas {
@@ -159,7 +161,7 @@ pub async fn tile(
         let areas = derived.area_layers.get(&spec.name).cloned().unwrap_or_default();
         derived.tile_cache.get_or_compute(&key, || async move { area_tile(&spec, &areas, &proj) }).await?
     };
-    Ok(([(header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile")], bytes).into_response())
+    Ok(super::tile_answer("application/vnd.mapbox-vector-tile", bytes, internal))
 }
 
 /// The incident count grid's cells in a tile, each with its count (and interval, for estimates).

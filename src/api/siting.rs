@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{Path, Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
     Json,
 };
 use serde::{Deserialize, Serialize};
@@ -241,7 +240,7 @@ pub async fn suitability_tile(
             Ok::<_, ApiError>(axum::body::Bytes::from(drawn))
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+    Ok(super::tile_answer("image/png", png, caller.role.is_internal()))
 }
 
 /// The cell a tile is drawn with: the one asked for, or the next coarser public grid when that

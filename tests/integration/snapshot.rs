@@ -41,3 +41,40 @@ fn vector_tiles_and_neighbour_sheets_read_nothing_from_the_database() {
         assert_eq!(state.store_calls() - before, 0, "tiles and the sheet were cut from the snapshot");
     });
 }
+
+#[test]
+fn every_tile_endpoint_answers_alike_with_one_cache_policy_and_an_etag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
+    let app = bomiljo::api::router(bomiljo::api::AppState::new(config, store).unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let get = |uri: &str, etag: Option<&str>| {
+            let mut request = axum::http::Request::get(uri);
+            if let Some(tag) = etag {
+                request = request.header("if-none-match", tag);
+            }
+            app.clone().oneshot(request.body(axum::body::Body::empty()).unwrap())
+        };
+        // The demo city lies around 59.91 N, 10.75 E: tile 13/4340/2382 holds part of it.
+        for uri in [
+            "/tiles/heat/13/4340/2382.png",
+            "/tiles/suitability/13/4340/2382.png?group=5",
+            "/tiles/delbydeler/13/4340/2382.mvt",
+            "/tiles/incidents/13/4340/2382.mvt",
+        ] {
+            let response = get(uri, None).await.unwrap();
+            assert_eq!(response.status(), 200, "{uri}");
+            let headers = response.headers().clone();
+            assert_eq!(headers["cache-control"], "public, max-age=300", "{uri}");
+            assert_eq!(headers["vary"], "Authorization", "{uri}");
+            let tag = headers["etag"].to_str().unwrap().to_string();
+            let again = get(uri, Some(&tag)).await.unwrap();
+            assert_eq!(again.status(), 304, "{uri}: the same tile again is not sent again");
+        }
+    });
+}
