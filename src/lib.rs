@@ -1,21 +1,29 @@
 //! bomiljo: geospatial neighbourhood monitoring for Oslo kommune's drug and mental-health
 //! housing field.
 //!
-//! Data flows one way through the modules:
+//! Data flows one way through the modules, and each depends only on the ones before it (the
+//! integration test `architecture` checks the source for cycles and upward imports):
 //!
 //! ```text
-//! config (layers/*.toml, bomiljo.toml)
-//!    │
-//! import ──► store (DuckDB) ──► index (R-trees) ──► analysis ──► outputs (api, web, reports)
+//! spatial, figure, privacy ─► config ─► store (DuckDB) ─► import, index ─► analysis
+//!   ─► release ─► measurement ─► siting ─► render, report ─► api (and the CLI, the benches)
 //! ```
 //!
 //! - [`spatial`]: CRSs, units and transforms; analysis geometry is EPSG:25832 metres.
-//! - [`config`]: layer definitions and project settings, as data.
-//! - [`import`]: reads GeoJSON, CSV and Parquet into validated, anonymised features.
-//! - [`store`]: the DuckDB file, its schema, migrations and queries.
-//! - [`index`]: in-memory spatial indexes built from the store.
-//! - [`demo`]: a deterministic generator of demo data.
-//! - [`api`]: the HTTP server.
+//! - [`figure`], [`privacy`]: an estimate with its variance; roles and the small-count policy.
+//! - [`config`]: layer definitions, project settings and the privacy budget, as data.
+//! - [`store`]: the DuckDB file, its schema, migrations and queries; the only module with SQL.
+//! - [`import`]: reads GeoJSON, CSV, Excel, GeoPackage, Shapefile, GML, GTFS, OSM and Parquet into
+//!   validated, anonymised features, all or nothing.
+//! - [`index`]: in-memory spatial indexes and the street network, built from the store.
+//! - [`analysis`]: pure algorithms (KDE, Gi*, emerging hot spots, Local Moran's I, trends,
+//!   difference-in-differences, siting criteria, routing).
+//! - [`release`]: the public release: noisy measurements, least-squares estimates, the ledger.
+//! - [`measurement`]: indicators, heat, hot spots and series from the raw incidents or the release.
+//! - [`siting`]: the rules and the siting context: explained scores and suitability surfaces.
+//! - [`render`], [`report`]: tiles, GeoTIFF, the neighbour sheet and the annual report.
+//! - [`api`]: the HTTP server and its served snapshot of one data version.
+//! - [`demo`], [`bench`]: demo data and the benchmarks behind `bomiljo bench`.
 
 pub mod analysis;
 pub mod api;
