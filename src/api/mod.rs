@@ -85,7 +85,7 @@ pub struct Derived {
     /// `GET /api/areas`, rendered once per version.
     areas_geojson: axum::body::Bytes,
     /// The siting context (indexes of every layer the rules measure).
-    siting: Option<Arc<crate::siting::SitingContext>>,
+    siting: Arc<crate::siting::SitingContext>,
     /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
     heat_cache: cache::Cache<Arc<crate::measurement::HeatSurface>>,
     /// Rendered heat tiles by parameters, role class and tile address.
@@ -123,7 +123,7 @@ impl Derived {
             reference,
             geography,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
-            siting: Some(Arc::new(siting)),
+            siting: Arc::new(siting),
             extents: crate::store::queries::layer_extents(store.conn())?,
             area_layers,
             coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),

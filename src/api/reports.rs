@@ -32,13 +32,13 @@ pub struct DialogueQuery {
 }
 
 pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller, Query(q): Query<DialogueQuery>) -> Result<Response, ApiError> {
-    let (x, y) = state.config.project.site_from_lonlat(q.lon, q.lat).map_err(ApiError::BadRequest)?;
+    let (x, y) = state.config.project.site_from_lonlat(crate::spatial::LonLat { lon: q.lon, lat: q.lat }).map_err(ApiError::BadRequest)?;
     let lang = q.lang.unwrap_or(dialogue::Lang::Nb);
     let derived = state.derived();
     derived.coverage.site(x, y).map_err(ApiError::BadRequest)?;
-    let rules = match (q.group, &derived.siting) {
-        (Some(group), Some(siting)) => Some(siting.group(group)?.clone()),
-        _ => None,
+    let rules = match q.group {
+        Some(group) => Some(derived.siting.group(group)?.clone()),
+        None => None,
     };
     let housing_type = dialogue::housing_type(q.housing_type.as_deref(), rules.as_ref(), lang);
     if housing_type.chars().count() > 120 {
@@ -52,10 +52,9 @@ pub async fn dialogue(State(state): State<AppState>, caller: super::auth::Caller
     // Public material whoever asks: built from the public view only.
     let public = super::access::public_view(&state, caller);
     let (config, geography, index) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.reference));
-    let siting = derived.siting.clone();
+    let siting = Arc::clone(&derived.siting);
     let pdf = tokio::task::spawn_blocking(move || {
-        let travel = siting.as_ref().and_then(|s| s.travel());
-        let rules = siting.as_ref().map(|s| s.rules());
+        let (travel, rules) = (siting.travel(), Some(siting.rules()));
         dialogue::render(&dialogue::Sources { config: &config, release: &public.release, geography: &geography, index: &index, travel, rules }, &params)
     })
     .await

@@ -26,8 +26,9 @@ impl From<SitingError> for ApiError {
     }
 }
 
-fn context(state: &AppState) -> Result<Arc<SitingContext>, ApiError> {
-    state.derived().siting.clone().ok_or_else(|| ApiError::NotFound("siting is not available: the rule file did not load at start-up".into()))
+/// The served siting context (the server does not start without its rules).
+fn context(state: &AppState) -> Arc<SitingContext> {
+    Arc::clone(&state.derived().siting)
 }
 
 /// A site in a request: WGS84 degrees.
@@ -50,7 +51,7 @@ pub struct SiteRequest {
 
 impl SiteRequest {
     fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
-        let (x, y) = state.config.project.site_from_lonlat(self.lon, self.lat).map_err(ApiError::BadRequest)?;
+        let (x, y) = state.config.project.site_from_lonlat(crate::spatial::LonLat { lon: self.lon, lat: self.lat }).map_err(ApiError::BadRequest)?;
         state.derived().coverage.site(x, y).map_err(ApiError::BadRequest)?;
         if self.units.is_some_and(|u| u == 0 || u > 1000) {
             return Err(ApiError::BadRequest("units must be 1-1000".into()));
@@ -80,7 +81,7 @@ pub struct ScoreResponse {
 /// `POST /api/score` `{group, lon, lat, units?}`: 200 with the explained score; 400 for a bad
 /// group or a point outside the municipality.
 pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Json<ScoreRequest>) -> Result<Json<ScoreResponse>, ApiError> {
-    let ctx = context(&state)?;
+    let ctx = context(&state);
     let site = req.site.candidate(&state)?;
     let explanation = siting::score_site(&ctx, req.group, &site, &caller.policy)?;
     Ok(Json(ScoreResponse { label: req.site.label, lon: req.site.lon, lat: req.site.lat, explanation }))
@@ -100,7 +101,7 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
     if req.sites.is_empty() || req.sites.len() > 50 {
         return Err(ApiError::BadRequest("give 1-50 sites".into()));
     }
-    let ctx = context(&state)?;
+    let ctx = context(&state);
     let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
     let ranked = siting::compare(&ctx, req.group, &candidates, &caller.policy)?;
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
@@ -117,14 +118,14 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
 
 /// `GET /api/score/groups?lon=&lat=&units=`: the site scored for all eight groups.
 pub async fn all_groups(State(state): State<AppState>, caller: Caller, Query(req): Query<SiteRequest>) -> Result<Json<Vec<Explanation>>, ApiError> {
-    let ctx = context(&state)?;
+    let ctx = context(&state);
     let site = req.candidate(&state)?;
     Ok(Json(siting::score_all_groups(&ctx, &site, &caller.policy)))
 }
 
 /// `GET /api/rules`: the rule set in force, with every threshold, weight and source.
 pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let ctx = context(&state)?;
+    let ctx = context(&state);
     Ok(Json(serde_json::to_value(ctx.rules()).unwrap_or(Value::Null)))
 }
 
@@ -160,7 +161,7 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
         .derived()
         .surface_cache
         .get_or_compute(&key, || async move {
-            let ctx = context(state)?;
+            let ctx = context(state);
             let policy = caller.policy;
             let _permit = caller.costly(&state.costly)?;
             let computed = tokio::task::spawn_blocking(move || siting::surface(&ctx, &params, &policy)).await.map_err(ApiError::task("surface"))??;
@@ -175,7 +176,7 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
 /// line).
 pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(params): Query<SurfaceParams>) -> Result<Json<Value>, ApiError> {
     if !caller.role.is_internal() {
-        let cells = siting::grid_cells(&*context(&state)?, &params)?;
+        let cells = siting::grid_cells(&*context(&state), &params)?;
         if cells > PUBLIC_GEOJSON_MAX_CELLS {
             return Err(ApiError::BadRequest(format!(
                 "{cells} cells at cell_m = {}: a public suitability grid as GeoJSON has at most {PUBLIC_GEOJSON_MAX_CELLS}; pass area=, a larger cell_m, or use /tiles/suitability",
@@ -222,7 +223,7 @@ pub async fn suitability_tile(
         .derived()
         .tile_cache
         .get_or_compute(&key, || async move {
-            let ctx = context(&state)?;
+            let ctx = context(&state);
             let policy = caller.policy;
             let drawn = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, siting::SitingError> {
                 let surface = siting::surface_within(&ctx, &params, &policy, Some(window))?;
@@ -287,8 +288,8 @@ fn drive() -> crate::index::network::Mode {
 /// off the network or outside the municipality. The point is the caller's own (a planned
 /// site); the network is public data, so any role may ask.
 pub async fn isochrone(State(state): State<AppState>, Query(req): Query<IsochroneRequest>) -> Result<Json<Value>, ApiError> {
-    let ctx = context(&state)?;
-    let (x, y) = state.config.project.site_from_lonlat(req.lon, req.lat).map_err(ApiError::BadRequest)?;
+    let ctx = context(&state);
+    let (x, y) = state.config.project.site_from_lonlat(crate::spatial::LonLat { lon: req.lon, lat: req.lat }).map_err(ApiError::BadRequest)?;
     if ctx.travel().is_none() {
         return Err(ApiError::NotFound("no street network: import the rule file's [network] layer (roads) to draw travel areas".into()));
     }

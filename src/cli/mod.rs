@@ -176,7 +176,7 @@ impl Context {
 
     /// A site given as degrees, checked to lie in the municipality's delbydeler and not in water.
     fn site_at(&self, coverage: &bomiljo::index::Coverage, lat: f64, lon: f64, units: Option<u32>) -> Result<Candidate> {
-        let (x, y) = self.config.project.site_from_lonlat(lon, lat).map_err(anyhow::Error::msg)?;
+        let (x, y) = self.config.project.site_from_lonlat(bomiljo::spatial::LonLat { lon, lat }).map_err(anyhow::Error::msg)?;
         coverage.site(x, y).map_err(|e| anyhow::anyhow!("({lat}, {lon}): {e}"))?;
         Ok(Candidate { label: None, x, y, units, staff_base_on_site: None })
     }

@@ -110,7 +110,7 @@ fn load(ctx: &Context) -> Result<Network> {
 }
 
 fn site(ctx: &Context, (lat, lon): (f64, f64)) -> Result<(f64, f64)> {
-    ctx.config.project.site_from_lonlat(lon, lat).map_err(anyhow::Error::msg)
+    ctx.config.project.site_from_lonlat(bomiljo::spatial::LonLat { lon, lat }).map_err(anyhow::Error::msg)
 }
 
 fn export(network: &Network, mode: Mode, out: &std::path::Path) -> Result<()> {

@@ -95,7 +95,7 @@ pub struct Limits {
 impl Project {
     /// A site given in degrees (WGS84) as EPSG:25832 metres, refused outside the municipality:
     /// the one conversion of a user's site for the CLI, the API and the reports.
-    pub fn site_from_lonlat(&self, lon: f64, lat: f64) -> Result<(f64, f64), String> {
+    pub fn site_from_lonlat(&self, crate::spatial::LonLat { lon, lat }: crate::spatial::LonLat) -> Result<(f64, f64), String> {
         let (x, y) = crate::spatial::Transformer::new(crate::spatial::Crs::Wgs84, crate::spatial::ANALYSIS_CRS).apply(lon, lat).map_err(|e| e.to_string())?;
         if self.extent.contains(x, y) {
             Ok((x, y))

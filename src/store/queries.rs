@@ -149,11 +149,6 @@ pub fn incident_counts_within(conn: &Connection, (x, y): (f64, f64), radius_m: f
     )
 }
 
-/// Incidents per source and year in the whole city.
-pub fn incident_counts_city(conn: &Connection, (from, to): (i32, i32)) -> Result<CountsBySourceYear, StoreError> {
-    counts_by_source_year(conn, "counting incidents in the city", "year BETWEEN ? AND ?", params![from, to])
-}
-
 fn counts_by_source_year(conn: &Connection, what: &str, condition: &str, params: impl duckdb::Params) -> Result<CountsBySourceYear, StoreError> {
     let sql = format!("SELECT source, year, count(*) FROM incidents WHERE {condition} GROUP BY source, year ORDER BY source, year");
     let mut stmt = conn.prepare(&sql).map_err(StoreError::query(what))?;
