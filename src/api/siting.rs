@@ -176,7 +176,7 @@ async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Re
 /// line).
 pub async fn suitability(State(state): State<AppState>, caller: Caller, Query(params): Query<SurfaceParams>) -> Result<Json<Value>, ApiError> {
     if !caller.role.is_internal() {
-        let cells = siting::grid_cells(&*context(&state), &params)?;
+        let cells = siting::grid_cells(&context(&state), &params)?;
         if cells > PUBLIC_GEOJSON_MAX_CELLS {
             return Err(ApiError::BadRequest(format!(
                 "{cells} cells at cell_m = {}: a public suitability grid as GeoJSON has at most {PUBLIC_GEOJSON_MAX_CELLS}; pass area=, a larger cell_m, or use /tiles/suitability",
