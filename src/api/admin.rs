@@ -119,7 +119,7 @@ pub struct ImportQuery {
     /// `skoler.geojson`, `oslo.osm.pbf`), and rejections name it (`police.csv:12: ...`).
     filename: String,
     /// `replace` or `append` (the layer's default when absent).
-    mode: Option<String>,
+    mode: Option<crate::store::write::ImportMode>,
     /// Read and check every row and write nothing.
     #[serde(default)]
     dry_run: bool,
@@ -203,12 +203,7 @@ pub async fn import(
         let shown: String = q.filename.chars().take(80).map(|c| if c.is_control() { '?' } else { c }).collect();
         ApiError::BadRequest(format!("filename = '{shown}' is not a file name of at most 200 characters (e.g. politi_2024.csv)"))
     })?;
-    let mode = match q.mode.as_deref() {
-        None => None,
-        Some("replace") => Some(crate::store::write::ImportMode::Replace),
-        Some("append") => Some(crate::store::write::ImportMode::Append),
-        Some(other) => return Err(ApiError::BadRequest(format!("mode = '{other}': replace or append"))),
-    };
+    let mode = q.mode;
     let reading = q.reading()?;
     // The file arrives before the import lock is taken: a slow or stalled upload holds up no
     // other import.

@@ -27,7 +27,16 @@ pub struct MeasurementQuery {
     /// `delbydel` (default) or `bydel`.
     level: Option<Level>,
     /// `json` (default) or `csv`.
-    format: Option<String>,
+    format: Option<TableFormat>,
+}
+
+/// The form of a table answer.
+#[derive(Clone, Copy, Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    #[default]
+    Json,
+    Csv,
 }
 
 /// Runs a measurement on the caller's incident data: the release for the public (in memory),
@@ -56,10 +65,9 @@ pub async fn indicators(State(state): State<AppState>, view: View, Query(q): Que
     let level = q.level.unwrap_or(Level::Delbydel);
     let rows = on_incidents(&state, &view, move |config, geography, incidents| measurement::measure(geography, incidents, config, q.year, level)).await?;
     let rows = view.caller().policy.apply(rows);
-    Ok(match q.format.as_deref() {
-        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], measurement::indicators_csv(&rows)).into_response(),
-        None | Some("json") => Json(rows).into_response(),
-        Some(other) => return Err(ApiError::BadRequest(format!("format={other}: use json or csv"))),
+    Ok(match q.format.unwrap_or_default() {
+        TableFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], measurement::indicators_csv(&rows)).into_response(),
+        TableFormat::Json => Json(rows).into_response(),
     })
 }
 

@@ -79,7 +79,7 @@ pub struct AnnualQuery {
     year: i32,
     /// `public` (default: the report anyone may read and share, from the release) or `analyst`
     /// (every count, from the incidents; analysts and admins only).
-    role: Option<String>,
+    role: Option<crate::privacy::Role>,
     /// Also each bydel as PDF.
     #[serde(default)]
     pdf: bool,
@@ -93,19 +93,19 @@ pub type ReportFiles = std::collections::BTreeMap<String, Vec<u8>>;
 /// anyone's (post-processing of the release, written once per release and year); the analyst
 /// report is for staff and audited.
 pub async fn annual(State(state): State<AppState>, view: super::access::View, Query(q): Query<AnnualQuery>) -> Result<Response, ApiError> {
-    let files = match (q.role.as_deref(), view) {
-        (None | Some("public"), view) => {
+    use crate::privacy::Role;
+    let files = match (q.role.unwrap_or(Role::Public), view) {
+        (Role::Public, view) => {
             let files = public_annual(&state, q.year).await?;
             if let Some(actor) = view.caller().token_name.clone() {
                 state.data.audit(actor, "public".into(), "report", format!("annual {} (http)", q.year), None).await?;
             }
             files
         }
-        (Some("analyst"), super::access::View::Internal(staff)) => Arc::new(analyst_annual(&state, staff, q.year, q.pdf).await?),
-        (Some("analyst"), super::access::View::Public(_)) => {
+        (_, super::access::View::Internal(staff)) => Arc::new(analyst_annual(&state, staff, q.year, q.pdf).await?),
+        (_, super::access::View::Public(_)) => {
             return Err(ApiError::Forbidden("the analyst's annual report needs the analyst role (sign in with a token)".into()))
         }
-        (Some(other), _) => return Err(ApiError::BadRequest(format!("role = '{other}': public or analyst"))),
     };
     // The PDFs when asked for, as `report annual --pdf` writes them.
     let files: ReportFiles = files.iter().filter(|(name, _)| q.pdf || !name.ends_with(".pdf")).map(|(n, b)| (n.clone(), b.clone())).collect();

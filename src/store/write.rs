@@ -212,7 +212,7 @@ impl<'a> Cell<'a> {
 }
 
 /// What an import does to the rows already in its layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportMode {
     /// The file is the whole layer: every earlier row is superseded (kept for undo).
