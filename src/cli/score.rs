@@ -35,6 +35,9 @@ pub struct ScoreArgs {
     /// Where to write batch results (.csv or .json); standard output when absent.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Batch CSV for Excel on a Norwegian PC: semicolons, decimal commas, a byte-order mark.
+    #[arg(long, requires = "sites")]
+    excel: bool,
     /// Language of the printed explanation.
     #[arg(long, value_enum, default_value_t = Language::Nb)]
     lang: Language,
@@ -60,7 +63,15 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
             None => Box::new(std::io::stdout().lock()),
         };
         let explain = |r: &Ranked| siting::score_site(&siting_context, group, &candidates[r.index], &policy);
-        return write_ranked(&ranked, &candidates, explain, std::io::BufWriter::new(sink), as_json);
+        let columns = Columns::of(siting_context.group(group)?);
+        let form = if as_json {
+            Form::Json
+        } else if args.excel {
+            Form::Excel
+        } else {
+            Form::Csv
+        };
+        return write_ranked(&ranked, &candidates, explain, std::io::BufWriter::new(sink), form, &columns);
     }
     let (lat, lon) = args.at.expect("clap requires --at without --sites");
     let site = ctx.site_at(&coverage, lat, lon, args.units)?;
@@ -112,17 +123,72 @@ fn read_candidates(ctx: &Context, coverage: &bomiljo::index::Coverage, path: &Pa
 /// explanations, not the whole batch (100k sites as JSON would be about 500 MB).
 const EXPLAIN_CHUNK: usize = 4096;
 
-/// Writes the ranking as CSV (rank, label, score, passed, summary) or as a JSON array of
-/// explanations.
+/// How batch results are written.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    Json,
+    Csv,
+    /// CSV as Excel on a Norwegian PC reads it.
+    Excel,
+}
+
+/// The per-rule columns of a batch CSV: each constraint's measured value (named with its unit)
+/// and whether it passed, each factor's value, subscore and weight, in the rule file's order.
+struct Columns {
+    constraints: Vec<(String, &'static str)>,
+    factors: Vec<(String, &'static str)>,
+}
+
+impl Columns {
+    fn of(group: &bomiljo::analysis::siting::GroupRules) -> Columns {
+        Columns {
+            constraints: group.constraints.iter().map(|c| (c.id.clone(), c.metric.unit())).collect(),
+            factors: group.factors.iter().map(|f| (f.id.clone(), f.metric.unit())).collect(),
+        }
+    }
+
+    fn header(&self) -> Vec<String> {
+        let mut h: Vec<String> = ["rank", "label", "score", "passed", "measured_weight_share"].map(String::from).to_vec();
+        for (id, unit) in &self.constraints {
+            h.extend([format!("{id}_{unit}"), format!("{id}_passed")]);
+        }
+        for (id, unit) in &self.factors {
+            h.extend([format!("{id}_{unit}"), format!("{id}_subscore"), format!("{id}_weight")]);
+        }
+        h.push("summary".into());
+        h
+    }
+
+    /// A site's row: a value not measured (no data, or hidden from the role) is an empty cell,
+    /// never 0.
+    fn row(&self, rank: usize, label: String, e: &Explanation, number: impl Fn(f64, usize) -> String) -> Vec<String> {
+        let opt = |v: Option<f64>, digits: usize| v.map_or(String::new(), |v| number(v, digits));
+        let mut row = vec![rank.to_string(), label, number(e.score, 1), e.passed.to_string(), number(e.coverage.weight_share, 2)];
+        for (id, _) in &self.constraints {
+            let c = e.constraints.iter().find(|c| &c.id == id);
+            row.extend([opt(c.and_then(|c| c.value), 1), c.map_or(String::new(), |c| c.passed.to_string())]);
+        }
+        for (id, _) in &self.factors {
+            let f = e.factors.iter().find(|f| &f.id == id);
+            row.extend([opt(f.and_then(|f| f.value), 1), opt(f.and_then(|f| f.subscore), 3), opt(f.map(|f| f.weight), 1)]);
+        }
+        row.push(e.summary.clone());
+        row
+    }
+}
+
+/// Writes the ranking as CSV (rank, label, score, passed, then a column per rule's value and
+/// outcome, summary) or as a JSON array of explanations.
 fn write_ranked(
     ranked: &[Ranked],
     candidates: &[Candidate],
     explain: impl Fn(&Ranked) -> Result<Explanation, SitingError> + Sync,
     mut out: impl Write,
-    as_json: bool,
+    form: Form,
+    columns: &Columns,
 ) -> Result<()> {
     let label = |r: &Ranked| candidates[r.index].label.clone().unwrap_or_default();
-    if as_json {
+    if form == Form::Json {
         out.write_all(b"[")?;
         each_explained(ranked, &explain, |rank, r, e| {
             out.write_all(if rank == 1 { b"\n" } else { b",\n" })?;
@@ -131,10 +197,22 @@ fn write_ranked(
         })?;
         out.write_all(b"\n]\n")?;
     } else {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(["rank", "label", "score", "passed", "summary"])?;
+        let excel = form == Form::Excel;
+        if excel {
+            out.write_all("\u{feff}".as_bytes())?;
+        }
+        let number = |v: f64, digits: usize| {
+            let text = format!("{v:.digits$}");
+            if excel {
+                text.replace('.', ",")
+            } else {
+                text
+            }
+        };
+        let mut w = csv::WriterBuilder::new().delimiter(if excel { b';' } else { b',' }).from_writer(&mut out);
+        w.write_record(columns.header())?;
         each_explained(ranked, &explain, |rank, r, e| {
-            w.write_record([rank.to_string(), label(r), format!("{:.1}", e.score), e.passed.to_string(), e.summary])?;
+            w.write_record(columns.row(rank, label(r), &e, number))?;
             Ok(())
         })?;
         w.flush()?;

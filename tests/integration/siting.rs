@@ -264,3 +264,50 @@ fn a_site_outside_the_delbydeler_or_in_water_is_refused_not_scored_as_empty() {
     let inner = score_json(&db, 5, &[]);
     assert!(factor(&inner, "shielding_population")["value"].as_f64().is_some());
 }
+
+#[test]
+fn a_batch_opens_in_excel_with_a_column_per_rule_holding_each_sites_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    let sites = write(dir.path(), "kandidater.csv", "label,lat,lon\nTorget,59.908458,10.743331\nHjørnet,59.9089,10.7445\n");
+    let out = dir.path().join("rangert.csv");
+    let run = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    // A column per rule of group 5 in the rule file (read here with toml, not the crate).
+    let rules = rules();
+    let group = rules["groups"].as_array().unwrap().iter().find(|g| g["group"].as_integer() == Some(5)).unwrap();
+    for f in group["factors"].as_array().unwrap() {
+        let id = f["id"].as_str().unwrap();
+        assert!(header.iter().any(|h| h.starts_with(&format!("{id}_")) && !h.ends_with("_subscore") && !h.ends_with("_weight")), "{id} value in {header:?}");
+        assert!(header.contains(&format!("{id}_subscore")) && header.contains(&format!("{id}_weight")), "{id} in {header:?}");
+    }
+    for c in group.get("constraints").and_then(|c| c.as_array()).into_iter().flatten() {
+        assert!(header.contains(&format!("{}_passed", c["id"].as_str().unwrap())), "{header:?}");
+    }
+    // Each row holds what the one-site explanation says for that site.
+    for row in reader.records().map(Result::unwrap) {
+        let cell = |name: &str| row.get(header.iter().position(|h| h == name).unwrap()).unwrap().to_string();
+        let at = if cell("label") == "Torget" { "59.908458,10.743331" } else { "59.9089,10.7445" };
+        let e = score_json_at(&db, 5, at, &[]);
+        assert!((cell("score").parse::<f64>().unwrap() - e["score"].as_f64().unwrap()).abs() < 0.051, "{}", cell("score"));
+        for f in e["factors"].as_array().unwrap() {
+            let id = f["id"].as_str().unwrap();
+            let value = header.iter().find(|h| h.starts_with(&format!("{id}_")) && !h.ends_with("_subscore") && !h.ends_with("_weight")).unwrap();
+            match f["value"].as_f64() {
+                Some(v) => assert!((cell(value).parse::<f64>().unwrap() - v).abs() < 0.051, "{id}: {} vs {v}", cell(value)),
+                None => assert_eq!(cell(value), "", "{id}: a value not measured is empty, not 0"),
+            }
+        }
+    }
+    // For Excel on a Norwegian PC: a byte-order mark, semicolons, decimal commas.
+    let excel = dir.path().join("rangert-excel.csv");
+    let run = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--out", excel.to_str().unwrap(), "--excel"]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&excel).unwrap();
+    assert!(text.starts_with('\u{feff}') && text.lines().next().unwrap().contains(";score;passed;"), "{text}");
+    let second = text.lines().nth(1).unwrap();
+    assert!(second.split(';').nth(2).unwrap().contains(','), "the score has a decimal comma: {second}");
+}

@@ -59,6 +59,18 @@ impl Metric {
         }
     }
 
+    /// The unit a measured value is in, for column names ("school_distance_m").
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Metric::Units | Metric::HousingUnitsWithin { .. } => "units",
+            Metric::DistanceTo { .. } => "m",
+            Metric::PopulationWithin { .. } => "residents",
+            Metric::GroupSitesWithin { .. } => "sites",
+            Metric::IncidentPercentile => "percentile",
+            Metric::StaffBaseMinutes => "minutes",
+        }
+    }
+
     /// Whether the metric rests on internal data (housing sites): hidden from the public role.
     pub fn uses_internal_data(&self) -> bool {
         matches!(self, Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes)
