@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{auth::Caller, ApiError, AppState};
-use crate::analysis::siting::Explanation;
+use crate::analysis::siting::sensitivity::{self, Swap, VerdictFlip};
+use crate::analysis::siting::what_if::{Change, WhatIf};
+use crate::analysis::siting::{Explanation, GroupRules};
 use crate::render::{ramp, tile};
 use crate::siting::{self, Candidate, SitingContext, SitingError, SurfaceParams};
 use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
@@ -66,6 +68,10 @@ pub struct ScoreRequest {
     pub group: u8,
     #[serde(flatten)]
     pub site: SiteRequest,
+    /// Analysts: weights and thresholds to try instead of the matrix's, within the rule file's
+    /// `[what_if]` ranges. The public always gets the matrix.
+    #[serde(default)]
+    pub what_if: Option<WhatIf>,
 }
 
 /// An explanation with the site it is about.
@@ -76,15 +82,47 @@ pub struct ScoreResponse {
     pub lat: f64,
     #[serde(flatten)]
     pub explanation: Explanation,
+    /// What a what-if moved from the matrix (empty: the matrix as it is).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<Change>,
+    /// The weights, one factor at a time and within the rule file's range, at which the site's
+    /// verdict would change, nearest first.
+    pub sensitivity: Vec<VerdictFlip>,
+    /// In a comparison: the smallest change of one weight that would swap this site with the
+    /// next one down (none when no weight in the range would).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stability: Option<Swap>,
 }
 
-/// `POST /api/score` `{group, lon, lat, units?}`: 200 with the explained score; 400 for a bad
-/// group or a point outside the municipality.
+/// The group's rules for a caller: the matrix, or an analyst's what-if with what it moved.
+fn rules_for(ctx: &SitingContext, caller: &Caller, group: u8, what_if: Option<&WhatIf>) -> Result<(GroupRules, Vec<Change>), ApiError> {
+    match what_if.filter(|w| !w.is_empty()) {
+        None => Ok((ctx.group(group)?.clone(), Vec::new())),
+        Some(_) if !caller.role.is_internal() => Err(ApiError::Forbidden("what_if is for analysts; the public is scored by the matrix as it is".into())),
+        Some(asked) => Ok(siting::what_if_rules(ctx, group, asked)?),
+    }
+}
+
+/// An explanation as answered: a what-if's changes said first, and where the verdict would turn.
+fn answer(ctx: &SitingContext, label: Option<String>, (lon, lat): (f64, f64), mut explanation: Explanation, changed: &[Change]) -> ScoreResponse {
+    if !changed.is_empty() {
+        let (nb, en) = siting::what_if_words(changed);
+        explanation.summary.insert_str(0, &nb);
+        explanation.summary_en.insert_str(0, &en);
+    }
+    let sensitivity = sensitivity::verdict_flips(&explanation, ctx.rules().what_if.weight);
+    ScoreResponse { label, lon, lat, explanation, changed: changed.to_vec(), sensitivity, stability: None }
+}
+
+/// `POST /api/score` `{group, lon, lat, units?, what_if?}`: 200 with the explained score and
+/// where its verdict would turn; 400 for a bad group, a point outside the municipality or a
+/// what-if outside the rule file's ranges; 403 for a what-if from the public.
 pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Json<ScoreRequest>) -> Result<Json<ScoreResponse>, ApiError> {
     let ctx = context(&state);
     let site = req.site.candidate(&state)?;
-    let explanation = siting::score_site(&ctx, req.group, &site, &caller.policy)?;
-    Ok(Json(ScoreResponse { label: req.site.label, lon: req.site.lon, lat: req.site.lat, explanation }))
+    let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
+    let explanation = siting::score_with(&ctx, &rules, &site, &caller.policy);
+    Ok(Json(answer(&ctx, req.site.label, (req.site.lon, req.site.lat), explanation, &changed)))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -93,24 +131,32 @@ pub struct CompareRequest {
     pub group: u8,
     /// 1-50 candidate sites.
     pub sites: Vec<SiteRequest>,
+    /// Analysts: as in `POST /api/score`.
+    #[serde(default)]
+    pub what_if: Option<WhatIf>,
 }
 
-/// `POST /api/score/compare` `{group, sites: [{label?, lon, lat, units?}]}` (at most 50): the
-/// sites ranked best first.
+/// `POST /api/score/compare` `{group, sites: [{label?, lon, lat, units?}], what_if?}` (at most
+/// 50): the sites ranked best first, each with the smallest weight change that would swap it
+/// with the next.
 pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): Json<CompareRequest>) -> Result<Json<Vec<ScoreResponse>>, ApiError> {
     if req.sites.is_empty() || req.sites.len() > 50 {
         return Err(ApiError::BadRequest("give 1-50 sites".into()));
     }
     let ctx = context(&state);
     let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
-    let ranked = siting::compare(&ctx, req.group, &candidates, &caller.policy)?;
+    let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
+    let ranked = siting::compare_with(&ctx, &rules, &candidates, &caller.policy);
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
+    let range = ctx.rules().what_if.weight;
+    let swaps: Vec<Option<Swap>> = ranked.windows(2).map(|pair| sensitivity::swap_point(&pair[0].1, &pair[1].1, range)).collect();
     Ok(Json(
         ranked
             .into_iter()
-            .map(|(site, explanation)| {
-                let (lon, lat) = to_wgs84.apply(site.x, site.y).unwrap_or((f64::NAN, f64::NAN));
-                ScoreResponse { label: site.label, lon, lat, explanation }
+            .zip(swaps.into_iter().chain(std::iter::once(None)))
+            .map(|((site, explanation), stability)| {
+                let at = to_wgs84.apply(site.x, site.y).unwrap_or((f64::NAN, f64::NAN));
+                ScoreResponse { stability, ..answer(&ctx, site.label, at, explanation, &changed) }
             })
             .collect(),
     ))

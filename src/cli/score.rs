@@ -35,6 +35,10 @@ pub struct ScoreArgs {
     /// Where to write batch results (.csv or .json); standard output when absent.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// What-if: a factor's weight instead of the matrix's, FACTOR=WEIGHT (repeatable; within the
+    /// rule file's `[what_if]` range). The explanation names every weight moved.
+    #[arg(long = "weight", value_parser = parse_weight, requires = "group")]
+    weights: Vec<(String, f64)>,
     /// Batch CSV for Excel on a Norwegian PC: semicolons, decimal commas, a byte-order mark.
     #[arg(long, requires = "sites")]
     excel: bool,
@@ -78,7 +82,16 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let results = if args.all_groups {
         siting::score_all_groups(&siting_context, &site, &policy)
     } else {
-        vec![siting::score_site(&siting_context, args.group.unwrap_or(1), &site, &policy)?]
+        let group = args.group.unwrap_or(1);
+        let what_if = bomiljo::analysis::siting::what_if::WhatIf { weights: args.weights.iter().cloned().collect(), ..Default::default() };
+        let (rules, changed) = siting::what_if_rules(&siting_context, group, &what_if)?;
+        let mut e = siting::score_with(&siting_context, &rules, &site, &policy);
+        if !changed.is_empty() {
+            let (nb, en) = siting::what_if_words(&changed);
+            e.summary.insert_str(0, &nb);
+            e.summary_en.insert_str(0, &en);
+        }
+        vec![e]
     };
     if args.json {
         let value = if args.all_groups { serde_json::to_value(&results)? } else { serde_json::to_value(&results[0])? };
@@ -86,6 +99,9 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     } else {
         for e in &results {
             print_explanation(e, args.lang == Language::En);
+            if !args.all_groups {
+                print_flips(e, siting_context.rules().what_if.weight, args.lang == Language::En);
+            }
         }
     }
     Ok(())
@@ -235,6 +251,24 @@ fn each_explained(
         }
     }
     Ok(())
+}
+
+/// A FACTOR=WEIGHT pair of `--weight`.
+fn parse_weight(s: &str) -> Result<(String, f64), String> {
+    let (id, w) = bomiljo::import::parse_pair(s).map_err(|_| format!("'{s}' is not FACTOR=WEIGHT, e.g. transit_stops=3"))?;
+    Ok((id, w.parse().map_err(|_| format!("'{w}' is not a number (in --weight {s})"))?))
+}
+
+/// Where the verdict would turn, one weight at a time (printed after the explanation).
+fn print_flips(e: &Explanation, range: (f64, f64), en: bool) {
+    for f in bomiljo::analysis::siting::sensitivity::verdict_flips(e, range) {
+        let (then_nb, then_en) = f.verdict_then.words();
+        if en {
+            println!("  if {} weighed {:.2} instead of {} the site would be {then_en}", f.factor, f.weight_at, f.weight_now);
+        } else {
+            println!("  om {} veide {:.2} i stedet for {} ville stedet være {then_nb}", f.factor, f.weight_at, f.weight_now);
+        }
+    }
 }
 
 fn print_explanation(e: &Explanation, en: bool) {

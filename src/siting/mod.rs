@@ -12,6 +12,7 @@ pub use surface::{grid_cells, surface, surface_within, Surface, SurfaceParams};
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::siting::what_if::{self, Change, WhatIf};
 use crate::analysis::siting::{quick_score, score, Basis, BasisTexts, Explanation, GroupRules, Measured, Metric, Route};
 use crate::privacy::Policy;
 
@@ -71,8 +72,24 @@ pub fn quick_score_group(group: &GroupRules, site: &Candidate, metrics: &SiteMet
 
 /// One site for one group, measured and scored.
 pub fn score_site(ctx: &SitingContext, group: u8, site: &Candidate, policy: &Policy) -> Result<Explanation, SitingError> {
-    let rules = ctx.group(group)?;
-    Ok(score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy, &ctx.rules().basis))
+    Ok(score_with(ctx, ctx.group(group)?, site, policy))
+}
+
+/// One site scored by a group's rules as given (the matrix's, or a what-if's).
+pub fn score_with(ctx: &SitingContext, rules: &GroupRules, site: &Candidate, policy: &Policy) -> Explanation {
+    score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy, &ctx.rules().basis)
+}
+
+/// A group's rules with an analyst's what-if applied (within the rule file's ranges), and the
+/// sentence an explanation starts with to say what is not the matrix's.
+pub fn what_if_rules(ctx: &SitingContext, group: u8, what_if: &WhatIf) -> Result<(GroupRules, Vec<Change>), SitingError> {
+    what_if::apply(ctx.group(group)?, what_if, &ctx.rules().what_if).map_err(SitingError::BadParameter)
+}
+
+/// "Hva om": every weight and threshold moved from the matrix, in words (bokmål, English).
+pub fn what_if_words(changes: &[Change]) -> (String, String) {
+    let listed: Vec<String> = changes.iter().map(|c| format!("{} {}: {} → {}", c.factor, c.what, c.matrix, c.now)).collect();
+    (format!("Hva om (ikke matrisen): {}. ", listed.join("; ")), format!("What if (not the matrix): {}. ", listed.join("; ")))
 }
 
 /// The same site for every group ("what is this address suitable for?").
@@ -83,7 +100,13 @@ pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) 
 
 /// Several candidates for one group, best first, each explained.
 pub fn compare(ctx: &SitingContext, group: u8, sites: &[Candidate], policy: &Policy) -> Result<Vec<(Candidate, Explanation)>, SitingError> {
-    rank(ctx, group, sites, policy)?.iter().map(|r| Ok((sites[r.index].clone(), score_site(ctx, group, &sites[r.index], policy)?))).collect()
+    Ok(compare_with(ctx, ctx.group(group)?, sites, policy))
+}
+
+/// Several candidates ranked and explained by a group's rules as given (the matrix's or a
+/// what-if's).
+pub fn compare_with(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidate], policy: &Policy) -> Vec<(Candidate, Explanation)> {
+    rank_with(ctx, rules, sites, policy).iter().map(|r| (sites[r.index].clone(), score_with(ctx, rules, &sites[r.index], policy))).collect()
 }
 
 /// A candidate's place in a ranking.
@@ -99,9 +122,13 @@ pub struct Ranked {
 /// every core. Only the outcome is kept (24 bytes a site), so a batch of any size ranks in
 /// little memory; [`score_site`] explains a site when its turn to be written comes.
 pub fn rank(ctx: &SitingContext, group: u8, sites: &[Candidate], policy: &Policy) -> Result<Vec<Ranked>, SitingError> {
-    let rules = ctx.group(group)?;
+    Ok(rank_with(ctx, ctx.group(group)?, sites, policy))
+}
+
+/// [`rank`] by a group's rules as given.
+pub fn rank_with(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidate], policy: &Policy) -> Vec<Ranked> {
     let outcomes = crate::parallel::map(sites, crate::parallel::cores(), |site| quick_score_group(rules, site, &ctx.measure(site.x, site.y, policy), policy));
     let mut ranked: Vec<Ranked> = outcomes.into_iter().enumerate().map(|(index, (passed, score))| Ranked { index, score, passed }).collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
-    Ok(ranked)
+    ranked
 }

@@ -18,6 +18,9 @@ struct RawRuleSet {
     network: Option<Profile>,
     basis: BasisTexts,
     population: RawPopulation,
+    /// How far an analyst's what-if may move weights and thresholds (defaults when absent).
+    #[serde(default)]
+    what_if: Option<crate::analysis::siting::what_if::WhatIfRanges>,
     groups: Vec<RawGroup>,
 }
 
@@ -173,6 +176,7 @@ fn resolve(raw: RawRuleSet, config: &crate::config::Config) -> Result<RuleSet, S
         network: raw.network,
         basis: raw.basis,
         population_cell_m: raw.population.cell_m,
+        what_if: raw.what_if.unwrap_or_default(),
         groups,
     })
 }

@@ -311,3 +311,83 @@ fn a_batch_opens_in_excel_with_a_column_per_rule_holding_each_sites_values() {
     let second = text.lines().nth(1).unwrap();
     assert!(second.split(';').nth(2).unwrap().contains(','), "the score has a decimal comma: {second}");
 }
+
+#[test]
+fn an_analyst_varies_a_weight_and_the_verdict_turns_where_the_api_said_it_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    let site = json!({ "group": 5, "lon": 10.743331, "lat": 59.908458, "units": 8 });
+    let (status, matrix) = server.post_json("/api/score", &site, Some(&token));
+    assert_eq!(status, 200, "{matrix}");
+    let verdict_words = |e: &Value| {
+        let summary = e["summary"].as_str().unwrap().to_string();
+        ["godt egnet", "middels egnet", "lite egnet"].into_iter().find(|w| summary.contains(w)).map(String::from)
+    };
+    // Where the verdict would turn, one weight at a time: tried 1 % either side of each point.
+    let flips = matrix["sensitivity"].as_array().unwrap();
+    assert!(!flips.is_empty(), "a site scored {} has a weight at which its verdict turns: {matrix}", matrix["score"]);
+    let flip = &flips[0];
+    let (id, now, at) = (flip["factor"].as_str().unwrap(), flip["weight_now"].as_f64().unwrap(), flip["weight_at"].as_f64().unwrap());
+    let with_weight = |w: f64| {
+        let mut body = site.clone();
+        body["what_if"] = json!({ "weights": { id: w } });
+        let (status, e) = server.post_json("/api/score", &body, Some(&token));
+        assert_eq!(status, 200, "{e}");
+        e
+    };
+    let near = with_weight(at + 0.01 * (now - at));
+    let past = with_weight(at - 0.01 * (now - at));
+    assert_eq!(verdict_words(&near), verdict_words(&matrix), "just short of {at} the verdict holds");
+    let then = match flip["verdict_then"].as_str().unwrap() {
+        "well_suited" => Some("godt egnet".to_string()),
+        "moderately_suited" => Some("middels egnet".to_string()),
+        "poorly_suited" => Some("lite egnet".to_string()),
+        _ => None,
+    };
+    assert_eq!(verdict_words(&past), then, "past {at} it turns: {}", past["summary"]);
+    // The explanation says what is not the matrix's.
+    assert_eq!(past["changed"][0]["factor"], id);
+    assert!(past["summary"].as_str().unwrap().starts_with("Hva om (ikke matrisen)"), "{}", past["summary"]);
+    // The public is scored by the matrix; a weight outside the rule file's range is refused.
+    let mut body = site.clone();
+    body["what_if"] = json!({ "weights": { id: 1.0 } });
+    assert_eq!(server.post_json("/api/score", &body, None).0, 403);
+    body["what_if"] = json!({ "weights": { id: 50.0 } });
+    let (status, refused) = server.post_json("/api/score", &body, Some(&token));
+    assert!(status == 400 && refused["error"].as_str().unwrap().contains("allows 0-5"), "{refused}");
+    // A ranking says how close each site is to swapping with the next.
+    let sites = json!({ "group": 5, "sites": [
+        { "label": "ved skolen", "lon": 10.743331, "lat": 59.908458 },
+        { "label": "hjørnet", "lon": 10.7445, "lat": 59.9089 }
+    ] });
+    let (status, ranked) = server.post_json("/api/score/compare", &sites, Some(&token));
+    assert_eq!(status, 200, "{ranked}");
+    // Either the weight where they would swap, checked by moving it just past; or none, checked
+    // by trying every factor's weight across the range (0-5, in steps of 0.25) in the API.
+    let order_with = |id: &str, w: f64| {
+        let mut body = sites.clone();
+        body["what_if"] = json!({ "weights": { id: w } });
+        let (status, answer) = server.post_json("/api/score/compare", &body, Some(&token));
+        assert_eq!(status, 200, "{answer}");
+        answer[0]["label"].as_str().unwrap().to_string()
+    };
+    let first = ranked[0]["label"].as_str().unwrap().to_string();
+    match ranked[0].get("stability") {
+        Some(swap) => {
+            let (id, at, now) = (swap["factor"].as_str().unwrap(), swap["weight_at"].as_f64().unwrap(), swap["weight_now"].as_f64().unwrap());
+            assert_eq!(order_with(id, at + 0.01 * (now - at)), first, "just short of {at}");
+            assert_ne!(order_with(id, at - 0.01 * (now - at)), first, "past {at} the order turns");
+        }
+        None => {
+            for f in ranked[0]["factors"].as_array().unwrap() {
+                let id = f["id"].as_str().unwrap();
+                for step in 0..=20 {
+                    assert_eq!(order_with(id, f64::from(step) * 0.25), first, "{id} at {}: no swap was reported", f64::from(step) * 0.25);
+                }
+            }
+        }
+    }
+    assert!(server.stop());
+}

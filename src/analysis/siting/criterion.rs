@@ -316,6 +316,8 @@ pub struct RuleSet {
     pub basis: BasisTexts,
     /// Side of population grid cells, metres.
     pub population_cell_m: f64,
+    /// How far an analyst's what-if may move the weights and thresholds.
+    pub what_if: super::what_if::WhatIfRanges,
     pub groups: Vec<GroupRules>,
 }
 

@@ -8,6 +8,8 @@
 
 pub mod criterion;
 pub mod score;
+pub mod sensitivity;
+pub mod what_if;
 
 pub use criterion::{Along, Basis, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, Route, RuleSet, StaffBase};
-pub use score::{quick_score, score, ConstraintResult, Explanation, FactorResult, Measured};
+pub use score::{quick_score, score, ConstraintResult, Explanation, FactorResult, Measured, Verdict};

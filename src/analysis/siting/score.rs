@@ -82,6 +82,41 @@ pub struct MissingFactor {
 /// moderately or poorly suited: the judgement would rest on too little of the evidence.
 pub const MIN_WEIGHT_SHARE_FOR_JUDGEMENT: f64 = 0.75;
 
+/// What a score says of a site: well (75 and up), moderately (50 and up) or poorly suited, or not
+/// judged when less than [`MIN_WEIGHT_SHARE_FOR_JUDGEMENT`] of the weight could be measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    WellSuited,
+    ModeratelySuited,
+    PoorlySuited,
+    NotJudged,
+}
+
+impl Verdict {
+    /// The scores where the verdict changes.
+    pub const BOUNDARIES: [f64; 2] = [50.0, 75.0];
+
+    pub fn of(score: f64, weight_share: f64) -> Verdict {
+        match score {
+            _ if weight_share < MIN_WEIGHT_SHARE_FOR_JUDGEMENT => Verdict::NotJudged,
+            s if s >= Self::BOUNDARIES[1] => Verdict::WellSuited,
+            s if s >= Self::BOUNDARIES[0] => Verdict::ModeratelySuited,
+            _ => Verdict::PoorlySuited,
+        }
+    }
+
+    /// The verdict in words (bokmål, English).
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Verdict::WellSuited => ("godt egnet", "well suited"),
+            Verdict::ModeratelySuited => ("middels egnet", "moderately suited"),
+            Verdict::PoorlySuited => ("lite egnet", "poorly suited"),
+            Verdict::NotJudged => ("ikke vurdert", "not judged"),
+        }
+    }
+}
+
 /// Just the outcome (all constraints met, and the 0-100 score) without the sentences: the same
 /// arithmetic as [`score`], for ranking many sites and for suitability surfaces.
 pub fn quick_score(rules: &GroupRules, value: impl Fn(&Metric) -> Option<f64>, visible: impl Fn(&Metric) -> bool) -> (bool, f64) {
@@ -234,12 +269,7 @@ fn summarise(rules: &GroupRules, passed: bool, score: f64, constraints: &[Constr
             ),
         );
     }
-    let word = |s: f64| match s {
-        s if s >= 75.0 => ("godt egnet", "well suited"),
-        s if s >= 50.0 => ("middels egnet", "moderately suited"),
-        _ => ("lite egnet", "poorly suited"),
-    };
-    let (nb, en) = word(score);
+    let (nb, en) = Verdict::of(score, coverage.weight_share).words();
     let (partial_nb, partial_en) = if m < t {
         (format!(" ({m} av {t} faktorer målt, {share:.0} % av vekten)"), format!(" ({m} of {t} factors measured, {share:.0} % of the weight)"))
     } else {
