@@ -50,11 +50,7 @@ pub enum Count {
 impl Count {
     /// A figure as a count: exact when it has no variance (read from the raw rows).
     pub fn of(figure: Figure) -> Count {
-        if figure.is_exact() {
-            Count::Exact(figure.shown())
-        } else {
-            Count::Estimated(figure)
-        }
+        if figure.is_exact() { Count::Exact(figure.shown()) } else { Count::Estimated(figure) }
     }
 
     /// The exact value, when shown.
@@ -140,11 +136,7 @@ impl Policy {
     /// Zero is shown: "nothing happened here" identifies no one, and hiding it would make every
     /// quiet area look suspicious.
     pub fn count(&self, n: u64) -> Count {
-        if self.role.is_internal() || n == 0 || n >= u64::from(self.k) {
-            Count::Exact(n)
-        } else {
-            Count::Below(self.k)
-        }
+        if self.role.is_internal() || n == 0 || n >= u64::from(self.k) { Count::Exact(n) } else { Count::Below(self.k) }
     }
 
     /// A count as this caller may see it: exact counts under k hidden, estimates from the release

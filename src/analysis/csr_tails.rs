@@ -97,19 +97,11 @@ impl CsrTails {
             return match tail {
                 Tail::Upper => {
                     let k = (s - 1e-9).ceil();
-                    if k <= 0.0 {
-                        1.0
-                    } else {
-                        poisson.sf(k as u64 - 1)
-                    }
+                    if k <= 0.0 { 1.0 } else { poisson.sf(k as u64 - 1) }
                 }
                 Tail::Lower => {
                     let k = (s + 1e-9).floor();
-                    if k < 0.0 {
-                        0.0
-                    } else {
-                        poisson.cdf(k as u64)
-                    }
+                    if k < 0.0 { 0.0 } else { poisson.cdf(k as u64) }
                 }
             };
         }

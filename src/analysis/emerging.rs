@@ -43,7 +43,7 @@ use serde::Serialize;
 use super::csr_tails::CsrTails;
 use super::fdr::benjamini_hochberg;
 use super::grid::Grid;
-use super::mann_kendall::{mann_kendall, MannKendall};
+use super::mann_kendall::{MannKendall, mann_kendall};
 use crate::spatial::Metres;
 
 /// Values per cell of `grid`, one vector per time step (oldest first).

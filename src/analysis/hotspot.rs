@@ -219,11 +219,7 @@ mod tests {
         let values: Vec<f64> = (0..grid.len())
             .map(|i| {
                 let (c, r) = ((i % 40) as i64, (i / 40) as i64);
-                if (18..=22).contains(&c) && (18..=22).contains(&r) {
-                    12.0
-                } else {
-                    (2 + (c * 7 + r * 3) % 3 - 1) as f64
-                }
+                if (18..=22).contains(&c) && (18..=22).contains(&r) { 12.0 } else { (2 + (c * 7 + r * 3) % 3 - 1) as f64 }
             })
             .collect();
         let study = vec![true; grid.len()];

@@ -246,7 +246,7 @@ impl Bins {
 
     /// (cell, weight, count) of every cell holding a point, in grid coordinates.
     fn occupied(&self) -> impl Iterator<Item = ((isize, isize), f64, f64)> + '_ {
-        self.points.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, _)| {
+        self.points.iter().enumerate().filter(|&(_, &n)| n > 0).map(|(i, _)| {
             let (r, c) = (i as isize / self.cols, i as isize % self.cols);
             ((c - self.pad, r - self.pad), self.weight[i], self.count[i])
         })

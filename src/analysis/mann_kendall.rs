@@ -62,7 +62,7 @@ pub fn mann_kendall(series: &[f64]) -> Option<MannKendall> {
 }
 
 /// The sizes of the groups of equal values (2 or more).
-fn tie_groups(series: &[f64]) -> impl Iterator<Item = f64> {
+fn tie_groups(series: &[f64]) -> impl Iterator<Item = f64> + use<> {
     let mut sorted = series.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mut groups = Vec::new();

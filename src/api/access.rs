@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{ApiError, AppState, auth::Caller};
 use crate::config::Layer;
 use crate::privacy::Role;
 use crate::release::Release;
@@ -74,11 +74,7 @@ impl Reference {
     }
 
     fn check(layer: &Layer) -> Result<(), ApiError> {
-        if Reference::admits(layer) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!("layer '{}' is internal; it needs the analyst role", layer.name)))
-        }
+        if Reference::admits(layer) { Ok(()) } else { Err(ApiError::Forbidden(format!("layer '{}' is internal; it needs the analyst role", layer.name))) }
     }
 
     /// A page of a public reference layer's features; 403 for any other layer.

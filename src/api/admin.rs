@@ -2,15 +2,15 @@
 //! tokens while the server holds the database.
 
 use axum::{
+    Json,
     extract::{Query, State},
     http::header,
     response::{IntoResponse, Response},
-    Json,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::{access::Internal, ApiError, AppState};
+use super::{ApiError, AppState, access::Internal};
 use crate::privacy::Role;
 use crate::store::{audit, tokens};
 

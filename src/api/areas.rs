@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use axum::{
+    Json,
     extract::{Path, State},
     http::header,
     response::IntoResponse,
-    Json,
 };
 use serde::Serialize;
 
-use super::{access::View, ApiError, AppState};
+use super::{ApiError, AppState, access::View};
 use crate::config::Config;
 use crate::index::{Area, SpatialIndex};
 use crate::privacy::Count;

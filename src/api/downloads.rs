@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{auth::Caller, links::BaseUrl, ApiError, AppState};
+use super::{ApiError, AppState, auth::Caller, links::BaseUrl};
 use crate::release::Release;
 use crate::report::svg::escape;
 
@@ -52,11 +52,7 @@ fn figures_csv(release: &Release) -> String {
 
 /// A CSV field, quoted when it holds a comma or a quote (category names are data).
 fn quoted(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
+    if text.contains([',', '"', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
 /// `GET /api/release/feed.atom`: every published release, newest first (RFC 4287), each with a

@@ -1,6 +1,6 @@
 //! Maps failures to HTTP status codes with a short JSON body; the full chain goes to the log.
 
-use axum::{http::StatusCode, response::IntoResponse, Json};
+use axum::{Json, http::StatusCode, response::IntoResponse};
 use serde_json::json;
 
 use crate::store::StoreError;

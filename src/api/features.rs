@@ -7,19 +7,19 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, State},
-    http::{header, HeaderMap},
-    response::{Html, IntoResponse, Response},
     Json,
+    extract::{Path, Query, State},
+    http::{HeaderMap, header},
+    response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::{access::View, auth::Caller, links::BaseUrl, ApiError, AppState};
+use super::{ApiError, AppState, access::View, auth::Caller, links::BaseUrl};
 use crate::config::{Layer, Visibility};
-use crate::spatial::{BoxQuery, Crs, Transformer, ANALYSIS_CRS};
-use crate::store::queries::{feature_properties, PropertyType};
+use crate::spatial::{ANALYSIS_CRS, BoxQuery, Crs, Transformer};
 use crate::store::FeaturePage;
+use crate::store::queries::{PropertyType, feature_properties};
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use axum::{
     body::Body,
     extract::{ConnectInfo, MatchedPath, Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use super::{auth, ApiError, AppState};
+use super::{ApiError, AppState, auth};
 use crate::privacy::Role;
 
 /// Most keys a limiter holds before it forgets those idle for a full period (a flood of fresh

@@ -6,7 +6,7 @@
 //! when `[server] trust_forwarded_headers` (a proxy that overwrites them is in front); the
 //! request's `Host` header over plain HTTP.
 
-use axum::{extract::FromRequestParts, http::request::Parts, http::HeaderMap};
+use axum::{extract::FromRequestParts, http::HeaderMap, http::request::Parts};
 
 use super::AppState;
 

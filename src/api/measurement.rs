@@ -4,20 +4,20 @@
 use std::sync::Arc;
 
 use axum::{
+    Json,
     extract::{Path, Query, State},
     http::header,
     response::{IntoResponse, Response},
-    Json,
 };
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::{access::View, ApiError, AppState};
+use super::{ApiError, AppState, access::View};
 use crate::measurement::{
     self, BeforeAfterParams, EmergingParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, LisaParams, SeriesParams,
 };
 use crate::render::{ramp, tile};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,10 +1,10 @@
 //! `GET /api/health` and `GET /api/layers`: what the service is and holds.
 
-use axum::{extract::State, Json};
+use axum::{Json, extract::State};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::{access::View, auth::Caller, ApiError, AppState};
+use super::{ApiError, AppState, access::View, auth::Caller};
 use crate::config::{GeometryType, LayerKind, Visibility};
 
 /// `GET /api/health`: 200 with the schema version once the store answers.

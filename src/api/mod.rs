@@ -263,7 +263,7 @@ const STATIC_MAX_AGE_S: u32 = 86_400;
 /// `Cache-Control` for what a browser may keep: the vendored libraries and fonts for a day, the
 /// page's own files and every answer revalidated by their ETag (`no-cache`).
 async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
+    use axum::http::{HeaderValue, header};
     let lasting = ["/vendor/", "/fonts/"].iter().any(|p| request.uri().path().starts_with(p));
     let mut response = next.run(request).await;
     if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
@@ -283,7 +283,7 @@ const MAX_ETAG_BODY: u64 = 64 << 20;
 /// tiles and layers again and again, and what is public changes only with a new release.
 async fn etags(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     use axum::body::HttpBody as _;
-    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::http::{HeaderValue, StatusCode, header};
     use std::hash::{BuildHasher, Hasher};
     let get = request.method() == axum::http::Method::GET;
     let asked = request.headers().get(header::IF_NONE_MATCH).cloned();

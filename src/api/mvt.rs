@@ -9,12 +9,12 @@ use axum::{
 use mvt::{GeomEncoder, GeomType, Tile};
 use serde::{Deserialize, Serialize};
 
-use super::{access::View, features::layer_for_tiles, ApiError, AppState};
+use super::{ApiError, AppState, access::View, features::layer_for_tiles};
 use crate::config::LayerKind;
 use crate::privacy::Count;
-use crate::render::tile::{pixel_to_lonlat, TILE_PX};
+use crate::render::tile::{TILE_PX, pixel_to_lonlat};
 use crate::render::tile_polygons::tile_polygons;
-use crate::spatial::{Crs, SsbCell, SsbProjection, Transformer, ANALYSIS_CRS, SSB_CELL_M};
+use crate::spatial::{ANALYSIS_CRS, Crs, SSB_CELL_M, SsbCell, SsbProjection, Transformer};
 use crate::store::IncidentFilter;
 
 const EXTENT: u32 = 4096;

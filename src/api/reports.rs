@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{ApiError, AppState};
-use crate::report::{dialogue, ReportError};
+use crate::report::{ReportError, dialogue};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -104,7 +104,7 @@ pub async fn annual(State(state): State<AppState>, view: super::access::View, Qu
         }
         (_, super::access::View::Internal(staff)) => Arc::new(analyst_annual(&state, staff, q.year, q.pdf).await?),
         (_, super::access::View::Public(_)) => {
-            return Err(ApiError::Forbidden("the analyst's annual report needs the analyst role (sign in with a token)".into()))
+            return Err(ApiError::Forbidden("the analyst's annual report needs the analyst role (sign in with a token)".into()));
         }
     };
     // The PDFs when asked for, as `report annual --pdf` writes them.

@@ -9,12 +9,12 @@ use axum::{
     extract::{Request, State},
     middleware::Next,
     response::Response,
-    routing::{get, post, MethodRouter},
+    routing::{MethodRouter, get, post},
 };
-use schemars::{generate::Contract, generate::SchemaSettings, JsonSchema, Schema, SchemaGenerator};
-use serde_json::{json, Map, Value};
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::Contract, generate::SchemaSettings};
+use serde_json::{Map, Value, json};
 
-use super::{admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, reports, siting, ApiError, AppState};
+use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, reports, siting};
 use crate::privacy::Role;
 
 /// A path parameter (`{code}`, `{z}`).

@@ -14,7 +14,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tower::ServiceExt as _;
 
-use super::{router, AppState, ServeError};
+use super::{AppState, ServeError, router};
 
 /// Binds `addr` and serves until Ctrl-C or SIGTERM, then finishes open requests.
 pub async fn serve(state: AppState, addr: SocketAddr) -> Result<(), ServeError> {

@@ -4,20 +4,20 @@
 use std::sync::Arc;
 
 use axum::{
+    Json,
     extract::{Path, Query, State},
     response::Response,
-    Json,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::{auth::Caller, ApiError, AppState};
+use super::{ApiError, AppState, auth::Caller};
 use crate::analysis::siting::sensitivity::{self, Swap, VerdictFlip};
 use crate::analysis::siting::what_if::{Change, WhatIf};
 use crate::analysis::siting::{Explanation, GroupRules};
 use crate::render::{ramp, tile};
 use crate::siting::{self, Candidate, SitingContext, SitingError, SurfaceParams};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 impl From<SitingError> for ApiError {
     fn from(e: SitingError) -> ApiError {

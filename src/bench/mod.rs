@@ -17,9 +17,9 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::Config;
-use crate::import::{import_file, ImportOptions};
+use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
-use crate::store::{queries, OpenMode, Store};
+use crate::store::{OpenMode, Store, queries};
 
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
 /// then assignment of `rows` random points to those areas. Prints one line per figure.
@@ -203,7 +203,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 /// The emerging hot-spot analysis of `points` spread over 10 years on `grid`: the cube's counts,
 /// space-time Gi* with FDR, Mann-Kendall per cell and the patterns (500 m band, lag 1).
 fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::analysis::grid::Grid, rng: &mut ChaCha8Rng) {
-    use crate::analysis::emerging::{emerging_hot_spots, Cube, Params, Pattern};
+    use crate::analysis::emerging::{Cube, Params, Pattern, emerging_hot_spots};
     const YEARS: usize = 10;
     let started = Instant::now();
     let mut steps = vec![vec![0.0; grid.len()]; YEARS];
@@ -227,7 +227,7 @@ fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::a
 /// whole city at 50 m for group 5, on a demo database built on `areas_file`.
 pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
     use crate::privacy::{Policy, Role};
-    use crate::siting::{quick_score_group, score_all_groups, surface, Candidate, SitingContext, SurfaceParams};
+    use crate::siting::{Candidate, SitingContext, SurfaceParams, quick_score_group, score_all_groups, surface};
     let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let shared = areas_file.parent().unwrap_or(Path::new("."));
@@ -292,7 +292,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
 fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
     use crate::analysis::network::{
         dijkstra::costs_from,
-        isochrone::{isochrone, Direction},
+        isochrone::{Direction, isochrone},
     };
     use crate::bench::peers::timed_median;
     use crate::index::network::{Mode, Network};
@@ -334,7 +334,7 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
 
 /// Time to produce one neighbour-dialogue PDF on a demo database built on `areas_file`.
 pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), crate::Error> {
-    use crate::report::dialogue::{render, DialogueParams, Lang, Sources};
+    use crate::report::dialogue::{DialogueParams, Lang, Sources, render};
     let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
@@ -373,7 +373,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
 /// and prints the time, the mean absolute error of the released delbydel-year counts and the
 /// rank agreement (Spearman) of the public choropleth (rate per 1,000, latest year) with the raw.
 pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), crate::Error> {
-    use crate::measurement::{measure, Geography, Incidents, Level};
+    use crate::measurement::{Geography, Incidents, Level, measure};
     let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let real = |f: &str| Some(Path::new("../shared/data/oslo").join(f)).filter(|p| p.exists());

@@ -17,14 +17,14 @@ use std::time::Instant;
 use serde_json::json;
 
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Quartic, WeightedPoint};
+use crate::analysis::kde::{Quartic, WeightedPoint, kde};
 use crate::analysis::siting::Metric;
 use crate::config::Config;
-use crate::import::{import_file, ImportOptions};
+use crate::import::{ImportOptions, import_file};
 use crate::index::{Area, AreaIndex};
 use crate::parallel;
-use crate::spatial::{Crs, Metres, Transformer, ANALYSIS_CRS};
-use crate::store::{queries, OpenMode, Store};
+use crate::spatial::{ANALYSIS_CRS, Crs, Metres, Transformer};
+use crate::store::{OpenMode, Store, queries};
 
 /// Timed runs of each step; the median is reported, as the peers do.
 const REPEAT: usize = 3;

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{areas_extent, random_point};
 use crate::config::Config;
-use crate::import::{import_file, ImportOptions};
+use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
-use crate::measurement::{heat, measure, Geography, HeatParams, Incidents, Level};
-use crate::store::{queries, OpenMode, Store, StoreError};
+use crate::measurement::{Geography, HeatParams, Incidents, Level, heat, measure};
+use crate::store::{OpenMode, Store, StoreError, queries};
 
 /// The figures of one size.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{parse_pair, serve, Context};
+use super::{Context, parse_pair, serve};
 use bomiljo::demo::{self, DemoOptions};
 
 #[derive(Args)]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use clap::Args;
 
-use super::{parse_pair, Context, Outcome};
-use bomiljo::import::{csv::Encoding, import_file, ImportError, ImportMode, ImportOptions};
+use super::{Context, Outcome, parse_pair};
+use bomiljo::import::{ImportError, ImportMode, ImportOptions, csv::Encoding, import_file};
 use bomiljo::spatial::Crs;
 
 #[derive(Args)]

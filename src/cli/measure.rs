@@ -4,7 +4,7 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use super::{parse_role, Context, TableFormat};
+use super::{Context, TableFormat, parse_role};
 use bomiljo::analysis::indicators::Indicator;
 use bomiljo::measurement::{self, Level};
 use bomiljo::privacy::{Policy, Role};

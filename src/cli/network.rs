@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{Context as _, Result, anyhow};
 use clap::Subcommand;
 
-use super::{parse_lat_lon, Context};
+use super::{Context, parse_lat_lon};
 use bomiljo::analysis::network::dijkstra::costs_from;
 use bomiljo::analysis::network::isochrone::Direction;
 use bomiljo::index::network::{Mode, Network};
@@ -77,9 +77,9 @@ pub fn run(ctx: &Context, what: NetworkCommand) -> Result<()> {
                 Some(t) => println!("{}", serde_json::to_string_pretty(&t)?),
                 None => {
                     return Err(anyhow!(
-                    "the street network does not connect the two points by {mode:?} (either lies more than {:.0} m from a usable street, or no way joins them)",
-                    network.profile().max_snap_m
-                ))
+                        "the street network does not connect the two points by {mode:?} (either lies more than {:.0} m from a usable street, or no way joins them)",
+                        network.profile().max_snap_m
+                    ));
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 
-use super::{parse_lat_lon, parse_role, Context, Language};
+use super::{Context, Language, parse_lat_lon, parse_role};
 use bomiljo::measurement::{Geography, Incidents};
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::report::dialogue;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use clap::Args;
 
-use super::{parse_lat_lon, parse_role, Context, Language};
+use super::{Context, Language, parse_lat_lon, parse_role};
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::siting::{self, Candidate, Ranked, SitingContext, SitingError};
@@ -219,11 +219,7 @@ fn write_ranked(
         }
         let number = |v: f64, digits: usize| {
             let text = format!("{v:.digits$}");
-            if excel {
-                text.replace('.', ",")
-            } else {
-                text
-            }
+            if excel { text.replace('.', ",") } else { text }
         };
         let mut w = csv::WriterBuilder::new().delimiter(if excel { b';' } else { b',' }).from_writer(&mut out);
         w.write_record(columns.header())?;

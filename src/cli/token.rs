@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 
-use super::{parse_role, Context};
+use super::{Context, parse_role};
 use bomiljo::privacy::Role;
 use bomiljo::store::tokens;
 

@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{
+    ConfigError,
     raw::{RawField, RawLayer},
-    suggest, ConfigError,
+    suggest,
 };
 use crate::spatial::{Crs, Metres};
 

@@ -73,11 +73,7 @@ impl Config {
     /// The folder to read configuration from: the one given, else `./` when it holds
     /// `bomiljo.toml`, else the source tree this binary was built from.
     pub fn default_dir() -> PathBuf {
-        if Path::new("bomiljo.toml").is_file() {
-            PathBuf::from(".")
-        } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        }
+        if Path::new("bomiljo.toml").is_file() { PathBuf::from(".") } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")) }
     }
 
     pub fn layer(&self, name: &str) -> Result<&Layer, ConfigError> {

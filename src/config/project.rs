@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{raw::RawProject, ConfigError};
+use super::{ConfigError, raw::RawProject};
 use crate::spatial::Extent;
 
 #[derive(Debug, Clone)]
@@ -69,7 +69,9 @@ impl Basemap {
             "kartverket" => Ok(Basemap::Raster { tiles: tiles.to_string(), attribution: attribution.to_string() }),
             "local" => Ok(Basemap::Local { streets: streets.cloned() }),
             "none" => Ok(Basemap::None),
-            other => Err(format!("basemap = \"{other}\" is unknown; use \"kartverket\" (Kartverket's open WMTS, needs the internet), \"local\" (from the data on hand, offline) or \"none\"")),
+            other => Err(format!(
+                "basemap = \"{other}\" is unknown; use \"kartverket\" (Kartverket's open WMTS, needs the internet), \"local\" (from the data on hand, offline) or \"none\""
+            )),
         }
     }
 }
@@ -97,11 +99,7 @@ impl Project {
     /// the one conversion of a user's site for the CLI, the API and the reports.
     pub fn site_from_lonlat(&self, crate::spatial::LonLat { lon, lat }: crate::spatial::LonLat) -> Result<(f64, f64), String> {
         let (x, y) = crate::spatial::Transformer::new(crate::spatial::Crs::Wgs84, crate::spatial::ANALYSIS_CRS).apply(lon, lat).map_err(|e| e.to_string())?;
-        if self.extent.contains(x, y) {
-            Ok((x, y))
-        } else {
-            Err(format!("({lon}, {lat}) is outside {}; give lon, lat in degrees (WGS84)", self.municipality))
-        }
+        if self.extent.contains(x, y) { Ok((x, y)) } else { Err(format!("({lon}, {lat}) is outside {}; give lon, lat in degrees (WGS84)", self.municipality)) }
     }
 
     pub fn load(path: &Path) -> Result<Project, ConfigError> {

@@ -14,9 +14,9 @@ mod synth;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::import::{import_file, ImportError, ImportOptions, ImportSummary};
+use crate::import::{ImportError, ImportOptions, ImportSummary, import_file};
 use crate::index::AreaIndex;
-use crate::store::{queries, Store, StoreError};
+use crate::store::{Store, StoreError, queries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

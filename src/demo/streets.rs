@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use geo::{Coord, LineString, MultiLineString};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::index::AreaIndex;
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 /// A main road: its properties as given and its lines in EPSG:25832.
 struct Road {

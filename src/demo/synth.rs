@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::{Config, Layer};
 use crate::index::AreaIndex;
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 use crate::store::queries::PointRow;
 
 /// Side of a population cell (as SSB's grid), metres.

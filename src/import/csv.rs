@@ -9,8 +9,8 @@ use std::sync::Arc;
 pub use super::encoding::Encoding;
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    source::{Cells, RawRow, Source},
 };
 
 /// How a CSV file is written; `None` fields are detected.

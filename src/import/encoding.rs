@@ -66,11 +66,7 @@ pub fn windows_1252_char(b: u8) -> char {
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™',
         'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
     ];
-    if (0x80..0xA0).contains(&b) {
-        HIGH[usize::from(b - 0x80)]
-    } else {
-        char::from(b)
-    }
+    if (0x80..0xA0).contains(&b) { HIGH[usize::from(b - 0x80)] } else { char::from(b) }
 }
 
 /// A byte stream as UTF-8 with LF line ends, without holding it whole: Windows-1252 is

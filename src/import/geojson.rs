@@ -7,8 +7,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    source::{Cells, RawRow, Source},
 };
 use crate::spatial::Crs;
 

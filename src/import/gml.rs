@@ -14,8 +14,8 @@ use quick_xml::events::Event;
 
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    source::{Cells, RawRow, Source},
 };
 use crate::config::GeometryType;
 use crate::spatial::Crs;

@@ -6,13 +6,13 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rusqlite::{types::ValueRef, Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, types::ValueRef};
 
 use super::limits::{Budget, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    source::{Cells, RawRow, Source},
 };
 use crate::spatial::Crs;
 

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    source::{Cells, RawRow, Source},
 };
 
 pub fn read(path: &Path, budget: &super::limits::Budget) -> Result<Source, ImportError> {

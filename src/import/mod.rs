@@ -33,7 +33,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::{Config, ConfigError, Layer, LayerKind};
 use crate::index::AreaIndex;
 use crate::spatial::Crs;
-use crate::store::{queries, write, Store, StoreError};
+use crate::store::{Store, StoreError, queries, write};
 use source::Source;
 use std::collections::BTreeMap;
 use validate::{CoordinateColumns, LabelUse, Validator};
@@ -373,11 +373,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         &bar,
         |batches| {
             // A dry run only checks; a real one writes every valid row in the import's transaction.
-            if stages {
-                write::stage(store.conn_mut(), &layer, &meta, batches).map(Some)
-            } else {
-                Ok(None)
-            }
+            if stages { write::stage(store.conn_mut(), &layer, &meta, batches).map(Some) } else { Ok(None) }
         },
     );
     let pending = staged?;
@@ -582,11 +578,7 @@ fn refuse_identifier_columns(layer: &Layer, source: &Source, path: &Path) -> Res
         return Ok(());
     }
     let columns: Vec<String> = source.columns.iter().filter(|c| anonymise::is_identifier_column(c)).cloned().collect();
-    if columns.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportError::PersonalData { path: path.to_path_buf(), layer: layer.name.clone(), columns })
-    }
+    if columns.is_empty() { Ok(()) } else { Err(ImportError::PersonalData { path: path.to_path_buf(), layer: layer.name.clone(), columns }) }
 }
 
 /// A required column that no row of the file has is one error naming the file's columns and

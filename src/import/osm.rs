@@ -14,8 +14,8 @@ use osmpbf::{Element, ElementReader};
 
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError,
+    source::{Cells, RawRow, Source},
 };
 
 /// A matching element: id, name, category and (for nodes) its position.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError,
+    source::{Cells, RawRow, Source},
 };
 
 pub fn read(path: &Path) -> Result<Source, ImportError> {

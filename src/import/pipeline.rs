@@ -12,8 +12,8 @@
 //! writer after it.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use indicatif::ProgressBar;
 
@@ -21,8 +21,8 @@ use super::source::RawRow;
 use super::validate::Validator;
 use super::{Rejection, Rejections};
 use crate::feature::Feature;
-use crate::store::write::{EncodedRows, RowEncoder};
 use crate::store::StoreError;
+use crate::store::write::{EncodedRows, RowEncoder};
 
 /// Rows per batch: large enough that handing a batch over costs nothing next to checking it,
 /// small enough that the batches in flight hold a few MB.

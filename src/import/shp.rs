@@ -12,9 +12,9 @@ use geo::{Contains, Coord, Geometry, LineString, MultiLineString, MultiPoint, Mu
 
 use super::source::ColumnIndex;
 use super::{
-    encoding::{decode, Encoding},
-    source::{Cells, RawRow, Source},
     ImportError, Rejection,
+    encoding::{Encoding, decode},
+    source::{Cells, RawRow, Source},
 };
 use crate::spatial::Crs;
 

@@ -59,7 +59,8 @@ impl Cells {
     /// The columns, in file order, whose cell satisfies `test` (the personal-identifier scan:
     /// run on every cell of every row, so a name is looked up only for a cell that matches).
     pub fn columns_where(&self, test: impl Fn(&str) -> bool) -> Vec<String> {
-        let name_of = |columns: &ColumnIndex, i: usize| columns.iter().find(|(_, &at)| at == i).map_or_else(|| format!("#{}", i + 1), |(name, _)| name.clone());
+        let name_of =
+            |columns: &ColumnIndex, i: usize| columns.iter().find(|&(_, &at)| at == i).map_or_else(|| format!("#{}", i + 1), |(name, _)| name.clone());
         match self {
             Cells::Tabular { columns, values } => values.iter().enumerate().filter(|(_, v)| test(v)).map(|(i, _)| name_of(columns, i)).collect(),
             Cells::Record { columns, record } => record.iter().enumerate().filter(|(_, v)| test(v)).map(|(i, _)| name_of(columns, i)).collect(),

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use geo::{BoundingRect, Geometry, InteriorPoint, MultiLineString, MultiPolygon, Validation};
 
-use super::{anonymise, source::RawRow, Rejection};
+use super::{Rejection, anonymise, source::RawRow};
 use crate::config::{FieldMapping, FieldType, GeometryType, Layer, LayerKind};
 use crate::feature::{Feature, FieldValue};
 use crate::index::AreaIndex;
-use crate::spatial::{Crs, Extent, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Extent, Transformer};
 
 /// A feature's place in the analysis CRS: its point (a polygon's representative point, a point
 /// on a line) and polygon or lines, and for a point its coordinates as delivered, in the file's
@@ -144,11 +144,7 @@ impl<'a> Validator<'a> {
             .filter_map(|field| self.layer.field(field))
             .filter_map(|mapping| row.cells.get(&mapping.column).map(|value| format!("{} {value}", mapping.column)))
             .collect();
-        if named.is_empty() {
-            format!("feature {index}")
-        } else {
-            format!("feature {index} ({})", named.join(", "))
-        }
+        if named.is_empty() { format!("feature {index}") } else { format!("feature {index} ({})", named.join(", ")) }
     }
 
     /// Polygons repaired by `--make-valid`, one sentence each, in file order.
@@ -319,11 +315,7 @@ impl<'a> Validator<'a> {
             (_, "population") => (0, i64::MAX),
             _ => return Ok(()),
         };
-        if (lo..=hi).contains(&n) {
-            Ok(())
-        } else {
-            Err(format!("{} {n} in column '{}' is outside {lo}-{hi}", mapping.name, mapping.column))
-        }
+        if (lo..=hi).contains(&n) { Ok(()) } else { Err(format!("{} {n} in column '{}' is outside {lo}-{hi}", mapping.name, mapping.column)) }
     }
 
     /// The feature's point (or representative point) and polygon, in the analysis CRS.

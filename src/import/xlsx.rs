@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use calamine::{open_workbook, open_workbook_auto, Data, Reader, Xlsx};
+use calamine::{Data, Reader, Xlsx, open_workbook, open_workbook_auto};
 
 use super::limits::{self, Budget, MAX_COLUMNS};
 use super::source::ColumnIndex;
 use super::{
-    source::{Cells, RawRow, Source},
     ImportError,
+    source::{Cells, RawRow, Source},
 };
 
 pub fn read(path: &Path, sheet: Option<&str>, budget: &Budget) -> Result<Source, ImportError> {
@@ -80,11 +80,7 @@ pub fn read(path: &Path, sheet: Option<&str>, budget: &Budget) -> Result<Source,
 /// holds each non-empty row's count of filled cells, in order.
 fn title_rows(filled: &[usize]) -> usize {
     let titles = filled.iter().take_while(|&&n| n < 2).count();
-    if titles < filled.len() {
-        titles
-    } else {
-        0
-    }
+    if titles < filled.len() { titles } else { 0 }
 }
 
 /// The sheet asked for, or the first.
@@ -160,11 +156,7 @@ pub fn excel_date(serial: f64) -> String {
     let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date").and_hms_opt(0, 0, 0).expect("valid time");
     let seconds = (serial * 86_400.0).round() as i64;
     let at = epoch + chrono::Duration::seconds(seconds);
-    if seconds % 86_400 == 0 {
-        at.format("%Y-%m-%d").to_string()
-    } else {
-        at.format("%Y-%m-%d %H:%M:%S").to_string()
-    }
+    if seconds % 86_400 == 0 { at.format("%Y-%m-%d").to_string() } else { at.format("%Y-%m-%d %H:%M:%S").to_string() }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! candidates.
 
 use geo::BoundingRect;
-use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
+use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
 use super::banded::BandedPolygon;
 use super::cells::{CellAnswer, CellGrid};

@@ -6,7 +6,7 @@
 
 use super::{AreaIndex, PolygonIndex};
 use crate::config::Config;
-use crate::store::{queries, StoreError};
+use crate::store::{StoreError, queries};
 
 /// The delbydeler and the water, indexed for point-in-polygon tests.
 pub struct Coverage {
@@ -53,7 +53,7 @@ impl Coverage {
 mod tests {
     use super::*;
     use crate::index::Area;
-    use geo::{polygon, MultiPolygon};
+    use geo::{MultiPolygon, polygon};
 
     fn coverage(water: bool) -> Coverage {
         let square = MultiPolygon(vec![polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 100.0), (x: 0.0, y: 100.0)]]);

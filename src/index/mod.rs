@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 pub use areas::{Area, AreaIndex};
 pub use coverage::Coverage;
-pub use overlaps::{overlapping, Overlap};
+pub use overlaps::{Overlap, overlapping};
 pub use points::{Nearest, PointIndex, RadiusSummary};
 pub use polygons::PolygonIndex;
 

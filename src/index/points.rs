@@ -1,6 +1,6 @@
 //! Queries over one point layer: nearest k, count and weight within a radius, points in a box.
 
-use rstar::{primitives::GeomWithData, RTree, AABB};
+use rstar::{AABB, RTree, primitives::GeomWithData};
 use serde::Serialize;
 
 use crate::spatial::Metres;

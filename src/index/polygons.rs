@@ -3,7 +3,7 @@
 //! ray to the east decides inside (even-odd, so holes and multipolygons need no special case).
 
 use geo::MultiPolygon;
-use rstar::{primitives::Line, PointDistance, RTree, AABB};
+use rstar::{AABB, PointDistance, RTree, primitives::Line};
 
 /// The edges of a polygon layer, indexed.
 ///

@@ -10,10 +10,10 @@
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, MeasureError};
-use crate::analysis::did::{did, pooled, DidEstimate, WindowCounts};
+use super::{MeasureError, bounded};
+use crate::analysis::did::{DidEstimate, WindowCounts, did, pooled};
 use crate::privacy::{Policy, Redact};
-use crate::release::before_after::{conclusion, units, Effect};
+use crate::release::before_after::{Effect, conclusion, units};
 use crate::store::queries;
 
 #[derive(Clone, Debug, Deserialize)]

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::hotspots::{cell_size, count_cells};
-use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
-use crate::analysis::emerging::{emerging_hot_spots, Cube, Params, Pattern, State};
+use super::{Geography, Incidents, MeasureError, StudyArea, bounded};
+use crate::analysis::emerging::{Cube, Params, Pattern, State, emerging_hot_spots};
 use crate::config::Config;
 use crate::spatial::Metres;
 use crate::store::queries::IncidentFilter;

@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-use super::{bounded, Geography, Incidents, MeasureError};
+use super::{Geography, Incidents, MeasureError, bounded};
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, kde_with, Density, Quartic};
+use crate::analysis::kde::{Density, Quartic, kde, kde_with};
 use crate::config::Config;
 use crate::privacy::{Policy, Redact};
 use crate::spatial::Metres;

@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
+use super::{Geography, Incidents, MeasureError, StudyArea, bounded};
 use crate::analysis::grid::Grid;
-use crate::analysis::hotspot::{gi_star, SpotClass};
+use crate::analysis::hotspot::{SpotClass, gi_star};
 use crate::config::Config;
 use crate::privacy::{Policy, Redact};
-use crate::spatial::{Metres, SsbCell, SsbProjection, SSB_CELL_M};
+use crate::spatial::{Metres, SSB_CELL_M, SsbCell, SsbProjection};
 use crate::store::queries::IncidentFilter;
 
 /// Defaults: all sources, the latest year, neighbours within 500 m, and cells of 250 m on the

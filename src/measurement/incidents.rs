@@ -185,7 +185,7 @@ fn released_series(
                     (Some(_), true, _) => {
                         return Err(MeasureError::BadParameter(
                             "monthly series per category are not public: the release has months and categories per delbydel separately".into(),
-                        ))
+                        ));
                     }
                 };
             }

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::hotspots::{cell_size, count_cells};
-use super::{bounded, Geography, Incidents, MeasureError, StudyArea};
-use crate::analysis::lisa::{local_moran, Quadrant};
+use super::{Geography, Incidents, MeasureError, StudyArea, bounded};
+use crate::analysis::lisa::{Quadrant, local_moran};
 use crate::config::Config;
 use crate::privacy::{Policy, Redact};
 use crate::spatial::Metres;

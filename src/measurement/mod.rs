@@ -12,19 +12,19 @@ mod series;
 
 use duckdb::Connection;
 
-pub use crate::release::before_after::{opening_window, public_conclusion, units, Effect, Unit};
-pub use before_after::{before_after, BeforeAfter, BeforeAfterParams, SiteResult};
-pub use emerging::{emerging, Emerging, EmergingCell, EmergingParams};
-pub use heat::{heat, HeatParams, HeatSurface};
-pub use hotspots::{hotspots, HotspotCell, HotspotParams, Hotspots};
+pub use crate::release::before_after::{Effect, Unit, opening_window, public_conclusion, units};
+pub use before_after::{BeforeAfter, BeforeAfterParams, SiteResult, before_after};
+pub use emerging::{Emerging, EmergingCell, EmergingParams, emerging};
+pub use heat::{HeatParams, HeatSurface, heat};
+pub use hotspots::{HotspotCell, HotspotParams, Hotspots, hotspots};
 pub use incidents::Incidents;
-pub use lisa::{lisa, LisaCell, LisaParams, PERMUTATIONS as LISA_PERMUTATIONS};
-pub use series::{series, Series, SeriesParams};
+pub use lisa::{LisaCell, LisaParams, PERMUTATIONS as LISA_PERMUTATIONS, lisa};
+pub use series::{Series, SeriesParams, series};
 
 use crate::analysis::indicators::{self, AreaBasis, AreaInfo, Indicator};
 use crate::analysis::kde::WeightedPoint;
 use crate::config::{Config, LayerKind};
-use crate::store::{queries, StoreError};
+use crate::store::{StoreError, queries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MeasureError {

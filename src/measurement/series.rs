@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Incidents, MeasureError};
-use crate::analysis::trend::{trend, Trend};
+use crate::analysis::trend::{Trend, trend};
 use crate::config::{Config, LayerKind};
 use crate::privacy::{Count, Policy, Redact};
 use crate::store::queries::IncidentFilter;

@@ -114,11 +114,7 @@ pub fn public_conclusion(effect: Option<Effect>, radius: f64, years: i32) -> (St
 /// A signed percentage without a sign on zero ("+12", "-3", "0"; never "-0").
 fn signed_pct(v: f64) -> String {
     let shown = format!("{v:+.0}");
-    if shown == "-0" || shown == "+0" {
-        "0".into()
-    } else {
-        shown
-    }
+    if shown == "-0" || shown == "+0" { "0".into() } else { shown }
 }
 
 /// States the pooled result honestly, in whichever direction it points.
@@ -133,8 +129,12 @@ pub(crate) fn conclusion(effect: Option<Effect>, (sites, sites_en): (&str, &str)
     let ci_en = format!("95 % CI {lo} to {hi} %");
     if !e.significant {
         (
-            format!("På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct} %, {ci})."),
-            format!("Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct} %, {ci_en})."),
+            format!(
+                "På tvers av {sites} boliger endret antall hendelser innen {radius:.0} m seg ikke signifikant annerledes enn i resten av delbydelen, {years} år før og etter oppstart ({pct} %, {ci})."
+            ),
+            format!(
+                "Across {sites_en} sites, incidents within {radius:.0} m did not change significantly differently from the rest of the delbydel, {years} years before and after opening ({pct} %, {ci_en})."
+            ),
         )
     } else if rose {
         (

@@ -17,13 +17,13 @@ use rand_chacha::ChaCha20Rng;
 use sha2::{Digest, Sha256};
 
 use super::before_after::Effect;
-use super::ledger::{decide, Decision, Entry};
+use super::ledger::{Decision, Entry, decide};
 use super::mechanism::DiscreteGaussian;
 use super::units::{Unit, Units};
-use super::{source_year_key, Budget, LevelAccuracy, PublicBeforeAfter, Release, ReleaseSettings, SourceYear, Spent};
+use super::{Budget, LevelAccuracy, PublicBeforeAfter, Release, ReleaseSettings, SourceYear, Spent, source_year_key};
 use crate::analysis::did::{did_estimated, pooled};
 use crate::figure::Figure;
-use crate::spatial::{SsbCell, SsbProjection, SSB_CELL_M};
+use crate::spatial::{SSB_CELL_M, SsbCell, SsbProjection};
 use crate::store::queries::HousingSite;
 use crate::store::release::Tally;
 

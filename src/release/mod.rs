@@ -29,8 +29,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use build::{build, BuildInput, BuildReport, ReleaseArea};
-pub use publish::{cost_lines, current, first_or_newest, for_reading, input, is_stale, latest, pending, publish, Cost, Published, ReleaseError};
+pub use build::{BuildInput, BuildReport, ReleaseArea, build};
+pub use publish::{Cost, Published, ReleaseError, cost_lines, current, first_or_newest, for_reading, input, is_stale, latest, pending, publish};
 
 use build::Scales;
 use units::{Unit, Units};

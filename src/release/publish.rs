@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use duckdb::Connection;
 
-use super::build::{build, BuildInput, ReleaseArea};
-use super::ledger::{decide, Decision, Entry};
-use super::{source_year_key, Release, Spent};
+use super::build::{BuildInput, ReleaseArea, build};
+use super::ledger::{Decision, Entry, decide};
+use super::{Release, Spent, source_year_key};
 use crate::config::{Config, LayerKind};
-use crate::store::{queries, release as stored, StoreError};
+use crate::store::{StoreError, queries, release as stored};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {

@@ -1,7 +1,7 @@
 //! XYZ map tiles (256 px, Web Mercator) drawn from a grid in EPSG:25832, encoded as PNG.
 
 use crate::analysis::grid::Grid;
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 pub const TILE_PX: u32 = 256;
 

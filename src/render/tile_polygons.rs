@@ -97,7 +97,7 @@ pub fn signed_area(ring: &[(i32, i32)]) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{polygon, LineString, Polygon, Validation};
+    use geo::{LineString, Polygon, Validation, polygon};
 
     fn as_geo(rings: &[Vec<(i32, i32)>]) -> Polygon<f64> {
         let ring = |r: &Vec<(i32, i32)>| LineString::from(r.iter().map(|&(x, y)| (f64::from(x), f64::from(y))).collect::<Vec<_>>());

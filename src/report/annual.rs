@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::pdf::{AreaMap, Block};
-use super::svg::{escape, View};
+use super::svg::{View, escape};
 use crate::analysis::indicators::Indicator;
 use crate::config::Config;
 use crate::measurement::{self, BeforeAfterParams, Emerging, EmergingParams, Geography, HotspotParams, Incidents, Level, SeriesParams};

@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::pdf::{Block, MapBlock, StreetLine};
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde_with, Quartic, Support, WeightedPoint};
-use crate::analysis::network::isochrone::{isochrone, Direction};
-use crate::analysis::trend::{trend, Trend};
+use crate::analysis::kde::{Quartic, Support, WeightedPoint, kde_with};
+use crate::analysis::network::isochrone::{Direction, isochrone};
+use crate::analysis::trend::{Trend, trend};
 use crate::config::Config;
 use crate::figure::Figure;
 use crate::index::network::Mode;

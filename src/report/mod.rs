@@ -37,11 +37,7 @@ pub fn number(v: f64, digits: usize, norwegian: bool) -> String {
     }
     // A value that rounds to zero has no sign ("−0" would say less than nothing).
     let zero = text.chars().all(|c| c == '0' || c == '.');
-    if v < 0.0 && !zero {
-        format!("−{grouped}")
-    } else {
-        grouped
-    }
+    if v < 0.0 && !zero { format!("−{grouped}") } else { grouped }
 }
 
 /// A change with its sign as prose writes it: "+21", "−19" (a minus sign, not a hyphen), "0".
@@ -53,11 +49,7 @@ pub fn number(v: f64, digits: usize, norwegian: bool) -> String {
 /// ```
 pub fn signed(v: f64, digits: usize) -> String {
     let text = number(v, digits, true);
-    if v > 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        format!("+{text}")
-    } else {
-        text
-    }
+    if v > 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') { format!("+{text}") } else { text }
 }
 
 /// A count as a report prints it: every whole number grouped in thousands ("4 141 (4 134–4 148)",

@@ -3,6 +3,7 @@
 //! arrow, with no GPU, browser or network.
 
 use geo::MultiPolygon;
+use krilla::Document;
 use krilla::color::rgb;
 use krilla::geom::{PathBuilder, Point};
 use krilla::metadata::Metadata;
@@ -12,7 +13,6 @@ use krilla::paint::{Fill, Stroke, StrokeDash};
 use krilla::surface::Surface;
 use krilla::tagging::{Artifact, ArtifactType, ContentTag, SpanTag, TableHeaderScope, Tag, TagGroup, TagKind, TagTree};
 use krilla::text::{Font, TextDirection};
-use krilla::Document;
 
 use crate::analysis::grid::Grid;
 

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use duckdb::Connection;
 
 use crate::analysis::grid::Grid;
-use crate::analysis::kde::{kde, Quartic};
+use crate::analysis::kde::{Quartic, kde};
 use crate::analysis::network::NearestOnNetwork;
 use crate::analysis::siting::{Along, Basis, GroupRules, Metric, Route, RuleSet, StaffBase};
 use crate::config::{Config, ConfigError, GeometryType};
@@ -29,7 +29,7 @@ use crate::measurement::Incidents;
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::spatial::Metres;
-use crate::store::{queries, StoreError};
+use crate::store::{StoreError, queries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SitingError {

@@ -8,12 +8,12 @@ mod surface;
 pub mod travel;
 
 pub use context::{SiteMetrics, SitingContext, SitingError, Travel};
-pub use surface::{grid_cells, surface, surface_within, Surface, SurfaceParams};
+pub use surface::{Surface, SurfaceParams, grid_cells, surface, surface_within};
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::siting::what_if::{self, Change, WhatIf};
-use crate::analysis::siting::{quick_score, score, Basis, BasisTexts, Explanation, GroupRules, Measured, Metric, Route};
+use crate::analysis::siting::{Basis, BasisTexts, Explanation, GroupRules, Measured, Metric, Route, quick_score, score};
 use crate::privacy::Policy;
 
 /// A candidate site, in EPSG:25832.
@@ -34,7 +34,7 @@ pub struct Candidate {
 
 /// A site's value of each metric for one group: the site's own units and staff base come from
 /// the request or the group's norm; everything else was measured.
-fn values_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<f64> + 'a {
+fn values_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<f64> + use<'a> {
     let units = f64::from(site.units.unwrap_or(group.default_units));
     let own_base = site.staff_base_on_site.unwrap_or(group.staff_base_on_site);
     move |m: &Metric| match m {
@@ -45,7 +45,7 @@ fn values_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics
 }
 
 /// How each metric of a site was measured, for one group: a staff base on site needs no route.
-fn routes_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<Route> + 'a {
+fn routes_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics<'a>) -> impl Fn(&Metric) -> Option<Route> + use<'a> {
     let own_base = site.staff_base_on_site.unwrap_or(group.staff_base_on_site);
     move |m: &Metric| match m {
         Metric::StaffBaseMinutes if own_base => Some(Route { basis: Basis::OnSite, straight_m: None, walk_m: None }),
@@ -55,7 +55,7 @@ fn routes_for<'a>(group: &GroupRules, site: &Candidate, metrics: &'a SiteMetrics
 
 /// Whether the caller may see (and be scored on) a metric: the privacy checkpoint's rule for
 /// metrics built on internal housing data.
-fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool {
+fn visible(policy: &Policy) -> impl Fn(&Metric) -> bool + use<> {
     let internal = policy.role.is_internal();
     move |m: &Metric| internal || !m.uses_internal_data()
 }

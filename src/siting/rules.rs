@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::analysis::siting::{Along, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
-use crate::config::{suggest, ConfigError, LayerKind};
+use crate::config::{ConfigError, LayerKind, suggest};
 use crate::index::network::Profile;
 
 #[derive(Deserialize)]
@@ -212,7 +212,7 @@ fn metric(r: &RawRule, config: &crate::config::Config) -> Result<Metric, String>
             let along = match r.along.as_deref() {
                 None | Some("straight") => Along::Straight,
                 Some("walk") if config.layer(&layer).is_ok_and(|l| l.geometry == crate::config::GeometryType::Polygon) => {
-                    return Err(format!("along = \"walk\": layer '{layer}' holds polygons, measured to their edge in a straight line only"))
+                    return Err(format!("along = \"walk\": layer '{layer}' holds polygons, measured to their edge in a straight line only"));
                 }
                 Some("walk") => Along::Walk,
                 Some(other) => return Err(format!("along = \"{other}\" is not one of straight, walk")),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{quick_score_group, Candidate, SitingContext, SitingError};
+use super::{Candidate, SitingContext, SitingError, quick_score_group};
 use crate::analysis::grid::Grid;
 use crate::analysis::siting::{Along, Basis, Metric};
 use crate::privacy::Policy;

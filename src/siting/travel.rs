@@ -5,10 +5,10 @@
 use geo::MultiPolygon;
 use serde::Serialize;
 
-use crate::analysis::network::isochrone::{isochrone, Direction, Isochrone};
 use crate::analysis::network::NearestOnNetwork;
+use crate::analysis::network::isochrone::{Direction, Isochrone, isochrone};
 use crate::index::network::{Mode, Network};
-use crate::spatial::{Crs, Transformer, ANALYSIS_CRS};
+use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 /// The way from one point to another along the network.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

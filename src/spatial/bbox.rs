@@ -16,7 +16,7 @@
 
 use geo::{Intersects, LineString, Polygon};
 
-use super::{envelope_in, Crs, CrsError, Transformer, ANALYSIS_CRS};
+use super::{ANALYSIS_CRS, Crs, CrsError, Transformer, envelope_in};
 
 /// A box in `crs` (min x, min y, max x, max y; degrees lon/lat for geographic CRSs).
 #[derive(Clone, Debug, PartialEq)]
@@ -64,7 +64,7 @@ impl BoxQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use geo::{point, polygon, Geometry};
+    use geo::{Geometry, point, polygon};
 
     #[test]
     fn a_polygon_that_covers_the_box_or_crosses_it_is_in_and_one_beside_it_is_not() {

@@ -168,11 +168,7 @@ impl Transformer {
         }
         let mut p = if self.from.is_geographic() { (x.to_radians(), y.to_radians(), 0.0) } else { (x, y, 0.0) };
         proj4rs::transform::transform(src, dst, &mut p).map_err(|e| fail(e.to_string()))?;
-        if self.to.is_geographic() {
-            Ok((p.0.to_degrees(), p.1.to_degrees()))
-        } else {
-            Ok((p.0, p.1))
-        }
+        if self.to.is_geographic() { Ok((p.0.to_degrees(), p.1.to_degrees())) } else { Ok((p.0, p.1)) }
     }
 
     /// Transforms every coordinate of a geometry. Polygon edges from a geographic CRS are

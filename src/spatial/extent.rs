@@ -1,7 +1,7 @@
 //! The municipality's extent: a rectangle in the analysis CRS that every imported feature must
 //! fall inside, to catch swapped axes, wrong CRSs and stray points.
 
-use super::{Crs, CrsError, Transformer, ANALYSIS_CRS};
+use super::{ANALYSIS_CRS, Crs, CrsError, Transformer};
 
 /// A rectangle in [`ANALYSIS_CRS`] metres.
 #[derive(Clone, Copy, Debug, PartialEq)]

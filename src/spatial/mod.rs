@@ -12,7 +12,7 @@ mod ssb;
 mod units;
 
 pub use bbox::BoxQuery;
-pub use crs::{Crs, CrsError, Transformer, ANALYSIS_CRS};
-pub use extent::{bounds_of, envelope_in, Extent};
-pub use ssb::{SsbCell, SsbProjection, SSB_CELL_M};
+pub use crs::{ANALYSIS_CRS, Crs, CrsError, Transformer};
+pub use extent::{Extent, bounds_of, envelope_in};
+pub use ssb::{SSB_CELL_M, SsbCell, SsbProjection};
 pub use units::{LonLat, Metres};

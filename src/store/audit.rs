@@ -1,7 +1,7 @@
 //! The audit log: imports, exports, reports, token management and token use, viewable and
 //! exportable by an administrator.
 
-use duckdb::{params, Connection};
+use duckdb::{Connection, params};
 use serde::Serialize;
 
 use super::StoreError;

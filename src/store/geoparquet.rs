@@ -14,13 +14,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use duckdb::{params, Connection};
+use duckdb::{Connection, params};
 use geo::{BoundingRect, Coord, LineString, MultiLineString, MultiPolygon};
 use serde_json::json;
 
-use super::queries::{parse_shape, Shape};
-use super::write::Table;
 use super::StoreError;
+use super::queries::{Shape, parse_shape};
+use super::write::Table;
 use crate::config::{Config, LayerKind};
 
 /// EPSG:25832 (ETRS89 / UTM zone 32N) as PROJJSON, as PROJ 9 writes it.

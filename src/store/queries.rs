@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::{params, Connection};
+use duckdb::{Connection, params};
 use geo::{MultiLineString, MultiPolygon};
 use serde::Serialize;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::{params, Connection};
+use duckdb::{Connection, params};
 
 use super::StoreError;
 

@@ -1,6 +1,6 @@
 //! API tokens: created for a role, stored only as a SHA-256 hash, looked up per request.
 
-use duckdb::{params, Connection, OptionalExt};
+use duckdb::{Connection, OptionalExt, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

@@ -7,12 +7,12 @@
 
 use chrono::NaiveDate;
 use duckdb::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Array, Int64Builder, Int8Builder, StringArray,
+    Array, ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int8Builder, Int16Builder, Int32Builder, Int64Array, Int64Builder, StringArray,
     StringBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema};
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::{params, Connection, Transaction};
+use duckdb::{Connection, Transaction, params};
 use geo::Area;
 use std::sync::Arc;
 

@@ -17,16 +17,16 @@ use std::path::Path;
 use axum::body::Body;
 use axum::http::Request;
 use bomiljo::analysis::siting::Metric;
-use bomiljo::api::{router, AppState};
+use bomiljo::api::{AppState, router};
 use bomiljo::config::Config;
-use bomiljo::import::{import_file, ImportOptions};
+use bomiljo::import::{ImportOptions, import_file};
 use bomiljo::measurement::{self, Geography, Incidents};
 use bomiljo::privacy::{Count, Policy, Role};
 use bomiljo::release::Release;
-use bomiljo::spatial::{Crs, SsbProjection, Transformer, ANALYSIS_CRS};
-use bomiljo::store::{queries, OpenMode, Store};
+use bomiljo::spatial::{ANALYSIS_CRS, Crs, SsbProjection, Transformer};
+use bomiljo::store::{OpenMode, Store, queries};
 use rand::{RngExt, SeedableRng};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const K: u64 = 5;
@@ -243,11 +243,7 @@ impl Outcome {
     }
 
     fn rate(&self) -> f64 {
-        if self.targets == 0 {
-            0.0
-        } else {
-            self.exact as f64 / self.targets as f64
-        }
+        if self.targets == 0 { 0.0 } else { self.exact as f64 / self.targets as f64 }
     }
 }
 
@@ -774,11 +770,7 @@ fn a_public_score_and_its_coverage_are_the_same_with_or_without_housing_nearby()
 
 /// `&source=…`, or nothing for every source (as the map page asks).
 fn source_param(source: &str) -> String {
-    if source.is_empty() {
-        String::new()
-    } else {
-        format!("&source={source}")
-    }
+    if source.is_empty() { String::new() } else { format!("&source={source}") }
 }
 
 /// The cell of the release (SSB 250 m) a public GeoJSON cell stands for.

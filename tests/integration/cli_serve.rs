@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use crate::common::{bomiljo, fixture, import_ok, two_squares_db, Server};
+use crate::common::{Server, bomiljo, fixture, import_ok, two_squares_db};
 
 #[test]
 fn layers_lists_every_layer_with_its_visibility() {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{bomiljo, import_ok, two_squares_db, Server};
+use crate::common::{Server, bomiljo, import_ok, two_squares_db};
 
 const PLANNED: &str = "59.908458,10.743331"; // (597500, 6642500)
 
@@ -215,11 +215,7 @@ fn sheet_with_config(db: &Path, cfg: &Path, lang: &str) -> Result<String, String
         .env("BOMILJO_LOG", "warn")
         .output()
         .unwrap();
-    if out.status.success() {
-        Ok(pdftotext(&pdf))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    if out.status.success() { Ok(pdftotext(&pdf)) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use bomiljo::config::Config;
-use bomiljo::import::{import_file, ImportOptions};
+use bomiljo::import::{ImportOptions, import_file};
 use bomiljo::store::Store;
 use proptest::prelude::*;
 

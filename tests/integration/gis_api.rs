@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use crate::common::{fixture, import_ok, two_squares_db, Server};
+use crate::common::{Server, fixture, import_ok, two_squares_db};
 use serde_json::Value;
 
 fn server_with_data(dir: &std::path::Path) -> (Server, String) {

@@ -326,7 +326,10 @@ fn gtfs_stops_and_openstreetmap_shops_and_pharmacies() {
     let db = big_square_db(dir.path());
     import_ok(&db, "transit_stops", &fixture("formats/gtfs.zip"), &[]);
     // Six quays; the station (location_type 1) is not a seventh stop.
-    let stops: String = query(&db, "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM features WHERE layer = 'transit_stops' GROUP BY 1)");
+    let stops: String = query(
+        &db,
+        "SELECT string_agg(category || ' ' || n, ',' ORDER BY category) FROM (SELECT category, count(*) n FROM features WHERE layer = 'transit_stops' GROUP BY 1)",
+    );
     assert_eq!(stops, "platform 2,stop 4");
 
     import_ok(&db, "grocery", &fixture("formats/shops.osm.pbf"), &[]);

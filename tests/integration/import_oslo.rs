@@ -136,7 +136,7 @@ fn population_per_delbydel_is_weighted_by_area_not_taken_from_cell_centres() {
         }
     }
     let (mut checked, mut centre_far_off) = (0, 0);
-    for (code, &expected) in sampled.iter().filter(|(_, &p)| p > 1000.0) {
+    for (code, &expected) in sampled.iter().filter(|&(_, &p)| p > 1000.0) {
         let got = weighted[code];
         assert!((got / expected - 1.0).abs() < 0.02, "{code}: areal weighting {got:.0}, sub-cell estimate {expected:.0}");
         checked += 1;

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use crate::common::{bomiljo, Server};
+use crate::common::{Server, bomiljo};
 use bomiljo::bench::load::{self, Request};
 
 #[test]

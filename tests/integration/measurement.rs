@@ -7,7 +7,7 @@ use crate::common;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{bomiljo, import_ok, rectangles, two_squares_db, Server};
+use crate::common::{Server, bomiljo, import_ok, rectangles, two_squares_db};
 
 fn measured_db(dir: &Path) -> PathBuf {
     let db = two_squares_db(dir);
@@ -423,7 +423,7 @@ fn raw_hot_spot_cells_follow_the_snapping_grid() {
 
 #[test]
 fn before_after_merges_overlapping_sites_and_compares_inside_the_delbydel() {
-    use bomiljo::measurement::{before_after, BeforeAfterParams};
+    use bomiljo::measurement::{BeforeAfterParams, before_after};
     let dir = tempfile::tempdir().unwrap();
     let db = two_squares_db(dir.path());
     let housing = dir.path().join("housing.csv");

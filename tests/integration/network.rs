@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{bomiljo, fixture, import_ok, query, rectangles, two_squares_db, Server};
-use serde_json::{json, Value};
+use crate::common::{Server, bomiljo, fixture, import_ok, query, rectangles, two_squares_db};
+use serde_json::{Value, json};
 
 fn run_json(db: &Path, args: &[&str]) -> Result<Value, String> {
     let out = bomiljo(db, args);

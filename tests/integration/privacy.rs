@@ -6,9 +6,9 @@ use std::path::Path;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use bomiljo::api::{router, AppState};
+use bomiljo::api::{AppState, router};
 use bomiljo::config::Config;
-use bomiljo::import::{import_file, ImportOptions};
+use bomiljo::import::{ImportOptions, import_file};
 use bomiljo::store::{OpenMode, Store};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -36,11 +36,7 @@ fn build(dir: &Path, counts: &[(usize, i32, usize, u8)], sites: &[(u16, u16, u8)
             serial += 1;
             let x = 597_050 + square * 1000 + (i as usize % 9) * 100;
             let line = format!("g{serial},{year}-06-{:02},{},{x},6642450\n", 1 + i % 28, if source == 0 { "drugs" } else { "fire" });
-            if source == 0 {
-                police.push_str(&line)
-            } else {
-                fire.push_str(&line)
-            }
+            if source == 0 { police.push_str(&line) } else { fire.push_str(&line) }
         }
     }
     for (name, layer, text) in [("police.csv", "incidents_police", police), ("fire.csv", "incidents_fire", fire)] {

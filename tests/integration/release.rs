@@ -6,8 +6,8 @@ use std::path::Path;
 
 use bomiljo::config::Config;
 use bomiljo::figure::Figure;
-use bomiljo::import::{import_file, ImportOptions};
-use bomiljo::release::{publish, Release};
+use bomiljo::import::{ImportOptions, import_file};
+use bomiljo::release::{Release, publish};
 use bomiljo::store::{OpenMode, Store};
 
 fn config() -> Config {

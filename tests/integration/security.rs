@@ -6,7 +6,7 @@ use crate::common;
 
 use std::path::Path;
 
-use crate::common::{bomiljo, fingerprint, fixture, import_ok, two_squares_db, Server};
+use crate::common::{Server, bomiljo, fingerprint, fixture, import_ok, two_squares_db};
 use bomiljo::api::routes::ROUTES;
 use bomiljo::privacy::Role;
 use serde_json::json;

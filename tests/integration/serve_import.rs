@@ -3,10 +3,10 @@
 //! and indexes afresh. Readers see the data before or after, never between; a refused file
 //! changes nothing and says why, row by row.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::common::{bomiljo, token, Server};
+use crate::common::{Server, bomiljo, token};
 
 fn demo_server(dir: &std::path::Path) -> (Server, String, String) {
     let db = dir.join("demo.duckdb");

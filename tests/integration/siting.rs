@@ -12,8 +12,8 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{bomiljo, import_ok, oslo, two_squares_db, Server};
-use serde_json::{json, Value};
+use crate::common::{Server, bomiljo, import_ok, oslo, two_squares_db};
+use serde_json::{Value, json};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

@@ -346,11 +346,7 @@ pub fn render(template: &str, metric: &Metric, value: Option<f64>, threshold: Op
     let d = metric.decimals();
     let num = |v: f64| {
         let text = format!("{v:.d$}");
-        if d > 0 {
-            text.replace('.', ",")
-        } else {
-            text
-        }
+        if d > 0 { text.replace('.', ",") } else { text }
     };
     let mut out = template.replace("{value}", &value.map_or_else(|| "–".into(), num)).replace("{basis}", basis);
     if let Some(t) = threshold {

@@ -12,4 +12,4 @@ pub mod sensitivity;
 pub mod what_if;
 
 pub use criterion::{Along, Basis, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, Route, RuleSet, StaffBase};
-pub use score::{quick_score, score, ConstraintResult, Explanation, FactorResult, Measured, Verdict};
+pub use score::{ConstraintResult, Explanation, FactorResult, Measured, Verdict, quick_score, score};

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::criterion::{render, BasisTexts, GroupRules, Metric, Route};
+use super::criterion::{BasisTexts, GroupRules, Metric, Route, render};
 
 /// One constraint's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]

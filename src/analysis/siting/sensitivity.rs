@@ -19,8 +19,8 @@
 
 use serde::Serialize;
 
-use super::score::{Verdict, MIN_WEIGHT_SHARE_FOR_JUDGEMENT};
 use super::Explanation;
+use super::score::{MIN_WEIGHT_SHARE_FOR_JUDGEMENT, Verdict};
 
 /// A score split around one factor: the other measured factors' weighted subscores and weights.
 #[derive(Clone, Copy, Debug)]
@@ -33,11 +33,7 @@ pub struct Parts {
 /// The score (0-100) with this factor at weight `w`.
 pub fn score_at(p: &Parts, w: f64) -> f64 {
     let weight = p.others_weight + w;
-    if weight > 0.0 {
-        100.0 * (p.others_sum + w * p.subscore) / weight
-    } else {
-        0.0
-    }
+    if weight > 0.0 { 100.0 * (p.others_sum + w * p.subscore) / weight } else { 0.0 }
 }
 
 /// A weight at which a site's verdict changes.

@@ -157,9 +157,13 @@ mod tests {
         let refused = |w: WhatIf| apply(&rules(), &w, &ranges).unwrap_err();
         assert!(refused(WhatIf { weights: [("quiet".to_string(), 9.0)].into(), ..WhatIf::default() }).contains("allows 0-5"));
         assert!(refused(WhatIf { weights: [("qiuet".to_string(), 1.0)].into(), ..WhatIf::default() }).contains("factors: transit, quiet"));
-        assert!(refused(WhatIf { thresholds: [("transit".to_string(), Thresholds { full_at: 100.0, zero_at: 1000.0 })].into(), ..WhatIf::default() })
-            .contains("200-800"));
-        assert!(refused(WhatIf { weights: [("transit".to_string(), 0.0), ("quiet".to_string(), 0.0)].into(), ..WhatIf::default() })
-            .contains("nothing would be scored"));
+        assert!(
+            refused(WhatIf { thresholds: [("transit".to_string(), Thresholds { full_at: 100.0, zero_at: 1000.0 })].into(), ..WhatIf::default() })
+                .contains("200-800")
+        );
+        assert!(
+            refused(WhatIf { weights: [("transit".to_string(), 0.0), ("quiet".to_string(), 0.0)].into(), ..WhatIf::default() })
+                .contains("nothing would be scored")
+        );
     }
 }

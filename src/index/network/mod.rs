@@ -29,12 +29,12 @@
 
 mod profile;
 
-pub use profile::{parse_maxspeed, Profile, Way};
+pub use profile::{Profile, Way, parse_maxspeed};
 
 use std::collections::{BTreeMap, HashMap};
 
 use geo::{Coord, MultiLineString};
-use rstar::{RTree, RTreeObject, AABB};
+use rstar::{AABB, RTree, RTreeObject};
 use serde::Serialize;
 
 /// How one travels.
