@@ -28,12 +28,14 @@ test: setup
 	./scripts/web-test.sh
 
 # Heavy proofs, kept out of `make test`: SIGKILL crashes during imports, the load test, the
+# importers fuzzed with 1,000 cases a test (100 in `make test`), the
 # statistics against PySAL (esda, libpysal from PyPI: space-time Gi*, Local Moran's I), the street
 # network against networkx, the GeoParquet export against its schema, the indicators on Spark
 # and SedonaDB, the OGC API and vector tiles in GDAL and QGIS (Debian packages, headless), and
 # the CPU cost of every public request.
 proof: setup distributed cost
 	$(CARGO) test --no-fail-fast --test integration -- --ignored
+	BOMILJO_FUZZ_CASES=1000 $(CARGO) test --test integration -- fuzz_import
 	./scripts/crosscheck.sh
 	./scripts/gis-clients.sh
 

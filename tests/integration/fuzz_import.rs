@@ -1,5 +1,6 @@
-//! Fuzzing the importers (proptest, many cases in the normal suite): whatever the bytes, an
-//! import returns a result (usually a clear rejection) and never panics.
+//! Fuzzing the importers (proptest): whatever the bytes, an import returns a result (usually a
+//! clear rejection) and never panics. 100 cases a test in `make test`; `make proof` runs 1,000
+//! (`BOMILJO_FUZZ_CASES`).
 
 use std::path::Path;
 
@@ -7,6 +8,11 @@ use bomiljo::config::Config;
 use bomiljo::import::{ImportOptions, import_file};
 use bomiljo::store::Store;
 use proptest::prelude::*;
+
+/// Cases per test: `BOMILJO_FUZZ_CASES`, or 100.
+fn fuzz_cases() -> u32 {
+    std::env::var("BOMILJO_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
+}
 
 fn import(bytes: &[u8], name: &str, layer: &str) {
     let config = Config::load(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -37,7 +43,7 @@ fn cell() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(fuzz_cases()))]
 
     #[test]
     fn csv_imports_never_panic(

@@ -236,6 +236,34 @@ test('siting mode returns an explanation for a clicked place', async () => {
   await page.close();
 });
 
+test('an analyst tries another weight on the page and the verdict turns where the page said it would', async () => {
+  const { page, errors } = await openMap({ token: process.env.BOMILJO_TOKEN });
+  await page.click('#tab-siting');
+  await page.selectOption('#group', '5');
+  const { x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#score .big');
+  const lonlat = await page.evaluate(([px, py]) => window.bomiljoMap.unproject([px, py]), [x - (await page.locator('#map').boundingBox()).x, y - (await page.locator('#map').boundingBox()).y]);
+  const scored = await (await fetch(`${BASE}/api/score`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${process.env.BOMILJO_TOKEN}` }, body: JSON.stringify({ group: 5, lon: lonlat.lng, lat: lonlat.lat, units: 8 }) })).json();
+  const flip = scored.sensitivity[0];
+  assert.ok(flip, `the demo's site has a weight at which its verdict turns: ${JSON.stringify(scored.sensitivity)}`);
+  // The page says where, in words.
+  const shown = await page.textContent('#score');
+  assert.ok(shown.includes(`«${flip.factor}»`) && shown.includes('ville stedet vært'), shown);
+  // Moved just past that weight, the verdict turns, and the page says it is not the matrix.
+  await page.click('#score details.what-if summary');
+  const past = flip.weight_at + (flip.weight_at - flip.weight_now) * 0.02;
+  await page.fill(`#score input[data-factor="${flip.factor}"]`, String(past));
+  await page.click('#what-if-apply');
+  await page.waitForFunction(() => /Hva om \(ikke matrisen\)/.test(document.querySelector('#score').textContent));
+  const then = { well_suited: 'godt egnet', moderately_suited: 'middels egnet', poorly_suited: 'lite egnet' }[flip.verdict_then];
+  assert.ok((await page.textContent('#score')).includes(`vurderes som ${then}`), await page.textContent('#score'));
+  await page.click('#what-if-reset');
+  await page.waitForFunction(() => !/Hva om/.test(document.querySelector('#score').textContent));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a planner's link opens on Plassering with the same group, units and site scored", async () => {
   // A planner scores a site for group 4 with 6 units, then shares the address.
   const first = await openMap();

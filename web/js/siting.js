@@ -6,6 +6,8 @@ import { parseCoordinates } from './place.js';
 
 const candidates = [];
 let groups = [];
+/** How far a what-if may move a weight (the rule file's `[what_if]`). */
+let weightRange = [0, 5];
 /** The site last scored, for redrawing its travel area. */
 let site = null;
 /** The page's state (site, group, units go in the address) and how to save it. */
@@ -18,6 +20,7 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
   view = { state, save };
   const rules = await getJson('api/rules');
   groups = rules.groups;
+  weightRange = rules.what_if?.weight ?? weightRange;
   renderGroups();
   if (state.group) document.getElementById('group').value = state.group;
   if (state.units) document.getElementById('units').value = state.units;
@@ -100,7 +103,30 @@ function suitabilityTiles() {
   return [`${location.origin}/tiles/suitability/{z}/{x}/{y}.png?group=${group}&units=${units}`];
 }
 
-const request = (lon, lat) => ({ group: Number(document.getElementById('group').value), lon, lat, units: Number(document.getElementById('units').value) });
+/** The weights an analyst has moved from the matrix, by factor id (empty: the matrix). */
+let whatIf = {};
+
+const request = (lon, lat) => ({
+  group: Number(document.getElementById('group').value), lon, lat, units: Number(document.getElementById('units').value),
+  ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}),
+});
+
+/** Where the verdict would turn, one weight at a time, in words. */
+function sensitivityLines(flips) {
+  if (!flips?.length) return `<p class="note">${t('sensitivity_none')}</p>`;
+  const verdict = (v) => t(`verdict_${v}`);
+  return `<ul class="note">${flips.slice(0, 4).map((f) => `<li>${esc(t('sensitivity_line').replace('{factor}', f.factor).replace('{at}', fmt(f.weight_at, 2)).replace('{now}', fmt(f.weight_now, 1)).replace('{then}', verdict(f.verdict_then)))}</li>`).join('')}</ul>`;
+}
+
+/** Analysts: a weight per factor to try instead of the matrix's, within the rule file's range. */
+function whatIfForm(factors) {
+  if (!document.body.classList.contains('analyst')) return '';
+  const [lo, hi] = weightRange;
+  const inputs = factors.map((f) => `<label>${esc(f.id)} <input type="number" data-factor="${esc(f.id)}" min="${lo}" max="${hi}" step="0.25" value="${esc(whatIf[f.id] ?? f.weight)}"></label>`).join('');
+  return `<details class="what-if"${Object.keys(whatIf).length ? ' open' : ''}><summary>${t('what_if')}</summary>${inputs}` +
+    `<button type="button" id="what-if-apply" class="pkt-btn pkt-btn--small pkt-btn--secondary">${t('what_if_apply')}</button> ` +
+    `<button type="button" id="what-if-reset" class="pkt-btn pkt-btn--small pkt-btn--secondary">${t('what_if_reset')}</button></details>`;
+}
 
 /** The area reachable from the site along the streets (GET /api/isochrone), or why not. */
 async function showReach(map, lon, lat) {
@@ -156,9 +182,21 @@ export async function scoreAt(map, lon, lat) {
       ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${esc(text(c))}</p>`).join('')}
       <h4>${t('factors')}</h4>
       ${e.factors.map((f) => `<p class="factor">${f.subscore == null ? '–' : fmt(f.subscore, 2)} (${t('weight')} ${esc(f.weight)}): ${esc(text(f))}</p>`).join('')}
+      <h4>${t('sensitivity')}</h4>${sensitivityLines(e.sensitivity)}
+      ${whatIfForm(e.factors)}
       <button type="button" id="add-candidate">${t('add_candidate')}</button>
       <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&group=${request(lon, lat).group}&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
     document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
+    document.getElementById('what-if-apply')?.addEventListener('click', () => {
+      whatIf = {};
+      for (const input of box.querySelectorAll('input[data-factor]')) {
+        const matrix = e.factors.find((f) => f.id === input.dataset.factor)?.weight;
+        const base = e.changed?.find((c) => c.factor === input.dataset.factor && c.what === 'weight')?.matrix ?? matrix;
+        if (Number(input.value) !== base) whatIf[input.dataset.factor] = Number(input.value);
+      }
+      scoreAt(map, lon, lat);
+    });
+    document.getElementById('what-if-reset')?.addEventListener('click', () => { whatIf = {}; scoreAt(map, lon, lat); });
   } catch (err) {
     box.textContent = err.message;
   }
@@ -184,7 +222,8 @@ async function compare() {
   if (!candidates.length) return;
   const group = Number(document.getElementById('group').value);
   const units = Number(document.getElementById('units').value);
-  const ranked = await postJson('api/score/compare', { group, sites: candidates.map((c) => ({ ...c, units })) });
-  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th></tr></thead><tbody>` +
-    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td></tr>`).join('') + '</tbody></table>';
+  const ranked = await postJson('api/score/compare', { group, sites: candidates.map((c) => ({ ...c, units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
+  const stability = (r) => (r.stability ? t('swap_at').replace('{factor}', r.stability.factor).replace('{at}', fmt(r.stability.weight_at, 2)).replace('{now}', fmt(r.stability.weight_now, 1)) : '–');
+  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th><th>${t('stability')}</th></tr></thead><tbody>` +
+    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td><td>${i + 1 < ranked.length ? esc(stability(r)) : ''}</td></tr>`).join('') + '</tbody></table>';
 }
