@@ -162,6 +162,69 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
     ))
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct ScenarioRequest {
+    /// Matrix group 1-8 of every planned site.
+    pub group: u8,
+    /// 2-20 planned sites, scored together.
+    pub sites: Vec<SiteRequest>,
+    /// As in `POST /api/score`.
+    #[serde(default)]
+    pub what_if: Option<WhatIf>,
+}
+
+/// A planned site scored with the scenario's other sites counted as if built.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ScenarioSite {
+    pub label: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    #[serde(flatten)]
+    pub explanation: Explanation,
+    /// The site's score alone (the others not built), for comparison.
+    pub alone_score: f64,
+    /// What the other planned sites add to each rule's measurement (units, sites).
+    pub planned: Vec<PlannedAdded>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct PlannedAdded {
+    pub rule: String,
+    pub added: f64,
+}
+
+/// `POST /api/score/scenario` `{group, sites, what_if?}` (analysts): a named set of planned sites
+/// scored together: each site's concentration and group-site counts include the other planned
+/// sites; with each site's score alone beside it. Two scenarios compare by asking twice.
+pub async fn scenario(State(state): State<AppState>, caller: Caller, Json(req): Json<ScenarioRequest>) -> Result<Json<Vec<ScenarioSite>>, ApiError> {
+    if !(2..=20).contains(&req.sites.len()) {
+        return Err(ApiError::BadRequest("a scenario has 2-20 planned sites".into()));
+    }
+    let ctx = context(&state);
+    let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
+    let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
+    let scored = siting::score_scenario(&ctx, &rules, &candidates, &caller.policy);
+    Ok(Json(
+        req.sites
+            .iter()
+            .zip(&candidates)
+            .zip(scored)
+            .map(|((asked, site), (explanation, planned))| {
+                let alone_score = siting::score_with(&ctx, &rules, site, &caller.policy).score;
+                let answered = answer(&ctx, asked.label.clone(), (asked.lon, asked.lat), explanation, &changed);
+                ScenarioSite {
+                    label: answered.label,
+                    lon: asked.lon,
+                    lat: asked.lat,
+                    explanation: answered.explanation,
+                    alone_score,
+                    planned: planned.into_iter().map(|(rule, added)| PlannedAdded { rule, added }).collect(),
+                }
+            })
+            .collect(),
+    ))
+}
+
 /// `GET /api/score/groups?lon=&lat=&units=`: the site scored for all eight groups.
 pub async fn all_groups(State(state): State<AppState>, caller: Caller, Query(req): Query<SiteRequest>) -> Result<Json<Vec<Explanation>>, ApiError> {
     let ctx = context(&state);

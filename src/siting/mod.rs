@@ -92,6 +92,40 @@ pub fn what_if_words(changes: &[Change]) -> (String, String) {
     (format!("Hva om (ikke matrisen): {}. ", listed.join("; ")), format!("What if (not the matrix): {}. ", listed.join("; ")))
 }
 
+/// What a scenario's other planned sites add to a site's measurements, as if they were built: units
+/// within a concentration radius, and sites of the scenario's group within a group-sites radius.
+/// Existing housing the store does not know stays unknown (nothing is added to nothing).
+fn planned_nearby(rules: &GroupRules, site: &Candidate, others: &[&Candidate]) -> impl Fn(&Metric) -> f64 + use<> {
+    let near: Vec<(f64, f64)> = others.iter().map(|o| ((o.x - site.x).hypot(o.y - site.y), f64::from(o.units.unwrap_or(rules.default_units)))).collect();
+    let group = rules.group;
+    move |m: &Metric| match m {
+        Metric::HousingUnitsWithin { radius_m } => near.iter().filter(|(d, _)| d <= radius_m).map(|(_, units)| units).sum(),
+        Metric::GroupSitesWithin { radius_m, groups } if groups.contains(&group) => near.iter().filter(|(d, _)| d <= radius_m).count() as f64,
+        _ => 0.0,
+    }
+}
+
+/// Every site of a scenario (planned sites of one group) scored with the others counted as if
+/// built: the matrix's concentration rules are about the sites near each other. Returns each
+/// site's explanation and what the others added to each rule (id, amount), in the sites' order.
+pub fn score_scenario(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidate], policy: &Policy) -> Vec<(Explanation, Vec<(String, f64)>)> {
+    sites
+        .iter()
+        .enumerate()
+        .map(|(i, site)| {
+            let others: Vec<&Candidate> = sites.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, s)| s).collect();
+            let metrics = ctx.measure(site.x, site.y, policy);
+            let (own, added) = (values_for(rules, site, &metrics), planned_nearby(rules, site, &others));
+            let value = |m: &Metric| own(m).map(|v| v + added(m));
+            let texts = &ctx.rules().basis;
+            let explanation = score(rules, Measured { value, route: routes_for(rules, site, &metrics), texts }, visible(policy));
+            let rules_metrics = rules.constraints.iter().map(|c| (&c.id, &c.metric)).chain(rules.factors.iter().map(|f| (&f.id, &f.metric)));
+            let counted = rules_metrics.map(|(id, m)| (id.clone(), added(m))).filter(|(_, a)| *a > 0.0).collect();
+            (explanation, counted)
+        })
+        .collect()
+}
+
 /// The same site for every group ("what is this address suitable for?").
 pub fn score_all_groups(ctx: &SitingContext, site: &Candidate, policy: &Policy) -> Vec<Explanation> {
     let metrics = ctx.measure(site.x, site.y, policy);

@@ -391,3 +391,41 @@ fn an_analyst_varies_a_weight_and_the_verdict_turns_where_the_api_said_it_would(
     }
     assert!(server.stop());
 }
+
+#[test]
+fn three_planned_sites_scored_together_count_each_other_in_the_concentration_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = siting_db(dir.path());
+    let token = common::token(&db, "analyst");
+    let server = Server::start(&db, 0).expect("server starts");
+    // A at the square's middle, B 100 m east of it, C 3 km away in the other square; 8 units each.
+    let (a, b, c) = ((10.743331, 59.908458), (10.745123, 59.908458), (10.7615, 59.9085));
+    let site = |label: &str, (lon, lat): (f64, f64)| json!({ "label": label, "lon": lon, "lat": lat, "units": 8 });
+    let body = json!({ "group": 5, "sites": [site("A", a), site("B", b), site("C", c)] });
+    let (status, together) = server.post_json("/api/score/scenario", &body, Some(&token));
+    assert_eq!(status, 200, "{together}");
+    let alone = |(lon, lat): (f64, f64)| {
+        let (_, e) = server.post_json("/api/score", &json!({ "group": 5, "lon": lon, "lat": lat, "units": 8 }), Some(&token));
+        e
+    };
+    // By hand: A and B lie within 500 m of each other, C of neither. Each of A and B counts the
+    // other's 8 units on top of the existing housing it counts alone; C counts nothing more.
+    // Concentration scores 1 at 0 units and 0 at 40: the subscore falls by 8/40 = 0.2.
+    for (i, (label, at, added)) in [("A", a, 8.0), ("B", b, 8.0), ("C", c, 0.0)].into_iter().enumerate() {
+        let (scenario, single) = (&together[i], alone(at));
+        assert_eq!(scenario["label"], label);
+        let (with, without) = (factor(scenario, "concentration"), factor(&single, "concentration"));
+        assert!((with["value"].as_f64().unwrap() - without["value"].as_f64().unwrap() - added).abs() < 1e-9, "{label}: {with} vs {without}");
+        let drop = without["subscore"].as_f64().unwrap() - with["subscore"].as_f64().unwrap();
+        assert!((drop - added / 40.0).abs() < 1e-9, "{label}: subscore falls by {drop}");
+        assert!((scenario["alone_score"].as_f64().unwrap() - single["score"].as_f64().unwrap()).abs() < 1e-9);
+        let planned = scenario["planned"].as_array().unwrap();
+        assert_eq!(planned.is_empty(), added == 0.0, "{label}: {planned:?}");
+    }
+    assert!(together[0]["score"].as_f64() < together[0]["alone_score"].as_f64(), "A scores lower with B built beside it");
+    // Analysts only; a scenario has at least two sites.
+    assert_eq!(server.post_json("/api/score/scenario", &body, None).0, 401);
+    let one = json!({ "group": 5, "sites": [site("A", a)] });
+    assert_eq!(server.post_json("/api/score/scenario", &one, Some(&token)).0, 400);
+    assert!(server.stop());
+}
