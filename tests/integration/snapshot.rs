@@ -6,15 +6,20 @@ use tower::ServiceExt;
 
 use crate::common::bomiljo;
 
-#[test]
-fn vector_tiles_and_neighbour_sheets_read_nothing_from_the_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.duckdb");
-    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
+/// The served state of a fresh demo database (the fictional city) in `dir`.
+fn demo_state(dir: &std::path::Path) -> bomiljo::api::AppState {
+    let db = dir.join("demo.duckdb");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.join("files").to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let state = bomiljo::api::AppState::new(config, store).unwrap();
+    bomiljo::api::AppState::new(config, store).unwrap()
+}
+
+#[test]
+fn vector_tiles_and_neighbour_sheets_read_nothing_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = demo_state(dir.path());
     let app = bomiljo::api::router(state.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
@@ -45,12 +50,7 @@ fn vector_tiles_and_neighbour_sheets_read_nothing_from_the_database() {
 #[test]
 fn every_tile_endpoint_answers_alike_with_one_cache_policy_and_an_etag() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.duckdb");
-    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
-    let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let app = bomiljo::api::router(bomiljo::api::AppState::new(config, store).unwrap());
+    let app = bomiljo::api::router(demo_state(dir.path()));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let get = |uri: &str, etag: Option<&str>| {
