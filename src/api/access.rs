@@ -97,7 +97,14 @@ impl Reference {
     /// A published release by version, as estimates (its noisy measurements stay inside).
     pub async fn release(&self, version: i64) -> Result<Option<Release>, ApiError> {
         let stored = self.store.run(move |conn| crate::store::release::load(conn, Some(version))).await?;
-        stored.map(|s| Release::from_stored(s).map_err(|e| ApiError::Internal(format!("release {version}: {e}")))).transpose()
+        // A release an older bomiljo stored without its noisy measurements cannot be estimated
+        // again: gone, not an error of the server's.
+        stored
+            .map(|s| {
+                Release::from_stored(s)
+                    .map_err(|e| ApiError::NotFound(format!("release {version} cannot be read by this version of bomiljo ({e}); the newest release can")))
+            })
+            .transpose()
     }
 
     /// Feature counts of the public reference layers (others are left out).

@@ -29,11 +29,16 @@ impl Caller {
     /// Refuses the request unless the caller has at least `role`.
     /// Without a token the answer is 401 (say who you are); with too low a role, 403.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.role >= role { Ok(()) } else { Err(self.refused(role)) }
+    }
+
+    /// Why the caller may not do what needs `role`: 401 without a token, 403 with one whose role
+    /// is too low.
+    pub fn refused(&self, role: Role) -> ApiError {
         let needed = format!("{role:?}").to_lowercase();
-        match (self.role >= role, &self.token_name) {
-            (true, _) => Ok(()),
-            (false, None) => Err(ApiError::Unauthorized(format!("this needs the {needed} role; send Authorization: Bearer <token>"))),
-            (false, Some(_)) => Err(ApiError::Forbidden(format!("this needs the {needed} role; your token's role is {:?}", self.role).to_lowercase())),
+        match &self.token_name {
+            None => ApiError::Unauthorized(format!("this needs the {needed} role; send Authorization: Bearer <token>")),
+            Some(_) => ApiError::Forbidden(format!("this needs the {needed} role; your token's role is {:?}", self.role).to_lowercase()),
         }
     }
 }

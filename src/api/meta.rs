@@ -31,7 +31,7 @@ pub struct LayerInfo {
     /// release, not here).
     features: Option<i64>,
     /// The columns a file for this layer is read from (what the page's import maps a file's
-    /// own columns to).
+    /// own columns to); staff only, empty for the public.
     columns: Vec<ColumnInfo>,
 }
 
@@ -70,7 +70,8 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
                 visibility: l.visibility,
                 source: l.source.clone(),
                 features: counts.get(&l.name).copied().or_else(|| matches!(view, View::Internal(_)).then_some(0)),
-                columns: columns(l),
+                // The columns files are read from matter to staff who import (none to the public).
+                columns: if matches!(view, View::Internal(_)) { columns(l) } else { Vec::new() },
             })
             .collect(),
     ))

@@ -103,9 +103,7 @@ pub async fn annual(State(state): State<AppState>, view: super::access::View, Qu
             files
         }
         (_, super::access::View::Internal(staff)) => Arc::new(analyst_annual(&state, staff, q.year, q.pdf).await?),
-        (_, super::access::View::Public(_)) => {
-            return Err(ApiError::Forbidden("the analyst's annual report needs the analyst role (sign in with a token)".into()));
-        }
+        (_, super::access::View::Public(public)) => return Err(public.caller.refused(Role::Analyst)),
     };
     // The PDFs when asked for, as `report annual --pdf` writes them.
     let files: ReportFiles = files.iter().filter(|(name, _)| q.pdf || !name.ends_with(".pdf")).map(|(n, b)| (n.clone(), b.clone())).collect();

@@ -299,7 +299,7 @@ pub const ROUTES: &[Route] = &[
     .errors(&[BAD, UNAUTH]),
     Route::new("POST", "/api/score", "Explained score of a site for a matrix group", || post(siting::score), Answer::Json(schema::<siting::ScoreResponse>))
         .body(input::<siting::ScoreRequest>)
-        .errors(&[BAD, UNAUTH]),
+        .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("POST", "/api/score/scenario", "Planned sites scored together: each counts the others in its concentration rules (analysts)", || post(siting::scenario), Answer::Json(schema::<Vec<siting::ScenarioSite>>))
         .role(Role::Analyst)
         .costly()
@@ -307,7 +307,7 @@ pub const ROUTES: &[Route] = &[
         .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("POST", "/api/score/compare", "Up to 50 candidates for one group, best first", || post(siting::compare), Answer::Json(schema::<Vec<siting::ScoreResponse>>))
         .body(input::<siting::CompareRequest>)
-        .errors(&[BAD, UNAUTH]),
+        .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new(
         "GET",
         "/api/score/groups",

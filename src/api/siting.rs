@@ -98,7 +98,8 @@ pub struct ScoreResponse {
 fn rules_for(ctx: &SitingContext, caller: &Caller, group: u8, what_if: Option<&WhatIf>) -> Result<(GroupRules, Vec<Change>), ApiError> {
     match what_if.filter(|w| !w.is_empty()) {
         None => Ok((ctx.group(group)?.clone(), Vec::new())),
-        Some(_) if !caller.role.is_internal() => Err(ApiError::Forbidden("what_if is for analysts; the public is scored by the matrix as it is".into())),
+        // The public is scored by the matrix as it is.
+        Some(_) if !caller.role.is_internal() => Err(caller.refused(crate::privacy::Role::Analyst)),
         Some(asked) => Ok(siting::what_if_rules(ctx, group, asked)?),
     }
 }
@@ -203,14 +204,21 @@ pub async fn scenario(State(state): State<AppState>, caller: Caller, Json(req): 
     let ctx = context(&state);
     let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
     let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
-    let scored = siting::score_scenario(&ctx, &rules, &candidates, &caller.policy);
+    // Up to 20 sites, each measured twice (together and alone): off the async workers.
+    let (work_ctx, work_rules, work_sites, policy) = (Arc::clone(&ctx), rules.clone(), candidates.clone(), caller.policy);
+    let (scored, alone): (Vec<_>, Vec<f64>) = tokio::task::spawn_blocking(move || {
+        let scored = siting::score_scenario(&work_ctx, &work_rules, &work_sites, &policy);
+        let alone = work_sites.iter().map(|site| siting::score_with(&work_ctx, &work_rules, site, &policy).score).collect();
+        (scored, alone)
+    })
+    .await
+    .map_err(ApiError::task("scenario scoring"))?;
     Ok(Json(
         req.sites
             .iter()
-            .zip(&candidates)
+            .zip(alone)
             .zip(scored)
-            .map(|((asked, site), (explanation, planned))| {
-                let alone_score = siting::score_with(&ctx, &rules, site, &caller.policy).score;
+            .map(|((asked, alone_score), (explanation, planned))| {
                 let answered = answer(&ctx, asked.label.clone(), (asked.lon, asked.lat), explanation, &changed);
                 ScenarioSite {
                     label: answered.label,

@@ -60,14 +60,20 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     if let Some(path) = &args.sites {
         let candidates = read_candidates(ctx, &coverage, path)?;
         let group = args.group.unwrap_or(1);
-        let ranked = siting::rank(&siting_context, group, &candidates, &policy)?;
+        // The weights tried (`--weight`), or the matrix's.
+        let what_if = bomiljo::analysis::siting::what_if::WhatIf { weights: args.weights.iter().cloned().collect(), ..Default::default() };
+        let (rules, changed) = siting::what_if_rules(&siting_context, group, &what_if)?;
+        if !changed.is_empty() {
+            eprintln!("{}", siting::what_if_words(&changed).1.trim_end());
+        }
+        let ranked = siting::rank_with(&siting_context, &rules, &candidates, &policy);
         let as_json = args.json || args.out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
         let sink: Box<dyn Write> = match &args.out {
             Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?),
             None => Box::new(std::io::stdout().lock()),
         };
-        let explain = |r: &Ranked| siting::score_site(&siting_context, group, &candidates[r.index], &policy);
-        let columns = Columns::of(siting_context.group(group)?);
+        let explain = |r: &Ranked| Ok::<_, SitingError>(siting::score_with(&siting_context, &rules, &candidates[r.index], &policy));
+        let columns = Columns::of(&rules);
         let form = if as_json {
             Form::Json
         } else if args.excel {

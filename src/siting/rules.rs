@@ -176,9 +176,21 @@ fn resolve(raw: RawRuleSet, config: &crate::config::Config) -> Result<RuleSet, S
         network: raw.network,
         basis: raw.basis,
         population_cell_m: raw.population.cell_m,
-        what_if: raw.what_if.unwrap_or_default(),
+        what_if: what_if_ranges(raw.what_if)?,
         groups,
     })
+}
+
+/// The `[what_if]` ranges, checked: weights from 0 up, threshold multiples above 0, low before high.
+fn what_if_ranges(raw: Option<crate::analysis::siting::what_if::WhatIfRanges>) -> Result<crate::analysis::siting::what_if::WhatIfRanges, String> {
+    let ranges = raw.unwrap_or_default();
+    let ((w0, w1), (s0, s1)) = (ranges.weight, ranges.threshold_scale);
+    let ok = [w0, w1, s0, s1].iter().all(|v| v.is_finite()) && 0.0 <= w0 && w0 <= w1 && 0.0 < s0 && s0 <= s1;
+    if ok {
+        Ok(ranges)
+    } else {
+        Err(format!("[what_if] weight = [{w0}, {w1}] and threshold_scale = [{s0}, {s1}] must run from low to high, weights from 0 and scales above 0"))
+    }
 }
 
 fn metric(r: &RawRule, config: &crate::config::Config) -> Result<Metric, String> {

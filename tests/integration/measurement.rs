@@ -290,7 +290,7 @@ fn the_annual_report_has_a_page_per_bydel_and_hides_small_counts_by_default() {
     std::io::Read::read_to_string(&mut archive.by_name("index.html").unwrap(), &mut index).unwrap();
     assert!(index.contains("bydel-02.html"));
     // The recorded counts stay staff-only; a wrong file or year is named, not a blank answer.
-    assert_eq!(server.get("/api/reports/annual?year=2024&role=analyst").0, 403);
+    assert_eq!(server.get("/api/reports/annual?year=2024&role=analyst").0, 401, "the recorded counts need a token");
     let (status, body) = server.get("/api/reports/annual/2024/bydel-2.pdf");
     assert!(status == 404 && body.contains("bydel-02.pdf"), "{status} {body}");
     let (status, body) = server.get("/api/reports/annual/1990/index.html");

@@ -310,6 +310,15 @@ fn a_batch_opens_in_excel_with_a_column_per_rule_holding_each_sites_values() {
     assert!(text.starts_with('\u{feff}') && text.lines().next().unwrap().contains(";score;passed;"), "{text}");
     let second = text.lines().nth(1).unwrap();
     assert!(second.split(';').nth(2).unwrap().contains(','), "the score has a decimal comma: {second}");
+    // A batch with a weight tried carries it: the factor's weight column and the scores move.
+    let tried = dir.path().join("rangert-hva-om.csv");
+    let run = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--out", tried.to_str().unwrap(), "--weight", "transit_stops=0"]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let text = std::fs::read_to_string(&tried).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let weight_at = header.iter().position(|h| h == "transit_stops_weight").unwrap();
+    assert!(reader.records().map(Result::unwrap).all(|r| r.get(weight_at) == Some("0.0")), "{text}");
 }
 
 #[test]
@@ -353,7 +362,7 @@ fn an_analyst_varies_a_weight_and_the_verdict_turns_where_the_api_said_it_would(
     // The public is scored by the matrix; a weight outside the rule file's range is refused.
     let mut body = site.clone();
     body["what_if"] = json!({ "weights": { id: 1.0 } });
-    assert_eq!(server.post_json("/api/score", &body, None).0, 403);
+    assert_eq!(server.post_json("/api/score", &body, None).0, 401, "a what-if needs an analyst's token");
     body["what_if"] = json!({ "weights": { id: 50.0 } });
     let (status, refused) = server.post_json("/api/score", &body, Some(&token));
     assert!(status == 400 && refused["error"].as_str().unwrap().contains("allows 0-5"), "{refused}");

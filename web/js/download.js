@@ -20,10 +20,12 @@ function plain(value) {
   return /[",\n;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** A cell for Norwegian Excel: decimal comma, semicolon-safe quoting. */
+/** A cell for Norwegian Excel: decimal comma, semicolon-safe quoting, and text that Excel would
+ * take for a formula (a name starting with =, +, - or @) kept as text. */
 function excel(value) {
   if (typeof value === 'number') return String(value).replace('.', ',');
-  return plain(value);
+  const text = String(value ?? '');
+  return plain(/^[=+\-@]/.test(text) ? `'${text}` : text);
 }
 
 /** The two CSV files of a table. `columns` are the header, `rows` arrays of numbers or text. */
@@ -35,11 +37,17 @@ export async function csvFiles(name, columns, rows) {
   return { csv: new Blob([`${csv}\n`], { type: 'text/csv;charset=utf-8' }), excel: new Blob([`\ufeff${forExcel}\r\n`], { type: 'text/csv;charset=utf-8' }) };
 }
 
+/** The object URLs of each file's last links: made again, the old ones are let go. */
+const made = new Map();
+
 /** Links to download a table as CSV and as CSV for Excel. */
 export async function tableLinks(name, file, columns, rows) {
   const { csv, excel: forExcel } = await csvFiles(name, columns, rows);
-  const link = (blob, suffix, label) => `<a download="${esc(file)}${suffix}.csv" href="${URL.createObjectURL(blob)}">${esc(t(label))}</a>`;
-  return `<p class="downloads">${t('download')}: ${link(csv, '', 'download_csv')} · ${link(forExcel, '-excel', 'download_excel')}</p>`;
+  for (const url of made.get(file) ?? []) URL.revokeObjectURL(url);
+  const urls = [URL.createObjectURL(csv), URL.createObjectURL(forExcel)];
+  made.set(file, urls);
+  const link = (url, suffix, label) => `<a download="${esc(file)}${suffix}.csv" href="${url}">${esc(t(label))}</a>`;
+  return `<p class="downloads">${t('download')}: ${link(urls[0], '', 'download_csv')} · ${link(urls[1], '-excel', 'download_excel')}</p>`;
 }
 
 /** Saves a blob under a file name (through a temporary link). */

@@ -76,6 +76,12 @@ async function send() {
     report.textContent = t('import_no_file');
     return;
   }
+  // The choices travel as field=column pairs separated by commas.
+  const odd = [...document.querySelectorAll('#import-mapping select[data-field]')].map((s) => s.value).find((c) => /[,=]/.test(c));
+  if (odd) {
+    report.textContent = t('import_column_odd').replace('{column}', odd);
+    return;
+  }
   const params = new URLSearchParams({ filename: file.name });
   if ($('import-mode').value) params.set('mode', $('import-mode').value);
   if ($('import-dry-run').checked) params.set('dry_run', 'true');

@@ -36,6 +36,8 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
   map.addSource('suitability', { type: 'raster', tiles: suitabilityTiles(), tileSize: 256 });
   map.addLayer({ id: 'suitability', type: 'raster', source: 'suitability', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.8 } }, 'areas-line');
   document.getElementById('group').addEventListener('change', () => {
+    // Another group has other factors: weights tried for the last one do not carry over.
+    whatIf = {};
     map.getSource('suitability').setTiles(suitabilityTiles());
     describeGroup();
     document.getElementById('suitability-legend').innerHTML = suitabilityLegend();
@@ -199,6 +201,12 @@ export async function scoreAt(map, lon, lat) {
     document.getElementById('what-if-reset')?.addEventListener('click', () => { whatIf = {}; scoreAt(map, lon, lat); });
   } catch (err) {
     box.textContent = err.message;
+    // A what-if refused (a weight out of range) must not leave the planner stuck with it.
+    if (Object.keys(whatIf).length) {
+      const reset = Object.assign(document.createElement('button'), { type: 'button', className: 'pkt-btn pkt-btn--small pkt-btn--secondary', textContent: t('what_if_reset') });
+      reset.addEventListener('click', () => { whatIf = {}; scoreAt(map, lon, lat); });
+      box.append(' ', reset);
+    }
   }
   inView(box);
 }

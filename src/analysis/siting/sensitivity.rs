@@ -43,9 +43,9 @@ pub struct VerdictFlip {
     pub weight_now: f64,
     /// The weight at which the verdict changes (within the rule file's range).
     pub weight_at: f64,
-    /// The verdict on the near side of `weight_at` (the one that holds now).
+    /// The verdict at today's weight.
     pub verdict_now: Verdict,
-    /// The verdict past `weight_at`.
+    /// The verdict just past `weight_at`, seen from today's weight.
     pub verdict_then: Verdict,
 }
 
@@ -80,8 +80,8 @@ pub fn verdict_flips(e: &Explanation, range: (f64, f64)) -> Vec<VerdictFlip> {
             let step = 1e-6 * root.abs().max(1.0);
             let (before, after) = (verdict(root - step), verdict(root + step));
             if before != after {
-                let (verdict_now, verdict_then) = if f.weight <= root { (before, after) } else { (after, before) };
-                flips.push(VerdictFlip { factor: f.id.clone(), weight_now: f.weight, weight_at: root, verdict_now, verdict_then });
+                let verdict_then = if f.weight <= root { after } else { before };
+                flips.push(VerdictFlip { factor: f.id.clone(), weight_now: f.weight, weight_at: root, verdict_now: verdict(f.weight), verdict_then });
             }
         }
     }

@@ -99,9 +99,14 @@ pub fn apply(rules: &GroupRules, what_if: &WhatIf, ranges: &WhatIfRanges) -> Res
                 changes.push(Change { factor: id.clone(), what, matrix, now });
             }
         }
-        // The curve keeps its direction: full score on the side the matrix gives it.
-        if (t.full_at < t.zero_at) != (factor.curve.full_at < factor.curve.zero_at) {
-            return Err(format!("'{id}': full_at and zero_at would swap the curve's direction"));
+        // The curve keeps its direction: full score on the side the matrix gives it (equal
+        // thresholds make a step that scores low values fully, so only where the matrix has one).
+        let direction = |full: f64, zero: f64| full.partial_cmp(&zero);
+        if direction(t.full_at, t.zero_at) != direction(factor.curve.full_at, factor.curve.zero_at) {
+            return Err(format!(
+                "'{id}': full_at and zero_at would change the curve's direction (the matrix has full_at {}, zero_at {})",
+                factor.curve.full_at, factor.curve.zero_at
+            ));
         }
         factor.curve.full_at = t.full_at;
         factor.curve.zero_at = t.zero_at;
@@ -165,5 +170,11 @@ mod tests {
             refused(WhatIf { weights: [("transit".to_string(), 0.0), ("quiet".to_string(), 0.0)].into(), ..WhatIf::default() })
                 .contains("nothing would be scored")
         );
+        // Equal thresholds make a step that scores low values fully, which would turn a "more is
+        // better" curve around: refused where the matrix has a slope.
+        let mut more_is_better = rules();
+        more_is_better.factors[1].curve = Curve { full_at: 800.0, zero_at: 200.0 };
+        let step = WhatIf { thresholds: [("quiet".to_string(), Thresholds { full_at: 400.0, zero_at: 400.0 })].into(), ..WhatIf::default() };
+        assert!(apply(&more_is_better, &step, &ranges).unwrap_err().contains("direction"));
     }
 }
