@@ -64,8 +64,23 @@ pub struct NewToken {
     days: Option<u32>,
 }
 
+/// A new token: its secret is in this answer and nowhere else.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct CreatedToken {
+    name: String,
+    role: Role,
+    /// The secret, shown once.
+    token: String,
+}
+
+/// How many tokens a revocation ended.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Revoked {
+    revoked: usize,
+}
+
 /// `POST /api/admin/tokens` `{name, role, days?}`: the secret, shown once.
-pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<Json<Value>, ApiError> {
+pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<Json<CreatedToken>, ApiError> {
     if req.name.trim().is_empty() || req.name.len() > 100 {
         return Err(ApiError::BadRequest("name must be 1-100 characters".into()));
     }
@@ -79,7 +94,7 @@ pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<
             Ok(secret)
         })
         .await?;
-    Ok(Json(json!({ "name": req.name, "role": req.role, "token": secret })))
+    Ok(Json(CreatedToken { name: req.name, role: req.role, token: secret }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -89,7 +104,7 @@ pub struct Revoke {
 }
 
 /// `POST /api/admin/tokens/revoke` `{name}`.
-pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Json<Value>, ApiError> {
+pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Json<Revoked>, ApiError> {
     let actor = admin.caller.token_name.clone().unwrap_or_default();
     let name = req.name.clone();
     let revoked = admin
@@ -103,7 +118,7 @@ pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Js
     if revoked == 0 {
         return Err(ApiError::NotFound(format!("no active token named '{}'", req.name)));
     }
-    Ok(Json(json!({ "revoked": revoked })))
+    Ok(Json(Revoked { revoked }))
 }
 
 /// The longest an upload may pause between two pieces of the file.

@@ -188,21 +188,40 @@ pub async fn heat_tile(
 }
 
 /// `GET /api/heatmap/legend?...`: the unit, the value range and the colour stops of the tiles.
-pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Json<Value>, ApiError> {
+pub async fn heat_legend(State(state): State<AppState>, view: View, Query(params): Query<HeatParams>) -> Result<Json<HeatLegend>, ApiError> {
     let shown = surface(&state, &view, params).await?;
     let max = shown.max();
     // From the floor (the first colour painted) to the maximum, on the tiles' square-root scale.
     let first = HEAT_FLOOR.sqrt();
-    let stops: Vec<Value> = (0..=4)
+    let stops = (0..=4)
         .map(|i| {
             let t = first + (1.0 - first) * f64::from(i) / 4.0;
-            json!({ "value": max * t * t, "colour": ramp::hex(ramp::viridis(t)) })
+            HeatStop { value: max * t * t, colour: ramp::hex(ramp::viridis(t)) }
         })
         .collect();
-    // `unit_id` names the unit for the page's own language files; `unit` is the English text.
-    Ok(Json(
-        json!({ "unit": shown.unit, "unit_id": shown.unit_id, "years": [shown.years.0, shown.years.1], "max": max, "floor": max * HEAT_FLOOR, "stops": stops }),
-    ))
+    Ok(Json(HeatLegend { unit: shown.unit, unit_id: shown.unit_id, years: [shown.years.0, shown.years.1], max, floor: max * HEAT_FLOOR, stops }))
+}
+
+/// `GET /api/heatmap/legend`'s answer: what the heat tiles' colours stand for.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct HeatLegend {
+    /// The unit in English.
+    unit: &'static str,
+    /// The unit's id, for the page's own language files (`per_km2`, `per_1000`).
+    unit_id: &'static str,
+    /// First and last year of the surface.
+    years: [i32; 2],
+    max: f64,
+    /// Below this value the tiles paint nothing.
+    floor: f64,
+    /// Values and their colours, from the floor to the maximum.
+    stops: Vec<HeatStop>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct HeatStop {
+    value: f64,
+    colour: String,
 }
 
 /// `GET /api/hotspots?source=&year=&to_year=&cell_m=&band_m=&area=`: significant Gi* cells as

@@ -10,13 +10,35 @@ use crate::config::{GeometryType, LayerKind, Visibility};
 /// `GET /api/health`: 200 with the schema version once the store answers.
 /// `GET /api/health`: liveness, schema version, and whether configuration files were edited
 /// since the server started (they apply only after a restart: `restart_needed` lists them).
-pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let version = state.data.schema_version().await?;
-    let changed = state.config_changed();
-    if !changed.is_empty() {
-        tracing::warn!(files = ?changed, "configuration files changed since the server started; restart it to use them");
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let schema_version = state.data.schema_version().await?;
+    let restart_needed = state.config_changed();
+    if !restart_needed.is_empty() {
+        tracing::warn!(files = ?restart_needed, "configuration files changed since the server started; restart it to use them");
     }
-    Ok(Json(json!({ "status": "ok", "schema_version": version, "version": env!("CARGO_PKG_VERSION"), "restart_needed": changed })))
+    Ok(Json(Health { status: "ok", schema_version, version: env!("CARGO_PKG_VERSION"), restart_needed }))
+}
+
+/// `GET /api/health`'s answer.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Health {
+    /// `ok` once the store answers.
+    status: &'static str,
+    schema_version: i64,
+    /// bomiljo's version.
+    version: &'static str,
+    /// Configuration files edited since the server started (they apply after a restart).
+    restart_needed: Vec<String>,
+}
+
+/// `GET /api/whoami`'s answer.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct WhoAmI {
+    role: crate::privacy::Role,
+    /// The token's name; none for the public.
+    token: Option<String>,
+    /// Counts under k are shown as "<k" to this caller.
+    k: u32,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -112,8 +134,8 @@ pub async fn font(axum::extract::Path(file): axum::extract::Path<String>) -> Res
 }
 
 /// `GET /api/whoami`: the caller's role (public without a token).
-pub async fn whoami(caller: Caller) -> Json<Value> {
-    Json(json!({ "role": caller.role, "token": caller.token_name, "k": caller.policy.k }))
+pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
+    Json(WhoAmI { role: caller.role, token: caller.token_name, k: caller.policy.k })
 }
 
 /// The fields of a layer's files with their columns, then the coordinate columns of tabular files.

@@ -210,15 +210,15 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/admin/tokens", "Tokens: names, roles, dates (never secrets)", || get(admin::list_tokens), Answer::Json(schema::<Vec<crate::store::tokens::TokenInfo>>))
         .role(Role::Admin)
         .errors(&[UNAUTH, FORBIDDEN]),
-    Route::new("POST", "/api/admin/tokens", "Create a token; the secret is returned once (`{name, role, token}`)", || post(admin::create_token), Answer::JsonObject)
+    Route::new("POST", "/api/admin/tokens", "Create a token; the secret is returned once (`{name, role, token}`)", || post(admin::create_token), Answer::Json(schema::<admin::CreatedToken>))
         .role(Role::Admin)
         .body(input::<admin::NewToken>)
         .errors(&[BAD, UNAUTH, FORBIDDEN]),
-    Route::new("POST", "/api/admin/tokens/revoke", "Revoke every token with a name", || post(admin::revoke_token), Answer::JsonObject)
+    Route::new("POST", "/api/admin/tokens/revoke", "Revoke every token with a name", || post(admin::revoke_token), Answer::Json(schema::<admin::Revoked>))
         .role(Role::Admin)
         .body(input::<admin::Revoke>)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
-    Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::JsonObject),
+    Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::Json(schema::<meta::Health>)),
     Route::new("GET", "/api/openapi.json", "This OpenAPI document", || get(openapi_handler), Answer::JsonObject),
     Route::new(
         "GET",
@@ -242,7 +242,7 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/fonts/{file}", "The label fonts of the map page (DejaVuSans.ttf, DejaVuSans-Bold.ttf)", || get(meta::font), Answer::Font)
         .path_params(&[path("file", "string", "Font file")])
         .errors(&[NOT_FOUND]),
-    Route::new("GET", "/api/whoami", "The caller's role (`{role, token}`)", || get(meta::whoami), Answer::JsonObject).errors(&[UNAUTH]),
+    Route::new("GET", "/api/whoami", "The caller's role (`{role, token}`)", || get(meta::whoami), Answer::Json(schema::<meta::WhoAmI>)).errors(&[UNAUTH]),
     Route::new("GET", "/api/layers", "Every configured layer with its feature count", || get(meta::layers), Answer::Json(schema::<Vec<meta::LayerInfo>>)).errors(&[UNAUTH]),
     Route::new("GET", "/api/areas", "Delbydeler as GeoJSON (WGS84) with code, name, bydel, population, area_km2", || get(areas::list), Answer::GeoJson),
     Route::new("GET", "/api/areas/{code}", "One delbydel with incident counts per source and year (\"<k\" for the public)", || get(areas::detail), Answer::Json(schema::<areas::AreaDetail>))
@@ -265,7 +265,7 @@ pub const ROUTES: &[Route] = &[
     .costly()
     .query(input::<crate::measurement::HeatParams>)
     .errors(&[BAD, UNAUTH]),
-    Route::new("GET", "/api/heatmap/legend", "Unit, range and colour stops of the heat tiles", || get(measurement::heat_legend), Answer::JsonObject)
+    Route::new("GET", "/api/heatmap/legend", "Unit, range and colour stops of the heat tiles", || get(measurement::heat_legend), Answer::Json(schema::<measurement::HeatLegend>))
     .costly()
         .query(input::<crate::measurement::HeatParams>)
         .errors(&[BAD, UNAUTH]),
