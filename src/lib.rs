@@ -23,7 +23,7 @@
 //! - [`siting`]: the rules and the siting context: explained scores and suitability surfaces.
 //! - [`render`], [`report`]: tiles, GeoTIFF, the neighbour sheet and the annual report.
 //! - [`api`]: the HTTP server and its served snapshot of one data version.
-//! - [`demo`], [`bench`]: demo data and the benchmarks behind `bomiljo bench`.
+//! - [`demo`], [`mod@bench`]: demo data and the benchmarks behind `bomiljo bench`.
 
 pub mod analysis;
 pub mod api;

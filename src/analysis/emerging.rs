@@ -9,13 +9,13 @@
 //!    mean and standard deviation are those of all study bins of the cube (Esri's space-time Gi*).
 //!    Two-sided p-values are exact under complete spatial randomness: a neighbourhood's sum is
 //!    Poisson with w times the cube's mean, plus the release's noise for released figures
-//!    ([`super::csr_tails`]; Esri and esda use the normal distribution, which on sparse counts
+//!    (`super::csr_tails`; Esri and esda use the normal distribution, which on sparse counts
 //!    finds hot spots in noise). All bins are adjusted together by Benjamini-Hochberg; a bin is a
 //!    significant hot (cold) spot when its adjusted p is below `alpha_bin` and z > 0 (z < 0).
 //!    The z-scores are Esri's.
 //! 3. Per location, the Mann-Kendall test on its series of z-scores: a significant rise or fall
 //!    (p below `alpha_trend`) says the clustering intensifies or diminishes.
-//! 4. One of 17 patterns per location ([`Pattern`]), by Esri's definitions (hot side; the cold
+//! 4. One of 17 patterns per location (`Pattern`), by Esri's definitions (hot side; the cold
 //!    side mirrors it), evaluated in this order for a location hot in the final step:
 //!    - **new**: hot in the final step and never before;
 //!    - **intensifying** / **persistent** / **diminishing**: hot in at least 90 % of the steps

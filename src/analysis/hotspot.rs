@@ -2,7 +2,7 @@
 //! distance band, and a Benjamini-Hochberg false-discovery-rate correction.
 //!
 //! # Parameters
-//! - a [`Grid`] and a value per cell (incident counts);
+//! - a `Grid` and a value per cell (incident counts);
 //! - `study`: which cells belong to the study area (others are neither counted nor classified);
 //! - `band`: cells whose centres lie within this distance are neighbours (the cell itself too).
 //!
@@ -16,7 +16,7 @@
 //! pattern, complete spatial randomness: incidents fall at one rate everywhere in the study area,
 //! so each cell's count is Poisson with the study's mean λ and a neighbourhood of w cells sums
 //! to Poisson(wλ) (Kulldorff's null). For released estimates the release's noise, of known
-//! variance per cell, is added to that sum ([`super::csr_tails`]). Two-sided p-values are adjusted by
+//! variance per cell, is added to that sum (`super::csr_tails`). Two-sided p-values are adjusted by
 //! Benjamini-Hochberg, and a cell is a hot (Gi* > 0) or cold spot at 99/95/90 % confidence when
 //! its adjusted p is below 0.01/0.05/0.10.
 //!

@@ -3,8 +3,8 @@
 //! # Returns
 //! For each area and source: the count (and per category), the rate per 1,000 inhabitants and
 //! per km², the change from the previous year with an exact Poisson test
-//! ([`super::poisson::rate_change_p`]), the ratio to the city's rate, and the rank among areas by
-//! rate (1 = highest). [`bydel_totals`] sums areas into their bydel.
+//! (`super::poisson::rate_change_p`), the ratio to the city's rate, and the rank among areas by
+//! rate (1 = highest). `bydel_totals` sums areas into their bydel.
 //!
 //! # Notes
 //! Population is the population layer as imported (one grid, used for every year); rates for

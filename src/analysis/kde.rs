@@ -1,12 +1,12 @@
-//! Kernel density estimation on a [`Grid`].
+//! Kernel density estimation on a `Grid`.
 //!
 //! # Parameters
 //! - points with weights, in EPSG:25832 metres;
 //! - a grid (cell size 25-250 m is sensible) and a bandwidth `h` in metres (100-1000 m);
-//! - a [`Kernel`]; [`Quartic`] is the biweight kernel of QGIS's heatmap tool.
+//! - a `Kernel`; `Quartic` is the biweight kernel of QGIS's heatmap tool.
 //!
 //! # Returns
-//! A [`Density`]: per cell, the density in weight per km² at the cell centre, and the number of
+//! A `Density`: per cell, the density in weight per km² at the cell centre, and the number of
 //! points within the bandwidth (the *support*, used to blank cells resting on fewer than k
 //! incidents in public output).
 //!

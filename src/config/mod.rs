@@ -1,6 +1,6 @@
 //! Loads the project settings (`bomiljo.toml`) and the layer definitions (`layers/*.toml`).
 //!
-//! Parsing happens in two stages: [`raw`] holds the serde structs exactly as written in the
+//! Parsing happens in two stages: `raw` holds the serde structs exactly as written in the
 //! files; [`layer`] and [`project`] resolve them into checked, unit-typed configuration for the
 //! rest of the program. A municipality changes a layer or threshold by editing TOML, not code.
 

@@ -51,7 +51,7 @@ impl Default for Budget {
 const MAX_ENTRIES: usize = 10_000;
 
 /// Refuses an archive whose directory declares more than the budget's uncompressed bytes or
-/// [`MAX_ENTRIES`]; a file that is not a zip is left to its reader to refuse.
+/// `MAX_ENTRIES`; a file that is not a zip is left to its reader to refuse.
 pub fn check_zip(path: &Path, budget: &Budget) -> Result<(), ImportError> {
     let fail = |reason: String| ImportError::file(path, reason);
     let Ok(file) = std::fs::File::open(path) else { return Ok(()) };

@@ -1,6 +1,6 @@
 //! Imports one file into one layer, all or nothing.
 //!
-//! Data flow: a format reader ([`geojson`], [`csv`], [`parquet`]) yields raw rows with line
+//! Data flow: a format reader (`geojson`, `csv`, `parquet`) yields raw rows with line
 //! numbers → [`validate::Validator`] checks each row, reprojects it to EPSG:25832, anonymises it
 //! ([`anonymise`]) and assigns its delbydel and bydel through the [`AreaIndex`] → the store
 //! stages the valid rows in one transaction. If any row was rejected, the transaction is rolled

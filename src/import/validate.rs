@@ -1,4 +1,4 @@
-//! Per-row checks: turns a [`RawRow`] into a [`Feature`] in EPSG:25832, or a [`Rejection`] that
+//! Per-row checks: turns a `RawRow` into a [`Feature`] in EPSG:25832, or a [`Rejection`] that
 //! names every problem of the row (missing field, unparseable date, unknown category, bad or
 //! misplaced geometry, personal identifiers).
 
@@ -153,7 +153,7 @@ impl<'a> Validator<'a> {
     }
 
     /// A validator with the same layer, CRS, areas and reading, and nothing found yet: one per
-    /// thread that checks rows (see [`super::pipeline`]).
+    /// thread that checks rows (see `super::pipeline`).
     pub fn fork(&self) -> Validator<'a> {
         Validator {
             to_analysis: Transformer::new(self.crs, ANALYSIS_CRS),

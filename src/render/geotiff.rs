@@ -58,7 +58,7 @@ impl Value {
     }
 }
 
-/// The grid's values (row 0 at `min_y`, as [`Grid`] orders them) as a COG in EPSG `epsg`,
+/// The grid's values (row 0 at `min_y`, as `Grid` orders them) as a COG in EPSG `epsg`,
 /// north up; `None` cells hold [`NO_DATA`].
 pub fn cloud_optimized(grid: &Grid, values: &[Option<f64>], epsg: u16) -> Vec<u8> {
     let (across, down) = (grid.cols.div_ceil(TILE), grid.rows.div_ceil(TILE));

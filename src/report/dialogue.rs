@@ -161,7 +161,7 @@ fn placeholder(text: &str) -> Option<&str> {
 }
 
 /// Reads the texts; refuses a file whose printed texts still hold a `[placeholder]` (a sheet must
-/// never print "[navn]"). Contact entries with placeholders are not refused: the sheet leaves
+/// never print "\[navn\]"). Contact entries with placeholders are not refused: the sheet leaves
 /// them out until they are filled.
 pub fn load_texts(config: &Config, lang: Lang) -> Result<Texts, crate::config::ConfigError> {
     let path = config.dir.join("texts/dialogue.toml");

@@ -172,7 +172,7 @@ impl Transformer {
     }
 
     /// Transforms every coordinate of a geometry. Polygon edges from a geographic CRS are
-    /// first cut into pieces of at most [`DENSIFY_DEGREES`]: an edge is straight in the CRS it
+    /// first cut into pieces of at most `DENSIFY_DEGREES`: an edge is straight in the CRS it
     /// is drawn in (RFC 7946 for GeoJSON), and a long edge straight in degrees bends in metres.
     /// Projecting only its ends moved Oslo's delbydel boundaries by up to 11 cm, enough to put
     /// points near them in the neighbouring delbydel.

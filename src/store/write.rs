@@ -443,7 +443,7 @@ impl<'l> RowEncoder<'l> {
     }
 
     /// The features as one batch. The import's id is not known yet (it is given inside the
-    /// import's transaction), so its column holds 0 until [`EncodedRows::with_import_id`].
+    /// import's transaction), so its column holds 0 until `EncodedRows::with_import_id`.
     pub fn encode(&self, features: &[Feature]) -> Result<EncodedRows, StoreError> {
         let mut columns: Vec<ColumnBuilder> = self.types.iter().filter_map(|ty| ColumnBuilder::for_type(ty)).collect();
         let mut unassigned = 0;

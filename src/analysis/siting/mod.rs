@@ -1,6 +1,6 @@
 //! Scoring a candidate site for a matrix group: constraints (pass/fail) and weighted factors
 //! (0-1 by a documented curve), each explained in a sentence a planner can paste into a case
-//! file. Pure: the site's measured metrics come in, an [`Explanation`] goes out.
+//! file. Pure: the site's measured metrics come in, an `Explanation` goes out.
 //!
 //! # References
 //! PRIOslo/Velferdsetaten, *Matrise for rusfeltet*, revised February 2026 (seed 000, lines
