@@ -122,7 +122,7 @@ fn geometry_of(blob: &[u8]) -> Result<geojson::Geometry, String> {
         4 => 64,
         other => return Err(format!("geometry header has an invalid envelope code {other}")),
     };
-    let geometry = super::wkb::parse(blob.get(8 + envelope_bytes..).ok_or("geometry blob ends in its header")?)?;
+    let geometry = crate::spatial::wkb::parse(blob.get(8 + envelope_bytes..).ok_or("geometry blob ends in its header")?)?;
     Ok(geojson::Geometry::from(&geometry))
 }
 

@@ -22,7 +22,6 @@ mod pipeline;
 mod shp;
 mod source;
 pub mod validate;
-pub mod wkb;
 pub mod xlsx;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ mod crs;
 mod extent;
 mod ssb;
 mod units;
+pub mod wkb;
 
 pub use bbox::BoxQuery;
 pub use crs::{ANALYSIS_CRS, Crs, CrsError, Transformer};

@@ -232,9 +232,9 @@ mod tests {
     fn wkb_reads_back_as_the_same_geometry() {
         let square = polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 0.0)];
         let polygons = MultiPolygon(vec![square]);
-        assert_eq!(crate::import::wkb::parse(&multi_polygon_wkb(&polygons)).unwrap(), geo::Geometry::MultiPolygon(polygons));
+        assert_eq!(crate::spatial::wkb::parse(&multi_polygon_wkb(&polygons)).unwrap(), geo::Geometry::MultiPolygon(polygons));
         let lines = MultiLineString(vec![line_string![(x: 1.0, y: 2.0), (x: 3.0, y: 4.5)]]);
-        assert_eq!(crate::import::wkb::parse(&multi_line_wkb(&lines)).unwrap(), geo::Geometry::MultiLineString(lines));
-        assert_eq!(crate::import::wkb::parse(&point_wkb(597_500.5, 6_642_500.25)).unwrap(), geo::Geometry::Point(geo::Point::new(597_500.5, 6_642_500.25)));
+        assert_eq!(crate::spatial::wkb::parse(&multi_line_wkb(&lines)).unwrap(), geo::Geometry::MultiLineString(lines));
+        assert_eq!(crate::spatial::wkb::parse(&point_wkb(597_500.5, 6_642_500.25)).unwrap(), geo::Geometry::Point(geo::Point::new(597_500.5, 6_642_500.25)));
     }
 }

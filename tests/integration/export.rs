@@ -47,7 +47,7 @@ fn the_geoparquet_export_reads_back_with_its_geometry_crs_and_partitions() {
     assert_eq!(rows.len(), stored.len());
     for ((code, wkb, bbox), area) in rows.iter().zip(&stored) {
         assert_eq!(code, &area.code);
-        assert_eq!(bomiljo::import::wkb::parse(wkb).unwrap(), geo::Geometry::MultiPolygon(area.polygon.clone()), "{code}");
+        assert_eq!(bomiljo::spatial::wkb::parse(wkb).unwrap(), geo::Geometry::MultiPolygon(area.polygon.clone()), "{code}");
         let r = geo::BoundingRect::bounding_rect(&area.polygon).unwrap();
         assert_eq!(*bbox, [r.min().x, r.min().y, r.max().x, r.max().y], "{code}");
     }
@@ -81,7 +81,7 @@ fn the_geoparquet_export_reads_back_with_its_geometry_crs_and_partitions() {
         stmt.query_map([police.display().to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
     assert!(!points.is_empty());
     for (x, y, wkb) in points {
-        assert_eq!(bomiljo::import::wkb::parse(&wkb).unwrap(), geo::Geometry::Point(geo::Point::new(x, y)));
+        assert_eq!(bomiljo::spatial::wkb::parse(&wkb).unwrap(), geo::Geometry::Point(geo::Point::new(x, y)));
     }
 
     let with_housing = bomiljo(&db, &["export", "--format", "geoparquet", "--with-housing", "--out", out.to_str().unwrap()]);

@@ -11,7 +11,7 @@ use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon
 /// let mut wkb = vec![1u8, 1, 0, 0, 0];
 /// wkb.extend(597412.37f64.to_le_bytes());
 /// wkb.extend(6643877.12f64.to_le_bytes());
-/// let point = bomiljo::import::wkb::parse(&wkb).unwrap();
+/// let point = bomiljo::spatial::wkb::parse(&wkb).unwrap();
 /// assert_eq!(point, geo::Geometry::Point(geo::Point::new(597412.37, 6643877.12)));
 /// ```
 pub fn parse(bytes: &[u8]) -> Result<Geometry<f64>, String> {
