@@ -303,7 +303,7 @@ pub const ROUTES: &[Route] = &[
     Route::new("POST", "/api/score/scenario", "Planned sites scored together: each counts the others in its concentration rules (analysts)", || post(siting::scenario), Answer::Json(schema::<Vec<siting::ScenarioSite>>))
         .role(Role::Analyst)
         .costly()
-        .body(input::<siting::ScenarioRequest>)
+        .body(input::<siting::CompareRequest>)
         .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("POST", "/api/score/compare", "Up to 50 candidates for one group, best first", || post(siting::compare), Answer::Json(schema::<Vec<siting::ScoreResponse>>))
         .body(input::<siting::CompareRequest>)

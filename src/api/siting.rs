@@ -106,11 +106,7 @@ fn rules_for(ctx: &SitingContext, caller: &Caller, group: u8, what_if: Option<&W
 
 /// An explanation as answered: a what-if's changes said first, and where the verdict would turn.
 fn answer(ctx: &SitingContext, label: Option<String>, (lon, lat): (f64, f64), mut explanation: Explanation, changed: &[Change]) -> ScoreResponse {
-    if !changed.is_empty() {
-        let (nb, en) = siting::what_if_words(changed);
-        explanation.summary.insert_str(0, &nb);
-        explanation.summary_en.insert_str(0, &en);
-    }
+    siting::mark_what_if(&mut explanation, changed);
     let sensitivity = sensitivity::verdict_flips(&explanation, ctx.rules().what_if.weight);
     ScoreResponse { label, lon, lat, explanation, changed: changed.to_vec(), sensitivity, stability: None }
 }
@@ -130,7 +126,7 @@ pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Jso
 pub struct CompareRequest {
     /// Matrix group 1-8.
     pub group: u8,
-    /// 1-50 candidate sites.
+    /// 1-50 candidate sites (a scenario: 2-20 planned sites).
     pub sites: Vec<SiteRequest>,
     /// Analysts: as in `POST /api/score`.
     #[serde(default)]
@@ -163,17 +159,6 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
     ))
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-pub struct ScenarioRequest {
-    /// Matrix group 1-8 of every planned site.
-    pub group: u8,
-    /// 2-20 planned sites, scored together.
-    pub sites: Vec<SiteRequest>,
-    /// As in `POST /api/score`.
-    #[serde(default)]
-    pub what_if: Option<WhatIf>,
-}
-
 /// A planned site scored with the scenario's other sites counted as if built.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct ScenarioSite {
@@ -197,28 +182,23 @@ pub struct PlannedAdded {
 /// `POST /api/score/scenario` `{group, sites, what_if?}` (analysts): a named set of planned sites
 /// scored together: each site's concentration and group-site counts include the other planned
 /// sites; with each site's score alone beside it. Two scenarios compare by asking twice.
-pub async fn scenario(State(state): State<AppState>, caller: Caller, Json(req): Json<ScenarioRequest>) -> Result<Json<Vec<ScenarioSite>>, ApiError> {
+pub async fn scenario(State(state): State<AppState>, caller: Caller, Json(req): Json<CompareRequest>) -> Result<Json<Vec<ScenarioSite>>, ApiError> {
     if !(2..=20).contains(&req.sites.len()) {
         return Err(ApiError::BadRequest("a scenario has 2-20 planned sites".into()));
     }
     let ctx = context(&state);
     let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
     let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
-    // Up to 20 sites, each measured twice (together and alone): off the async workers.
-    let (work_ctx, work_rules, work_sites, policy) = (Arc::clone(&ctx), rules.clone(), candidates.clone(), caller.policy);
-    let (scored, alone): (Vec<_>, Vec<f64>) = tokio::task::spawn_blocking(move || {
-        let scored = siting::score_scenario(&work_ctx, &work_rules, &work_sites, &policy);
-        let alone = work_sites.iter().map(|site| siting::score_with(&work_ctx, &work_rules, site, &policy).score).collect();
-        (scored, alone)
-    })
-    .await
-    .map_err(ApiError::task("scenario scoring"))?;
+    // Up to 20 sites, each measured once: off the async workers.
+    let (work_ctx, policy) = (Arc::clone(&ctx), caller.policy);
+    let scored = tokio::task::spawn_blocking(move || siting::score_scenario(&work_ctx, &rules, &candidates, &policy))
+        .await
+        .map_err(ApiError::task("scenario scoring"))?;
     Ok(Json(
         req.sites
             .iter()
-            .zip(alone)
             .zip(scored)
-            .map(|((asked, alone_score), (explanation, planned))| {
+            .map(|(asked, siting::ScenarioScore { explanation, planned, alone: alone_score })| {
                 let answered = answer(&ctx, asked.label.clone(), (asked.lon, asked.lat), explanation, &changed);
                 ScenarioSite {
                     label: answered.label,

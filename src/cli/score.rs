@@ -92,11 +92,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         let what_if = bomiljo::analysis::siting::what_if::WhatIf { weights: args.weights.iter().cloned().collect(), ..Default::default() };
         let (rules, changed) = siting::what_if_rules(&siting_context, group, &what_if)?;
         let mut e = siting::score_with(&siting_context, &rules, &site, &policy);
-        if !changed.is_empty() {
-            let (nb, en) = siting::what_if_words(&changed);
-            e.summary.insert_str(0, &nb);
-            e.summary_en.insert_str(0, &en);
-        }
+        siting::mark_what_if(&mut e, &changed);
         vec![e]
     };
     if args.json {

@@ -92,6 +92,24 @@ pub fn what_if_words(changes: &[Change]) -> (String, String) {
     (format!("Hva om (ikke matrisen): {}. ", listed.join("; ")), format!("What if (not the matrix): {}. ", listed.join("; ")))
 }
 
+/// Starts an explanation's summaries with what a what-if moved (nothing when it moved nothing).
+pub fn mark_what_if(explanation: &mut Explanation, changes: &[Change]) {
+    if !changes.is_empty() {
+        let (nb, en) = what_if_words(changes);
+        explanation.summary.insert_str(0, &nb);
+        explanation.summary_en.insert_str(0, &en);
+    }
+}
+
+/// A planned site of a scenario, scored with the others built.
+pub struct ScenarioScore {
+    pub explanation: Explanation,
+    /// What the other planned sites add to each rule's measurement (rule id, amount).
+    pub planned: Vec<(String, f64)>,
+    /// The site's score alone, from the same measurement.
+    pub alone: f64,
+}
+
 /// What a scenario's other planned sites add to a site's measurements, as if they were built: units
 /// within a concentration radius, and sites of the scenario's group within a group-sites radius.
 /// Existing housing the store does not know stays unknown (nothing is added to nothing).
@@ -107,8 +125,9 @@ fn planned_nearby(rules: &GroupRules, site: &Candidate, others: &[&Candidate]) -
 
 /// Every site of a scenario (planned sites of one group) scored with the others counted as if
 /// built: the matrix's concentration rules are about the sites near each other. Returns each
-/// site's explanation and what the others added to each rule (id, amount), in the sites' order.
-pub fn score_scenario(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidate], policy: &Policy) -> Vec<(Explanation, Vec<(String, f64)>)> {
+/// site's explanation, what the others added to each rule (id, amount) and its score alone, in
+/// the sites' order.
+pub fn score_scenario(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidate], policy: &Policy) -> Vec<ScenarioScore> {
     sites
         .iter()
         .enumerate()
@@ -121,7 +140,9 @@ pub fn score_scenario(ctx: &SitingContext, rules: &GroupRules, sites: &[Candidat
             let explanation = score(rules, Measured { value, route: routes_for(rules, site, &metrics), texts }, visible(policy));
             let rules_metrics = rules.constraints.iter().map(|c| (&c.id, &c.metric)).chain(rules.factors.iter().map(|f| (&f.id, &f.metric)));
             let counted = rules_metrics.map(|(id, m)| (id.clone(), added(m))).filter(|(_, a)| *a > 0.0).collect();
-            (explanation, counted)
+            // The site alone, from the same measurement.
+            let alone = quick_score_group(rules, site, &metrics, policy).1;
+            ScenarioScore { explanation, planned: counted, alone }
         })
         .collect()
 }
