@@ -111,7 +111,7 @@ fn collection(layer: &Layer, state: &AppState, base: &BaseUrl) -> Value {
 }
 
 fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result<&'a Layer, ApiError> {
-    let layer = state.config.layer(name).map_err(|_| ApiError::NotFound(format!("no collection '{name}'")))?;
+    let layer = state.config.layer(name).ok().filter(|l| l.has_geometry()).ok_or_else(|| ApiError::NotFound(format!("no collection '{name}'")))?;
     if layer.visibility == Visibility::Internal && !caller.role.is_internal() {
         return Err(ApiError::Forbidden(format!("collection '{name}' is internal; it needs the analyst role")));
     }
@@ -121,7 +121,7 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 /// `GET /collections`: every layer the caller may see.
 pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Value> {
     let list: Vec<Value> =
-        state.config.layers.iter().filter(|l| l.visibility == Visibility::Public || caller.role.is_internal()).map(|l| collection(l, &state, &base)).collect();
+        state.config.layers.iter().filter(|l| l.has_geometry() && (l.visibility == Visibility::Public || caller.role.is_internal())).map(|l| collection(l, &state, &base)).collect();
     Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
 }
 

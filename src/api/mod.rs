@@ -17,6 +17,7 @@ pub(crate) mod links;
 mod measurement;
 mod meta;
 mod mvt;
+mod need;
 mod reports;
 pub mod routes;
 pub mod server;
@@ -101,6 +102,8 @@ pub struct Derived {
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
     pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
+    /// Housing need against supply (the need surveys and every housing site).
+    pub need: Arc<crate::siting::need::NeedBook>,
     /// Every areas layer's polygons (delbydeler, bydeler, …), read once: vector tiles cut them.
     area_layers: std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>,
 }
@@ -118,6 +121,7 @@ impl Derived {
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
         let area_layers = area_layers(config, store, &geography)?;
+        let need = Arc::new(crate::siting::need::NeedBook::load(store, &geography)?);
         Ok(Derived {
             release: Arc::new(release),
             reference,
@@ -126,6 +130,7 @@ impl Derived {
             siting: Arc::new(siting),
             extents: crate::store::queries::layer_extents(store.conn())?,
             area_layers,
+            need,
             coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),

@@ -14,7 +14,7 @@ use axum::{
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::Contract, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, reports, siting};
+use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, need, reports, siting};
 use crate::privacy::Role;
 
 /// A path parameter (`{code}`, `{z}`).
@@ -305,6 +305,15 @@ pub const ROUTES: &[Route] = &[
         .costly()
         .body(input::<siting::CompareRequest>)
         .errors(&[BAD, UNAUTH, FORBIDDEN]),
+    Route::new(
+        "GET",
+        "/api/need",
+        "Housing need per bydel and matrix group for a survey year (the public); with units in place, planned and the gap (analysts)",
+        || get(need::need),
+        Answer::Json(schema::<need::NeedAnswer>),
+    )
+    .query(input::<need::NeedQuery>)
+    .errors(&[BAD, UNAUTH, NOT_FOUND]),
     Route::new("POST", "/api/score/compare", "Up to 50 candidates for one group, best first", || post(siting::compare), Answer::Json(schema::<Vec<siting::ScoreResponse>>))
         .body(input::<siting::CompareRequest>)
         .errors(&[BAD, UNAUTH, FORBIDDEN]),

@@ -16,6 +16,7 @@ use crate::analysis::siting::sensitivity::{self, Swap, VerdictFlip};
 use crate::analysis::siting::what_if::{Change, WhatIf};
 use crate::analysis::siting::{Explanation, GroupRules};
 use crate::render::{ramp, tile};
+use crate::siting::need::NeedAtSite;
 use crate::siting::{self, Candidate, SitingContext, SitingError, SurfaceParams};
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
@@ -92,6 +93,18 @@ pub struct ScoreResponse {
     /// next one down (none when no weight in the range would).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stability: Option<Swap>,
+    /// The newest housing-need survey in the site's bydel for the group: the gap for analysts,
+    /// the reported need for the public (absent when no survey is imported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<NeedAtSite>,
+}
+
+/// The need in the bydel of the site at (`x`, `y`), EPSG:25832.
+fn need_at(state: &AppState, caller: &Caller, (x, y): (f64, f64), group: u8) -> Option<NeedAtSite> {
+    let derived = state.derived();
+    let bydel = derived.reference.assignment_areas(&state.config)?.locate(x, y)?.parent_code.clone()?;
+    let name = derived.geography.bydel_names.get(&bydel).cloned();
+    derived.need.at_site(&bydel, name, group, caller.role.is_internal())
 }
 
 /// The group's rules for a caller: the matrix, or an analyst's what-if with what it moved.
@@ -108,7 +121,7 @@ fn rules_for(ctx: &SitingContext, caller: &Caller, group: u8, what_if: Option<&W
 fn answer(ctx: &SitingContext, label: Option<String>, (lon, lat): (f64, f64), mut explanation: Explanation, changed: &[Change]) -> ScoreResponse {
     siting::mark_what_if(&mut explanation, changed);
     let sensitivity = sensitivity::verdict_flips(&explanation, ctx.rules().what_if.weight);
-    ScoreResponse { label, lon, lat, explanation, changed: changed.to_vec(), sensitivity, stability: None }
+    ScoreResponse { label, lon, lat, explanation, changed: changed.to_vec(), sensitivity, stability: None, need: None }
 }
 
 /// `POST /api/score` `{group, lon, lat, units?, what_if?}`: 200 with the explained score and
@@ -119,7 +132,8 @@ pub async fn score(State(state): State<AppState>, caller: Caller, Json(req): Jso
     let site = req.site.candidate(&state)?;
     let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
     let explanation = siting::score_with(&ctx, &rules, &site, &caller.policy);
-    Ok(Json(answer(&ctx, req.site.label, (req.site.lon, req.site.lat), explanation, &changed)))
+    let need = need_at(&state, &caller, (site.x, site.y), req.group);
+    Ok(Json(ScoreResponse { need, ..answer(&ctx, req.site.label, (req.site.lon, req.site.lat), explanation, &changed) }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -131,6 +145,20 @@ pub struct CompareRequest {
     /// Analysts: as in `POST /api/score`.
     #[serde(default)]
     pub what_if: Option<WhatIf>,
+    /// Comparisons: `score` (the default) best first; `need_gap` (analysts) the sites in the bydeler with
+    /// the largest gap between the newest survey's need and the homes in place for the group
+    /// first, best first within a bydel; sites where the need is not surveyed last.
+    #[serde(default)]
+    pub order: RankOrder,
+}
+
+/// How a comparison ranks its sites.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RankOrder {
+    #[default]
+    Score,
+    NeedGap,
 }
 
 /// `POST /api/score/compare` `{group, sites: [{label?, lon, lat, units?}], what_if?}` (at most
@@ -143,7 +171,23 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
     let ctx = context(&state);
     let candidates: Vec<Candidate> = req.sites.iter().map(|s| s.candidate(&state)).collect::<Result<_, _>>()?;
     let (rules, changed) = rules_for(&ctx, &caller, req.group, req.what_if.as_ref())?;
-    let ranked = siting::compare_with(&ctx, &rules, &candidates, &caller.policy);
+    if req.order == RankOrder::NeedGap && !caller.role.is_internal() {
+        return Err(caller.refused(crate::privacy::Role::Analyst));
+    }
+    let mut ranked: Vec<_> = siting::compare_with(&ctx, &rules, &candidates, &caller.policy)
+        .into_iter()
+        .map(|(site, explanation)| {
+            let need = need_at(&state, &caller, (site.x, site.y), req.group);
+            (site, explanation, need)
+        })
+        .collect();
+    if req.order == RankOrder::NeedGap {
+        // Stable: best first within a bydel, as compared.
+        ranked.sort_by_key(|(_, _, need)| {
+            let gap = need.as_ref().and_then(|n| n.balance.gap);
+            (gap.is_none(), std::cmp::Reverse(gap.unwrap_or(0)))
+        });
+    }
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let range = ctx.rules().what_if.weight;
     let swaps: Vec<Option<Swap>> = ranked.windows(2).map(|pair| sensitivity::swap_point(&pair[0].1, &pair[1].1, range)).collect();
@@ -151,9 +195,9 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
         ranked
             .into_iter()
             .zip(swaps.into_iter().chain(std::iter::once(None)))
-            .map(|((site, explanation), stability)| {
+            .map(|((site, explanation, need), stability)| {
                 let at = to_wgs84.apply(site.x, site.y).unwrap_or((f64::NAN, f64::NAN));
-                ScoreResponse { stability, ..answer(&ctx, site.label, at, explanation, &changed) }
+                ScoreResponse { stability, need, ..answer(&ctx, site.label, at, explanation, &changed) }
             })
             .collect(),
     ))

@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod layers;
 mod measure;
+mod need;
 mod network;
 mod release;
 mod report;
@@ -61,6 +62,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Indicators per delbydel (or bydel), incident source and year.
     Measure(measure::MeasureArgs),
+    /// Housing need against supply per bydel and matrix group (need surveys and the housing layer).
+    Need(need::NeedArgs),
     /// Score candidate sites for a matrix group (or all groups) with explanations.
     Score(score::ScoreArgs),
     /// The street network siting measures along: summary, a route, an isochrone, export.
@@ -119,6 +122,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Serve(args) => serve::run(&ctx, &args)?,
         Command::Demo(args) => demo::run(&ctx, args)?,
         Command::Measure(args) => measure::run(&ctx, &args)?,
+        Command::Need(args) => need::run(&ctx, &args)?,
         Command::Score(args) => score::run(&ctx, args)?,
         Command::Network { what } => network::run(&ctx, what)?,
         Command::Rules { what } => rules::run(&ctx, what)?,

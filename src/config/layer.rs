@@ -30,6 +30,9 @@ pub enum LayerKind {
     Housing,
     /// Anonymised incidents from one source (fire, police, waste, ...).
     Incidents,
+    /// Housing need from the housing-need surveys: homes needed per survey year, bydel and
+    /// matrix group. Rows without geometry; each names its bydel.
+    Need,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -41,6 +44,8 @@ pub enum GeometryType {
     Any,
     /// Lines (streets): stored with a point on the line, drawn on the maps.
     Line,
+    /// No geometry: tabular rows that name their area (housing need per bydel).
+    None,
 }
 
 /// Who may see a layer's features: `public` leaves the municipality, `internal` does not.
@@ -88,6 +93,7 @@ impl LayerKind {
             "poi" => LayerKind::Poi,
             "housing" => LayerKind::Housing,
             "incidents" => LayerKind::Incidents,
+            "need" => LayerKind::Need,
             _ => return None,
         })
     }
@@ -100,6 +106,7 @@ impl LayerKind {
             LayerKind::Poi => POI_FIELDS,
             LayerKind::Housing => HOUSING_FIELDS,
             LayerKind::Incidents => INCIDENT_FIELDS,
+            LayerKind::Need => NEED_FIELDS,
         }
     }
 }
@@ -126,6 +133,15 @@ const INCIDENT_FIELDS: &[FieldSpec] = &[
     field("category", FieldType::Category, true),
     field("weight", FieldType::Number, false),
     field("person_key", FieldType::Pseudonym, false),
+];
+
+/// `group` is a category ("1" to "8") so that a survey's housing types map to matrix groups by
+/// the layer's `[category_labels]`, as agencies' labels map to incident categories.
+const NEED_FIELDS: &[FieldSpec] = &[
+    field("bydel", FieldType::Text, true),
+    field("year", FieldType::Integer, true),
+    field("group", FieldType::Category, true),
+    field("units", FieldType::Integer, true),
 ];
 
 /// How one canonical field is read from a source file.
@@ -230,7 +246,8 @@ impl Layer {
             "polygon" => GeometryType::Polygon,
             "any" => GeometryType::Any,
             "line" => GeometryType::Line,
-            other => return Err(invalid(format!("geometry = \"{other}\" is not one of point, polygon, any, line"))),
+            "none" => GeometryType::None,
+            other => return Err(invalid(format!("geometry = \"{other}\" is not one of point, polygon, any, line, none"))),
         };
         let visibility = match raw.visibility.as_str() {
             "public" => Visibility::Public,
@@ -246,6 +263,9 @@ impl Layer {
             return Err(invalid(
                 "keep_tags is for geometry = \"line\" layers (the street network reads them); remove it or make the layer a line layer".into(),
             ));
+        }
+        if (kind == LayerKind::Need) != (geometry == GeometryType::None) {
+            return Err(invalid("need layers, and only they, have geometry = \"none\" (their rows name a bydel)".into()));
         }
         if kind == LayerKind::Housing && visibility == Visibility::Public {
             return Err(invalid("housing layers hold sensitive sites and must be visibility = \"internal\"".into()));
@@ -301,6 +321,12 @@ impl Layer {
             keep_tags: raw.keep_tags,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Whether the layer's rows have a place (all but need surveys, which name their bydel):
+    /// only these are feature collections, tiles and spatial indexes.
+    pub fn has_geometry(&self) -> bool {
+        self.geometry != GeometryType::None
     }
 
     /// The mapping of a canonical field.

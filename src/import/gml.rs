@@ -97,6 +97,7 @@ fn feature_type(features: &[GmlFeature], geometry: GeometryType, wanted: Option<
         GeometryType::Polygon => class == Some("polygons"),
         GeometryType::Line => class == Some("lines"),
         GeometryType::Any => matches!(class, Some("points" | "polygons")),
+        GeometryType::None => false,
     };
     let fitting: Vec<_> = kinds.iter().filter(|(_, _, class)| takes(*class)).collect();
     match fitting.as_slice() {

@@ -326,7 +326,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     refuse_identifier_columns(&layer, &source, path)?;
     refuse_missing_columns(&layer, &source, path)?;
     let areas = match layer.kind {
-        LayerKind::Areas => None,
+        LayerKind::Areas | LayerKind::Need => None,
         _ => Some(AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?)),
     };
     let mut warnings = Vec::new();
@@ -341,7 +341,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         today: Some(chrono::Local::now().date_naive()),
     };
     let parents = match &layer.parent_layer {
-        Some(parent) => queries::areas(store.conn(), parent)?.into_iter().map(|a| a.code).collect(),
+        Some(parent) => queries::areas(store.conn(), parent)?.into_iter().map(|a| (a.code, a.name)).collect(),
         None => Default::default(),
     };
     let mut validator =
@@ -611,6 +611,9 @@ const SSB_ID_COLUMNS: &[&str] = &["ru250m", "RUTEID", "ruteid", "SSBid250m", "ss
 /// Decides the file's CRS (flag, then the file's own declaration, then the format's default)
 /// and where its coordinates are.
 fn coordinates_and_crs(layer: &Layer, source: &Source, flag: Option<Crs>, path: &Path) -> Result<(Crs, CoordinateColumns), ImportError> {
+    if layer.geometry == crate::config::GeometryType::None {
+        return Ok((crate::spatial::ANALYSIS_CRS, CoordinateColumns::None));
+    }
     if source.wgs84_by_default {
         return Ok((flag.or(source.declared_crs).unwrap_or(Crs::Wgs84), CoordinateColumns::Geometry));
     }

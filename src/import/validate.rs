@@ -33,6 +33,8 @@ pub enum CoordinateColumns {
     Columns { x: String, y: String },
     /// One column of SSB grid ids (`ru250m`): the geometry is the cell's square, in EPSG:25833.
     SsbCell { column: String },
+    /// A layer without geometry (`geometry = "none"`): its rows name their area.
+    None,
 }
 
 /// Validates the rows of one file for one layer.
@@ -54,6 +56,8 @@ pub struct Validator<'a> {
     repairs: Vec<(usize, String)>,
     /// Parent codes an area may name (the stored bydeler), when known.
     parents: Option<std::collections::BTreeSet<String>>,
+    /// The stored parents' codes by normalised name, so a need survey may name its bydel.
+    parent_names: BTreeMap<String, String>,
     /// Every category label found, as written, with its category and how many rows used it.
     labels: BTreeMap<String, LabelUse>,
 }
@@ -102,6 +106,7 @@ impl<'a> Validator<'a> {
             make_valid: false,
             repairs: Vec::new(),
             parents: None,
+            parent_names: BTreeMap::new(),
             labels: BTreeMap::new(),
         }
     }
@@ -112,8 +117,11 @@ impl<'a> Validator<'a> {
         self
     }
 
-    /// Refuses areas whose parent code is not among `codes` (the stored parent layer).
-    pub fn with_parents(mut self, codes: std::collections::BTreeSet<String>) -> Self {
+    /// Refuses areas (and need rows) whose parent code is not among the stored parent layer's
+    /// `(code, name)` pairs; need rows may also name the parent.
+    pub fn with_parents(mut self, parents: Vec<(String, Option<String>)>) -> Self {
+        self.parent_names = parents.iter().filter_map(|(code, name)| Some((name_key(name.as_deref()?), code.clone()))).collect();
+        let codes: std::collections::BTreeSet<String> = parents.into_iter().map(|(code, _)| code).collect();
         self.parents = (!codes.is_empty()).then_some(codes);
         self
     }
@@ -162,6 +170,7 @@ impl<'a> Validator<'a> {
             reading: self.reading.clone(),
             repairs: Vec::new(),
             parents: self.parents.clone(),
+            parent_names: self.parent_names.clone(),
             labels: BTreeMap::new(),
             ..*self
         }
@@ -213,6 +222,9 @@ impl<'a> Validator<'a> {
             Feature { id: String::new(), x, y, polygon, lines, values, delbydel: None, bydel: None, ssb_cell, delivered: unsnapped, tags: self.kept_tags(row) };
         if self.layer.kind == LayerKind::Areas {
             self.resolve_area_codes(&mut feature).map_err(|reason| Rejection::new(row.line, reason))?;
+        } else if self.layer.kind == LayerKind::Need {
+            self.resolve_need_row(&mut feature, row).map_err(|reason| Rejection::new(row.line, reason))?;
+            return Ok(feature);
         } else if let Some(area) = area {
             feature.delbydel = Some(area.code.clone());
             feature.bydel = area.parent_code.clone();
@@ -312,6 +324,8 @@ impl<'a> Validator<'a> {
         let (lo, hi) = match (self.layer.kind, mapping.name) {
             (LayerKind::Housing, "group") => (1, 8),
             (LayerKind::Housing, "units") => (1, 10_000),
+            (LayerKind::Need, "year") => (1990, 2100),
+            (LayerKind::Need, "units") => (0, 100_000),
             (_, "population") => (0, i64::MAX),
             _ => return Ok(()),
         };
@@ -333,6 +347,7 @@ impl<'a> Validator<'a> {
                 let (x, y) = (coordinate(x)?, coordinate(y)?);
                 Geometry::Point(geo::Point::new(x, y))
             }
+            CoordinateColumns::None => return Ok(Located { x: 0.0, y: 0.0, polygon: None, lines: None, delivered: None }),
             CoordinateColumns::SsbCell { column } => {
                 let text = row.cells.get(column).ok_or_else(|| format!("missing SSB grid id (column '{column}')"))?;
                 let id: i64 = text.parse().ok().filter(|&id| crate::spatial::SsbCell::is_valid_id(id)).ok_or_else(|| {
@@ -396,6 +411,7 @@ impl<'a> Validator<'a> {
             GeometryType::Polygon => is_polygon,
             GeometryType::Any => is_point || is_polygon,
             GeometryType::Line => is_line,
+            GeometryType::None => false,
         };
         if ok {
             Ok(())
@@ -481,6 +497,34 @@ impl<'a> Validator<'a> {
         Ok(())
     }
 
+    /// A need row's bydel (a code, or a name of the stored bydeler), its housing type as written
+    /// and its id: survey year, bydel and the housing type normalised, so that a re-import of
+    /// the same survey replaces row for row and a type written twice is refused as a repeat.
+    fn resolve_need_row(&self, feature: &mut Feature, row: &RawRow) -> Result<(), String> {
+        let FieldValue::Text(given) = feature.get("bydel").clone() else { return Err("missing bydel".into()) };
+        let bydel = if given.trim().bytes().all(|b| b.is_ascii_digit()) {
+            area_code(&given, Some(2), Some("0301"), None)?
+        } else {
+            self.parent_names.get(&name_key(&given)).cloned().ok_or_else(|| match &self.parents {
+                Some(_) => format!(
+                    "bydel '{given}' is not the name of a stored bydel{}; write its name as in the bydeler layer, or its code",
+                    crate::config::suggest(&name_key(&given), self.parent_names.keys().map(String::as_str))
+                ),
+                None => format!("bydel '{given}' is a name, but no bydeler are imported to look it up; import the bydeler layer first, or write the code (01-17)"),
+            })?
+        };
+        if let Some(known) = self.parents.as_ref().filter(|known| !known.contains(&bydel)) {
+            return Err(format!("bydel '{bydel}' is not one of the {} stored bydeler", known.len()));
+        }
+        let group_column = self.layer.field("group").map_or("group", |f| f.column.as_str());
+        let housing_type = row.cells.get(group_column).map(|c| c.trim().to_string()).unwrap_or_default();
+        let FieldValue::Integer(year) = feature.get("year") else { return Err("missing year".into()) };
+        feature.id = format!("{year}:{bydel}:{}", crate::config::labels::normalise(&housing_type));
+        feature.values.push(("housing_type", FieldValue::Text(housing_type)));
+        feature.bydel = Some(bydel);
+        Ok(())
+    }
+
     /// The id field, the area code, or (for layers without ids) [`stable_id`] of the name and
     /// position, so an append re-import replaces instead of duplicating.
     fn feature_id(&self, f: &Feature) -> String {
@@ -498,6 +542,12 @@ impl<'a> Validator<'a> {
             other => format!("{other:?}"),
         }
     }
+}
+
+/// A place name for lookups: case, accents, spaces and punctuation ignored, so that
+/// "St. Hanshaugen" in a survey finds "St.Hanshaugen" in Oslo's bydel file.
+fn name_key(name: &str) -> String {
+    crate::config::labels::normalise(name).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// `YYYY-MM-DD`, read without a format string (the common case, a million times per import).

@@ -54,7 +54,7 @@ impl SpatialIndex {
                 LayerKind::Areas => {
                     index.areas.insert(layer.name.clone(), AreaIndex::from_rows(store.areas(&layer.name)?));
                 }
-                LayerKind::Incidents => {}
+                LayerKind::Incidents | LayerKind::Need => {}
                 _ => {
                     let rows = store.points(layer)?;
                     index.points.insert(layer.name.clone(), PointIndex::new(rows));

@@ -3,6 +3,7 @@
 //! maps suitability with [`crate::analysis::siting`].
 
 mod context;
+pub mod need;
 pub mod rules;
 mod surface;
 pub mod travel;

@@ -52,7 +52,7 @@ pub fn export(conn: &Connection, config: &Config, dir: &Path, with_housing: bool
     let mut written = Vec::new();
     for layer in &config.layers {
         match layer.kind {
-            LayerKind::Incidents => continue,
+            LayerKind::Incidents | LayerKind::Need => continue,
             LayerKind::Housing if !with_housing => continue,
             kind => {
                 // Layer names come from the configuration, which only allows [a-z0-9_] file stems.

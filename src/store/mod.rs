@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0009_person_key.sql"),
     include_str!("schema/0010_delivered_position.sql"),
     include_str!("schema/0011_envelopes.sql"),
+    include_str!("schema/0012_need.sql"),
 ];
 
 /// The schema version this build writes.
@@ -179,6 +180,16 @@ impl Store {
     /// The points of a point layer (points of interest, population, housing), with weights.
     pub fn points(&self, layer: &crate::config::Layer) -> Result<Vec<PointRow>, StoreError> {
         queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
+    }
+
+    /// Every row of the need surveys (all need layers), by year, bydel and group.
+    pub fn need_survey(&self) -> Result<Vec<queries::NeedRow>, StoreError> {
+        queries::need_survey(&self.conn)
+    }
+
+    /// Every housing site, open or closed.
+    pub fn housing_sites(&self) -> Result<Vec<queries::HousingSite>, StoreError> {
+        queries::housing_sites(&self.conn)
     }
 
     /// Hands the connection to the server.

@@ -181,7 +181,7 @@ impl AreaColumn {
 pub fn layer_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreError> {
     let sql = "SELECT layer, count(*) FROM (
                  SELECT layer FROM areas UNION ALL SELECT layer FROM features
-                 UNION ALL SELECT layer FROM housing UNION ALL SELECT layer FROM incidents)
+                 UNION ALL SELECT layer FROM housing UNION ALL SELECT layer FROM incidents UNION ALL SELECT layer FROM need)
                GROUP BY layer";
     let mut stmt = conn.prepare(sql).map_err(StoreError::query("counting features per layer"))?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(StoreError::query("counting features per layer"))?;
@@ -335,6 +335,28 @@ pub fn incident_series(conn: &Connection, code: Option<&str>, filter: &IncidentF
 pub fn incident_years(conn: &Connection) -> Result<Option<(i32, i32)>, StoreError> {
     conn.query_row("SELECT min(year), max(year) FROM incidents", [], |r| Ok(r.get::<_, Option<i32>>(0)?.zip(r.get::<_, Option<i32>>(1)?)))
         .map_err(StoreError::query("reading incident years"))
+}
+
+/// One row of a housing-need survey: homes needed in a bydel and matrix group, as reported.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NeedRow {
+    pub year: i32,
+    pub bydel: String,
+    pub group: u8,
+    pub housing_type: String,
+    pub units: i64,
+}
+
+/// Every need survey row, ordered by year, bydel, group and housing type.
+pub fn need_survey(conn: &Connection) -> Result<Vec<NeedRow>, StoreError> {
+    let what = "reading the housing-need surveys";
+    let mut stmt = conn
+        .prepare("SELECT year, bydel, matrix_group, housing_type, units FROM need ORDER BY year, bydel, matrix_group, housing_type")
+        .map_err(StoreError::query(what))?;
+    let rows = stmt
+        .query_map([], |r| Ok(NeedRow { year: r.get(0)?, bydel: r.get(1)?, group: r.get(2)?, housing_type: r.get(3)?, units: r.get(4)? }))
+        .map_err(StoreError::query(what))?;
+    rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
 /// A housing site as stored (internal: exact position).

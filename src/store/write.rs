@@ -29,6 +29,7 @@ pub enum Table {
     Features,
     Housing,
     Incidents,
+    Need,
 }
 
 impl Table {
@@ -38,6 +39,7 @@ impl Table {
             LayerKind::Population | LayerKind::Poi => Table::Features,
             LayerKind::Housing => Table::Housing,
             LayerKind::Incidents => Table::Incidents,
+            LayerKind::Need => Table::Need,
         }
     }
 
@@ -47,6 +49,7 @@ impl Table {
             Table::Features => "features",
             Table::Housing => "housing",
             Table::Incidents => "incidents",
+            Table::Need => "need",
         }
     }
 
@@ -88,6 +91,18 @@ impl Table {
                 Cell::Double(f.y),
                 text(&f.delbydel),
                 text(&f.bydel),
+            ]),
+            Table::Need => row.extend([
+                Cell::Text(&f.id),
+                Cell::of(f.get("year")),
+                text(&f.bydel),
+                // The group is a category ("1"-"8"), checked on import; stored as its number.
+                match f.get("group") {
+                    FieldValue::Text(group) => group.parse().map_or(Cell::Null, Cell::Integer),
+                    _ => Cell::Null,
+                },
+                Cell::of(f.get("housing_type")),
+                Cell::of(f.get("units")),
             ]),
             Table::Incidents => {
                 let FieldValue::Date(date) = f.get("date") else { unreachable!("incident dates are required and validated before they reach the store") };
@@ -217,17 +232,18 @@ impl<'a> Cell<'a> {
 pub enum ImportMode {
     /// The file is the whole layer: every earlier row is superseded (kept for undo).
     Replace,
-    /// The file adds rows; a row with an id already stored replaces that row.
+    /// The file adds rows; a row with an id already stored replaces that row. For need layers,
+    /// every survey year the file holds replaces that year's stored rows.
     Append,
 }
 
 impl ImportMode {
     /// Reference layers (areas, population, points of interest, housing) arrive as whole
-    /// files, so a second file must not pile onto the first; incident exports arrive year by
-    /// year and are appended.
+    /// files, so a second file must not pile onto the first; incident exports and need surveys
+    /// arrive year by year and are appended.
     pub fn default_for(kind: LayerKind) -> ImportMode {
         match kind {
-            LayerKind::Incidents => ImportMode::Append,
+            LayerKind::Incidents | LayerKind::Need => ImportMode::Append,
             LayerKind::Areas | LayerKind::Population | LayerKind::Poi | LayerKind::Housing => ImportMode::Replace,
         }
     }
@@ -369,7 +385,10 @@ pub fn stage<'c>(
     }
     // Appending to an empty layer supersedes nothing: no need to join a million ids.
     if meta.mode == ImportMode::Append && layer_had_rows {
-        let same_id = if staged {
+        let same_id = if table == Table::Need {
+            // A survey year arrives whole: the file's years replace the stored ones, row by row.
+            format!("layer = ? AND import_id <> {import_id} AND year IN (SELECT year FROM {t} WHERE import_id = {import_id})")
+        } else if staged {
             format!("layer = ? AND id IN (SELECT id FROM {STAGING})")
         } else {
             format!("layer = ? AND import_id <> {import_id} AND id IN (SELECT id FROM {t} WHERE import_id = {import_id})")
@@ -448,7 +467,7 @@ impl<'l> RowEncoder<'l> {
         let mut columns: Vec<ColumnBuilder> = self.types.iter().filter_map(|ty| ColumnBuilder::for_type(ty)).collect();
         let mut unassigned = 0;
         for feature in features {
-            unassigned += u64::from(feature.delbydel.is_none() && self.table != Table::Areas);
+            unassigned += u64::from(feature.delbydel.is_none() && !matches!(self.table, Table::Areas | Table::Need));
             let geometry = match (&feature.polygon, &feature.lines) {
                 (Some(polygon), _) => Some(geojson::Geometry::from(polygon).to_string()),
                 (None, Some(lines)) => Some(geojson::Geometry::from(lines).to_string()),
