@@ -120,8 +120,13 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 
 /// `GET /collections`: every layer the caller may see.
 pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> =
-        state.config.layers.iter().filter(|l| l.has_geometry() && (l.visibility == Visibility::Public || caller.role.is_internal())).map(|l| collection(l, &state, &base)).collect();
+    let list: Vec<Value> = state
+        .config
+        .layers
+        .iter()
+        .filter(|l| l.has_geometry() && (l.visibility == Visibility::Public || caller.role.is_internal()))
+        .map(|l| collection(l, &state, &base))
+        .collect();
     Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
 }
 

@@ -59,7 +59,11 @@ pub async fn need(State(state): State<AppState>, caller: Caller, Query(query): Q
         Some(y) if !years.contains(&y) => {
             return Err(ApiError::NotFound(format!(
                 "no housing-need survey for {y}; surveys held: {}",
-                if years.is_empty() { "none (import one into the need layer)".to_string() } else { years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ") }
+                if years.is_empty() {
+                    "none (import one into the need layer)".to_string()
+                } else {
+                    years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+                }
             )));
         }
         Some(y) => Some(y),

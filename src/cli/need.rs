@@ -75,7 +75,16 @@ pub fn run(ctx: &Context, args: &NeedArgs) -> Result<()> {
                 let in_place = b.in_place.map(|v| v.to_string()).unwrap_or_default();
                 let planned = b.planned.map(|v| v.to_string()).unwrap_or_default();
                 let after = b.gap_after_planned.map(|v| v.to_string()).unwrap_or_default();
-                println!("{:<6} {:<24} {:>13} {:>8} {:>8} {:>8} {:>10}", b.group, name, cell(b.needed), in_place, planned, b.gap.map(|v| v.to_string()).unwrap_or_default(), after);
+                println!(
+                    "{:<6} {:<24} {:>13} {:>8} {:>8} {:>8} {:>10}",
+                    b.group,
+                    name,
+                    cell(b.needed),
+                    in_place,
+                    planned,
+                    b.gap.map(|v| v.to_string()).unwrap_or_default(),
+                    after
+                );
             }
             let (without_group, outside) = book.unplaced_units(year);
             if without_group + outside > 0 {

@@ -510,7 +510,9 @@ impl<'a> Validator<'a> {
                     "bydel '{given}' is not the name of a stored bydel{}; write its name as in the bydeler layer, or its code",
                     crate::config::suggest(&name_key(&given), self.parent_names.keys().map(String::as_str))
                 ),
-                None => format!("bydel '{given}' is a name, but no bydeler are imported to look it up; import the bydeler layer first, or write the code (01-17)"),
+                None => {
+                    format!("bydel '{given}' is a name, but no bydeler are imported to look it up; import the bydeler layer first, or write the code (01-17)")
+                }
             })?
         };
         if let Some(known) = self.parents.as_ref().filter(|known| !known.contains(&bydel)) {

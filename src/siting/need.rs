@@ -24,7 +24,7 @@
 //! assert_eq!(book.balance(2024, Some("11"), 5).needed, None); // ikke kartlagt
 //! ```
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::store::queries::{HousingSite, NeedRow};
@@ -248,11 +248,6 @@ impl NeedBook {
     pub fn is_empty(&self) -> bool {
         self.survey.is_empty()
     }
-
-    /// The year a survey's figures describe, for a date's year (the newest survey not after it).
-    pub fn survey_for(&self, day: NaiveDate) -> Option<i32> {
-        self.years().into_iter().filter(|&y| y <= day.year()).next_back()
-    }
 }
 
 #[cfg(test)]
@@ -272,7 +267,11 @@ mod tests {
     fn a_site_counts_in_place_from_its_opening_and_until_its_closing() {
         let book = NeedBook::new(
             vec![row(2023, "10", 5, 12), row(2024, "10", 5, 14)],
-            vec![site("10", 5, 4, Some("2023-06-01"), None), site("10", 5, 3, Some("2024-03-01"), None), site("10", 5, 2, Some("2020-01-01"), Some("2024-01-01"))],
+            vec![
+                site("10", 5, 4, Some("2023-06-01"), None),
+                site("10", 5, 3, Some("2024-03-01"), None),
+                site("10", 5, 2, Some("2020-01-01"), Some("2024-01-01")),
+            ],
             vec!["10".into()],
         );
         let b2023 = book.balance(2023, Some("10"), 5);
@@ -285,7 +284,8 @@ mod tests {
 
     #[test]
     fn the_city_adds_the_bydeler_that_reported_and_says_how_many() {
-        let book = NeedBook::new(vec![row(2024, "10", 5, 12), row(2024, "11", 5, 3), row(2024, "11", 4, 2)], vec![], vec!["10".into(), "11".into(), "12".into()]);
+        let book =
+            NeedBook::new(vec![row(2024, "10", 5, 12), row(2024, "11", 5, 3), row(2024, "11", 4, 2)], vec![], vec!["10".into(), "11".into(), "12".into()]);
         let city = book.balance(2024, None, 5);
         assert_eq!((city.needed, city.surveyed), (Some(15), 2));
         assert_eq!(book.balance(2024, None, 7).needed, None);

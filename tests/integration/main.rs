@@ -24,6 +24,7 @@ mod import_rejects;
 mod layers;
 mod load;
 mod measurement;
+mod need;
 mod network;
 mod privacy;
 mod release;

@@ -1,0 +1,209 @@
+//! Housing need against supply: the 2020 table of the housing-need plan imported with its
+//! documented mapping, and a two-year survey against a housing layer with opening and closing
+//! dates, every figure computed by hand below.
+//!
+//! The survey fixture (`tests/fixtures/need/kartlegging-2023-2024.csv`), bydeler by code:
+//!
+//! | year | Grorud (10) g5 | Stovner (11) g5 | Alna (12) g4 | Alna g5 |
+//! |------|----------------|-----------------|--------------|---------|
+//! | 2023 | 9              | 4               | 3            | (none)  |
+//! | 2024 | 12             | 3               | 2            | 0       |
+//!
+//! The housing layer: h1 Grorud g5 5 units opened 2022-05-01; h2 Grorud g5 4 units opened
+//! 2024-06-01; h3 Stovner g5 6 units 2019-01-01 to 2024-02-01; h4 Grorud g5 3 units opening
+//! 2025-03-01; h5 Alna g4 8 units opened 2020-01-01.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, bomiljo, fixture, import_ok, oslo, query, token};
+
+/// The 2020 table's "Totalt" row, column by column (seed 002, Table 3).
+const TOTALS_2020: [(&str, i64); 8] = [
+    ("Samlokalisert uten bemanning, HF1-HF2", 18),
+    ("Samlokalisert uten bemanning, HF3", 11),
+    ("Samlokalisert med delvis bemanning, HF1-HF2", 90),
+    ("Samlokalisert med delvis bemanning, HF3", 40),
+    ("Samlokalisert med døgnbemanning, HF1-HF2", 33),
+    ("Samlokalisert med døgnbemanning, HF3", 90),
+    ("Ordinær bolig, rus", 179),
+    ("Ordinær bolig, rus og psykiatri", 148),
+];
+
+fn need_json(db: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["need", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = bomiljo(db, &all);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn row<'a>(rows: &'a Value, bydel: Option<&str>, group: u64) -> &'a Value {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["bydel"].as_str() == bydel && r["group"] == group)
+        .unwrap_or_else(|| panic!("no row for {bydel:?} group {group}"))
+}
+
+#[test]
+fn the_2020_table_imports_by_bydel_name_with_its_mapping_and_its_column_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("need.duckdb");
+    import_ok(&db, "bydeler", &oslo("bydeler_befolkning_2024.geojson"), &[]);
+    import_ok(&db, "need", &fixture("need/boligbehov-2020-tabell3.csv"), &[]);
+    // Every column adds up to the table's printed total ("St. Hanshaugen" found "St.Hanshaugen").
+    for (housing_type, total) in TOTALS_2020 {
+        let sum: i64 = query(&db, &format!("SELECT sum(units)::BIGINT FROM need WHERE housing_type = '{housing_type}'"));
+        assert_eq!(sum, total, "{housing_type}");
+    }
+    assert_eq!(query::<i64>(&db, "SELECT count(DISTINCT bydel) FROM need"), 15);
+    // The layer file's mapping: ordinary "rus" to 1; "rus og psykiatri" and clustered HF1-2
+    // without staff to 2; both 24-hour columns to 6; groups 7 and 8 are not in the 2020 table.
+    let rows = need_json(&db, &[]);
+    let city = |group| row(&rows, None, group).clone();
+    assert_eq!(city(1)["needed"], 179);
+    assert_eq!(city(2)["needed"], 148 + 18);
+    assert_eq!(city(6)["needed"], 33 + 90);
+    assert_eq!(city(6)["surveyed"], 15);
+    assert_eq!(city(7)["needed"], Value::Null, "a group no bydel reported is not surveyed, not 0");
+    // Gamle Oslo, group 6: 0 (blank) + 5.
+    assert_eq!(row(&rows, Some("01"), 6)["needed"], 5);
+}
+
+#[test]
+fn a_bydel_name_that_is_no_bydel_is_refused_with_the_line_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("need.duckdb");
+    import_ok(&db, "bydeler", &oslo("bydeler_befolkning_2024.geojson"), &[]);
+    let file = dir.path().join("bad.csv");
+    std::fs::write(&file, "år;bydel;gruppe;boliger\n2024;Grorud;gruppe 5;3\n2024;Groruddalen;gruppe 5;2\n2024;Alna;gruppe 9;1\n").unwrap();
+    let out = bomiljo(&db, &["import", "need", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(":3:") && stderr.contains("'Groruddalen' is not the name of a stored bydel"), "{stderr}");
+    assert!(stderr.contains(":4:") && stderr.contains("unknown category 'gruppe 9'"), "{stderr}");
+    assert_eq!(query::<i64>(&db, "SELECT count(*) FROM need"), 0);
+}
+
+/// Oslo's bydeler and delbydeler, the survey and the housing layer of the module doc.
+fn survey_db(dir: &Path) -> PathBuf {
+    let db = dir.join("need.duckdb");
+    import_ok(&db, "bydeler", &oslo("bydeler_befolkning_2024.geojson"), &[]);
+    import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
+    import_ok(&db, "need", &fixture("need/kartlegging-2023-2024.csv"), &[]);
+    let (grorud, stovner, alna) = (point_in(&db, "10"), point_in(&db, "11"), point_in(&db, "12"));
+    let housing = dir.join("housing.csv");
+    let line =
+        |id: &str, (x, y): (f64, f64), units: u32, group: u8, opened: &str, closed: &str| format!("{id},{units},{group},true,{opened},{closed},{x},{y}\n");
+    std::fs::write(
+        &housing,
+        [
+            "id,units,group,has_staff_base,opened,closed,x,y\n".to_string(),
+            line("h1", grorud, 5, 5, "2022-05-01", ""),
+            line("h2", grorud, 4, 5, "2024-06-01", ""),
+            line("h3", stovner, 6, 5, "2019-01-01", "2024-02-01"),
+            line("h4", grorud, 3, 5, "2025-03-01", ""),
+            line("h5", alna, 8, 4, "2020-01-01", ""),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    import_ok(&db, "housing", &housing, &[]);
+    db
+}
+
+/// The representative point (inside it) of the bydel's first delbydel, EPSG:25832.
+fn point_in(db: &Path, bydel: &str) -> (f64, f64) {
+    let at = |c: &str| query(db, &format!("SELECT {c} FROM areas WHERE layer = 'delbydeler' AND parent_code = '{bydel}' ORDER BY id LIMIT 1"));
+    (at("x"), at("y"))
+}
+
+fn lonlat_in(db: &Path, bydel: &str) -> (f64, f64) {
+    let (x, y) = point_in(db, bydel);
+    bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84).apply(x, y).unwrap()
+}
+
+fn figures(row: &Value) -> [Value; 5] {
+    ["needed", "in_place", "planned", "gap", "gap_after_planned"].map(|k| row[k].clone())
+}
+
+#[test]
+fn need_against_supply_per_bydel_group_and_year_as_computed_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = survey_db(dir.path());
+    let y2023 = need_json(&db, &["--year", "2023"]);
+    // 2023: h1 in place, h2 and h4 planned (open in 2024 and 2025); h3 still open in Stovner.
+    assert_eq!(figures(row(&y2023, Some("10"), 5)), [json!(9), json!(5), json!(7), json!(4), json!(-3)]);
+    assert_eq!(figures(row(&y2023, Some("11"), 5)), [json!(4), json!(6), json!(0), json!(-2), json!(-2)]);
+    // Alna reported group 4 only in 2023: group 5 is not surveyed there, not 0.
+    assert_eq!(figures(row(&y2023, Some("12"), 5)), [Value::Null, json!(0), json!(0), Value::Null, Value::Null]);
+    assert_eq!(figures(row(&y2023, Some("12"), 4)), [json!(3), json!(8), json!(0), json!(-5), json!(-5)]);
+    // 2024 (the newest, the default): h2 now in place, h3 closed on 1 February.
+    let y2024 = need_json(&db, &[]);
+    assert_eq!(figures(row(&y2024, Some("10"), 5)), [json!(12), json!(9), json!(3), json!(3), json!(0)]);
+    assert_eq!(figures(row(&y2024, Some("11"), 5)), [json!(3), json!(0), json!(0), json!(3), json!(3)]);
+    assert_eq!(figures(row(&y2024, Some("12"), 5)), [json!(0), json!(0), json!(0), json!(0), json!(0)]);
+    let city = row(&y2024, None, 5);
+    assert_eq!((city["needed"].clone(), city["surveyed"].clone(), city["gap"].clone()), (json!(15), json!(3), json!(6)));
+    // Siting follows the gap: in 2023 Grorud (4) before Stovner (-2); the rest not surveyed.
+    let order = need_json(&db, &["--year", "2023", "--group", "5", "--by-gap"]);
+    let codes: Vec<&str> = order.as_array().unwrap().iter().map(|r| r["bydel"].as_str().unwrap()).collect();
+    assert_eq!(codes[..2], ["10", "11"]);
+    assert!(order.as_array().unwrap()[2..].iter().all(|r| r["needed"].is_null() || r["bydel"] == "12"));
+}
+
+#[test]
+fn a_survey_year_reimported_replaces_that_year_only_and_undo_brings_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = survey_db(dir.path());
+    let corrected = dir.path().join("2024.csv");
+    std::fs::write(&corrected, "år;bydel;gruppe;boliger\n2024;10;gruppe 5;14\n2024;11;gruppe 5;3\n").unwrap();
+    import_ok(&db, "need", &corrected, &[]);
+    let y2024 = need_json(&db, &[]);
+    assert_eq!(row(&y2024, Some("10"), 5)["needed"], 14);
+    // Alna is no longer in the 2024 survey: not surveyed, not a stale figure, not 0.
+    assert_eq!(row(&y2024, Some("12"), 4)["needed"], Value::Null);
+    assert_eq!(row(&need_json(&db, &["--year", "2023"]), Some("10"), 5)["needed"], 9, "2023 is kept");
+    let out = bomiljo(&db, &["layer", "undo", "need"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let restored = need_json(&db, &[]);
+    assert_eq!(row(&restored, Some("10"), 5)["needed"], 12);
+    assert_eq!(row(&restored, Some("12"), 4)["needed"], 2);
+}
+
+#[test]
+fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_bydel() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = survey_db(dir.path());
+    let analyst = token(&db, "analyst");
+    let (lon, lat) = lonlat_in(&db, "10");
+    let (alon, alat) = lonlat_in(&db, "12");
+    let server = Server::start(&db, 0).expect("server starts");
+    // Supply is the housing layer's: the public gets the need only.
+    let public = server.get_json("/api/need?year=2024&group=5");
+    assert_eq!(public["supply_shown"], false);
+    let grorud = row(&public["rows"], Some("10"), 5);
+    assert_eq!(figures(grorud), [json!(12), Value::Null, Value::Null, Value::Null, Value::Null]);
+    assert!(public["unplaced"].is_null());
+    let full = server.get_json_as("/api/need?year=2024&group=5", &analyst);
+    assert_eq!(figures(row(&full["rows"], Some("10"), 5)), [json!(12), json!(9), json!(3), json!(3), json!(0)]);
+    assert_eq!(server.get("/api/need?year=2019").0, 404);
+    // A site in Grorud says the gap there, for analysts; the reported need for the public.
+    let body = json!({ "group": 5, "lon": lon, "lat": lat });
+    let (status, scored) = server.post_json("/api/score", &body, Some(&analyst));
+    assert_eq!(status, 200, "{scored}");
+    assert_eq!(scored["need"]["text_nb"], "Bydel Grorud mangler 3 boliger i gruppe 5 (kartlegging 2024)");
+    let (_, public_score) = server.post_json("/api/score", &body, None);
+    assert_eq!(public_score["need"]["text_nb"], "Bydel Grorud meldte behov for 12 boliger i gruppe 5 (kartlegging 2024)");
+    assert!(public_score["need"]["gap"].is_null());
+    // Ordered by the gap: the Alna site (gap 0) after Grorud's (gap 3), whatever their scores.
+    let sites = json!([{ "label": "Alna", "lon": alon, "lat": alat }, { "label": "Grorud", "lon": lon, "lat": lat }]);
+    let (status, ranked) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), Some(&analyst));
+    assert_eq!(status, 200, "{ranked}");
+    let labels: Vec<&str> = ranked.as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["Grorud", "Alna"]);
+    let (status, _) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), None);
+    assert_eq!(status, 401, "ordering by the gap uses supply: analysts only");
+}
