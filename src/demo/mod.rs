@@ -128,6 +128,11 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         let path = write_file(&options.out_dir.join(format!("{}.csv", layer.name)), &text)?;
         import(store, &layer.name, &path)?;
     }
+    // Drawn last, so the incidents stay those of earlier versions of the demo.
+    if config.layer("need").is_ok() {
+        let path = write_file(&options.out_dir.join("need.csv"), &synth.need_survey(options.years.1))?;
+        import(store, "need", &path)?;
+    }
     Ok(summaries)
 }
 

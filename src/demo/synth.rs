@@ -201,6 +201,29 @@ impl<'a> Synth<'a> {
         out
     }
 
+    /// A housing-need survey per bydel and matrix group for the last two `years`, as the
+    /// semicolon CSV Velferdsetaten's spreadsheets export: need mostly in groups 1-2 and 4-5;
+    /// the first bydel did not report in the older year (its need is "ikke kartlagt").
+    pub fn need_survey(&mut self, last_year: i32) -> String {
+        let layer = self.layer("need");
+        let cols = ["year", "bydel", "group", "units"].map(|f| column(layer, f));
+        let mut out = format!("{}\n", cols.join(";"));
+        let bydeler: std::collections::BTreeSet<String> = self.areas.iter().filter_map(|a| a.parent_code.clone()).collect();
+        let typical = [6, 5, 1, 4, 3, 1, 1, 1];
+        for year in [last_year - 1, last_year] {
+            for (i, bydel) in bydeler.iter().enumerate() {
+                if i == 0 && year < last_year {
+                    continue;
+                }
+                for (group, &mean) in (1..=8).zip(&typical) {
+                    let units = self.rng.random_range(0..=2 * mean);
+                    let _ = writeln!(out, "{year};{bydel};gruppe {group};{units}");
+                }
+            }
+        }
+        out
+    }
+
     /// One incident source's incidents for a span of years, as CSV in EPSG:25832.
     pub fn incidents(&mut self, layer: &Layer, (first, last): (i32, i32)) -> String {
         let source = layer.source.as_deref().unwrap_or("other");

@@ -188,6 +188,8 @@ pub struct ImportSummary {
     pub consequences: Vec<String>,
     /// When the assignment layer was imported: where the stored points now lie.
     pub reassigned: Option<Reassignment>,
+    /// Whether the layer's rows have a place (need surveys name their bydel instead).
+    pub has_geometry: bool,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -198,14 +200,17 @@ impl std::fmt::Display for ImportSummary {
         match (self.dry_run, self.mode) {
             (true, mode) => write!(f, "dry run: {rows} rows of {} are valid for {layer} ({} mode); nothing was written", self.file.display(), mode.as_str())?,
             (false, ImportMode::Replace) => write!(f, "replaced layer {layer}: {replaced} rows before, {rows} now from {}", self.file.display())?,
+            (false, ImportMode::Append) if !self.has_geometry => {
+                write!(f, "appended {rows} rows to {layer} ({replaced} earlier rows of the same survey years replaced) from {}", self.file.display())?
+            }
             (false, ImportMode::Append) => {
                 write!(f, "appended {rows} rows to {layer} ({replaced} of them replaced rows with the same id) from {}", self.file.display())?
             }
         }
-        let notes = self.notes.iter().map(|n| format!(", {n}")).collect::<String>();
+        let notes: Vec<String> = self.has_geometry.then(|| self.crs.to_string()).into_iter().chain(self.notes.iter().cloned()).collect();
         // New areas have no "outside": what lies outside them is the stored points (below).
-        let outside = if self.reassigned.is_some() { String::new() } else { format!(", {} outside every delbydel", w.unassigned) };
-        write!(f, " ({}{notes}); 0 rejected{outside}; {secs:.2} s ({:.0} rows/s)", self.crs, rows as f64 / secs.max(1e-9))?;
+        let outside = if self.reassigned.is_some() || !self.has_geometry { String::new() } else { format!(", {} outside every delbydel", w.unassigned) };
+        write!(f, " ({}); 0 rejected{outside}; {secs:.2} s ({:.0} rows/s)", notes.join(", "), rows as f64 / secs.max(1e-9))?;
         if !self.labels.is_empty() {
             write!(f, "\ncategory labels found:\n{}", label_table(&self.labels))?;
         }
@@ -436,6 +441,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         warnings,
         consequences,
         reassigned,
+        has_geometry: layer.has_geometry(),
     })
 }
 

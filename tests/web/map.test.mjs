@@ -264,6 +264,42 @@ test('an analyst tries another weight on the page and the verdict turns where th
   await page.close();
 });
 
+test('a planner sees where the need is: the gap per bydel, in the score and in the comparison order', async () => {
+  const { page, errors } = await openMap({ token: process.env.BOMILJO_TOKEN });
+  await page.click('#tab-siting');
+  await page.selectOption('#group', '5');
+  await page.click('#need-box summary');
+  const need = await (await fetch(`${BASE}/api/need?group=5`, { headers: { Authorization: `Bearer ${process.env.BOMILJO_TOKEN}` } })).json();
+  const bydeler = need.rows.filter((r) => r.bydel != null);
+  const largest = bydeler.slice().sort((a, b) => (b.gap ?? -1e9) - (a.gap ?? -1e9))[0];
+  // The table: one row per bydel and the city, the largest gap first, with the API's figures.
+  await page.waitForFunction((n) => document.querySelectorAll('#need tbody tr').length === n, need.rows.length);
+  const first = await page.$$eval('#need tbody tr:first-child td', (cells) => cells.map((c) => c.textContent));
+  assert.equal(first[4], largest.gap.toLocaleString('nb-NO'), `first row ${first} vs ${JSON.stringify(largest)}`);
+  assert.match(await page.textContent('#need thead'), /Behov.*I drift.*Planlagt.*Mangler/);
+  assert.match(await page.textContent('#need .note'), new RegExp(`Kartlegging ${need.year}, gruppe 5`));
+  // The demo's first bydel did not report in the older survey: "ikke kartlagt", not 0.
+  const older = await (await fetch(`${BASE}/api/need?group=5&year=${need.years[0]}`, { headers: { Authorization: `Bearer ${process.env.BOMILJO_TOKEN}` } })).json();
+  assert.equal(older.rows.find((r) => r.bydel === bydeler[0].bydel).needed, null);
+  // A scored site says the gap in its bydel.
+  const { x, y } = await firstAreaPoint(page);
+  await page.mouse.click(x, y);
+  await page.waitForSelector('#score p.need');
+  assert.match(await page.textContent('#score p.need'), /(mangler \d+ boliger|har dekket behovet) i gruppe 5 \(kartlegging \d{4}\)/);
+  // The public sees the need, and no supply.
+  const pub = await openMap();
+  await pub.page.click('#tab-siting');
+  await pub.page.selectOption('#group', '5');
+  await pub.page.click('#need-box summary');
+  await pub.page.waitForSelector('#need tbody tr');
+  assert.doesNotMatch(await pub.page.textContent('#need thead'), /I drift/);
+  assert.match(await pub.page.textContent('#need .note'), /vises bare for ansatte/);
+  assert.equal(await pub.page.isVisible('#order-by-need'), false);
+  assert.deepEqual([...errors, ...pub.errors], []);
+  await pub.page.close();
+  await page.close();
+});
+
 test("a planner's link opens on Plassering with the same group, units and site scored", async () => {
   // A planner scores a site for group 4 with 6 units, then shares the address.
   const first = await openMap();

@@ -25,6 +25,7 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
   if (state.group) document.getElementById('group').value = state.group;
   if (state.units) document.getElementById('units').value = state.units;
   describeGroup();
+  showNeed();
   map.addSource('site', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
   map.addLayer({ id: 'site', type: 'circle', source: 'site', paint: { 'circle-radius': 9, 'circle-color': '#e66a00', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2.5 } });
   map.addSource('candidates', { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
@@ -40,6 +41,7 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
     whatIf = {};
     map.getSource('suitability').setTiles(suitabilityTiles());
     describeGroup();
+    showNeed();
     document.getElementById('suitability-legend').innerHTML = suitabilityLegend();
     remember();
     if (state.showSuitability) redraw();
@@ -90,6 +92,34 @@ function describeGroup() {
   document.getElementById('group-about').innerHTML = g
     ? `${t('group_target')}: ${esc(lang === 'nb' ? g.who_nb : g.who_en)}.<br>${t('group_location')}: ${esc(lang === 'nb' ? g.location_nb : g.location_en)}.`
     : '';
+}
+
+/** The newest housing-need survey for the chosen group, bydel by bydel: the largest gap first
+ * for analysts (need, in place, planned, gap), the reported need for the public. A bydel that
+ * did not report is "ikke kartlagt", never 0. */
+async function showNeed() {
+  const box = document.getElementById('need');
+  const group = document.getElementById('group').value;
+  let answer;
+  try {
+    answer = await getJson(`api/need?group=${encodeURIComponent(group)}`);
+  } catch (err) {
+    box.textContent = err.message;
+    return;
+  }
+  if (answer.year == null) {
+    box.innerHTML = `<p class="note">${t('need_none')}</p>`;
+    return;
+  }
+  const value = (v) => (v == null ? t('not_surveyed') : fmt(v, 0));
+  const rows = answer.rows.slice().sort((a, b) => (a.bydel == null) - (b.bydel == null)
+    || (answer.supply_shown ? (a.gap == null) - (b.gap == null) || (b.gap ?? 0) - (a.gap ?? 0) : (a.needed == null) - (b.needed == null) || (b.needed ?? 0) - (a.needed ?? 0)));
+  const name = (r) => (r.bydel == null ? t('need_city').replace('{n}', r.surveyed) : answer.bydel_names[r.bydel] ?? r.bydel);
+  const supplyHead = answer.supply_shown ? `<th>${t('need_in_place')}</th><th>${t('need_planned')}</th><th>${t('need_gap')}</th>` : '';
+  const supply = (r) => (answer.supply_shown ? `<td>${fmt(r.in_place, 0)}</td><td>${fmt(r.planned, 0)}</td><td>${r.gap == null ? '' : fmt(r.gap, 0)}</td>` : '');
+  box.innerHTML = `<p class="note">${esc(t('need_caption').replace('{year}', answer.year).replace('{group}', group))}${answer.supply_shown ? '' : ` ${esc(t('need_public'))}`}</p>` +
+    `<table><thead><tr><th>${t('bydel')}</th><th>${t('need_needed')}</th>${supplyHead}</tr></thead><tbody>` +
+    rows.map((r) => `<tr><td>${esc(name(r))}</td><td>${value(r.needed)}</td>${supply(r)}</tr>`).join('') + '</tbody></table>';
 }
 
 /** A site's place in words: its delbydel's name (when on the map), then the coordinates. */
@@ -180,6 +210,7 @@ export async function scoreAt(map, lon, lat) {
       <h4>${esc(placeName(map, lon, lat))}</h4>
       <p class="big">${fmt(e.score, 0)} ${t('score_of')}</p>
       <p>${esc(lang === 'nb' ? e.summary : e.summary_en)}</p>
+      ${e.need ? `<p class="need">${esc(lang === 'nb' ? e.need.text_nb : e.need.text_en)}</p>` : ''}
       <h4>${t('constraints')}</h4>
       ${e.constraints.map((c) => `<p class="factor ${c.passed ? '' : 'fail'}">${c.passed ? '✔' : '✘'} ${esc(text(c))}</p>`).join('')}
       <h4>${t('factors')}</h4>
@@ -230,8 +261,10 @@ async function compare() {
   if (!candidates.length) return;
   const group = Number(document.getElementById('group').value);
   const units = Number(document.getElementById('units').value);
-  const ranked = await postJson('api/score/compare', { group, sites: candidates.map((c) => ({ ...c, units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
+  const order = document.getElementById('order-by-need').checked ? 'need_gap' : 'score';
+  const ranked = await postJson('api/score/compare', { group, order, sites: candidates.map((c) => ({ ...c, units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
+  const gap = (r) => (r.need?.gap == null ? (r.need?.needed == null ? t('not_surveyed') : fmt(r.need.needed, 0)) : fmt(r.need.gap, 0));
   const stability = (r) => (r.stability ? t('swap_at').replace('{factor}', r.stability.factor).replace('{at}', fmt(r.stability.weight_at, 2)).replace('{now}', fmt(r.stability.weight_now, 1)) : '–');
-  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th><th>${t('stability')}</th></tr></thead><tbody>` +
-    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td><td>${i + 1 < ranked.length ? esc(stability(r)) : ''}</td></tr>`).join('') + '</tbody></table>';
+  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th><th>${t('stability')}</th><th>${t(ranked[0]?.need?.gap == null ? 'need_needed' : 'need_gap')}</th></tr></thead><tbody>` +
+    ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td><td>${i + 1 < ranked.length ? esc(stability(r)) : ''}</td><td>${esc(gap(r))}</td></tr>`).join('') + '</tbody></table>';
 }
