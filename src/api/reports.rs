@@ -135,14 +135,14 @@ async fn public_annual(state: &AppState, year: i32) -> Result<Arc<ReportFiles>, 
         Some((first, last)) => return Err(ApiError::BadRequest(format!("year = {year}: the release holds {first}-{last}"))),
         None => return Err(ApiError::NotFound("the release holds no year yet: import incidents first".into())),
     }
-    let (config, geography) = (Arc::clone(&state.config), Arc::clone(&derived.geography));
+    let (config, geography, need) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.need));
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Public, config.project.min_count);
     derived
         .report_cache
         .get_or_compute(&year.to_string(), || async move {
             tokio::task::spawn_blocking(move || {
                 let incidents = crate::measurement::Incidents::Released(&release);
-                write_annual(|dir| crate::report::annual::write(&geography, incidents, &release, &config, year, &policy, dir, true)).map(Arc::new)
+                write_annual(|dir| crate::report::annual::write(&geography, &need, incidents, &release, &config, year, &policy, dir, true)).map(Arc::new)
             })
             .await
             .map_err(ApiError::task("annual report"))?
@@ -154,12 +154,13 @@ async fn public_annual(state: &AppState, year: i32) -> Result<Arc<ReportFiles>, 
 async fn analyst_annual(state: &AppState, staff: super::access::Internal, year: i32, pdf: bool) -> Result<ReportFiles, ApiError> {
     let derived = state.derived();
     let (config, geography, release) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.release));
+    let need = Arc::clone(&derived.need);
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
     let files = staff
         .store
         .run(move |conn| {
             let incidents = crate::measurement::Incidents::Raw(conn);
-            Ok(write_annual(|dir| crate::report::annual::write(&geography, incidents, &release, &config, year, &policy, dir, pdf)))
+            Ok(write_annual(|dir| crate::report::annual::write(&geography, &need, incidents, &release, &config, year, &policy, dir, pdf)))
         })
         .await??;
     let actor = staff.caller.token_name.clone().unwrap_or_default();

@@ -98,9 +98,10 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
             let geography = Geography::load(store.conn(), config)?;
+            let need = bomiljo::siting::need::NeedBook::load(&store, &geography)?;
             let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(&release) };
             let policy = Policy::new(role, config.project.min_count);
-            let files = bomiljo::report::annual::write(&geography, incidents, &release, config, year, &policy, &out, pdf)?;
+            let files = bomiljo::report::annual::write(&geography, &need, incidents, &release, config, year, &policy, &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             let role_name = format!("{role:?}").to_lowercase();
             ctx.audit(&store, &role_name, "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;

@@ -14,6 +14,7 @@ use crate::measurement::{self, BeforeAfterParams, Emerging, EmergingParams, Geog
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::render::ramp;
+use crate::siting::need::NeedBook;
 use crate::store::AreaRow;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,7 @@ pub enum ReportError {
 #[allow(clippy::too_many_arguments)]
 pub fn write(
     geography: &Geography,
+    need: &NeedBook,
     incidents: Incidents,
     release: &Release,
     config: &Config,
@@ -88,11 +90,13 @@ pub fn write(
         let emerging_text = emerging_paragraph(&emerging, members);
         writeln!(html, "<h2>{EMERGING_HEADING}</h2><p>{}</p>", escape(&emerging_text)).ok();
         writeln!(html, "<h2>Erfaring fra etablerte boliger</h2><p>{}</p>", escape(&experience)).ok();
+        let need_figures = need_table(need, bydel, year, policy);
+        html.push_str(&need_html(&need_figures));
         html.push_str(&method(policy));
         html.push_str("</body></html>\n");
         std::fs::write(&file, html).map_err(|source| ReportError::Write { path: file.clone(), source })?;
         if pdf {
-            let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends, emerging: &emerging_text };
+            let figures = BydelFigures { members, totals: &totals, rows: &own, trends: &trends, emerging: &emerging_text, need: &need_figures };
             let blocks = pdf_blocks(&format!("Bomiljømåling {year}: {name}"), policy, &intro, &figures, &experience);
             let pdf_file = out.join(format!("bydel-{bydel}.pdf"));
             std::fs::write(&pdf_file, super::pdf::write(&format!("Bomiljømåling {year}"), "nb", &blocks)?)
@@ -107,6 +111,64 @@ pub fn write(
     std::fs::write(&index_path, index).map_err(|source| ReportError::Write { path: index_path.clone(), source })?;
     written.insert(0, index_path);
     Ok(written)
+}
+
+const NEED_HEADING: &str = "Boligbehov";
+
+/// The bydel's housing need per matrix group from the survey a report on `year` shows: a
+/// sentence saying which survey (or that there is none), and a table whose first row is the
+/// header. Staff reports add the homes in place, planned and the gap; the public one shows the
+/// need only, as the city publishes it.
+struct NeedFigures {
+    caption: String,
+    rows: Vec<Vec<String>>,
+}
+
+fn need_table(need: &NeedBook, bydel: &str, year: i32, policy: &Policy) -> NeedFigures {
+    let Some(survey) = need.survey_for(year) else {
+        return NeedFigures { caption: format!("Ingen boligbehovskartlegging for {year} eller tidligere er lagt inn."), rows: Vec::new() };
+    };
+    let supply = policy.role.is_internal();
+    let mut header = vec!["Gruppe".to_string(), "Behov".to_string()];
+    if supply {
+        header.extend(["I drift", "Planlagt", "Mangler"].map(String::from));
+    }
+    let mut rows = vec![header];
+    let whole = |v: i64| super::number(v as f64, 0, true);
+    let number = |v: Option<i64>| v.map_or("ikke kartlagt".to_string(), whole);
+    for group in crate::siting::need::GROUPS {
+        let b = need.balance(survey, Some(bydel), group);
+        let mut row = vec![group.to_string(), number(b.needed)];
+        if supply {
+            row.extend([number(b.in_place), number(b.planned), b.gap.map(whole).unwrap_or_default()]);
+        }
+        rows.push(row);
+    }
+    let caption = format!(
+        "Boliger bydelen har meldt behov for per gruppe i matrisen (boligbehovskartlegging {survey}).{}",
+        if supply { " «I drift»: boliger åpnet innen utgangen av året; «planlagt»: åpner senere." } else { "" }
+    );
+    NeedFigures { caption, rows }
+}
+
+fn need_html(need: &NeedFigures) -> String {
+    let mut s = format!("<h2>{NEED_HEADING}</h2><p>{}</p>", escape(&need.caption));
+    if let Some((header, body)) = need.rows.split_first() {
+        s.push_str("<table><thead><tr>");
+        for h in header {
+            write!(s, "<th>{}</th>", escape(h)).ok();
+        }
+        s.push_str("</tr></thead><tbody>");
+        for row in body {
+            s.push_str("<tr>");
+            for cell in row {
+                write!(s, "<td>{}</td>", escape(cell)).ok();
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</tbody></table>");
+    }
+    s
 }
 
 fn page_head(title: &str) -> String {
@@ -369,6 +431,7 @@ struct BydelFigures<'a> {
     rows: &'a [&'a Indicator],
     trends: &'a [TrendRow],
     emerging: &'a str,
+    need: &'a NeedFigures,
 }
 
 const EMERGING_HEADING: &str = "Fremvoksende varme og kalde soner";
@@ -404,7 +467,7 @@ fn emerging_paragraph(emerging: &Option<Emerging>, members: &[&AreaRow]) -> Stri
 /// The same report as PDF blocks: summary, the map, the indicator table, a bar chart and the
 /// trend per delbydel.
 fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, conclusion: &str) -> Vec<Block> {
-    let BydelFigures { members, totals, rows, trends, emerging } = *bydel;
+    let BydelFigures { members, totals, rows, trends, emerging, .. } = *bydel;
     let map = area_map(members, rows);
     let mut blocks = vec![Block::Title(title.to_string()), Block::Note(intro.replace("&lt;", "<")), Block::Heading("Sammendrag".into())];
     blocks.extend(summary_lines(totals).into_iter().map(Block::Text));
@@ -437,6 +500,11 @@ fn pdf_blocks(title: &str, policy: &Policy, intro: &str, bydel: &BydelFigures, c
     blocks.push(Block::Text(emerging.to_string()));
     blocks.push(Block::Heading("Erfaring fra etablerte boliger".into()));
     blocks.push(Block::Text(conclusion.to_string()));
+    blocks.push(Block::Heading(NEED_HEADING.into()));
+    blocks.push(Block::Text(bydel.need.caption.clone()));
+    if bydel.need.rows.len() > 1 {
+        blocks.push(Block::Table(bydel.need.rows.clone()));
+    }
     blocks.push(Block::Note(method_text(policy)));
     blocks
 }

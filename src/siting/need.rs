@@ -171,6 +171,11 @@ impl NeedBook {
         years
     }
 
+    /// The survey a report on `year` shows: that year's, else the newest before it.
+    pub fn survey_for(&self, year: i32) -> Option<i32> {
+        self.years().into_iter().rfind(|&y| y <= year)
+    }
+
     /// The newest survey year, if any survey is imported.
     pub fn latest_year(&self) -> Option<i32> {
         self.survey.last().map(|r| r.year)

@@ -207,3 +207,27 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     let (status, _) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), None);
     assert_eq!(status, 401, "ordering by the gap uses supply: analysts only");
 }
+
+#[test]
+fn the_annual_report_shows_each_bydels_need_and_only_staff_see_the_homes_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = survey_db(dir.path());
+    import_ok(&db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+    let out = bomiljo(&db, &["release", "build"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let need_section = |role: &str| -> String {
+        let out_dir = dir.path().join(role);
+        let out = bomiljo(&db, &["report", "annual", "--year", "2024", "--role", role, "--out", out_dir.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let html = std::fs::read_to_string(out_dir.join("annual-2024/bydel-10.html")).unwrap();
+        let start = html.find("<h2>Boligbehov</h2>").expect("a need section");
+        html[start..start + html[start..].find("</table>").unwrap()].to_string()
+    };
+    let staff = need_section("analyst");
+    assert!(staff.contains("boligbehovskartlegging 2024"), "{staff}");
+    assert!(staff.contains("<tr><td>5</td><td>12</td><td>9</td><td>3</td><td>3</td></tr>"), "{staff}");
+    assert!(staff.contains("<tr><td>4</td><td>ikke kartlagt</td>"), "{staff}");
+    let public = need_section("public");
+    assert!(public.contains("<tr><td>5</td><td>12</td></tr>"), "{public}");
+    assert!(!public.contains("I drift"), "{public}");
+}
