@@ -282,6 +282,22 @@ const PUBLIC_GEOJSON_MAX_CELLS: usize = 20_000;
 /// the whole city for one tile, so the tile is drawn on the next coarser public grid.
 const MAX_CELLS_ACROSS_TILE: f64 = 128.0;
 
+/// The parameters checked for the caller, with `need_gap` resolved to the bydeler where the
+/// newest survey shows a gap for the group (staff only: the gap is made from the housing layer).
+fn checked(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<SurfaceParams, ApiError> {
+    check_public(caller, &params)?;
+    if !params.need_gap {
+        return Ok(params);
+    }
+    if !caller.role.is_internal() {
+        return Err(caller.refused(crate::privacy::Role::Analyst));
+    }
+    let need = Arc::clone(&state.derived().need);
+    let year = need.latest_year().ok_or_else(|| ApiError::NotFound("need_gap: no housing-need survey is imported (the need layer)".into()))?;
+    let gaps = need.bydeler_by_gap(year, params.group).into_iter().filter(|b| b.gap.is_some_and(|g| g > 0)).filter_map(|b| b.bydel).collect();
+    Ok(SurfaceParams { within_bydeler: Some(gaps), ..params })
+}
+
 fn check_public(caller: &Caller, params: &SurfaceParams) -> Result<(), ApiError> {
     if caller.role.is_internal() {
         return Ok(());
@@ -296,7 +312,7 @@ fn check_public(caller: &Caller, params: &SurfaceParams) -> Result<(), ApiError>
 }
 
 async fn surface(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<Arc<siting::Surface>, ApiError> {
-    check_public(caller, &params)?;
+    let params = checked(state, caller, params)?;
     let key = format!("{}|{:?}", serde_json::to_string(&params).unwrap_or_default(), caller.policy.role.is_internal());
     state
         .derived()
@@ -356,7 +372,7 @@ pub async fn suitability_tile(
     Query(params): Query<SurfaceParams>,
 ) -> Result<Response, ApiError> {
     let (z, x, y) = tile.checked(super::TileFormat::Png)?;
-    check_public(&caller, &params)?;
+    let params = checked(&state, &caller, params)?;
     let window = tile::envelope(z, x, y);
     let params = SurfaceParams { cell_m: cell_for_tile(params.cell_m, window), ..params };
     let key = format!("suitability|{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());

@@ -281,7 +281,8 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("explain: 1000 candidates x 8 groups = {explained} explained scores with sentences in {ms:.0} ms");
     let started = Instant::now();
-    let s = surface(&ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None }, &policy).map_err(crate::api::ServeError::Siting)?;
+    let s = surface(&ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None, need_gap: false, within_bydeler: None }, &policy)
+        .map_err(crate::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     Ok(())

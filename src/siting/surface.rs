@@ -21,6 +21,14 @@ pub struct SurfaceParams {
     pub cell_m: f64,
     /// Proposed units.
     pub units: Option<u32>,
+    /// Staff: only the bydeler where the newest housing-need survey shows a gap for the group
+    /// (more homes needed than in place).
+    #[serde(default)]
+    pub need_gap: bool,
+    /// The bydeler `need_gap` leaves, resolved by the caller from the need surveys.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub within_bydeler: Option<std::collections::BTreeSet<String>>,
 }
 
 fn default_cell() -> f64 {
@@ -48,7 +56,16 @@ fn study_grid(ctx: &SitingContext, params: &SurfaceParams) -> Result<(Vec<crate:
     if !(25.0..=500.0).contains(&params.cell_m) {
         return Err(SitingError::BadParameter(format!("cell_m = {} is outside 25-500 m", params.cell_m)));
     }
-    let polygons: Vec<_> = ctx.areas().filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c))).cloned().collect();
+    let in_bydeler = |a: &crate::index::Area| params.within_bydeler.as_ref().is_none_or(|set| a.parent_code.as_ref().is_some_and(|p| set.contains(p)));
+    let polygons: Vec<_> =
+        ctx.areas().filter(|a| params.area.as_ref().is_none_or(|c| &a.code == c || a.parent_code.as_ref() == Some(c)) && in_bydeler(a)).cloned().collect();
+    if polygons.is_empty() && params.within_bydeler.is_some() {
+        return Err(SitingError::BadParameter(format!(
+            "no bydel{} has a gap between need and homes in place for group {}",
+            params.area.as_ref().map(|a| format!(" in {a}")).unwrap_or_default(),
+            params.group
+        )));
+    }
     if polygons.is_empty() {
         return Err(SitingError::BadParameter(format!("no delbydel or bydel with code '{}'", params.area.clone().unwrap_or_default())));
     }

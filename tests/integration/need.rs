@@ -206,6 +206,13 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     assert_eq!(labels, ["Grorud", "Alna"]);
     let (status, _) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), None);
     assert_eq!(status, 401, "ordering by the gap uses supply: analysts only");
+    // The suitability surface restricted to the bydeler with a gap (Grorud and Stovner, 3 each;
+    // Alna's is 0): the cells of those two bydeler, no more, no fewer.
+    let cells = |query: &str| server.get_json_as(&format!("/api/suitability?group=5&cell_m=500&{query}"), &analyst)["features"].as_array().unwrap().len();
+    let gap_cells = cells("need_gap=true");
+    assert!(gap_cells > 0);
+    assert_eq!(gap_cells, cells("area=10") + cells("area=11"));
+    assert_eq!(server.get("/api/suitability?group=5&cell_m=500&need_gap=true&area=1201").0, 401);
 }
 
 #[test]

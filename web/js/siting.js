@@ -46,6 +46,7 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
     remember();
     if (state.showSuitability) redraw();
   });
+  document.getElementById('suitability-need').addEventListener('change', () => map.getSource('suitability').setTiles(suitabilityTiles()));
   document.getElementById('units').addEventListener('change', () => {
     map.getSource('suitability').setTiles(suitabilityTiles());
     remember();
@@ -132,7 +133,8 @@ function placeName(map, lon, lat) {
 function suitabilityTiles() {
   const group = document.getElementById('group').value || 5;
   const units = document.getElementById('units').value || 8;
-  return [`${location.origin}/tiles/suitability/{z}/{x}/{y}.png?group=${group}&units=${units}`];
+  const need = document.getElementById('suitability-need').checked ? '&need_gap=true' : '';
+  return [`${location.origin}/tiles/suitability/{z}/{x}/{y}.png?group=${group}&units=${units}${need}`];
 }
 
 /** The weights an analyst has moved from the matrix, by factor id (empty: the matrix). */
