@@ -10,6 +10,7 @@ use clap::Args;
 use super::{Context, Language, parse_lat_lon, parse_role};
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::privacy::{Policy, Role};
+use bomiljo::siting::need::NeedBook;
 use bomiljo::siting::{self, Candidate, Ranked, SitingContext, SitingError};
 
 #[derive(Args)]
@@ -42,6 +43,11 @@ pub struct ScoreArgs {
     /// Batch CSV for Excel on a Norwegian PC: semicolons, decimal commas, a byte-order mark.
     #[arg(long, requires = "sites")]
     excel: bool,
+    /// Batch: the sites in the bydeler with the largest gap between the newest housing-need
+    /// survey and the homes in place for the group first (best first within a bydel), with
+    /// columns `bydel` and `need_gap`; sites where the need is not surveyed last.
+    #[arg(long, requires = "sites")]
+    by_need: bool,
     /// Language of the printed explanation.
     #[arg(long, value_enum, default_value_t = Language::Nb)]
     lang: Language,
@@ -66,14 +72,18 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         if !changed.is_empty() {
             eprintln!("{}", siting::what_if_words(&changed).1.trim_end());
         }
-        let ranked = siting::rank_with(&siting_context, &rules, &candidates, &policy);
+        let mut ranked = siting::rank_with(&siting_context, &rules, &candidates, &policy);
+        let need = if args.by_need { Some(need_of_sites(&store, config, &candidates, group, &policy)?) } else { None };
+        if let Some(need) = &need {
+            ranked.sort_by_key(|r| (need[r.index].1.is_none(), std::cmp::Reverse(need[r.index].1.unwrap_or(0))));
+        }
         let as_json = args.json || args.out.as_ref().is_some_and(|p| p.extension().is_some_and(|e| e == "json"));
         let sink: Box<dyn Write> = match &args.out {
             Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?),
             None => Box::new(std::io::stdout().lock()),
         };
         let explain = |r: &Ranked| Ok::<_, SitingError>(siting::score_with(&siting_context, &rules, &candidates[r.index], &policy));
-        let columns = Columns::of(&rules);
+        let columns = Columns { need, ..Columns::of(&rules) };
         let form = if as_json {
             Form::Json
         } else if args.excel {
@@ -155,6 +165,35 @@ enum Form {
 struct Columns {
     constraints: Vec<(String, &'static str)>,
     factors: Vec<(String, &'static str)>,
+    /// With `--by-need`: each candidate's bydel and the gap there (by candidate index).
+    need: Option<Vec<(Option<String>, Option<i64>)>>,
+}
+
+/// Each candidate's bydel and the gap there for `group` in the newest survey (`None` where the
+/// need is not surveyed); the public role gets no gap (it is made from the housing layer).
+fn need_of_sites(
+    store: &bomiljo::store::Store,
+    config: &bomiljo::config::Config,
+    candidates: &[Candidate],
+    group: u8,
+    policy: &Policy,
+) -> Result<Vec<(Option<String>, Option<i64>)>> {
+    anyhow::ensure!(
+        policy.role.is_internal(),
+        "--by-need orders by the gap between need and homes in place, which is staff-only (PRIVACY.md); use --role analyst"
+    );
+    let geography = bomiljo::measurement::Geography::load(store.conn(), config)?;
+    let book = NeedBook::load(store, &geography)?;
+    let year = book.latest_year().context("--by-need: no housing-need survey is imported; import one with `bomiljo import need FILE`")?;
+    let areas = bomiljo::index::AreaIndex::new(geography.areas.clone());
+    Ok(candidates
+        .iter()
+        .map(|c| {
+            let bydel = areas.locate(c.x, c.y).and_then(|a| a.parent_code.clone());
+            let gap = bydel.as_deref().and_then(|b| book.balance(year, Some(b), group).gap);
+            (bydel, gap)
+        })
+        .collect())
 }
 
 impl Columns {
@@ -162,6 +201,7 @@ impl Columns {
         Columns {
             constraints: group.constraints.iter().map(|c| (c.id.clone(), c.metric.unit())).collect(),
             factors: group.factors.iter().map(|f| (f.id.clone(), f.metric.unit())).collect(),
+            need: None,
         }
     }
 
@@ -173,13 +213,16 @@ impl Columns {
         for (id, unit) in &self.factors {
             h.extend([format!("{id}_{unit}"), format!("{id}_subscore"), format!("{id}_weight")]);
         }
+        if self.need.is_some() {
+            h.extend(["bydel", "need_gap"].map(String::from));
+        }
         h.push("summary".into());
         h
     }
 
     /// A site's row: a value not measured (no data, or hidden from the role) is an empty cell,
     /// never 0.
-    fn row(&self, rank: usize, label: String, e: &Explanation, number: impl Fn(f64, usize) -> String) -> Vec<String> {
+    fn row(&self, rank: usize, index: usize, label: String, e: &Explanation, number: impl Fn(f64, usize) -> String) -> Vec<String> {
         let opt = |v: Option<f64>, digits: usize| v.map_or(String::new(), |v| number(v, digits));
         let mut row = vec![rank.to_string(), label, number(e.score, 1), e.passed.to_string(), number(e.coverage.weight_share, 2)];
         for (id, _) in &self.constraints {
@@ -189,6 +232,9 @@ impl Columns {
         for (id, _) in &self.factors {
             let f = e.factors.iter().find(|f| &f.id == id);
             row.extend([opt(f.and_then(|f| f.value), 1), opt(f.and_then(|f| f.subscore), 3), opt(f.map(|f| f.weight), 1)]);
+        }
+        if let Some((bydel, gap)) = self.need.as_ref().map(|need| &need[index]) {
+            row.extend([bydel.clone().unwrap_or_default(), gap.map(|g| g.to_string()).unwrap_or_default()]);
         }
         row.push(e.summary.clone());
         row
@@ -226,7 +272,7 @@ fn write_ranked(
         let mut w = csv::WriterBuilder::new().delimiter(if excel { b';' } else { b',' }).from_writer(&mut out);
         w.write_record(columns.header())?;
         each_explained(ranked, &explain, |rank, r, e| {
-            w.write_record(columns.row(rank, label(r), &e, number))?;
+            w.write_record(columns.row(rank, r.index, label(r), &e, number))?;
             Ok(())
         })?;
         w.flush()?;

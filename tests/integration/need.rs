@@ -152,6 +152,24 @@ fn need_against_supply_per_bydel_group_and_year_as_computed_by_hand() {
     let codes: Vec<&str> = order.as_array().unwrap().iter().map(|r| r["bydel"].as_str().unwrap()).collect();
     assert_eq!(codes[..2], ["10", "11"]);
     assert!(order.as_array().unwrap()[2..].iter().all(|r| r["needed"].is_null() || r["bydel"] == "12"));
+    // A batch of candidates ordered by the gap of their bydel (2024: Grorud 3, Alna 0), whatever
+    // their scores, with the bydel and the gap in columns.
+    let ((glon, glat), (alon, alat)) = (lonlat_in(&db, "10"), lonlat_in(&db, "12"));
+    let sites = dir.path().join("sites.csv");
+    std::fs::write(&sites, format!("lat,lon,label\n{alat},{alon},Alna\n{glat},{glon},Grorud\n")).unwrap();
+    let out = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--by-need"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = csv.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let rows: Vec<(String, String, String)> = csv
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[column("label")].to_string(), r[column("bydel")].to_string(), r[column("need_gap")].to_string()))
+        .collect();
+    assert_eq!(rows, [("Grorud".into(), "10".into(), "3".into()), ("Alna".into(), "12".into(), "0".into())]);
+    let public = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--by-need", "--role", "public"]);
+    assert!(!public.status.success(), "the gap is staff-only");
 }
 
 #[test]
