@@ -11,7 +11,7 @@ import { showArea, showBydel } from './js/panel.js';
 import { mapPng, tableLinks } from './js/download.js';
 import { findPlace, parseCoordinates } from './js/place.js';
 import { readState, writeState } from './js/url.js';
-import { renderGroups, restoreSite, scoreAt, setupSiting, suitabilityLegend } from './js/siting.js';
+import { renderGroups, restoreScenario, restoreSite, scoreAt, setupSiting, suitabilityLegend } from './js/siting.js';
 import { setupImport } from './js/import.js';
 
 maplibregl.setWorkerUrl(new URL('./vendor/maplibre-gl-worker.mjs', import.meta.url).href);
@@ -369,6 +369,7 @@ async function main() {
   // A shared or reloaded planner's view opens where it was: the tab, then the site scored again.
   if (state.mode === 'siting') $('tab-siting').click();
   await restoreSite(map, state);
+  await restoreScenario(map, state);
   $('lang').addEventListener('click', async () => {
     await load(lang === 'nb' ? 'en' : 'nb');
     setLangButton();

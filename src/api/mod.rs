@@ -20,6 +20,7 @@ mod mvt;
 mod need;
 mod reports;
 pub mod routes;
+mod scenarios;
 pub mod server;
 mod siting;
 
@@ -102,8 +103,9 @@ pub struct Derived {
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
     pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
-    /// Housing need against supply (the need surveys and every housing site).
-    pub need: Arc<crate::siting::need::NeedBook>,
+    /// Housing need against supply (the need surveys, every housing site and the adopted
+    /// scenarios): replaced when a scenario is saved or deleted, without rebuilding the rest.
+    need: std::sync::RwLock<Arc<crate::siting::need::NeedBook>>,
     /// Every areas layer's polygons (delbydeler, bydeler, …), read once: vector tiles cut them.
     area_layers: std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>,
 }
@@ -121,7 +123,7 @@ impl Derived {
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
         let area_layers = area_layers(config, store, &geography)?;
-        let need = Arc::new(crate::siting::need::NeedBook::load(store, &geography)?);
+        let need = std::sync::RwLock::new(Arc::new(crate::siting::need::NeedBook::load(store, &geography)?));
         Ok(Derived {
             release: Arc::new(release),
             reference,
@@ -139,6 +141,18 @@ impl Derived {
             report_cache: cache::Cache::new(32),
             download_cache: cache::Cache::new(4),
         })
+    }
+}
+
+impl Derived {
+    /// The need balance as it stands.
+    pub fn need(&self) -> Arc<crate::siting::need::NeedBook> {
+        Arc::clone(&self.need.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Serves `book` from the next request on (a scenario was adopted, changed or deleted).
+    fn set_need(&self, book: crate::siting::need::NeedBook) {
+        *self.need.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
     }
 }
 

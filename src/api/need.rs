@@ -50,7 +50,7 @@ pub struct Unplaced {
 /// `GET /api/need?year=&group=`.
 pub async fn need(State(state): State<AppState>, caller: Caller, Query(query): Query<NeedQuery>) -> Result<Json<NeedAnswer>, ApiError> {
     let derived = state.derived();
-    let book = &derived.need;
+    let book = derived.need();
     let years = book.years();
     if let Some(group) = query.group.filter(|g| !GROUPS.contains(g)) {
         return Err(ApiError::BadRequest(format!("group {group} is not a matrix group (1-8)")));

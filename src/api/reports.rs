@@ -135,7 +135,7 @@ async fn public_annual(state: &AppState, year: i32) -> Result<Arc<ReportFiles>, 
         Some((first, last)) => return Err(ApiError::BadRequest(format!("year = {year}: the release holds {first}-{last}"))),
         None => return Err(ApiError::NotFound("the release holds no year yet: import incidents first".into())),
     }
-    let (config, geography, need) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.need));
+    let (config, geography, need) = (Arc::clone(&state.config), Arc::clone(&derived.geography), derived.need());
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Public, config.project.min_count);
     derived
         .report_cache
@@ -154,7 +154,7 @@ async fn public_annual(state: &AppState, year: i32) -> Result<Arc<ReportFiles>, 
 async fn analyst_annual(state: &AppState, staff: super::access::Internal, year: i32, pdf: bool) -> Result<ReportFiles, ApiError> {
     let derived = state.derived();
     let (config, geography, release) = (Arc::clone(&state.config), Arc::clone(&derived.geography), Arc::clone(&derived.release));
-    let need = Arc::clone(&derived.need);
+    let need = derived.need();
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
     let files = staff
         .store

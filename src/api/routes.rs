@@ -9,12 +9,12 @@ use axum::{
     extract::{Request, State},
     middleware::Next,
     response::Response,
-    routing::{MethodRouter, get, post},
+    routing::{MethodRouter, delete, get, post},
 };
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::Contract, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, need, reports, siting};
+use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, need, reports, scenarios, siting};
 use crate::privacy::Role;
 
 /// A path parameter (`{code}`, `{z}`).
@@ -314,6 +314,21 @@ pub const ROUTES: &[Route] = &[
     )
     .query(input::<need::NeedQuery>)
     .errors(&[BAD, UNAUTH, NOT_FOUND]),
+    Route::new("POST", "/api/scenarios", "Save a named set of planned sites for a group (analysts); an adopted one counts as planned homes in /api/need", || post(scenarios::save), Answer::Json(schema::<scenarios::SavedScenario>))
+        .role(Role::Analyst)
+        .body(input::<scenarios::SaveScenario>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN]),
+    Route::new("GET", "/api/scenarios", "Every saved scenario, newest first (analysts)", || get(scenarios::list), Answer::Json(schema::<Vec<scenarios::SavedScenario>>))
+        .role(Role::Analyst)
+        .errors(&[UNAUTH, FORBIDDEN]),
+    Route::new("GET", "/api/scenarios/{id}", "One saved scenario, to restore it (analysts)", || get(scenarios::get), Answer::Json(schema::<scenarios::SavedScenario>))
+        .role(Role::Analyst)
+        .path_params(&[path("id", "integer", "Scenario id")])
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("DELETE", "/api/scenarios/{id}", "Delete a saved scenario (analysts)", || delete(scenarios::delete), Answer::Json(schema::<scenarios::Deleted>))
+        .role(Role::Analyst)
+        .path_params(&[path("id", "integer", "Scenario id")])
+        .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("POST", "/api/score/compare", "Up to 50 candidates for one group, best first", || post(siting::compare), Answer::Json(schema::<Vec<siting::ScoreResponse>>))
         .body(input::<siting::CompareRequest>)
         .errors(&[BAD, UNAUTH, FORBIDDEN]),

@@ -53,7 +53,7 @@ pub struct SiteRequest {
 }
 
 impl SiteRequest {
-    fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
+    pub(super) fn candidate(&self, state: &AppState) -> Result<Candidate, ApiError> {
         let (x, y) = state.config.project.site_from_lonlat(crate::spatial::LonLat { lon: self.lon, lat: self.lat }).map_err(ApiError::BadRequest)?;
         state.derived().coverage.site(x, y).map_err(ApiError::BadRequest)?;
         if self.units.is_some_and(|u| u == 0 || u > 1000) {
@@ -104,7 +104,7 @@ fn need_at(state: &AppState, caller: &Caller, (x, y): (f64, f64), group: u8) -> 
     let derived = state.derived();
     let bydel = derived.reference.assignment_areas(&state.config)?.locate(x, y)?.parent_code.clone()?;
     let name = derived.geography.bydel_names.get(&bydel).cloned();
-    derived.need.at_site(&bydel, name, group, caller.role.is_internal())
+    derived.need().at_site(&bydel, name, group, caller.role.is_internal())
 }
 
 /// The group's rules for a caller: the matrix, or an analyst's what-if with what it moved.
@@ -292,7 +292,7 @@ fn checked(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<S
     if !caller.role.is_internal() {
         return Err(caller.refused(crate::privacy::Role::Analyst));
     }
-    let need = Arc::clone(&state.derived().need);
+    let need = state.derived().need();
     let year = need.latest_year().ok_or_else(|| ApiError::NotFound("need_gap: no housing-need survey is imported (the need layer)".into()))?;
     let gaps = need.bydeler_by_gap(year, params.group).into_iter().filter(|b| b.gap.is_some_and(|g| g > 0)).filter_map(|b| b.bydel).collect();
     Ok(SurfaceParams { within_bydeler: Some(gaps), ..params })

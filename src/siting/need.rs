@@ -6,7 +6,8 @@
 //!
 //! - **in place** when it opened on or before 31 December of *Y* (or its opening date is not
 //!   known) and had not closed by then;
-//! - **planned** when it opens after *Y* (a site the housing layer holds with a later date).
+//! - **planned** when it opens after *Y* (a site the housing layer holds with a later date), or
+//!   when it is a site of an adopted scenario (the plan, saved by an analyst).
 //!
 //! and the **gap** is the need less the units in place (the gap after planned sites subtracts
 //! those too). A bydel with no survey row for a group is *ikke kartlagt*: its need is `None`,
@@ -17,7 +18,7 @@
 //! use bomiljo::siting::need::{NeedBook, SupplySite};
 //! use bomiljo::store::queries::NeedRow;
 //! let survey = vec![NeedRow { year: 2024, bydel: "10".into(), group: 5, housing_type: "gruppe 5".into(), units: 12 }];
-//! let supply = vec![SupplySite { bydel: Some("10".into()), group: Some(5), units: 5, opened: None, closed: None }];
+//! let supply = vec![SupplySite { bydel: Some("10".into()), group: Some(5), units: 5, opened: None, closed: None, adopted: false }];
 //! let book = NeedBook::new(survey, supply, vec!["10".into(), "11".into()]);
 //! let grorud = book.balance(2024, Some("10"), 5);
 //! assert_eq!((grorud.needed, grorud.in_place, grorud.gap), (Some(12), Some(5), Some(7)));
@@ -28,6 +29,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::store::queries::{HousingSite, NeedRow};
+use crate::store::scenarios::Scenario;
 
 /// The matrix groups, 1 to 8.
 pub const GROUPS: std::ops::RangeInclusive<u8> = 1..=8;
@@ -42,6 +44,8 @@ pub struct SupplySite {
     pub units: i64,
     pub opened: Option<NaiveDate>,
     pub closed: Option<NaiveDate>,
+    /// A site of an adopted scenario: planned, never in place.
+    pub adopted: bool,
 }
 
 impl SupplySite {
@@ -54,15 +58,16 @@ impl SupplySite {
             units: site.units,
             opened: date(&site.opened),
             closed: date(&site.closed),
+            adopted: false,
         }
     }
 
     fn in_place_at(&self, day: NaiveDate) -> bool {
-        self.opened.is_none_or(|o| o <= day) && self.closed.is_none_or(|c| c > day)
+        !self.adopted && self.opened.is_none_or(|o| o <= day) && self.closed.is_none_or(|c| c > day)
     }
 
     fn planned_after(&self, day: NaiveDate) -> bool {
-        self.opened.is_some_and(|o| o > day) && self.closed.is_none_or(|c| c > day)
+        self.adopted || (self.opened.is_some_and(|o| o > day) && self.closed.is_none_or(|c| c > day))
     }
 }
 
@@ -150,12 +155,31 @@ pub struct NeedBook {
 }
 
 impl NeedBook {
-    /// The surveys and sites stored, placed in the geography's bydeler.
+    /// The surveys, housing sites and adopted scenarios stored, placed in the geography's bydeler.
     pub fn load(store: &crate::store::Store, geography: &crate::measurement::Geography) -> Result<NeedBook, crate::store::StoreError> {
+        Ok(NeedBook::from_stored(store.need_survey()?, &store.housing_sites()?, &store.scenarios()?, geography))
+    }
+
+    /// [`NeedBook::load`] from rows already read.
+    pub fn from_stored(survey: Vec<NeedRow>, housing: &[HousingSite], scenarios: &[Scenario], geography: &crate::measurement::Geography) -> NeedBook {
         let bydel_of: std::collections::HashMap<&str, &str> = geography.infos.iter().filter_map(|a| Some((a.code.as_str(), a.bydel.as_deref()?))).collect();
-        let supply = store.housing_sites()?.iter().map(|s| SupplySite::from_stored(s, |d| bydel_of.get(d).map(|b| b.to_string()))).collect();
+        let mut supply: Vec<SupplySite> = housing.iter().map(|s| SupplySite::from_stored(s, |d| bydel_of.get(d).map(|b| b.to_string()))).collect();
+        let adopted: Vec<&Scenario> = scenarios.iter().filter(|s| s.adopted).collect();
+        if !adopted.is_empty() {
+            let areas = crate::index::AreaIndex::new(geography.areas.clone());
+            for scenario in adopted {
+                supply.extend(scenario.sites.iter().map(|site| SupplySite {
+                    bydel: areas.locate(site.x, site.y).and_then(|a| a.parent_code.clone()),
+                    group: Some(scenario.group),
+                    units: i64::from(site.units.unwrap_or(0)),
+                    opened: None,
+                    closed: None,
+                    adopted: true,
+                }));
+            }
+        }
         let bydeler = bydel_of.values().map(|b| b.to_string()).chain(geography.bydel_names.keys().cloned()).collect();
-        Ok(NeedBook::new(store.need_survey()?, supply, bydeler))
+        NeedBook::new(survey, supply, bydeler)
     }
 
     pub fn new(survey: Vec<NeedRow>, supply: Vec<SupplySite>, mut bydeler: Vec<String>) -> NeedBook {
@@ -265,7 +289,7 @@ mod tests {
 
     fn site(bydel: &str, group: u8, units: i64, opened: Option<&str>, closed: Option<&str>) -> SupplySite {
         let date = |d: Option<&str>| d.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
-        SupplySite { bydel: Some(bydel.into()), group: Some(group), units, opened: date(opened), closed: date(closed) }
+        SupplySite { bydel: Some(bydel.into()), group: Some(group), units, opened: date(opened), closed: date(closed), adopted: false }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod geoparquet;
 pub mod ops;
 pub mod queries;
 pub mod release;
+pub mod scenarios;
 
 pub use queries::{AreaColumn, AreaRow, CountsBySourceYear, FeaturePage, HousingSite, IncidentFilter, PointRow, StoredFeature};
 pub mod tokens;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/0010_delivered_position.sql"),
     include_str!("schema/0011_envelopes.sql"),
     include_str!("schema/0012_need.sql"),
+    include_str!("schema/0013_scenarios.sql"),
 ];
 
 /// The schema version this build writes.
@@ -190,6 +192,11 @@ impl Store {
     /// Every housing site, open or closed.
     pub fn housing_sites(&self) -> Result<Vec<queries::HousingSite>, StoreError> {
         queries::housing_sites(&self.conn)
+    }
+
+    /// Every saved siting scenario, newest first.
+    pub fn scenarios(&self) -> Result<Vec<scenarios::Scenario>, StoreError> {
+        scenarios::list(&self.conn)
     }
 
     /// Hands the connection to the server.

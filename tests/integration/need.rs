@@ -231,6 +231,29 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     assert!(gap_cells > 0);
     assert_eq!(gap_cells, cells("area=10") + cells("area=11"));
     assert_eq!(server.get("/api/suitability?group=5&cell_m=500&need_gap=true&area=1201").0, 401);
+    // A saved scenario restores by its id; an adopted one is the plan: its units count as
+    // planned in Grorud (3 from h4, + 2 × 4), an alternative's do not, and deleting it undoes it.
+    let planned = || -> (Value, Value) {
+        let grorud = row(&server.get_json_as("/api/need?year=2024&group=5", &analyst)["rows"], Some("10"), 5).clone();
+        (grorud["planned"].clone(), grorud["gap_after_planned"].clone())
+    };
+    let two = json!([{ "label": "A", "lon": lon, "lat": lat, "units": 4 }, { "label": "B", "lon": lon, "lat": lat, "units": 4 }]);
+    let (status, alternative) = server.post_json("/api/scenarios", &json!({ "name": "Alternativ", "group": 5, "sites": two }), Some(&analyst));
+    assert_eq!(status, 200, "{alternative}");
+    assert_eq!(planned(), (json!(3), json!(0)));
+    let (status, plan) = server.post_json("/api/scenarios", &json!({ "name": "Planen 2025", "group": 5, "sites": two, "adopted": true }), Some(&analyst));
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(planned(), (json!(11), json!(-8)));
+    let restored = server.get_json_as(&format!("/api/scenarios/{}", plan["id"]), &analyst);
+    assert_eq!((restored["name"].clone(), restored["sites"].as_array().unwrap().len()), (json!("Planen 2025"), 2));
+    assert!((restored["sites"][0]["lon"].as_f64().unwrap() - lon).abs() < 1e-5);
+    assert_eq!(server.get_json_as("/api/scenarios", &analyst).as_array().unwrap().len(), 2);
+    assert_eq!(server.post_json("/api/scenarios", &json!({ "name": "x", "group": 5, "sites": two }), None).0, 401);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let deleted =
+        agent.delete(&format!("{}/api/scenarios/{}", server.base(), plan["id"])).header("Authorization", &format!("Bearer {analyst}")).call().unwrap();
+    assert_eq!(deleted.status().as_u16(), 200);
+    assert_eq!(planned(), (json!(3), json!(0)));
 }
 
 #[test]

@@ -295,6 +295,23 @@ test('a planner sees where the need is: the gap per bydel, in the score and in t
   assert.doesNotMatch(await pub.page.textContent('#need thead'), /I drift/);
   assert.match(await pub.page.textContent('#need .note'), /vises bare for ansatte/);
   assert.equal(await pub.page.isVisible('#order-by-need'), false);
+  assert.equal(await pub.page.isVisible('#scenario-save'), false);
+  // The planner saves two sites as a scenario; its link restores them into the comparison.
+  await page.click('#add-candidate');
+  await page.fill('#coords', '59.915, 10.75');
+  await page.click('#score-coords');
+  await page.waitForFunction(() => document.querySelector('#add-candidate'));
+  await page.click('#add-candidate');
+  await page.fill('#scenario-name', 'To steder i bydel 01');
+  await page.click('#scenario-save');
+  await page.waitForSelector('#scenario-saved a');
+  const link = await page.getAttribute('#scenario-saved a', 'href');
+  const colleague = await openMap({ token: process.env.BOMILJO_TOKEN, hash: link.slice(1) });
+  await colleague.page.waitForSelector('#comparison tbody tr:nth-child(2)');
+  assert.equal(await colleague.page.$$eval('#candidates li', (items) => items.length), 2);
+  assert.equal(await colleague.page.inputValue('#scenario-name'), 'To steder i bydel 01');
+  assert.deepEqual(colleague.errors, []);
+  await colleague.page.close();
   assert.deepEqual([...errors, ...pub.errors], []);
   await pub.page.close();
   await page.close();

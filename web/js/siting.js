@@ -66,6 +66,55 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
     scoreAt(map, at.lon, at.lat);
   });
   document.getElementById('compare').addEventListener('click', compare);
+  document.getElementById('scenario-save').addEventListener('click', saveScenario);
+  document.getElementById('scenarios-box').addEventListener('toggle', (e) => e.target.open && listScenarios());
+}
+
+/** Saves the candidates as a named scenario (staff) and says the link that restores it. */
+async function saveScenario() {
+  const note = document.getElementById('scenario-saved');
+  const name = document.getElementById('scenario-name').value.trim();
+  if (!candidates.length || !name) {
+    note.textContent = t('scenario_needs');
+    return;
+  }
+  const units = Number(document.getElementById('units').value);
+  try {
+    const saved = await postJson('api/scenarios', {
+      name, group: Number(document.getElementById('group').value), adopted: document.getElementById('scenario-adopted').checked,
+      sites: candidates.map((c) => ({ label: c.label, lon: c.lon, lat: c.lat, units })),
+    });
+    note.innerHTML = `${esc(t('scenario_done').replace('{name}', saved.name))} <a href="${esc(saved.link)}">${esc(location.origin + saved.link)}</a>`;
+    showNeed();
+    if (document.getElementById('scenarios-box').open) listScenarios();
+  } catch (err) {
+    note.textContent = err.message;
+  }
+}
+
+async function listScenarios() {
+  const list = await getJson('api/scenarios').catch(() => []);
+  document.getElementById('scenarios').innerHTML = list.length
+    ? list.map((s) => `<li><a href="${esc(s.link)}">${esc(s.name)}</a> (${t('group')} ${esc(s.group)}, ${s.sites.length} ${t('scenario_sites')}${s.adopted ? `, ${t('scenario_is_adopted')}` : ''})</li>`).join('')
+    : `<li>${t('scenarios_none')}</li>`;
+}
+
+/** Restores the saved scenario the address names into the comparison, and compares it. */
+export async function restoreScenario(map, state) {
+  if (!state.scenario) return;
+  let saved;
+  try {
+    saved = await getJson(`api/scenarios/${encodeURIComponent(state.scenario)}`);
+  } catch (err) {
+    document.getElementById('scenario-saved').textContent = err.message;
+    return;
+  }
+  document.getElementById('group').value = String(saved.group);
+  document.getElementById('scenario-name').value = saved.name;
+  document.getElementById('scenario-adopted').checked = saved.adopted;
+  candidates.length = 0;
+  for (const s of saved.sites) addCandidate(map, s.lon, s.lat, s.label);
+  await compare();
 }
 
 export function renderGroups() {
@@ -252,9 +301,9 @@ function inView(box) {
   side.scrollTop = box.offsetTop;
 }
 
-function addCandidate(map, lon, lat) {
-  if (candidates.length >= 5) candidates.shift();
-  candidates.push({ label: placeName(map, lon, lat), lon, lat });
+function addCandidate(map, lon, lat, label = placeName(map, lon, lat)) {
+  if (candidates.length >= 20) candidates.shift();
+  candidates.push({ label, lon, lat });
   map.getSource('candidates').setData({ type: 'FeatureCollection', features: candidates.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] }, properties: {} })) });
   document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${esc(c.label)}</li>`).join('');
 }

@@ -3,6 +3,8 @@ const KEYS = {
   indicator: 'ind', source: 'src', year: 'y', toYear: 'to', showHeat: 'heat', showHotspots: 'hot', showEmerging: 'ehs', showLisa: 'lisa', selected: 'area', compareWith: 'vs', bydel: 'bydel', mode: 'mode',
   // The planner's site (lat,lon), matrix group and units.
   site: 'site', group: 'g', units: 'u',
+  // A saved scenario's id (staff), restored into the comparison.
+  scenario: 'scenario',
 };
 
 /** State values found in the address, typed like `defaults`. */
