@@ -177,6 +177,17 @@ async function setupSearch(map) {
       else deselect(map, t('search_found_point'));
       return;
     }
+    // "Trondheimsveien 2A", "228/100": an address from the server's copy of Kartverket's
+    // (area codes, all digits, are found among the places below).
+    if (/\d/.test(text) && !/^\s*\d{1,4}\s*$/.test(text)) {
+      const [hit] = await getJson(`api/addresses?q=${encodeURIComponent(text)}`).catch(() => []);
+      if (hit) {
+        map.flyTo({ center: [hit.lon, hit.lat], zoom: 17 });
+        if (state.mode === 'siting') scoreAt(map, hit.lon, hit.lat);
+        else deselect(map, t('search_found_address').replace('{name}', hit.text).replace('{unit}', hit.gnr != null ? `${hit.gnr}/${hit.bnr}` : '–'));
+        return;
+      }
+    }
     const place = findPlace(await load(), text);
     if (!place) {
       $('panel').innerHTML = `<p>${esc(t('search_none'))}</p>`;

@@ -3,6 +3,7 @@
 //! failures to status codes and short JSON messages.
 
 pub mod access;
+mod addresses;
 mod admin;
 mod areas;
 pub mod auth;
@@ -103,6 +104,8 @@ pub struct Derived {
     pub coverage: Arc<crate::index::Coverage>,
     /// What each layer's stored features cover (the collections' extents).
     pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
+    /// The addresses searched by street address and gnr/bnr.
+    pub addresses: Arc<crate::index::addresses::AddressIndex>,
     /// Housing need against supply (the need surveys, every housing site and the adopted
     /// scenarios): replaced when a scenario is saved or deleted, without rebuilding the rest.
     need: std::sync::RwLock<Arc<crate::siting::need::NeedBook>>,
@@ -133,6 +136,7 @@ impl Derived {
             extents: crate::store::queries::layer_extents(store.conn())?,
             area_layers,
             need,
+            addresses: Arc::new(crate::index::addresses::AddressIndex::load(store, config)?),
             coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),

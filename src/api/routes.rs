@@ -14,7 +14,7 @@ use axum::{
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::Contract, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, AppState, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, need, reports, scenarios, siting};
+use super::{ApiError, AppState, addresses, admin, areas, auth::Caller, downloads, features, limits, measurement, meta, mvt, need, reports, scenarios, siting};
 use crate::privacy::Role;
 
 /// A path parameter (`{code}`, `{z}`).
@@ -245,6 +245,9 @@ pub const ROUTES: &[Route] = &[
     Route::new("GET", "/api/whoami", "The caller's role (`{role, token}`)", || get(meta::whoami), Answer::Json(schema::<meta::WhoAmI>)).errors(&[UNAUTH]),
     Route::new("GET", "/api/layers", "Every configured layer with its feature count", || get(meta::layers), Answer::Json(schema::<Vec<meta::LayerInfo>>)).errors(&[UNAUTH]),
     Route::new("GET", "/api/areas", "Delbydeler as GeoJSON (WGS84) with code, name, bydel, population, area_km2", || get(areas::list), Answer::GeoJson),
+    Route::new("GET", "/api/addresses", "Addresses by street address or gnr/bnr, from the local copy of Kartverket's address dataset (at most 10)", || get(addresses::search), Answer::Json(schema::<Vec<addresses::AddressHit>>))
+        .query(input::<addresses::AddressQuery>)
+        .errors(&[BAD]),
     Route::new("GET", "/api/areas/{code}", "One delbydel with incident counts per source and year (\"<k\" for the public)", || get(areas::detail), Answer::Json(schema::<areas::AreaDetail>))
         .path_params(&[path("code", "string", "Delbydel code")])
         .errors(&[UNAUTH, NOT_FOUND]),

@@ -2,6 +2,7 @@
 //! a documented `run`), and the [`Context`] every command starts from: the configuration, the
 //! database path, and the audit log.
 
+mod address;
 mod audit;
 mod bench;
 mod check;
@@ -62,6 +63,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Indicators per delbydel (or bydel), incident source and year.
     Measure(measure::MeasureArgs),
+    /// Find addresses by street address or gnr/bnr (the address layer), with their position.
+    Address(address::AddressArgs),
     /// Housing need against supply per bydel and matrix group (need surveys and the housing layer).
     Need(need::NeedArgs),
     /// Score candidate sites for a matrix group (or all groups) with explanations.
@@ -123,6 +126,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Demo(args) => demo::run(&ctx, args)?,
         Command::Measure(args) => measure::run(&ctx, &args)?,
         Command::Need(args) => need::run(&ctx, &args)?,
+        Command::Address(args) => address::run(&ctx, &args)?,
         Command::Score(args) => score::run(&ctx, args)?,
         Command::Network { what } => network::run(&ctx, what)?,
         Command::Rules { what } => rules::run(&ctx, what)?,

@@ -22,8 +22,12 @@ pub struct ScoreArgs {
     #[arg(long, conflicts_with_all = ["group", "sites"])]
     all_groups: bool,
     /// One site as LAT,LON in degrees, e.g. 59.91,10.75.
-    #[arg(long, value_parser = parse_lat_lon, required_unless_present = "sites")]
+    #[arg(long, value_parser = parse_lat_lon, required_unless_present_any = ["sites", "address"])]
     at: Option<(f64, f64)>,
+    /// One site by street address ("Trondheimsveien 2A") or gnr/bnr ("228/100"), from the
+    /// address layer.
+    #[arg(long, conflicts_with_all = ["at", "sites"])]
+    address: Option<String>,
     /// A CSV of candidates with columns label, lat, lon and optionally units.
     #[arg(long, conflicts_with = "at")]
     sites: Option<PathBuf>,
@@ -93,7 +97,11 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         };
         return write_ranked(&ranked, &candidates, explain, std::io::BufWriter::new(sink), form, &columns);
     }
-    let (lat, lon) = args.at.expect("clap requires --at without --sites");
+    let (lat, lon) = match (&args.address, args.at) {
+        (Some(text), _) => super::address::locate(&store, config, text)?,
+        (None, Some(at)) => at,
+        (None, None) => anyhow::bail!("give --at LAT,LON, --address or --sites"),
+    };
     let site = ctx.site_at(&coverage, lat, lon, args.units)?;
     let results = if args.all_groups {
         siting::score_all_groups(&siting_context, &site, &policy)

@@ -259,10 +259,8 @@ impl Layer {
                 "geometry = \"line\" is for kind = \"poi\" layers (streets); areas, population, housing and incidents are points or polygons".into(),
             ));
         }
-        if !raw.keep_tags.is_empty() && geometry != GeometryType::Line {
-            return Err(invalid(
-                "keep_tags is for geometry = \"line\" layers (the street network reads them); remove it or make the layer a line layer".into(),
-            ));
+        if !raw.keep_tags.is_empty() && kind != LayerKind::Poi {
+            return Err(invalid("keep_tags is for kind = \"poi\" layers (streets and addresses keep source columns as tags); remove it".into()));
         }
         if (kind == LayerKind::Need) != (geometry == GeometryType::None) {
             return Err(invalid("need layers, and only they, have geometry = \"none\" (their rows name a bydel)".into()));

@@ -67,6 +67,7 @@ impl Config {
         let config = Config { dir: dir.to_path_buf(), project, layers };
         config.check_areas_layer()?;
         config.check_streets_layer()?;
+        config.check_addresses_layer()?;
         Ok(config)
     }
 
@@ -108,6 +109,20 @@ impl Config {
             _ => Err(ConfigError::Invalid {
                 path: self.project.path.clone(),
                 message: format!("[map] streets = \"{}\" must name a layer with geometry = \"line\" in layers/", streets.layer),
+            }),
+        }
+    }
+
+    /// `[map] addresses` names a point layer of points of interest that keeps the address tags.
+    fn check_addresses_layer(&self) -> Result<(), ConfigError> {
+        let Some(addresses) = &self.project.addresses else { return Ok(()) };
+        match self.layers.iter().find(|l| &l.name == addresses) {
+            Some(l) if l.kind == LayerKind::Poi && l.geometry == GeometryType::Point && l.keep_tags.iter().any(|t| t == "adressenavn") => Ok(()),
+            _ => Err(ConfigError::Invalid {
+                path: self.project.path.clone(),
+                message: format!(
+                    "[map] addresses = \"{addresses}\" must name a point layer of kind \"poi\" in layers/ that keeps the address columns (keep_tags with adressenavn, nummer, bokstav, gardsnummer, bruksnummer)"
+                ),
             }),
         }
     }

@@ -35,6 +35,8 @@ pub struct Project {
     pub raster: (String, String),
     /// The streets drawn on the local base and on the neighbour sheet's map.
     pub streets: Option<Streets>,
+    /// The point layer of addresses searched by street address and gnr/bnr (`[map] addresses`).
+    pub addresses: Option<String>,
     /// The address in absolute links (`[server] public_url`, without a trailing slash); `None`:
     /// from the request.
     pub public_url: Option<String>,
@@ -177,6 +179,7 @@ impl Project {
                 .map_err(|e| invalid(format!("[map] {e}")))?,
             raster: (raw.map.raster_tiles, raw.map.raster_attribution),
             streets,
+            addresses: raw.map.addresses,
             public_url: raw.server.public_url.map(|url| check_public_url(&url).map_err(invalid)).transpose()?,
             trust_forwarded_headers: raw.server.trust_forwarded_headers,
         })

@@ -44,6 +44,9 @@ pub struct RawMap {
     /// Credit for the streets' data, shown wherever they are drawn.
     #[serde(default)]
     pub streets_attribution: Option<String>,
+    /// A point layer of addresses (Kartverket's), searched by street address and gnr/bnr.
+    #[serde(default)]
+    pub addresses: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

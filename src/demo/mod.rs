@@ -133,6 +133,10 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         let path = write_file(&options.out_dir.join("need.csv"), &synth.need_survey(options.years.1))?;
         import(store, "need", &path)?;
     }
+    if let Some(layer) = config.project.addresses.clone() {
+        let path = write_file(&options.out_dir.join("addresses.csv"), &synth.addresses())?;
+        import(store, &layer, &path)?;
+    }
     Ok(summaries)
 }
 

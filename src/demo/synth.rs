@@ -224,6 +224,34 @@ impl<'a> Synth<'a> {
         out
     }
 
+    /// Addresses as Kartverket's address CSV writes them (semicolons, UTM 33 `Nord`/`Øst`, gnr/bnr):
+    /// a few fictional streets, numbered along, two letters on every fifth number.
+    pub fn addresses(&mut self) -> String {
+        const STREETS: [&str; 6] = ["Storgata", "Kirkeveien", "Skolegata", "Parkveien", "Øvre Torggate", "Åsveien"];
+        let mut out = String::from(
+            "lokalid;kommunenummer;kommunenavn;adressetype;adressenavn;nummer;bokstav;gardsnummer;bruksnummer;adresseTekst;EPSG-kode;Nord;Øst;postnummer;poststed\n",
+        );
+        let to_utm33 = Transformer::new(ANALYSIS_CRS, Crs::Utm33);
+        let mut id = 0;
+        for (s, street) in STREETS.iter().enumerate() {
+            for number in 1..=30u32 {
+                let letters: &[&str] = if number % 5 == 0 { &["A", "B"] } else { &[""] };
+                for letter in letters {
+                    let Some((x, y)) = self.random_residential_point() else { continue };
+                    let Ok((east, north)) = to_utm33.apply(x, y) else { continue };
+                    id += 1;
+                    let (gnr, bnr) = (100 + s, number);
+                    let _ = writeln!(
+                        out,
+                        "{id};0301;OSLO;vegadresse;{street};{number};{letter};{gnr};{bnr};{street} {number}{letter};25833;{north:.2};{east:.2};0{};OSLO",
+                        150 + s
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// One incident source's incidents for a span of years, as CSV in EPSG:25832.
     pub fn incidents(&mut self, layer: &Layer, (first, last): (i32, i32)) -> String {
         let source = layer.source.as_deref().unwrap_or("other");

@@ -4,6 +4,7 @@
 //! point"; [`PointIndex`] answers nearest-k, count/sum within a radius and bounding-box queries
 //! for one point layer. [`network::Network`] routes along the streets. [`SpatialIndex`] holds one of each per layer in the store.
 
+pub mod addresses;
 mod areas;
 pub mod banded;
 pub mod cells;

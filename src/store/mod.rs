@@ -194,6 +194,11 @@ impl Store {
         queries::housing_sites(&self.conn)
     }
 
+    /// Every point of a layer with its name and kept source columns.
+    pub fn tagged_points(&self, layer: &str) -> Result<Vec<queries::TaggedPoint>, StoreError> {
+        queries::tagged_points(&self.conn, layer)
+    }
+
     /// Every saved siting scenario, newest first.
     pub fn scenarios(&self) -> Result<Vec<scenarios::Scenario>, StoreError> {
         scenarios::list(&self.conn)

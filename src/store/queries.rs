@@ -703,3 +703,31 @@ pub fn incident_grid(conn: &Connection, filter: &IncidentFilter, cell_m: f64, [x
         .map_err(StoreError::query(what))?;
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
+
+/// A point feature with its name and kept source columns (`keep_tags`).
+#[derive(Clone, Debug)]
+pub struct TaggedPoint {
+    pub name: Option<String>,
+    pub x: f64,
+    pub y: f64,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Every point of a layer with its name and tags.
+pub fn tagged_points(conn: &Connection, layer: &str) -> Result<Vec<TaggedPoint>, StoreError> {
+    let what = || format!("reading the points of layer '{layer}'");
+    let mut stmt = conn.prepare("SELECT name, x, y, tags FROM features WHERE layer = ? AND geometry IS NULL ORDER BY id").map_err(StoreError::query(what()))?;
+    let rows = stmt
+        .query_map(params![layer], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, f64>(1)?, r.get::<_, f64>(2)?, r.get::<_, Option<String>>(3)?)))
+        .map_err(StoreError::query(what()))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (name, x, y, tags) = row.map_err(StoreError::query(what()))?;
+        let tags = match tags {
+            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Invalid { what: what(), reason: format!("tags {json}: {e}") })?,
+            None => BTreeMap::new(),
+        };
+        out.push(TaggedPoint { name, x, y, tags });
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@
 
 mod common;
 
+mod addresses;
 mod architecture;
 mod attacks;
 mod cli_serve;

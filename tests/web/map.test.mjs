@@ -627,6 +627,29 @@ test('every delbydel is reachable from the keyboard through the table, and the a
   await again.page.close();
 });
 
+test('a planner finds a site by its street address or gnr/bnr and scores it there', async () => {
+  const { page, errors } = await openMap();
+  const [hit] = await (await fetch(`${BASE}/api/addresses?q=storgata%205b`)).json();
+  assert.equal(hit.text, 'Storgata 5B');
+  await page.fill('#search', 'storgata 5b');
+  await page.press('#search', 'Enter');
+  await page.waitForFunction(() => /Storgata 5B \(gnr\/bnr 100\/5\)/.test(document.querySelector('#panel').textContent));
+  await page.waitForFunction(([lon, lat]) => {
+    const c = window.bomiljoMap.getCenter();
+    return !window.bomiljoMap.isMoving() && Math.abs(c.lat - lat) < 1e-4 && Math.abs(c.lng - lon) < 1e-4;
+  }, [hit.lon, hit.lat]);
+  // In Plassering, a gnr/bnr scores the property's first address.
+  await page.click('#tab-siting');
+  await page.fill('#search', '100/5');
+  await page.press('#search', 'Enter');
+  await page.waitForSelector('#score .big');
+  const link = new URL(await page.getAttribute('#dialogue-link', 'href'), BASE).searchParams;
+  const [first] = await (await fetch(`${BASE}/api/addresses?q=100%2F5`)).json();
+  assert.ok(Math.abs(Number(link.get('lat')) - first.lat) < 1e-5 && Math.abs(Number(link.get('lon')) - first.lon) < 1e-5, `${link} vs ${JSON.stringify(first)}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('places are found by name and by coordinates with a decimal comma', async () => {
   const { page, errors } = await openMap();
   const areas = await (await fetch(`${BASE}/api/areas`)).json();

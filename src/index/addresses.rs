@@ -1,0 +1,179 @@
+//! Addresses found by what people type: a street address ("Trondheimsveien 2A", "trondheimsv 2 a")
+//! or a cadastral unit, gnr/bnr ("228/100", "gnr 228 bnr 100", "228/100/0/0"). Built once from the
+//! address layer (Kartverket's *Matrikkelen - Adresse*) and searched in memory: no query leaves
+//! the server.
+//!
+//! Street names match case, accents, spaces and punctuation ignored, and by their beginning
+//! ("trondheimsv" finds "Trondheimsveien"); a house number must match exactly, a letter when given.
+//!
+//! ```
+//! use bomiljo::index::addresses::{Address, AddressIndex};
+//! let at = |street: &str, number: u32, letter: &str, gnr: u32, bnr: u32| Address {
+//!     street: street.into(), number: Some(number), letter: letter.into(), gnr: Some(gnr), bnr: Some(bnr),
+//!     text: format!("{street} {number}{letter}"), postnummer: None, poststed: None, x: 0.0, y: 0.0,
+//! };
+//! let index = AddressIndex::new(vec![at("Trondheimsveien", 2, "A", 228, 100), at("Trondheimsveien", 2, "B", 228, 100), at("Øvre Slottsgate", 2, "", 207, 50)]);
+//! assert_eq!(index.search("trondheimsv 2b", 10).iter().map(|a| a.text.as_str()).collect::<Vec<_>>(), ["Trondheimsveien 2B"]);
+//! assert_eq!(index.search("ovre slottsgate 2", 10)[0].text, "Øvre Slottsgate 2");
+//! assert_eq!(index.search("gnr 228 bnr 100", 10).len(), 2);
+//! assert!(index.search("Trondheimsveien 3", 10).is_empty());
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+
+/// One address, in EPSG:25832.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Address {
+    /// As Kartverket writes it: "Trondheimsveien 2A".
+    pub text: String,
+    pub street: String,
+    pub number: Option<u32>,
+    /// The house letter ("A"), empty when none.
+    pub letter: String,
+    pub gnr: Option<u32>,
+    pub bnr: Option<u32>,
+    pub postnummer: Option<String>,
+    pub poststed: Option<String>,
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Address {
+    /// An address from the layer's point: Kartverket's columns kept as tags.
+    fn from_tagged(p: crate::store::queries::TaggedPoint) -> Address {
+        let tag = |k: &str| p.tags.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let number = |k: &str| tag(k).and_then(|v| v.parse().ok());
+        let street = tag("adressenavn").unwrap_or_default();
+        let (n, letter): (Option<u32>, String) = (number("nummer"), tag("bokstav").unwrap_or_default());
+        let text = p.name.clone().unwrap_or_else(|| format!("{street} {}{letter}", n.map(|n| n.to_string()).unwrap_or_default()));
+        Address {
+            text,
+            street,
+            number: n,
+            letter,
+            gnr: number("gardsnummer"),
+            bnr: number("bruksnummer"),
+            postnummer: tag("postnummer"),
+            poststed: tag("poststed"),
+            x: p.x,
+            y: p.y,
+        }
+    }
+}
+
+/// What a search asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddressQuery {
+    /// A street (the beginning of its name, folded), a house number and letter when given.
+    Street { street: String, number: Option<u32>, letter: Option<String> },
+    /// A cadastral unit: gårdsnummer and bruksnummer.
+    Unit { gnr: u32, bnr: u32 },
+}
+
+impl AddressQuery {
+    /// The query a text asks; `None` for text with no letters and no gnr/bnr.
+    ///
+    /// ```
+    /// use bomiljo::index::addresses::AddressQuery;
+    /// assert_eq!(AddressQuery::parse("gnr. 208, bnr. 151"), Some(AddressQuery::Unit { gnr: 208, bnr: 151 }));
+    /// assert_eq!(AddressQuery::parse("208/151/0/0"), Some(AddressQuery::Unit { gnr: 208, bnr: 151 }));
+    /// assert_eq!(
+    ///     AddressQuery::parse("Trondheimsveien 2 a"),
+    ///     Some(AddressQuery::Street { street: "trondheimsveien".into(), number: Some(2), letter: Some("a".into()) })
+    /// );
+    /// ```
+    pub fn parse(text: &str) -> Option<AddressQuery> {
+        let lower = text.trim().to_lowercase();
+        let cadastral = lower.contains('/') || lower.starts_with("gnr");
+        let spaced: String = lower.replace("gnr", " ").replace("bnr", " ").chars().map(|c| if matches!(c, '/' | '.' | ',') { ' ' } else { c }).collect();
+        let tokens: Vec<&str> = spaced.split_whitespace().collect();
+        if cadastral && (2..=4).contains(&tokens.len()) && tokens.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit())) {
+            return Some(AddressQuery::Unit { gnr: tokens[0].parse().ok()?, bnr: tokens[1].parse().ok()? });
+        }
+        let words: Vec<&str> = lower.split_whitespace().collect();
+        let at_number = words.iter().position(|w| w.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(words.len());
+        let street = key(&words[..at_number].join(" "));
+        if street.is_empty() {
+            return None;
+        }
+        let rest = words[at_number..].concat();
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let letter: String = rest[digits.len()..].chars().filter(|c| c.is_alphabetic()).collect();
+        Some(AddressQuery::Street { street, number: digits.parse().ok(), letter: (!letter.is_empty()).then_some(letter) })
+    }
+}
+
+/// A street name for lookups: case, accents, spaces and punctuation ignored, and æ, ø, å as
+/// people type them without a Norwegian keyboard (ae, o, a).
+fn key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in crate::config::labels::normalise(name).chars().filter(|c| c.is_alphanumeric()) {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push('o'),
+            'å' => out.push('a'),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The addresses of a municipality, by street and by cadastral unit.
+#[derive(Clone, Debug, Default)]
+pub struct AddressIndex {
+    addresses: Vec<Address>,
+    /// Positions in `addresses` by folded street name.
+    by_street: BTreeMap<String, Vec<usize>>,
+    by_unit: HashMap<(u32, u32), Vec<usize>>,
+}
+
+impl AddressIndex {
+    pub fn new(addresses: Vec<Address>) -> AddressIndex {
+        let mut by_street: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut by_unit: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
+        for (i, a) in addresses.iter().enumerate() {
+            by_street.entry(key(&a.street)).or_default().push(i);
+            if let (Some(gnr), Some(bnr)) = (a.gnr, a.bnr) {
+                by_unit.entry((gnr, bnr)).or_default().push(i);
+            }
+        }
+        AddressIndex { addresses, by_street, by_unit }
+    }
+
+    /// The addresses of the configured address layer (`[map] addresses`); empty when there is
+    /// none or nothing is imported.
+    pub fn load(store: &crate::store::Store, config: &crate::config::Config) -> Result<AddressIndex, crate::store::StoreError> {
+        let Some(layer) = &config.project.addresses else { return Ok(AddressIndex::default()) };
+        Ok(AddressIndex::new(store.tagged_points(layer)?.into_iter().map(Address::from_tagged).collect()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.addresses.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty()
+    }
+
+    /// At most `limit` addresses for `text`: the street named exactly first, then streets it
+    /// begins, each by house number and letter.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<&Address> {
+        let mut found: Vec<&Address> = match AddressQuery::parse(text) {
+            None => return Vec::new(),
+            Some(AddressQuery::Unit { gnr, bnr }) => self.by_unit.get(&(gnr, bnr)).into_iter().flatten().map(|&i| &self.addresses[i]).collect(),
+            Some(AddressQuery::Street { street, number, letter }) => {
+                let mut hits: Vec<&Address> = self
+                    .by_street
+                    .range(street.clone()..)
+                    .take_while(|(name, _)| name.starts_with(&street))
+                    .flat_map(|(_, at)| at.iter().map(|&i| &self.addresses[i]))
+                    .filter(|a| number.is_none_or(|n| a.number == Some(n)) && letter.as_ref().is_none_or(|l| a.letter.to_lowercase() == *l))
+                    .collect();
+                hits.sort_by_key(|a| (key(&a.street) != street, key(&a.street), a.number, a.letter.clone()));
+                hits
+            }
+        };
+        found.truncate(limit);
+        found
+    }
+}
