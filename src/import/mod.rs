@@ -21,6 +21,7 @@ mod parquet;
 mod pipeline;
 mod shp;
 mod source;
+pub mod timetable;
 pub mod validate;
 pub mod xlsx;
 

@@ -19,7 +19,7 @@ use duckdb::Connection;
 use crate::analysis::grid::Grid;
 use crate::analysis::kde::{Quartic, kde};
 use crate::analysis::network::NearestOnNetwork;
-use crate::analysis::siting::{Along, Basis, GroupRules, Metric, Route, RuleSet, StaffBase};
+use crate::analysis::siting::{Along, Basis, GroupRules, Metric, Route, RuleSet, ServiceWindow, StaffBase};
 use crate::config::{Config, ConfigError, GeometryType};
 use crate::index::network::{Mode, Network, Snap};
 use std::sync::Arc;
@@ -68,6 +68,9 @@ pub struct SitingContext {
     released_density: IncidentDensity,
     /// Distances and drive times along the streets, where a network is configured and imported.
     travel: Option<Travel>,
+    /// Stops weighted by their departures per hour, by layer and window; absent where no
+    /// timetable was imported (departures are then unknown, not zero).
+    departures: HashMap<(String, ServiceWindow), PointIndex>,
     /// Every distinct metric of the rules, and its slot in [`SiteMetrics`].
     metrics: Vec<Metric>,
     slots: HashMap<Metric, usize>,
@@ -125,6 +128,24 @@ impl SiteMetrics<'_> {
     }
 }
 
+/// For each `departures_within` of the rules, the layer's stops weighted by their departures per
+/// hour in the window; a layer whose stops carry no timetable gets none.
+fn departure_indexes(conn: &Connection, rules: &RuleSet) -> Result<HashMap<(String, ServiceWindow), PointIndex>, SitingError> {
+    let mut out = HashMap::new();
+    for metric in rules.metrics() {
+        let Metric::DeparturesWithin { layer, window, .. } = metric else { continue };
+        let stops: Vec<queries::PointRow> = queries::tagged_points(conn, &layer)?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some(queries::PointRow { id: i.to_string(), x: p.x, y: p.y, weight: p.tags.get(window.tag())?.parse().ok()? }))
+            .collect();
+        if !stops.is_empty() {
+            out.insert((layer, window), PointIndex::new(stops));
+        }
+    }
+    Ok(out)
+}
+
 impl SitingContext {
     /// Builds on the spine's [`SpatialIndex`] (point layers, areas); adds what only siting
     /// needs: polygon-edge indexes, the population raster, open housing and incident density.
@@ -164,6 +185,7 @@ impl SitingContext {
         let raw_density = IncidentDensity::latest_year(Incidents::Raw(conn), &raster, &residents)?;
         let released_density = IncidentDensity::latest_year(Incidents::Released(release), &raster, &residents)?;
         let travel = Travel::build(conn, &rules, &index, &polygons, &bases_of(&housing))?;
+        let departures = departure_indexes(conn, &rules)?;
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
@@ -182,6 +204,7 @@ impl SitingContext {
             raw_density,
             released_density,
             travel,
+            departures,
             metrics,
             slots,
         })
@@ -277,6 +300,9 @@ impl SitingContext {
                 )
             }
             Metric::IncidentPercentile => density.percentile(self.raster.index_of(x, y)?),
+            Metric::DeparturesWithin { layer, radius_m, window } => {
+                self.departures.get(&(layer.clone(), *window)).map(|stops| stops.within(x, y, Metres(*radius_m)).weight)
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::analysis::siting::{Along, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, StaffBase};
+use crate::analysis::siting::{Along, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, RuleSet, ServiceWindow, StaffBase};
 use crate::config::{ConfigError, LayerKind, suggest};
 use crate::index::network::Profile;
 
@@ -66,6 +66,8 @@ struct RawRule {
     /// distance_to: `straight` (default) or `walk`.
     along: Option<String>,
     radius_m: Option<f64>,
+    /// departures_within: `day` (07-19, the default) or `evening` (19-23).
+    window: Option<String>,
     groups: Option<Vec<u8>>,
     min: Option<f64>,
     max: Option<f64>,
@@ -77,8 +79,16 @@ struct RawRule {
     text_en: String,
 }
 
-const METRICS: [&str; 7] =
-    ["units", "distance_to", "population_within", "housing_units_within", "group_sites_within", "incident_percentile", "staff_base_minutes"];
+const METRICS: [&str; 8] = [
+    "units",
+    "distance_to",
+    "departures_within",
+    "population_within",
+    "housing_units_within",
+    "group_sites_within",
+    "incident_percentile",
+    "staff_base_minutes",
+];
 const PLACEHOLDERS: [&str; 5] = ["{value}", "{threshold}", "{full_at}", "{zero_at}", "{basis}"];
 
 /// Reads and checks a rule file against the configured layers.
@@ -202,6 +212,9 @@ fn metric(r: &RawRule, config: &crate::config::Config) -> Result<Metric, String>
     if r.along.is_some() && r.metric != "distance_to" {
         return Err(format!("along belongs to distance_to, not {}", r.metric));
     }
+    if r.window.is_some() && r.metric != "departures_within" {
+        return Err(format!("window belongs to departures_within, not {}", r.metric));
+    }
     Ok(match r.metric.as_str() {
         "units" => Metric::Units,
         "distance_to" => {
@@ -230,6 +243,18 @@ fn metric(r: &RawRule, config: &crate::config::Config) -> Result<Metric, String>
                 Some(other) => return Err(format!("along = \"{other}\" is not one of straight, walk")),
             };
             Metric::DistanceTo { layer, along }
+        }
+        "departures_within" => {
+            let layer = r.layer.clone().ok_or("metric departures_within needs layer = \"...\" (the stops, imported from a GTFS feed)")?;
+            if !config.layer(&layer).is_ok_and(|l| l.kind == LayerKind::Poi && l.visibility == crate::config::Visibility::Public) {
+                return Err(format!("layer '{layer}' is not a public point-of-interest layer (the stops of a GTFS feed)"));
+            }
+            let window = match r.window.as_deref() {
+                None | Some("day") => ServiceWindow::Day,
+                Some("evening") => ServiceWindow::Evening,
+                Some(other) => return Err(format!("window = \"{other}\" is not one of day, evening")),
+            };
+            Metric::DeparturesWithin { layer, radius_m: radius()?, window }
         }
         "population_within" => Metric::PopulationWithin { radius_m: radius()? },
         "housing_units_within" => Metric::HousingUnitsWithin { radius_m: radius()? },

@@ -38,7 +38,8 @@ fn siting_db(dir: &Path) -> PathBuf {
         let file = write(dir, &format!("{layer}.csv"), &format!("id,name,x,y\n{layer}-1,{layer},{x},{y}\n"));
         import_ok(&db, layer, &file, &[]);
     };
-    point("transit_stops", 597_800.0, 6_642_900.0);
+    let out = import_ok(&db, "transit_stops", &timetable_zip(dir, 597_800.0, 6_642_900.0), &[]);
+    assert!(out.contains("departures on Tuesday 2026-12-01 (34 trips)"), "{out}");
     point("grocery", 597_500.0, 6_643_500.0);
     point("pharmacies", 596_700.0, 6_642_500.0);
     point("schools", 597_500.0, 6_642_600.0);
@@ -58,6 +59,48 @@ fn siting_db(dir: &Path) -> PathBuf {
     import_ok(&db, "commercial", &write(dir, "commercial.geojson", &polygons("k1", &square(597_900.0, 6_642_400.0, 598_000.0, 6_642_600.0))), &[]);
     import_ok(&db, "marka", &write(dir, "marka.geojson", &polygons("Marka", &square(599_500.0, 6_642_000.0, 600_000.0, 6_643_000.0))), &[]);
     db
+}
+
+/// A GTFS feed of one stop at (`x`, `y`) (EPSG:25832) with its timetable, counted by hand:
+/// weekday service (Monday to Friday, 30 Nov - 11 Dec 2026) with 30 departures between 07:00 and
+/// 16:40 and 3 in the evening, one more trip that only sets down (not a departure), Monday
+/// 30 November removed (`calendar_dates`), and 5 Saturday trips. The reference day is Tuesday
+/// 1 December (34 trips run): 30 / 12 = 2.5 departures an hour in the daytime, 3 / 4 = 0.75 in
+/// the evening.
+fn timetable_zip(dir: &Path, x: f64, y: f64) -> PathBuf {
+    use std::io::Write;
+    let (lon, lat) = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84).apply(x, y).unwrap();
+    let mut trips = String::from("route_id,service_id,trip_id\n");
+    let mut stop_times = String::from("trip_id,arrival_time,departure_time,stop_id,stop_sequence,pickup_type\n");
+    let mut trip = |service: &str, id: String, minutes: u32, pickup: u8| {
+        trips.push_str(&format!("r1,{service},{id}\n"));
+        stop_times.push_str(&format!("{id},{:02}:{:02}:00,{:02}:{:02}:00,s1,1,{pickup}\n", minutes / 60, minutes % 60, minutes / 60, minutes % 60));
+    };
+    for i in 0..30 {
+        trip("hverdag", format!("d{i}"), 7 * 60 + 20 * i, 0);
+    }
+    for (i, hour) in [19, 20, 21].into_iter().enumerate() {
+        trip("hverdag", format!("e{i}"), hour * 60 + 30, 0);
+    }
+    trip("hverdag", "setdown".into(), 8 * 60 + 10, 1);
+    for i in 0..5 {
+        trip("lordag", format!("l{i}"), 9 * 60 + 60 * i, 0);
+    }
+    let files = [
+        ("stops.txt", format!("stop_id,stop_name,stop_lat,stop_lon,location_type\ns1,Torget,{lat},{lon},0\n")),
+        ("trips.txt", trips),
+        ("stop_times.txt", stop_times),
+        ("calendar.txt", "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nhverdag,1,1,1,1,1,0,0,20261130,20261211\nlordag,0,0,0,0,0,1,0,20261130,20261211\n".into()),
+        ("calendar_dates.txt", "service_id,date,exception_type\nhverdag,20261130,2\n".into()),
+    ];
+    let path = dir.join("ruter.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    for (name, text) in files {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    path
 }
 
 /// The shipped rule file, read independently of the crate's loader.
@@ -101,6 +144,13 @@ fn measured_values_are_the_hand_built_distances_and_counts() {
     // The 1,000 residents are spread over 25 sub-cells of 50 m (40 each); 12 of their centres lie
     // within 100 m of the site (the 4 x 4 block around it, less its corners at 106 m).
     close("shielding_population", 480.0);
+    // Transit by service: the stop 500 m away (within 600 m) has 2.5 departures an hour.
+    assert_eq!(factor(&e, "transit_departures")["value"].as_f64(), Some(2.5));
+    assert!(
+        factor(&e, "transit_departures")["text"].as_str().unwrap().contains("går det 2,5 avganger i timen på dagtid"),
+        "{}",
+        factor(&e, "transit_departures")
+    );
     let g7 = score_json(&db, 7, &[]);
     close_in(&g7, "edge_zone", 2000.0);
     let g4 = score_json(&db, 4, &["--units", "8"]);

@@ -23,6 +23,31 @@ pub enum Metric {
     IncidentPercentile,
     /// Minutes by car to a staff base (0 when the site has its own).
     StaffBaseMinutes,
+    /// Departures per hour from the stops of a layer within a radius (straight line), on the
+    /// timetable's reference weekday in a window of the day.
+    DeparturesWithin { layer: String, radius_m: f64, window: ServiceWindow },
+}
+
+/// The part of a weekday departures are counted in (`window = "day" | "evening"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceWindow {
+    /// 07:00-19:00.
+    #[default]
+    Day,
+    /// 19:00-23:00.
+    Evening,
+}
+
+impl ServiceWindow {
+    /// The tag a stop's departures per hour in the window are kept under (written by the GTFS
+    /// import: `import::timetable::Window::column`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            ServiceWindow::Day => "departures_day",
+            ServiceWindow::Evening => "departures_evening",
+        }
+    }
 }
 
 // Metrics key the per-site measurements; radii are compared by their bits (they come from TOML
@@ -42,6 +67,11 @@ impl std::hash::Hash for Metric {
                 radius_m.to_bits().hash(state);
                 groups.hash(state);
             }
+            Metric::DeparturesWithin { layer, radius_m, window } => {
+                layer.hash(state);
+                radius_m.to_bits().hash(state);
+                window.hash(state);
+            }
             Metric::Units | Metric::IncidentPercentile | Metric::StaffBaseMinutes => {}
         }
     }
@@ -52,7 +82,7 @@ impl Metric {
     pub fn layer(&self) -> &str {
         match self {
             Metric::Units => "(proposed units)",
-            Metric::DistanceTo { layer, .. } => layer,
+            Metric::DistanceTo { layer, .. } | Metric::DeparturesWithin { layer, .. } => layer,
             Metric::PopulationWithin { .. } => "population",
             Metric::HousingUnitsWithin { .. } | Metric::GroupSitesWithin { .. } | Metric::StaffBaseMinutes => "housing",
             Metric::IncidentPercentile => "incidents_*",
@@ -68,6 +98,7 @@ impl Metric {
             Metric::GroupSitesWithin { .. } => "sites",
             Metric::IncidentPercentile => "percentile",
             Metric::StaffBaseMinutes => "minutes",
+            Metric::DeparturesWithin { .. } => "departures_per_hour",
         }
     }
 
@@ -79,7 +110,7 @@ impl Metric {
     /// Decimal places shown in sentences.
     fn decimals(&self) -> usize {
         match self {
-            Metric::StaffBaseMinutes => 1,
+            Metric::StaffBaseMinutes | Metric::DeparturesWithin { .. } => 1,
             _ => 0,
         }
     }

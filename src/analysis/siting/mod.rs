@@ -11,5 +11,5 @@ pub mod score;
 pub mod sensitivity;
 pub mod what_if;
 
-pub use criterion::{Along, Basis, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, Route, RuleSet, StaffBase};
+pub use criterion::{Along, Basis, BasisTexts, Bound, Constraint, Curve, Factor, GroupRules, Metric, Route, RuleSet, ServiceWindow, StaffBase};
 pub use score::{ConstraintResult, Explanation, FactorResult, Measured, Verdict, quick_score, score};
