@@ -180,11 +180,19 @@ async function setupSearch(map) {
     // "Trondheimsveien 2A", "228/100": an address from the server's copy of Kartverket's
     // (area codes, all digits, are found among the places below).
     if (/\d/.test(text) && !/^\s*\d{1,4}\s*$/.test(text)) {
-      const [hit] = await getJson(`api/addresses?q=${encodeURIComponent(text)}`).catch(() => []);
-      if (hit) {
+      const hits = await getJson(`api/addresses?q=${encodeURIComponent(text)}`).catch(() => []);
+      const go = (hit) => {
         map.flyTo({ center: [hit.lon, hit.lat], zoom: 17 });
         if (state.mode === 'siting') scoreAt(map, hit.lon, hit.lat);
         else deselect(map, t('search_found_address').replace('{name}', hit.text).replace('{unit}', hit.gnr != null ? `${hit.gnr}/${hit.bnr}` : '–'));
+      };
+      // A gnr/bnr is one property (its first address stands for it); several street addresses
+      // are a choice for the planner, as on the command line.
+      const property = /\/|^\s*gnr/i.test(text);
+      if (hits.length === 1 || (hits.length > 1 && property)) return go(hits[0]);
+      if (hits.length > 1) {
+        $('panel').innerHTML = `<p>${esc(t('search_addresses'))}</p><ul>${hits.map((h, i) => `<li><button type="button" class="link" data-hit="${i}">${esc(h.text)}</button></li>`).join('')}</ul>`;
+        for (const button of $('panel').querySelectorAll('button[data-hit]')) button.addEventListener('click', () => go(hits[Number(button.dataset.hit)]));
         return;
       }
     }

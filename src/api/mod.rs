@@ -108,7 +108,9 @@ pub struct Derived {
     pub addresses: Arc<crate::index::addresses::AddressIndex>,
     /// Housing need against supply (the need surveys, every housing site and the adopted
     /// scenarios): replaced when a scenario is saved or deleted, without rebuilding the rest.
-    need: std::sync::RwLock<Arc<crate::siting::need::NeedBook>>,
+    need: std::sync::RwLock<(u64, Arc<crate::siting::need::NeedBook>)>,
+    /// The last ticket taken by a refresh of `need`.
+    need_tickets: std::sync::atomic::AtomicU64,
     /// Every areas layer's polygons (delbydeler, bydeler, …), read once: vector tiles cut them.
     area_layers: std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>,
 }
@@ -126,7 +128,7 @@ impl Derived {
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
         let area_layers = area_layers(config, store, &geography)?;
-        let need = std::sync::RwLock::new(Arc::new(crate::siting::need::NeedBook::load(store, &geography)?));
+        let need = std::sync::RwLock::new((0, Arc::new(crate::siting::need::NeedBook::load(store, config, &geography)?)));
         Ok(Derived {
             release: Arc::new(release),
             reference,
@@ -136,6 +138,7 @@ impl Derived {
             extents: crate::store::queries::layer_extents(store.conn())?,
             area_layers,
             need,
+            need_tickets: std::sync::atomic::AtomicU64::new(0),
             addresses: Arc::new(crate::index::addresses::AddressIndex::load(store, config)?),
             coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
@@ -151,12 +154,21 @@ impl Derived {
 impl Derived {
     /// The need balance as it stands.
     pub fn need(&self) -> Arc<crate::siting::need::NeedBook> {
-        Arc::clone(&self.need.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        Arc::clone(&self.need.read().unwrap_or_else(|poisoned| poisoned.into_inner()).1)
     }
 
-    /// Serves `book` from the next request on (a scenario was adopted, changed or deleted).
-    fn set_need(&self, book: crate::siting::need::NeedBook) {
-        *self.need.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(book);
+    /// A ticket for a refresh of the need balance, taken when its rows are read.
+    fn need_ticket(&self) -> u64 {
+        self.need_tickets.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+
+    /// Serves `book` from the next request on (a scenario was adopted, changed or deleted),
+    /// unless a book read later is already served.
+    fn set_need(&self, ticket: u64, book: crate::siting::need::NeedBook) {
+        let mut served = self.need.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if ticket > served.0 {
+            *served = (ticket, Arc::new(book));
+        }
     }
 }
 

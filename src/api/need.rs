@@ -47,7 +47,7 @@ pub struct Unplaced {
     pub outside_bydeler: i64,
 }
 
-/// `GET /api/need?year=&group=`.
+/// `GET /api/need?year=&group=`: 401 for the public when the need layers are internal.
 pub async fn need(State(state): State<AppState>, caller: Caller, Query(query): Query<NeedQuery>) -> Result<Json<NeedAnswer>, ApiError> {
     let derived = state.derived();
     let book = derived.need();
@@ -70,6 +70,9 @@ pub async fn need(State(state): State<AppState>, caller: Caller, Query(query): Q
         None => book.latest_year(),
     };
     let supply_shown = caller.role.is_internal();
+    if !supply_shown && !book.is_public() {
+        return Err(caller.refused(crate::privacy::Role::Analyst));
+    }
     let rows = year
         .map(|y| book.table(y))
         .unwrap_or_default()

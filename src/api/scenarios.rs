@@ -12,7 +12,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState, access::Internal, siting::SiteRequest};
-use crate::siting::need::NeedBook;
+use crate::siting::need::{NeedBook, Stored};
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 use crate::store::scenarios::{self, PlannedSite, Scenario};
 
@@ -142,17 +142,23 @@ pub async fn delete(State(state): State<AppState>, staff: Internal, Path(id): Pa
     Ok(Json(Deleted { deleted: id }))
 }
 
-/// Reads the need balance's rows again (the adopted scenarios changed) and serves it.
+/// Reads the need balance's rows again (the adopted scenarios changed) and serves it. The rows
+/// are read under the store's lock with a ticket taken there, so of two refreshes under way the
+/// later reading is the one served, whichever finishes first.
 async fn refresh_need(state: &AppState, staff: &Internal) -> Result<(), ApiError> {
     let derived = state.derived();
-    let geography = Arc::clone(&derived.geography);
-    let book = staff
+    let config = Arc::clone(&state.config);
+    let reading = Arc::clone(&derived);
+    let (ticket, stored) = staff
         .store
         .run(move |conn| {
             use crate::store::queries;
-            Ok(NeedBook::from_stored(queries::need_survey(conn)?, &queries::housing_sites(conn)?, &scenarios::list(conn)?, &geography))
+            let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();
+            let ticket = reading.need_ticket();
+            let stored = Stored { survey: queries::need_survey(conn, &layers)?, housing: queries::housing_sites(conn)?, scenarios: scenarios::list(conn)? };
+            Ok((ticket, stored))
         })
         .await?;
-    derived.set_need(book);
+    derived.set_need(ticket, NeedBook::from_stored(stored, &state.config, &derived.geography));
     Ok(())
 }

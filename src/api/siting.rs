@@ -145,9 +145,10 @@ pub struct CompareRequest {
     /// Analysts: as in `POST /api/score`.
     #[serde(default)]
     pub what_if: Option<WhatIf>,
-    /// Comparisons: `score` (the default) best first; `need_gap` (analysts) the sites in the bydeler with
-    /// the largest gap between the newest survey's need and the homes in place for the group
-    /// first, best first within a bydel; sites where the need is not surveyed last.
+    /// Comparisons: `score` (the default) best first; `need_gap` (analysts) the sites in the bydeler
+    /// still lacking the most homes for the group first (the newest survey's need less the homes
+    /// in place and those opened or planned since), best first among equals; sites where the need
+    /// is not surveyed last.
     #[serde(default)]
     pub order: RankOrder,
 }
@@ -181,16 +182,15 @@ pub async fn compare(State(state): State<AppState>, caller: Caller, Json(req): J
             (site, explanation, need)
         })
         .collect();
-    if req.order == RankOrder::NeedGap {
-        // Stable: best first within a bydel, as compared.
-        ranked.sort_by_key(|(_, _, need)| {
-            let gap = need.as_ref().and_then(|n| n.balance.gap);
-            (gap.is_none(), std::cmp::Reverse(gap.unwrap_or(0)))
-        });
+    let by_need = req.order == RankOrder::NeedGap;
+    if by_need {
+        // Stable: best first among equal needs, as compared.
+        ranked.sort_by_key(|(_, _, need)| need.as_ref().map_or((true, std::cmp::Reverse(0)), |n| n.balance.siting_order()));
     }
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
     let range = ctx.rules().what_if.weight;
-    let swaps: Vec<Option<Swap>> = ranked.windows(2).map(|pair| sensitivity::swap_point(&pair[0].1, &pair[1].1, range)).collect();
+    // Ordered by need, no weight reorders the list: a swap point would mislead.
+    let swaps: Vec<Option<Swap>> = ranked.windows(2).map(|pair| if by_need { None } else { sensitivity::swap_point(&pair[0].1, &pair[1].1, range) }).collect();
     Ok(Json(
         ranked
             .into_iter()
@@ -294,7 +294,7 @@ fn checked(state: &AppState, caller: &Caller, params: SurfaceParams) -> Result<S
     }
     let need = state.derived().need();
     let year = need.latest_year().ok_or_else(|| ApiError::NotFound("need_gap: no housing-need survey is imported (the need layer)".into()))?;
-    let gaps = need.bydeler_by_gap(year, params.group).into_iter().filter(|b| b.gap.is_some_and(|g| g > 0)).filter_map(|b| b.bydel).collect();
+    let gaps = need.bydeler_by_gap(year, params.group).into_iter().filter(|b| b.gap_after_planned.is_some_and(|g| g > 0)).filter_map(|b| b.bydel).collect();
     Ok(SurfaceParams { within_bydeler: Some(gaps), ..params })
 }
 

@@ -28,7 +28,7 @@ pub struct NeedArgs {
 pub fn run(ctx: &Context, args: &NeedArgs) -> Result<()> {
     let store = ctx.store()?;
     let geography = Geography::load(store.conn(), &ctx.config)?;
-    let book = NeedBook::load(&store, &geography)?;
+    let book = NeedBook::load(&store, &ctx.config, &geography)?;
     let years = book.years();
     let Some(year) = args.year.or(book.latest_year()) else {
         anyhow::bail!("no housing-need survey is imported; import one with `bomiljo import need FILE` (columns år, bydel, gruppe, boliger)");

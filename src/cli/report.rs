@@ -98,7 +98,7 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
             let geography = Geography::load(store.conn(), config)?;
-            let need = bomiljo::siting::need::NeedBook::load(&store, &geography)?;
+            let need = bomiljo::siting::need::NeedBook::load(&store, config, &geography)?;
             let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(&release) };
             let policy = Policy::new(role, config.project.min_count);
             let files = bomiljo::report::annual::write(&geography, &need, incidents, &release, config, year, &policy, &out, pdf)?;

@@ -47,9 +47,10 @@ pub struct ScoreArgs {
     /// Batch CSV for Excel on a Norwegian PC: semicolons, decimal commas, a byte-order mark.
     #[arg(long, requires = "sites")]
     excel: bool,
-    /// Batch: the sites in the bydeler with the largest gap between the newest housing-need
-    /// survey and the homes in place for the group first (best first within a bydel), with
-    /// columns `bydel` and `need_gap`; sites where the need is not surveyed last.
+    /// Batch: the sites in the bydeler still lacking the most homes for the group first (the
+    /// newest survey's need less the homes in place and those opened or planned since; best
+    /// first among equals), with columns `bydel` and `need_gap`; sites where the need is not
+    /// surveyed last.
     #[arg(long, requires = "sites")]
     by_need: bool,
     /// Language of the printed explanation.
@@ -188,17 +189,17 @@ fn need_of_sites(
 ) -> Result<Vec<(Option<String>, Option<i64>)>> {
     anyhow::ensure!(
         policy.role.is_internal(),
-        "--by-need orders by the gap between need and homes in place, which is staff-only (PRIVACY.md); use --role analyst"
+        "--by-need orders by the homes still lacking (need less homes in place and planned), which is staff-only (PRIVACY.md); use --role analyst"
     );
     let geography = bomiljo::measurement::Geography::load(store.conn(), config)?;
-    let book = NeedBook::load(store, &geography)?;
+    let book = NeedBook::load(store, config, &geography)?;
     let year = book.latest_year().context("--by-need: no housing-need survey is imported; import one with `bomiljo import need FILE`")?;
     let areas = bomiljo::index::AreaIndex::new(geography.areas.clone());
     Ok(candidates
         .iter()
         .map(|c| {
             let bydel = areas.locate(c.x, c.y).and_then(|a| a.parent_code.clone());
-            let gap = bydel.as_deref().and_then(|b| book.balance(year, Some(b), group).gap);
+            let gap = bydel.as_deref().and_then(|b| book.balance(year, Some(b), group).gap_after_planned);
             (bydel, gap)
         })
         .collect())
@@ -264,7 +265,12 @@ fn write_ranked(
         out.write_all(b"[")?;
         each_explained(ranked, &explain, |rank, r, e| {
             out.write_all(if rank == 1 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut out, &serde_json::json!({ "rank": rank, "label": label(r), "rank_score": e.score, "explanation": e }))?;
+            let mut record = serde_json::json!({ "rank": rank, "label": label(r), "rank_score": e.score, "explanation": e });
+            if let Some((bydel, gap)) = columns.need.as_ref().map(|need| &need[r.index]) {
+                record["bydel"] = serde_json::json!(bydel);
+                record["need_gap"] = serde_json::json!(gap);
+            }
+            serde_json::to_writer(&mut out, &record)?;
             Ok(())
         })?;
         out.write_all(b"\n]\n")?;

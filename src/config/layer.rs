@@ -265,6 +265,11 @@ impl Layer {
         if (kind == LayerKind::Need) != (geometry == GeometryType::None) {
             return Err(invalid("need layers, and only they, have geometry = \"none\" (their rows name a bydel)".into()));
         }
+        if kind == LayerKind::Need && raw.categories.as_ref().is_none_or(|c| c.is_empty() || c.iter().any(|g| !matches!(g.parse::<u8>(), Ok(1..=8)))) {
+            return Err(invalid(
+                "need layers list the matrix groups as categories = [\"1\", ..., \"8\"] (housing types map to them in [category_labels])".into(),
+            ));
+        }
         if kind == LayerKind::Housing && visibility == Visibility::Public {
             return Err(invalid("housing layers hold sensitive sites and must be visibility = \"internal\"".into()));
         }

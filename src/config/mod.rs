@@ -117,11 +117,18 @@ impl Config {
     fn check_addresses_layer(&self) -> Result<(), ConfigError> {
         let Some(addresses) = &self.project.addresses else { return Ok(()) };
         match self.layers.iter().find(|l| &l.name == addresses) {
-            Some(l) if l.kind == LayerKind::Poi && l.geometry == GeometryType::Point && l.keep_tags.iter().any(|t| t == "adressenavn") => Ok(()),
+            Some(l)
+                if l.kind == LayerKind::Poi
+                    && l.geometry == GeometryType::Point
+                    && l.visibility == crate::config::Visibility::Public
+                    && l.keep_tags.iter().any(|t| t == "adressenavn") =>
+            {
+                Ok(())
+            }
             _ => Err(ConfigError::Invalid {
                 path: self.project.path.clone(),
                 message: format!(
-                    "[map] addresses = \"{addresses}\" must name a point layer of kind \"poi\" in layers/ that keeps the address columns (keep_tags with adressenavn, nummer, bokstav, gardsnummer, bruksnummer)"
+                    "[map] addresses = \"{addresses}\" must name a public point layer of kind \"poi\" in layers/ (the address search is public) that keeps the address columns (keep_tags with adressenavn, nummer, bokstav, gardsnummer, bruksnummer)"
                 ),
             }),
         }

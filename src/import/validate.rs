@@ -515,6 +515,9 @@ impl<'a> Validator<'a> {
                 }
             })?
         };
+        if bydel.bytes().all(|b| b == b'0') {
+            return Err(format!("bydel '{given}' names no bydel (the municipality's own number?); write the bydel's code (01-17) or name"));
+        }
         if let Some(known) = self.parents.as_ref().filter(|known| !known.contains(&bydel)) {
             return Err(format!("bydel '{bydel}' is not one of the {} stored bydeler", known.len()));
         }

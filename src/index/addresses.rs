@@ -85,6 +85,8 @@ impl AddressQuery {
     pub fn parse(text: &str) -> Option<AddressQuery> {
         let lower = text.trim().to_lowercase();
         let cadastral = lower.contains('/') || lower.starts_with("gnr");
+        // "Trondheimsveien 2A, 0550 Oslo": the address is what comes before the postcode.
+        let lower = if cadastral { lower } else { lower.split(',').next().unwrap_or_default().to_string() };
         let spaced: String = lower.replace("gnr", " ").replace("bnr", " ").chars().map(|c| if matches!(c, '/' | '.' | ',') { ' ' } else { c }).collect();
         let tokens: Vec<&str> = spaced.split_whitespace().collect();
         if cadastral && (2..=4).contains(&tokens.len()) && tokens.iter().all(|t| t.bytes().all(|b| b.is_ascii_digit())) {
@@ -93,13 +95,20 @@ impl AddressQuery {
         let words: Vec<&str> = lower.split_whitespace().collect();
         let at_number = words.iter().position(|w| w.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(words.len());
         let street = key(&words[..at_number].join(" "));
-        if street.is_empty() {
+        // One letter finds half a city: a street is asked by two letters at least.
+        if street.chars().count() < 2 {
             return None;
         }
         let rest = words[at_number..].concat();
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        let letter: String = rest[digits.len()..].chars().filter(|c| c.is_alphabetic()).collect();
-        Some(AddressQuery::Street { street, number: digits.parse().ok(), letter: (!letter.is_empty()).then_some(letter) })
+        let letter: String = rest[digits.len()..].chars().collect();
+        // A house number is a number, and a house letter one letter: anything else finds nothing
+        // rather than every number of the street.
+        let number = if digits.is_empty() { None } else { Some(digits.parse().ok()?) };
+        if letter.chars().count() > 1 || letter.chars().any(|c| !c.is_alphabetic()) {
+            return None;
+        }
+        Some(AddressQuery::Street { street, number, letter: (!letter.is_empty()).then_some(letter) })
     }
 }
 
@@ -137,6 +146,10 @@ impl AddressIndex {
                 by_unit.entry((gnr, bnr)).or_default().push(i);
             }
         }
+        // Each street's addresses by house number and letter, so a search stops at its limit.
+        for at in by_street.values_mut().chain(by_unit.values_mut()) {
+            at.sort_by(|&i, &j| (addresses[i].number, &addresses[i].letter).cmp(&(addresses[j].number, &addresses[j].letter)));
+        }
         AddressIndex { addresses, by_street, by_unit }
     }
 
@@ -155,25 +168,22 @@ impl AddressIndex {
         self.addresses.is_empty()
     }
 
-    /// At most `limit` addresses for `text`: the street named exactly first, then streets it
-    /// begins, each by house number and letter.
+    /// At most `limit` addresses for `text`: the street named exactly first, then the streets it
+    /// begins in name order, each by house number and letter. The work is bounded by the
+    /// streets the name begins, not by the answer: a search stops at `limit`.
     pub fn search(&self, text: &str, limit: usize) -> Vec<&Address> {
-        let mut found: Vec<&Address> = match AddressQuery::parse(text) {
-            None => return Vec::new(),
-            Some(AddressQuery::Unit { gnr, bnr }) => self.by_unit.get(&(gnr, bnr)).into_iter().flatten().map(|&i| &self.addresses[i]).collect(),
-            Some(AddressQuery::Street { street, number, letter }) => {
-                let mut hits: Vec<&Address> = self
-                    .by_street
-                    .range(street.clone()..)
-                    .take_while(|(name, _)| name.starts_with(&street))
-                    .flat_map(|(_, at)| at.iter().map(|&i| &self.addresses[i]))
-                    .filter(|a| number.is_none_or(|n| a.number == Some(n)) && letter.as_ref().is_none_or(|l| a.letter.to_lowercase() == *l))
-                    .collect();
-                hits.sort_by_key(|a| (key(&a.street) != street, key(&a.street), a.number, a.letter.clone()));
-                hits
-            }
-        };
-        found.truncate(limit);
-        found
+        match AddressQuery::parse(text) {
+            None => Vec::new(),
+            Some(AddressQuery::Unit { gnr, bnr }) => self.by_unit.get(&(gnr, bnr)).into_iter().flatten().take(limit).map(|&i| &self.addresses[i]).collect(),
+            // The range starts at the name itself: a street named exactly comes first.
+            Some(AddressQuery::Street { street, number, letter }) => self
+                .by_street
+                .range(street.clone()..)
+                .take_while(|(name, _)| name.starts_with(&street))
+                .flat_map(|(_, at)| at.iter().map(|&i| &self.addresses[i]))
+                .filter(|a| number.is_none_or(|n| a.number == Some(n)) && letter.as_ref().is_none_or(|l| a.letter.to_lowercase() == *l))
+                .take(limit)
+                .collect(),
+        }
     }
 }

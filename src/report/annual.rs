@@ -125,13 +125,16 @@ struct NeedFigures {
 }
 
 fn need_table(need: &NeedBook, bydel: &str, year: i32, policy: &Policy) -> NeedFigures {
+    let supply = policy.role.is_internal();
+    if !supply && !need.is_public() {
+        return NeedFigures { caption: "Boligbehovet per bydel er ikke offentlig her.".into(), rows: Vec::new() };
+    }
     let Some(survey) = need.survey_for(year) else {
         return NeedFigures { caption: format!("Ingen boligbehovskartlegging for {year} eller tidligere er lagt inn."), rows: Vec::new() };
     };
-    let supply = policy.role.is_internal();
     let mut header = vec!["Gruppe".to_string(), "Behov".to_string()];
     if supply {
-        header.extend(["I drift", "Planlagt", "Mangler"].map(String::from));
+        header.extend(["I drift", "Planlagt", "Mangler", "Mangler fortsatt"].map(String::from));
     }
     let mut rows = vec![header];
     let whole = |v: i64| super::number(v as f64, 0, true);
@@ -140,13 +143,21 @@ fn need_table(need: &NeedBook, bydel: &str, year: i32, policy: &Policy) -> NeedF
         let b = need.balance(survey, Some(bydel), group);
         let mut row = vec![group.to_string(), number(b.needed)];
         if supply {
-            row.extend([number(b.in_place), number(b.planned), b.gap.map(whole).unwrap_or_default()]);
+            let known = |v: Option<i64>| v.map(whole).unwrap_or_default();
+            row.extend([known(b.in_place), known(b.planned), known(b.gap), known(b.gap_after_planned)]);
         }
         rows.push(row);
     }
     let caption = format!(
         "Boliger bydelen har meldt behov for per gruppe i matrisen (boligbehovskartlegging {survey}).{}",
-        if supply { " «I drift»: boliger åpnet innen utgangen av året; «planlagt»: åpner senere." } else { "" }
+        if supply {
+            format!(
+                " «I drift»: boliger åpnet innen utgangen av {survey}; «planlagt»: åpnet etter det eller i en vedtatt plan; «mangler fortsatt»: behovet minus begge.{}",
+                if need.housing_known() { "" } else { " Boliglaget er ikke importert: hvor mange boliger som finnes, er ukjent." }
+            )
+        } else {
+            String::new()
+        }
     );
     NeedFigures { caption, rows }
 }

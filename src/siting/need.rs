@@ -93,6 +93,11 @@ pub struct Balance {
 }
 
 impl Balance {
+    /// Sorts the most homes still lacking first, the unknown last.
+    pub fn siting_order(&self) -> (bool, std::cmp::Reverse<i64>) {
+        (self.gap_after_planned.is_none(), std::cmp::Reverse(self.gap_after_planned.unwrap_or(0)))
+    }
+
     /// The same figure without the supply (the public sees the need only: supply is the
     /// housing layer's, which never shapes a public output).
     pub fn need_only(self) -> Balance {
@@ -106,7 +111,8 @@ pub struct NeedAtSite {
     #[serde(flatten)]
     pub balance: Balance,
     pub bydel_name: Option<String>,
-    /// "Bydel Grorud mangler 7 boliger i gruppe 5 (kartlegging 2024)".
+    /// "Bydel Grorud mangler 7 boliger i gruppe 5 (kartlegging 2024; …)": what is still lacking
+    /// after the homes opened or planned since the survey.
     pub text_nb: String,
     pub text_en: String,
 }
@@ -120,7 +126,7 @@ impl NeedAtSite {
             None => (format!("Bydel {code}"), format!("Bydel {code}")),
         };
         let (year, group) = (balance.year, balance.group);
-        let (text_nb, text_en) = match (balance.needed, balance.gap) {
+        let (text_nb, text_en) = match (balance.needed, balance.gap_after_planned) {
             (None, _) => (
                 format!("{nb_name}: behovet i gruppe {group} er ikke kartlagt (kartlegging {year})"),
                 format!("{en_name}: the need in group {group} was not surveyed (survey {year})"),
@@ -130,14 +136,24 @@ impl NeedAtSite {
                 format!("{en_name} reported a need for {needed} homes in group {group} (survey {year})"),
             ),
             (Some(_), Some(gap)) if gap > 0 => (
-                format!("{nb_name} mangler {gap} boliger i gruppe {group} (kartlegging {year})"),
-                format!("{en_name} lacks {gap} homes in group {group} (survey {year})"),
+                format!(
+                    "{nb_name} mangler {gap} {} i gruppe {group} (kartlegging {year}; boliger åpnet eller planlagt siden er regnet med)",
+                    if gap == 1 { "bolig" } else { "boliger" }
+                ),
+                format!(
+                    "{en_name} lacks {gap} {} in group {group} (survey {year}; homes opened or planned since are counted)",
+                    if gap == 1 { "home" } else { "homes" }
+                ),
             ),
             (Some(needed), Some(_)) => {
-                let in_place = balance.in_place.unwrap_or_default();
+                let (in_place, planned) = (balance.in_place.unwrap_or_default(), balance.planned.unwrap_or_default());
                 (
-                    format!("{nb_name} har dekket behovet i gruppe {group}: {needed} meldt, {in_place} i drift (kartlegging {year})"),
-                    format!("{en_name} has met its need in group {group}: {needed} reported, {in_place} in place (survey {year})"),
+                    format!(
+                        "{nb_name} har dekket behovet i gruppe {group}: {needed} meldt, {in_place} i drift og {planned} åpnet eller planlagt siden (kartlegging {year})"
+                    ),
+                    format!(
+                        "{en_name} has met its need in group {group}: {needed} reported, {in_place} in place and {planned} opened or planned since (survey {year})"
+                    ),
                 )
             }
         };
@@ -152,16 +168,32 @@ pub struct NeedBook {
     supply: Vec<SupplySite>,
     /// The bydeler of the geography, in code order.
     bydeler: Vec<String>,
+    /// Whether a housing layer is imported: without one, homes in place are unknown, not 0.
+    housing_known: bool,
+    /// Whether the need layers are public.
+    public: bool,
+}
+
+/// What a [`NeedBook`] is made from, as stored.
+pub struct Stored {
+    pub survey: Vec<NeedRow>,
+    pub housing: Vec<HousingSite>,
+    pub scenarios: Vec<Scenario>,
 }
 
 impl NeedBook {
     /// The surveys, housing sites and adopted scenarios stored, placed in the geography's bydeler.
-    pub fn load(store: &crate::store::Store, geography: &crate::measurement::Geography) -> Result<NeedBook, crate::store::StoreError> {
-        Ok(NeedBook::from_stored(store.need_survey()?, &store.housing_sites()?, &store.scenarios()?, geography))
+    pub fn load(
+        store: &crate::store::Store,
+        config: &crate::config::Config,
+        geography: &crate::measurement::Geography,
+    ) -> Result<NeedBook, crate::store::StoreError> {
+        let stored = Stored { survey: store.need_survey(config)?, housing: store.housing_sites()?, scenarios: store.scenarios()? };
+        Ok(NeedBook::from_stored(stored, config, geography))
     }
 
     /// [`NeedBook::load`] from rows already read.
-    pub fn from_stored(survey: Vec<NeedRow>, housing: &[HousingSite], scenarios: &[Scenario], geography: &crate::measurement::Geography) -> NeedBook {
+    pub fn from_stored(Stored { survey, housing, scenarios }: Stored, config: &crate::config::Config, geography: &crate::measurement::Geography) -> NeedBook {
         let bydel_of: std::collections::HashMap<&str, &str> = geography.infos.iter().filter_map(|a| Some((a.code.as_str(), a.bydel.as_deref()?))).collect();
         let mut supply: Vec<SupplySite> = housing.iter().map(|s| SupplySite::from_stored(s, |d| bydel_of.get(d).map(|b| b.to_string()))).collect();
         let adopted: Vec<&Scenario> = scenarios.iter().filter(|s| s.adopted).collect();
@@ -179,13 +211,28 @@ impl NeedBook {
             }
         }
         let bydeler = bydel_of.values().map(|b| b.to_string()).chain(geography.bydel_names.keys().cloned()).collect();
-        NeedBook::new(survey, supply, bydeler)
+        // The need is public only as far as every need layer is.
+        let public = config.layers_of(crate::config::LayerKind::Need).all(|l| l.visibility == crate::config::Visibility::Public);
+        NeedBook { public, ..NeedBook::new(survey, supply, bydeler) }
     }
 
+    /// Whether a housing layer is imported (else supply and gaps are unknown).
+    pub fn housing_known(&self) -> bool {
+        self.housing_known
+    }
+
+    /// Whether the public may see the need (the need layers are public); supply never is.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// `supply` holds the housing layer's sites (and adopted scenarios'); an empty housing layer
+    /// is read as "not imported" (supply unknown).
     pub fn new(survey: Vec<NeedRow>, supply: Vec<SupplySite>, mut bydeler: Vec<String>) -> NeedBook {
         bydeler.sort();
         bydeler.dedup();
-        NeedBook { survey, supply, bydeler }
+        let housing_known = supply.iter().any(|s| !s.adopted);
+        NeedBook { survey, supply, bydeler, housing_known, public: true }
     }
 
     /// The survey years held, oldest first.
@@ -210,14 +257,35 @@ impl NeedBook {
     }
 
     /// Need against supply in `bydel` (`None`: the city) for `group` in survey year `year`.
+    ///
+    /// The city's supply is counted in the bydeler whose need it is set against (those that
+    /// reported; every bydel when none did), never in a bydel that did not report or outside
+    /// every bydel. Without a housing layer the supply is unknown (`None`), and so is the gap.
     pub fn balance(&self, year: i32, bydel: Option<&str>, group: u8) -> Balance {
-        let here = |b: &Option<String>| bydel.is_none_or(|code| b.as_deref() == Some(code));
         let reported: std::collections::BTreeMap<&str, i64> =
             self.survey.iter().filter(|r| r.year == year && r.group == group && bydel.is_none_or(|b| r.bydel == b)).fold(Default::default(), |mut by, r| {
                 *by.entry(r.bydel.as_str()).or_insert(0) += r.units;
                 by
             });
+        let here = |b: &Option<String>| match (bydel, b.as_deref()) {
+            (Some(code), site) => site == Some(code),
+            (None, Some(site)) => reported.is_empty() || reported.contains_key(site),
+            (None, None) => false,
+        };
         let needed = (!reported.is_empty()).then(|| reported.values().sum::<i64>());
+        if !self.housing_known {
+            return Balance {
+                year,
+                bydel: bydel.map(str::to_string),
+                group,
+                needed,
+                surveyed: reported.len() as u32,
+                in_place: None,
+                planned: None,
+                gap: None,
+                gap_after_planned: None,
+            };
+        }
         let end = NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(NaiveDate::MAX);
         let units = |keep: &dyn Fn(&SupplySite) -> bool| -> i64 {
             self.supply.iter().filter(|s| s.group == Some(group) && here(&s.bydel) && keep(s)).map(|s| s.units).sum()
@@ -245,11 +313,12 @@ impl NeedBook {
             .collect()
     }
 
-    /// The bydeler for `group` in `year`, the largest gap first; bydeler not surveyed come last
-    /// (in code order), since their gap is not known.
+    /// The bydeler for `group` in `year`, the most homes still lacking first (the need less the
+    /// homes in place and those opened or planned since the survey: what siting should follow);
+    /// bydeler not surveyed come last (in code order), since what they lack is not known.
     pub fn bydeler_by_gap(&self, year: i32, group: u8) -> Vec<Balance> {
         let mut rows: Vec<Balance> = self.bydeler.iter().map(|b| self.balance(year, Some(b), group)).collect();
-        rows.sort_by_key(|b| (b.gap.is_none(), std::cmp::Reverse(b.gap.unwrap_or(0))));
+        rows.sort_by_key(Balance::siting_order);
         rows
     }
 
@@ -267,8 +336,11 @@ impl NeedBook {
     }
 
     /// The newest survey's balance in `bydel` for `group`, in words; `None` when no survey is
-    /// imported. `supply_shown` is false for the public.
+    /// imported, or for the public (`supply_shown` false) when the need layers are internal.
     pub fn at_site(&self, bydel: &str, bydel_name: Option<String>, group: u8, supply_shown: bool) -> Option<NeedAtSite> {
+        if !supply_shown && !self.public {
+            return None;
+        }
         let balance = self.balance(self.latest_year()?, Some(bydel), group);
         Some(NeedAtSite::new(if supply_shown { balance } else { balance.need_only() }, bydel_name))
     }

@@ -21,8 +21,8 @@ pub struct SurfaceParams {
     pub cell_m: f64,
     /// Proposed units.
     pub units: Option<u32>,
-    /// Staff: only the bydeler where the newest housing-need survey shows a gap for the group
-    /// (more homes needed than in place).
+    /// Staff: only the bydeler still lacking homes for the group (the newest survey's need is
+    /// more than the homes in place and those opened or planned since).
     #[serde(default)]
     pub need_gap: bool,
     /// The bydeler `need_gap` leaves, resolved by the caller from the need surveys.

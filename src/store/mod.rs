@@ -184,9 +184,10 @@ impl Store {
         queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
     }
 
-    /// Every row of the need surveys (all need layers), by year, bydel and group.
-    pub fn need_survey(&self) -> Result<Vec<queries::NeedRow>, StoreError> {
-        queries::need_survey(&self.conn)
+    /// Every row of the configured need layers, by year, bydel and group.
+    pub fn need_survey(&self, config: &crate::config::Config) -> Result<Vec<queries::NeedRow>, StoreError> {
+        let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();
+        queries::need_survey(&self.conn, &layers)
     }
 
     /// Every housing site, open or closed.

@@ -347,11 +347,18 @@ pub struct NeedRow {
     pub units: i64,
 }
 
-/// Every need survey row, ordered by year, bydel, group and housing type.
-pub fn need_survey(conn: &Connection) -> Result<Vec<NeedRow>, StoreError> {
+/// Every row of the need layers `layers` (names from the configuration, `[a-z0-9_]`), ordered
+/// by year, bydel, group and housing type; rows of layers no longer configured are left out.
+pub fn need_survey(conn: &Connection, layers: &[&str]) -> Result<Vec<NeedRow>, StoreError> {
     let what = "reading the housing-need surveys";
+    if layers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = layers.iter().map(|l| format!("'{}'", l.replace('\'', "''"))).collect::<Vec<_>>().join(", ");
     let mut stmt = conn
-        .prepare("SELECT year, bydel, matrix_group, housing_type, units FROM need ORDER BY year, bydel, matrix_group, housing_type")
+        .prepare(&format!(
+            "SELECT year, bydel, matrix_group, housing_type, units FROM need WHERE layer IN ({names}) ORDER BY year, bydel, matrix_group, housing_type"
+        ))
         .map_err(StoreError::query(what))?;
     let rows = stmt
         .query_map([], |r| Ok(NeedRow { year: r.get(0)?, bydel: r.get(1)?, group: r.get(2)?, housing_type: r.get(3)?, units: r.get(4)? }))

@@ -32,7 +32,7 @@ pub struct Scenario {
 pub fn save(conn: &Connection, name: &str, group: u8, sites: &[PlannedSite], adopted: bool, created_by: &str) -> Result<i64, StoreError> {
     let json = serde_json::to_string(sites).map_err(|e| StoreError::Invalid { what: "saving a scenario".into(), reason: e.to_string() })?;
     conn.query_row(
-        "INSERT INTO scenarios SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, now() FROM scenarios RETURNING id",
+        "INSERT INTO scenarios VALUES (nextval('scenario_ids'), ?, ?, ?, ?, ?, now()) RETURNING id",
         params![name, group, json, adopted, created_by],
         |r| r.get(0),
     )

@@ -33,6 +33,13 @@ fn addresses_are_found_by_street_and_number_and_by_gnr_bnr_at_their_own_position
     assert_eq!(texts(&found(&db, "Trondheimsveien 2 b")), ["Trondheimsveien 2B"]);
     assert_eq!(texts(&found(&db, "ovre slottsgate 2")), ["Øvre Slottsgate 2"]);
     assert!(found(&db, "Trondheimsveien 3").is_empty());
+    // As pasted from a letter: the postcode after a comma is left out.
+    assert_eq!(texts(&found(&db, "Trondheimsveien 2A, 0550 Oslo")), ["Trondheimsveien 2A"]);
+    // A number too large for a house, a word where a letter goes, or one letter of a street finds
+    // nothing, rather than every address of the street (or of half the city).
+    for query in ["Trondheimsveien 99999999999", "Trondheimsveien 2 abc", "T 2", "t"] {
+        assert!(found(&db, query).is_empty(), "{query}");
+    }
     // gnr/bnr as planners write it.
     for query in ["228/100", "gnr 228 bnr 100", "gnr. 228, bnr. 100", "228/100/0/0"] {
         assert_eq!(texts(&found(&db, query)), ["Trondheimsveien 2A", "Trondheimsveien 2B"], "{query}");

@@ -7,11 +7,12 @@
 //! | year | Grorud (10) g5 | Stovner (11) g5 | Alna (12) g4 | Alna g5 |
 //! |------|----------------|-----------------|--------------|---------|
 //! | 2023 | 9              | 4               | 3            | (none)  |
-//! | 2024 | 12             | 3               | 2            | 0       |
+//! | 2024 | 12             | 1               | 2            | 0       |
 //!
 //! The housing layer: h1 Grorud g5 5 units opened 2022-05-01; h2 Grorud g5 4 units opened
-//! 2024-06-01; h3 Stovner g5 6 units 2019-01-01 to 2024-02-01; h4 Grorud g5 3 units opening
-//! 2025-03-01; h5 Alna g4 8 units opened 2020-01-01.
+//! 2024-06-01; h3 Stovner g5 6 units 2019-01-01 to 2024-02-01; h4 Grorud g5 1 unit opening
+//! 2025-03-01; h5 Alna g4 8 units opened 2020-01-01; h6 Østensjø (13, no survey) g5 7 units opened
+//! 2020-01-01, which the city's balance must not set against the need of the bydeler that reported.
 
 use std::path::{Path, PathBuf};
 
@@ -93,7 +94,7 @@ fn survey_db(dir: &Path) -> PathBuf {
     import_ok(&db, "bydeler", &oslo("bydeler_befolkning_2024.geojson"), &[]);
     import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
     import_ok(&db, "need", &fixture("need/kartlegging-2023-2024.csv"), &[]);
-    let (grorud, stovner, alna) = (point_in(&db, "10"), point_in(&db, "11"), point_in(&db, "12"));
+    let (grorud, stovner, alna, ostensjo) = (point_in(&db, "10"), point_in(&db, "11"), point_in(&db, "12"), point_in(&db, "13"));
     let housing = dir.join("housing.csv");
     let line =
         |id: &str, (x, y): (f64, f64), units: u32, group: u8, opened: &str, closed: &str| format!("{id},{units},{group},true,{opened},{closed},{x},{y}\n");
@@ -104,8 +105,9 @@ fn survey_db(dir: &Path) -> PathBuf {
             line("h1", grorud, 5, 5, "2022-05-01", ""),
             line("h2", grorud, 4, 5, "2024-06-01", ""),
             line("h3", stovner, 6, 5, "2019-01-01", "2024-02-01"),
-            line("h4", grorud, 3, 5, "2025-03-01", ""),
+            line("h4", grorud, 1, 5, "2025-03-01", ""),
             line("h5", alna, 8, 4, "2020-01-01", ""),
+            line("h6", ostensjo, 7, 5, "2020-01-01", ""),
         ]
         .concat(),
     )
@@ -135,39 +137,44 @@ fn need_against_supply_per_bydel_group_and_year_as_computed_by_hand() {
     let db = survey_db(dir.path());
     let y2023 = need_json(&db, &["--year", "2023"]);
     // 2023: h1 in place, h2 and h4 planned (open in 2024 and 2025); h3 still open in Stovner.
-    assert_eq!(figures(row(&y2023, Some("10"), 5)), [json!(9), json!(5), json!(7), json!(4), json!(-3)]);
+    assert_eq!(figures(row(&y2023, Some("10"), 5)), [json!(9), json!(5), json!(5), json!(4), json!(-1)]);
     assert_eq!(figures(row(&y2023, Some("11"), 5)), [json!(4), json!(6), json!(0), json!(-2), json!(-2)]);
     // Alna reported group 4 only in 2023: group 5 is not surveyed there, not 0.
     assert_eq!(figures(row(&y2023, Some("12"), 5)), [Value::Null, json!(0), json!(0), Value::Null, Value::Null]);
     assert_eq!(figures(row(&y2023, Some("12"), 4)), [json!(3), json!(8), json!(0), json!(-5), json!(-5)]);
     // 2024 (the newest, the default): h2 now in place, h3 closed on 1 February.
     let y2024 = need_json(&db, &[]);
-    assert_eq!(figures(row(&y2024, Some("10"), 5)), [json!(12), json!(9), json!(3), json!(3), json!(0)]);
-    assert_eq!(figures(row(&y2024, Some("11"), 5)), [json!(3), json!(0), json!(0), json!(3), json!(3)]);
+    assert_eq!(figures(row(&y2024, Some("10"), 5)), [json!(12), json!(9), json!(1), json!(3), json!(2)]);
+    assert_eq!(figures(row(&y2024, Some("11"), 5)), [json!(1), json!(0), json!(0), json!(1), json!(1)]);
     assert_eq!(figures(row(&y2024, Some("12"), 5)), [json!(0), json!(0), json!(0), json!(0), json!(0)]);
+    // The city sets the homes of the bydeler that reported against their need: Østensjø's 7 are
+    // not in it (it reported nothing), or the city's gap would shrink by them.
     let city = row(&y2024, None, 5);
-    assert_eq!((city["needed"].clone(), city["surveyed"].clone(), city["gap"].clone()), (json!(15), json!(3), json!(6)));
-    // Siting follows the gap: in 2023 Grorud (4) before Stovner (-2); the rest not surveyed.
+    assert_eq!(figures(city), [json!(13), json!(9), json!(1), json!(4), json!(3)]);
+    assert_eq!(city["surveyed"], 3);
+    assert_eq!(figures(row(&y2024, Some("13"), 5)), [Value::Null, json!(7), json!(0), Value::Null, Value::Null]);
+    // Siting follows what is still lacking (less the planned): in 2023 Grorud (-1) before
+    // Stovner (-2); the bydeler not surveyed last.
     let order = need_json(&db, &["--year", "2023", "--group", "5", "--by-gap"]);
     let codes: Vec<&str> = order.as_array().unwrap().iter().map(|r| r["bydel"].as_str().unwrap()).collect();
     assert_eq!(codes[..2], ["10", "11"]);
-    assert!(order.as_array().unwrap()[2..].iter().all(|r| r["needed"].is_null() || r["bydel"] == "12"));
-    // A batch of candidates ordered by the gap of their bydel (2024: Grorud 3, Alna 0), whatever
-    // their scores, with the bydel and the gap in columns.
-    let ((glon, glat), (alon, alat)) = (lonlat_in(&db, "10"), lonlat_in(&db, "12"));
+    assert!(order.as_array().unwrap()[2..].iter().all(|r| r["needed"].is_null()));
+    // A batch of candidates ordered by what their bydel still lacks (2024: Grorud 2, Stovner 1),
+    // whatever their scores (by score alone, Stovner's comes first), with the bydel and the figure.
+    let ((glon, glat), (slon, slat)) = (lonlat_in(&db, "10"), lonlat_in(&db, "11"));
     let sites = dir.path().join("sites.csv");
-    std::fs::write(&sites, format!("lat,lon,label\n{alat},{alon},Alna\n{glat},{glon},Grorud\n")).unwrap();
-    let out = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--by-need"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
-    let header = csv.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
-    let rows: Vec<(String, String, String)> = csv
-        .records()
-        .map(|r| r.unwrap())
-        .map(|r| (r[column("label")].to_string(), r[column("bydel")].to_string(), r[column("need_gap")].to_string()))
-        .collect();
-    assert_eq!(rows, [("Grorud".into(), "10".into(), "3".into()), ("Alna".into(), "12".into(), "0".into())]);
+    std::fs::write(&sites, format!("lat,lon,label\n{glat},{glon},Grorud\n{slat},{slon},Stovner\n")).unwrap();
+    let rows_of = |out: &std::process::Output, columns: &[&str]| -> Vec<Vec<String>> {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut csv = csv::Reader::from_reader(out.stdout.as_slice());
+        let header = csv.headers().unwrap().clone();
+        let at: Vec<usize> = columns.iter().map(|c| header.iter().position(|h| h == *c).unwrap_or_else(|| panic!("no column {c}"))).collect();
+        csv.records().map(|r| r.unwrap()).map(|r| at.iter().map(|&i| r[i].to_string()).collect()).collect()
+    };
+    let by_score = rows_of(&bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap()]), &["label"]);
+    assert_eq!(by_score, [["Stovner"], ["Grorud"]], "the order by score, which the order by need must change");
+    let by_need = rows_of(&bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--by-need"]), &["label", "bydel", "need_gap"]);
+    assert_eq!(by_need, [["Grorud", "10", "2"], ["Stovner", "11", "1"]]);
     let public = bomiljo(&db, &["score", "--group", "5", "--sites", sites.to_str().unwrap(), "--by-need", "--role", "public"]);
     assert!(!public.status.success(), "the gap is staff-only");
 }
@@ -197,7 +204,7 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     let db = survey_db(dir.path());
     let analyst = token(&db, "analyst");
     let (lon, lat) = lonlat_in(&db, "10");
-    let (alon, alat) = lonlat_in(&db, "12");
+    let (slon, slat) = lonlat_in(&db, "11");
     let server = Server::start(&db, 0).expect("server starts");
     // Supply is the housing layer's: the public gets the need only.
     let public = server.get_json("/api/need?year=2024&group=5");
@@ -206,33 +213,42 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     assert_eq!(figures(grorud), [json!(12), Value::Null, Value::Null, Value::Null, Value::Null]);
     assert!(public["unplaced"].is_null());
     let full = server.get_json_as("/api/need?year=2024&group=5", &analyst);
-    assert_eq!(figures(row(&full["rows"], Some("10"), 5)), [json!(12), json!(9), json!(3), json!(3), json!(0)]);
+    assert_eq!(figures(row(&full["rows"], Some("10"), 5)), [json!(12), json!(9), json!(1), json!(3), json!(2)]);
     assert_eq!(server.get("/api/need?year=2019").0, 404);
-    // A site in Grorud says the gap there, for analysts; the reported need for the public.
+    // A site says what its bydel still lacks, for analysts; the reported need for the public.
+    let (status, stovner) = server.post_json("/api/score", &json!({ "group": 5, "lon": slon, "lat": slat }), Some(&analyst));
+    assert_eq!(status, 200, "{stovner}");
+    assert_eq!(stovner["need"]["text_nb"], "Bydel Stovner mangler 1 bolig i gruppe 5 (kartlegging 2024; boliger åpnet eller planlagt siden er regnet med)");
     let body = json!({ "group": 5, "lon": lon, "lat": lat });
-    let (status, scored) = server.post_json("/api/score", &body, Some(&analyst));
-    assert_eq!(status, 200, "{scored}");
-    assert_eq!(scored["need"]["text_nb"], "Bydel Grorud mangler 3 boliger i gruppe 5 (kartlegging 2024)");
+    let (_, scored) = server.post_json("/api/score", &body, Some(&analyst));
+    assert_eq!(scored["need"]["text_nb"], "Bydel Grorud mangler 2 boliger i gruppe 5 (kartlegging 2024; boliger åpnet eller planlagt siden er regnet med)");
     let (_, public_score) = server.post_json("/api/score", &body, None);
     assert_eq!(public_score["need"]["text_nb"], "Bydel Grorud meldte behov for 12 boliger i gruppe 5 (kartlegging 2024)");
     assert!(public_score["need"]["gap"].is_null());
-    // Ordered by the gap: the Alna site (gap 0) after Grorud's (gap 3), whatever their scores.
-    let sites = json!([{ "label": "Alna", "lon": alon, "lat": alat }, { "label": "Grorud", "lon": lon, "lat": lat }]);
-    let (status, ranked) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), Some(&analyst));
-    assert_eq!(status, 200, "{ranked}");
-    let labels: Vec<&str> = ranked.as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["Grorud", "Alna"]);
+    // Ordered by what is still lacking: Grorud's site (2) before Stovner's (1), whatever their
+    // scores (by score alone Stovner's comes first), with no weight swap offered.
+    let sites = json!([{ "label": "Grorud", "lon": lon, "lat": lat }, { "label": "Stovner", "lon": slon, "lat": slat }]);
+    let labels_of = |order: &str| -> Vec<String> {
+        let (status, ranked) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": order }), Some(&analyst));
+        assert_eq!(status, 200, "{ranked}");
+        if order == "need_gap" {
+            assert!(ranked.as_array().unwrap().iter().all(|s| s.get("stability").is_none()), "{ranked}");
+        }
+        ranked.as_array().unwrap().iter().map(|s| s["label"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(labels_of("score"), ["Stovner", "Grorud"]);
+    assert_eq!(labels_of("need_gap"), ["Grorud", "Stovner"]);
     let (status, _) = server.post_json("/api/score/compare", &json!({ "group": 5, "sites": sites, "order": "need_gap" }), None);
     assert_eq!(status, 401, "ordering by the gap uses supply: analysts only");
-    // The suitability surface restricted to the bydeler with a gap (Grorud and Stovner, 3 each;
-    // Alna's is 0): the cells of those two bydeler, no more, no fewer.
+    // The suitability surface restricted to the bydeler still lacking homes (Grorud 2, Stovner 1;
+    // not Alna, 0): the cells of those two, no more, no fewer.
     let cells = |query: &str| server.get_json_as(&format!("/api/suitability?group=5&cell_m=500&{query}"), &analyst)["features"].as_array().unwrap().len();
     let gap_cells = cells("need_gap=true");
     assert!(gap_cells > 0);
     assert_eq!(gap_cells, cells("area=10") + cells("area=11"));
     assert_eq!(server.get("/api/suitability?group=5&cell_m=500&need_gap=true&area=1201").0, 401);
     // A saved scenario restores by its id; an adopted one is the plan: its units count as
-    // planned in Grorud (3 from h4, + 2 × 4), an alternative's do not, and deleting it undoes it.
+    // planned in Grorud (1 from h4, + 2 × 4), an alternative's do not, and deleting it undoes it.
     let planned = || -> (Value, Value) {
         let grorud = row(&server.get_json_as("/api/need?year=2024&group=5", &analyst)["rows"], Some("10"), 5).clone();
         (grorud["planned"].clone(), grorud["gap_after_planned"].clone())
@@ -240,10 +256,10 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     let two = json!([{ "label": "A", "lon": lon, "lat": lat, "units": 4 }, { "label": "B", "lon": lon, "lat": lat, "units": 4 }]);
     let (status, alternative) = server.post_json("/api/scenarios", &json!({ "name": "Alternativ", "group": 5, "sites": two }), Some(&analyst));
     assert_eq!(status, 200, "{alternative}");
-    assert_eq!(planned(), (json!(3), json!(0)));
+    assert_eq!(planned(), (json!(1), json!(2)));
     let (status, plan) = server.post_json("/api/scenarios", &json!({ "name": "Planen 2025", "group": 5, "sites": two, "adopted": true }), Some(&analyst));
     assert_eq!(status, 200, "{plan}");
-    assert_eq!(planned(), (json!(11), json!(-8)));
+    assert_eq!(planned(), (json!(9), json!(-6)));
     let restored = server.get_json_as(&format!("/api/scenarios/{}", plan["id"]), &analyst);
     assert_eq!((restored["name"].clone(), restored["sites"].as_array().unwrap().len()), (json!("Planen 2025"), 2));
     assert!((restored["sites"][0]["lon"].as_f64().unwrap() - lon).abs() < 1e-5);
@@ -253,7 +269,7 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     let deleted =
         agent.delete(&format!("{}/api/scenarios/{}", server.base(), plan["id"])).header("Authorization", &format!("Bearer {analyst}")).call().unwrap();
     assert_eq!(deleted.status().as_u16(), 200);
-    assert_eq!(planned(), (json!(3), json!(0)));
+    assert_eq!(planned(), (json!(1), json!(2)));
 }
 
 #[test]
@@ -273,7 +289,7 @@ fn the_annual_report_shows_each_bydels_need_and_only_staff_see_the_homes_in_plac
     };
     let staff = need_section("analyst");
     assert!(staff.contains("boligbehovskartlegging 2024"), "{staff}");
-    assert!(staff.contains("<tr><td>5</td><td>12</td><td>9</td><td>3</td><td>3</td></tr>"), "{staff}");
+    assert!(staff.contains("<tr><td>5</td><td>12</td><td>9</td><td>1</td><td>3</td><td>2</td></tr>"), "{staff}");
     assert!(staff.contains("<tr><td>4</td><td>ikke kartlagt</td>"), "{staff}");
     let public = need_section("public");
     assert!(public.contains("<tr><td>5</td><td>12</td></tr>"), "{public}");

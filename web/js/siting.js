@@ -82,7 +82,7 @@ async function saveScenario() {
   try {
     const saved = await postJson('api/scenarios', {
       name, group: Number(document.getElementById('group').value), adopted: document.getElementById('scenario-adopted').checked,
-      sites: candidates.map((c) => ({ label: c.label, lon: c.lon, lat: c.lat, units })),
+      sites: candidates.map((c) => ({ label: c.label, lon: c.lon, lat: c.lat, units: c.units ?? units })),
     });
     note.innerHTML = `${esc(t('scenario_done').replace('{name}', saved.name))} <a href="${esc(saved.link)}">${esc(location.origin + saved.link)}</a>`;
     showNeed();
@@ -113,7 +113,10 @@ export async function restoreScenario(map, state) {
   document.getElementById('scenario-name').value = saved.name;
   document.getElementById('scenario-adopted').checked = saved.adopted;
   candidates.length = 0;
-  for (const s of saved.sites) addCandidate(map, s.lon, s.lat, s.label);
+  for (const s of saved.sites) addCandidate(map, s.lon, s.lat, s.label, s.units);
+  // Restored once: a reload keeps the candidates the planner has changed since.
+  delete state.scenario;
+  view.save();
   await compare();
 }
 
@@ -163,10 +166,13 @@ async function showNeed() {
   }
   const value = (v) => (v == null ? t('not_surveyed') : fmt(v, 0));
   const rows = answer.rows.slice().sort((a, b) => (a.bydel == null) - (b.bydel == null)
-    || (answer.supply_shown ? (a.gap == null) - (b.gap == null) || (b.gap ?? 0) - (a.gap ?? 0) : (a.needed == null) - (b.needed == null) || (b.needed ?? 0) - (a.needed ?? 0)));
+    || (answer.supply_shown
+      ? (a.gap_after_planned == null) - (b.gap_after_planned == null) || (b.gap_after_planned ?? 0) - (a.gap_after_planned ?? 0)
+      : (a.needed == null) - (b.needed == null) || (b.needed ?? 0) - (a.needed ?? 0)));
   const name = (r) => (r.bydel == null ? t('need_city').replace('{n}', r.surveyed) : answer.bydel_names[r.bydel] ?? r.bydel);
-  const supplyHead = answer.supply_shown ? `<th>${t('need_in_place')}</th><th>${t('need_planned')}</th><th>${t('need_gap')}</th>` : '';
-  const supply = (r) => (answer.supply_shown ? `<td>${fmt(r.in_place, 0)}</td><td>${fmt(r.planned, 0)}</td><td>${r.gap == null ? '' : fmt(r.gap, 0)}</td>` : '');
+  const supplyHead = answer.supply_shown ? `<th>${t('need_in_place')}</th><th>${t('need_planned')}</th><th>${t('need_gap_now')}</th><th>${t('need_gap')}</th>` : '';
+  const known = (v) => (v == null ? '–' : fmt(v, 0));
+  const supply = (r) => (answer.supply_shown ? `<td>${known(r.in_place)}</td><td>${known(r.planned)}</td><td>${known(r.gap)}</td><td>${known(r.gap_after_planned)}</td>` : '');
   box.innerHTML = `<p class="note">${esc(t('need_caption').replace('{year}', answer.year).replace('{group}', group))}${answer.supply_shown ? '' : ` ${esc(t('need_public'))}`}</p>` +
     `<table><thead><tr><th>${t('bydel')}</th><th>${t('need_needed')}</th>${supplyHead}</tr></thead><tbody>` +
     rows.map((r) => `<tr><td>${esc(name(r))}</td><td>${value(r.needed)}</td>${supply(r)}</tr>`).join('') + '</tbody></table>';
@@ -301,9 +307,9 @@ function inView(box) {
   side.scrollTop = box.offsetTop;
 }
 
-function addCandidate(map, lon, lat, label = placeName(map, lon, lat)) {
+function addCandidate(map, lon, lat, label = placeName(map, lon, lat), units = null) {
   if (candidates.length >= 20) candidates.shift();
-  candidates.push({ label, lon, lat });
+  candidates.push({ label, lon, lat, units });
   map.getSource('candidates').setData({ type: 'FeatureCollection', features: candidates.map((c) => ({ type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] }, properties: {} })) });
   document.getElementById('candidates').innerHTML = candidates.map((c) => `<li>${esc(c.label)}</li>`).join('');
 }
@@ -313,9 +319,13 @@ async function compare() {
   const group = Number(document.getElementById('group').value);
   const units = Number(document.getElementById('units').value);
   const order = document.getElementById('order-by-need').checked ? 'need_gap' : 'score';
-  const ranked = await postJson('api/score/compare', { group, order, sites: candidates.map((c) => ({ ...c, units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
-  const gap = (r) => (r.need?.gap == null ? (r.need?.needed == null ? t('not_surveyed') : fmt(r.need.needed, 0)) : fmt(r.need.gap, 0));
+  const ranked = await postJson('api/score/compare', { group, order, sites: candidates.map((c) => ({ ...c, units: c.units ?? units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
+  const staff = document.body.classList.contains('analyst');
+  const gap = (r) => {
+    const v = staff ? r.need?.gap_after_planned : r.need?.needed;
+    return v == null ? (r.need ? t('not_surveyed') : '–') : fmt(v, 0);
+  };
   const stability = (r) => (r.stability ? t('swap_at').replace('{factor}', r.stability.factor).replace('{at}', fmt(r.stability.weight_at, 2)).replace('{now}', fmt(r.stability.weight_now, 1)) : '–');
-  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th><th>${t('stability')}</th><th>${t(ranked[0]?.need?.gap == null ? 'need_needed' : 'need_gap')}</th></tr></thead><tbody>` +
+  document.getElementById('comparison').innerHTML = `<table><thead><tr><th>${t('rank')}</th><th>${t('label')}</th><th>${t('score')}</th><th>${t('stability')}</th><th>${t(document.body.classList.contains('analyst') ? 'need_gap' : 'need_needed')}</th></tr></thead><tbody>` +
     ranked.map((r, i) => `<tr><td>${i + 1}</td><td>${esc(r.label)}</td><td>${r.passed ? fmt(r.score, 0) : '✘ 0'}</td><td>${i + 1 < ranked.length ? esc(stability(r)) : ''}</td><td>${esc(gap(r))}</td></tr>`).join('') + '</tbody></table>';
 }

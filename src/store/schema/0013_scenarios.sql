@@ -1,6 +1,9 @@
 -- bomiljo schema, version 13: saved siting scenarios. A scenario is a named set of planned sites
 -- for one matrix group, saved by an analyst so that a link restores it; an adopted scenario's
 -- sites count as planned homes in the need balance (`bomiljo need`, GET /api/need).
+-- Ids come from a sequence: a deleted scenario's id is never given to another (a shared link
+-- to it answers 404, not someone else's plan).
+CREATE SEQUENCE scenario_ids START 1;
 CREATE TABLE scenarios (
     id           BIGINT PRIMARY KEY,
     name         VARCHAR NOT NULL,
