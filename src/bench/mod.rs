@@ -246,6 +246,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         ..Default::default()
     };
     crate::demo::build(&mut store, config, &options)?;
+    timetable(&mut store, config, dir.path())?;
     let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
     network(&store, config)?;
     let started = Instant::now();
@@ -285,6 +286,82 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         .map_err(crate::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    let stops = crate::index::PointIndex::new(
+        queries::tagged_points(store.conn(), "transit_stops")?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, p)| Some(queries::PointRow { id: i.to_string(), x: p.x, y: p.y, weight: p.tags.get("departures_day")?.parse().ok()? }))
+            .collect(),
+    );
+    let started = Instant::now();
+    let departures: f64 = sites.iter().map(|s| stops.within(s.x, s.y, crate::spatial::Metres(600.0)).weight).sum();
+    println!(
+        "departures: daytime departures an hour within 600 m of {candidates} sites in {:.0} ms (mean {:.1} an hour)",
+        started.elapsed().as_secs_f64() * 1000.0,
+        departures / candidates as f64
+    );
+    let started = Instant::now();
+    let group = ctx.group(5).map_err(crate::api::ServeError::Siting)?;
+    let range = ctx.rules().what_if.weight;
+    let mut ranked: Vec<_> = sites.iter().take(50).map(|s| crate::siting::score_with(&ctx, group, s, &policy)).collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let flips: usize = ranked.iter().map(|e| crate::analysis::siting::sensitivity::verdict_flips(e, range).len()).sum();
+    let swaps = ranked.windows(2).filter(|pair| crate::analysis::siting::sensitivity::swap_point(&pair[0], &pair[1], range).is_some()).count();
+    println!(
+        "sensitivity: 50 sites of group 5 scored, {flips} verdict flips and {swaps} of 49 rank swaps found within the weight range in {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// Trips of the synthetic timetable the siting bench imports with the demo's stops: a city's
+/// weekday (Ruter runs about this many on a weekday, each calling at a dozen stops).
+const BENCH_TRIPS: usize = 100_000;
+
+/// Replaces the demo's stops by a GTFS feed of the same stops with a weekday timetable of
+/// [`BENCH_TRIPS`] trips of 12 stops each, and prints what its import (with the departures
+/// counted) takes.
+fn timetable(store: &mut Store, config: &Config, dir: &Path) -> Result<(), crate::Error> {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let stops = queries::points(store.conn(), "features", "transit_stops")?;
+    if stops.is_empty() {
+        return Ok(());
+    }
+    let to_wgs84 = crate::spatial::Transformer::new(crate::spatial::ANALYSIS_CRS, crate::spatial::Crs::Wgs84);
+    let mut stops_txt = String::from("stop_id,stop_name,stop_lat,stop_lon,location_type\n");
+    for (i, s) in stops.iter().enumerate() {
+        let (lon, lat) = to_wgs84.apply(s.x, s.y).map_err(|e| crate::store::StoreError::Invalid { what: "projecting a stop".into(), reason: e.to_string() })?;
+        let _ = writeln!(stops_txt, "s{i},Stopp {i},{lat:.7},{lon:.7},0");
+    }
+    let mut trips = String::from("route_id,service_id,trip_id\n");
+    let mut stop_times = String::from("trip_id,arrival_time,departure_time,stop_id,stop_sequence\n");
+    for t in 0..BENCH_TRIPS {
+        let _ = writeln!(trips, "r{},hverdag,t{t}", t % 200);
+        let start = 5 * 60 + (t * 7) % (19 * 60);
+        for k in 0..12 {
+            let minute = start + 2 * k;
+            let time = format!("{:02}:{:02}:00", minute / 60, minute % 60);
+            let _ = writeln!(stop_times, "t{t},{time},{time},s{},{k}", (t * 13 + k) % stops.len());
+        }
+    }
+    let calendar = "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nhverdag,1,1,1,1,1,0,0,20261207,20261218\n";
+    let path = dir.join("timetable.zip");
+    let failed = |e: std::io::Error| crate::store::StoreError::Invalid { what: format!("writing {}", path.display()), reason: e.to_string() };
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).map_err(failed)?);
+    for (name, text) in [("stops.txt", stops_txt.as_str()), ("trips.txt", &trips), ("stop_times.txt", &stop_times), ("calendar.txt", calendar)] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).map_err(|e| failed(e.into()))?;
+        zip.write_all(text.as_bytes()).map_err(failed)?;
+    }
+    zip.finish().map_err(|e| failed(e.into()))?;
+    let started = Instant::now();
+    import_file(store, config, "transit_stops", &path, &ImportOptions::default())?;
+    println!(
+        "timetable: GTFS of {} stops, {BENCH_TRIPS} trips and {} stop times imported with each stop's departures counted in {:.2} s",
+        stops.len(),
+        BENCH_TRIPS * 12,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
