@@ -42,6 +42,7 @@ pub mod release;
 pub mod render;
 pub mod report;
 pub mod siting;
+pub mod snapshot;
 pub mod spatial;
 pub mod store;
 

@@ -36,8 +36,7 @@ pub use error::ApiError;
 pub use server::{serve, serve_listener};
 
 use crate::config::Config;
-use crate::index::SpatialIndex;
-use crate::measurement::Geography;
+use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +49,8 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("siting rules: {0}")]
     Siting(#[from] crate::siting::SitingError),
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error("public release: {0}")]
     Release(#[from] crate::release::ReleaseError),
 }
@@ -74,21 +75,14 @@ pub struct AppState {
     token_use: Arc<Mutex<HashMap<String, u64>>>,
 }
 
-/// What the server derives from the data: the public release, the indexes, the area collection,
-/// the siting context and the caches of answers computed from them. Built at start-up and again
+/// What the server serves from: the [`Snapshot`] of the data (release, indexes, geography,
+/// siting context, need) and the caches of answers computed from it. Built at start-up and again
 /// after an import while serving, then swapped whole, so a request reads one version from start
 /// to end and no cache outlives the data it was computed from.
 pub struct Derived {
-    /// The release every public answer is computed from.
-    pub release: Arc<crate::release::Release>,
-    /// Public reference layers only (no housing): what public outputs measure against.
-    reference: Arc<SpatialIndex>,
-    /// Delbydeler, population and sizes (public reference data).
-    pub geography: Arc<Geography>,
+    snapshot: Snapshot,
     /// `GET /api/areas`, rendered once per version.
     areas_geojson: axum::body::Bytes,
-    /// The siting context (indexes of every layer the rules measure).
-    siting: Arc<crate::siting::SitingContext>,
     /// Heat surfaces by their parameters and role class, so tiles do not recompute the density.
     heat_cache: cache::Cache<Arc<crate::measurement::HeatSurface>>,
     /// Rendered heat tiles by parameters, role class and tile address.
@@ -100,47 +94,28 @@ pub struct Derived {
     report_cache: cache::Cache<Arc<reports::ReportFiles>>,
     /// Each release's figures as CSV, by version.
     download_cache: cache::Cache<axum::body::Bytes>,
-    /// Where sites can be scored and described: inside the delbydeler, not in water.
-    pub coverage: Arc<crate::index::Coverage>,
-    /// What each layer's stored features cover (the collections' extents).
-    pub extents: std::collections::BTreeMap<String, crate::store::queries::LayerExtent>,
-    /// The addresses searched by street address and gnr/bnr.
-    pub addresses: Arc<crate::index::addresses::AddressIndex>,
-    /// Housing need against supply (the need surveys, every housing site and the adopted
-    /// scenarios): replaced when a scenario is saved or deleted, without rebuilding the rest.
-    need: std::sync::RwLock<(u64, Arc<crate::siting::need::NeedBook>)>,
-    /// The last ticket taken by a refresh of `need`.
-    need_tickets: std::sync::atomic::AtomicU64,
-    /// Every areas layer's polygons (delbydeler, bydeler, …), read once: vector tiles cut them.
-    area_layers: std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>,
+}
+
+/// A served version reads as its snapshot (`derived.geography`, `derived.need()`), with the
+/// caches beside it.
+impl std::ops::Deref for Derived {
+    type Target = Snapshot;
+
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 impl Derived {
     /// Brings the public release up to date (`publisher`, a name and an audit role, builds one if
-    /// the data changed), then builds the spatial index, the area collection and the siting
-    /// context from the store.
+    /// the data changed), then builds the snapshot from the store.
     pub fn build(config: &Config, store: &mut Store, (name, role): (&str, &str)) -> Result<Derived, ServeError> {
         let release = crate::release::current(store.conn_mut(), config, name, role)?;
-        let reference = Arc::new(SpatialIndex::build_public(store, config)?);
-        let geography = Arc::new(Geography::load(store.conn(), config)?);
-        let areas_geojson = areas::feature_collection(config, &reference, &geography)?;
-        // Rules measure distances to public points of interest only (`rules check` refuses housing),
-        // so the siting context builds on the same reference index; it reads housing itself.
-        let siting = crate::siting::SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?;
-        let area_layers = area_layers(config, store, &geography)?;
-        let need = std::sync::RwLock::new((0, Arc::new(crate::siting::need::NeedBook::load(store, config, &geography)?)));
+        let snapshot = Snapshot::build(config, store, release)?;
+        let areas_geojson = areas::feature_collection(config, &snapshot.reference, &snapshot.geography)?;
         Ok(Derived {
-            release: Arc::new(release),
-            reference,
-            geography,
+            snapshot,
             areas_geojson: axum::body::Bytes::from(areas_geojson),
-            siting: Arc::new(siting),
-            extents: crate::store::queries::layer_extents(store.conn())?,
-            area_layers,
-            need,
-            need_tickets: std::sync::atomic::AtomicU64::new(0),
-            addresses: Arc::new(crate::index::addresses::AddressIndex::load(store, config)?),
-            coverage: Arc::new(crate::index::Coverage::load(store.conn(), config)?),
             heat_cache: cache::Cache::new(16),
             tile_cache: cache::Cache::new(4096),
             surface_cache: cache::Cache::new(16),
@@ -149,41 +124,6 @@ impl Derived {
             download_cache: cache::Cache::new(4),
         })
     }
-}
-
-impl Derived {
-    /// The need balance as it stands.
-    pub fn need(&self) -> Arc<crate::siting::need::NeedBook> {
-        Arc::clone(&self.need.read().unwrap_or_else(|poisoned| poisoned.into_inner()).1)
-    }
-
-    /// A ticket for a refresh of the need balance, taken when its rows are read.
-    fn need_ticket(&self) -> u64 {
-        self.need_tickets.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
-    }
-
-    /// Serves `book` from the next request on (a scenario was adopted, changed or deleted),
-    /// unless a book read later is already served.
-    fn set_need(&self, ticket: u64, book: crate::siting::need::NeedBook) {
-        let mut served = self.need.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if ticket > served.0 {
-            *served = (ticket, Arc::new(book));
-        }
-    }
-}
-
-/// Every areas layer's rows, the delbydeler from the geography already read.
-fn area_layers(
-    config: &Config,
-    store: &Store,
-    geography: &Geography,
-) -> Result<std::collections::BTreeMap<String, Arc<Vec<crate::store::AreaRow>>>, ServeError> {
-    let mut layers = std::collections::BTreeMap::new();
-    for layer in config.layers.iter().filter(|l| l.kind == crate::config::LayerKind::Areas) {
-        let rows = if layer.name == config.project.assign_layer { geography.areas.clone() } else { store.areas(&layer.name)? };
-        layers.insert(layer.name.clone(), Arc::new(rows));
-    }
-    Ok(layers)
 }
 
 impl AppState {

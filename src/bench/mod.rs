@@ -227,7 +227,7 @@ fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::a
 /// whole city at 50 m for group 5, on a demo database built on `areas_file`.
 pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
     use crate::privacy::{Policy, Role};
-    use crate::siting::{Candidate, SitingContext, SurfaceParams, quick_score_group, score_all_groups, surface};
+    use crate::siting::{Candidate, SurfaceParams, quick_score_group, score_all_groups, surface};
     let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let shared = areas_file.parent().unwrap_or(Path::new("."));
@@ -250,14 +250,17 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
     network(&store, config)?;
     let started = Instant::now();
-    let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(&store, config)?);
-    let ctx = SitingContext::build(store.conn(), config, index, &release).map_err(crate::api::ServeError::Siting)?;
+    let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let ctx = &*world.siting;
     println!(
-        "context: built in {:.0} ms (with the street network and the costs from the nearest stop, shop, pharmacy, school, kindergarten and staff base)",
+        "snapshot: built in {:.0} ms (the siting context with the street network and the costs from the nearest stop, shop, pharmacy, school, kindergarten and staff base; indexes, geography, need, addresses)",
         started.elapsed().as_secs_f64() * 1000.0
     );
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
-    let extent = areas_extent(&areas);
+    let areas = world
+        .reference
+        .assignment_areas(config)
+        .ok_or(crate::store::StoreError::Invalid { what: "the siting bench".into(), reason: "no delbydeler".into() })?;
+    let extent = areas_extent(areas);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let sites: Vec<Candidate> = (0..candidates)
         .map(|_| {
@@ -278,11 +281,11 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("score: {candidates} candidates x 8 groups = {scored} scores in {ms:.0} ms ({:.2} µs per site, one core)", ms * 1000.0 / candidates as f64);
     let started = Instant::now();
-    let explained: usize = sites.iter().take(1000).map(|s| score_all_groups(&ctx, s, &policy).len()).sum();
+    let explained: usize = sites.iter().take(1000).map(|s| score_all_groups(ctx, s, &policy).len()).sum();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("explain: 1000 candidates x 8 groups = {explained} explained scores with sentences in {ms:.0} ms");
     let started = Instant::now();
-    let s = surface(&ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None, need_gap: false, within_bydeler: None }, &policy)
+    let s = surface(ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None, need_gap: false, within_bydeler: None }, &policy)
         .map_err(crate::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
@@ -303,7 +306,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let started = Instant::now();
     let group = ctx.group(5).map_err(crate::api::ServeError::Siting)?;
     let range = ctx.rules().what_if.weight;
-    let mut ranked: Vec<_> = sites.iter().take(50).map(|s| crate::siting::score_with(&ctx, group, s, &policy)).collect();
+    let mut ranked: Vec<_> = sites.iter().take(50).map(|s| crate::siting::score_with(ctx, group, s, &policy)).collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
     let flips: usize = ranked.iter().map(|e| crate::analysis::siting::sensitivity::verdict_flips(e, range).len()).sum();
     let swaps = ranked.windows(2).filter(|pair| crate::analysis::siting::sensitivity::swap_point(&pair[0], &pair[1], range).is_some()).count();
@@ -418,10 +421,12 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
     crate::demo::build(&mut store, config, &options)?;
     let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
-    let geography = crate::measurement::Geography::load(store.conn(), config)?;
-    let index = crate::index::SpatialIndex::build_public(&store, config)?;
-    let sources = Sources { config, release: &release, geography: &geography, index: &index, travel: None, rules: None };
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let sources = Sources { config, release: &world.release, geography: &world.geography, index: &world.reference, travel: None, rules: None };
+    let areas = world
+        .reference
+        .assignment_areas(config)
+        .ok_or(crate::store::StoreError::Invalid { what: "the dialogue bench".into(), reason: "no delbydeler".into() })?;
     let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();
     let started = Instant::now();
     let mut bytes = 0;

@@ -385,8 +385,8 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     import_file(store, config, "schools", &oslo.join("skoler.geojson"), &options)?;
     import_file(store, config, "population", &oslo.join("befolkning_250m_2023.geojson"), &options)?;
     let release = crate::release::current(store.conn_mut(), config, "bench peers", "system")?;
-    let index = std::sync::Arc::new(crate::index::SpatialIndex::build_public(store, config)?);
-    let context = crate::siting::SitingContext::build(store.conn(), config, index.clone(), &release).map_err(crate::api::ServeError::Siting)?;
+    let world = crate::snapshot::Snapshot::build(config, store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let context = &world.siting;
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
     let sites = project(&read_lon_lat(candidates_csv)?, threads);
     let school = Metric::DistanceTo { layer: "schools".into(), along: Default::default() };

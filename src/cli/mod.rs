@@ -177,6 +177,14 @@ impl Context {
         Ok(release)
     }
 
+    /// What a reading command works from: the newest stored release (as
+    /// [`Context::release_for_reading`]) and everything the served world derives from the store
+    /// with it, built as the server builds it.
+    fn snapshot(&self, store: &mut Store) -> Result<bomiljo::snapshot::Snapshot> {
+        let release = self.release_for_reading(store)?;
+        Ok(bomiljo::snapshot::Snapshot::build(&self.config, store, release)?)
+    }
+
     /// Records what the command did in the audit log.
     fn audit(&self, store: &Store, role: &str, action: &str, detail: &str, rows: Option<i64>) -> Result<()> {
         Ok(bomiljo::store::audit::record(store.conn(), &self.actor(), role, action, detail, rows)?)

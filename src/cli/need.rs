@@ -5,8 +5,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{Context, TableFormat};
-use bomiljo::measurement::Geography;
-use bomiljo::siting::need::{Balance, NeedBook};
+use bomiljo::siting::need::Balance;
 
 #[derive(Args)]
 pub struct NeedArgs {
@@ -26,9 +25,9 @@ pub struct NeedArgs {
 /// Prints need, units in place and planned, and the gap (the view of someone holding the
 /// database file: an analyst's).
 pub fn run(ctx: &Context, args: &NeedArgs) -> Result<()> {
-    let store = ctx.store()?;
-    let geography = Geography::load(store.conn(), &ctx.config)?;
-    let book = NeedBook::load(&store, &ctx.config, &geography)?;
+    let mut store = ctx.store()?;
+    let world = ctx.snapshot(&mut store)?;
+    let (book, geography) = (world.need(), &world.geography);
     let years = book.years();
     let Some(year) = args.year.or(book.latest_year()) else {
         anyhow::bail!("no housing-need survey is imported; import one with `bomiljo import need FILE` (columns år, bydel, gruppe, boliger)");

@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use super::{Context, Language, parse_lat_lon, parse_role};
-use bomiljo::measurement::{Geography, Incidents};
+use bomiljo::measurement::Incidents;
 use bomiljo::privacy::{Policy, Role};
 use bomiljo::report::dialogue;
 
@@ -59,37 +59,31 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
             _ => return Err(e),
         },
     };
-    let release = ctx.release_for_reading(&mut store)?;
+    // The served world, as the server builds it (its rules in force, read once).
+    let world = ctx.snapshot(&mut store)?;
+    let release = &world.release;
     match command {
         ReportCommand::Dialogue { at: (lat, lon), radius, housing_type, group, lang, out } => {
-            let site = ctx.site_at(&bomiljo::index::Coverage::load(store.conn(), config)?, lat, lon, None)?;
+            let site = ctx.site_at(&world.coverage, lat, lon, None)?;
             let lang = match lang {
                 Language::Nb => dialogue::Lang::Nb,
                 Language::En => dialogue::Lang::En,
             };
-            // The rules in force, read once: the group's housing type and what the guidelines ask.
-            let ruleset = bomiljo::siting::rules::load(&config.project.rules, config);
+            // The group's housing type and what the guidelines ask of it.
             let rules = match group {
-                Some(n) => {
-                    Some(ruleset.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?.group(n).ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?.clone())
-                }
+                Some(n) => Some(world.siting.rules().group(n).ok_or_else(|| anyhow::anyhow!("no matrix group {n}: 1-8"))?.clone()),
                 None => None,
             };
             let housing_type = dialogue::housing_type(housing_type.as_deref(), rules.as_ref(), lang);
             let staff_base_area = rules.as_ref().is_some_and(|g| g.measures_staff_base());
             let params = dialogue::DialogueParams { x: site.x, y: site.y, radius_m: radius, housing_type, group, staff_base_area, lang };
-            let geography = Geography::load(store.conn(), config)?;
-            let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
-            // The street network for distances on foot and the drive area, when the rules load (the
-            // sheet is made without them otherwise).
-            let siting = bomiljo::siting::SitingContext::build(store.conn(), config, std::sync::Arc::clone(&index), &release).ok();
             let sources = dialogue::Sources {
                 config,
-                release: &release,
-                geography: &geography,
-                index: &index,
-                travel: siting.as_ref().and_then(|s| s.travel()),
-                rules: ruleset.as_ref().ok(),
+                release,
+                geography: &world.geography,
+                index: &world.reference,
+                travel: world.siting.travel(),
+                rules: Some(world.siting.rules()),
             };
             dialogue::write_file(&sources, &params, &out)?;
             println!("wrote {}", out.display());
@@ -97,11 +91,9 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         }
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
-            let geography = Geography::load(store.conn(), config)?;
-            let need = bomiljo::siting::need::NeedBook::load(&store, config, &geography)?;
-            let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(&release) };
+            let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(release) };
             let policy = Policy::new(role, config.project.min_count);
-            let files = bomiljo::report::annual::write(&geography, &need, incidents, &release, config, year, &policy, &out, pdf)?;
+            let files = bomiljo::report::annual::write(&world.geography, &world.need(), incidents, release, config, year, &policy, &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());
             let role_name = format!("{role:?}").to_lowercase();
             ctx.audit(&store, &role_name, "report", &format!("annual {year} -> {}", out.display()), Some(files.len() as i64))?;

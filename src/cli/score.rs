@@ -10,8 +10,8 @@ use clap::Args;
 use super::{Context, Language, parse_lat_lon, parse_role};
 use bomiljo::analysis::siting::Explanation;
 use bomiljo::privacy::{Policy, Role};
-use bomiljo::siting::need::NeedBook;
-use bomiljo::siting::{self, Candidate, Ranked, SitingContext, SitingError};
+use bomiljo::siting::{self, Candidate, Ranked, SitingError};
+use bomiljo::snapshot::Snapshot;
 
 #[derive(Args)]
 pub struct ScoreArgs {
@@ -63,22 +63,20 @@ pub struct ScoreArgs {
 pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
     let config = &ctx.config;
     let mut store = ctx.store()?;
-    let release = ctx.release_for_reading(&mut store)?;
-    let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build_public(&store, config)?);
-    let siting_context = SitingContext::build(store.conn(), config, index, &release)?;
+    let world = ctx.snapshot(&mut store)?;
+    let (siting_context, coverage) = (&*world.siting, &*world.coverage);
     let policy = Policy::new(args.role, config.project.min_count);
-    let coverage = bomiljo::index::Coverage::load(store.conn(), config)?;
     if let Some(path) = &args.sites {
-        let candidates = read_candidates(ctx, &coverage, path)?;
+        let candidates = read_candidates(ctx, coverage, path)?;
         let group = args.group.unwrap_or(1);
         // The weights tried (`--weight`), or the matrix's.
         let what_if = bomiljo::analysis::siting::what_if::WhatIf { weights: args.weights.iter().cloned().collect(), ..Default::default() };
-        let (rules, changed) = siting::what_if_rules(&siting_context, group, &what_if)?;
+        let (rules, changed) = siting::what_if_rules(siting_context, group, &what_if)?;
         if !changed.is_empty() {
             eprintln!("{}", siting::what_if_words(&changed).1.trim_end());
         }
-        let mut ranked = siting::rank_with(&siting_context, &rules, &candidates, &policy);
-        let need = if args.by_need { Some(need_of_sites(&store, config, &candidates, group, &policy)?) } else { None };
+        let mut ranked = siting::rank_with(siting_context, &rules, &candidates, &policy);
+        let need = if args.by_need { Some(need_of_sites(&world, config, &candidates, group, &policy)?) } else { None };
         if let Some(need) = &need {
             ranked.sort_by_key(|r| (need[r.index].1.is_none(), std::cmp::Reverse(need[r.index].1.unwrap_or(0))));
         }
@@ -87,7 +85,7 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
             Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?),
             None => Box::new(std::io::stdout().lock()),
         };
-        let explain = |r: &Ranked| Ok::<_, SitingError>(siting::score_with(&siting_context, &rules, &candidates[r.index], &policy));
+        let explain = |r: &Ranked| Ok::<_, SitingError>(siting::score_with(siting_context, &rules, &candidates[r.index], &policy));
         let columns = Columns { need, ..Columns::of(&rules) };
         let form = if as_json {
             Form::Json
@@ -103,14 +101,14 @@ pub fn run(ctx: &Context, args: ScoreArgs) -> Result<()> {
         (None, Some(at)) => at,
         (None, None) => anyhow::bail!("give --at LAT,LON, --address or --sites"),
     };
-    let site = ctx.site_at(&coverage, lat, lon, args.units)?;
+    let site = ctx.site_at(coverage, lat, lon, args.units)?;
     let results = if args.all_groups {
-        siting::score_all_groups(&siting_context, &site, &policy)
+        siting::score_all_groups(siting_context, &site, &policy)
     } else {
         let group = args.group.unwrap_or(1);
         let what_if = bomiljo::analysis::siting::what_if::WhatIf { weights: args.weights.iter().cloned().collect(), ..Default::default() };
-        let (rules, changed) = siting::what_if_rules(&siting_context, group, &what_if)?;
-        let mut e = siting::score_with(&siting_context, &rules, &site, &policy);
+        let (rules, changed) = siting::what_if_rules(siting_context, group, &what_if)?;
+        let mut e = siting::score_with(siting_context, &rules, &site, &policy);
         siting::mark_what_if(&mut e, &changed);
         vec![e]
     };
@@ -181,7 +179,7 @@ struct Columns {
 /// Each candidate's bydel and the gap there for `group` in the newest survey (`None` where the
 /// need is not surveyed); the public role gets no gap (it is made from the housing layer).
 fn need_of_sites(
-    store: &bomiljo::store::Store,
+    world: &Snapshot,
     config: &bomiljo::config::Config,
     candidates: &[Candidate],
     group: u8,
@@ -191,10 +189,9 @@ fn need_of_sites(
         policy.role.is_internal(),
         "--by-need orders by the homes still lacking (need less homes in place and planned), which is staff-only (PRIVACY.md); use --role analyst"
     );
-    let geography = bomiljo::measurement::Geography::load(store.conn(), config)?;
-    let book = NeedBook::load(store, config, &geography)?;
+    let book = world.need();
     let year = book.latest_year().context("--by-need: no housing-need survey is imported; import one with `bomiljo import need FILE`")?;
-    let areas = bomiljo::index::AreaIndex::new(geography.areas.clone());
+    let areas = world.reference.assignment_areas(config).context("--by-need: no delbydeler are imported to place the sites in a bydel")?;
     Ok(candidates
         .iter()
         .map(|c| {
