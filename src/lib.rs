@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! spatial, figure, privacy ─► config ─► store (DuckDB) ─► import, index ─► analysis
-//!   ─► release ─► measurement ─► siting ─► render, report ─► api (and the CLI, the benches)
+//!   ─► release ─► measurement ─► siting ─► snapshot ─► render, report ─► api (and the CLI, the benches)
 //! ```
 //!
 //! - [`spatial`]: CRSs, units and transforms; analysis geometry is EPSG:25832 metres.
@@ -20,9 +20,12 @@
 //!   difference-in-differences, siting criteria, routing).
 //! - [`release`]: the public release: noisy measurements, least-squares estimates, the ledger.
 //! - [`measurement`]: indicators, heat, hot spots and series from the raw incidents or the release.
-//! - [`siting`]: the rules and the siting context: explained scores and suitability surfaces.
+//! - [`siting`]: the rules and the siting context: explained scores and suitability surfaces;
+//!   housing need against supply.
+//! - [`snapshot`]: the served world, built once per data version from the store and read by the
+//!   server, the CLI, the reports and the benches.
 //! - [`render`], [`report`]: tiles, GeoTIFF, the neighbour sheet and the annual report.
-//! - [`api`]: the HTTP server and its served snapshot of one data version.
+//! - [`api`]: the HTTP server: the snapshot with the caches of answers cut from it.
 //! - [`demo`], [`mod@bench`]: demo data and the benchmarks behind `bomiljo bench`.
 
 pub mod analysis;
