@@ -58,7 +58,7 @@ impl Snapshot {
     /// Reads the store once and derives the world from it and `release`.
     pub fn build(config: &Config, store: &Store, release: Release) -> Result<Snapshot, SnapshotError> {
         let reference = Arc::new(SpatialIndex::build_public(store, config)?);
-        let geography = Arc::new(Geography::load(store.conn(), config)?);
+        let geography = Arc::new(Geography::load(store, config)?);
         // Rules measure distances to public points of interest only (`rules check` refuses housing),
         // so the siting context builds on the same reference index; it reads housing itself.
         let siting = Arc::new(SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?);
@@ -67,7 +67,7 @@ impl Snapshot {
             need: RwLock::new((0, Arc::new(NeedBook::load(store, config, &geography)?))),
             need_tickets: AtomicU64::new(0),
             addresses: Arc::new(AddressIndex::load(store, config)?),
-            coverage: Arc::new(Coverage::load(store.conn(), config)?),
+            coverage: Arc::new(Coverage::load(store, config)?),
             extents: crate::store::queries::layer_extents(store.conn())?,
             release: Arc::new(release),
             reference,

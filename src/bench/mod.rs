@@ -484,7 +484,7 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
     let again = crate::release::publish(store.conn_mut(), config, "bench", "system")?;
     let same = again.release.rows() == release.rows();
     println!("rebuild without new data: {:.0} ms, identical counts: {same}, source-years re-measured: {}", again.seconds * 1000.0, again.remeasured.len());
-    let geography = Geography::load(store.conn(), config)?;
+    let geography = Geography::load(&store, config)?;
     let (mut error_sum, mut n) = (0.0f64, 0u64);
     let raw_tallies = Incidents::Raw(store.conn()).tallies(last - years + 1, last)?;
     for source in release.sources() {

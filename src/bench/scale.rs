@@ -85,7 +85,7 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
     let import_s = started.elapsed().as_secs_f64();
     let import_peak_mb = peak_memory_mb();
     std::fs::remove_file(&csv).ok();
-    let geography = Geography::load(store.conn(), config)?;
+    let geography = Geography::load(&store, config)?;
     let started = Instant::now();
     measure(&geography, Incidents::Raw(store.conn()), config, 2024, Level::Delbydel)?;
     let measure_s = started.elapsed().as_secs_f64();

@@ -36,7 +36,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
         ExportFormat::Parquet => bomiljo::store::ops::export_parquet(store.conn(), &ctx.config, &args.out)?,
         ExportFormat::Geoparquet => {
             // What measurement divides by, so another engine computes the same rates.
-            let geography = bomiljo::measurement::Geography::load(store.conn(), &ctx.config)?;
+            let geography = bomiljo::measurement::Geography::load(&store, &ctx.config)?;
             let measures: Vec<AreaMeasures> = geography
                 .infos
                 .iter()

@@ -125,7 +125,7 @@ fn with_incidents<T>(
 ) -> Result<T> {
     let config = &ctx.config;
     let mut store = ctx.store()?;
-    let geography = measurement::Geography::load(store.conn(), config)?;
+    let geography = measurement::Geography::load(&store, config)?;
     if role.is_internal() {
         return Ok(work(&geography, measurement::Incidents::Raw(store.conn()))?);
     }

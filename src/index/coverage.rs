@@ -6,7 +6,7 @@
 
 use super::{AreaIndex, PolygonIndex};
 use crate::config::Config;
-use crate::store::{StoreError, queries};
+use crate::store::StoreError;
 
 /// The delbydeler and the water, indexed for point-in-polygon tests.
 pub struct Coverage {
@@ -19,11 +19,11 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    pub fn load(conn: &duckdb::Connection, config: &Config) -> Result<Coverage, StoreError> {
-        let areas = AreaIndex::from_rows(queries::areas(conn, &config.project.assign_layer)?);
+    pub fn load(store: &crate::store::Store, config: &Config) -> Result<Coverage, StoreError> {
+        let areas = AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
         let water = match &config.project.water_layer {
             Some(layer) => {
-                let shapes: Vec<_> = queries::feature_polygons(conn, layer)?.into_iter().map(|a| a.polygon).collect();
+                let shapes: Vec<_> = store.feature_polygons(layer)?.into_iter().map(|a| a.polygon).collect();
                 (!shapes.is_empty()).then(|| (layer.clone(), PolygonIndex::new(&shapes)))
             }
             None => None,

@@ -10,8 +10,6 @@ mod incidents;
 mod lisa;
 mod series;
 
-use duckdb::Connection;
-
 pub use crate::release::before_after::{Effect, Unit, opening_window, public_conclusion, units};
 pub use before_after::{BeforeAfter, BeforeAfterParams, SiteResult, before_after};
 pub use emerging::{Emerging, EmergingCell, EmergingParams, emerging};
@@ -61,11 +59,11 @@ impl Geography {
         )))
     }
 
-    pub fn load(conn: &Connection, config: &Config) -> Result<Geography, StoreError> {
-        let areas = queries::areas(conn, &config.project.assign_layer)?;
+    pub fn load(store: &crate::store::Store, config: &Config) -> Result<Geography, StoreError> {
+        let areas = store.areas(&config.project.assign_layer)?;
         let index = crate::index::AreaIndex::new(areas.clone());
-        let by_area = population_by_area(conn, config, &index)?;
-        let water = water_by_area(conn, config, &index)?;
+        let by_area = population_by_area(store, config, &index)?;
+        let water = water_by_area(store, config, &index)?;
         let infos = areas
             .iter()
             .map(|a| AreaInfo {
@@ -79,14 +77,14 @@ impl Geography {
             .collect();
         let mut population = Vec::new();
         for layer in config.population_layers() {
-            population.extend(queries::points(conn, "features", layer)?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }));
+            population.extend(store.feature_points(layer)?.into_iter().map(|p| WeightedPoint { x: p.x, y: p.y, weight: p.weight }));
         }
         let bydel_names = match config.layer(&config.project.assign_layer).ok().and_then(|l| l.parent_layer.clone()) {
-            Some(parent) => queries::areas(conn, &parent)?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect(),
+            Some(parent) => store.areas(&parent)?.into_iter().filter_map(|a| Some((a.code, a.name?))).collect(),
             None => Default::default(),
         };
         let streets = match &config.project.streets {
-            Some(streets) => queries::streets(conn, &streets.layer)?,
+            Some(streets) => store.streets(&streets.layer)?,
             None => Vec::new(),
         };
         Ok(Geography { areas, infos, population, bydel_names, streets })
@@ -95,10 +93,14 @@ impl Geography {
 
 /// Residents per delbydel: population polygons (SSB grid cells) by areal weighting
 /// ([`crate::analysis::areal`]), population points by the delbydel they fall in.
-fn population_by_area(conn: &Connection, config: &Config, index: &crate::index::AreaIndex) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
-    let mut by_area = queries::population_by_area(conn)?;
+fn population_by_area(
+    store: &crate::store::Store,
+    config: &Config,
+    index: &crate::index::AreaIndex,
+) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+    let mut by_area = store.population_by_area()?;
     for layer in config.population_layers() {
-        let cells: Vec<_> = queries::feature_polygons(conn, layer)?.into_iter().filter_map(|c| Some((c.polygon, c.population? as f64))).collect();
+        let cells: Vec<_> = store.feature_polygons(layer)?.into_iter().filter_map(|c| Some((c.polygon, c.population? as f64))).collect();
         for (code, residents) in crate::analysis::areal::area_weighted(&cells, index) {
             *by_area.entry(code).or_insert(0.0) += residents;
         }
@@ -108,11 +110,16 @@ fn population_by_area(conn: &Connection, config: &Config, index: &crate::index::
 
 /// Water (m²) inside each area, from the configured water layer; `None` when there is none, so
 /// figures per km² say they use the whole area.
-fn water_by_area(conn: &Connection, config: &Config, index: &crate::index::AreaIndex) -> Result<Option<std::collections::BTreeMap<String, f64>>, StoreError> {
+fn water_by_area(
+    store: &crate::store::Store,
+    config: &Config,
+    index: &crate::index::AreaIndex,
+) -> Result<Option<std::collections::BTreeMap<String, f64>>, StoreError> {
     use geo::Area;
     let Some(layer) = config.project.water_layer.as_deref().filter(|l| config.layer(l).is_ok()) else { return Ok(None) };
     // Weighting each water polygon by its own area gives the area it shares with each target.
-    let water: Vec<_> = queries::feature_polygons(conn, layer)?
+    let water: Vec<_> = store
+        .feature_polygons(layer)?
         .into_iter()
         .map(|w| {
             let m2 = w.polygon.unsigned_area();

@@ -184,6 +184,27 @@ impl Store {
         queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
     }
 
+    /// Residents per delbydel from population layers of points (grid cells are weighted by area
+    /// by the caller).
+    pub fn population_by_area(&self) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
+        queries::population_by_area(&self.conn)
+    }
+
+    /// The polygons of a layer of features (commercial land, water, population cells).
+    pub fn feature_polygons(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
+        queries::feature_polygons(&self.conn, layer)
+    }
+
+    /// The points of a layer of features, by its name.
+    pub fn feature_points(&self, layer: &str) -> Result<Vec<PointRow>, StoreError> {
+        queries::points(&self.conn, "features", layer)
+    }
+
+    /// The lines of a street layer with their kept tags.
+    pub fn streets(&self, layer: &str) -> Result<Vec<queries::StreetRow>, StoreError> {
+        queries::streets(&self.conn, layer)
+    }
+
     /// Every row of the configured need layers, by year, bydel and group.
     pub fn need_survey(&self, config: &crate::config::Config) -> Result<Vec<queries::NeedRow>, StoreError> {
         let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();

@@ -185,7 +185,7 @@ impl World {
         served.conn().execute_batch(&format!("INSERT INTO release_secret VALUES ('{}')", "5a".repeat(32))).unwrap();
         let config = config();
         let release = bomiljo::release::current(served.conn_mut(), &config, "test", "system").unwrap();
-        let geography = Geography::load(raw.conn(), &config).unwrap();
+        let geography = Geography::load(&raw, &config).unwrap();
         let served_index = bomiljo::index::SpatialIndex::build_public(&served, &config).unwrap();
         let app = router(AppState::new(config.clone(), served).unwrap());
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

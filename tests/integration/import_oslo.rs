@@ -110,7 +110,7 @@ fn population_per_delbydel_is_weighted_by_area_not_taken_from_cell_centres() {
     import_ok(&db, "population", &oslo("befolkning_250m_2023.geojson"), &[]);
     let config = bomiljo::config::Config::load(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap();
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let geography = bomiljo::measurement::Geography::load(store.conn(), &config).unwrap();
+    let geography = bomiljo::measurement::Geography::load(&store, &config).unwrap();
     let weighted: HashMap<String, f64> = geography.infos.iter().map(|a| (a.code.clone(), a.population.unwrap_or(0.0))).collect();
 
     let areas = AreaIndex::new(bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap());
