@@ -242,7 +242,7 @@ pub async fn import(
             Err(rejected) => return Ok(Err(rejected)),
         };
         if !summary.dry_run {
-            crate::store::audit::record(store.conn(), &actor, "admin", "import", &format!("{layer} <- {name} (http)"), Some(summary.written.rows as i64))?;
+            store.audit(&actor, "admin", "import", &format!("{layer} <- {name} (http)"), Some(summary.written.rows as i64))?;
             let derived = super::Derived::build(&config, &mut store, (&format!("api:{actor}"), "admin"))
                 .map_err(|e| ApiError::Internal(format!("deriving the served data after the import: {e}")))?;
             served.replace_derived(derived);

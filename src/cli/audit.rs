@@ -16,7 +16,7 @@ pub struct AuditArgs {
 
 pub fn run(ctx: &Context, args: &AuditArgs) -> Result<()> {
     let store = ctx.store()?;
-    let events = audit::list(store.conn(), args.limit)?;
+    let events = store.audit_events(args.limit)?;
     match args.format {
         DataFormat::Csv => print!("{}", audit::to_csv(&events)),
         DataFormat::Json => println!("{}", serde_json::to_string_pretty(&events)?),

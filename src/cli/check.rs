@@ -11,9 +11,9 @@ pub fn run(ctx: &Context) -> Result<()> {
     let config = &ctx.config;
     let store = ctx.store()?;
     bomiljo::siting::rules::load(&config.project.rules, config)?;
-    let mut problems = bomiljo::store::ops::check(store.conn(), config)?;
+    let mut problems = store.check(config)?;
     problems.extend(overlapping_areas(&store, ctx)?);
-    let counts = bomiljo::store::queries::layer_counts(store.conn())?;
+    let counts = store.layer_counts()?;
     println!("database {} (schema {}), configuration {}", ctx.db.display(), store.schema_version()?, config.dir.display());
     for (layer, n) in &counts {
         println!("{n:>10}  {layer}");
@@ -57,7 +57,7 @@ fn overlapping_areas(store: &Store, ctx: &Context) -> Result<Vec<String>> {
 fn points_outside_the_areas(store: &Store, ctx: &Context) -> Result<Vec<String>> {
     let areas = &ctx.config.project.assign_layer;
     let mut problems = Vec::new();
-    for (layer, outside, stored) in bomiljo::store::queries::unassigned_points(store.conn())? {
+    for (layer, outside, stored) in store.unassigned_points()? {
         if outside == 0 {
             continue;
         }

@@ -33,7 +33,7 @@ enum ExportFormat {
 pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
     let store = ctx.store()?;
     let written: Vec<(PathBuf, i64)> = match args.format {
-        ExportFormat::Parquet => bomiljo::store::ops::export_parquet(store.conn(), &ctx.config, &args.out)?,
+        ExportFormat::Parquet => store.export_parquet(&ctx.config, &args.out)?,
         ExportFormat::Geoparquet => {
             // What measurement divides by, so another engine computes the same rates.
             let geography = bomiljo::measurement::Geography::load(&store, &ctx.config)?;
@@ -42,10 +42,7 @@ pub fn run(ctx: &Context, args: &ExportArgs) -> Result<()> {
                 .iter()
                 .map(|a| AreaMeasures { code: a.code.clone(), residents: a.population, km2: a.area_km2, km2_basis: a.km2_basis.as_str() })
                 .collect();
-            bomiljo::store::geoparquet::export(store.conn(), &ctx.config, &args.out, args.with_housing, &measures)?
-                .into_iter()
-                .map(|e| (e.path, e.rows))
-                .collect()
+            store.export_geoparquet(&ctx.config, &args.out, args.with_housing, &measures)?.into_iter().map(|e| (e.path, e.rows)).collect()
         }
     };
     let rows: i64 = written.iter().map(|(_, n)| n).sum();

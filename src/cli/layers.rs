@@ -44,7 +44,7 @@ pub fn run(ctx: &Context, command: LayerCommand) -> Result<()> {
         LayerCommand::History { layer } => {
             ctx.config.layer(&layer)?;
             let store = ctx.store()?;
-            print_history(&layer, &bomiljo::store::write::history(store.conn(), &layer)?);
+            print_history(&layer, &store.history(&layer)?);
         }
         LayerCommand::Undo { layer } => {
             let mut store = ctx.store_or_new()?;

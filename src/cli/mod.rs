@@ -187,7 +187,7 @@ impl Context {
 
     /// Records what the command did in the audit log.
     fn audit(&self, store: &Store, role: &str, action: &str, detail: &str, rows: Option<i64>) -> Result<()> {
-        Ok(bomiljo::store::audit::record(store.conn(), &self.actor(), role, action, detail, rows)?)
+        Ok(store.audit(&self.actor(), role, action, detail, rows)?)
     }
 
     /// A site given as degrees, checked to lie in the municipality's delbydeler and not in water.

@@ -5,7 +5,6 @@ use clap::Subcommand;
 
 use super::{Context, parse_role};
 use bomiljo::privacy::Role;
-use bomiljo::store::tokens;
 
 #[derive(Subcommand)]
 pub enum TokenCommand {
@@ -29,14 +28,14 @@ pub fn run(ctx: &Context, command: TokenCommand) -> Result<()> {
     let store = ctx.store()?;
     match command {
         TokenCommand::Create { role, name, days } => {
-            let secret = tokens::create(store.conn(), &name, role, days)?;
+            let secret = store.create_token(&name, role, days)?;
             ctx.audit(&store, "admin", "token", &format!("create {name} ({role:?})"), None)?;
             eprintln!("token '{name}' ({role:?}) created; it is shown only this once:");
             println!("{secret}");
         }
-        TokenCommand::List => println!("{}", serde_json::to_string_pretty(&tokens::list(store.conn())?)?),
+        TokenCommand::List => println!("{}", serde_json::to_string_pretty(&store.tokens()?)?),
         TokenCommand::Revoke { name } => {
-            let n = tokens::revoke(store.conn(), &name)?;
+            let n = store.revoke_token(&name)?;
             anyhow::ensure!(n > 0, "no active token named '{name}'");
             println!("revoked {n} token(s) named '{name}'");
         }

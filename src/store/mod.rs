@@ -205,6 +205,67 @@ impl Store {
         queries::streets(&self.conn, layer)
     }
 
+    /// Records an action in the audit log.
+    pub fn audit(&self, actor: &str, role: &str, action: &str, target: &str, amount: Option<i64>) -> Result<(), StoreError> {
+        audit::record(&self.conn, actor, role, action, target, amount)
+    }
+
+    /// The newest `limit` audit events.
+    pub fn audit_events(&self, limit: usize) -> Result<Vec<audit::Event>, StoreError> {
+        audit::list(&self.conn, limit)
+    }
+
+    /// Creates a token for `role` and returns its secret (shown once).
+    pub fn create_token(&self, name: &str, role: crate::privacy::Role, valid_days: Option<u32>) -> Result<String, StoreError> {
+        tokens::create(&self.conn, name, role, valid_days)
+    }
+
+    /// Every token (never a secret).
+    pub fn tokens(&self) -> Result<Vec<tokens::TokenInfo>, StoreError> {
+        tokens::list(&self.conn)
+    }
+
+    /// Revokes every active token named `name`; how many.
+    pub fn revoke_token(&self, name: &str) -> Result<usize, StoreError> {
+        tokens::revoke(&self.conn, name)
+    }
+
+    /// A layer's imports, newest first.
+    pub fn history(&self, layer: &str) -> Result<Vec<write::HistoryEntry>, StoreError> {
+        write::history(&self.conn, layer)
+    }
+
+    /// Problems of the database against the configuration (`bomiljo check`).
+    pub fn check(&self, config: &crate::config::Config) -> Result<Vec<String>, StoreError> {
+        ops::check(&self.conn, config)
+    }
+
+    /// Rows per layer.
+    pub fn layer_counts(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        queries::layer_counts(&self.conn)
+    }
+
+    /// Stored points outside every area, per layer: (layer, outside, total).
+    pub fn unassigned_points(&self) -> Result<Vec<(String, u64, u64)>, StoreError> {
+        queries::unassigned_points(&self.conn)
+    }
+
+    /// Every layer and the logs as Parquet files in `dir` (see [`ops::export_parquet`]).
+    pub fn export_parquet(&self, config: &crate::config::Config, dir: &Path) -> Result<Vec<(PathBuf, i64)>, StoreError> {
+        ops::export_parquet(&self.conn, config, dir)
+    }
+
+    /// Every layer as GeoParquet in `dir` (see [`geoparquet::export`]).
+    pub fn export_geoparquet(
+        &self,
+        config: &crate::config::Config,
+        dir: &Path,
+        with_housing: bool,
+        measures: &[geoparquet::AreaMeasures],
+    ) -> Result<Vec<geoparquet::Exported>, StoreError> {
+        geoparquet::export(&self.conn, config, dir, with_housing, measures)
+    }
+
     /// Every row of the configured need layers, by year, bydel and group.
     pub fn need_survey(&self, config: &crate::config::Config) -> Result<Vec<queries::NeedRow>, StoreError> {
         let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();
