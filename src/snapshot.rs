@@ -68,7 +68,7 @@ impl Snapshot {
             need_tickets: AtomicU64::new(0),
             addresses: Arc::new(AddressIndex::load(store, config)?),
             coverage: Arc::new(Coverage::load(store, config)?),
-            extents: crate::store::queries::layer_extents(store.conn())?,
+            extents: store.layer_extents()?,
             release: Arc::new(release),
             reference,
             geography,

@@ -30,7 +30,7 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
     let areas_layer = &config.project.assign_layer;
     let summary = import_file(&mut store, config, areas_layer, areas_file, &options)?;
     println!("areas: {} polygons from {}", summary.written.rows, areas_file.display());
-    let rows_of_areas = queries::areas(store.conn(), areas_layer)?;
+    let rows_of_areas = store.areas(areas_layer)?;
     let started = Instant::now();
     let areas = AreaIndex::from_rows(rows_of_areas);
     println!("index: R-tree and classified 100 m cell grid over {} areas in {} ms", areas.len(), started.elapsed().as_millis());
@@ -125,7 +125,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
     let mut store = store;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     import_file(&mut store, config, &config.project.assign_layer, areas_file, &options)?;
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let areas = AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
     let extent = areas_extent(&areas);
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     // Incidents snapped to 100 m, as imports store them.
@@ -290,7 +290,8 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     let stops = crate::index::PointIndex::new(
-        queries::tagged_points(store.conn(), "transit_stops")?
+        store
+            .tagged_points("transit_stops")?
             .into_iter()
             .enumerate()
             .filter_map(|(i, p)| Some(queries::PointRow { id: i.to_string(), x: p.x, y: p.y, weight: p.tags.get("departures_day")?.parse().ok()? }))
@@ -327,7 +328,7 @@ const BENCH_TRIPS: usize = 100_000;
 fn timetable(store: &mut Store, config: &Config, dir: &Path) -> Result<(), crate::Error> {
     use std::fmt::Write as _;
     use std::io::Write as _;
-    let stops = queries::points(store.conn(), "features", "transit_stops")?;
+    let stops = store.feature_points("transit_stops")?;
     if stops.is_empty() {
         return Ok(());
     }
@@ -382,7 +383,7 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
         return Ok(());
     };
     let started = Instant::now();
-    let streets = queries::streets(store.conn(), &profile.layer)?;
+    let streets = store.streets(&profile.layer)?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
     let Some(network) = Network::from_store(store.conn(), &profile)? else {

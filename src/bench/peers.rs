@@ -79,7 +79,7 @@ pub fn peers(config: &Config, work: &Path, oslo: &Path) -> BenchResult<()> {
     let mut store = Store::open_in_memory()?;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     import_file(&mut store, &config, &config.project.assign_layer, &oslo.join("delbydeler.geojson"), &options)?;
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let areas = AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
 
     let (lonlat, read_s) = timed_median(|| read_lon_lat(&points_csv));
     let lonlat = lonlat?;

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
 use crate::measurement::{Geography, HeatParams, Incidents, Level, heat, measure};
-use crate::store::{OpenMode, Store, StoreError, queries};
+use crate::store::{OpenMode, Store, StoreError};
 
 /// The figures of one size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -75,7 +75,7 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
     let mut store = Store::open(&db, OpenMode::CreateIfMissing)?;
     let options = ImportOptions { imported_by: "bench scale".into(), ..ImportOptions::default() };
     import_file(&mut store, config, &config.project.assign_layer, areas_file, &options)?;
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let areas = AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
     let csv = dir.path().join("incidents.csv");
     let started = Instant::now();
     write_incidents(&csv, rows, areas_extent(&areas))?;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::import::{ImportError, ImportOptions, ImportSummary, import_file};
 use crate::index::AreaIndex;
-use crate::store::{Store, StoreError, queries};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -86,7 +86,7 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
     for (layer, path) in options.extra.iter().filter(|(layer, _)| Some(layer.as_str()) != streets_layer) {
         import(store, layer, path)?;
     }
-    let areas = AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?);
+    let areas = AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
     if areas.is_empty() {
         return Err(DemoError::NoAreas);
     }
@@ -113,7 +113,7 @@ pub fn build(store: &mut Store, config: &Config, options: &DemoOptions) -> Resul
         None => write_file(&options.out_dir.join("population.geojson"), &synth.population_grid())?,
     };
     import(store, "population", &population_path)?;
-    synth.use_population(queries::points(store.conn(), "features", "population")?);
+    synth.use_population(store.feature_points("population")?);
 
     for (layer, text) in synth.points_of_interest() {
         let path = write_file(&options.out_dir.join(format!("{layer}.geojson")), &text)?;

@@ -333,7 +333,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     refuse_missing_columns(&layer, &source, path)?;
     let areas = match layer.kind {
         LayerKind::Areas | LayerKind::Need => None,
-        _ => Some(AreaIndex::from_rows(queries::areas(store.conn(), &config.project.assign_layer)?)),
+        _ => Some(AreaIndex::from_rows(store.areas(&config.project.assign_layer)?)),
     };
     let mut warnings = Vec::new();
     if areas.as_ref().is_some_and(AreaIndex::is_empty) {
@@ -347,7 +347,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         today: Some(chrono::Local::now().date_naive()),
     };
     let parents = match &layer.parent_layer {
-        Some(parent) => queries::areas(store.conn(), parent)?.into_iter().map(|a| (a.code, a.name)).collect(),
+        Some(parent) => store.areas(parent)?.into_iter().map(|a| (a.code, a.name)).collect(),
         None => Default::default(),
     };
     let mut validator =

@@ -240,6 +240,11 @@ impl Store {
         ops::check(&self.conn, config)
     }
 
+    /// What each layer's stored features cover (the collections' extents).
+    pub fn layer_extents(&self) -> Result<std::collections::BTreeMap<String, queries::LayerExtent>, StoreError> {
+        queries::layer_extents(&self.conn)
+    }
+
     /// Rows per layer.
     pub fn layer_counts(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
         queries::layer_counts(&self.conn)
