@@ -39,6 +39,9 @@ pub struct NeedAnswer {
     /// Analysts: units open at the end of the year the table cannot place, without a matrix
     /// group in the housing layer or outside every delbydel.
     pub unplaced: Option<Unplaced>,
+    /// With `group`: the city's balance in every survey year, oldest first (the trend); as the
+    /// rows, the public gets the need only.
+    pub trend: Vec<Balance>,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -84,5 +87,9 @@ pub async fn need(State(state): State<AppState>, caller: Caller, Query(query): Q
         let (without_group, outside_bydeler) = book.unplaced_units(y);
         Unplaced { without_group, outside_bydeler }
     });
-    Ok(Json(NeedAnswer { years, year, supply_shown, rows, bydel_names: derived.geography.bydel_names.clone(), unplaced }))
+    let trend = match query.group {
+        Some(group) => years.iter().map(|&y| book.balance(y, None, group)).map(|b| if supply_shown { b } else { b.need_only() }).collect(),
+        None => Vec::new(),
+    };
+    Ok(Json(NeedAnswer { years, year, supply_shown, rows, bydel_names: derived.geography.bydel_names.clone(), unplaced, trend }))
 }

@@ -215,6 +215,13 @@ fn the_public_sees_the_need_analysts_the_gap_and_a_site_says_the_gap_in_its_byde
     let full = server.get_json_as("/api/need?year=2024&group=5", &analyst);
     assert_eq!(figures(row(&full["rows"], Some("10"), 5)), [json!(12), json!(9), json!(1), json!(3), json!(2)]);
     assert_eq!(server.get("/api/need?year=2019").0, 404);
+    // The trend: the city's need for the group in each survey year (2023: 9 + 4 from two bydeler;
+    // 2024: 13 from three), with what is still lacking for staff only.
+    let trend = |answer: &Value| {
+        answer["trend"].as_array().unwrap().iter().map(|b| (b["year"].clone(), b["needed"].clone(), b["gap_after_planned"].clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(trend(&full), [(json!(2023), json!(13), json!(-3)), (json!(2024), json!(13), json!(3))]);
+    assert_eq!(trend(&public), [(json!(2023), json!(13), Value::Null), (json!(2024), json!(13), Value::Null)]);
     // A site says what its bydel still lacks, for analysts; the reported need for the public.
     let (status, stovner) = server.post_json("/api/score", &json!({ "group": 5, "lon": slon, "lat": slat }), Some(&analyst));
     assert_eq!(status, 200, "{stovner}");

@@ -278,6 +278,11 @@ test('a planner sees where the need is: the gap per bydel, in the score and in t
   assert.equal(first[5], largest.gap_after_planned.toLocaleString('nb-NO'), `first row ${first} vs ${JSON.stringify(largest)}`);
   assert.match(await page.textContent('#need thead'), /Behov.*I drift.*planlagt siden.*Mangler ved kartleggingen.*Mangler fortsatt/);
   assert.match(await page.textContent('#need .note'), new RegExp(`Kartlegging ${need.year}, gruppe 5`));
+  // The city's need over the surveys, as the API gives it.
+  const trend = need.trend.map((b) => `${b.year}: ${b.needed}`);
+  const trendText = await page.textContent('#need-trend');
+  assert.ok(trend.every((part) => trendText.includes(part)), `${trend} in ${trendText}`);
+  assert.match(await page.textContent('#need-trend'), new RegExp(`${need.years[0]}: \\d+, mangler fortsatt -?\\d+ → ${need.years[1]}`));
   // The demo's first bydel did not report in the older survey: "ikke kartlagt", not 0.
   const older = await (await fetch(`${BASE}/api/need?group=5&year=${need.years[0]}`, { headers: { Authorization: `Bearer ${process.env.BOMILJO_TOKEN}` } })).json();
   assert.equal(older.rows.find((r) => r.bydel === bydeler[0].bydel).needed, null);

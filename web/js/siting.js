@@ -175,7 +175,18 @@ async function showNeed() {
   const supply = (r) => (answer.supply_shown ? `<td>${known(r.in_place)}</td><td>${known(r.planned)}</td><td>${known(r.gap)}</td><td>${known(r.gap_after_planned)}</td>` : '');
   box.innerHTML = `<p class="note">${esc(t('need_caption').replace('{year}', answer.year).replace('{group}', group))}${answer.supply_shown ? '' : ` ${esc(t('need_public'))}`}</p>` +
     `<table><thead><tr><th>${t('bydel')}</th><th>${t('need_needed')}</th>${supplyHead}</tr></thead><tbody>` +
-    rows.map((r) => `<tr><td>${esc(name(r))}</td><td>${value(r.needed)}</td>${supply(r)}</tr>`).join('') + '</tbody></table>';
+    rows.map((r) => `<tr><td>${esc(name(r))}</td><td>${value(r.needed)}</td>${supply(r)}</tr>`).join('') + '</tbody></table>' +
+    trendLine(answer);
+}
+
+/** The city's need for the group in every survey year, with what is still lacking for staff. */
+function trendLine(answer) {
+  if (answer.trend.length < 2) return '';
+  const year = (b) => {
+    const lacking = answer.supply_shown && b.gap_after_planned != null ? `, ${t('need_gap').toLowerCase()} ${fmt(b.gap_after_planned, 0)}` : '';
+    return `${b.year}: ${b.needed == null ? t('not_surveyed') : fmt(b.needed, 0)}${lacking}`;
+  };
+  return `<p class="note" id="need-trend">${esc(t('need_trend'))} ${esc(answer.trend.map(year).join(' → '))}</p>`;
 }
 
 /** A site's place in words: its delbydel's name (when on the map), then the coordinates. */
