@@ -253,11 +253,20 @@ test('an analyst tries another weight on the page and the verdict turns where th
   // Moved just past that weight, the verdict turns, and the page says it is not the matrix.
   await page.click('#score details.what-if summary');
   const past = flip.weight_at + (flip.weight_at - flip.weight_now) * 0.02;
-  await page.fill(`#score input[data-factor="${flip.factor}"]`, String(past));
+  await page.fill(`#score input[data-factor="${flip.factor}"][data-what="weight"]`, String(past));
   await page.click('#what-if-apply');
   await page.waitForFunction(() => /Hva om \(ikke matrisen\)/.test(document.querySelector('#score').textContent));
   const then = { well_suited: 'godt egnet', moderately_suited: 'middels egnet', poorly_suited: 'lite egnet' }[flip.verdict_then];
   assert.ok((await page.textContent('#score')).includes(`vurderes som ${then}`), await page.textContent('#score'));
+  await page.click('#what-if-reset');
+  await page.waitForFunction(() => !/Hva om \(ikke matrisen\)/.test(document.querySelector('#score').textContent));
+  // A threshold moved too: the first factor's full score at 1.5 times the matrix's distance.
+  const first = scored.factors[0];
+  await page.click('#score details.what-if summary');
+  await page.fill(`#score input[data-factor="${first.id}"][data-what="full_at"]`, String(first.threshold * 1.5));
+  await page.click('#what-if-apply');
+  await page.waitForFunction(() => /Hva om \(ikke matrisen\)/.test(document.querySelector('#score').textContent));
+  assert.equal(await page.inputValue(`#score input[data-factor="${first.id}"][data-what="full_at"]`), String(first.threshold * 1.5));
   await page.click('#what-if-reset');
   await page.waitForFunction(() => !/Hva om \(ikke matrisen\)/.test(document.querySelector('#score').textContent));
   assert.deepEqual(errors, []);

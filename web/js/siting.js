@@ -38,7 +38,7 @@ export async function setupSiting(map, state = {}, save = () => {}, redraw = () 
   map.addLayer({ id: 'suitability', type: 'raster', source: 'suitability', layout: { visibility: 'none' }, paint: { 'raster-opacity': 0.8 } }, 'areas-line');
   document.getElementById('group').addEventListener('change', () => {
     // Another group has other factors: weights tried for the last one do not carry over.
-    whatIf = {};
+    whatIf = noWhatIf();
     map.getSource('suitability').setTiles(suitabilityTiles());
     describeGroup();
     showNeed();
@@ -203,12 +203,16 @@ function suitabilityTiles() {
   return [`${location.origin}/tiles/suitability/{z}/{x}/{y}.png?group=${group}&units=${units}${need}`];
 }
 
-/** The weights an analyst has moved from the matrix, by factor id (empty: the matrix). */
-let whatIf = {};
+/** The weights and thresholds an analyst has moved from the matrix, by factor id (both empty:
+ * the matrix). A threshold moves as a pair: full score at, nothing from. */
+let whatIf = { weights: {}, thresholds: {} };
+const noWhatIf = () => ({ weights: {}, thresholds: {} });
+const whatIfMoved = () => Object.keys(whatIf.weights).length + Object.keys(whatIf.thresholds).length > 0;
+const whatIfPart = () => (whatIfMoved() ? { what_if: whatIf } : {});
 
 const request = (lon, lat) => ({
   group: Number(document.getElementById('group').value), lon, lat, units: Number(document.getElementById('units').value),
-  ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}),
+  ...whatIfPart(),
 });
 
 /** Where the verdict would turn, one weight at a time, in words. */
@@ -218,12 +222,17 @@ function sensitivityLines(flips) {
   return `<ul class="note">${flips.slice(0, 4).map((f) => `<li>${esc(t('sensitivity_line').replace('{factor}', f.factor).replace('{at}', fmt(f.weight_at, 2)).replace('{now}', fmt(f.weight_now, 1)).replace('{then}', verdict(f.verdict_then)))}</li>`).join('')}</ul>`;
 }
 
-/** Analysts: a weight per factor to try instead of the matrix's, within the rule file's range. */
+/** Analysts: per factor a weight and the thresholds (full score at, nothing from) to try instead of
+ * the matrix's, within the rule file's ranges. */
 function whatIfForm(factors) {
   if (!document.body.classList.contains('analyst')) return '';
   const [lo, hi] = weightRange;
-  const inputs = factors.map((f) => `<label>${esc(f.id)} <input type="number" data-factor="${esc(f.id)}" min="${lo}" max="${hi}" step="0.25" value="${esc(whatIf[f.id] ?? f.weight)}"></label>`).join('');
-  return `<details class="what-if"${Object.keys(whatIf).length ? ' open' : ''}><summary>${t('what_if')}</summary>${inputs}` +
+  const input = (f, what, value, extra) => `<input type="number" data-factor="${esc(f.id)}" data-what="${what}" ${extra} value="${esc(value)}" aria-label="${esc(`${f.id}: ${t(`what_if_${what}`)}`)}">`;
+  const inputs = factors.map((f) => `<fieldset class="what-if-factor"><legend>${esc(f.id)}</legend>` +
+    `<label>${t('what_if_weight')} ${input(f, 'weight', whatIf.weights[f.id] ?? f.weight, `min="${lo}" max="${hi}" step="0.25"`)}</label> ` +
+    `<label>${t('what_if_full_at')} ${input(f, 'full_at', whatIf.thresholds[f.id]?.full_at ?? f.threshold, 'step="any"')}</label> ` +
+    `<label>${t('what_if_zero_at')} ${input(f, 'zero_at', whatIf.thresholds[f.id]?.zero_at ?? f.zero_at, 'step="any"')}</label></fieldset>`).join('');
+  return `<details class="what-if"${whatIfMoved() ? ' open' : ''}><summary>${t('what_if')}</summary>${inputs}` +
     `<button type="button" id="what-if-apply" class="pkt-btn pkt-btn--small pkt-btn--secondary">${t('what_if_apply')}</button> ` +
     `<button type="button" id="what-if-reset" class="pkt-btn pkt-btn--small pkt-btn--secondary">${t('what_if_reset')}</button></details>`;
 }
@@ -289,21 +298,25 @@ export async function scoreAt(map, lon, lat) {
       <p><a id="dialogue-link" href="api/reports/dialogue.pdf?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&radius=500&group=${request(lon, lat).group}&lang=${lang}" target="_blank">${t('dialogue')}</a></p>`;
     document.getElementById('add-candidate').addEventListener('click', () => addCandidate(map, lon, lat));
     document.getElementById('what-if-apply')?.addEventListener('click', () => {
-      whatIf = {};
-      for (const input of box.querySelectorAll('input[data-factor]')) {
-        const matrix = e.factors.find((f) => f.id === input.dataset.factor)?.weight;
-        const base = e.changed?.find((c) => c.factor === input.dataset.factor && c.what === 'weight')?.matrix ?? matrix;
-        if (Number(input.value) !== base) whatIf[input.dataset.factor] = Number(input.value);
+      whatIf = noWhatIf();
+      // Compared with the matrix's value (the explanation shows the what-if's, `changed` the matrix's).
+      const matrix = (f, what) => e.changed?.find((c) => c.factor === f.id && c.what === what)?.matrix ?? { weight: f.weight, full_at: f.threshold, zero_at: f.zero_at }[what];
+      const asked = (f, what) => Number(box.querySelector(`input[data-factor="${CSS.escape(f.id)}"][data-what="${what}"]`).value);
+      for (const f of e.factors) {
+        if (asked(f, 'weight') !== matrix(f, 'weight')) whatIf.weights[f.id] = asked(f, 'weight');
+        if (asked(f, 'full_at') !== matrix(f, 'full_at') || asked(f, 'zero_at') !== matrix(f, 'zero_at')) {
+          whatIf.thresholds[f.id] = { full_at: asked(f, 'full_at'), zero_at: asked(f, 'zero_at') };
+        }
       }
       scoreAt(map, lon, lat);
     });
-    document.getElementById('what-if-reset')?.addEventListener('click', () => { whatIf = {}; scoreAt(map, lon, lat); });
+    document.getElementById('what-if-reset')?.addEventListener('click', () => { whatIf = noWhatIf(); scoreAt(map, lon, lat); });
   } catch (err) {
     box.textContent = err.message;
     // A what-if refused (a weight out of range) must not leave the planner stuck with it.
-    if (Object.keys(whatIf).length) {
+    if (whatIfMoved()) {
       const reset = Object.assign(document.createElement('button'), { type: 'button', className: 'pkt-btn pkt-btn--small pkt-btn--secondary', textContent: t('what_if_reset') });
-      reset.addEventListener('click', () => { whatIf = {}; scoreAt(map, lon, lat); });
+      reset.addEventListener('click', () => { whatIf = noWhatIf(); scoreAt(map, lon, lat); });
       box.append(' ', reset);
     }
   }
@@ -330,7 +343,7 @@ async function compare() {
   const group = Number(document.getElementById('group').value);
   const units = Number(document.getElementById('units').value);
   const order = document.getElementById('order-by-need').checked ? 'need_gap' : 'score';
-  const ranked = await postJson('api/score/compare', { group, order, sites: candidates.map((c) => ({ ...c, units: c.units ?? units })), ...(Object.keys(whatIf).length ? { what_if: { weights: whatIf } } : {}) });
+  const ranked = await postJson('api/score/compare', { group, order, sites: candidates.map((c) => ({ ...c, units: c.units ?? units })), ...whatIfPart() });
   const staff = document.body.classList.contains('analyst');
   const gap = (r) => {
     const v = staff ? r.need?.gap_after_planned : r.need?.needed;
