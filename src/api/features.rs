@@ -69,45 +69,112 @@ pub struct FormatQuery {
 }
 
 /// `GET /conformance`.
-pub async fn conformance() -> Json<Value> {
-    Json(json!({ "conformsTo": [
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters"
-    ] }))
+/// `GET /conformance`: the OGC API conformance classes this server implements.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Conformance {
+    conforms_to: Vec<&'static str>,
+}
+
+pub async fn conformance() -> Json<Conformance> {
+    Json(Conformance {
+        conforms_to: vec![
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+            "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        ],
+    })
+}
+
+/// A link of an OGC API answer.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Link {
+    href: String,
+    rel: &'static str,
+    #[serde(rename = "type")]
+    media_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+}
+
+/// A collection (OGC API - Features): a layer the caller may see.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Collection {
+    id: String,
+    title: String,
+    description: String,
+    item_type: &'static str,
+    /// The CRSs items can be asked in.
+    crs: Vec<&'static str>,
+    storage_crs: &'static str,
+    extent: CollectionExtent,
+    links: Vec<Link>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct CollectionExtent {
+    spatial: SpatialExtent,
+    /// Dated layers (incidents, housing by opening date): the first and last date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temporal: Option<TemporalExtent>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct SpatialExtent {
+    /// Min lon, min lat, max lon, max lat (CRS84).
+    bbox: Vec<[f64; 4]>,
+    crs: &'static str,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct TemporalExtent {
+    interval: Vec<[String; 2]>,
+    trs: &'static str,
+}
+
+/// `GET /collections`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Collections {
+    collections: Vec<Collection>,
+    links: Vec<Link>,
+}
+
+fn link(href: String, rel: &'static str, media_type: &'static str) -> Link {
+    Link { href, rel, media_type, title: None }
 }
 
 /// A collection: its links, and its extent from its stored features (the municipality's box
 /// while it is empty), with the span of its dates for dated layers.
-fn collection(layer: &Layer, state: &AppState, base: &BaseUrl) -> Value {
+fn collection(layer: &Layer, state: &AppState, base: &BaseUrl) -> Collection {
     let stored = state.derived().extents.get(&layer.name).cloned();
     let bbox = stored
         .as_ref()
         .and_then(|e| crate::spatial::envelope_in(e.envelope, ANALYSIS_CRS, Crs::Wgs84).ok())
         .map(|b| b.map(|v| (v * 1e6).round() / 1e6))
         .unwrap_or(state.config.project.extent_wgs84);
-    let mut extent = json!({ "spatial": { "bbox": [bbox], "crs": CRS84 } });
-    if let Some((first, last)) = stored.and_then(|e| e.dates) {
-        extent["temporal"] =
-            json!({ "interval": [[format!("{first}T00:00:00Z"), format!("{last}T23:59:59Z")]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian" });
+    let temporal = stored.and_then(|e| e.dates).map(|(first, last)| TemporalExtent {
+        interval: vec![[format!("{first}T00:00:00Z"), format!("{last}T23:59:59Z")]],
+        trs: "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+    });
+    let at = |path: &str| base.join(&format!("/collections/{}{path}", layer.name));
+    Collection {
+        id: layer.name.clone(),
+        title: layer.title_nb.clone(),
+        description: format!("{} ({})", layer.description, layer.title_en),
+        item_type: "feature",
+        crs: OFFERED.iter().map(|(uri, _)| *uri).collect(),
+        storage_crs: crs_uri(ANALYSIS_CRS),
+        extent: CollectionExtent { spatial: SpatialExtent { bbox: vec![bbox], crs: CRS84 }, temporal },
+        links: vec![
+            Link { title: Some(layer.title_nb.clone()), ..link(at("/items"), "items", "application/geo+json") },
+            link(at(""), "self", "application/json"),
+            link(at("/queryables"), "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json"),
+        ],
     }
-    json!({
-        "id": layer.name,
-        "title": layer.title_nb,
-        "description": format!("{} ({})", layer.description, layer.title_en),
-        "itemType": "feature",
-        "crs": OFFERED.iter().map(|(uri, _)| *uri).collect::<Vec<_>>(),
-        "storageCrs": crs_uri(ANALYSIS_CRS),
-        "extent": extent,
-        "links": [
-            { "href": base.join(&format!("/collections/{}/items", layer.name)), "rel": "items", "type": "application/geo+json", "title": layer.title_nb },
-            { "href": base.join(&format!("/collections/{}", layer.name)), "rel": "self", "type": "application/json" },
-            { "href": base.join(&format!("/collections/{}/queryables", layer.name)), "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json" }
-        ]
-    })
 }
 
 fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result<&'a Layer, ApiError> {
@@ -119,15 +186,15 @@ fn visible_layer<'a>(state: &'a AppState, caller: &Caller, name: &str) -> Result
 }
 
 /// `GET /collections`: every layer the caller may see.
-pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Value> {
-    let list: Vec<Value> = state
+pub async fn collections(State(state): State<AppState>, base: BaseUrl, caller: Caller) -> Json<Collections> {
+    let list: Vec<Collection> = state
         .config
         .layers
         .iter()
         .filter(|l| l.has_geometry() && (l.visibility == Visibility::Public || caller.role.is_internal()))
         .map(|l| collection(l, &state, &base))
         .collect();
-    Json(json!({ "collections": list, "links": [{ "href": base.join("/collections"), "rel": "self", "type": "application/json" }] }))
+    Json(Collections { collections: list, links: vec![link(base.join("/collections"), "self", "application/json")] })
 }
 
 /// `GET /collections/{layer}/queryables`: the properties `items` filters on (`property=value`),
@@ -147,7 +214,7 @@ pub async fn queryables(State(state): State<AppState>, base: BaseUrl, caller: Ca
 }
 
 /// `GET /collections/{layer}`.
-pub async fn one_collection(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn one_collection(State(state): State<AppState>, base: BaseUrl, caller: Caller, Path(name): Path<String>) -> Result<Json<Collection>, ApiError> {
     Ok(Json(collection(visible_layer(&state, &caller, &name)?, &state, &base)))
 }
 

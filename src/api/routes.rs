@@ -171,9 +171,9 @@ const LAYER: &[Param] = &[path("layer", "string", "Layer name")];
 pub const ROUTES: &[Route] = &[
     Route::new("GET", "/", "The map page, or the OGC API landing page for JSON clients (`f=json`)", || get(features::landing), Answer::Html)
         .query(input::<features::FormatQuery>),
-    Route::new("GET", "/conformance", "OGC API conformance classes", || get(features::conformance), Answer::JsonObject),
-    Route::new("GET", "/collections", "OGC API collections: the layers the caller may see", || get(features::collections), Answer::JsonObject).errors(&[UNAUTH]),
-    Route::new("GET", "/collections/{layer}", "One collection", || get(features::one_collection), Answer::JsonObject)
+    Route::new("GET", "/conformance", "OGC API conformance classes", || get(features::conformance), Answer::Json(schema::<features::Conformance>)),
+    Route::new("GET", "/collections", "OGC API collections: the layers the caller may see", || get(features::collections), Answer::Json(schema::<features::Collections>)).errors(&[UNAUTH]),
+    Route::new("GET", "/collections/{layer}", "One collection", || get(features::one_collection), Answer::Json(schema::<features::Collection>))
         .path_params(LAYER)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/collections/{layer}/items", "Features of a layer as GeoJSON (CRS84, or EPSG:25832/25833 with `crs`); internal layers need the analyst role", || get(features::items), Answer::GeoJson)
