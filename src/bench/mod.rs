@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::Config;
 use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
-use crate::store::{OpenMode, Store, queries};
+use crate::store::{OpenMode, Store};
 
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
 /// then assignment of `rows` random points to those areas. Prints one line per figure.
@@ -289,16 +289,14 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         .map_err(crate::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
-    let stops = crate::index::PointIndex::new(
-        store
-            .tagged_points("transit_stops")?
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some(queries::PointRow { id: i.to_string(), x: p.x, y: p.y, weight: p.tags.get("departures_day")?.parse().ok()? }))
-            .collect(),
-    );
+    // The rule of groups 4-8, as the siting context measures it.
+    let within = crate::analysis::siting::Metric::DeparturesWithin {
+        layer: "transit_stops".into(),
+        radius_m: 600.0,
+        window: crate::analysis::siting::ServiceWindow::Day,
+    };
     let started = Instant::now();
-    let departures: f64 = sites.iter().map(|s| stops.within(s.x, s.y, crate::spatial::Metres(600.0)).weight).sum();
+    let departures: f64 = sites.iter().filter_map(|s| ctx.metric_at(s.x, s.y, &within, &policy)).sum();
     println!(
         "departures: daytime departures an hour within 600 m of {candidates} sites in {:.0} ms (mean {:.1} an hour)",
         started.elapsed().as_secs_f64() * 1000.0,

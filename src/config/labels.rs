@@ -100,3 +100,26 @@ pub fn normalise(label: &str) -> String {
         .collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// A place name (bydel, street) for lookups: [`normalise`]d, spaces and punctuation dropped,
+/// and æ, ø, å as people type them without a Norwegian keyboard, so that "St. Hanshaugen" finds
+/// "St.Hanshaugen" and "ovre slottsgate" finds "Øvre Slottsgate".
+///
+/// ```
+/// use bomiljo::config::labels::place_key;
+/// assert_eq!(place_key("St. Hanshaugen"), place_key("St.Hanshaugen"));
+/// assert_eq!(place_key("Øvre Slottsgate"), "ovreslottsgate");
+/// assert_eq!(place_key("Grünerløkka"), place_key("grunerlokka"));
+/// ```
+pub fn place_key(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in normalise(name).chars().filter(|c| c.is_alphanumeric()) {
+        match c {
+            'æ' => out.push_str("ae"),
+            'ø' => out.push('o'),
+            'å' => out.push('a'),
+            _ => out.push(c),
+        }
+    }
+    out
+}

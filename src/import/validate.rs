@@ -120,7 +120,7 @@ impl<'a> Validator<'a> {
     /// Refuses areas (and need rows) whose parent code is not among the stored parent layer's
     /// `(code, name)` pairs; need rows may also name the parent.
     pub fn with_parents(mut self, parents: Vec<(String, Option<String>)>) -> Self {
-        self.parent_names = parents.iter().filter_map(|(code, name)| Some((name_key(name.as_deref()?), code.clone()))).collect();
+        self.parent_names = parents.iter().filter_map(|(code, name)| Some((crate::config::labels::place_key(name.as_deref()?), code.clone()))).collect();
         let codes: std::collections::BTreeSet<String> = parents.into_iter().map(|(code, _)| code).collect();
         self.parents = (!codes.is_empty()).then_some(codes);
         self
@@ -505,10 +505,10 @@ impl<'a> Validator<'a> {
         let bydel = if given.trim().bytes().all(|b| b.is_ascii_digit()) {
             area_code(&given, Some(2), Some("0301"), None)?
         } else {
-            self.parent_names.get(&name_key(&given)).cloned().ok_or_else(|| match &self.parents {
+            self.parent_names.get(&crate::config::labels::place_key(&given)).cloned().ok_or_else(|| match &self.parents {
                 Some(_) => format!(
                     "bydel '{given}' is not the name of a stored bydel{}; write its name as in the bydeler layer, or its code",
-                    crate::config::suggest(&name_key(&given), self.parent_names.keys().map(String::as_str))
+                    crate::config::suggest(&crate::config::labels::place_key(&given), self.parent_names.keys().map(String::as_str))
                 ),
                 None => {
                     format!("bydel '{given}' is a name, but no bydeler are imported to look it up; import the bydeler layer first, or write the code (01-17)")
@@ -547,12 +547,6 @@ impl<'a> Validator<'a> {
             other => format!("{other:?}"),
         }
     }
-}
-
-/// A place name for lookups: case, accents, spaces and punctuation ignored, so that
-/// "St. Hanshaugen" in a survey finds "St.Hanshaugen" in Oslo's bydel file.
-fn name_key(name: &str) -> String {
-    crate::config::labels::normalise(name).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// `YYYY-MM-DD`, read without a format string (the common case, a million times per import).

@@ -21,6 +21,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::config::labels::place_key as key;
+
 /// One address, in EPSG:25832.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Address {
@@ -110,21 +112,6 @@ impl AddressQuery {
         }
         Some(AddressQuery::Street { street, number, letter: (!letter.is_empty()).then_some(letter) })
     }
-}
-
-/// A street name for lookups: case, accents, spaces and punctuation ignored, and æ, ø, å as
-/// people type them without a Norwegian keyboard (ae, o, a).
-fn key(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in crate::config::labels::normalise(name).chars().filter(|c| c.is_alphanumeric()) {
-        match c {
-            'æ' => out.push_str("ae"),
-            'ø' => out.push('o'),
-            'å' => out.push('a'),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The addresses of a municipality, by street and by cadastral unit.

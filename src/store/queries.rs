@@ -85,10 +85,7 @@ pub fn streets(conn: &Connection, layer: &str) -> Result<Vec<StreetRow>, StoreEr
     let mut out = Vec::new();
     for row in rows {
         let (name, class, tags, geometry) = row.map_err(StoreError::query(what()))?;
-        let tags = match tags {
-            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Invalid { what: what(), reason: format!("tags {json}: {e}") })?,
-            None => Default::default(),
-        };
+        let tags = kept_tags(tags, &what)?;
         if let Shape::Lines(lines) = parse_shape(&geometry).map_err(|reason| StoreError::Invalid { what: what(), reason })? {
             out.push(StreetRow { name, class, tags, lines });
         }
@@ -711,6 +708,11 @@ pub fn incident_grid(conn: &Connection, filter: &IncidentFilter, cell_m: f64, [x
     rows.collect::<Result<_, _>>().map_err(StoreError::query(what))
 }
 
+/// A feature's kept source columns (`keep_tags`, stored as a JSON object), empty when it kept none.
+fn kept_tags(json: Option<String>, what: &impl Fn() -> String) -> Result<BTreeMap<String, String>, StoreError> {
+    json.map_or(Ok(BTreeMap::new()), |json| serde_json::from_str(&json).map_err(|e| StoreError::Invalid { what: what(), reason: format!("tags {json}: {e}") }))
+}
+
 /// A point feature with its name and kept source columns (`keep_tags`).
 #[derive(Clone, Debug)]
 pub struct TaggedPoint {
@@ -730,11 +732,7 @@ pub fn tagged_points(conn: &Connection, layer: &str) -> Result<Vec<TaggedPoint>,
     let mut out = Vec::new();
     for row in rows {
         let (name, x, y, tags) = row.map_err(StoreError::query(what()))?;
-        let tags = match tags {
-            Some(json) => serde_json::from_str(&json).map_err(|e| StoreError::Invalid { what: what(), reason: format!("tags {json}: {e}") })?,
-            None => BTreeMap::new(),
-        };
-        out.push(TaggedPoint { name, x, y, tags });
+        out.push(TaggedPoint { name, x, y, tags: kept_tags(tags, &what)? });
     }
     Ok(out)
 }
