@@ -232,6 +232,23 @@ mod tests {
     }
 
     #[test]
+    fn a_hostile_calendar_is_bounded_and_a_bad_date_named() {
+        // A service from year 1 to 9999: the reference day is looked for in 400 days, not 3.6 million.
+        let forever = "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nweekday,1,1,1,1,1,0,0,00010101,99991231\n";
+        let started = std::time::Instant::now();
+        let table = Timetable::read(TRIPS.as_bytes(), Some(forever.as_bytes()), None::<&[u8]>, STOP_TIMES.as_bytes()).unwrap();
+        assert_eq!(table.day.to_string(), "0001-01-01");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        let bad = "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nweekday,1,1,1,1,1,0,0,2026-12-07,20261211\n";
+        let err = Timetable::read(TRIPS.as_bytes(), Some(bad.as_bytes()), None::<&[u8]>, STOP_TIMES.as_bytes()).unwrap_err();
+        assert!(err.contains("'2026-12-07' is not a GTFS date"), "{err}");
+        // Times that are no hour, or an hour past any window, count nowhere and break nothing.
+        let odd = "trip_id,arrival_time,departure_time,stop_id\nw1,,99999999999:00:00,A\nw2,,x,A\nw1,,48:00:00,A\n";
+        let table = Timetable::read(TRIPS.as_bytes(), Some(CALENDAR.as_bytes()), None::<&[u8]>, odd.as_bytes()).unwrap();
+        assert_eq!(table.per_hour("A", Window::Day) + table.per_hour("A", Window::Evening), 0.0);
+    }
+
+    #[test]
     fn the_tags_the_import_writes_are_the_ones_the_siting_rule_reads() {
         use crate::analysis::siting::ServiceWindow;
         assert_eq!(Window::Day.column(), ServiceWindow::Day.tag());

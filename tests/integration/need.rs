@@ -88,12 +88,18 @@ fn a_bydel_name_that_is_no_bydel_is_refused_with_the_line_and_nothing_is_importe
     assert_eq!(query::<i64>(&db, "SELECT count(*) FROM need"), 0);
 }
 
-/// Oslo's bydeler and delbydeler, the survey and the housing layer of the module doc.
-fn survey_db(dir: &Path) -> PathBuf {
+/// Oslo's bydeler and delbydeler and the survey, without housing.
+fn survey_only_db(dir: &Path) -> PathBuf {
     let db = dir.join("need.duckdb");
     import_ok(&db, "bydeler", &oslo("bydeler_befolkning_2024.geojson"), &[]);
     import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
     import_ok(&db, "need", &fixture("need/kartlegging-2023-2024.csv"), &[]);
+    db
+}
+
+/// Oslo's bydeler and delbydeler, the survey and the housing layer of the module doc.
+fn survey_db(dir: &Path) -> PathBuf {
+    let db = survey_only_db(dir);
     let (grorud, stovner, alna, ostensjo) = (point_in(&db, "10"), point_in(&db, "11"), point_in(&db, "12"), point_in(&db, "13"));
     let housing = dir.join("housing.csv");
     let line =
@@ -301,4 +307,46 @@ fn the_annual_report_shows_each_bydels_need_and_only_staff_see_the_homes_in_plac
     let public = need_section("public");
     assert!(public.contains("<tr><td>5</td><td>12</td></tr>"), "{public}");
     assert!(!public.contains("I drift"), "{public}");
+}
+
+/// Housing never shapes a public output: every public answer about need (each year and group, a
+/// site's sentence, the annual report's section) is byte for byte the same with the housing layer
+/// and an adopted scenario as without any housing at all, so no difference of years, groups or
+/// sites can recover a site or its units from them.
+#[test]
+fn the_public_need_is_the_same_with_and_without_the_housing_sites() {
+    let public_answers = |db: &Path, adopt: bool| -> Vec<String> {
+        import_ok(db, "incidents_police", &fixture("import/good_police.csv"), &[]);
+        let analyst = token(db, "analyst");
+        let (lon, lat) = lonlat_in(db, "10");
+        let server = Server::start(db, 0).expect("server starts");
+        if adopt {
+            let plan = json!({ "name": "Planen", "group": 5, "sites": [{ "lon": lon, "lat": lat, "units": 6 }], "adopted": true });
+            assert_eq!(server.post_json("/api/scenarios", &plan, Some(&analyst)).0, 200);
+        }
+        let mut answers = Vec::new();
+        for year in [2023, 2024] {
+            answers.push(server.get(&format!("/api/need?year={year}")).1);
+            for group in 1..=8 {
+                answers.push(server.get(&format!("/api/need?year={year}&group={group}")).1);
+            }
+        }
+        for group in [4, 5, 6] {
+            let (status, scored) = server.post_json("/api/score", &json!({ "group": group, "lon": lon, "lat": lat }), None);
+            assert_eq!(status, 200, "{scored}");
+            answers.push(scored["need"].to_string());
+        }
+        let (status, report) = server.get("/api/reports/annual/2024/bydel-10.html");
+        assert_eq!(status, 200, "{report}");
+        answers.push(report[report.find("<h2>Boligbehov").unwrap()..].to_string());
+        answers
+    };
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    let (with_db, without_db) = (survey_db(with.path()), survey_only_db(without.path()));
+    let (with_housing, without_housing) = (public_answers(&with_db, true), public_answers(&without_db, false));
+    assert!(with_housing.iter().any(|a| a.contains("\"needed\":12")), "the public answers hold the need: {with_housing:?}");
+    for (a, b) in with_housing.iter().zip(&without_housing) {
+        assert_eq!(a, b, "a public answer moved with the housing layer");
+    }
 }
