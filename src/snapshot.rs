@@ -19,6 +19,7 @@ use crate::measurement::Geography;
 use crate::release::Release;
 use crate::siting::SitingContext;
 use crate::siting::need::NeedBook;
+use crate::store::Database;
 use crate::store::queries::LayerExtent;
 use crate::store::{AreaRow, Store, StoreError};
 
@@ -61,7 +62,7 @@ impl Snapshot {
         let geography = Arc::new(Geography::load(store, config)?);
         // Rules measure distances to public points of interest only (`rules check` refuses housing),
         // so the siting context builds on the same reference index; it reads housing itself.
-        let siting = Arc::new(SitingContext::build(store.conn(), config, Arc::clone(&reference), &release)?);
+        let siting = Arc::new(SitingContext::build(store.handle(), config, Arc::clone(&reference), &release)?);
         Ok(Snapshot {
             area_layers: area_layers(config, store, &geography)?,
             need: RwLock::new((0, Arc::new(NeedBook::load(store, config, &geography)?))),

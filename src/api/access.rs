@@ -17,6 +17,7 @@ use super::{ApiError, AppState, auth::Caller};
 use crate::config::Layer;
 use crate::privacy::Role;
 use crate::release::Release;
+use crate::store::Database;
 use crate::store::{AreaRow, FeaturePage, SharedStore, StoreError, StoredFeature};
 use axum::{extract::FromRequestParts, http::request::Parts};
 
@@ -39,17 +40,17 @@ impl DataAccess {
 
     /// The role behind a bearer token (authentication reads only the tokens table).
     pub(super) async fn role_of(&self, secret: String) -> Result<Option<(Role, String)>, StoreError> {
-        self.store.run(move |conn| crate::store::tokens::role_of(conn, &secret)).await
+        self.store.run(move |db| db.role_of(&secret)).await
     }
 
     /// Appends to the audit log (write-only).
     pub(super) async fn audit(&self, actor: String, role: String, action: &'static str, target: String, amount: Option<i64>) -> Result<(), StoreError> {
-        self.store.run(move |conn| crate::store::audit::record(conn, &actor, &role, action, &target, amount)).await
+        self.store.run(move |db| db.audit(&actor, &role, action, &target, amount)).await
     }
 
     /// The schema version (health check).
     pub(super) async fn schema_version(&self) -> Result<i64, StoreError> {
-        self.store.run(crate::store::schema_version).await
+        self.store.run(|db| db.schema_version()).await
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -91,12 +92,12 @@ impl Reference {
 
     /// Every published release with the source-years it measured (public: the feed).
     pub async fn published(&self) -> Result<Vec<crate::store::release::Published>, ApiError> {
-        Ok(self.store.run(crate::store::release::published).await?)
+        Ok(self.store.run(|db| db.published_releases()).await?)
     }
 
     /// A published release by version, as estimates (its noisy measurements stay inside).
     pub async fn release(&self, version: i64) -> Result<Option<Release>, ApiError> {
-        let stored = self.store.run(move |conn| crate::store::release::load(conn, Some(version))).await?;
+        let stored = self.store.run(move |db| db.release(Some(version))).await?;
         // A release an older bomiljo stored without its noisy measurements cannot be estimated
         // again: gone, not an error of the server's.
         stored

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::{ApiError, AppState, access::Internal};
 use crate::privacy::Role;
+use crate::store::Database;
 use crate::store::{audit, tokens};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -26,7 +27,7 @@ pub struct AuditQuery {
 /// `GET /api/admin/audit?limit=&format=csv`.
 pub async fn audit_log(admin: Internal, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
-    let events = admin.store.run(move |conn| audit::list(conn, limit)).await?;
+    let events = admin.store.run(move |db| db.audit_events(limit)).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], audit::to_csv(&events)).into_response(),
         _ => Json(events).into_response(),
@@ -35,7 +36,7 @@ pub async fn audit_log(admin: Internal, Query(q): Query<AuditQuery>) -> Result<R
 
 /// `GET /api/admin/tokens`: names, roles and dates; never secrets.
 pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>, ApiError> {
-    Ok(Json(admin.store.run(tokens::list).await?))
+    Ok(Json(admin.store.run(|db| db.tokens()).await?))
 }
 
 /// `GET /api/admin/release`: the current public release: version, budget, accuracy per level,
@@ -88,9 +89,9 @@ pub async fn create_token(admin: Internal, Json(req): Json<NewToken>) -> Result<
     let (name, role) = (req.name.clone(), req.role);
     let secret = admin
         .store
-        .run(move |conn| {
-            let secret = tokens::create(conn, &name, role, req.days)?;
-            audit::record(conn, &actor, "admin", "token", &format!("create {name} ({role:?})"), None)?;
+        .run(move |db| {
+            let secret = db.create_token(&name, role, req.days)?;
+            db.audit(&actor, "admin", "token", &format!("create {name} ({role:?})"), None)?;
             Ok(secret)
         })
         .await?;
@@ -109,9 +110,9 @@ pub async fn revoke_token(admin: Internal, Json(req): Json<Revoke>) -> Result<Js
     let name = req.name.clone();
     let revoked = admin
         .store
-        .run(move |conn| {
-            let n = tokens::revoke(conn, &name)?;
-            audit::record(conn, &actor, "admin", "token", &format!("revoke {name}"), Some(n as i64))?;
+        .run(move |db| {
+            let n = db.revoke_token(&name)?;
+            db.audit(&actor, "admin", "token", &format!("revoke {name}"), Some(n as i64))?;
             Ok(n)
         })
         .await?;

@@ -55,7 +55,7 @@ where
                 .map_err(ApiError::task("measurement"))?
                 .map_err(ApiError::from)
         }
-        View::Internal(internal) => Ok(internal.store.run(move |conn| Ok(f(&config, &geography, Incidents::Raw(conn)))).await??),
+        View::Internal(internal) => Ok(internal.store.run(move |db| Ok(f(&config, &geography, Incidents::Raw(db)))).await??),
     }
 }
 
@@ -363,7 +363,7 @@ pub async fn before_after(State(state): State<AppState>, view: View, Query(param
                 years: params.years.unwrap_or(defaults.years),
                 source: params.source,
             };
-            let result = internal.store.run(move |conn| Ok(measurement::before_after(conn, &params))).await??;
+            let result = internal.store.run(move |db| Ok(measurement::before_after(&db, &params))).await??;
             Ok(Json(internal.caller.policy.apply(result)).into_response())
         }
     }

@@ -110,7 +110,7 @@ impl Derived {
     /// Brings the public release up to date (`publisher`, a name and an audit role, builds one if
     /// the data changed), then builds the snapshot from the store.
     pub fn build(config: &Config, store: &mut Store, (name, role): (&str, &str)) -> Result<Derived, ServeError> {
-        let release = crate::release::current(store.conn_mut(), config, name, role)?;
+        let release = crate::release::current(store, config, name, role)?;
         let snapshot = Snapshot::build(config, store, release)?;
         let areas_geojson = areas::feature_collection(config, &snapshot.reference, &snapshot.geography)?;
         Ok(Derived {

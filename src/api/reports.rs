@@ -158,8 +158,8 @@ async fn analyst_annual(state: &AppState, staff: super::access::Internal, year: 
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
     let files = staff
         .store
-        .run(move |conn| {
-            let incidents = crate::measurement::Incidents::Raw(conn);
+        .run(move |db| {
+            let incidents = crate::measurement::Incidents::Raw(db);
             Ok(write_annual(|dir| crate::report::annual::write(&geography, &need, incidents, &release, &config, year, &policy, dir, pdf)))
         })
         .await??;

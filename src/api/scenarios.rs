@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState, access::Internal, siting::SiteRequest};
 use crate::siting::need::{NeedBook, Stored};
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
-use crate::store::scenarios::{self, PlannedSite, Scenario};
+use crate::store::Database;
+use crate::store::scenarios::{PlannedSite, Scenario};
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct SaveScenario {
@@ -90,17 +91,16 @@ pub async fn save(State(state): State<AppState>, staff: Internal, Json(req): Jso
     let (name, group, adopted) = (req.name.trim().to_string(), req.group, req.adopted);
     let saved = staff
         .store
-        .run(move |conn| {
-            let id = scenarios::save(conn, &name, group, &sites, adopted, &actor)?;
-            crate::store::audit::record(
-                conn,
+        .run(move |db| {
+            let id = db.save_scenario(&name, group, &sites, adopted, &actor)?;
+            db.audit(
                 &actor,
                 "analyst",
                 "scenario",
                 &format!("save {id} '{name}' group {group}{}", if adopted { " (adopted)" } else { "" }),
                 Some(sites.len() as i64),
             )?;
-            scenarios::get(conn, id)
+            db.scenario(id)
         })
         .await?
         .ok_or_else(|| ApiError::NotFound("the scenario just saved is gone".into()))?;
@@ -112,12 +112,12 @@ pub async fn save(State(state): State<AppState>, staff: Internal, Json(req): Jso
 
 /// `GET /api/scenarios`: every saved scenario, newest first.
 pub async fn list(staff: Internal) -> Result<Json<Vec<SavedScenario>>, ApiError> {
-    Ok(Json(staff.store.run(scenarios::list).await?.into_iter().map(answer).collect()))
+    Ok(Json(staff.store.run(|db| db.scenarios()).await?.into_iter().map(answer).collect()))
 }
 
 /// `GET /api/scenarios/{id}`.
 pub async fn get(staff: Internal, Path(id): Path<i64>) -> Result<Json<SavedScenario>, ApiError> {
-    let found = staff.store.run(move |conn| scenarios::get(conn, id)).await?;
+    let found = staff.store.run(move |db| db.scenario(id)).await?;
     found.map(|s| Json(answer(s))).ok_or_else(|| ApiError::NotFound(format!("no scenario {id} (see GET /api/scenarios)")))
 }
 
@@ -126,11 +126,11 @@ pub async fn delete(State(state): State<AppState>, staff: Internal, Path(id): Pa
     let actor = staff.caller.token_name.clone().unwrap_or_default();
     let was_adopted = staff
         .store
-        .run(move |conn| {
-            let found = scenarios::get(conn, id)?;
+        .run(move |db| {
+            let found = db.scenario(id)?;
             if found.is_some() {
-                scenarios::delete(conn, id)?;
-                crate::store::audit::record(conn, &actor, "analyst", "scenario", &format!("delete {id}"), None)?;
+                db.delete_scenario(id)?;
+                db.audit(&actor, "analyst", "scenario", &format!("delete {id}"), None)?;
             }
             Ok(found.map(|s| s.adopted))
         })
@@ -151,11 +151,9 @@ async fn refresh_need(state: &AppState, staff: &Internal) -> Result<(), ApiError
     let reading = Arc::clone(&derived);
     let (ticket, stored) = staff
         .store
-        .run(move |conn| {
-            use crate::store::queries;
-            let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();
+        .run(move |db| {
             let ticket = reading.need_ticket();
-            let stored = Stored { survey: queries::need_survey(conn, &layers)?, housing: queries::housing_sites(conn)?, scenarios: scenarios::list(conn)? };
+            let stored = Stored { survey: db.need_survey(&config)?, housing: db.housing_sites()?, scenarios: db.scenarios()? };
             Ok((ticket, stored))
         })
         .await?;

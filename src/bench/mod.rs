@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::Config;
 use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
+use crate::store::Database;
 use crate::store::{OpenMode, Store};
 
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
@@ -247,7 +248,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     };
     crate::demo::build(&mut store, config, &options)?;
     timetable(&mut store, config, dir.path())?;
-    let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
+    let release = crate::release::current(&mut store, config, "bench", "system")?;
     network(&store, config)?;
     let started = Instant::now();
     let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
@@ -384,7 +385,7 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
     let streets = store.streets(&profile.layer)?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
-    let Some(network) = Network::from_store(store.conn(), &profile)? else {
+    let Some(network) = Network::from_store(store, &profile)? else {
         println!("network: layer {} holds no streets; skipped", profile.layer);
         return Ok(());
     };
@@ -419,7 +420,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
     crate::demo::build(&mut store, config, &options)?;
-    let release = crate::release::current(store.conn_mut(), config, "bench", "system")?;
+    let release = crate::release::current(&mut store, config, "bench", "system")?;
     let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
     let sources = Sources { config, release: &world.release, geography: &world.geography, index: &world.reference, travel: None, rules: None };
     let areas = world
@@ -469,8 +470,13 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         ..Default::default()
     };
     crate::demo::build(&mut store, config, &options)?;
-    let incidents: i64 = store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).map_err(crate::store::StoreError::query("counting"))?;
-    let published = crate::release::publish(store.conn_mut(), config, "bench", "system")?;
+    let incidents: i64 = store
+        .layer_counts()?
+        .iter()
+        .filter(|(layer, _)| config.layer(layer).is_ok_and(|l| l.kind == crate::config::LayerKind::Incidents))
+        .map(|(_, n)| n)
+        .sum();
+    let published = crate::release::publish(&mut store, config, "bench", "system")?;
     let release = published.release;
     let units: usize = release.rows().len();
     println!(
@@ -480,12 +486,12 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         published.seconds * 1000.0,
         release.version
     );
-    let again = crate::release::publish(store.conn_mut(), config, "bench", "system")?;
+    let again = crate::release::publish(&mut store, config, "bench", "system")?;
     let same = again.release.rows() == release.rows();
     println!("rebuild without new data: {:.0} ms, identical counts: {same}, source-years re-measured: {}", again.seconds * 1000.0, again.remeasured.len());
     let geography = Geography::load(&store, config)?;
     let (mut error_sum, mut n) = (0.0f64, 0u64);
-    let raw_tallies = Incidents::Raw(store.conn()).tallies(last - years + 1, last)?;
+    let raw_tallies = Incidents::Raw(store.handle()).tallies(last - years + 1, last)?;
     for source in release.sources() {
         for year in last - years + 1..=last {
             let Some(table) = release.table(&source, year) else {
@@ -511,19 +517,19 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         }
         Ok(by_area.into_iter().collect())
     };
-    let raw = rates(Incidents::Raw(store.conn()))?;
+    let raw = rates(Incidents::Raw(store.handle()))?;
     let public = rates(Incidents::Released(&release))?;
     let rho = spearman(&raw.iter().map(|r| r.1).collect::<Vec<_>>(), &public.iter().map(|r| r.1).collect::<Vec<_>>());
     println!("choropleth: Spearman rank correlation of public and raw rate per 1,000 ({last}, all sources, {} delbydeler) = {rho:.3}", raw.len());
-    honesty(store.conn(), config, (last - years + 1, last))
+    honesty(&store, config, (last - years + 1, last))
 }
 
 /// Bias and coverage of the release's figures over ten release keys, against the known truth:
 /// every cell summed over all sources and years, by the size of its true count.
-fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)) -> Result<(), crate::Error> {
+fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> Result<(), crate::Error> {
     use crate::figure::Figure;
     let mut truth: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
-    let tallies = crate::store::release::tallies(conn, config.project.release_max_per_key)?;
+    let tallies = store.release_tallies(config.project.release_max_per_key)?;
     // Order effects: first minus last category of each source (by name), January minus December.
     let mut categories: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> = std::collections::BTreeMap::new();
     for t in &tallies {
@@ -555,7 +561,7 @@ fn honesty(conn: &duckdb::Connection, config: &Config, (first, last): (i32, i32)
     let keys = 10;
     let started = Instant::now();
     for key in 0..keys {
-        let mut input = crate::release::input(conn, config, None)?;
+        let mut input = crate::release::input(store, config, None)?;
         input.secret = [key as u8 + 7; 32];
         input.ledger.clear();
         let report = crate::release::build(&input);

@@ -24,6 +24,7 @@ use crate::import::{ImportOptions, import_file};
 use crate::index::{Area, AreaIndex};
 use crate::parallel;
 use crate::spatial::{ANALYSIS_CRS, Crs, Metres, Transformer};
+use crate::store::Database;
 use crate::store::{OpenMode, Store, queries};
 
 /// Timed runs of each step; the median is reported, as the peers do.
@@ -295,7 +296,7 @@ fn import(config: &Config, work: &Path, points_csv: &Path, oslo: &Path) -> Bench
         let summary = import_file(&mut store, config, "incidents_peers", points_csv, &options)?;
         seconds.push(started.elapsed().as_secs_f64());
         rows = summary.written.rows;
-        counts = queries::incident_counts_by_delbydel(store.conn(), "incidents_peers")?;
+        counts = store.incident_counts_by_delbydel("incidents_peers")?;
     }
     let reference = geopandas_counts(work);
     let total = median(&mut seconds);
@@ -384,7 +385,7 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     import_file(store, config, "schools", &oslo.join("skoler.geojson"), &options)?;
     import_file(store, config, "population", &oslo.join("befolkning_250m_2023.geojson"), &options)?;
-    let release = crate::release::current(store.conn_mut(), config, "bench peers", "system")?;
+    let release = crate::release::current(store, config, "bench peers", "system")?;
     let world = crate::snapshot::Snapshot::build(config, store, release).map_err(crate::api::ServeError::Snapshot)?;
     let context = &world.siting;
     let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::import::{ImportOptions, import_file};
 use crate::index::AreaIndex;
 use crate::measurement::{Geography, HeatParams, Incidents, Level, heat, measure};
+use crate::store::Database;
 use crate::store::{OpenMode, Store, StoreError};
 
 /// The figures of one size.
@@ -87,15 +88,15 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
     std::fs::remove_file(&csv).ok();
     let geography = Geography::load(&store, config)?;
     let started = Instant::now();
-    measure(&geography, Incidents::Raw(store.conn()), config, 2024, Level::Delbydel)?;
+    measure(&geography, Incidents::Raw(store.handle()), config, 2024, Level::Delbydel)?;
     let measure_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    heat(&geography, Incidents::Raw(store.conn()), config, &HeatParams { year: Some(2024), ..HeatParams::default() })?;
+    heat(&geography, Incidents::Raw(store.handle()), config, &HeatParams { year: Some(2024), ..HeatParams::default() })?;
     let heat_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    crate::release::publish(store.conn_mut(), config, "bench scale", "system")?;
+    crate::release::publish(&mut store, config, "bench scale", "system")?;
     let release_s = started.elapsed().as_secs_f64();
-    store.conn().execute_batch("CHECKPOINT").map_err(StoreError::query("checkpointing the benchmark database"))?;
+    store.checkpoint()?;
     let database_mb = std::fs::metadata(&db).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
     let row = ScaleRow { rows, generate_s, import_s, measure_s, heat_s, release_s, import_peak_mb, peak_mb: peak_memory_mb(), database_mb };
     println!("{}", serde_json::to_string(&row).unwrap_or_default());

@@ -13,6 +13,7 @@ use super::load::{self, Request};
 use crate::api::{AppState, ServeError};
 use crate::config::Config;
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
+use crate::store::Database;
 use crate::store::{OpenMode, Store};
 
 /// The production server (connection caps, first-byte deadline) on a demo database, on a port of

@@ -1,6 +1,7 @@
 //! `bomiljo audit`: the audit log as JSON or CSV.
 
 use anyhow::Result;
+use bomiljo::store::Database;
 use clap::Args;
 
 use super::{Context, DataFormat};

@@ -2,6 +2,7 @@
 //! each other (overlapping areas, population far from what the areas state).
 
 use anyhow::Result;
+use bomiljo::store::Database;
 
 use super::Context;
 use bomiljo::config::LayerKind;

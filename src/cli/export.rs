@@ -1,6 +1,7 @@
 //! `bomiljo export --out DIR [--format parquet|geoparquet]`: every layer (and, as plain Parquet,
 //! the logs) for another engine.
 
+use bomiljo::store::Database;
 use std::path::PathBuf;
 
 use anyhow::Result;

@@ -2,6 +2,7 @@
 //! into them.
 
 use anyhow::Result;
+use bomiljo::store::Database;
 use clap::{Args, Subcommand};
 
 use super::Context;

@@ -127,7 +127,7 @@ fn with_incidents<T>(
     let mut store = ctx.store()?;
     let geography = measurement::Geography::load(&store, config)?;
     if role.is_internal() {
-        return Ok(work(&geography, measurement::Incidents::Raw(store.conn()))?);
+        return Ok(work(&geography, measurement::Incidents::Raw(store.handle()))?);
     }
     let release = ctx.release_for_reading(&mut store)?;
     Ok(work(&geography, measurement::Incidents::Released(&release))?)

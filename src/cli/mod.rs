@@ -20,6 +20,7 @@ mod score;
 mod serve;
 mod token;
 
+use bomiljo::store::Database;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -167,7 +168,7 @@ impl Context {
     /// release of a database that has none); a note on standard error when the data changed since
     /// it was built.
     fn release_for_reading(&self, store: &mut Store) -> Result<bomiljo::release::Release> {
-        let (release, stale) = bomiljo::release::first_or_newest(store.conn_mut(), &self.config, &self.actor())?;
+        let (release, stale) = bomiljo::release::first_or_newest(store, &self.config, &self.actor())?;
         if stale {
             eprintln!(
                 "note: the data changed since public release {} was built; its figures are shown. Publish a new one with `bomiljo release build`.",

@@ -100,7 +100,7 @@ fn load(ctx: &Context) -> Result<Network> {
         .network
         .ok_or_else(|| anyhow!("the rule file {} has no [network] section; everything is measured in a straight line", ctx.config.project.rules.display()))?;
     let store = ctx.store()?;
-    Network::from_store(store.conn(), &profile)?.ok_or_else(|| {
+    Network::from_store(&store, &profile)?.ok_or_else(|| {
         anyhow!(
             "layer '{}' holds no streets\n    Import them: bomiljo import {} streets.osm.pbf (or an overpass GeoJSON of highway=*)",
             profile.layer,

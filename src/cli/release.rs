@@ -18,12 +18,12 @@ pub fn run(ctx: &Context, command: ReleaseCommand) -> Result<()> {
     let mut store = ctx.store()?;
     match command {
         ReleaseCommand::Build => {
-            let published = bomiljo::release::publish(store.conn_mut(), &ctx.config, &ctx.actor(), "admin")?;
+            let published = bomiljo::release::publish(&mut store, &ctx.config, &ctx.actor(), "admin")?;
             print_release(&published.release);
             let remeasured = if published.remeasured.is_empty() { "none".to_string() } else { published.remeasured.join(", ") };
             println!("built in {:.0} ms; source-years measured afresh (each spends its budget once more): {remeasured}", published.seconds * 1000.0);
         }
-        ReleaseCommand::Show => match bomiljo::release::latest(store.conn())? {
+        ReleaseCommand::Show => match bomiljo::release::latest(&store)? {
             Some(release) => print_release(&release),
             None => println!("no release yet: `bomiljo release build` (or `serve`) builds one"),
         },

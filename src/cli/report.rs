@@ -91,7 +91,7 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
         }
         ReportCommand::Annual { year, out, role, pdf } => {
             let out = out.join(format!("annual-{year}"));
-            let incidents = if role.is_internal() { Incidents::Raw(store.conn()) } else { Incidents::Released(release) };
+            let incidents = if role.is_internal() { Incidents::Raw(store.handle()) } else { Incidents::Released(release) };
             let policy = Policy::new(role, config.project.min_count);
             let files = bomiljo::report::annual::write(&world.geography, &world.need(), incidents, release, config, year, &policy, &out, pdf)?;
             println!("wrote {} files to {}", files.len(), out.display());

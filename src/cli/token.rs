@@ -1,6 +1,7 @@
 //! `bomiljo token create|list|revoke`: API tokens, stored as hashes.
 
 use anyhow::Result;
+use bomiljo::store::Database;
 use clap::Subcommand;
 
 use super::{Context, parse_role};

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::import::{ImportError, ImportOptions, ImportSummary, import_file};
 use crate::index::AreaIndex;
+use crate::store::Database;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

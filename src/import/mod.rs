@@ -33,7 +33,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::{Config, ConfigError, Layer, LayerKind};
 use crate::index::AreaIndex;
 use crate::spatial::Crs;
-use crate::store::{Store, StoreError, queries, write};
+use crate::store::Database;
+use crate::store::{Store, StoreError, write};
 use source::Source;
 use std::collections::BTreeMap;
 use validate::{CoordinateColumns, LabelUse, Validator};
@@ -167,7 +168,7 @@ pub fn shapes_the_release(config: &Config, layer_name: &str) -> bool {
 }
 
 /// Lines on what staged data will cause, from the transaction that holds it.
-pub type Consequences = fn(&duckdb::Connection, &Config) -> Vec<String>;
+pub type Consequences = fn(&dyn Database, &Config) -> Vec<String>;
 
 /// What an import did.
 #[derive(Clone, Debug)]
@@ -258,7 +259,7 @@ impl std::fmt::Display for UndoSummary {
 /// layer is the assignment layer, every stored point is re-assigned in the same transaction.
 pub fn undo_last(store: &mut Store, config: &Config, layer_name: &str) -> Result<Option<UndoSummary>, ImportError> {
     let layer = config.layer(layer_name)?;
-    let Some(pending) = write::undo_last(store.conn_mut(), layer)? else { return Ok(None) };
+    let Some(pending) = write::undo_last(store, layer)? else { return Ok(None) };
     let reassigned = reassign_if_assignment_layer(&pending, config, layer)?;
     let written = pending.commit()?;
     Ok(Some(UndoSummary { layer: layer.name.clone(), written, reassigned }))
@@ -270,10 +271,10 @@ fn reassign_if_assignment_layer(pending: &write::PendingImport<'_>, config: &Con
     if layer.name != config.project.assign_layer {
         return Ok(None);
     }
-    let areas = AreaIndex::from_rows(queries::areas(pending.conn(), &layer.name)?);
+    let areas = AreaIndex::from_rows(pending.areas(&layer.name)?);
     let updated = pending.reassign_points(|x, y| areas.locate(x, y).map(|a| (a.code.clone(), a.parent_code.clone())))?;
     tracing::info!(updated, "re-assigned stored points to the new {}", layer.name);
-    Ok(Some(Reassignment { areas: layer.name.clone(), outside: queries::unassigned_points(pending.conn())? }))
+    Ok(Some(Reassignment { areas: layer.name.clone(), outside: pending.unassigned_points()? }))
 }
 
 /// The stored points re-assigned when the areas changed (a replace, an append or an undo of
@@ -365,7 +366,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
     let notes = source.notes.clone();
     // A dry run stages the rows only when their consequences are asked for (and rolls back).
     let stages = !options.dry_run || options.consequences.is_some();
-    let encoder = if stages { Some(write::RowEncoder::new(store.conn(), &layer)?) } else { None };
+    let encoder = if stages { Some(write::RowEncoder::new(store, &layer)?) } else { None };
     // Areas are keyed by id in their table: a repeat is refused before it is written.
     let ids = if layer.kind == LayerKind::Areas { pipeline::IdCheck::Each(Default::default()) } else { pipeline::IdCheck::collect(source.len_hint) };
     let keep_valid = options.keep_valid.is_some();
@@ -378,7 +379,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         &bar,
         |batches| {
             // A dry run only checks; a real one writes every valid row in the import's transaction.
-            if stages { write::stage(store.conn_mut(), &layer, &meta, batches).map(Some) } else { Ok(None) }
+            if stages { write::stage(store, &layer, &meta, batches).map(Some) } else { Ok(None) }
         },
     );
     let pending = staged?;
@@ -410,7 +411,7 @@ fn import_with(store: &mut Store, config: &Config, layer_name: &str, path: &Path
         Some(pending) if rows > 0 => {
             reassigned = reassign_if_assignment_layer(&pending, config, &layer)?;
             if let Some(consequences_of) = options.consequences {
-                consequences = consequences_of(pending.conn(), config);
+                consequences = consequences_of(&pending, config);
             }
             if options.dry_run {
                 // Dropped: the transaction rolls back and nothing is written.

@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::labels::place_key as key;
+use crate::store::Database;
 
 /// One address, in EPSG:25832.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -6,6 +6,7 @@
 
 use super::{AreaIndex, PolygonIndex};
 use crate::config::Config;
+use crate::store::Database;
 use crate::store::StoreError;
 
 /// The delbydeler and the water, indexed for point-in-polygon tests.

@@ -23,6 +23,7 @@ pub use points::{Nearest, PointIndex, RadiusSummary};
 pub use polygons::PolygonIndex;
 
 use crate::config::{Config, LayerKind};
+use crate::store::Database;
 use crate::store::{Store, StoreError};
 
 /// Every layer of the store that is queried point by point, indexed. Build steps:

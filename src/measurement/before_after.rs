@@ -7,14 +7,13 @@
 //! their circles), and a site overlapping one that opened in another year is left out, since its
 //! "before" would hold the other's "after".
 
-use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::{MeasureError, bounded};
 use crate::analysis::did::{DidEstimate, WindowCounts, did, pooled};
 use crate::privacy::{Policy, Redact};
 use crate::release::before_after::{Effect, conclusion, units};
-use crate::store::queries;
+use crate::store::Database;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct BeforeAfterParams {
@@ -86,18 +85,18 @@ impl Redact for BeforeAfter {
     }
 }
 
-pub fn before_after(conn: &Connection, params: &BeforeAfterParams) -> Result<BeforeAfter, MeasureError> {
+pub fn before_after(db: &impl Database, params: &BeforeAfterParams) -> Result<BeforeAfter, MeasureError> {
     let radius = bounded("radius_m", params.radius_m, (50.0, 2000.0), "m")?;
     let n = bounded("years", f64::from(params.years), (1.0, 10.0), "years")? as i32;
-    let Some(coverage) = queries::incident_years(conn)? else {
+    let Some(coverage) = db.incident_years()? else {
         return Ok(summarise(radius, n, Vec::new(), 0));
     };
-    let housing = queries::housing_sites(conn)?;
+    let housing = db.housing_sites()?;
     let (units, left_out) = units(&housing, radius, n, coverage);
     let mut results = Vec::new();
     for unit in units {
         let centres: Vec<(f64, f64)> = unit.sites.iter().map(|s| (s.x, s.y)).collect();
-        let rows = queries::counts_near_sites_and_rest(conn, &centres, radius, unit.delbydel, params.source.as_deref(), (unit.year - n, unit.year + n))?;
+        let rows = db.counts_near_sites_and_rest(&centres, radius, unit.delbydel, params.source.as_deref(), (unit.year - n, unit.year + n))?;
         let mut counts = WindowCounts::default();
         for (y, near, rest) in rows {
             if y < unit.year {

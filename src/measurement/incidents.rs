@@ -2,21 +2,19 @@
 //! the public release (everyone else). Every measurement is written once against [`Incidents`],
 //! so the public and the analyst see the same method on different inputs.
 
-use duckdb::Connection;
-
 use super::MeasureError;
 use crate::analysis::indicators::Tallies;
 use crate::analysis::kde::{Support, WeightedPoint};
 use crate::figure::Figure;
 use crate::release::Release;
 use crate::spatial::SsbProjection;
-use crate::store::queries::{self, IncidentFilter};
+use crate::store::{Database, Handle, IncidentFilter};
 
 /// The incident data a measurement reads.
 #[derive(Clone, Copy)]
 pub enum Incidents<'a> {
     /// Raw (snapped) incidents: exact counts, for the analyst role.
-    Raw(&'a Connection),
+    Raw(Handle<'a>),
     /// The public release: noisy counts for fixed units only.
     Released(&'a Release),
 }
@@ -26,8 +24,8 @@ impl Incidents<'_> {
     /// Before and after it a count is missing, not zero.
     pub fn years(&self, source: Option<&str>) -> Result<Option<(i32, i32)>, MeasureError> {
         Ok(match (self, source) {
-            (Incidents::Raw(conn), None) => queries::incident_years(conn)?,
-            (Incidents::Raw(conn), Some(source)) => crate::store::release::years_by_source(conn)?.get(source).copied(),
+            (Incidents::Raw(db), None) => db.incident_years()?,
+            (Incidents::Raw(db), Some(source)) => db.years_by_source()?.get(source).copied(),
             (Incidents::Released(release), _) => release.years(source),
         })
     }
@@ -36,7 +34,7 @@ impl Incidents<'_> {
     /// a sum over sources before one of them began would count its missing years as zeros.
     fn coverage(&self, sources: &[String]) -> Result<Option<(i32, i32)>, MeasureError> {
         let all = match self {
-            Incidents::Raw(conn) => crate::store::release::years_by_source(conn)?.into_keys().collect(),
+            Incidents::Raw(db) => db.years_by_source()?.into_keys().collect(),
             Incidents::Released(release) => release.sources(),
         };
         let mut span: Option<(i32, i32)> = None;
@@ -52,10 +50,9 @@ impl Incidents<'_> {
     /// density of these is counted with [`Incidents::support`]).
     pub fn points(&self, filter: &IncidentFilter, weighted: bool) -> Result<Vec<WeightedPoint>, MeasureError> {
         match self {
-            Incidents::Raw(conn) => Ok(queries::incident_points(conn, filter)?
-                .into_iter()
-                .map(|(x, y, w)| WeightedPoint { x, y, weight: if weighted { w } else { 1.0 } })
-                .collect()),
+            Incidents::Raw(db) => {
+                Ok(db.incident_points(filter)?.into_iter().map(|(x, y, w)| WeightedPoint { x, y, weight: if weighted { w } else { 1.0 } }).collect())
+            }
             Incidents::Released(release) => {
                 refuse_unreleased(filter, weighted)?;
                 let projection = SsbProjection::new();
@@ -85,8 +82,8 @@ impl Incidents<'_> {
     pub fn tallies(&self, from: i32, to: i32) -> Result<Tallies, MeasureError> {
         let mut tallies = Tallies::new();
         match self {
-            Incidents::Raw(conn) => {
-                for (code, source, y, category, n) in queries::incident_tallies(conn, from, to)? {
+            Incidents::Raw(db) => {
+                for (code, source, y, category, n) in db.incident_tallies(from, to)? {
                     let t = tallies.entry((code, source, y)).or_default();
                     t.total += Figure::exact(n);
                     *t.categories.entry(category).or_default() += Figure::exact(n);
@@ -116,8 +113,8 @@ impl Incidents<'_> {
     /// began is left out, not counted as its zero.
     pub fn series(&self, code: Option<&str>, filter: &IncidentFilter, monthly: bool) -> Result<Vec<(i32, u32, Figure)>, MeasureError> {
         match self {
-            Incidents::Raw(conn) => {
-                let counted = queries::incident_series(conn, code, filter, monthly)?;
+            Incidents::Raw(db) => {
+                let counted = db.incident_series(code, filter, monthly)?;
                 Ok(zero_filled(&counted, self.coverage(&filter.sources)?, monthly).into_iter().map(|(y, m, n)| (y, m, Figure::exact(n))).collect())
             }
             Incidents::Released(release) => released_series(release, code, filter, monthly, self.coverage(&filter.sources)?),

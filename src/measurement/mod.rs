@@ -22,6 +22,7 @@ pub use series::{Series, SeriesParams, series};
 use crate::analysis::indicators::{self, AreaBasis, AreaInfo, Indicator};
 use crate::analysis::kde::WeightedPoint;
 use crate::config::{Config, LayerKind};
+use crate::store::Database;
 use crate::store::{StoreError, queries};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,13 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use duckdb::Connection;
-
 use super::build::{BuildInput, ReleaseArea, build};
 use super::ledger::{Decision, Entry, decide};
 use super::{Release, Spent, source_year_key};
 use crate::config::{Config, LayerKind};
-use crate::store::{StoreError, queries, release as stored};
+use crate::store::{Database, Store, StoreError, release as stored};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReleaseError {
@@ -34,32 +32,32 @@ pub struct Published {
 }
 
 /// The newest stored release.
-pub fn latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
-    stored::latest(conn)?.map(Release::from_stored).transpose()
+pub fn latest(db: &dyn Database) -> Result<Option<Release>, ReleaseError> {
+    db.release(None)?.map(Release::from_stored).transpose()
 }
 
 /// The newest stored release for a reading command, which never publishes: with whether the data
 /// or the budget changed since it was built (the caller says so). Without delbydeler the release
 /// is empty, as the server's is.
-pub fn for_reading(conn: &Connection, config: &Config) -> Result<(Release, bool), ReleaseError> {
-    let Some(release) = latest(conn)? else {
-        return match input(conn, config, None) {
+pub fn for_reading(db: &dyn Database, config: &Config) -> Result<(Release, bool), ReleaseError> {
+    let Some(release) = latest(db)? else {
+        return match input(db, config, None) {
             Err(ReleaseError::NoAreas) => Ok((empty(config), false)),
             Err(e) => Err(e),
             Ok(_) => Err(ReleaseError::None),
         };
     };
-    let stale = is_stale(conn, config, &release)?;
+    let stale = is_stale(db, config, &release)?;
     Ok((release, stale))
 }
 
 /// For a reading command on a database that has never had a release: the first one, published by
 /// `reader` and said so (the first measurement of every source-year, as a server's first start
 /// would make). Once one exists, reading never publishes again ([`for_reading`]).
-pub fn first_or_newest(conn: &mut Connection, config: &Config, reader: &str) -> Result<(Release, bool), ReleaseError> {
-    match for_reading(conn, config) {
+pub fn first_or_newest(db: &mut Store, config: &Config, reader: &str) -> Result<(Release, bool), ReleaseError> {
+    match for_reading(db, config) {
         Err(ReleaseError::None) => {
-            let published = publish(conn, config, reader, "publish (first release)")?;
+            let published = publish(db, config, reader, "publish (first release)")?;
             eprintln!(
                 "note: the database had no public release; published release {} (the first measurement of every source-year).",
                 published.release.version
@@ -72,9 +70,9 @@ pub fn first_or_newest(conn: &mut Connection, config: &Config, reader: &str) -> 
 
 /// The ledger by source-year key; a source-year the ledger does not hold yet starts from what the
 /// newest release says it spent (releases built before the ledger existed).
-fn ledger(conn: &Connection, spent_before: &BTreeMap<String, Spent>) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
+fn ledger(db: &dyn Database, spent_before: &BTreeMap<String, Spent>) -> Result<BTreeMap<String, Vec<Entry>>, StoreError> {
     let mut out: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-    for row in stored::ledger(conn)? {
+    for row in db.release_ledger()? {
         out.entry(source_year_key(&row.source, row.year)).or_default().push(Entry { round: row.round, rho: row.rho, hash: row.hash });
     }
     for (key, spent) in spent_before {
@@ -88,8 +86,9 @@ fn ledger(conn: &Connection, spent_before: &BTreeMap<String, Spent>) -> Result<B
 }
 
 /// Reads everything a build needs.
-pub fn input(conn: &Connection, config: &Config, previous: Option<Release>) -> Result<BuildInput, ReleaseError> {
-    let areas: Vec<ReleaseArea> = queries::areas(conn, &config.project.assign_layer)?
+pub fn input(db: &dyn Database, config: &Config, previous: Option<Release>) -> Result<BuildInput, ReleaseError> {
+    let areas: Vec<ReleaseArea> = db
+        .areas(&config.project.assign_layer)?
         .into_iter()
         .map(|a| ReleaseArea { code: a.code, bydel: a.parent_code.unwrap_or_default(), polygon: a.polygon })
         .collect();
@@ -98,31 +97,31 @@ pub fn input(conn: &Connection, config: &Config, previous: Option<Release>) -> R
     }
     let categories: BTreeMap<String, Vec<String>> =
         config.layers_of(LayerKind::Incidents).filter_map(|l| Some((l.source.clone()?, l.categories.clone().unwrap_or_default()))).collect();
-    let keyed = stored::keyed_sources(conn)?;
-    let spent_before = match stored::latest(conn)? {
+    let keyed = db.keyed_sources()?;
+    let spent_before = match db.release(None)? {
         Some(newest) => serde_json::from_str(&newest.spent)?,
         None => BTreeMap::new(),
     };
     Ok(BuildInput {
         areas,
-        tallies: stored::tallies(conn, config.project.release_max_per_key)?,
-        years: stored::years_by_source(conn)?,
+        tallies: db.release_tallies(config.project.release_max_per_key)?,
+        years: db.years_by_source()?,
         categories,
-        housing: queries::housing_sites(conn)?,
-        secret: stored::secret(conn)?,
+        housing: db.housing_sites()?,
+        secret: db.release_secret()?,
         budget: config.project.release,
         cap: config.project.release_cap,
         keyed,
         max_per_key: config.project.release_max_per_key,
-        ledger: ledger(conn, &spent_before)?,
+        ledger: ledger(db, &spent_before)?,
         previous,
         k: config.project.min_count,
     })
 }
 
 /// The newest release if it can still be read (one from an older bomiljo cannot: it is rebuilt).
-fn readable_latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
-    match latest(conn) {
+fn readable_latest(db: &dyn Database) -> Result<Option<Release>, ReleaseError> {
+    match latest(db) {
         Err(ReleaseError::Outdated(why)) => {
             tracing::warn!("the stored release is from an older bomiljo ({why}): rebuilding it");
             Ok(None)
@@ -132,15 +131,15 @@ fn readable_latest(conn: &Connection) -> Result<Option<Release>, ReleaseError> {
 }
 
 /// Builds and stores a new release version; `built_by` is the person or process that publishes.
-pub fn publish(conn: &mut Connection, config: &Config, built_by: &str, role: &str) -> Result<Published, ReleaseError> {
+pub fn publish(db: &mut Store, config: &Config, built_by: &str, role: &str) -> Result<Published, ReleaseError> {
     let started = std::time::Instant::now();
-    let previous = readable_latest(conn)?;
-    let input = input(conn, config, previous)?;
-    publish_from(conn, (built_by, role), &input, started)
+    let previous = readable_latest(db)?;
+    let input = input(db, config, previous)?;
+    publish_from(db, (built_by, role), &input, started)
 }
 
 /// Builds and stores a release from input already read.
-fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &BuildInput, started: std::time::Instant) -> Result<Published, ReleaseError> {
+fn publish_from(db: &mut Store, (built_by, role): (&str, &str), input: &BuildInput, started: std::time::Instant) -> Result<Published, ReleaseError> {
     let read = started.elapsed();
     let report = build(input);
     let built = started.elapsed();
@@ -152,7 +151,7 @@ fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &B
         .iter()
         .map(|(source, year, e)| stored::LedgerRow { source: source.clone(), year: *year, round: e.round, rho: e.rho, hash: e.hash.clone() })
         .collect();
-    (release.version, release.built_at) = stored::save(conn, built_by, &settings, &spent, &release.rows(), &ledger)?;
+    (release.version, release.built_at) = db.save_release(built_by, &settings, &spent, &release.rows(), &ledger)?;
     tracing::info!(
         version = release.version,
         read_ms = read.as_millis(),
@@ -161,7 +160,7 @@ fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &B
         "built the public release"
     );
     let remeasured: Vec<String> = report.measured.iter().map(|(s, y, _)| source_year_key(s, *y)).collect();
-    crate::store::audit::record(conn, built_by, role, "release", &format!("version {}", release.version), Some(remeasured.len() as i64))?;
+    db.audit(built_by, role, "release", &format!("version {}", release.version), Some(remeasured.len() as i64))?;
     Ok(Published { release, remeasured, seconds: started.elapsed().as_secs_f64() })
 }
 
@@ -171,17 +170,17 @@ fn publish_from(conn: &mut Connection, (built_by, role): (&str, &str), input: &B
 ///
 /// Without delbydeler there is nothing to count incidents in: the release is then empty (version
 /// 0, not stored), and every public figure says "ingen data" until the areas are imported.
-pub fn current(conn: &mut Connection, config: &Config, built_by: &str, role: &str) -> Result<Release, ReleaseError> {
+pub fn current(db: &mut Store, config: &Config, built_by: &str, role: &str) -> Result<Release, ReleaseError> {
     let started = std::time::Instant::now();
-    let previous = readable_latest(conn)?;
+    let previous = readable_latest(db)?;
     let up_to_date = match &previous {
-        Some(release) => !is_stale(conn, config, release).or_else(|e| if matches!(e, ReleaseError::NoAreas) { Ok(true) } else { Err(e) })?,
+        Some(release) => !is_stale(db, config, release).or_else(|e| if matches!(e, ReleaseError::NoAreas) { Ok(true) } else { Err(e) })?,
         None => false,
     };
     if up_to_date {
         return Ok(previous.expect("checked above"));
     }
-    let input = match input(conn, config, previous) {
+    let input = match input(db, config, previous) {
         Ok(input) => input,
         Err(ReleaseError::NoAreas) => {
             tracing::warn!("no delbydeler imported: the public release is empty until they are");
@@ -189,7 +188,7 @@ pub fn current(conn: &mut Connection, config: &Config, built_by: &str, role: &st
         }
         Err(e) => return Err(e),
     };
-    Ok(publish_from(conn, (built_by, role), &input, started)?.release)
+    Ok(publish_from(db, (built_by, role), &input, started)?.release)
 }
 
 /// A release with no counts: what the public sees before any delbydel is imported.
@@ -214,14 +213,14 @@ fn empty(config: &Config) -> Release {
 }
 
 /// Whether the data or the budget changed since the release was built.
-pub fn is_stale(conn: &Connection, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
+pub fn is_stale(db: &dyn Database, config: &Config, release: &Release) -> Result<bool, ReleaseError> {
     if release.settings.budget != config.project.release
         || release.settings.cap != config.project.release_cap
-        || release.settings.years != stored::years_by_source(conn)?
+        || release.settings.years != db.years_by_source()?
     {
         return Ok(true);
     }
-    let tallies = stored::tallies(conn, config.project.release_max_per_key)?;
+    let tallies = db.release_tallies(config.project.release_max_per_key)?;
     let hashes: BTreeMap<String, String> =
         super::build::tallies_by_key(&tallies).into_iter().map(|(key, tallies)| (key, super::build::tally_hash(&tallies, &config.project.release))).collect();
     let empty = super::build::tally_hash(&[], &config.project.release);
@@ -239,18 +238,18 @@ pub struct Cost {
     pub rho_after: f64,
 }
 
-/// The cost of the next release on the data `conn` sees (an import's transaction, say): every
+/// The cost of the next release on the data `db` sees (an import's transaction, say): every
 /// source-year it would measure afresh or find frozen; source-years it repeats cost nothing.
-pub fn pending(conn: &Connection, config: &Config) -> Result<Vec<Cost>, ReleaseError> {
-    let spent_before: BTreeMap<String, Spent> = match stored::latest(conn)? {
+pub fn pending(db: &dyn Database, config: &Config) -> Result<Vec<Cost>, ReleaseError> {
+    let spent_before: BTreeMap<String, Spent> = match db.release(None)? {
         Some(newest) => serde_json::from_str(&newest.spent)?,
         None => BTreeMap::new(),
     };
-    let ledger = ledger(conn, &spent_before)?;
+    let ledger = ledger(db, &spent_before)?;
     let budget = &config.project.release;
-    let tallies = super::build::tallies_by_key(&stored::tallies(conn, config.project.release_max_per_key)?);
+    let tallies = super::build::tallies_by_key(&db.release_tallies(config.project.release_max_per_key)?);
     let mut out = Vec::new();
-    for (source, (first, last)) in stored::years_by_source(conn)? {
+    for (source, (first, last)) in db.years_by_source()? {
         for year in first..=last {
             let key = source_year_key(&source, year);
             let hash = super::build::tally_hash(tallies.get(&key).map_or(&[][..], Vec::as_slice), budget);
@@ -265,8 +264,8 @@ pub fn pending(conn: &Connection, config: &Config) -> Result<Vec<Cost>, ReleaseE
 
 /// The privacy cost of the next release in words, for an import's report
 /// ([`crate::import::Consequences`]).
-pub fn cost_lines(conn: &Connection, config: &Config) -> Vec<String> {
-    let costs = match pending(conn, config) {
+pub fn cost_lines(db: &dyn Database, config: &Config) -> Vec<String> {
+    let costs = match pending(db, config) {
         Ok(costs) => costs,
         Err(e) => return vec![format!("privacy: the cost of the next public release could not be worked out ({e})")],
     };

@@ -56,7 +56,7 @@ pub fn write(
     let bydel_names = &geography.bydel_names;
     let hot = policy.apply(measurement::hotspots(geography, incidents, config, &HotspotParams { year: Some(year), ..HotspotParams::default() })?);
     let experience = match incidents {
-        Incidents::Raw(conn) => policy.apply(measurement::before_after(conn, &BeforeAfterParams::default())?).conclusion_nb,
+        Incidents::Raw(db) => policy.apply(measurement::before_after(&db, &BeforeAfterParams::default())?).conclusion_nb,
         Incidents::Released(release) => release.settings.before_after.conclusion_nb.clone(),
     };
     // Over every year with data from every source; too few years is said, not left blank.

@@ -14,8 +14,6 @@
 
 use std::collections::HashMap;
 
-use duckdb::Connection;
-
 use crate::analysis::grid::Grid;
 use crate::analysis::kde::{Quartic, kde};
 use crate::analysis::network::NearestOnNetwork;
@@ -29,7 +27,7 @@ use crate::measurement::Incidents;
 use crate::privacy::Policy;
 use crate::release::Release;
 use crate::spatial::Metres;
-use crate::store::{StoreError, queries};
+use crate::store::{Database, Handle, StoreError, queries};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SitingError {
@@ -130,11 +128,12 @@ impl SiteMetrics<'_> {
 
 /// For each `departures_within` of the rules, the layer's stops weighted by their departures per
 /// hour in the window; a layer whose stops carry no timetable gets none.
-fn departure_indexes(conn: &Connection, rules: &RuleSet) -> Result<HashMap<(String, ServiceWindow), PointIndex>, SitingError> {
+fn departure_indexes(db: Handle<'_>, rules: &RuleSet) -> Result<HashMap<(String, ServiceWindow), PointIndex>, SitingError> {
     let mut out = HashMap::new();
     for metric in rules.metrics() {
         let Metric::DeparturesWithin { layer, window, .. } = metric else { continue };
-        let stops: Vec<queries::PointRow> = queries::tagged_points(conn, &layer)?
+        let stops: Vec<queries::PointRow> = db
+            .tagged_points(&layer)?
             .into_iter()
             .enumerate()
             .filter_map(|(i, p)| Some(queries::PointRow { id: i.to_string(), x: p.x, y: p.y, weight: p.tags.get(window.tag())?.parse().ok()? }))
@@ -149,7 +148,7 @@ fn departure_indexes(conn: &Connection, rules: &RuleSet) -> Result<HashMap<(Stri
 impl SitingContext {
     /// Builds on the spine's [`SpatialIndex`] (point layers, areas); adds what only siting
     /// needs: polygon-edge indexes, the population raster, open housing and incident density.
-    pub fn build(conn: &Connection, config: &Config, index: Arc<SpatialIndex>, release: &Release) -> Result<SitingContext, SitingError> {
+    pub fn build(db: Handle<'_>, config: &Config, index: Arc<SpatialIndex>, release: &Release) -> Result<SitingContext, SitingError> {
         let rules = crate::siting::rules::load(&config.project.rules, config)?;
         let mut polygons = HashMap::new();
         for metric in rules.metrics() {
@@ -157,7 +156,7 @@ impl SitingContext {
                 continue;
             };
             if config.layer(&layer)?.geometry == GeometryType::Polygon {
-                let shapes: Vec<_> = queries::feature_polygons(conn, &layer)?.into_iter().map(|a| a.polygon).collect();
+                let shapes: Vec<_> = db.feature_polygons(&layer)?.into_iter().map(|a| a.polygon).collect();
                 polygons.insert(layer.clone(), PolygonIndex::new(&shapes));
             }
         }
@@ -166,7 +165,7 @@ impl SitingContext {
         let raster = if areas.is_empty() { Grid::covering([0.0, 0.0, RASTER_M, RASTER_M], Metres(RASTER_M)) } else { Grid::covering(bbox, Metres(RASTER_M)) };
         let mut population = Vec::new();
         for layer in config.population_layers() {
-            population.extend(queries::points(conn, "features", layer)?);
+            population.extend(db.feature_points(layer)?);
         }
         let has_population = !population.is_empty();
         let residents = spread_population(&raster, &population, rules.population_cell_m);
@@ -178,14 +177,14 @@ impl SitingContext {
             }),
             None => vec![true; raster.len()],
         };
-        let housing: Vec<_> = queries::housing_sites(conn)?.into_iter().filter(|h| h.closed.is_none()).collect();
+        let housing: Vec<_> = db.housing_sites()?.into_iter().filter(|h| h.closed.is_none()).collect();
         let housing_index = PointIndex::new(housing.iter().map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: h.units as f64 }).collect());
         let bases =
             PointIndex::new(housing.iter().filter(|h| h.has_staff_base).map(|h| queries::PointRow { id: h.id.clone(), x: h.x, y: h.y, weight: 1.0 }).collect());
-        let raw_density = IncidentDensity::latest_year(Incidents::Raw(conn), &raster, &residents)?;
+        let raw_density = IncidentDensity::latest_year(Incidents::Raw(db), &raster, &residents)?;
         let released_density = IncidentDensity::latest_year(Incidents::Released(release), &raster, &residents)?;
-        let travel = Travel::build(conn, &rules, &index, &polygons, &bases_of(&housing))?;
-        let departures = departure_indexes(conn, &rules)?;
+        let travel = Travel::build(db, &rules, &index, &polygons, &bases_of(&housing))?;
+        let departures = departure_indexes(db, &rules)?;
         let metrics = rules.metrics();
         let slots = metrics.iter().enumerate().map(|(i, m)| (m.clone(), i)).collect();
         let assign_layer = config.project.assign_layer.clone();
@@ -337,7 +336,7 @@ impl Travel {
     /// The network of the rule file's `[network]`, or `None` when none is configured or its
     /// layer holds no streets.
     fn build(
-        conn: &Connection,
+        db: Handle<'_>,
         rules: &RuleSet,
         index: &SpatialIndex,
         polygons: &HashMap<String, PolygonIndex>,
@@ -346,7 +345,7 @@ impl Travel {
         let Some(profile) = &rules.network else {
             return Ok(None);
         };
-        let Some(network) = Network::from_store(conn, profile)? else {
+        let Some(network) = Network::from_store(&db, profile)? else {
             return Ok(None);
         };
         let mut walk_from = HashMap::new();

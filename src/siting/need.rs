@@ -28,6 +28,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::store::Database;
 use crate::store::queries::{HousingSite, NeedRow};
 use crate::store::scenarios::Scenario;
 

@@ -5,12 +5,14 @@
 //! a cloned connection into `spawn_blocking`.
 
 pub mod audit;
+mod database;
 pub mod geoparquet;
 pub mod ops;
 pub mod queries;
 pub mod release;
 pub mod scenarios;
 
+pub use database::{Database, Handle, Sealed};
 pub use queries::{AreaColumn, AreaRow, CountsBySourceYear, FeaturePage, HousingSite, IncidentFilter, PointRow, StoredFeature};
 pub mod tokens;
 pub mod write;
@@ -74,6 +76,12 @@ pub enum OpenMode {
     MustExist,
 }
 
+impl Database for Store {
+    fn sql(&self, _: Sealed) -> &Connection {
+        &self.conn
+    }
+}
+
 /// An open bomiljo database.
 pub struct Store {
     conn: Connection,
@@ -117,12 +125,16 @@ impl Store {
         &self.path
     }
 
+    /// The connection itself, for tests that read or tamper with the database as an attacker
+    /// would (built with the `testing` feature only; bomiljo's own code goes through [`Database`]).
+    #[cfg(feature = "testing")]
     pub fn conn(&self) -> &Connection {
         &self.conn
     }
 
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
+    /// The database lent for one piece of work (see [`Database`]).
+    pub fn handle(&self) -> Handle<'_> {
+        Handle(&self.conn)
     }
 
     /// Runs `work` with DuckDB's buffer pool limited to [`IMPORT_MEMORY_LIMIT`] (file databases
@@ -147,15 +159,11 @@ impl Store {
         Ok(result)
     }
 
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        schema_version(&self.conn)
-    }
-
     fn migrate(&self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL)")
             .map_err(|source| StoreError::Migrate { version: 0, source })?;
-        let current = self.schema_version()?;
+        let current = schema_version(&self.conn)?;
         if current > SCHEMA_VERSION {
             return Err(StoreError::TooNew { path: self.path.clone(), found: current });
         }
@@ -174,122 +182,23 @@ impl Store {
         Ok(())
     }
 
-    /// Every area of an areas layer, ordered by code.
-    pub fn areas(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
-        queries::areas(&self.conn, layer)
+    /// Writes a new release version and its ledger entries in one transaction (see
+    /// [`release::save`]); its version and build time.
+    pub fn save_release(
+        &mut self,
+        built_by: &str,
+        settings: &str,
+        spent: &str,
+        rows: &[release::ReleasedRow],
+        ledger: &[release::LedgerRow],
+    ) -> Result<(i64, String), StoreError> {
+        release::save(&mut self.conn, built_by, settings, spent, rows, ledger)
     }
 
-    /// The points of a point layer (points of interest, population, housing), with weights.
-    pub fn points(&self, layer: &crate::config::Layer) -> Result<Vec<PointRow>, StoreError> {
-        queries::points(&self.conn, write::Table::for_kind(layer.kind).name(), &layer.name)
-    }
-
-    /// Residents per delbydel from population layers of points (grid cells are weighted by area
-    /// by the caller).
-    pub fn population_by_area(&self) -> Result<std::collections::BTreeMap<String, f64>, StoreError> {
-        queries::population_by_area(&self.conn)
-    }
-
-    /// The polygons of a layer of features (commercial land, water, population cells).
-    pub fn feature_polygons(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
-        queries::feature_polygons(&self.conn, layer)
-    }
-
-    /// The points of a layer of features, by its name.
-    pub fn feature_points(&self, layer: &str) -> Result<Vec<PointRow>, StoreError> {
-        queries::points(&self.conn, "features", layer)
-    }
-
-    /// The lines of a street layer with their kept tags.
-    pub fn streets(&self, layer: &str) -> Result<Vec<queries::StreetRow>, StoreError> {
-        queries::streets(&self.conn, layer)
-    }
-
-    /// Records an action in the audit log.
-    pub fn audit(&self, actor: &str, role: &str, action: &str, target: &str, amount: Option<i64>) -> Result<(), StoreError> {
-        audit::record(&self.conn, actor, role, action, target, amount)
-    }
-
-    /// The newest `limit` audit events.
-    pub fn audit_events(&self, limit: usize) -> Result<Vec<audit::Event>, StoreError> {
-        audit::list(&self.conn, limit)
-    }
-
-    /// Creates a token for `role` and returns its secret (shown once).
-    pub fn create_token(&self, name: &str, role: crate::privacy::Role, valid_days: Option<u32>) -> Result<String, StoreError> {
-        tokens::create(&self.conn, name, role, valid_days)
-    }
-
-    /// Every token (never a secret).
-    pub fn tokens(&self) -> Result<Vec<tokens::TokenInfo>, StoreError> {
-        tokens::list(&self.conn)
-    }
-
-    /// Revokes every active token named `name`; how many.
-    pub fn revoke_token(&self, name: &str) -> Result<usize, StoreError> {
-        tokens::revoke(&self.conn, name)
-    }
-
-    /// A layer's imports, newest first.
-    pub fn history(&self, layer: &str) -> Result<Vec<write::HistoryEntry>, StoreError> {
-        write::history(&self.conn, layer)
-    }
-
-    /// Problems of the database against the configuration (`bomiljo check`).
-    pub fn check(&self, config: &crate::config::Config) -> Result<Vec<String>, StoreError> {
-        ops::check(&self.conn, config)
-    }
-
-    /// What each layer's stored features cover (the collections' extents).
-    pub fn layer_extents(&self) -> Result<std::collections::BTreeMap<String, queries::LayerExtent>, StoreError> {
-        queries::layer_extents(&self.conn)
-    }
-
-    /// Rows per layer.
-    pub fn layer_counts(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
-        queries::layer_counts(&self.conn)
-    }
-
-    /// Stored points outside every area, per layer: (layer, outside, total).
-    pub fn unassigned_points(&self) -> Result<Vec<(String, u64, u64)>, StoreError> {
-        queries::unassigned_points(&self.conn)
-    }
-
-    /// Every layer and the logs as Parquet files in `dir` (see [`ops::export_parquet`]).
-    pub fn export_parquet(&self, config: &crate::config::Config, dir: &Path) -> Result<Vec<(PathBuf, i64)>, StoreError> {
-        ops::export_parquet(&self.conn, config, dir)
-    }
-
-    /// Every layer as GeoParquet in `dir` (see [`geoparquet::export`]).
-    pub fn export_geoparquet(
-        &self,
-        config: &crate::config::Config,
-        dir: &Path,
-        with_housing: bool,
-        measures: &[geoparquet::AreaMeasures],
-    ) -> Result<Vec<geoparquet::Exported>, StoreError> {
-        geoparquet::export(&self.conn, config, dir, with_housing, measures)
-    }
-
-    /// Every row of the configured need layers, by year, bydel and group.
-    pub fn need_survey(&self, config: &crate::config::Config) -> Result<Vec<queries::NeedRow>, StoreError> {
-        let layers: Vec<&str> = config.layers_of(crate::config::LayerKind::Need).map(|l| l.name.as_str()).collect();
-        queries::need_survey(&self.conn, &layers)
-    }
-
-    /// Every housing site, open or closed.
-    pub fn housing_sites(&self) -> Result<Vec<queries::HousingSite>, StoreError> {
-        queries::housing_sites(&self.conn)
-    }
-
-    /// Every point of a layer with its name and kept source columns.
-    pub fn tagged_points(&self, layer: &str) -> Result<Vec<queries::TaggedPoint>, StoreError> {
-        queries::tagged_points(&self.conn, layer)
-    }
-
-    /// Every saved siting scenario, newest first.
-    pub fn scenarios(&self) -> Result<Vec<scenarios::Scenario>, StoreError> {
-        scenarios::list(&self.conn)
+    /// Writes everything committed into the database file (DuckDB keeps recent commits in its
+    /// write-ahead log until then).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("CHECKPOINT").map_err(StoreError::query("checkpointing the database"))
     }
 
     /// Hands the connection to the server.
@@ -322,8 +231,17 @@ pub struct SharedStore {
 }
 
 impl SharedStore {
-    /// Runs `f` on a connection of its own on the blocking thread pool.
+    /// Runs `f` on a handle of its own on the blocking thread pool.
     pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Handle<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run_sql(move |conn| f(Handle(conn))).await
+    }
+
+    /// [`SharedStore::run`] for the store's own queries.
+    async fn run_sql<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -357,29 +275,29 @@ impl SharedStore {
     /// Every area of an areas layer, ordered by code.
     pub async fn areas(&self, layer: &str) -> Result<Vec<AreaRow>, StoreError> {
         let layer = layer.to_string();
-        self.run(move |conn| queries::areas(conn, &layer)).await
+        self.run_sql(move |conn| queries::areas(conn, &layer)).await
     }
 
     /// A page of a layer's features, and how many match in all.
     pub async fn layer_features(&self, layer: &crate::config::Layer, page: FeaturePage) -> Result<(Vec<StoredFeature>, u64), StoreError> {
         let (table, name) = (write::Table::for_kind(layer.kind).name(), layer.name.clone());
-        self.run(move |conn| queries::layer_features(conn, &page.query(table, &name))).await
+        self.run_sql(move |conn| queries::layer_features(conn, &page.query(table, &name))).await
     }
 
     /// Rows per layer.
     pub async fn layer_counts(&self) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
-        self.run(queries::layer_counts).await
+        self.run_sql(queries::layer_counts).await
     }
 
     /// Incidents per source and year in one delbydel or bydel.
     pub async fn incident_counts(&self, column: AreaColumn, code: &str) -> Result<CountsBySourceYear, StoreError> {
         let code = code.to_string();
-        self.run(move |conn| queries::incident_counts(conn, column, &code)).await
+        self.run_sql(move |conn| queries::incident_counts(conn, column, &code)).await
     }
 
     /// Incident counts per square cell of `cell_m` metres inside a box: (cell min x, min y, count).
     pub async fn incident_grid(&self, filter: IncidentFilter, cell_m: f64, bbox: [f64; 4]) -> Result<Vec<(f64, f64, u64)>, StoreError> {
-        self.run(move |conn| queries::incident_grid(conn, &filter, cell_m, bbox)).await
+        self.run_sql(move |conn| queries::incident_grid(conn, &filter, cell_m, bbox)).await
     }
 }
 
@@ -399,7 +317,7 @@ mod tests {
         let path = dir.path().join("t.duckdb");
         drop(Store::open(&path, OpenMode::CreateIfMissing).unwrap());
         let store = Store::open(&path, OpenMode::MustExist).unwrap();
-        let rows: i64 = store.conn().query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0)).unwrap();
+        let rows: i64 = store.conn.query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0)).unwrap();
         assert_eq!(rows, SCHEMA_VERSION);
     }
 

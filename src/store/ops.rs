@@ -49,6 +49,22 @@ pub fn read_parquet_f64(path: &Path, columns: &[&str]) -> Result<Vec<Vec<f64>>, 
     Ok(out)
 }
 
+/// Every cell of a Parquet file as text (dates as YYYY-MM-DD, decimals in full; a null as ""),
+/// with the column names: the import reads Parquet as it reads CSV.
+pub fn read_parquet_text(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), StoreError> {
+    let what = "cannot read as Parquet";
+    let conn = Connection::open_in_memory().map_err(StoreError::query(what))?;
+    let mut stmt = conn.prepare("SELECT COLUMNS(*)::VARCHAR FROM read_parquet(?)").map_err(StoreError::query(what))?;
+    let mut rows = stmt.query([path.to_string_lossy().to_string()]).map_err(StoreError::query(what))?;
+    let columns: Vec<String> = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(StoreError::query(what))? {
+        let cells = (0..columns.len()).map(|i| row.get::<_, Option<String>>(i).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>();
+        out.push(cells.map_err(StoreError::query(what))?);
+    }
+    Ok((columns, out))
+}
+
 /// Problems found by [`check`], one sentence each.
 pub fn check(conn: &Connection, config: &Config) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();

@@ -295,12 +295,14 @@ pub struct PendingImport<'c> {
     pub written: Written,
 }
 
-impl PendingImport<'_> {
+impl super::Database for PendingImport<'_> {
     /// The transaction's view of the database (it sees the staged rows).
-    pub fn conn(&self) -> &Connection {
+    fn sql(&self, _: super::Sealed) -> &Connection {
         &self.tx
     }
+}
 
+impl PendingImport<'_> {
     /// Gives every stored point a new delbydel and bydel from `locate`, inside this import's
     /// transaction: used when the areas themselves are (re-)imported. Returns the points updated.
     pub fn reassign_points(&self, locate: impl Fn(f64, f64) -> Option<(String, Option<String>)>) -> Result<u64, StoreError> {
@@ -347,14 +349,14 @@ impl PendingImport<'_> {
 /// after it. Only the areas table, whose key forbids two rows with one id even for a moment,
 /// is staged first when appending.
 pub fn stage<'c>(
-    conn: &'c mut Connection,
+    store: &'c mut super::Store,
     layer: &Layer,
     meta: &ImportMeta,
     batches: &mut dyn Iterator<Item = Result<EncodedRows, StoreError>>,
 ) -> Result<PendingImport<'c>, StoreError> {
     let table = Table::for_kind(layer.kind);
     let t = table.name();
-    let tx = conn.transaction().map_err(StoreError::query("starting the import transaction"))?;
+    let tx = store.conn.transaction().map_err(StoreError::query("starting the import transaction"))?;
     let import_id: i64 =
         tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM import_log", [], |r| r.get(0)).map_err(StoreError::query("reading the import log"))?;
     let mut written = Written { import_id, ..Written::default() };
@@ -440,11 +442,11 @@ pub struct EncodedRows {
 
 impl<'l> RowEncoder<'l> {
     /// The encoder for `layer`'s table, with the columns the database has.
-    pub fn new(conn: &Connection, layer: &'l Layer) -> Result<RowEncoder<'l>, StoreError> {
+    pub fn new(store: &super::Store, layer: &'l Layer) -> Result<RowEncoder<'l>, StoreError> {
         let table = Table::for_kind(layer.kind);
         let name = table.name();
         let what = || format!("reading the columns of {name}");
-        let mut stmt = conn.prepare(&format!("SELECT column_name, column_type FROM (DESCRIBE {name})")).map_err(StoreError::query(what()))?;
+        let mut stmt = store.conn.prepare(&format!("SELECT column_name, column_type FROM (DESCRIBE {name})")).map_err(StoreError::query(what()))?;
         let described: Vec<(String, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(StoreError::query(what()))?
@@ -645,10 +647,10 @@ pub fn history(conn: &Connection, layer: &str) -> Result<Vec<HistoryEntry>, Stor
 /// rows it superseded come back from the history, in one transaction the caller commits.
 /// `written.rows` counts the rows restored and `written.replaced` the rows removed. `Ok(None)`
 /// when the layer has no import left to undo.
-pub fn undo_last<'c>(conn: &'c mut Connection, layer: &Layer) -> Result<Option<PendingImport<'c>>, StoreError> {
+pub fn undo_last<'c>(store: &'c mut super::Store, layer: &Layer) -> Result<Option<PendingImport<'c>>, StoreError> {
     let t = Table::for_kind(layer.kind).name();
     let what = || format!("undoing the last import of {}", layer.name);
-    let tx = conn.transaction().map_err(StoreError::query(what()))?;
+    let tx = store.conn.transaction().map_err(StoreError::query(what()))?;
     let last: Option<i64> = tx
         .query_row("SELECT max(id) FROM import_log WHERE layer = ? AND undone_at IS NULL", params![layer.name], |r| r.get(0))
         .map_err(StoreError::query(what()))?;
@@ -674,7 +676,7 @@ mod tests {
     #[test]
     fn rows_stored_without_an_envelope_get_theirs() {
         let store = crate::store::Store::open_in_memory().unwrap();
-        let conn = store.conn();
+        let conn = &store.conn;
         let square = r#"{"type": "Polygon", "coordinates": [[[10, 20], [30, 20], [30, 50], [10, 50], [10, 20]]]}"#;
         conn.execute("INSERT INTO areas (layer, id, area_m2, x, y, geometry, import_id) VALUES ('delbydeler', '0101', 600, 20, 30, ?, 1)", params![square])
             .unwrap();

@@ -184,7 +184,7 @@ impl World {
         // A fixed key: the same noise every run.
         served.conn().execute_batch(&format!("INSERT INTO release_secret VALUES ('{}')", "5a".repeat(32))).unwrap();
         let config = config();
-        let release = bomiljo::release::current(served.conn_mut(), &config, "test", "system").unwrap();
+        let release = bomiljo::release::current(&mut served, &config, "test", "system").unwrap();
         let geography = Geography::load(&raw, &config).unwrap();
         let served_index = bomiljo::index::SpatialIndex::build_public(&served, &config).unwrap();
         let app = router(AppState::new(config.clone(), served).unwrap());
@@ -317,13 +317,13 @@ fn differencing_year_ranges_reveals_nothing_beyond_the_single_years() {
             bandwidth_m: 100.0,
             ..Default::default()
         };
-        let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap());
+        let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.handle()), &w.config, &params).unwrap());
         (0..surface.grid().len()).map(|i| (key(surface.grid().centre(i)), surface.values[i].map(|_| surface.density.support[i] as u64))).collect()
     };
     let (range, last, first) = (old(2023, 2024), old(2024, 2024), old(2023, 2023));
     let truth_2023: HashMap<_, _> = {
         let params = measurement::HeatParams { source: Some("police".into()), year: Some(2023), cell_m: 50.0, bandwidth_m: 100.0, ..Default::default() };
-        let raw = measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap();
+        let raw = measurement::heat(&w.geography, Incidents::Raw(w.raw.handle()), &w.config, &params).unwrap();
         (0..raw.grid().len()).map(|i| (key(raw.grid().centre(i)), raw.density.support[i] as u64)).collect()
     };
     let recovered = range
@@ -363,7 +363,7 @@ fn heat_map_differencing_recovers_nothing_from_the_release() {
     let key = |(x, y): (f64, f64)| ((x * 10.0).round() as i64, (y * 10.0).round() as i64);
     // Old: the kernel density of raw incidents, cells under k blanked.
     let params = measurement::HeatParams { source: Some("police".into()), year: Some(2024), cell_m: 25.0, bandwidth_m: 100.0, ..Default::default() };
-    let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, &params).unwrap());
+    let surface = public().apply(measurement::heat(&w.geography, Incidents::Raw(w.raw.handle()), &w.config, &params).unwrap());
     let old_cells: HashMap<_, _> = (0..surface.grid().len())
         .filter(|&i| surface.values[i].is_some_and(|v| v > 0.0))
         .map(|i| (key(surface.grid().centre(i)), surface.density.support[i] as u64))
@@ -621,7 +621,7 @@ fn row_totals_minus_categories_recover_nothing_from_the_release() {
     };
     let (mut old, mut new) = (Outcome::default(), Outcome::default());
     for year in YEARS {
-        let raw = public().apply(measurement::measure(&w.geography, Incidents::Raw(w.raw.conn()), &w.config, year, measurement::Level::Delbydel).unwrap());
+        let raw = public().apply(measurement::measure(&w.geography, Incidents::Raw(w.raw.handle()), &w.config, year, measurement::Level::Delbydel).unwrap());
         attack(serde_json::to_value(raw).unwrap().as_array().unwrap(), year, &mut old);
         attack(w.get(&format!("/api/measurement?year={year}")).as_array().unwrap(), year, &mut new);
     }
@@ -652,7 +652,7 @@ fn a_year_minus_its_months_recovers_nothing_from_the_release() {
     for source in ["police", "waste"] {
         let raw = |monthly| {
             let params = measurement::SeriesParams { code: Some("0101".into()), source: Some(source.into()), category: None, monthly, trend_years: None };
-            serde_json::to_value(public().apply(measurement::series(&w.geography, &w.config, Incidents::Raw(w.raw.conn()), &params).unwrap())).unwrap()
+            serde_json::to_value(public().apply(measurement::series(&w.geography, &w.config, Incidents::Raw(w.raw.handle()), &params).unwrap())).unwrap()
         };
         attack(&raw(false), &raw(true), source, &mut old);
         let served = |monthly: bool| w.get(&format!("/api/series?code=0101&source={source}&monthly={monthly}"));
@@ -673,7 +673,7 @@ fn the_incident_factor_of_a_public_score_is_no_fingerprint() {
     // Queried 10 m north-east of each lonely position (inside the same raster cell).
     let old_ctx = {
         let index = std::sync::Arc::new(bomiljo::index::SpatialIndex::build(&w.raw, &w.config).unwrap());
-        bomiljo::siting::SitingContext::build(w.raw.conn(), &w.config, index, &w.release).unwrap()
+        bomiljo::siting::SitingContext::build(w.raw.handle(), &w.config, index, &w.release).unwrap()
     };
     // The old public score measured raw density (what an analyst's measure now does).
     let analyst = Policy::new(Role::Analyst, K as u32);
@@ -723,7 +723,7 @@ fn probing_radii_cannot_tell_housing_sites_from_decoys() {
     };
     let old_estimate = |r: f64| -> Option<f64> {
         let params = measurement::BeforeAfterParams { radius_m: r, years: 1, source: None };
-        public().apply(measurement::before_after(w.raw.conn(), &params).unwrap()).pooled.map(|e| e.rate_ratio)
+        public().apply(measurement::before_after(&w.raw, &params).unwrap()).pooled.map(|e| e.rate_ratio)
     };
     // The public route takes no radius: the attacker can only ask the fixed result.
     let new_estimate = |_r: f64| -> Option<f64> { w.get("/api/before-after")["effect"]["change_pct"].as_f64() };

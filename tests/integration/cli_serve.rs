@@ -2,6 +2,7 @@
 //! clear start-up errors.
 
 use crate::common;
+use bomiljo::store::Database;
 
 use crate::common::{Server, bomiljo, fixture, import_ok, two_squares_db};
 
@@ -108,7 +109,7 @@ fn demo_builds_a_fictional_city_with_every_layer() {
     let out = bomiljo(&db, &["demo", "--no-serve", "--out", out_dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let counts = bomiljo::store::queries::layer_counts(store.conn()).unwrap();
+    let counts = store.layer_counts().unwrap();
     assert_eq!(counts["delbydeler"], 12);
     for layer in [
         "population",

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use crate::common::{bomiljo, query};
+use bomiljo::store::Database;
 
 fn geo_metadata(conn: &duckdb::Connection, file: &Path) -> serde_json::Value {
     let bytes: Vec<u8> = conn
@@ -37,7 +38,7 @@ fn the_geoparquet_export_reads_back_with_its_geometry_crs_and_partitions() {
     assert_eq!((column["crs"]["id"]["authority"].as_str(), column["crs"]["id"]["code"].as_i64()), (Some("EPSG"), Some(25832)));
     assert_eq!(column["covering"]["bbox"]["xmin"], serde_json::json!(["bbox", "xmin"]));
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let stored = bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap();
+    let stored = store.areas("delbydeler").unwrap();
     let mut stmt = conn.prepare("SELECT id, geometry, bbox.xmin, bbox.ymin, bbox.xmax, bbox.ymax FROM read_parquet(?) ORDER BY id").unwrap();
     let rows: Vec<(String, Vec<u8>, [f64; 4])> = stmt
         .query_map([areas.display().to_string()], |r| Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])))

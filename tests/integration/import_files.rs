@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::{bomiljo, fingerprint, fixture, import_ok, query, rectangles, two_squares_db};
+use bomiljo::store::Database;
 
 /// The police export's own column names, mapped on the command line.
 const POLICE_COLUMNS: [&str; 10] =
@@ -313,7 +314,7 @@ fn ssb_grid_statistics_keyed_by_cell_id_become_cell_squares() {
     // by the ratio of the two zones' squared scale factors: at 10.7° E, 59.9° N about
     // (0.99971 / 1.00030)² = 0.9988, so -0.12 %.
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    for cell in bomiljo::store::queries::feature_polygons(store.conn(), "population").unwrap() {
+    for cell in store.feature_polygons("population").unwrap() {
         use geo::Area;
         let area = cell.polygon.unsigned_area();
         assert!((area / 62_500.0 - 0.9988).abs() < 0.0005, "{}: {area} m²", cell.code);

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::common::{import_ok, oslo, query};
+use bomiljo::store::Database;
 
 #[test]
 fn the_97_real_delbydeler_import_with_their_bydel() {
@@ -26,7 +27,7 @@ fn the_97_real_delbydeler_import_with_their_bydel() {
         .map(|f| (f["properties"]["DELBYDEL"].as_str().unwrap().to_string(), f["properties"]["Shape_Area"].as_f64().unwrap()))
         .collect();
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    for area in bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap() {
+    for area in store.areas("delbydeler").unwrap() {
         let want = expected[&area.code];
         assert!((area.area_m2 - want).abs() / want < 0.005, "{}: {} m² vs Shape_Area {want}", area.code, area.area_m2);
     }
@@ -78,7 +79,7 @@ fn kindergartens_land_in_the_delbydel_their_file_names() {
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let mut stmt = store.conn().prepare("SELECT id, delbydel FROM features WHERE layer = 'kindergartens'").unwrap();
     let rows: Vec<(String, Option<String>)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
-    let codes: std::collections::HashSet<String> = bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap().into_iter().map(|a| a.code).collect();
+    let codes: std::collections::HashSet<String> = store.areas("delbydeler").unwrap().into_iter().map(|a| a.code).collect();
     // The file labels kindergartens in Marka "1701", which is not one of the 97 delbydel
     // polygons: those must be kept but unassigned; every other one must match the file.
     let (mut in_marka, mut agree, mut with_answer) = (0, 0, 0);
@@ -113,8 +114,8 @@ fn population_per_delbydel_is_weighted_by_area_not_taken_from_cell_centres() {
     let geography = bomiljo::measurement::Geography::load(&store, &config).unwrap();
     let weighted: HashMap<String, f64> = geography.infos.iter().map(|a| (a.code.clone(), a.population.unwrap_or(0.0))).collect();
 
-    let areas = AreaIndex::new(bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap());
-    let cells = bomiljo::store::queries::feature_polygons(store.conn(), "population").unwrap();
+    let areas = AreaIndex::new(store.areas("delbydeler").unwrap());
+    let cells = store.feature_polygons("population").unwrap();
     let (mut sampled, mut by_centre) = (HashMap::<String, f64>::new(), HashMap::<String, f64>::new());
     const N: usize = 10;
     for cell in &cells {
@@ -160,7 +161,7 @@ fn the_cell_grid_agrees_with_the_exact_test_on_oslo() {
     let db = dir.path().join("oslo.duckdb");
     import_ok(&db, "delbydeler", &oslo("delbydeler.geojson"), &[]);
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let areas = bomiljo::store::queries::areas(store.conn(), "delbydeler").unwrap();
+    let areas = store.areas("delbydeler").unwrap();
     let index = bomiljo::index::AreaIndex::new(areas.clone());
     let bounds = areas.iter().filter_map(|a| a.polygon.bounding_rect()).reduce(|a, b| {
         geo::Rect::new(
@@ -197,7 +198,7 @@ fn the_streets_of_sentrum_import_as_lines_and_come_back_as_they_were() {
     let ways = file["features"].as_array().unwrap();
     assert!(summary.contains(&format!("0 rows before, {} now", ways.len())), "{summary}");
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
-    let streets = bomiljo::store::queries::streets(store.conn(), "roads").unwrap();
+    let streets = store.streets("roads").unwrap();
     assert_eq!(streets.len(), ways.len());
     let toftes = streets.iter().filter(|s| s.name.as_deref() == Some("Toftes gate")).count();
     let in_file = ways.iter().filter(|w| w["properties"]["name"] == "Toftes gate").count();

@@ -456,7 +456,7 @@ fn before_after_merges_overlapping_sites_and_compares_inside_the_delbydel() {
     import_ok(&db, "incidents_police", &dir.path().join("p.csv"), &[]);
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let params = BeforeAfterParams { radius_m: 300.0, years: 1, source: None };
-    let result = before_after(store.conn(), &params).unwrap();
+    let result = before_after(&store, &params).unwrap();
     assert_eq!((result.site_count, result.left_out), (3, 1), "{result:?}");
     let unit = |id: &str| result.sites.iter().find(|s| s.id == id).unwrap_or_else(|| panic!("{id}: {result:?}")).counts;
     let pair = unit("s1 + s2");
@@ -464,7 +464,7 @@ fn before_after_merges_overlapping_sites_and_compares_inside_the_delbydel() {
     let edge = unit("s5");
     assert_eq!((edge.near_before, edge.rest_before, edge.near_after, edge.rest_after), (2, 6, 1, 3), "the 0202 incidents stay out");
     // One source: the fire service has nothing here.
-    let fire = before_after(store.conn(), &BeforeAfterParams { source: Some("fire".into()), ..params }).unwrap();
+    let fire = before_after(&store, &BeforeAfterParams { source: Some("fire".into()), ..params }).unwrap();
     assert!(fire.sites.iter().all(|s| s.counts.near_before + s.counts.rest_before + s.counts.near_after + s.counts.rest_after == 0));
 }
 
@@ -627,7 +627,7 @@ fn a_series_over_several_sources_covers_only_the_years_every_source_has() {
     let store = bomiljo::store::Store::open(&db, bomiljo::store::OpenMode::MustExist).unwrap();
     let years = |sources: &[&str]| -> Vec<i32> {
         let filter = bomiljo::store::IncidentFilter { sources: sources.iter().map(|s| s.to_string()).collect(), ..Default::default() };
-        bomiljo::measurement::Incidents::Raw(store.conn()).series(None, &filter, false).unwrap().iter().map(|p| p.0).collect()
+        bomiljo::measurement::Incidents::Raw(store.handle()).series(None, &filter, false).unwrap().iter().map(|p| p.0).collect()
     };
     assert_eq!(years(&[]), [2024]);
     assert_eq!(years(&["police", "fire"]), [2024]);

@@ -2,6 +2,7 @@
 //! add up, noise of the stated size, rebuilds that repeat the noise of unchanged counts and charge
 //! the budget for changed ones.
 
+use bomiljo::store::Database;
 use std::path::Path;
 
 use bomiljo::config::Config;
@@ -56,7 +57,7 @@ fn add_incident(store: &mut Store, dir: &Path, year: i32) {
 fn every_unit_is_released_and_the_levels_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 2);
-    let release = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
+    let release = publish(&mut store, &config(), "test", "admin").unwrap().release;
     assert_eq!(release.sources(), ["police"]);
     assert_eq!(release.years(None), Some((2023, 2024)));
     let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
@@ -94,7 +95,7 @@ fn every_unit_is_released_and_the_levels_add_up() {
 fn the_noise_has_the_stated_size() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 3);
-    let release = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
+    let release = publish(&mut store, &config(), "test", "admin").unwrap().release;
     let t = release.table("police", 2024).unwrap();
     let stated = |level: &str| release.settings.levels.iter().find(|l| l.level == level).unwrap().clone();
     assert_eq!(stated("delbydel").within_95, 3);
@@ -113,16 +114,16 @@ fn a_rebuild_repeats_unchanged_noise_and_charges_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let config = config();
-    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    let first = publish(&mut store, &config, "test", "admin").unwrap();
     assert_eq!(first.remeasured, ["police:2023", "police:2024"]);
-    let again = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    let again = publish(&mut store, &config, "test", "admin").unwrap();
     assert!(again.remeasured.is_empty());
     assert_eq!(again.release.version, first.release.version + 1);
     assert_eq!(again.release.rows(), first.release.rows(), "unchanged data, identical release: averaging gains nothing");
     // One late incident in 2023: only 2023 is measured afresh and charged again.
     add_incident(&mut store, dir.path(), 2023);
-    assert!(bomiljo::release::is_stale(store.conn(), &config, &again.release).unwrap());
-    let late = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    assert!(bomiljo::release::is_stale(&store, &config, &again.release).unwrap());
+    let late = publish(&mut store, &config, "test", "admin").unwrap();
     assert_eq!(late.remeasured, ["police:2023"]);
     let spent = |r: &Release, key: &str| (r.spent[key].rounds, r.spent[key].rho);
     assert_eq!(spent(&late.release, "police:2023"), (2, 1.0));
@@ -135,7 +136,7 @@ fn a_rebuild_repeats_unchanged_noise_and_charges_only_what_changed() {
     // Two draws of the same unit are equal about 1 time in 7-10 (their noise is discrete).
     let changed = before.iter().zip(&after).filter(|(a, b)| a.measured != b.measured).count();
     assert!(changed as f64 >= 0.6 * before.len() as f64, "{changed} of {} measurements changed", before.len());
-    assert!(!bomiljo::release::is_stale(store.conn(), &config, &late.release).unwrap());
+    assert!(!bomiljo::release::is_stale(&store, &config, &late.release).unwrap());
 }
 
 #[test]
@@ -144,10 +145,10 @@ fn a_new_budget_is_a_new_measurement() {
     let mut store = store(dir.path(), 1);
     let mut config = config();
     config.project.release_cap = 10.0;
-    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let first = publish(&mut store, &config, "test", "admin").unwrap().release;
     config.project.release.rho_per_source_year = 2.0;
-    assert!(bomiljo::release::is_stale(store.conn(), &config, &first).unwrap());
-    let second = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    assert!(bomiljo::release::is_stale(&store, &config, &first).unwrap());
+    let second = publish(&mut store, &config, "test", "admin").unwrap();
     assert_eq!(second.remeasured.len(), 2);
     assert_eq!((second.release.spent["police:2024"].rounds, second.release.spent["police:2024"].rho), (2, 2.5));
 }
@@ -193,7 +194,7 @@ fn cells_count_incidents_where_they_happened_not_where_the_snapping_grid_put_the
     }
     std::fs::write(dir.path().join("uniform.csv"), csv).unwrap();
     import_file(&mut store, &config, "incidents_police", &dir.path().join("uniform.csv"), &opts).unwrap();
-    let release = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let release = publish(&mut store, &config, "test", "admin").unwrap().release;
     let to_analysis = bomiljo::spatial::Transformer::new(bomiljo::spatial::Crs::Utm33, bomiljo::spatial::ANALYSIS_CRS);
     let inside = |cell: &bomiljo::spatial::SsbCell| {
         cell.ring(&to_analysis).unwrap().iter().all(|[x, y]| (597_020.0..598_980.0).contains(x) && (6_642_020.0..6_642_980.0).contains(y))
@@ -227,7 +228,7 @@ fn before_any_delbydel_is_imported_the_release_is_empty_and_says_so() {
 /// True counts per SSB cell of one year, from the stored incidents.
 fn true_cells(store: &Store, year: i32) -> std::collections::BTreeMap<bomiljo::spatial::SsbCell, f64> {
     let mut out = std::collections::BTreeMap::new();
-    for t in bomiljo::store::release::tallies(store.conn(), 1).unwrap().into_iter().filter(|t| t.year == year) {
+    for t in store.release_tallies(1).unwrap().into_iter().filter(|t| t.year == year) {
         *out.entry(bomiljo::spatial::SsbCell::from_id(t.ssb_cell.unwrap())).or_default() += t.count as f64;
     }
     out
@@ -254,7 +255,7 @@ fn released_figures_are_unbiased_and_their_intervals_cover_the_truth() {
     let mut january_minus_december = 0.0;
     let keys = 16;
     for key in 0..keys {
-        let mut input = bomiljo::release::input(store.conn(), &config, None).unwrap();
+        let mut input = bomiljo::release::input(&store, &config, None).unwrap();
         input.secret = [key as u8 + 1; 32];
         input.ledger.clear();
         let report = bomiljo::release::build(&input);
@@ -320,14 +321,14 @@ fn the_privacy_ledger_never_goes_backwards_and_stops_at_the_cap() {
     let config = config();
     let rows_of = |r: &Release, year: i32| r.rows().into_iter().filter(|row| row.year == year).collect::<Vec<_>>();
     let ledger_rho = |store: &Store| -> f64 { store.conn().query_row("SELECT sum(rho) FROM release_ledger WHERE year = 2023", [], |r| r.get(0)).unwrap() };
-    let first = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let first = publish(&mut store, &config, "test", "admin").unwrap().release;
     add_incident(&mut store, dir.path(), 2023);
-    let second = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let second = publish(&mut store, &config, "test", "admin").unwrap().release;
     assert_eq!((second.spent["police:2023"].rounds, second.spent["police:2023"].rho), (2, 1.0));
     // An undo takes 2023 back to what round 1 measured: round 1's figures again, nothing spent,
     // and the ρ stated stays what was spent.
     bomiljo::import::undo_last(&mut store, &config, "incidents_police").unwrap().unwrap();
-    let undone = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    let undone = publish(&mut store, &config, "test", "admin").unwrap();
     assert!(undone.remeasured.is_empty());
     assert_eq!(rows_of(&undone.release, 2023), rows_of(&first, 2023));
     assert_eq!(undone.release.spent["police:2023"].rho, 1.0);
@@ -335,7 +336,7 @@ fn the_privacy_ledger_never_goes_backwards_and_stops_at_the_cap() {
     std::fs::write(dir.path().join("other.csv"), "id,date,category,x,y\nother1,2023-07-07,violence,597150,6642150\n").unwrap();
     let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
     import_file(&mut store, &config, "incidents_police", &dir.path().join("other.csv"), &opts).unwrap();
-    let third = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let third = publish(&mut store, &config, "test", "admin").unwrap().release;
     assert_eq!((third.spent["police:2023"].rounds, third.spent["police:2023"].rho), (3, 1.5));
     // Thirteen routine appends: the cap (2.0) is reached after one more, then 2023 keeps its
     // last published figures, says so, and the stated ρ always equals the ledger's.
@@ -343,7 +344,7 @@ fn the_privacy_ledger_never_goes_backwards_and_stops_at_the_cap() {
     for n in 0..13 {
         std::fs::write(dir.path().join("append.csv"), format!("id,date,category,x,y\nappend{n},2023-08-08,drugs,597250,6642250\n")).unwrap();
         import_file(&mut store, &config, "incidents_police", &dir.path().join("append.csv"), &opts).unwrap();
-        let next = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+        let next = publish(&mut store, &config, "test", "admin").unwrap().release;
         let spent = &next.spent["police:2023"];
         assert!(spent.rho <= config.project.release_cap + 1e-9, "append {n}: ρ {}", spent.rho);
         assert!((spent.rho - ledger_rho(&store)).abs() < 1e-9, "append {n}: stated {} vs ledger {}", spent.rho, ledger_rho(&store));
@@ -362,18 +363,18 @@ fn a_year_that_leaves_and_returns_is_never_measured_with_old_noise() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let config = config();
-    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    publish(&mut store, &config, "test", "admin").unwrap();
     add_incident(&mut store, dir.path(), 2025);
-    let with_2025 = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let with_2025 = publish(&mut store, &config, "test", "admin").unwrap().release;
     assert_eq!(with_2025.spent["police:2025"].rounds, 1);
     bomiljo::import::undo_last(&mut store, &config, "incidents_police").unwrap().unwrap();
-    let without = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let without = publish(&mut store, &config, "test", "admin").unwrap().release;
     assert!(without.table("police", 2025).is_none());
     std::fs::write(dir.path().join("back.csv"), "id,date,category,x,y\nback1,2025-02-02,drugs,597350,6642350\nback2,2025-03-02,drugs,597350,6642350\n")
         .unwrap();
     let opts = ImportOptions { imported_by: "test".into(), ..Default::default() };
     import_file(&mut store, &config, "incidents_police", &dir.path().join("back.csv"), &opts).unwrap();
-    let back = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let back = publish(&mut store, &config, "test", "admin").unwrap().release;
     assert_eq!((back.spent["police:2025"].rounds, back.spent["police:2025"].rho), (2, 1.0), "the returning year spends on top of what it spent");
     let measured = |r: &Release| r.rows().into_iter().filter(|row| row.year == 2025).map(|row| row.measured).collect::<Vec<_>>();
     let differing = measured(&with_2025).iter().zip(measured(&back)).filter(|(a, b)| (*a - b).abs() > 1.5).count();
@@ -387,7 +388,7 @@ fn every_published_release_is_one_download_and_the_feed_lists_them() {
     use tower::ServiceExt;
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
-    let first = publish(store.conn_mut(), &config(), "test", "admin").unwrap().release;
+    let first = publish(&mut store, &config(), "test", "admin").unwrap().release;
     add_incident(&mut store, dir.path(), 2023);
     // The server publishes release 2 at start: 2023 measured anew, 2024 unchanged.
     let app = bomiljo::api::router(bomiljo::api::AppState::new(config(), store).unwrap());
@@ -439,10 +440,10 @@ fn reading_commands_never_publish() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let config = config();
-    assert!(matches!(bomiljo::release::for_reading(store.conn(), &config), Err(bomiljo::release::ReleaseError::None)));
-    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    assert!(matches!(bomiljo::release::for_reading(&store, &config), Err(bomiljo::release::ReleaseError::None)));
+    publish(&mut store, &config, "test", "admin").unwrap();
     add_incident(&mut store, dir.path(), 2023);
-    let (release, stale) = bomiljo::release::for_reading(store.conn(), &config).unwrap();
+    let (release, stale) = bomiljo::release::for_reading(&store, &config).unwrap();
     assert_eq!((release.version, stale), (1, true));
     let versions: i64 = store.conn().query_row("SELECT count(*) FROM release_meta", [], |r| r.get(0)).unwrap();
     assert_eq!(versions, 1);
@@ -453,7 +454,7 @@ fn an_import_says_what_the_next_release_will_spend_and_a_dry_run_still_writes_no
     let dir = tempfile::tempdir().unwrap();
     let mut store = store(dir.path(), 1);
     let config = config();
-    publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    publish(&mut store, &config, "test", "admin").unwrap();
     std::fs::write(dir.path().join("late.csv"), "id,date,category,x,y\nlate9,2023-05-05,drugs,598450,6642450\n").unwrap();
     let count = |store: &Store| -> i64 { store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).unwrap() };
     let before = count(&store);
@@ -470,7 +471,7 @@ fn an_import_says_what_the_next_release_will_spend_and_a_dry_run_still_writes_no
     assert_eq!(real.consequences, dry.consequences);
     assert!(real.to_string().contains("measures police:2023 afresh"), "{real}");
     assert_eq!(count(&store), before + 1);
-    let published = publish(store.conn_mut(), &config, "test", "admin").unwrap();
+    let published = publish(&mut store, &config, "test", "admin").unwrap();
     assert_eq!(published.release.spent["police:2023"].rho, 1.0, "the release spent what the import said");
 }
 
@@ -500,9 +501,9 @@ fn a_person_key_bounds_each_persons_share_of_the_release_and_is_stored_only_as_a
     assert_eq!(stored.len(), 9);
     assert!(stored.iter().all(|k| k.len() == 16 && !k.contains("HH") && !k.contains("P-")), "{stored:?}");
     // The release counts the household once (max_incidents_per_key = 1): 9 incidents, not 20.
-    let counted: u64 = bomiljo::store::release::tallies(store.conn(), config.project.release_max_per_key).unwrap().iter().map(|t| t.count).sum();
+    let counted: u64 = store.release_tallies(config.project.release_max_per_key).unwrap().iter().map(|t| t.count).sum();
     assert_eq!(counted, 9);
-    let release = publish(store.conn_mut(), &config, "test", "admin").unwrap().release;
+    let release = publish(&mut store, &config, "test", "admin").unwrap().release;
     let west = release.table("police", 2024).unwrap().area("0101").unwrap();
     assert!((west.estimate - 9.0).abs() <= 4.0 * west.sd(), "{west:?}");
     let unit = release.privacy()["unit"]["police"].as_str().unwrap().to_string();

@@ -315,8 +315,8 @@ impl Network {
 
     /// The network of a line layer in the store (its rule file's profile), or `None` when the
     /// layer holds no streets.
-    pub fn from_store(conn: &duckdb::Connection, profile: &Profile) -> Result<Option<Network>, crate::store::StoreError> {
-        let streets = crate::store::queries::streets(conn, &profile.layer)?;
+    pub fn from_store(db: &impl crate::store::Database, profile: &Profile) -> Result<Option<Network>, crate::store::StoreError> {
+        let streets = db.streets(&profile.layer)?;
         let ways: Vec<StreetWay> = streets.iter().map(|s| StreetWay { class: s.class.as_deref(), tags: &s.tags, lines: s.lines.clone() }).collect();
         Ok((!ways.is_empty()).then(|| Network::build(ways.iter(), profile)))
     }
