@@ -21,7 +21,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Counts in the four cells of the comparison.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WindowCounts {
     pub near_before: u64,
     pub near_after: u64,
@@ -30,7 +30,7 @@ pub struct WindowCounts {
 }
 
 /// A ratio of rate ratios with its uncertainty.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DidEstimate {
     pub rate_ratio: f64,
     pub ci95_low: f64,

@@ -8,7 +8,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::{ApiError, AppState, access::Internal};
 use crate::privacy::Role;
@@ -41,18 +40,33 @@ pub async fn list_tokens(admin: Internal) -> Result<Json<Vec<tokens::TokenInfo>>
 
 /// `GET /api/admin/release`: the current public release: version, budget, accuracy per level,
 /// and the budget spent per source-year (rounds of measurement).
-pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<Value> {
+pub async fn release(State(state): State<AppState>, _admin: Internal) -> Json<ReleaseBudget> {
     let release = std::sync::Arc::clone(&state.derived().release);
-    Json(json!({
-        "version": release.version,
-        "built_at": release.built_at,
-        "budget": release.settings.budget,
-        "levels": release.settings.levels,
-        "years": release.settings.years,
-        "privacy": release.privacy(),
-        "accuracy_nb": release.accuracy_nb(),
-        "accuracy_en": release.accuracy_en(),
-    }))
+    Json(ReleaseBudget {
+        version: release.version,
+        built_at: release.built_at.clone(),
+        budget: release.settings.budget,
+        levels: release.settings.levels.clone(),
+        years: release.settings.years.clone(),
+        privacy: release.privacy(),
+        accuracy_nb: release.accuracy_nb(),
+        accuracy_en: release.accuracy_en(),
+    })
+}
+
+/// The current release as its administrator sees it ([`release`]).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct ReleaseBudget {
+    version: i64,
+    built_at: String,
+    /// The privacy budget and its split between levels.
+    budget: crate::release::Budget,
+    levels: Vec<crate::release::LevelAccuracy>,
+    /// First and last year released per source.
+    years: std::collections::BTreeMap<String, (i32, i32)>,
+    privacy: crate::release::PrivacySpent,
+    accuracy_nb: String,
+    accuracy_en: String,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -207,7 +221,7 @@ pub async fn import(
     axum::extract::Path(layer): axum::extract::Path<String>,
     Query(q): Query<ImportQuery>,
     body: axum::body::Body,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Imported>, ApiError> {
     let config = std::sync::Arc::clone(&state.config);
     config.layer(&layer).map_err(|e| ApiError::NotFound(e.to_string()))?;
     let name = std::path::Path::new(&q.filename)
@@ -254,22 +268,21 @@ pub async fn import(
     .map_err(ApiError::task("import"))??;
     let local = |text: String| text.replace(&format!("{}/", folder.path().display()), "");
     match outcome {
-        Ok(summary) => Ok(Json(json!({
-            "layer": summary.layer,
-            "dry_run": summary.dry_run,
-            "mode": summary.mode.as_str(),
-            "rows": summary.written.rows,
-            "replaced": summary.written.replaced,
-            "unassigned": summary.written.unassigned,
-            "seconds": summary.elapsed.as_secs_f64(),
-            "release": state.derived().release.version,
-            "report": local(summary.to_string()),
-            "warnings": summary.warnings,
-            "privacy": summary.consequences,
-            "outside_areas": summary.reassigned.as_ref().map(|r| r.outside.iter().map(|(layer, outside, stored)| json!({ "layer": layer, "outside": outside, "stored": stored })).collect::<Vec<_>>()),
-            "set_aside": set_aside(&rejects, &file_name),
-        }))
-        .into_response()),
+        Ok(summary) => Ok(Json(Imported {
+            report: local(summary.to_string()),
+            layer: summary.layer,
+            dry_run: summary.dry_run,
+            mode: summary.mode,
+            rows: summary.written.rows,
+            replaced: summary.written.replaced,
+            unassigned: summary.written.unassigned,
+            seconds: summary.elapsed.as_secs_f64(),
+            release: state.derived().release.version,
+            warnings: summary.warnings,
+            privacy: summary.consequences,
+            outside_areas: summary.reassigned.map(|r| r.outside.into_iter().map(|(layer, outside, stored)| OutsideAreas { layer, outside, stored }).collect()),
+            set_aside: set_aside(&rejects, &file_name),
+        })),
         Err(e @ (crate::import::ImportError::Rejected { .. } | crate::import::ImportError::File { .. } | crate::import::ImportError::PersonalData { .. })) => {
             Err(ApiError::Unprocessable(local(e.to_string())))
         }
@@ -277,17 +290,67 @@ pub async fn import(
     }
 }
 
-/// The rows a `keep_valid` import set aside, from its rejects file: `{total, rows: [{file, line,
-/// reason}]}` (at most [`MAX_SET_ASIDE_LISTED`] listed); null when none were.
-fn set_aside(rejects: &std::path::Path, name: &str) -> Value {
-    let Ok(mut reader) = ::csv::Reader::from_path(rejects) else { return Value::Null };
+/// What an import over HTTP did.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Imported {
+    layer: String,
+    /// Nothing was written: the rows were read and checked only.
+    dry_run: bool,
+    mode: crate::store::write::ImportMode,
+    /// Rows written (or valid, in a dry run).
+    rows: u64,
+    /// Earlier rows this import superseded.
+    replaced: u64,
+    /// Rows outside every delbydel.
+    unassigned: u64,
+    seconds: f64,
+    /// The public release after the import.
+    release: i64,
+    /// The import's report as the command line prints it.
+    report: String,
+    warnings: Vec<String>,
+    /// What the data will cost the release's privacy budget.
+    privacy: Vec<String>,
+    /// When the delbydeler were imported: per layer of points, how many now lie outside every area.
+    outside_areas: Option<Vec<OutsideAreas>>,
+    /// The rows a `keep_valid` import set aside (null when none were).
+    set_aside: Option<SetAside>,
+}
+
+/// Stored points of one layer outside every area.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct OutsideAreas {
+    layer: String,
+    outside: u64,
+    stored: u64,
+}
+
+/// The rows a `keep_valid` import set aside.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct SetAside {
+    total: usize,
+    /// At most [`MAX_SET_ASIDE_LISTED`] rows.
+    rows: Vec<Rejected>,
+}
+
+/// A row set aside, with where and why.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Rejected {
+    file: String,
+    line: Option<u64>,
+    reason: Option<String>,
+}
+
+/// The rows a `keep_valid` import set aside, from its rejects file; none when none were.
+fn set_aside(rejects: &std::path::Path, name: &str) -> Option<SetAside> {
+    let mut reader = ::csv::Reader::from_path(rejects).ok()?;
     let records: Vec<::csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
-    let rows: Vec<Value> = records
+    let rows = records
         .iter()
         .take(MAX_SET_ASIDE_LISTED)
-        .map(|r| json!({ "file": name, "line": r.get(1).and_then(|l| l.parse::<u64>().ok()), "reason": r.get(2) }))
+        .map(|r| Rejected { file: name.to_string(), line: r.get(1).and_then(|l| l.parse::<u64>().ok()), reason: r.get(2).map(str::to_string) })
         .collect();
-    json!({ "total": records.len(), "rows": rows })
+    Some(SetAside { total: records.len(), rows })
 }
 
 /// Streams a request body to a file, refusing more than [`MAX_UPLOAD_BYTES`].

@@ -347,13 +347,13 @@ pub async fn series(State(state): State<AppState>, view: View, Query(params): Qu
 /// `GET /api/before-after?radius_m=&years=`: analysts get every site and the pooled result for
 /// any radius and span; the public gets the release's one fixed, pooled result (parameters are
 /// refused: nothing a public caller can vary reaches the housing sites).
-pub async fn before_after(State(state): State<AppState>, view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Response, ApiError> {
+pub async fn before_after(State(state): State<AppState>, view: View, Query(params): Query<BeforeAfterQuery>) -> Result<Json<BeforeAfterAnswer>, ApiError> {
     match view {
         View::Public(public) => {
             if params.radius_m.is_some() || params.years.is_some() || params.source.is_some() {
                 return Err(ApiError::BadRequest("radius_m, years and source are fixed in the public release; leave them out".into()));
             }
-            Ok(Json(public.release.settings.before_after.clone()).into_response())
+            Ok(Json(BeforeAfterAnswer::Public(public.release.settings.before_after.clone())))
         }
         View::Internal(internal) => {
             measurement::check_source(&state.config, params.source.as_deref())?;
@@ -364,9 +364,17 @@ pub async fn before_after(State(state): State<AppState>, view: View, Query(param
                 source: params.source,
             };
             let result = internal.store.run(move |db| Ok(measurement::before_after(&db, &params))).await??;
-            Ok(Json(internal.caller.policy.apply(result)).into_response())
+            Ok(Json(BeforeAfterAnswer::Staff(internal.caller.policy.apply(result))))
         }
     }
+}
+
+/// The before/after answer: the release's one public result, or every site for analysts.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum BeforeAfterAnswer {
+    Public(crate::release::PublicBeforeAfter),
+    Staff(measurement::BeforeAfter),
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -2,7 +2,6 @@
 
 use axum::{Json, extract::State};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use super::{ApiError, AppState, access::View, auth::Caller};
 use crate::config::{GeometryType, LayerKind, Visibility};
@@ -102,18 +101,48 @@ pub async fn layers(State(state): State<AppState>, view: View) -> Result<Json<Ve
 /// `GET /api/release`: what the public release is: its version, its accuracy in plain words,
 /// the budget per level, the years per source, the delbydeler and categories it covers, the
 /// one public before/after result, and the privacy spent per source-year (ρ and ε).
-pub async fn release(State(state): State<AppState>) -> Json<Value> {
+pub async fn release(State(state): State<AppState>) -> Json<ReleaseAbout> {
     let release = std::sync::Arc::clone(&state.derived().release);
-    let mut about = release.about();
-    about["levels"] = json!(release.settings.levels);
-    about["rho_per_source_year"] = json!(release.settings.budget.rho_per_source_year);
-    about["years"] = json!(release.settings.years);
-    about["categories"] = json!(release.settings.categories);
-    about["before_after"] = json!(release.settings.before_after);
-    about["figures_csv"] = json!(format!("/api/release/{}/figures.csv", release.version));
-    about["feed"] = json!("/api/release/feed.atom");
-    about["privacy"] = release.privacy();
-    Json(about)
+    let settings = &release.settings;
+    Json(ReleaseAbout {
+        release: release.version,
+        built_at: release.built_at.clone(),
+        accuracy_nb: release.accuracy_nb(),
+        accuracy_en: release.accuracy_en(),
+        levels: settings.levels.clone(),
+        rho_per_source_year: settings.budget.rho_per_source_year,
+        years: settings.years.clone(),
+        categories: settings.categories.clone(),
+        before_after: settings.before_after.clone(),
+        figures_csv: format!("/api/release/{}/figures.csv", release.version),
+        feed: "/api/release/feed.atom",
+        privacy: release.privacy(),
+    })
+}
+
+/// The public release described ([`release`]).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ReleaseAbout {
+    /// The release version (0: nothing released yet).
+    release: i64,
+    built_at: String,
+    /// How accurate the released figures are, in plain words.
+    accuracy_nb: String,
+    accuracy_en: String,
+    /// The noise of each level and the ± that holds in 95 of 100 cases.
+    levels: Vec<crate::release::LevelAccuracy>,
+    rho_per_source_year: f64,
+    /// First and last year released per source.
+    years: std::collections::BTreeMap<String, (i32, i32)>,
+    /// The categories released per source.
+    categories: std::collections::BTreeMap<String, Vec<String>>,
+    /// The one public before/after result.
+    before_after: crate::release::PublicBeforeAfter,
+    /// Every released figure of this version as CSV.
+    figures_csv: String,
+    /// An Atom feed of the releases.
+    feed: &'static str,
+    privacy: crate::release::PrivacySpent,
 }
 
 /// `GET /api/map`: the base map the page draws under the data.

@@ -51,8 +51,8 @@ pub enum Answer {
     Json(SchemaFn),
     /// JSON of a Rust type, or CSV with `format=csv`.
     JsonOrCsv(SchemaFn),
-    /// A JSON object assembled by the handler (described in the summary).
-    JsonObject,
+    /// A JSON document whose schema a standard defines: (what it is, the standard's address).
+    JsonDocument(&'static str, &'static str),
     GeoJson,
     Png,
     /// A Cloud-Optimized GeoTIFF.
@@ -180,7 +180,7 @@ pub const ROUTES: &[Route] = &[
         .path_params(LAYER)
         .query(input::<features::ItemsQuery>)
         .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
-    Route::new("GET", "/collections/{layer}/queryables", "The properties items filter on (`property=value`), sort by and select, as JSON Schema", || get(features::queryables), Answer::JsonObject)
+    Route::new("GET", "/collections/{layer}/queryables", "The properties items filter on (`property=value`), sort by and select, as JSON Schema", || get(features::queryables), Answer::JsonDocument("A JSON Schema (2019-09) of the queryable properties, as OGC API - Features - Part 3 asks", "https://json-schema.org/draft/2019-09/schema"))
         .path_params(LAYER)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/collections/{layer}/items/{id}", "One feature of a layer as GeoJSON (CRS84, or EPSG:25832/25833 with `crs`)", || get(features::item), Answer::GeoJson)
@@ -188,11 +188,11 @@ pub const ROUTES: &[Route] = &[
         .query(input::<features::ItemQuery>)
         .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/metrics", "Request counts and time per route (Prometheus text format)", || get(limits::metrics), Answer::Text).role(Role::Analyst),
-    Route::new("GET", "/api/admin/audit", "The audit log: imports, exports, reports, token management and use (JSON or CSV)", || get(admin::audit_log), Answer::JsonObject)
+    Route::new("GET", "/api/admin/audit", "The audit log: imports, exports, reports, token management and use (JSON or CSV)", || get(admin::audit_log), Answer::JsonOrCsv(schema::<Vec<crate::store::audit::Event>>))
         .role(Role::Admin)
         .query(input::<admin::AuditQuery>)
         .errors(&[UNAUTH, FORBIDDEN]),
-    Route::new("GET", "/api/admin/release", "The public release: version, budget, accuracy per level, budget spent per source-year", || get(admin::release), Answer::JsonObject)
+    Route::new("GET", "/api/admin/release", "The public release: version, budget, accuracy per level, budget spent per source-year", || get(admin::release), Answer::Json(schema::<admin::ReleaseBudget>))
         .role(Role::Admin)
         .errors(&[UNAUTH, FORBIDDEN]),
     Route::new(
@@ -200,7 +200,7 @@ pub const ROUTES: &[Route] = &[
         "/api/admin/import/{layer}",
         "Import a file into a layer while serving (the body is the file; all or nothing; 422 lists every rejected row as file:line: reason)",
         || post(admin::import).layer(axum::extract::DefaultBodyLimit::disable()),
-        Answer::JsonObject,
+        Answer::Json(schema::<admin::Imported>),
     )
     .role(Role::Admin)
     .untimed()
@@ -219,13 +219,13 @@ pub const ROUTES: &[Route] = &[
         .body(input::<admin::Revoke>)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::Json(schema::<meta::Health>)),
-    Route::new("GET", "/api/openapi.json", "This OpenAPI document", || get(openapi_handler), Answer::JsonObject),
+    Route::new("GET", "/api/openapi.json", "This OpenAPI document", || get(openapi_handler), Answer::JsonDocument("An OpenAPI 3.0 document", "https://spec.openapis.org/oas/v3.0.3")),
     Route::new(
         "GET",
         "/api/release",
         "The public release every public figure comes from: version, accuracy in plain words, units and years",
         || get(meta::release),
-        Answer::JsonObject,
+        Answer::Json(schema::<meta::ReleaseAbout>),
     ),
     Route::new(
         "GET",
@@ -296,7 +296,7 @@ pub const ROUTES: &[Route] = &[
         "/api/before-after",
         "Incidents around housing before and after opening vs the rest of the delbydel: the release's one fixed, rounded, pooled result for the public; every site and any radius for analysts",
         || get(measurement::before_after),
-        Answer::JsonObject,
+        Answer::Json(schema::<measurement::BeforeAfterAnswer>),
     )
     .query(input::<measurement::BeforeAfterQuery>)
     .errors(&[BAD, UNAUTH]),
@@ -380,7 +380,7 @@ pub const ROUTES: &[Route] = &[
     .costly()
         .query(input::<reports::DialogueQuery>)
         .errors(&[BAD, UNAUTH]),
-    Route::new("GET", "/api/rules", "The siting rule set in force, with every threshold, weight and source", || get(siting::rules), Answer::JsonObject),
+    Route::new("GET", "/api/rules", "The siting rule set in force, with every threshold, weight and source", || get(siting::rules), Answer::Json(schema::<crate::analysis::siting::RuleSet>)),
     Route::new("GET", "/tiles/{layer}/{z}/{x}/{y}", "Mapbox Vector Tile of an areas layer or 'incidents' (count grid)", || get(mvt::tile), Answer::Mvt)
         .path_params(&[
             path("layer", "string", "delbydeler, bydeler or incidents"),
@@ -448,12 +448,36 @@ pub fn openapi() -> Value {
         "Error".into(),
         json!({ "type": "object", "description": "Every 4xx and 5xx answer", "properties": { "error": { "type": "string", "description": "What went wrong and what to do" } }, "required": ["error"] }),
     );
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": { "title": "bomiljo", "version": env!("CARGO_PKG_VERSION"), "description": "Bomiljø monitoring for Oslo kommune. Without a token the caller has the public role: every figure is computed from the public release (GET /api/release: noisy counts for fixed units, see PRIVACY.md), counts under k shown as \"<k\". Every answer carries the release version in the X-Bomiljo-Release header." },
         "paths": paths,
         "components": { "schemas": schemas, "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } } }
-    })
+    });
+    tuples_as_arrays(&mut doc);
+    doc
+}
+
+/// OpenAPI 3.0 has no tuples (`items` is one schema, not a list): a pair such as a span of
+/// years (`[2020, 2024]`) is written as an array of two of one schema (or of any of them).
+fn tuples_as_arrays(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(each)) = object.get_mut("items") {
+                let mut kinds: Vec<Value> = Vec::new();
+                for kind in each.drain(..) {
+                    if !kinds.contains(&kind) {
+                        kinds.push(kind);
+                    }
+                }
+                let one = if kinds.len() == 1 { kinds.remove(0) } else { json!({ "anyOf": kinds }) };
+                object.insert("items".into(), one);
+            }
+            object.values_mut().for_each(tuples_as_arrays);
+        }
+        Value::Array(values) => values.iter_mut().for_each(tuples_as_arrays),
+        _ => {}
+    }
 }
 
 /// One query parameter per property of a query type's schema, with its doc comment as the
@@ -480,7 +504,9 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
     match answer {
         Answer::Json(schema) => json!({ "application/json": { "schema": schema(outputs) } }),
         Answer::JsonOrCsv(schema) => json!({ "application/json": { "schema": schema(outputs) }, "text/csv": { "schema": { "type": "string" } } }),
-        Answer::JsonObject => json!({ "application/json": { "schema": { "type": "object" } } }),
+        Answer::JsonDocument(what, url) => {
+            json!({ "application/json": { "schema": { "type": "object", "description": what, "externalDocs": { "url": url } } } })
+        }
         Answer::GeoJson => json!({ "application/geo+json": { "schema": { "type": "object", "description": "A GeoJSON FeatureCollection (RFC 7946)" } } }),
         Answer::Png => json!({ "image/png": { "schema": binary } }),
         Answer::GeoTiff => json!({ "image/tiff; application=geotiff; profile=cloud-optimized": { "schema": binary } }),

@@ -265,9 +265,8 @@ pub async fn all_groups(State(state): State<AppState>, caller: Caller, Query(req
 }
 
 /// `GET /api/rules`: the rule set in force, with every threshold, weight and source.
-pub async fn rules(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let ctx = context(&state);
-    Ok(Json(serde_json::to_value(ctx.rules()).unwrap_or(Value::Null)))
+pub async fn rules(State(state): State<AppState>) -> Json<crate::analysis::siting::RuleSet> {
+    Json(context(&state).rules().clone())
 }
 
 /// Cell sizes of public suitability maps: a few fixed ones, so that public requests share the

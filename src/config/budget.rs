@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How the budget of a source-year is shared between the levels an incident is counted in.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Shares {
     pub city: f64,
@@ -22,7 +22,7 @@ impl Shares {
 }
 
 /// The privacy budget: ρ (zCDP) per source and year, and its split between levels.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Budget {
     pub rho_per_source_year: f64,
     pub shares: Shares,

@@ -42,7 +42,7 @@ impl Default for BeforeAfterParams {
 }
 
 /// One unit's result (analyst role only): a site, or overlapping sites opened the same year.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct SiteResult {
     /// The site's id, or the ids of the overlapping sites joined with " + ".
     pub id: String,
@@ -53,7 +53,7 @@ pub struct SiteResult {
 }
 
 /// All sites with a full window of years, and the pooled estimate.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct BeforeAfter {
     pub radius_m: f64,
     pub years: i32,

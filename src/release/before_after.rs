@@ -62,7 +62,7 @@ pub fn opening_window(site: &queries::HousingSite, n: i32, (first, last): (i32, 
 }
 
 /// A pooled effect as a sentence states it: the change in per cent and its 95 % interval.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Effect {
     pub change_pct: f64,
     pub ci95_low_pct: f64,

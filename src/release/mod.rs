@@ -43,7 +43,7 @@ use before_after::Effect;
 pub use crate::config::budget::{Budget, Shares};
 
 /// One level of the release, with its noise scale and what it means in plain words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LevelAccuracy {
     pub level: String,
     pub rho: f64,
@@ -56,7 +56,7 @@ pub struct LevelAccuracy {
 /// The one public before/after result: fixed radius and years, all sites pooled, computed from
 /// released cells, rounded to 5 percentage points. Published only when at least k sites
 /// contribute; the number of sites is never shown.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublicBeforeAfter {
     pub radius_m: f64,
     pub years: i32,
@@ -276,22 +276,17 @@ impl Release {
     /// What the release spent, for the public and the data-protection officer: the privacy unit,
     /// the cap, and per source-year the ρ spent over every measurement, its ε and whether it is
     /// frozen at its last published figures.
-    pub fn privacy(&self) -> serde_json::Value {
-        let spent: serde_json::Map<String, serde_json::Value> = self
+    pub fn privacy(&self) -> PrivacySpent {
+        let spent = self
             .spent
             .iter()
             .map(|(key, s)| {
-                let value = serde_json::json!({
-                    "rho": s.rho,
-                    "epsilon": (ledger::epsilon(s.rho, ledger::DELTA) * 100.0).round() / 100.0,
-                    "measurements": s.rounds,
-                    "frozen": s.frozen,
-                });
-                (key.clone(), value)
+                let epsilon = (ledger::epsilon(s.rho, ledger::DELTA) * 100.0).round() / 100.0;
+                (key.clone(), SpentShown { rho: s.rho, epsilon, measurements: s.rounds, frozen: s.frozen })
             })
             .collect();
         let m = f64::from(self.settings.max_per_key.max(1));
-        let units: serde_json::Map<String, serde_json::Value> = self
+        let unit = self
             .sources()
             .into_iter()
             .map(|source| {
@@ -300,28 +295,47 @@ impl Release {
                 } else {
                     "one incident: the layer has no person key, and a person behind m incidents of one year is protected at m² times the ρ".to_string()
                 };
-                (source, serde_json::Value::String(unit))
+                (source, unit)
             })
             .collect();
-        serde_json::json!({
-            "unit": units,
-            "rho_per_measurement": self.settings.budget.rho_per_source_year,
-            "cap_rho_per_source_year": self.settings.cap,
-            "delta": ledger::DELTA,
-            "conversion": ledger::CONVERSION,
-            "spent": spent,
-        })
+        PrivacySpent {
+            unit,
+            rho_per_measurement: self.settings.budget.rho_per_source_year,
+            cap_rho_per_source_year: self.settings.cap,
+            delta: ledger::DELTA,
+            conversion: ledger::CONVERSION,
+            spent,
+        }
     }
+}
 
-    /// The metadata every public JSON answer carries.
-    pub fn about(&self) -> serde_json::Value {
-        serde_json::json!({
-            "release": self.version,
-            "built_at": self.built_at,
-            "accuracy_nb": self.accuracy_nb(),
-            "accuracy_en": self.accuracy_en(),
-        })
-    }
+/// What a release spent on privacy ([`Release::privacy`]).
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct PrivacySpent {
+    /// Per source: what one unit of privacy protects (a person key or one incident).
+    pub unit: BTreeMap<String, String>,
+    /// ρ (zCDP) of one measurement of a source-year.
+    pub rho_per_measurement: f64,
+    /// The ρ all measurements of one source-year may spend together.
+    pub cap_rho_per_source_year: f64,
+    /// The δ of the (ε, δ) the ρ is converted to.
+    pub delta: f64,
+    /// How ρ is converted to ε.
+    pub conversion: &'static str,
+    /// Per source-year ("source/year").
+    pub spent: BTreeMap<String, SpentShown>,
+}
+
+/// What one source-year spent over every measurement.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct SpentShown {
+    pub rho: f64,
+    /// ε at [`PrivacySpent::delta`].
+    pub epsilon: f64,
+    /// How many times it was measured.
+    pub measurements: u32,
+    /// Changed after its cap was reached: it shows its last published figures.
+    pub frozen: bool,
 }
 
 /// The trees of a release's source-years, shared between those with the same categories, pieces

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::StoreError;
 
 /// One audited event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Event {
     pub id: i64,
     pub at: String,

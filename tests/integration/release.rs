@@ -506,7 +506,7 @@ fn a_person_key_bounds_each_persons_share_of_the_release_and_is_stored_only_as_a
     let release = publish(&mut store, &config, "test", "admin").unwrap().release;
     let west = release.table("police", 2024).unwrap().area("0101").unwrap();
     assert!((west.estimate - 9.0).abs() <= 4.0 * west.sd(), "{west:?}");
-    let unit = release.privacy()["unit"]["police"].as_str().unwrap().to_string();
+    let unit = release.privacy().unit["police"].clone();
     assert!(unit.starts_with("one person key: at most 1 incident(s)"), "{unit}");
     // The analyst still sees every call-out.
     let raw: i64 = store.conn().query_row("SELECT count(*) FROM incidents", [], |r| r.get(0)).unwrap();

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A measurable property of a site. Measured once per site and shared by every group.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "metric", rename_all = "snake_case")]
 pub enum Metric {
     /// Proposed units (residents) at the site.
@@ -29,7 +29,7 @@ pub enum Metric {
 }
 
 /// The part of a weekday departures are counted in (`window = "day" | "evening"`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceWindow {
     /// 07:00-19:00.
@@ -117,7 +117,7 @@ impl Metric {
 }
 
 /// How a rule measures a distance (`along = "straight" | "walk"` in the rule file).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Along {
     /// In a straight line: what "a little away from" a school may mean.
@@ -160,7 +160,7 @@ pub enum Basis {
 
 /// The words `{basis}` stands for in the rule texts, per [`Basis`] (`[basis]` in the rule file).
 /// `{straight}` and `{walk}` in them are the route's other figures, in metres.
-#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BasisTexts {
     pub walk_nb: String,
@@ -228,7 +228,7 @@ impl BasisTexts {
 /// let far = Curve { full_at: 500.0, zero_at: 100.0 };
 /// assert_eq!((far.score(50.0), far.score(300.0), far.score(900.0)), (0.0, 0.5, 1.0));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Curve {
     pub full_at: f64,
     pub zero_at: f64,
@@ -244,7 +244,7 @@ impl Curve {
 }
 
 /// The limit a constraint sets.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Bound {
     Min(f64),
@@ -271,7 +271,7 @@ impl Bound {
 }
 
 /// A pass/fail rule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Constraint {
     pub id: String,
     pub metric: Metric,
@@ -283,7 +283,7 @@ pub struct Constraint {
 }
 
 /// A weighted, scored rule.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Factor {
     pub id: String,
     pub metric: Metric,
@@ -295,7 +295,7 @@ pub struct Factor {
 }
 
 /// One matrix group's rules and description.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GroupRules {
     pub group: u8,
     pub who_nb: String,
@@ -314,7 +314,7 @@ pub struct GroupRules {
 }
 
 /// Assumptions behind the staff-base response time.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StaffBase {
     pub speed_kmh: f64,
     pub detour_factor: f64,
@@ -336,7 +336,7 @@ impl StaffBase {
 }
 
 /// A whole rule file.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleSet {
     pub name: String,
     pub staff_base: StaffBase,

@@ -154,7 +154,7 @@ impl Adjacency {
 
 /// A point's place on the network: the edge, how far along it (metres from its `from` node),
 /// the point on the edge and how far the point lies from it.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Snap {
     pub edge: u32,
     pub along_m: f64,
