@@ -20,15 +20,15 @@ pub struct AuditQuery {
     /// Newest events, 1-100000 (default 1000).
     limit: Option<usize>,
     /// `json` (default) or `csv`.
-    format: Option<String>,
+    format: Option<super::measurement::TableFormat>,
 }
 
 /// `GET /api/admin/audit?limit=&format=csv`.
 pub async fn audit_log(admin: Internal, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
     let limit = q.limit.unwrap_or(1000).clamp(1, 100_000);
     let events = admin.store.run(move |db| db.audit_events(limit)).await?;
-    Ok(match q.format.as_deref() {
-        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], audit::to_csv(&events)).into_response(),
+    Ok(match q.format.unwrap_or_default() {
+        super::measurement::TableFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], audit::to_csv(&events)).into_response(),
         _ => Json(events).into_response(),
     })
 }

@@ -43,7 +43,7 @@ fn crs_uri(crs: Crs) -> &'static str {
 /// other client and for `?f=json`. OGC clients such as OWSLib send no Accept header at all.
 pub async fn landing(State(state): State<AppState>, base: BaseUrl, headers: HeaderMap, Query(q): Query<FormatQuery>) -> Result<Response, ApiError> {
     let asks_html = headers.get(header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"));
-    let wants_json = q.f.as_deref() == Some("json") || (!asks_html && q.f.as_deref() != Some("html"));
+    let wants_json = q.f == Some(LandingFormat::Json) || (!asks_html && q.f != Some(LandingFormat::Html));
     if wants_json {
         return Ok(Json(json!({
             "title": "bomiljo",
@@ -65,7 +65,23 @@ pub async fn landing(State(state): State<AppState>, base: BaseUrl, headers: Head
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct FormatQuery {
     /// `json` for the OGC API landing page, `html` for the map page (default: by the Accept header).
-    f: Option<String>,
+    f: Option<LandingFormat>,
+}
+
+/// What the landing page answers with.
+#[derive(Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LandingFormat {
+    Json,
+    Html,
+}
+
+/// The one encoding features are offered in: GeoJSON (`f=json` and `f=geojson` alike).
+#[derive(Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureFormat {
+    Json,
+    Geojson,
 }
 
 /// `GET /conformance`.
@@ -235,7 +251,8 @@ pub struct ItemsQuery {
     /// A date or an interval `start/end` (`..` for open ends).
     datetime: Option<String>,
     /// `json` or `geojson` (the only encodings offered).
-    f: Option<String>,
+    #[allow(dead_code, reason = "accepted and documented; GeoJSON is the only answer")]
+    f: Option<FeatureFormat>,
     /// The properties to include, comma-separated (default: all).
     properties: Option<String>,
     /// A property to order by: `name` or `+name` ascending, `-name` descending (then by id).
@@ -297,13 +314,6 @@ fn sort_order(layer: &Layer, sortby: &str) -> Result<(String, bool), ApiError> {
 }
 
 /// `f=json` or `f=geojson`; 400 for any other encoding.
-fn geojson_only(f: Option<&str>) -> Result<(), ApiError> {
-    match f {
-        None | Some("json" | "geojson") => Ok(()),
-        Some(other) => Err(ApiError::BadRequest(format!("f={other}: items are offered as GeoJSON only (f=json)"))),
-    }
-}
-
 /// `properties=a,b`: the names, each a property of the layer.
 fn chosen_properties(layer: &Layer, list: &str) -> Result<Vec<String>, ApiError> {
     list.split(',')
@@ -330,7 +340,6 @@ pub async fn items(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
-    geojson_only(q.f.as_deref())?;
     let equals = property_filters(&layer, &pairs)?;
     let sort = q.sortby.as_deref().map(|s| sort_order(&layer, s)).transpose()?;
     let chosen = q.properties.as_deref().map(|list| chosen_properties(&layer, list)).transpose()?;
@@ -369,7 +378,8 @@ pub struct ItemQuery {
     /// The CRS of the answer's geometry: a URI from the collection's `crs` list (default CRS84).
     crs: Option<String>,
     /// `json` or `geojson` (the only encodings offered).
-    f: Option<String>,
+    #[allow(dead_code, reason = "accepted and documented; GeoJSON is the only answer")]
+    f: Option<FeatureFormat>,
 }
 
 /// `GET /collections/{layer}/items/{id}`: one feature; 404 when the layer has no such id.
@@ -382,7 +392,6 @@ pub async fn item(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let layer = visible_layer(&state, view.caller(), &name)?.clone();
-    geojson_only(q.f.as_deref())?;
     if let Some((key, _)) = pairs.iter().find(|(key, _)| key != "crs" && key != "f") {
         return Err(ApiError::BadRequest(format!("unknown parameter '{key}': one item takes crs and f")));
     }

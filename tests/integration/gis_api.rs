@@ -467,7 +467,7 @@ fn items_filter_on_queryables_and_refuse_what_is_not_offered() {
         ("nosuch=1", "unknown parameter 'nosuch'"),
         ("sortby=colour", "sortby=colour"),
         ("properties=colour", "'colour' is not a property"),
-        ("f=html", "GeoJSON only"),
+        ("f=html", "expected `json` or `geojson`"),
     ] {
         let (status, body) = server.get(&format!("/collections/transit_stops/items?{query}"));
         assert_eq!(status, 400, "{query}: {body}");
