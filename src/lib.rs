@@ -6,13 +6,15 @@
 //!
 //! ```text
 //! spatial, figure, privacy ─► config ─► store (DuckDB) ─► import, index ─► analysis
-//!   ─► release ─► measurement ─► siting ─► snapshot ─► render, report ─► api (and the CLI, the benches)
+//!   ─► release ─► measurement ─► siting ─► snapshot ─► render, report ─► api
+//! (the binary's CLI and benchmarks sit on top)
 //! ```
 //!
 //! - [`spatial`]: CRSs, units and transforms; analysis geometry is EPSG:25832 metres.
 //! - [`figure`], [`privacy`]: an estimate with its variance; roles and the small-count policy.
 //! - [`config`]: layer definitions, project settings and the privacy budget, as data.
-//! - [`store`]: the DuckDB file, its schema, migrations and queries; the only module with SQL.
+//! - [`store`]: the DuckDB file, its schema, migrations and queries; the only module with SQL (the
+//!   rest asks through [`store::Database`] and never holds a connection).
 //! - [`import`]: reads GeoJSON, CSV, Excel, GeoPackage, Shapefile, GML, GTFS, OSM and Parquet into
 //!   validated, anonymised features, all or nothing.
 //! - [`index`]: in-memory spatial indexes and the street network, built from the store.
@@ -26,11 +28,11 @@
 //!   server, the CLI, the reports and the benches.
 //! - [`render`], [`report`]: tiles, GeoTIFF, the neighbour sheet and the annual report.
 //! - [`api`]: the HTTP server: the snapshot with the caches of answers cut from it.
-//! - [`demo`], [`mod@bench`]: demo data and the benchmarks behind `bomiljo bench`.
+//! - [`demo`], [`load`]: demo data, and the load generator of the load test and `bomiljo bench serve`
+//!   (the benchmarks themselves live in the binary, under `cli/bench`).
 
 pub mod analysis;
 pub mod api;
-pub mod bench;
 pub mod config;
 pub mod demo;
 mod error;
@@ -38,6 +40,7 @@ pub mod feature;
 pub mod figure;
 pub mod import;
 pub mod index;
+pub mod load;
 pub mod measurement;
 pub mod parallel;
 pub mod privacy;

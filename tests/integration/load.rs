@@ -4,7 +4,7 @@
 use crate::common;
 
 use crate::common::{Server, bomiljo};
-use bomiljo::bench::load::{self, Request};
+use bomiljo::load::{self, Request};
 
 #[test]
 #[ignore = "heavy proof: run by `make proof` (and CI)"]

@@ -1,14 +1,5 @@
-//! `bomiljo bench <capability>`: benchmarks that print their figures. Data is generated with a
-//! fixed seed so figures are comparable across runs and machines.
-
-mod formats;
-pub mod load;
-mod peers;
-pub mod scale;
-mod serve;
-
-pub use peers::peers;
-pub use serve::{cost, serve};
+//! The benchmarks of import, release, reports, siting and measurement: each prints its figures.
+//! Data is generated with a fixed seed so figures are comparable across runs and machines.
 
 use std::path::Path;
 use std::time::Instant;
@@ -16,16 +7,16 @@ use std::time::Instant;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::config::Config;
-use crate::import::{ImportOptions, import_file};
-use crate::index::AreaIndex;
-use crate::store::Database;
-use crate::store::{OpenMode, Store};
+use bomiljo::config::Config;
+use bomiljo::import::{ImportOptions, import_file};
+use bomiljo::index::AreaIndex;
+use bomiljo::store::Database;
+use bomiljo::store::{OpenMode, Store};
 
 /// Import of `rows` generated incidents into a fresh database with the areas of `areas_file`,
 /// then assignment of `rows` random points to those areas. Prints one line per figure.
-pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), crate::Error> {
-    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
+pub fn import(config: &Config, areas_file: &Path, rows: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir().map_err(|e| bomiljo::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     let areas_layer = &config.project.assign_layer;
@@ -47,7 +38,7 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
         use std::fmt::Write as _;
         let _ = writeln!(csv, "b{i},2024-{:02}-{:02},disturbance,{x:.1},{y:.1}", rng.random_range(1..=12), rng.random_range(1..=28));
     }
-    std::fs::write(&csv_path, csv).map_err(|source| crate::demo::DemoError::Write { path: csv_path.clone(), source })?;
+    std::fs::write(&csv_path, csv).map_err(|source| bomiljo::demo::DemoError::Write { path: csv_path.clone(), source })?;
     println!("generate: {rows} rows of CSV in {} ms", started.elapsed().as_millis());
 
     let summary = import_file(&mut store, config, "incidents_police", &csv_path, &options)?;
@@ -71,9 +62,9 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> Result<(), cra
         areas.len(),
         rows as f64 / (ms / 1000.0)
     );
-    let threads = crate::parallel::cores();
+    let threads = bomiljo::parallel::cores();
     let started = Instant::now();
-    let assigned = crate::parallel::map(&points, threads, |(x, y)| areas.locate(*x, *y).is_some()).into_iter().filter(|&inside| inside).count();
+    let assigned = bomiljo::parallel::map(&points, threads, |(x, y)| areas.locate(*x, *y).is_some()).into_iter().filter(|&inside| inside).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("assign: {rows} points in {ms:.0} ms = {:.0} points/s on {threads} threads ({assigned} inside an area)", rows as f64 / (ms / 1000.0));
     Ok(())
@@ -84,21 +75,21 @@ const FORMAT_ROWS: usize = 200_000;
 
 /// The same kind of rows as a GeoPackage (into the fire layer) and as a Shapefile (into the
 /// waste layer), each into an empty layer like the CSV run, timed the same way.
-fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mut ChaCha8Rng, extent: [f64; 4], rows: usize) -> Result<(), crate::Error> {
-    let invalid = |what: &str, e: String| crate::store::StoreError::Invalid { what: format!("writing the bench {what}"), reason: e };
-    let mut generate = |category: &str| -> Vec<formats::Row> {
+fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mut ChaCha8Rng, extent: [f64; 4], rows: usize) -> anyhow::Result<()> {
+    let invalid = |what: &str, e: String| bomiljo::store::StoreError::Invalid { what: format!("writing the bench {what}"), reason: e };
+    let mut generate = |category: &str| -> Vec<super::formats::Row> {
         (0..rows)
             .map(|i| {
                 let (x, y) = random_point(rng, extent);
                 let date = format!("2024-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28));
-                formats::Row { id: format!("f{i}"), date, category: category.into(), x, y }
+                super::formats::Row { id: format!("f{i}"), date, category: category.into(), x, y }
             })
             .collect()
     };
     let gpkg = dir.join("incidents.gpkg");
-    formats::write_gpkg(&gpkg, &generate("fire")).map_err(|e| invalid("GeoPackage", e.to_string()))?;
+    super::formats::write_gpkg(&gpkg, &generate("fire")).map_err(|e| invalid("GeoPackage", e.to_string()))?;
     let shp = dir.join("incidents.shp");
-    formats::write_shapefile(&shp, &generate("syringe")).map_err(|e| invalid("Shapefile", e.to_string()))?;
+    super::formats::write_shapefile(&shp, &generate("syringe")).map_err(|e| invalid("Shapefile", e.to_string()))?;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     for (name, layer, path) in [("GeoPackage", "incidents_fire", gpkg), ("Shapefile", "incidents_waste", shp)] {
         let summary = import_file(store, config, layer, &path, &options)?;
@@ -110,7 +101,7 @@ fn import_other_formats(store: &mut Store, config: &Config, dir: &Path, rng: &mu
 
 pub(crate) fn areas_extent(areas: &AreaIndex) -> [f64; 4] {
     use geo::BoundingRect;
-    crate::spatial::bounds_of(areas.iter().filter_map(|a| a.polygon.bounding_rect()))
+    bomiljo::spatial::bounds_of(areas.iter().filter_map(|a| a.polygon.bounding_rect()))
 }
 
 pub(crate) fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> (f64, f64) {
@@ -119,9 +110,9 @@ pub(crate) fn random_point(rng: &mut ChaCha8Rng, [x0, y0, x1, y1]: [f64; 4]) -> 
 
 /// KDE for the whole city (50 m cells, 300 m bandwidth) over `incidents` generated incidents,
 /// indicators for every delbydel × 10 years, and Gi* on the city grid. Prints ms for each.
-pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(), crate::Error> {
-    use crate::analysis::{grid::Grid, hotspot::gi_star, indicators, kde};
-    use crate::spatial::Metres;
+pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> anyhow::Result<()> {
+    use bomiljo::analysis::{grid::Grid, hotspot::gi_star, indicators, kde};
+    use bomiljo::spatial::Metres;
     let store = Store::open_in_memory()?;
     let mut store = store;
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
@@ -165,7 +156,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
         for s in &sources {
             for year in 2014..=2024 {
                 let total = rng.random_range(0..400);
-                let total = crate::figure::Figure::exact(total);
+                let total = bomiljo::figure::Figure::exact(total);
                 tallies.insert((a.code.clone(), s.clone(), year), indicators::Tally { total, categories: [("a".to_string(), total)].into() });
             }
         }
@@ -190,7 +181,7 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
     gi_star(&grid250, &counts, &all, Metres(500.0), 0.0);
     println!("gi*: {} cells of 250 m, 500 m band (the API default) in {:.0} ms", grid250.len(), started.elapsed().as_secs_f64() * 1000.0);
     let started = Instant::now();
-    let local = crate::analysis::lisa::local_moran(&grid250, &counts, &all, Metres(500.0), 999, 1);
+    let local = bomiljo::analysis::lisa::local_moran(&grid250, &counts, &all, Metres(500.0), 999, 1);
     let significant = local.iter().flatten().filter(|l| l.q < 0.05).count();
     println!(
         "local moran's i: {} cells of 250 m, 500 m band, 999 conditional permutations, FDR ({significant} significant) in {:.0} ms",
@@ -203,8 +194,8 @@ pub fn measure(config: &Config, areas_file: &Path, incidents: usize) -> Result<(
 
 /// The emerging hot-spot analysis of `points` spread over 10 years on `grid`: the cube's counts,
 /// space-time Gi* with FDR, Mann-Kendall per cell and the patterns (500 m band, lag 1).
-fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::analysis::grid::Grid, rng: &mut ChaCha8Rng) {
-    use crate::analysis::emerging::{Cube, Params, Pattern, emerging_hot_spots};
+fn emerging_cube(points: &[bomiljo::analysis::kde::WeightedPoint], grid: &bomiljo::analysis::grid::Grid, rng: &mut ChaCha8Rng) {
+    use bomiljo::analysis::emerging::{Cube, Params, Pattern, emerging_hot_spots};
     const YEARS: usize = 10;
     let started = Instant::now();
     let mut steps = vec![vec![0.0; grid.len()]; YEARS];
@@ -214,7 +205,7 @@ fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::a
         }
     }
     let study = vec![true; grid.len()];
-    let found = emerging_hot_spots(&Cube { grid, steps: &steps, study: &study, noise_var: 0.0 }, &Params::new(crate::spatial::Metres(500.0)));
+    let found = emerging_hot_spots(&Cube { grid, steps: &steps, study: &study, noise_var: 0.0 }, &Params::new(bomiljo::spatial::Metres(500.0)));
     let with_pattern = found.iter().filter(|l| l.pattern != Pattern::NoPattern).count();
     println!(
         "emerging hot spots: {} incidents x {YEARS} years on {} cells of 250 m (cube, space-time Gi* with FDR, Mann-Kendall, patterns; {with_pattern} cells with a pattern) in {:.0} ms",
@@ -226,14 +217,14 @@ fn emerging_cube(points: &[crate::analysis::kde::WeightedPoint], grid: &crate::a
 
 /// Scores `candidates` random points for all eight groups, and the suitability surface of the
 /// whole city at 50 m for group 5, on a demo database built on `areas_file`.
-pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(), crate::Error> {
-    use crate::privacy::{Policy, Role};
-    use crate::siting::{Candidate, SurfaceParams, quick_score_group, score_all_groups, surface};
-    let dir = tempfile::tempdir().map_err(|e| crate::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
+pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> anyhow::Result<()> {
+    use bomiljo::privacy::{Policy, Role};
+    use bomiljo::siting::{Candidate, SurfaceParams, quick_score_group, score_all_groups, surface};
+    let dir = tempfile::tempdir().map_err(|e| bomiljo::store::StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let shared = areas_file.parent().unwrap_or(Path::new("."));
     let real = |file: &str| Some(shared.join(file)).filter(|p| p.is_file());
-    let options = crate::demo::DemoOptions {
+    let options = bomiljo::demo::DemoOptions {
         areas: Some(areas_file.to_path_buf()),
         population: real("befolkning_250m_2023.geojson"),
         extra: [("marka", real("marka.geojson")), ("roads", real("osm_roads_sentrum.geojson"))]
@@ -246,12 +237,12 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         street_spacing_m: 50.0,
         ..Default::default()
     };
-    crate::demo::build(&mut store, config, &options)?;
+    bomiljo::demo::build(&mut store, config, &options)?;
     timetable(&mut store, config, dir.path())?;
-    let release = crate::release::current(&mut store, config, "bench", "system")?;
+    let release = bomiljo::release::current(&mut store, config, "bench", "system")?;
     network(&store, config)?;
     let started = Instant::now();
-    let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let world = bomiljo::snapshot::Snapshot::build(config, &store, release).map_err(bomiljo::api::ServeError::Snapshot)?;
     let ctx = &*world.siting;
     println!(
         "snapshot: built in {:.0} ms (the siting context with the street network and the costs from the nearest stop, shop, pharmacy, school, kindergarten and staff base; indexes, geography, need, addresses)",
@@ -260,7 +251,7 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     let areas = world
         .reference
         .assignment_areas(config)
-        .ok_or(crate::store::StoreError::Invalid { what: "the siting bench".into(), reason: "no delbydeler".into() })?;
+        .ok_or(bomiljo::store::StoreError::Invalid { what: "the siting bench".into(), reason: "no delbydeler".into() })?;
     let extent = areas_extent(areas);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let sites: Vec<Candidate> = (0..candidates)
@@ -287,14 +278,14 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
     println!("explain: 1000 candidates x 8 groups = {explained} explained scores with sentences in {ms:.0} ms");
     let started = Instant::now();
     let s = surface(ctx, &SurfaceParams { group: 5, area: None, cell_m: 50.0, units: None, need_gap: false, within_bydeler: None }, &policy)
-        .map_err(crate::api::ServeError::Siting)?;
+        .map_err(bomiljo::api::ServeError::Siting)?;
     let inside = s.cells.iter().filter(|c| c.is_some()).count();
     println!("surface: group 5, whole city at 50 m: {inside} cells scored in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
     // The rule of groups 4-8, as the siting context measures it.
-    let within = crate::analysis::siting::Metric::DeparturesWithin {
+    let within = bomiljo::analysis::siting::Metric::DeparturesWithin {
         layer: "transit_stops".into(),
         radius_m: 600.0,
-        window: crate::analysis::siting::ServiceWindow::Day,
+        window: bomiljo::analysis::siting::ServiceWindow::Day,
     };
     let started = Instant::now();
     let departures: f64 = sites.iter().filter_map(|s| ctx.metric_at(s.x, s.y, &within, &policy)).sum();
@@ -304,12 +295,12 @@ pub fn siting(config: &Config, areas_file: &Path, candidates: usize) -> Result<(
         departures / candidates as f64
     );
     let started = Instant::now();
-    let group = ctx.group(5).map_err(crate::api::ServeError::Siting)?;
+    let group = ctx.group(5).map_err(bomiljo::api::ServeError::Siting)?;
     let range = ctx.rules().what_if.weight;
-    let mut ranked: Vec<_> = sites.iter().take(50).map(|s| crate::siting::score_with(ctx, group, s, &policy)).collect();
+    let mut ranked: Vec<_> = sites.iter().take(50).map(|s| bomiljo::siting::score_with(ctx, group, s, &policy)).collect();
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let flips: usize = ranked.iter().map(|e| crate::analysis::siting::sensitivity::verdict_flips(e, range).len()).sum();
-    let swaps = ranked.windows(2).filter(|pair| crate::analysis::siting::sensitivity::swap_point(&pair[0], &pair[1], range).is_some()).count();
+    let flips: usize = ranked.iter().map(|e| bomiljo::analysis::siting::sensitivity::verdict_flips(e, range).len()).sum();
+    let swaps = ranked.windows(2).filter(|pair| bomiljo::analysis::siting::sensitivity::swap_point(&pair[0], &pair[1], range).is_some()).count();
     println!(
         "sensitivity: 50 sites of group 5 scored, {flips} verdict flips and {swaps} of 49 rank swaps found within the weight range in {:.0} ms",
         started.elapsed().as_secs_f64() * 1000.0
@@ -324,17 +315,18 @@ const BENCH_TRIPS: usize = 100_000;
 /// Replaces the demo's stops by a GTFS feed of the same stops with a weekday timetable of
 /// [`BENCH_TRIPS`] trips of 12 stops each, and prints what its import (with the departures
 /// counted) takes.
-fn timetable(store: &mut Store, config: &Config, dir: &Path) -> Result<(), crate::Error> {
+fn timetable(store: &mut Store, config: &Config, dir: &Path) -> anyhow::Result<()> {
     use std::fmt::Write as _;
     use std::io::Write as _;
     let stops = store.feature_points("transit_stops")?;
     if stops.is_empty() {
         return Ok(());
     }
-    let to_wgs84 = crate::spatial::Transformer::new(crate::spatial::ANALYSIS_CRS, crate::spatial::Crs::Wgs84);
+    let to_wgs84 = bomiljo::spatial::Transformer::new(bomiljo::spatial::ANALYSIS_CRS, bomiljo::spatial::Crs::Wgs84);
     let mut stops_txt = String::from("stop_id,stop_name,stop_lat,stop_lon,location_type\n");
     for (i, s) in stops.iter().enumerate() {
-        let (lon, lat) = to_wgs84.apply(s.x, s.y).map_err(|e| crate::store::StoreError::Invalid { what: "projecting a stop".into(), reason: e.to_string() })?;
+        let (lon, lat) =
+            to_wgs84.apply(s.x, s.y).map_err(|e| bomiljo::store::StoreError::Invalid { what: "projecting a stop".into(), reason: e.to_string() })?;
         let _ = writeln!(stops_txt, "s{i},Stopp {i},{lat:.7},{lon:.7},0");
     }
     let mut trips = String::from("route_id,service_id,trip_id\n");
@@ -350,7 +342,7 @@ fn timetable(store: &mut Store, config: &Config, dir: &Path) -> Result<(), crate
     }
     let calendar = "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nhverdag,1,1,1,1,1,0,0,20261207,20261218\n";
     let path = dir.join("timetable.zip");
-    let failed = |e: std::io::Error| crate::store::StoreError::Invalid { what: format!("writing {}", path.display()), reason: e.to_string() };
+    let failed = |e: std::io::Error| bomiljo::store::StoreError::Invalid { what: format!("writing {}", path.display()), reason: e.to_string() };
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).map_err(failed)?);
     for (name, text) in [("stops.txt", stops_txt.as_str()), ("trips.txt", &trips), ("stop_times.txt", &stop_times), ("calendar.txt", calendar)] {
         zip.start_file(name, zip::write::SimpleFileOptions::default()).map_err(|e| failed(e.into()))?;
@@ -370,14 +362,14 @@ fn timetable(store: &mut Store, config: &Config, dir: &Path) -> Result<(), crate
 
 /// The street network of the store: its size, the time to build it from the stored ways, one
 /// multi-source Dijkstra, and isochrones from the middle of the network.
-fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
-    use crate::analysis::network::{
+fn network(store: &Store, config: &Config) -> anyhow::Result<()> {
+    use super::peers::timed_median;
+    use bomiljo::analysis::network::{
         dijkstra::costs_from,
         isochrone::{Direction, isochrone},
     };
-    use crate::bench::peers::timed_median;
-    use crate::index::network::{Mode, Network};
-    let Some(profile) = crate::siting::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
+    use bomiljo::index::network::{Mode, Network};
+    let Some(profile) = bomiljo::siting::rules::load(&config.project.rules, config).ok().and_then(|r| r.network) else {
         println!("network: the rule file has no [network]; skipped");
         return Ok(());
     };
@@ -414,19 +406,19 @@ fn network(store: &Store, config: &Config) -> Result<(), crate::Error> {
 }
 
 /// Time to produce one neighbour-dialogue PDF on a demo database built on `areas_file`.
-pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), crate::Error> {
-    use crate::report::dialogue::{DialogueParams, Lang, Sources, render};
-    let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
+pub fn report(config: &Config, areas_file: &Path, reports: usize) -> anyhow::Result<()> {
+    use bomiljo::report::dialogue::{DialogueParams, Lang, Sources, render};
+    let dir = tempfile::tempdir().map_err(bomiljo::api::ServeError::Io)?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
-    let options = crate::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
-    crate::demo::build(&mut store, config, &options)?;
-    let release = crate::release::current(&mut store, config, "bench", "system")?;
-    let world = crate::snapshot::Snapshot::build(config, &store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let options = bomiljo::demo::DemoOptions { areas: Some(areas_file.to_path_buf()), out_dir: dir.path().join("files"), ..Default::default() };
+    bomiljo::demo::build(&mut store, config, &options)?;
+    let release = bomiljo::release::current(&mut store, config, "bench", "system")?;
+    let world = bomiljo::snapshot::Snapshot::build(config, &store, release).map_err(bomiljo::api::ServeError::Snapshot)?;
     let sources = Sources { config, release: &world.release, geography: &world.geography, index: &world.reference, travel: None, rules: None };
     let areas = world
         .reference
         .assignment_areas(config)
-        .ok_or(crate::store::StoreError::Invalid { what: "the dialogue bench".into(), reason: "no delbydeler".into() })?;
+        .ok_or(bomiljo::store::StoreError::Invalid { what: "the dialogue bench".into(), reason: "no delbydeler".into() })?;
     let sites: Vec<(f64, f64)> = areas.iter().take(reports).filter_map(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).collect();
     let started = Instant::now();
     let mut bytes = 0;
@@ -440,7 +432,7 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
             staff_base_area: false,
             lang: Lang::Nb,
         };
-        bytes += render(&sources, &params).map_err(|e| crate::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
+        bytes += render(&sources, &params).map_err(|e| bomiljo::api::ServeError::Io(std::io::Error::other(e.to_string())))?.len();
     }
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!(
@@ -455,13 +447,13 @@ pub fn report(config: &Config, areas_file: &Path, reports: usize) -> Result<(), 
 /// Builds the public release for a demo on `areas_file` with `years` years of three sources,
 /// and prints the time, the mean absolute error of the released delbydel-year counts and the
 /// rank agreement (Spearman) of the public choropleth (rate per 1,000, latest year) with the raw.
-pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), crate::Error> {
-    use crate::measurement::{Geography, Incidents, Level, measure};
-    let dir = tempfile::tempdir().map_err(crate::api::ServeError::Io)?;
+pub fn release(config: &Config, areas_file: &Path, years: i32) -> anyhow::Result<()> {
+    use bomiljo::measurement::{Geography, Incidents, Level, measure};
+    let dir = tempfile::tempdir().map_err(bomiljo::api::ServeError::Io)?;
     let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
     let real = |f: &str| Some(Path::new("../shared/data/oslo").join(f)).filter(|p| p.exists());
     let last = 2025;
-    let options = crate::demo::DemoOptions {
+    let options = bomiljo::demo::DemoOptions {
         areas: Some(areas_file.to_path_buf()),
         population: real("befolkning_250m_2023.geojson"),
         extra: real("bydeler_befolkning_2024.geojson").map(|p| ("bydeler".to_string(), p)).into_iter().collect(),
@@ -469,14 +461,14 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         out_dir: dir.path().join("files"),
         ..Default::default()
     };
-    crate::demo::build(&mut store, config, &options)?;
+    bomiljo::demo::build(&mut store, config, &options)?;
     let incidents: i64 = store
         .layer_counts()?
         .iter()
-        .filter(|(layer, _)| config.layer(layer).is_ok_and(|l| l.kind == crate::config::LayerKind::Incidents))
+        .filter(|(layer, _)| config.layer(layer).is_ok_and(|l| l.kind == bomiljo::config::LayerKind::Incidents))
         .map(|(_, n)| n)
         .sum();
-    let published = crate::release::publish(&mut store, config, "bench", "system")?;
+    let published = bomiljo::release::publish(&mut store, config, "bench", "system")?;
     let release = published.release;
     let units: usize = release.rows().len();
     println!(
@@ -486,7 +478,7 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         published.seconds * 1000.0,
         release.version
     );
-    let again = crate::release::publish(&mut store, config, "bench", "system")?;
+    let again = bomiljo::release::publish(&mut store, config, "bench", "system")?;
     let same = again.release.rows() == release.rows();
     println!("rebuild without new data: {:.0} ms, identical counts: {same}, source-years re-measured: {}", again.seconds * 1000.0, again.remeasured.len());
     let geography = Geography::load(&store, config)?;
@@ -509,7 +501,7 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
         error_sum / n.max(1) as f64,
         release.settings.levels.iter().find(|l| l.level == "delbydel").map_or(0, |l| l.within_95)
     );
-    let rates = |incidents: Incidents| -> Result<Vec<(String, f64)>, crate::Error> {
+    let rates = |incidents: Incidents| -> anyhow::Result<Vec<(String, f64)>> {
         let rows = measure(&geography, incidents, config, last, Level::Delbydel)?;
         let mut by_area: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
         for r in rows.iter().filter(|r| r.rate_per_1000.is_some()) {
@@ -526,9 +518,9 @@ pub fn release(config: &Config, areas_file: &Path, years: i32) -> Result<(), cra
 
 /// Bias and coverage of the release's figures over ten release keys, against the known truth:
 /// every cell summed over all sources and years, by the size of its true count.
-fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> Result<(), crate::Error> {
-    use crate::figure::Figure;
-    let mut truth: std::collections::BTreeMap<crate::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
+fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> anyhow::Result<()> {
+    use bomiljo::figure::Figure;
+    let mut truth: std::collections::BTreeMap<bomiljo::spatial::SsbCell, f64> = std::collections::BTreeMap::new();
     let tallies = store.release_tallies(config.project.release_max_per_key)?;
     // Order effects: first minus last category of each source (by name), January minus December.
     let mut categories: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> = std::collections::BTreeMap::new();
@@ -544,7 +536,7 @@ fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> Result<
             true_category_gap += t.count as f64 * signed(t.category == first, t.category == last);
         }
         if let Some(id) = t.ssb_cell {
-            *truth.entry(crate::spatial::SsbCell::from_id(id)).or_default() += t.count as f64;
+            *truth.entry(bomiljo::spatial::SsbCell::from_id(id)).or_default() += t.count as f64;
         }
     }
     let buckets: [(&str, f64, f64); 5] = [("0", 0.0, 0.0), ("1-4", 1.0, 4.0), ("5-19", 5.0, 19.0), ("20-99", 20.0, 99.0), (">=100", 100.0, f64::MAX)];
@@ -561,11 +553,11 @@ fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> Result<
     let keys = 10;
     let started = Instant::now();
     for key in 0..keys {
-        let mut input = crate::release::input(store, config, None)?;
+        let mut input = bomiljo::release::input(store, config, None)?;
         input.secret = [key as u8 + 7; 32];
         input.ledger.clear();
-        let report = crate::release::build(&input);
-        let mut figures: std::collections::BTreeMap<crate::spatial::SsbCell, Figure> = std::collections::BTreeMap::new();
+        let report = bomiljo::release::build(&input);
+        let mut figures: std::collections::BTreeMap<bomiljo::spatial::SsbCell, Figure> = std::collections::BTreeMap::new();
         let mut effects = [-true_month_gap, -true_category_gap, 0.0];
         for ((source, year), table) in &report.tables {
             if !(first..=last).contains(year) {
@@ -621,17 +613,17 @@ fn honesty(store: &Store, config: &Config, (first, last): (i32, i32)) -> Result<
 /// maps with any hot or cold spot, nominally at most 10 %.
 fn null_worlds() {
     use rand_distr::{Distribution, Normal, Poisson};
-    let grid = crate::analysis::grid::Grid::covering([0.0, 0.0, 10_000.0, 10_000.0], crate::spatial::Metres(250.0));
+    let grid = bomiljo::analysis::grid::Grid::covering([0.0, 0.0, 10_000.0, 10_000.0], bomiljo::spatial::Metres(250.0));
     let study = vec![true; grid.len()];
-    let noise_var = 7.0 * crate::release::mechanism::DiscreteGaussian::for_rho(0.5 * 0.3).sigma2();
+    let noise_var = 7.0 * bomiljo::release::mechanism::DiscreteGaussian::for_rho(0.5 * 0.3).sigma2();
     let (counts, noise) = (Poisson::new(3.5).expect("a positive mean"), Normal::new(0.0, noise_var.sqrt()).expect("a finite sd"));
     let started = Instant::now();
     let found = (0..100u64)
         .filter(|world| {
             let mut rng = ChaCha8Rng::seed_from_u64(9000 + world);
             let values: Vec<f64> = (0..grid.len()).map(|_| counts.sample(&mut rng) + noise.sample(&mut rng)).collect();
-            let gi = crate::analysis::hotspot::gi_star(&grid, &values, &study, crate::spatial::Metres(500.0), noise_var);
-            gi.spots.iter().flatten().any(|s| s.class != crate::analysis::hotspot::SpotClass::NotSignificant)
+            let gi = bomiljo::analysis::hotspot::gi_star(&grid, &values, &study, bomiljo::spatial::Metres(500.0), noise_var);
+            gi.spots.iter().flatten().any(|s| s.class != bomiljo::analysis::hotspot::SpotClass::NotSignificant)
         })
         .count();
     println!(

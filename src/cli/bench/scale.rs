@@ -10,13 +10,13 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{areas_extent, random_point};
-use crate::config::Config;
-use crate::import::{ImportOptions, import_file};
-use crate::index::AreaIndex;
-use crate::measurement::{Geography, HeatParams, Incidents, Level, heat, measure};
-use crate::store::Database;
-use crate::store::{OpenMode, Store, StoreError};
+use super::stages::{areas_extent, random_point};
+use bomiljo::config::Config;
+use bomiljo::import::{ImportOptions, import_file};
+use bomiljo::index::AreaIndex;
+use bomiljo::measurement::{Geography, HeatParams, Incidents, Level, heat, measure};
+use bomiljo::store::Database;
+use bomiljo::store::{OpenMode, Store, StoreError};
 
 /// The figures of one size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct ScaleRow {
 }
 
 /// Runs every size in a child process (`exe bench scale --one N`) and prints a table.
-pub fn run(exe: &Path, config_dir: &Path, areas_file: &Path, sizes: &[u64]) -> Result<(), crate::Error> {
+pub fn run(exe: &Path, config_dir: &Path, areas_file: &Path, sizes: &[u64]) -> anyhow::Result<()> {
     println!(
         "{:>12} {:>10} {:>10} {:>12} {:>10} {:>9} {:>10} {:>14} {:>9} {:>9}",
         "incidents", "generate", "import", "rows/s", "measure", "heat", "release", "import peak MB", "peak MB", "file MB"
@@ -69,7 +69,7 @@ pub fn run(exe: &Path, config_dir: &Path, areas_file: &Path, sizes: &[u64]) -> R
 }
 
 /// One size in this process; prints its [`ScaleRow`] as a JSON line.
-pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, crate::Error> {
+pub fn one(config: &Config, areas_file: &Path, rows: u64) -> anyhow::Result<ScaleRow> {
     let dir = tempfile::tempdir_in(std::env::var_os("BOMILJO_BENCH_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from))
         .map_err(|e| StoreError::Invalid { what: "creating a temporary folder".into(), reason: e.to_string() })?;
     let db = dir.path().join("scale.duckdb");
@@ -94,7 +94,7 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
     heat(&geography, Incidents::Raw(store.handle()), config, &HeatParams { year: Some(2024), ..HeatParams::default() })?;
     let heat_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    crate::release::publish(&mut store, config, "bench scale", "system")?;
+    bomiljo::release::publish(&mut store, config, "bench scale", "system")?;
     let release_s = started.elapsed().as_secs_f64();
     store.checkpoint()?;
     let database_mb = std::fs::metadata(&db).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
@@ -104,8 +104,8 @@ pub fn one(config: &Config, areas_file: &Path, rows: u64) -> Result<ScaleRow, cr
 }
 
 /// `rows` incidents as CSV, written as generated (nothing held in memory): ten years, one category.
-fn write_incidents(path: &Path, rows: u64, extent: [f64; 4]) -> Result<(), crate::Error> {
-    let fail = |e: std::io::Error| crate::demo::DemoError::Write { path: path.to_path_buf(), source: e };
+fn write_incidents(path: &Path, rows: u64, extent: [f64; 4]) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| bomiljo::demo::DemoError::Write { path: path.to_path_buf(), source: e };
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(fail)?);
     let mut rng = ChaCha8Rng::seed_from_u64(16);
     writeln!(out, "id,date,category,x,y").map_err(fail)?;

@@ -16,16 +16,16 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::analysis::grid::Grid;
-use crate::analysis::kde::{Quartic, WeightedPoint, kde};
-use crate::analysis::siting::Metric;
-use crate::config::Config;
-use crate::import::{ImportOptions, import_file};
-use crate::index::{Area, AreaIndex};
-use crate::parallel;
-use crate::spatial::{ANALYSIS_CRS, Crs, Metres, Transformer};
-use crate::store::Database;
-use crate::store::{OpenMode, Store, queries};
+use bomiljo::analysis::grid::Grid;
+use bomiljo::analysis::kde::{Quartic, WeightedPoint, kde};
+use bomiljo::analysis::siting::Metric;
+use bomiljo::config::Config;
+use bomiljo::import::{ImportOptions, import_file};
+use bomiljo::index::{Area, AreaIndex};
+use bomiljo::parallel;
+use bomiljo::spatial::{ANALYSIS_CRS, Crs, Metres, Transformer};
+use bomiljo::store::Database;
+use bomiljo::store::{OpenMode, Store, queries};
 
 /// Timed runs of each step; the median is reported, as the peers do.
 const REPEAT: usize = 3;
@@ -58,10 +58,10 @@ grid_m = 100
 reject_identifiers = true
 "#;
 
-type BenchResult<T> = Result<T, crate::Error>;
+type BenchResult<T> = anyhow::Result<T>;
 
-fn invalid(what: &str, reason: impl ToString) -> crate::Error {
-    crate::store::StoreError::Invalid { what: what.to_string(), reason: reason.to_string() }.into()
+fn invalid(what: &str, reason: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {reason}")
 }
 
 /// Runs every step on the inputs in `work` (the harness's `PEERS_WORK`) with Oslo's data in
@@ -97,7 +97,7 @@ fn with_peers_layer(config: &Config, dir: &Path) -> BenchResult<Config> {
     let path = dir.join("incidents_peers.toml");
     std::fs::write(&path, PEERS_LAYER).map_err(|e| invalid("writing the peers' layer file", e))?;
     let mut config = config.clone();
-    config.layers.push(crate::config::Layer::load(&path)?);
+    config.layers.push(bomiljo::config::Layer::load(&path)?);
     Ok(config)
 }
 
@@ -320,7 +320,7 @@ fn peers_grid() -> Grid {
 fn kde_rows(xy: &[(f64, f64)], work: &Path) -> BenchResult<()> {
     let grid = peers_grid();
     let h = Metres(300.0);
-    let snap = |v: f64| crate::import::anonymise::snap(v, Metres(100.0));
+    let snap = |v: f64| bomiljo::import::anonymise::snap(v, Metres(100.0));
     let snapped: Vec<WeightedPoint> = xy.iter().map(|&(x, y)| WeightedPoint { x: snap(x), y: snap(y), weight: 1.0 }).collect();
     let raw: Vec<WeightedPoint> = xy.iter().map(|&(x, y)| WeightedPoint { x, y, weight: 1.0 }).collect();
     let reference = read_npy(&work.join("kde_quartic_n1000000.npy")).ok();
@@ -385,17 +385,17 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
     let options = ImportOptions { imported_by: "bench".into(), ..ImportOptions::default() };
     import_file(store, config, "schools", &oslo.join("skoler.geojson"), &options)?;
     import_file(store, config, "population", &oslo.join("befolkning_250m_2023.geojson"), &options)?;
-    let release = crate::release::current(store, config, "bench peers", "system")?;
-    let world = crate::snapshot::Snapshot::build(config, store, release).map_err(crate::api::ServeError::Snapshot)?;
+    let release = bomiljo::release::current(store, config, "bench peers", "system")?;
+    let world = bomiljo::snapshot::Snapshot::build(config, store, release).map_err(bomiljo::api::ServeError::Snapshot)?;
     let context = &world.siting;
-    let policy = crate::privacy::Policy::new(crate::privacy::Role::Analyst, config.project.min_count);
+    let policy = bomiljo::privacy::Policy::new(bomiljo::privacy::Role::Analyst, config.project.min_count);
     let sites = project(&read_lon_lat(candidates_csv)?, threads);
     let school = Metric::DistanceTo { layer: "schools".into(), along: Default::default() };
     let residents = Metric::PopulationWithin { radius_m: 250.0 };
     let (distances, nearest_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &school, &policy).unwrap_or(f64::NAN)));
     let (population, pop_s) = timed_median(|| parallel::map(&sites, threads, |&(x, y)| context.metric_at(x, y, &residents, &policy).unwrap_or(f64::NAN)));
     // The peers' definition: whole SSB cells whose centroid lies within 250 m.
-    let centroids = crate::index::PointIndex::new(peer_cell_centroids(&oslo.join("befolkning_250m_2023.geojson"))?);
+    let centroids = bomiljo::index::PointIndex::new(peer_cell_centroids(&oslo.join("befolkning_250m_2023.geojson"))?);
     let peer_population = parallel::map(&sites, threads, |&(x, y)| centroids.within(x, y, Metres(250.0)).weight);
     let shapely = read_shapely_nearest(&work.join("nearest_shapely.parquet")).ok();
     let (dist_diff, pop_diff) = match &shapely {
@@ -423,7 +423,7 @@ fn nearest(config: &Config, store: &mut Store, candidates_csv: &Path, work: &Pat
 
 /// shapely's per-site school distance and population (harness output).
 fn read_shapely_nearest(path: &Path) -> BenchResult<(Vec<f64>, Vec<f64>)> {
-    let columns = crate::store::ops::read_parquet_f64(path, &["school_dist_m", "pop_250m"])?;
+    let columns = bomiljo::store::ops::read_parquet_f64(path, &["school_dist_m", "pop_250m"])?;
     let mut columns = columns.into_iter();
     Ok((columns.next().unwrap_or_default(), columns.next().unwrap_or_default()))
 }

@@ -9,12 +9,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use super::load::{self, Request};
-use crate::api::{AppState, ServeError};
-use crate::config::Config;
-use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
-use crate::store::Database;
-use crate::store::{OpenMode, Store};
+use bomiljo::api::{AppState, ServeError};
+use bomiljo::config::Config;
+use bomiljo::load::{self, Request};
+use bomiljo::spatial::{ANALYSIS_CRS, Crs, Transformer};
+use bomiljo::store::Database;
+use bomiljo::store::{OpenMode, Store};
 
 /// The production server (connection caps, first-byte deadline) on a demo database, on a port of
 /// loopback, and a place inside the first delbydel to ask about.
@@ -32,15 +32,15 @@ struct DemoServer {
 }
 
 impl DemoServer {
-    fn start(config: &Config, areas_file: Option<&Path>) -> Result<DemoServer, crate::Error> {
+    fn start(config: &Config, areas_file: Option<&Path>) -> anyhow::Result<DemoServer> {
         let dir = tempfile::tempdir().map_err(ServeError::Io)?;
         let mut store = Store::open(&dir.path().join("bench.duckdb"), OpenMode::CreateIfMissing)?;
         // Real streets when the shared data has them, so travel areas can be drawn.
         let roads = Path::new("../shared/data/oslo/osm_roads_sentrum.geojson");
         let extra = if roads.is_file() { vec![("roads".to_string(), roads.to_path_buf())] } else { Vec::new() };
-        let options = crate::demo::DemoOptions { areas: areas_file.map(Path::to_path_buf), extra, out_dir: dir.path().join("files"), ..Default::default() };
-        crate::demo::build(&mut store, config, &options)?;
-        let areas = crate::index::AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
+        let options = bomiljo::demo::DemoOptions { areas: areas_file.map(Path::to_path_buf), extra, out_dir: dir.path().join("files"), ..Default::default() };
+        bomiljo::demo::build(&mut store, config, &options)?;
+        let areas = bomiljo::index::AreaIndex::from_rows(store.areas(&config.project.assign_layer)?);
         let centre =
             areas.iter().next().and_then(|a| geo::InteriorPoint::interior_point(&a.polygon)).map(|p| (p.x(), p.y())).unwrap_or((597_500.0, 6_642_500.0));
         let (lon, lat) =
@@ -56,12 +56,12 @@ impl DemoServer {
         let runtime = tokio::runtime::Runtime::new().map_err(ServeError::Io)?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))).map_err(ServeError::Io)?;
         let addr = listener.local_addr().map_err(ServeError::Io)?;
-        runtime.spawn(crate::api::serve_listener(state, listener));
+        runtime.spawn(bomiljo::api::serve_listener(state, listener));
         Ok(DemoServer { runtime, addr, lon, lat, tile: (z as u32, tx, ty), years: options.years, _dir: dir })
     }
 }
 
-pub fn serve(config: &Config, areas_file: Option<&Path>, requests: usize, concurrency: usize) -> Result<(), crate::Error> {
+pub fn serve(config: &Config, areas_file: Option<&Path>, requests: usize, concurrency: usize) -> anyhow::Result<()> {
     let server = DemoServer::start(config, areas_file)?;
     let (addr, lon, lat, (z, tx, ty)) = (server.addr, server.lon, server.lat, server.tile);
     println!("serving a demo database on {addr}; {requests} requests per endpoint at {concurrency} concurrent connections (public role, rate limit off)");
@@ -152,7 +152,7 @@ fn cpu_seconds() -> f64 {
 /// Every public request over a grid of the parameters a caller may send, one at a time on a
 /// fresh server (nothing cached but what the server computes at start): the CPU seconds each
 /// took, the most costly per route, and an error when any took more than `limit_s`.
-pub fn cost(config: &Config, areas_file: Option<&Path>, limit_s: f64) -> Result<(), crate::Error> {
+pub fn cost(config: &Config, areas_file: Option<&Path>, limit_s: f64) -> anyhow::Result<()> {
     let server = DemoServer::start(config, areas_file)?;
     let grid = public_grid(&server);
     println!("{} public requests on a fresh server over the parameters the public may send, one at a time:", grid.len());
@@ -208,7 +208,7 @@ pub fn cost(config: &Config, areas_file: Option<&Path>, limit_s: f64) -> Result<
 /// parameter the public may choose (the largest areas, the finest cells, the widest bands and
 /// bandwidths, every span of years from the first to the last, every source).
 fn public_grid(server: &DemoServer) -> Vec<(String, Request)> {
-    use crate::measurement::{PUBLIC_BANDS_M, PUBLIC_BANDWIDTHS_M, PUBLIC_HEAT_CELLS_M};
+    use bomiljo::measurement::{PUBLIC_BANDS_M, PUBLIC_BANDWIDTHS_M, PUBLIC_HEAT_CELLS_M};
     let (lon, lat, (z, tx, ty), (first, last)) = (server.lon, server.lat, server.tile, server.years);
     let mut grid: Vec<(String, Request)> = Vec::new();
     let mut get = |route: &str, path: String| grid.push((route.to_string(), Request::get(path)));

@@ -7,6 +7,12 @@ use clap::Subcommand;
 
 use super::Context;
 
+mod formats;
+mod peers;
+mod scale;
+mod serve;
+mod stages;
+
 #[derive(Subcommand)]
 pub enum BenchCommand {
     /// Time to build the public release, its accuracy and the choropleth's rank agreement.
@@ -104,18 +110,18 @@ pub fn run(ctx: &Context, command: BenchCommand) -> Result<()> {
     match command {
         BenchCommand::Scale { sizes, areas: a, one } => match one {
             Some(rows) => {
-                bomiljo::bench::scale::one(config, &areas(a)?, rows)?;
+                scale::one(config, &areas(a)?, rows)?;
             }
-            None => bomiljo::bench::scale::run(&std::env::current_exe()?, &config.dir, &areas(a)?, &sizes)?,
+            None => scale::run(&std::env::current_exe()?, &config.dir, &areas(a)?, &sizes)?,
         },
-        BenchCommand::Release { years, areas: a } => bomiljo::bench::release(config, &areas(a)?, years)?,
-        BenchCommand::Import { rows, areas: a } => bomiljo::bench::import(config, &areas(a)?, rows)?,
-        BenchCommand::Report { reports, areas: a } => bomiljo::bench::report(config, &areas(a)?, reports)?,
-        BenchCommand::Serve { requests, concurrency, areas } => bomiljo::bench::serve(config, areas.as_deref(), requests, concurrency)?,
-        BenchCommand::Cost { max_cpu_s, areas } => bomiljo::bench::cost(config, areas.as_deref(), max_cpu_s)?,
-        BenchCommand::Siting { candidates, areas: a } => bomiljo::bench::siting(config, &areas(a)?, candidates)?,
-        BenchCommand::Peers { work, oslo } => bomiljo::bench::peers(config, &work, &oslo)?,
-        BenchCommand::Measure { incidents, areas: a } => bomiljo::bench::measure(config, &areas(a)?, incidents)?,
+        BenchCommand::Release { years, areas: a } => stages::release(config, &areas(a)?, years)?,
+        BenchCommand::Import { rows, areas: a } => stages::import(config, &areas(a)?, rows)?,
+        BenchCommand::Report { reports, areas: a } => stages::report(config, &areas(a)?, reports)?,
+        BenchCommand::Serve { requests, concurrency, areas } => serve::serve(config, areas.as_deref(), requests, concurrency)?,
+        BenchCommand::Cost { max_cpu_s, areas } => serve::cost(config, areas.as_deref(), max_cpu_s)?,
+        BenchCommand::Siting { candidates, areas: a } => stages::siting(config, &areas(a)?, candidates)?,
+        BenchCommand::Peers { work, oslo } => peers::peers(config, &work, &oslo)?,
+        BenchCommand::Measure { incidents, areas: a } => stages::measure(config, &areas(a)?, incidents)?,
     }
     Ok(())
 }
