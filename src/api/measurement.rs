@@ -16,7 +16,7 @@ use super::{ApiError, AppState, access::View};
 use crate::measurement::{
     self, BeforeAfterParams, EmergingParams, HeatParams, HeatSurface, HotspotParams, Hotspots, Incidents, Level, LisaParams, SeriesParams,
 };
-use crate::render::{ramp, tile};
+use crate::render::ramp;
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -163,8 +163,8 @@ pub async fn heat_tile(
     Path(tile): Path<super::TilePath>,
     Query(params): Query<HeatParams>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = tile.checked(super::TileFormat::Png)?;
-    let key = format!("{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), view.caller().role.is_internal());
+    let tile = tile.checked(super::TileFormat::Png)?;
+    let key = super::tile_key("heat", &params, tile, view.caller().role.is_internal());
     let derived = state.derived();
     let png = match derived.tile_cache.get(&key) {
         Some(png) => png,
@@ -172,10 +172,10 @@ pub async fn heat_tile(
             let shown = surface(&state, &view, params).await?;
             let png = tokio::task::spawn_blocking(move || {
                 let max = shown.max();
-                if max <= 0.0 || !tile::touches(shown.grid(), (z, x, y)) {
-                    return tile::encode_png(&vec![0; (tile::TILE_PX * tile::TILE_PX * 4) as usize], tile::TILE_PX, tile::TILE_PX);
+                if max <= 0.0 || !tile.touches(shown.grid()) {
+                    return crate::render::tile::empty_png();
                 }
-                tile::draw(shown.grid(), (z, x, y), |i| shown.values[i].and_then(|v| heat_colour(v, max)))
+                crate::render::tile::draw(shown.grid(), tile, |i| shown.values[i].and_then(|v| heat_colour(v, max)))
             })
             .await
             .map_err(ApiError::task("tile rendering"))?;

@@ -343,17 +343,21 @@ pub struct TilePath {
 }
 
 impl TilePath {
-    /// The tile's (z, x, y) if it exists and is asked for in `format`.
-    fn checked(self, format: TileFormat) -> Result<(u32, u32, u32), ApiError> {
+    /// The tile, if it exists and is asked for in `format`.
+    fn checked(self, format: TileFormat) -> Result<crate::render::tile::TileId, ApiError> {
         let TilePath { z, x, y: TileRow { y, ext } } = self;
         if ext != format {
             return Err(ApiError::NotFound(format!("these tiles are {{z}}/{{x}}/{{y}}.{}", if format == TileFormat::Png { "png" } else { "mvt" })));
         }
-        if z > 20 || x >= 1 << z || y >= 1 << z {
-            return Err(ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")));
-        }
-        Ok((z, x, y))
+        crate::render::tile::TileId::new(z, x, y).ok_or_else(|| ApiError::BadRequest(format!("tile {z}/{x}/{y} does not exist")))
     }
+}
+
+/// The key of a tile in the tile cache (which is per data version): what is drawn, with which
+/// parameters, for which class of caller, and where.
+fn tile_key(what: &str, params: &impl serde::Serialize, tile: crate::render::tile::TileId, internal: bool) -> String {
+    let crate::render::tile::TileId { z, x, y } = tile;
+    format!("{what}|{}|{z}/{x}/{y}|{internal}", serde_json::to_string(params).unwrap_or_default())
 }
 
 /// How long a public tile may be kept without asking again: a tile is a function of the data

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, AppState, access::View, features::layer_for_tiles};
 use crate::config::LayerKind;
 use crate::privacy::Count;
-use crate::render::tile::{TILE_PX, pixel_to_lonlat};
+use crate::render::tile::TileId;
 use crate::render::tile_polygons::tile_polygons;
 use crate::spatial::{ANALYSIS_CRS, Crs, SSB_CELL_M, SsbCell, SsbProjection, Transformer};
 use crate::store::IncidentFilter;
@@ -40,39 +40,19 @@ pub struct TileQuery {
     cell_m: Option<f64>,
 }
 
-/// Projects WGS84 to tile coordinates (0..4096 inside the tile).
-struct TileProjection {
-    z: u32,
-    x: u32,
-    y: u32,
-}
-
-impl TileProjection {
-    fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
-        let n = f64::from(TILE_PX) * 2f64.powi(self.z as i32);
-        let px = (lon + 180.0) / 360.0 * n;
-        let py = (1.0 - lat.to_radians().tan().asinh() / std::f64::consts::PI) / 2.0 * n;
-        let scale = f64::from(EXTENT) / f64::from(TILE_PX);
-        ((px - f64::from(self.x * TILE_PX)) * scale, (py - f64::from(self.y * TILE_PX)) * scale)
-    }
-
-    /// The tile's box in EPSG:25832 (envelope of its corners), widened by `margin` metres.
-    fn utm_box(&self, margin: f64) -> [f64; 4] {
-        let t = Transformer::new(Crs::Wgs84, ANALYSIS_CRS);
-        let corners = [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(dx, dy)| {
-            let (lon, lat) = pixel_to_lonlat(self.z, f64::from((self.x + dx) * TILE_PX), f64::from((self.y + dy) * TILE_PX));
-            t.apply(lon, lat).unwrap_or((0.0, 0.0))
-        });
-        let b = corners.iter().fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |[a, b, c, d], (x, y)| [a.min(*x), b.min(*y), c.max(*x), d.max(*y)]);
-        [b[0] - margin, b[1] - margin, b[2] + margin, b[3] + margin]
-    }
+/// A tile's envelope in EPSG:25832 widened by `margin` metres (cells that start outside the tile
+/// reach into it).
+fn widened(tile: TileId, margin: f64) -> [f64; 4] {
+    let [x0, y0, x1, y1] = tile.envelope();
+    [x0 - margin, y0 - margin, x1 + margin, y1 + margin]
 }
 
 /// Encodes polygons (EPSG:25832) as one MVT polygon feature's geometry: clipped, valid and
 /// wound per the specification ([`tile_polygons`]); `None` when nothing of them shows.
-fn polygon(proj: &TileProjection, to_wgs84: &Transformer, polygons: &geo::MultiPolygon<f64>) -> Option<mvt::GeomData> {
+fn polygon(tile: TileId, to_wgs84: &Transformer, polygons: &geo::MultiPolygon<f64>) -> Option<mvt::GeomData> {
     use geo::MapCoords;
-    let in_tile = polygons.try_map_coords(|c| to_wgs84.apply(c.x, c.y).map(|(lon, lat)| proj.project(lon, lat)).map(|(x, y)| geo::Coord { x, y })).ok()?;
+    let in_tile =
+        polygons.try_map_coords(|c| to_wgs84.apply(c.x, c.y).map(|(lon, lat)| tile.position(lon, lat, EXTENT)).map(|(x, y)| geo::Coord { x, y })).ok()?;
     let shapes = tile_polygons(&in_tile, EXTENT);
     if shapes.is_empty() {
         return None;
@@ -89,12 +69,12 @@ fn polygon(proj: &TileProjection, to_wgs84: &Transformer, polygons: &geo::MultiP
 
 /// Incident cells touching a tile: (ring in EPSG:25832, count). Analysts get raw counts on any
 /// cell size; the public gets the release's 250 m SSB cells, estimated with their interval.
-async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Result<Vec<(Vec<(f64, f64)>, Count)>, ApiError> {
+async fn incident_cells(view: &View, q: TileQuery, tile: TileId) -> Result<Vec<(Vec<(f64, f64)>, Count)>, ApiError> {
     let filter = IncidentFilter { sources: q.source.into_iter().collect(), category: None, years: q.year.map(|y| (y, y)) };
     match view {
         View::Internal(internal) => {
             let cell = q.cell_m.filter(|c| c.is_finite()).unwrap_or(250.0).clamp(100.0, 1000.0);
-            let bbox = proj.utm_box(cell);
+            let bbox = widened(tile, cell);
             let cells = internal.store.incident_grid(filter, cell, bbox).await?;
             Ok(cells
                 .into_iter()
@@ -106,7 +86,7 @@ async fn incident_cells(view: &View, q: TileQuery, proj: &TileProjection) -> Res
                 return Err(ApiError::BadRequest("cell_m: the public release has SSB's 250 m cells; leave cell_m out or use 250".into()));
             }
             let years = filter.years.or_else(|| public.release.years(None)).unwrap_or((0, -1));
-            let [x0, y0, x1, y1] = proj.utm_box(SSB_CELL_M);
+            let [x0, y0, x1, y1] = widened(tile, SSB_CELL_M);
             let ssb = SsbProjection::new();
             let to_analysis = Transformer::new(Crs::Utm33, ANALYSIS_CRS);
             let in_tile = |cell: SsbCell| ssb.centre(cell).is_some_and(|(x, y)| (x0..=x1).contains(&x) && (y0..=y1).contains(&y));
@@ -142,40 +122,39 @@ pub async fn tile(
     Path(LayerTilePath { layer: layer_name, z, x, y }): Path<LayerTilePath>,
     Query(q): Query<TileQuery>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = super::TilePath { z, x, y }.checked(super::TileFormat::Mvt)?;
-    let proj = TileProjection { z, x, y };
+    let tile = super::TilePath { z, x, y }.checked(super::TileFormat::Mvt)?;
     let internal = view.caller().role.is_internal();
     let bytes = if layer_name == "incidents" {
         check_incident_query(&state, &view, &q)?;
         // A function of the data version (the cache's), the query and the tile, like every tile.
-        let key = format!("mvt|incidents|{}|{z}/{x}/{y}|{internal}", serde_json::to_string(&q).unwrap_or_default());
-        state.derived().tile_cache.get_or_compute(&key, || incident_tile(&view, q, &proj)).await?
+        let key = super::tile_key("mvt|incidents", &q, tile, internal);
+        state.derived().tile_cache.get_or_compute(&key, || incident_tile(&view, q, tile)).await?
     } else {
         let spec = layer_for_tiles(&state, view.caller(), &layer_name)?;
         if spec.kind != LayerKind::Areas {
             return Err(ApiError::NotFound(format!("vector tiles exist for areas layers and 'incidents', not '{layer_name}'")));
         }
         // Area tiles depend on the areas alone: made once per version of the data.
-        let key = format!("mvt|{layer_name}|{z}/{x}/{y}|{}", view.caller().role.is_internal());
+        let key = super::tile_key(&format!("mvt|{layer_name}"), &(), tile, internal);
         let derived = state.derived();
         let areas = derived.area_layers.get(&spec.name).cloned().unwrap_or_default();
-        derived.tile_cache.get_or_compute(&key, || async move { area_tile(&spec, &areas, &proj) }).await?
+        derived.tile_cache.get_or_compute(&key, || async move { area_tile(&spec, &areas, tile) }).await?
     };
     Ok(super::tile_answer("application/vnd.mapbox-vector-tile", bytes, internal))
 }
 
 /// The incident count grid's cells in a tile, each with its count (and interval, for estimates).
-async fn incident_tile(view: &View, q: TileQuery, proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
+async fn incident_tile(view: &View, q: TileQuery, tile: TileId) -> Result<axum::body::Bytes, ApiError> {
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
-    let tile = Tile::new(EXTENT);
-    let mut layer = tile.create_layer("incidents");
+    let out = Tile::new(EXTENT);
+    let mut layer = out.create_layer("incidents");
     let policy = view.caller().policy;
-    for (ring, count) in incident_cells(view, q, proj).await? {
+    for (ring, count) in incident_cells(view, q, tile).await? {
         let Some(figure) = policy.shown(count).figure() else {
             continue;
         };
         let cell = geo::MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
-        let Some(geom) = polygon(proj, &to_wgs84, &cell) else {
+        let Some(geom) = polygon(tile, &to_wgs84, &cell) else {
             continue;
         };
         let mut feature = layer.into_feature(geom);
@@ -188,16 +167,16 @@ async fn incident_tile(view: &View, q: TileQuery, proj: &TileProjection) -> Resu
         }
         layer = feature.into_layer();
     }
-    encode(tile, layer)
+    encode(out, layer)
 }
 
 /// An areas layer's polygons in a tile, one feature per area with its code, name and bydel, cut
 /// from the served snapshot (the caller's right to the layer is checked by `layer_for_tiles`).
-fn area_tile(spec: &crate::config::Layer, areas: &[crate::store::AreaRow], proj: &TileProjection) -> Result<axum::body::Bytes, ApiError> {
+fn area_tile(spec: &crate::config::Layer, areas: &[crate::store::AreaRow], tile: TileId) -> Result<axum::body::Bytes, ApiError> {
     let to_wgs84 = Transformer::new(ANALYSIS_CRS, Crs::Wgs84);
-    let tile = Tile::new(EXTENT);
-    let mut layer = tile.create_layer(&spec.name);
-    let [x0, y0, x1, y1] = proj.utm_box(0.0);
+    let out = Tile::new(EXTENT);
+    let mut layer = out.create_layer(&spec.name);
+    let [x0, y0, x1, y1] = tile.envelope();
     for area in areas {
         let Some(r) = geo::BoundingRect::bounding_rect(&area.polygon) else {
             continue;
@@ -206,7 +185,7 @@ fn area_tile(spec: &crate::config::Layer, areas: &[crate::store::AreaRow], proj:
             continue;
         }
         // One feature per area (a MultiPolygon), whatever the number of its parts.
-        let Some(geom) = polygon(proj, &to_wgs84, &area.polygon) else {
+        let Some(geom) = polygon(tile, &to_wgs84, &area.polygon) else {
             continue;
         };
         let mut feature = layer.into_feature(geom);
@@ -219,7 +198,7 @@ fn area_tile(spec: &crate::config::Layer, areas: &[crate::store::AreaRow], proj:
         }
         layer = feature.into_layer();
     }
-    encode(tile, layer)
+    encode(out, layer)
 }
 
 fn encode(mut tile: Tile, layer: mvt::Layer) -> Result<axum::body::Bytes, ApiError> {

@@ -15,7 +15,7 @@ use super::{ApiError, AppState, auth::Caller};
 use crate::analysis::siting::sensitivity::{self, Swap, VerdictFlip};
 use crate::analysis::siting::what_if::{Change, WhatIf};
 use crate::analysis::siting::{Explanation, GroupRules};
-use crate::render::{ramp, tile};
+use crate::render::ramp;
 use crate::siting::need::NeedAtSite;
 use crate::siting::{self, Candidate, SitingContext, SitingError, SurfaceParams};
 use crate::spatial::{ANALYSIS_CRS, Crs, Transformer};
@@ -370,11 +370,11 @@ pub async fn suitability_tile(
     Path(tile): Path<super::TilePath>,
     Query(params): Query<SurfaceParams>,
 ) -> Result<Response, ApiError> {
-    let (z, x, y) = tile.checked(super::TileFormat::Png)?;
+    let tile = tile.checked(super::TileFormat::Png)?;
     let params = checked(&state, &caller, params)?;
-    let window = tile::envelope(z, x, y);
+    let window = tile.envelope();
     let params = SurfaceParams { cell_m: cell_for_tile(params.cell_m, window), ..params };
-    let key = format!("suitability|{}|{}|{z}/{x}/{y}", serde_json::to_string(&params).unwrap_or_default(), caller.role.is_internal());
+    let key = super::tile_key("suitability", &params, tile, caller.role.is_internal());
     let png = state
         .derived()
         .tile_cache
@@ -383,7 +383,7 @@ pub async fn suitability_tile(
             let policy = caller.policy;
             let drawn = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, siting::SitingError> {
                 let surface = siting::surface_within(&ctx, &params, &policy, Some(window))?;
-                Ok(tile::draw(&surface.grid, (z, x, y), |i| match surface.cells[i] {
+                Ok(crate::render::tile::draw(&surface.grid, tile, |i| match surface.cells[i] {
                     None => None,
                     Some(None) => Some([128, 128, 128, 140]),
                     Some(Some(score)) => {
