@@ -69,6 +69,47 @@ pub struct ReleaseBudget {
     accuracy_en: String,
 }
 
+/// Where a backup goes.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackupRequest {
+    /// A new (or empty) folder, as an absolute path on the server's machine.
+    out: std::path::PathBuf,
+}
+
+/// A backup taken.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct BackupTaken {
+    out: String,
+    manifest: crate::store::backup::Manifest,
+    seconds: f64,
+}
+
+/// `POST /api/admin/backup` `{out}`: the whole database, as one commit left it, into `out` (see
+/// [`crate::store::backup`]), on a connection of its own while the server goes on answering.
+pub async fn backup(State(state): State<AppState>, admin: Internal, Json(req): Json<BackupRequest>) -> Result<Json<BackupTaken>, ApiError> {
+    let out = req.out;
+    if !out.is_absolute() {
+        return Err(ApiError::BadRequest(format!("out = '{}': give an absolute path on the server's machine", out.display())));
+    }
+    if std::fs::read_dir(&out).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(ApiError::BadRequest(format!("{} is not empty: a backup goes into a new folder", out.display())));
+    }
+    let actor = admin.caller.token_name.clone().unwrap_or_default();
+    let started = std::time::Instant::now();
+    let served = state.clone();
+    let target = out.clone();
+    let manifest = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+        let store = served.data.store_for_import()?;
+        let manifest = store.backup(&target)?;
+        store.audit(&actor, "admin", "backup", &target.display().to_string(), Some(manifest.tables.values().sum()))?;
+        Ok(manifest)
+    })
+    .await
+    .map_err(ApiError::task("backup"))??;
+    Ok(Json(BackupTaken { out: out.display().to_string(), manifest, seconds: started.elapsed().as_secs_f64() }))
+}
+
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct NewToken {
     /// A name to list and revoke the token by.

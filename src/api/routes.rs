@@ -207,6 +207,16 @@ pub const ROUTES: &[Route] = &[
     .path_params(&[path("layer", "string", "Layer name (bomiljo layers)")])
     .query(input::<admin::ImportQuery>)
     .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE]),
+    Route::new(
+        "POST",
+        "/api/admin/backup",
+        "A consistent copy of the whole database into a new folder on the server's machine (imports included or not, never half)",
+        || post(admin::backup),
+        Answer::Json(schema::<admin::BackupTaken>),
+    )
+    .role(Role::Admin)
+    .body(input::<admin::BackupRequest>)
+    .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("GET", "/api/admin/tokens", "Tokens: names, roles, dates (never secrets)", || get(admin::list_tokens), Answer::Json(schema::<Vec<crate::store::tokens::TokenInfo>>))
         .role(Role::Admin)
         .errors(&[UNAUTH, FORBIDDEN]),

@@ -4,6 +4,7 @@
 
 mod address;
 mod audit;
+mod backup;
 mod bench;
 mod check;
 mod demo;
@@ -91,6 +92,11 @@ pub enum Command {
     Export(export::ExportArgs),
     /// Check the database and the configuration; exits non-zero on any problem.
     Check,
+    /// A consistent copy of the whole database into a new folder, while the server runs (it is
+    /// asked to take it, with an admin token in BOMILJO_TOKEN).
+    Backup(backup::BackupArgs),
+    /// Make the database (--db, a new file) from a backup, and check it.
+    Restore(backup::RestoreArgs),
     /// Manage API tokens (roles: public, analyst, admin).
     Token {
         #[command(subcommand)]
@@ -135,6 +141,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Audit(args) => audit::run(&ctx, &args)?,
         Command::Export(args) => export::run(&ctx, &args)?,
         Command::Check => check::run(&ctx)?,
+        Command::Backup(args) => backup::backup(&ctx, &args)?,
+        Command::Restore(args) => backup::restore(&ctx, &args)?,
         Command::Token { what } => token::run(&ctx, what)?,
         Command::Release { what } => release::run(&ctx, what)?,
         Command::Bench { what } => bench::run(&ctx, what)?,

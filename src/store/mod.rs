@@ -5,6 +5,7 @@
 //! a cloned connection into `spawn_blocking`.
 
 pub mod audit;
+pub mod backup;
 mod database;
 pub mod geoparquet;
 pub mod ops;
@@ -199,6 +200,11 @@ impl Store {
     /// write-ahead log until then).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn.execute_batch("CHECKPOINT").map_err(StoreError::query("checkpointing the database"))
+    }
+
+    /// A consistent copy of the whole database in `dir` (see [`backup`]).
+    pub fn backup(&self, dir: &Path) -> Result<backup::Manifest, StoreError> {
+        backup::backup(&self.conn, dir)
     }
 
     /// Hands the connection to the server.

@@ -27,6 +27,7 @@ mod load;
 mod measurement;
 mod need;
 mod network;
+mod operations;
 mod privacy;
 mod release;
 mod security;

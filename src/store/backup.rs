@@ -1,0 +1,140 @@
+//! Backup and restore of the whole database: a consistent copy taken while the server runs, and
+//! a new database file made from it.
+//!
+//! A backup is DuckDB's `EXPORT DATABASE` (schema, sequences and every table as Parquet) run in
+//! one transaction, so it holds the data as one commit left it: an import committing meanwhile is
+//! in it wholly or not at all. Sequences are exported at their position, so ids given out before
+//! (an audit event's, a deleted scenario's) are not given out again after a restore. Beside the files, `bomiljo-backup.json` names the schema version
+//! and the rows of every table, which a restore checks before it puts the file in place.
+//!
+//! A restore builds the new file under a temporary name and renames it into place only when
+//! every table holds the rows the manifest counts: a restore that fails leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+
+/// The file beside the exported tables that says what the backup holds.
+pub const MANIFEST: &str = "bomiljo-backup.json";
+
+/// What a backup holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Manifest {
+    /// The schema version of the database backed up (a restore migrates it forward).
+    pub schema_version: i64,
+    /// The bomiljo that took it.
+    pub bomiljo: String,
+    /// When (UTC, RFC 3339).
+    pub taken_at: String,
+    /// Rows per table.
+    pub tables: BTreeMap<String, i64>,
+}
+
+fn failed(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+    let what = what.into();
+    move |e| StoreError::Invalid { what, reason: e.to_string() }
+}
+
+/// A path as a quoted SQL string literal.
+fn literal(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', "''"))
+}
+
+/// Rows per base table, as the transaction sees them.
+fn row_counts(conn: &Connection) -> Result<BTreeMap<String, i64>, StoreError> {
+    let what = "counting the rows of every table";
+    let mut stmt = conn
+        .prepare("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema = 'main' ORDER BY table_name")
+        .map_err(StoreError::query(what))?;
+    let tables: Vec<String> = stmt.query_map([], |r| r.get(0)).map_err(StoreError::query(what))?.collect::<Result<_, _>>().map_err(StoreError::query(what))?;
+    tables
+        .into_iter()
+        .map(|t| {
+            let n: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{}\"", t.replace('"', "\"\"")), [], |r| r.get(0)).map_err(StoreError::query(what))?;
+            Ok((t, n))
+        })
+        .collect()
+}
+
+/// Exports the database into `dir` (which must not exist yet, or be empty) as one consistent
+/// snapshot, with its [`Manifest`].
+pub fn backup(conn: &Connection, dir: &Path) -> Result<Manifest, StoreError> {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(StoreError::Invalid {
+            what: format!("backing up into {}", dir.display()),
+            reason: "the folder is not empty; name a new folder (a backup never overwrites another)".into(),
+        });
+    }
+    let what = || format!("backing up into {}", dir.display());
+    // One transaction on a connection of its own: the counts and the export see one commit.
+    let conn = conn.try_clone().map_err(StoreError::query(what()))?;
+    conn.execute_batch("BEGIN TRANSACTION").map_err(StoreError::query(what()))?;
+    let taken = (|| {
+        let tables = row_counts(&conn)?;
+        let schema_version = super::schema_version(&conn)?;
+        conn.execute_batch(&format!("EXPORT DATABASE {} (FORMAT parquet)", literal(dir))).map_err(StoreError::query(what()))?;
+        Ok::<_, StoreError>(Manifest { schema_version, bomiljo: env!("CARGO_PKG_VERSION").into(), taken_at: chrono::Utc::now().to_rfc3339(), tables })
+    })();
+    let _ = conn.execute_batch("ROLLBACK");
+    let manifest = taken?;
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| StoreError::Invalid { what: what(), reason: e.to_string() })?;
+    std::fs::write(dir.join(MANIFEST), text).map_err(failed(what()))?;
+    Ok(manifest)
+}
+
+/// Reads a backup's manifest.
+pub fn manifest(dir: &Path) -> Result<Manifest, StoreError> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| StoreError::Invalid {
+        what: format!("reading {}", path.display()),
+        reason: format!("{e}; is {} a folder made by `bomiljo backup`?", dir.display()),
+    })?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Invalid { what: format!("reading {}", path.display()), reason: e.to_string() })
+}
+
+/// Makes the database file `target` (which must not exist) from the backup in `dir`: built beside
+/// it under a temporary name, checked against the manifest, then renamed into place.
+pub fn restore(dir: &Path, target: &Path) -> Result<Manifest, StoreError> {
+    let manifest = manifest(dir)?;
+    if target.exists() {
+        return Err(StoreError::Invalid {
+            what: format!("restoring into {}", target.display()),
+            reason: "the file exists; restore into a new file, or move the old one away first".into(),
+        });
+    }
+    let building = PathBuf::from(format!("{}.restoring", target.display()));
+    let _ = std::fs::remove_file(&building);
+    let _ = std::fs::remove_file(format!("{}.wal", building.display()));
+    let outcome = (|| {
+        let what = || format!("restoring {} into {}", dir.display(), target.display());
+        let conn = Connection::open(&building).map_err(StoreError::query(what()))?;
+        conn.execute_batch(&format!("IMPORT DATABASE {}", literal(dir))).map_err(StoreError::query(what()))?;
+        let found = row_counts(&conn)?;
+        if found != manifest.tables {
+            let differ: Vec<String> = manifest
+                .tables
+                .iter()
+                .filter(|(t, n)| found.get(*t) != Some(n))
+                .map(|(t, n)| format!("{t}: {n} backed up, {} restored", found.get(t).copied().unwrap_or(0)))
+                .collect();
+            return Err(StoreError::Invalid { what: what(), reason: format!("the tables differ from the backup's manifest ({})", differ.join("; ")) });
+        }
+        conn.execute_batch("CHECKPOINT").map_err(StoreError::query(what()))?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => {
+            std::fs::rename(&building, target).map_err(failed(format!("moving the restored database to {}", target.display())))?;
+            Ok(manifest)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&building);
+            let _ = std::fs::remove_file(format!("{}.wal", building.display()));
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Operations: backup while the server runs (an import under way included), restore into a new
+//! file, and the restored database measured byte for byte as the original.
+
+use crate::common::{Server, bomiljo, query, token};
+
+/// Incidents in the fictional city (x 595-599.8 km, y 6641-6644.6 km) in 2025, ids not in the demo.
+fn incidents(rows: usize) -> String {
+    let mut csv = String::from("id,date,category,x,y\n");
+    for i in 0..rows {
+        let (x, y) = (595_200.0 + (i * 37 % 4400) as f64, 6_641_200.0 + (i * 53 % 3200) as f64);
+        csv.push_str(&format!("ops-{i},2025-03-{:02},disturbance,{x:.1},{y:.1}\n", 1 + i % 28));
+    }
+    csv
+}
+
+fn post_json(server: &Server, path: &str, body: &[u8], token: &str) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent
+        .post(&format!("{}{path}", server.base()))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/json")
+        .send(body)
+        .expect("request succeeds");
+    let text = response.body_mut().read_to_string().unwrap();
+    (response.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+fn backup_by_api(server: &Server, out: &std::path::Path, admin: &str) -> serde_json::Value {
+    let (status, answer) = post_json(server, "/api/admin/backup", serde_json::json!({ "out": out }).to_string().as_bytes(), admin);
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+/// `measure` of 2025 per delbydel as CSV, exact counts (the analyst's view).
+fn measured(db: &std::path::Path) -> String {
+    let out = bomiljo(db, &["measure", "--year", "2025", "--format", "csv"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn restored(dir: &std::path::Path, backup: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let db = dir.join(name);
+    let out = bomiljo(&db, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "restore of {}: {}{}", backup.display(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    db
+}
+
+#[test]
+fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.duckdb");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = token(&db, "admin");
+    let server = Server::start(&db, 0).expect("server starts");
+    let before = dir.path().join("before");
+    backup_by_api(&server, &before, &admin);
+
+    // An import of 300,000 rows takes seconds; the CLI asks the server for a backup meanwhile.
+    let body = incidents(300_000).into_bytes();
+    let (base, admin_for_import) = (server.base().to_string(), admin.clone());
+    let import = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut response = agent
+            .post(&format!("{base}/api/admin/import/incidents_police?filename=ops.csv&mode=append"))
+            .header("Authorization", &format!("Bearer {admin_for_import}"))
+            .send(&body[..])
+            .unwrap();
+        (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let during = dir.path().join("during");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+        .args(["--db", db.to_str().unwrap(), "backup", "--out", during.to_str().unwrap()])
+        .env("BOMILJO_TOKEN", &admin)
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(String::from_utf8_lossy(&cli.stdout).contains("the server at"), "the CLI asked the server: {}", String::from_utf8_lossy(&cli.stdout));
+    let (status, answer) = import.join().unwrap();
+    assert_eq!(status, 200, "{answer}");
+    let after = dir.path().join("after");
+    backup_by_api(&server, &after, &admin);
+    // A backup never overwrites another.
+    let (status, _) = post_json(&server, "/api/admin/backup", serde_json::json!({ "out": after }).to_string().as_bytes(), &admin);
+    assert_eq!(status, 400);
+    assert!(server.stop());
+
+    let [r_before, r_during, r_after] =
+        [("before", &before), ("during", &during), ("after", &after)].map(|(n, b)| restored(dir.path(), b, &format!("{n}.duckdb")));
+    let original = measured(&db);
+    assert_eq!(measured(&r_after), original, "the restored database measures byte for byte as the original");
+    assert_ne!(measured(&r_before), original, "the import changed the 2025 figures (else this test proves nothing)");
+    let middle = measured(&r_during);
+    assert!(middle == original || middle == measured(&r_before), "a backup during the import holds all of it or none");
+    let rows = |db: &std::path::Path| query::<i64>(db, "SELECT count(*) FROM incidents WHERE id LIKE 'ops-%'");
+    assert_eq!((rows(&r_before), rows(&r_after)), (0, 300_000));
+    assert!([0, 300_000].contains(&rows(&r_during)));
+
+    // Ids given out before the backup are not given out again after the restore.
+    let audits_before: i64 = query(&r_after, "SELECT max(id) FROM audit");
+    token(&r_after, "analyst");
+    let (max, distinct, all): (i64, i64, i64) =
+        (query(&r_after, "SELECT max(id) FROM audit"), query(&r_after, "SELECT count(DISTINCT id) FROM audit"), query(&r_after, "SELECT count(*) FROM audit"));
+    assert!(max > audits_before && distinct == all, "audit ids continue after a restore: {max} {distinct} {all}");
+}
+
+#[test]
+fn a_restore_refuses_an_existing_file_and_a_folder_that_is_no_backup_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::common::two_squares_db(dir.path());
+    let backup = dir.path().join("b");
+    let out = bomiljo(&db, &["backup", "--out", backup.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bomiljo(&db, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the file exists"), "{}", String::from_utf8_lossy(&out.stderr));
+    let target = dir.path().join("new.duckdb");
+    let out = bomiljo(&target, &["restore", "--from", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("made by `bomiljo backup`"), "{}", String::from_utf8_lossy(&out.stderr));
+    // A backup whose files do not hold what its manifest counts is refused, and no file is left.
+    let manifest = backup.join("bomiljo-backup.json");
+    let text = std::fs::read_to_string(&manifest).unwrap().replacen("\"areas\": ", "\"areas\": 1000", 1);
+    std::fs::write(&manifest, text).unwrap();
+    let out = bomiljo(&target, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("differ from the backup's manifest"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!target.exists() && !dir.path().join("new.duckdb.restoring").exists());
+}
