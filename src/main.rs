@@ -10,10 +10,14 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BOMILJO_LOG").unwrap_or_else(|_| "bomiljo=info,warn".into()))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BOMILJO_LOG").unwrap_or_else(|_| "bomiljo=info,warn".into());
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    // One JSON object per line for a log collector (CloudWatch, Loki): BOMILJO_LOG_FORMAT=json.
+    if std::env::var("BOMILJO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
     match cli::run(cli::Cli::parse()) {
         Ok(cli::Outcome::Success) => std::process::ExitCode::SUCCESS,
         // An import rejected for bad rows: the rows have been listed on stderr.

@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::{ApiError, AppState, access::View, auth::Caller};
 use crate::config::{GeometryType, LayerKind, Visibility};
 
-/// `GET /api/health`: 200 with the schema version once the store answers.
 /// `GET /api/health`: liveness, schema version, and whether configuration files were edited
 /// since the server started (they apply only after a restart: `restart_needed` lists them).
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
@@ -16,6 +15,28 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         tracing::warn!(files = ?restart_needed, "configuration files changed since the server started; restart it to use them");
     }
     Ok(Json(Health { status: "ok", schema_version, version: env!("CARGO_PKG_VERSION"), restart_needed }))
+}
+
+/// `GET /api/health/live`: the process answers (no database call): a liveness probe restarts
+/// the container when this fails.
+pub async fn live() -> Json<Probe> {
+    Json(Probe { status: "alive", release: None })
+}
+
+/// `GET /api/health/ready`: the store answers and the served snapshot is built (its release
+/// version): a readiness probe sends traffic only then.
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Probe>, ApiError> {
+    state.data.schema_version().await?;
+    Ok(Json(Probe { status: "ready", release: Some(state.derived().release.version) }))
+}
+
+/// A probe's answer.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Probe {
+    status: &'static str,
+    /// The served release (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    release: Option<i64>,
 }
 
 /// `GET /api/health`'s answer.

@@ -229,6 +229,8 @@ pub const ROUTES: &[Route] = &[
         .body(input::<admin::Revoke>)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
     Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::Json(schema::<meta::Health>)),
+    Route::new("GET", "/api/health/live", "Liveness: the process answers (no database call)", || get(meta::live), Answer::Json(schema::<meta::Probe>)),
+    Route::new("GET", "/api/health/ready", "Readiness: the database answers and the served snapshot is built", || get(meta::ready), Answer::Json(schema::<meta::Probe>)),
     Route::new("GET", "/api/openapi.json", "This OpenAPI document", || get(openapi_handler), Answer::JsonDocument("An OpenAPI 3.0 document", "https://spec.openapis.org/oas/v3.0.3")),
     Route::new(
         "GET",

@@ -9,6 +9,7 @@ mod bench;
 mod check;
 mod demo;
 mod export;
+mod health;
 mod import;
 mod layers;
 mod measure;
@@ -97,6 +98,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Make the database (--db, a new file) from a backup, and check it.
     Restore(backup::RestoreArgs),
+    /// Ask a running server whether it is ready (or alive): a container's health check.
+    Health(health::HealthArgs),
     /// Manage API tokens (roles: public, analyst, admin).
     Token {
         #[command(subcommand)]
@@ -143,6 +146,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Check => check::run(&ctx)?,
         Command::Backup(args) => backup::backup(&ctx, &args)?,
         Command::Restore(args) => backup::restore(&ctx, &args)?,
+        Command::Health(args) => health::run(&args)?,
         Command::Token { what } => token::run(&ctx, what)?,
         Command::Release { what } => release::run(&ctx, what)?,
         Command::Bench { what } => bench::run(&ctx, what)?,

@@ -12,14 +12,14 @@ use bomiljo::store::Store;
 
 #[derive(Args)]
 pub struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, env = "BOMILJO_HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
     /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
+    #[arg(long, env = "BOMILJO_PORT", default_value_t = 8080)]
     pub port: u16,
     /// The base map, instead of `[map] basemap` in bomiljo.toml: kartverket (needs the
     /// internet), local (from the data on hand; nothing leaves the server) or none.
-    #[arg(long, value_parser = ["kartverket", "local", "none"])]
+    #[arg(long, env = "BOMILJO_BASEMAP", value_parser = ["kartverket", "local", "none"])]
     pub basemap: Option<String>,
 }
 

@@ -4,8 +4,9 @@
 //! A backup is DuckDB's `EXPORT DATABASE` (schema, sequences and every table as Parquet) run in
 //! one transaction, so it holds the data as one commit left it: an import committing meanwhile is
 //! in it wholly or not at all. Sequences are exported at their position, so ids given out before
-//! (an audit event's, a deleted scenario's) are not given out again after a restore. Beside the files, `bomiljo-backup.json` names the schema version
-//! and the rows of every table, which a restore checks before it puts the file in place.
+//! (an audit event's, a deleted scenario's) are not given out again after a restore. Beside the
+//! files, `bomiljo-backup.json` names the schema version and the rows of every table, which a
+//! restore checks before it puts the file in place.
 //!
 //! A restore builds the new file under a temporary name and renames it into place only when
 //! every table holds the rows the manifest counts: a restore that fails leaves nothing behind.

@@ -129,3 +129,61 @@ fn a_restore_refuses_an_existing_file_and_a_folder_that_is_no_backup_and_leaves_
     );
     assert!(!target.exists() && !dir.path().join("new.duckdb.restoring").exists());
 }
+
+/// A free port on loopback (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The container runs `bomiljo serve` configured by its environment alone (Dockerfile `ENV`),
+/// logs JSON lines, and answers its health check (`bomiljo health`): tested without an image,
+/// since this machine builds none.
+#[test]
+fn the_server_runs_as_the_container_runs_it_configured_by_its_environment() {
+    let dockerfile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
+    let variables: Vec<&str> =
+        dockerfile.lines().filter_map(|l| l.trim().split_once('=')).map(|(k, _)| k.trim()).filter(|k| k.starts_with("BOMILJO_")).collect();
+    assert!(variables.len() >= 5, "{variables:?}");
+    let cli = [include_str!("../../src/cli/mod.rs"), include_str!("../../src/cli/serve.rs"), include_str!("../../src/main.rs")].concat();
+    for name in &variables {
+        assert!(cli.contains(&format!("\"{name}\"")), "the Dockerfile sets {name}, which bomiljo does not read");
+    }
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("CMD [\"bomiljo\", \"health\"]") && dockerfile.contains("USER bomiljo"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data.duckdb");
+    let out = bomiljo(&db, &["demo", "--no-serve", "--out", dir.path().join("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let port = free_port().to_string();
+    let env = [
+        ("BOMILJO_CONFIG", env!("CARGO_MANIFEST_DIR")),
+        ("BOMILJO_DB", db.to_str().unwrap()),
+        ("BOMILJO_HOST", "127.0.0.1"),
+        ("BOMILJO_PORT", port.as_str()),
+        ("BOMILJO_LOG_FORMAT", "json"),
+    ];
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"))
+        .arg("serve")
+        .envs(env)
+        .env("BOMILJO_LOG", "info")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let health = |extra: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo")).arg("health").args(extra).envs(env).output().unwrap();
+    let ready = (0..150).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        health(&[]).status.success()
+    });
+    let live = health(&["--live"]);
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(ready, "the health check never passed: {log}");
+    assert!(String::from_utf8_lossy(&live.stdout).contains("\"alive\""));
+    let json_lines: Vec<serde_json::Value> = log.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(json_lines.iter().any(|l| l["level"] == "INFO" && l["message"].is_string()), "JSON log lines: {log}");
+    // Not ready is an error the health check reports (nothing listens on this port).
+    let nobody = health(&["--url", &format!("http://127.0.0.1:{}", free_port())]);
+    assert!(!nobody.status.success());
+}
