@@ -218,14 +218,21 @@ async function showAccuracy() {
     : '';
 }
 
+/** How the caller signs in here: with the kommune's identity (OpenID Connect), or a key. */
+let signIn = { sign_in: false, session: false };
+
 async function showRole() {
   const who = await getJson('api/whoami').catch(() => ({ role: 'public' }));
   document.body.classList.toggle('analyst', who.role !== 'public');
   document.body.classList.toggle('admin', who.role === 'admin');
   if (who.role === 'admin') setupImport();
-  $('role').textContent = t(`role_${who.role}`);
-  $('login').textContent = token() ? t('logout') : t('login');
+  // A signed-in person is named beside the role (the audit log names them too).
+  $('role').textContent = who.session ? `${t(`role_${who.role}`)}: ${who.token}` : t(`role_${who.role}`);
+  $('login').textContent = token() || who.session ? t('logout') : t('login');
+  signIn = who;
+  $('login-with-key').hidden = !(who.sign_in && !who.session && !token());
 }
+
 
 async function pointLayer(map, id, paths, colour) {
   if (map.getSource(id)) return;
@@ -406,16 +413,30 @@ async function main() {
     $('login').hidden = false;
     $('login').focus();
   };
-  $('login').addEventListener('click', () => {
+  const openKeyForm = () => {
+    $('login').hidden = true;
+    $('login-with-key').hidden = true;
+    $('login-form').hidden = false;
+    $('login-key').focus();
+  };
+  $('login').addEventListener('click', async () => {
     if (token()) {
       setToken(null);
       location.reload();
       return;
     }
-    $('login').hidden = true;
-    $('login-form').hidden = false;
-    $('login-key').focus();
+    if (signIn.session) {
+      await fetch('auth/logout', { method: 'POST' });
+      location.reload();
+      return;
+    }
+    if (signIn.sign_in) {
+      location.href = `auth/login?return=${encodeURIComponent(location.pathname + location.search + location.hash)}`;
+      return;
+    }
+    openKeyForm();
   });
+  $('login-with-key').addEventListener('click', openKeyForm);
   $('login-cancel').addEventListener('click', closeLogin);
   $('login-form').addEventListener('keydown', (e) => { if (e.key === 'Escape') closeLogin(); });
   $('login-form').addEventListener('submit', (e) => {

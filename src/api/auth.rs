@@ -69,6 +69,12 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<Result<String, Ap
     Some(if token.is_empty() { Err(bad("the token is empty".into())) } else { Ok(token) })
 }
 
+/// The person a request's session cookie stands for, while the session lasts (sign-in on).
+pub fn signed_in(state: &AppState, headers: &axum::http::HeaderMap) -> Option<super::signin::Person> {
+    let signin = state.signin.as_deref()?;
+    signin.person(&super::signin::session_cookie(headers)?)
+}
+
 /// A token already looked up by the rate limiter, so the handler does not look it up again.
 #[derive(Clone, Debug)]
 pub struct Resolved(pub Option<(Role, String)>);
@@ -85,7 +91,9 @@ impl FromRequestParts<AppState> for Caller {
         let k = state.config.project.min_count;
         let client = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let Some(token) = bearer_token(&parts.headers) else {
-            return Ok(Caller { role: Role::Public, token_name: None, policy: Policy::new(Role::Public, k), client });
+            // A signed-in member of staff (session cookie), else the public.
+            let (role, name) = signed_in(state, &parts.headers).map_or((Role::Public, None), |p| (p.role, Some(p.name)));
+            return Ok(Caller { role, token_name: name, policy: Policy::new(role, k), client });
         };
         // A header that holds no token says what is wrong with it, not "unknown token".
         let token = token?;

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// The request was understood but its content is refused (an import's rejected rows).
     #[error("{0}")]
     Unprocessable(String),
+    /// A service bomiljo depends on (the sign-in provider) failed: a 502, said in the answer.
+    #[error("{0}")]
+    Unavailable(String),
     /// A failure of the service, not of the request: a 500, with the cause in the log.
     #[error("{0}")]
     Internal(String),
@@ -66,6 +69,10 @@ impl IntoResponse for ApiError {
             ApiError::RequestTimeout(m) => (StatusCode::REQUEST_TIMEOUT, m.clone()),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m.clone()),
             ApiError::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
+            ApiError::Unavailable(m) => {
+                tracing::warn!(error = %m, "a service bomiljo depends on failed");
+                (StatusCode::BAD_GATEWAY, m.clone())
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_string())

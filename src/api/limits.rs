@@ -80,7 +80,7 @@ pub async fn rate_limit(State(state): State<AppState>, mut request: Request, nex
     let resolved = match auth::bearer_token(request.headers()) {
         Some(Ok(token)) => Some(auth::resolve(&state, token).await?),
         Some(Err(_)) => Some(auth::Resolved(None)),
-        None => None,
+        None => auth::signed_in(&state, request.headers()).map(|p| auth::Resolved(Some((p.role, p.name)))),
     };
     let limiter = &state.limiter;
     match resolved.as_ref().map(|r| &r.0) {

@@ -55,10 +55,14 @@ pub struct Health {
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct WhoAmI {
     role: crate::privacy::Role,
-    /// The token's name; none for the public.
+    /// The token's name, or the signed-in person's; none for the public.
     token: Option<String>,
     /// Counts under k are shown as "<k" to this caller.
     k: u32,
+    /// Whether staff can sign in here with OpenID Connect (`/auth/login`).
+    sign_in: bool,
+    /// Whether the caller is signed in with a session (signs out with `POST /auth/logout`).
+    session: bool,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -183,9 +187,10 @@ pub async fn font(axum::extract::Path(file): axum::extract::Path<String>) -> Res
     Ok(([(axum::http::header::CONTENT_TYPE, "font/ttf"), (axum::http::header::CACHE_CONTROL, "public, max-age=86400")], bytes).into_response())
 }
 
-/// `GET /api/whoami`: the caller's role (public without a token).
-pub async fn whoami(caller: Caller) -> Json<WhoAmI> {
-    Json(WhoAmI { role: caller.role, token: caller.token_name, k: caller.policy.k })
+/// `GET /api/whoami`: the caller's role (public without a token or a session).
+pub async fn whoami(State(state): State<AppState>, headers: axum::http::HeaderMap, caller: Caller) -> Json<WhoAmI> {
+    let session = super::auth::bearer_token(&headers).is_none() && caller.token_name.is_some();
+    Json(WhoAmI { role: caller.role, token: caller.token_name, k: caller.policy.k, sign_in: state.signin.is_some(), session })
 }
 
 /// The fields of a layer's files with their columns, then the coordinate columns of tabular files.

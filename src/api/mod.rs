@@ -23,6 +23,7 @@ mod reports;
 pub mod routes;
 mod scenarios;
 pub mod server;
+pub mod signin;
 mod siting;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub enum ServeError {
     Snapshot(#[from] crate::snapshot::SnapshotError),
     #[error("public release: {0}")]
     Release(#[from] crate::release::ReleaseError),
+    #[error("staff sign-in: {0}")]
+    SignIn(String),
 }
 
 /// What every handler can reach. Data is behind [`access::DataAccess`]: handlers ask for an
@@ -73,6 +76,8 @@ pub struct AppState {
     metrics: Arc<limits::Metrics>,
     /// The minute each token was last recorded as used (the audit log notes use once a minute).
     token_use: Arc<Mutex<HashMap<String, u64>>>,
+    /// Staff sign-in with OpenID Connect, when configured ([`signin`]).
+    signin: Option<Arc<signin::SignIn>>,
 }
 
 /// What the server serves from: the [`Snapshot`] of the data (release, indexes, geography,
@@ -131,7 +136,9 @@ impl AppState {
     pub fn new(config: Config, mut store: Store) -> Result<AppState, ServeError> {
         let derived = Derived::build(&config, &mut store, ("bomiljo serve (start)", "system"))?;
         let limiter = Arc::new(limits::RateLimiter::new(&config.project.limits));
+        let signin = signin::Settings::from_env().map_err(ServeError::SignIn)?.map(|settings| Arc::new(signin::SignIn::new(settings)));
         Ok(AppState {
+            signin,
             config_files: Arc::new(config.file_times()),
             config: Arc::new(config),
             data: access::DataAccess::new(store.into_shared()),

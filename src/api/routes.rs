@@ -51,6 +51,10 @@ pub enum Answer {
     Json(SchemaFn),
     /// JSON of a Rust type, or CSV with `format=csv`.
     JsonOrCsv(SchemaFn),
+    /// A redirect (303) elsewhere: (where to).
+    Redirect(&'static str),
+    /// Nothing (204).
+    NoContent,
     /// A JSON document whose schema a standard defines: (what it is, the standard's address).
     JsonDocument(&'static str, &'static str),
     GeoJson,
@@ -162,6 +166,7 @@ const UNAUTH: (u16, &str) = (401, "The bearer token is unknown, revoked or expir
 const FORBIDDEN: (u16, &str) = (403, "The caller's role may not see this");
 const NOT_FOUND: (u16, &str) = (404, "No such area, layer or tile");
 const CONFLICT: (u16, &str) = (409, "Another import is running");
+const BAD_GATEWAY: (u16, &str) = (502, "The sign-in provider could not be reached or answered wrongly");
 const UNPROCESSABLE: (u16, &str) = (422, "The file was read and refused; nothing was written (every rejected row listed)");
 
 const TILE_XYZ: &[Param] = &[path("z", "integer", "Zoom, 0-20"), path("x", "integer", "Column"), path("y", "integer", "Row")];
@@ -228,6 +233,13 @@ pub const ROUTES: &[Route] = &[
         .role(Role::Admin)
         .body(input::<admin::Revoke>)
         .errors(&[UNAUTH, FORBIDDEN, NOT_FOUND]),
+    Route::new("GET", "/auth/login", "Staff sign-in with OpenID Connect (when configured): to the provider's sign-in page", || get(super::signin::login), Answer::Redirect("To the provider's sign-in page"))
+        .query(input::<super::signin::LoginQuery>)
+        .errors(&[NOT_FOUND, BAD_GATEWAY]),
+    Route::new("GET", "/auth/callback", "Where the provider sends the browser back: sets the session cookie", || get(super::signin::callback), Answer::Redirect("Back to where sign-in began, signed in"))
+        .query(input::<super::signin::CallbackQuery>)
+        .errors(&[BAD, UNAUTH, FORBIDDEN, NOT_FOUND, BAD_GATEWAY]),
+    Route::new("POST", "/auth/logout", "Sign out: ends the session and clears its cookie", || post(super::signin::logout), Answer::NoContent).errors(&[NOT_FOUND]),
     Route::new("GET", "/api/health", "Liveness and schema version (`{status, schema_version, version}`)", || get(meta::health), Answer::Json(schema::<meta::Health>)),
     Route::new("GET", "/api/health/live", "Liveness: the process answers (no database call)", || get(meta::live), Answer::Json(schema::<meta::Probe>)),
     Route::new("GET", "/api/health/ready", "Readiness: the database answers and the served snapshot is built", || get(meta::ready), Answer::Json(schema::<meta::Probe>)),
@@ -435,7 +447,11 @@ pub fn openapi() -> Value {
             parameters.extend(query_parameters(&query(&mut inputs)));
         }
         let mut responses: Map<String, Value> = Map::new();
-        responses.insert("200".into(), json!({ "description": "OK", "content": answer_content(r.answer, &mut outputs) }));
+        match r.answer {
+            Answer::Redirect(to) => responses.insert("303".into(), json!({ "description": to })),
+            Answer::NoContent => responses.insert("204".into(), json!({ "description": "Done" })),
+            answer => responses.insert("200".into(), json!({ "description": "OK", "content": answer_content(answer, &mut outputs) })),
+        };
         for (code, doc) in r.errors {
             responses.insert(
                 code.to_string(),
@@ -516,6 +532,7 @@ fn answer_content(answer: Answer, outputs: &mut SchemaGenerator) -> Value {
     match answer {
         Answer::Json(schema) => json!({ "application/json": { "schema": schema(outputs) } }),
         Answer::JsonOrCsv(schema) => json!({ "application/json": { "schema": schema(outputs) }, "text/csv": { "schema": { "type": "string" } } }),
+        Answer::Redirect(_) | Answer::NoContent => json!({}),
         Answer::JsonDocument(what, url) => {
             json!({ "application/json": { "schema": { "type": "object", "description": what, "externalDocs": { "url": url } } } })
         }

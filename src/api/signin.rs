@@ -1,0 +1,382 @@
+//! Staff sign-in with OpenID Connect (the authorization code flow with PKCE, a confidential
+//! client, the provider found by discovery): Microsoft Entra ID and Keycloak by configuration
+//! only. The role comes from a configured claim of the ID token (app roles, groups, or a
+//! Keycloak realm role path such as `realm_access.roles`), mapped to analyst or admin; the
+//! signed-in person holds a session cookie (`HttpOnly`, `Secure`, `SameSite=Lax`) that expires,
+//! and the audit log names them. Tokens stay for scripts and QGIS; the public needs no sign-in.
+//!
+//! Configured by environment (the client secret never sits in a file):
+//!
+//! | variable | meaning |
+//! |---|---|
+//! | `BOMILJO_OIDC_ISSUER` | the provider, e.g. `https://login.microsoftonline.com/<tenant>/v2.0` (sign-in is off without it) |
+//! | `BOMILJO_OIDC_CLIENT_ID`, `BOMILJO_OIDC_CLIENT_SECRET` | the registered confidential client |
+//! | `BOMILJO_OIDC_REDIRECT_URL` | `https://<bomiljo>/auth/callback`, as registered |
+//! | `BOMILJO_OIDC_SCOPES` | scopes beside `openid` (default `profile email`) |
+//! | `BOMILJO_OIDC_ROLE_CLAIM` | the claim holding roles or groups (default `roles`; dots for nesting) |
+//! | `BOMILJO_OIDC_ANALYST`, `BOMILJO_OIDC_ADMIN` | the claim's values for each role, comma-separated (default `bomiljo-analyst`, `bomiljo-admin`) |
+//! | `BOMILJO_OIDC_SESSION_HOURS` | how long a session lasts (default 8) |
+//!
+//! Sessions live in the server's memory: a restart signs everyone out (they sign in again in one
+//! click while their provider session lasts).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use openidconnect::core::{CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope,
+};
+
+use super::{ApiError, AppState};
+use crate::privacy::Role;
+
+/// A client made from the provider's metadata: authorization URL set, token and userinfo
+/// endpoints as the provider lists them.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "bomiljo_session";
+/// Sign-ins begun and not finished, at most (each expires after [`PENDING_FOR`]).
+const MAX_PENDING: usize = 1_000;
+const PENDING_FOR: Duration = Duration::from_secs(600);
+/// Sessions at most: past it the oldest goes.
+const MAX_SESSIONS: usize = 10_000;
+
+/// How sign-in is configured.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_url: String,
+    pub scopes: Vec<String>,
+    pub role_claim: String,
+    pub analyst: Vec<String>,
+    pub admin: Vec<String>,
+    pub session: Duration,
+}
+
+impl Settings {
+    /// From the environment; `None` when `BOMILJO_OIDC_ISSUER` is unset (sign-in off). A
+    /// variable missing beside it is an error naming it.
+    pub fn from_env() -> Result<Option<Settings>, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(issuer) = var("BOMILJO_OIDC_ISSUER") else { return Ok(None) };
+        let required = |name: &str| var(name).ok_or_else(|| format!("{name} is not set; sign-in with {issuer} needs it"));
+        let list = |name: &str, default: &str| {
+            var(name).unwrap_or_else(|| default.into()).split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
+        };
+        let hours: f64 = var("BOMILJO_OIDC_SESSION_HOURS")
+            .map_or(Ok(8.0), |h| h.parse().map_err(|_| format!("BOMILJO_OIDC_SESSION_HOURS = '{h}' is not a number of hours")))?;
+        Ok(Some(Settings {
+            client_id: required("BOMILJO_OIDC_CLIENT_ID")?,
+            client_secret: required("BOMILJO_OIDC_CLIENT_SECRET")?,
+            redirect_url: required("BOMILJO_OIDC_REDIRECT_URL")?,
+            scopes: var("BOMILJO_OIDC_SCOPES").unwrap_or_else(|| "profile email".into()).split_whitespace().map(str::to_string).collect(),
+            role_claim: var("BOMILJO_OIDC_ROLE_CLAIM").unwrap_or_else(|| "roles".into()),
+            analyst: list("BOMILJO_OIDC_ANALYST", "bomiljo-analyst"),
+            admin: list("BOMILJO_OIDC_ADMIN", "bomiljo-admin"),
+            session: Duration::from_secs_f64(hours.clamp(0.1, 24.0 * 7.0) * 3600.0),
+            issuer,
+        }))
+    }
+}
+
+/// Someone signed in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Person {
+    /// Their name as the audit log shows it: `name <email>` or the subject.
+    pub name: String,
+    pub role: Role,
+}
+
+struct Pending {
+    verifier: PkceCodeVerifier,
+    nonce: Nonce,
+    return_to: String,
+    begun: Instant,
+}
+
+struct Session {
+    person: Person,
+    until: Instant,
+}
+
+/// Sign-in for one server: the provider's metadata (found once), sign-ins under way, sessions.
+pub struct SignIn {
+    settings: Settings,
+    provider: Mutex<Option<CoreProviderMetadata>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the sign-in provider {0} could not be reached or answered wrongly: {1}")]
+    Provider(String, String),
+    #[error("the ID token was refused: {0}")]
+    Token(String),
+    #[error("your account has no bomiljo role (the claim '{0}' holds none of the configured values); ask the administrator for access")]
+    NoRole(String),
+}
+
+impl SignIn {
+    pub fn new(settings: Settings) -> SignIn {
+        SignIn { settings, provider: Mutex::new(None), pending: Mutex::default(), sessions: Mutex::default() }
+    }
+
+    /// The provider's metadata and keys, found by discovery on first use (and again after a
+    /// failure).
+    fn provider(&self) -> Result<CoreProviderMetadata, SignInError> {
+        if let Some(found) = self.provider.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(found);
+        }
+        let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| SignInError::Provider(self.settings.issuer.clone(), e.to_string()))?;
+        let found = CoreProviderMetadata::discover(&issuer, &http).map_err(|e| SignInError::Provider(self.settings.issuer.clone(), error_chain(&e)))?;
+        *self.provider.lock().unwrap_or_else(|p| p.into_inner()) = Some(found.clone());
+        Ok(found)
+    }
+
+    fn client(&self, provider: CoreProviderMetadata) -> Result<Client, SignInError> {
+        let s = &self.settings;
+        let redirect =
+            RedirectUrl::new(s.redirect_url.clone()).map_err(|e| SignInError::Provider(s.issuer.clone(), format!("BOMILJO_OIDC_REDIRECT_URL: {e}")))?;
+        Ok(CoreClient::from_provider_metadata(provider, ClientId::new(s.client_id.clone()), Some(ClientSecret::new(s.client_secret.clone())))
+            .set_redirect_uri(redirect)
+            .set_auth_type(openidconnect::AuthType::BasicAuth))
+    }
+
+    /// Where to send the browser to sign in; `return_to` is where it comes back to after.
+    fn begin(&self, return_to: String) -> Result<String, SignInError> {
+        let client = self.client(self.provider()?)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client.authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
+        for scope in &self.settings.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.retain(|_, p| p.begun.elapsed() < PENDING_FOR);
+        if pending.len() >= MAX_PENDING {
+            return Err(SignInError::Provider(self.settings.issuer.clone(), "too many sign-ins under way; try again in a few minutes".into()));
+        }
+        pending.insert(state.secret().clone(), Pending { verifier, nonce, return_to, begun: Instant::now() });
+        Ok(url.to_string())
+    }
+
+    /// Finishes a sign-in the provider sent back: exchanges the code (with the PKCE verifier),
+    /// verifies the ID token and maps its role claim. Returns the new session's id, the person
+    /// and where to go.
+    fn finish(&self, code: String, state: &str) -> Result<(String, Person, String), ApiError> {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(state);
+        let Some(pending) = pending.filter(|p| p.begun.elapsed() < PENDING_FOR) else {
+            return Err(ApiError::BadRequest("this sign-in is unknown or expired (over 10 minutes); sign in again".into()));
+        };
+        let client = self.client(self.provider().map_err(unavailable)?).map_err(unavailable)?;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| unavailable(SignInError::Provider(self.settings.issuer.clone(), e.to_string())))?
+            .set_pkce_verifier(pending.verifier)
+            .request(&http)
+            .map_err(|e| unavailable(SignInError::Provider(self.settings.issuer.clone(), error_chain(&e))))?;
+        let _ = tokens.access_token();
+        let id_token = openidconnect::TokenResponse::id_token(&tokens)
+            .ok_or_else(|| unavailable(SignInError::Token("the provider sent no ID token (is `openid` among the client's scopes?)".into())))?;
+        let person = person_of(&client.id_token_verifier(), id_token, &pending.nonce, &self.settings).map_err(|e| match e {
+            SignInError::NoRole(_) => ApiError::Forbidden(e.to_string()),
+            other => ApiError::Unauthorized(other.to_string()),
+        })?;
+        let id = session_id();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.retain(|_, s| s.until > Instant::now());
+        if sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = sessions.iter().min_by_key(|(_, s)| s.until).map(|(k, _)| k.clone())
+        {
+            sessions.remove(&oldest);
+        }
+        sessions.insert(id.clone(), Session { person: person.clone(), until: Instant::now() + self.settings.session });
+        Ok((id, person, pending.return_to))
+    }
+
+    /// The person behind a session cookie, while the session lasts.
+    pub fn person(&self, session: &str) -> Option<Person> {
+        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.get(session).filter(|s| s.until > Instant::now()).map(|s| s.person.clone())
+    }
+
+    fn end(&self, session: &str) -> Option<Person> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(session).map(|s| s.person)
+    }
+}
+
+fn unavailable(e: SignInError) -> ApiError {
+    ApiError::Unavailable(e.to_string())
+}
+
+/// An error with its causes, for the log and the answer.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
+/// 32 random bytes as hex.
+fn session_id() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system gives random bytes");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Verifies an ID token (signature, issuer, audience, expiry, nonce) and maps its role claim.
+pub fn person_of(verifier: &CoreIdTokenVerifier, token: &CoreIdToken, nonce: &Nonce, settings: &Settings) -> Result<Person, SignInError> {
+    let claims = token.claims(verifier, nonce).map_err(|e| SignInError::Token(error_chain(&e)))?;
+    // The signature was verified over exactly these bytes: the role claim is read from them
+    // (providers name and nest it differently; the library's claim types hold the standard ones).
+    let payload = token.to_string().split('.').nth(1).map(str::to_string).unwrap_or_default();
+    use base64::Engine;
+    let json: serde_json::Value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let values = claim_values(&json, &settings.role_claim);
+    let has = |wanted: &[String]| values.iter().any(|v| wanted.contains(v));
+    let role = if has(&settings.admin) {
+        Role::Admin
+    } else if has(&settings.analyst) {
+        Role::Analyst
+    } else {
+        return Err(SignInError::NoRole(settings.role_claim.clone()));
+    };
+    let name = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
+    let email = claims.email().map(|e| e.to_string()).or_else(|| claims.preferred_username().map(|u| u.to_string()));
+    let name = match (name, email) {
+        (Some(name), Some(email)) => format!("{name} <{email}>"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => format!("oidc:{}", claims.subject().as_str()),
+    };
+    Ok(Person { name, role })
+}
+
+/// The strings at a dotted claim path: an array of strings, or one string.
+fn claim_values(json: &serde_json::Value, path: &str) -> Vec<String> {
+    let found = path.split('.').try_fold(json, |value, key| value.get(key));
+    match found {
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// The provider's HTTP calls (discovery, keys, the token endpoint): no redirects followed, 10 s
+/// at most, 1 MB of answer at most.
+fn http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, ureq::Error> {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).timeout_global(Some(Duration::from_secs(10))).build().into();
+    let response = agent.run(request)?;
+    let (parts, mut body) = response.into_parts();
+    let bytes = body.with_config().limit(1 << 20).read_to_vec()?;
+    Ok(openidconnect::HttpResponse::from_parts(parts, bytes))
+}
+
+/// The session id of a request's cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn cookie(value: &str, max_age: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age}"))
+        .expect("a cookie of hex digits is a header value")
+}
+
+fn configured(state: &AppState) -> Result<&SignIn, ApiError> {
+    state.signin.as_deref().ok_or_else(|| ApiError::NotFound("sign-in is not configured on this server (see docs/operations.md); use a token".into()))
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct LoginQuery {
+    /// Where to come back to on this site after signing in (a path; default `/`).
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+/// `GET /auth/login?return=/path`: to the provider's sign-in page.
+pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Result<Response, ApiError> {
+    let signin = configured(&state)?;
+    // Only a path on this site: a sign-in never sends anyone elsewhere.
+    let return_to = q.return_to.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).unwrap_or_else(|| "/".into());
+    let state_for_task = state.clone();
+    let url = tokio::task::spawn_blocking(move || configured(&state_for_task).map(|s| s.begin(return_to)))
+        .await
+        .map_err(ApiError::task("sign-in"))??
+        .map_err(unavailable)?;
+    let _ = signin;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response())
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    /// The provider's refusal (`access_denied`, …).
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/callback?code=&state=`: where the provider sends the browser back; sets the
+/// session cookie and goes on to where the sign-in began.
+pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>) -> Result<Response, ApiError> {
+    configured(&state)?;
+    if let Some(error) = q.error {
+        return Err(ApiError::Unauthorized(format!("the sign-in provider refused: {error} {}", q.error_description.unwrap_or_default())));
+    }
+    let (Some(code), Some(flow)) = (q.code, q.state) else {
+        return Err(ApiError::BadRequest("the provider's answer lacks code and state; sign in again".into()));
+    };
+    let served = state.clone();
+    let (id, person, return_to) = tokio::task::spawn_blocking(move || configured(&served)?.finish(code, &flow)).await.map_err(ApiError::task("sign-in"))??;
+    let role = format!("{:?}", person.role).to_lowercase();
+    state.data.audit(person.name.clone(), role, "signin", "oidc".into(), None).await?;
+    let max_age = configured(&state)?.settings.session.as_secs();
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, return_to)]).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie(&id, max_age));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `POST /auth/logout`: ends the session and clears the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let signin = configured(&state)?;
+    if let Some(person) = session_cookie(&headers).and_then(|id| signin.end(&id)) {
+        let role = format!("{:?}", person.role).to_lowercase();
+        state.data.audit(person.name, role, "signout", "oidc".into(), None).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie("", 0));
+    Ok(response)
+}
