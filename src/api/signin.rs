@@ -380,3 +380,117 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     response.headers_mut().insert(header::SET_COOKIE, cookie("", 0));
     Ok(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use openidconnect::core::{CoreGenderClaim, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey};
+    use openidconnect::{Audience, EndUserEmail, IdTokenClaims, JsonWebKeyId, PrivateSigningKey, StandardClaims, SubjectIdentifier};
+
+    use super::*;
+
+    /// An RSA key made for these tests (tests/fixtures/oidc/README.md).
+    const KEY: &str = include_str!("../../tests/fixtures/oidc/test-signing-key.pem");
+    const ISSUER: &str = "https://login.example/tenant/v2.0";
+
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+    struct Extra {
+        roles: serde_json::Value,
+    }
+    impl openidconnect::AdditionalClaims for Extra {}
+    type SignedToken = openidconnect::IdToken<Extra, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
+
+    fn key() -> CoreRsaPrivateSigningKey {
+        CoreRsaPrivateSigningKey::from_pem(KEY, Some(JsonWebKeyId::new("test".into()))).unwrap()
+    }
+
+    fn settings(role_claim: &str) -> Settings {
+        Settings {
+            issuer: ISSUER.into(),
+            client_id: "bomiljo".into(),
+            client_secret: "secret".into(),
+            redirect_url: "https://bomiljo.example/auth/callback".into(),
+            scopes: Vec::new(),
+            role_claim: role_claim.into(),
+            analyst: vec!["bomiljo-analyst".into()],
+            admin: vec!["bomiljo-admin".into()],
+            session: Duration::from_secs(3600),
+        }
+    }
+
+    /// What bomiljo's client verifies with: its id, the configured issuer, the provider's keys.
+    fn verifier() -> CoreIdTokenVerifier<'static> {
+        CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new("bomiljo".into()),
+            ClientSecret::new("secret".into()),
+            IssuerUrl::new(ISSUER.into()).unwrap(),
+            CoreJsonWebKeySet::new(vec![key().as_verification_key()]),
+        )
+    }
+
+    /// An ID token signed with the test key.
+    fn token(issuer: &str, audience: &str, expires_in_s: i64, roles: serde_json::Value, nonce: &Nonce) -> CoreIdToken {
+        let now = chrono::Utc::now();
+        let standard = StandardClaims::new(SubjectIdentifier::new("ada".into())).set_email(Some(EndUserEmail::new("ada@bydel.example".into())));
+        let claims = IdTokenClaims::new(
+            IssuerUrl::new(issuer.into()).unwrap(),
+            vec![Audience::new(audience.into())],
+            now + chrono::Duration::seconds(expires_in_s),
+            now - chrono::Duration::seconds(60),
+            standard,
+            Extra { roles },
+        )
+        .set_nonce(Some(nonce.clone()));
+        let signed = SignedToken::new(claims, &key(), CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256, None, None).unwrap();
+        CoreIdToken::from_str(&signed.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_valid_token_signs_in_with_the_role_its_claim_names() {
+        let nonce = Nonce::new("n-1".into());
+        let analyst = token(ISSUER, "bomiljo", 300, serde_json::json!(["ansatt", "bomiljo-analyst"]), &nonce);
+        assert_eq!(person_of(&verifier(), &analyst, &nonce, &settings("roles")).unwrap(), Person { name: "ada@bydel.example".into(), role: Role::Analyst });
+        let admin = token(ISSUER, "bomiljo", 300, serde_json::json!("bomiljo-admin"), &nonce);
+        assert_eq!(person_of(&verifier(), &admin, &nonce, &settings("roles")).unwrap().role, Role::Admin);
+        // Keycloak nests realm roles: the claim path says where.
+        let nested = token(ISSUER, "bomiljo", 300, serde_json::json!({ "realm": ["bomiljo-admin"] }), &nonce);
+        assert_eq!(person_of(&verifier(), &nested, &nonce, &settings("roles.realm")).unwrap().role, Role::Admin);
+    }
+
+    #[test]
+    fn tokens_from_another_issuer_for_another_audience_expired_or_replayed_are_refused() {
+        let nonce = Nonce::new("n-2".into());
+        let roles = serde_json::json!(["bomiljo-admin"]);
+        let refused = |token: CoreIdToken, nonce: &Nonce| match person_of(&verifier(), &token, nonce, &settings("roles")) {
+            Err(SignInError::Token(why)) => why,
+            other => panic!("not refused: {other:?}"),
+        };
+        let why = refused(token("https://evil.example/v2.0", "bomiljo", 300, roles.clone(), &nonce), &nonce);
+        assert!(why.contains("issuer") || why.contains("Issuer"), "{why}");
+        let why = refused(token(ISSUER, "another-app", 300, roles.clone(), &nonce), &nonce);
+        assert!(why.to_lowercase().contains("audience"), "{why}");
+        let why = refused(token(ISSUER, "bomiljo", -120, roles.clone(), &nonce), &nonce);
+        assert!(why.to_lowercase().contains("expire"), "{why}");
+        // A token made for another sign-in (its nonce) is not accepted for this one.
+        let why = refused(token(ISSUER, "bomiljo", 300, roles, &nonce), &Nonce::new("n-other".into()));
+        assert!(why.to_lowercase().contains("nonce"), "{why}");
+    }
+
+    #[test]
+    fn an_account_without_a_bomiljo_role_is_refused_by_name_of_the_claim() {
+        let nonce = Nonce::new("n-3".into());
+        let none = token(ISSUER, "bomiljo", 300, serde_json::json!(["ansatt"]), &nonce);
+        assert!(matches!(person_of(&verifier(), &none, &nonce, &settings("roles")), Err(SignInError::NoRole(claim)) if claim == "roles"));
+        let elsewhere = token(ISSUER, "bomiljo", 300, serde_json::json!(["bomiljo-admin"]), &nonce);
+        assert!(matches!(person_of(&verifier(), &elsewhere, &nonce, &settings("groups")), Err(SignInError::NoRole(_))));
+    }
+
+    #[test]
+    fn the_session_cookie_is_read_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("_session=abc; bomiljo_session=f00d; theme=dark"));
+        assert_eq!(session_cookie(&headers).as_deref(), Some("f00d"));
+        assert_eq!(session_cookie(&HeaderMap::new()), None);
+    }
+}
