@@ -20,7 +20,7 @@ if [ ! -f "$LIB_DIR/libduckdb.so" ]; then
 fi
 ln -sfn "$LIB_DIR" "$DEPS_DIR/duckdb"
 
-if [ ! -f web/vendor/maplibre-gl-shared.mjs ] || [ ! -f web/vendor/punkt/css/pkt.min.css ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
+if [ ! -f web/vendor/maplibre-gl-shared.mjs ] || [ ! -f web/vendor/punkt/css/pkt.min.css ] || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ ! -d node_modules/oidc-provider ]; then
   echo "setup: installing front-end packages from the npm registry"
   npm ci --silent --no-audit --no-fund
   mkdir -p web/vendor/punkt/css web/vendor/punkt/fonts web/vendor/punkt/icons
