@@ -13,7 +13,7 @@ pub mod queries;
 pub mod release;
 pub mod scenarios;
 
-pub use database::{Database, Handle, Sealed};
+pub use database::{Database, Handle};
 pub use queries::{AreaColumn, AreaRow, CountsBySourceYear, FeaturePage, HousingSite, IncidentFilter, PointRow, StoredFeature};
 pub mod tokens;
 pub mod write;
@@ -77,8 +77,23 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// Seals [`Database`]: only the store's own types are databases, and only the store can call
+/// [`Database::sql`] (the token cannot be made, nor the trait implemented, outside `store`).
+mod sealed {
+    pub trait Sealed {}
+
+    /// Proof of being inside the store.
+    pub struct Token(());
+
+    pub(in crate::store) fn token() -> Token {
+        Token(())
+    }
+}
+
+impl sealed::Sealed for Store {}
+
 impl Database for Store {
-    fn sql(&self, _: Sealed) -> &Connection {
+    fn sql(&self, _: sealed::Token) -> &Connection {
         &self.conn
     }
 }

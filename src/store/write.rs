@@ -295,9 +295,11 @@ pub struct PendingImport<'c> {
     pub written: Written,
 }
 
+impl super::sealed::Sealed for PendingImport<'_> {}
+
 impl super::Database for PendingImport<'_> {
     /// The transaction's view of the database (it sees the staged rows).
-    fn sql(&self, _: super::Sealed) -> &Connection {
+    fn sql(&self, _: super::sealed::Token) -> &Connection {
         &self.tx
     }
 }

@@ -96,7 +96,8 @@ fn connections_outside_the_store(src: &Path) -> BTreeMap<String, usize> {
                 }
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path).unwrap();
-                let n = text.lines().filter(|l| l.contains("duckdb::") || l.contains(".conn()") || l.contains(".conn_mut()")).count();
+                let holds = |l: &str| ["duckdb::", "use duckdb", "duckdb as ", "extern crate duckdb", ".conn()", ".conn_mut()"].iter().any(|p| l.contains(p));
+                let n = text.lines().filter(|l| holds(l)).count();
                 if n > 0 {
                     found.insert(path.strip_prefix(src).unwrap().display().to_string(), n);
                 }
