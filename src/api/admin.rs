@@ -73,8 +73,33 @@ pub struct ReleaseBudget {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupRequest {
-    /// A new (or empty) folder, as an absolute path on the server's machine.
+    /// A new folder in the server's backup folder (`BOMILJO_BACKUP_DIR`, default `backups/`
+    /// beside the database): its name, or its absolute path there.
     out: std::path::PathBuf,
+}
+
+/// The folder the server writes backups into: `BOMILJO_BACKUP_DIR`, or `backups/` beside the
+/// database. A backup holds everything (person keys, the release's secret), so the server writes
+/// nowhere else, whoever asks.
+fn backup_root(state: &AppState) -> std::path::PathBuf {
+    let root = std::env::var_os("BOMILJO_BACKUP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| state.data.path().parent().unwrap_or(std::path::Path::new(".")).join("backups"));
+    std::path::absolute(&root).unwrap_or(root)
+}
+
+/// The backup folder a request names, if it is a new folder right in the backup root.
+fn backup_target(root: &std::path::Path, out: &std::path::Path) -> Result<std::path::PathBuf, ApiError> {
+    let outside = || ApiError::BadRequest(format!("out = '{}': backups go into a new folder in {} (give its name)", out.display(), root.display()));
+    let name = match out.is_absolute() {
+        true => out.strip_prefix(root).map_err(|_| outside())?.to_path_buf(),
+        false => out.to_path_buf(),
+    };
+    let mut parts = name.components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(one)), None) => Ok(root.join(one)),
+        _ => Err(outside()),
+    }
 }
 
 /// A backup taken.
@@ -88,10 +113,7 @@ pub struct BackupTaken {
 /// `POST /api/admin/backup` `{out}`: the whole database, as one commit left it, into `out` (see
 /// [`crate::store::backup`]), on a connection of its own while the server goes on answering.
 pub async fn backup(State(state): State<AppState>, admin: Internal, Json(req): Json<BackupRequest>) -> Result<Json<BackupTaken>, ApiError> {
-    let out = req.out;
-    if !out.is_absolute() {
-        return Err(ApiError::BadRequest(format!("out = '{}': give an absolute path on the server's machine", out.display())));
-    }
+    let out = backup_target(&backup_root(&state), &req.out)?;
     if std::fs::read_dir(&out).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(ApiError::BadRequest(format!("{} is not empty: a backup goes into a new folder", out.display())));
     }

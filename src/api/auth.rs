@@ -92,7 +92,12 @@ impl FromRequestParts<AppState> for Caller {
         let client = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
         let Some(token) = bearer_token(&parts.headers) else {
             // A signed-in member of staff (session cookie), else the public.
-            let (role, name) = signed_in(state, &parts.headers).map_or((Role::Public, None), |p| (p.role, Some(p.name)));
+            let person = signed_in(state, &parts.headers);
+            let reads = matches!(parts.method, axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+            if person.is_some() && !reads && !super::signin::from_own_page(&parts.headers) {
+                return Err(ApiError::Forbidden("a change made while signed in must come from this site's own page (its Origin header)".into()));
+            }
+            let (role, name) = person.map_or((Role::Public, None), |p| (p.role, Some(p.name)));
             return Ok(Caller { role, token_name: name, policy: Policy::new(role, k), client });
         };
         // A header that holds no token says what is wrong with it, not "unknown token".

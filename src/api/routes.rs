@@ -220,6 +220,7 @@ pub const ROUTES: &[Route] = &[
         Answer::Json(schema::<admin::BackupTaken>),
     )
     .role(Role::Admin)
+    .untimed()
     .body(input::<admin::BackupRequest>)
     .errors(&[BAD, UNAUTH, FORBIDDEN]),
     Route::new("GET", "/api/admin/tokens", "Tokens: names, roles, dates (never secrets)", || get(admin::list_tokens), Answer::Json(schema::<Vec<crate::store::tokens::TokenInfo>>))

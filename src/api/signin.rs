@@ -18,7 +18,10 @@
 //! | `BOMILJO_OIDC_SESSION_HOURS` | how long a session lasts (default 8) |
 //!
 //! Sessions live in the server's memory: a restart signs everyone out (they sign in again in one
-//! click while their provider session lasts).
+//! click while their provider session lasts). A sign-in under way holds nothing on the server: its
+//! state, PKCE verifier and nonce travel in a cookie signed by the server, which also ties the
+//! provider's answer to the browser that asked (no login CSRF). Requests a session makes that
+//! change anything must come from this site's own pages (their `Origin`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -47,11 +50,19 @@ type Client = CoreClient<
     openidconnect::EndpointMaybeSet,
 >;
 
-/// The session cookie's name.
-pub const COOKIE: &str = "bomiljo_session";
-/// Sign-ins begun and not finished, at most (each expires after [`PENDING_FOR`]).
-const MAX_PENDING: usize = 1_000;
+/// The session cookie's name (`__Host-`: set by this host only, over HTTPS, for every path).
+pub const COOKIE: &str = "__Host-bomiljo_session";
+/// The cookie of a sign-in under way.
+const PENDING_COOKIE: &str = "__Host-bomiljo_signin";
+/// How long a sign-in may take at the provider.
 const PENDING_FOR: Duration = Duration::from_secs(600);
+/// The provider's metadata and keys are fetched again after this (keys rotate).
+const PROVIDER_FOR: Duration = Duration::from_secs(3600);
+/// After the provider failed to answer, sign-ins fail at once for this long (no pile-up of
+/// waiting threads while it is down).
+const BACK_OFF: Duration = Duration::from_secs(30);
+/// Calls to the provider at once, at most.
+const MAX_PROVIDER_CALLS: usize = 8;
 /// Sessions at most: past it the oldest goes.
 const MAX_SESSIONS: usize = 10_000;
 
@@ -79,8 +90,12 @@ impl Settings {
         let list = |name: &str, default: &str| {
             var(name).unwrap_or_else(|| default.into()).split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect()
         };
-        let hours: f64 = var("BOMILJO_OIDC_SESSION_HOURS")
-            .map_or(Ok(8.0), |h| h.parse().map_err(|_| format!("BOMILJO_OIDC_SESSION_HOURS = '{h}' is not a number of hours")))?;
+        let hours: f64 = var("BOMILJO_OIDC_SESSION_HOURS").map_or(Ok(8.0), |h| {
+            h.parse()
+                .ok()
+                .filter(|h: &f64| (0.1..=24.0).contains(h))
+                .ok_or_else(|| format!("BOMILJO_OIDC_SESSION_HOURS = '{h}' is not a number of hours from 0.1 to 24"))
+        })?;
         Ok(Some(Settings {
             client_id: required("BOMILJO_OIDC_CLIENT_ID")?,
             client_secret: required("BOMILJO_OIDC_CLIENT_SECRET")?,
@@ -89,7 +104,7 @@ impl Settings {
             role_claim: var("BOMILJO_OIDC_ROLE_CLAIM").unwrap_or_else(|| "roles".into()),
             analyst: list("BOMILJO_OIDC_ANALYST", "bomiljo-analyst"),
             admin: list("BOMILJO_OIDC_ADMIN", "bomiljo-admin"),
-            session: Duration::from_secs_f64(hours.clamp(0.1, 24.0 * 7.0) * 3600.0),
+            session: Duration::from_secs_f64(hours * 3600.0),
             issuer,
         }))
     }
@@ -103,11 +118,15 @@ pub struct Person {
     pub role: Role,
 }
 
+/// A sign-in under way, as its cookie holds it.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Pending {
-    verifier: PkceCodeVerifier,
-    nonce: Nonce,
+    state: String,
+    verifier: String,
+    nonce: String,
     return_to: String,
-    begun: Instant,
+    /// Unix seconds when it began.
+    begun: u64,
 }
 
 struct Session {
@@ -115,12 +134,22 @@ struct Session {
     until: Instant,
 }
 
-/// Sign-in for one server: the provider's metadata (found once), sign-ins under way, sessions.
+/// Sign-in for one server: the provider's metadata (found and renewed), sessions, and the key
+/// that signs the cookies of sign-ins under way.
 pub struct SignIn {
     settings: Settings,
-    provider: Mutex<Option<CoreProviderMetadata>>,
-    pending: Mutex<HashMap<String, Pending>>,
+    provider: Mutex<Provider>,
+    /// Calls to the provider under way (discovery, the token endpoint).
+    calls: tokio::sync::Semaphore,
     sessions: Mutex<HashMap<String, Session>>,
+    key: [u8; 32],
+}
+
+/// What is known of the provider.
+#[derive(Default)]
+struct Provider {
+    metadata: Option<(CoreProviderMetadata, Instant)>,
+    failed: Option<Instant>,
 }
 
 /// Why a sign-in failed.
@@ -136,19 +165,78 @@ pub enum SignInError {
 
 impl SignIn {
     pub fn new(settings: Settings) -> SignIn {
-        SignIn { settings, provider: Mutex::new(None), pending: Mutex::default(), sessions: Mutex::default() }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system gives random bytes");
+        SignIn { settings, provider: Mutex::default(), calls: tokio::sync::Semaphore::new(MAX_PROVIDER_CALLS), sessions: Mutex::default(), key }
     }
 
-    /// The provider's metadata and keys, found by discovery on first use (and again after a
-    /// failure).
+    /// A slot for calling the provider, or 503 when as many calls as allowed are under way.
+    pub fn call_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        self.calls.try_acquire().map_err(|_| ApiError::TooManyRequests("many sign-ins are under way; try again in a moment".into()))
+    }
+
+    /// The provider's metadata and keys, found by discovery and renewed after [`PROVIDER_FOR`];
+    /// while the provider has just failed, a failure at once.
     fn provider(&self) -> Result<CoreProviderMetadata, SignInError> {
-        if let Some(found) = self.provider.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Ok(found);
+        let down = |since: Instant| {
+            SignInError::Provider(self.settings.issuer.clone(), format!("it did not answer {} s ago; try again shortly", since.elapsed().as_secs()))
+        };
+        {
+            let known = self.provider.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((metadata, at)) = &known.metadata
+                && at.elapsed() < PROVIDER_FOR
+            {
+                return Ok(metadata.clone());
+            }
+            if let Some(failed) = known.failed.filter(|f| f.elapsed() < BACK_OFF) {
+                return Err(down(failed));
+            }
         }
         let issuer = IssuerUrl::new(self.settings.issuer.clone()).map_err(|e| SignInError::Provider(self.settings.issuer.clone(), e.to_string()))?;
-        let found = CoreProviderMetadata::discover(&issuer, &http).map_err(|e| SignInError::Provider(self.settings.issuer.clone(), error_chain(&e)))?;
-        *self.provider.lock().unwrap_or_else(|p| p.into_inner()) = Some(found.clone());
-        Ok(found)
+        let found = CoreProviderMetadata::discover(&issuer, &http);
+        let mut known = self.provider.lock().unwrap_or_else(|p| p.into_inner());
+        match found {
+            Ok(metadata) => {
+                *known = Provider { metadata: Some((metadata.clone(), Instant::now())), failed: None };
+                Ok(metadata)
+            }
+            Err(e) => {
+                known.failed = Some(Instant::now());
+                Err(SignInError::Provider(self.settings.issuer.clone(), error_chain(&e)))
+            }
+        }
+    }
+
+    /// Forgets the provider's keys (a token signed with a key not among them: they rotated).
+    fn forget_provider(&self) {
+        self.provider.lock().unwrap_or_else(|p| p.into_inner()).metadata = None;
+    }
+
+    /// The signed cookie value of a sign-in under way.
+    fn seal(&self, pending: &Pending) -> String {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(pending).expect("a pending sign-in serialises"));
+        format!("{payload}.{}", self.signature(&payload))
+    }
+
+    /// The sign-in a cookie holds, if the server signed it.
+    fn open(&self, cookie: &str) -> Option<Pending> {
+        use base64::Engine;
+        let (payload, signature) = cookie.split_once('.')?;
+        let expected = self.signature(payload);
+        // Compared in constant time: the signature is the secret here.
+        if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+            return None;
+        }
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+    }
+
+    fn signature(&self, payload: &str) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
+        mac.update(payload.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     fn client(&self, provider: CoreProviderMetadata) -> Result<Client, SignInError> {
@@ -160,8 +248,9 @@ impl SignIn {
             .set_auth_type(openidconnect::AuthType::BasicAuth))
     }
 
-    /// Where to send the browser to sign in; `return_to` is where it comes back to after.
-    fn begin(&self, return_to: String) -> Result<String, SignInError> {
+    /// Where to send the browser to sign in, and the cookie of the sign-in under way; `return_to`
+    /// is where it comes back to after.
+    fn begin(&self, return_to: String) -> Result<(String, String), SignInError> {
         let client = self.client(self.provider()?)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client.authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random);
@@ -169,36 +258,37 @@ impl SignIn {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        pending.retain(|_, p| p.begun.elapsed() < PENDING_FOR);
-        if pending.len() >= MAX_PENDING {
-            return Err(SignInError::Provider(self.settings.issuer.clone(), "too many sign-ins under way; try again in a few minutes".into()));
-        }
-        pending.insert(state.secret().clone(), Pending { verifier, nonce, return_to, begun: Instant::now() });
-        Ok(url.to_string())
+        let pending =
+            Pending { state: state.secret().clone(), verifier: verifier.secret().clone(), nonce: nonce.secret().clone(), return_to, begun: unix_now() };
+        Ok((url.to_string(), self.seal(&pending)))
     }
 
     /// Finishes a sign-in the provider sent back: exchanges the code (with the PKCE verifier),
     /// verifies the ID token and maps its role claim. Returns the new session's id, the person
     /// and where to go.
-    fn finish(&self, code: String, state: &str) -> Result<(String, Person, String), ApiError> {
-        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(state);
-        let Some(pending) = pending.filter(|p| p.begun.elapsed() < PENDING_FOR) else {
-            return Err(ApiError::BadRequest("this sign-in is unknown or expired (over 10 minutes); sign in again".into()));
+    fn finish(&self, code: String, state: &str, cookie: Option<&str>) -> Result<(String, Person, String), ApiError> {
+        // The provider's answer counts only in the browser that began this sign-in, within 10 minutes.
+        let pending = cookie.and_then(|c| self.open(c)).filter(|p| p.state == state && unix_now().saturating_sub(p.begun) < PENDING_FOR.as_secs());
+        let Some(pending) = pending else {
+            return Err(ApiError::BadRequest("this sign-in is unknown or expired (over 10 minutes), or began in another browser; sign in again".into()));
         };
         let client = self.client(self.provider().map_err(unavailable)?).map_err(unavailable)?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| unavailable(SignInError::Provider(self.settings.issuer.clone(), e.to_string())))?
-            .set_pkce_verifier(pending.verifier)
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
             .request(&http)
             .map_err(|e| unavailable(SignInError::Provider(self.settings.issuer.clone(), error_chain(&e))))?;
         let _ = tokens.access_token();
         let id_token = openidconnect::TokenResponse::id_token(&tokens)
             .ok_or_else(|| unavailable(SignInError::Token("the provider sent no ID token (is `openid` among the client's scopes?)".into())))?;
-        let person = person_of(&client.id_token_verifier(), id_token, &pending.nonce, &self.settings).map_err(|e| match e {
+        let person = person_of(&client.id_token_verifier(), id_token, &Nonce::new(pending.nonce), &self.settings).map_err(|e| match e {
             SignInError::NoRole(_) => ApiError::Forbidden(e.to_string()),
-            other => ApiError::Unauthorized(other.to_string()),
+            other => {
+                // Perhaps signed with a key the provider has rotated in: read its keys afresh next time.
+                self.forget_provider();
+                ApiError::Unauthorized(other.to_string())
+            }
         })?;
         let id = session_id();
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
@@ -221,6 +311,14 @@ impl SignIn {
     fn end(&self, session: &str) -> Option<Person> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(session).map(|s| s.person)
     }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn unavailable(e: SignInError) -> ApiError {
@@ -268,10 +366,12 @@ pub fn person_of(verifier: &CoreIdTokenVerifier, token: &CoreIdToken, nonce: &No
     };
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
     let email = claims.email().map(|e| e.to_string()).or_else(|| claims.preferred_username().map(|u| u.to_string()));
+    // The subject is the provider's stable id: names and addresses can be edited.
+    let subject = claims.subject().as_str();
     let name = match (name, email) {
-        (Some(name), Some(email)) => format!("{name} <{email}>"),
-        (Some(one), None) | (None, Some(one)) => one,
-        (None, None) => format!("oidc:{}", claims.subject().as_str()),
+        (Some(name), Some(email)) => format!("{name} <{email}> [oidc:{subject}]"),
+        (Some(one), None) | (None, Some(one)) => format!("{one} [oidc:{subject}]"),
+        (None, None) => format!("oidc:{subject}"),
     };
     Ok(Person { name, role })
 }
@@ -297,21 +397,35 @@ fn http(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpRespon
     Ok(openidconnect::HttpResponse::from_parts(parts, bytes))
 }
 
-/// The session id of a request's cookie.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// A cookie of a request by name.
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
 }
 
-fn cookie(value: &str, max_age: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age}"))
-        .expect("a cookie of hex digits is a header value")
+/// The session id of a request's cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE)
+}
+
+fn cookie(name: &str, value: &str, max_age: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age}"))
+        .expect("a cookie of base64 and hex is a header value")
+}
+
+/// Whether a request a session makes may change something: it comes from this site's own page
+/// (its `Origin` names this host). A page elsewhere, even on a sibling domain, cannot make a
+/// signed-in browser import or delete (tokens, sent by scripts, need no such check).
+pub fn from_own_page(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()).and_then(|o| o.split_once("://")).map(|(_, authority)| authority);
+    matches!((host, origin), (Some(host), Some(origin)) if host.eq_ignore_ascii_case(origin))
 }
 
 fn configured(state: &AppState) -> Result<&SignIn, ApiError> {
@@ -328,15 +442,22 @@ pub struct LoginQuery {
 /// `GET /auth/login?return=/path`: to the provider's sign-in page.
 pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Result<Response, ApiError> {
     let signin = configured(&state)?;
-    // Only a path on this site: a sign-in never sends anyone elsewhere.
-    let return_to = q.return_to.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\')).unwrap_or_else(|| "/".into());
+    let return_to = q.return_to.filter(|p| is_local_path(p)).unwrap_or_else(|| "/".into());
+    let _slot = signin.call_slot()?;
     let state_for_task = state.clone();
-    let url = tokio::task::spawn_blocking(move || configured(&state_for_task).map(|s| s.begin(return_to)))
+    let (url, pending) = tokio::task::spawn_blocking(move || configured(&state_for_task).map(|s| s.begin(return_to)))
         .await
         .map_err(ApiError::task("sign-in"))??
         .map_err(unavailable)?;
-    let _ = signin;
-    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response())
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie(PENDING_COOKIE, &pending, PENDING_FOR.as_secs()));
+    Ok(response)
+}
+
+/// A path on this site, and only that: a sign-in never sends anyone elsewhere (no `//host`, no
+/// backslash, no control character or space a browser would drop to make one).
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && path.chars().all(|c| c.is_ascii_graphic() && c != '\\')
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -350,21 +471,25 @@ pub struct CallbackQuery {
 
 /// `GET /auth/callback?code=&state=`: where the provider sends the browser back; sets the
 /// session cookie and goes on to where the sign-in began.
-pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>) -> Result<Response, ApiError> {
-    configured(&state)?;
+pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CallbackQuery>) -> Result<Response, ApiError> {
+    let signin = configured(&state)?;
     if let Some(error) = q.error {
         return Err(ApiError::Unauthorized(format!("the sign-in provider refused: {error} {}", q.error_description.unwrap_or_default())));
     }
     let (Some(code), Some(flow)) = (q.code, q.state) else {
         return Err(ApiError::BadRequest("the provider's answer lacks code and state; sign in again".into()));
     };
+    let _slot = signin.call_slot()?;
     let served = state.clone();
-    let (id, person, return_to) = tokio::task::spawn_blocking(move || configured(&served)?.finish(code, &flow)).await.map_err(ApiError::task("sign-in"))??;
+    let pending = cookie_value(&headers, PENDING_COOKIE);
+    let (id, person, return_to) =
+        tokio::task::spawn_blocking(move || configured(&served)?.finish(code, &flow, pending.as_deref())).await.map_err(ApiError::task("sign-in"))??;
     let role = format!("{:?}", person.role).to_lowercase();
     state.data.audit(person.name.clone(), role, "signin", "oidc".into(), None).await?;
     let max_age = configured(&state)?.settings.session.as_secs();
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, return_to)]).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie(&id, max_age));
+    response.headers_mut().append(header::SET_COOKIE, cookie(COOKIE, &id, max_age));
+    response.headers_mut().append(header::SET_COOKIE, cookie(PENDING_COOKIE, "", 0));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -372,12 +497,15 @@ pub async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQue
 /// `POST /auth/logout`: ends the session and clears the cookie.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let signin = configured(&state)?;
+    if !from_own_page(&headers) {
+        return Err(ApiError::Forbidden("signing out must come from this site's own page (its Origin header)".into()));
+    }
     if let Some(person) = session_cookie(&headers).and_then(|id| signin.end(&id)) {
         let role = format!("{:?}", person.role).to_lowercase();
         state.data.audit(person.name, role, "signout", "oidc".into(), None).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie("", 0));
+    response.headers_mut().insert(header::SET_COOKIE, cookie(COOKIE, "", 0));
     Ok(response)
 }
 
@@ -450,7 +578,10 @@ mod tests {
     fn a_valid_token_signs_in_with_the_role_its_claim_names() {
         let nonce = Nonce::new("n-1".into());
         let analyst = token(ISSUER, "bomiljo", 300, serde_json::json!(["ansatt", "bomiljo-analyst"]), &nonce);
-        assert_eq!(person_of(&verifier(), &analyst, &nonce, &settings("roles")).unwrap(), Person { name: "ada@bydel.example".into(), role: Role::Analyst });
+        assert_eq!(
+            person_of(&verifier(), &analyst, &nonce, &settings("roles")).unwrap(),
+            Person { name: "ada@bydel.example [oidc:ada]".into(), role: Role::Analyst }
+        );
         let admin = token(ISSUER, "bomiljo", 300, serde_json::json!("bomiljo-admin"), &nonce);
         assert_eq!(person_of(&verifier(), &admin, &nonce, &settings("roles")).unwrap().role, Role::Admin);
         // Keycloak nests realm roles: the claim path says where.
@@ -487,9 +618,37 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_in_returns_only_to_a_path_on_this_site() {
+        for local in ["/", "/?lang=en#plassering", "/index.html"] {
+            assert!(is_local_path(local), "{local}");
+        }
+        // Browsers drop tabs and newlines and read a backslash as a slash: each would lead off the site.
+        for elsewhere in
+            ["https://evil.example/", "//evil.example", "/\t/evil.example", "/\\evil.example", "/\n/evil.example", "/ /evil.example", "evil.example"]
+        {
+            assert!(!is_local_path(elsewhere), "{elsewhere:?}");
+        }
+    }
+
+    #[test]
+    fn a_sign_in_cookie_opens_only_as_the_server_signed_it() {
+        let signin = SignIn::new(settings("roles"));
+        let pending = Pending { state: "s".into(), verifier: "v".into(), nonce: "n".into(), return_to: "/".into(), begun: 1 };
+        let sealed = signin.seal(&pending);
+        assert_eq!(signin.open(&sealed).map(|p| p.state), Some("s".into()));
+        let (payload, _) = sealed.split_once('.').unwrap();
+        use base64::Engine;
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"state":"s","verifier":"mine","nonce":"n","return_to":"/","begun":1}"#);
+        assert!(signin.open(&format!("{forged}.{}", sealed.split_once('.').unwrap().1)).is_none());
+        assert!(signin.open(&format!("{payload}.AAAA")).is_none());
+        // Another server (or this one after a restart) signed with another key.
+        assert!(SignIn::new(settings("roles")).open(&sealed).is_none());
+    }
+
+    #[test]
     fn the_session_cookie_is_read_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("_session=abc; bomiljo_session=f00d; theme=dark"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("_session=abc; __Host-bomiljo_session=f00d; theme=dark"));
         assert_eq!(session_cookie(&headers).as_deref(), Some("f00d"));
         assert_eq!(session_cookie(&HeaderMap::new()), None);
     }

@@ -53,7 +53,13 @@ fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between(
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let admin = token(&db, "admin");
     let server = Server::start(&db, 0).expect("server starts");
-    let before = dir.path().join("before");
+    // The server writes backups only into its backup folder (beside the database by default).
+    let backups = dir.path().join("backups");
+    let (status, answer) = post_json(&server, "/api/admin/backup", serde_json::json!({ "out": dir.path().join("elsewhere") }).to_string().as_bytes(), &admin);
+    assert!(status == 400 && answer["error"].as_str().unwrap().contains("backups"), "{answer}");
+    let (status, _) = post_json(&server, "/api/admin/backup", br#"{"out": "../escape"}"#, &admin);
+    assert_eq!(status, 400);
+    let before = backups.join("before");
     backup_by_api(&server, &before, &admin);
 
     // An import of 300,000 rows takes seconds; the CLI asks the server for a backup meanwhile.
@@ -69,7 +75,7 @@ fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between(
         (response.status().as_u16(), response.body_mut().read_to_string().unwrap())
     });
     std::thread::sleep(std::time::Duration::from_millis(400));
-    let during = dir.path().join("during");
+    let during = backups.join("during");
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_bomiljo"))
         .args(["--db", db.to_str().unwrap(), "backup", "--out", during.to_str().unwrap()])
         .env("BOMILJO_TOKEN", &admin)
@@ -79,13 +85,16 @@ fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between(
     assert!(String::from_utf8_lossy(&cli.stdout).contains("the server at"), "the CLI asked the server: {}", String::from_utf8_lossy(&cli.stdout));
     let (status, answer) = import.join().unwrap();
     assert_eq!(status, 200, "{answer}");
-    let after = dir.path().join("after");
-    backup_by_api(&server, &after, &admin);
+    let after = backups.join("after");
+    backup_by_api(&server, std::path::Path::new("after"), &admin);
     // A backup never overwrites another.
     let (status, _) = post_json(&server, "/api/admin/backup", serde_json::json!({ "out": after }).to_string().as_bytes(), &admin);
     assert_eq!(status, 400);
     assert!(server.stop());
 
+    // Only the owner may read a backup (it holds everything).
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&after).unwrap().permissions().mode() & 0o777, 0o700);
     let [r_before, r_during, r_after] =
         [("before", &before), ("during", &during), ("after", &after)].map(|(n, b)| restored(dir.path(), b, &format!("{n}.duckdb")));
     let original = measured(&db);
@@ -113,7 +122,11 @@ fn a_restore_refuses_an_existing_file_and_a_folder_that_is_no_backup_and_leaves_
     let out = bomiljo(&db, &["backup", "--out", backup.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = bomiljo(&db, &["restore", "--from", backup.to_str().unwrap()]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the file exists"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the file (or its .wal) exists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let target = dir.path().join("new.duckdb");
     let out = bomiljo(&target, &["restore", "--from", dir.path().to_str().unwrap()]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("made by `bomiljo backup`"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -40,7 +40,7 @@ test('an analyst signs in with the provider, sees analyst data and no admin page
   await page.waitForFunction(() => window.bomiljoReady === true);
   assert.ok(page.url().startsWith(`${BASE}/`), page.url());
   const who = await whoami(page);
-  assert.deepEqual([who.role, who.token, who.session], ['analyst', 'Ada Analytiker <ada@bydel.example>', true]);
+  assert.deepEqual([who.role, who.token, who.session], ['analyst', 'Ada Analytiker <ada@bydel.example> [oidc:analytiker]', true]);
   await page.waitForFunction(() => document.getElementById('role').textContent.includes('Ada Analytiker'));
   assert.ok(await page.evaluate(() => document.body.classList.contains('analyst')));
   assert.equal(await page.evaluate(() => document.body.classList.contains('admin')), false);
@@ -48,9 +48,12 @@ test('an analyst signs in with the provider, sees analyst data and no admin page
   assert.equal(await status(page, 'collections/incidents_police/items?limit=1'), 200);
   assert.equal(await status(page, 'api/admin/audit'), 403);
   // The session cookie is out of the page's reach and goes only over HTTPS (or to this machine).
-  const [cookie] = (await context.cookies()).filter((c) => c.name === 'bomiljo_session');
+  const [cookie] = (await context.cookies()).filter((c) => c.name === '__Host-bomiljo_session');
   assert.deepEqual([cookie.httpOnly, cookie.secure, cookie.sameSite], [true, true, 'Lax']);
   assert.equal(await page.evaluate(() => document.cookie.includes('bomiljo_session')), false);
+  // A change asked for by another site's page, with this browser's session, is refused.
+  const forged = await context.request.post(`${BASE}/api/scenarios`, { headers: { Origin: 'https://evil.example' }, data: { name: 'x', group: 1, sites: [] } });
+  assert.equal(forged.status(), 403);
 
   assert.equal(await page.textContent('#login'), 'Logg ut');
   await Promise.all([page.waitForNavigation(), page.click('#login')]);
@@ -59,10 +62,8 @@ test('an analyst signs in with the provider, sees analyst data and no admin page
   assert.equal(await status(page, 'collections/incidents_police/items?limit=1'), 403);
   // The old cookie value no longer opens anything.
   const again = await browser.newContext();
-  await again.addCookies([{ ...cookie, url: BASE, domain: undefined, path: undefined }]);
-  const stale = await again.newPage();
-  await stale.goto(`${BASE}/api/whoami`);
-  assert.equal(JSON.parse(await stale.textContent('body')).role, 'public');
+  const stale = await again.request.get(`${BASE}/api/whoami`, { headers: { Cookie: `${cookie.name}=${cookie.value}` } });
+  assert.equal((await stale.json()).role, 'public');
   await again.close();
   await context.close();
 });
@@ -74,10 +75,11 @@ test('an administrator signs in and reads the audit log, which names each person
   assert.ok(await page.evaluate(() => document.body.classList.contains('admin')));
   const events = await page.evaluate(() => fetch('api/admin/audit?limit=100').then((r) => r.json()));
   const seen = (actor, action) => events.some((e) => e.actor === actor && e.action === action);
-  assert.ok(seen('Alf Admin <alf@bydel.example>', 'signin'), JSON.stringify(events.slice(0, 5)));
-  assert.ok(seen('Ada Analytiker <ada@bydel.example>', 'signin') && seen('Ada Analytiker <ada@bydel.example>', 'signout'));
+  const [alf, ada] = ['Alf Admin <alf@bydel.example> [oidc:admin]', 'Ada Analytiker <ada@bydel.example> [oidc:analytiker]'];
+  assert.ok(seen(alf, 'signin'), JSON.stringify(events.slice(0, 5)));
+  assert.ok(seen(ada, 'signin') && seen(ada, 'signout'));
   // What the administrator does is logged under their name too.
-  assert.ok(events.some((e) => e.actor === 'Alf Admin <alf@bydel.example>' && e.action === 'request'), 'requests are audited by name');
+  assert.ok(events.some((e) => e.actor === alf && e.action === 'request'), 'requests are audited by name');
   await context.close();
 });
 
@@ -90,14 +92,31 @@ test('someone whose account holds no bomiljo role is refused and stays public', 
   await context.close();
 });
 
-test('a sign-in that does not come from this server is refused', async () => {
+test('a sign-in that does not come from this browser is refused', async () => {
   const page = await browser.newPage();
   const answer = await page.goto(`${BASE}/auth/callback?code=forged&state=not-from-here`);
   assert.equal(answer.status(), 400);
   assert.match(await page.textContent('body'), /unknown or expired/);
-  // A return address elsewhere is never followed: the provider brings the browser back to this site.
-  const login = await page.request.get(`${BASE}/auth/login?return=https://evil.example/`, { maxRedirects: 0 });
+  // A sign-in begun in one browser and finished in another (a link sent to a colleague) fails.
+  const context = await browser.newContext();
+  const started = await context.newPage();
+  await started.route(`${BASE}/auth/callback**`, (r) => r.abort());
+  await started.goto(`${BASE}/auth/login`);
+  await started.fill('input[name=login]', 'analytiker');
+  await started.fill('input[name=password]', 'any');
+  await Promise.all([started.waitForNavigation(), started.click('button[type=submit]')]);
+  const callback = started.waitForRequest((r) => r.url().startsWith(`${BASE}/auth/callback`));
+  await started.click('button[autofocus]');
+  const other = await browser.newPage();
+  const stolen = await other.goto((await callback).url());
+  assert.equal(stolen.status(), 400);
+  assert.match(await other.textContent('body'), /another browser/);
+  await other.close();
+  await context.close();
+  // The sign-in under way is the browser's own cookie, out of the page's reach.
+  const login = await page.request.get(`${BASE}/auth/login`, { maxRedirects: 0 });
   assert.equal(login.status(), 303);
-  assert.ok(login.headers().location.startsWith('http://127.0.0.1:'), login.headers().location);
+  const pending = login.headers()['set-cookie'];
+  assert.ok(pending.includes('__Host-bomiljo_signin') && pending.includes('HttpOnly') && pending.includes('Secure'), pending);
   await page.close();
 });
