@@ -89,8 +89,8 @@ pub enum BenchCommand {
         #[arg(long, default_value = "../shared/data/oslo")]
         oslo: PathBuf,
     },
-    /// Import of generated incident rows (CSV, GeoPackage, Shapefile) and assignment of points
-    /// to delbydeler.
+    /// Import of generated incident rows (CSV, GeoPackage, Shapefile), a backup of the result and
+    /// its restore, and assignment of points to delbydeler.
     Import {
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,

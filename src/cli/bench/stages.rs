@@ -51,6 +51,7 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> anyhow::Result
         summary.written.unassigned
     );
 
+    backup_and_restore(&store, dir.path())?;
     import_other_formats(&mut store, config, dir.path(), &mut rng, extent, rows.min(FORMAT_ROWS))?;
 
     let points: Vec<(f64, f64)> = (0..rows).map(|_| random_point(&mut rng, extent)).collect();
@@ -67,6 +68,21 @@ pub fn import(config: &Config, areas_file: &Path, rows: usize) -> anyhow::Result
     let assigned = bomiljo::parallel::map(&points, threads, |(x, y)| areas.locate(*x, *y).is_some()).into_iter().filter(|&inside| inside).count();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("assign: {rows} points in {ms:.0} ms = {:.0} points/s on {threads} threads ({assigned} inside an area)", rows as f64 / (ms / 1000.0));
+    Ok(())
+}
+
+/// A backup of the database just imported into, and its restore into a new file.
+fn backup_and_restore(store: &Store, dir: &Path) -> anyhow::Result<()> {
+    let folder = dir.join("backup");
+    let started = Instant::now();
+    let manifest = store.backup(&folder)?;
+    let backup_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let size: u64 = std::fs::read_dir(&folder)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    let rows: i64 = manifest.tables.values().sum();
+    println!("backup: {rows} rows of {} tables in {backup_ms:.0} ms ({:.1} MB of Parquet, hashed)", manifest.tables.len(), size as f64 / 1e6);
+    let started = Instant::now();
+    bomiljo::store::backup::restore(&folder, &dir.join("restored.duckdb"))?;
+    println!("restore: {rows} rows in {:.0} ms (hashes checked, imported, counted, synced)", started.elapsed().as_secs_f64() * 1000.0);
     Ok(())
 }
 
