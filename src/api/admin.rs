@@ -114,7 +114,7 @@ pub struct BackupTaken {
 /// [`crate::store::backup`]), on a connection of its own while the server goes on answering.
 pub async fn backup(State(state): State<AppState>, admin: Internal, Json(req): Json<BackupRequest>) -> Result<Json<BackupTaken>, ApiError> {
     let out = backup_target(&backup_root(&state), &req.out)?;
-    if std::fs::read_dir(&out).is_ok_and(|mut entries| entries.next().is_some()) {
+    if !crate::store::backup::is_new_folder(&out) {
         return Err(ApiError::BadRequest(format!("{} is not empty: a backup goes into a new folder", out.display())));
     }
     let actor = admin.caller.token_name.clone().unwrap_or_default();
@@ -124,7 +124,7 @@ pub async fn backup(State(state): State<AppState>, admin: Internal, Json(req): J
     let manifest = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
         let store = served.data.store_for_import()?;
         let manifest = store.backup(&target)?;
-        store.audit(&actor, "admin", "backup", &target.display().to_string(), Some(manifest.tables.values().sum()))?;
+        store.audit(&actor, "admin", "backup", &target.display().to_string(), Some(manifest.rows()))?;
         Ok(manifest)
     })
     .await

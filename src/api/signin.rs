@@ -32,8 +32,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use openidconnect::core::{CoreClient, CoreIdToken, CoreIdTokenVerifier, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
 };
 
 use super::{ApiError, AppState};
@@ -219,24 +218,28 @@ impl SignIn {
         format!("{payload}.{}", self.signature(&payload))
     }
 
-    /// The sign-in a cookie holds, if the server signed it.
+    /// The sign-in a cookie holds, if the server signed it (checked in constant time by `hmac`).
     fn open(&self, cookie: &str) -> Option<Pending> {
         use base64::Engine;
+        use hmac::Mac;
         let (payload, signature) = cookie.split_once('.')?;
-        let expected = self.signature(payload);
-        // Compared in constant time: the signature is the secret here.
-        if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
-            return None;
-        }
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature).ok()?;
+        self.mac(payload).verify_slice(&signature).ok()?;
         serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 
     fn signature(&self, payload: &str) -> String {
         use base64::Engine;
         use hmac::Mac;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac(payload).finalize().into_bytes())
+    }
+
+    /// The server's MAC over a cookie's payload.
+    fn mac(&self, payload: &str) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length");
         mac.update(payload.as_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        mac
     }
 
     fn client(&self, provider: CoreProviderMetadata) -> Result<Client, SignInError> {
@@ -279,7 +282,6 @@ impl SignIn {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier))
             .request(&http)
             .map_err(|e| unavailable(SignInError::Provider(self.settings.issuer.clone(), error_chain(&e))))?;
-        let _ = tokens.access_token();
         let id_token = openidconnect::TokenResponse::id_token(&tokens)
             .ok_or_else(|| unavailable(SignInError::Token("the provider sent no ID token (is `openid` among the client's scopes?)".into())))?;
         let person = person_of(&client.id_token_verifier(), id_token, &Nonce::new(pending.nonce), &self.settings).map_err(|e| match e {
@@ -311,10 +313,6 @@ impl SignIn {
     fn end(&self, session: &str) -> Option<Person> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(session).map(|s| s.person)
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn unix_now() -> u64 {
@@ -428,8 +426,8 @@ pub fn from_own_page(headers: &HeaderMap) -> bool {
     matches!((host, origin), (Some(host), Some(origin)) if host.eq_ignore_ascii_case(origin))
 }
 
-fn configured(state: &AppState) -> Result<&SignIn, ApiError> {
-    state.signin.as_deref().ok_or_else(|| ApiError::NotFound("sign-in is not configured on this server (see docs/operations.md); use a token".into()))
+fn configured(state: &AppState) -> Result<std::sync::Arc<SignIn>, ApiError> {
+    state.signin.clone().ok_or_else(|| ApiError::NotFound("sign-in is not configured on this server (see docs/operations.md); use a token".into()))
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -444,11 +442,8 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
     let signin = configured(&state)?;
     let return_to = q.return_to.filter(|p| is_local_path(p)).unwrap_or_else(|| "/".into());
     let _slot = signin.call_slot()?;
-    let state_for_task = state.clone();
-    let (url, pending) = tokio::task::spawn_blocking(move || configured(&state_for_task).map(|s| s.begin(return_to)))
-        .await
-        .map_err(ApiError::task("sign-in"))??
-        .map_err(unavailable)?;
+    let task = std::sync::Arc::clone(&signin);
+    let (url, pending) = tokio::task::spawn_blocking(move || task.begin(return_to)).await.map_err(ApiError::task("sign-in"))?.map_err(unavailable)?;
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())]).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie(PENDING_COOKIE, &pending, PENDING_FOR.as_secs()));
     Ok(response)
@@ -480,13 +475,13 @@ pub async fn callback(State(state): State<AppState>, headers: HeaderMap, Query(q
         return Err(ApiError::BadRequest("the provider's answer lacks code and state; sign in again".into()));
     };
     let _slot = signin.call_slot()?;
-    let served = state.clone();
+    let task = std::sync::Arc::clone(&signin);
     let pending = cookie_value(&headers, PENDING_COOKIE);
     let (id, person, return_to) =
-        tokio::task::spawn_blocking(move || configured(&served)?.finish(code, &flow, pending.as_deref())).await.map_err(ApiError::task("sign-in"))??;
+        tokio::task::spawn_blocking(move || task.finish(code, &flow, pending.as_deref())).await.map_err(ApiError::task("sign-in"))??;
     let role = format!("{:?}", person.role).to_lowercase();
     state.data.audit(person.name.clone(), role, "signin", "oidc".into(), None).await?;
-    let max_age = configured(&state)?.settings.session.as_secs();
+    let max_age = signin.settings.session.as_secs();
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, return_to)]).into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie(COOKIE, &id, max_age));
     response.headers_mut().append(header::SET_COOKIE, cookie(PENDING_COOKIE, "", 0));

@@ -34,7 +34,7 @@ pub fn backup(ctx: &Context, args: &BackupArgs) -> Result<()> {
     };
     let started = std::time::Instant::now();
     let manifest = store.backup(&args.out)?;
-    store.audit(&ctx.actor(), "admin", "backup", &args.out.display().to_string(), Some(total_rows(&manifest)))?;
+    store.audit(&ctx.actor(), "admin", "backup", &args.out.display().to_string(), Some(manifest.rows()))?;
     println!("{}", summary(&manifest, &args.out, started.elapsed().as_secs_f64()));
     Ok(())
 }
@@ -45,7 +45,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> Result<()> {
     let manifest = backup::restore(&args.from, &ctx.db)?;
     let store = Store::open(&ctx.db, bomiljo::store::OpenMode::MustExist)?;
     let problems = store.check(&ctx.config)?;
-    store.audit(&ctx.actor(), "admin", "restore", &args.from.display().to_string(), Some(total_rows(&manifest)))?;
+    store.audit(&ctx.actor(), "admin", "restore", &args.from.display().to_string(), Some(manifest.rows()))?;
     println!(
         "restored {} from {} (taken {} by bomiljo {}, schema {}): {} tables, {} rows in {:.1} s",
         ctx.db.display(),
@@ -54,7 +54,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> Result<()> {
         manifest.bomiljo,
         manifest.schema_version,
         manifest.tables.len(),
-        total_rows(&manifest),
+        manifest.rows(),
         started.elapsed().as_secs_f64()
     );
     for problem in &problems {
@@ -64,15 +64,11 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> Result<()> {
     Ok(())
 }
 
-fn total_rows(manifest: &backup::Manifest) -> i64 {
-    manifest.tables.values().sum()
-}
-
 fn summary(manifest: &backup::Manifest, out: &Path, seconds: f64) -> String {
     format!(
         "backed up {} tables, {} rows (schema {}) into {} in {seconds:.1} s",
         manifest.tables.len(),
-        total_rows(manifest),
+        manifest.rows(),
         manifest.schema_version,
         out.display()
     )
@@ -82,7 +78,7 @@ fn summary(manifest: &backup::Manifest, out: &Path, seconds: f64) -> String {
 /// server writes the backup, so `out` is a path on its machine.
 fn ask_server(ctx: &Context, url: &str, out: &Path) -> Result<()> {
     let out = std::path::absolute(out).with_context(|| format!("{} as an absolute path", out.display()))?;
-    let Some(token) = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty()) else {
+    let Some(token) = super::server_token() else {
         anyhow::bail!(
             "{} is held by the bomiljo server at {url}; ask it for the backup with an admin token:\n    BOMILJO_TOKEN=<admin token> bomiljo --db {} backup --out {}",
             ctx.db.display(),
@@ -90,7 +86,7 @@ fn ask_server(ctx: &Context, url: &str, out: &Path) -> Result<()> {
             out.display()
         );
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = super::server_agent();
     let body = serde_json::json!({ "out": out });
     let mut response = agent
         .post(&format!("{url}api/admin/backup"))

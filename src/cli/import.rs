@@ -116,7 +116,7 @@ fn send_to_server(ctx: &Context, args: &ImportArgs, url: &str) -> Result<Outcome
     let name = args.file.file_name().and_then(|n| n.to_str()).unwrap_or("data");
     let parameters = http_parameters(args, name);
     let target = format!("{url}api/admin/import/{}", args.layer);
-    let Some(token) = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty()) else {
+    let Some(token) = super::server_token() else {
         let query: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
         anyhow::bail!(
             "{} is held by the bomiljo server at {url}; send the file to it with an admin token:\n    BOMILJO_TOKEN=<admin token> bomiljo --db {} import {} {}\n    curl -H \"Authorization: Bearer <admin token>\" --data-binary @{} \"{target}?{}\"\nor stop the server and import again.",
@@ -129,7 +129,7 @@ fn send_to_server(ctx: &Context, args: &ImportArgs, url: &str) -> Result<Outcome
         );
     };
     let body = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = super::server_agent();
     let mut request = agent.post(&target).header("Authorization", &format!("Bearer {token}"));
     for (key, value) in &parameters {
         request = request.query(key, value);

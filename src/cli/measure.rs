@@ -337,13 +337,13 @@ fn measure_through_server(url: &str, args: &MeasureArgs, year: i32) -> Result<()
         Level::Bydel => "bydel",
     };
     let format = if args.format == TableFormat::Json { "json" } else { "csv" };
-    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty());
+    let token = super::server_token();
     if args.role.is_internal() && token.is_none() {
         anyhow::bail!(
             "the database is held by the bomiljo server at {url}; set BOMILJO_TOKEN to an analyst token to measure through it (or pass --role public)"
         );
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = super::server_agent();
     let mut request = agent.get(format!("{url}api/measurement")).query("year", year.to_string()).query("level", level).query("format", format);
     if let (true, Some(token)) = (args.role.is_internal(), &token) {
         request = request.header("Authorization", &format!("Bearer {token}"));

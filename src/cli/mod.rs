@@ -250,6 +250,17 @@ fn parse_role(s: &str) -> Result<Role, String> {
 /// `NAME=VALUE`, e.g. `date=Dato` or `bydeler=FILE`.
 use bomiljo::import::parse_pair;
 
+/// A client for asking a bomiljo server: every status is an answer (the server's JSON error says
+/// what is wrong), not a transport failure.
+fn server_agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// The token for asking the server that holds the database (`BOMILJO_TOKEN`), if one is set.
+fn server_token() -> Option<String> {
+    std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty())
+}
+
 /// The address of the `bomiljo serve` that holds the database, when opening it failed because
 /// of its lock: commands then ask that server instead.
 fn held_by_server(ctx: &Context, e: &anyhow::Error) -> Option<String> {

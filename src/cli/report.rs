@@ -105,11 +105,11 @@ pub fn run(ctx: &Context, command: ReportCommand) -> Result<()> {
 /// Asks the server that holds the database for the annual report (`GET /api/reports/annual`,
 /// with `BOMILJO_TOKEN`) and unpacks it where `report annual` would have written it.
 fn annual_through_server(url: &str, year: i32, out: &std::path::Path, role: Role, pdf: bool) -> Result<()> {
-    let token = std::env::var("BOMILJO_TOKEN").ok().filter(|t| !t.is_empty()).ok_or_else(|| {
+    let token = super::server_token().ok_or_else(|| {
         anyhow::anyhow!("the database is held by the bomiljo server at {url}; set BOMILJO_TOKEN to an analyst token to have it make the report")
     })?;
     let role_name = if role.is_internal() { "analyst" } else { "public" };
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent = super::server_agent();
     let mut response = agent
         .get(format!("{url}api/reports/annual"))
         .query("year", year.to_string())

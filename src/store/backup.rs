@@ -40,6 +40,13 @@ pub struct Manifest {
     pub files: BTreeMap<String, String>,
 }
 
+impl Manifest {
+    /// Rows in all tables.
+    pub fn rows(&self) -> i64 {
+        self.tables.values().sum()
+    }
+}
+
 fn failed(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
     let what = what.into();
     move |e| StoreError::Invalid { what, reason: e.to_string() }
@@ -100,7 +107,7 @@ fn private_folder(dir: &Path) -> Result<(), StoreError> {
 /// Exports the database into `dir` (which must not exist yet, or be empty) as one consistent
 /// snapshot, with its [`Manifest`]; the folder is readable by its owner only.
 pub fn backup(conn: &Connection, dir: &Path) -> Result<Manifest, StoreError> {
-    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+    if !is_new_folder(dir) {
         return Err(StoreError::Invalid {
             what: format!("backing up into {}", dir.display()),
             reason: "the folder is not empty; name a new folder (a backup never overwrites another)".into(),
@@ -129,6 +136,11 @@ pub fn backup(conn: &Connection, dir: &Path) -> Result<Manifest, StoreError> {
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| StoreError::Invalid { what: what(), reason: e.to_string() })?;
     std::fs::write(dir.join(MANIFEST), text).map_err(failed(what()))?;
     Ok(manifest)
+}
+
+/// Whether `dir` may take a backup: missing or empty (a backup never overwrites another).
+pub fn is_new_folder(dir: &Path) -> bool {
+    !std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
 }
 
 /// Reads a backup's manifest.

@@ -13,20 +13,8 @@ fn incidents(rows: usize) -> String {
     csv
 }
 
-fn post_json(server: &Server, path: &str, body: &[u8], token: &str) -> (u16, serde_json::Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response = agent
-        .post(&format!("{}{path}", server.base()))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/json")
-        .send(body)
-        .expect("request succeeds");
-    let text = response.body_mut().read_to_string().unwrap();
-    (response.status().as_u16(), serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
-}
-
 fn backup_by_api(server: &Server, out: &std::path::Path, admin: &str) -> serde_json::Value {
-    let (status, answer) = post_json(server, "/api/admin/backup", serde_json::json!({ "out": out }).to_string().as_bytes(), admin);
+    let (status, answer) = server.post_json("/api/admin/backup", &serde_json::json!({ "out": out }), Some(admin));
     assert_eq!(status, 200, "{answer}");
     answer
 }
@@ -55,9 +43,9 @@ fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between(
     let server = Server::start(&db, 0).expect("server starts");
     // The server writes backups only into its backup folder (beside the database by default).
     let backups = dir.path().join("backups");
-    let (status, answer) = post_json(&server, "/api/admin/backup", serde_json::json!({ "out": dir.path().join("elsewhere") }).to_string().as_bytes(), &admin);
+    let (status, answer) = server.post_json("/api/admin/backup", &serde_json::json!({ "out": dir.path().join("elsewhere") }), Some(&admin));
     assert!(status == 400 && answer["error"].as_str().unwrap().contains("backups"), "{answer}");
-    let (status, _) = post_json(&server, "/api/admin/backup", br#"{"out": "../escape"}"#, &admin);
+    let (status, _) = server.post_json("/api/admin/backup", &serde_json::json!({ "out": "../escape" }), Some(&admin));
     assert_eq!(status, 400);
     let before = backups.join("before");
     backup_by_api(&server, &before, &admin);
@@ -88,7 +76,7 @@ fn a_backup_taken_during_an_import_restores_to_before_or_after_it_never_between(
     let after = backups.join("after");
     backup_by_api(&server, std::path::Path::new("after"), &admin);
     // A backup never overwrites another.
-    let (status, _) = post_json(&server, "/api/admin/backup", serde_json::json!({ "out": after }).to_string().as_bytes(), &admin);
+    let (status, _) = server.post_json("/api/admin/backup", &serde_json::json!({ "out": after }), Some(&admin));
     assert_eq!(status, 400);
     assert!(server.stop());
 

@@ -78,7 +78,7 @@ fn backup_and_restore(store: &Store, dir: &Path) -> anyhow::Result<()> {
     let manifest = store.backup(&folder)?;
     let backup_ms = started.elapsed().as_secs_f64() * 1000.0;
     let size: u64 = std::fs::read_dir(&folder)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
-    let rows: i64 = manifest.tables.values().sum();
+    let rows = manifest.rows();
     println!("backup: {rows} rows of {} tables in {backup_ms:.0} ms ({:.1} MB of Parquet, hashed)", manifest.tables.len(), size as f64 / 1e6);
     let started = Instant::now();
     bomiljo::store::backup::restore(&folder, &dir.join("restored.duckdb"))?;
