@@ -146,6 +146,14 @@ pub fn is_new_folder(dir: &Path) -> bool {
 /// Reads a backup's manifest.
 pub fn manifest(dir: &Path) -> Result<Manifest, StoreError> {
     let path = dir.join(MANIFEST);
+    // A manifest names some tens of tables and files: one larger than this was not written by bomiljo.
+    const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_MANIFEST_BYTES) {
+        return Err(StoreError::Invalid {
+            what: format!("reading {}", path.display()),
+            reason: format!("over {MAX_MANIFEST_BYTES} bytes: not a manifest bomiljo wrote"),
+        });
+    }
     let text = std::fs::read_to_string(&path).map_err(|e| StoreError::Invalid {
         what: format!("reading {}", path.display()),
         reason: format!("{e}; is {} a folder made by `bomiljo backup`?", dir.display()),

@@ -120,8 +120,8 @@ fn a_restore_refuses_an_existing_file_and_a_folder_that_is_no_backup_and_leaves_
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("made by `bomiljo backup`"), "{}", String::from_utf8_lossy(&out.stderr));
     // A backup whose files do not hold what its manifest counts is refused, and no file is left.
     let manifest = backup.join("bomiljo-backup.json");
-    let text = std::fs::read_to_string(&manifest).unwrap().replacen("\"areas\": ", "\"areas\": 1000", 1);
-    std::fs::write(&manifest, text).unwrap();
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, original.replacen("\"areas\": ", "\"areas\": 1000", 1)).unwrap();
     let out = bomiljo(&target, &["restore", "--from", backup.to_str().unwrap()]);
     assert!(
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("differ from the backup's manifest"),
@@ -129,6 +129,21 @@ fn a_restore_refuses_an_existing_file_and_a_folder_that_is_no_backup_and_leaves_
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!target.exists() && !dir.path().join("new.duckdb.restoring").exists());
+    // A restore runs the backup's SQL: SQL the backup did not write is refused unrun.
+    std::fs::write(&manifest, &original).unwrap();
+    let schema = backup.join("schema.sql");
+    let sql = std::fs::read_to_string(&schema).unwrap();
+    let planted = dir.path().join("planted.csv");
+    std::fs::write(&schema, format!("{sql}\nCOPY (SELECT 1) TO '{}';\n", planted.display())).unwrap();
+    let out = bomiljo(&target, &["restore", "--from", backup.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("differ from those the backup wrote"), "{said}");
+    assert!(!planted.exists() && !target.exists());
+    // A manifest too large to be bomiljo's is refused before it is read.
+    std::fs::write(&manifest, vec![b' '; (1 << 20) + 1]).unwrap();
+    let out = bomiljo(&target, &["restore", "--from", backup.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("not a manifest bomiljo wrote"), "{said}");
 }
 
 /// A free port on loopback (bound and released).
